@@ -1,0 +1,154 @@
+"""``OrgAssignment``: the one component that owns the whole organization auto-assignment setup.
+
+Each Auth0 resource the support article has people click by hand is declared here once:
+the M2M client and its credentials, its Management API grant, the organization, its enabled
+connections, the post-login Action with its secrets, and the Action's binding to the trigger.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_auth0 as auth0
+
+from infra.action_code import TRIGGER, TRIGGER_VERSION, RenderedAction, render_action
+from infra.config import OrganizationConfig, StackConfig
+
+
+class OrgAssignment(pulumi.ComponentResource):
+    """Assigns users who log in through the configured connections to one organization."""
+
+    organization_id: pulumi.Output[str]
+    m2m_client_id: pulumi.Output[str]
+    action_id: pulumi.Output[str]
+    action_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: StackConfig, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("auth0-org-assignment:index:OrgAssignment", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        rendered = render_action(args)
+        managed_by = f"Managed by Pulumi stack {pulumi.get_project()}/{pulumi.get_stack()}"
+
+        m2m_client = auth0.Client(
+            f"{name}-m2m-client",
+            name=f"{args.action_name} (Management API)",
+            description=(
+                f"{managed_by}. Used only by the post-login Action {args.action_name!r} to add "
+                f"users to organization {args.organization.name!r}. Do not edit by hand."
+            ),
+            app_type="non_interactive",
+            grant_types=["client_credentials"],
+            opts=child,
+        )
+        credentials = auth0.ClientCredentials(
+            f"{name}-m2m-credentials",
+            client_id=m2m_client.client_id,
+            authentication_method="client_secret_post",
+            opts=child,
+        )
+        grant = auth0.ClientGrant(
+            f"{name}-management-api-grant",
+            client_id=m2m_client.client_id,
+            audience=f"https://{args.tenant_domain}/api/v2/",
+            scopes=list(rendered.scopes),
+            opts=child,
+        )
+        organization = auth0.Organization(
+            f"{name}-organization",
+            **_organization_inputs(args.organization),
+            opts=child,
+        )
+        enabled_connections = [
+            auth0.OrganizationConnection(
+                f"{name}-connection-{connection_name}",
+                organization_id=organization.id,
+                connection_id=auth0.get_connection_output(
+                    name=connection_name, opts=pulumi.InvokeOutputOptions(parent=self)
+                ).id,
+                assign_membership_on_login=args.assign_membership_on_login,
+                opts=child,
+            )
+            for connection_name in args.connections
+        ]
+        # Only what the program marks is secret under mocks; the engine would also apply the
+        # provider's additional_secret_outputs, but this must not depend on it.
+        client_secret = pulumi.Output.secret(credentials.client_secret)
+        post_login_action = auth0.Action(
+            f"{name}-post-login-action",
+            name=args.action_name,
+            code=rendered.code,
+            runtime=rendered.runtime,
+            deploy=True,
+            supported_triggers=auth0.ActionSupportedTriggersArgs(
+                id=TRIGGER, version=TRIGGER_VERSION
+            ),
+            dependencies=[
+                auth0.ActionDependencyArgs(name=dependency.name, version=dependency.version)
+                for dependency in rendered.dependencies
+            ],
+            secrets=_action_secrets(
+                rendered,
+                TENANT_DOMAIN=pulumi.Output.from_input(args.tenant_domain),
+                CLIENT_ID=m2m_client.client_id,
+                CLIENT_SECRET=client_secret,
+                ORGANIZATION_ID=organization.id,
+            ),
+            opts=child,
+        )
+        # TriggerAction adds this one Action to the Login flow; TriggerActions would own the
+        # whole flow and remove Actions others bound in the dashboard. Bind last, once the
+        # grant and the connections exist, so no login runs a half-configured Action.
+        auth0.TriggerAction(
+            f"{name}-post-login-binding",
+            trigger=TRIGGER,
+            action_id=post_login_action.id,
+            display_name=post_login_action.name,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[grant, *enabled_connections]),
+        )
+
+        self.organization_id = organization.id
+        self.m2m_client_id = m2m_client.client_id
+        self.action_id = post_login_action.id
+        self.action_name = post_login_action.name
+        self.register_outputs(
+            {
+                "organization_id": self.organization_id,
+                "m2m_client_id": self.m2m_client_id,
+                "action_id": self.action_id,
+                "action_name": self.action_name,
+            }
+        )
+
+
+def _organization_inputs(organization: OrganizationConfig) -> dict[str, object]:
+    branding = organization.branding
+    colours = branding.colors if branding else None
+    return {
+        "name": organization.name,
+        "display_name": organization.display_name,
+        "metadata": dict(organization.metadata) or None,
+        "branding": auth0.OrganizationBrandingArgs(
+            logo_url=branding.logo_url,
+            colors={
+                key: value
+                for key, value in (
+                    ("primary", colours.primary if colours else None),
+                    ("page_background", colours.page_background if colours else None),
+                )
+                if value
+            }
+            or None,
+        )
+        if branding
+        else None,
+    }
+
+
+def _action_secrets(
+    rendered: RenderedAction, **values: pulumi.Output[str]
+) -> list[auth0.ActionSecretArgs]:
+    """One Action secret per name the code reads; a missing or extra value is a bug here."""
+    if set(values) != set(rendered.secrets):
+        raise ValueError(f"Action secrets {sorted(values)} != {sorted(rendered.secrets)}")
+    return [auth0.ActionSecretArgs(name=key, value=values[key]) for key in rendered.secrets]

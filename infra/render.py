@@ -1,0 +1,37 @@
+"""Print the Action code a stack deploys: ``python -m infra.render STACK [--json]``.
+
+Reads ``Pulumi.STACK.yaml`` directly, so it needs no Pulumi CLI, no tenant and no secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pulumi
+
+from infra.action_code import render_action
+from infra.config import load_stack_file
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render one stack's Action to standard output."""
+    parser = argparse.ArgumentParser(prog="python -m infra.render", description=__doc__)
+    parser.add_argument("stack", help="stack name, e.g. dev (reads Pulumi.dev.yaml)")
+    parser.add_argument("--json", action="store_true", help="print code and metadata as JSON")
+    arguments = parser.parse_args(argv)
+    try:
+        rendered = render_action(load_stack_file(arguments.stack))
+    except pulumi.RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if arguments.json:
+        print(json.dumps(rendered.as_json(), indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(rendered.code)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

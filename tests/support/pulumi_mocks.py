@@ -1,0 +1,126 @@
+"""Build the stack under Pulumi's own mocks and keep what the mock monitor received."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from infra.config import PROJECT, load_config
+from infra.org_assignment import OrgAssignment
+
+SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
+SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
+
+MOCK_CLIENT_ID = "mock-m2m-client-id"
+MOCK_CLIENT_SECRET = "mock-client-secret-Zq9-never-print-me"
+MOCK_ORGANIZATION_ID = "org_mockAcme123"
+MOCK_ACTION_ID = "mock-action-id"
+TENANT_CONNECTIONS = ("Username-Password-Authentication", "google-oauth2", "acme-saml")
+
+
+@dataclass
+class Registration:
+    """One resource as the mock monitor received it (secrets still wrapped)."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+
+
+@dataclass
+class TenantMocks(pulumi.runtime.Mocks):
+    """A tenant that has ``TENANT_CONNECTIONS`` and answers with the provider's camelCase keys."""
+
+    registrations: list[Registration] = field(default_factory=list)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.registrations.append(Registration(args.typ, args.name, args.inputs))
+        outputs = dict(args.inputs)
+        if args.typ == "auth0:index/client:Client":
+            outputs["clientId"] = MOCK_CLIENT_ID
+            return "client-resource-id", outputs
+        if args.typ == "auth0:index/clientCredentials:ClientCredentials":
+            outputs["clientSecret"] = MOCK_CLIENT_SECRET
+            return "client-credentials-id", outputs
+        if args.typ == "auth0:index/organization:Organization":
+            return MOCK_ORGANIZATION_ID, outputs
+        if args.typ == "auth0:index/action:Action":
+            return MOCK_ACTION_ID, outputs
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.invokes.append((args.token, dict(args.args)))
+        if args.token == "auth0:index/getConnection:getConnection":
+            name = args.args.get("name")
+            if name not in TENANT_CONNECTIONS:
+                # What the provider answers for a name the tenant does not have.
+                raise Exception(f'no connection found with "name" = "{name}"')
+            return {"id": f"con_{name}", "name": name, "strategy": "auth0"}, []
+        raise NotImplementedError(args.token)
+
+    def of_type(self, token: str) -> list[Registration]:
+        """Every registration of one resource type."""
+        return [r for r in self.registrations if r.type == token]
+
+    def one(self, token: str) -> Registration:
+        """The single registration of a resource type."""
+        (registration,) = self.of_type(token)
+        return registration
+
+
+def engine_config(stack_config: dict[str, Any]) -> dict[str, str]:
+    """Config as the engine passes it: ``project:key`` names, structured values as JSON."""
+    engine: dict[str, str] = {}
+    for key, value in stack_config.items():
+        full_key = key if ":" in key else f"{PROJECT}:{key}"
+        engine[full_key] = value if isinstance(value, str) else json.dumps(value)
+    return engine
+
+
+def build_stack(stack_config: dict[str, Any]) -> tuple[TenantMocks, dict[str, Any]]:
+    """Run the program under mocks; return what was registered and the component's outputs."""
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    mocks = TenantMocks()
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False)
+    pulumi.runtime.set_all_config(engine_config(stack_config))
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        component = OrgAssignment("org-assignment", load_config())
+
+        def keep(values: list[Any]) -> None:
+            outputs.update(
+                zip(("organization_id", "m2m_client_id", "action_id", "action_name"), values)
+            )
+
+        return pulumi.Output.all(
+            component.organization_id,
+            component.m2m_client_id,
+            component.action_id,
+            component.action_name,
+        ).apply(keep)
+
+    program()
+    return mocks, outputs
+
+
+def is_secret(value: Any) -> bool:
+    """True when ``value`` is a secret as the monitor received it."""
+    return isinstance(value, dict) and value.get(SIGNATURE_KEY) == SECRET_SIGNATURE
+
+
+def plain_occurrences(value: Any, needle: str, path: str = "") -> list[str]:
+    """Paths where ``needle`` appears in ``value`` outside any secret wrapper."""
+    if is_secret(value):
+        return []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in plain_occurrences(v, needle, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in plain_occurrences(v, needle, f"{path}[{i}]")]
+    return [path] if isinstance(value, str) and needle in value else []

@@ -1,0 +1,212 @@
+"""The component declares every resource, wired together, with no secret in plain text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.action_code import render_action
+from infra.config import parse_config
+from tests.support.pulumi_mocks import (
+    MOCK_ACTION_ID,
+    MOCK_CLIENT_ID,
+    MOCK_CLIENT_SECRET,
+    MOCK_ORGANIZATION_ID,
+    build_stack,
+    is_secret,
+    plain_occurrences,
+)
+
+CLIENT = "auth0:index/client:Client"
+CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
+GRANT = "auth0:index/clientGrant:ClientGrant"
+ORGANIZATION = "auth0:index/organization:Organization"
+ORGANIZATION_CONNECTION = "auth0:index/organizationConnection:OrganizationConnection"
+ACTION = "auth0:index/action:Action"
+TRIGGER_ACTION = "auth0:index/triggerAction:TriggerAction"
+
+
+def action_secrets(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The Action's secrets by name, each value as the monitor received it."""
+    secrets = inputs["secrets"]
+    entries = secrets["value"] if is_secret(secrets) else secrets
+    return {entry["name"]: entry["value"] for entry in entries}
+
+
+def test_m2m_client_and_its_credentials(stack_config: dict[str, Any]) -> None:
+    mocks, _ = build_stack(stack_config)
+    client = mocks.one(CLIENT).inputs
+    assert client["appType"] == "non_interactive"
+    assert client["grantTypes"] == ["client_credentials"]
+    assert "Managed by Pulumi stack auth0-org-assignment/test" in client["description"]
+    credentials = mocks.one(CREDENTIALS).inputs
+    assert credentials["clientId"] == MOCK_CLIENT_ID
+    assert credentials["authenticationMethod"] == "client_secret_post"
+
+
+def test_grant_is_on_the_tenants_management_api_for_the_m2m_client(
+    stack_config: dict[str, Any],
+) -> None:
+    mocks, _ = build_stack(stack_config)
+    grant = mocks.one(GRANT).inputs
+    assert grant["clientId"] == MOCK_CLIENT_ID
+    assert grant["audience"] == "https://acme-test.eu.auth0.com/api/v2/"
+
+
+@pytest.mark.parametrize(
+    ("connection_check", "expected"),
+    [
+        ("static", ["create:organization_members"]),
+        ("api", ["create:organization_members", "read:organization_connections"]),
+    ],
+)
+def test_grant_scopes_are_exactly_what_the_deployed_code_calls(
+    stack_config: dict[str, Any], connection_check: str, expected: list[str]
+) -> None:
+    stack_config["action"] = {"connectionCheck": connection_check}
+    mocks, _ = build_stack(stack_config)
+    grant_scopes = mocks.one(GRANT).inputs["scopes"]
+    deployed_code = mocks.one(ACTION).inputs["code"]
+    assert grant_scopes == expected
+    # The deployed code calls each granted scope's endpoint, and nothing else needing a scope.
+    calls = {
+        "create:organization_members": "organizations.members.create(",
+        "read:organization_connections": "organizations.enabledConnections.get(",
+    }
+    assert sorted(s for s, call in calls.items() if call in deployed_code) == grant_scopes
+
+
+def test_organization_with_branding_and_metadata(stack_config: dict[str, Any]) -> None:
+    mocks, _ = build_stack(stack_config)
+    organization = mocks.one(ORGANIZATION).inputs
+    assert organization["name"] == "acme"
+    assert organization["displayName"] == "Acme Inc."
+    assert organization["branding"] == {
+        "logoUrl": "https://static.example.com/acme.png",
+        "colors": {"primary": "#0059D6", "page_background": "#FFFFFF"},
+    }
+    assert organization["metadata"] == {"tier": "gold"}
+
+
+def test_organization_without_branding(stack_config: dict[str, Any]) -> None:
+    del stack_config["organization"]["branding"]
+    del stack_config["organization"]["metadata"]
+    mocks, _ = build_stack(stack_config)
+    organization = mocks.one(ORGANIZATION).inputs
+    assert "branding" not in organization
+    assert "metadata" not in organization
+
+
+def test_each_configured_connection_is_looked_up_and_enabled(
+    stack_config: dict[str, Any],
+) -> None:
+    stack_config["assignMembershipOnLogin"] = True
+    mocks, _ = build_stack(stack_config)
+    looked_up = [args["name"] for token, args in mocks.invokes if "getConnection" in token]
+    assert looked_up == stack_config["connections"]
+    enabled = mocks.of_type(ORGANIZATION_CONNECTION)
+    assert sorted(r.inputs["connectionId"] for r in enabled) == [
+        "con_Username-Password-Authentication",
+        "con_google-oauth2",
+    ]
+    for registration in enabled:
+        assert registration.inputs["organizationId"] == MOCK_ORGANIZATION_ID
+        assert registration.inputs["assignMembershipOnLogin"] is True
+
+
+def test_assign_membership_on_login_defaults_to_false(stack_config: dict[str, Any]) -> None:
+    mocks, _ = build_stack(stack_config)
+    assert all(
+        r.inputs["assignMembershipOnLogin"] is False for r in mocks.of_type(ORGANIZATION_CONNECTION)
+    )
+
+
+def test_a_connection_the_tenant_lacks_fails_naming_it(stack_config: dict[str, Any]) -> None:
+    stack_config["connections"] = ["Username-Password-Authentication", "no-such-connection"]
+    with pytest.raises(Exception, match="no-such-connection"):
+        build_stack(stack_config)
+
+
+def test_action_is_a_deployed_node22_post_login_action_with_the_pinned_sdk(
+    stack_config: dict[str, Any],
+) -> None:
+    mocks, _ = build_stack(stack_config)
+    action = mocks.one(ACTION).inputs
+    rendered = render_action(parse_config(stack_config, "test"))
+    assert action["name"] == "assign-to-acme"
+    assert action["runtime"] == "node22"
+    assert action["deploy"] is True
+    assert action["supportedTriggers"] == {"id": "post-login", "version": "v3"}
+    assert action["dependencies"] == [
+        {"name": d.name, "version": d.version} for d in rendered.dependencies
+    ]
+    assert action["code"] == rendered.code
+
+
+def test_action_secrets_come_from_the_stacks_own_resources(stack_config: dict[str, Any]) -> None:
+    mocks, _ = build_stack(stack_config)
+    secrets = action_secrets(mocks.one(ACTION).inputs)
+    assert sorted(secrets) == ["CLIENT_ID", "CLIENT_SECRET", "ORGANIZATION_ID", "TENANT_DOMAIN"]
+    unwrap = {k: v["value"] if is_secret(v) else v for k, v in secrets.items()}
+    assert unwrap == {
+        "TENANT_DOMAIN": "acme-test.eu.auth0.com",
+        "CLIENT_ID": MOCK_CLIENT_ID,
+        "CLIENT_SECRET": MOCK_CLIENT_SECRET,
+        "ORGANIZATION_ID": MOCK_ORGANIZATION_ID,
+    }
+
+
+def test_client_secret_is_secret_and_never_plain(stack_config: dict[str, Any]) -> None:
+    mocks, outputs = build_stack(stack_config)
+    action = mocks.one(ACTION).inputs
+    secrets = action["secrets"]
+    assert is_secret(secrets) or is_secret(action_secrets(action)["CLIENT_SECRET"])
+    for registration in mocks.registrations:
+        assert plain_occurrences(registration.inputs, MOCK_CLIENT_SECRET) == [], registration.name
+    assert MOCK_CLIENT_SECRET not in action["code"]
+    assert MOCK_CLIENT_SECRET not in repr(outputs)
+
+
+def test_binding_adds_the_action_to_post_login_after_grant_and_connections(
+    stack_config: dict[str, Any],
+) -> None:
+    mocks, _ = build_stack(stack_config)
+    binding = mocks.one(TRIGGER_ACTION).inputs
+    assert binding == {
+        "trigger": "post-login",
+        "actionId": MOCK_ACTION_ID,
+        "displayName": "assign-to-acme",
+    }
+    # Registered last: the Login flow never runs an Action whose grant or connections are missing.
+    assert mocks.registrations[-1].type == TRIGGER_ACTION
+    assert not mocks.of_type("auth0:index/triggerActions:TriggerActions")
+
+
+def test_stack_outputs(stack_config: dict[str, Any]) -> None:
+    _, outputs = build_stack(stack_config)
+    assert outputs == {
+        "organization_id": MOCK_ORGANIZATION_ID,
+        "m2m_client_id": MOCK_CLIENT_ID,
+        "action_id": MOCK_ACTION_ID,
+        "action_name": "assign-to-acme",
+    }
+
+
+def test_children_are_parented_and_named_after_the_component(
+    stack_config: dict[str, Any],
+) -> None:
+    mocks, _ = build_stack(stack_config)
+    names = [r.name for r in mocks.registrations if r.type.startswith("auth0:index/")]
+    assert all(name.startswith("org-assignment-") for name in names), names
+    assert mocks.registrations[0].type == "auth0-org-assignment:index:OrgAssignment"
+
+
+def test_building_twice_gives_identical_inputs(stack_config: dict[str, Any]) -> None:
+    first, _ = build_stack(stack_config)
+    second, _ = build_stack(stack_config)
+    # Registration order follows the engine's scheduling; the declared inputs must not.
+    assert len(first.registrations) == len(second.registrations) == 9
+    assert {(r.type, r.name): r.inputs for r in first.registrations} == {
+        (r.type, r.name): r.inputs for r in second.registrations
+    }
