@@ -104,7 +104,7 @@ def test_each_configured_connection_is_looked_up_and_enabled(
     stack_config["assignMembershipOnLogin"] = True
     mocks, _ = build_stack(stack_config)
     looked_up = [args["name"] for token, args in mocks.invokes if "getConnection" in token]
-    assert looked_up == stack_config["connections"]
+    assert sorted(looked_up) == sorted(stack_config["connections"])
     enabled = mocks.of_type(ORGANIZATION_CONNECTION)
     assert sorted(r.inputs["connectionId"] for r in enabled) == [
         "con_Username-Password-Authentication",
