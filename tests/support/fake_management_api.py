@@ -63,7 +63,7 @@ class TenantState:
     tokens: dict[str, tuple[set[str], float]] = field(default_factory=dict)
     faults: dict[str, Fault] = field(default_factory=dict)
     denied_scope: Counter[str] = field(default_factory=Counter)
-    bodies_sent: list[str] = field(default_factory=list)
+    issued_tokens: list[str] = field(default_factory=list)
 
     @property
     def tokens_issued(self) -> int:
@@ -175,6 +175,7 @@ def _handler_for(tenant: FakeTenant) -> type[BaseHTTPRequestHandler]:
                 return 403, {"error": "access_denied", "error_description": "bad audience"}
             token = "fake." + secrets.token_urlsafe(24)
             state.tokens[token] = (set(state.granted_scopes), time.time() + state.token_lifetime_s)
+            state.issued_tokens.append(token)
             return 200, {
                 "access_token": token,
                 "token_type": "Bearer",
