@@ -69,8 +69,10 @@ class RenderedAction:
 
 def render_action(config: StackConfig) -> RenderedAction:
     """Render the Action for a stack's configuration. Deterministic: same config, same code."""
-    code = _environment().get_template(TEMPLATE).render(
-        project=PROJECT, connections=config.connections, action=config.action
+    code = (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(project=PROJECT, connections=config.connections, action=config.action)
     )
     size = len(code.encode("utf-8"))
     if size > MAX_CODE_BYTES:
@@ -113,7 +115,8 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        # The output is JavaScript, not HTML: values enter it through |tojson instead.
+        autoescape=False,  # noqa: S701
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -36,9 +36,7 @@ class BrandingColours(_Model):
 
     primary: Annotated[str, Field(pattern=HEX_COLOUR)] | None = None
     """Primary colour, ``#RRGGBB``."""
-    page_background: Annotated[
-        str | None, Field(alias="pageBackground", pattern=HEX_COLOUR)
-    ] = None
+    page_background: Annotated[str | None, Field(alias="pageBackground", pattern=HEX_COLOUR)] = None
     """Page background colour, ``#RRGGBB``."""
 
 
@@ -60,9 +58,7 @@ class OrganizationConfig(_Model):
     """The name people see on the login page."""
     branding: Branding | None = None
     """Logo and colours of the organization's login pages."""
-    metadata: Annotated[dict[str, Annotated[str, Field(max_length=255)]], Field(max_length=25)] = (
-        {}
-    )
+    metadata: Annotated[dict[str, Annotated[str, Field(max_length=255)]], Field(max_length=25)] = {}
     """Up to 25 string key/value pairs stored on the organization."""
 
 
@@ -71,9 +67,7 @@ class ActionConfig(_Model):
 
     name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     """The Action's name in the tenant; defaults to ``assign-to-<organization name>``."""
-    connection_check: Annotated[Literal["static", "api"], Field(alias="connectionCheck")] = (
-        "static"
-    )
+    connection_check: Annotated[Literal["static", "api"], Field(alias="connectionCheck")] = "static"
     """``static``: compare the login's connection name with ``connections`` (no API call);
     ``api``: ask the Management API whether the connection is enabled on the organization."""
     time_budget_ms: Annotated[int, Field(alias="timeBudgetMs", ge=500, le=15000)] = 3000
@@ -195,7 +189,9 @@ def _describe(problem: Any) -> str:
     key = _full_key(location)
     kind = problem["type"]
     if kind == "extra_forbidden":
-        return f"{key}: unknown key; check its spelling against the README's configuration reference"
+        return (
+            f"{key}: unknown key; check its spelling against the README's configuration reference"
+        )
     if kind == "missing":
         return f"{key}: required; set it in the stack file or with `pulumi config set --path`"
     message = re.sub(r"^Value error, ", "", problem["msg"])

@@ -55,9 +55,7 @@ class OrgAssignment(pulumi.ComponentResource):
             opts=child,
         )
         organization = auth0.Organization(
-            f"{name}-organization",
-            **_organization_inputs(args.organization),
-            opts=child,
+            f"{name}-organization", args=_organization_args(args.organization), opts=child
         )
         enabled_connections = [
             auth0.OrganizationConnection(
@@ -73,7 +71,7 @@ class OrgAssignment(pulumi.ComponentResource):
         ]
         # Only what the program marks is secret under mocks; the engine would also apply the
         # provider's additional_secret_outputs, but this must not depend on it.
-        client_secret = pulumi.Output.secret(credentials.client_secret)
+        client_secret: pulumi.Output[str] = pulumi.Output.secret(credentials.client_secret)
         post_login_action = auth0.Action(
             f"{name}-post-login-action",
             name=args.action_name,
@@ -121,28 +119,27 @@ class OrgAssignment(pulumi.ComponentResource):
         )
 
 
-def _organization_inputs(organization: OrganizationConfig) -> dict[str, object]:
+def _organization_args(organization: OrganizationConfig) -> auth0.OrganizationArgs:
     branding = organization.branding
     colours = branding.colors if branding else None
-    return {
-        "name": organization.name,
-        "display_name": organization.display_name,
-        "metadata": dict(organization.metadata) or None,
-        "branding": auth0.OrganizationBrandingArgs(
-            logo_url=branding.logo_url,
-            colors={
-                key: value
-                for key, value in (
-                    ("primary", colours.primary if colours else None),
-                    ("page_background", colours.page_background if colours else None),
-                )
-                if value
-            }
-            or None,
+    colour_inputs = {
+        key: value
+        for key, value in (
+            ("primary", colours.primary if colours else None),
+            ("page_background", colours.page_background if colours else None),
+        )
+        if value
+    }
+    return auth0.OrganizationArgs(
+        name=organization.name,
+        display_name=organization.display_name,
+        metadata=dict(organization.metadata) or None,
+        branding=auth0.OrganizationBrandingArgs(
+            logo_url=branding.logo_url, colors=colour_inputs or None
         )
         if branding
         else None,
-    }
+    )
 
 
 def _action_secrets(

@@ -74,7 +74,7 @@ def test_every_problem_is_reported_at_once(stack_config: dict[str, Any]) -> None
 
 def test_bad_config_registers_nothing(stack_config: dict[str, Any]) -> None:
     stack_config["organization"]["name"] = "Not Valid"
-    with pytest.raises(pulumi.RunError, match="organization.name"):
+    with pytest.raises(pulumi.RunError, match=r"organization\.name"):
         build_stack(stack_config)
 
 

@@ -69,9 +69,7 @@ def test_marker_for_another_organization_does_not_skip(
     action, _ = run_action(stack_config)
     login = action.login(ALICE, app_metadata={"org_assignment": {"org_other": True}})
     assert login.outcome == "assigned"
-    assert login.app_metadata_set == {
-        "org_assignment": {"org_other": True, "org_T3stAcme": True}
-    }
+    assert login.app_metadata_set == {"org_assignment": {"org_other": True, "org_T3stAcme": True}}
 
 
 def test_warm_token_assigns_with_one_call(run_action: Any, stack_config: dict[str, Any]) -> None:
@@ -251,7 +249,7 @@ def test_no_log_line_holds_a_secret_or_a_token(
 
 
 HOSTILE = [
-    'quote"s and \'single\'',
+    "quote\"s and 'single'",
     "back`tick` ${process.exit(1)}",
     "</script><script>alert(1)</script>",
     "line\nbreak\u2028sep",
