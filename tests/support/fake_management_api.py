@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import socket
 import ssl
 import threading
 import time
@@ -119,6 +120,12 @@ def _handler_for(tenant: FakeTenant) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes; without this, Nagle's algorithm and
+            # delayed ACKs add ~40 ms to every response and drown the simulated round trip.
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
