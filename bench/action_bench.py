@@ -123,12 +123,15 @@ def main() -> None:
             for label, code in (("this stack", ours.code), ("article", article)):
                 result = run(label, code, rtt_ms, arguments.users, arguments.logins, workdir)
                 runs.append(result)
+                first = (
+                    f"{percentile(result.first, 0.5):.1f} / {percentile(result.first, 0.95):.1f}"
+                )
+                again = (
+                    f"{percentile(result.repeat, 0.5):.2f} / {percentile(result.repeat, 0.95):.2f}"
+                )
                 print(
                     f"| {label} | {rtt_ms} ms | {result.management_calls} | {result.tokens} "
-                    f"| {result.assigned}/{arguments.users} "
-                    f"| {percentile(result.first, 0.5):.1f} / {percentile(result.first, 0.95):.1f} ms "
-                    f"| {percentile(result.repeat, 0.5):.2f} / "
-                    f"{percentile(result.repeat, 0.95):.2f} ms |"
+                    f"| {result.assigned}/{arguments.users} | {first} ms | {again} ms |"
                 )
         budget = load_stack_file("dev").action.time_budget_ms
         hung_logins = hung_api(ours.code, workdir)
