@@ -71,7 +71,9 @@ class OrgAssignment(pulumi.ComponentResource):
         ]
         # Only what the program marks is secret under mocks; the engine would also apply the
         # provider's additional_secret_outputs, but this must not depend on it.
-        client_secret: pulumi.Output[str] = pulumi.Output.secret(credentials.client_secret)
+        client_secret: pulumi.Output[str] = pulumi.Output.secret(
+            credentials.client_secret.apply(_require_client_secret)
+        )
         post_login_action = auth0.Action(
             f"{name}-post-login-action",
             name=args.action_name,
@@ -140,6 +142,16 @@ def _organization_args(organization: OrganizationConfig) -> auth0.OrganizationAr
         if branding
         else None,
     )
+
+
+def _require_client_secret(client_secret: str | None) -> str:
+    """The provider reads the secret back as "" when the deployer may not read client keys."""
+    if not client_secret:
+        raise pulumi.RunError(
+            "the M2M client's secret came back empty, so the Action could not authenticate: "
+            "grant the deployer's application the read:client_keys scope, then run pulumi up again"
+        )
+    return client_secret
 
 
 def _action_secrets(

@@ -210,3 +210,14 @@ def test_building_twice_gives_identical_inputs(stack_config: dict[str, Any]) -> 
     assert {(r.type, r.name): r.inputs for r in first.registrations} == {
         (r.type, r.name): r.inputs for r in second.registrations
     }
+
+
+def test_an_empty_client_secret_fails_naming_the_missing_scope(
+    stack_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support import pulumi_mocks
+
+    # What the provider returns when the deployer lacks read:client_keys.
+    monkeypatch.setattr(pulumi_mocks, "MOCK_CLIENT_SECRET", "")
+    with pytest.raises(Exception, match="read:client_keys"):
+        build_stack(stack_config)

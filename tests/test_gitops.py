@@ -1,0 +1,198 @@
+"""The GitOps pipeline: previews per stack, ordered ups, drift detection, least privilege."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+PULUMI_ACTION = "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d"
+PINNED = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "actions/setup-node": ("249970729cb0ef3589644e2896645e5dc5ba9c38", "v6.5.0"),
+    "astral-sh/setup-uv": ("20cfd1bf945f4377ade1205e4dbc17946fc9a30d", "v10.0.1"),
+    "pulumi/actions": ("8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
+}
+WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+ACTION_FILES = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
+
+
+def load(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    document["on"] = document.pop(True, document.get("on"))  # YAML 1.1 reads `on` as true
+    return document
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job.get("steps", []) if s.get("uses", "").startswith(action)]
+
+
+def test_the_pipeline_covers_three_stacks() -> None:
+    assert STACKS == ["dev", "prod", "staging"]
+
+
+def test_pull_requests_test_then_preview_every_stack_with_one_edited_comment() -> None:
+    workflow = load("pull-request.yml")
+    assert "pull_request" in workflow["on"]
+    preview = workflow["jobs"]["preview"]
+    assert sorted(preview["strategy"]["matrix"]["stack"]) == STACKS
+    names = [step.get("name") or step.get("uses") for step in preview["steps"]]
+    assert names.index("Test") < names.index("Preview")
+    (test_step,) = [s for s in preview["steps"] if s.get("name") == "Test"]
+    assert test_step["run"] == "scripts/test"
+    assert "scripts/test" in (ROOT / "README.md").read_text()
+    (step,) = steps_using(preview, PULUMI_ACTION)
+    assert step["with"]["command"] == "preview"
+    assert step["with"]["stack-name"] == "${{ matrix.stack }}"
+    assert step["with"]["diff"] is True
+    assert step["with"]["comment-on-pr"] is True
+    assert step["with"]["edit-pr-comment"] is True
+
+
+def test_pull_requests_show_the_rendered_action_diff_in_the_summary() -> None:
+    job = load("pull-request.yml")["jobs"]["action-code-diff"]
+    (step,) = [s for s in job["steps"] if "action-code-diff" in s.get("run", "")]
+    assert "$GITHUB_STEP_SUMMARY" in step["run"]
+    assert step["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert (ROOT / "scripts" / "action-code-diff").stat().st_mode & 0o111
+
+
+def test_push_to_main_updates_dev_then_staging_then_prod() -> None:
+    workflow = load("deploy.yml")
+    assert workflow["on"] == {"push": {"branches": ["main"]}}
+    jobs = workflow["jobs"]
+    order = []
+    job_id = next(name for name, job in jobs.items() if "needs" not in job)
+    while job_id:
+        order.append(jobs[job_id]["with"]["stack"])
+        assert jobs[job_id]["uses"] == "./.github/workflows/pulumi-up.yml"
+        job_id = next((name for name, job in jobs.items() if job.get("needs") == job_id), None)
+    assert order == ["dev", "staging", "prod"]
+    assert len(jobs) == 3
+
+
+def test_each_up_runs_in_its_stacks_environment_and_concurrency_group() -> None:
+    up = load("pulumi-up.yml")
+    assert up["on"]["workflow_call"]["inputs"]["stack"]["required"] is True
+    (job,) = up["jobs"].values()
+    assert job["environment"] == "${{ inputs.stack }}"
+    assert job["concurrency"] == {
+        "group": "pulumi-${{ inputs.stack }}",
+        "cancel-in-progress": False,
+    }
+    (step,) = steps_using(job, PULUMI_ACTION)
+    assert step["with"]["command"] == "up"
+    assert step["with"]["stack-name"] == "${{ inputs.stack }}"
+
+
+def test_drift_is_detected_daily_and_on_demand_for_every_stack() -> None:
+    workflow = load("drift.yml")
+    (schedule,) = workflow["on"]["schedule"]
+    minute, hour, day, month, weekday = schedule["cron"].split()
+    assert (day, month, weekday) == ("*", "*", "*") and hour.isdigit() and minute.isdigit()
+    assert "workflow_dispatch" in workflow["on"]
+    job = workflow["jobs"]["drift"]
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
+    (step,) = steps_using(job, PULUMI_ACTION)
+    assert step["with"]["command"] == "preview"
+    assert step["with"]["refresh"] is True
+    assert step["with"]["expect-no-changes"] is True
+    summary = [s for s in job["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
+    assert summary and "failure()" in summary[0]["if"]
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_least_privilege(path: Path) -> None:
+    workflow = load(path.name)
+    assert workflow["permissions"] == {}, "no default token permissions at workflow level"
+    for name, job in workflow["jobs"].items():
+        permissions = job.get("permissions")
+        assert isinstance(permissions, dict), f"{path.name}:{name} sets its own permissions"
+        comments = any(
+            s.get("with", {}).get("comment-on-pr") is True for s in steps_using(job, PULUMI_ACTION)
+        )
+        assert (permissions.get("pull-requests") == "write") == comments, f"{path.name}:{name}"
+        assert set(permissions.values()) <= {"read", "write"}
+        assert permissions.get("contents") == "read"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_to_full_shas(path: Path) -> None:
+    for line in path.read_text().splitlines():
+        match = re.search(r"uses:\s*([^\s@#]+)@(\S+)(?:\s*#\s*(\S+))?", line)
+        if not match:
+            continue
+        action, ref, comment = match.groups()
+        assert action in PINNED, f"{path.name}: {action} is not an approved action"
+        assert (ref, comment) == PINNED[action], f"{path.name}: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_pulumi_cli_version_comes_from_the_version_file(path: Path) -> None:
+    for job in load(path.name)["jobs"].values():
+        for step in steps_using(job, PULUMI_ACTION):
+            assert step["with"]["pulumi-version-file"] == ".pulumi-version"
+            assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\n", (ROOT / ".pulumi-version").read_text())
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda p: p.name)
+def test_no_secret_or_expression_is_interpolated_into_a_shell_script(path: Path) -> None:
+    document = yaml.safe_load(path.read_text())
+    jobs = document.get("jobs") or {"composite": document["runs"]}
+    for job in jobs.values():
+        for step in job.get("steps", []):
+            assert "${{" not in step.get("run", ""), f"{path.name}: pass values through env"
+
+
+def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("infra", "scripts"):
+        shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "action_templates").mkdir()
+    for name in ("post_login.js.j2", "package.json"):
+        shutil.copy(ROOT / "action_templates" / name, repo / "action_templates" / name)
+    for stack in STACKS:
+        shutil.copy(ROOT / f"Pulumi.{stack}.yaml", repo / f"Pulumi.{stack}.yaml")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    stack_file = repo / "Pulumi.staging.yaml"
+    stack_file.write_text(stack_file.read_text().replace("- google-oauth2", "- github"))
+
+    result = subprocess.run(
+        ["scripts/action-code-diff", "HEAD"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
+    )
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout
+    assert "### `dev`: no change" in summary
+    assert "### `prod`: no change" in summary
+    assert "### `staging`\n\n```diff\n--- base/staging.js\n+++ branch/staging.js" in summary
+    assert (
+        '-  allowedConnections: Object.freeze(["Username-Password-Authentication", "google'
+        in summary
+    )
+    assert (
+        '+  allowedConnections: Object.freeze(["Username-Password-Authentication", "github'
+        in summary
+    )
