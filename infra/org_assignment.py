@@ -33,10 +33,8 @@ class OrgAssignment(pulumi.ComponentResource):
         m2m_client = auth0.Client(
             f"{name}-m2m-client",
             name=f"{args.action_name} (Management API)",
-            description=(
-                f"{managed_by}. Used only by the post-login Action {args.action_name!r} to add "
-                f"users to organization {args.organization.name!r}. Do not edit by hand."
-            ),
+            # Auth0 refuses client descriptions longer than 140 characters.
+            description=f"{managed_by}: post-login org assignment. Do not edit by hand."[:140],
             app_type="non_interactive",
             grant_types=["client_credentials"],
             opts=child,

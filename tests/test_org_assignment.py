@@ -39,7 +39,9 @@ def test_m2m_client_and_its_credentials(stack_config: dict[str, Any]) -> None:
     client = mocks.one(CLIENT).inputs
     assert client["appType"] == "non_interactive"
     assert client["grantTypes"] == ["client_credentials"]
-    assert "Managed by Pulumi stack auth0-org-assignment/test" in client["description"]
+    assert client["name"] == "assign-to-acme (Management API)"
+    assert client["description"].startswith("Managed by Pulumi stack auth0-org-assignment/test")
+    assert len(client["description"]) <= 140  # Auth0's limit
     credentials = mocks.one(CREDENTIALS).inputs
     assert credentials["clientId"] == MOCK_CLIENT_ID
     assert credentials["authenticationMethod"] == "client_secret_post"
