@@ -14,13 +14,16 @@ import platform
 import statistics
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from infra.action_code import auth0_sdk, render_action
+from infra.action_code import RenderedAction, auth0_sdk, render_action
 from infra.config import load_stack_file
 from tests.support.action_runner import ActionProcess, Login, tenant_state_for
-from tests.support.fake_management_api import MEMBERS, FakeTenant, Fault
+from tests.support.fake_management_api import MEMBERS, FakeTenant, Fault, TenantState
 
 ARTICLE_ACTION = Path(__file__).resolve().parent / "article_action.js"
 ARTICLE_SCOPES = {
@@ -32,8 +35,8 @@ ARTICLE_SCOPES = {
 
 @dataclass
 class Run:
-    code: str
-    rtt_ms: int
+    label: str
+    rtt_ms: float
     management_calls: int
     tokens: int
     first: list[float]
@@ -50,52 +53,57 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def run(label: str, code: str, rtt_ms: int, users: int, logins: int, workdir: Path) -> Run:
-    rendered = render_action(load_stack_file("dev"))
-    overrides = {"granted_scopes": ARTICLE_SCOPES} if label == "article" else {}
-    tenant = FakeTenant(tenant_state_for(rendered, rtt_ms=rtt_ms, **overrides), workdir)
-    action = ActionProcess(code, tenant, workdir)
+@contextmanager
+def running(
+    code: str, stack: RenderedAction, workdir: Path, **tenant: Any
+) -> Iterator[tuple[ActionProcess, TenantState]]:
+    """``code`` in one Node process, against a fake tenant set up for ``stack``."""
+    fake = FakeTenant(tenant_state_for(stack, **tenant), workdir)
+    action = ActionProcess(code, fake, workdir)
+    try:
+        yield action, fake.state
+    finally:
+        action.close()
+        fake.close()
+
+
+def run(
+    label: str,
+    code: str,
+    stack: RenderedAction,
+    users: int,
+    logins: int,
+    workdir: Path,
+    **tenant: Any,
+) -> Run:
+    """``logins`` logins cycling through ``users`` users; each user's first is a first login."""
     first: list[float] = []
     repeat: list[float] = []
     seen: set[str] = set()
-    cold_first_ms = 0.0
-    try:
+    with running(code, stack, workdir, **tenant) as (action, state):
         for number in range(logins):
             user = f"auth0|user-{number % users:04d}"
-            login: Login = action.login(user)
-            if number == 0:
-                cold_first_ms = login.ms
-            (first if user not in seen else repeat).append(login.ms)
+            (first if user not in seen else repeat).append(action.login(user).ms)
             seen.add(user)
-        state = tenant.state
         return Run(
-            code=label,
-            rtt_ms=rtt_ms,
+            label=label,
+            rtt_ms=state.rtt_ms,
             management_calls=state.management_calls,
             tokens=state.tokens_issued,
             first=first,
             repeat=repeat,
             assigned=len(state.members),
             load_ms=action.loaded["load_ms"],
-            cold_first_ms=cold_first_ms,
+            cold_first_ms=first[0],
         )
-    finally:
-        action.close()
-        tenant.close()
 
 
-def hung_api(code: str, workdir: Path) -> list[Login]:
+def hung_api(stack: RenderedAction, workdir: Path) -> list[Login]:
     """Logins while the members endpoint hangs for 30 s (warm token)."""
-    rendered = render_action(load_stack_file("dev"))
-    tenant = FakeTenant(tenant_state_for(rendered), workdir)
-    action = ActionProcess(code, tenant, workdir)
-    try:
+    with running(stack.code, stack, workdir) as (action, state):
         action.login("auth0|warm-up")
-        tenant.state.faults[MEMBERS] = Fault(hang_s=30)
+        state.faults[MEMBERS] = Fault(hang_s=30)
         return [action.login(f"auth0|hung-{n}") for n in range(5)]
-    finally:
-        action.close()
-        tenant.close()
 
 
 def main() -> None:
@@ -103,7 +111,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--logins", type=int, default=100)
     arguments = parser.parse_args()
-    ours = render_action(load_stack_file("dev"))
+    dev = load_stack_file("dev")
+    ours = render_action(dev)
     article = ARTICLE_ACTION.read_text(encoding="utf-8")
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     print(
@@ -120,8 +129,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         for rtt_ms in (0, 50):
-            for label, code in (("this stack", ours.code), ("article", article)):
-                result = run(label, code, rtt_ms, arguments.users, arguments.logins, workdir)
+            for label, code, scopes in (
+                ("this stack", ours.code, set(ours.scopes)),
+                ("article", article, ARTICLE_SCOPES),
+            ):
+                result = run(
+                    label,
+                    code,
+                    ours,
+                    arguments.users,
+                    arguments.logins,
+                    workdir,
+                    rtt_ms=rtt_ms,
+                    granted_scopes=scopes,
+                )
                 runs.append(result)
                 first = (
                     f"{percentile(result.first, 0.5):.1f} / {percentile(result.first, 0.95):.1f}"
@@ -133,12 +154,11 @@ def main() -> None:
                     f"| {label} | {rtt_ms} ms | {result.management_calls} | {result.tokens} "
                     f"| {result.assigned}/{arguments.users} | {first} ms | {again} ms |"
                 )
-        budget = load_stack_file("dev").action.time_budget_ms
-        hung_logins = hung_api(ours.code, workdir)
+        hung_logins = hung_api(ours, workdir)
     hung = [login.ms for login in hung_logins]
     outcomes = sorted({f"{login.outcome} ({login.report['reason']})" for login in hung_logins})
     denied = sum(login.denied is not None for login in hung_logins)
-    cold = next(r for r in runs if r.code == "this stack" and r.rtt_ms == 0)
+    cold = next(r for r in runs if r.label == "this stack" and r.rtt_ms == 0)
     print()
     print(
         f"Cold start (this stack): loading the Action module {cold.load_ms:.2f} ms (the SDK is "
@@ -146,7 +166,7 @@ def main() -> None:
         "which includes loading the auth0 SDK and fetching the token."
     )
     print(
-        f"Members endpoint hung (time budget {budget} ms): 5 logins took "
+        f"Members endpoint hung (time budget {dev.action.time_budget_ms} ms): 5 logins took "
         f"{min(hung):.0f} to {max(hung):.0f} ms each (median {statistics.median(hung):.0f} ms); "
         f"outcomes: {', '.join(outcomes)}; logins denied: {denied}."
     )
