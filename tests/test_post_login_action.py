@@ -199,8 +199,7 @@ def test_hung_endpoint_is_cut_off_at_the_time_budget(
         action.login(BOB)  # warm the token so the members call is what hangs
     tenant.faults[endpoint] = Fault(hang_s=10, times=1)
     login = action.login(ALICE)
-    assert login.outcome == "failed"
-    assert login.report["reason"] in {"time-budget-exceeded", "timeout"}
+    assert (login.outcome, login.report["reason"]) == ("failed", "time-budget-exceeded")
     assert budget_ms * 0.9 <= login.ms < budget_ms + 250
     # The fault is gone: the next login of the same user assigns.
     assert action.login(ALICE).outcome == "assigned"
