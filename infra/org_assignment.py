@@ -121,22 +121,13 @@ class OrgAssignment(pulumi.ComponentResource):
 
 def _organization_args(organization: OrganizationConfig) -> auth0.OrganizationArgs:
     branding = organization.branding
-    colours = branding.colors if branding else None
-    colour_inputs = {
-        key: value
-        for key, value in (
-            ("primary", colours.primary if colours else None),
-            ("page_background", colours.page_background if colours else None),
-        )
-        if value
-    }
+    # Field names are the provider's colour keys: primary, page_background.
+    colours = branding.colors.model_dump(exclude_none=True) if branding and branding.colors else {}
     return auth0.OrganizationArgs(
         name=organization.name,
         display_name=organization.display_name,
         metadata=dict(organization.metadata) or None,
-        branding=auth0.OrganizationBrandingArgs(
-            logo_url=branding.logo_url, colors=colour_inputs or None
-        )
+        branding=auth0.OrganizationBrandingArgs(logo_url=branding.logo_url, colors=colours or None)
         if branding
         else None,
     )
