@@ -14,9 +14,8 @@ import pytest
 
 from infra import render
 from infra.action_code import MAX_CODE_BYTES, TEMPLATES, auth0_sdk, render_action, scopes_called_by
-from infra.config import load_stack_file, parse_config
+from infra.config import ROOT, load_stack_file, parse_config
 
-ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from infra.config import ROOT
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 PULUMI_ACTION = "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d"
@@ -153,10 +157,6 @@ def test_no_secret_or_expression_is_interpolated_into_a_shell_script(path: Path)
 
 
 def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(tmp_path: Path) -> None:
-    import shutil
-    import subprocess
-    import sys
-
     repo = tmp_path / "repo"
     repo.mkdir()
     for name in ("infra", "scripts"):
