@@ -1,0 +1,45 @@
+// Package provider maps terraform-provider-auth0 onto Pulumi tokens the way pulumi-auth0 does,
+// so the locked pulumi-auth0 Python SDK talks to it unchanged (auth0:index/client:Client, ...).
+package provider
+
+import (
+	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
+	tks "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge/tokens"
+	shimv2 "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim/sdk-v2"
+
+	auth0shim "github.com/auth0/terraform-provider-auth0/shim"
+)
+
+// Version is set at link time to the plugin version the locked SDK asks for.
+var Version = "0.0.0-dev"
+
+// Info is the bridge's description of the provider.
+func Info() tfbridge.ProviderInfo {
+	managedByPulumi := &tfbridge.DefaultInfo{Value: "Managed by Pulumi"}
+	info := tfbridge.ProviderInfo{
+		P:           shimv2.NewProvider(auth0shim.NewProvider()),
+		Name:        "auth0",
+		DisplayName: "Auth0",
+		Description: "Auth0 provider built from terraform-provider-auth0 for offline runs.",
+		License:     "Apache-2.0",
+		GitHubOrg:   "auth0",
+		Version:     Version,
+		Config: map[string]*tfbridge.SchemaInfo{
+			"debug": {Default: &tfbridge.DefaultInfo{EnvVars: []string{"AUTH0_DEBUG"}}},
+		},
+		Resources: map[string]*tfbridge.ResourceInfo{
+			"auth0_client": {Fields: map[string]*tfbridge.SchemaInfo{
+				"description": {Default: managedByPulumi},
+			}},
+			"auth0_role": {Fields: map[string]*tfbridge.SchemaInfo{
+				"description": {Default: managedByPulumi},
+			}},
+		},
+		EnableZeroDefaultSchemaVersion: true,
+		EnableAccurateBridgePreview:    true,
+		EnableRawStateDelta:            true,
+	}
+	info.MustComputeTokens(tks.SingleModule("auth0_", "index", tks.MakeStandard("auth0")))
+	info.SetAutonaming(255, "-")
+	return info
+}

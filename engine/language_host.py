@@ -1,0 +1,94 @@
+"""A stand-in for ``pulumi-language-python``, built from the Python SDK's own parts.
+
+The real language host is a Go program that the Go module proxy does not serve, so
+``scripts/engine`` installs this instead when it has to build the engine. It speaks the same
+gRPC LanguageRuntime protocol to the real engine, using the SDK's ``LanguageServer`` (the one
+Automation API inline programs use), and runs the project's ``main`` program in this process,
+with this virtualenv's packages, where the real host would start a Python subprocess.
+
+Started by the Pulumi CLI as ``pulumi-language-python [-flags] ENGINE_ADDRESS``; prints the
+port it listens on, then serves until the engine closes it.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import signal
+import sys
+from concurrent import futures
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import grpc
+from pulumi.automation._server import LanguageServer
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+
+_MAX_MESSAGE = 400 * 1024 * 1024
+
+
+class ProgramLanguageServer(LanguageServer):
+    """Runs the program directory the engine names, and reports the provider plugins it needs."""
+
+    def __init__(self) -> None:
+        super().__init__(self._run_program)
+        self._program_directory = Path.cwd()
+
+    def _run_program(self) -> None:
+        main = self._program_directory / "__main__.py"
+        runpy.run_path(str(main), run_name="__main__")
+
+    def Run(self, request: Any, context: Any) -> Any:
+        if request.info and request.info.program_directory:
+            self._program_directory = Path(request.info.program_directory)
+        elif request.program:
+            self._program_directory = Path(request.pwd or ".") / request.program
+        return super().Run(request, context)
+
+    def GetRequiredPackages(self, request: Any, context: Any) -> Any:
+        return language_pb2.GetRequiredPackagesResponse(packages=_installed_plugins())
+
+    def GetRequiredPlugins(self, request: Any, context: Any) -> Any:
+        plugins = [
+            plugin_pb2.PluginDependency(name=p.name, kind=p.kind, version=p.version)
+            for p in _installed_plugins()
+        ]
+        return language_pb2.GetRequiredPluginsResponse(plugins=plugins)
+
+    def GetPluginInfo(self, request: Any, context: Any) -> Any:
+        return plugin_pb2.PluginInfo(version=metadata.version("pulumi"))
+
+
+def _installed_plugins() -> list[Any]:
+    """The resource plugins that installed SDKs declare in ``pulumi-plugin.json``."""
+    found = []
+    for distribution in metadata.distributions():
+        for file in distribution.files or []:
+            if file.name == "pulumi-plugin.json":
+                declared = json.loads(Path(str(distribution.locate_file(file))).read_text())
+                if declared.get("resource"):
+                    found.append(
+                        plugin_pb2.PackageDependency(
+                            name=declared["name"], kind="resource", version=declared["version"]
+                        )
+                    )
+    return found
+
+
+def main() -> None:
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=4),
+        options=[("grpc.max_receive_message_length", _MAX_MESSAGE)],
+    )
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(ProgramLanguageServer(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    print(port, flush=True)
+    # The engine ends its plugins with SIGINT, then SIGKILL: leave quietly.
+    signal.signal(signal.SIGINT, lambda *_: server.stop(0))
+    server.wait_for_termination()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The local tenant's own endpoints under ``/localtenant/``, for tests and the CLI.
+
+Not part of Auth0's API: call counts, fault injection and logins. Only the admin client's
+token may use them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from typing import Any
+
+from localtenant import authentication
+from localtenant.errors import Auth0Error
+from localtenant.tenant import Fault, Tenant
+
+
+def handle_control(
+    tenant: Tenant, method: str, path: str, headers: dict[str, str], raw: bytes
+) -> tuple[int, Any]:
+    try:
+        claims = authentication.verify_bearer(tenant, headers.get("authorization"))
+        if claims["azp"] != tenant.store.data["admin_client_id"]:
+            raise Auth0Error(
+                403, "Only the admin client may use /localtenant/", "insufficient_scope"
+            )
+        body = json.loads(raw) if raw else {}
+        if (method, path) == ("GET", "/localtenant/calls"):
+            return 200, {"calls": dict(tenant.calls), "denied_scopes": dict(tenant.denied_scopes)}
+        if (method, path) == ("DELETE", "/localtenant/calls"):
+            tenant.calls.clear()
+            return 204, None
+        if method == "PUT" and path.startswith("/localtenant/faults/"):
+            known = {field.name for field in fields(Fault)}
+            tenant.faults[path.rsplit("/", 1)[1]] = Fault(
+                **{k: v for k, v in body.items() if k in known}
+            )
+            return 204, None
+        if (method, path) == ("DELETE", "/localtenant/faults"):
+            tenant.faults.clear()
+            return 204, None
+        if (method, path) == ("POST", "/localtenant/logins"):
+            from localtenant.logins import login
+
+            return 200, login(tenant, body)
+        raise Auth0Error(404, "Not Found", None)
+    except Auth0Error as error:
+        return error.status, error.body()

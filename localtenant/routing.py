@@ -1,0 +1,95 @@
+"""The route table's types, and Auth0's list pagination."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from localtenant.errors import Auth0Error
+
+if TYPE_CHECKING:
+    from localtenant.tenant import Tenant
+
+Response = tuple[int, Any]
+Handler = Callable[["Tenant", "Request"], Response]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, already parsed: what a handler may look at."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    scopes: frozenset[str] = frozenset()
+    """The access token's scopes (Management API routes)."""
+    subject: str | None = None
+    """The client id the access token was issued to."""
+
+    def flag(self, name: str) -> bool:
+        return self.query.get(name, "").lower() == "true"
+
+    def json_object(self) -> dict[str, Any]:
+        if not isinstance(self.body, dict):
+            raise Auth0Error(
+                400, "Payload validation error: 'Expected type object'.", "invalid_body"
+            )
+        return self.body
+
+
+@dataclass(frozen=True)
+class Route:
+    """``name`` counts calls and selects faults; ``scopes`` are Auth0's (any of them)."""
+
+    name: str
+    method: str
+    pattern: re.Pattern[str]
+    scopes: tuple[str, ...]
+    handler: Handler
+    management: bool = True
+    """False for the Authentication API, which takes no bearer token."""
+
+
+def route(
+    name: str, method: str, template: str, scopes: tuple[str, ...] | str, handler: Handler
+) -> Route:
+    """``/api/v2/clients/{id}`` -> a route whose handler gets ``params["id"]``."""
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+    if isinstance(scopes, str):
+        scopes = (scopes,)
+    return Route(name, method, re.compile(f"^{regex}$"), scopes, handler)
+
+
+def paginate(items: list[Any], request: Request, key: str) -> Any:
+    """Auth0's list shapes: a bare array; ``include_totals`` adds start/limit/total; ``take``
+    (checkpoint pagination) pages with ``from`` and ``next``."""
+    if "take" in request.query:
+        take = _bounded(request.query["take"], "take", 100)
+        start = int(request.query.get("from") or 0)
+        page = items[start : start + take]
+        body: dict[str, Any] = {key: page}
+        if start + take < len(items):
+            body["next"] = str(start + take)
+        return body
+    per_page = _bounded(request.query.get("per_page", "50"), "per_page", 100)
+    page_number = int(request.query.get("page") or 0)
+    start = page_number * per_page
+    page = items[start : start + per_page]
+    if request.flag("include_totals"):
+        return {key: page, "start": start, "limit": per_page, "total": len(items)}
+    return page
+
+
+def _bounded(text: str, name: str, most: int) -> int:
+    if not text.isdigit() or not 0 < int(text) <= most:
+        raise Auth0Error(
+            400,
+            f"Query validation error: '{name}' must be an integer between 1 and {most}",
+            "invalid_query_string",
+        )
+    return int(text)

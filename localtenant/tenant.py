@@ -1,0 +1,157 @@
+"""One tenant: its state, its route table, the calls it has answered and the faults it injects.
+
+``Tenant.handle`` is the whole Management and Authentication API as a function of a parsed
+request; ``server`` wraps it in HTTPS.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from localtenant import actions, authentication, clients, connections, organizations, users
+from localtenant.errors import Auth0Error, insufficient_scope
+from localtenant.management_api import SCOPES
+from localtenant.routing import Request, Route
+from localtenant.store import Store
+
+ADMIN_CLIENT_NAME = "Local tenant admin (all Management API scopes)"
+AREAS = (authentication, clients, connections, organizations, actions, users)
+
+
+@dataclass
+class Fault:
+    """What a route does instead of answering normally.
+
+    ``status`` answers with that status (and ``retry_after``, seconds or an HTTP date);
+    ``hang_s`` holds the request that long; ``latency_ms`` delays a normal answer;
+    ``raw_body`` answers ``status`` (200 by default) with that text as ``content_type``.
+    ``times`` limits how many requests it affects (None: until cleared).
+    """
+
+    status: int | None = None
+    retry_after: str | None = None
+    hang_s: float | None = None
+    latency_ms: float = 0.0
+    raw_body: str | None = None
+    content_type: str = "text/html"
+    times: int | None = None
+
+
+class Tenant:
+    """A local Auth0 tenant whose state lives in ``state_path``."""
+
+    def __init__(self, state_path: Path, domain: str) -> None:
+        self.store = Store(state_path)
+        self.domain = domain
+        self.routes: list[Route] = [route for area in AREAS for route in area.ROUTES]
+        self.calls: Counter[str] = Counter()
+        self.denied_scopes: Counter[str] = Counter()
+        self.faults: dict[str, Fault] = {}
+        self.rtt_ms = 0.0
+        self.token_lifetime_s = authentication.DEFAULT_TOKEN_LIFETIME_S
+        self.tokens_valid_after = 0.0
+        self.release = threading.Event()
+        """Set at shutdown, so hanging requests end."""
+        with self.store.lock:
+            if "admin_client_id" not in self.store.data:
+                admin = self.create_client_with_grant(ADMIN_CLIENT_NAME, SCOPES)
+                self.store.data["admin_client_id"] = admin["client_id"]
+                self.store.save()
+            self._follow_domain()
+
+    def _follow_domain(self) -> None:
+        """The Management API's audience names the host and port; a restart on another port
+        moves it, as a tenant on another domain would. Grants follow the move."""
+        audience = authentication.management_audience(self)
+        for grant in self.store["client_grants"].values():
+            if grant["audience"].startswith("https://localhost") and grant["audience"].endswith(
+                "/api/v2/"
+            ):
+                grant["audience"] = audience
+        self.store.save()
+
+    @property
+    def admin_credentials(self) -> dict[str, str]:
+        admin = self.store["clients"][self.store.data["admin_client_id"]]
+        return {"client_id": admin["client_id"], "client_secret": admin["client_secret"]}
+
+    def create_client_with_grant(
+        self, name: str, scopes: tuple[str, ...] | list[str]
+    ) -> dict[str, Any]:
+        """An M2M application granted ``scopes`` on the Management API (for a test or the CLI)."""
+        with self.store.lock:
+            client = clients.create_client(
+                self,
+                {
+                    "name": name,
+                    "app_type": "non_interactive",
+                    "grant_types": ["client_credentials"],
+                },
+            )
+            clients.create_grant(
+                self,
+                {
+                    "client_id": client["client_id"],
+                    "audience": authentication.management_audience(self),
+                    "scope": list(scopes),
+                },
+            )
+            self.store.save()
+            return client
+
+    def revoke_tokens(self) -> None:
+        """Make every token issued so far invalid, as a rotated signing key would."""
+        self.tokens_valid_after = time.time() + 1
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            if route.method == method:
+                found = route.pattern.match(path)
+                if found:
+                    return route, found.groupdict()
+        return None
+
+    def take_fault(self, name: str) -> Fault | None:
+        fault = self.faults.get(name)
+        if fault is not None and fault.times is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                del self.faults[name]
+        return fault
+
+    def handle(
+        self,
+        route: Route,
+        params: dict[str, str],
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: Any,
+    ) -> tuple[int, Any]:
+        """Authorize, run the route's handler under the state lock, save what changed."""
+        request = Request(route.method, "", params, query, body, headers)
+        try:
+            if route.management:
+                claims = authentication.verify_bearer(self, headers.get("authorization"))
+                scopes = frozenset(claims["scope"].split())
+                if not scopes & set(route.scopes):
+                    self.denied_scopes[route.scopes[0]] += 1
+                    raise insufficient_scope(route.scopes)
+                request = Request(
+                    route.method, "", params, query, body, headers, scopes, claims["azp"]
+                )
+            with self.store.lock:
+                status, answer = route.handler(self, request)
+                if route.method != "GET":
+                    self.store.save()
+                return status, answer
+        except Auth0Error as error:
+            if route.method != "GET":
+                # A failed change leaves nothing half-applied on disk or in memory.
+                with self.store.lock:
+                    self.store.data = Store(self.store.path).data
+            return error.status, error.body()

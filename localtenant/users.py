@@ -1,0 +1,113 @@
+"""Users: enough of them for logins and for the Action's app_metadata."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from localtenant import ids
+from localtenant.connections import connection_by_name
+from localtenant.errors import bad_request, conflict, not_found
+from localtenant.fields import now, select
+from localtenant.routing import Request, Response, paginate, route
+
+if TYPE_CHECKING:
+    from localtenant.tenant import Tenant
+
+
+def create_user(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(body.get("connection"), str):
+        raise bad_request("'Missing required property: connection'.")
+    connection = connection_by_name(tenant, body["connection"])
+    email = body.get("email")
+    for user in tenant.store["users"].values():
+        if (
+            email
+            and user.get("email") == email
+            and user["identities"][0]["connection"] == connection["name"]
+        ):
+            raise conflict("The user already exists.", "auth0_idp_error")
+    user_id = body.get("user_id") or ids.user_id(connection["strategy"])
+    stamp = now()
+    user = {
+        "user_id": user_id,
+        "email": email,
+        "email_verified": bool(body.get("email_verified", False)),
+        "name": body.get("name", email),
+        "app_metadata": copy.deepcopy(body.get("app_metadata", {})),
+        "user_metadata": copy.deepcopy(body.get("user_metadata", {})),
+        "identities": [
+            {
+                "connection": connection["name"],
+                "provider": connection["strategy"],
+                "user_id": user_id.split("|", 1)[-1],
+                "isSocial": connection["strategy"]
+                not in ("auth0", "samlp", "oidc", "okta", "waad"),
+            }
+        ],
+        "logins_count": 0,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    tenant.store["users"][user_id] = user
+    return user
+
+
+def get_user(tenant: Tenant, user_id: str) -> dict[str, Any]:
+    user = tenant.store["users"].get(user_id)
+    if user is None:
+        raise not_found("user", "inexistent_user")
+    return user
+
+
+def merge_metadata(user: dict[str, Any], key: str, changes: dict[str, Any]) -> None:
+    """Auth0 merges app_metadata and user_metadata at the first level; null removes a key."""
+    metadata = user.setdefault(key, {})
+    for name, value in changes.items():
+        if value is None:
+            metadata.pop(name, None)
+        else:
+            metadata[name] = copy.deepcopy(value)
+    user["updated_at"] = now()
+
+
+def _create(tenant: Tenant, request: Request) -> Response:
+    return 201, create_user(tenant, request.json_object())
+
+
+def _list(tenant: Tenant, request: Request) -> Response:
+    users = [select(user, request) for user in tenant.store["users"].values()]
+    return 200, paginate(users, request, "users")
+
+
+def _get(tenant: Tenant, request: Request) -> Response:
+    return 200, select(get_user(tenant, request.params["id"]), request)
+
+
+def _update(tenant: Tenant, request: Request) -> Response:
+    user = get_user(tenant, request.params["id"])
+    body = request.json_object()
+    for key in ("app_metadata", "user_metadata"):
+        if key in body:
+            merge_metadata(user, key, body.pop(key) or {})
+    user.update(copy.deepcopy(body))
+    return 200, user
+
+
+def _delete(tenant: Tenant, request: Request) -> Response:
+    get_user(tenant, request.params["id"])
+    del tenant.store["users"][request.params["id"]]
+    for members in tenant.store["organization_members"].values():
+        if request.params["id"] in members:
+            members.remove(request.params["id"])
+    return 204, None
+
+
+ONE = "/api/v2/users/{id}"
+ROUTES = [
+    route("users.list", "GET", "/api/v2/users", "read:users", _list),
+    route("users.create", "POST", "/api/v2/users", "create:users", _create),
+    route("users.get", "GET", ONE, "read:users", _get),
+    route("users.update", "PATCH", ONE, "update:users", _update),
+    route("users.delete", "DELETE", ONE, "delete:users", _delete),
+]
