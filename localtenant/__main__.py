@@ -1,7 +1,7 @@
 """``python -m localtenant serve --state FILE [--port N]``: run a local Auth0 tenant.
 
-Once it accepts requests it prints one JSON line:
-``{"domain": "localhost:<port>", "ca_cert": "<PEM to trust>", "admin": {"client_id", "client_secret"}}``
+Once it accepts requests it prints one JSON line: ``{"domain": "localhost:<port>",
+"ca_cert": "<PEM to trust>", "admin": {"client_id": ..., "client_secret": ...}}``
 and serves until SIGTERM. Other subcommands talk to a running tenant as its admin client.
 """
 

@@ -83,6 +83,8 @@ def issue_token(tenant: Tenant, request: Request) -> Response:
         "scope": " ".join(scopes),
         "gty": "client-credentials",
         "azp": client_id,
+        # Which signing key generation issued it: Tenant.revoke_tokens moves to the next.
+        "gen": tenant.store.data.get("token_generation", 0),
     }
     return 200, {
         "access_token": _sign(claims, tenant.store["signing_key"]),
@@ -101,8 +103,8 @@ def verify_bearer(tenant: Tenant, authorization: str | None) -> dict[str, Any]:
         raise Auth0Error(401, "Invalid token", None)
     if claims["exp"] <= time.time():
         raise Auth0Error(401, "Expired token received for JSON Web Token validation", None)
-    if claims["iat"] < tenant.tokens_valid_after:
-        raise Auth0Error(401, "Invalid token", None)
+    if claims.get("gen") != tenant.store.data.get("token_generation", 0):
+        raise Auth0Error(401, "Invalid signature received for JSON Web Token validation", None)
     return claims
 
 

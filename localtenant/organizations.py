@@ -73,7 +73,7 @@ def enable_connection(tenant: Tenant, organization_id: str, body: dict[str, Any]
     connection_id = body.get("connection_id")
     if not isinstance(connection_id, str):
         raise bad_request("'Missing required property: connection_id'.")
-    connection = get_connection(tenant, connection_id)
+    get_connection(tenant, connection_id)
     enabled = tenant.store["organization_connections"][organization_id]
     if connection_id in enabled:
         raise conflict(
@@ -160,14 +160,16 @@ def _validate(tenant: Tenant, body: dict[str, Any], organization_id: str | None)
         for key, value in metadata.items():
             if not isinstance(value, str) or len(value) > METADATA_VALUE_MAX:
                 raise bad_request(
-                    f"'String is too long, maximum {METADATA_VALUE_MAX}' on property metadata.{key}."
+                    f"'String is too long, maximum {METADATA_VALUE_MAX}' "
+                    f"on property metadata.{key}."
                 )
     branding = body.get("branding")
     if branding:
         logo = branding.get("logo_url")
         if logo is not None and not str(logo).startswith("https://"):
             raise bad_request(
-                "'Object didn't pass validation for format absolute-https-uri-or-empty' on property branding.logo_url."
+                "'Object didn't pass validation for format absolute-https-uri-or-empty' "
+                "on property branding.logo_url."
             )
         colours = branding.get("colors")
         if colours is not None:

@@ -22,9 +22,6 @@ class TenantServer:
 
     def __init__(self, state_path: Path, port: int = 0) -> None:
         authority = trustme.CA()
-        ca_path = state_path.with_name(state_path.name + ".ca.pem")
-        self.ca_path = ca_path
-        authority.cert_pem.write_to_path(str(ca_path))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         authority.issue_cert("localhost", "127.0.0.1").configure_cert(context)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
@@ -32,8 +29,14 @@ class TenantServer:
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.tenant = Tenant(state_path, f"localhost:{self._server.server_address[1]}")
         self._server.tenant = self.tenant  # type: ignore[attr-defined]
+        authority.cert_pem.write_to_path(str(self.tenant.ca_file))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    @property
+    def ca_path(self) -> Path:
+        """The PEM of the authority that signed this server's certificate."""
+        return self.tenant.ca_file
 
     @property
     def domain(self) -> str:
@@ -43,6 +46,7 @@ class TenantServer:
         self.tenant.release.set()
         self._server.shutdown()
         self._server.server_close()
+        self.tenant.close()
 
 
 class _Handler(BaseHTTPRequestHandler):

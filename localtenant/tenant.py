@@ -7,7 +7,6 @@ request; ``server`` wraps it in HTTPS.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from localtenant import actions, authentication, clients, connections, organizations, users
 from localtenant.errors import Auth0Error, insufficient_scope
+from localtenant.logins import ActionContainer
 from localtenant.management_api import SCOPES
 from localtenant.routing import Request, Route
 from localtenant.store import Store
@@ -54,9 +54,12 @@ class Tenant:
         self.faults: dict[str, Fault] = {}
         self.rtt_ms = 0.0
         self.token_lifetime_s = authentication.DEFAULT_TOKEN_LIFETIME_S
-        self.tokens_valid_after = 0.0
         self.release = threading.Event()
         """Set at shutdown, so hanging requests end."""
+        self.ca_file = state_path.with_name(state_path.name + ".ca.pem")
+        """The certificate authority clients trust (the server writes it)."""
+        self.containers: dict[str, ActionContainer] = {}
+        """Running Action containers, by deployed version id (localtenant.logins)."""
         with self.store.lock:
             if "admin_client_id" not in self.store.data:
                 admin = self.create_client_with_grant(ADMIN_CLIENT_NAME, SCOPES)
@@ -104,9 +107,16 @@ class Tenant:
             self.store.save()
             return client
 
+    def close(self) -> None:
+        self.release.set()
+        for container in self.containers.values():
+            container.close()
+
     def revoke_tokens(self) -> None:
         """Make every token issued so far invalid, as a rotated signing key would."""
-        self.tokens_valid_after = time.time() + 1
+        with self.store.lock:
+            self.store.data["token_generation"] = self.store.data.get("token_generation", 0) + 1
+            self.store.save()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
