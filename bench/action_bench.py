@@ -1,15 +1,17 @@
-"""Benchmark the post-login Action against the fake tenant: calls, tokens, latency.
+"""Benchmark the post-login Action against the local tenant: calls, tokens, latency.
 
-    uv run python -m bench.action_bench [--users 10] [--logins 100]
+    npm ci --prefix bench && uv run python -m bench.action_bench [--users 10] [--logins 100]
 
-Runs the Action the dev stack deploys, and the support article's Action as a baseline, each in
-one Node process (one warm Auth0 container), against the loopback fake Management API with a
-simulated round trip of 0 and 50 ms. Prints a Markdown table; the README quotes it.
+Runs the Action the dev stack deploys, and the support article's Action as a baseline (with
+the auth0 SDK it needs, pinned in bench/package-lock.json), each in one Node process (one warm
+Auth0 container), against the local tenant on loopback with a simulated round trip of 0 and
+50 ms. Prints a Markdown table; the README quotes it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import statistics
 import subprocess
@@ -20,12 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.action_code import RenderedAction, auth0_sdk, render_action
+from infra.action_code import RenderedAction, render_action
 from infra.config import load_stack_file
-from tests.support.action_runner import ActionProcess, Login, tenant_state_for
-from tests.support.fake_management_api import MEMBERS, FakeTenant, Fault, TenantState
+from localtenant.logins import ActionContainer
+from tests.support.action_runner import MEMBERS, ActionProcess, ActionTenant, Fault, Login
 
-ARTICLE_ACTION = Path(__file__).resolve().parent / "article_action.js"
+BENCH = Path(__file__).resolve().parent
+ARTICLE_ACTION = BENCH / "article_action.js"
+ARTICLE_NODE_MODULES = BENCH / "node_modules"
 ARTICLE_SCOPES = {
     "create:organization_members",
     "read:organizations",
@@ -55,16 +59,24 @@ def percentile(values: list[float], fraction: float) -> float:
 
 @contextmanager
 def running(
-    code: str, stack: RenderedAction, workdir: Path, **tenant: Any
-) -> Iterator[tuple[ActionProcess, TenantState]]:
-    """``code`` in one Node process, against a fake tenant set up for ``stack``."""
-    fake = FakeTenant(tenant_state_for(stack, **tenant), workdir)
-    action = ActionProcess(code, fake, workdir)
+    code: str, stack: RenderedAction, workdir: Path, rtt_ms: float = 0, **tenant: Any
+) -> Iterator[tuple[ActionProcess, ActionTenant]]:
+    """``code`` in one Node process, against a local tenant set up for ``stack``."""
+    local = ActionTenant(stack, workdir, **tenant)
+    local.tenant.rtt_ms = rtt_ms
+    action = ActionProcess(code, local, workdir)
+    if code != stack.code:
+        # The article's code needs the auth0 SDK: run it in a container that has it.
+        action.container.close()
+        action.container = ActionContainer(
+            code, local.secrets, [], local.tenant.ca_file, workdir, ARTICLE_NODE_MODULES
+        )
+        action.loaded = action.container.loaded
     try:
-        yield action, fake.state
+        yield action, local
     finally:
         action.close()
-        fake.close()
+        local.close()
 
 
 def run(
@@ -87,7 +99,7 @@ def run(
             seen.add(user)
         return Run(
             label=label,
-            rtt_ms=state.rtt_ms,
+            rtt_ms=state.tenant.rtt_ms,
             management_calls=state.management_calls,
             tokens=state.tokens_issued,
             first=first,
@@ -106,18 +118,26 @@ def hung_api(stack: RenderedAction, workdir: Path) -> list[Login]:
         return [action.login(f"auth0|hung-{n}") for n in range(5)]
 
 
+def article_sdk_version() -> str:
+    lock = json.loads((BENCH / "package-lock.json").read_text(encoding="utf-8"))
+    return str(lock["packages"]["node_modules/auth0"]["version"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--logins", type=int, default=100)
     arguments = parser.parse_args()
+    if not (ARTICLE_NODE_MODULES / "auth0").is_dir():
+        raise SystemExit("error: run `npm ci --prefix bench` first (the article's auth0 SDK)")
     dev = load_stack_file("dev")
     ours = render_action(dev)
     article = ARTICLE_ACTION.read_text(encoding="utf-8")
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     print(
-        f"{arguments.logins} logins of {arguments.users} users per row; auth0 SDK "
-        f"{auth0_sdk().version}; Node {node}; {platform.machine()}, {platform.python_version()}"
+        f"{arguments.logins} logins of {arguments.users} users per row; this stack's Action: no "
+        f"npm dependency; article: auth0 SDK {article_sdk_version()}; Node {node}; "
+        f"{platform.machine()}, {platform.python_version()}"
     )
     print()
     print(
@@ -127,8 +147,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     runs = []
     with tempfile.TemporaryDirectory() as directory:
-        workdir = Path(directory)
         for rtt_ms in (0, 50):
+            workdir = Path(directory) / f"rtt-{rtt_ms}"
             for label, code, scopes in (
                 ("this stack", ours.code, set(ours.scopes)),
                 ("article", article, ARTICLE_SCOPES),
@@ -139,7 +159,7 @@ def main() -> None:
                     ours,
                     arguments.users,
                     arguments.logins,
-                    workdir,
+                    workdir / label.replace(" ", "-"),
                     rtt_ms=rtt_ms,
                     granted_scopes=scopes,
                 )
@@ -154,16 +174,16 @@ def main() -> None:
                     f"| {label} | {rtt_ms} ms | {result.management_calls} | {result.tokens} "
                     f"| {result.assigned}/{arguments.users} | {first} ms | {again} ms |"
                 )
-        hung_logins = hung_api(ours, workdir)
+        hung_logins = hung_api(ours, Path(directory) / "hung")
     hung = [login.ms for login in hung_logins]
     outcomes = sorted({f"{login.outcome} ({login.report['reason']})" for login in hung_logins})
     denied = sum(login.denied is not None for login in hung_logins)
     cold = next(r for r in runs if r.label == "this stack" and r.rtt_ms == 0)
     print()
     print(
-        f"Cold start (this stack): loading the Action module {cold.load_ms:.2f} ms (the SDK is "
-        f"not loaded); first login in a new container {cold.cold_first_ms:.0f} ms at 0 ms RTT, "
-        "which includes loading the auth0 SDK and fetching the token."
+        f"Cold start (this stack): loading the Action module {cold.load_ms:.2f} ms; first login "
+        f"in a new container {cold.cold_first_ms:.1f} ms at 0 ms RTT, token fetch included "
+        "(no module to load: the Action uses Node's fetch)."
     )
     print(
         f"Members endpoint hung (time budget {dev.action.time_budget_ms} ms): 5 logins took "

@@ -6,8 +6,6 @@ renders locally is byte for byte what the stack deploys.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -29,8 +27,10 @@ SECRET_NAMES = ("TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET", "ORGANIZATION_ID"
 # The Management API calls the code may make, and the scope each needs. The grant is derived
 # from the rendered code through this table, so it can never drift from what the code calls.
 SCOPE_OF_CALL = {
-    "organizations.members.create(": "create:organization_members",
-    "organizations.enabledConnections.get(": "read:organization_connections",
+    'request("POST", `/organizations/${organization}/members`': "create:organization_members",
+    'request("GET", `/organizations/${organization}/enabled_connections/': (
+        "read:organization_connections"
+    ),
 }
 MAX_CODE_BYTES = 100 * 1024
 """Auth0 rejects Actions larger than this."""
@@ -51,6 +51,7 @@ class RenderedAction:
     code: str
     runtime: str
     dependencies: tuple[Dependency, ...]
+    """npm packages the Action declares: none, the code uses Node's own fetch."""
     secrets: tuple[str, ...]
     connections: tuple[str, ...]
     scopes: tuple[str, ...]
@@ -83,7 +84,7 @@ def render_action(config: StackConfig) -> RenderedAction:
     return RenderedAction(
         code=code,
         runtime=RUNTIME,
-        dependencies=(auth0_sdk(),),
+        dependencies=(),
         secrets=SECRET_NAMES,
         connections=tuple(config.connections),
         scopes=scopes_called_by(code),
@@ -93,21 +94,6 @@ def render_action(config: StackConfig) -> RenderedAction:
 def scopes_called_by(code: str) -> tuple[str, ...]:
     """The Management API scopes the calls in ``code`` need, sorted."""
     return tuple(sorted(scope for call, scope in SCOPE_OF_CALL.items() if call in code))
-
-
-@cache
-def auth0_sdk() -> Dependency:
-    """The ``auth0`` npm SDK, at the exact version pinned in ``action_templates/package.json``.
-
-    The tests install that same file with ``npm ci``, so they run the version the Action gets.
-    """
-    manifest = json.loads((TEMPLATES / "package.json").read_text(encoding="utf-8"))
-    version = manifest["dependencies"]["auth0"]
-    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
-        raise pulumi.RunError(
-            f"action_templates/package.json pins auth0 as {version!r}: use one exact version"
-        )
-    return Dependency(name="auth0", version=version)
 
 
 @cache

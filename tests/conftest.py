@@ -30,24 +30,25 @@ def stack_config() -> dict[str, Any]:
 
 @pytest.fixture
 def run_action(tmp_path: Any) -> Any:
-    """Start a fake tenant and the rendered Action for a configuration; closed after the test.
+    """Start a local tenant and the rendered Action for a configuration; closed after the test.
 
-    ``run_action(config, **tenant_overrides)`` returns ``(action_process, tenant_state)``.
+    ``run_action(config, **tenant_options)`` returns ``(action_process, action_tenant)``;
+    options are ``ActionTenant``'s (``granted_scopes``, ``token_lifetime_s``).
     """
     from infra.action_code import render_action
     from infra.config import parse_config
-    from tests.support.action_runner import ActionProcess, tenant_state_for
-    from tests.support.fake_management_api import FakeTenant
+    from tests.support.action_runner import ActionProcess, ActionTenant
 
     started: list[Any] = []
 
-    def start(config: dict[str, Any], **tenant_overrides: Any) -> Any:
+    def start(config: dict[str, Any], **tenant_options: Any) -> Any:
         rendered = render_action(parse_config(config, "test"))
-        tenant = FakeTenant(tenant_state_for(rendered, **tenant_overrides), tmp_path)
+        workdir = tmp_path / f"run-{len(started)}"
+        tenant = ActionTenant(rendered, workdir, **tenant_options)
         started.append(tenant)
-        process = ActionProcess(rendered.code, tenant, tmp_path)
+        process = ActionProcess(rendered.code, tenant, workdir)
         started.append(process)
-        return process, tenant.state
+        return process, tenant
 
     yield start
     for thing in reversed(started):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -73,10 +74,11 @@ def test_grant_scopes_are_exactly_what_the_deployed_code_calls(
     assert grant_scopes == expected
     # The deployed code calls each granted scope's endpoint, and nothing else needing a scope.
     calls = {
-        "create:organization_members": "organizations.members.create(",
-        "read:organization_connections": "organizations.enabledConnections.get(",
+        "create:organization_members": re.compile(r'"POST", `/organizations/[^`]*/members`'),
+        "read:organization_connections": re.compile(r'"GET", `/organizations/[^`]*/enabled_conn'),
     }
-    assert sorted(s for s, call in calls.items() if call in deployed_code) == grant_scopes
+    assert sorted(s for s, call in calls.items() if call.search(deployed_code)) == grant_scopes
+    assert len(re.findall(r'request\("(GET|POST|PATCH|DELETE)"', deployed_code)) == len(expected)
 
 
 def test_organization_with_branding_and_metadata(stack_config: dict[str, Any]) -> None:

@@ -1,22 +1,31 @@
-"""Drive the rendered Action in Node (tests/support/action_harness.js) against a FakeTenant."""
+"""Run the rendered Action in Node against the local tenant, set up as the stack sets it up.
+
+``ActionTenant`` is a ``localtenant`` server holding what ``pulumi up`` would create: the
+Action's M2M client with a grant of exactly the rendered scopes, the organization and its
+connections. ``ActionProcess`` is one Actions container running the rendered code with that
+client's secrets, through ``localtenant.logins`` (the code path ``localtenant login`` takes).
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
-import subprocess
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.action_code import TEMPLATES, RenderedAction
-from tests.support.fake_management_api import FakeTenant, TenantState
+from infra.action_code import RenderedAction
+from localtenant import connections, organizations, users
+from localtenant.logins import ActionContainer, execute
+from localtenant.server import TenantServer
+from localtenant.tenant import Fault
 
-HARNESS = Path(__file__).resolve().parent / "action_harness.js"
-NODE_MODULES = TEMPLATES / "node_modules"
-ORGANIZATION_ID = "org_T3stAcme"
+TOKEN = "oauth.token"
+MEMBERS = "organizations.members.create"
+ENABLED_CONNECTION = "organizations.enabled_connections.get"
+DEFAULT_CONNECTION = "Username-Password-Authentication"
+
+__all__ = ["ENABLED_CONNECTION", "MEMBERS", "TOKEN", "ActionProcess", "ActionTenant", "Fault"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,7 @@ class Login:
     app_metadata_set: dict[str, Any] | None
     ms: float
     thrown: str | None
-    sdk_loaded: bool
+    modules_loaded: int
 
     @property
     def report(self) -> dict[str, Any]:
@@ -42,102 +51,153 @@ class Login:
         return str(self.report["outcome"])
 
 
-def connection_id(name: str) -> str:
-    """The id the fake tenant gives a connection name."""
-    return f"con_{name}"
+class ActionTenant:
+    """A local tenant with the Action's client, grant, organization and connections."""
 
+    def __init__(
+        self,
+        rendered: RenderedAction,
+        workdir: Path,
+        granted_scopes: set[str] | None = None,
+        token_lifetime_s: int | None = None,
+    ) -> None:
+        self.server = TenantServer(workdir / "tenant.json")
+        self.tenant = self.server.tenant
+        if token_lifetime_s is not None:
+            self.tenant.token_lifetime_s = token_lifetime_s
+        scopes = rendered.scopes if granted_scopes is None else sorted(granted_scopes)
+        self.client = self.tenant.create_client_with_grant("org assignment", scopes)
+        with self.tenant.store.lock:
+            self.connection_ids = {
+                name: connections.create_connection(
+                    self.tenant, {"name": name, "strategy": "auth0"}
+                )["id"]
+                for name in sorted({DEFAULT_CONNECTION, "github", *_valid(rendered.connections)})
+            }
+            organization = organizations.create_organization(
+                self.tenant, {"name": "acme", "display_name": "Acme"}
+            )
+            self.organization_id: str = organization["id"]
+            for name in _valid(rendered.connections):
+                organizations.enable_connection(
+                    self.tenant, self.organization_id, {"connection_id": self.connection_ids[name]}
+                )
+            self.tenant.store.save()
 
-def tenant_state_for(rendered: RenderedAction, **overrides: Any) -> TenantState:
-    """A tenant whose M2M client holds exactly the scopes the stack grants to this code."""
-    values: dict[str, Any] = {
-        "client_id": "m2m_" + secrets.token_hex(8),
-        "client_secret": "sec_" + secrets.token_urlsafe(32),
-        "organization_id": ORGANIZATION_ID,
-        "granted_scopes": set(rendered.scopes),
-        "enabled_connection_ids": {connection_id(name) for name in rendered.connections},
-    }
-    values.update(overrides)
-    return TenantState(**values)
+    @property
+    def secrets(self) -> dict[str, str]:
+        return {
+            "TENANT_DOMAIN": self.tenant.domain,
+            "CLIENT_ID": self.client["client_id"],
+            "CLIENT_SECRET": self.client["client_secret"],
+            "ORGANIZATION_ID": self.organization_id,
+        }
+
+    @property
+    def calls(self) -> Counter[str]:
+        return self.tenant.calls
+
+    @property
+    def faults(self) -> dict[str, Fault]:
+        return self.tenant.faults
+
+    @property
+    def tokens_issued(self) -> int:
+        return self.tenant.calls[TOKEN]
+
+    @property
+    def management_calls(self) -> int:
+        return sum(count for name, count in self.tenant.calls.items() if name != TOKEN)
+
+    @property
+    def members(self) -> set[str]:
+        return set(self.tenant.store["organization_members"][self.organization_id])
+
+    @property
+    def denied_scopes(self) -> Counter[str]:
+        return self.tenant.denied_scopes
+
+    def disable_connections(self) -> None:
+        with self.tenant.store.lock:
+            self.tenant.store["organization_connections"][self.organization_id].clear()
+
+    def revoke_tokens(self) -> None:
+        self.tenant.revoke_tokens()
+
+    def connection_event(self, name: str) -> dict[str, Any]:
+        return {"id": self.connection_ids.get(name, f"con_{name}"), "name": name}
+
+    def ensure_user(self, user_id: str, app_metadata: dict[str, Any] | None) -> dict[str, Any]:
+        with self.tenant.store.lock:
+            user = self.tenant.store["users"].get(user_id)
+            if user is None:
+                user = users.create_user(
+                    self.tenant, {"connection": DEFAULT_CONNECTION, "user_id": user_id}
+                )
+            if app_metadata is not None:
+                user["app_metadata"] = app_metadata
+            self.tenant.store.save()
+            return user
+
+    def close(self) -> None:
+        self.server.close()
 
 
 class ActionProcess:
-    """One Node process running the Action: one container, whose module state persists."""
+    """One Actions container running the rendered code with the tenant's client secrets."""
 
-    def __init__(self, code: str, tenant: FakeTenant, workdir: Path) -> None:
-        node = shutil.which("node")
-        if node is None:
-            raise RuntimeError("node is not on PATH: install Node.js 20.19 or newer")
-        if not (NODE_MODULES / "auth0").is_dir():
-            raise RuntimeError("run `npm ci --prefix action_templates` first")
-        code_path = workdir / "post_login_action.js"
-        code_path.write_text(code, encoding="utf-8")
-        environment = {
-            "PATH": os.environ.get("PATH", ""),
-            "NODE_PATH": str(NODE_MODULES),
-            "NODE_EXTRA_CA_CERTS": str(tenant.ca_file),
-        }
-        self._process = subprocess.Popen(
-            [node, str(HARNESS)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=environment,
+    def __init__(self, code: str, tenant: ActionTenant, workdir: Path) -> None:
+        self.tenant = tenant
+        self.container = ActionContainer(
+            code, tenant.secrets, [], tenant.tenant.ca_file, workdir / "containers"
         )
-        state = tenant.state
-        self.loaded = self._ask(
-            op="init",
-            code_path=str(code_path),
-            secrets={
-                "TENANT_DOMAIN": tenant.domain,
-                "CLIENT_ID": state.client_id,
-                "CLIENT_SECRET": state.client_secret,
-                "ORGANIZATION_ID": state.organization_id,
-            },
-        )
+        self.loaded = self.container.loaded
 
     def login(
         self,
         user_id: str,
-        connection: str = "Username-Password-Authentication",
+        connection: str = DEFAULT_CONNECTION,
         organization_id: str | None = None,
         app_metadata: dict[str, Any] | None = None,
     ) -> Login:
         """One login of ``user_id`` through ``connection``."""
-        user: dict[str, Any] = {"user_id": user_id}
-        if app_metadata is not None:
-            user["app_metadata"] = app_metadata
-        answer = self._ask(
-            op="login",
-            user=user,
-            connection={"id": connection_id(connection), "name": connection},
-            organization={"id": organization_id} if organization_id else None,
-        )
-        return Login(**answer)
+        event = self._event(user_id, connection, organization_id, app_metadata)
+        return Login(**execute(self.tenant.tenant, self.container, event))
+
+    def login_concurrently(self, user_ids: list[str]) -> list[Login]:
+        """First logins of several users at once, in this one container."""
+        events = [self._event(user_id, DEFAULT_CONNECTION, None, None) for user_id in user_ids]
+        answers = self.container.ask_many([{"op": "login", "event": e} for e in events])
+        return [Login(**answer) for answer in answers]
 
     def advance_clock(self, ms: int) -> None:
         """Move the Action's clock (Date.now) forward, as time passing between logins."""
-        self._ask(op="advance_clock", ms=ms)
+        self.container.ask_many([{"op": "advance_clock", "ms": ms}])
 
     def state(self) -> dict[str, Any]:
         """The cache keys, cache errors and unhandled rejections seen so far."""
-        return self._ask(op="state")
+        return self.container.ask_many([{"op": "state"}])[0]
 
     def close(self) -> None:
-        if self._process.stdin:
-            self._process.stdin.close()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
+        self.container.close()
 
-    def _ask(self, **request: Any) -> dict[str, Any]:
-        assert self._process.stdin and self._process.stdout
-        self._process.stdin.write(json.dumps(request) + "\n")
-        self._process.stdin.flush()
-        line = self._process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the Action harness exited ({self._process.poll()})")
-        answer: dict[str, Any] = json.loads(line)
-        if "harness_error" in answer:
-            raise RuntimeError(answer["harness_error"])
-        return answer
+    def _event(
+        self,
+        user_id: str,
+        connection: str,
+        organization_id: str | None,
+        app_metadata: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        user = self.tenant.ensure_user(user_id, app_metadata)
+        event: dict[str, Any] = {
+            "user": json.loads(json.dumps(user)),
+            "connection": self.tenant.connection_event(connection),
+        }
+        if organization_id:
+            event["organization"] = {"id": organization_id}
+        return event
+
+
+def _valid(names: tuple[str, ...]) -> list[str]:
+    """Connection names the tenant accepts; tests also log in through names it would not."""
+    return [name for name in names if connections.NAME.match(name)]
