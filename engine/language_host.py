@@ -44,7 +44,7 @@ class ProgramLanguageServer(LanguageServer):
             self._program_directory = Path(request.info.program_directory)
         elif request.program:
             self._program_directory = Path(request.pwd or ".") / request.program
-        return super().Run(request, context)
+        return super().Run(request, context)  # type: ignore[no-untyped-call]
 
     def GetRequiredPackages(self, request: Any, context: Any) -> Any:
         return language_pb2.GetRequiredPackagesResponse(packages=_installed_plugins())
@@ -76,7 +76,7 @@ def _installed_plugins() -> list[Any]:
     return found
 
 
-def main() -> None:
+def main() -> int:
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=4),
         options=[("grpc.max_receive_message_length", _MAX_MESSAGE)],
@@ -88,6 +88,7 @@ def main() -> None:
     # The engine ends its plugins with SIGINT, then SIGKILL: leave quietly.
     signal.signal(signal.SIGINT, lambda *_: server.stop(0))
     server.wait_for_termination()
+    return 0
 
 
 if __name__ == "__main__":

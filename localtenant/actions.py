@@ -217,9 +217,10 @@ def _binding(
     if kind == "action_id":
         action = get_action(tenant, str(value))
     elif kind == "action_name":
-        action = next((a for a in tenant.store["actions"].values() if a["name"] == value), None)
-        if action is None:
+        named = [a for a in tenant.store["actions"].values() if a["name"] == value]
+        if not named:
             raise not_found("action", "inexistent_action")
+        action = named[0]
     else:
         raise bad_request("'ref.type must be one of binding_id, action_id, action_name'.")
     if trigger not in {t["id"] for t in action["supported_triggers"]}:

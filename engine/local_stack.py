@@ -1,0 +1,179 @@
+"""Drive the pinned Pulumi engine (``scripts/engine``) against a local tenant.
+
+``TenantProcess`` runs ``python -m localtenant serve``; ``LocalProject`` is a copy of this
+project whose ``local`` stack points at that tenant, with its own file backend, and runs real
+``pulumi`` commands in it. The lifecycle test, its benchmark and ``scripts/local-up`` use these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from localtenant.client import AdminClient
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ROOT / ".engine"
+STACK = "local"
+
+
+def engine_ready() -> bool:
+    """True when ``scripts/engine`` has made the CLI, language host and plugin available."""
+    return (ENGINE / "env").is_file() and (ENGINE / "bin" / "pulumi").exists()
+
+
+class TenantProcess:
+    """``python -m localtenant serve`` in a child process, until ``stop()``."""
+
+    def __init__(self, state: Path, port: int = 0) -> None:
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "localtenant",
+                "serve",
+                "--state",
+                str(state),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._process.stdout
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the local tenant did not start (exit {self._process.wait()})")
+        self.line: dict[str, Any] = json.loads(line)
+        self.domain: str = self.line["domain"]
+        self.ca_cert: str = self.line["ca_cert"]
+        self.admin = AdminClient.from_serve_line(self.line)
+
+    def deployer(self, name: str, scopes: list[str] | tuple[str, ...]) -> dict[str, str]:
+        """An M2M application granted exactly ``scopes`` on the Management API."""
+        client = self.admin.call(
+            "POST",
+            "/api/v2/clients",
+            {"name": name, "app_type": "non_interactive", "grant_types": ["client_credentials"]},
+        )
+        self.admin.call(
+            "POST",
+            "/api/v2/client-grants",
+            {
+                "client_id": client["client_id"],
+                "audience": f"https://{self.domain}/api/v2/",
+                "scope": list(scopes),
+            },
+        )
+        return {"client_id": client["client_id"], "client_secret": client["client_secret"]}
+
+    def stop(self) -> None:
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+
+@dataclass
+class Run:
+    """One ``pulumi`` command: its arguments, exit code, output and duration."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    output: str
+    """stdout and stderr together."""
+    seconds: float
+
+
+@dataclass
+class LocalProject:
+    """A copy of the project in ``workdir`` whose ``local`` stack targets ``tenant``."""
+
+    workdir: Path
+    tenant: TenantProcess
+    passphrase: str = "local-tenant-only"
+    runs: list[Run] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.directory = self.workdir / "project"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "Pulumi.yaml", self.directory / "Pulumi.yaml")
+        (self.directory / "infra").symlink_to(ROOT / "infra")
+        self.stack_file = self.directory / f"Pulumi.{STACK}.yaml"
+        document = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text(encoding="utf-8"))
+        document["config"]["auth0:domain"] = self.tenant.domain
+        self.write_config(document["config"])
+        (self.workdir / "state").mkdir(exist_ok=True)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        document: dict[str, Any] = yaml.safe_load(self.stack_file.read_text(encoding="utf-8"))
+        return dict(document["config"])
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        """Rewrite the stack file's plain keys (secrets stay as the CLI encrypted them)."""
+        document = {"config": config}
+        if self.stack_file.exists():
+            old = yaml.safe_load(self.stack_file.read_text(encoding="utf-8"))
+            document = {**old, "config": {**old["config"], **config}}
+        self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+    def environment(self) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "AUTH0_"))}
+        return {
+            **base,
+            "PATH": f"{ENGINE / 'bin'}{os.pathsep}{base.get('PATH', '')}",
+            "PULUMI_HOME": str(ENGINE / "home"),
+            "PULUMI_BACKEND_URL": (self.workdir / "state").as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
+            "PULUMI_SKIP_UPDATE_CHECK": "1",
+            "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "1",
+            # The provider is a Go program: this is how it trusts the tenant's certificate.
+            "SSL_CERT_FILE": self.tenant.ca_cert,
+            "NO_COLOR": "1",
+        }
+
+    def pulumi(self, *args: str, check: bool = True) -> Run:
+        started = time.monotonic()
+        result = subprocess.run(
+            ["pulumi", *args, "--non-interactive"],
+            cwd=self.directory,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+        )
+        elapsed = time.monotonic() - started
+        output = result.stdout + result.stderr
+        run = Run(args, result.returncode, result.stdout, output, elapsed)
+        self.runs.append(run)
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"pulumi {' '.join(args)} failed ({result.returncode}):\n{run.output}"
+            )
+        return run
+
+    def init(self, credentials: dict[str, str]) -> None:
+        """Create the stack and give it the deployer's credentials (the secret encrypted)."""
+        self.pulumi("stack", "init", STACK, "--secrets-provider", "passphrase")
+        self.use_credentials(credentials)
+
+    def use_credentials(self, credentials: dict[str, str]) -> None:
+        self.pulumi("config", "set", "auth0:clientId", credentials["client_id"])
+        self.pulumi("config", "set", "--secret", "auth0:clientSecret", credentials["client_secret"])
+
+    def outputs(self) -> dict[str, Any]:
+        outputs: dict[str, Any] = json.loads(self.pulumi("stack", "output", "--json").stdout)
+        return outputs

@@ -1,0 +1,55 @@
+"""The Management API scopes Pulumi's own credentials need, with the reason for each.
+
+One list for the README's tables, the lifecycle test's deployer and reader, and anyone setting
+up a tenant. Checked against the provider: terraform-provider-auth0 calls exactly these.
+"""
+
+from __future__ import annotations
+
+DEPLOY: dict[str, str] = {
+    "read:clients": "read the Action's M2M application back after each change",
+    "create:clients": "create that application",
+    "update:clients": "set its authentication method (client_secret_post)",
+    "delete:clients": "delete it on destroy or replacement",
+    "read:client_keys": (
+        "read its generated secret, which becomes the Action's CLIENT_SECRET (without it the "
+        "provider reads an empty secret and the program stops, naming this scope)"
+    ),
+    "read:client_credentials": (
+        "list the application's credentials, which the provider does when it deletes "
+        "ClientCredentials (destroy, or replacing the application)"
+    ),
+    "read:client_grants": "read the application's grant on the Management API",
+    "create:client_grants": "create that grant",
+    "update:client_grants": "change its scopes when the Action's calls change",
+    "delete:client_grants": "delete it",
+    "read:organizations": "read the Organization",
+    "create:organizations": "create it",
+    "update:organizations": "change its display name, branding or metadata",
+    "delete:organizations": "delete it",
+    "read:organization_connections": "read the connections enabled on it",
+    "create:organization_connections": "enable a connection on it",
+    "update:organization_connections": "change assignMembershipOnLogin",
+    "delete:organization_connections": "disable a connection on it",
+    "read:connections": "look each configured connection up by name",
+    "read:actions": "read the Action, its deployed version and the post-login bindings",
+    "create:actions": "create and deploy the Action",
+    "update:actions": "change it, and bind it to the post-login trigger",
+    "delete:actions": "delete it",
+}
+"""What ``pulumi up`` and ``pulumi destroy`` need."""
+
+PREVIEW: dict[str, str] = {
+    "read:clients": "refresh the M2M application",
+    "read:client_keys": (
+        "refresh re-reads the M2M application's secret, which the program passes to the "
+        "Action; these credentials can therefore read every application secret in the tenant"
+    ),
+    "read:client_credentials": "refresh ClientCredentials",
+    "read:client_grants": "refresh the grant",
+    "read:organizations": "refresh the Organization",
+    "read:organization_connections": "refresh the enabled connections",
+    "read:connections": "look the configured connections up by name",
+    "read:actions": "refresh the Action and the post-login binding",
+}
+"""What ``pulumi preview --refresh`` needs: pull-request previews and the drift check."""

@@ -1,0 +1,247 @@
+"""The whole lifecycle with the real Pulumi engine and auth0 provider, on a local tenant.
+
+Needs ``scripts/engine`` (``scripts/test`` runs it). Without an engine the test is skipped,
+except under CI, where a missing engine fails: a lifecycle that did not run must not pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from engine.local_stack import LocalProject, TenantProcess, engine_ready
+from infra import deployer_scopes
+
+pytestmark = pytest.mark.lifecycle
+
+if not engine_ready():
+    if os.environ.get("CI"):
+        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
+    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+
+MEMBERS = "organizations.members.create"
+TOKEN = "oauth.token"
+
+
+def inventory(tenant: TenantProcess) -> dict[str, Any]:
+    """Everything in the tenant that a stack could create or touch, by id."""
+    admin = tenant.admin
+    return {
+        "clients": sorted(c["client_id"] for c in admin.call("GET", "/api/v2/clients")),
+        "grants": sorted(g["id"] for g in admin.call("GET", "/api/v2/client-grants")),
+        "organizations": sorted(o["id"] for o in admin.call("GET", "/api/v2/organizations")),
+        "actions": sorted(a["id"] for a in admin.call("GET", "/api/v2/actions/actions")["actions"]),
+        "bindings": bound_action_ids(tenant),
+        "connections": sorted(c["id"] for c in admin.call("GET", "/api/v2/connections")),
+    }
+
+
+def bound_action_ids(tenant: TenantProcess) -> list[str]:
+    bindings = tenant.admin.call("GET", "/api/v2/actions/triggers/post-login/bindings")
+    return [binding["action"]["id"] for binding in bindings["bindings"]]
+
+
+def hand_made_action(tenant: TenantProcess) -> str:
+    """An Action someone bound in the dashboard, as the support article has them do."""
+    admin = tenant.admin
+    action = admin.call(
+        "POST",
+        "/api/v2/actions/actions",
+        {
+            "name": "hand-made-post-login",
+            "supported_triggers": [{"id": "post-login", "version": "v3"}],
+            "code": "exports.onExecutePostLogin = async () => {};",
+            "runtime": "node22",
+        },
+    )
+    for _ in range(50):
+        try:
+            admin.call("POST", f"/api/v2/actions/actions/{action['id']}/deploy")
+            break
+        except RuntimeError:  # still building
+            import time
+
+            time.sleep(0.1)
+    admin.call(
+        "PATCH",
+        "/api/v2/actions/triggers/post-login/bindings",
+        {"bindings": [{"ref": {"type": "action_id", "value": action["id"]}}]},
+    )
+    return str(action["id"])
+
+
+def calls(tenant: TenantProcess) -> dict[str, int]:
+    return dict(tenant.admin.call("GET", "/localtenant/calls")["calls"])
+
+
+def login(tenant: TenantProcess, user_id: str, connection: str) -> dict[str, Any]:
+    body = {"user_id": user_id, "connection": connection}
+    result: dict[str, Any] = tenant.admin.call("POST", "/localtenant/logins", body)
+    return result
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TenantProcess]:
+    process = TenantProcess(tmp_path_factory.mktemp("tenant") / "state.json")
+    for name, strategy in (
+        ("Username-Password-Authentication", "auth0"),
+        ("google-oauth2", "google-oauth2"),
+    ):
+        process.admin.call("POST", "/api/v2/connections", {"name": name, "strategy": strategy})
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def project(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> LocalProject:
+    local = LocalProject(tmp_path_factory.mktemp("lifecycle"), tenant)
+    deployer = tenant.deployer("pulumi deployer", sorted(deployer_scopes.DEPLOY))
+    local.init(deployer)
+    local.deployer = deployer  # type: ignore[attr-defined]
+    return local
+
+
+@pytest.fixture(scope="module")
+def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
+    """Runs the lifecycle once, in order; each test below checks one part of what it saw."""
+    seen: dict[str, Any] = {"before": None}
+    seen["hand_made"] = hand_made_action(tenant)
+    # Previews and drift checks run with read-only credentials.
+    reader = tenant.deployer("pulumi preview", sorted(deployer_scopes.PREVIEW))
+    seen["before"] = inventory(tenant)
+    seen["up"] = project.pulumi("up", "--yes", "--skip-preview")
+    seen["outputs"] = project.outputs()
+    m2m = tenant.admin.call("GET", f"/api/v2/clients/{seen['outputs']['m2m_client_id']}")
+    seen["m2m_secret"] = m2m["client_secret"]
+    seen["after_up"] = inventory(tenant)
+    seen["second_up"] = project.pulumi("up", "--yes", "--expect-no-changes")
+
+    project.use_credentials(reader)
+    seen["refresh_preview"] = project.pulumi("preview", "--refresh", "--expect-no-changes")
+
+    # Logins, through the Action exactly as deployed.
+    user = tenant.admin.call(
+        "POST",
+        "/api/v2/users",
+        {"connection": "Username-Password-Authentication", "email": "ada@example.com"},
+    )
+    before_logins = calls(tenant)
+    seen["first_login"] = login(tenant, user["user_id"], "Username-Password-Authentication")
+    after_first = calls(tenant)
+    seen["repeat_logins"] = [
+        login(tenant, user["user_id"], "Username-Password-Authentication") for _ in range(3)
+    ]
+    seen["calls_first_login"] = {
+        k: after_first.get(k, 0) - before_logins.get(k, 0) for k in after_first
+    }
+    after_repeats = calls(tenant)
+    seen["calls_repeat_logins"] = {
+        k: after_repeats.get(k, 0) - after_first.get(k, 0) for k in after_repeats
+    }
+
+    # A configuration change previews as that diff, then applies.
+    project.use_credentials(project.deployer)  # type: ignore[attr-defined]
+    config = project.config
+    config["auth0-org-assignment:connections"] = [
+        "Username-Password-Authentication",
+        "google-oauth2",
+    ]
+    config["auth0-org-assignment:action"] = {
+        **config["auth0-org-assignment:action"],
+        "timeBudgetMs": 2000,
+    }
+    project.write_config(config)
+    seen["change_preview"] = project.pulumi("preview", "--diff")
+    seen["change_up"] = project.pulumi("up", "--yes", "--skip-preview")
+    seen["after_change_up"] = project.pulumi("up", "--yes", "--expect-no-changes")
+
+    # A change made by hand in the tenant: the drift check must fail.
+    organization_id = seen["outputs"]["organization_id"]
+    google = next(
+        c for c in tenant.admin.call("GET", "/api/v2/connections") if c["name"] == "google-oauth2"
+    )
+    tenant.admin.call(
+        "DELETE", f"/api/v2/organizations/{organization_id}/connections/{google['id']}"
+    )
+    project.use_credentials(reader)
+    seen["drift"] = project.pulumi("preview", "--refresh", "--expect-no-changes", check=False)
+    project.use_credentials(project.deployer)  # type: ignore[attr-defined]
+    seen["repair"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
+
+    seen["export"] = project.pulumi("stack", "export")
+    seen["destroy"] = project.pulumi("destroy", "--yes", "--skip-preview")
+    seen["after_destroy"] = inventory(tenant)
+    seen["other_secrets"] = [project.deployer["client_secret"], reader["client_secret"]]  # type: ignore[attr-defined]
+    return seen
+
+
+def test_up_creates_everything_and_a_second_up_changes_nothing(lifecycle: dict[str, Any]) -> None:
+    assert "+ 9 created" in lifecycle["up"].output or "9 created" in lifecycle["up"].output
+    before, after = lifecycle["before"], lifecycle["after_up"]
+    assert len(after["clients"]) == len(before["clients"]) + 1
+    assert len(after["grants"]) == len(before["grants"]) + 1
+    assert len(after["organizations"]) == 1
+    assert len(after["actions"]) == len(before["actions"]) + 1
+    assert lifecycle["second_up"].returncode == 0
+
+
+def test_refresh_preview_passes_with_exactly_the_preview_scopes(lifecycle: dict[str, Any]) -> None:
+    assert lifecycle["refresh_preview"].returncode == 0
+
+
+def test_logins_assign_and_repeat_logins_make_no_management_call(
+    lifecycle: dict[str, Any],
+) -> None:
+    first = lifecycle["first_login"]
+    assert first["member_of"] == [lifecycle["outputs"]["organization_id"]]
+    assert first["denied"] is None
+    assert lifecycle["calls_first_login"].get(MEMBERS) == 1
+    assert lifecycle["calls_first_login"].get(TOKEN) == 1
+    for repeat in lifecycle["repeat_logins"]:
+        assert repeat["member_of"] == first["member_of"]
+    # The admin's own /localtenant calls are not Management API routes, so nothing is counted.
+    assert sum(lifecycle["calls_repeat_logins"].values()) == 0
+
+
+def test_a_config_change_previews_as_that_diff_and_applies(lifecycle: dict[str, Any]) -> None:
+    preview = lifecycle["change_preview"].output
+    assert "auth0:index/organizationConnection:OrganizationConnection" in preview
+    assert "org-assignment-connection-google-oauth2" in preview
+    assert "timeBudgetMs: 2000" in preview
+    assert "1 to create" in preview
+    assert lifecycle["change_up"].returncode == 0
+    assert lifecycle["after_change_up"].returncode == 0
+
+
+def test_an_action_bound_by_hand_stays_bound(lifecycle: dict[str, Any]) -> None:
+    hand_made = lifecycle["hand_made"]
+    assert lifecycle["after_up"]["bindings"][0] == hand_made
+    assert lifecycle["after_up"]["bindings"][-1] == lifecycle["outputs"]["action_id"]
+    assert lifecycle["after_destroy"]["bindings"] == [hand_made]
+
+
+def test_a_change_made_by_hand_fails_the_drift_check(lifecycle: dict[str, Any]) -> None:
+    drift = lifecycle["drift"]
+    assert drift.returncode != 0
+    assert "org-assignment-connection-google-oauth2" in drift.output
+    assert lifecycle["repair"].returncode == 0
+
+
+def test_destroy_removes_what_the_stack_made_and_nothing_else(lifecycle: dict[str, Any]) -> None:
+    assert lifecycle["after_destroy"] == lifecycle["before"]
+
+
+def test_no_secret_in_plain_text_in_state_or_any_output(
+    lifecycle: dict[str, Any], project: LocalProject, tenant: TenantProcess
+) -> None:
+    state = json.loads(lifecycle["export"].stdout)
+    secrets = [lifecycle["m2m_secret"], *lifecycle["other_secrets"], tenant.admin.client_secret]
+    texts = [run.output for run in project.runs] + [json.dumps(state)]
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+    assert '"ciphertext"' in json.dumps(state)
