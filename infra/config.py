@@ -1,30 +1,67 @@
 """The stack's configuration: one typed, frozen model, read from Pulumi or from a stack file.
 
 Everything is validated before a single resource is registered. An error names the full
-config key (``auth0-org-assignment:organization.name``) and says what to do about it.
+config key (``auth0-org-assignment:organization.name``) and says what to do about it; every
+problem is listed at once.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import pulumi
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PROJECT = "auth0-org-assignment"
 """The Pulumi project name, and so the namespace of every key this program reads."""
 
 ROOT = Path(__file__).resolve().parent.parent
 
+PROVIDER_KEYS = frozenset(
+    {
+        "domain",
+        "clientId",
+        "clientSecret",
+        "apiToken",
+        "audience",
+        "debug",
+        "cliLogin",
+        "clientAssertionPrivateKey",
+        "clientAssertionSigningAlg",
+        "customDomainHeader",
+        "dynamicCredentials",
+    }
+)
+"""The auth0 provider's own config keys (``auth0:<key>``)."""
+PROVIDER_SECRET_KEYS = frozenset({"clientSecret", "apiToken", "clientAssertionPrivateKey"})
+
 # Auth0's rule for organization names.
 ORGANIZATION_NAME = r"^[a-z0-9_-]+$"
 HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
-# A host name with an optional port; no scheme, no path.
-TENANT_DOMAIN = r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
+NOT_BLANK = r"\S"
+# Where Auth0 serves a tenant: <tenant>.auth0.com or <tenant>.<region>.auth0.com.
+AUTH0_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}(\.[a-z]{2}[0-9]?)?\.auth0\.com$")
+CUSTOM_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+LOCAL_DOMAIN = re.compile(r"^localhost:[0-9]{1,5}$")
+RESERVED_PROPERTY_NAMES = frozenset({"__proto__", "constructor", "prototype"})
+ECHO_MAX = 60
+"""Longest input an error message repeats."""
+
+StrictInt = Annotated[int, Field(strict=True)]
+StrictBool = Annotated[bool, Field(strict=True)]
 
 
 class _Model(BaseModel):
@@ -32,21 +69,41 @@ class _Model(BaseModel):
 
 
 class BrandingColours(_Model):
-    """Colours of the organization's login pages."""
+    """Colours of the organization's login pages; Auth0 takes both or neither."""
 
     primary: Annotated[str, Field(pattern=HEX_COLOUR)] | None = None
     """Primary colour, ``#RRGGBB``."""
     page_background: Annotated[str | None, Field(alias="pageBackground", pattern=HEX_COLOUR)] = None
     """Page background colour, ``#RRGGBB``."""
 
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> BrandingColours:
+        if (self.primary is None) != (self.page_background is None):
+            raise ValueError("set both primary and pageBackground, or neither")
+        return self
+
 
 class Branding(_Model):
     """Optional branding shown on the organization's login pages."""
 
-    logo_url: Annotated[str | None, Field(alias="logoUrl", pattern=r"^https://\S+$")] = None
+    logo_url: Annotated[str | None, Field(alias="logoUrl", max_length=2048)] = None
     """An https URL of the logo."""
     colors: BrandingColours | None = None
     """Login page colours."""
+
+    @field_validator("logo_url")
+    @classmethod
+    def _https_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname or re.search(r"\s", url):
+            raise ValueError("must be an absolute https:// URL with a host and no spaces")
+        return url
+
+
+MetadataKey = Annotated[str, Field(min_length=1, max_length=255, pattern=NOT_BLANK)]
+MetadataValue = Annotated[str, Field(max_length=255)]
 
 
 class OrganizationConfig(_Model):
@@ -54,46 +111,65 @@ class OrganizationConfig(_Model):
 
     name: Annotated[str, Field(min_length=1, max_length=50, pattern=ORGANIZATION_NAME)]
     """Auth0's identifier: lowercase letters, digits, ``-`` and ``_``, at most 50 characters."""
-    display_name: Annotated[str, Field(alias="displayName", min_length=1, max_length=255)]
+    display_name: Annotated[
+        str, Field(alias="displayName", min_length=1, max_length=255, pattern=NOT_BLANK)
+    ]
     """The name people see on the login page."""
     branding: Branding | None = None
     """Logo and colours of the organization's login pages."""
-    metadata: Annotated[dict[str, Annotated[str, Field(max_length=255)]], Field(max_length=25)] = {}
-    """Up to 25 string key/value pairs stored on the organization."""
+    metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=25)] = {}
+    """Up to 25 string key/value pairs stored on the organization (keys and values at most 255
+    characters). Removing an entry here removes it from the tenant."""
 
 
 class ActionConfig(_Model):
     """Options of the post-login Action that assigns users."""
 
-    name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    name: Annotated[str | None, Field(min_length=1, max_length=100, pattern=NOT_BLANK)] = None
     """The Action's name in the tenant; defaults to ``assign-to-<organization name>``."""
     connection_check: Annotated[Literal["static", "api"], Field(alias="connectionCheck")] = "static"
     """``static``: compare the login's connection name with ``connections`` (no API call);
     ``api``: ask the Management API whether the connection is enabled on the organization."""
-    time_budget_ms: Annotated[int, Field(alias="timeBudgetMs", ge=500, le=15000)] = 3000
+    time_budget_ms: Annotated[StrictInt, Field(alias="timeBudgetMs", ge=500, le=15000)] = 3000
     """The most the Action may add to a login, in milliseconds (Auth0 stops a flow at 20 s)."""
     failure_policy: Annotated[Literal["open", "closed"], Field(alias="failurePolicy")] = "open"
     """``open``: log and let the login go on; ``closed``: deny the login with ``denyMessage``."""
-    deny_message: Annotated[str, Field(alias="denyMessage", min_length=1, max_length=200)] = (
-        "Sign-in could not be completed. Please try again later."
-    )
+    deny_message: Annotated[
+        str, Field(alias="denyMessage", min_length=1, max_length=200, pattern=NOT_BLANK)
+    ] = "Sign-in could not be completed. Please try again later."
     """What the end user sees when ``failurePolicy`` is ``closed`` and assignment fails."""
     app_metadata_key: Annotated[
         str, Field(alias="appMetadataKey", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
     ] = "org_assignment"
     """The ``app_metadata`` key under which the Action marks users it assigned."""
 
+    @field_validator("app_metadata_key")
+    @classmethod
+    def _not_reserved(cls, key: str) -> str:
+        if key in RESERVED_PROPERTY_NAMES:
+            raise ValueError(f"{key} is a JavaScript object's own property name")
+        return key
+
+
+ConnectionName = Annotated[str, Field(min_length=1, max_length=128, pattern=NOT_BLANK)]
+
 
 class StackConfig(_Model):
     """Everything one stack (one environment) declares."""
 
-    tenant_domain: Annotated[str, Field(alias="auth0:domain", pattern=TENANT_DOMAIN)]
+    tenant_domain: Annotated[str, Field(alias="auth0:domain")]
     """The tenant's canonical domain (``auth0:domain``), e.g. ``acme-dev.eu.auth0.com``."""
+    domain_kind: Annotated[Literal["auth0", "custom", "local"], Field(alias="domainKind")] = "auth0"
+    """``auth0``: ``auth0:domain`` must be ``<tenant>[.<region>].auth0.com``; ``custom``: a
+    custom domain you have verified in Auth0; ``local``: ``localhost:<port>`` (localtenant)."""
     organization: OrganizationConfig
     """The organization users are assigned to."""
-    connections: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
-    """Names of the connections enabled on the organization, and allowed to assign."""
-    assign_membership_on_login: Annotated[bool, Field(alias="assignMembershipOnLogin")] = False
+    connections: Annotated[list[ConnectionName], Field(min_length=1, max_length=10)]
+    """Names of the connections enabled on the organization, and allowed to assign (Auth0
+    enables at most 10 connections on an organization)."""
+    assign_membership_on_login: Annotated[StrictBool, Field(alias="assignMembershipOnLogin")] = (
+        False
+    )
     """Auth0's own auto-membership for users who log in through the organization's prompt."""
     action: ActionConfig = ActionConfig()
     """Options of the post-login Action."""
@@ -106,10 +182,33 @@ class StackConfig(_Model):
             raise ValueError(f"lists {', '.join(duplicates)} more than once; list each once")
         return names
 
+    @model_validator(mode="after")
+    def _domain_of_its_kind(self) -> StackConfig:
+        rule = {"auth0": AUTH0_DOMAIN, "custom": CUSTOM_DOMAIN, "local": LOCAL_DOMAIN}
+        if not rule[self.domain_kind].match(self.tenant_domain):
+            raise ValueError(_DOMAIN_PROBLEM[self.domain_kind].format(self.tenant_domain))
+        return self
+
     @property
     def action_name(self) -> str:
         """The Action's name in the tenant."""
         return self.action.name or f"assign-to-{self.organization.name}"
+
+
+# The deployer's and the Action's credentials go to this host: refuse anything else.
+_DOMAIN_PROBLEM = {
+    "auth0": (
+        "auth0:domain: {!r} is not a host Auth0 serves a tenant on; use <tenant>.auth0.com or "
+        f"<tenant>.<region>.auth0.com, or set {PROJECT}:domainKind to 'custom' for a verified "
+        "custom domain"
+    ),
+    "custom": "auth0:domain: {!r} is not a host name; use the bare domain, e.g. login.acme.com",
+    "local": "auth0:domain: {!r} is not localhost:<port>, where the local tenant serves",
+}
+
+
+ConfigEntries = dict[str, tuple[Any, bool]]
+"""Full key -> (value, whether it is secret), as a stack file or the engine holds them."""
 
 
 def parse_config(raw: dict[str, Any], source: str) -> StackConfig:
@@ -117,18 +216,18 @@ def parse_config(raw: dict[str, Any], source: str) -> StackConfig:
 
     Raises ``pulumi.RunError`` listing every problem with its full key.
     """
-    try:
-        return StackConfig.model_validate(raw)
-    except ValidationError as error:
-        problems = [_describe(problem) for problem in error.errors()]
-        raise pulumi.RunError(
-            f"invalid configuration in {source}:\n  " + "\n  ".join(problems)
-        ) from None
+    return _validate(raw, [], source)
 
 
 def load_config() -> StackConfig:
     """Read the running stack's configuration from the Pulumi engine."""
-    return parse_config(_engine_config(), f"stack {pulumi.get_stack()!r}")
+    passed = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    entries = {
+        key: (_decode(value), pulumi.runtime.config.is_config_secret(key))
+        for key, value in passed.items()
+    }
+    raw, problems = _select(entries)
+    return _validate(raw, problems, f"stack {pulumi.get_stack()!r}")
 
 
 def load_stack_file(stack: str, root: Path = ROOT) -> StackConfig:
@@ -136,29 +235,72 @@ def load_stack_file(stack: str, root: Path = ROOT) -> StackConfig:
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise pulumi.RunError(f"no stack file {path.name}: create it or name an existing stack")
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw, problems = _select(read_stack_file(path))
+    return _validate(raw, problems, path.name)
+
+
+def read_stack_file(path: Path) -> ConfigEntries:
+    """Every key of a stack file's ``config:``; ``{secure: ...}`` values are the secret ones."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path.name}:{mark.line + 1}" if mark else path.name
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise pulumi.RunError(f"{where}: YAML syntax error: {problem}") from None
+    config = (document or {}).get("config") if isinstance(document, dict) else None
+    if document is not None and not isinstance(document, dict):
+        raise pulumi.RunError(f"{path.name}: the file must be a mapping with a config: key")
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise pulumi.RunError(f"{path.name}: config: must be a mapping of keys to values")
+    return {
+        str(key): (value, isinstance(value, dict) and set(value) == {"secure"})
+        for key, value in config.items()
+    }
+
+
+def _select(entries: ConfigEntries) -> tuple[dict[str, Any], list[str]]:
+    """This project's keys and ``auth0:domain``; problems with namespaces and secrets."""
     raw: dict[str, Any] = {}
-    for key, value in (document.get("config") or {}).items():
+    problems = []
+    for key, (value, secret) in sorted(entries.items()):
         namespace, _, name = key.partition(":")
         if namespace == PROJECT:
+            if secret:
+                problems.append(
+                    f"{key}: set as a secret, but every key of {PROJECT} is rendered into the "
+                    "Action's code in plain text; set it without --secret, and keep secrets out"
+                )
             raw[name] = value
-        elif key == "auth0:domain":
-            raw[key] = value
-    return parse_config(raw, path.name)
+        elif namespace == "auth0":
+            if name not in PROVIDER_KEYS:
+                problems.append(
+                    f"{key}: unknown auth0 provider key{_did_you_mean(name, PROVIDER_KEYS)}"
+                )
+            elif name in PROVIDER_SECRET_KEYS and not secret:
+                problems.append(
+                    f"{key}: stored in plain text; remove it from the stack file and run "
+                    f"`pulumi config set --secret {key} <value>`"
+                )
+            elif name == "domain":
+                raw[key] = value
+        elif difflib.SequenceMatcher(None, namespace, PROJECT).ratio() > 0.8:
+            problems.append(f"{key}: unknown namespace {namespace!r}; did you mean {PROJECT}?")
+    return raw, problems
 
 
-def _engine_config() -> dict[str, Any]:
-    """Every key of this project's namespace that the engine passed, plus ``auth0:domain``."""
-    # pulumi.Config reads keys one by one and cannot list them; unknown keys must be seen too.
-    passed = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-    raw: dict[str, Any] = {}
-    for key, value in passed.items():
-        namespace, _, name = key.partition(":")
-        if namespace == PROJECT:
-            raw[name] = _decode(value)
-        elif key == "auth0:domain":
-            raw[key] = value
-    return raw
+def _validate(raw: dict[str, Any], problems: list[str], source: str) -> StackConfig:
+    try:
+        config = StackConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = problems + [_describe(problem) for problem in error.errors()]
+        config = None
+    if problems:
+        raise pulumi.RunError(f"invalid configuration in {source}:\n  " + "\n  ".join(problems))
+    assert config is not None
+    return config
 
 
 def _decode(value: Any) -> Any:
@@ -171,6 +313,11 @@ def _decode(value: Any) -> Any:
     if value in ("true", "false"):
         return value == "true"
     return value
+
+
+def _did_you_mean(name: str, known: frozenset[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"; did you mean auth0:{close[0]}?" if close else ""
 
 
 def _full_key(location: tuple[int | str, ...]) -> str:
@@ -194,18 +341,32 @@ def _describe(problem: Any) -> str:
         )
     if kind == "missing":
         return f"{key}: required; set it in the stack file or with `pulumi config set --path`"
-    message = re.sub(r"^Value error, ", "", problem["msg"])
-    hint = _HINTS.get(str(location[-1]), "")
-    return f"{key}: {message} (got {problem['input']!r}){hint}"
+    message = re.sub(r"^(Value|Assertion) error, ", "", problem["msg"])
+    if not location:  # a rule across keys: its message names them
+        return message
+    shown = repr(problem["input"])
+    if len(shown) > ECHO_MAX:
+        shown = shown[: ECHO_MAX - 3] + "..."
+    path = ".".join(str(part) for part in location if not isinstance(part, int))
+    return f"{key}: {message} (got {shown}){_HINTS.get(path, '')}"
 
 
-# What to do, for the mistakes people make most.
+# What to do, for each rule people break most; keyed by the dotted path of the key.
 _HINTS = {
-    "name": "; use lowercase letters, digits, '-' and '_', at most 50 characters",
-    "auth0:domain": "; use the bare tenant host, e.g. acme-dev.eu.auth0.com",
-    "logoUrl": "; use an https:// URL",
-    "primary": "; use #RRGGBB",
-    "pageBackground": "; use #RRGGBB",
-    "connectionCheck": "; use 'static' or 'api'",
-    "failurePolicy": "; use 'open' or 'closed'",
+    "organization.name": "; use lowercase letters, digits, '-' and '_', at most 50 characters",
+    "organization.displayName": "; use 1 to 255 characters, not only spaces",
+    "organization.branding.logoUrl": "; use an https:// URL",
+    "organization.branding.colors": "; Auth0 takes primary and pageBackground together",
+    "organization.branding.colors.primary": "; use #RRGGBB",
+    "organization.branding.colors.pageBackground": "; use #RRGGBB",
+    "organization.metadata": "; at most 25 entries of text, keys and values up to 255 characters",
+    "connections": "; list 1 to 10 connection names as they appear in the tenant",
+    "action.name": "; use 1 to 100 characters, not only spaces",
+    "action.timeBudgetMs": "; a whole number of milliseconds from 500 to 15000, without quotes",
+    "action.connectionCheck": "; use 'static' or 'api'",
+    "action.failurePolicy": "; use 'open' or 'closed'",
+    "action.denyMessage": "; use 1 to 200 characters, not only spaces",
+    "action.appMetadataKey": "; a JavaScript identifier, not __proto__, constructor, prototype",
+    "assignMembershipOnLogin": "; use true or false, without quotes",
+    "domainKind": "; use 'auth0', 'custom' or 'local'",
 }

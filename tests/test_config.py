@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 import yaml
 
-from infra.config import PROJECT, ROOT, load_stack_file, parse_config
+from infra.config import PROJECT, ROOT, StackConfig, load_stack_file, parse_config
 from tests.support.pulumi_mocks import build_stack
 
 
@@ -36,8 +37,119 @@ BAD_CONFIGS = [
     ("action.connectionCheck", "none", "use 'static' or 'api'"),
     ("action.retries", 3, f"{PROJECT}:action.retries: unknown key"),
     ("organisation", {}, f"{PROJECT}:organisation: unknown key"),
-    ("auth0:domain", "https://acme.eu.auth0.com/", "auth0:domain: String should match"),
+    ("auth0:domain", "https://acme.eu.auth0.com/", "auth0:domain: 'https://acme.eu.auth0.com/' is"),
+    ("auth0:domain", "acme.eu.auth0.com.evil.io", "not a host Auth0 serves a tenant on"),
+    ("auth0:domain", "localhost:8443", "not a host Auth0 serves a tenant on"),
+    ("auth0:domain", "login.acme.com", "domainKind to 'custom'"),
+    ("organization.branding.colors", {"primary": "#000000"}, "set both primary and pageBackground"),
+    ("organization.branding.colors", {"pageBackground": "#000000"}, "or neither"),
+    ("organization.branding.logoUrl", "https:///logo.png", "absolute https:// URL with a host"),
+    ("organization.branding.logoUrl", "https://x.io/a logo.png", "no spaces"),
+    ("organization.displayName", "   ", f"{PROJECT}:organization.displayName: String should match"),
+    ("organization.metadata", {"k" * 256: "v"}, f"{PROJECT}:organization.metadata.{'k' * 256}"),
+    ("organization.metadata", {"tier": "v" * 256}, "at most 255 characters"),
+    ("connections", ["  "], f"{PROJECT}:connections[0]: String should match"),
+    ("connections", [f"c{i}" for i in range(11)], "at most 10 items"),
+    ("action.name", " ", f"{PROJECT}:action.name: String should match"),
+    ("action.timeBudgetMs", "3000", "a whole number of milliseconds from 500 to 15000"),
+    ("action.denyMessage", "\t", "1 to 200 characters, not only spaces"),
+    ("action.appMetadataKey", "__proto__", "__proto__ is a JavaScript object's own property"),
+    ("action.appMetadataKey", "constructor", "constructor is a JavaScript object's own property"),
+    ("action.appMetadataKey", "prototype", "prototype is a JavaScript object's own property"),
+    ("assignMembershipOnLogin", "yes", f"{PROJECT}:assignMembershipOnLogin: Input should be"),
+    ("domainKind", "vanity", "use 'auth0', 'custom' or 'local'"),
 ]
+
+
+def test_hints_name_the_rule_of_their_own_key(stack_config: dict[str, Any]) -> None:
+    stack_config["action"] = {"name": " "}
+    with pytest.raises(pulumi.RunError) as raised:
+        parse_config(stack_config, "test")
+    assert "lowercase letters" not in str(raised.value)  # the organization name's hint
+
+
+def test_huge_inputs_are_not_echoed(stack_config: dict[str, Any]) -> None:
+    stack_config["organization"]["name"] = "X" * 10_000
+    with pytest.raises(pulumi.RunError) as raised:
+        parse_config(stack_config, "test")
+    assert len(str(raised.value)) < 400
+
+
+def test_custom_and_local_domains_need_their_kind(stack_config: dict[str, Any]) -> None:
+    stack_config.update({"auth0:domain": "login.acme.com", "domainKind": "custom"})
+    assert parse_config(stack_config, "test").tenant_domain == "login.acme.com"
+    stack_config.update({"auth0:domain": "localhost:8443", "domainKind": "local"})
+    assert parse_config(stack_config, "test").domain_kind == "local"
+    stack_config["auth0:domain"] = "acme.eu.auth0.com"
+    with pytest.raises(pulumi.RunError, match="is not localhost:<port>"):
+        parse_config(stack_config, "test")
+
+
+def write_stack(tmp_path: Path, config: dict[str, Any]) -> Path:
+    path = tmp_path / "Pulumi.t.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    return path
+
+
+FILE_CONFIG = {
+    "auth0:domain": "acme.eu.auth0.com",
+    f"{PROJECT}:organization": {"name": "acme", "displayName": "Acme"},
+    f"{PROJECT}:connections": ["Username-Password-Authentication"],
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("auth0:clientSecret", "s3cr3t", "auth0:clientSecret: stored in plain text"),
+        ("auth0:domian", "acme.eu.auth0.com", "did you mean auth0:domain?"),
+        ("auth0-org-assigment:connections", ["a"], "unknown namespace 'auth0-org-assigment'"),
+        (f"{PROJECT}:assignMembershipOnLogin", {"secure": "AAAA"}, "set as a secret"),
+    ],
+)
+def test_stack_file_mistakes_are_rejected_before_anything_runs(
+    tmp_path: Path, key: str, value: Any, message: str
+) -> None:
+    write_stack(tmp_path, {**FILE_CONFIG, key: value})
+    with pytest.raises(pulumi.RunError, match="invalid configuration") as raised:
+        load_stack_file("t", tmp_path)
+    assert message in str(raised.value)
+    assert "s3cr3t" not in str(raised.value)
+
+
+def test_an_encrypted_client_secret_is_fine(tmp_path: Path) -> None:
+    write_stack(tmp_path, {**FILE_CONFIG, "auth0:clientSecret": {"secure": "v1:abc"}})
+    assert load_stack_file("t", tmp_path).organization.name == "acme"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("config:\n  auth0:domain: [unclosed\n", r"Pulumi\.t\.yaml:\d+: YAML syntax error"),
+        ("config: just-a-string\n", "config: must be a mapping"),
+        ("- a list\n", "must be a mapping with a config: key"),
+    ],
+)
+def test_a_broken_stack_file_is_one_line_naming_it(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "Pulumi.t.yaml").write_text(text)
+    with pytest.raises(pulumi.RunError, match=message) as raised:
+        load_stack_file("t", tmp_path)
+    assert "\n" not in str(raised.value)
+
+
+def test_project_keys_set_as_secrets_are_refused_by_the_engine_path(
+    stack_config: dict[str, Any],
+) -> None:
+    with pytest.raises(pulumi.RunError, match="set as a secret"):
+        build_stack(stack_config, secret_keys=[f"{PROJECT}:connections"])
+
+
+def test_plain_text_deployer_secret_is_refused_by_the_engine_path(
+    stack_config: dict[str, Any],
+) -> None:
+    stack_config["auth0:clientSecret"] = "s3cr3t"
+    with pytest.raises(pulumi.RunError, match="stored in plain text"):
+        build_stack(stack_config)
 
 
 @pytest.mark.parametrize(("path", "value", "message"), BAD_CONFIGS)
@@ -90,7 +202,10 @@ def test_defaults(stack_config: dict[str, Any]) -> None:
     assert config.assign_membership_on_login is False
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_shipped_stack_files_are_valid_and_hold_no_plain_secret(stack: str) -> None:
     path = ROOT / f"Pulumi.{stack}.yaml"
     config = load_stack_file(stack)
@@ -112,5 +227,12 @@ def test_pulumi_yaml_declares_only_types_the_cli_accepts() -> None:
     assert project["main"] == "infra/"
     for key, declaration in project["config"].items():
         assert ":" not in key, f"{key}: Pulumi.yaml may not type another namespace's key"
-        assert declaration["type"] in {"string", "integer", "boolean", "array"}, key
+        assert declaration["type"] in {"string", "integer", "boolean", "array", "object"}, key
         assert declaration["description"], key
+    # Every top-level key the model reads is declared, objects included.
+    model_keys = {
+        field.alias or name
+        for name, field in StackConfig.model_fields.items()
+        if not (field.alias or "").startswith("auth0:")
+    }
+    assert set(project["config"]) == model_keys

@@ -84,14 +84,16 @@ def engine_config(stack_config: dict[str, Any]) -> dict[str, str]:
     return engine
 
 
-def build_stack(stack_config: dict[str, Any]) -> tuple[TenantMocks, dict[str, Any]]:
+def build_stack(
+    stack_config: dict[str, Any], secret_keys: list[str] | None = None
+) -> tuple[TenantMocks, dict[str, Any]]:
     """Run the program under mocks; return what was registered and the component's outputs."""
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_quiet_about_failed_invokes)
     asyncio.set_event_loop(loop)
     mocks = TenantMocks()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False)
-    pulumi.runtime.set_all_config(engine_config(stack_config))
+    pulumi.runtime.set_all_config(engine_config(stack_config), secret_keys or [])
     outputs: dict[str, Any] = {}
 
     @pulumi.runtime.test
