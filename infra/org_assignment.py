@@ -59,9 +59,7 @@ class OrgAssignment(pulumi.ComponentResource):
             auth0.OrganizationConnection(
                 f"{name}-connection-{connection_name}",
                 organization_id=organization.id,
-                connection_id=auth0.get_connection_output(
-                    name=connection_name, opts=pulumi.InvokeOutputOptions(parent=self)
-                ).id,
+                connection_id=_connection_id(connection_name, self),
                 assign_membership_on_login=args.assign_membership_on_login,
                 opts=child,
             )
@@ -119,6 +117,18 @@ class OrgAssignment(pulumi.ComponentResource):
         )
 
 
+def _connection_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """Look a connection up by name. Only its id is needed, not the paginated list of its
+    enabled clients. (Pulumi keeps no invoke result in state, so the connection's options never
+    reach it; ``hide_client_secret`` is left out because terraform-provider-auth0 v1.54.1,
+    which the offline engine builds, does not know it.)"""
+    return auth0.get_connection_output(
+        name=name,
+        skip_enabled_clients=True,
+        opts=pulumi.InvokeOutputOptions(parent=parent),
+    ).id
+
+
 def _organization_args(organization: OrganizationConfig) -> auth0.OrganizationArgs:
     branding = organization.branding
     # Field names are the provider's colour keys: primary, page_background.
@@ -126,7 +136,9 @@ def _organization_args(organization: OrganizationConfig) -> auth0.OrganizationAr
     return auth0.OrganizationArgs(
         name=organization.name,
         display_name=organization.display_name,
-        metadata=dict(organization.metadata) or None,
+        # Always sent, empty included: the provider sends no metadata for an absent map, so
+        # entries removed from the config would stay in the tenant.
+        metadata=dict(organization.metadata),
         branding=auth0.OrganizationBrandingArgs(logo_url=branding.logo_url, colors=colours or None)
         if branding
         else None,

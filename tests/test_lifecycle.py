@@ -159,6 +159,22 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     seen["change_up"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["after_change_up"] = project.pulumi("up", "--yes", "--expect-no-changes")
 
+    # Removing every metadata entry clears them in the tenant, with no diff left behind.
+    config = project.config
+    config["auth0-org-assignment:organization"] = {
+        **config["auth0-org-assignment:organization"],
+        "metadata": {},
+    }
+    project.write_config(config)
+    seen["metadata_up"] = project.pulumi("up", "--yes", "--skip-preview")
+    organization = tenant.admin.call(
+        "GET", f"/api/v2/organizations/{seen['outputs']['organization_id']}"
+    )
+    seen["metadata_after"] = organization.get("metadata")
+    seen["metadata_refresh"] = project.pulumi(
+        "preview", "--refresh", "--expect-no-changes", check=False
+    )
+
     # A change made by hand in the tenant: the drift check must fail.
     organization_id = seen["outputs"]["organization_id"]
     google = next(
@@ -215,6 +231,11 @@ def test_a_config_change_previews_as_that_diff_and_applies(lifecycle: dict[str, 
     assert "1 to create" in preview
     assert lifecycle["change_up"].returncode == 0
     assert lifecycle["after_change_up"].returncode == 0
+
+
+def test_removing_all_metadata_clears_it_in_the_tenant(lifecycle: dict[str, Any]) -> None:
+    assert lifecycle["metadata_after"] in ({}, None)
+    assert lifecycle["metadata_refresh"].returncode == 0, lifecycle["metadata_refresh"].output
 
 
 def test_an_action_bound_by_hand_stays_bound(lifecycle: dict[str, Any]) -> None:

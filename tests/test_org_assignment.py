@@ -99,7 +99,8 @@ def test_organization_without_branding(stack_config: dict[str, Any]) -> None:
     mocks, _ = build_stack(stack_config)
     organization = mocks.one(ORGANIZATION).inputs
     assert "branding" not in organization
-    assert "metadata" not in organization
+    # Sent empty, not left out: that is what clears entries removed from the config.
+    assert organization["metadata"] == {}
 
 
 def test_each_configured_connection_is_looked_up_and_enabled(
@@ -107,8 +108,10 @@ def test_each_configured_connection_is_looked_up_and_enabled(
 ) -> None:
     stack_config["assignMembershipOnLogin"] = True
     mocks, _ = build_stack(stack_config)
-    looked_up = [args["name"] for token, args in mocks.invokes if "getConnection" in token]
-    assert sorted(looked_up) == sorted(stack_config["connections"])
+    lookups = [args for token, args in mocks.invokes if "getConnection" in token]
+    assert sorted(args["name"] for args in lookups) == sorted(stack_config["connections"])
+    for args in lookups:  # the connection's client list is not needed
+        assert args["skipEnabledClients"] is True
     enabled = mocks.of_type(ORGANIZATION_CONNECTION)
     assert sorted(r.inputs["connectionId"] for r in enabled) == [
         "con_Username-Password-Authentication",
