@@ -159,7 +159,9 @@ def test_no_secret_or_expression_is_interpolated_into_a_shell_script(path: Path)
             assert "${{" not in step.get("run", ""), f"{path.name}: pass values through env"
 
 
-def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(tmp_path: Path) -> None:
+@pytest.fixture
+def diff_repo(tmp_path: Path) -> Path:
+    """A git repository with the program and the deployed stacks, committed as the base."""
     repo = tmp_path / "repo"
     repo.mkdir()
     for name in ("infra", "scripts"):
@@ -168,16 +170,16 @@ def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(tmp_path: P
     shutil.copy(ROOT / "action_templates" / "post_login.js.j2", repo / "action_templates")
     for stack in STACKS:
         shutil.copy(ROOT / f"Pulumi.{stack}.yaml", repo / f"Pulumi.{stack}.yaml")
-
-    def git(*args: str) -> None:
+    for args in (
+        ("init", "-q"),
+        ("add", "-A"),
+        ("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"),
+    ):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    return repo
 
-    git("init", "-q")
-    git("add", "-A")
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
-    stack_file = repo / "Pulumi.staging.yaml"
-    stack_file.write_text(stack_file.read_text().replace("- google-oauth2", "- github"))
 
+def action_code_diff(repo: Path) -> str:
     result = subprocess.run(
         ["scripts/action-code-diff", "HEAD"],
         cwd=repo,
@@ -186,7 +188,13 @@ def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(tmp_path: P
         env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
     )
     assert result.returncode == 0, result.stderr
-    summary = result.stdout
+    return result.stdout
+
+
+def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(diff_repo: Path) -> None:
+    stack_file = diff_repo / "Pulumi.staging.yaml"
+    stack_file.write_text(stack_file.read_text().replace("- google-oauth2", "- github"))
+    summary = action_code_diff(diff_repo)
     assert "### `dev`: no change" in summary
     assert "### `prod`: no change" in summary
     assert "### `staging`\n\n```diff\n--- base/staging.js\n+++ branch/staging.js" in summary
@@ -198,3 +206,22 @@ def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(tmp_path: P
         '+  allowedConnections: Object.freeze(["Username-Password-Authentication", "github'
         in summary
     )
+
+
+def test_action_code_diff_reports_a_broken_stack_and_still_diffs_the_others(
+    diff_repo: Path,
+) -> None:
+    (diff_repo / "Pulumi.dev.yaml").write_text("config:\n  auth0:domain: [broken\n")
+    (diff_repo / "Pulumi.eu.yaml").write_text(
+        (diff_repo / "Pulumi.staging.yaml").read_text().replace("acme-staging", "acme-eu")
+    )
+    stack_file = diff_repo / "Pulumi.prod.yaml"
+    stack_file.write_text(
+        stack_file.read_text().replace("timeBudgetMs: 2500", "timeBudgetMs: 2000")
+    )
+    summary = action_code_diff(diff_repo)
+    assert "### `dev`: does not render on this branch" in summary
+    assert "YAML syntax error" in summary
+    assert "### `eu` (new stack)" in summary
+    assert "+  timeBudgetMs: 2000," in summary
+    assert "### `staging`: no change" in summary

@@ -1,0 +1,101 @@
+"""Write a stack file for your own tenant: ``python -m infra.new_stack NAME --domain ...``.
+
+    python -m infra.new_stack dev-eu --domain acme-dev.eu.auth0.com \\
+        --connection Username-Password-Authentication --organization acme-dev
+
+Validates everything as ``pulumi up`` would before it writes ``Pulumi.NAME.yaml``; nothing is
+written when something is wrong. Credentials never go into the file: it says how to set them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from infra.config import PROJECT, ROOT, parse_config
+
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def stack_file_text(name: str, config: dict[str, Any]) -> str:
+    """The stack file: a header saying how to add the credentials, then ``config:``."""
+    header = (
+        f'# Stack "{name}", written by python -m infra.new_stack. No secret belongs here as plain\n'
+        "# text; give the deployer's credentials with:\n"
+        f"#   pulumi config set auth0:clientId <deployer client id> --stack {name}\n"
+        "#   pulumi config set --secret auth0:clientSecret <deployer client secret> "
+        f"--stack {name}\n"
+    )
+    return header + yaml.safe_dump({"config": config}, sort_keys=False, allow_unicode=True)
+
+
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    """Write ``Pulumi.NAME.yaml`` in ``root``; 0 on success, 2 on bad input."""
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.new_stack", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("name", help="the stack's name, e.g. dev-eu")
+    parser.add_argument(
+        "--domain", required=True, help="the tenant's domain, e.g. acme.eu.auth0.com"
+    )
+    parser.add_argument(
+        "--domain-kind",
+        choices=["auth0", "custom", "local"],
+        default="auth0",
+        help="auth0 (default), custom (a verified custom domain) or local (localtenant)",
+    )
+    parser.add_argument(
+        "--connection",
+        action="append",
+        required=True,
+        dest="connections",
+        help="a connection to enable and assign from; repeat for more",
+    )
+    parser.add_argument("--organization", help="the organization's name (default: the stack name)")
+    parser.add_argument("--display-name", help="shown on the login page (default: the name)")
+    parser.add_argument("--failure-policy", choices=["open", "closed"], default="open")
+    arguments = parser.parse_args(argv)
+
+    path = root / f"Pulumi.{arguments.name}.yaml"
+    if not STACK_NAME.match(arguments.name):
+        return _fail(f"stack name {arguments.name!r}: use letters, digits, '-', '_' and '.'")
+    if path.exists():
+        return _fail(f"{path.name} exists already: edit it, or pick another stack name")
+    organization = arguments.organization or arguments.name.lower()
+    project: dict[str, Any] = {
+        "organization": {
+            "name": organization,
+            "displayName": arguments.display_name or organization,
+        },
+        "connections": arguments.connections,
+        "action": {"failurePolicy": arguments.failure_policy},
+    }
+    if arguments.domain_kind != "auth0":
+        project["domainKind"] = arguments.domain_kind
+    try:
+        parse_config({"auth0:domain": arguments.domain, **project}, "the options given")
+    except pulumi.RunError as error:
+        return _fail(str(error))
+    config = {"auth0:domain": arguments.domain, **{f"{PROJECT}:{k}": v for k, v in project.items()}}
+    path.write_text(stack_file_text(arguments.name, config), encoding="utf-8")
+    print(
+        f"wrote {path.name}. Next: set the deployer's credentials (see the file's header), then\n"
+        "  UPDATE_GOLDEN=1 uv run pytest tests/test_action_code.py  # review, accept its Action\n"
+        f"  pulumi preview --diff --stack {arguments.name}"
+    )
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""python -m infra.new_stack writes a valid stack file, or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra import new_stack
+from infra.config import load_stack_file
+
+
+def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
+    argv = [
+        "eu",
+        "--domain",
+        "acme.eu.auth0.com",
+        "--connection",
+        "google-oauth2",
+        "--connection",
+        "Username-Password-Authentication",
+        "--organization",
+        "acme-eu",
+    ]
+    assert new_stack.main(argv, tmp_path) == 0
+    config = load_stack_file("eu", tmp_path)
+    assert config.organization.name == "acme-eu"
+    assert config.connections == ["google-oauth2", "Username-Password-Authentication"]
+    text = (tmp_path / "Pulumi.eu.yaml").read_text()
+    assert "pulumi config set --secret auth0:clientSecret" in text
+    assert set(yaml.safe_load(text)) == {"config"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["x", "--domain", "evil.example.com", "--connection", "c"], "not a host Auth0 serves"),
+        (
+            ["x", "--domain", "a.auth0.com", "--connection", "c", "--organization", "Bad Name"],
+            "organization.name",
+        ),
+        (["bad name", "--domain", "a.auth0.com", "--connection", "c"], "stack name"),
+    ],
+)
+def test_bad_input_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert new_stack.main(argv, tmp_path) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_stack_file_is_never_overwritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    assert new_stack.main(["dev", "--domain", "a.auth0.com", "--connection", "c"], tmp_path) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert (tmp_path / "Pulumi.dev.yaml").read_text() == "config: {}\n"
