@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from localtenant import ids
 from localtenant.errors import Auth0Error, bad_request, conflict, not_found
 from localtenant.fields import now
-from localtenant.routing import Request, Response, paginate, route
+from localtenant.routing import Request, Response, route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant
@@ -325,10 +325,15 @@ def _get_bindings(tenant: Tenant, request: Request) -> Response:
     items = [
         _shown_binding(tenant, binding) for binding in bindings(tenant, request.params["trigger"])
     ]
-    body = paginate(items, request, "bindings")
-    if isinstance(body, list):
-        body = {"bindings": body}
-    return 200, body | {"per_page": int(request.query.get("per_page") or 50)}
+    per_page = int(request.query.get("per_page") or 50)
+    page = int(request.query.get("page") or 0)
+    body: dict[str, Any] = {"bindings": items[page * per_page : (page + 1) * per_page]}
+    # As recorded: later pages carry "page", a first page with bindings carries "total".
+    if page > 0:
+        body["page"] = page
+    elif items:
+        body["total"] = len(items)
+    return 200, body | {"per_page": per_page}
 
 
 def _set_bindings(tenant: Tenant, request: Request) -> Response:

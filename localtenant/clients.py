@@ -168,11 +168,10 @@ def _validate_client(body: dict[str, Any]) -> None:
 
 
 def _visible(client: dict[str, Any], request: Request) -> dict[str, Any]:
-    shown = dict(client)
     if "read:client_keys" not in request.scopes:
-        for key in KEY_FIELDS:
-            shown.pop(key, None)
-    return select(shown, request)
+        return select({k: v for k, v in client.items() if k not in KEY_FIELDS}, request)
+    # Recorded: signing keys come back whatever ``fields`` asks for.
+    return {**select(client, request), "signing_keys": client["signing_keys"]}
 
 
 # --- routes --------------------------------------------------------------------------------

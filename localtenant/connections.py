@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from localtenant import ids
 from localtenant.errors import bad_request, conflict, not_found
-from localtenant.fields import select
+from localtenant.fields import now, select
 from localtenant.routing import Request, Response, paginate, route
 
 if TYPE_CHECKING:
@@ -17,6 +17,25 @@ if TYPE_CHECKING:
 NAME = re.compile(r"^[a-zA-Z0-9](-[a-zA-Z0-9]|[a-zA-Z0-9])*$")
 NAME_MAX = 128
 SECRET_OPTIONS = ("client_secret",)
+ALWAYS_SHOWN = ("id", "is_domain_connection", "authentication", "connected_accounts")
+"""Fields Auth0 returns whatever ``fields`` asks for (recorded)."""
+ENTERPRISE_STRATEGIES = {
+    "okta",
+    "samlp",
+    "oidc",
+    "waad",
+    "adfs",
+    "ad",
+    "google-apps",
+    "pingfederate",
+}
+DATABASE_OPTIONS = {
+    "mfa": {"active": True, "return_enroll_settings": True},
+    "passwordPolicy": "good",
+    "strategy_version": 2,
+    "brute_force_protection": True,
+}
+"""What Auth0 fills in for a new database connection (strategy ``auth0``)."""
 """Options Auth0 hides from a caller that asks it to."""
 
 
@@ -30,12 +49,15 @@ def create_connection(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         raise bad_request("'Missing required property: strategy'.")
     if any(connection["name"] == name for connection in tenant.store["connections"].values()):
         raise conflict("A connection with the same name already exists", "connection_conflict")
+    options = DATABASE_OPTIONS if body["strategy"] == "auth0" else {}
     connection = {
-        "options": {},
         "is_domain_connection": False,
         "authentication": {"active": True},
+        "connected_accounts": {"active": False},
         "realms": [name],
+        **({"show_as_button": True} if body["strategy"] in ENTERPRISE_STRATEGIES else {}),
         **copy.deepcopy(body),
+        "options": {**copy.deepcopy(options), **copy.deepcopy(body.get("options", {}))},
         "id": ids.prefixed("con"),
         "enabled_clients": list(body.get("enabled_clients", [])),
     }
@@ -72,7 +94,7 @@ def _shown(connection: dict[str, Any], request: Request) -> dict[str, Any]:
     if request.flag("hide_client_secret") or request.flag("hide_secrets"):
         for key in SECRET_OPTIONS:
             shown.get("options", {}).pop(key, None)
-    return select(shown, request)
+    return {**select(shown, request), **{k: shown[k] for k in ALWAYS_SHOWN if k in shown}}
 
 
 def _create(tenant: Tenant, request: Request) -> Response:
@@ -108,7 +130,8 @@ def _update(tenant: Tenant, request: Request) -> Response:
 
 def _delete(tenant: Tenant, request: Request) -> Response:
     delete_connection(tenant, request.params["id"])
-    return 202, None
+    # Deletion completes in the background at Auth0: 202 Accepted.
+    return 202, {"deleted_at": now()}
 
 
 def _list_clients(tenant: Tenant, request: Request) -> Response:

@@ -252,10 +252,11 @@ def _update_connection(tenant: Tenant, request: Request) -> Response:
 
 
 def _disable(tenant: Tenant, request: Request) -> Response:
-    enabled_connection(tenant, request.params["id"], request.params["connection_id"])
-    del tenant.store["organization_connections"][request.params["id"]][
-        request.params["connection_id"]
-    ]
+    get_organization(tenant, request.params["id"])
+    # Auth0 answers 204 even when the connection was not enabled (recorded).
+    tenant.store["organization_connections"][request.params["id"]].pop(
+        request.params["connection_id"], None
+    )
     return 204, None
 
 

@@ -142,18 +142,37 @@ class Tenant:
         headers: dict[str, str],
         body: Any,
     ) -> tuple[int, Any]:
-        """Authorize, run the route's handler under the state lock, save what changed."""
-        request = Request(route.method, "", params, query, body, headers)
+        """Authenticate the bearer token (Management API routes), then ``call`` the route."""
+        if not route.management:
+            return self._run(route, Request(route.method, "", params, query, body, headers))
         try:
-            if route.management:
-                claims = authentication.verify_bearer(self, headers.get("authorization"))
-                scopes = frozenset(claims["scope"].split())
-                if not scopes & set(route.scopes):
-                    self.denied_scopes[route.scopes[0]] += 1
-                    raise insufficient_scope(route.scopes)
-                request = Request(
-                    route.method, "", params, query, body, headers, scopes, claims["azp"]
-                )
+            claims = authentication.verify_bearer(self, headers.get("authorization"))
+        except Auth0Error as error:
+            return error.status, error.body()
+        scopes = frozenset(claims["scope"].split())
+        return self.call(route, params, query, body, scopes, headers, claims["azp"])
+
+    def call(
+        self,
+        route: Route,
+        params: dict[str, str],
+        query: dict[str, str],
+        body: Any,
+        scopes: frozenset[str],
+        headers: dict[str, str] | None = None,
+        subject: str | None = None,
+    ) -> tuple[int, Any]:
+        """Check the scopes Auth0 requires for ``route``, then run it."""
+        if not scopes & set(route.scopes):
+            self.denied_scopes[route.scopes[0]] += 1
+            error = insufficient_scope(route.scopes)
+            return error.status, error.body()
+        request = Request(route.method, "", params, query, body, headers or {}, scopes, subject)
+        return self._run(route, request)
+
+    def _run(self, route: Route, request: Request) -> tuple[int, Any]:
+        """The route's handler under the state lock; what it changed is saved, or undone."""
+        try:
             with self.store.lock:
                 status, answer = route.handler(self, request)
                 if route.method != "GET":
