@@ -98,13 +98,17 @@ class Run:
     seconds: float
 
 
+LOCAL_PASSPHRASE = "local-tenant-only"
+"""The ``local`` stack's passphrase: public, like the salt in Pulumi.local.yaml."""
+
+
 @dataclass
 class LocalProject:
     """A copy of the project in ``workdir`` whose ``local`` stack targets ``tenant``."""
 
     workdir: Path
     tenant: TenantProcess
-    passphrase: str = "local-tenant-only"
+    passphrase: str = LOCAL_PASSPHRASE
     runs: list[Run] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,129 @@
+"""The whole product on a local tenant: ``scripts/local-up`` (``--destroy`` to tear down).
+
+Starts ``python -m localtenant serve`` on localhost:8443 with its state in ``.localtenant/``,
+creates the connection the ``local`` stack names and a deployer application holding exactly
+the scopes the README lists, runs the real ``pulumi up --stack local`` (state in
+``.pulumi-state/``), then signs a user up and logs them in twice: the deployed Action assigns
+them to the organization on the first login and makes no Management API call on the second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from engine.local_stack import ENGINE, LOCAL_PASSPHRASE, ROOT, STACK, TenantProcess
+from infra import deployer_scopes
+from infra.config import load_stack_file
+
+PORT = 8443
+STATE = ROOT / ".localtenant"
+BACKEND = ROOT / ".pulumi-state"
+USER_EMAIL = "ada@example.com"
+
+
+def main(argv: list[str]) -> int:
+    config = load_stack_file(STACK)
+    STATE.mkdir(exist_ok=True)
+    BACKEND.mkdir(exist_ok=True)  # pulumi login file:// needs the folder to exist
+    try:
+        tenant = TenantProcess(STATE / "state.json", PORT)
+    except RuntimeError as error:
+        print(f"error: {error}; is something else listening on port {PORT}?", file=sys.stderr)
+        return 1
+    try:
+        deployer = _deployer(tenant)
+        environment = {
+            **os.environ,
+            "PATH": f"{ENGINE / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            "PULUMI_HOME": str(ENGINE / "home"),
+            "PULUMI_BACKEND_URL": BACKEND.as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "1",
+            "SSL_CERT_FILE": tenant.ca_cert,
+            # The deployer's credentials reach the provider through its environment variables,
+            # so nothing is written into the committed stack file.
+            "AUTH0_CLIENT_ID": deployer["client_id"],
+            "AUTH0_CLIENT_SECRET": deployer["client_secret"],
+        }
+
+        def pulumi(*args: str) -> None:
+            print(f"\n$ pulumi {' '.join(args)}", flush=True)
+            subprocess.run(["pulumi", *args], cwd=ROOT, env=environment, check=True)
+
+        subprocess.run(
+            ["pulumi", "stack", "select", "--create", STACK, "--secrets-provider", "passphrase"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            capture_output=True,
+        )
+        if "--destroy" in argv:
+            pulumi("destroy", "--yes", "--stack", STACK)
+            return 0
+        for name in config.connections:
+            _ensure_connection(tenant, name)
+        pulumi("up", "--yes", "--stack", STACK)
+        _show_logins(tenant, config.connections[0])
+        return 0
+    except subprocess.CalledProcessError as error:
+        print(f"error: {' '.join(error.cmd)} failed ({error.returncode})", file=sys.stderr)
+        return 1
+    finally:
+        tenant.stop()
+
+
+def _deployer(tenant: TenantProcess) -> dict[str, str]:
+    """The deployer application, created once with the README's scopes and kept."""
+    saved = STATE / "deployer.json"
+    if saved.is_file():
+        return dict(json.loads(saved.read_text(encoding="utf-8")))
+    deployer = tenant.deployer("Pulumi deployer (local)", sorted(deployer_scopes.DEPLOY))
+    saved.touch(mode=0o600)
+    saved.write_text(json.dumps(deployer), encoding="utf-8")
+    return deployer
+
+
+def _ensure_connection(tenant: TenantProcess, name: str) -> None:
+    existing = tenant.admin.call("GET", f"/api/v2/connections?name={name}")
+    if not existing:
+        tenant.admin.call("POST", "/api/v2/connections", {"name": name, "strategy": "auth0"})
+
+
+def _show_logins(tenant: TenantProcess, connection: str) -> None:
+    users = tenant.admin.call("GET", "/api/v2/users")
+    user = next((u for u in users if u.get("email") == USER_EMAIL), None)
+    if user is None:
+        body = {"connection": connection, "email": USER_EMAIL, "email_verified": True}
+        user = tenant.admin.call("POST", "/api/v2/users", body)
+    print(f"\n{USER_EMAIL} ({user['user_id']}) logs in through {connection}:")
+    for attempt in ("first", "second"):
+        before = _management_calls(tenant)
+        login: dict[str, Any] = tenant.admin.call(
+            "POST", "/localtenant/logins", {"user_id": user["user_id"], "connection": connection}
+        )
+        after = _management_calls(tenant)
+        made = {
+            name: after[name] - before.get(name, 0)
+            for name in after
+            if after[name] != before.get(name, 0)
+        }
+        for execution in login["executions"]:
+            for line in execution["logs"]:
+                print(f"  Action log: {line}")
+        requests = ", ".join(f"{name} x{count}" for name, count in made.items()) or "none"
+        print(
+            f"  {attempt} login: member of {login['member_of'] or 'no organization'}; "
+            f"requests the Action made to the tenant: {requests}"
+        )
+
+
+def _management_calls(tenant: TenantProcess) -> dict[str, int]:
+    return dict(tenant.admin.call("GET", "/localtenant/calls")["calls"])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
