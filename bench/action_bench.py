@@ -141,7 +141,8 @@ def main() -> None:
     )
     print()
     print(
-        "| Action | RTT | Management API calls | tokens issued | users assigned "
+        "| Action | RTT | Management API requests (token requests not counted) "
+        "| token requests | users assigned "
         "| first login p50 / p95 | repeat login p50 / p95 |"
     )
     print("|---|---|---|---|---|---|---|")
