@@ -175,6 +175,23 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
         "preview", "--refresh", "--expect-no-changes", check=False
     )
 
+    # The README's secret rotation: rotate in Auth0, then `pulumi up --refresh`.
+    m2m_id = seen["outputs"]["m2m_client_id"]
+    tenant.admin.call("POST", f"/api/v2/clients/{m2m_id}/rotate-secret")
+    seen["rotated_secret"] = tenant.admin.call("GET", f"/api/v2/clients/{m2m_id}")["client_secret"]
+    grace = tenant.admin.call(
+        "POST",
+        "/api/v2/users",
+        {"connection": "Username-Password-Authentication", "email": "grace@example.com"},
+    )
+    seen["login_with_old_secret"] = login(
+        tenant, grace["user_id"], "Username-Password-Authentication"
+    )
+    seen["rotation_up"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
+    seen["login_with_new_secret"] = login(
+        tenant, grace["user_id"], "Username-Password-Authentication"
+    )
+
     # A change made by hand in the tenant: the drift check must fail.
     organization_id = seen["outputs"]["organization_id"]
     google = next(
@@ -238,6 +255,20 @@ def test_removing_all_metadata_clears_it_in_the_tenant(lifecycle: dict[str, Any]
     assert lifecycle["metadata_refresh"].returncode == 0, lifecycle["metadata_refresh"].output
 
 
+def test_rotating_the_secret_in_auth0_then_up_refresh_updates_the_action(
+    lifecycle: dict[str, Any],
+) -> None:
+    # The cached token outlives the rotation, so the old secret may still assign: what must
+    # hold is that after `up --refresh` the Action authenticates with the new secret.
+    assert lifecycle["rotation_up"].returncode == 0
+    assert "org-assignment-post-login-action" in lifecycle["rotation_up"].output
+    after = lifecycle["login_with_new_secret"]
+    assert after["member_of"] == [lifecycle["outputs"]["organization_id"]]
+    # A new Action version runs in a new container: it fetched a token with the new secret.
+    (report,) = after["executions"][-1]["logs"]
+    assert json.loads(report)["token"] == "fetched"
+
+
 def test_an_action_bound_by_hand_stays_bound(lifecycle: dict[str, Any]) -> None:
     hand_made = lifecycle["hand_made"]
     assert lifecycle["after_up"]["bindings"][0] == hand_made
@@ -260,7 +291,12 @@ def test_no_secret_in_plain_text_in_state_or_any_output(
     lifecycle: dict[str, Any], project: LocalProject, tenant: TenantProcess
 ) -> None:
     state = json.loads(lifecycle["export"].stdout)
-    secrets = [lifecycle["m2m_secret"], *lifecycle["other_secrets"], tenant.admin.client_secret]
+    secrets = [
+        lifecycle["m2m_secret"],
+        lifecycle["rotated_secret"],
+        *lifecycle["other_secrets"],
+        tenant.admin.client_secret,
+    ]
     texts = [run.output for run in project.runs] + [json.dumps(state)]
     for text in texts:
         for secret in secrets:

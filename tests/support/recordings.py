@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +39,10 @@ def pinned_version() -> str:
 
 def recordings_dir() -> Path | None:
     """The module's recordings, downloaded through the Go module proxy when missing."""
+    go = shutil.which("go") or "/usr/local/go/bin/go"  # where Go's own installer puts it
     try:
         answer = subprocess.run(
-            ["go", "mod", "download", "-json", f"{MODULE}@{pinned_version()}"],
+            [go, "mod", "download", "-json", f"{MODULE}@{pinned_version()}"],
             capture_output=True,
             text=True,
             timeout=300,

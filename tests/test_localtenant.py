@@ -1,0 +1,224 @@
+"""The local tenant behaves as Auth0 documents: its command line, state, scopes and rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.local_stack import ROOT, TenantProcess
+from localtenant.client import AdminClient
+
+
+@pytest.fixture
+def tenant(tmp_path: Path) -> Iterator[TenantProcess]:
+    process = TenantProcess(tmp_path / "state.json")
+    yield process
+    process.stop()
+
+
+def error_of(call: Any) -> tuple[int, dict[str, Any]]:
+    with pytest.raises(RuntimeError) as raised:
+        call()
+    status, _, body = str(raised.value).split(": ", 1)[1].partition(" ")
+    return int(status), json.loads(body)
+
+
+def test_serve_prints_one_json_line_and_stops_on_sigterm(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localtenant", "serve", "--state", str(tmp_path / "s.json")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout
+    line = json.loads(process.stdout.readline())
+    assert set(line) == {"domain", "ca_cert", "admin"}
+    assert line["domain"].startswith("localhost:")
+    assert Path(line["ca_cert"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert set(line["admin"]) == {"client_id", "client_secret"}
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+
+
+def test_a_restart_loses_nothing(tmp_path: Path) -> None:
+    first = TenantProcess(tmp_path / "state.json")
+    organization = first.admin.call("POST", "/api/v2/organizations", {"name": "kept"})
+    token = first.admin.token()
+    first.stop()
+    # Same port, so the same audience: tokens issued before the restart stay valid.
+    second = TenantProcess(tmp_path / "state.json", int(first.domain.split(":")[1]))
+    try:
+        assert second.line["admin"] == first.line["admin"]
+        again = AdminClient(second.domain, second.ca_cert, "", "", token)
+        assert again.call("GET", f"/api/v2/organizations/{organization['id']}")["name"] == "kept"
+    finally:
+        second.stop()
+
+
+def test_a_missing_scope_is_auth0s_403(tenant: TenantProcess) -> None:
+    reader = tenant.deployer("reader", ["read:organizations"])
+    client = AdminClient(tenant.domain, tenant.ca_cert, **reader)
+    assert client.call("GET", "/api/v2/organizations") == []
+    status, body = error_of(lambda: client.call("POST", "/api/v2/organizations", {"name": "x"}))
+    assert status == 403
+    assert body == {
+        "statusCode": 403,
+        "error": "Forbidden",
+        "message": "Insufficient scope, expected any of: create:organizations",
+        "errorCode": "insufficient_scope",
+    }
+
+
+def test_client_keys_need_their_own_scope(tenant: TenantProcess) -> None:
+    reader = tenant.deployer("reader", ["read:clients"])
+    client = AdminClient(tenant.domain, tenant.ca_cert, **reader)
+    shown = client.call("GET", f"/api/v2/clients/{reader['client_id']}")
+    assert "client_secret" not in shown
+    assert tenant.admin.call("GET", f"/api/v2/clients/{reader['client_id']}")["client_secret"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/api/v2/organizations", {"name": "Not Valid"}, "does not match pattern"),
+        ("/api/v2/clients", {"name": "x", "description": "d" * 141}, "maximum 140"),
+        (
+            "/api/v2/actions/actions",
+            {
+                "name": "a",
+                "supported_triggers": [{"id": "post-login", "version": "v3"}],
+                "runtime": "node16",
+            },
+            "Invalid runtime",
+        ),
+    ],
+)
+def test_auth0s_validation_rules(
+    tenant: TenantProcess, path: str, body: dict[str, Any], message: str
+) -> None:
+    status, error = error_of(lambda: tenant.admin.call("POST", path, body))
+    assert status == 400
+    assert message in error["message"]
+
+
+def test_at_most_ten_connections_per_organization(tenant: TenantProcess) -> None:
+    organization = tenant.admin.call("POST", "/api/v2/organizations", {"name": "many"})
+    path = f"/api/v2/organizations/{organization['id']}/enabled_connections"
+    for number in range(11):
+        connection = tenant.admin.call(
+            "POST", "/api/v2/connections", {"name": f"c{number}", "strategy": "auth0"}
+        )
+        enable = {"connection_id": connection["id"]}
+        if number < 10:
+            tenant.admin.call("POST", path, enable)
+        else:
+            status, error = error_of(lambda body=enable: tenant.admin.call("POST", path, body))
+            assert (status, error["errorCode"]) == (400, "too_many_connections")
+
+
+def test_a_bindings_patch_replaces_the_whole_list(tenant: TenantProcess) -> None:
+    admin = tenant.admin
+    ids = []
+    for name in ("first", "second"):
+        action = admin.call(
+            "POST",
+            "/api/v2/actions/actions",
+            {"name": name, "supported_triggers": [{"id": "post-login", "version": "v3"}]},
+        )
+        with pytest.raises(RuntimeError, match="has not finished building"):
+            admin.call("POST", f"/api/v2/actions/actions/{action['id']}/deploy")
+        _deploy_when_built(admin, action["id"])
+        ids.append(action["id"])
+    path = "/api/v2/actions/triggers/post-login/bindings"
+
+    def bind(*action_ids: str) -> list[str]:
+        refs = [{"ref": {"type": "action_id", "value": i}} for i in action_ids]
+        answer = admin.call("PATCH", path, {"bindings": refs})
+        return [binding["action"]["id"] for binding in answer["bindings"]]
+
+    assert bind(ids[0], ids[1]) == ids
+    assert bind(ids[1]) == [ids[1]]
+    assert [b["action"]["id"] for b in admin.call("GET", path)["bindings"]] == [ids[1]]
+
+
+def test_the_login_command_runs_the_bound_actions(tenant: TenantProcess, tmp_path: Path) -> None:
+    admin = tenant.admin
+    admin.call("POST", "/api/v2/connections", {"name": "db", "strategy": "auth0"})
+    code = (
+        "exports.onExecutePostLogin = async (event, api) => {"
+        " api.user.setAppMetadata('seen', (event.user.app_metadata.seen || 0) + 1); };"
+    )
+    action = admin.call(
+        "POST",
+        "/api/v2/actions/actions",
+        {
+            "name": "count",
+            "code": code,
+            "supported_triggers": [{"id": "post-login", "version": "v3"}],
+        },
+    )
+    _deploy_when_built(admin, action["id"])
+    admin.call(
+        "PATCH",
+        "/api/v2/actions/triggers/post-login/bindings",
+        {"bindings": [{"ref": {"type": "action_id", "value": action["id"]}}]},
+    )
+    user = admin.call("POST", "/api/v2/users", {"connection": "db", "email": "a@example.com"})
+    line = tmp_path / "tenant.json"
+    line.write_text(json.dumps(tenant.line))
+    for expected in (1, 2):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "localtenant",
+                "login",
+                "--tenant",
+                str(line),
+                user["user_id"],
+                "--connection",
+                "db",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ},
+        )
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["app_metadata"] == {"seen": expected}
+    assert admin.call("GET", f"/api/v2/users/{user['user_id']}")["logins_count"] == 2
+
+
+def test_an_organization_login_needs_membership(tenant: TenantProcess) -> None:
+    admin = tenant.admin
+    connection = admin.call("POST", "/api/v2/connections", {"name": "db", "strategy": "auth0"})
+    organization = admin.call("POST", "/api/v2/organizations", {"name": "closed"})
+    admin.call(
+        "POST",
+        f"/api/v2/organizations/{organization['id']}/enabled_connections",
+        {"connection_id": connection["id"]},
+    )
+    user = admin.call("POST", "/api/v2/users", {"connection": "db", "email": "b@example.com"})
+    body = {"user_id": user["user_id"], "connection": "db", "organization": organization["id"]}
+    status, error = error_of(lambda: admin.call("POST", "/localtenant/logins", body))
+    assert status == 403 and "not a member" in error["message"]
+
+
+def _deploy_when_built(admin: AdminClient, action_id: str) -> None:
+    for _ in range(100):
+        try:
+            admin.call("POST", f"/api/v2/actions/actions/{action_id}/deploy")
+            return
+        except RuntimeError:
+            import time
+
+            time.sleep(0.05)
+    raise AssertionError("the action never built")
