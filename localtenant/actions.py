@@ -64,10 +64,7 @@ def create_action(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_action(tenant: Tenant, action_id: str) -> dict[str, Any]:
-    action = tenant.store["actions"].get(action_id)
-    if action is None:
-        raise not_found("action", "inexistent_action")
-    return action
+    return tenant.store.one("actions", action_id, "action", "inexistent_action")
 
 
 def deploy(tenant: Tenant, action_id: str) -> dict[str, Any]:

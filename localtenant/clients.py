@@ -83,10 +83,7 @@ def create_client(
 
 
 def get_client(tenant: Tenant, client_id: str) -> dict[str, Any]:
-    client = tenant.store["clients"].get(client_id)
-    if client is None:
-        raise not_found("client", "inexistent_client")
-    return client
+    return tenant.store.one("clients", client_id, "client", "inexistent_client")
 
 
 def update_client(tenant: Tenant, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -136,10 +133,7 @@ def create_grant(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_grant(tenant: Tenant, grant_id: str) -> dict[str, Any]:
-    grant = tenant.store["client_grants"].get(grant_id)
-    if grant is None:
-        raise not_found("client grant", "inexistent_client_grant")
-    return grant
+    return tenant.store.one("client_grants", grant_id, "client grant", "inexistent_client_grant")
 
 
 def _check_scopes(scope: list[str]) -> None:

@@ -66,10 +66,7 @@ def create_connection(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_connection(tenant: Tenant, connection_id: str) -> dict[str, Any]:
-    connection = tenant.store["connections"].get(connection_id)
-    if connection is None:
-        raise not_found("connection", "inexistent_connection")
-    return connection
+    return tenant.store.one("connections", connection_id, "connection", "inexistent_connection")
 
 
 def connection_by_name(tenant: Tenant, name: str) -> dict[str, Any]:

@@ -46,10 +46,9 @@ def create_organization(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_organization(tenant: Tenant, organization_id: str) -> dict[str, Any]:
-    organization = tenant.store["organizations"].get(organization_id)
-    if organization is None:
-        raise not_found("organization", "inexistent_organization")
-    return organization
+    return tenant.store.one(
+        "organizations", organization_id, "organization", "inexistent_organization"
+    )
 
 
 def update_organization(

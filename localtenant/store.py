@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from localtenant.errors import not_found
+
 COLLECTIONS = (
     "clients",  # client_id -> client
     "credentials",  # client_id -> [credential]
@@ -41,6 +43,13 @@ class Store:
 
     def __getitem__(self, collection: str) -> Any:
         return self.data[collection]
+
+    def one(self, collection: str, key: str, what: str, error_code: str) -> Any:
+        """The record ``key`` of ``collection``, or Auth0's 404 for that kind of record."""
+        record = self.data[collection].get(key)
+        if record is None:
+            raise not_found(what, error_code)
+        return record
 
     def save(self) -> None:
         """Write the whole state to a temporary file, then rename it over the old one."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from localtenant import ids
 from localtenant.connections import connection_by_name
-from localtenant.errors import bad_request, conflict, not_found
+from localtenant.errors import bad_request, conflict
 from localtenant.fields import now, select
 from localtenant.routing import Request, Response, paginate, route
 
@@ -54,10 +54,7 @@ def create_user(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_user(tenant: Tenant, user_id: str) -> dict[str, Any]:
-    user = tenant.store["users"].get(user_id)
-    if user is None:
-        raise not_found("user", "inexistent_user")
-    return user
+    return tenant.store.one("users", user_id, "user", "inexistent_user")
 
 
 def merge_metadata(user: dict[str, Any], key: str, changes: dict[str, Any]) -> None:
