@@ -64,10 +64,10 @@ def main(argv: list[str]) -> int:
         if "--destroy" in argv:
             pulumi("destroy", "--yes", "--stack", STACK)
             return 0
-        for name in config.connections:
+        for name in config.all_connections:
             _ensure_connection(tenant, name)
         pulumi("up", "--yes", "--stack", STACK)
-        _show_logins(tenant, config.connections[0])
+        _show_logins(tenant, config.all_connections[0])
         return 0
     except subprocess.CalledProcessError as error:
         print(f"error: {' '.join(error.cmd)} failed ({error.returncode})", file=sys.stderr)

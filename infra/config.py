@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -104,10 +105,31 @@ class Branding(_Model):
 
 MetadataKey = Annotated[str, Field(min_length=1, max_length=255, pattern=NOT_BLANK)]
 MetadataValue = Annotated[str, Field(max_length=255)]
+ConnectionName = Annotated[str, Field(min_length=1, max_length=128, pattern=NOT_BLANK)]
+ConnectionList = Annotated[list[ConnectionName], Field(min_length=1, max_length=10)]
+ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+RoleName = Annotated[str, Field(min_length=1, max_length=50, pattern=NOT_BLANK)]
+HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def email_domain(pattern: str) -> str:
+    """``Acme.COM`` -> ``acme.com``; ``*.Bücher.de`` -> ``*.xn--bcher-kva.de``; else ValueError.
+
+    Domains are compared in lowercase ASCII (IDNA), as the Action compares the user's."""
+    wildcard = pattern.startswith("*.")
+    host = pattern[2:] if wildcard else pattern
+    try:
+        ascii_host = host.strip().lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{pattern!r} is not a domain name") from None
+    labels = ascii_host.split(".")
+    if len(labels) < 2 or not all(HOST_LABEL.match(label) for label in labels):
+        raise ValueError(f"{pattern!r} is not a domain name; use e.g. acme.com or *.acme.com")
+    return ("*." if wildcard else "") + ascii_host
 
 
 class OrganizationConfig(_Model):
-    """The Auth0 Organization users are assigned to."""
+    """An Auth0 Organization users are assigned to, and who may join it."""
 
     name: Annotated[str, Field(min_length=1, max_length=50, pattern=ORGANIZATION_NAME)]
     """Auth0's identifier: lowercase letters, digits, ``-`` and ``_``, at most 50 characters."""
@@ -120,6 +142,49 @@ class OrganizationConfig(_Model):
     metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=25)] = {}
     """Up to 25 string key/value pairs stored on the organization (keys and values at most 255
     characters). Removing an entry here removes it from the tenant."""
+    connections: ConnectionList | None = None
+    """In ``organizations`` entries: the connections enabled on this organization; a login must
+    come through one of them. (With ``organization``, the top-level ``connections``.)"""
+    email_domains: Annotated[list[str], Field(alias="emailDomains", max_length=50)] = []
+    """Verified email domains that may join: ``acme.com`` exactly, ``*.acme.com`` any subdomain.
+    The user's ``email_verified`` must be true, and vouched for (see ``trustEmailVerifiedFrom``)."""
+    trust_email_verified_from: Annotated[
+        list[ConnectionName], Field(alias="trustEmailVerifiedFrom", max_length=10)
+    ] = []
+    """Connections (social, enterprise) whose ``email_verified`` is trusted for ``emailDomains``;
+    Auth0's own database and passwordless email connections verify it themselves."""
+    applications: Annotated[list[ClientId] | None, Field(min_length=1)] = None
+    """Client ids of the applications whose logins may assign (default: any)."""
+    roles: Annotated[list[RoleName], Field(max_length=20)] = []
+    """Organization roles (names in the tenant) given to each member the Action adds."""
+    allow_any_user_of_connection: Annotated[StrictBool, Field(alias="allowAnyUserOfConnection")] = (
+        False
+    )
+    """Without ``emailDomains``: every user of the connections may join. Must be said explicitly:
+    on a database connection with signups, or a social one, that is anyone."""
+
+    @field_validator("email_domains")
+    @classmethod
+    def _domains(cls, patterns: list[str]) -> list[str]:
+        return [email_domain(pattern) for pattern in patterns]
+
+    @model_validator(mode="after")
+    def _who_may_join(self) -> OrganizationConfig:
+        if not self.email_domains and not self.allow_any_user_of_connection:
+            raise ValueError(
+                "says only which connections may join, so anyone who can sign up or log in "
+                "through them would become a member (on a social connection, anyone in the "
+                "world); add emailDomains, or set allowAnyUserOfConnection: true if every user "
+                "of those connections belongs in the organization"
+            )
+        if self.connections:
+            untrusted = sorted(set(self.trust_email_verified_from) - set(self.connections))
+            if untrusted:
+                raise ValueError(
+                    f"trustEmailVerifiedFrom names {', '.join(untrusted)}, not among its "
+                    "connections; list connections the organization enables"
+                )
+        return self
 
 
 class ActionConfig(_Model):
@@ -151,9 +216,6 @@ class ActionConfig(_Model):
         return key
 
 
-ConnectionName = Annotated[str, Field(min_length=1, max_length=128, pattern=NOT_BLANK)]
-
-
 class StackConfig(_Model):
     """Everything one stack (one environment) declares."""
 
@@ -162,10 +224,14 @@ class StackConfig(_Model):
     domain_kind: Annotated[Literal["auth0", "custom", "local"], Field(alias="domainKind")] = "auth0"
     """``auth0``: ``auth0:domain`` must be ``<tenant>[.<region>].auth0.com``; ``custom``: a
     custom domain you have verified in Auth0; ``local``: ``localhost:<port>`` (localtenant)."""
-    organization: OrganizationConfig
-    """The organization users are assigned to."""
-    connections: Annotated[list[ConnectionName], Field(min_length=1, max_length=10)]
-    """Names of the connections enabled on the organization, and allowed to assign (Auth0
+    organization: OrganizationConfig | None = None
+    """The one organization users are assigned to (or use ``organizations``)."""
+    organizations_list: Annotated[
+        list[OrganizationConfig] | None, Field(alias="organizations", min_length=1)
+    ] = None
+    """Several organizations, each with its own connections and rule."""
+    connections: ConnectionList | None = None
+    """With ``organization``: the connections enabled on it, and allowed to assign (Auth0
     enables at most 10 connections on an organization)."""
     assign_membership_on_login: Annotated[StrictBool, Field(alias="assignMembershipOnLogin")] = (
         False
@@ -174,13 +240,77 @@ class StackConfig(_Model):
     action: ActionConfig = ActionConfig()
     """Options of the post-login Action."""
 
+    @field_validator("organization", "organizations_list", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # Pulumi.yaml gives these alternatives empty defaults (see there).
+        return None if value in ({}, []) else value
+
+    @field_validator("connections", mode="before")
+    @classmethod
+    def _unset_with_organizations(cls, value: Any, info: ValidationInfo) -> Any:
+        # Its empty default means "not set" only where organizations are listed instead.
+        return None if value == [] and info.data.get("organizations_list") else value
+
     @field_validator("connections")
     @classmethod
-    def _unique(cls, names: list[str]) -> list[str]:
-        duplicates = sorted({name for name in names if names.count(name) > 1})
+    def _unique(cls, names: list[str] | None) -> list[str] | None:
+        duplicates = sorted({name for name in names or [] if (names or []).count(name) > 1})
         if duplicates:
             raise ValueError(f"lists {', '.join(duplicates)} more than once; list each once")
         return names
+
+    @model_validator(mode="after")
+    def _one_form(self) -> StackConfig:
+        if (self.organization is None) == (self.organizations_list is None):
+            raise ValueError(
+                f"set either {PROJECT}:organization (with {PROJECT}:connections) or "
+                f"{PROJECT}:organizations, not both and not neither"
+            )
+        if self.organization is not None:
+            if self.connections is None:
+                raise ValueError(f"{PROJECT}:connections: required with {PROJECT}:organization")
+            if self.organization.connections is not None:
+                raise ValueError(
+                    f"{PROJECT}:organization.connections: use the top-level {PROJECT}:connections"
+                )
+            untrusted = set(self.organization.trust_email_verified_from) - set(self.connections)
+            if untrusted:
+                raise ValueError(
+                    f"{PROJECT}:organization.trustEmailVerifiedFrom names "
+                    f"{', '.join(sorted(untrusted))}, not among {PROJECT}:connections"
+                )
+        else:
+            if self.connections is not None:
+                raise ValueError(
+                    f"{PROJECT}:connections: with {PROJECT}:organizations, give each entry its "
+                    "own connections"
+                )
+            entries = self.organizations_list or []
+            for index, entry in enumerate(entries):
+                if entry.connections is None:
+                    raise ValueError(f"{PROJECT}:organizations[{index}].connections: required")
+            names = [entry.name for entry in entries]
+            duplicates = sorted({name for name in names if names.count(name) > 1})
+            if duplicates:
+                raise ValueError(
+                    f"{PROJECT}:organizations: {', '.join(duplicates)} listed more than once"
+                )
+        return self
+
+    @property
+    def organizations(self) -> tuple[OrganizationConfig, ...]:
+        """Every organization, each with its own connections filled in."""
+        if self.organization is not None:
+            return (self.organization.model_copy(update={"connections": self.connections}),)
+        return tuple(self.organizations_list or ())
+
+    @property
+    def all_connections(self) -> tuple[str, ...]:
+        """Every connection some organization enables, each once, in order of appearance."""
+        return tuple(
+            dict.fromkeys(name for org in self.organizations for name in org.connections or [])
+        )
 
     @model_validator(mode="after")
     def _domain_of_its_kind(self) -> StackConfig:
@@ -192,7 +322,11 @@ class StackConfig(_Model):
     @property
     def action_name(self) -> str:
         """The Action's name in the tenant."""
-        return self.action.name or f"assign-to-{self.organization.name}"
+        if self.action.name:
+            return self.action.name
+        if self.organization is not None:
+            return f"assign-to-{self.organization.name}"
+        return "assign-to-organizations"
 
 
 # The deployer's and the Action's credentials go to this host: refuse anything else.
@@ -344,6 +478,8 @@ def _describe(problem: Any) -> str:
     message = re.sub(r"^(Value|Assertion) error, ", "", problem["msg"])
     if not location:  # a rule across keys: its message names them
         return message
+    if isinstance(problem["input"], dict | list) and kind == "value_error":
+        return f"{key}: {message}"  # a rule across the object's keys; no need to echo it
     shown = repr(problem["input"])
     if len(shown) > ECHO_MAX:
         shown = shown[: ECHO_MAX - 3] + "..."

@@ -1,7 +1,8 @@
 """Write a stack file for your own tenant: ``python -m infra.new_stack NAME --domain ...``.
 
     python -m infra.new_stack dev-eu --domain acme-dev.eu.auth0.com \\
-        --connection Username-Password-Authentication --organization acme-dev
+        --connection Username-Password-Authentication --email-domain acme.com \\
+        --organization acme-dev
 
 Validates everything as ``pulumi up`` would before it writes ``Pulumi.NAME.yaml``; nothing is
 written when something is wrong. Credentials never go into the file: it says how to set them.
@@ -57,6 +58,18 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
         dest="connections",
         help="a connection to enable and assign from; repeat for more",
     )
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--email-domain",
+        action="append",
+        dest="email_domains",
+        help="who may join: users with a verified email here (acme.com, *.acme.com); repeat",
+    )
+    who.add_argument(
+        "--allow-any-user-of-connection",
+        action="store_true",
+        help="who may join: every user of the connections (only for closed, enterprise ones)",
+    )
     parser.add_argument("--organization", help="the organization's name (default: the stack name)")
     parser.add_argument("--display-name", help="shown on the login page (default: the name)")
     parser.add_argument("--failure-policy", choices=["open", "closed"], default="open")
@@ -68,10 +81,16 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     if path.exists():
         return _fail(f"{path.name} exists already: edit it, or pick another stack name")
     organization = arguments.organization or arguments.name.lower()
+    rule: dict[str, Any] = (
+        {"emailDomains": arguments.email_domains}
+        if arguments.email_domains
+        else {"allowAnyUserOfConnection": True}
+    )
     project: dict[str, Any] = {
         "organization": {
             "name": organization,
             "displayName": arguments.display_name or organization,
+            **rule,
         },
         "connections": arguments.connections,
         "action": {"failurePolicy": arguments.failure_policy},

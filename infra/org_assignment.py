@@ -7,17 +7,21 @@ connections, the post-login Action with its secrets, and the Action's binding to
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import pulumi
 import pulumi_auth0 as auth0
 
-from infra.action_code import TRIGGER, TRIGGER_VERSION, RenderedAction, render_action
+from infra.action_code import TRIGGER, TRIGGER_VERSION, RenderedAction, render_actions
 from infra.config import OrganizationConfig, StackConfig
 
 
 class OrgAssignment(pulumi.ComponentResource):
-    """Assigns users who log in through the configured connections to one organization."""
+    """Assigns users who log in to the organizations whose rules their login matches."""
 
     organization_id: pulumi.Output[str]
+    organization_ids: pulumi.Output[dict[str, str]]
     m2m_client_id: pulumi.Output[str]
     action_id: pulumi.Output[str]
     action_name: pulumi.Output[str]
@@ -27,7 +31,9 @@ class OrgAssignment(pulumi.ComponentResource):
     ) -> None:
         super().__init__("auth0-org-assignment:index:OrgAssignment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        rendered = render_action(args)
+        # How the organizations split across Actions, and what the code calls, depend only on
+        # the configuration; the ids the code holds are filled in once they exist.
+        planned = render_actions(args)
         managed_by = f"Managed by Pulumi stack {pulumi.get_project()}/{pulumi.get_stack()}"
 
         m2m_client = auth0.Client(
@@ -49,72 +55,109 @@ class OrgAssignment(pulumi.ComponentResource):
             f"{name}-management-api-grant",
             client_id=m2m_client.client_id,
             audience=f"https://{args.tenant_domain}/api/v2/",
-            scopes=list(rendered.scopes),
+            scopes=sorted({scope for rendered in planned for scope in rendered.scopes}),
             opts=child,
         )
-        organization = auth0.Organization(
-            f"{name}-organization", args=_organization_args(args.organization), opts=child
-        )
-        enabled_connections = [
-            auth0.OrganizationConnection(
-                f"{name}-connection-{connection_name}",
-                organization_id=organization.id,
-                connection_id=_connection_id(connection_name, self),
-                assign_membership_on_login=args.assign_membership_on_login,
-                opts=child,
+        organizations: dict[str, auth0.Organization] = {}
+        enabled_connections: list[auth0.OrganizationConnection] = []
+        for index, spec in enumerate(args.organizations):
+            # The first keeps the names of a one-organization stack, so moving from
+            # `organization` to `organizations` replaces nothing.
+            suffix = "" if index == 0 else f"-{spec.name}"
+            organizations[spec.name] = auth0.Organization(
+                f"{name}-organization{suffix}", args=_organization_args(spec), opts=child
             )
-            for connection_name in args.connections
-        ]
+            enabled_connections += [
+                auth0.OrganizationConnection(
+                    f"{name}-connection{suffix}-{connection_name}",
+                    organization_id=organizations[spec.name].id,
+                    connection_id=_connection_id(connection_name, self),
+                    assign_membership_on_login=args.assign_membership_on_login,
+                    opts=child,
+                )
+                for connection_name in spec.connections or []
+            ]
+        role_ids = {
+            role: _role_id(role, self) for spec in args.organizations for role in spec.roles
+        }
+        ids = pulumi.Output.all(
+            organizations={n: o.id for n, o in organizations.items()}, roles=role_ids
+        )
         # Only what the program marks is secret under mocks; the engine would also apply the
         # provider's additional_secret_outputs, but this must not depend on it.
         client_secret: pulumi.Output[str] = pulumi.Output.secret(
             credentials.client_secret.apply(_require_client_secret)
         )
-        post_login_action = auth0.Action(
-            f"{name}-post-login-action",
-            name=args.action_name,
-            code=rendered.code,
-            runtime=rendered.runtime,
-            deploy=True,
-            supported_triggers=auth0.ActionSupportedTriggersArgs(
-                id=TRIGGER, version=TRIGGER_VERSION
-            ),
-            dependencies=[
-                auth0.ActionDependencyArgs(name=dependency.name, version=dependency.version)
-                for dependency in rendered.dependencies
-            ],
-            secrets=_action_secrets(
-                rendered,
-                TENANT_DOMAIN=pulumi.Output.from_input(args.tenant_domain),
-                CLIENT_ID=m2m_client.client_id,
-                CLIENT_SECRET=client_secret,
-                ORGANIZATION_ID=organization.id,
-            ),
-            opts=child,
-        )
-        # TriggerAction adds this one Action to the Login flow; TriggerActions would own the
-        # whole flow and remove Actions others bound in the dashboard. Bind last, once the
-        # grant and the connections exist, so no login runs a half-configured Action.
-        auth0.TriggerAction(
-            f"{name}-post-login-binding",
-            trigger=TRIGGER,
-            action_id=post_login_action.id,
-            display_name=post_login_action.name,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[grant, *enabled_connections]),
-        )
+        actions: list[auth0.Action] = []
+        previous_binding: list[pulumi.Resource] = []
+        for shard, rendered in enumerate(planned):
+            suffix = "" if shard == 0 else f"-{shard + 1}"
+            code = ids.apply(functools.partial(_shard_code, args, shard))
+            action = auth0.Action(
+                f"{name}-post-login-action{suffix}",
+                name=args.action_name + suffix,
+                code=code,
+                runtime=rendered.runtime,
+                deploy=True,
+                supported_triggers=auth0.ActionSupportedTriggersArgs(
+                    id=TRIGGER, version=TRIGGER_VERSION
+                ),
+                dependencies=[
+                    auth0.ActionDependencyArgs(name=dependency.name, version=dependency.version)
+                    for dependency in rendered.dependencies
+                ],
+                secrets=_action_secrets(
+                    rendered,
+                    TENANT_DOMAIN=pulumi.Output.from_input(args.tenant_domain),
+                    CLIENT_ID=m2m_client.client_id,
+                    CLIENT_SECRET=client_secret,
+                ),
+                opts=child,
+            )
+            # TriggerAction adds this one Action to the Login flow; TriggerActions would own
+            # the whole flow and remove Actions others bound in the dashboard. Bind last, once
+            # the grant and the connections exist, so no login runs a half-configured Action;
+            # several Actions are bound in order.
+            binding = auth0.TriggerAction(
+                f"{name}-post-login-binding{suffix}",
+                trigger=TRIGGER,
+                action_id=action.id,
+                display_name=action.name,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[grant, *enabled_connections, *previous_binding],
+                ),
+            )
+            actions.append(action)
+            previous_binding = [binding]
 
-        self.organization_id = organization.id
+        first = organizations[args.organizations[0].name]
+        self.organization_id = first.id
+        self.organization_ids = pulumi.Output.all(
+            **{n: o.id for n, o in organizations.items()}
+        ).apply(dict)
         self.m2m_client_id = m2m_client.client_id
-        self.action_id = post_login_action.id
-        self.action_name = post_login_action.name
+        self.action_id = actions[0].id
+        self.action_name = actions[0].name
         self.register_outputs(
             {
                 "organization_id": self.organization_id,
+                "organization_ids": self.organization_ids,
                 "m2m_client_id": self.m2m_client_id,
                 "action_id": self.action_id,
                 "action_name": self.action_name,
             }
         )
+
+
+def _shard_code(config: StackConfig, shard: int, known: dict[str, Any]) -> str:
+    """One Action's code once the organization and role ids are known."""
+    return render_actions(config, known["organizations"], known["roles"])[shard].code
+
+
+def _role_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """A role's id, looked up by name when the stack deploys; an unknown name fails then."""
+    return auth0.get_role_output(name=name, opts=pulumi.InvokeOutputOptions(parent=parent)).id
 
 
 def _connection_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:

@@ -11,7 +11,7 @@ import sys
 
 import pulumi
 
-from infra.action_code import render_action
+from infra.action_code import render_actions
 from infra.config import load_stack_file
 
 
@@ -22,14 +22,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print code and metadata as JSON")
     arguments = parser.parse_args(argv)
     try:
-        rendered = render_action(load_stack_file(arguments.stack))
+        shards = render_actions(load_stack_file(arguments.stack))
     except pulumi.RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if arguments.json:
-        print(json.dumps(rendered.as_json(), indent=2, sort_keys=True))
-    else:
-        sys.stdout.write(rendered.code)
+        documents = [shard.as_json() for shard in shards]
+        print(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
+        return 0
+    for number, shard in enumerate(shards, start=1):
+        if len(shards) > 1:
+            # Organization ids are shown as (id of <name>): they exist only in the tenant.
+            sys.stdout.write(f"// ===== Action {number} of {len(shards)} =====\n")
+        sys.stdout.write(shard.code)
     return 0
 
 

@@ -17,6 +17,9 @@ VALID_CONFIG: dict[str, Any] = {
             "colors": {"primary": "#0059D6", "pageBackground": "#FFFFFF"},
         },
         "metadata": {"tier": "gold"},
+        # The Action's older tests are about the mechanics, not who may join: any user of the
+        # connections may (tests/test_who_gets_in.py covers the rules).
+        "allowAnyUserOfConnection": True,
     },
     "connections": ["Username-Password-Authentication", "google-oauth2"],
 }
@@ -35,18 +38,16 @@ def run_action(tmp_path: Any) -> Any:
     ``run_action(config, **tenant_options)`` returns ``(action_process, action_tenant)``;
     options are ``ActionTenant``'s (``granted_scopes``, ``token_lifetime_s``).
     """
-    from infra.action_code import render_action
     from infra.config import parse_config
     from tests.support.action_runner import ActionProcess, ActionTenant
 
     started: list[Any] = []
 
     def start(config: dict[str, Any], **tenant_options: Any) -> Any:
-        rendered = render_action(parse_config(config, "test"))
         workdir = tmp_path / f"run-{len(started)}"
-        tenant = ActionTenant(rendered, workdir, **tenant_options)
+        tenant = ActionTenant(parse_config(config, "test"), workdir, **tenant_options)
         started.append(tenant)
-        process = ActionProcess(rendered.code, tenant, workdir)
+        process = ActionProcess(tenant, workdir)
         started.append(process)
         return process, tenant
 

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from infra import render
-from infra.action_code import MAX_CODE_BYTES, TEMPLATES, render_action, scopes_called_by
+from infra.action_code import (
+    MAX_CODE_BYTES,
+    TEMPLATES,
+    render_action,
+    render_actions,
+    scopes_called_by,
+)
 from infra.config import ROOT, load_stack_file, parse_config
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -64,7 +70,7 @@ def test_each_stacks_code_is_valid_javascript_and_small(stack: str, tmp_path: Pa
 
 def test_no_secret_value_is_rendered_into_code(stack_config: dict[str, Any]) -> None:
     code = render_action(parse_config(stack_config, "test")).code
-    for name in ("TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET", "ORGANIZATION_ID"):
+    for name in ("TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET"):
         assert f"secrets.{name}" in code
     assert "acme-test.eu.auth0.com" not in code
 
@@ -81,12 +87,32 @@ def test_scopes_follow_the_calls_in_the_code() -> None:
     assert scopes_called_by("nothing") == ()
 
 
-def test_oversized_code_is_refused(stack_config: dict[str, Any]) -> None:
-    # Validation keeps real configs far below the limit; the guard is for what it cannot see.
-    valid = parse_config(stack_config, "test")
-    huge = valid.model_copy(update={"connections": [f"c{i:05d}-" + "x" * 90 for i in range(1100)]})
-    with pytest.raises(Exception, match="over Auth0's 102400-byte limit"):
-        render_action(huge)
+def test_organizations_beyond_one_actions_size_split_across_actions(
+    stack_config: dict[str, Any],
+) -> None:
+    del stack_config["organization"], stack_config["connections"]
+    stack_config["organizations"] = [
+        {
+            "name": f"customer-{n:04d}",
+            "displayName": f"Customer {n}",
+            "connections": ["Username-Password-Authentication", f"customer-{n:04d}-okta"],
+            "emailDomains": [f"customer-{n:04d}.example.com", f"*.customer-{n:04d}.example.com"],
+        }
+        for n in range(1000)
+    ]
+    config = parse_config(stack_config, "test")
+    shards = render_actions(config)
+    assert len(shards) > 1
+    assert [o for shard in shards for o in shard.organizations] == [
+        o.name for o in config.organizations
+    ]
+    for shard in shards:
+        assert len(shard.code.encode()) < MAX_CODE_BYTES
+    # The split depends on the configuration only: real ids (same length) change nothing.
+    ids = {o.name: f"org_{n:016d}" for n, o in enumerate(config.organizations)}
+    real = render_actions(config, organization_ids=ids)
+    assert [s.organizations for s in real] == [s.organizations for s in shards]
+    assert all(len(s.code.encode()) < MAX_CODE_BYTES for s in real)
 
 
 def test_the_action_declares_no_npm_dependency(stack_config: dict[str, Any]) -> None:
@@ -106,10 +132,19 @@ def test_render_command_prints_what_the_stack_deploys(capsys: pytest.CaptureFixt
 def test_render_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert render.main(["prod", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert set(printed) == {"code", "runtime", "dependencies", "secrets", "connections", "scopes"}
+    assert set(printed) == {
+        "code",
+        "runtime",
+        "dependencies",
+        "secrets",
+        "connections",
+        "scopes",
+        "organizations",
+    }
     assert printed["runtime"] == "node22"
     assert printed["dependencies"] == []
-    assert printed["secrets"] == ["TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET", "ORGANIZATION_ID"]
+    assert printed["secrets"] == ["TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET"]
+    assert printed["organizations"] == ["acme"]
     assert printed["connections"] == load_stack_file("prod").connections
     assert printed["scopes"] == ["create:organization_members"]
 

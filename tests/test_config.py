@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,11 @@ def write_stack(tmp_path: Path, config: dict[str, Any]) -> Path:
 
 FILE_CONFIG = {
     "auth0:domain": "acme.eu.auth0.com",
-    f"{PROJECT}:organization": {"name": "acme", "displayName": "Acme"},
+    f"{PROJECT}:organization": {
+        "name": "acme",
+        "displayName": "Acme",
+        "allowAnyUserOfConnection": True,
+    },
     f"{PROJECT}:connections": ["Username-Password-Authentication"],
 }
 
@@ -165,10 +170,32 @@ def test_bad_value_is_rejected_naming_its_key(
     assert message in str(raised.value)
 
 
-@pytest.mark.parametrize("key", ["organization", "connections", "auth0:domain"])
-def test_missing_required_key_says_how_to_set_it(stack_config: dict[str, Any], key: str) -> None:
-    del stack_config[key]
+def test_missing_required_key_says_how_to_set_it(stack_config: dict[str, Any]) -> None:
+    del stack_config["auth0:domain"]
     with pytest.raises(pulumi.RunError, match="required; set it"):
+        parse_config(stack_config, "test")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"organization": None}, "set either auth0-org-assignment:organization"),
+        ({"connections": None}, "connections: required with auth0-org-assignment:organization"),
+        (
+            {"organizations": [{"name": "b", "displayName": "B", "emailDomains": ["b.io"]}]},
+            "not both",
+        ),
+    ],
+)
+def test_one_organization_or_many_never_both(
+    stack_config: dict[str, Any], change: dict[str, Any], message: str
+) -> None:
+    for key, value in change.items():
+        if value is None:
+            del stack_config[key]
+        else:
+            stack_config[key] = value
+    with pytest.raises(pulumi.RunError, match=re.escape(message)):
         parse_config(stack_config, "test")
 
 
@@ -228,6 +255,8 @@ def test_pulumi_yaml_declares_only_types_the_cli_accepts() -> None:
     for key, declaration in project["config"].items():
         assert ":" not in key, f"{key}: Pulumi.yaml may not type another namespace's key"
         assert declaration["type"] in {"string", "integer", "boolean", "array", "object"}, key
+        if declaration["type"] == "array":
+            assert declaration["items"]["type"] in {"string", "object"}, key
         assert declaration["description"], key
     # Every top-level key the model reads is declared, objects included.
     model_keys = {

@@ -198,14 +198,11 @@ def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(diff_repo: 
     assert "### `dev`: no change" in summary
     assert "### `prod`: no change" in summary
     assert "### `staging`\n\n```diff\n--- base/staging.js\n+++ branch/staging.js" in summary
-    assert (
-        '-  allowedConnections: Object.freeze(["Username-Password-Authentication", "google'
-        in summary
-    )
-    assert (
-        '+  allowedConnections: Object.freeze(["Username-Password-Authentication", "github'
-        in summary
-    )
+    removed = [line for line in summary.splitlines() if line.startswith("-  {")]
+    added = [line for line in summary.splitlines() if line.startswith("+  {")]
+    assert len(removed) == len(added) == 1
+    assert '"connections": ["Username-Password-Authentication", "google-oauth2"]' in removed[0]
+    assert '"connections": ["Username-Password-Authentication", "github"]' in added[0]
 
 
 def test_action_code_diff_reports_a_broken_stack_and_still_diffs_the_others(

@@ -127,7 +127,11 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     user = tenant.admin.call(
         "POST",
         "/api/v2/users",
-        {"connection": "Username-Password-Authentication", "email": "ada@example.com"},
+        {
+            "connection": "Username-Password-Authentication",
+            "email": "ada@example.com",
+            "email_verified": True,
+        },
     )
     before_logins = calls(tenant)
     seen["first_login"] = login(tenant, user["user_id"], "Username-Password-Authentication")
@@ -182,14 +186,27 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     grace = tenant.admin.call(
         "POST",
         "/api/v2/users",
-        {"connection": "Username-Password-Authentication", "email": "grace@example.com"},
+        {
+            "connection": "Username-Password-Authentication",
+            "email": "grace@example.com",
+            "email_verified": True,
+        },
     )
     seen["login_with_old_secret"] = login(
         tenant, grace["user_id"], "Username-Password-Authentication"
     )
     seen["rotation_up"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
+    hopper = tenant.admin.call(
+        "POST",
+        "/api/v2/users",
+        {
+            "connection": "Username-Password-Authentication",
+            "email": "hopper@example.com",
+            "email_verified": True,
+        },
+    )
     seen["login_with_new_secret"] = login(
-        tenant, grace["user_id"], "Username-Password-Authentication"
+        tenant, hopper["user_id"], "Username-Password-Authentication"
     )
 
     # A change made by hand in the tenant: the drift check must fail.

@@ -22,11 +22,14 @@ def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
         "Username-Password-Authentication",
         "--organization",
         "acme-eu",
+        "--email-domain",
+        "acme.com",
     ]
     assert new_stack.main(argv, tmp_path) == 0
     config = load_stack_file("eu", tmp_path)
     assert config.organization.name == "acme-eu"
     assert config.connections == ["google-oauth2", "Username-Password-Authentication"]
+    assert config.organizations[0].email_domains == ["acme.com"]
     text = (tmp_path / "Pulumi.eu.yaml").read_text()
     assert "pulumi config set --secret auth0:clientSecret" in text
     assert set(yaml.safe_load(text)) == {"config"}
@@ -35,12 +38,31 @@ def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["x", "--domain", "evil.example.com", "--connection", "c"], "not a host Auth0 serves"),
         (
-            ["x", "--domain", "a.auth0.com", "--connection", "c", "--organization", "Bad Name"],
+            ["x", "--domain", "evil.example.com", "--connection", "c", "--email-domain", "a.io"],
+            "not a host Auth0 serves",
+        ),
+        (
+            [
+                "x",
+                "--domain",
+                "a.auth0.com",
+                "--connection",
+                "c",
+                "--organization",
+                "Bad Name",
+                "--allow-any-user-of-connection",
+            ],
             "organization.name",
         ),
-        (["bad name", "--domain", "a.auth0.com", "--connection", "c"], "stack name"),
+        (
+            ["bad name", "--domain", "a.auth0.com", "--connection", "c", "--email-domain", "a.io"],
+            "stack name",
+        ),
+        (
+            ["x", "--domain", "a.auth0.com", "--connection", "c", "--email-domain", "not a domain"],
+            "is not a domain name",
+        ),
     ],
 )
 def test_bad_input_writes_nothing(
@@ -55,6 +77,7 @@ def test_an_existing_stack_file_is_never_overwritten(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
-    assert new_stack.main(["dev", "--domain", "a.auth0.com", "--connection", "c"], tmp_path) == 2
+    argv = ["dev", "--domain", "a.auth0.com", "--connection", "c", "--email-domain", "a.io"]
+    assert new_stack.main(argv, tmp_path) == 2
     assert "exists already" in capsys.readouterr().err
     assert (tmp_path / "Pulumi.dev.yaml").read_text() == "config: {}\n"

@@ -135,12 +135,14 @@ def test_a_connection_the_tenant_lacks_fails_naming_it(stack_config: dict[str, A
         build_stack(stack_config)
 
 
-def test_action_is_a_deployed_node22_post_login_action_with_the_pinned_sdk(
+def test_action_is_a_deployed_node22_post_login_action_holding_the_organization_id(
     stack_config: dict[str, Any],
 ) -> None:
     mocks, _ = build_stack(stack_config)
     action = mocks.one(ACTION).inputs
-    rendered = render_action(parse_config(stack_config, "test"))
+    rendered = render_action(
+        parse_config(stack_config, "test"), organization_ids={"acme": MOCK_ORGANIZATION_ID}
+    )
     assert action["name"] == "assign-to-acme"
     assert action["runtime"] == "node22"
     assert action["deploy"] is True
@@ -149,18 +151,18 @@ def test_action_is_a_deployed_node22_post_login_action_with_the_pinned_sdk(
         {"name": d.name, "version": d.version} for d in rendered.dependencies
     ]
     assert action["code"] == rendered.code
+    assert f'"id": "{MOCK_ORGANIZATION_ID}"' in action["code"]
 
 
 def test_action_secrets_come_from_the_stacks_own_resources(stack_config: dict[str, Any]) -> None:
     mocks, _ = build_stack(stack_config)
     secrets = action_secrets(mocks.one(ACTION).inputs)
-    assert sorted(secrets) == ["CLIENT_ID", "CLIENT_SECRET", "ORGANIZATION_ID", "TENANT_DOMAIN"]
+    assert sorted(secrets) == ["CLIENT_ID", "CLIENT_SECRET", "TENANT_DOMAIN"]
     unwrap = {k: v["value"] if is_secret(v) else v for k, v in secrets.items()}
     assert unwrap == {
         "TENANT_DOMAIN": "acme-test.eu.auth0.com",
         "CLIENT_ID": MOCK_CLIENT_ID,
         "CLIENT_SECRET": MOCK_CLIENT_SECRET,
-        "ORGANIZATION_ID": MOCK_ORGANIZATION_ID,
     }
 
 

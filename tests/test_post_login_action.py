@@ -125,7 +125,7 @@ def test_connection_not_in_the_list_is_skipped_without_a_call(
 ) -> None:
     action, tenant = run_action(stack_config)
     login = action.login(ALICE, connection="github")
-    assert (login.outcome, login.report["via"]) == ("skipped-connection", "static-list")
+    assert (login.outcome, login.report["via"]) == ("skipped-no-match", "rules")
     assert sum(tenant.calls.values()) == 0
     assert login.app_metadata_set is None
 
@@ -271,7 +271,7 @@ def test_hostile_config_values_stay_data(
     action, tenant = run_action(config)
     assert action.login(ALICE, connection=name).outcome == "assigned"
     assert action.login(BOB, connection="Username-Password-Authentication").outcome == (
-        "skipped-connection"
+        "skipped-no-match"
     )
     tenant.faults[MEMBERS] = Fault(status=500)
     assert action.login("auth0|carol", connection=name).denied == f"Sorry: {name}"

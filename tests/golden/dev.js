@@ -1,5 +1,5 @@
 /**
- * Post-login Action: assigns the user to organization event.secrets.ORGANIZATION_ID.
+ * Post-login Action: assigns the user to each organization below whose rule the login matches.
  *
  * Rendered from action_templates/post_login.js.j2 by the "auth0-org-assignment" Pulumi stack.
  * Edits made in the dashboard are overwritten by the next `pulumi up`.
@@ -10,7 +10,6 @@
 "use strict";
 
 const SETTINGS = Object.freeze({
-  allowedConnections: Object.freeze(["Username-Password-Authentication", "google-oauth2"]),
   appMetadataKey: "org_assignment",
   timeBudgetMs: 3000,
   failurePolicy: "open",
@@ -24,21 +23,30 @@ const CACHE_MAX_TTL_MS = 24 * 60 * 60 * 1000;
 // A retry is only worth trying when it can finish inside the budget.
 const RETRY_FLOOR_MS = 250;
 // Auth0 keeps 256 characters of a log line; these caps keep every line below that.
-const LOG_FIELD_MAX = { user_id: 48, connection: 32, organization_id: 40 };
+const LOG_FIELD_MAX = { user_id: 48, connection: 32 };
 const LOG_LINE_MAX = 255;
 
 // Token requests in flight in this container, per client id: concurrent first logins share one.
 const tokenRequests = new Map();
 
+// Who may join each organization: a login must come through one of its connections (and one of
+// its applications, if listed), and either any user of those connections may join ("anyUser")
+// or the user's verified email is in one of its domains ("domains": exact; "subdomainsOf": any
+// subdomain). email_verified counts only from Auth0's own database and passwordless email
+// connections, and from the connections listed in "trusted".
+const ORGANIZATIONS = [
+  {"anyUser": false, "applications": null, "connections": ["Username-Password-Authentication", "google-oauth2"], "domains": ["acme.com"], "id": "(id of acme-dev)", "name": "acme-dev", "roles": [], "subdomainsOf": ["acme.com"], "trusted": []},
+];
+const TRUSTED_STRATEGIES = new Set(["auth0", "email"]);
+const ROUTES = routingTable(ORGANIZATIONS);
+
 exports.onExecutePostLogin = async (event, api) => {
   const startedAt = Date.now();
-  const organizationId = event.secrets.ORGANIZATION_ID;
   const report = (outcome, extra) =>
     console.log(
       logLine({
         action: "org-assignment",
         outcome,
-        organization_id: organizationId,
         user_id: event.user.user_id,
         connection: event.connection.name,
         ms: Date.now() - startedAt,
@@ -46,16 +54,23 @@ exports.onExecutePostLogin = async (event, api) => {
       })
     );
 
-  // The fast path: no Management API call.
-  if (event.organization && event.organization.id === organizationId) {
-    return report("skipped-already-member", { via: "organization-login" });
+  // A login to an organization: its members are members already, and it never joins the user
+  // to any other organization.
+  if (event.organization) {
+    const ours = ORGANIZATIONS.some((organization) => organization.id === event.organization.id);
+    return report(ours ? "skipped-already-member" : "skipped-other-organization", {
+      via: "organization-login",
+    });
   }
+  const candidates = matchingOrganizations(event);
+  if (candidates.length === 0) {
+    return report("skipped-no-match", { via: "rules" });
+  }
+  // The fast path: every matching organization has this Action's marker, no request.
   const markers = assignmentMarkers(event.user);
-  if (markers[organizationId] === true) {
+  const pending = candidates.filter((organization) => markers[organization.id] !== true);
+  if (pending.length === 0) {
     return report("skipped-already-member", { via: "app-metadata" });
-  }
-  if (!SETTINGS.allowedConnections.includes(event.connection.name)) {
-    return report("skipped-connection", { via: "static-list" });
   }
 
   const deadline = startedAt + SETTINGS.timeBudgetMs;
@@ -67,30 +82,46 @@ exports.onExecutePostLogin = async (event, api) => {
       reject(new BudgetExceeded());
     }, SETTINGS.timeBudgetMs);
   });
+  const assigned = [];
+  let session;
   try {
-    const session = new ManagementSession(event.secrets, api.cache, abort.signal, deadline);
-    const assignment = assign(session, event, organizationId);
+    session = new ManagementSession(event.secrets, api.cache, abort.signal, deadline);
+    const assignment = assignAll(session, event, pending, assigned);
     // Past the budget the abandoned attempt may still reject; that is already reported.
     assignment.catch(() => {});
-    const assigned = await Promise.race([assignment, budget]);
-    if (!assigned) {
-      return report("skipped-connection", { via: "management-api" });
-    }
-    api.user.setAppMetadata(SETTINGS.appMetadataKey, { ...markers, [organizationId]: true });
-    report("assigned", { token: session.tokenSource });
+    await Promise.race([assignment, budget]);
+    report(assigned.length ? "assigned" : "skipped-connection", {
+      organizations: assigned,
+      via: assigned.length ? undefined : "management-api",
+      token: session.tokenSource,
+    });
   } catch (error) {
-    report("failed", { reason: failureReason(error, deadline) });
+    report("failed", { reason: failureReason(error, deadline), organizations: assigned });
     if (SETTINGS.failurePolicy === "closed") {
       api.access.deny(SETTINGS.denyMessage);
     }
   } finally {
     clearTimeout(timer);
+    if (assigned.length) {
+      const marked = { ...markers };
+      assigned.forEach((id) => (marked[id] = true));
+      api.user.setAppMetadata(SETTINGS.appMetadataKey, marked);
+    }
   }
 };
 
-/** Adds the user to the organization; false when its connection is not enabled there. */
-async function assign(session, event, organizationId) {
-  const organization = encodeURIComponent(organizationId);
+/** Assigns the user to each organization in turn; ``assigned`` collects those that took. */
+async function assignAll(session, event, organizations, assigned) {
+  for (const organization of organizations) {
+    if (await assign(session, event, organization)) {
+      assigned.push(organization.id);
+    }
+  }
+}
+
+/** Adds the user to one organization; false when its connection is not enabled there. */
+async function assign(session, event, target) {
+  const organization = encodeURIComponent(target.id);
   const added = await session.request("POST", `/organizations/${organization}/members`, {
     members: [event.user.user_id],
   });
@@ -99,6 +130,62 @@ async function assign(session, event, organizationId) {
     throw new UnexpectedResponse(added.status);
   }
   return true;
+}
+
+/** The organizations whose rule this login matches. */
+function matchingOrganizations(event) {
+  const domain = emailDomain(event.user.email);
+  const found = new Set(ROUTES.anyUser.get(event.connection.name) || []);
+  if (domain) {
+    (ROUTES.domains.get(domain) || []).forEach((organization) => found.add(organization));
+    for (let dot = domain.indexOf("."); dot !== -1; dot = domain.indexOf(".", dot + 1)) {
+      (ROUTES.subdomainsOf.get(domain.slice(dot + 1)) || []).forEach((o) => found.add(o));
+    }
+  }
+  return [...found].filter((organization) => allows(organization, event));
+}
+
+/** Whether one organization's rule lets this login join it. */
+function allows(organization, event) {
+  if (!organization.connections.includes(event.connection.name)) {
+    return false;
+  }
+  if (organization.applications && !organization.applications.includes((event.client || {}).client_id)) {
+    return false;
+  }
+  if (organization.anyUser) {
+    return true;
+  }
+  const vouched =
+    TRUSTED_STRATEGIES.has(event.connection.strategy) || organization.trusted.includes(event.connection.name);
+  // Only a verified email counts: anyone can type any address into a sign-up form.
+  return event.user.email_verified === true && vouched;
+}
+
+/** Lookups by connection (for anyUser) and by email domain, built once per container. */
+function routingTable(organizations) {
+  const table = { anyUser: new Map(), domains: new Map(), subdomainsOf: new Map() };
+  const add = (map, key, organization) => map.set(key, [...(map.get(key) || []), organization]);
+  for (const organization of organizations) {
+    if (organization.anyUser) {
+      organization.connections.forEach((name) => add(table.anyUser, name, organization));
+    }
+    organization.domains.forEach((domain) => add(table.domains, domain, organization));
+    organization.subdomainsOf.forEach((domain) => add(table.subdomainsOf, domain, organization));
+  }
+  return table;
+}
+
+/** The email's domain in lowercase ASCII (IDNA, as the configuration is), or null. */
+function emailDomain(email) {
+  if (typeof email !== "string" || email.lastIndexOf("@") < 1) {
+    return null;
+  }
+  try {
+    return new URL(`https://${email.slice(email.lastIndexOf("@") + 1)}`).hostname || null;
+  } catch {
+    return null;
+  }
 }
 
 /** The Management API, with a token shared across executions through api.cache. */
@@ -259,7 +346,8 @@ function failureReason(error, deadline) {
   return error && error.name ? `error-${error.name}`.slice(0, 40) : "error";
 }
 
-/** One JSON log line under Auth0's 256-character limit, long ids shortened with an ellipsis. */
+/** One JSON log line under Auth0's 256-character limit: long ids are shortened with an ellipsis,
+ * and a list of organizations too long to fit becomes its count. */
 function logLine(fields) {
   const shortened = { ...fields };
   for (const [name, max] of Object.entries(LOG_FIELD_MAX)) {
@@ -268,6 +356,9 @@ function logLine(fields) {
       shortened[name] = `${value.slice(0, max - 1)}…`;
     }
   }
-  const line = JSON.stringify(shortened);
+  let line = JSON.stringify(shortened);
+  if (line.length > LOG_LINE_MAX && Array.isArray(shortened.organizations)) {
+    line = JSON.stringify({ ...shortened, organizations: shortened.organizations.length });
+  }
   return line.length <= LOG_LINE_MAX ? line : JSON.stringify({ action: fields.action, outcome: fields.outcome, truncated: true });
 }

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.action_code import RenderedAction
+from infra.action_code import RenderedAction, render_action
+from infra.config import StackConfig
 from localtenant import connections, organizations, users
 from localtenant.logins import ActionContainer, execute
 from localtenant.server import TenantServer
@@ -24,6 +25,8 @@ TOKEN = "oauth.token"
 MEMBERS = "organizations.members.create"
 ENABLED_CONNECTION = "organizations.enabled_connections.get"
 DEFAULT_CONNECTION = "Username-Password-Authentication"
+STRATEGIES = {"google-oauth2": "google-oauth2", "github": "github", "acme-okta": "okta"}
+"""Strategies of the connections tests log in through; any other is a database connection."""
 
 __all__ = ["ENABLED_CONNECTION", "MEMBERS", "TOKEN", "ActionProcess", "ActionTenant", "Fault"]
 
@@ -52,11 +55,12 @@ class Login:
 
 
 class ActionTenant:
-    """A local tenant with the Action's client, grant, organization and connections."""
+    """A local tenant with the Action's client, grant, organizations and connections, and the
+    Action rendered with the ids the tenant gave them (``rendered``)."""
 
     def __init__(
         self,
-        rendered: RenderedAction,
+        config: StackConfig,
         workdir: Path,
         granted_scopes: set[str] | None = None,
         token_lifetime_s: int | None = None,
@@ -65,24 +69,37 @@ class ActionTenant:
         self.tenant = self.server.tenant
         if token_lifetime_s is not None:
             self.tenant.token_lifetime_s = token_lifetime_s
-        scopes = rendered.scopes if granted_scopes is None else sorted(granted_scopes)
-        self.client = self.tenant.create_client_with_grant("org assignment", scopes)
         with self.tenant.store.lock:
             self.connection_ids = {
                 name: connections.create_connection(
-                    self.tenant, {"name": name, "strategy": "auth0"}
+                    self.tenant, {"name": name, "strategy": STRATEGIES.get(name, "auth0")}
                 )["id"]
-                for name in sorted({DEFAULT_CONNECTION, "github", *_valid(rendered.connections)})
+                for name in sorted({DEFAULT_CONNECTION, "github", *_valid(config.all_connections)})
             }
-            organization = organizations.create_organization(
-                self.tenant, {"name": "acme", "display_name": "Acme"}
-            )
-            self.organization_id: str = organization["id"]
-            for name in _valid(rendered.connections):
-                organizations.enable_connection(
-                    self.tenant, self.organization_id, {"connection_id": self.connection_ids[name]}
+            self.organization_ids: dict[str, str] = {}
+            for spec in config.organizations:
+                organization = organizations.create_organization(
+                    self.tenant, {"name": spec.name, "display_name": spec.display_name}
                 )
+                self.organization_ids[spec.name] = organization["id"]
+                for name in _valid(tuple(spec.connections or ())):
+                    organizations.enable_connection(
+                        self.tenant,
+                        organization["id"],
+                        {"connection_id": self.connection_ids[name]},
+                    )
+            self.role_ids = {
+                role: f"rol_{role[:16]:x<16}"
+                for spec in config.organizations
+                for role in spec.roles
+            }
             self.tenant.store.save()
+        self.organization_id = self.organization_ids[config.organizations[0].name]
+        self.rendered: RenderedAction = render_action(
+            config, organization_ids=self.organization_ids, role_ids=self.role_ids
+        )
+        scopes = self.rendered.scopes if granted_scopes is None else sorted(granted_scopes)
+        self.client = self.tenant.create_client_with_grant("org assignment", scopes)
 
     @property
     def secrets(self) -> dict[str, str]:
@@ -90,7 +107,6 @@ class ActionTenant:
             "TENANT_DOMAIN": self.tenant.domain,
             "CLIENT_ID": self.client["client_id"],
             "CLIENT_SECRET": self.client["client_secret"],
-            "ORGANIZATION_ID": self.organization_id,
         }
 
     @property
@@ -125,17 +141,21 @@ class ActionTenant:
         self.tenant.revoke_tokens()
 
     def connection_event(self, name: str) -> dict[str, Any]:
-        return {"id": self.connection_ids.get(name, f"con_{name}"), "name": name}
+        return {
+            "id": self.connection_ids.get(name, f"con_{name}"),
+            "name": name,
+            "strategy": STRATEGIES.get(name, "auth0"),
+        }
 
-    def ensure_user(self, user_id: str, app_metadata: dict[str, Any] | None) -> dict[str, Any]:
+    def ensure_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
+        """The user, created at first sight; ``fields`` (app_metadata, email...) overwrite."""
         with self.tenant.store.lock:
             user = self.tenant.store["users"].get(user_id)
             if user is None:
                 user = users.create_user(
                     self.tenant, {"connection": DEFAULT_CONNECTION, "user_id": user_id}
                 )
-            if app_metadata is not None:
-                user["app_metadata"] = app_metadata
+            user.update({key: value for key, value in fields.items() if value is not None})
             self.tenant.store.save()
             return user
 
@@ -146,10 +166,14 @@ class ActionTenant:
 class ActionProcess:
     """One Actions container running the rendered code with the tenant's client secrets."""
 
-    def __init__(self, code: str, tenant: ActionTenant, workdir: Path) -> None:
+    def __init__(self, tenant: ActionTenant, workdir: Path, code: str | None = None) -> None:
         self.tenant = tenant
         self.container = ActionContainer(
-            code, tenant.secrets, [], tenant.tenant.ca_file, workdir / "containers"
+            code or tenant.rendered.code,
+            tenant.secrets,
+            [],
+            tenant.tenant.ca_file,
+            workdir / "containers",
         )
         self.loaded = self.container.loaded
 
@@ -158,15 +182,20 @@ class ActionProcess:
         user_id: str,
         connection: str = DEFAULT_CONNECTION,
         organization_id: str | None = None,
-        app_metadata: dict[str, Any] | None = None,
+        client_id: str = "app-client-id",
+        **user: Any,
     ) -> Login:
-        """One login of ``user_id`` through ``connection``."""
-        event = self._event(user_id, connection, organization_id, app_metadata)
+        """One login of ``user_id`` through ``connection``; ``user`` sets fields of the user
+        (app_metadata, email, email_verified) before it."""
+        event = self._event(user_id, connection, organization_id, client_id, user)
         return Login(**execute(self.tenant.tenant, self.container, event))
 
     def login_concurrently(self, user_ids: list[str]) -> list[Login]:
         """First logins of several users at once, in this one container."""
-        events = [self._event(user_id, DEFAULT_CONNECTION, None, None) for user_id in user_ids]
+        events = [
+            self._event(user_id, DEFAULT_CONNECTION, None, "app-client-id", {})
+            for user_id in user_ids
+        ]
         answers = self.container.ask_many([{"op": "login", "event": e} for e in events])
         return [Login(**answer) for answer in answers]
 
@@ -186,12 +215,14 @@ class ActionProcess:
         user_id: str,
         connection: str,
         organization_id: str | None,
-        app_metadata: dict[str, Any] | None,
+        client_id: str,
+        fields: dict[str, Any],
     ) -> dict[str, Any]:
-        user = self.tenant.ensure_user(user_id, app_metadata)
+        user = self.tenant.ensure_user(user_id, **fields)
         event: dict[str, Any] = {
             "user": json.loads(json.dumps(user)),
             "connection": self.tenant.connection_event(connection),
+            "client": {"client_id": client_id, "name": "App"},
         }
         if organization_id:
             event["organization"] = {"id": organization_id}

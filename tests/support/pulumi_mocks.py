@@ -17,9 +17,11 @@ SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 
 MOCK_CLIENT_ID = "mock-m2m-client-id"
 MOCK_CLIENT_SECRET = "mock-client-secret-Zq9-never-print-me"
-MOCK_ORGANIZATION_ID = "org_mockAcme123"
+MOCK_ORGANIZATION_ID = "org_acmexxxxxxxxxxxx"
+"""The mock id of the organization named acme (org_ and 16 characters, as at Auth0)."""
 MOCK_ACTION_ID = "mock-action-id"
 TENANT_CONNECTIONS = ("Username-Password-Authentication", "google-oauth2", "acme-saml")
+TENANT_ROLES = ("member", "admin")
 
 
 @dataclass
@@ -48,7 +50,8 @@ class TenantMocks(pulumi.runtime.Mocks):
             outputs["clientSecret"] = MOCK_CLIENT_SECRET
             return "client-credentials-id", outputs
         if args.typ == "auth0:index/organization:Organization":
-            return MOCK_ORGANIZATION_ID, outputs
+            # Auth0's shape: org_ and 16 characters.
+            return f"org_{args.inputs['name'][:16]:x<16}", outputs
         if args.typ == "auth0:index/action:Action":
             return MOCK_ACTION_ID, outputs
         return f"{args.name}-id", outputs
@@ -63,6 +66,11 @@ class TenantMocks(pulumi.runtime.Mocks):
                 # What the provider answers for a name the tenant does not have.
                 raise Exception(f'no connection found with "name" = "{name}"')
             return {"id": f"con_{name}", "name": name, "strategy": "auth0"}, []
+        if args.token == "auth0:index/getRole:getRole":
+            name = args.args.get("name")
+            if name not in TENANT_ROLES:
+                raise Exception(f'no role found with "name" = "{name}"')
+            return {"id": f"rol_{name[:16]:x<16}", "name": name}, []
         raise NotImplementedError(args.token)
 
     def of_type(self, token: str) -> list[Registration]:
