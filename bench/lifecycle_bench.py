@@ -35,11 +35,6 @@ STEPS = {
 def one_run(workdir: Path) -> dict[str, float]:
     tenant = TenantProcess(workdir / "tenant.json")
     try:
-        tenant.admin.call(
-            "POST",
-            "/api/v2/connections",
-            {"name": "Username-Password-Authentication", "strategy": "auth0"},
-        )
         project = LocalProject(workdir, tenant)
         project.init(tenant.deployer("deployer", sorted(deployer_scopes.DEPLOY)))
         return {label: project.pulumi(*args).seconds for label, args in STEPS.items()}

@@ -42,6 +42,13 @@ SCOPES = (
     "update:users",
     "delete:users",
     "read:roles",
+    "create:roles",
+    "update:roles",
+    "delete:roles",
+    "read:role_members",
+    "read:organization_member_roles",
+    "create:organization_member_roles",
+    "delete:organization_member_roles",
     "read:resource_servers",
 )
 """Every scope this local tenant knows; the admin client is granted all of them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,11 +71,13 @@ def paginate(items: list[Any], request: Request, key: str) -> Any:
     (checkpoint pagination) pages with ``from`` and ``next``."""
     if "take" in request.query:
         take = _bounded(request.query["take"], "take", 100)
-        start = int(request.query.get("from") or 0)
+        start = _checkpoint(request.query.get("from"))
         page = items[start : start + take]
         body: dict[str, Any] = {key: page}
-        if start + take < len(items):
-            body["next"] = str(start + take)
+        # Recorded: Auth0 hands out a "next" checkpoint after any page that had results; the
+        # page after the last one is empty and has none.
+        if page:
+            body["next"] = base64.b64encode(f"offset:{start + len(page)}".encode()).decode()
         return body
     per_page = _bounded(request.query.get("per_page", "50"), "per_page", 100)
     page_number = int(request.query.get("page") or 0)
@@ -83,6 +86,21 @@ def paginate(items: list[Any], request: Request, key: str) -> Any:
     if request.flag("include_totals"):
         return {key: page, "start": start, "limit": per_page, "total": len(items)}
     return page
+
+
+def _checkpoint(token: str | None) -> int:
+    """The offset an opaque ``from`` checkpoint stands for."""
+    if not token:
+        return 0
+    try:
+        kind, _, offset = base64.b64decode(token, validate=True).decode().partition(":")
+        if kind == "offset" and offset.isdigit():
+            return int(offset)
+    except ValueError:
+        pass
+    raise Auth0Error(
+        400, "Query validation error: 'from' is not a valid checkpoint", "invalid_query_string"
+    )
 
 
 def _bounded(text: str, name: str, most: int) -> int:

@@ -24,6 +24,8 @@ COLLECTIONS = (
     "action_versions",  # action id -> [version]
     "trigger_bindings",  # trigger id -> [binding]
     "users",  # user id -> user
+    "roles",  # id -> role
+    "organization_member_roles",  # organization id -> {user id -> [role id]}
 )
 
 
@@ -35,11 +37,12 @@ class Store:
         self.lock = threading.RLock()
         if path.is_file():
             self.data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            for name in COLLECTIONS:  # a state file from before a collection existed
+                self.data.setdefault(name, {})
         else:
             self.data = {name: {} for name in COLLECTIONS}
             # Signs access tokens, so tokens stay valid across a restart.
             self.data["signing_key"] = secrets.token_hex(32)
-            self.save()
 
     def __getitem__(self, collection: str) -> Any:
         return self.data[collection]

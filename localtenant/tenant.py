@@ -11,8 +11,17 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-from localtenant import actions, authentication, clients, connections, organizations, users
+from localtenant import (
+    actions,
+    authentication,
+    clients,
+    connections,
+    organizations,
+    roles,
+    users,
+)
 from localtenant.errors import Auth0Error, insufficient_scope
 from localtenant.logins import ActionContainer
 from localtenant.management_api import SCOPES
@@ -20,7 +29,11 @@ from localtenant.routing import Request, Route
 from localtenant.store import Store
 
 ADMIN_CLIENT_NAME = "Local tenant admin (all Management API scopes)"
-AREAS = (authentication, clients, connections, organizations, actions, users)
+DEFAULT_CONNECTIONS = (
+    ("Username-Password-Authentication", "auth0"),
+    ("google-oauth2", "google-oauth2"),
+)
+AREAS = (authentication, clients, connections, organizations, roles, actions, users)
 
 
 @dataclass
@@ -61,11 +74,19 @@ class Tenant:
         self.containers: dict[str, ActionContainer] = {}
         """Running Action containers, by deployed version id (localtenant.logins)."""
         with self.store.lock:
+            if not self.store.path.is_file():
+                self._seed()
             if "admin_client_id" not in self.store.data:
                 admin = self.create_client_with_grant(ADMIN_CLIENT_NAME, SCOPES)
                 self.store.data["admin_client_id"] = admin["client_id"]
                 self.store.save()
             self._follow_domain()
+
+    def _seed(self) -> None:
+        """What every new Auth0 tenant starts with: its default database connection and the
+        Google social connection (the recordings' tenant has them; new tenants do too)."""
+        for name, strategy in DEFAULT_CONNECTIONS:
+            connections.create_connection(self, {"name": name, "strategy": strategy})
 
     def _follow_domain(self) -> None:
         """The Management API's audience names the host and port; a restart on another port
@@ -123,7 +144,7 @@ class Tenant:
             if route.method == method:
                 found = route.pattern.match(path)
                 if found:
-                    return route, found.groupdict()
+                    return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
 
     def take_fault(self, name: str) -> Fault | None:

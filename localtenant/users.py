@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from localtenant import ids
@@ -34,6 +35,11 @@ def create_user(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         "email": email,
         "email_verified": bool(body.get("email_verified", False)),
         "name": body.get("name", email),
+        "nickname": body.get("nickname") or (email or user_id).split("@")[0],
+        "picture": "https://s.gravatar.com/avatar/"
+        + hashlib.md5((email or user_id).encode(), usedforsecurity=False).hexdigest()
+        + "?s=480&r=pg",
+        **({"username": body["username"]} if "username" in body else {}),
         "app_metadata": copy.deepcopy(body.get("app_metadata", {})),
         "user_metadata": copy.deepcopy(body.get("user_metadata", {})),
         "identities": [

@@ -27,6 +27,8 @@ CASSETTES = [
     "TestAccDataSourceConnection",
     "TestAccAction",
     "TestAccTriggerAction",
+    "TestAccRole",
+    "TestAccOrganizationMemberRole",
 ]
 # Where the recording depends on what else was in the recording tenant, or Auth0 answered
 # the same request differently over the years; each is (cassette, interaction index).

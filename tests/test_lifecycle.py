@@ -86,12 +86,8 @@ def login(tenant: TenantProcess, user_id: str, connection: str) -> dict[str, Any
 
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TenantProcess]:
+    # A new tenant has the Username-Password-Authentication and google-oauth2 connections.
     process = TenantProcess(tmp_path_factory.mktemp("tenant") / "state.json")
-    for name, strategy in (
-        ("Username-Password-Authentication", "auth0"),
-        ("google-oauth2", "google-oauth2"),
-    ):
-        process.admin.call("POST", "/api/v2/connections", {"name": name, "strategy": strategy})
     yield process
     process.stop()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from infra.action_code import RenderedAction, render_action
 from infra.config import StackConfig
-from localtenant import connections, organizations, users
+from localtenant import connections, organizations, roles, users
 from localtenant.logins import ActionContainer, execute
 from localtenant.server import TenantServer
 from localtenant.tenant import Fault
@@ -70,8 +70,11 @@ class ActionTenant:
         if token_lifetime_s is not None:
             self.tenant.token_lifetime_s = token_lifetime_s
         with self.tenant.store.lock:
+            # A new tenant has Username-Password-Authentication and google-oauth2 already.
+            existing = {c["name"]: c["id"] for c in self.tenant.store["connections"].values()}
             self.connection_ids = {
-                name: connections.create_connection(
+                name: existing.get(name)
+                or connections.create_connection(
                     self.tenant, {"name": name, "strategy": STRATEGIES.get(name, "auth0")}
                 )["id"]
                 for name in sorted({DEFAULT_CONNECTION, "github", *_valid(config.all_connections)})
@@ -89,7 +92,9 @@ class ActionTenant:
                         {"connection_id": self.connection_ids[name]},
                     )
             self.role_ids = {
-                role: f"rol_{role[:16]:x<16}"
+                role: roles.create_role(self.tenant, {"name": role})["id"]
+                for role in dict.fromkeys(r for spec in config.organizations for r in spec.roles)
+            }"
                 for spec in config.organizations
                 for role in spec.roles
             }

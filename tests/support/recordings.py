@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import yaml
 
@@ -23,9 +23,10 @@ from localtenant.tenant import Tenant
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = "github.com/auth0/terraform-provider-auth0"
 # Ids Auth0 hands out, which differ between the recording and the replay.
-ID_FIELDS = ("id", "client_id", "connection_id")
+ID_FIELDS = ("id", "client_id", "connection_id", "user_id", "next")
 ID_SHAPE = re.compile(
-    r"^([a-z]{2,4}_[A-Za-z0-9]{16,24}|[A-Za-z0-9]{32}|[0-9a-f]{8}-[0-9a-f-]{27})$"
+    r"^([a-z]{2,4}_[A-Za-z0-9]{16,24}|[A-Za-z0-9]{32}|[0-9a-f]{8}-[0-9a-f-]{27}"
+    r"|auth0\|[0-9a-f]{24})$"
 )
 
 
@@ -109,7 +110,9 @@ def _json(text: str) -> Any:
 
 def _substitute(text: str, ids: dict[str, str]) -> str:
     for recorded, local in ids.items():
-        text = text.replace(recorded, local)
+        text = text.replace(recorded, local).replace(
+            quote(recorded, safe=""), quote(local, safe="")
+        )
     return text
 
 
@@ -117,7 +120,11 @@ def _learn_ids(expected: Any, actual: Any, ids: dict[str, str]) -> None:
     if isinstance(expected, dict) and isinstance(actual, dict):
         for key in ID_FIELDS:
             old, new = expected.get(key), actual.get(key)
-            if isinstance(old, str) and isinstance(new, str) and ID_SHAPE.match(old):
+            if (
+                isinstance(old, str)
+                and isinstance(new, str)
+                and (key == "next" or ID_SHAPE.match(old))
+            ):
                 ids.setdefault(old, new)
 
 
