@@ -94,9 +94,6 @@ class ActionTenant:
             self.role_ids = {
                 role: roles.create_role(self.tenant, {"name": role})["id"]
                 for role in dict.fromkeys(r for spec in config.organizations for r in spec.roles)
-            }"
-                for spec in config.organizations
-                for role in spec.roles
             }
             self.tenant.store.save()
         self.organization_id = self.organization_ids[config.organizations[0].name]
