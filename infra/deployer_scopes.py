@@ -32,6 +32,7 @@ DEPLOY: dict[str, str] = {
     "update:organization_connections": "change assignMembershipOnLogin",
     "delete:organization_connections": "disable a connection on it",
     "read:connections": "look each configured connection up by name",
+    "read:roles": "look each configured role up by name (needed only when roles are configured)",
     "read:actions": "read the Action, its deployed version and the post-login bindings",
     "create:actions": "create and deploy the Action",
     "update:actions": "change it, and bind it to the post-login trigger",
@@ -50,6 +51,7 @@ PREVIEW: dict[str, str] = {
     "read:organizations": "refresh the Organization",
     "read:organization_connections": "refresh the enabled connections",
     "read:connections": "look the configured connections up by name",
+    "read:roles": "look the configured roles up by name",
     "read:actions": "refresh the Action and the post-login binding",
 }
 """What ``pulumi preview --refresh`` needs: pull-request previews and the drift check."""

@@ -8,6 +8,7 @@ connections, the post-login Action with its secrets, and the Action's binding to
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Any
 
 import pulumi
@@ -88,11 +89,13 @@ class OrgAssignment(pulumi.ComponentResource):
         client_secret: pulumi.Output[str] = pulumi.Output.secret(
             credentials.client_secret.apply(_require_client_secret)
         )
+        # Rendered once for every Action, when the ids are known.
+        codes = ids.apply(functools.partial(_codes, args))
         actions: list[auth0.Action] = []
         previous_binding: list[pulumi.Resource] = []
         for shard, rendered in enumerate(planned):
             suffix = "" if shard == 0 else f"-{shard + 1}"
-            code = ids.apply(functools.partial(_shard_code, args, shard))
+            code = codes.apply(operator.itemgetter(shard))
             action = auth0.Action(
                 f"{name}-post-login-action{suffix}",
                 name=args.action_name + suffix,
@@ -150,14 +153,20 @@ class OrgAssignment(pulumi.ComponentResource):
         )
 
 
-def _shard_code(config: StackConfig, shard: int, known: dict[str, Any]) -> str:
-    """One Action's code once the organization and role ids are known."""
-    return render_actions(config, known["organizations"], known["roles"])[shard].code
+def _codes(config: StackConfig, known: dict[str, Any]) -> list[str]:
+    """Every Action's code, once the organization and role ids are known."""
+    return [shard.code for shard in render_actions(config, known["organizations"], known["roles"])]
 
 
 def _role_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
     """A role's id, looked up by name when the stack deploys; an unknown name fails then."""
-    return auth0.get_role_output(name=name, opts=pulumi.InvokeOutputOptions(parent=parent)).id
+    return auth0.get_role_output(
+        name=name,
+        # Only the id is needed: not the role's permissions, nor the paginated list of its users.
+        skip_permissions=True,
+        skip_users=True,
+        opts=pulumi.InvokeOutputOptions(parent=parent),
+    ).id
 
 
 def _connection_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:

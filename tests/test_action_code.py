@@ -96,7 +96,11 @@ def test_organizations_beyond_one_actions_size_split_across_actions(
             "name": f"customer-{n:04d}",
             "displayName": f"Customer {n}",
             "connections": ["Username-Password-Authentication", f"customer-{n:04d}-okta"],
-            "emailDomains": [f"customer-{n:04d}.example.com", f"*.customer-{n:04d}.example.com"],
+            "emailDomains": [
+                f"customer-{n:04d}.example.com",
+                f"*.customer-{n:04d}.example.com",
+                f"*.customer-{n:04d}-group.example.co.uk",
+            ],
         }
         for n in range(1000)
     ]

@@ -159,6 +159,34 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     seen["change_up"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["after_change_up"] = project.pulumi("up", "--yes", "--expect-no-changes")
 
+    # Roles: an unknown one fails the preview naming it; a known one is given on joining, and
+    # the grant gains exactly the scope that needs.
+    config = project.config
+    organization = config["auth0-org-assignment:organization"]
+    project.write_config(
+        {**config, "auth0-org-assignment:organization": {**organization, "roles": ["auditor"]}}
+    )
+    seen["unknown_role_preview"] = project.pulumi("preview", check=False)
+    role = tenant.admin.call("POST", "/api/v2/roles", {"name": "auditor"})
+    seen["roles_up"] = project.pulumi("up", "--yes", "--skip-preview")
+    linus = tenant.admin.call(
+        "POST",
+        "/api/v2/users",
+        {
+            "connection": "Username-Password-Authentication",
+            "email": "linus@example.com",
+            "email_verified": True,
+        },
+    )
+    seen["role_login"] = login(tenant, linus["user_id"], "Username-Password-Authentication")
+    organization_id = seen["outputs"]["organization_id"]
+    seen["linus_roles"] = tenant.admin.call(
+        "GET", f"/api/v2/organizations/{organization_id}/members/{linus['user_id']}/roles"
+    )
+    seen["role_id"] = role["id"]
+    m2m = seen["outputs"]["m2m_client_id"]
+    seen["grant_with_roles"] = tenant.admin.call("GET", f"/api/v2/client-grants?client_id={m2m}")
+
     # Removing every metadata entry clears them in the tenant, with no diff left behind.
     config = project.config
     config["auth0-org-assignment:organization"] = {
@@ -261,6 +289,22 @@ def test_a_config_change_previews_as_that_diff_and_applies(lifecycle: dict[str, 
     assert "1 to create" in preview
     assert lifecycle["change_up"].returncode == 0
     assert lifecycle["after_change_up"].returncode == 0
+
+
+def test_roles_are_looked_up_given_on_joining_and_granted_exactly(
+    lifecycle: dict[str, Any],
+) -> None:
+    unknown = lifecycle["unknown_role_preview"]
+    assert unknown.returncode != 0
+    assert "auditor" in unknown.output
+    assert lifecycle["roles_up"].returncode == 0
+    assert lifecycle["role_login"]["denied"] is None
+    assert [r["id"] for r in lifecycle["linus_roles"]] == [lifecycle["role_id"]]
+    (grant,) = lifecycle["grant_with_roles"]
+    assert sorted(grant["scope"]) == [
+        "create:organization_member_roles",
+        "create:organization_members",
+    ]
 
 
 def test_removing_all_metadata_clears_it_in_the_tenant(lifecycle: dict[str, Any]) -> None:

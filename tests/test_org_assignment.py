@@ -196,6 +196,7 @@ def test_stack_outputs(stack_config: dict[str, Any]) -> None:
     _, outputs = build_stack(stack_config)
     assert outputs == {
         "organization_id": MOCK_ORGANIZATION_ID,
+        "organization_ids": {"acme": MOCK_ORGANIZATION_ID},
         "m2m_client_id": MOCK_CLIENT_ID,
         "action_id": MOCK_ACTION_ID,
         "action_name": "assign-to-acme",
@@ -229,4 +230,70 @@ def test_an_empty_client_secret_fails_naming_the_missing_scope(
     # What the provider returns when the deployer lacks read:client_keys.
     monkeypatch.setattr(pulumi_mocks, "MOCK_CLIENT_SECRET", "")
     with pytest.raises(Exception, match="read:client_keys"):
+        build_stack(stack_config)
+
+
+def many(count: int, **rule: Any) -> dict[str, Any]:
+    return {
+        "auth0:domain": "acme-test.eu.auth0.com",
+        "organizations": [
+            {
+                "name": f"customer-{n:04d}",
+                "displayName": f"Customer {n}",
+                "connections": ["Username-Password-Authentication"],
+                "emailDomains": [f"customer{n:04d}.com", f"*.customer{n:04d}.com", f"c{n}.io"],
+                **rule,
+            }
+            for n in range(count)
+        ],
+    }
+
+
+def test_each_organization_gets_its_own_resources_the_first_keeping_the_short_names() -> None:
+    mocks, outputs = build_stack(many(3))
+    organizations = sorted(mocks.of_type(ORGANIZATION), key=lambda o: o.name)
+    assert [o.name for o in organizations] == [
+        "org-assignment-organization",
+        "org-assignment-organization-customer-0001",
+        "org-assignment-organization-customer-0002",
+    ]
+    assert len(mocks.of_type(ORGANIZATION_CONNECTION)) == 3
+    (action,) = mocks.of_type(ACTION)
+    assert action.inputs["name"] == "assign-to-organizations"
+    for organization in organizations:
+        assert f'"id": "org_{organization.inputs["name"][:16]}' in action.inputs["code"]
+    assert set(outputs["organization_ids"]) == {"customer-0000", "customer-0001", "customer-0002"}
+
+
+def test_a_thousand_organizations_split_across_actions_bound_in_order() -> None:
+    mocks, _ = build_stack(many(1000))
+    actions = mocks.of_type(ACTION)
+    bindings = mocks.of_type(TRIGGER_ACTION)
+    assert len(actions) == len(bindings) > 1
+    assert [a.name for a in actions][:2] == [
+        "org-assignment-post-login-action",
+        "org-assignment-post-login-action-2",
+    ]
+    for action in actions:
+        assert len(action.inputs["code"].encode()) < 100 * 1024
+    codes = "".join(a.inputs["code"] for a in actions)
+    assert codes.count('"name": "customer-') == 1000
+
+
+def test_roles_are_looked_up_by_name_and_granted_what_they_need(
+    stack_config: dict[str, Any],
+) -> None:
+    stack_config["organization"]["roles"] = ["member"]
+    mocks, _ = build_stack(stack_config)
+    lookups = [args for token, args in mocks.invokes if token == "auth0:index/getRole:getRole"]
+    assert [(a["name"], a["skipPermissions"], a["skipUsers"]) for a in lookups] == [
+        ("member", True, True)
+    ]
+    assert '"roles": ["rol_memberxxxxxxxxxx"]' in mocks.one(ACTION).inputs["code"]
+    assert "create:organization_member_roles" in mocks.one(GRANT).inputs["scopes"]
+
+
+def test_an_unknown_role_fails_the_deployment_naming_it(stack_config: dict[str, Any]) -> None:
+    stack_config["organization"]["roles"] = ["no-such-role"]
+    with pytest.raises(Exception, match="no-such-role"):
         build_stack(stack_config)

@@ -111,7 +111,13 @@ def build_stack(
         def keep(values: list[Any]) -> None:
             outputs.update(
                 zip(
-                    ("organization_id", "m2m_client_id", "action_id", "action_name"),
+                    (
+                        "organization_id",
+                        "organization_ids",
+                        "m2m_client_id",
+                        "action_id",
+                        "action_name",
+                    ),
                     values,
                     strict=True,
                 )
@@ -119,6 +125,7 @@ def build_stack(
 
         return pulumi.Output.all(
             component.organization_id,
+            component.organization_ids,
             component.m2m_client_id,
             component.action_id,
             component.action_name,
