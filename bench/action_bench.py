@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.action_code import RenderedAction, render_action
-from infra.config import load_stack_file
+from infra.action_code import render_action
+from infra.config import StackConfig, load_stack_file
 from localtenant.logins import ActionContainer
 from tests.support.action_runner import MEMBERS, ActionProcess, ActionTenant, Fault, Login
 
@@ -59,17 +59,23 @@ def percentile(values: list[float], fraction: float) -> float:
 
 @contextmanager
 def running(
-    code: str, stack: RenderedAction, workdir: Path, rtt_ms: float = 0, **tenant: Any
+    article: bool, stack: StackConfig, workdir: Path, rtt_ms: float = 0, **tenant: Any
 ) -> Iterator[tuple[ActionProcess, ActionTenant]]:
-    """``code`` in one Node process, against a local tenant set up for ``stack``."""
+    """The stack's Action (or the article's) in one Node process, against a local tenant set
+    up for ``stack``."""
     local = ActionTenant(stack, workdir, **tenant)
     local.tenant.rtt_ms = rtt_ms
-    action = ActionProcess(code, local, workdir)
-    if code != stack.code:
-        # The article's code needs the auth0 SDK: run it in a container that has it.
+    action = ActionProcess(local, workdir)
+    if article:
+        # The article's code needs the auth0 SDK, and its organization in a secret.
         action.container.close()
         action.container = ActionContainer(
-            code, local.secrets, [], local.tenant.ca_file, workdir, ARTICLE_NODE_MODULES
+            ARTICLE_ACTION.read_text(encoding="utf-8"),
+            {**local.secrets, "ORGANIZATION_ID": local.organization_id},
+            [],
+            local.tenant.ca_file,
+            workdir,
+            ARTICLE_NODE_MODULES,
         )
         action.loaded = action.container.loaded
     try:
@@ -81,8 +87,8 @@ def running(
 
 def run(
     label: str,
-    code: str,
-    stack: RenderedAction,
+    article: bool,
+    stack: StackConfig,
     users: int,
     logins: int,
     workdir: Path,
@@ -92,10 +98,11 @@ def run(
     first: list[float] = []
     repeat: list[float] = []
     seen: set[str] = set()
-    with running(code, stack, workdir, **tenant) as (action, state):
+    with running(article, stack, workdir, **tenant) as (action, state):
         for number in range(logins):
             user = f"auth0|user-{number % users:04d}"
-            (first if user not in seen else repeat).append(action.login(user).ms)
+            login = action.login(user, **verified_email(stack, user))
+            (first if user not in seen else repeat).append(login.ms)
             seen.add(user)
         return Run(
             label=label,
@@ -110,12 +117,21 @@ def run(
         )
 
 
-def hung_api(stack: RenderedAction, workdir: Path) -> list[Login]:
+def hung_api(stack: StackConfig, workdir: Path) -> list[Login]:
     """Logins while the members endpoint hangs for 30 s (warm token)."""
-    with running(stack.code, stack, workdir) as (action, state):
-        action.login("auth0|warm-up")
+    with running(False, stack, workdir) as (action, state):
+        action.login("auth0|warm-up", **verified_email(stack, "auth0|warm-up"))
         state.faults[MEMBERS] = Fault(hang_s=30)
-        return [action.login(f"auth0|hung-{n}") for n in range(5)]
+        return [
+            action.login(f"auth0|hung-{n}", **verified_email(stack, f"auth0|hung-{n}"))
+            for n in range(5)
+        ]
+
+
+def verified_email(stack: StackConfig, user: str) -> dict[str, Any]:
+    """A verified address in the stack's first email domain: users its rule lets in."""
+    domain = stack.organizations[0].email_domains[0]
+    return {"email": f"{user.split('|')[1]}@{domain}", "email_verified": True}
 
 
 def article_sdk_version() -> str:
@@ -132,7 +148,6 @@ def main() -> None:
         raise SystemExit("error: run `npm ci --prefix bench` first (the article's auth0 SDK)")
     dev = load_stack_file("dev")
     ours = render_action(dev)
-    article = ARTICLE_ACTION.read_text(encoding="utf-8")
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     print(
         f"{arguments.logins} logins of {arguments.users} users per row; this stack's Action: no "
@@ -150,14 +165,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         for rtt_ms in (0, 50):
             workdir = Path(directory) / f"rtt-{rtt_ms}"
-            for label, code, scopes in (
-                ("this stack", ours.code, set(ours.scopes)),
-                ("article", article, ARTICLE_SCOPES),
+            for label, is_article, scopes in (
+                ("this stack", False, set(ours.scopes)),
+                ("article", True, ARTICLE_SCOPES),
             ):
                 result = run(
                     label,
-                    code,
-                    ours,
+                    is_article,
+                    dev,
                     arguments.users,
                     arguments.logins,
                     workdir / label.replace(" ", "-"),
@@ -175,7 +190,7 @@ def main() -> None:
                     f"| {label} | {rtt_ms} ms | {result.management_calls} | {result.tokens} "
                     f"| {result.assigned}/{arguments.users} | {first} ms | {again} ms |"
                 )
-        hung_logins = hung_api(ours, Path(directory) / "hung")
+        hung_logins = hung_api(dev, Path(directory) / "hung")
     hung = [login.ms for login in hung_logins]
     outcomes = sorted({f"{login.outcome} ({login.report['reason']})" for login in hung_logins})
     denied = sum(login.denied is not None for login in hung_logins)
