@@ -150,12 +150,15 @@ class LocalProject:
             "NO_COLOR": "1",
         }
 
-    def pulumi(self, *args: str, check: bool = True) -> Run:
+    def pulumi(
+        self, *args: str, check: bool = True, stdin: str | None = None, **extra_env: str
+    ) -> Run:
         started = time.monotonic()
         result = subprocess.run(
             ["pulumi", *args, "--non-interactive"],
             cwd=self.directory,
-            env=self.environment(),
+            env={**self.environment(), **extra_env},
+            input=stdin,
             capture_output=True,
             text=True,
         )
@@ -169,6 +172,23 @@ class LocalProject:
             )
         return run
 
+    def script(self, name: str, *args: str) -> Run:
+        """One of this repository's ``scripts/``, run in the project with the same engine."""
+        started = time.monotonic()
+        result = subprocess.run(
+            [str(ROOT / "scripts" / name), *args],
+            cwd=self.directory,
+            env={k: v for k, v in self.environment().items() if k != "GITHUB_STEP_SUMMARY"},
+            capture_output=True,
+            text=True,
+        )
+        elapsed = time.monotonic() - started
+        run = Run(
+            (name, *args), result.returncode, result.stdout, result.stdout + result.stderr, elapsed
+        )
+        self.runs.append(run)
+        return run
+
     def init(self, credentials: dict[str, str]) -> None:
         """Create the stack and give it the deployer's credentials (the secret encrypted)."""
         self.pulumi("stack", "init", STACK, "--secrets-provider", "passphrase")
@@ -176,7 +196,10 @@ class LocalProject:
 
     def use_credentials(self, credentials: dict[str, str]) -> None:
         self.pulumi("config", "set", "auth0:clientId", credentials["client_id"])
-        self.pulumi("config", "set", "--secret", "auth0:clientSecret", credentials["client_secret"])
+        # On stdin: never in argv, and a secret that starts with "-" is not read as a flag.
+        self.pulumi(
+            "config", "set", "--secret", "auth0:clientSecret", stdin=credentials["client_secret"]
+        )
 
     def outputs(self) -> dict[str, Any]:
         outputs: dict[str, Any] = json.loads(self.pulumi("stack", "output", "--json").stdout)

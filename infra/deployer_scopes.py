@@ -40,7 +40,7 @@ DEPLOY: dict[str, str] = {
 }
 """What ``pulumi up`` and ``pulumi destroy`` need."""
 
-PREVIEW: dict[str, str] = {
+DRIFT: dict[str, str] = {
     "read:clients": "refresh the M2M application",
     "read:client_keys": (
         "refresh re-reads the M2M application's secret, which the program passes to the "
@@ -54,4 +54,12 @@ PREVIEW: dict[str, str] = {
     "read:roles": "look the configured roles up by name",
     "read:actions": "refresh the Action and the post-login binding",
 }
-"""What ``pulumi preview --refresh`` needs: pull-request previews and the drift check."""
+"""What ``pulumi preview --refresh`` needs: the drift check."""
+
+PULL_REQUEST: dict[str, str] = {
+    "read:connections": "look the configured connections up by name",
+    "read:roles": "look the configured roles up by name (only when roles are configured)",
+}
+"""What ``pulumi preview`` without refresh needs: pull-request previews. It compares the code
+with the state, not with the tenant, so it reads no application and no client key; drift is the
+drift check's job."""

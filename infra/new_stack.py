@@ -30,8 +30,7 @@ def stack_file_text(name: str, config: dict[str, Any]) -> str:
         f'# Stack "{name}", written by python -m infra.new_stack. No secret belongs here as plain\n'
         "# text; give the deployer's credentials with:\n"
         f"#   pulumi config set auth0:clientId <deployer client id> --stack {name}\n"
-        "#   pulumi config set --secret auth0:clientSecret <deployer client secret> "
-        f"--stack {name}\n"
+        f"#   pulumi config set --secret auth0:clientSecret --stack {name}   # prompts for it\n"
     )
     return header + yaml.safe_dump({"config": config}, sort_keys=False, allow_unicode=True)
 

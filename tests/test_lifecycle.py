@@ -107,7 +107,8 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     seen: dict[str, Any] = {"before": None}
     seen["hand_made"] = hand_made_action(tenant)
     # Previews and drift checks run with read-only credentials.
-    reader = tenant.deployer("pulumi preview", sorted(deployer_scopes.PREVIEW))
+    reader = tenant.deployer("pulumi drift check", sorted(deployer_scopes.DRIFT))
+    pull_request = tenant.deployer("pull request preview", sorted(deployer_scopes.PULL_REQUEST))
     seen["before"] = inventory(tenant)
     seen["up"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["outputs"] = project.outputs()
@@ -118,6 +119,8 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
 
     project.use_credentials(reader)
     seen["refresh_preview"] = project.pulumi("preview", "--refresh", "--expect-no-changes")
+    project.use_credentials(pull_request)
+    seen["pull_request_preview"] = project.pulumi("preview", "--expect-no-changes")
 
     # Logins, through the Action exactly as deployed.
     user = tenant.admin.call(
@@ -243,13 +246,47 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     )
     project.use_credentials(reader)
     seen["drift"] = project.pulumi("preview", "--refresh", "--expect-no-changes", check=False)
+    seen["drift_check"] = project.script("drift-check", "local")
+    project.use_credentials({"client_id": reader["client_id"], "client_secret": "wrong"})
+    seen["drift_check_bad_credentials"] = project.script("drift-check", "local")
     project.use_credentials(project.deployer)  # type: ignore[attr-defined]
     seen["repair"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
+
+    # Prod's deploy: a plan is saved, reviewed, and `up` applies exactly it, or fails when the
+    # tenant moved in between. (Plans are experimental in Pulumi: PULUMI_EXPERIMENTAL.)
+    plan = project.workdir / "plan.json"
+    config = project.config
+    action = config["auth0-org-assignment:action"]
+    project.write_config(
+        {**config, "auth0-org-assignment:action": {**action, "timeBudgetMs": 2200}}
+    )
+    seen["plan_preview"] = project.pulumi(
+        "preview", "--refresh", "--diff", "--save-plan", str(plan), PULUMI_EXPERIMENTAL="1"
+    )
+    seen["plan_text"] = plan.read_text(encoding="utf-8")
+    seen["plan_up"] = project.pulumi(
+        "up", "--yes", "--refresh", "--plan", str(plan), check=False, PULUMI_EXPERIMENTAL="1"
+    )
+    project.write_config(
+        {**config, "auth0-org-assignment:action": {**action, "timeBudgetMs": 2300}}
+    )
+    project.pulumi("preview", "--refresh", "--save-plan", str(plan), PULUMI_EXPERIMENTAL="1")
+    tenant.admin.call(
+        "DELETE", f"/api/v2/organizations/{organization_id}/connections/{google['id']}"
+    )
+    seen["moved_plan_up"] = project.pulumi(
+        "up", "--yes", "--refresh", "--plan", str(plan), check=False, PULUMI_EXPERIMENTAL="1"
+    )
+    project.pulumi("up", "--yes", "--refresh", "--skip-preview")
 
     seen["export"] = project.pulumi("stack", "export")
     seen["destroy"] = project.pulumi("destroy", "--yes", "--skip-preview")
     seen["after_destroy"] = inventory(tenant)
-    seen["other_secrets"] = [project.deployer["client_secret"], reader["client_secret"]]  # type: ignore[attr-defined]
+    seen["other_secrets"] = [
+        project.deployer["client_secret"],  # type: ignore[attr-defined]
+        reader["client_secret"],
+        pull_request["client_secret"],
+    ]
     return seen
 
 
@@ -263,8 +300,12 @@ def test_up_creates_everything_and_a_second_up_changes_nothing(lifecycle: dict[s
     assert lifecycle["second_up"].returncode == 0
 
 
-def test_refresh_preview_passes_with_exactly_the_preview_scopes(lifecycle: dict[str, Any]) -> None:
+def test_refresh_preview_passes_with_exactly_the_drift_scopes(lifecycle: dict[str, Any]) -> None:
     assert lifecycle["refresh_preview"].returncode == 0
+
+
+def test_pull_request_preview_needs_no_client_keys(lifecycle: dict[str, Any]) -> None:
+    assert lifecycle["pull_request_preview"].returncode == 0
 
 
 def test_logins_assign_and_repeat_logins_make_no_management_call(
@@ -338,6 +379,29 @@ def test_a_change_made_by_hand_fails_the_drift_check(lifecycle: dict[str, Any]) 
     assert drift.returncode != 0
     assert "org-assignment-connection-google-oauth2" in drift.output
     assert lifecycle["repair"].returncode == 0
+
+
+def test_the_drift_check_tells_drift_from_a_check_that_could_not_run(
+    lifecycle: dict[str, Any],
+) -> None:
+    drift = lifecycle["drift_check"]
+    assert drift.returncode == 2
+    assert "## Drift in stack `local`" in drift.stdout
+    failed = lifecycle["drift_check_bad_credentials"]
+    assert failed.returncode == 1
+    assert "could not run" in failed.stdout
+    assert "wrong" not in failed.output
+
+
+def test_up_applies_exactly_the_saved_plan_or_fails_when_the_tenant_moved(
+    lifecycle: dict[str, Any],
+) -> None:
+    assert "timeBudgetMs: 2200" in lifecycle["plan_preview"].output
+    assert lifecycle["plan_up"].returncode == 0, lifecycle["plan_up"].output
+    assert lifecycle["m2m_secret"] not in lifecycle["plan_text"]
+    moved = lifecycle["moved_plan_up"]
+    assert moved.returncode != 0
+    assert "plan" in moved.output.lower()
 
 
 def test_destroy_removes_what_the_stack_made_and_nothing_else(lifecycle: dict[str, Any]) -> None:

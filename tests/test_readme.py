@@ -14,9 +14,12 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_scope_table_is_the_scope_module() -> None:
-    rows = re.findall(r"^\| `([a-z_]+:[a-z_]+)` \| (yes|no) \| (yes|no) \|", README, re.MULTILINE)
-    assert {scope for scope, deploy, _ in rows if deploy == "yes"} == set(deployer_scopes.DEPLOY)
-    assert {scope for scope, _, preview in rows if preview == "yes"} == set(deployer_scopes.PREVIEW)
+    rows = re.findall(
+        r"^\| `([a-z_]+:[a-z_]+)` \| (yes|no) \| (yes|no) \| (yes|no) \|", README, re.MULTILINE
+    )
+    assert {row[0] for row in rows if row[1] == "yes"} == set(deployer_scopes.DEPLOY)
+    assert {row[0] for row in rows if row[2] == "yes"} == set(deployer_scopes.DRIFT)
+    assert {row[0] for row in rows if row[3] == "yes"} == set(deployer_scopes.PULL_REQUEST)
     assert "update:client_keys" not in {scope for scope, *_ in rows}
 
 
