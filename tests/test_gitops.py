@@ -25,6 +25,8 @@ PINNED = {
     "actions/setup-node": ("249970729cb0ef3589644e2896645e5dc5ba9c38", "v6.5.0"),
     "astral-sh/setup-uv": ("20cfd1bf945f4377ade1205e4dbc17946fc9a30d", "v10.0.1"),
     "pulumi/actions": ("8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
+    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
 }
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
 ACTION_FILES = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
@@ -45,22 +47,56 @@ def test_the_pipeline_covers_every_stack_but_the_local_one() -> None:
     assert set(ALL_STACKS) - set(STACKS) == {"local"}
 
 
-def test_pull_requests_test_then_preview_every_stack_with_one_edited_comment() -> None:
+def uses_secrets(job: dict[str, Any]) -> bool:
+    return "${{ secrets." in yaml.safe_dump(job)
+
+
+def setup_step(job: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [s for s in job["steps"] if s.get("uses") == "./.github/actions/setup"]
+    return step
+
+
+def test_tests_run_with_no_environment_and_no_secret() -> None:
+    test = load("pull-request.yml")["jobs"]["test"]
+    assert "environment" not in test
+    assert not uses_secrets(test)
+    (step,) = [s for s in test["steps"] if s.get("name") == "Test"]
+    assert step["run"] == "scripts/test"
+    assert "scripts/test" in (ROOT / "README.md").read_text()
+
+
+def test_pull_requests_preview_every_stack_after_the_tests_with_one_edited_comment() -> None:
     workflow = load("pull-request.yml")
     assert "pull_request" in workflow["on"]
     preview = workflow["jobs"]["preview"]
+    assert preview["needs"] == "test"
     assert sorted(preview["strategy"]["matrix"]["stack"]) == STACKS
-    names = [step.get("name") or step.get("uses") for step in preview["steps"]]
-    assert names.index("Test") < names.index("Preview")
-    (test_step,) = [s for s in preview["steps"] if s.get("name") == "Test"]
-    assert test_step["run"] == "scripts/test"
-    assert "scripts/test" in (ROOT / "README.md").read_text()
+    assert preview["environment"] == "${{ matrix.stack }}-preview"
     (step,) = steps_using(preview, PULUMI_ACTION)
     assert step["with"]["command"] == "preview"
+    assert "refresh" not in step["with"]  # a refresh would need client keys
     assert step["with"]["stack-name"] == "${{ matrix.stack }}"
     assert step["with"]["diff"] is True
     assert step["with"]["comment-on-pr"] is True
     assert step["with"]["edit-pr-comment"] is True
+
+
+def test_a_fork_gets_no_preview_and_is_told_why() -> None:
+    jobs = load("pull-request.yml")["jobs"]
+    same_repository = "github.event.pull_request.head.repo.full_name == github.repository"
+    assert jobs["preview"]["if"] == same_repository
+    notice = jobs["fork-notice"]
+    assert notice["if"] == same_repository.replace("==", "!=")
+    assert not uses_secrets(notice)
+    assert "GITHUB_STEP_SUMMARY" in notice["steps"][0]["run"]
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_jobs_holding_credentials_install_runtime_dependencies_only(path: Path) -> None:
+    for name, job in load(path.name)["jobs"].items():
+        if "steps" in job and uses_secrets(job):
+            assert setup_step(job)["with"]["dev-dependencies"] == "false", f"{path.name}:{name}"
+            assert "npm " not in yaml.safe_dump(job), f"{path.name}:{name}"
 
 
 def test_pull_requests_show_the_rendered_action_diff_in_the_summary() -> None:
@@ -71,18 +107,28 @@ def test_pull_requests_show_the_rendered_action_diff_in_the_summary() -> None:
     assert (ROOT / "scripts" / "action-code-diff").stat().st_mode & 0o111
 
 
-def test_push_to_main_updates_dev_then_staging_then_prod() -> None:
+def test_push_to_main_updates_dev_then_staging_then_applies_prods_reviewed_plan() -> None:
     workflow = load("deploy.yml")
     assert workflow["on"] == {"push": {"branches": ["main"]}}
     jobs = workflow["jobs"]
-    order = []
-    job_id = next(name for name, job in jobs.items() if "needs" not in job)
-    while job_id:
-        order.append(jobs[job_id]["with"]["stack"])
-        assert jobs[job_id]["uses"] == "./.github/workflows/pulumi-up.yml"
-        job_id = next((name for name, job in jobs.items() if job.get("needs") == job_id), None)
-    assert order == ["dev", "staging", "prod"]
-    assert len(jobs) == 3
+    assert jobs["up-dev"]["with"]["stack"] == "dev"
+    assert jobs["up-staging"]["needs"] == "up-dev"
+    assert jobs["up-staging"]["with"]["stack"] == "staging"
+    plan, up = jobs["plan-prod"], jobs["up-prod"]
+    assert (plan["needs"], up["needs"]) == ("up-staging", "plan-prod")
+    assert up["environment"] == "prod"  # required reviewers: the approval gate
+    assert plan["environment"] == "prod-plan"
+    saving = " ".join(s.get("run", "") for s in plan["steps"])
+    assert "--save-plan prod.plan.json" in saving and "GITHUB_STEP_SUMMARY" in saving
+    applying = " ".join(s.get("run", "") for s in up["steps"])
+    assert "pulumi up --stack prod --yes --refresh --plan prod.plan.json" in applying
+    (upload,) = [s for s in plan["steps"] if "upload-artifact" in s.get("uses", "")]
+    (download,) = [s for s in up["steps"] if "download-artifact" in s.get("uses", "")]
+    assert upload["with"]["name"] == download["with"]["name"] == "prod-plan"
+    for job in (plan, up):
+        (step,) = [s for s in job["steps"] if "pulumi " in s.get("run", "")]
+        assert step["env"]["PULUMI_EXPERIMENTAL"] == "true"
+        assert job["concurrency"] == {"group": "pulumi-prod", "cancel-in-progress": False}
 
 
 def test_each_up_runs_in_its_stacks_environment_and_concurrency_group() -> None:
@@ -99,7 +145,7 @@ def test_each_up_runs_in_its_stacks_environment_and_concurrency_group() -> None:
     assert step["with"]["stack-name"] == "${{ inputs.stack }}"
 
 
-def test_drift_is_detected_daily_and_on_demand_for_every_stack() -> None:
+def test_drift_is_detected_daily_in_its_own_environment_and_concurrency_group() -> None:
     workflow = load("drift.yml")
     (schedule,) = workflow["on"]["schedule"]
     minute, hour, day, month, weekday = schedule["cron"].split()
@@ -107,12 +153,12 @@ def test_drift_is_detected_daily_and_on_demand_for_every_stack() -> None:
     assert "workflow_dispatch" in workflow["on"]
     job = workflow["jobs"]["drift"]
     assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
-    (step,) = steps_using(job, PULUMI_ACTION)
-    assert step["with"]["command"] == "preview"
-    assert step["with"]["refresh"] is True
-    assert step["with"]["expect-no-changes"] is True
-    summary = [s for s in job["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
-    assert summary and "failure()" in summary[0]["if"]
+    assert job["environment"] == "${{ matrix.stack }}-drift"
+    # Not pulumi-<stack>: a deploy waiting for approval must neither block nor cancel it.
+    assert job["concurrency"] == {"group": "drift-${{ matrix.stack }}", "cancel-in-progress": False}
+    (step,) = [s for s in job["steps"] if "drift-check" in s.get("run", "")]
+    assert step["run"] == 'scripts/drift-check "$STACK"'
+    assert (ROOT / "scripts" / "drift-check").stat().st_mode & 0o111
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
@@ -127,7 +173,7 @@ def test_least_privilege(path: Path) -> None:
         )
         assert (permissions.get("pull-requests") == "write") == comments, f"{path.name}:{name}"
         assert set(permissions.values()) <= {"read", "write"}
-        assert permissions.get("contents") == "read"
+        assert permissions == {} or permissions.get("contents") == "read"
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda p: p.name)
@@ -146,7 +192,13 @@ def test_pulumi_cli_version_comes_from_the_version_file(path: Path) -> None:
     for job in load(path.name)["jobs"].values():
         for step in steps_using(job, PULUMI_ACTION):
             assert step["with"]["pulumi-version-file"] == ".pulumi-version"
-            assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+            if "command" in step["with"]:
+                assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+            else:  # only installs the CLI: the steps that run it log in through the variable
+                runs = [s for s in job["steps"] if "AUTH0_CLIENT_ID" in s.get("env", {})]
+                assert runs
+                for run in runs:
+                    assert run["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
     assert re.fullmatch(r"\d+\.\d+\.\d+\n", (ROOT / ".pulumi-version").read_text())
 
 
