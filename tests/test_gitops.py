@@ -92,6 +92,26 @@ def test_a_fork_gets_no_preview_and_is_told_why() -> None:
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_jobs_using_pulumi_cloud_can_log_in_with_oidc_instead_of_a_stored_token(
+    path: Path,
+) -> None:
+    for name, job in load(path.name)["jobs"].items():
+        if "steps" not in job or "PULUMI_ACCESS_TOKEN" not in yaml.safe_dump(job):
+            continue
+        names = [step.get("name") for step in job["steps"]]
+        login = names.index("Log in to Pulumi Cloud with OIDC")
+        (step,) = [s for s in job["steps"] if s.get("name") == names[login]]
+        assert step["if"] == "vars.PULUMI_OIDC_ORGANIZATION != ''"
+        assert step["run"] == 'scripts/pulumi-cloud-oidc "$ORGANIZATION"'
+        for later in job["steps"][login + 1 :]:
+            token = later.get("env", {}).get("PULUMI_ACCESS_TOKEN")
+            if token:  # the stored token, or else the one the OIDC step exported
+                assert token == ("${{ secrets.PULUMI_ACCESS_TOKEN || env.PULUMI_ACCESS_TOKEN }}"), (
+                    f"{path.name}:{name}"
+                )
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_jobs_holding_credentials_install_runtime_dependencies_only(path: Path) -> None:
     for name, job in load(path.name)["jobs"].items():
         if "steps" in job and uses_secrets(job):
@@ -174,6 +194,10 @@ def test_least_privilege(path: Path) -> None:
         assert (permissions.get("pull-requests") == "write") == comments, f"{path.name}:{name}"
         assert set(permissions.values()) <= {"read", "write"}
         assert permissions == {} or permissions.get("contents") == "read"
+        logs_in = "pulumi-cloud-oidc" in yaml.safe_dump(job) or job.get("uses", "").endswith(
+            "pulumi-up.yml"
+        )
+        assert (permissions.get("id-token") == "write") == logs_in, f"{path.name}:{name}"
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda p: p.name)

@@ -1,0 +1,98 @@
+"""scripts/pulumi-cloud-oidc exchanges the job's OIDC token as Pulumi Cloud documents."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from infra.config import ROOT
+
+ID_TOKEN = "github-oidc-id-token-xyz"
+ACCESS_TOKEN = "pul-short-lived-abc"
+
+
+@pytest.fixture
+def endpoints() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """One loopback server playing GitHub's OIDC token endpoint and Pulumi Cloud's."""
+    seen: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _answer(self, body: dict[str, Any]) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            seen.append({"github": parse_qs(url.query), "auth": self.headers["authorization"]})
+            self._answer({"value": ID_TOKEN})
+
+        def do_POST(self) -> None:
+            length = int(self.headers["content-length"])
+            seen.append({"pulumi": self.path, "body": json.loads(self.rfile.read(length))})
+            self._answer({"access_token": ACCESS_TOKEN, "token_type": "Bearer"})
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+
+
+def test_the_token_is_exchanged_masked_and_exported(
+    endpoints: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    base, seen = endpoints
+    github_env = tmp_path / "github_env"
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "pulumi-cloud-oidc"), "acme"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{base}/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
+            "PULUMI_API": base,
+            "GITHUB_ENV": str(github_env),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    github, pulumi = seen
+    assert github["github"]["audience"] == ["urn:pulumi:org:acme"]
+    assert github["auth"] == "bearer request-token"
+    assert pulumi["pulumi"] == "/api/oauth/token"
+    assert pulumi["body"] == {
+        "audience": "urn:pulumi:org:acme",
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        "requested_token_type": "urn:pulumi:token-type:access_token:organization",
+        "subject_token": ID_TOKEN,
+    }
+    assert github_env.read_text() == f"PULUMI_ACCESS_TOKEN={ACCESS_TOKEN}\n"
+    assert f"::add-mask::{ACCESS_TOKEN}" in result.stdout
+    assert f"::add-mask::{ID_TOKEN}" in result.stdout
+    printed = result.stdout.replace(f"::add-mask::{ACCESS_TOKEN}", "")
+    assert ACCESS_TOKEN not in printed
+
+
+def test_without_id_token_permission_it_says_what_to_do() -> None:
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "pulumi-cloud-oidc"), "acme"],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "id-token: write" in result.stderr
