@@ -27,6 +27,9 @@ PINNED = {
     "pulumi/actions": ("8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
     "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
     "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
+    "aws-actions/configure-aws-credentials": ("b47578312673ae6fa5b5096b330d9fbac3d116df", "v4.2.1"),
+    "google-github-actions/auth": ("ba79af03959ebeac9769e648f473a284504d9193", "v2.1.10"),
+    "azure/login": ("a457da9ea143d694b1b9c7c869ebb04ebe844ef5", "v2.3.0"),
 }
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
 ACTION_FILES = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
@@ -92,17 +95,21 @@ def test_a_fork_gets_no_preview_and_is_told_why() -> None:
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
-def test_jobs_using_pulumi_cloud_can_log_in_with_oidc_instead_of_a_stored_token(
+def test_jobs_using_a_backend_can_log_in_with_oidc_instead_of_stored_keys(
     path: Path,
 ) -> None:
+    backend_login = yaml.safe_load((ROOT / ".github/actions/backend-login/action.yml").read_text())
+    inputs = set(backend_login["inputs"])
     for name, job in load(path.name)["jobs"].items():
         if "steps" not in job or "PULUMI_ACCESS_TOKEN" not in yaml.safe_dump(job):
             continue
         names = [step.get("name") for step in job["steps"]]
-        login = names.index("Log in to Pulumi Cloud with OIDC")
-        (step,) = [s for s in job["steps"] if s.get("name") == names[login]]
-        assert step["if"] == "vars.PULUMI_OIDC_ORGANIZATION != ''"
-        assert step["run"] == 'scripts/pulumi-cloud-oidc "$ORGANIZATION"'
+        login = names.index("Log in to the backend with OIDC")
+        step = job["steps"][login]
+        assert step["uses"] == "./.github/actions/backend-login"
+        assert set(step["with"]) == inputs  # every backend's variables are passed
+        for key, value in step["with"].items():
+            assert value.startswith("${{ vars."), f"{path.name}:{name}: {key} is not a secret"
         for later in job["steps"][login + 1 :]:
             token = later.get("env", {}).get("PULUMI_ACCESS_TOKEN")
             if token:  # the stored token, or else the one the OIDC step exported
@@ -194,7 +201,7 @@ def test_least_privilege(path: Path) -> None:
         assert (permissions.get("pull-requests") == "write") == comments, f"{path.name}:{name}"
         assert set(permissions.values()) <= {"read", "write"}
         assert permissions == {} or permissions.get("contents") == "read"
-        logs_in = "pulumi-cloud-oidc" in yaml.safe_dump(job) or job.get("uses", "").endswith(
+        logs_in = "backend-login" in yaml.safe_dump(job) or job.get("uses", "").endswith(
             "pulumi-up.yml"
         )
         assert (permissions.get("id-token") == "write") == logs_in, f"{path.name}:{name}"
@@ -298,3 +305,13 @@ def test_action_code_diff_reports_a_broken_stack_and_still_diffs_the_others(
     assert "### `eu` (new stack)" in summary
     assert "+  timeBudgetMs: 2000," in summary
     assert "### `staging`: no change" in summary
+
+
+def test_backend_login_runs_each_clouds_login_only_when_its_variable_is_set() -> None:
+    action = yaml.safe_load((ROOT / ".github/actions/backend-login/action.yml").read_text())
+    steps = {step["name"]: step for step in action["runs"]["steps"]}
+    assert steps["Pulumi Cloud"]["if"] == "inputs.pulumi-organization != ''"
+    assert steps["Pulumi Cloud"]["run"] == 'scripts/pulumi-cloud-oidc "$ORGANIZATION"'
+    assert steps["AWS"]["if"] == "inputs.aws-role-arn != ''"
+    assert steps["Google Cloud"]["if"] == "inputs.gcp-workload-identity-provider != ''"
+    assert steps["Azure"]["if"] == "inputs.azure-client-id != ''"
