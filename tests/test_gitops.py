@@ -123,6 +123,7 @@ def test_jobs_holding_credentials_install_runtime_dependencies_only(path: Path) 
     for name, job in load(path.name)["jobs"].items():
         if "steps" in job and uses_secrets(job):
             assert setup_step(job)["with"]["dev-dependencies"] == "false", f"{path.name}:{name}"
+            assert job["env"]["UV_NO_DEV"] == "true", f"{path.name}:{name}"
             assert "npm " not in yaml.safe_dump(job), f"{path.name}:{name}"
 
 
