@@ -110,6 +110,8 @@ class LocalProject:
     tenant: TenantProcess
     passphrase: str = LOCAL_PASSPHRASE
     runs: list[Run] = field(default_factory=list)
+    deployer: dict[str, str] = field(default_factory=dict)
+    """The credentials the stack was created with (``init``)."""
 
     def __post_init__(self) -> None:
         self.directory = self.workdir / "project"
@@ -191,6 +193,7 @@ class LocalProject:
 
     def init(self, credentials: dict[str, str]) -> None:
         """Create the stack and give it the deployer's credentials (the secret encrypted)."""
+        self.deployer = credentials
         self.pulumi("stack", "init", STACK, "--secrets-provider", "passphrase")
         self.use_credentials(credentials)
 

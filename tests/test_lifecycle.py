@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,8 +64,6 @@ def hand_made_action(tenant: TenantProcess) -> str:
             admin.call("POST", f"/api/v2/actions/actions/{action['id']}/deploy")
             break
         except RuntimeError:  # still building
-            import time
-
             time.sleep(0.1)
     admin.call(
         "PATCH",
@@ -97,7 +96,6 @@ def project(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> 
     local = LocalProject(tmp_path_factory.mktemp("lifecycle"), tenant)
     deployer = tenant.deployer("pulumi deployer", sorted(deployer_scopes.DEPLOY))
     local.init(deployer)
-    local.deployer = deployer  # type: ignore[attr-defined]
     return local
 
 
@@ -147,7 +145,7 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     }
 
     # A configuration change previews as that diff, then applies.
-    project.use_credentials(project.deployer)  # type: ignore[attr-defined]
+    project.use_credentials(project.deployer)
     config = project.config
     config["auth0-org-assignment:connections"] = [
         "Username-Password-Authentication",
@@ -249,7 +247,7 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     seen["drift_check"] = project.script("drift-check", "local")
     project.use_credentials({"client_id": reader["client_id"], "client_secret": "wrong"})
     seen["drift_check_bad_credentials"] = project.script("drift-check", "local")
-    project.use_credentials(project.deployer)  # type: ignore[attr-defined]
+    project.use_credentials(project.deployer)
     seen["repair"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
 
     # Prod's deploy: a plan is saved, reviewed, and `up` applies exactly it, or fails when the
@@ -283,7 +281,7 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     seen["destroy"] = project.pulumi("destroy", "--yes", "--skip-preview")
     seen["after_destroy"] = inventory(tenant)
     seen["other_secrets"] = [
-        project.deployer["client_secret"],  # type: ignore[attr-defined]
+        project.deployer["client_secret"],
         reader["client_secret"],
         pull_request["client_secret"],
     ]
