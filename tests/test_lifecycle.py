@@ -25,6 +25,7 @@ if not engine_ready():
     pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
 
 MEMBERS = "organizations.members.create"
+DATABASE = "Username-Password-Authentication"
 TOKEN = "oauth.token"
 
 
@@ -71,6 +72,13 @@ def hand_made_action(tenant: TenantProcess) -> str:
         {"bindings": [{"ref": {"type": "action_id", "value": action["id"]}}]},
     )
     return str(action["id"])
+
+
+def sign_up(tenant: TenantProcess, email: str) -> dict[str, Any]:
+    """A user of the database connection with a verified address: one the local stack admits."""
+    body = {"connection": DATABASE, "email": email, "email_verified": True}
+    user: dict[str, Any] = tenant.admin.call("POST", "/api/v2/users", body)
+    return user
 
 
 def calls(tenant: TenantProcess) -> dict[str, int]:
@@ -121,21 +129,11 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     seen["pull_request_preview"] = project.pulumi("preview", "--expect-no-changes")
 
     # Logins, through the Action exactly as deployed.
-    user = tenant.admin.call(
-        "POST",
-        "/api/v2/users",
-        {
-            "connection": "Username-Password-Authentication",
-            "email": "ada@example.com",
-            "email_verified": True,
-        },
-    )
+    user = sign_up(tenant, "ada@example.com")
     before_logins = calls(tenant)
-    seen["first_login"] = login(tenant, user["user_id"], "Username-Password-Authentication")
+    seen["first_login"] = login(tenant, user["user_id"], DATABASE)
     after_first = calls(tenant)
-    seen["repeat_logins"] = [
-        login(tenant, user["user_id"], "Username-Password-Authentication") for _ in range(3)
-    ]
+    seen["repeat_logins"] = [login(tenant, user["user_id"], DATABASE) for _ in range(3)]
     seen["calls_first_login"] = {
         k: after_first.get(k, 0) - before_logins.get(k, 0) for k in after_first
     }
@@ -170,16 +168,8 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     seen["unknown_role_preview"] = project.pulumi("preview", check=False)
     role = tenant.admin.call("POST", "/api/v2/roles", {"name": "auditor"})
     seen["roles_up"] = project.pulumi("up", "--yes", "--skip-preview")
-    linus = tenant.admin.call(
-        "POST",
-        "/api/v2/users",
-        {
-            "connection": "Username-Password-Authentication",
-            "email": "linus@example.com",
-            "email_verified": True,
-        },
-    )
-    seen["role_login"] = login(tenant, linus["user_id"], "Username-Password-Authentication")
+    linus = sign_up(tenant, "linus@example.com")
+    seen["role_login"] = login(tenant, linus["user_id"], DATABASE)
     organization_id = seen["outputs"]["organization_id"]
     seen["linus_roles"] = tenant.admin.call(
         "GET", f"/api/v2/organizations/{organization_id}/members/{linus['user_id']}/roles"
@@ -208,31 +198,11 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     m2m_id = seen["outputs"]["m2m_client_id"]
     tenant.admin.call("POST", f"/api/v2/clients/{m2m_id}/rotate-secret")
     seen["rotated_secret"] = tenant.admin.call("GET", f"/api/v2/clients/{m2m_id}")["client_secret"]
-    grace = tenant.admin.call(
-        "POST",
-        "/api/v2/users",
-        {
-            "connection": "Username-Password-Authentication",
-            "email": "grace@example.com",
-            "email_verified": True,
-        },
-    )
-    seen["login_with_old_secret"] = login(
-        tenant, grace["user_id"], "Username-Password-Authentication"
-    )
+    grace = sign_up(tenant, "grace@example.com")
+    seen["login_with_old_secret"] = login(tenant, grace["user_id"], DATABASE)
     seen["rotation_up"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
-    hopper = tenant.admin.call(
-        "POST",
-        "/api/v2/users",
-        {
-            "connection": "Username-Password-Authentication",
-            "email": "hopper@example.com",
-            "email_verified": True,
-        },
-    )
-    seen["login_with_new_secret"] = login(
-        tenant, hopper["user_id"], "Username-Password-Authentication"
-    )
+    hopper = sign_up(tenant, "hopper@example.com")
+    seen["login_with_new_secret"] = login(tenant, hopper["user_id"], DATABASE)
 
     # A change made by hand in the tenant: the drift check must fail.
     organization_id = seen["outputs"]["organization_id"]
