@@ -30,6 +30,7 @@ PINNED = {
     "aws-actions/configure-aws-credentials": ("b47578312673ae6fa5b5096b330d9fbac3d116df", "v4.2.1"),
     "google-github-actions/auth": ("ba79af03959ebeac9769e648f473a284504d9193", "v2.1.10"),
     "azure/login": ("a457da9ea143d694b1b9c7c869ebb04ebe844ef5", "v2.3.0"),
+    "actions/cache": ("5a3ec84eff668545956fd18022155c47e93e2684", "v4.2.3"),
 }
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
 ACTION_FILES = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
@@ -65,6 +66,9 @@ def test_tests_run_with_no_environment_and_no_secret() -> None:
     assert not uses_secrets(test)
     (step,) = [s for s in test["steps"] if s.get("name") == "Test"]
     assert step["run"] == "scripts/test"
+    (cache,) = [s for s in test["steps"] if s.get("name") == "Cache the engine"]
+    for pinned in (".pulumi-version", "uv.lock", "scripts/engine", "engine/auth0-provider/**"):
+        assert f"'{pinned}'" in cache["with"]["key"]  # a new version builds anew
     assert "scripts/test" in (ROOT / "README.md").read_text()
 
 
