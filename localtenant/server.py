@@ -84,6 +84,15 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
+        if url.path.startswith("/localtenant/exports/"):
+            from localtenant.jobs import export_file
+
+            content = export_file(self.tenant, url.path.rsplit("/", 1)[1].removesuffix(".json.gz"))
+            if content is None:
+                self._send(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
+            else:
+                self._send_raw(200, content, "application/gzip", {})
+            return
         if url.path.startswith("/localtenant/"):
             from localtenant.control import handle_control
 
@@ -107,6 +116,21 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         self.tenant.calls[route.name] += 1
+        wait = self.tenant.take_request_slot() if route.management else None
+        if wait is not None:
+            headers = {
+                "retry-after": str(max(1, round(wait + 0.5))),
+                "x-ratelimit-limit": str(self.tenant.rate_limit_per_second),
+                "x-ratelimit-remaining": "0",
+            }
+            body = {
+                "statusCode": 429,
+                "error": "Too Many Requests",
+                "message": "Global limit has been reached",
+                "errorCode": "too_many_requests",
+            }
+            self._send(429, body, headers)
+            return
         if self.tenant.rtt_ms:
             time.sleep(self.tenant.rtt_ms / 1000)
         fault = self.tenant.take_fault(route.name)

@@ -26,6 +26,7 @@ COLLECTIONS = (
     "users",  # user id -> user
     "roles",  # id -> role
     "organization_member_roles",  # organization id -> {user id -> [role id]}
+    "jobs",  # id -> job (users exports)
 )
 
 

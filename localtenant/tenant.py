@@ -7,6 +7,7 @@ request; ``server`` wraps it in HTTPS.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from localtenant import (
     authentication,
     clients,
     connections,
+    jobs,
     organizations,
     roles,
     users,
@@ -33,7 +35,7 @@ DEFAULT_CONNECTIONS = (
     ("Username-Password-Authentication", "auth0"),
     ("google-oauth2", "google-oauth2"),
 )
-AREAS = (authentication, clients, connections, organizations, roles, actions, users)
+AREAS = (authentication, clients, connections, organizations, roles, actions, users, jobs)
 
 
 @dataclass
@@ -66,6 +68,9 @@ class Tenant:
         self.denied_scopes: Counter[str] = Counter()
         self.faults: dict[str, Fault] = {}
         self.rtt_ms = 0.0
+        self.rate_limit_per_second: float | None = None
+        """Management API requests a second before 429 (Auth0's free tenants: 2); None: none."""
+        self._bucket = (0.0, 0.0)  # (tokens, when)
         self.token_lifetime_s = authentication.DEFAULT_TOKEN_LIFETIME_S
         self.release = threading.Event()
         """Set at shutdown, so hanging requests end."""
@@ -146,6 +151,21 @@ class Tenant:
                 if found:
                     return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
+
+    def take_request_slot(self) -> float | None:
+        """None when a Management API request may go on; else the seconds until one may."""
+        if self.rate_limit_per_second is None:
+            return None
+        with self.store.lock:
+            rate = self.rate_limit_per_second
+            tokens, when = self._bucket
+            current = time.monotonic()
+            tokens = min(rate, tokens + (current - when) * rate)
+            if tokens >= 1:
+                self._bucket = (tokens - 1, current)
+                return None
+            self._bucket = (tokens, current)
+            return (1 - tokens) / rate
 
     def take_fault(self, name: str) -> Fault | None:
         fault = self.faults.get(name)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from localtenant import ids
 from localtenant.connections import connection_by_name
-from localtenant.errors import bad_request, conflict
+from localtenant.errors import Auth0Error, bad_request, conflict
 from localtenant.fields import now, select
 from localtenant.routing import Request, Response, paginate, route
 
@@ -78,7 +78,19 @@ def _create(tenant: Tenant, request: Request) -> Response:
     return 201, create_user(tenant, request.json_object())
 
 
+SEARCH_RESULTS_MAX = 1000
+"""Auth0 pages through the first 1,000 results of a users search only; past them, export."""
+
+
 def _list(tenant: Tenant, request: Request) -> Response:
+    per_page = int(request.query.get("per_page") or 50)
+    if (int(request.query.get("page") or 0) + 1) * per_page > SEARCH_RESULTS_MAX:
+        raise Auth0Error(
+            400,
+            f"You can only page through the first {SEARCH_RESULTS_MAX} records; "
+            "use a users export job for more",
+            "invalid_paging",
+        )
     users = [select(user, request) for user in tenant.store["users"].values()]
     return 200, paginate(users, request, "users")
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -222,3 +225,62 @@ def _deploy_when_built(admin: AdminClient, action_id: str) -> None:
 
             time.sleep(0.05)
     raise AssertionError("the action never built")
+
+
+def test_a_users_search_pages_through_1000_results_at_most(tenant: TenantProcess) -> None:
+    tenant.admin.call("GET", "/api/v2/users?page=19&per_page=50")
+    status, error = error_of(lambda: tenant.admin.call("GET", "/api/v2/users?page=20&per_page=50"))
+    assert status == 400 and "first 1000 records" in error["message"]
+
+
+def test_a_users_export_job_serves_every_user_of_a_connection(tenant: TenantProcess) -> None:
+    admin = tenant.admin
+    for n in range(3):
+        admin.call(
+            "POST",
+            "/api/v2/users",
+            {"connection": "Username-Password-Authentication", "email": f"u{n}@a.io"},
+        )
+    (database,) = admin.call("GET", "/api/v2/connections?name=Username-Password-Authentication")
+    job = admin.call(
+        "POST",
+        "/api/v2/jobs/users-exports",
+        {
+            "connection_id": database["id"],
+            "format": "json",
+            "fields": [{"name": "user_id"}, {"name": "email"}],
+        },
+    )
+    assert (job["type"], job["status"]) == ("users_export", "pending")
+    done = admin.call("GET", f"/api/v2/jobs/{job['id']}")
+    assert done["status"] == "completed"
+    context = ssl.create_default_context(cafile=tenant.ca_cert)
+    with urllib.request.urlopen(done["location"], context=context) as response:  # noqa: S310
+        lines = gzip.decompress(response.read()).decode().splitlines()
+    assert sorted(json.loads(line)["email"] for line in lines) == ["u0@a.io", "u1@a.io", "u2@a.io"]
+
+
+def test_past_the_rate_limit_auth0s_429_says_when_to_retry(tmp_path: Path) -> None:
+    from localtenant.server import TenantServer
+
+    server = TenantServer(tmp_path / "state.json")
+    try:
+        server.tenant.rate_limit_per_second = 2
+        admin = AdminClient.from_serve_line(
+            {
+                "domain": server.domain,
+                "ca_cert": str(server.ca_path),
+                "admin": server.tenant.admin_credentials,
+            }
+        )
+        admin.token()  # the Authentication API is not limited here
+        statuses = []
+        for _ in range(4):
+            try:
+                admin.call("GET", "/api/v2/organizations")
+                statuses.append(200)
+            except RuntimeError as error:
+                statuses.append(int(str(error).split(": ", 1)[1].split(" ")[0]))
+        assert statuses[:2] == [200, 200] and 429 in statuses[2:]
+    finally:
+        server.close()
