@@ -63,3 +63,15 @@ PULL_REQUEST: dict[str, str] = {
 """What ``pulumi preview`` without refresh needs: pull-request previews. It compares the code
 with the state, not with the tenant, so it reads no application and no client key; drift is the
 drift check's job."""
+
+BACKFILL: dict[str, str] = {
+    "read:users": "export the users of each configured connection (and read the export job)",
+    "read:connections": "find each configured connection's id",
+    "read:organizations": "find each organization's id by name",
+    "create:organization_members": "add the users who match to their organizations",
+    "update:users": "set the marker the Action sets, so their next login makes no request",
+    "read:roles": "find each configured role's id (only when roles are configured)",
+    "create:organization_member_roles": "give the configured roles (only with roles)",
+}
+"""What ``python -m infra.backfill`` needs: its own credentials, neither the deployer's nor the
+Action's."""

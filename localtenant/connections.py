@@ -143,9 +143,10 @@ def _update_clients(tenant: Tenant, request: Request) -> Response:
     if not isinstance(request.body, list):
         raise bad_request("'Expected type array'.")
     for change in request.body:
-        client_id, enabled = change.get("client_id"), change.get("status")
-        if client_id not in tenant.store["clients"]:
+        if change.get("client_id") not in tenant.store["clients"]:
             raise not_found("client", "inexistent_client")
+    for change in request.body:
+        client_id, enabled = change.get("client_id"), change.get("status")
         if enabled and client_id not in connection["enabled_clients"]:
             connection["enabled_clients"].append(client_id)
         if not enabled and client_id in connection["enabled_clients"]:

@@ -35,13 +35,20 @@ def create_organization(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(body.get("name"), str):
         raise bad_request("'Missing required property: name'.")
     _validate(tenant, body, None)
+    enabled = body.get("enabled_connections") or []
+    if len(enabled) > CONNECTIONS_MAX:
+        raise bad_request(
+            f"'At most {CONNECTIONS_MAX} enabled connections'.", "too_many_connections"
+        )
+    for connection in enabled:
+        get_connection(tenant, str(connection.get("connection_id")))
     organization = {"id": ids.prefixed("org"), **copy.deepcopy(body)}
     organization.pop("enabled_connections", None)
     tenant.store["organizations"][organization["id"]] = organization
     tenant.store["organization_connections"][organization["id"]] = {}
     tenant.store["organization_members"][organization["id"]] = []
-    for enabled in body.get("enabled_connections") or []:
-        enable_connection(tenant, organization["id"], enabled)
+    for connection in enabled:
+        enable_connection(tenant, organization["id"], connection)
     return organization
 
 

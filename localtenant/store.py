@@ -7,10 +7,14 @@ import os
 import secrets
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from localtenant.errors import not_found
+
+FLUSH_SECONDS = 0.25
+"""The most a change waits before it is on disk."""
 
 COLLECTIONS = (
     "clients",  # client_id -> client
@@ -36,6 +40,8 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self._timer: threading.Timer | None = None
+        self._last_write = 0.0
         if path.is_file():
             self.data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
             for name in COLLECTIONS:  # a state file from before a collection existed
@@ -56,13 +62,36 @@ class Store:
         return record
 
     def save(self) -> None:
-        """Write the whole state to a temporary file, then rename it over the old one."""
+        """Have the state on disk within ``FLUSH_SECONDS``: at once when the last write is
+        older, else by a timer, so a burst of requests writes the file once, not once each."""
+        with self.lock:
+            if self._timer is not None:
+                return  # a write is already scheduled; it will include this change
+            wait = self._last_write + FLUSH_SECONDS - time.monotonic()
+            if wait <= 0:
+                self._write()
+            else:
+                self._timer = threading.Timer(wait, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Write now what is pending (at shutdown, or when the timer fires)."""
+        with self.lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+                self._write()
+
+    def _write(self) -> None:
+        """The whole state to a temporary file, then renamed over the old one."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".state-")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(self.data, file, indent=1, sort_keys=True)
+                json.dump(self.data, file, sort_keys=True)
             os.replace(temporary, self.path)
         except BaseException:
             os.unlink(temporary)
             raise
+        self._last_write = time.monotonic()

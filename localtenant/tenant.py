@@ -134,6 +134,7 @@ class Tenant:
             return client
 
     def close(self) -> None:
+        self.store.flush()
         self.release.set()
         for container in self.containers.values():
             container.close()
@@ -212,7 +213,8 @@ class Tenant:
         return self._run(route, request)
 
     def _run(self, route: Route, request: Request) -> tuple[int, Any]:
-        """The route's handler under the state lock; what it changed is saved, or undone."""
+        """The route's handler under the state lock, then what it changed saved. Handlers check
+        everything before they change anything, so an error leaves nothing half-applied."""
         try:
             with self.store.lock:
                 status, answer = route.handler(self, request)
@@ -220,8 +222,4 @@ class Tenant:
                     self.store.save()
                 return status, answer
         except Auth0Error as error:
-            if route.method != "GET":
-                # A failed change leaves nothing half-applied on disk or in memory.
-                with self.store.lock:
-                    self.store.data = Store(self.store.path).data
             return error.status, error.body()

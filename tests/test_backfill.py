@@ -1,0 +1,162 @@
+"""python -m infra.backfill on the local tenant: 10,000 users, a rate limit, an interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import backfill, deployer_scopes
+from localtenant import organizations
+from localtenant.server import TenantServer
+from localtenant.tenant import Fault
+
+DATABASE = "Username-Password-Authentication"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    server = TenantServer(tmp_path / "tenant.json")
+    tenant = server.tenant
+    with tenant.store.lock:
+        organization = organizations.create_organization(tenant, {"name": "acme-bf"})
+        (database,) = [c for c in tenant.store["connections"].values() if c["name"] == DATABASE]
+        organizations.enable_connection(
+            tenant, organization["id"], {"connection_id": database["id"]}
+        )
+        tenant.store.save()
+    client = tenant.create_client_with_grant("backfill", sorted(deployer_scopes.BACKFILL))
+    (tmp_path / "Pulumi.bf.yaml").write_text(
+        "config:\n"
+        f"  auth0:domain: {server.domain}\n"
+        "  auth0-org-assignment:domainKind: local\n"
+        "  auth0-org-assignment:organization:\n"
+        "    name: acme-bf\n"
+        "    displayName: Acme\n"
+        "    emailDomains: [example.com]\n"
+        f"  auth0-org-assignment:connections: [{DATABASE}]\n"
+    )
+    environment = {
+        **os.environ,
+        "AUTH0_BACKFILL_CLIENT_ID": client["client_id"],
+        "AUTH0_BACKFILL_CLIENT_SECRET": client["client_secret"],
+        "SSL_CERT_FILE": str(tenant.ca_file),
+    }
+    yield {
+        "server": server,
+        "tenant": tenant,
+        "organization_id": organization["id"],
+        "project": tmp_path,
+        "environment": environment,
+    }
+    server.close()
+
+
+def add_users(tenant: Any, count: int) -> set[str]:
+    """``count`` users: 8 in 10 with a verified example.com address (the ones who should join),
+    1 unverified, 1 elsewhere. Returns the ids of those who should join."""
+    should_join = set()
+    with tenant.store.lock:
+        for n in range(count):
+            kind = n % 10
+            user_id = f"auth0|{n:024x}"
+            tenant.store["users"][user_id] = {
+                "user_id": user_id,
+                "email": f"user{n}@{'other.org' if kind == 9 else 'example.com'}",
+                "email_verified": kind != 8,
+                "app_metadata": {},
+                "identities": [
+                    {"connection": DATABASE, "provider": "auth0", "user_id": user_id[6:]}
+                ],
+            }
+            if kind < 8:
+                should_join.add(user_id)
+        tenant.store.save()
+    return should_join
+
+
+def command(setup: dict[str, Any], *args: str) -> list[str]:
+    return [
+        sys.executable, "-m", "infra.backfill", "bf",
+        "--project-dir", str(setup["project"]), *args,
+    ]  # fmt: skip
+
+
+def test_a_dry_run_writes_nothing(setup: dict[str, Any]) -> None:
+    should_join = add_users(setup["tenant"], 30)
+    result = subprocess.run(
+        command(setup, "--dry-run", "--rate", "100"),
+        cwd=ROOT,
+        env=setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{len(should_join)} users to add" in result.stdout
+    assert result.stdout.count("would add ") == len(should_join)
+    assert setup["tenant"].store["organization_members"][setup["organization_id"]] == []
+
+
+def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
+    setup: dict[str, Any],
+) -> None:
+    tenant = setup["tenant"]
+    should_join = add_users(tenant, 10_000)
+    tenant.rate_limit_per_second = 400
+    tenant.faults["organizations.members.create"] = Fault(status=429, retry_after="1", times=3)
+    # Interrupted once past 2,000 users...
+    first = subprocess.Popen(
+        command(setup, "--rate", "380"),
+        cwd=ROOT,
+        env=setup["environment"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert first.stdout
+    for line in first.stdout:
+        if "users added" in line and int(line.split("/")[0]) >= 2000:
+            first.send_signal(signal.SIGKILL)
+            break
+    first.wait()
+    members = tenant.store["organization_members"][setup["organization_id"]]
+    assert 2000 <= len(members) < len(should_join)
+    # ...then run again: it goes on where it stopped.
+    second = subprocess.run(
+        command(setup, "--rate", "380"),
+        cwd=ROOT,
+        env=setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+    assert second.returncode == 0, second.stderr
+    assert "done before" in second.stdout.splitlines()[0]
+    members = tenant.store["organization_members"][setup["organization_id"]]
+    assert sorted(members) == sorted(should_join)  # nobody missed, nobody extra
+    assert len(members) == len(set(members))
+    for user_id, user in tenant.store["users"].items():
+        marked = user["app_metadata"].get("org_assignment", {}).get(setup["organization_id"])
+        assert (marked is True) == (user_id in should_join), user_id
+    # Each user marked once, but for those in flight when the first run was killed.
+    assert tenant.calls["users.update"] <= len(should_join) + backfill.BATCH
+    assert tenant.calls["oauth.token"] == 2
+    checkpoint = json.loads((setup["project"] / ".backfill" / "bf.json").read_text())
+    assert set(checkpoint["done"]) == should_join
+
+
+def test_missing_credentials_say_which(setup: dict[str, Any]) -> None:
+    environment = {
+        k: v for k, v in setup["environment"].items() if k != "AUTH0_BACKFILL_CLIENT_SECRET"
+    }
+    result = subprocess.run(
+        command(setup), cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "AUTH0_BACKFILL_CLIENT_SECRET" in result.stderr
