@@ -38,3 +38,9 @@ def test_node_versions_match_ci_and_the_workflows() -> None:
 def test_the_pinned_cli_version_is_the_one_the_readme_names() -> None:
     version = (ROOT / ".pulumi-version").read_text().strip()
     assert f"`.pulumi-version`, {version}" in README
+
+
+def test_the_backfill_section_names_every_scope_it_needs() -> None:
+    section = README.split("## Coming from the support article")[1].split("\n## ")[0]
+    for scope in deployer_scopes.BACKFILL:
+        assert f"`{scope}`" in section
