@@ -9,7 +9,7 @@ from localtenant import ids
 from localtenant.errors import Auth0Error, bad_request, conflict, not_found
 from localtenant.fields import now, select
 from localtenant.management_api import SCOPES
-from localtenant.routing import Request, Response, paginate, route
+from localtenant.routing import Request, Response, filtered, paginate, route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant
@@ -257,15 +257,7 @@ def _create_grant(tenant: Tenant, request: Request) -> Response:
 
 
 def _list_grants(tenant: Tenant, request: Request) -> Response:
-    grants = [
-        grant
-        for grant in tenant.store["client_grants"].values()
-        if all(
-            grant.get(key) == request.query[key]
-            for key in ("audience", "client_id")
-            if key in request.query
-        )
-    ]
+    grants = filtered(tenant.store["client_grants"].values(), request, "audience", "client_id")
     return 200, paginate(grants, request, "client_grants")
 
 

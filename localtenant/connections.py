@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from localtenant import ids
 from localtenant.errors import bad_request, conflict, not_found
 from localtenant.fields import now, select
-from localtenant.routing import Request, Response, paginate, route
+from localtenant.routing import Request, Response, filtered, paginate, route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant
@@ -99,15 +99,8 @@ def _create(tenant: Tenant, request: Request) -> Response:
 
 
 def _list(tenant: Tenant, request: Request) -> Response:
-    connections = [
-        _shown(connection, request)
-        for connection in tenant.store["connections"].values()
-        if all(
-            connection.get(key) == request.query[key]
-            for key in ("name", "strategy")
-            if key in request.query
-        )
-    ]
+    found = filtered(tenant.store["connections"].values(), request, "name", "strategy")
+    connections = [_shown(connection, request) for connection in found]
     return 200, paginate(connections, request, "connections")
 
 

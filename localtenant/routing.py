@@ -66,6 +66,13 @@ def route(
     return Route(name, method, re.compile(f"^{regex}$"), scopes, handler)
 
 
+def filtered(records: Any, request: Request, *keys: str) -> list[Any]:
+    """The records whose ``keys`` equal the query's, for those the query names (Auth0's list
+    filters, e.g. ``?audience=`` on client grants or ``?name=`` on connections)."""
+    wanted = {key: request.query[key] for key in keys if key in request.query}
+    return [record for record in records if all(record.get(k) == v for k, v in wanted.items())]
+
+
 def paginate(items: list[Any], request: Request, key: str) -> Any:
     """Auth0's list shapes: a bare array; ``include_totals`` adds start/limit/total; ``take``
     (checkpoint pagination) pages with ``from`` and ``next``."""
