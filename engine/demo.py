@@ -10,12 +10,11 @@ them to the organization on the first login and makes no Management API call on 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from typing import Any
 
-from engine.local_stack import ENGINE, LOCAL_PASSPHRASE, ROOT, STACK, TenantProcess
+from engine.local_stack import LOCAL_PASSPHRASE, ROOT, STACK, TenantProcess, engine_environment
 from infra import deployer_scopes
 from infra.config import load_stack_file
 
@@ -37,13 +36,7 @@ def main(argv: list[str]) -> int:
     try:
         deployer = _deployer(tenant)
         environment = {
-            **os.environ,
-            "PATH": f"{ENGINE / 'bin'}{os.pathsep}{os.environ['PATH']}",
-            "PULUMI_HOME": str(ENGINE / "home"),
-            "PULUMI_BACKEND_URL": BACKEND.as_uri(),
-            "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "1",
-            "SSL_CERT_FILE": tenant.ca_cert,
+            **engine_environment(tenant.ca_cert, BACKEND, LOCAL_PASSPHRASE),
             # The deployer's credentials reach the provider through its environment variables,
             # so nothing is written into the committed stack file.
             "AUTH0_CLIENT_ID": deployer["client_id"],

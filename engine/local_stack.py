@@ -27,6 +27,23 @@ ENGINE = ROOT / ".engine"
 STACK = "local"
 
 
+def engine_environment(ca_cert: str, backend: Path, passphrase: str) -> dict[str, str]:
+    """This process's environment with the pinned engine first on PATH, a file backend, the
+    stack's passphrase, and the local tenant's certificate trusted by the provider (a Go
+    program: SSL_CERT_FILE). Pulumi and Auth0 settings from outside are left out."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "AUTH0_"))}
+    return {
+        **base,
+        "PATH": f"{ENGINE / 'bin'}{os.pathsep}{base.get('PATH', '')}",
+        "PULUMI_HOME": str(ENGINE / "home"),
+        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": passphrase,
+        "PULUMI_SKIP_UPDATE_CHECK": "1",
+        "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "1",
+        "SSL_CERT_FILE": ca_cert,
+    }
+
+
 def engine_ready() -> bool:
     """True when ``scripts/engine`` has made the CLI, language host and plugin available."""
     return (ENGINE / "env").is_file() and (ENGINE / "bin" / "pulumi").exists()
@@ -138,17 +155,8 @@ class LocalProject:
         self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
     def environment(self) -> dict[str, str]:
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "AUTH0_"))}
         return {
-            **base,
-            "PATH": f"{ENGINE / 'bin'}{os.pathsep}{base.get('PATH', '')}",
-            "PULUMI_HOME": str(ENGINE / "home"),
-            "PULUMI_BACKEND_URL": (self.workdir / "state").as_uri(),
-            "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
-            "PULUMI_SKIP_UPDATE_CHECK": "1",
-            "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "1",
-            # The provider is a Go program: this is how it trusts the tenant's certificate.
-            "SSL_CERT_FILE": self.tenant.ca_cert,
+            **engine_environment(self.tenant.ca_cert, self.workdir / "state", self.passphrase),
             "NO_COLOR": "1",
         }
 
