@@ -3,9 +3,9 @@
 import pulumi
 
 from infra.config import load_config
-from infra.org_assignment import OrgAssignment
+from infra.org_assignment import COMPONENT, OrgAssignment
 
-org_assignment = OrgAssignment("org-assignment", load_config())
+org_assignment = OrgAssignment(COMPONENT, load_config())
 
 pulumi.export("organization_id", org_assignment.organization_id)
 pulumi.export("organization_ids", org_assignment.organization_ids)

@@ -20,7 +20,6 @@ nothing and prints who would join what. Its credentials are its own (``infra.dep
 from __future__ import annotations
 
 import argparse
-import email.utils
 import gzip
 import http.client
 import json
@@ -35,59 +34,12 @@ from typing import Any
 import pulumi
 
 from infra.config import ROOT, StackConfig, load_stack_file
+from infra.management_api import ManagementApi, quote
 from infra.routing import matching
 
 BATCH = 10
 """Users per request to the members endpoint."""
 EXPORT_FIELDS = ("user_id", "email", "email_verified", "app_metadata", "identities")
-
-
-class ManagementApi:
-    """Just enough of Auth0's Management API: one kept-alive HTTPS connection, a token, a pace."""
-
-    def __init__(self, domain: str, client_id: str, client_secret: str, rate: float) -> None:
-        self.domain = domain
-        self.interval = 1 / rate
-        self._next_at = 0.0
-        self._connection = http.client.HTTPSConnection(
-            domain, timeout=60, context=ssl.create_default_context()
-        )
-        answer = self._send(
-            "POST",
-            "/oauth/token",
-            {
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "audience": f"https://{domain}/api/v2/",
-            },
-            token=None,
-        )
-        self._token = str(answer["access_token"])
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        return self._send(method, f"/api/v2{path}", body, self._token)
-
-    def _send(self, method: str, path: str, body: Any, token: str | None) -> Any:
-        for _attempt in range(8):
-            time.sleep(max(0.0, self._next_at - time.monotonic()))
-            self._next_at = time.monotonic() + self.interval
-            headers = {"content-type": "application/json"}
-            if token:
-                headers["authorization"] = f"Bearer {token}"
-            payload = None if body is None else json.dumps(body)
-            self._connection.request(method, path, payload, headers)
-            response = self._connection.getresponse()
-            raw = response.read()
-            if response.status == 429 or response.status >= 500:
-                time.sleep(_retry_after(response.getheader("retry-after")))
-                continue
-            if response.status >= 400:
-                # The status and Auth0's message; never the request, which may hold a secret.
-                message = json.loads(raw or b"{}").get("message", "")
-                raise RuntimeError(f"{method} {path.split('?')[0]}: {response.status} {message}")
-            return json.loads(raw) if raw else None
-        raise RuntimeError(f"{method} {path.split('?')[0]}: still refused after 8 tries")
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
@@ -128,7 +80,7 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
         set(json.loads(checkpoint.read_text())["done"]) if checkpoint.is_file() else set()
     )
     organization_ids = {
-        o.name: api.call("GET", f"/organizations/name/{_quote(o.name)}")["id"]
+        o.name: api.call("GET", f"/organizations/name/{quote(o.name)}")["id"]
         for o in config.organizations
     }
     plan = _plan(api, config, organization_ids, done)
@@ -153,13 +105,13 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
                 roles = [role_ids[role] for role in organization.roles]
                 api.call(
                     "POST",
-                    f"/organizations/{org_id}/members/{_quote(user_id)}/roles",
+                    f"/organizations/{org_id}/members/{quote(user_id)}/roles",
                     {"roles": roles},
                 )
         for user_id, (names, existing) in batch:
             # app_metadata merges at the first level: the marker object is sent whole.
             markers = {**existing, **{organization_ids[name]: True for name in names}}
-            api.call("PATCH", f"/users/{_quote(user_id)}", {"app_metadata": {key: markers}})
+            api.call("PATCH", f"/users/{quote(user_id)}", {"app_metadata": {key: markers}})
             done.add(user_id)
         _save(checkpoint, done)
         print(f"{min(start + BATCH, len(users))}/{len(users)} users added", flush=True)
@@ -192,7 +144,7 @@ def _plan(
 
 def _export(api: ManagementApi, connection: str) -> list[dict[str, Any]]:
     """Every user of a connection, through a users export job."""
-    (found,) = api.call("GET", f"/connections?name={_quote(connection)}&fields=id,name")
+    (found,) = api.call("GET", f"/connections?name={quote(connection)}&fields=id,name")
     job = api.call(
         "POST",
         "/jobs/users-exports",
@@ -222,7 +174,7 @@ def _role_ids(api: ManagementApi, config: StackConfig) -> dict[str, str]:
     ids = {}
     for role in {r for o in config.organizations for r in o.roles}:
         found = [
-            r for r in api.call("GET", f"/roles?name_filter={_quote(role)}") if r["name"] == role
+            r for r in api.call("GET", f"/roles?name_filter={quote(role)}") if r["name"] == role
         ]
         if not found:
             raise RuntimeError(f"no role named {role!r} in the tenant")
@@ -230,26 +182,11 @@ def _role_ids(api: ManagementApi, config: StackConfig) -> dict[str, str]:
     return ids
 
 
-def _retry_after(value: str | None) -> float:
-    """Seconds to wait: Retry-After in seconds or as an HTTP date; 1 s when absent."""
-    if value is None:
-        return 1.0
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time())
-
-
 def _save(checkpoint: Path, done: set[str]) -> None:
     checkpoint.parent.mkdir(exist_ok=True)
     temporary = checkpoint.with_suffix(".tmp")
     temporary.write_text(json.dumps({"done": sorted(done)}), encoding="utf-8")
     temporary.replace(checkpoint)
-
-
-def _quote(value: str) -> str:
-    return urllib.parse.quote(value, safe="")
 
 
 if __name__ == "__main__":

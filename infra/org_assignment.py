@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -16,6 +17,72 @@ import pulumi_auth0 as auth0
 
 from infra.action_code import TRIGGER, TRIGGER_VERSION, RenderedAction, render_actions
 from infra.config import OrganizationConfig, StackConfig
+
+COMPONENT = "org-assignment"
+"""The component's name in ``infra/__main__.py``: every resource's logical name starts with it."""
+COMPONENT_TYPE = "auth0-org-assignment:index:OrgAssignment"
+
+
+@dataclass(frozen=True)
+class LogicalNames:
+    """Each resource's logical name, Pulumi's identity for it: the program declares these and
+    ``infra.adopt`` imports under them, so they live in one place."""
+
+    component: str = COMPONENT
+
+    @property
+    def m2m_client(self) -> str:
+        return f"{self.component}-m2m-client"
+
+    @property
+    def m2m_credentials(self) -> str:
+        return f"{self.component}-m2m-credentials"
+
+    @property
+    def grant(self) -> str:
+        return f"{self.component}-management-api-grant"
+
+    @staticmethod
+    def _organization_suffix(index: int, organization: OrganizationConfig) -> str:
+        # The first keeps the names of a one-organization stack, so moving from
+        # `organization` to `organizations` replaces nothing.
+        return "" if index == 0 else f"-{organization.name}"
+
+    def organization(self, index: int, organization: OrganizationConfig) -> str:
+        return f"{self.component}-organization{self._organization_suffix(index, organization)}"
+
+    def connection(self, index: int, organization: OrganizationConfig, connection: str) -> str:
+        suffix = self._organization_suffix(index, organization)
+        return f"{self.component}-connection{suffix}-{connection}"
+
+    def action(self, shard: int) -> str:
+        return f"{self.component}-post-login-action{_shard_suffix(shard)}"
+
+    def binding(self, shard: int) -> str:
+        return f"{self.component}-post-login-binding{_shard_suffix(shard)}"
+
+
+def m2m_client_name(config: StackConfig) -> str:
+    return f"{config.action_name} (Management API)"
+
+
+def m2m_client_description(project: str, stack: str) -> str:
+    # Auth0 refuses client descriptions longer than 140 characters.
+    managed_by = f"Managed by Pulumi stack {project}/{stack}"
+    return f"{managed_by}: post-login org assignment. Do not edit by hand."[:140]
+
+
+def grant_scopes(planned: tuple[RenderedAction, ...]) -> list[str]:
+    """The Management API scopes the Action(s) call, and no other: least privilege."""
+    return sorted({scope for rendered in planned for scope in rendered.scopes})
+
+
+def action_name(config: StackConfig, shard: int) -> str:
+    return config.action_name + _shard_suffix(shard)
+
+
+def _shard_suffix(shard: int) -> str:
+    return "" if shard == 0 else f"-{shard + 1}"
 
 
 class OrgAssignment(pulumi.ComponentResource):
@@ -30,47 +97,43 @@ class OrgAssignment(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("auth0-org-assignment:index:OrgAssignment", name, None, opts)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        names = LogicalNames(name)
         child = pulumi.ResourceOptions(parent=self)
         # How the organizations split across Actions, and what the code calls, depend only on
         # the configuration; the ids the code holds are filled in once they exist.
         planned = render_actions(args)
-        managed_by = f"Managed by Pulumi stack {pulumi.get_project()}/{pulumi.get_stack()}"
 
         m2m_client = auth0.Client(
-            f"{name}-m2m-client",
-            name=f"{args.action_name} (Management API)",
-            # Auth0 refuses client descriptions longer than 140 characters.
-            description=f"{managed_by}: post-login org assignment. Do not edit by hand."[:140],
+            names.m2m_client,
+            name=m2m_client_name(args),
+            description=m2m_client_description(pulumi.get_project(), pulumi.get_stack()),
             app_type="non_interactive",
             grant_types=["client_credentials"],
             opts=child,
         )
         credentials = auth0.ClientCredentials(
-            f"{name}-m2m-credentials",
+            names.m2m_credentials,
             client_id=m2m_client.client_id,
             authentication_method="client_secret_post",
             opts=child,
         )
         grant = auth0.ClientGrant(
-            f"{name}-management-api-grant",
+            names.grant,
             client_id=m2m_client.client_id,
             audience=f"https://{args.tenant_domain}/api/v2/",
-            scopes=sorted({scope for rendered in planned for scope in rendered.scopes}),
+            scopes=grant_scopes(planned),
             opts=child,
         )
         organizations: dict[str, auth0.Organization] = {}
         enabled_connections: list[auth0.OrganizationConnection] = []
         for index, spec in enumerate(args.organizations):
-            # The first keeps the names of a one-organization stack, so moving from
-            # `organization` to `organizations` replaces nothing.
-            suffix = "" if index == 0 else f"-{spec.name}"
             organizations[spec.name] = auth0.Organization(
-                f"{name}-organization{suffix}", args=_organization_args(spec), opts=child
+                names.organization(index, spec), args=organization_args(spec), opts=child
             )
             enabled_connections += [
                 auth0.OrganizationConnection(
-                    f"{name}-connection{suffix}-{connection_name}",
+                    names.connection(index, spec, connection_name),
                     organization_id=organizations[spec.name].id,
                     connection_id=_connection_id(connection_name, self),
                     assign_membership_on_login=args.assign_membership_on_login,
@@ -94,11 +157,10 @@ class OrgAssignment(pulumi.ComponentResource):
         actions: list[auth0.Action] = []
         previous_binding: list[pulumi.Resource] = []
         for shard, rendered in enumerate(planned):
-            suffix = "" if shard == 0 else f"-{shard + 1}"
             code = codes.apply(operator.itemgetter(shard))
             action = auth0.Action(
-                f"{name}-post-login-action{suffix}",
-                name=args.action_name + suffix,
+                names.action(shard),
+                name=action_name(args, shard),
                 code=code,
                 runtime=rendered.runtime,
                 deploy=True,
@@ -122,7 +184,7 @@ class OrgAssignment(pulumi.ComponentResource):
             # the grant and the connections exist, so no login runs a half-configured Action;
             # several Actions are bound in order.
             binding = auth0.TriggerAction(
-                f"{name}-post-login-binding{suffix}",
+                names.binding(shard),
                 trigger=TRIGGER,
                 action_id=action.id,
                 display_name=action.name,
@@ -181,7 +243,7 @@ def _connection_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
     ).id
 
 
-def _organization_args(organization: OrganizationConfig) -> auth0.OrganizationArgs:
+def organization_args(organization: OrganizationConfig) -> auth0.OrganizationArgs:
     branding = organization.branding
     # Field names are the provider's colour keys: primary, page_background.
     colours = branding.colors.model_dump(exclude_none=True) if branding and branding.colors else {}
