@@ -75,3 +75,12 @@ BACKFILL: dict[str, str] = {
 }
 """What ``python -m infra.backfill`` needs: its own credentials, neither the deployer's nor the
 Action's."""
+
+ADOPT: dict[str, str] = {
+    "read:organizations": "find the organization by name or id",
+    "read:organization_connections": "list the connections enabled on it",
+    "read:client_grants": "find the application granted create:organization_members, and its grant",
+    "read:clients": "read that application (its name, type and authentication method)",
+    "read:actions": "find the post-login Action, its secrets' names and its binding",
+}
+"""What ``python -m infra.adopt`` needs: read-only; it never reads a client secret."""

@@ -1,0 +1,548 @@
+"""Put a setup made by hand under a stack, without recreating it: ``python -m infra.adopt STACK``.
+
+    AUTH0_ADOPT_CLIENT_ID=... AUTH0_ADOPT_CLIENT_SECRET=... \\
+        python -m infra.adopt prod [--organization-id org_...] [--client-id ...] [--action-id ...]
+
+With read-only credentials (``infra.deployer_scopes`` ``ADOPT``) it finds, in the tenant of
+``Pulumi.STACK.yaml``, what the support article has people click: the organization (by its
+configured name, or ``--organization-id``), the connections enabled on it, the M2M application
+that may add members (the one application granted ``create:organization_members`` on the
+Management API, or ``--client-id``), its grant, the post-login Action (by the configured name,
+the article's "Assign User to Organization", the article's secrets, or ``--action-id``) and its
+binding. It writes nothing to the tenant.
+
+It prints what it found and every change the first ``pulumi up`` will make to it, property by
+property, and writes ``.adopt/STACK.json`` for ``pulumi import --file``, which puts each found
+resource in the stack's state under the logical name the program gives it. Edit the stack's
+configuration until the changes are the ones you want, then import with the deployer's
+credentials; ``pulumi preview`` then shows exactly these changes, and no resource is replaced,
+so the organization keeps its id and its members.
+
+Secrets cannot be read back: the Action's secrets are set anew on the first ``up``, from the
+stack's outputs, and secrets the stack does not use (the article's ``ORGANIZATION_ID``) are
+removed. The M2M application's own secret is kept, not rotated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from infra.action_code import SCOPE_OF_CALL, TRIGGER, TRIGGER_VERSION, render_actions
+from infra.config import ROOT, OrganizationConfig, StackConfig, load_stack_file
+from infra.management_api import ApiError, ManagementApi, quote
+from infra.org_assignment import (
+    COMPONENT_TYPE,
+    LogicalNames,
+    action_name,
+    grant_scopes,
+    m2m_client_description,
+    m2m_client_name,
+)
+
+ARTICLE_ACTION_NAME = "Assign User to Organization"
+"""The name the support article gives its Action."""
+ARTICLE_SECRETS = {"CLIENT_ID", "CLIENT_SECRET", "ORGANIZATION_ID"}
+"""Secrets the article's Action reads: how an Action renamed by hand is still recognised."""
+MEMBERS_SCOPE = "create:organization_members"
+ASSIGNER_SCOPES = {
+    MEMBERS_SCOPE,
+    "read:organizations",
+    "read:organization_connections",
+    *SCOPE_OF_CALL.values(),
+}
+"""Every scope the article's or this stack's Action uses. An application granted more (an admin
+or a deployer application) is not taken for the Action's: pass --client-id to adopt it anyway."""
+AUTHENTICATION_METHOD = "client_secret_post"
+PAGE = 50
+
+RESOURCE_TYPES = {
+    "client": "auth0:index/client:Client",
+    "credentials": "auth0:index/clientCredentials:ClientCredentials",
+    "grant": "auth0:index/clientGrant:ClientGrant",
+    "organization": "auth0:index/organization:Organization",
+    "connection": "auth0:index/organizationConnection:OrganizationConnection",
+    "action": "auth0:index/action:Action",
+    "binding": "auth0:index/triggerAction:TriggerAction",
+}
+
+
+class AdoptionError(Exception):
+    """What was found cannot be adopted as it is; the message says what to pass or change."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One property the first ``pulumi up`` changes on an adopted resource."""
+
+    resource: str
+    """Its logical name."""
+    property: str
+    """The property's name as Pulumi shows it."""
+    before: str
+    after: str
+
+
+@dataclass
+class Adoption:
+    """What adopting a tenant's hand-made setup into a stack means."""
+
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    """Entries of the ``pulumi import`` file."""
+    changes: list[Change] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    """What the stack will create because nothing was found for it."""
+    notes: list[str] = field(default_factory=list)
+    """Found, not adopted, left as it is."""
+    found: list[str] = field(default_factory=list)
+
+    def adopt(self, kind: str, name: str, import_id: str, what: str, **extra: Any) -> None:
+        self.imports.append(
+            {"type": RESOURCE_TYPES[kind], "name": name, "id": import_id, "parent": "component"}
+            | extra
+        )
+        self.found.append(f"{what} -> {name}")
+
+    def compare(self, resource: str, prop: str, before: Any, after: Any) -> None:
+        if _normal(before) != _normal(after):
+            self.changes.append(Change(resource, prop, _shown(before), _shown(after)))
+
+    def import_file(self) -> dict[str, Any]:
+        component = {"type": COMPONENT_TYPE, "name": "component", "component": True}
+        component["logicalName"] = LogicalNames().component
+        return {"resources": [component, *self.imports]}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "found": self.found,
+            "changes": [vars(change) for change in self.changes],
+            "created": self.created,
+            "notes": self.notes,
+        }
+
+
+def discover(
+    api: ManagementApi,
+    config: StackConfig,
+    project: str,
+    stack: str,
+    *,
+    own_client_id: str,
+    organization_id: str | None = None,
+    client_id: str | None = None,
+    action_id: str | None = None,
+) -> Adoption:
+    """Find the hand-made setup and compare it with what ``config`` declares. Reads only."""
+    names = LogicalNames()
+    adoption = Adoption()
+    organization_ids: dict[str, str] = {}
+    for index, organization in enumerate(config.organizations):
+        found = _organization(api, organization, organization_id if index == 0 else None)
+        resource = names.organization(index, organization)
+        if found is None:
+            adoption.created.append(f"organization {organization.name} ({resource})")
+            continue
+        organization_ids[organization.name] = found["id"]
+        adoption.adopt(
+            "organization", resource, found["id"], f"organization {found['name']} ({found['id']})"
+        )
+        _compare_organization(adoption, resource, found, organization)
+        _adopt_connections(adoption, api, config, index, organization, found)
+
+    planned = render_actions(config, organization_ids)
+    audience = f"https://{config.tenant_domain}/api/v2/"
+    client = _m2m_client(api, audience, own_client_id, client_id)
+    if client is None:
+        adoption.created += [f"M2M application ({names.m2m_client})", f"its grant ({names.grant})"]
+    else:
+        what = f"M2M application {client['name']!r} ({client['client_id']})"
+        adoption.adopt("client", names.m2m_client, client["client_id"], what)
+        adoption.adopt("credentials", names.m2m_credentials, client["client_id"], "its credentials")
+        want = {
+            "name": m2m_client_name(config),
+            "description": m2m_client_description(project, stack),
+            "appType": "non_interactive",
+            "grantTypes": ["client_credentials"],
+        }
+        have = {
+            "name": client.get("name"),
+            "description": client.get("description", ""),
+            "appType": client.get("app_type"),
+            "grantTypes": client.get("grant_types", []),
+        }
+        for prop, value in want.items():
+            adoption.compare(names.m2m_client, prop, have[prop], value)
+        adoption.compare(
+            names.m2m_credentials,
+            "authenticationMethod",
+            client.get("token_endpoint_auth_method"),
+            AUTHENTICATION_METHOD,
+        )
+        grant = _first(
+            api, f"/client-grants?audience={quote(audience)}&client_id={quote(client['client_id'])}"
+        )
+        if grant is None:
+            adoption.created.append(f"its grant on the Management API ({names.grant})")
+        else:
+            adoption.adopt("grant", names.grant, grant["id"], f"its grant {grant['id']}")
+            adoption.compare(names.grant, "scopes", sorted(grant["scope"]), grant_scopes(planned))
+
+    action = _action(api, config, action_id)
+    if action is None:
+        adoption.created.append(f"post-login Action ({names.action(0)}) and its binding")
+    else:
+        _adopt_action(adoption, api, config, action, planned[0])
+    adoption.created += [f"post-login Action ({names.action(s)})" for s in range(1, len(planned))]
+    adoption.notes.append(
+        "Secrets are never read back: the first `pulumi up` sets the Action's "
+        f"{', '.join(planned[0].secrets)} anew from the stack's outputs. The M2M application's "
+        "own secret is kept (not rotated); the deployer reads it (read:client_keys)."
+    )
+    return adoption
+
+
+def _organization(
+    api: ManagementApi, organization: OrganizationConfig, organization_id: str | None
+) -> dict[str, Any] | None:
+    try:
+        if organization_id:
+            found: dict[str, Any] = api.call("GET", f"/organizations/{quote(organization_id)}")
+            return found
+        found = api.call("GET", f"/organizations/name/{quote(organization.name)}")
+        return found
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        if organization_id:
+            raise AdoptionError(
+                f"--organization-id {organization_id}: no such organization in the tenant"
+            ) from None
+        return None
+
+
+def _compare_organization(
+    adoption: Adoption, resource: str, found: dict[str, Any], organization: OrganizationConfig
+) -> None:
+    adoption.compare(resource, "name", found["name"], organization.name)
+    adoption.compare(resource, "displayName", found.get("display_name"), organization.display_name)
+    adoption.compare(resource, "metadata", found.get("metadata") or {}, dict(organization.metadata))
+    branding = organization.branding
+    want = (
+        {
+            "logo_url": branding.logo_url,
+            "colors": branding.colors.model_dump(exclude_none=True) if branding.colors else None,
+        }
+        if branding
+        else {}
+    )
+    have = found.get("branding") or {}
+    adoption.compare(
+        resource,
+        "branding",
+        {k: v for k, v in have.items() if v},
+        {k: v for k, v in want.items() if v},
+    )
+
+
+def _adopt_connections(
+    adoption: Adoption,
+    api: ManagementApi,
+    config: StackConfig,
+    index: int,
+    organization: OrganizationConfig,
+    found: dict[str, Any],
+) -> None:
+    enabled = {
+        record["connection"]["name"]: record
+        for record in _pages(api, f"/organizations/{found['id']}/enabled_connections", None)
+    }
+    configured = organization.connections or []
+    for connection in configured:
+        resource = LogicalNames().connection(index, organization, connection)
+        record = enabled.get(connection)
+        if record is None:
+            adoption.created.append(f"{connection} enabled on {organization.name} ({resource})")
+            continue
+        adoption.adopt(
+            "connection",
+            resource,
+            f"{found['id']}::{record['connection_id']}",
+            f"{connection} enabled on {found['name']}",
+        )
+        adoption.compare(
+            resource,
+            "assignMembershipOnLogin",
+            record.get("assign_membership_on_login", False),
+            config.assign_membership_on_login,
+        )
+    for connection in sorted(set(enabled) - set(configured)):
+        adoption.notes.append(
+            f"{connection} is enabled on {found['name']} but not configured: the stack leaves it "
+            "enabled and does not manage it (add it to the connections to manage it)"
+        )
+
+
+def _m2m_client(
+    api: ManagementApi, audience: str, own_client_id: str, client_id: str | None
+) -> dict[str, Any] | None:
+    """The application given, or the one application granted no more than an assigning Action
+    needs, ``create:organization_members`` included."""
+    if client_id:
+        try:
+            client: dict[str, Any] = api.call("GET", f"/clients/{quote(client_id)}")
+        except ApiError as error:
+            if error.status == 404:
+                raise AdoptionError(f"--client-id {client_id}: no such application") from None
+            raise
+        return client
+    grants = _pages(api, f"/client-grants?audience={quote(audience)}", None)
+    candidates = []
+    for grant in grants:
+        scopes = set(grant.get("scope", []))
+        assigner = MEMBERS_SCOPE in scopes and scopes <= ASSIGNER_SCOPES
+        if assigner and grant.get("client_id") != own_client_id:
+            client = api.call("GET", f"/clients/{quote(grant['client_id'])}")
+            if client.get("app_type") == "non_interactive":
+                candidates.append(client)
+    if len(candidates) > 1:
+        listed = ", ".join(f"{c['name']!r} ({c['client_id']})" for c in candidates)
+        raise AdoptionError(
+            f"several applications may add organization members: {listed}; "
+            "pass --client-id with the one the Action uses"
+        )
+    return candidates[0] if candidates else None
+
+
+def _action(
+    api: ManagementApi, config: StackConfig, action_id: str | None
+) -> dict[str, Any] | None:
+    """The Action given, or the post-login Action the stack or the article would have made."""
+    if action_id:
+        try:
+            action: dict[str, Any] = api.call("GET", f"/actions/actions/{quote(action_id)}")
+        except ApiError as error:
+            if error.status == 404:
+                raise AdoptionError(f"--action-id {action_id}: no such Action") from None
+            raise
+        return action
+    actions = _pages(api, f"/actions/actions?triggerId={TRIGGER}", "actions")
+    for wanted in (config.action_name, ARTICLE_ACTION_NAME):
+        named = [a for a in actions if a["name"] == wanted]
+        if named:
+            return named[0]
+    candidates = [
+        a for a in actions if {s["name"] for s in a.get("secrets", [])} >= ARTICLE_SECRETS
+    ]
+    if len(candidates) > 1:
+        listed = ", ".join(f"{a['name']!r} ({a['id']})" for a in candidates)
+        raise AdoptionError(
+            f"several post-login Actions read the article's secrets: {listed}; "
+            "pass --action-id with the one to adopt"
+        )
+    return candidates[0] if candidates else None
+
+
+def _adopt_action(
+    adoption: Adoption,
+    api: ManagementApi,
+    config: StackConfig,
+    action: dict[str, Any],
+    rendered: Any,
+) -> None:
+    names = LogicalNames()
+    resource = names.action(0)
+    if TRIGGER not in {t["id"] for t in action["supported_triggers"]}:
+        raise AdoptionError(f"Action {action['name']!r} does not run on the {TRIGGER} trigger")
+    # The provider never reads secrets back, so its import would record none, and it refuses to
+    # update an Action with secrets it does not manage. The state is therefore given here: the
+    # Action as read, its secrets by name, so the first `up` sets ours and removes the others.
+    inputs = {
+        "name": action["name"],
+        "code": action.get("code", ""),
+        "runtime": action.get("runtime"),
+        "dependencies": [
+            {"name": d["name"], "version": d["version"]} for d in action.get("dependencies", [])
+        ],
+        "supportedTriggers": {"id": TRIGGER, "version": _trigger_version(action)},
+        "secrets": [{"name": s["name"], "value": ""} for s in action.get("secrets", [])],
+        "deploy": True,
+    }
+    outputs = inputs | {"id": action["id"]}
+    if action.get("deployed_version"):
+        outputs["versionId"] = action["deployed_version"]["id"]
+    adoption.adopt(
+        "action",
+        resource,
+        action["id"],
+        f"post-login Action {action['name']!r} ({action['id']})",
+        inputs=inputs,
+        outputs=outputs,
+    )
+    adoption.compare(resource, "name", action["name"], action_name(config, 0))
+    if action.get("code") != rendered.code:
+        adoption.changes.append(
+            Change(
+                resource, "code", "the code written by hand", "the code rendered from the templates"
+            )
+        )
+    adoption.compare(resource, "runtime", action.get("runtime"), rendered.runtime)
+    adoption.compare(
+        resource,
+        "dependencies",
+        [f"{d['name']}@{d['version']}" for d in inputs["dependencies"]],
+        [f"{d.name}@{d.version}" for d in rendered.dependencies],
+    )
+    adoption.compare(resource, "supportedTriggers", _trigger_version(action), TRIGGER_VERSION)
+    had = [s["name"] for s in inputs["secrets"]]
+    removed = sorted(set(had) - set(rendered.secrets))
+    adoption.changes.append(
+        Change(
+            resource,
+            "secrets",
+            ", ".join(had) or "none",
+            f"{', '.join(rendered.secrets)} set anew"
+            + (f"; {', '.join(removed)} removed" if removed else ""),
+        )
+    )
+    binding = next(
+        (
+            b
+            for b in _pages(api, f"/actions/triggers/{TRIGGER}/bindings", "bindings")
+            if b["action"]["id"] == action["id"]
+        ),
+        None,
+    )
+    if binding is None:
+        adoption.created.append(f"its binding to the Login flow ({names.binding(0)})")
+        return
+    adoption.adopt(
+        "binding", names.binding(0), f"{TRIGGER}::{action['id']}", "its binding to the Login flow"
+    )
+    adoption.compare(
+        names.binding(0), "displayName", binding["display_name"], action_name(config, 0)
+    )
+
+
+def _trigger_version(action: dict[str, Any]) -> str:
+    return str(next(t["version"] for t in action["supported_triggers"] if t["id"] == TRIGGER))
+
+
+def _pages(api: ManagementApi, path: str, key: str | None) -> list[dict[str, Any]]:
+    """Every item of a paginated list (``key`` is the list's name in the body, or a bare list)."""
+    items: list[dict[str, Any]] = []
+    separator = "&" if "?" in path else "?"
+    for page in range(1000):
+        body = api.call("GET", f"{path}{separator}page={page}&per_page={PAGE}")
+        batch: list[dict[str, Any]] = body if key is None else body.get(key, [])
+        items += batch
+        if len(batch) < PAGE:
+            break
+    return items
+
+
+def _first(api: ManagementApi, path: str) -> dict[str, Any] | None:
+    found = _pages(api, path, None)
+    return found[0] if found else None
+
+
+def _normal(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True)
+
+
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def report(adoption: Adoption, stack: str, import_file: str) -> str:
+    lines = ["Found, and will be imported:"]
+    lines += [f"  {line}" for line in adoption.found] or ["  nothing"]
+    lines.append("The first `pulumi up` after the import changes:")
+    lines += [
+        f"  {c.resource}: {c.property}: {c.before} -> {c.after}" for c in adoption.changes
+    ] or ["  nothing"]
+    if adoption.created:
+        lines.append("Not found, so the stack will create:")
+        lines += [f"  {line}" for line in adoption.created]
+    lines += [f"Note: {note}" for note in adoption.notes]
+    lines += [
+        f"Wrote {import_file}. Change the stack's configuration until the changes above are the",
+        "ones you want (run this again to check), then, with the deployer's credentials:",
+        f"  pulumi import --stack {stack} --file {import_file} --generate-code=false "
+        "--protect=false --yes",
+        f"  pulumi preview --stack {stack} --diff    # exactly the changes above",
+        f"  pulumi up --stack {stack}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.adopt", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("stack", help="the stack to adopt the setup into, e.g. prod")
+    parser.add_argument("--organization-id", help="the organization, when its name differs")
+    parser.add_argument("--client-id", help="the M2M application the Action uses")
+    parser.add_argument("--action-id", help="the post-login Action to adopt")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument("--rate", type=float, default=2.0, help="requests a second (default 2)")
+    parser.add_argument(
+        "--project-dir", type=Path, default=root, help="where Pulumi.STACK.yaml is (default: here)"
+    )
+    arguments = parser.parse_args(argv)
+    root = arguments.project_dir
+    try:
+        config = load_stack_file(arguments.stack, root)
+    except pulumi.RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    missing = [
+        n for n in ("AUTH0_ADOPT_CLIENT_ID", "AUTH0_ADOPT_CLIENT_SECRET") if not os.environ.get(n)
+    ]
+    if missing:
+        print(f"error: set {' and '.join(missing)}: read-only credentials", file=sys.stderr)
+        return 2
+    project = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
+    try:
+        api = ManagementApi(
+            config.tenant_domain,
+            os.environ["AUTH0_ADOPT_CLIENT_ID"],
+            os.environ["AUTH0_ADOPT_CLIENT_SECRET"],
+            rate=arguments.rate,
+        )
+        adoption = discover(
+            api,
+            config,
+            project,
+            arguments.stack,
+            own_client_id=os.environ["AUTH0_ADOPT_CLIENT_ID"],
+            organization_id=arguments.organization_id,
+            client_id=arguments.client_id,
+            action_id=arguments.action_id,
+        )
+    except AdoptionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ApiError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    import_file = root / ".adopt" / f"{arguments.stack}.json"
+    import_file.parent.mkdir(exist_ok=True)
+    import_file.write_text(json.dumps(adoption.import_file(), indent=2) + "\n", encoding="utf-8")
+    shown_path = os.path.relpath(import_file, Path.cwd())
+    if arguments.json:
+        print(json.dumps(adoption.as_json() | {"import_file": shown_path}, indent=2))
+    else:
+        print(report(adoption, arguments.stack, shown_path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""python -m infra.adopt on the local tenant: what it finds, reports and writes (no engine).
+
+The import, the first ``up`` and ``destroy`` with the real engine are in test_adopt_lifecycle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.local_stack import LocalProject, TenantProcess
+from infra import deployer_scopes
+from tests.support.article_setup import article_setup
+
+ROOT = Path(__file__).resolve().parent.parent
+READS = {"get", "list", "get_by_name", "token"}
+
+
+@pytest.fixture
+def tenant(tmp_path: Path) -> Iterator[TenantProcess]:
+    process = TenantProcess(tmp_path / "state.json")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def project(tenant: TenantProcess, tmp_path: Path) -> LocalProject:
+    return LocalProject(tmp_path, tenant)
+
+
+def adopt(
+    tenant: TenantProcess, project: LocalProject, *args: str
+) -> subprocess.CompletedProcess[str]:
+    reader = tenant.deployer("adopt", sorted(deployer_scopes.ADOPT))
+    environment = {
+        **os.environ,
+        "AUTH0_ADOPT_CLIENT_ID": reader["client_id"],
+        "AUTH0_ADOPT_CLIENT_SECRET": reader["client_secret"],
+        "SSL_CERT_FILE": tenant.ca_cert,
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "infra.adopt",
+            "local",
+            "--project-dir",
+            str(project.directory),
+            "--rate",
+            "50",
+            *args,
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
+def calls(tenant: TenantProcess) -> dict[str, int]:
+    return dict(tenant.admin.call("GET", "/localtenant/calls")["calls"])
+
+
+def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_tenant(
+    tenant: TenantProcess, project: LocalProject
+) -> None:
+    made = article_setup(tenant.admin, "acme-by-hand")
+    before = calls(tenant)
+    result = adopt(tenant, project, "--json", "--organization-id", made["organization_id"])
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    after = calls(tenant)
+    made_calls = {k for k in after if after[k] != before.get(k, 0)} - {
+        "clients.create",
+        "client_grants.create",
+    }
+    assert made_calls and all(name.rsplit(".", 1)[-1] in READS for name in made_calls), made_calls
+
+    changes = {(c["resource"], c["property"]): (c["before"], c["after"]) for c in found["changes"]}
+    assert changes[("org-assignment-organization", "name")] == ("acme-by-hand", "acme-local")
+    assert changes[("org-assignment-organization", "displayName")] == ("Acme", "Acme (local)")
+    assert changes[("org-assignment-post-login-action", "runtime")] == ("node18", "node22")
+    assert changes[("org-assignment-post-login-action", "dependencies")][0] == '["auth0@4.2.0"]'
+    secrets = changes[("org-assignment-post-login-action", "secrets")][1]
+    assert "ORGANIZATION_ID removed" in secrets and "CLIENT_SECRET" in secrets
+    assert ("org-assignment-management-api-grant", "scopes") in changes
+    assert not found["created"]
+    assert any("google-oauth2 is enabled" in note for note in found["notes"])
+
+    written = json.loads((project.directory / ".adopt" / "local.json").read_text())
+    ids = {entry["name"]: entry.get("id") for entry in written["resources"]}
+    assert ids == {
+        "component": None,
+        "org-assignment-organization": made["organization_id"],
+        "org-assignment-connection-Username-Password-Authentication": (
+            f"{made['organization_id']}::"
+            + connection_id(tenant, "Username-Password-Authentication")
+        ),
+        "org-assignment-m2m-client": made["client_id"],
+        "org-assignment-m2m-credentials": made["client_id"],
+        "org-assignment-management-api-grant": made["grant_id"],
+        "org-assignment-post-login-action": made["action_id"],
+        "org-assignment-post-login-binding": f"post-login::{made['action_id']}",
+    }
+    assert made["client_secret"] not in json.dumps(written)
+    action = next(
+        e for e in written["resources"] if e["name"] == "org-assignment-post-login-action"
+    )
+    assert {s["value"] for s in action["inputs"]["secrets"]} == {""}
+
+
+def connection_id(tenant: TenantProcess, name: str) -> str:
+    return next(
+        c["id"] for c in tenant.admin.call("GET", "/api/v2/connections") if c["name"] == name
+    )
+
+
+def test_the_organization_is_found_by_its_configured_name(
+    tenant: TenantProcess, project: LocalProject
+) -> None:
+    made = article_setup(tenant.admin, "acme-local")
+    result = adopt(tenant, project, "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert any(made["organization_id"] in line for line in found["found"])
+    assert not any(
+        c["property"] == "name" and c["resource"].endswith("organization") for c in found["changes"]
+    )
+
+
+def test_two_applications_that_may_add_members_need_client_id(
+    tenant: TenantProcess, project: LocalProject
+) -> None:
+    made = article_setup(tenant.admin, "acme-local")
+    tenant.deployer("another assigner", ["create:organization_members"])
+    result = adopt(tenant, project)
+    assert result.returncode == 2
+    assert "several applications" in result.stderr and "--client-id" in result.stderr
+    assert not (project.directory / ".adopt" / "local.json").exists()
+    chosen = adopt(tenant, project, "--json", "--client-id", made["client_id"])
+    assert chosen.returncode == 0, chosen.stderr
+    assert any(made["client_id"] in line for line in json.loads(chosen.stdout)["found"])
+
+
+def test_an_unknown_id_is_named(tenant: TenantProcess, project: LocalProject) -> None:
+    result = adopt(tenant, project, "--organization-id", "org_doesnotexist0")
+    assert result.returncode == 2
+    assert "--organization-id org_doesnotexist0: no such organization" in result.stderr
+
+
+def test_an_empty_tenant_means_the_stack_creates_everything(
+    tenant: TenantProcess, project: LocalProject
+) -> None:
+    result = adopt(tenant, project, "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["found"] == [] and found["changes"] == []
+    assert len(found["created"]) == 4
+
+
+def test_missing_credentials_are_named(project: LocalProject) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTH0_ADOPT")}
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.adopt", "local", "--project-dir", str(project.directory)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "AUTH0_ADOPT_CLIENT_ID and AUTH0_ADOPT_CLIENT_SECRET" in result.stderr
