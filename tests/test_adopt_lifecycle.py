@@ -1,0 +1,161 @@
+"""Adopting the article's hand-made setup with the real engine and provider, on a local tenant:
+``infra.adopt``, ``pulumi import``, a preview showing exactly the reported changes, ``up``,
+logins, ``destroy``. Like test_lifecycle, it fails under CI when the engine is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.local_stack import LocalProject, TenantProcess, engine_ready
+from infra import deployer_scopes
+from tests.support.article_setup import DATABASE, article_setup
+
+pytestmark = pytest.mark.lifecycle
+
+if not engine_ready():
+    if os.environ.get("CI"):
+        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
+    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bound(tenant: TenantProcess) -> list[str]:
+    bindings = tenant.admin.call("GET", "/api/v2/actions/triggers/post-login/bindings")
+    return [binding["action"]["id"] for binding in bindings["bindings"]]
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TenantProcess]:
+    process = TenantProcess(tmp_path_factory.mktemp("adopt-tenant") / "state.json")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def adopted(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Runs the adoption once, in order; each test below checks one part of what it saw."""
+    seen: dict[str, Any] = {"made": article_setup(tenant.admin, "acme-by-hand")}
+    made = seen["made"]
+    project = LocalProject(tmp_path_factory.mktemp("adopt"), tenant)
+    project.init(tenant.deployer("pulumi deployer", sorted(deployer_scopes.DEPLOY)))
+    reader = tenant.deployer("adopt", sorted(deployer_scopes.ADOPT))
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "infra.adopt", "local", "--json", "--rate", "50"),
+            *("--project-dir", str(project.directory)),
+            *("--organization-id", made["organization_id"]),
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "AUTH0_ADOPT_CLIENT_ID": reader["client_id"],
+            "AUTH0_ADOPT_CLIENT_SECRET": reader["client_secret"],
+            "SSL_CERT_FILE": tenant.ca_cert,
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen["report"] = json.loads(result.stdout)
+    seen["import"] = project.pulumi(
+        "import",
+        *("--file", ".adopt/local.json"),
+        *("--generate-code=false", "--protect=false", "--yes"),
+    )
+    seen["preview"] = json.loads(project.pulumi("preview", "--json").stdout)
+    seen["up"] = project.pulumi("up", "--yes", "--skip-preview")
+    seen["outputs"] = project.outputs()
+    seen["second_up"] = project.pulumi("preview", "--expect-no-changes", check=False)
+    admin = tenant.admin
+    seen["action"] = admin.call("GET", f"/api/v2/actions/actions/{made['action_id']}")
+    seen["bound_after_up"] = bound(tenant)
+    organization = made["organization_id"]
+    seen["members"] = [
+        m["user_id"] for m in admin.call("GET", f"/api/v2/organizations/{organization}/members")
+    ]
+    user = admin.call(
+        "POST",
+        "/api/v2/users",
+        {"connection": DATABASE, "email": "late@example.com", "email_verified": True},
+    )
+    seen["login"] = admin.call(
+        "POST", "/localtenant/logins", {"user_id": user["user_id"], "connection": DATABASE}
+    )
+    seen["new_member"] = user["user_id"]
+    seen["members_after_login"] = [
+        m["user_id"] for m in admin.call("GET", f"/api/v2/organizations/{organization}/members")
+    ]
+    seen["destroy"] = project.pulumi("destroy", "--yes", "--skip-preview")
+    seen["organizations_after_destroy"] = [
+        o["id"] for o in admin.call("GET", "/api/v2/organizations")
+    ]
+    seen["clients_after_destroy"] = [c["client_id"] for c in admin.call("GET", "/api/v2/clients")]
+    seen["bound_after_destroy"] = bound(tenant)
+    return seen
+
+
+def test_the_import_adopts_every_resource_and_the_component(adopted: dict[str, Any]) -> None:
+    assert "8 imported" in adopted["import"].output
+
+
+def test_the_first_preview_changes_exactly_what_adopt_reported_and_replaces_nothing(
+    adopted: dict[str, Any],
+) -> None:
+    steps = adopted["preview"]["steps"]
+    assert {step["op"] for step in steps} <= {"same", "update"}, [
+        (s["op"], s["urn"]) for s in steps if s["op"] not in ("same", "update")
+    ]
+    previewed = {
+        (step["urn"].rsplit("::", 1)[1], reason)
+        for step in steps
+        if step["op"] == "update"
+        for reason in step.get("diffReasons", [])
+    }
+    reported = {(c["resource"], c["property"]) for c in adopted["report"]["changes"]}
+    assert previewed == reported
+    assert len(reported) >= 8, reported
+
+
+def test_up_keeps_the_organization_its_members_and_the_action_in_its_place(
+    adopted: dict[str, Any],
+) -> None:
+    made = adopted["made"]
+    assert adopted["outputs"]["organization_id"] == made["organization_id"]
+    assert adopted["outputs"]["m2m_client_id"] == made["client_id"]
+    assert adopted["outputs"]["action_id"] == made["action_id"]
+    assert made["member"] in adopted["members"]
+    assert adopted["bound_after_up"] == [made["other_action_id"], made["action_id"]]
+    assert adopted["second_up"].returncode == 0, adopted["second_up"].output
+
+
+def test_the_action_gets_the_stack_secrets_and_loses_the_article_ones(
+    adopted: dict[str, Any],
+) -> None:
+    action = adopted["action"]
+    assert sorted(s["name"] for s in action["secrets"]) == [
+        "CLIENT_ID",
+        "CLIENT_SECRET",
+        "TENANT_DOMAIN",
+    ]
+    assert action["dependencies"] == [] and action["runtime"] == "node22"
+
+
+def test_a_login_after_adoption_assigns(adopted: dict[str, Any]) -> None:
+    assert adopted["new_member"] in adopted["members_after_login"], adopted["login"]
+
+
+def test_destroy_removes_what_was_adopted_and_nothing_else(adopted: dict[str, Any]) -> None:
+    made = adopted["made"]
+    assert made["organization_id"] not in adopted["organizations_after_destroy"]
+    assert made["client_id"] not in adopted["clients_after_destroy"]
+    assert adopted["bound_after_destroy"] == [made["other_action_id"]]
