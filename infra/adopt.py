@@ -533,6 +533,9 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     except ApiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        print(f"error: cannot reach {config.tenant_domain}: {error}", file=sys.stderr)
+        return 1
     import_file = root / ".adopt" / f"{arguments.stack}.json"
     import_file.parent.mkdir(exist_ok=True)
     import_file.write_text(json.dumps(adoption.import_file(), indent=2) + "\n", encoding="utf-8")

@@ -44,3 +44,9 @@ def test_the_backfill_section_names_every_scope_it_needs() -> None:
     section = README.split("## Coming from the support article")[1].split("\n## ")[0]
     for scope in deployer_scopes.BACKFILL:
         assert f"`{scope}`" in section
+
+
+def test_the_adopt_section_names_every_scope_it_needs() -> None:
+    section = README.split("### Adopt the hand-made setup")[1].split("\n### ")[0]
+    for scope in deployer_scopes.ADOPT:
+        assert f"`{scope}`" in section
