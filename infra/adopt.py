@@ -6,10 +6,10 @@
 With read-only credentials (``infra.deployer_scopes`` ``ADOPT``) it finds, in the tenant of
 ``Pulumi.STACK.yaml``, what the support article has people click: the organization (by its
 configured name, or ``--organization-id``), the connections enabled on it, the M2M application
-that may add members (the one application granted ``create:organization_members`` on the
-Management API, or ``--client-id``), its grant, the post-login Action (by the configured name,
-the article's "Assign User to Organization", the article's secrets, or ``--action-id``) and its
-binding. It writes nothing to the tenant.
+that may add members (the one granted ``create:organization_members`` on the Management API
+and nothing an assigning Action would not use, or ``--client-id``), its grant, the post-login
+Action (by the configured name, the article's "Assign User to Organization", the article's
+secrets, or ``--action-id``) and its binding. It writes nothing to the tenant.
 
 It prints what it found and every change the first ``pulumi up`` will make to it, property by
 property, and writes ``.adopt/STACK.json`` for ``pulumi import --file``, which puts each found
@@ -36,7 +36,13 @@ from typing import Any
 import pulumi
 import yaml
 
-from infra.action_code import SCOPE_OF_CALL, TRIGGER, TRIGGER_VERSION, render_actions
+from infra.action_code import (
+    SCOPE_OF_CALL,
+    TRIGGER,
+    TRIGGER_VERSION,
+    RenderedAction,
+    render_actions,
+)
 from infra.config import ROOT, OrganizationConfig, StackConfig, load_stack_file
 from infra.management_api import ApiError, ManagementApi, quote
 from infra.org_assignment import (
@@ -355,7 +361,7 @@ def _adopt_action(
     api: ManagementApi,
     config: StackConfig,
     action: dict[str, Any],
-    rendered: Any,
+    rendered: RenderedAction,
 ) -> None:
     names = LogicalNames()
     resource = names.action(0)
