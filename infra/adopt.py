@@ -25,7 +25,6 @@ removed. The M2M application's own secret is kept, not rotated.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -33,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
 
 from infra.action_code import (
@@ -43,8 +41,15 @@ from infra.action_code import (
     RenderedAction,
     render_actions,
 )
-from infra.config import ROOT, OrganizationConfig, StackConfig, load_stack_file
-from infra.management_api import ApiError, ManagementApi, quote
+from infra.config import ROOT, OrganizationConfig, StackConfig
+from infra.management_api import (
+    ApiError,
+    ManagementApi,
+    UsageError,
+    connect,
+    quote,
+    stack_command,
+)
 from infra.org_assignment import (
     COMPONENT_TYPE,
     LogicalNames,
@@ -79,10 +84,6 @@ RESOURCE_TYPES = {
     "action": "auth0:index/action:Action",
     "binding": "auth0:index/triggerAction:TriggerAction",
 }
-
-
-class AdoptionError(Exception):
-    """What was found cannot be adopted as it is; the message says what to pass or change."""
 
 
 @dataclass(frozen=True)
@@ -215,23 +216,29 @@ def discover(
     return adoption
 
 
+def _given(api: ManagementApi, path: str, option: str, value: str, what: str) -> dict[str, Any]:
+    """What an option names by id; an unknown id is the caller's mistake, named."""
+    try:
+        found: dict[str, Any] = api.call("GET", f"{path}/{quote(value)}")
+    except ApiError as error:
+        if error.status == 404:
+            raise UsageError(f"{option} {value}: no such {what} in the tenant") from None
+        raise
+    return found
+
+
 def _organization(
     api: ManagementApi, organization: OrganizationConfig, organization_id: str | None
 ) -> dict[str, Any] | None:
+    if organization_id:
+        return _given(api, "/organizations", "--organization-id", organization_id, "organization")
     try:
-        if organization_id:
-            found: dict[str, Any] = api.call("GET", f"/organizations/{quote(organization_id)}")
-            return found
-        found = api.call("GET", f"/organizations/name/{quote(organization.name)}")
-        return found
+        found: dict[str, Any] = api.call("GET", f"/organizations/name/{quote(organization.name)}")
     except ApiError as error:
-        if error.status != 404:
-            raise
-        if organization_id:
-            raise AdoptionError(
-                f"--organization-id {organization_id}: no such organization in the tenant"
-            ) from None
-        return None
+        if error.status == 404:
+            return None
+        raise
+    return found
 
 
 def _compare_organization(
@@ -302,13 +309,7 @@ def _m2m_client(
     """The application given, or the one application granted no more than an assigning Action
     needs, ``create:organization_members`` included."""
     if client_id:
-        try:
-            client: dict[str, Any] = api.call("GET", f"/clients/{quote(client_id)}")
-        except ApiError as error:
-            if error.status == 404:
-                raise AdoptionError(f"--client-id {client_id}: no such application") from None
-            raise
-        return client
+        return _given(api, "/clients", "--client-id", client_id, "application")
     grants = _pages(api, f"/client-grants?audience={quote(audience)}", None)
     candidates = []
     for grant in grants:
@@ -318,13 +319,9 @@ def _m2m_client(
             client = api.call("GET", f"/clients/{quote(grant['client_id'])}")
             if client.get("app_type") == "non_interactive":
                 candidates.append(client)
-    if len(candidates) > 1:
-        listed = ", ".join(f"{c['name']!r} ({c['client_id']})" for c in candidates)
-        raise AdoptionError(
-            f"several applications may add organization members: {listed}; "
-            "pass --client-id with the one the Action uses"
-        )
-    return candidates[0] if candidates else None
+    return _the_one(
+        candidates, "client_id", "applications may add organization members", "--client-id"
+    )
 
 
 def _action(
@@ -332,13 +329,7 @@ def _action(
 ) -> dict[str, Any] | None:
     """The Action given, or the post-login Action the stack or the article would have made."""
     if action_id:
-        try:
-            action: dict[str, Any] = api.call("GET", f"/actions/actions/{quote(action_id)}")
-        except ApiError as error:
-            if error.status == 404:
-                raise AdoptionError(f"--action-id {action_id}: no such Action") from None
-            raise
-        return action
+        return _given(api, "/actions/actions", "--action-id", action_id, "Action")
     actions = _pages(api, f"/actions/actions?triggerId={TRIGGER}", "actions")
     for wanted in (config.action_name, ARTICLE_ACTION_NAME):
         named = [a for a in actions if a["name"] == wanted]
@@ -347,12 +338,18 @@ def _action(
     candidates = [
         a for a in actions if {s["name"] for s in a.get("secrets", [])} >= ARTICLE_SECRETS
     ]
+    return _the_one(
+        candidates, "id", "post-login Actions read the article's secrets", "--action-id"
+    )
+
+
+def _the_one(
+    candidates: list[dict[str, Any]], key: str, problem: str, option: str
+) -> dict[str, Any] | None:
+    """The one candidate, none, or an error naming them all and the option that chooses."""
     if len(candidates) > 1:
-        listed = ", ".join(f"{a['name']!r} ({a['id']})" for a in candidates)
-        raise AdoptionError(
-            f"several post-login Actions read the article's secrets: {listed}; "
-            "pass --action-id with the one to adopt"
-        )
+        listed = ", ".join(f"{c['name']!r} ({c[key]})" for c in candidates)
+        raise UsageError(f"several {problem}: {listed}; pass {option} with the one to adopt")
     return candidates[0] if candidates else None
 
 
@@ -366,7 +363,7 @@ def _adopt_action(
     names = LogicalNames()
     resource = names.action(0)
     if TRIGGER not in {t["id"] for t in action["supported_triggers"]}:
-        raise AdoptionError(f"Action {action['name']!r} does not run on the {TRIGGER} trigger")
+        raise UsageError(f"Action {action['name']!r} does not run on the {TRIGGER} trigger")
     # The provider never reads secrets back, so its import would record none, and it refuses to
     # update an Action with secrets it does not manage. The state is therefore given here: the
     # Action as read, its secrets by name, so the first `up` sets ours and removes the others.
@@ -490,39 +487,18 @@ def report(adoption: Adoption, stack: str, import_file: str) -> str:
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m infra.adopt", description=__doc__.split("\n\n")[0]
+    parser = stack_command(
+        "python -m infra.adopt", __doc__, "the stack to adopt the setup into, e.g. prod", root
     )
-    parser.add_argument("stack", help="the stack to adopt the setup into, e.g. prod")
     parser.add_argument("--organization-id", help="the organization, when its name differs")
     parser.add_argument("--client-id", help="the M2M application the Action uses")
     parser.add_argument("--action-id", help="the post-login Action to adopt")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    parser.add_argument("--rate", type=float, default=2.0, help="requests a second (default 2)")
-    parser.add_argument(
-        "--project-dir", type=Path, default=root, help="where Pulumi.STACK.yaml is (default: here)"
-    )
     arguments = parser.parse_args(argv)
     root = arguments.project_dir
-    try:
-        config = load_stack_file(arguments.stack, root)
-    except pulumi.RunError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    missing = [
-        n for n in ("AUTH0_ADOPT_CLIENT_ID", "AUTH0_ADOPT_CLIENT_SECRET") if not os.environ.get(n)
-    ]
-    if missing:
-        print(f"error: set {' and '.join(missing)}: read-only credentials", file=sys.stderr)
-        return 2
     project = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
     try:
-        api = ManagementApi(
-            config.tenant_domain,
-            os.environ["AUTH0_ADOPT_CLIENT_ID"],
-            os.environ["AUTH0_ADOPT_CLIENT_SECRET"],
-            rate=arguments.rate,
-        )
+        config, api = connect(arguments, "ADOPT", "read-only credentials")
         adoption = discover(
             api,
             config,
@@ -533,14 +509,14 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
             client_id=arguments.client_id,
             action_id=arguments.action_id,
         )
-    except AdoptionError as error:
+    except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except ApiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"error: cannot reach {config.tenant_domain}: {error}", file=sys.stderr)
+        print(f"error: cannot reach the tenant: {error}", file=sys.stderr)
         return 1
     import_file = root / ".adopt" / f"{arguments.stack}.json"
     import_file.parent.mkdir(exist_ok=True)

@@ -19,11 +19,9 @@ nothing and prints who would join what. Its credentials are its own (``infra.dep
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import http.client
 import json
-import os
 import ssl
 import sys
 import time
@@ -31,10 +29,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-import pulumi
-
-from infra.config import ROOT, StackConfig, load_stack_file
-from infra.management_api import ManagementApi, quote
+from infra.config import ROOT, StackConfig
+from infra.management_api import ManagementApi, UsageError, connect, quote, stack_command
 from infra.routing import matching
 
 BATCH = 10
@@ -43,38 +39,20 @@ EXPORT_FIELDS = ("user_id", "email", "email_verified", "app_metadata", "identiti
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m infra.backfill", description=__doc__.split("\n\n")[0]
+    parser = stack_command(
+        "python -m infra.backfill",
+        __doc__,
+        "the stack whose tenant and rules to use, e.g. prod",
+        root,
     )
-    parser.add_argument("stack", help="the stack whose tenant and rules to use, e.g. prod")
     parser.add_argument("--dry-run", action="store_true", help="write nothing; print the plan")
-    parser.add_argument("--rate", type=float, default=2.0, help="requests a second (default 2)")
-    parser.add_argument(
-        "--project-dir", type=Path, default=root, help="where Pulumi.STACK.yaml is (default: here)"
-    )
     arguments = parser.parse_args(argv)
     root = arguments.project_dir
     try:
-        config = load_stack_file(arguments.stack, root)
-    except pulumi.RunError as error:
+        config, api = connect(arguments, "BACKFILL", "the backfill's own credentials")
+    except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    missing = [
-        n
-        for n in ("AUTH0_BACKFILL_CLIENT_ID", "AUTH0_BACKFILL_CLIENT_SECRET")
-        if not os.environ.get(n)
-    ]
-    if missing:
-        print(
-            f"error: set {' and '.join(missing)}: the backfill's own credentials", file=sys.stderr
-        )
-        return 2
-    api = ManagementApi(
-        config.tenant_domain,
-        os.environ["AUTH0_BACKFILL_CLIENT_ID"],
-        os.environ["AUTH0_BACKFILL_CLIENT_SECRET"],
-        arguments.rate,
-    )
     checkpoint = root / ".backfill" / f"{arguments.stack}.json"
     done: set[str] = (
         set(json.loads(checkpoint.read_text())["done"]) if checkpoint.is_file() else set()

@@ -7,13 +7,24 @@ the path without its query, the status and Auth0's message, never the request.
 
 from __future__ import annotations
 
+import argparse
 import email.utils
 import http.client
 import json
+import os
 import ssl
 import time
 import urllib.parse
+from pathlib import Path
 from typing import Any
+
+import pulumi
+
+from infra.config import StackConfig, load_stack_file
+
+
+class UsageError(Exception):
+    """The command was called wrongly: a missing stack file or credential, an unknown id."""
 
 
 class ApiError(RuntimeError):
@@ -87,3 +98,33 @@ def retry_after(value: str | None) -> float:
 
 def quote(value: str) -> str:
     return urllib.parse.quote(value, safe="")
+
+
+def stack_command(prog: str, doc: str, stack_help: str, root: Path) -> argparse.ArgumentParser:
+    """The arguments every command on a stack's tenant takes: the stack, a pace, the project."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    parser.add_argument("stack", help=stack_help)
+    parser.add_argument("--rate", type=float, default=2.0, help="requests a second (default 2)")
+    parser.add_argument(
+        "--project-dir", type=Path, default=root, help="where Pulumi.STACK.yaml is (default: here)"
+    )
+    return parser
+
+
+def connect(
+    arguments: argparse.Namespace, role: str, whose: str
+) -> tuple[StackConfig, ManagementApi]:
+    """The stack's configuration, and the API with the credentials in ``AUTH0_<ROLE>_CLIENT_ID``
+    and ``AUTH0_<ROLE>_CLIENT_SECRET``; ``whose`` says in an error what they are."""
+    try:
+        config = load_stack_file(arguments.stack, arguments.project_dir)
+    except pulumi.RunError as error:
+        raise UsageError(str(error)) from None
+    names = (f"AUTH0_{role}_CLIENT_ID", f"AUTH0_{role}_CLIENT_SECRET")
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        raise UsageError(f"set {' and '.join(missing)}: {whose}")
+    api = ManagementApi(
+        config.tenant_domain, os.environ[names[0]], os.environ[names[1]], arguments.rate
+    )
+    return config, api
