@@ -164,7 +164,10 @@ def discover(
         _compare_organization(adoption, resource, found, organization)
         _adopt_connections(adoption, api, config, index, organization, found)
 
-    planned = render_actions(config, organization_ids)
+    # The code holds every organization's id: with one still to create, it cannot be rendered
+    # exactly yet (and differs from the tenant's anyway).
+    complete = len(organization_ids) == len(config.organizations)
+    planned = render_actions(config, organization_ids if complete else None)
     audience = f"https://{config.tenant_domain}/api/v2/"
     client = _m2m_client(api, audience, own_client_id, client_id)
     if client is None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from engine.local_stack import LocalProject, TenantProcess
 from infra import deployer_scopes
@@ -175,3 +176,39 @@ def test_missing_credentials_are_named(project: LocalProject) -> None:
     )
     assert result.returncode == 2
     assert "AUTH0_ADOPT_CLIENT_ID and AUTH0_ADOPT_CLIENT_SECRET" in result.stderr
+
+
+def test_with_several_organizations_each_is_found_by_name_or_created(
+    tenant: TenantProcess, project: LocalProject
+) -> None:
+    made = article_setup(tenant.admin, "acme-local")
+    config = project.config
+    del config["auth0-org-assignment:organization"], config["auth0-org-assignment:connections"]
+    config["auth0-org-assignment:organizations"] = [
+        {
+            "name": "acme-local",
+            "displayName": "Acme",
+            "connections": ["Username-Password-Authentication", "google-oauth2"],
+            "emailDomains": ["example.com"],
+        },
+        {
+            "name": "beta",
+            "displayName": "Beta",
+            "connections": ["google-oauth2"],
+            "emailDomains": ["beta.example"],
+        },
+    ]
+    project.stack_file.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    result = adopt(tenant, project, "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    written = json.loads((project.directory / ".adopt" / "local.json").read_text())
+    names = {entry["name"] for entry in written["resources"]}
+    assert "org-assignment-organization" in names
+    assert "org-assignment-connection-google-oauth2" in names
+    assert not any("beta" in name for name in names)
+    assert any(
+        "organization beta (org-assignment-organization-beta)" in c for c in found["created"]
+    )
+    assert any(made["organization_id"] in line for line in found["found"])
+    assert not [n for n in found["notes"] if "is enabled on" in n]
