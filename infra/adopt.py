@@ -493,7 +493,9 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser = stack_command(
         "python -m infra.adopt", __doc__, "the stack to adopt the setup into, e.g. prod", root
     )
-    parser.add_argument("--organization-id", help="the organization, when its name differs")
+    parser.add_argument(
+        "--organization-id", help="the (first) organization's id, when its name differs"
+    )
     parser.add_argument("--client-id", help="the M2M application the Action uses")
     parser.add_argument("--action-id", help="the post-login Action to adopt")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
