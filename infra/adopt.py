@@ -73,6 +73,22 @@ ASSIGNER_SCOPES = {
 """Every scope the article's or this stack's Action uses. An application granted more (an admin
 or a deployer application) is not taken for the Action's: pass --client-id to adopt it anyway."""
 AUTHENTICATION_METHOD = "client_secret_post"
+UNMANAGED_CLIENT_FIELDS = {
+    "logo_uri": "logoUri",
+    "sso": "sso",
+    "sso_disabled": "ssoDisabled",
+    "cross_origin_auth": "crossOriginAuth",
+    "cross_origin_loc": "crossOriginLoc",
+    "custom_login_page": "customLoginPage",
+    "initiate_login_uri": "initiateLoginUri",
+    "form_template": "formTemplate",
+    "require_pushed_authorization_requests": "requirePushedAuthorizationRequests",
+    "require_proof_of_possession": "requireProofOfPossession",
+    "compliance_level": "complianceLevel",
+}
+"""Application fields the program does not set and the provider neither computes nor clears:
+its schema's optional, non-computed ones, which it leaves out of a PATCH when unset. One set by
+hand would stay, and show as a change in every preview after adoption."""
 PAGE = 50
 
 RESOURCE_TYPES = {
@@ -190,6 +206,18 @@ def discover(
         }
         for prop, value in want.items():
             adoption.compare(names.m2m_client, prop, have[prop], value)
+        stuck = [f for f in UNMANAGED_CLIENT_FIELDS if client.get(f) not in (None, "", False)]
+        if stuck:
+            raise UsageError(
+                f"the M2M application {client['name']!r} has {', '.join(stuck)} set, which the "
+                "stack does not set and the provider cannot clear (it leaves unset fields out), "
+                "so every preview after adoption would show it: clear it on the application "
+                "(dashboard or PATCH /api/v2/clients/{id}), then run this again"
+            )
+        # The provider removes each metadata key the program does not set (a null per key).
+        adoption.compare(
+            names.m2m_client, "clientMetadata", client.get("client_metadata") or {}, {}
+        )
         adoption.compare(
             names.m2m_credentials,
             "authenticationMethod",

@@ -91,7 +91,12 @@ def update_client(tenant: Tenant, client_id: str, body: dict[str, Any]) -> dict[
     if "client_id" in body:
         raise bad_request("'Additional properties not allowed: client_id'.")
     _validate_client(body)
-    client.update(copy.deepcopy(body))
+    changes = copy.deepcopy(body)
+    if isinstance(changes.get("client_metadata"), dict):
+        # Documented: keys merge into the application's metadata; a null value removes its key.
+        merged = {**client.get("client_metadata", {}), **changes["client_metadata"]}
+        changes["client_metadata"] = {k: v for k, v in merged.items() if v is not None}
+    client.update(changes)
     return client
 
 

@@ -149,6 +149,18 @@ def test_two_applications_that_may_add_members_need_client_id(
     assert any(made["client_id"] in line for line in json.loads(chosen.stdout)["found"])
 
 
+def test_an_application_field_the_provider_cannot_clear_stops_adoption(
+    tenant: TenantProcess, project: LocalProject
+) -> None:
+    made = article_setup(tenant.admin, "acme-local")
+    logo = {"logo_uri": "https://static.example.com/assigner.png"}
+    tenant.admin.call("PATCH", f"/api/v2/clients/{made['client_id']}", logo)
+    result = adopt(tenant, project)
+    assert result.returncode == 2
+    assert "has logo_uri set" in result.stderr and "clear it on the application" in result.stderr
+    assert not (project.directory / ".adopt" / "local.json").exists()
+
+
 def test_an_unknown_id_is_named(tenant: TenantProcess, project: LocalProject) -> None:
     result = adopt(tenant, project, "--organization-id", "org_doesnotexist0")
     assert result.returncode == 2

@@ -75,7 +75,7 @@ def adopted(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> 
     seen["preview"] = json.loads(project.pulumi("preview", "--json").stdout)
     seen["up"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["outputs"] = project.outputs()
-    seen["second_up"] = project.pulumi("preview", "--expect-no-changes", check=False)
+    seen["second_up"] = project.pulumi("preview", "--diff", "--expect-no-changes", check=False)
     admin = tenant.admin
     seen["action"] = admin.call("GET", f"/api/v2/actions/actions/{made['action_id']}")
     seen["bound_after_up"] = bound(tenant)

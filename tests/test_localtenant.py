@@ -88,6 +88,20 @@ def test_client_keys_need_their_own_scope(tenant: TenantProcess) -> None:
     assert tenant.admin.call("GET", f"/api/v2/clients/{reader['client_id']}")["client_secret"]
 
 
+def test_client_metadata_merges_and_a_null_removes_its_key(tenant: TenantProcess) -> None:
+    """Auth0's documented PATCH semantics, which the provider relies on to remove a key."""
+    admin = tenant.admin
+    client = admin.call("POST", "/api/v2/clients", {"name": "m", "client_metadata": {"a": "1"}})
+    path = f"/api/v2/clients/{client['client_id']}"
+    assert admin.call("PATCH", path, {"client_metadata": {"b": "2"}})["client_metadata"] == {
+        "a": "1",
+        "b": "2",
+    }
+    assert admin.call("PATCH", path, {"client_metadata": {"a": None}})["client_metadata"] == {
+        "b": "2"
+    }
+
+
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [

@@ -34,6 +34,8 @@ def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
         {
             "name": "Org assignment",
             "app_type": "non_interactive",
+            # Set by hand, and not by the stack: the first `up` clears it.
+            "client_metadata": {"owner": "identity-team"},
             "grant_types": ["client_credentials"],
         },
     )
