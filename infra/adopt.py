@@ -279,14 +279,13 @@ def _compare_organization(
     adoption.compare(resource, "displayName", found.get("display_name"), organization.display_name)
     adoption.compare(resource, "metadata", found.get("metadata") or {}, dict(organization.metadata))
     branding = organization.branding
-    want = (
-        {
-            "logo_url": branding.logo_url,
-            "colors": branding.colors.model_dump(exclude_none=True) if branding.colors else None,
-        }
-        if branding
-        else {}
-    )
+    if branding is None:
+        # The provider computes branding when the program sets none: what is there stays.
+        return
+    want = {
+        "logo_url": branding.logo_url,
+        "colors": branding.colors.model_dump(exclude_none=True) if branding.colors else None,
+    }
     have = found.get("branding") or {}
     adoption.compare(
         resource,

@@ -80,6 +80,7 @@ def adopted(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> 
     seen["action"] = admin.call("GET", f"/api/v2/actions/actions/{made['action_id']}")
     seen["bound_after_up"] = bound(tenant)
     organization = made["organization_id"]
+    seen["organization"] = admin.call("GET", f"/api/v2/organizations/{organization}")
     seen["members"] = [
         m["user_id"] for m in admin.call("GET", f"/api/v2/organizations/{organization}/members")
     ]
@@ -134,6 +135,9 @@ def test_up_keeps_the_organization_its_members_and_the_action_in_its_place(
     assert adopted["outputs"]["m2m_client_id"] == made["client_id"]
     assert adopted["outputs"]["action_id"] == made["action_id"]
     assert made["member"] in adopted["members"]
+    assert adopted["organization"]["name"] == "acme-local"
+    # Branding the stack does not declare is left as it was.
+    assert adopted["organization"]["branding"]["logo_url"].endswith("/acme.png")
     assert adopted["bound_after_up"] == [made["other_action_id"], made["action_id"]]
     assert adopted["second_up"].returncode == 0, adopted["second_up"].output
 

@@ -19,7 +19,14 @@ def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
     """An organization with two connections enabled, an M2M application with the article's
     grant, and its Action (auth0@4.2.0, four secrets) deployed and bound after another Action."""
     organization = admin.call(
-        "POST", "/api/v2/organizations", {"name": organization_name, "display_name": "Acme"}
+        "POST",
+        "/api/v2/organizations",
+        {
+            "name": organization_name,
+            "display_name": "Acme",
+            # Branding the stack does not declare: it stays, and no preview shows it.
+            "branding": {"logo_url": "https://static.example.com/acme.png"},
+        },
     )
     connections = {c["name"]: c["id"] for c in admin.call("GET", "/api/v2/connections")}
     for name in (DATABASE, "google-oauth2"):
