@@ -231,7 +231,9 @@ def discover(
             adoption.created.append(f"its grant on the Management API ({names.grant})")
         else:
             adoption.adopt("grant", names.grant, grant["id"], f"its grant {grant['id']}")
-            adoption.compare(names.grant, "scopes", sorted(grant["scope"]), grant_scopes(planned))
+            adoption.compare(
+                names.grant, "scopes", sorted(grant.get("scope", [])), grant_scopes(planned)
+            )
 
     action = _action(api, config, action_id)
     if action is None:
