@@ -139,8 +139,12 @@ class Adoption:
             self.changes.append(Change(resource, prop, _shown(before), _shown(after)))
 
     def import_file(self) -> dict[str, Any]:
-        component = {"type": COMPONENT_TYPE, "name": "component", "component": True}
-        component["logicalName"] = LogicalNames().component
+        component = {
+            "type": COMPONENT_TYPE,
+            "name": "component",
+            "logicalName": LogicalNames().component,
+            "component": True,
+        }
         return {"resources": [component, *self.imports]}
 
     def as_json(self) -> dict[str, Any]:

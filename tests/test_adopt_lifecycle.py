@@ -18,6 +18,7 @@ import pytest
 from engine.local_stack import LocalProject, TenantProcess, engine_ready
 from infra import deployer_scopes
 from tests.support.article_setup import DATABASE, article_setup
+from tests.support.tenant_views import bound_action_ids
 
 pytestmark = pytest.mark.lifecycle
 
@@ -27,11 +28,6 @@ if not engine_ready():
     pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def bound(tenant: TenantProcess) -> list[str]:
-    bindings = tenant.admin.call("GET", "/api/v2/actions/triggers/post-login/bindings")
-    return [binding["action"]["id"] for binding in bindings["bindings"]]
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +71,12 @@ def adopted(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> 
     seen["preview"] = json.loads(project.pulumi("preview", "--json").stdout)
     seen["up"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["outputs"] = project.outputs()
-    seen["second_up"] = project.pulumi("preview", "--diff", "--expect-no-changes", check=False)
+    seen["preview_after_up"] = project.pulumi(
+        "preview", "--diff", "--expect-no-changes", check=False
+    )
     admin = tenant.admin
     seen["action"] = admin.call("GET", f"/api/v2/actions/actions/{made['action_id']}")
-    seen["bound_after_up"] = bound(tenant)
+    seen["bound_after_up"] = bound_action_ids(admin)
     organization = made["organization_id"]
     seen["organization"] = admin.call("GET", f"/api/v2/organizations/{organization}")
     seen["members"] = [
@@ -101,7 +99,7 @@ def adopted(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> 
         o["id"] for o in admin.call("GET", "/api/v2/organizations")
     ]
     seen["clients_after_destroy"] = [c["client_id"] for c in admin.call("GET", "/api/v2/clients")]
-    seen["bound_after_destroy"] = bound(tenant)
+    seen["bound_after_destroy"] = bound_action_ids(admin)
     return seen
 
 
@@ -139,7 +137,7 @@ def test_up_keeps_the_organization_its_members_and_the_action_in_its_place(
     # Branding the stack does not declare is left as it was.
     assert adopted["organization"]["branding"]["logo_url"].endswith("/acme.png")
     assert adopted["bound_after_up"] == [made["other_action_id"], made["action_id"]]
-    assert adopted["second_up"].returncode == 0, adopted["second_up"].output
+    assert adopted["preview_after_up"].returncode == 0, adopted["preview_after_up"].output
 
 
 def test_the_action_gets_the_stack_secrets_and_loses_the_article_ones(

@@ -16,6 +16,7 @@ import pytest
 
 from engine.local_stack import LocalProject, TenantProcess, engine_ready
 from infra import deployer_scopes
+from tests.support.tenant_views import bound_action_ids
 
 pytestmark = pytest.mark.lifecycle
 
@@ -37,14 +38,9 @@ def inventory(tenant: TenantProcess) -> dict[str, Any]:
         "grants": sorted(g["id"] for g in admin.call("GET", "/api/v2/client-grants")),
         "organizations": sorted(o["id"] for o in admin.call("GET", "/api/v2/organizations")),
         "actions": sorted(a["id"] for a in admin.call("GET", "/api/v2/actions/actions")["actions"]),
-        "bindings": bound_action_ids(tenant),
+        "bindings": bound_action_ids(admin),
         "connections": sorted(c["id"] for c in admin.call("GET", "/api/v2/connections")),
     }
-
-
-def bound_action_ids(tenant: TenantProcess) -> list[str]:
-    bindings = tenant.admin.call("GET", "/api/v2/actions/triggers/post-login/bindings")
-    return [binding["action"]["id"] for binding in bindings["bindings"]]
 
 
 def hand_made_action(tenant: TenantProcess) -> str:
