@@ -1,18 +1,22 @@
-"""The post-login Action's code, rendered from ``action_templates/`` with Jinja2.
+"""The post-login Action's code: ``action_templates/``'s modules assembled into the one file
+Auth0 runs, with the stack's configuration as data.
+
+The logic is plain JavaScript (``membership.js``: who may join; ``management_api.js``: the
+calls and the token; ``post_login.js``: the handler). ``post_login.js.j2`` only puts them in one
+file after one generated configuration block; no behaviour depends on the template.
 
 The stack and ``python -m infra.render`` both call :func:`render_actions`, so what a reviewer
 renders locally is what the stack deploys, but for the organization and role ids, which exist
 only in the tenant: the render command shows ``(id of <name>)`` in their place.
 
-The routing table (who may join which organization) is in the code. When it would not fit in
-one Action (Auth0 takes 100 KB of code), the organizations are split, in order, across several
-Actions bound one after the other: each login runs them all.
+The organizations' rules are in the configuration block. When they would not fit in one Action
+(Auth0 takes 100 KB of code), the organizations are split, in order, across several Actions
+bound one after the other: each login runs them all.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -20,6 +24,7 @@ from typing import Any
 
 import jinja2
 import pulumi
+from jinja2.utils import htmlsafe_json_dumps
 
 from infra.config import PROJECT, OrganizationConfig, StackConfig
 
@@ -31,17 +36,54 @@ TRIGGER_VERSION = "v3"
 SECRET_NAMES = ("TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET")
 """The Action secrets; the support article's names (organization ids are in the code)."""
 
-# The Management API calls the code may make, and the scope each needs. The grant is derived
-# from the rendered code through this table, so it can never drift from what the code calls.
-SCOPE_OF_CALL = {
-    'request("POST", `/organizations/${organization}/members`': "create:organization_members",
-    'request("GET", `/organizations/${organization}/enabled_connections/': (
-        "read:organization_connections"
+MODULES = ("membership.js", "management_api.js", "post_login.js")
+"""The Action's JavaScript modules, in ``action_templates/``, that the template assembles."""
+
+
+@dataclass(frozen=True)
+class ManagementCall:
+    """One Management API call the Action can make: ``management_api.js`` names it in its
+    ``ENDPOINTS``, and the grant holds its scope when the configuration makes the code call it."""
+
+    endpoint: str
+    method: str
+    path: str
+    scope: str
+    made_when: Callable[[StackConfig], bool]
+
+
+MANAGEMENT_CALLS = (
+    ManagementCall(
+        "addMembers",
+        "POST",
+        "/organizations/{organization}/members",
+        "create:organization_members",
+        lambda config: True,
     ),
-    'request("POST", `/organizations/${organization}/members/${member}/roles`': (
-        "create:organization_member_roles"
+    ManagementCall(
+        "enabledConnection",
+        "GET",
+        "/organizations/{organization}/enabled_connections/{connection}",
+        "read:organization_connections",
+        lambda config: config.action.connection_check == "api",
     ),
-}
+    ManagementCall(
+        "addMemberRoles",
+        "POST",
+        "/organizations/{organization}/members/{member}/roles",
+        "create:organization_member_roles",
+        lambda config: any(organization.roles for organization in config.organizations),
+    ),
+)
+"""Every call in ``ENDPOINTS``, and nothing else (tests/test_action_code.py compares them)."""
+
+
+def grant_scopes(config: StackConfig) -> tuple[str, ...]:
+    """The Management API scopes the Action's calls need for this configuration, and no other:
+    least privilege."""
+    return tuple(sorted({call.scope for call in MANAGEMENT_CALLS if call.made_when(config)}))
+
+
 MAX_CODE_BYTES = 100 * 1024
 """Auth0 rejects Actions larger than this."""
 SHARD_BYTES = 90 * 1024
@@ -65,10 +107,11 @@ class RenderedAction:
     code: str
     runtime: str
     dependencies: tuple[Dependency, ...]
-    """npm packages the Action declares: none, the code uses Node's own fetch."""
+    """npm packages the Action declares: none, the code uses Node's own https module."""
     secrets: tuple[str, ...]
     connections: tuple[str, ...]
     scopes: tuple[str, ...]
+    """What the grant must allow: the same for every Action of a stack."""
     organizations: tuple[str, ...] = ()
     """Names of the organizations this Action routes to."""
 
@@ -117,7 +160,8 @@ def _plan(config: StackConfig) -> list[list[OrganizationConfig]]:
     shards: list[list[OrganizationConfig]] = [[]]
     used = base
     for organization in organizations:
-        entry = len(json.dumps(_entry(organization, fixed, roles))) + 4
+        # The organization's line in the configuration block: indent, JSON, comma, newline.
+        entry = len(_tojson(organization_entry(organization, fixed, roles))) + 6
         if base + entry > SHARD_BYTES:
             raise pulumi.RunError(
                 f"{PROJECT}: organization {organization.name!r} alone would not fit in one "
@@ -164,7 +208,7 @@ def _render(
         dependencies=(),
         secrets=SECRET_NAMES,
         connections=tuple(dict.fromkeys(c for o in organizations for c in o.connections or [])),
-        scopes=scopes_called_by(code),
+        scopes=grant_scopes(config),
         organizations=tuple(o.name for o in organizations),
     )
 
@@ -180,19 +224,34 @@ def _code(
         .get_template(TEMPLATE)
         .render(
             project=PROJECT,
-            action=config.action,
-            organizations=[_entry(o, organization_ids, role_ids) for o in organizations],
-            with_roles=any(o.roles for o in config.organizations),
+            settings=action_settings(config),
+            organizations=[
+                organization_entry(organization, organization_ids, role_ids)
+                for organization in organizations
+            ],
+            modules=_modules(),
         )
     )
 
 
-def _entry(
+def action_settings(config: StackConfig) -> dict[str, Any]:
+    """The Action's settings, as ``post_login.js`` reads them (its ``Settings`` type)."""
+    action = config.action
+    return {
+        "appMetadataKey": action.app_metadata_key,
+        "timeBudgetMs": action.time_budget_ms,
+        "failurePolicy": action.failure_policy,
+        "denyMessage": action.deny_message,
+        "connectionCheck": action.connection_check,
+    }
+
+
+def organization_entry(
     organization: OrganizationConfig,
     organization_ids: Mapping[str, str],
     role_ids: Mapping[str, str],
 ) -> dict[str, Any]:
-    """One organization's line in the routing table; keys are sorted by ``tojson``."""
+    """One organization's rule, as ``membership.js`` reads it (its ``Organization`` type)."""
     domains = organization.email_domains
     return {
         "id": organization_ids[organization.name],
@@ -207,9 +266,16 @@ def _entry(
     }
 
 
-def scopes_called_by(code: str) -> tuple[str, ...]:
-    """The Management API scopes the calls in ``code`` need, sorted."""
-    return tuple(sorted(scope for call, scope in SCOPE_OF_CALL.items() if call in code))
+def _tojson(value: Any) -> str:
+    """What the template's ``|tojson`` writes for ``value``."""
+    return str(htmlsafe_json_dumps(value, sort_keys=True))
+
+
+@cache
+def _modules() -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, (TEMPLATES / name).read_text(encoding="utf-8").rstrip("\n")) for name in MODULES
+    )
 
 
 @cache

@@ -35,10 +35,11 @@ from typing import Any
 import yaml
 
 from infra.action_code import (
-    SCOPE_OF_CALL,
+    MANAGEMENT_CALLS,
     TRIGGER,
     TRIGGER_VERSION,
     RenderedAction,
+    grant_scopes,
     render_actions,
 )
 from infra.config import ROOT, OrganizationConfig, StackConfig
@@ -54,7 +55,6 @@ from infra.org_assignment import (
     COMPONENT_TYPE,
     LogicalNames,
     action_name,
-    grant_scopes,
     m2m_client_description,
     m2m_client_name,
 )
@@ -68,7 +68,7 @@ ASSIGNER_SCOPES = {
     MEMBERS_SCOPE,
     "read:organizations",
     "read:organization_connections",
-    *SCOPE_OF_CALL.values(),
+    *(call.scope for call in MANAGEMENT_CALLS),
 }
 """Every scope the article's or this stack's Action uses. An application granted more (an admin
 or a deployer application) is not taken for the Action's: pass --client-id to adopt it anyway."""
@@ -89,7 +89,6 @@ UNMANAGED_CLIENT_FIELDS = {
 """Application fields the program does not set and the provider neither computes nor clears:
 its schema's optional, non-computed ones, which it leaves out of a PATCH when unset. One set by
 hand would stay, and show as a change in every preview after adoption."""
-PAGE = 50
 
 RESOURCE_TYPES = {
     "client": "auth0:index/client:Client",
@@ -236,7 +235,7 @@ def discover(
         else:
             adoption.adopt("grant", names.grant, grant["id"], f"its grant {grant['id']}")
             adoption.compare(
-                names.grant, "scopes", sorted(grant.get("scope", [])), grant_scopes(planned)
+                names.grant, "scopes", sorted(grant.get("scope", [])), list(grant_scopes(config))
             )
 
     action = _action(api, config, action_id)
@@ -311,7 +310,7 @@ def _adopt_connections(
 ) -> None:
     enabled = {
         record["connection"]["name"]: record
-        for record in _pages(api, f"/organizations/{found['id']}/enabled_connections", None)
+        for record in _all(api, f"/organizations/{found['id']}/enabled_connections", None)
     }
     configured = organization.connections or []
     for connection in configured:
@@ -346,7 +345,7 @@ def _m2m_client(
     needs, ``create:organization_members`` included."""
     if client_id:
         return _given(api, "/clients", "--client-id", client_id, "application")
-    grants = _pages(api, f"/client-grants?audience={quote(audience)}", None)
+    grants = _all(api, f"/client-grants?audience={quote(audience)}", None)
     candidates = []
     for grant in grants:
         scopes = set(grant.get("scope", []))
@@ -366,7 +365,7 @@ def _action(
     """The Action given, or the post-login Action the stack or the article would have made."""
     if action_id:
         return _given(api, "/actions/actions", "--action-id", action_id, "Action")
-    actions = _pages(api, f"/actions/actions?triggerId={TRIGGER}", "actions")
+    actions = _all(api, f"/actions/actions?triggerId={TRIGGER}", "actions")
     for wanted in (config.action_name, ARTICLE_ACTION_NAME):
         named = [a for a in actions if a["name"] == wanted]
         if named:
@@ -454,7 +453,7 @@ def _adopt_action(
     binding = next(
         (
             b
-            for b in _pages(api, f"/actions/triggers/{TRIGGER}/bindings", "bindings")
+            for b in _all(api, f"/actions/triggers/{TRIGGER}/bindings", "bindings")
             if b["action"]["id"] == action["id"]
         ),
         None,
@@ -474,22 +473,12 @@ def _trigger_version(action: dict[str, Any]) -> str:
     return str(next(t["version"] for t in action["supported_triggers"] if t["id"] == TRIGGER))
 
 
-def _pages(api: ManagementApi, path: str, key: str | None) -> list[dict[str, Any]]:
-    """Every item of a paginated list (``key`` is the list's name in the body, or a bare list)."""
-    items: list[dict[str, Any]] = []
-    separator = "&" if "?" in path else "?"
-    for page in range(1000):
-        body = api.call("GET", f"{path}{separator}page={page}&per_page={PAGE}")
-        batch: list[dict[str, Any]] = body if key is None else body.get(key, [])
-        items += batch
-        if len(batch) < PAGE:
-            break
-    return items
+def _all(api: ManagementApi, path: str, key: str | None) -> list[dict[str, Any]]:
+    return list(api.pages(path, key))
 
 
 def _first(api: ManagementApi, path: str) -> dict[str, Any] | None:
-    found = _pages(api, path, None)
-    return found[0] if found else None
+    return next(api.pages(path), None)
 
 
 def _normal(value: Any) -> Any:

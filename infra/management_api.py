@@ -1,26 +1,36 @@
-"""Just enough of Auth0's Management API for the stack's own commands (backfill, adopt).
+"""Just enough of Auth0's Management API for the stack's own commands (backfill, reconcile, adopt).
 
 One kept-alive HTTPS connection, a client-credentials token, a pace of at most ``rate``
-requests a second, and waits as long as a 429's ``Retry-After`` says. Errors name the method,
-the path without its query, the status and Auth0's message, never the request.
+requests a second, and Auth0's rate-limit headers honoured: a 429 waits as its ``Retry-After``
+says, or until ``x-ratelimit-reset``; a response whose ``x-ratelimit-remaining`` is 0 makes the
+next request wait for the reset (Auth0's Rate Limit Policy). Errors name the method, the path
+without its query, the status and Auth0's message, never the request.
 """
 
 from __future__ import annotations
 
 import argparse
 import email.utils
+import gzip
 import http.client
 import json
 import os
 import ssl
 import time
 import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
 from infra.config import StackConfig, load_stack_file
+
+TRIES = 8
+"""Tries of one request through 429s and 5xx before giving up."""
+PAGE = 100
+"""Items per page of a list (Auth0's maximum)."""
 
 
 class UsageError(Exception):
@@ -61,8 +71,35 @@ class ManagementApi:
     def call(self, method: str, path: str, body: Any = None) -> Any:
         return self._send(method, f"/api/v2{path}", body, self._token)
 
+    def pages(self, path: str, key: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a list paged by ``page``/``per_page`` (``key``: the list's name in the
+        body, or None for a bare list)."""
+        separator = "&" if "?" in path else "?"
+        for page in range(1000):
+            body = self.call("GET", f"{path}{separator}page={page}&per_page={PAGE}")
+            batch: list[dict[str, Any]] = body if key is None else body.get(key, [])
+            yield from batch
+            if len(batch) < PAGE:
+                return
+
+    def checkpoint_pages(self, path: str, key: str) -> Iterator[dict[str, Any]]:
+        """Every item of a list paged by checkpoint (``take``/``from``), which Auth0 serves
+        past the 1,000 items that ``page`` reaches (organization members)."""
+        separator = "&" if "?" in path else "?"
+        checkpoint = ""
+        while True:
+            query = f"take={PAGE}" + (
+                f"&from={urllib.parse.quote(checkpoint)}" if checkpoint else ""
+            )
+            body = self.call("GET", f"{path}{separator}{query}")
+            yield from body.get(key, [])
+            checkpoint = body.get("next") or ""
+            if not checkpoint or not body.get(key):
+                return
+
     def _send(self, method: str, path: str, body: Any, token: str | None) -> Any:
-        for _attempt in range(8):
+        shown = f"{method} {path.split('?')[0]}"
+        for _attempt in range(TRIES):
             time.sleep(max(0.0, self._next_at - time.monotonic()))
             self._next_at = time.monotonic() + self.interval
             headers = {"content-type": "application/json"}
@@ -72,28 +109,122 @@ class ManagementApi:
             self._connection.request(method, path, payload, headers)
             response = self._connection.getresponse()
             raw = response.read()
+            limit = RateLimit.of(response)
+            if limit.remaining == 0:
+                self._next_at = max(self._next_at, time.monotonic() + limit.until_reset())
             if response.status == 429 or response.status >= 500:
-                time.sleep(retry_after(response.getheader("retry-after")))
+                time.sleep(limit.wait())
                 continue
             if response.status >= 400:
                 # The status and Auth0's message; never the request, which may hold a secret.
-                message = json.loads(raw or b"{}").get("message", "")
-                raise ApiError(
-                    response.status, f"{method} {path.split('?')[0]}: {response.status} {message}"
-                )
+                raise ApiError(response.status, f"{shown}: {response.status} {_message(raw)}")
             return json.loads(raw) if raw else None
-        raise RuntimeError(f"{method} {path.split('?')[0]}: still refused after 8 tries")
+        raise RuntimeError(f"{shown}: still refused after {TRIES} tries")
 
 
-def retry_after(value: str | None) -> float:
-    """Seconds to wait: Retry-After in seconds or as an HTTP date; 1 s when absent."""
+@dataclass(frozen=True)
+class RateLimit:
+    """What a response says of the rate limit: Auth0's ``x-ratelimit-*`` headers (the reset in
+    Unix seconds) and ``Retry-After`` where it comes (seconds or an HTTP date)."""
+
+    remaining: int | None = None
+    reset_at: float | None = None
+    retry_after: float | None = None
+
+    @classmethod
+    def of(cls, response: http.client.HTTPResponse) -> RateLimit:
+        return cls(
+            _number(response.getheader("x-ratelimit-remaining")),
+            _number(response.getheader("x-ratelimit-reset")),
+            _retry_after(response.getheader("retry-after")),
+        )
+
+    def until_reset(self) -> float:
+        return 0.0 if self.reset_at is None else max(0.0, self.reset_at - time.time())
+
+    def wait(self) -> float:
+        """Seconds before a refused request may be sent again; 1 s when nothing says."""
+        if self.retry_after is not None:
+            return self.retry_after
+        return self.until_reset() if self.reset_at is not None else 1.0
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _retry_after(value: str | None) -> float | None:
     if value is None:
-        return 1.0
+        return None
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time())
+        try:
+            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _message(raw: bytes) -> str:
+    """Auth0's error message, or nothing when the body is not Auth0's JSON (a proxy's page)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return "(not JSON)"
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message)[:200] if message else ""
+
+
+@dataclass
+class Export:
+    """The users of a users export job, and what could not be read."""
+
+    users: list[dict[str, Any]] = field(default_factory=list)
+    malformed: int = 0
+    """Lines that were not a JSON object with a string ``user_id``."""
+
+
+def export_users(api: ManagementApi, fields: tuple[str, ...], connection_id: str = "") -> Export:
+    """Every user of the tenant (or of one connection), through a users export job: Auth0's
+    way past the 1,000 users a search returns."""
+    request: dict[str, Any] = {"format": "json", "fields": [{"name": f} for f in fields]}
+    if connection_id:
+        request["connection_id"] = connection_id
+    job = api.call("POST", "/jobs/users-exports", request)
+    while job["status"] != "completed":
+        if job["status"] == "failed":
+            raise RuntimeError("the users export job failed")
+        time.sleep(1)
+        job = api.call("GET", f"/jobs/{quote(job['id'])}")
+    location = urllib.parse.urlsplit(job["location"])
+    # A pre-signed URL: no token goes with it.
+    download = http.client.HTTPSConnection(
+        location.netloc, timeout=300, context=ssl.create_default_context()
+    )
+    download.request(
+        "GET", f"{location.path}?{location.query}" if location.query else location.path
+    )
+    response = download.getresponse()
+    if response.status != 200:
+        raise RuntimeError(f"the users export could not be downloaded ({response.status})")
+    return parse_export(gzip.decompress(response.read()).decode("utf-8", errors="replace"))
+
+
+def parse_export(content: str) -> Export:
+    """The users of an export's NDJSON; a line that is not a user is counted, not fatal."""
+    export = Export()
+    for line in content.splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if isinstance(record, dict) and isinstance(record.get("user_id"), str):
+            export.users.append(record)
+        else:
+            export.malformed += 1
+    return export
 
 
 def quote(value: str) -> str:
@@ -120,6 +251,10 @@ def connect(
         config = load_stack_file(arguments.stack, arguments.project_dir)
     except pulumi.RunError as error:
         raise UsageError(str(error)) from None
+    if not arguments.rate > 0:
+        raise UsageError(
+            f"--rate must be a positive number of requests a second, not {arguments.rate}"
+        )
     names = (f"AUTH0_{role}_CLIENT_ID", f"AUTH0_{role}_CLIENT_SECRET")
     missing = [name for name in names if not os.environ.get(name)]
     if missing:

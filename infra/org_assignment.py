@@ -15,7 +15,13 @@ from typing import Any
 import pulumi
 import pulumi_auth0 as auth0
 
-from infra.action_code import TRIGGER, TRIGGER_VERSION, RenderedAction, render_actions
+from infra.action_code import (
+    TRIGGER,
+    TRIGGER_VERSION,
+    RenderedAction,
+    grant_scopes,
+    render_actions,
+)
 from infra.config import OrganizationConfig, StackConfig
 
 COMPONENT = "org-assignment"
@@ -72,11 +78,6 @@ def m2m_client_description(project: str, stack: str) -> str:
     return f"{managed_by}: post-login org assignment. Do not edit by hand."[:140]
 
 
-def grant_scopes(planned: tuple[RenderedAction, ...]) -> list[str]:
-    """The Management API scopes the Action(s) call, and no other: least privilege."""
-    return sorted({scope for rendered in planned for scope in rendered.scopes})
-
-
 def action_name(config: StackConfig, shard: int) -> str:
     return config.action_name + _shard_suffix(shard)
 
@@ -122,7 +123,7 @@ class OrgAssignment(pulumi.ComponentResource):
             names.grant,
             client_id=m2m_client.client_id,
             audience=f"https://{args.tenant_domain}/api/v2/",
-            scopes=grant_scopes(planned),
+            scopes=list(grant_scopes(args)),
             opts=child,
         )
         organizations: dict[str, auth0.Organization] = {}

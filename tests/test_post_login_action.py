@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
 import time
 from email.utils import formatdate
 from typing import Any
@@ -12,10 +14,12 @@ import pytest
 
 from infra.action_code import render_action
 from infra.config import parse_config
+from infra.node import action_node as node_for_actions
 from tests.support.action_runner import ENABLED_CONNECTION, MEMBERS, TOKEN, Fault
 
 ALICE = "auth0|alice"
 BOB = "auth0|bob"
+DATABASE = "Username-Password-Authentication"
 
 
 def marker(tenant: Any) -> dict[str, Any]:
@@ -360,3 +364,63 @@ def test_retry_after_as_an_http_date_is_honoured(
     assert login.outcome == "assigned"
     assert tenant.calls[MEMBERS] == 2
     assert 900 <= login.ms < 3000  # the date has one-second resolution
+
+
+# Runs the rendered Action outside the container: two logins, the second started later, with a
+# cache of their own; prints what each did.
+STAGGERED_LOGINS = r"""
+const [codePath, eventsJson, staggerMs] = process.argv.slice(1);
+const secretsJson = process.env.ACTION_SECRETS;
+const { onExecutePostLogin } = require(codePath);
+const store = new Map();
+const cache = {
+  get: (key) => (store.has(key) ? { value: store.get(key) } : undefined),
+  set: (key, value) => { store.set(key, value); return { type: "success" }; },
+};
+const lines = [];
+console.log = (line) => lines.push(JSON.parse(line));
+const run = async (event) => {
+  const started = Date.now();
+  const api = { access: { deny() {} }, user: { setAppMetadata() {} }, cache };
+  await onExecutePostLogin({ ...event, secrets: JSON.parse(secretsJson) }, api);
+  const report = lines.find((line) => line.user_id === event.user.user_id);
+  return { ms: Date.now() - started, report };
+};
+const [first, second] = JSON.parse(eventsJson);
+Promise.all([
+  run(first),
+  new Promise((resolve) => setTimeout(resolve, Number(staggerMs))).then(() => run(second)),
+]).then((results) => process.stdout.write(JSON.stringify(results)));
+"""
+
+
+def test_concurrent_first_logins_each_keep_their_own_deadline(
+    run_action: Any, stack_config: dict[str, Any], tmp_path: Any
+) -> None:
+    # The token takes 1.2 s; the first login gives up at its 1 s budget, the second, started
+    # 0.5 s later, waits until its own deadline and gets the token the first one asked for.
+    action, tenant = run_action(with_action(stack_config, timeBudgetMs=1000))
+    tenant.faults[TOKEN] = Fault(latency_ms=1200, times=1)
+    code = tmp_path / "action.js"
+    code.write_text(tenant.rendered.code, encoding="utf-8")
+    events = [action._event(user, DATABASE, None, "app", {}) for user in (ALICE, BOB)]
+    result = subprocess.run(
+        [node_for_actions(), "-e", STAGGERED_LOGINS, str(code), json.dumps(events), "500"],
+        env={
+            **os.environ,
+            "NODE_EXTRA_CA_CERTS": str(tenant.tenant.ca_file),
+            "ACTION_SECRETS": json.dumps(tenant.secrets),
+        },
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    first, second = json.loads(result.stdout)
+    assert (first["report"]["outcome"], first["report"]["reason"]) == (
+        "failed",
+        "time-budget-exceeded",
+    )
+    assert 900 <= first["ms"] < 1250
+    assert second["report"]["outcome"] == "assigned", second
+    assert second["ms"] < 1000
+    assert tenant.tokens_issued == 1
+    assert tenant.members == {BOB}

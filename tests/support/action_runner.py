@@ -28,7 +28,16 @@ DEFAULT_CONNECTION = "Username-Password-Authentication"
 STRATEGIES = {"google-oauth2": "google-oauth2", "github": "github", "acme-okta": "okta"}
 """Strategies of the connections tests log in through; any other is a database connection."""
 
-__all__ = ["ENABLED_CONNECTION", "MEMBERS", "TOKEN", "ActionProcess", "ActionTenant", "Fault"]
+__all__ = [
+    "DEFAULT_CONNECTION",
+    "ENABLED_CONNECTION",
+    "MEMBERS",
+    "STRATEGIES",
+    "TOKEN",
+    "ActionProcess",
+    "ActionTenant",
+    "Fault",
+]
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,10 @@ class ActionTenant:
     def members(self) -> set[str]:
         return set(self.tenant.store["organization_members"][self.organization_id])
 
+    def members_of(self, organization: str) -> set[str]:
+        """The members of the stack's organization named ``organization``."""
+        return set(self.tenant.store["organization_members"][self.organization_ids[organization]])
+
     @property
     def denied_scopes(self) -> Counter[str]:
         return self.tenant.denied_scopes
@@ -190,7 +203,7 @@ class ActionProcess:
         """One login of ``user_id`` through ``connection``; ``user`` sets fields of the user
         (app_metadata, email, email_verified) before it."""
         event = self._event(user_id, connection, organization_id, client_id, user)
-        return Login(**execute(self.tenant.tenant, self.container, event))
+        return _checked(Login(**execute(self.tenant.tenant, self.container, event)))
 
     def login_concurrently(self, user_ids: list[str]) -> list[Login]:
         """First logins of several users at once, in this one container."""
@@ -199,7 +212,7 @@ class ActionProcess:
             for user_id in user_ids
         ]
         answers = self.container.ask_many([{"op": "login", "event": e} for e in events])
-        return [Login(**answer) for answer in answers]
+        return [_checked(Login(**answer)) for answer in answers]
 
     def advance_clock(self, ms: int) -> None:
         """Move the Action's clock (Date.now) forward, as time passing between logins."""
@@ -229,6 +242,12 @@ class ActionProcess:
         if organization_id:
             event["organization"] = {"id": organization_id}
         return event
+
+
+def _checked(login: Login) -> Login:
+    """Auth0 fails the whole login when an Action throws: ours never may."""
+    assert login.thrown is None, f"the Action threw {login.thrown}: {login.logs}"
+    return login
 
 
 def _valid(names: tuple[str, ...]) -> list[str]:

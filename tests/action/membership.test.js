@@ -1,0 +1,194 @@
+// @ts-check
+// Unit tests of the membership rule (action_templates/membership.js): node --test tests/action/
+"use strict";
+
+const assert = require("node:assert/strict");
+const { describe, it } = require("node:test");
+const { createRule, eligible, emailDomain, identityClaim, markersOf } = require("../../action_templates/membership");
+
+const DATABASE = { name: "Username-Password-Authentication", strategy: "auth0" };
+const GOOGLE = { name: "google-oauth2", strategy: "google-oauth2" };
+
+/**
+ * @param {Partial<import("../../action_templates/membership").Organization>} rule
+ * @returns {import("../../action_templates/membership").Organization}
+ */
+function organization(rule) {
+  return {
+    id: "org_acme",
+    name: "acme",
+    connections: [DATABASE.name, GOOGLE.name],
+    anyUser: false,
+    domains: [],
+    subdomainsOf: [],
+    trusted: [],
+    applications: null,
+    roles: [],
+    ...rule,
+  };
+}
+
+/**
+ * @param {Record<string, unknown>} fields
+ * @param {string} [connection]
+ */
+function user(fields, connection = DATABASE.name) {
+  return { user_id: "auth0|1", identities: [{ connection, provider: "auth0" }], ...fields };
+}
+
+describe("emailDomain", () => {
+  const accepted = {
+    "a@acme.com": "acme.com",
+    "A@ACME.Com": "acme.com",
+    "anna@bücher.de": "xn--bcher-kva.de",
+    "chef@straße.de": "xn--strae-oqa.de",
+    "m@ａｃｍｅ.com": "acme.com",
+    "x@a-b.example.co.uk": "a-b.example.co.uk",
+  };
+  for (const [address, domain] of Object.entries(accepted)) {
+    it(`reads ${JSON.stringify(address)} as ${domain}`, () => assert.equal(emailDomain(address), domain));
+  }
+  const refused = [
+    "acme.com",
+    "@acme.com",
+    "a@",
+    "a@b@acme.com",
+    "a@acme.com/evil.io",
+    "a@acme.com\\evil.io",
+    "a@acme.com:25",
+    "a@acme.com?x",
+    "a@acme.com#f",
+    "a@acme%2ecom",
+    "a@[acme.com]",
+    "a@ac\tme.com",
+    "a @acme.com",
+    "a@acme.com\n",
+    "a@acme.com.",
+    "a@acme..com",
+    "a@-acme.com",
+    "a@acme",
+    "a@1.2.3.4",
+    "a@ac\u200dme.com",
+    `a@${"x".repeat(64)}.com`,
+    `a@${"abcdefghi.".repeat(26)}com`,
+  ];
+  for (const address of refused) {
+    it(`refuses ${JSON.stringify(address)}`, () => assert.equal(emailDomain(address), null));
+  }
+  it("refuses what is not text", () => {
+    for (const value of [undefined, null, 42, ["a@acme.com"], { email: "a@acme.com" }]) {
+      assert.equal(emailDomain(value), null);
+    }
+  });
+});
+
+describe("identityClaim", () => {
+  it("reads the primary identity's claim from the user", () => {
+    assert.deepEqual(identityClaim(user({ email: "a@acme.com", email_verified: true }), DATABASE.name), {
+      email: "a@acme.com",
+      verified: true,
+    });
+  });
+  it("reads a linked identity's claim from its profileData, not the user's", () => {
+    const linked = {
+      email: "a@acme.com",
+      email_verified: true,
+      identities: [
+        { connection: GOOGLE.name, provider: "google-oauth2" },
+        { connection: DATABASE.name, provider: "auth0", profileData: { email: "m@evil.io", email_verified: false } },
+      ],
+    };
+    assert.deepEqual(identityClaim(linked, DATABASE.name), { email: "m@evil.io", verified: false });
+  });
+  it("has no claim without an identity on the connection, or with two", () => {
+    assert.equal(identityClaim(user({ email: "a@acme.com" }), GOOGLE.name), null);
+    const two = { identities: [{ connection: DATABASE.name }, { connection: DATABASE.name, profileData: {} }] };
+    assert.equal(identityClaim(two, DATABASE.name), null);
+    assert.equal(identityClaim({ identities: "not a list" }, DATABASE.name), null);
+  });
+});
+
+describe("eligible", () => {
+  const acme = organization({ domains: ["acme.com"] });
+  it("takes a verified address in the domain through a self-verifying connection", () => {
+    assert.equal(eligible(acme, user({ email: "a@acme.com", email_verified: true }), DATABASE), true);
+  });
+  it("needs email_verified to be true itself", () => {
+    for (const verified of [false, "true", 1, undefined]) {
+      assert.equal(eligible(acme, user({ email: "a@acme.com", email_verified: verified }), DATABASE), false);
+    }
+  });
+  it("trusts a social connection's email_verified only when listed", () => {
+    const google = user({ email: "a@acme.com", email_verified: true }, GOOGLE.name);
+    assert.equal(eligible(acme, google, GOOGLE), false);
+    assert.equal(eligible(organization({ domains: ["acme.com"], trusted: [GOOGLE.name] }), google, GOOGLE), true);
+  });
+  it("never takes a blocked user, even of an open organization", () => {
+    const open = organization({ anyUser: true });
+    assert.equal(eligible(open, user({}), DATABASE), true);
+    assert.equal(eligible(open, user({ blocked: true }), DATABASE), false);
+  });
+  it("never takes a connection the organization does not list", () => {
+    const open = organization({ anyUser: true, connections: [DATABASE.name] });
+    assert.equal(eligible(open, user({}, "github"), { name: "github", strategy: "github" }), false);
+  });
+});
+
+describe("createRule", () => {
+  const organizations = [
+    organization({ id: "org_a", domains: ["acme.com"] }),
+    organization({ id: "org_b", subdomainsOf: ["acme.com"], connections: [DATABASE.name] }),
+    organization({ id: "org_c", anyUser: true, connections: [GOOGLE.name] }),
+    organization({ id: "org_d", domains: ["globex.com", "acme.com"], applications: ["portal"] }),
+  ];
+  const rule = createRule(organizations);
+  const addresses = ["a@acme.com", "a@eu.acme.com", "a@globex.com", "a@evil.io", "bad", undefined];
+
+  it("finds through its index exactly what the rule admits", () => {
+    for (const connection of [DATABASE, GOOGLE]) {
+      for (const email of addresses) {
+        for (const client of ["portal", "other", undefined]) {
+          const someone = user({ email, email_verified: true }, connection.name);
+          const expected = organizations.filter(
+            (o) => eligible(o, someone, connection) && (o.applications === null || o.applications.includes(String(client))),
+          );
+          assert.deepEqual(
+            rule.forLogin(someone, connection, client).map((o) => o.id).sort(),
+            expected.map((o) => o.id).sort(),
+            `${connection.name} ${email} ${client}`,
+          );
+        }
+      }
+    }
+  });
+
+  it("for users, looks through every identity and ignores applications", () => {
+    const someone = {
+      email: "a@acme.com",
+      email_verified: true,
+      identities: [
+        { connection: DATABASE.name, provider: "auth0" },
+        { connection: GOOGLE.name, provider: "google-oauth2", profileData: {} },
+      ],
+    };
+    const strategies = new Map([
+      [DATABASE.name, "auth0"],
+      [GOOGLE.name, "google-oauth2"],
+    ]);
+    assert.deepEqual(
+      rule.forUser(someone, strategies).map((o) => o.id),
+      ["org_a", "org_c", "org_d"],
+    );
+  });
+});
+
+describe("markersOf", () => {
+  it("reads the markers object, and anything else as none", () => {
+    assert.deepEqual(markersOf({ app_metadata: { key: { org_a: true } } }, "key"), { org_a: true });
+    for (const value of ["a string", ["org_a"], null, 1]) {
+      assert.deepEqual(markersOf({ app_metadata: { key: value } }, "key"), {});
+    }
+    assert.deepEqual(markersOf({}, "key"), {});
+    assert.deepEqual(markersOf({ app_metadata: {} }, "constructor"), {});
+  });
+});
