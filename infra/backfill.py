@@ -4,38 +4,55 @@
         python -m infra.backfill prod [--dry-run] [--rate 2]
 
 Reads ``Pulumi.STACK.yaml`` for the tenant and the rules, exports the users of each configured
-connection (Auth0's users export: a search stops at 1,000), keeps those the rules admit
-(``infra.routing``, as the Action decides; rules that list applications need a login to tell,
-so those organizations are left to the Action), and adds them through the members endpoint, 10 at
-a time, gives the configured roles, and sets the marker the Action sets, so their next login
-makes no request. Users already marked are skipped.
+connection (Auth0's users export: a search stops at 1,000), and asks the Action's own rule
+(``infra.membership``: action_templates/membership.js in Node) which organizations each user is
+eligible for. Rules that list applications need a login to tell, so those organizations are
+left to the Action. It adds the users through the members endpoint, at most 10 per request
+(Auth0's limit), gives the configured roles, and sets the marker the Action sets, so their
+next login makes no request.
 
-At most ``--rate`` requests a second (Auth0 documents 2 for free tenants); a 429 waits as long as
-its ``Retry-After`` says. Progress is printed, and kept in ``.backfill/STACK.json`` after every
-batch: run it again after an interruption and it goes on where it stopped. ``--dry-run`` writes
-nothing and prints who would join what. Its credentials are its own (``infra.deployer_scopes``
-``BACKFILL``), not the Action's nor the deployer's.
+The markers are its progress: a user already marked for an organization is skipped, so a run
+stopped halfway goes on where it stopped, and an organization added to the configuration later
+is backfilled in full. A record that is not a user (a line that is not JSON, no ``user_id``) is
+skipped, counted and reported. At most ``--rate`` requests a second (Auth0 documents 2 for free
+tenants), and Auth0's rate-limit headers are honoured (``infra.management_api``). ``--dry-run``
+writes nothing and prints who would join what. Its credentials are its own
+(``infra.deployer_scopes`` ``BACKFILL``), not the Action's nor the deployer's.
 """
 
 from __future__ import annotations
 
-import gzip
-import http.client
-import json
-import ssl
 import sys
-import time
-import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from infra.config import ROOT, StackConfig
-from infra.management_api import ManagementApi, UsageError, connect, quote, stack_command
-from infra.routing import matching
+from infra.management_api import (
+    ManagementApi,
+    UsageError,
+    connect,
+    export_users,
+    quote,
+    stack_command,
+)
+from infra.membership import MembershipRule
 
 BATCH = 10
-"""Users per request to the members endpoint."""
-EXPORT_FIELDS = ("user_id", "email", "email_verified", "app_metadata", "identities")
+"""Users per request to the members endpoint: Auth0 takes at most 10."""
+EXPORT_FIELDS = ("user_id", "email", "email_verified", "blocked", "app_metadata", "identities")
+
+
+@dataclass(frozen=True)
+class Addition:
+    """One user to add, and where."""
+
+    user_id: str
+    organizations: tuple[str, ...]
+    """Names of the organizations to add them to."""
+    markers: dict[str, Any]
+    """Their markers before, which the new ones join (app_metadata merges at the first level)."""
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
@@ -47,34 +64,81 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     )
     parser.add_argument("--dry-run", action="store_true", help="write nothing; print the plan")
     arguments = parser.parse_args(argv)
-    root = arguments.project_dir
     try:
         config, api = connect(arguments, "BACKFILL", "the backfill's own credentials")
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    checkpoint = root / ".backfill" / f"{arguments.stack}.json"
-    done: set[str] = (
-        set(json.loads(checkpoint.read_text())["done"]) if checkpoint.is_file() else set()
-    )
     organization_ids = {
         o.name: api.call("GET", f"/organizations/name/{quote(o.name)}")["id"]
         for o in config.organizations
     }
-    plan = _plan(api, config, organization_ids, done)
-    total = sum(len(names) for names, _ in plan.values())
-    print(f"{len(plan)} users to add ({total} memberships); {len(done)} done before", flush=True)
+    connections = {name: _connection(api, name) for name in config.all_connections}
+    users: dict[str, dict[str, Any]] = {}
+    malformed = 0
+    for connection in connections.values():
+        export = export_users(api, EXPORT_FIELDS, connection["id"])
+        malformed += export.malformed
+        # A user with identities in two configured connections is in both exports.
+        users.update((user["user_id"], user) for user in export.users)
+    strategies = {name: c["strategy"] for name, c in connections.items()}
+    additions, marked = plan(config, organization_ids, strategies, users.values())
+    total = sum(len(addition.organizations) for addition in additions)
+    print(
+        f"{len(additions)} users to add ({total} memberships); {marked} memberships marked "
+        f"already; {malformed} records skipped (not a user)",
+        flush=True,
+    )
     if arguments.dry_run:
-        for user_id, (names, _) in plan.items():
-            print(f"would add {user_id} to {', '.join(names)}")
+        for addition in additions:
+            print(f"would add {addition.user_id} to {', '.join(addition.organizations)}")
         return 0
+    add(api, config, organization_ids, additions)
+    return 0
+
+
+def plan(
+    config: StackConfig,
+    organization_ids: dict[str, str],
+    strategies: dict[str, str],
+    users: Iterable[dict[str, Any]],
+) -> tuple[list[Addition], int]:
+    """Who joins which organization, and how many memberships are marked already: the users the
+    rule finds eligible, less those marked, for organizations that list no applications."""
+    names = {
+        organization_ids[o.name]: o.name for o in config.organizations if o.applications is None
+    }
+    users = list(users)
+    additions = []
+    marked = 0
+    with MembershipRule(config, organization_ids, strategies) as rule:
+        for user, decision in zip(users, rule.decide(users), strict=True):
+            eligible = [
+                i for i in organization_ids.values() if i in decision.eligible and i in names
+            ]
+            pending = [i for i in eligible if decision.markers.get(i) is not True]
+            marked += len(eligible) - len(pending)
+            if pending:
+                additions.append(
+                    Addition(user["user_id"], tuple(names[i] for i in pending), decision.markers)
+                )
+    return additions, marked
+
+
+def add(
+    api: ManagementApi,
+    config: StackConfig,
+    organization_ids: dict[str, str],
+    additions: list[Addition],
+) -> None:
+    """Add, give roles, then mark, ``BATCH`` users at a time; a batch is marked only once it
+    is in, so an interruption leaves unmarked users who are tried again."""
     role_ids = _role_ids(api, config)
     key = config.action.app_metadata_key
-    users = list(plan.items())
-    for start in range(0, len(users), BATCH):
-        batch = users[start : start + BATCH]
+    for start in range(0, len(additions), BATCH):
+        batch = additions[start : start + BATCH]
         for organization in config.organizations:
-            members = [user_id for user_id, (names, _) in batch if organization.name in names]
+            members = [a.user_id for a in batch if organization.name in a.organizations]
             if not members:
                 continue
             org_id = organization_ids[organization.name]
@@ -86,66 +150,22 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
                     f"/organizations/{org_id}/members/{quote(user_id)}/roles",
                     {"roles": roles},
                 )
-        for user_id, (names, existing) in batch:
+        for addition in batch:
             # app_metadata merges at the first level: the marker object is sent whole.
-            markers = {**existing, **{organization_ids[name]: True for name in names}}
-            api.call("PATCH", f"/users/{quote(user_id)}", {"app_metadata": {key: markers}})
-            done.add(user_id)
-        _save(checkpoint, done)
-        print(f"{min(start + BATCH, len(users))}/{len(users)} users added", flush=True)
-    return 0
+            markers = {
+                **addition.markers,
+                **{organization_ids[name]: True for name in addition.organizations},
+            }
+            api.call("PATCH", f"/users/{quote(addition.user_id)}", {"app_metadata": {key: markers}})
+        print(f"{min(start + BATCH, len(additions))}/{len(additions)} users added", flush=True)
 
 
-def _plan(
-    api: ManagementApi,
-    config: StackConfig,
-    organization_ids: dict[str, str],
-    done: set[str],
-) -> dict[str, tuple[list[str], dict[str, Any]]]:
-    """User id -> (organizations they should join and have no marker for, their markers)."""
-    plan: dict[str, tuple[list[str], dict[str, Any]]] = {}
-    for connection in config.all_connections:
-        for user in _export(api, connection):
-            if user["user_id"] in done:
-                continue
-            identity = (user.get("identities") or [{}])[0]
-            markers = (user.get("app_metadata") or {}).get(config.action.app_metadata_key) or {}
-            names = [
-                o.name
-                for o in matching(config, user, connection, identity.get("provider", ""))
-                if o.applications is None and markers.get(organization_ids[o.name]) is not True
-            ]
-            if names:
-                plan[user["user_id"]] = (names, markers)
-    return plan
-
-
-def _export(api: ManagementApi, connection: str) -> list[dict[str, Any]]:
-    """Every user of a connection, through a users export job."""
-    (found,) = api.call("GET", f"/connections?name={quote(connection)}&fields=id,name")
-    job = api.call(
-        "POST",
-        "/jobs/users-exports",
-        {
-            "connection_id": found["id"],
-            "format": "json",
-            "fields": [{"name": f} for f in EXPORT_FIELDS],
-        },
-    )
-    while job["status"] != "completed":
-        if job["status"] == "failed":
-            raise RuntimeError(f"the users export of {connection} failed")
-        time.sleep(1)
-        job = api.call("GET", f"/jobs/{job['id']}")
-    location = urllib.parse.urlsplit(job["location"])
-    download = http.client.HTTPSConnection(
-        location.netloc, timeout=300, context=ssl.create_default_context()
-    )
-    download.request(
-        "GET", f"{location.path}?{location.query}" if location.query else location.path
-    )
-    content = gzip.decompress(download.getresponse().read()).decode()
-    return [json.loads(line) for line in content.splitlines() if line.strip()]
+def _connection(api: ManagementApi, name: str) -> dict[str, Any]:
+    found = api.call("GET", f"/connections?name={quote(name)}&fields=id,name,strategy")
+    if not found:
+        raise RuntimeError(f"no connection named {name!r} in the tenant")
+    connection: dict[str, Any] = found[0]
+    return connection
 
 
 def _role_ids(api: ManagementApi, config: StackConfig) -> dict[str, str]:
@@ -158,13 +178,6 @@ def _role_ids(api: ManagementApi, config: StackConfig) -> dict[str, str]:
             raise RuntimeError(f"no role named {role!r} in the tenant")
         ids[role] = found[0]["id"]
     return ids
-
-
-def _save(checkpoint: Path, done: set[str]) -> None:
-    checkpoint.parent.mkdir(exist_ok=True)
-    temporary = checkpoint.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"done": sorted(done)}), encoding="utf-8")
-    temporary.replace(checkpoint)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,12 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import idna
 import pulumi
 import yaml
 from pydantic import (
@@ -110,22 +112,61 @@ ConnectionList = Annotated[list[ConnectionName], Field(min_length=1, max_length=
 ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 RoleName = Annotated[str, Field(min_length=1, max_length=50, pattern=NOT_BLANK)]
 HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+HOST_MAX = 253
+DEVIATIONS = {"\u00df": "ß", "\u03c2": "ς", "\u200c": "ZWNJ (U+200C)", "\u200d": "ZWJ (U+200D)"}
+"""UTS 46's deviation characters: IDNA 2003 and transitional processing drop or replace them
+(``ß`` -> ``ss``), browsers and Node keep them. A domain holding one names two domains."""
 
 
-def email_domain(pattern: str) -> str:
+def domain_pattern(pattern: str) -> str:
     """``Acme.COM`` -> ``acme.com``; ``*.Bücher.de`` -> ``*.xn--bcher-kva.de``; else ValueError.
 
-    Domains are compared in lowercase ASCII (IDNA), as the Action compares the user's."""
+    Mapped as browsers and Node map host names (UTS 46, non-transitional), which is how the
+    Action maps the domain of a user's address (``emailDomain`` in action_templates/membership.js):
+    a pattern must mean one domain to both. So a domain holding a deviation character, or one
+    that maps to another spelling than its own (full-width letters), is refused, naming what to
+    write instead."""
     wildcard = pattern.startswith("*.")
     host = pattern[2:] if wildcard else pattern
+    not_a_domain = f"{pattern!r} is not a domain name; use e.g. acme.com or *.acme.com"
     try:
-        ascii_host = host.strip().lower().encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"{pattern!r} is not a domain name") from None
+        mapped = idna.uts46_remap(host, std3_rules=True, transitional=False)
+    except (idna.IDNAError, UnicodeError):
+        raise ValueError(not_a_domain) from None
+    deviation = next((DEVIATIONS[c] for c in mapped if c in DEVIATIONS), None)
+    if deviation:
+        raise ValueError(
+            f"{pattern!r} holds {deviation}, which IDNA 2003 software maps to another domain "
+            "than browsers do, so it names two registered domains; write the one you mean: "
+            f"{_ascii_or(mapped)} (as browsers read it) or {_ascii_or(host, 'idna')} "
+            "(as IDNA 2003 reads it)"
+        )
+    try:
+        ascii_host = idna.encode(mapped, uts46=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise ValueError(not_a_domain) from None
+    if mapped != unicodedata.normalize("NFC", host.lower()):
+        shown = ("*." if wildcard else "") + mapped
+        raise ValueError(f"{pattern!r} maps to the domain {shown!r}; write that instead")
     labels = ascii_host.split(".")
-    if len(labels) < 2 or not all(HOST_LABEL.match(label) for label in labels):
-        raise ValueError(f"{pattern!r} is not a domain name; use e.g. acme.com or *.acme.com")
+    if (
+        len(ascii_host) > HOST_MAX
+        or len(labels) < 2
+        or not all(HOST_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise ValueError(not_a_domain)
     return ("*." if wildcard else "") + ascii_host
+
+
+def _ascii_or(host: str, codec: str = "") -> str:
+    """``host`` in ASCII: by UTS 46 (the ``idna`` package), or by Python's IDNA 2003 codec."""
+    try:
+        if codec:
+            return host.encode(codec).decode("ascii")
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return "no valid domain"
 
 
 class OrganizationConfig(_Model):
@@ -160,16 +201,24 @@ class OrganizationConfig(_Model):
     allow_any_user_of_connection: Annotated[StrictBool, Field(alias="allowAnyUserOfConnection")] = (
         False
     )
-    """Without ``emailDomains``: every user of the connections may join. Must be said explicitly:
-    on a database connection with signups, or a social one, that is anyone."""
+    """Every user of the connections may join, whatever their email; not with ``emailDomains``.
+    Must be said explicitly: on a database connection with signups, or a social one, that is
+    anyone."""
 
     @field_validator("email_domains")
     @classmethod
     def _domains(cls, patterns: list[str]) -> list[str]:
-        return [email_domain(pattern) for pattern in patterns]
+        return [domain_pattern(pattern) for pattern in patterns]
 
     @model_validator(mode="after")
     def _who_may_join(self) -> OrganizationConfig:
+        if self.email_domains and self.allow_any_user_of_connection:
+            raise ValueError(
+                "sets both emailDomains and allowAnyUserOfConnection: true, but "
+                "allowAnyUserOfConnection admits every user of the connections whatever their "
+                "email, so emailDomains would limit nothing; remove allowAnyUserOfConnection to "
+                "admit only those domains, or emailDomains to admit everyone"
+            )
         if not self.email_domains and not self.allow_any_user_of_connection:
             raise ValueError(
                 "says only which connections may join, so anyone who can sign up or log in "

@@ -1,4 +1,5 @@
-"""python -m infra.backfill on the local tenant: 10,000 users, a rate limit, an interruption."""
+"""python -m infra.backfill: the case table through its decision, and on the local tenant
+10,000 users, a rate limit, an interruption, a new organization and malformed records."""
 
 from __future__ import annotations
 
@@ -14,9 +15,21 @@ from typing import Any
 import pytest
 
 from infra import backfill, deployer_scopes
+from infra.config import parse_config
+from infra.management_api import parse_export
 from localtenant import organizations
 from localtenant.server import TenantServer
 from localtenant.tenant import Fault
+from tests.support.membership_cases import (
+    joins,
+    load_cases,
+    stack_config,
+    stack_key,
+    strategy,
+    user_record,
+)
+
+CASES = load_cases()
 
 DATABASE = "Username-Password-Authentication"
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +150,7 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
         text=True,
     )
     assert second.returncode == 0, second.stderr
-    assert "done before" in second.stdout.splitlines()[0]
+    assert "marked already" in second.stdout.splitlines()[0]
     members = tenant.store["organization_members"][setup["organization_id"]]
     assert sorted(members) == sorted(should_join)  # nobody missed, nobody extra
     assert len(members) == len(set(members))
@@ -147,8 +160,8 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
     # Each user marked once, but for those in flight when the first run was killed.
     assert tenant.calls["users.update"] <= len(should_join) + backfill.BATCH
     assert tenant.calls["oauth.token"] == 2
-    checkpoint = json.loads((setup["project"] / ".backfill" / "bf.json").read_text())
-    assert set(checkpoint["done"]) == should_join
+    # Every request stayed within Auth0's 10 members a request.
+    assert tenant.calls["organizations.members.create"] >= len(should_join) / backfill.BATCH
 
 
 def test_missing_credentials_say_which(setup: dict[str, Any]) -> None:
@@ -160,3 +173,80 @@ def test_missing_credentials_say_which(setup: dict[str, Any]) -> None:
     )
     assert result.returncode == 2
     assert "AUTH0_BACKFILL_CLIENT_SECRET" in result.stderr
+
+
+@pytest.mark.parametrize("key", sorted({stack_key(c) for c in CASES}))
+def test_the_case_table(key: str) -> None:
+    """Every case of the table, decided by the backfill as it decides for a real tenant."""
+    cases = [(n, c) for n, c in enumerate(CASES) if stack_key(c) == key]
+    config = parse_config(stack_config(cases[0][1]), "case")
+    ids = {o.name: f"org_{o.name:0<16}"[:20] for o in config.organizations}
+    names = {organization_id: name for name, organization_id in ids.items()}
+    users = [user_record(case, f"auth0|case{n}") for n, case in cases]
+    connections = {i["connection"] for u in users for i in u["identities"]} | set(
+        config.all_connections
+    )
+    additions, _ = backfill.plan(config, ids, {c: strategy(c) for c in connections}, users)
+    added = {a.user_id: sorted(a.organizations) for a in additions}
+    for (_, case), user in zip(cases, users, strict=True):
+        assert added.get(user["user_id"], []) == joins(case, "backfill"), case["case"]
+        assert set(added.get(user["user_id"], [])) <= set(names.values())
+
+
+def test_a_user_already_marked_is_not_added_again_and_a_new_organization_is_backfilled() -> None:
+    config = parse_config(
+        {
+            "auth0:domain": "acme-test.eu.auth0.com",
+            "organizations": [
+                {"name": "acme", "displayName": "A", "connections": [DATABASE],
+                 "emailDomains": ["example.com"]},
+                {"name": "newco", "displayName": "N", "connections": [DATABASE],
+                 "emailDomains": ["example.com"]},
+            ],
+        },
+        "t",
+    )  # fmt: skip
+    ids = {"acme": "org_acme000000000000", "newco": "org_newco00000000000"}
+    user = {
+        "user_id": "auth0|1",
+        "email": "a@example.com",
+        "email_verified": True,
+        "identities": [{"connection": DATABASE, "provider": "auth0"}],
+        "app_metadata": {"org_assignment": {ids["acme"]: True}},
+    }
+    (addition,), marked = backfill.plan(config, ids, {DATABASE: "auth0"}, [user])
+    assert (addition.organizations, marked) == (("newco",), 1)
+    assert addition.markers == {ids["acme"]: True}
+
+
+def test_records_that_are_not_users_are_skipped_and_counted() -> None:
+    lines = [
+        json.dumps({"user_id": "auth0|ok", "email": "a@example.com"}),
+        "{not json",
+        json.dumps({"email": "no-id@example.com"}),
+        json.dumps({"user_id": 42}),
+        json.dumps(["a", "list"]),
+        "",
+    ]
+    export = parse_export("\n".join(lines))
+    assert [u["user_id"] for u in export.users] == ["auth0|ok"]
+    assert export.malformed == 4
+
+
+def test_a_malformed_marker_does_not_stop_the_run(setup: dict[str, Any]) -> None:
+    tenant = setup["tenant"]
+    should_join = add_users(tenant, 20)
+    with tenant.store.lock:
+        for user_id in sorted(should_join)[:3]:
+            tenant.store["users"][user_id]["app_metadata"] = {"org_assignment": "a string"}
+        tenant.store.save()
+    result = subprocess.run(
+        command(setup, "--dry-run", "--rate", "100"),
+        cwd=ROOT,
+        env=setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    # A marker that is not an object reads as none, as the Action reads it.
+    assert result.stdout.count("would add ") == len(should_join)

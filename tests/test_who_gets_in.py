@@ -1,21 +1,104 @@
-"""Who gets in: the rules, run through the rendered Action against the local tenant.
-
-Each organization declares who may join; these are the hostile and edge cases of those rules.
-"""
+"""Who gets in, through the rendered Action against the local tenant: every case of the table
+(tests/cases/membership.yaml, which the backfill runs too), and the rule's other guarantees."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from infra.action_code import render_action
 from infra.config import parse_config
-from tests.support.action_runner import MEMBERS
+from tests.support.action_runner import MEMBERS, ActionProcess, ActionTenant
+from tests.support.membership_cases import (
+    joins,
+    load_cases,
+    login_connection,
+    stack_config,
+    stack_key,
+    user_record,
+)
 
+CASES = load_cases()
 ALICE = "auth0|alice"
 DATABASE = "Username-Password-Authentication"
+OTHER_ORGANIZATION = "org_someoneelse123"
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, tuple[ActionProcess, ActionTenant]]]:
+    """One tenant and one Action container per distinct set of organizations, made on first
+    use and shared by the cases that declare it (each with a user of its own)."""
+    started: dict[str, tuple[ActionProcess, ActionTenant]] = {}
+    yield started
+    for action, tenant in started.values():
+        action.close()
+        tenant.close()
+
+
+def running(
+    deployed: dict[str, tuple[ActionProcess, ActionTenant]],
+    tmp_path_factory: pytest.TempPathFactory,
+    case: dict[str, Any],
+) -> tuple[ActionProcess, ActionTenant]:
+    key = stack_key(case)
+    if key not in deployed:
+        workdir = tmp_path_factory.mktemp("who-gets-in")
+        tenant = ActionTenant(parse_config(stack_config(case), "case"), workdir)
+        deployed[key] = (ActionProcess(tenant, workdir), tenant)
+    return deployed[key]
+
+
+@pytest.mark.parametrize("number", range(len(CASES)), ids=[c["case"] for c in CASES])
+def test_the_case_table(
+    deployed: dict[str, tuple[ActionProcess, ActionTenant]],
+    tmp_path_factory: pytest.TempPathFactory,
+    number: int,
+) -> None:
+    case = CASES[number]
+    action, tenant = running(deployed, tmp_path_factory, case)
+    user_id = f"auth0|case{number}"
+    login = case.get("login", {})
+    organization = login.get("organization")
+    organization_id = (
+        OTHER_ORGANIZATION if organization == "other" else tenant.organization_ids.get(organization)
+    )
+    record = user_record(case, user_id)
+    result = action.login(
+        user_id,
+        connection=login_connection(case),
+        organization_id=organization_id,
+        client_id=login.get("client", "app-client-id"),
+        **{key: value for key, value in record.items() if key != "user_id"},
+    )
+    joined = sorted(name for name in tenant.organization_ids if user_id in tenant.members_of(name))
+    assert joined == joins(case, "action"), result.logs
+    expected_outcome = "assigned" if joined else result.outcome
+    assert result.outcome == expected_outcome
+    if not joined:
+        assert result.app_metadata_set is None
+
+
+def test_a_user_matching_two_organizations_gets_a_marker_for_each(run_action: Any) -> None:
+    (case,) = [c for c in CASES if c["case"] == "a user matching two organizations joins both"]
+    action, tenant = run_action(stack_config(case))
+    login = action.login(ALICE, email="alice@acme.com", email_verified=True)
+    markers = login.app_metadata_set["org_assignment"]
+    assert markers == {organization: True for organization in tenant.organization_ids.values()}
+    calls = tenant.calls[MEMBERS]
+    assert action.login(ALICE).outcome == "skipped-already-member"
+    assert tenant.calls[MEMBERS] == calls
+
+
+def test_a_login_through_rules_that_match_nothing_makes_no_call(run_action: Any) -> None:
+    action, tenant = run_action(acme(emailDomains=["acme.com"]))
+    login = action.login(ALICE, email="alice@acme.com")
+    assert (login.outcome, login.report["via"]) == ("skipped-no-match", "rules")
+    assert sum(tenant.calls.values()) == 0
 
 
 def acme(**rule: Any) -> dict[str, Any]:
@@ -26,165 +109,6 @@ def acme(**rule: Any) -> dict[str, Any]:
         "organization": organization,
         "connections": [DATABASE, "google-oauth2"],
     }
-
-
-def two_organizations(**second: Any) -> dict[str, Any]:
-    return {
-        "auth0:domain": "acme-test.eu.auth0.com",
-        "organizations": [
-            {
-                "name": "acme",
-                "displayName": "Acme",
-                "connections": [DATABASE, "google-oauth2"],
-                "emailDomains": ["acme.com"],
-            },
-            {
-                "name": "globex",
-                "displayName": "Globex",
-                "connections": [DATABASE],
-                "emailDomains": ["globex.com", "*.acme.com"],
-                **second,
-            },
-        ],
-    }
-
-
-def test_a_verified_email_in_the_domain_joins(run_action: Any) -> None:
-    action, tenant = run_action(acme(emailDomains=["acme.com"]))
-    login = action.login(ALICE, email="alice@acme.com", email_verified=True)
-    assert login.outcome == "assigned"
-    assert tenant.members == {ALICE}
-
-
-@pytest.mark.parametrize("verified", [False, None, "true"])
-def test_an_unverified_email_never_joins(run_action: Any, verified: Any) -> None:
-    action, tenant = run_action(acme(emailDomains=["acme.com"]))
-    user = {"email": "alice@acme.com"}
-    if verified is not None:
-        user["email_verified"] = verified
-    login = action.login(ALICE, **user)
-    assert (login.outcome, login.report["via"]) == ("skipped-no-match", "rules")
-    assert tenant.calls[MEMBERS] == 0
-
-
-def test_a_verified_email_from_an_untrusted_social_connection_does_not_join(
-    run_action: Any,
-) -> None:
-    action, tenant = run_action(acme(emailDomains=["acme.com"]))
-    login = action.login(
-        ALICE, connection="google-oauth2", email="alice@acme.com", email_verified=True
-    )
-    assert login.outcome == "skipped-no-match"
-    assert tenant.members == set()
-
-
-def test_a_trusted_connections_verified_email_joins(run_action: Any) -> None:
-    action, _tenant = run_action(
-        acme(emailDomains=["acme.com"], trustEmailVerifiedFrom=["google-oauth2"])
-    )
-    login = action.login(
-        ALICE, connection="google-oauth2", email="alice@acme.com", email_verified=True
-    )
-    assert login.outcome == "assigned"
-
-
-@pytest.mark.parametrize(
-    ("configured", "email"),
-    [
-        ("acme.com", "Alice@ACME.Com"),
-        ("Bücher.de", "anna@bücher.de"),
-        ("bücher.de", "anna@XN--BCHER-KVA.de"),
-        ("*.acme.com", "bob@eu.acme.com"),
-        ("*.acme.com", "bob@deep.eu.acme.com"),
-    ],
-)
-def test_domains_match_case_and_idn_insensitively(
-    run_action: Any, configured: str, email: str
-) -> None:
-    action, _ = run_action(acme(emailDomains=[configured]))
-    assert action.login(ALICE, email=email, email_verified=True).outcome == "assigned"
-
-
-@pytest.mark.parametrize(
-    "email",
-    [
-        "mallory@acme.com.evil.io",
-        "mallory@evilacme.com",
-        "mallory@acme.co",
-        "mallory@acme.com@evil.io",
-        "acme.com",
-        "mallory@",
-        "mallory@eu.acme.com",  # a subdomain, where only the exact domain is configured
-    ],
-)
-def test_look_alike_domains_never_join(run_action: Any, email: str) -> None:
-    action, tenant = run_action(acme(emailDomains=["acme.com"]))
-    login = action.login(ALICE, email=email, email_verified=True)
-    assert login.outcome == "skipped-no-match"
-    assert tenant.members == set()
-
-
-def test_a_subdomain_pattern_does_not_match_the_bare_domain(run_action: Any) -> None:
-    action, _ = run_action(acme(emailDomains=["*.acme.com"]))
-    assert action.login(ALICE, email="a@acme.com", email_verified=True).outcome == (
-        "skipped-no-match"
-    )
-
-
-def test_a_login_to_another_organization_never_assigns(run_action: Any) -> None:
-    action, tenant = run_action(acme(allowAnyUserOfConnection=True))
-    login = action.login(ALICE, organization_id="org_someoneelse123")
-    assert (login.outcome, login.report["via"]) == (
-        "skipped-other-organization",
-        "organization-login",
-    )
-    assert sum(tenant.calls.values()) == 0
-
-
-def test_a_user_matching_two_organizations_joins_both_with_a_marker_each(
-    run_action: Any,
-) -> None:
-    action, tenant = run_action(two_organizations())
-    # acme takes acme.com exactly; globex takes its subdomains.
-    login = action.login(ALICE, email="alice@eu.acme.com", email_verified=True)
-    assert login.report["organizations"] == [tenant.organization_ids["globex"]]
-    login = action.login("auth0|bob", email="bob@acme.com", email_verified=True)
-    assert (login.outcome, login.report["organizations"]) == (
-        "assigned",
-        [tenant.organization_ids["acme"]],
-    )
-    both = {"emailDomains": ["globex.com", "acme.com"]}
-    action, tenant = run_action(two_organizations(**both))
-    login = action.login(ALICE, email="alice@acme.com", email_verified=True)
-    assert login.outcome == "assigned"
-    assert sorted(login.report["organizations"]) == sorted(tenant.organization_ids.values())
-    markers = login.app_metadata_set["org_assignment"]
-    assert markers == {
-        organization_id: True for organization_id in tenant.organization_ids.values()
-    }
-    calls = tenant.calls[MEMBERS]
-    assert action.login(ALICE).outcome == "skipped-already-member"
-    assert tenant.calls[MEMBERS] == calls
-
-
-def test_a_connection_another_organization_enables_does_not_leak(run_action: Any) -> None:
-    # globex enables only the database connection: a Google login with a globex.com address
-    # must not join it, although acme enables Google.
-    action, tenant = run_action(two_organizations(trustEmailVerifiedFrom=[]))
-    login = action.login(
-        ALICE, connection="google-oauth2", email="a@globex.com", email_verified=True
-    )
-    assert login.outcome == "skipped-no-match"
-    assert tenant.calls[MEMBERS] == 0
-
-
-def test_an_application_not_listed_does_not_assign(run_action: Any) -> None:
-    action, _tenant = run_action(
-        acme(allowAnyUserOfConnection=True, applications=["PortalClientId0000000000000000ab"])
-    )
-    assert action.login(ALICE, client_id="SomeOtherApp").outcome == "skipped-no-match"
-    login = action.login(ALICE, client_id="PortalClientId0000000000000000ab")
-    assert login.outcome == "assigned"
 
 
 def test_roles_are_given_on_joining(run_action: Any) -> None:
@@ -213,17 +137,50 @@ def test_the_grant_is_exactly_what_the_code_calls() -> None:
         "create:organization_member_roles",
         "create:organization_members",
     )
-    assert "/roles`" not in plain.code
 
 
-def test_the_rule_must_say_who_may_join(run_action: Any) -> None:
+def test_the_rule_must_say_who_may_join() -> None:
     with pytest.raises(Exception, match="allowAnyUserOfConnection: true") as raised:
         parse_config(acme(), "t")
     assert "anyone in the world" in str(raised.value)
 
 
+def test_an_open_connection_and_email_domains_on_one_organization_are_refused() -> None:
+    with pytest.raises(Exception, match="emailDomains and allowAnyUserOfConnection") as raised:
+        parse_config(acme(emailDomains=["acme.com"], allowAnyUserOfConnection=True), "t")
+    assert "auth0-org-assignment:organization:" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("domain", "refusal"),
+    [
+        ("straße.de", "xn--strae-oqa.de (as browsers read it) or strasse.de"),
+        ("ς.gr", "holds ς"),
+        ("a\u200db.com", "holds ZWJ"),
+        ("a\u200cb.com", "holds ZWNJ"),
+        ("ẞ.de", "holds ß"),
+        ("\uff41\uff43\uff4d\uff45.com", "maps to the domain 'acme.com'"),  # full-width,
+    ],
+)
+def test_a_domain_that_names_two_domains_is_refused(domain: str, refusal: str) -> None:
+    with pytest.raises(Exception, match="emailDomains") as raised:
+        parse_config(acme(emailDomains=[domain]), "t")
+    assert refusal in str(raised.value)
+    assert repr(domain) in str(raised.value)
+
+
 def test_hostile_domains_in_config_are_refused() -> None:
-    for bad in ("acme.com/evil", "*.*.acme.com", "acme..com", "-acme.com", "acme", "a b.com"):
+    for bad in (
+        "acme.com/evil",
+        "*.*.acme.com",
+        "acme..com",
+        "-acme.com",
+        "acme",
+        "a b.com",
+        "acme.com.",
+        "1.2.3.4",
+        "a_b.com",
+    ):
         with pytest.raises(Exception, match="is not a domain name"):
             parse_config(acme(emailDomains=[bad]), "t")
 

@@ -1,0 +1,111 @@
+"""Who may join, for users who are not logging in: decided by the Action's own JavaScript.
+
+The backfill and reconcile never decide membership in Python. They start
+``action_templates/evaluate.js`` once per run, in Node 22 (``infra.node``), give it the rules
+exactly as the Action holds them (``infra.action_code.organization_entry``), and stream users
+through it: each user in, one decision out, in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from infra.action_code import TEMPLATES, organization_entry
+from infra.config import StackConfig
+from infra.node import action_node
+
+EVALUATE = TEMPLATES / "evaluate.js"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the rule says of one user."""
+
+    eligible: frozenset[str]
+    """Ids of the stack's organizations the user is eligible for, through any identity."""
+    markers: dict[str, Any]
+    """The user's markers (``{organization id: true}``), as the Action reads them."""
+
+
+class MembershipRule:
+    """``action_templates/membership.js`` in one Node process, for one stack's organizations.
+
+    Use as a context manager; :meth:`decide` streams users through it.
+    """
+
+    def __init__(
+        self,
+        config: StackConfig,
+        organization_ids: Mapping[str, str],
+        strategies: Mapping[str, str],
+    ) -> None:
+        """``organization_ids`` maps names to ids; ``strategies`` connection names to their
+        strategies (``auth0``, ``google-oauth2``...), as the tenant lists them."""
+        role_ids = {role: role for o in config.organizations for role in o.roles}
+        self._setup = {
+            "organizations": [
+                organization_entry(o, organization_ids, role_ids) for o in config.organizations
+            ],
+            "appMetadataKey": config.action.app_metadata_key,
+            "strategies": dict(strategies),
+        }
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> MembershipRule:
+        self._process = subprocess.Popen(
+            [action_node(), str(EVALUATE)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def decide(self, users: Iterable[dict[str, Any]]) -> Iterator[Decision]:
+        """One decision for each user, in order, as they are read (users are written by a
+        thread meanwhile, so neither side waits on a full pipe). One pass per rule."""
+        process = self._process
+        if process is None or process.stdin is None or process.stdout is None:
+            raise RuntimeError("use MembershipRule as a context manager, once")
+        writer = threading.Thread(target=self._write, args=(process, users), daemon=True)
+        writer.start()
+        for line in process.stdout:
+            answer = json.loads(line)
+            if answer.get("invalid"):
+                raise ValueError("the rule was given a user that is not a JSON object")
+            yield Decision(frozenset(answer["eligible"]), answer["markers"])
+        writer.join()
+        if process.wait() != 0:
+            stderr = process.stderr.read() if process.stderr else ""
+            raise RuntimeError(f"the membership rule stopped ({process.returncode}): {stderr}")
+
+    def _write(self, process: subprocess.Popen[str], users: Iterable[dict[str, Any]]) -> None:
+        assert process.stdin is not None
+        try:
+            process.stdin.write(json.dumps(self._setup) + "\n")
+            for user in users:
+                process.stdin.write(json.dumps(user) + "\n")
+        except BrokenPipeError:
+            pass  # the rule stopped; decide() reports why
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
