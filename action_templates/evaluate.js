@@ -6,18 +6,18 @@
  *
  *   node action_templates/evaluate.js
  *   stdin, one JSON document a line: first
- *     {"organizations": [<as rendered into the Action>], "appMetadataKey": "...",
- *      "strategies": {"<connection name>": "<strategy>", ...}}
+ *     {"organizations": [<as rendered into the Action>], "appMetadataKey": "..."}
  *   then one user a line (as the users export gives them). stdout, one line for each user:
- *     {"eligible": [<organization ids, through any identity>], "markers": {<the user's markers>}}
+ *     {"eligible": [<organization ids, through any identity>], "markers": {<the user's markers>},
+ *      "refusals": {<organization id>: <why not eligible>, for each marked one not eligible}}
  *   A line that is not a JSON object gets {"invalid": true}.
  */
 "use strict";
 
 const readline = require("node:readline");
-const { createRule, markersOf } = require("./membership");
+const { createRule, markersOf, userRefusal } = require("./membership");
 
-/** @type {{ rule: ReturnType<typeof createRule>, key: string, strategies: Map<string, string> } | null} */
+/** @type {{ organizations: import("./membership").Organization[], rule: ReturnType<typeof createRule>, key: string } | null} */
 let setup = null;
 
 const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -27,19 +27,25 @@ lines.on("line", (line) => {
     if (document === null) {
       throw new Error("the first line must be the configuration");
     }
-    setup = {
-      rule: createRule(/** @type {any} */ (document.organizations)),
-      key: String(document.appMetadataKey),
-      strategies: new Map(Object.entries(/** @type {Record<string, string>} */ (document.strategies))),
-    };
+    const organizations = /** @type {import("./membership").Organization[]} */ (document.organizations);
+    setup = { organizations, rule: createRule(organizations), key: String(document.appMetadataKey) };
     return;
   }
   if (document === null) {
     process.stdout.write('{"invalid":true}\n');
     return;
   }
-  const eligible = setup.rule.forUser(document, setup.strategies).map((organization) => organization.id);
-  process.stdout.write(`${JSON.stringify({ eligible, markers: markersOf(document, setup.key) })}\n`);
+  const user = document;
+  const eligible = new Set(setup.rule.forUser(user).map((organization) => organization.id));
+  const markers = markersOf(user, setup.key);
+  /** @type {Record<string, string | null>} */
+  const refusals = {};
+  for (const organization of setup.organizations) {
+    if (markers[organization.id] === true && !eligible.has(organization.id)) {
+      refusals[organization.id] = userRefusal(organization, user);
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ eligible: [...eligible], markers, refusals })}\n`);
 });
 
 /**

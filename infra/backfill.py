@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
         malformed += export.malformed
         # A user with identities in two configured connections is in both exports.
         users.update((user["user_id"], user) for user in export.users)
-    strategies = {name: c["strategy"] for name, c in connections.items()}
-    additions, marked = plan(config, organization_ids, strategies, users.values())
+    additions, marked = plan(config, organization_ids, users.values())
     total = sum(len(addition.organizations) for addition in additions)
     print(
         f"{len(additions)} users to add ({total} memberships); {marked} memberships marked "
@@ -100,7 +99,6 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
 def plan(
     config: StackConfig,
     organization_ids: dict[str, str],
-    strategies: dict[str, str],
     users: Iterable[dict[str, Any]],
 ) -> tuple[list[Addition], int]:
     """Who joins which organization, and how many memberships are marked already: the users the
@@ -111,7 +109,7 @@ def plan(
     users = list(users)
     additions = []
     marked = 0
-    with MembershipRule(config, organization_ids, strategies) as rule:
+    with MembershipRule(config, organization_ids) as rule:
         for user, decision in zip(users, rule.decide(users), strict=True):
             eligible = [
                 i for i in organization_ids.values() if i in decision.eligible and i in names
@@ -161,7 +159,7 @@ def add(
 
 
 def _connection(api: ManagementApi, name: str) -> dict[str, Any]:
-    found = api.call("GET", f"/connections?name={quote(name)}&fields=id,name,strategy")
+    found = api.call("GET", f"/connections?name={quote(name)}&fields=id,name")
     if not found:
         raise RuntimeError(f"no connection named {name!r} in the tenant")
     connection: dict[str, Any] = found[0]

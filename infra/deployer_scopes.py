@@ -76,6 +76,16 @@ BACKFILL: dict[str, str] = {
 """What ``python -m infra.backfill`` needs: its own credentials, neither the deployer's nor the
 Action's."""
 
+RECONCILE: dict[str, str] = {
+    "read:organizations": "find each organization's id by name",
+    "read:organization_members": "list each organization's members",
+    "read:users": "export every user (and read a member the export does not hold)",
+    "delete:organization_members": "remove the members this stack added who no longer match",
+    "update:users": "clear their marker for the organization they leave",
+}
+"""What ``python -m infra.reconcile`` needs: its own credentials. ``--dry-run`` needs only the
+read scopes."""
+
 ADOPT: dict[str, str] = {
     "read:organizations": "find the organization by name or id",
     "read:organization_connections": "list the connections enabled on it",

@@ -32,6 +32,10 @@ class Decision:
     """Ids of the stack's organizations the user is eligible for, through any identity."""
     markers: dict[str, Any]
     """The user's markers (``{organization id: true}``), as the Action reads them."""
+    refusals: dict[str, str]
+    """For each organization the user is marked for but not eligible for: why (``blocked``,
+    ``connection-not-in-rule``, ``email-not-vouched-for``, ``email-not-verified``,
+    ``email-domain-not-in-rule``)."""
 
 
 class MembershipRule:
@@ -40,21 +44,14 @@ class MembershipRule:
     Use as a context manager; :meth:`decide` streams users through it.
     """
 
-    def __init__(
-        self,
-        config: StackConfig,
-        organization_ids: Mapping[str, str],
-        strategies: Mapping[str, str],
-    ) -> None:
-        """``organization_ids`` maps names to ids; ``strategies`` connection names to their
-        strategies (``auth0``, ``google-oauth2``...), as the tenant lists them."""
+    def __init__(self, config: StackConfig, organization_ids: Mapping[str, str]) -> None:
+        """``organization_ids`` maps the organizations' names to their ids."""
         role_ids = {role: role for o in config.organizations for role in o.roles}
         self._setup = {
             "organizations": [
                 organization_entry(o, organization_ids, role_ids) for o in config.organizations
             ],
             "appMetadataKey": config.action.app_metadata_key,
-            "strategies": dict(strategies),
         }
         self._process: subprocess.Popen[str] | None = None
 
@@ -92,7 +89,7 @@ class MembershipRule:
             answer = json.loads(line)
             if answer.get("invalid"):
                 raise ValueError("the rule was given a user that is not a JSON object")
-            yield Decision(frozenset(answer["eligible"]), answer["markers"])
+            yield Decision(frozenset(answer["eligible"]), answer["markers"], answer["refusals"])
         writer.join()
         if process.wait() != 0:
             stderr = process.stderr.read() if process.stderr else ""

@@ -25,7 +25,6 @@ from tests.support.membership_cases import (
     load_cases,
     stack_config,
     stack_key,
-    strategy,
     user_record,
 )
 
@@ -183,10 +182,7 @@ def test_the_case_table(key: str) -> None:
     ids = {o.name: f"org_{o.name:0<16}"[:20] for o in config.organizations}
     names = {organization_id: name for name, organization_id in ids.items()}
     users = [user_record(case, f"auth0|case{n}") for n, case in cases]
-    connections = {i["connection"] for u in users for i in u["identities"]} | set(
-        config.all_connections
-    )
-    additions, _ = backfill.plan(config, ids, {c: strategy(c) for c in connections}, users)
+    additions, _ = backfill.plan(config, ids, users)
     added = {a.user_id: sorted(a.organizations) for a in additions}
     for (_, case), user in zip(cases, users, strict=True):
         assert added.get(user["user_id"], []) == joins(case, "backfill"), case["case"]
@@ -214,7 +210,7 @@ def test_a_user_already_marked_is_not_added_again_and_a_new_organization_is_back
         "identities": [{"connection": DATABASE, "provider": "auth0"}],
         "app_metadata": {"org_assignment": {ids["acme"]: True}},
     }
-    (addition,), marked = backfill.plan(config, ids, {DATABASE: "auth0"}, [user])
+    (addition,), marked = backfill.plan(config, ids, [user])
     assert (addition.organizations, marked) == (("newco",), 1)
     assert addition.markers == {ids["acme"]: True}
 

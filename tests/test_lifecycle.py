@@ -290,7 +290,7 @@ def test_a_config_change_previews_as_that_diff_and_applies(lifecycle: dict[str, 
     preview = lifecycle["change_preview"].output
     assert "auth0:index/organizationConnection:OrganizationConnection" in preview
     assert "org-assignment-connection-google-oauth2" in preview
-    assert "timeBudgetMs: 2000" in preview
+    assert '"timeBudgetMs": 2000' in preview
     assert "1 to create" in preview
     assert lifecycle["change_up"].returncode == 0
     assert lifecycle["after_change_up"].returncode == 0
@@ -360,7 +360,7 @@ def test_the_drift_check_tells_drift_from_a_check_that_could_not_run(
 def test_up_applies_exactly_the_saved_plan_or_fails_when_the_tenant_moved(
     lifecycle: dict[str, Any],
 ) -> None:
-    assert "timeBudgetMs: 2200" in lifecycle["plan_preview"].output
+    assert '"timeBudgetMs": 2200' in lifecycle["plan_preview"].output
     assert lifecycle["plan_up"].returncode == 0, lifecycle["plan_up"].output
     assert lifecycle["m2m_secret"] not in lifecycle["plan_text"]
     moved = lifecycle["moved_plan_up"]

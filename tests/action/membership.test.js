@@ -4,7 +4,14 @@
 
 const assert = require("node:assert/strict");
 const { describe, it } = require("node:test");
-const { createRule, eligible, emailDomain, identityClaim, markersOf } = require("../../action_templates/membership");
+const {
+  createRule,
+  eligible,
+  emailDomain,
+  identityClaim,
+  markersOf,
+  userRefusal,
+} = require("../../action_templates/membership");
 
 const DATABASE = { name: "Username-Password-Authentication", strategy: "auth0" };
 const GOOGLE = { name: "google-oauth2", strategy: "google-oauth2" };
@@ -171,14 +178,37 @@ describe("createRule", () => {
         { connection: GOOGLE.name, provider: "google-oauth2", profileData: {} },
       ],
     };
-    const strategies = new Map([
-      [DATABASE.name, "auth0"],
-      [GOOGLE.name, "google-oauth2"],
-    ]);
     assert.deepEqual(
-      rule.forUser(someone, strategies).map((o) => o.id),
+      rule.forUser(someone).map((o) => o.id),
       ["org_a", "org_c", "org_d"],
     );
+  });
+});
+
+describe("userRefusal", () => {
+  const acme = organization({ domains: ["acme.com"], connections: [DATABASE.name] });
+  /** @param {Record<string, unknown>} fields @param {string} [connection] */
+  const member = (fields, connection) => user({ email: "a@acme.com", email_verified: true, ...fields }, connection);
+  const reasons = {
+    "a member who still matches": [member({}), null],
+    "an address that left the domain": [member({ email: "a@elsewhere.io" }), "email-domain-not-in-rule"],
+    "an address no longer verified": [member({ email_verified: false }), "email-not-verified"],
+    "a blocked user": [member({ blocked: true }), "blocked"],
+    "a connection the rule no longer lists": [member({}, GOOGLE.name), "connection-not-in-rule"],
+  };
+  for (const [what, [someone, reason]] of Object.entries(reasons)) {
+    it(`says why of ${what}`, () => assert.equal(userRefusal(acme, /** @type {any} */ (someone)), reason));
+  }
+  it("takes a user eligible through any identity", () => {
+    const linked = {
+      email: "a@elsewhere.io",
+      email_verified: true,
+      identities: [
+        { connection: GOOGLE.name, provider: "google-oauth2" },
+        { connection: DATABASE.name, provider: "auth0", profileData: { email: "a@acme.com", email_verified: true } },
+      ],
+    };
+    assert.equal(userRefusal(acme, linked), null);
   });
 });
 

@@ -1,0 +1,262 @@
+"""Membership that follows the rules: ``python -m infra.reconcile STACK``.
+
+    AUTH0_RECONCILE_CLIENT_ID=... AUTH0_RECONCILE_CLIENT_SECRET=... \\
+        python -m infra.reconcile prod [--dry-run] [--rate 2]
+
+Removes from each organization the stack declares the members this stack added (they carry its
+marker) who no longer match the organization's rule, as the Action's own code decides it
+(``infra.membership``): their email left the domains or is no longer verified, no identity comes
+through a connection the rule lists, they are blocked, or they were deleted. Their marker for
+that organization is cleared, so a later login checks them again. It never removes a member
+it did not add, and never touches an organization the stack does not declare. Users who carry
+the marker but are no longer members were removed by a person: they are reported, not re-added.
+
+It reads every user through one users export, each organization's members, then removes at
+most 10 members a request (Auth0's limit) and clears markers, at most ``--rate`` requests a
+second, honouring Auth0's rate-limit headers. Before it changes anything it keeps its plan in
+``.reconcile/STACK.json`` (mode 600) and its progress after every batch: run it again after an
+interruption and it finishes that plan. ``--dry-run`` changes nothing, prints who would leave
+which organization and why, and exits 3 when someone would. Its credentials are its own
+(``infra.deployer_scopes`` ``RECONCILE``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra import checkpoint
+from infra.config import ROOT, StackConfig
+from infra.management_api import (
+    ApiError,
+    ManagementApi,
+    UsageError,
+    connect,
+    export_users,
+    quote,
+    stack_command,
+)
+from infra.membership import MembershipRule
+
+BATCH = 10
+"""Users per request to the members endpoint: Auth0 takes at most 10."""
+EXPORT_FIELDS = ("user_id", "email", "email_verified", "blocked", "app_metadata", "identities")
+WOULD_LEAVE = 3
+"""The exit status of a dry run that finds members who would leave."""
+REASONS = {
+    "blocked": "the user is blocked",
+    "connection-not-in-rule": "no identity comes through a connection the organization lists",
+    "email-not-vouched-for": "the email's connection is not trusted to verify it",
+    "email-not-verified": "the email is not verified",
+    "email-domain-not-in-rule": "the email is not in the organization's domains",
+    "deleted": "the user no longer exists",
+}
+
+
+@dataclass(frozen=True)
+class Departure:
+    """One member who leaves one organization, and why."""
+
+    organization: str
+    organization_id: str
+    user_id: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    """What a run finds: who leaves, and what it leaves alone."""
+
+    departures: list[Departure] = field(default_factory=list)
+    markers_after: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """For each user who leaves somewhere (and still exists): their markers without those."""
+    removed_by_hand: list[tuple[str, str]] = field(default_factory=list)
+    """(organization, user id): marked by this stack, but no longer a member."""
+    staying: int = 0
+    """Members this stack added who still match."""
+    not_ours: int = 0
+    """Members without this stack's marker: never touched."""
+    malformed: int = 0
+    """Export records that were not users."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "departures": [asdict(d) for d in self.departures],
+            "markers_after": self.markers_after,
+        }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Plan:
+        return cls(
+            departures=[Departure(**d) for d in document["departures"]],
+            markers_after=document["markers_after"],
+        )
+
+
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    parser = stack_command(
+        "python -m infra.reconcile",
+        __doc__,
+        "the stack whose tenant and rules to use, e.g. prod",
+        root,
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="change nothing; print who would leave and why"
+    )
+    arguments = parser.parse_args(argv)
+    try:
+        config, api = connect(arguments, "RECONCILE", "reconcile's own credentials")
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    progress_file = arguments.project_dir / ".reconcile" / f"{arguments.stack}.json"
+    key = _plan_key(config)
+    saved = checkpoint.load(progress_file)
+    if saved is not None and saved.get("key") != key:
+        print(
+            f"error: {progress_file} holds an unfinished run for another configuration or "
+            "tenant: finish it with that configuration, or delete the file to start anew "
+            "(members it removed without clearing their marker then read as removed by hand)",
+            file=sys.stderr,
+        )
+        return 2
+    if saved is not None and not arguments.dry_run:
+        plan, done = Plan.from_json(saved["plan"]), int(saved["done"])
+        print(f"resuming the run that stopped after {done} of {_users(plan)} users", flush=True)
+    else:
+        plan, done = review(api, config), 0
+        print(summary(arguments.stack, plan), flush=True)
+        for departure in plan.departures:
+            print(
+                f"{'would remove' if arguments.dry_run else 'removing'} {departure.user_id} "
+                f"from {departure.organization}: {REASONS[departure.reason]}"
+            )
+        for organization, user_id in plan.removed_by_hand:
+            print(f"{user_id} was removed from {organization} by hand: not re-added")
+        if arguments.dry_run:
+            return WOULD_LEAVE if plan.departures else 0
+    apply(api, config, plan, done, progress_file, key)
+    progress_file.unlink(missing_ok=True)
+    return 0
+
+
+def review(api: ManagementApi, config: StackConfig) -> Plan:
+    """Who leaves which organization, decided by the Action's rule on every user."""
+    organization_ids = {
+        o.name: api.call("GET", f"/organizations/name/{quote(o.name)}")["id"]
+        for o in config.organizations
+    }
+    export = export_users(api, EXPORT_FIELDS)
+    users = {user["user_id"]: user for user in export.users}
+    members = {
+        organization_id: {
+            member["user_id"]
+            for member in api.checkpoint_pages(
+                f"/organizations/{organization_id}/members", "members"
+            )
+        }
+        for organization_id in organization_ids.values()
+    }
+    deleted = set()
+    # Members the export does not hold: created since, or deleted.
+    for user_id in sorted(set().union(*members.values()) - users.keys()):
+        try:
+            users[user_id] = api.call("GET", f"/users/{quote(user_id)}")
+        except ApiError as error:
+            if error.status != 404:
+                raise
+            deleted.add(user_id)
+    with MembershipRule(config, organization_ids) as rule:
+        decisions = dict(zip(users, rule.decide(users.values()), strict=True))
+    plan = Plan(malformed=export.malformed)
+    for organization in config.organizations:
+        organization_id = organization_ids[organization.name]
+        for user_id in sorted(members[organization_id]):
+            if user_id in deleted:
+                plan.departures.append(
+                    Departure(organization.name, organization_id, user_id, "deleted")
+                )
+                continue
+            decision = decisions[user_id]
+            if decision.markers.get(organization_id) is not True:
+                plan.not_ours += 1
+            elif organization_id in decision.eligible:
+                plan.staying += 1
+            else:
+                reason = decision.refusals[organization_id]
+                plan.departures.append(
+                    Departure(organization.name, organization_id, user_id, reason)
+                )
+        plan.removed_by_hand += [
+            (organization.name, user_id)
+            for user_id, decision in decisions.items()
+            if decision.markers.get(organization_id) is True
+            and user_id not in members[organization_id]
+        ]
+    for departure in plan.departures:
+        if departure.user_id not in deleted:
+            markers = plan.markers_after.setdefault(
+                departure.user_id, dict(decisions[departure.user_id].markers)
+            )
+            markers.pop(departure.organization_id, None)
+    return plan
+
+
+def apply(
+    api: ManagementApi,
+    config: StackConfig,
+    plan: Plan,
+    done: int,
+    progress_file: Path,
+    key: str,
+) -> None:
+    """Remove and unmark ``BATCH`` users at a time, from user ``done`` on, saving progress
+    after each batch. Both steps are idempotent, so a batch cut short is simply done again."""
+    users = sorted({d.user_id for d in plan.departures})
+    checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
+    app_metadata_key = config.action.app_metadata_key
+    for start in range(done, len(users), BATCH):
+        batch = set(users[start : start + BATCH])
+        leaving: dict[str, list[str]] = {}
+        for departure in plan.departures:
+            if departure.user_id in batch:
+                leaving.setdefault(departure.organization_id, []).append(departure.user_id)
+        for organization_id, members in leaving.items():
+            api.call("DELETE", f"/organizations/{organization_id}/members", {"members": members})
+        for user_id in sorted(batch & plan.markers_after.keys()):
+            api.call(
+                "PATCH",
+                f"/users/{quote(user_id)}",
+                {"app_metadata": {app_metadata_key: plan.markers_after[user_id]}},
+            )
+        finished = min(start + BATCH, len(users))
+        checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": finished})
+        print(f"{finished}/{len(users)} users done", flush=True)
+
+
+def summary(stack: str, plan: Plan) -> str:
+    return (
+        f"reconcile {stack}: {len(plan.departures)} memberships to remove "
+        f"({_users(plan)} users); {plan.staying} members added by this stack still match; "
+        f"{plan.not_ours} members it did not add are left alone; "
+        f"{len(plan.removed_by_hand)} removed by hand are not re-added; "
+        f"{plan.malformed} records skipped (not a user)"
+    )
+
+
+def _users(plan: Plan) -> int:
+    return len({d.user_id for d in plan.departures})
+
+
+def _plan_key(config: StackConfig) -> str:
+    """What a saved plan was made for: the tenant and the configuration."""
+    document = json.dumps(config.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""python -m infra.reconcile on the local tenant: thousands of members, each way of leaving,
+members added by hand, an organization the stack does not declare, an interrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import deployer_scopes, reconcile
+from localtenant import organizations
+from localtenant.server import TenantServer
+from localtenant.tenant import Fault
+
+DATABASE = "Username-Password-Authentication"
+GOOGLE = "google-oauth2"
+ROOT = Path(__file__).resolve().parent.parent
+USERS = 3000
+KEY = "org_assignment"
+# What each tenth of the members is, and whether they stay (None) or why they leave.
+KINDS = {
+    0: None,
+    1: None,
+    2: None,
+    3: None,
+    4: None,
+    5: "email-domain-not-in-rule",  # their address moved to another domain
+    6: "email-not-verified",  # their address is no longer verified
+    7: "blocked",
+    8: "connection-not-in-rule",  # Google users: Google is no longer in the rule
+    9: None,  # added by hand (no marker), from another domain: never touched
+}
+
+
+@pytest.fixture
+def tenant_setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    server = TenantServer(tmp_path / "tenant.json")
+    tenant = server.tenant
+    with tenant.store.lock:
+        acme = organizations.create_organization(tenant, {"name": "acme-rc"})
+        elsewhere = organizations.create_organization(tenant, {"name": "not-in-this-stack"})
+        tenant.store.save()
+    client = tenant.create_client_with_grant("reconcile", sorted(deployer_scopes.RECONCILE))
+    # Google was in the rule when these users joined; the stack no longer lists it.
+    (tmp_path / "Pulumi.rc.yaml").write_text(
+        "config:\n"
+        f"  auth0:domain: {server.domain}\n"
+        "  auth0-org-assignment:domainKind: local\n"
+        "  auth0-org-assignment:organization:\n"
+        "    name: acme-rc\n"
+        "    displayName: Acme\n"
+        "    emailDomains: [example.com]\n"
+        f"  auth0-org-assignment:connections: [{DATABASE}]\n"
+    )
+    environment = {
+        **os.environ,
+        "AUTH0_RECONCILE_CLIENT_ID": client["client_id"],
+        "AUTH0_RECONCILE_CLIENT_SECRET": client["client_secret"],
+        "SSL_CERT_FILE": str(tenant.ca_file),
+    }
+    yield {
+        "server": server,
+        "tenant": tenant,
+        "acme": acme["id"],
+        "elsewhere": elsewhere["id"],
+        "project": tmp_path,
+        "environment": environment,
+    }
+    server.close()
+
+
+def seed(setup: dict[str, Any]) -> dict[str, Any]:
+    """Members of each kind, users the stack marked but a person removed, and a member of an
+    organization the stack does not declare. Returns who is what."""
+    tenant, acme, elsewhere = setup["tenant"], setup["acme"], setup["elsewhere"]
+    kinds: dict[str, int] = {}
+    removed_by_hand = []
+    with tenant.store.lock:
+        members = tenant.store["organization_members"][acme]
+        for n in range(USERS):
+            kind = n % 10
+            user_id = f"{'google-oauth2' if kind == 8 else 'auth0'}|{n:024d}"
+            connection = GOOGLE if kind == 8 else DATABASE
+            tenant.store["users"][user_id] = {
+                "user_id": user_id,
+                "email": f"u{n}@{'other.org' if kind in (5, 9) else 'example.com'}",
+                "email_verified": kind != 6,
+                "blocked": kind == 7,
+                "app_metadata": {} if kind == 9 else {KEY: {acme: True, elsewhere: True}},
+                "identities": [
+                    {
+                        "connection": connection,
+                        "provider": "google-oauth2" if kind == 8 else "auth0",
+                        "user_id": user_id.split("|")[1],
+                    }
+                ],
+            }
+            members.append(user_id)
+            kinds[user_id] = kind
+        for n in range(20):
+            user_id = f"auth0|removed{n:018d}"
+            tenant.store["users"][user_id] = {
+                "user_id": user_id,
+                "email": f"r{n}@example.com",
+                "email_verified": True,
+                "app_metadata": {KEY: {acme: True}},
+                "identities": [{"connection": DATABASE, "provider": "auth0", "user_id": str(n)}],
+            }
+            removed_by_hand.append(user_id)
+        # Members of an organization this stack does not declare, who would leave by its rule.
+        leaving = [u for u, k in kinds.items() if KINDS[k]]
+        tenant.store["organization_members"][elsewhere] = list(leaving[:50])
+        tenant.store.save()
+    return {"kinds": kinds, "removed_by_hand": removed_by_hand, "elsewhere": leaving[:50]}
+
+
+def command(setup: dict[str, Any], *args: str) -> list[str]:
+    return [
+        sys.executable, "-m", "infra.reconcile", "rc",
+        "--project-dir", str(setup["project"]), *args,
+    ]  # fmt: skip
+
+
+def test_a_dry_run_says_who_would_leave_and_why_and_changes_nothing(
+    tenant_setup: dict[str, Any],
+) -> None:
+    seen = seed(tenant_setup)
+    tenant = tenant_setup["tenant"]
+    before = sorted(tenant.store["organization_members"][tenant_setup["acme"]])
+    result = subprocess.run(
+        command(tenant_setup, "--dry-run", "--rate", "200"),
+        cwd=ROOT,
+        env=tenant_setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == reconcile.WOULD_LEAVE, result.stderr
+    lines = result.stdout.splitlines()
+    leaving = {u: KINDS[k] for u, k in seen["kinds"].items() if KINDS[k]}
+    would = [line for line in lines if line.startswith("would remove ")]
+    assert len(would) == len(leaving)
+    for user_id, reason in list(leaving.items())[:40]:
+        assert f"would remove {user_id} from acme-rc: {reconcile.REASONS[reason]}" in lines
+    for user_id in seen["removed_by_hand"]:
+        assert f"{user_id} was removed from acme-rc by hand: not re-added" in lines
+    assert f"{len(leaving)} memberships to remove" in lines[0]
+    assert sorted(tenant.store["organization_members"][tenant_setup["acme"]]) == before
+    assert tenant.calls["organizations.members.delete"] == 0
+    assert tenant.calls["users.update"] == 0
+
+
+def test_leavers_leave_through_a_rate_limit_and_an_interruption_and_nobody_else(
+    tenant_setup: dict[str, Any],
+) -> None:
+    seen = seed(tenant_setup)
+    tenant, acme, elsewhere = (
+        tenant_setup["tenant"],
+        tenant_setup["acme"],
+        tenant_setup["elsewhere"],
+    )
+    # A member who was deleted: Auth0 removes a deleted user's memberships.
+    deleted = next(u for u, k in seen["kinds"].items() if k == 0)
+    with tenant.store.lock:
+        del tenant.store["users"][deleted]
+        tenant.store["organization_members"][acme].remove(deleted)
+        tenant.store.save()
+    tenant.rate_limit_per_second = 400
+    tenant.faults["organizations.members.delete"] = Fault(status=429, retry_after="1", times=2)
+    first = subprocess.Popen(
+        command(tenant_setup, "--rate", "380"),
+        cwd=ROOT,
+        env=tenant_setup["environment"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert first.stdout
+    for line in first.stdout:
+        if "users done" in line and int(line.split("/")[0]) >= 200:
+            first.send_signal(signal.SIGKILL)
+            break
+    first.wait()
+    progress = tenant_setup["project"] / ".reconcile" / "rc.json"
+    assert stat.S_IMODE(progress.stat().st_mode) == 0o600
+    second = subprocess.run(
+        command(tenant_setup, "--rate", "380"),
+        cwd=ROOT,
+        env=tenant_setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("resuming the run that stopped after ")
+    assert not progress.exists()
+
+    members = set(tenant.store["organization_members"][acme])
+    for user_id, kind in seen["kinds"].items():
+        if user_id == deleted:
+            continue
+        stays = KINDS[kind] is None
+        assert (user_id in members) is stays, (user_id, kind)
+        markers = tenant.store["users"][user_id]["app_metadata"].get(KEY, {})
+        # A leaver's marker is cleared for the organization they left, and only for it.
+        assert (acme in markers) is (stays and kind != 9), (user_id, kind)
+        if kind != 9:
+            assert markers.get(elsewhere) is True
+    for user_id in seen["removed_by_hand"]:
+        assert user_id not in members
+        assert tenant.store["users"][user_id]["app_metadata"][KEY] == {acme: True}
+    # The organization the stack does not declare keeps every member.
+    assert tenant.store["organization_members"][elsewhere] == seen["elsewhere"]
+    # Nothing is left to do.
+    again = subprocess.run(
+        command(tenant_setup, "--dry-run", "--rate", "380"),
+        cwd=ROOT,
+        env=tenant_setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stdout
+    assert "0 memberships to remove" in again.stdout
+
+
+def test_an_unfinished_run_for_another_configuration_is_not_resumed(
+    tenant_setup: dict[str, Any],
+) -> None:
+    progress = tenant_setup["project"] / ".reconcile" / "rc.json"
+    progress.parent.mkdir()
+    progress.write_text('{"key": "another configuration", "plan": {}, "done": 0}')
+    result = subprocess.run(
+        command(tenant_setup), cwd=ROOT, env=tenant_setup["environment"], capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "unfinished run for another configuration" in result.stderr
