@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from infra.action_code import render_action
-from infra.config import parse_config
+from infra.action_code import TEMPLATES, render_action
+from infra.config import domain_pattern, parse_config
+from infra.node import action_node
 from tests.support.action_runner import MEMBERS, ActionProcess, ActionTenant
 from tests.support.membership_cases import (
     joins,
@@ -194,3 +197,38 @@ def test_one_organization_form_is_as_short_as_before() -> None:
     assert (
         render_action(parse_config(short, "t")).code == render_action(parse_config(long, "t")).code
     )
+
+
+DOMAINS = [
+    "acme.com",
+    "Acme.COM",
+    "bücher.de",
+    "Bücher.de",
+    "xn--bcher-kva.de",
+    "xn--strae-oqa.de",
+    "strasse.de",
+    "münchen.example.co.uk",
+    "пример.рф",
+    "例え.テスト",
+    "a-b.c-d.io",
+    "xn--mnchen-3ya.de",
+    *(d for case in CASES for o in case["organizations"] for d in o.get("emailDomains", [])),
+]
+
+
+def test_the_configuration_maps_each_domain_as_the_action_maps_an_address() -> None:
+    """Configured domains are mapped in Python, addresses in the Action's JavaScript: the two
+    must agree on every domain the configuration accepts."""
+    patterns = [domain.removeprefix("*.") for domain in DOMAINS]
+    script = (
+        'const { emailDomain } = require("./membership");'
+        f"process.stdout.write(JSON.stringify({json.dumps(patterns)}"
+        ".map((d) => emailDomain(`x@${d}`))))"
+    )
+    mapped = json.loads(
+        subprocess.run(
+            [action_node(), "-e", script], cwd=TEMPLATES, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    for pattern, by_the_action in zip(patterns, mapped, strict=True):
+        assert domain_pattern(pattern) == by_the_action, pattern
