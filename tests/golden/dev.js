@@ -10,7 +10,13 @@
 "use strict";
 
 const CONFIGURATION = {
-  settings: {"appMetadataKey": "org_assignment", "connectionCheck": "static", "denyMessage": "Sign-in could not be completed. Please try again later.", "failurePolicy": "open", "timeBudgetMs": 3000},
+  settings: {
+    "appMetadataKey": "org_assignment",
+    "connectionCheck": "static",
+    "denyMessage": "Sign-in could not be completed. Please try again later.",
+    "failurePolicy": "open",
+    "timeBudgetMs": 3000,
+  },
   organizations: [
     {"anyUser": false, "applications": null, "connections": ["Username-Password-Authentication", "google-oauth2"], "domains": ["acme.com"], "id": "(id of acme-dev)", "name": "acme-dev", "roles": [], "subdomainsOf": ["acme.com"], "trusted": []},
   ],
@@ -145,6 +151,42 @@ function identityClaim(user, connectionName) {
 }
 
 /**
+ * Why `organization`'s rule does not let `user`, coming through `connection`, be a member; null
+ * when it does. The reasons are the ones reconcile reports to those who leave.
+ * @param {Organization} organization
+ * @param {User} user
+ * @param {Connection} connection
+ * @returns {Refusal | null}
+ */
+function refusal(organization, user, connection) {
+  if (user.blocked === true) {
+    return "blocked";
+  }
+  if (!organization.connections.includes(connection.name)) {
+    return "connection-not-in-rule";
+  }
+  if (organization.anyUser) {
+    return null;
+  }
+  const vouched =
+    SELF_VERIFYING_STRATEGIES.has(connection.strategy) || organization.trusted.includes(connection.name);
+  if (!vouched) {
+    return "email-not-vouched-for";
+  }
+  const claim = identityClaim(user, connection.name);
+  // Only a verified email counts: anyone can type any address into a sign-up form.
+  if (!claim || !claim.verified) {
+    return "email-not-verified";
+  }
+  const domain = emailDomain(claim.email);
+  return domain !== null && inDomains(organization, domain) ? null : "email-domain-not-in-rule";
+}
+
+/**
+ * @typedef {"blocked" | "connection-not-in-rule" | "email-not-vouched-for" | "email-not-verified" | "email-domain-not-in-rule"} Refusal
+ */
+
+/**
  * Whether `organization`'s rule lets `user`, coming through `connection`, be a member.
  * @param {Organization} organization
  * @param {User} user
@@ -152,18 +194,7 @@ function identityClaim(user, connectionName) {
  * @returns {boolean}
  */
 function eligible(organization, user, connection) {
-  if (user.blocked === true || !organization.connections.includes(connection.name)) {
-    return false;
-  }
-  if (organization.anyUser) {
-    return true;
-  }
-  const vouched =
-    SELF_VERIFYING_STRATEGIES.has(connection.strategy) || organization.trusted.includes(connection.name);
-  const claim = vouched ? identityClaim(user, connection.name) : null;
-  // Only a verified email counts: anyone can type any address into a sign-up form.
-  const domain = claim && claim.verified ? emailDomain(claim.email) : null;
-  return domain !== null && inDomains(organization, domain);
+  return refusal(organization, user, connection) === null;
 }
 
 /**
@@ -231,24 +262,48 @@ function createRule(organizations) {
 
     /**
      * The organizations a user is eligible for through any of their identities, whatever the
-     * application (the backfill and reconcile: no login tells which). `strategies` maps
-     * connection names to strategies.
+     * application (the backfill and reconcile: no login tells which). Each identity comes
+     * through its connection with the strategy Auth0 records as its `provider`.
      * @param {User} user
-     * @param {Map<string, string>} strategies
      * @returns {Organization[]}
      */
-    forUser(user, strategies) {
+    forUser(user) {
       const found = new Set();
-      for (const identity of Array.isArray(user.identities) ? user.identities : []) {
-        const name = isRecord(identity) ? identity.connection : undefined;
-        const strategy = typeof name === "string" ? strategies.get(name) : undefined;
-        if (typeof name === "string" && strategy !== undefined) {
-          eligibleThrough(user, { name, strategy }).forEach((organization) => found.add(organization));
-        }
-      }
+      identityConnections(user).forEach((connection) =>
+        eligibleThrough(user, connection).forEach((organization) => found.add(organization)),
+      );
       return organizations.filter((organization) => found.has(organization));
     },
   };
+}
+
+/**
+ * Why `user` is not eligible for `organization` through any identity, or null when they are:
+ * the refusal of an identity on one of its connections, if they have one.
+ * @param {Organization} organization
+ * @param {User} user
+ * @returns {Refusal | null}
+ */
+function userRefusal(organization, user) {
+  const refusals = identityConnections(user).map((connection) => refusal(organization, user, connection));
+  if (refusals.includes(null)) {
+    return null;
+  }
+  return refusals.find((reason) => reason !== "connection-not-in-rule") ?? refusals[0] ?? "connection-not-in-rule";
+}
+
+/**
+ * The connections a user's identities come through, each with its recorded strategy.
+ * @param {User} user
+ * @returns {Connection[]}
+ */
+function identityConnections(user) {
+  const identities = Array.isArray(user.identities) ? user.identities : [];
+  return identities.flatMap((identity) =>
+    isRecord(identity) && typeof identity.connection === "string" && typeof identity.provider === "string"
+      ? [{ name: identity.connection, strategy: identity.provider }]
+      : [],
+  );
 }
 
 /**
@@ -295,7 +350,7 @@ function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-module.exports = { createRule, eligible, emailDomain, identityClaim, markersOf };
+module.exports = { createRule, eligible, emailDomain, identityClaim, markersOf, refusal, userRefusal };
   },
   "./management_api": (module, exports, require) => {
 // @ts-check
