@@ -247,6 +247,49 @@ def test_no_secret_or_expression_is_interpolated_into_a_shell_script(path: Path)
             assert "${{" not in step.get("run", ""), f"{path.name}: pass values through env"
 
 
+# `|` that is not `||`: a pipeline, whose status without pipefail is only its last command's.
+PIPE = re.compile(r"(?<!\|)\|(?!\|)")
+
+
+def all_steps(path: Path) -> list[tuple[str, dict[str, Any], str | None]]:
+    """(where, step, default shell) for every step of a workflow or composite action."""
+    document = yaml.safe_load(path.read_text())
+    if "runs" in document:
+        return [(f"{path.parent.name}/{path.name}", s, None) for s in document["runs"]["steps"]]
+    top = document.get("defaults", {}).get("run", {}).get("shell")
+    return [
+        (f"{path.name}:{name}", step, job.get("defaults", {}).get("run", {}).get("shell", top))
+        for name, job in document["jobs"].items()
+        for step in job.get("steps", [])
+    ]
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda p: p.name)
+def test_a_pipeline_fails_its_step_when_any_command_in_it_fails(path: Path) -> None:
+    # Unspecified, GitHub runs `bash -e {0}`; `shell: bash` runs `bash --noprofile --norc -eo
+    # pipefail {0}` (docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax,
+    # jobs.<job_id>.steps[*].shell), so `pulumi preview | tee` fails when the preview does.
+    for where, step, default in all_steps(path):
+        if PIPE.search(step.get("run", "")):
+            assert step.get("shell", default) == "bash", f"{where}: {step.get('name')}"
+
+
+def test_the_pipeline_check_sees_pipes_and_only_pipes() -> None:
+    assert PIPE.search("pulumi preview | tee preview.txt")
+    assert not PIPE.search('test -n "$A" || exit 1')
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda p: p.name)
+def test_an_upload_with_nothing_to_upload_fails(path: Path) -> None:
+    uploads = [
+        (where, step)
+        for where, step, _ in all_steps(path)
+        if step.get("uses", "").startswith("actions/upload-artifact@")
+    ]
+    for where, step in uploads:
+        assert step["with"].get("if-no-files-found") == "error", where
+
+
 @pytest.fixture
 def diff_repo(tmp_path: Path) -> Path:
     """A git repository with the program and the deployed stacks, committed as the base."""
