@@ -358,7 +358,17 @@ def test_backend_login_runs_each_clouds_login_only_when_its_variable_is_set() ->
     action = yaml.safe_load((ROOT / ".github/actions/backend-login/action.yml").read_text())
     steps = {step["name"]: step for step in action["runs"]["steps"]}
     assert steps["Pulumi Cloud"]["if"] == "inputs.pulumi-organization != ''"
-    assert steps["Pulumi Cloud"]["run"] == 'scripts/pulumi-cloud-oidc "$ORGANIZATION"'
+    assert steps["Pulumi Cloud"]["run"] == 'scripts/pulumi-cloud-oidc "$ORGANIZATION" "$SCOPE"'
+    assert steps["Pulumi Cloud"]["env"]["SCOPE"] == "${{ inputs.pulumi-token-scope }}"
     assert steps["AWS"]["if"] == "inputs.aws-role-arn != ''"
     assert steps["Google Cloud"]["if"] == "inputs.gcp-workload-identity-provider != ''"
     assert steps["Azure"]["if"] == "inputs.azure-client-id != ''"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_pulumi_cloud_token_is_scoped_to_the_jobs_environment(path: Path) -> None:
+    # scripts/pulumi-cloud-oidc refuses anything but team:/user: (tests/test_pulumi_cloud_oidc.py);
+    # the scope, like the organization, is a variable of the job's environment.
+    for where, step, _ in all_steps(path):
+        if step.get("uses") == "./.github/actions/backend-login":
+            assert step["with"]["pulumi-token-scope"] == "${{ vars.PULUMI_OIDC_SCOPE }}", where
