@@ -268,7 +268,7 @@ def test_no_job_that_runs_the_pull_requests_code_can_write_to_the_pull_request()
         "actions/download-artifact",
         "",
     ]
-    assert comment["steps"][1]["shell"] == "python"  # runs only the text in this file
+    assert comment["steps"][1]["shell"] == "python3 {0}"  # runs only the text in this file
 
 
 def test_the_branch_code_check_sees_a_checkout_and_local_code() -> None:

@@ -25,7 +25,7 @@ BOT = "github-actions[bot]"
 def comment_script() -> str:
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pulumi-preview.yml").read_text())
     (step,) = [s for s in workflow["jobs"]["comment"]["steps"] if "run" in s]
-    assert step["shell"] == "python"
+    assert step["shell"] == "python3 {0}"
     script: str = step["run"]
     return script
 
