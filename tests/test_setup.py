@@ -1,4 +1,5 @@
-"""scripts/setup behind a TLS-inspecting proxy: uv and the pip that installs it trust the system."""
+"""scripts/setup behind a TLS-inspecting proxy: uv, the pip that installs it, and npm trust the
+system's certificates."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ chmod +x "$(dirname "$0")/uv"
 EOF
 chmod +x "$3/bin/python"
 """
+FAKE_NPM = """#!/bin/sh
+echo "npm $* NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-unset}" >> "$LOG"
+mkdir -p node_modules
+"""
 
 
 @pytest.fixture
@@ -38,6 +43,9 @@ def checkout(tmp_path: Path) -> Path:
     (tmp_path / "fakebin").mkdir()
     (tmp_path / "fakebin" / "python3").write_text(FAKE_PYTHON3)
     (tmp_path / "fakebin" / "python3").chmod(0o755)
+    (tmp_path / "fakebin" / "npm").write_text(FAKE_NPM)
+    (tmp_path / "fakebin" / "npm").chmod(0o755)
+    (tmp_path / "package-lock.json").write_text("{}\n")
     return tmp_path
 
 
@@ -58,11 +66,12 @@ def test_a_certificate_bundle_you_name_is_used_by_uv_and_by_the_pip_that_install
 ) -> None:
     bundle = checkout / "proxy-root.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
-    pip, sync, engine = run_setup(checkout, SSL_CERT_FILE=str(bundle))
+    pip, sync, npm, engine = run_setup(checkout, SSL_CERT_FILE=str(bundle))
     assert pip.endswith(
         f"pip install --quiet --disable-pip-version-check --cert {bundle} uv==0.13.9"
     )
     assert sync == f"uv sync --locked --quiet UV_SYSTEM_CERTS=true SSL_CERT_FILE={bundle}"
+    assert npm.endswith(f"NODE_EXTRA_CA_CERTS={bundle}")
     assert engine == "engine"
 
 
@@ -71,11 +80,15 @@ def test_uv_uses_the_system_store_when_the_machine_has_one(checkout: Path) -> No
     store = next((s for s in stores if s.is_file() and s.stat().st_size), None)
     if store is None:
         pytest.skip("this machine has no system certificate bundle")
-    pip, sync, _ = run_setup(checkout)
+    pip, sync, npm, _ = run_setup(checkout)
     assert f"--cert {store} " in pip
     assert "UV_SYSTEM_CERTS=true" in sync
+    assert npm.endswith(f"NODE_EXTRA_CA_CERTS={store}")
 
 
-def test_a_uv_system_certs_you_set_wins(checkout: Path) -> None:
-    _, sync, _ = run_setup(checkout, UV_SYSTEM_CERTS="false")
+def test_settings_you_made_win(checkout: Path) -> None:
+    _, sync, npm, _ = run_setup(
+        checkout, UV_SYSTEM_CERTS="false", NODE_EXTRA_CA_CERTS="/etc/mine.pem"
+    )
     assert "UV_SYSTEM_CERTS=false" in sync
+    assert npm.endswith("NODE_EXTRA_CA_CERTS=/etc/mine.pem")
