@@ -75,17 +75,26 @@ def test_tests_run_with_no_environment_and_no_secret() -> None:
 def test_pull_requests_preview_every_stack_after_the_tests_with_one_edited_comment() -> None:
     workflow = load("pull-request.yml")
     assert "pull_request" in workflow["on"]
-    preview = workflow["jobs"]["preview"]
-    assert preview["needs"] == "test"
-    assert sorted(preview["strategy"]["matrix"]["stack"]) == STACKS
-    assert preview["environment"] == "${{ matrix.stack }}-preview"
-    (step,) = steps_using(preview, PULUMI_ACTION)
-    assert step["with"]["command"] == "preview"
-    assert "refresh" not in step["with"]  # a refresh would need client keys
-    assert step["with"]["stack-name"] == "${{ matrix.stack }}"
-    assert step["with"]["diff"] is True
-    assert step["with"]["comment-on-pr"] is True
-    assert step["with"]["edit-pr-comment"] is True
+    caller = workflow["jobs"]["preview"]
+    assert caller["needs"] == "test"
+    assert sorted(caller["strategy"]["matrix"]["stack"]) == STACKS
+    assert caller["uses"] == "./.github/workflows/pulumi-preview.yml"
+    assert caller["with"] == {"stack": "${{ matrix.stack }}"}
+    preview_workflow = load("pulumi-preview.yml")
+    assert preview_workflow["on"]["workflow_call"]["inputs"]["stack"]["required"] is True
+    preview, comment = preview_workflow["jobs"]["preview"], preview_workflow["jobs"]["comment"]
+    assert preview["environment"] == "${{ inputs.stack }}-preview"
+    (run,) = [s for s in preview["steps"] if "pulumi preview" in s.get("run", "")]
+    assert run["run"].startswith('pulumi preview --stack "$STACK" --diff --non-interactive')
+    assert "--refresh" not in run["run"]  # a refresh would need client keys
+    assert run["env"]["STACK"] == "${{ inputs.stack }}"
+    (upload,) = [s for s in preview["steps"] if "upload-artifact" in s.get("uses", "")]
+    (download,) = [s for s in comment["steps"] if "download-artifact" in s.get("uses", "")]
+    assert upload["with"]["name"] == download["with"]["name"] == "preview-${{ inputs.stack }}"
+    assert upload["if"] == "${{ !cancelled() }}"  # a failed preview is shown too
+    assert preview["outputs"]["artifact"] == "${{ steps.upload.outputs.artifact-id }}"
+    assert comment["needs"] == "preview"
+    assert comment["if"] == "${{ !cancelled() && needs.preview.outputs.artifact != '' }}"
 
 
 def test_a_fork_gets_no_preview_and_is_told_why() -> None:
@@ -193,23 +202,117 @@ def test_drift_is_detected_daily_in_its_own_environment_and_concurrency_group() 
     assert (ROOT / "scripts" / "drift-check").stat().st_mode & 0o111
 
 
+def posts_comments(job: dict[str, Any]) -> bool:
+    return any("/comments" in step.get("run", "") for step in job.get("steps", []))
+
+
+def called_permissions(job: dict[str, Any]) -> dict[str, str]:
+    """What the jobs of the reusable workflow a job calls ask for, together."""
+    union: dict[str, str] = {}
+    for called in load(Path(job["uses"]).name)["jobs"].values():
+        for scope, level in called["permissions"].items():
+            union[scope] = "write" if "write" in (level, union.get(scope)) else level
+    return union
+
+
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_least_privilege(path: Path) -> None:
     workflow = load(path.name)
     assert workflow["permissions"] == {}, "no default token permissions at workflow level"
     for name, job in workflow["jobs"].items():
+        where = f"{path.name}:{name}"
         permissions = job.get("permissions")
-        assert isinstance(permissions, dict), f"{path.name}:{name} sets its own permissions"
-        comments = any(
-            s.get("with", {}).get("comment-on-pr") is True for s in steps_using(job, PULUMI_ACTION)
-        )
-        assert (permissions.get("pull-requests") == "write") == comments, f"{path.name}:{name}"
+        assert isinstance(permissions, dict), f"{where} sets its own permissions"
         assert set(permissions.values()) <= {"read", "write"}
-        assert permissions == {} or permissions.get("contents") == "read"
-        logs_in = "backend-login" in yaml.safe_dump(job) or job.get("uses", "").endswith(
-            "pulumi-up.yml"
-        )
-        assert (permissions.get("id-token") == "write") == logs_in, f"{path.name}:{name}"
+        assert permissions.get("contents", "read") == "read", where
+        if "uses" in job:  # a reusable workflow: exactly what its jobs need, no more
+            assert permissions == called_permissions(job), where
+            continue
+        assert (permissions.get("pull-requests") == "write") == posts_comments(job), where
+        logs_in = "backend-login" in yaml.safe_dump(job)
+        assert (permissions.get("id-token") == "write") == logs_in, where
+
+
+def pull_request_jobs() -> list[tuple[str, dict[str, Any]]]:
+    """Every job a pull request starts, those of the reusable workflows it calls included."""
+    jobs = []
+    for name, job in load("pull-request.yml")["jobs"].items():
+        if "uses" in job:
+            called = Path(job["uses"]).name
+            jobs += [(f"{called}:{n}", j) for n, j in load(called)["jobs"].items()]
+        else:
+            jobs.append((f"pull-request.yml:{name}", job))
+    return jobs
+
+
+def runs_branch_code(job: dict[str, Any]) -> bool:
+    """Checks the branch out, or runs an action or script from the checkout."""
+    return any(
+        step.get("uses", "").startswith(("actions/checkout@", "./"))
+        or "scripts/" in step.get("run", "")
+        for step in job.get("steps", [])
+    )
+
+
+def test_no_job_that_runs_the_pull_requests_code_can_write_to_the_pull_request() -> None:
+    jobs = pull_request_jobs()
+    writers = [name for name, job in jobs if job["permissions"].get("pull-requests") == "write"]
+    assert writers == ["pulumi-preview.yml:comment"]
+    for name, job in jobs:
+        if runs_branch_code(job):
+            assert job["permissions"].get("pull-requests") is None, name
+            assert "write" not in {v for k, v in job["permissions"].items() if k != "id-token"}
+    (comment,) = [job for name, job in jobs if name == "pulumi-preview.yml:comment"]
+    assert not runs_branch_code(comment) and "environment" not in comment
+    assert [s.get("uses", "").split("@")[0] for s in comment["steps"]] == [
+        "actions/download-artifact",
+        "",
+    ]
+    assert comment["steps"][1]["shell"] == "python3 {0}"  # runs only the text in this file
+
+
+def test_the_branch_code_check_sees_a_checkout_and_local_code() -> None:
+    assert runs_branch_code({"steps": [{"uses": "actions/checkout@x"}]})
+    assert runs_branch_code({"steps": [{"uses": "./.github/actions/setup"}]})
+    assert runs_branch_code({"steps": [{"run": "scripts/test"}]})
+    assert not runs_branch_code({"steps": [{"uses": "actions/download-artifact@x"}]})
+
+
+ENVIRONMENTS = {
+    *(f"{stack}{suffix}" for stack in STACKS for suffix in ("", "-preview", "-drift")),
+    "prod-plan",
+}
+
+
+def environment_names(environment: str) -> set[str]:
+    """The GitHub environments a job's `environment:` can name (matrix and inputs expanded)."""
+    for parameter in ("${{ matrix.stack }}", "${{ inputs.stack }}"):
+        if environment.startswith(parameter):
+            return {stack + environment.removeprefix(parameter) for stack in STACKS}
+    return {environment}
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_job_that_reads_variables_or_secrets_has_an_environment(path: Path) -> None:
+    # Backend, cloud and Auth0 credentials live in environments only (README, GitOps): a job
+    # without one, like the tests of a pull request, can reach none of them, and each cloud
+    # trusts only repo:OWNER/REPO:environment:<name> subjects.
+    for name, job in load(path.name)["jobs"].items():
+        if "steps" not in job:
+            continue
+        text = yaml.safe_dump(job)
+        if "${{ vars." in text or "${{ secrets." in text:
+            assert "environment" in job, f"{path.name}:{name} reads credentials without one"
+            assert environment_names(job["environment"]) <= ENVIRONMENTS, f"{path.name}:{name}"
+
+
+def test_environment_expressions_expand_to_each_stacks_environment() -> None:
+    assert environment_names("${{ inputs.stack }}-preview") == {
+        "dev-preview",
+        "staging-preview",
+        "prod-preview",
+    }
+    assert environment_names("prod-plan") == {"prod-plan"}
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda p: p.name)
@@ -245,6 +348,49 @@ def test_no_secret_or_expression_is_interpolated_into_a_shell_script(path: Path)
     for job in jobs.values():
         for step in job.get("steps", []):
             assert "${{" not in step.get("run", ""), f"{path.name}: pass values through env"
+
+
+# `|` that is not `||`: a pipeline, whose status without pipefail is only its last command's.
+PIPE = re.compile(r"(?<!\|)\|(?!\|)")
+
+
+def all_steps(path: Path) -> list[tuple[str, dict[str, Any], str | None]]:
+    """(where, step, default shell) for every step of a workflow or composite action."""
+    document = yaml.safe_load(path.read_text())
+    if "runs" in document:
+        return [(f"{path.parent.name}/{path.name}", s, None) for s in document["runs"]["steps"]]
+    top = document.get("defaults", {}).get("run", {}).get("shell")
+    return [
+        (f"{path.name}:{name}", step, job.get("defaults", {}).get("run", {}).get("shell", top))
+        for name, job in document["jobs"].items()
+        for step in job.get("steps", [])
+    ]
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda p: p.name)
+def test_a_pipeline_fails_its_step_when_any_command_in_it_fails(path: Path) -> None:
+    # Unspecified, GitHub runs `bash -e {0}`; `shell: bash` runs `bash --noprofile --norc -eo
+    # pipefail {0}` (docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax,
+    # jobs.<job_id>.steps[*].shell), so `pulumi preview | tee` fails when the preview does.
+    for where, step, default in all_steps(path):
+        if PIPE.search(step.get("run", "")):
+            assert step.get("shell", default) == "bash", f"{where}: {step.get('name')}"
+
+
+def test_the_pipeline_check_sees_pipes_and_only_pipes() -> None:
+    assert PIPE.search("pulumi preview | tee preview.txt")
+    assert not PIPE.search('test -n "$A" || exit 1')
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda p: p.name)
+def test_an_upload_with_nothing_to_upload_fails(path: Path) -> None:
+    uploads = [
+        (where, step)
+        for where, step, _ in all_steps(path)
+        if step.get("uses", "").startswith("actions/upload-artifact@")
+    ]
+    for where, step in uploads:
+        assert step["with"].get("if-no-files-found") == "error", where
 
 
 @pytest.fixture
@@ -314,7 +460,17 @@ def test_backend_login_runs_each_clouds_login_only_when_its_variable_is_set() ->
     action = yaml.safe_load((ROOT / ".github/actions/backend-login/action.yml").read_text())
     steps = {step["name"]: step for step in action["runs"]["steps"]}
     assert steps["Pulumi Cloud"]["if"] == "inputs.pulumi-organization != ''"
-    assert steps["Pulumi Cloud"]["run"] == 'scripts/pulumi-cloud-oidc "$ORGANIZATION"'
+    assert steps["Pulumi Cloud"]["run"] == 'scripts/pulumi-cloud-oidc "$ORGANIZATION" "$SCOPE"'
+    assert steps["Pulumi Cloud"]["env"]["SCOPE"] == "${{ inputs.pulumi-token-scope }}"
     assert steps["AWS"]["if"] == "inputs.aws-role-arn != ''"
     assert steps["Google Cloud"]["if"] == "inputs.gcp-workload-identity-provider != ''"
     assert steps["Azure"]["if"] == "inputs.azure-client-id != ''"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_pulumi_cloud_token_is_scoped_to_the_jobs_environment(path: Path) -> None:
+    # scripts/pulumi-cloud-oidc refuses anything but team:/user: (tests/test_pulumi_cloud_oidc.py);
+    # the scope, like the organization, is a variable of the job's environment.
+    for where, step, _ in all_steps(path):
+        if step.get("uses") == "./.github/actions/backend-login":
+            assert step["with"]["pulumi-token-scope"] == "${{ vars.PULUMI_OIDC_SCOPE }}", where

@@ -1,4 +1,4 @@
-"""scripts/pulumi-cloud-oidc exchanges the job's OIDC token as Pulumi Cloud documents."""
+"""scripts/pulumi-cloud-oidc trades the job's OIDC token for a scoped one, as Pulumi documents."""
 
 from __future__ import annotations
 
@@ -51,13 +51,12 @@ def endpoints() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server.shutdown()
 
 
-def test_the_token_is_exchanged_masked_and_exported(
-    endpoints: tuple[str, list[dict[str, Any]]], tmp_path: Path
-) -> None:
-    base, seen = endpoints
+def exchange(
+    base: str, tmp_path: Path, *args: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     github_env = tmp_path / "github_env"
     result = subprocess.run(
-        [str(ROOT / "scripts" / "pulumi-cloud-oidc"), "acme"],
+        [str(ROOT / "scripts" / "pulumi-cloud-oidc"), *args],
         env={
             "PATH": "/usr/bin:/bin",
             "ACTIONS_ID_TOKEN_REQUEST_URL": f"{base}/token?api-version=2.0",
@@ -68,6 +67,17 @@ def test_the_token_is_exchanged_masked_and_exported(
         capture_output=True,
         text=True,
     )
+    return result, github_env
+
+
+@pytest.mark.parametrize(
+    ("scope", "token_type"), [("team:auth0-dev-preview", "team"), ("user:ci-dev", "personal")]
+)
+def test_a_scoped_token_is_exchanged_masked_and_exported(
+    endpoints: tuple[str, list[dict[str, Any]]], tmp_path: Path, scope: str, token_type: str
+) -> None:
+    base, seen = endpoints
+    result, github_env = exchange(base, tmp_path, "acme", scope)
     assert result.returncode == 0, result.stderr
     github, pulumi = seen
     assert github["github"]["audience"] == ["urn:pulumi:org:acme"]
@@ -77,19 +87,43 @@ def test_the_token_is_exchanged_masked_and_exported(
         "audience": "urn:pulumi:org:acme",
         "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
         "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
-        "requested_token_type": "urn:pulumi:token-type:access_token:organization",
+        "requested_token_type": f"urn:pulumi:token-type:access_token:{token_type}",
+        "scope": scope,
+        "expiration": 3600,
         "subject_token": ID_TOKEN,
     }
-    assert github_env.read_text() == f"PULUMI_ACCESS_TOKEN={ACCESS_TOKEN}\n"
+    assert github_env.read_text() == (
+        f"PULUMI_ACCESS_TOKEN={ACCESS_TOKEN}\nPULUMI_DEFAULT_ORGANIZATION=acme\n"
+    )
     assert f"::add-mask::{ACCESS_TOKEN}" in result.stdout
     assert f"::add-mask::{ID_TOKEN}" in result.stdout
     printed = result.stdout.replace(f"::add-mask::{ACCESS_TOKEN}", "")
     assert ACCESS_TOKEN not in printed
 
 
+@pytest.mark.parametrize("scope", [None, "", "admin", "team:", "user:", "organization"])
+def test_an_organization_token_is_never_asked_for(
+    endpoints: tuple[str, list[dict[str, Any]]], tmp_path: Path, scope: str | None
+) -> None:
+    base, seen = endpoints
+    result, github_env = exchange(base, tmp_path, "acme", *([] if scope is None else [scope]))
+    assert result.returncode == 2
+    assert "PULUMI_OIDC_SCOPE" in result.stderr
+    assert seen == [] and not github_env.exists()
+
+
+def test_an_organization_name_cannot_smuggle_a_line_into_the_job_environment(
+    endpoints: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    base, seen = endpoints
+    result, github_env = exchange(base, tmp_path, "acme\nNODE_OPTIONS=--require=x", "team:t")
+    assert result.returncode == 2
+    assert seen == [] and not github_env.exists()
+
+
 def test_without_id_token_permission_it_says_what_to_do() -> None:
     result = subprocess.run(
-        [str(ROOT / "scripts" / "pulumi-cloud-oidc"), "acme"],
+        [str(ROOT / "scripts" / "pulumi-cloud-oidc"), "acme", "team:auth0-dev-preview"],
         env={"PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

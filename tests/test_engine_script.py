@@ -1,0 +1,122 @@
+"""scripts/engine run twice at once: one build, the other waits and uses it; nothing half-written.
+
+A stand-in Go toolchain takes a second per build and writes its output slowly, and a stand-in
+Pulumi CLI answers `version` and `plugin`; the real build takes minutes (tests/test_lifecycle.py
+uses the real engine)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infra.config import ROOT
+
+FAKE_PULUMI = """#!/bin/sh
+case "$1 $2" in
+  "version ") echo "v$PULUMI_VERSION" ;;
+  "plugin ls") [ -e "$PULUMI_HOME/auth0-installed" ] && echo "auth0  resource  3.55.1  1 MB" ;;
+  "plugin install")
+    case "$*" in *--file*) touch "$PULUMI_HOME/auth0-installed" ;; *) exit 1 ;; esac ;;
+  *) exit 64 ;;
+esac
+exit 0
+"""
+
+# go mod download -json names a module directory; go build writes its -o file in two halves a
+# second apart (so a reader of a shared file would see half of it) and logs each build.
+FAKE_GO = """#!/bin/bash
+set -eu
+case "$1" in
+  mod)
+    if [ "$2" = download ]; then
+      mkdir -p "$FAKE_MODULES/src" && echo "{\\"Dir\\": \\"$FAKE_MODULES/src\\"}"
+    fi ;;
+  get) ;;
+  build)
+    out=""; target=""
+    while [ $# -gt 0 ]; do
+      case "$1" in -o) out=$2; shift ;; ./cmd/*) target=${1#./cmd/} ;; esac
+      shift
+    done
+    echo "build $target" >> "$LOG"
+    printf '#!/bin/sh\\n' > "$out"
+    sleep 1
+    case "$target" in
+      pulumi) cat "$FAKE_PULUMI" >> "$out" ;;
+      pulumi-tfgen-auth0) echo 'mkdir -p "$3" && echo {} > "$3/schema.json"' >> "$out" ;;
+      *) echo 'exit 0' >> "$out" ;;
+    esac
+    chmod +x "$out" ;;
+  *) exit 64 ;;
+esac
+"""
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "engine", repo / "scripts" / "engine")
+    for name in (".pulumi-version", "uv.lock"):
+        shutil.copy(ROOT / name, repo / name)
+    shutil.copytree(ROOT / "engine" / "auth0-provider", repo / "engine" / "auth0-provider")
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    (bin_dir / "go").write_text(FAKE_GO)
+    (bin_dir / "go").chmod(0o755)
+    (tmp_path / "fake-pulumi").write_text(FAKE_PULUMI)
+    return repo
+
+
+def start(checkout: Path, name: str) -> subprocess.Popen[str]:
+    tmp = checkout.parent
+    return subprocess.Popen(
+        [str(checkout / "scripts" / "engine")],
+        env={
+            "PATH": f"{tmp / 'fakebin'}:/usr/bin:/bin",
+            "HOME": str(tmp / name),
+            "XDG_CACHE_HOME": str(tmp / "cache"),
+            "LOG": str(tmp / "builds.log"),
+            "FAKE_MODULES": str(tmp / "modules"),
+            "FAKE_PULUMI": str(tmp / "fake-pulumi"),
+            "PULUMI_VERSION": (ROOT / ".pulumi-version").read_text().strip(),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.skipif(shutil.which("flock") is None, reason="flock(1) is not installed here")
+def test_two_runs_at_once_build_once_and_both_get_the_engine(checkout: Path) -> None:
+    first = start(checkout, "first")
+    second = start(checkout, "second")
+    results = [(run, *run.communicate(timeout=120)) for run in (first, second)]
+    for run, _, stderr in results:
+        assert run.returncode == 0, stderr
+    builds = (checkout.parent / "builds.log").read_text().splitlines()
+    assert sorted(builds) == [
+        "build pulumi",
+        "build pulumi-resource-auth0",
+        "build pulumi-tfgen-auth0",
+    ]
+    assert any("waiting for another scripts/engine run" in stderr for _, _, stderr in results)
+    assert any("Pulumi CLI v3.274.1: cached" in stderr for _, _, stderr in results)
+    (cache,) = (checkout.parent / "cache" / "auth0-org-assignment-engine").iterdir()
+    assert sorted(p.name for p in cache.iterdir()) == [".lock", "pulumi", "pulumi-resource-auth0"]
+    assert (cache / "pulumi").read_text() == "#!/bin/sh\n" + (
+        checkout.parent / "fake-pulumi"
+    ).read_text()
+    assert (checkout / ".engine" / "env").is_file()
+
+
+def test_a_build_writes_to_a_path_of_its_own_and_renames_it_into_the_cache() -> None:
+    script = (ROOT / "scripts" / "engine").read_text()
+    assert ".partial" not in script
+    assert 'build=$(mktemp -d "$cache/' in script  # beside the cache: mv is a rename
+    for binary in ("pulumi", "pulumi-resource-auth0"):
+        assert f'-o "$build/{binary}"' in script
+        assert f'mv -f "$build/{binary}" "$cache/{binary}"' in script

@@ -1,0 +1,154 @@
+"""The preview comment job (pulumi-preview.yml): its script, run against a stand-in GitHub API.
+
+It gets the preview's output as an artifact the pull request's code wrote, so the output is
+data: it must never break out of its code block, and only this job's own comment is edited."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.config import ROOT
+
+BOT = "github-actions[bot]"
+
+
+def comment_script() -> str:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pulumi-preview.yml").read_text())
+    (step,) = [s for s in workflow["jobs"]["comment"]["steps"] if "run" in s]
+    assert step["shell"] == "python3 {0}"
+    script: str = step["run"]
+    return script
+
+
+class FakeGitHub:
+    """Issue comments of pull request 7, and every write made to them."""
+
+    def __init__(self, comments: list[dict[str, Any]]) -> None:
+        self.comments = comments
+        self.writes: list[tuple[str, str, dict[str, Any]]] = []
+
+
+@pytest.fixture
+def github() -> Iterator[tuple[str, FakeGitHub]]:
+    state = FakeGitHub([])
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _answer(self, status: int, body: Any) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            assert self.headers["authorization"] == "Bearer job-token"
+            assert self.path.startswith("/repos/acme/auth0/issues/7/comments?per_page=100&page=")
+            page = int(self.path.rsplit("=", 1)[1])
+            self._answer(200, state.comments[(page - 1) * 100 : page * 100])
+
+        def _write(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            state.writes.append((self.command, self.path, body))
+            self._answer(201 if self.command == "POST" else 200, {"id": 1})
+
+        do_POST = do_PATCH = _write
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", state
+    server.shutdown()
+
+
+def run_comment(
+    api: str, tmp_path: Path, output: str | None, outcome: str | None
+) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "preview").mkdir()
+    if output is not None:
+        (tmp_path / "preview" / "preview.txt").write_text(output)
+    if outcome is not None:
+        (tmp_path / "preview" / "outcome.txt").write_text(outcome + "\n")
+    (tmp_path / "comment.py").write_text(comment_script())
+    return subprocess.run(
+        [sys.executable, str(tmp_path / "comment.py")],
+        cwd=tmp_path,
+        env={
+            "GITHUB_API_URL": api,
+            "GITHUB_REPOSITORY": "acme/auth0",
+            "GITHUB_TOKEN": "job-token",
+            "STACK": "staging",
+            "PULL_REQUEST": "7",
+        },
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_first_preview_of_a_stack_posts_its_comment(
+    github: tuple[str, FakeGitHub], tmp_path: Path
+) -> None:
+    api, state = github
+    result = run_comment(api, tmp_path, "Previewing update (staging)\n  ~ action\n", "success")
+    assert result.returncode == 0, result.stderr
+    ((method, path, body),) = state.writes
+    assert (method, path) == ("POST", "/repos/acme/auth0/issues/7/comments")
+    assert body["body"] == (
+        "<!-- pulumi-preview:staging -->\n"
+        "### `pulumi preview` of stack `staging` succeeded\n\n"
+        "```diff\nPreviewing update (staging)\n  ~ action\n```"
+    )
+
+
+def test_a_later_preview_edits_the_jobs_own_comment_and_no_one_elses(
+    github: tuple[str, FakeGitHub], tmp_path: Path
+) -> None:
+    api, state = github
+    marker = "<!-- pulumi-preview:staging -->"
+    state.comments = [
+        {"id": n, "user": {"login": "someone"}, "body": "hello"} for n in range(1, 101)
+    ] + [
+        {"id": 500, "user": {"login": "mallory"}, "body": marker + " mine now"},
+        {"id": 501, "user": {"login": BOT}, "body": "<!-- pulumi-preview:prod -->"},
+        {"id": 502, "user": {"login": BOT}, "body": marker + "\nold"},
+    ]
+    result = run_comment(api, tmp_path, "error: boom\n", "failure")
+    assert result.returncode == 0, result.stderr
+    ((method, path, body),) = state.writes
+    assert (method, path) == ("PATCH", "/repos/acme/auth0/issues/comments/502")
+    assert "`staging` failed" in body["body"]
+
+
+def test_the_output_cannot_close_its_code_block_and_is_cut_to_fit(
+    github: tuple[str, FakeGitHub], tmp_path: Path
+) -> None:
+    api, state = github
+    hostile = "x" * 70_000 + "\n````\n@everyone [click](https://evil.example)\nlast line"
+    assert run_comment(api, tmp_path, hostile, "success").returncode == 0
+    ((_, _, body),) = state.writes
+    text = body["body"]
+    assert len(text) < 65_536
+    assert text.endswith("last line\n`````")
+    lines = text.splitlines()
+    assert lines[3] == "`````diff" and lines[4].startswith("(cut to its last part")
+
+
+@pytest.mark.parametrize("outcome", [None, "skipped", "success\n::set-output", "pwned"])
+def test_an_outcome_that_is_not_success_or_failure_says_the_preview_did_not_run(
+    github: tuple[str, FakeGitHub], tmp_path: Path, outcome: str | None
+) -> None:
+    api, state = github
+    assert run_comment(api, tmp_path, None, outcome).returncode == 0
+    ((_, _, body),) = state.writes
+    assert "`staging` did not run: see the job's log" in body["body"]
