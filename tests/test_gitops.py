@@ -282,6 +282,10 @@ ENVIRONMENTS = {
     *(f"{stack}{suffix}" for stack in STACKS for suffix in ("", "-preview", "-drift")),
     "prod-plan",
 }
+"""The environments whose jobs use the Pulumi backend, each with a backend identity."""
+RECONCILE_ENVIRONMENTS = {f"{stack}-reconcile" for stack in STACKS}
+"""Reconcile's: Auth0 credentials only, no backend."""
+GITHUB_ENVIRONMENTS = ENVIRONMENTS | RECONCILE_ENVIRONMENTS
 
 
 def environment_names(environment: str) -> set[str]:
@@ -303,7 +307,9 @@ def test_every_job_that_reads_variables_or_secrets_has_an_environment(path: Path
         text = yaml.safe_dump(job)
         if "${{ vars." in text or "${{ secrets." in text:
             assert "environment" in job, f"{path.name}:{name} reads credentials without one"
-            assert environment_names(job["environment"]) <= ENVIRONMENTS, f"{path.name}:{name}"
+            assert environment_names(job["environment"]) <= GITHUB_ENVIRONMENTS, (
+                f"{path.name}:{name}"
+            )
 
 
 def test_environment_expressions_expand_to_each_stacks_environment() -> None:
@@ -474,3 +480,60 @@ def test_every_pulumi_cloud_token_is_scoped_to_the_jobs_environment(path: Path) 
     for where, step, _ in all_steps(path):
         if step.get("uses") == "./.github/actions/backend-login":
             assert step["with"]["pulumi-token-scope"] == "${{ vars.PULUMI_OIDC_SCOPE }}", where
+
+
+def test_reconcile_runs_daily_as_a_dry_run_in_its_own_environment_without_a_backend() -> None:
+    workflow = load("reconcile.yml")
+    assert "schedule" in workflow["on"] and "workflow_dispatch" in workflow["on"]
+    job = workflow["jobs"]["reconcile"]
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
+    assert job["environment"] == "${{ matrix.stack }}-reconcile"
+    assert job["concurrency"] == {
+        "group": "reconcile-${{ matrix.stack }}",
+        "cancel-in-progress": False,
+    }
+    assert job["permissions"] == {"contents": "read"}
+    assert not steps_using(job, "./.github/actions/backend-login")
+    (step,) = [s for s in job["steps"] if "reconcile-check" in s.get("run", "")]
+    assert step["run"] == 'scripts/reconcile-check "$STACK"'
+    assert step["env"]["RECONCILE_REMOVE"] == "${{ vars.RECONCILE_REMOVE }}"
+    assert set(step["env"]) >= {"AUTH0_RECONCILE_CLIENT_ID", "AUTH0_RECONCILE_CLIENT_SECRET"}
+
+
+@pytest.mark.parametrize(
+    ("remove", "status", "verdict", "heading"),
+    [
+        ("", 0, 0, "every member still matches"),
+        ("", 3, 1, "members would leave"),
+        ("", 2, 1, "could not run"),
+        ("true", 0, 0, "done"),
+        ("true", 1, 1, "could not run"),
+    ],
+)
+def test_the_reconcile_check_fails_when_someone_would_leave(
+    tmp_path: Path, remove: str, status: int, verdict: int, heading: str
+) -> None:
+    stand_in = tmp_path / "python"
+    stand_in.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" > {tmp_path}/args\n'
+        "echo 'would remove auth0|1 from acme: the email is not verified'\n"
+        f"exit {status}\n"
+    )
+    stand_in.chmod(0o755)
+    summary = tmp_path / "summary.md"
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "reconcile-check"), "dev"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHON": str(stand_in),
+            "RECONCILE_REMOVE": remove,
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == verdict
+    assert f"## Reconcile `dev`: {heading}" in summary.read_text()
+    dry_run = "--dry-run" in (tmp_path / "args").read_text()
+    assert dry_run is (remove != "true")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from infra.config import ROOT
-from tests.test_gitops import ENVIRONMENTS
+from tests.test_gitops import ENVIRONMENTS, GITHUB_ENVIRONMENTS, RECONCILE_ENVIRONMENTS
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 GITOPS = README.split("\n## GitOps\n")[1].split("\n## ")[0]
@@ -136,10 +136,11 @@ def test_github_environments_keep_deploys_to_main_and_prod_behind_reviewers(
         c["args"][3].rsplit("/", 1)[1]: json.loads(c["stdin"])
         for c in calls(log, "gh", "api", "-X", "PUT")
     }
-    assert set(settings) == ENVIRONMENTS
+    assert set(settings) == GITHUB_ENVIRONMENTS
     main_only = {c["args"][3].split("/")[4] for c in calls(log, "gh", "api", "-X", "POST")}
     previews = {"dev-preview", "staging-preview", "prod-preview"}
-    assert main_only == ENVIRONMENTS - previews
+    assert main_only == GITHUB_ENVIRONMENTS - previews
+    assert main_only >= RECONCILE_ENVIRONMENTS
     for env, setting in settings.items():
         reviewed = setting.get("reviewers") == [{"type": "User", "id": 4242}]
         assert reviewed == (env in {"prod", "prod-preview"}), env
