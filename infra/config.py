@@ -57,7 +57,6 @@ HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
 NOT_BLANK = r"\S"
 # Where Auth0 serves a tenant: <tenant>.auth0.com or <tenant>.<region>.auth0.com.
 AUTH0_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}(\.[a-z]{2}[0-9]?)?\.auth0\.com$")
-CUSTOM_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 LOCAL_DOMAIN = re.compile(r"^localhost:[0-9]{1,5}$")
 RESERVED_PROPERTY_NAMES = frozenset({"__proto__", "constructor", "prototype"})
 ECHO_MAX = 60
@@ -270,9 +269,10 @@ class StackConfig(_Model):
 
     tenant_domain: Annotated[str, Field(alias="auth0:domain")]
     """The tenant's canonical domain (``auth0:domain``), e.g. ``acme-dev.eu.auth0.com``."""
-    domain_kind: Annotated[Literal["auth0", "custom", "local"], Field(alias="domainKind")] = "auth0"
-    """``auth0``: ``auth0:domain`` must be ``<tenant>[.<region>].auth0.com``; ``custom``: a
-    custom domain you have verified in Auth0; ``local``: ``localhost:<port>`` (localtenant)."""
+    domain_kind: Annotated[Literal["auth0", "local"], Field(alias="domainKind")] = "auth0"
+    """``auth0``: ``auth0:domain`` must be ``<tenant>[.<region>].auth0.com``, the canonical
+    domain; ``local``: ``localhost:<port>`` (localtenant). A custom domain is never the
+    Management API's: Auth0 serves it, and issues its tokens for it, only on the canonical one."""
     organization: OrganizationConfig | None = None
     """The one organization users are assigned to (or use ``organizations``)."""
     organizations_list: Annotated[
@@ -288,6 +288,18 @@ class StackConfig(_Model):
     """Auth0's own auto-membership for users who log in through the organization's prompt."""
     action: ActionConfig = ActionConfig()
     """Options of the post-login Action."""
+
+    @field_validator("domain_kind", mode="before")
+    @classmethod
+    def _no_custom_kind(cls, kind: Any) -> Any:
+        if kind == "custom":
+            raise ValueError(
+                "'custom' is no longer a domain kind: the Management API's host and audience are "
+                "always the tenant's canonical domain, never a custom one (Auth0's Custom Domains "
+                "docs); remove domainKind and set auth0:domain to the tenant's domain "
+                "(<tenant>.<region>.auth0.com, Dashboard > Settings > Domain)"
+            )
+        return kind
 
     @field_validator("organization", "organizations_list", mode="before")
     @classmethod
@@ -363,7 +375,7 @@ class StackConfig(_Model):
 
     @model_validator(mode="after")
     def _domain_of_its_kind(self) -> StackConfig:
-        rule = {"auth0": AUTH0_DOMAIN, "custom": CUSTOM_DOMAIN, "local": LOCAL_DOMAIN}
+        rule = {"auth0": AUTH0_DOMAIN, "local": LOCAL_DOMAIN}
         if not rule[self.domain_kind].match(self.tenant_domain):
             raise ValueError(_DOMAIN_PROBLEM[self.domain_kind].format(self.tenant_domain))
         return self
@@ -381,11 +393,11 @@ class StackConfig(_Model):
 # The deployer's and the Action's credentials go to this host: refuse anything else.
 _DOMAIN_PROBLEM = {
     "auth0": (
-        "auth0:domain: {!r} is not a host Auth0 serves a tenant on; use <tenant>.auth0.com or "
-        f"<tenant>.<region>.auth0.com, or set {PROJECT}:domainKind to 'custom' for a verified "
-        "custom domain"
+        "auth0:domain: {!r} is not a tenant's canonical domain; use <tenant>.auth0.com or "
+        "<tenant>.<region>.auth0.com (Dashboard > Settings > Domain). A custom domain cannot be "
+        "used: Auth0 serves the Management API, and issues tokens for its audience, only on the "
+        "canonical domain"
     ),
-    "custom": "auth0:domain: {!r} is not a host name; use the bare domain, e.g. login.acme.com",
     "local": "auth0:domain: {!r} is not localhost:<port>, where the local tenant serves",
 }
 
@@ -553,5 +565,5 @@ _HINTS = {
     "action.denyMessage": "; use 1 to 200 characters, not only spaces",
     "action.appMetadataKey": "; a JavaScript identifier, not __proto__, constructor, prototype",
     "assignMembershipOnLogin": "; use true or false, without quotes",
-    "domainKind": "; use 'auth0', 'custom' or 'local'",
+    "domainKind": "; use 'auth0' or 'local'",
 }

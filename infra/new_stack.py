@@ -46,9 +46,9 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     )
     parser.add_argument(
         "--domain-kind",
-        choices=["auth0", "custom", "local"],
+        choices=["auth0", "local"],
         default="auth0",
-        help="auth0 (default), custom (a verified custom domain) or local (localtenant)",
+        help="auth0 (default: the tenant's canonical domain) or local (localtenant)",
     )
     parser.add_argument(
         "--connection",

@@ -39,9 +39,9 @@ BAD_CONFIGS = [
     ("action.retries", 3, f"{PROJECT}:action.retries: unknown key"),
     ("organisation", {}, f"{PROJECT}:organisation: unknown key"),
     ("auth0:domain", "https://acme.eu.auth0.com/", "auth0:domain: 'https://acme.eu.auth0.com/' is"),
-    ("auth0:domain", "acme.eu.auth0.com.evil.io", "not a host Auth0 serves a tenant on"),
-    ("auth0:domain", "localhost:8443", "not a host Auth0 serves a tenant on"),
-    ("auth0:domain", "login.acme.com", "domainKind to 'custom'"),
+    ("auth0:domain", "acme.eu.auth0.com.evil.io", "not a tenant's canonical domain"),
+    ("auth0:domain", "localhost:8443", "not a tenant's canonical domain"),
+    ("auth0:domain", "login.acme.com", "A custom domain cannot be used"),
     ("organization.branding.colors", {"primary": "#000000"}, "set both primary and pageBackground"),
     ("organization.branding.colors", {"pageBackground": "#000000"}, "or neither"),
     ("organization.branding.logoUrl", "https:///logo.png", "absolute https:// URL with a host"),
@@ -58,7 +58,8 @@ BAD_CONFIGS = [
     ("action.appMetadataKey", "constructor", "constructor is a JavaScript object's own property"),
     ("action.appMetadataKey", "prototype", "prototype is a JavaScript object's own property"),
     ("assignMembershipOnLogin", "yes", f"{PROJECT}:assignMembershipOnLogin: Input should be"),
-    ("domainKind", "vanity", "use 'auth0', 'custom' or 'local'"),
+    ("domainKind", "vanity", "use 'auth0' or 'local'"),
+    ("domainKind", "custom", "the Management API's host and audience are always the tenant's"),
 ]
 
 
@@ -76,9 +77,14 @@ def test_huge_inputs_are_not_echoed(stack_config: dict[str, Any]) -> None:
     assert len(str(raised.value)) < 400
 
 
-def test_custom_and_local_domains_need_their_kind(stack_config: dict[str, Any]) -> None:
+def test_a_custom_domain_is_refused_and_a_local_one_needs_its_kind(
+    stack_config: dict[str, Any],
+) -> None:
+    # The Management API's audience is always https://<tenant>.<region>.auth0.com/api/v2/: a
+    # grant or a token request naming a custom domain is refused (Auth0's Custom Domains).
     stack_config.update({"auth0:domain": "login.acme.com", "domainKind": "custom"})
-    assert parse_config(stack_config, "test").tenant_domain == "login.acme.com"
+    with pytest.raises(pulumi.RunError, match="set auth0:domain to the tenant's domain"):
+        parse_config(stack_config, "test")
     stack_config.update({"auth0:domain": "localhost:8443", "domainKind": "local"})
     assert parse_config(stack_config, "test").domain_kind == "local"
     stack_config["auth0:domain"] = "acme.eu.auth0.com"

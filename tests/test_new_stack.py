@@ -40,7 +40,7 @@ def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
     [
         (
             ["x", "--domain", "evil.example.com", "--connection", "c", "--email-domain", "a.io"],
-            "not a host Auth0 serves",
+            "not a tenant's canonical domain",
         ),
         (
             [
