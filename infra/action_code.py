@@ -88,6 +88,13 @@ MAX_CODE_BYTES = 100 * 1024
 """Auth0 rejects Actions larger than this."""
 SHARD_BYTES = 90 * 1024
 """Split the organizations across Actions beyond this, leaving room under the limit."""
+FLOW_TIME_MS = 20_000
+"""Auth0 fails a login whose post-login flow, every Action bound to it, takes longer (Actions
+Limitations, https://auth0.com/docs/customize/actions/limitations)."""
+OTHER_ACTIONS_MS = 5_000
+"""What the stack leaves of ``FLOW_TIME_MS`` to the Actions other teams bind to the flow."""
+BINDINGS_MAX = 20
+"""Auth0 binds at most 20 Actions to a flow (Actions Limitations), others' included."""
 ID_LENGTH = len("org_0123456789abcdef")
 """Auth0's organization ids: ``org_`` and 16 characters; role ids: ``rol_`` and 16."""
 
@@ -139,7 +146,9 @@ def render_actions(
     missing shows ``(id of <name>)`` placeholders. How organizations are split across Actions
     depends only on the configuration (ids have a fixed length), never on the ids.
     """
-    shards = [_render(config, shard, organization_ids, role_ids) for shard in _plan(config)]
+    plan = _plan(config)
+    _check_flow(config, len(plan))
+    shards = [_render(config, shard, organization_ids, role_ids) for shard in plan]
     return tuple(shards)
 
 
@@ -173,6 +182,26 @@ def _plan(config: StackConfig) -> list[list[OrganizationConfig]]:
         shards[-1].append(organization)
         used += entry
     return shards
+
+
+def _check_flow(config: StackConfig, actions: int) -> None:
+    """Refuse a stack whose Actions would not fit in the Login flow, or whose time budgets
+    would add up past Auth0's limit on the whole flow (each Action has its own budget)."""
+    if actions > BINDINGS_MAX:
+        raise pulumi.RunError(
+            f"{PROJECT}:organizations: their rules need {actions} Actions, and Auth0 binds at "
+            f"most {BINDINGS_MAX} to the Login flow, other teams' Actions included; list fewer "
+            "domains, connections or applications, or split the organizations across stacks"
+        )
+    budget = config.action.time_budget_ms
+    most = (FLOW_TIME_MS - OTHER_ACTIONS_MS) // actions
+    if budget > most:
+        raise pulumi.RunError(
+            f"{PROJECT}:action.timeBudgetMs: {budget} ms for each of the {actions} Actions this "
+            f"stack binds adds up to {budget * actions} ms, but Auth0 fails a login whose whole "
+            f"flow takes over {FLOW_TIME_MS} ms, and {OTHER_ACTIONS_MS} ms are kept for Actions "
+            f"other teams bind; set it to at most {most}"
+        )
 
 
 def _size(

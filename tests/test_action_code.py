@@ -11,19 +11,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from infra import render
 from infra.action_code import (
+    FLOW_TIME_MS,
     MANAGEMENT_CALLS,
     MAX_CODE_BYTES,
     MODULES,
+    OTHER_ACTIONS_MS,
     TEMPLATES,
     grant_scopes,
     render_action,
     render_actions,
 )
-from infra.config import ROOT, load_stack_file, parse_config
+from infra.config import PROJECT, ROOT, load_stack_file, parse_config
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -141,10 +144,12 @@ def test_the_grant_follows_the_configuration(
     assert render_action(config).scopes == expected
 
 
-def test_organizations_beyond_one_actions_size_split_across_actions(
-    stack_config: dict[str, Any],
-) -> None:
+def many_organizations(
+    stack_config: dict[str, Any], count: int, domains: int = 3, **action: Any
+) -> dict[str, Any]:
+    """A stack of ``count`` organizations, each with ``domains`` email domains."""
     del stack_config["organization"], stack_config["connections"]
+    stack_config["action"] = action
     stack_config["organizations"] = [
         {
             "name": f"customer-{n:04d}",
@@ -153,12 +158,18 @@ def test_organizations_beyond_one_actions_size_split_across_actions(
             "emailDomains": [
                 f"customer-{n:04d}.example.com",
                 f"*.customer-{n:04d}.example.com",
-                f"*.customer-{n:04d}-group.example.co.uk",
+                *(f"*.customer-{n:04d}-group{d}.example.co.uk" for d in range(domains - 2)),
             ],
         }
-        for n in range(1000)
+        for n in range(count)
     ]
-    config = parse_config(stack_config, "test")
+    return stack_config
+
+
+def test_organizations_beyond_one_actions_size_split_across_actions(
+    stack_config: dict[str, Any],
+) -> None:
+    config = parse_config(many_organizations(stack_config, 1000, timeBudgetMs=2000), "test")
     shards = render_actions(config)
     assert len(shards) > 1
     assert [o for shard in shards for o in shard.organizations] == [
@@ -171,6 +182,33 @@ def test_organizations_beyond_one_actions_size_split_across_actions(
     real = render_actions(config, organization_ids=ids)
     assert [s.organizations for s in real] == [s.organizations for s in shards]
     assert all(len(s.code.encode()) < MAX_CODE_BYTES for s in real)
+
+
+def with_budget(config: Any, budget_ms: int) -> Any:
+    return config.model_copy(
+        update={"action": config.action.model_copy(update={"time_budget_ms": budget_ms})}
+    )
+
+
+def test_time_budgets_that_add_up_past_the_flows_20_seconds_are_refused(
+    stack_config: dict[str, Any],
+) -> None:
+    config = parse_config(many_organizations(stack_config, 1000, timeBudgetMs=3000), "test")
+    actions = len(render_actions(with_budget(config, 500)))
+    most = (FLOW_TIME_MS - OTHER_ACTIONS_MS) // actions
+    assert most < 3000, "the stack must bind enough Actions for 3000 ms each to be too much"
+    with pytest.raises(pulumi.RunError) as refused:
+        render_actions(config)
+    message = str(refused.value)
+    assert f"{PROJECT}:action.timeBudgetMs: 3000 ms for each of the {actions} Actions" in message
+    assert f"at most {most}" in message
+    assert len(render_actions(with_budget(config, most))) == actions
+
+
+def test_more_actions_than_the_login_flow_holds_are_refused(stack_config: dict[str, Any]) -> None:
+    config = parse_config(many_organizations(stack_config, 1000, domains=50, timeBudgetMs=500), "t")
+    with pytest.raises(pulumi.RunError, match=r"need \d+ Actions, and Auth0 binds at most 20"):
+        render_actions(config)
 
 
 def test_the_action_declares_no_npm_dependency(stack_config: dict[str, Any]) -> None:
