@@ -42,7 +42,7 @@ from infra.action_code import (
     grant_scopes,
     render_actions,
 )
-from infra.config import ROOT, OrganizationConfig, StackConfig
+from infra.config import PROJECT, ROOT, OrganizationConfig, StackConfig
 from infra.management_api import (
     ApiError,
     ManagementApi,
@@ -284,20 +284,24 @@ def _compare_organization(
     adoption.compare(resource, "displayName", found.get("display_name"), organization.display_name)
     adoption.compare(resource, "metadata", found.get("metadata") or {}, dict(organization.metadata))
     branding = organization.branding
+    have = {k: v for k, v in (found.get("branding") or {}).items() if v}
     if branding is None:
-        # The provider computes branding when the program sets none: what is there stays.
+        if have:
+            # The provider sends no branding when none is declared and cannot clear it, so the
+            # program refuses to run over undeclared branding (infra/org_assignment.py).
+            shown = ", ".join(f"{key} {_shown(value)}" for key, value in sorted(have.items()))
+            raise UsageError(
+                f"the organization {found['name']!r} has branding ({shown}) that "
+                f"{PROJECT}:organization.branding does not declare, and the provider cannot "
+                "remove it: declare it there to keep it, or clear it in the dashboard "
+                "(Organizations > Branding), then run this again"
+            )
         return
     want = {
         "logo_url": branding.logo_url,
         "colors": branding.colors.model_dump(exclude_none=True) if branding.colors else None,
     }
-    have = found.get("branding") or {}
-    adoption.compare(
-        resource,
-        "branding",
-        {k: v for k, v in have.items() if v},
-        {k: v for k, v in want.items() if v},
-    )
+    adoption.compare(resource, "branding", have, {k: v for k, v in want.items() if v})
 
 
 def _adopt_connections(

@@ -22,7 +22,7 @@ from infra.action_code import (
     grant_scopes,
     render_actions,
 )
-from infra.config import OrganizationConfig, StackConfig
+from infra.config import PROJECT, OrganizationConfig, StackConfig
 
 COMPONENT = "org-assignment"
 """The component's name in ``infra/__main__.py``: every resource's logical name starts with it."""
@@ -199,9 +199,20 @@ class OrgAssignment(pulumi.ComponentResource):
 
         first = organizations[args.organizations[0].name]
         self.organization_id = first.id
-        self.organization_ids = pulumi.Output.all(
-            **{n: o.id for n, o in organizations.items()}
-        ).apply(dict)
+        # The ids are the stack's outputs, so the engine waits for this check before it is done.
+        branding_checked = pulumi.Output.all(
+            *(
+                organizations[spec.name].branding.apply(
+                    functools.partial(_refuse_undeclared_branding, spec.name)
+                )
+                for spec in args.organizations
+                if spec.branding is None
+            )
+        )
+        ids_by_name = pulumi.Output.all(**{n: o.id for n, o in organizations.items()})
+        self.organization_ids = pulumi.Output.all(branding_checked, ids_by_name).apply(
+            lambda checked_and_ids: dict(checked_and_ids[1])
+        )
         self.m2m_client_id = m2m_client.client_id
         self.action_id = actions[0].id
         self.action_name = actions[0].name
@@ -258,6 +269,29 @@ def organization_args(organization: OrganizationConfig) -> auth0.OrganizationArg
         if branding
         else None,
     )
+
+
+def _refuse_undeclared_branding(organization: str, branding: Any) -> None:
+    """Branding the organization has but the configuration does not declare: the provider
+    cannot clear it (it sends no branding when none is declared, and keeps what Auth0 returns),
+    so removing ``branding`` from the configuration would leave it in the tenant, silently."""
+    found = {
+        key: value
+        for key in ("logo_url", "colors")
+        if (
+            value := branding.get(key)
+            if isinstance(branding, dict)
+            else getattr(branding, key, None)
+        )
+    }
+    if found:
+        raise pulumi.RunError(
+            f"{PROJECT}: organization {organization!r} has branding in the tenant "
+            f"({', '.join(sorted(found))}) that its configuration does not declare, and Pulumi's "
+            "auth0 provider cannot remove it. To keep it, declare it under branding; to remove "
+            "it, clear it in the Auth0 dashboard (Organizations > "
+            f"{organization} > Branding), then run `pulumi up --refresh`"
+        )
 
 
 def _require_client_secret(client_secret: str | None) -> str:

@@ -17,7 +17,7 @@ import yaml
 
 from engine.local_stack import LocalProject, TenantProcess
 from infra import deployer_scopes
-from tests.support.article_setup import article_setup
+from tests.support.article_setup import LOGO_URL, article_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 READS = {"get", "list", "get_by_name", "token"}
@@ -32,7 +32,12 @@ def tenant(tmp_path: Path) -> Iterator[TenantProcess]:
 
 @pytest.fixture
 def project(tenant: TenantProcess, tmp_path: Path) -> LocalProject:
-    return LocalProject(tmp_path, tenant)
+    """The local stack, declaring the article organization's logo as adoption asks."""
+    local = LocalProject(tmp_path, tenant)
+    config = local.config
+    config["auth0-org-assignment:organization"]["branding"] = {"logoUrl": LOGO_URL}
+    local.write_config(config)
+    return local
 
 
 def adopt(
@@ -164,6 +169,19 @@ def test_an_application_field_the_provider_cannot_clear_stops_adoption(
     assert not (project.directory / ".adopt" / "local.json").exists()
 
 
+def test_branding_the_stack_does_not_declare_stops_adoption(
+    tenant: TenantProcess, project: LocalProject
+) -> None:
+    article_setup(tenant.admin, "acme-local")
+    config = project.config
+    del config["auth0-org-assignment:organization"]["branding"]
+    project.stack_file.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    result = adopt(tenant, project)
+    assert result.returncode == 2
+    assert f"'acme-local' has branding (logo_url {LOGO_URL})" in result.stderr
+    assert not (project.directory / ".adopt" / "local.json").exists()
+
+
 def test_an_unknown_id_is_named(tenant: TenantProcess, project: LocalProject) -> None:
     result = adopt(tenant, project, "--organization-id", "org_doesnotexist0")
     assert result.returncode == 2
@@ -205,6 +223,7 @@ def test_with_several_organizations_each_is_found_by_name_or_created(
             "displayName": "Acme",
             "connections": ["Username-Password-Authentication", "google-oauth2"],
             "emailDomains": ["example.com"],
+            "branding": {"logoUrl": LOGO_URL},
         },
         {
             "name": "beta",

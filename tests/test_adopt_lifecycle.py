@@ -45,23 +45,41 @@ def adopted(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> 
     project = LocalProject(tmp_path_factory.mktemp("adopt"), tenant)
     project.init(tenant.deployer("pulumi deployer", sorted(deployer_scopes.DEPLOY)))
     reader = tenant.deployer("adopt", sorted(deployer_scopes.ADOPT))
-    result = subprocess.run(
-        [
-            *(sys.executable, "-m", "infra.adopt", "local", "--json", "--rate", "50"),
-            *("--project-dir", str(project.directory)),
-            *("--organization-id", made["organization_id"]),
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "AUTH0_ADOPT_CLIENT_ID": reader["client_id"],
-            "AUTH0_ADOPT_CLIENT_SECRET": reader["client_secret"],
-            "SSL_CERT_FILE": tenant.ca_cert,
-        },
-        capture_output=True,
-        text=True,
-        check=True,
+
+    def adopt() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                *(sys.executable, "-m", "infra.adopt", "local", "--json", "--rate", "50"),
+                *("--project-dir", str(project.directory)),
+                *("--organization-id", made["organization_id"]),
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "AUTH0_ADOPT_CLIENT_ID": reader["client_id"],
+                "AUTH0_ADOPT_CLIENT_SECRET": reader["client_secret"],
+                "SSL_CERT_FILE": tenant.ca_cert,
+            },
+            capture_output=True,
+            text=True,
+        )
+
+    # The article's organization has a logo the stack does not declare: adoption stops, naming
+    # it, and goes on once the stack declares it.
+    seen["undeclared_branding"] = adopt()
+    config = project.config
+    organization_config = config["auth0-org-assignment:organization"]
+    project.write_config(
+        {
+            **config,
+            "auth0-org-assignment:organization": {
+                **organization_config,
+                "branding": {"logoUrl": made["logo_url"]},
+            },
+        }
     )
+    result = adopt()
+    assert result.returncode == 0, result.stderr
     seen["report"] = json.loads(result.stdout)
     seen["import"] = project.pulumi(
         "import",
@@ -103,6 +121,15 @@ def adopted(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> 
     return seen
 
 
+def test_branding_the_stack_does_not_declare_stops_adoption_naming_it(
+    adopted: dict[str, Any],
+) -> None:
+    stopped = adopted["undeclared_branding"]
+    assert stopped.returncode == 2
+    assert "has branding (logo_url https://static.example.com/acme.png)" in stopped.stderr
+    assert "auth0-org-assignment:organization.branding does not declare" in stopped.stderr
+
+
 def test_the_import_adopts_every_resource_and_the_component(adopted: dict[str, Any]) -> None:
     assert "8 imported" in adopted["import"].output
 
@@ -134,8 +161,7 @@ def test_up_keeps_the_organization_its_members_and_the_action_in_its_place(
     assert adopted["outputs"]["action_id"] == made["action_id"]
     assert made["member"] in adopted["members"]
     assert adopted["organization"]["name"] == "acme-local"
-    # Branding the stack does not declare is left as it was.
-    assert adopted["organization"]["branding"]["logo_url"].endswith("/acme.png")
+    assert adopted["organization"]["branding"]["logo_url"] == adopted["made"]["logo_url"]
     assert adopted["bound_after_up"] == [made["other_action_id"], made["action_id"]]
     assert adopted["preview_after_up"].returncode == 0, adopted["preview_after_up"].output
 

@@ -190,6 +190,27 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
         "preview", "--refresh", "--expect-no-changes", check=False
     )
 
+    # Branding removed from the stack file: the provider cannot clear it, so the program
+    # refuses to go on until it is cleared by hand; then `up --refresh` passes.
+    config = project.config
+    organization = config["auth0-org-assignment:organization"]
+    branded = {"logoUrl": "https://static.example.com/acme.png"}
+    project.write_config(
+        {**config, "auth0-org-assignment:organization": {**organization, "branding": branded}}
+    )
+    seen["branding_up"] = project.pulumi("up", "--yes", "--skip-preview")
+    config = project.config
+    organization = dict(config["auth0-org-assignment:organization"])
+    del organization["branding"]
+    project.write_config({**config, "auth0-org-assignment:organization": organization})
+    seen["branding_removed_preview"] = project.pulumi("preview", check=False)
+    organization_id = seen["outputs"]["organization_id"]
+    tenant.admin.call("PATCH", f"/api/v2/organizations/{organization_id}", {"branding": {}})
+    seen["branding_cleared_up"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
+    seen["branding_after"] = tenant.admin.call(
+        "GET", f"/api/v2/organizations/{organization_id}"
+    ).get("branding")
+
     # The README's secret rotation: rotate in Auth0, then `pulumi up --refresh`.
     m2m_id = seen["outputs"]["m2m_client_id"]
     tenant.admin.call("POST", f"/api/v2/clients/{m2m_id}/rotate-secret")
@@ -315,6 +336,18 @@ def test_roles_are_looked_up_given_on_joining_and_granted_exactly(
 def test_removing_all_metadata_clears_it_in_the_tenant(lifecycle: dict[str, Any]) -> None:
     assert lifecycle["metadata_after"] in ({}, None)
     assert lifecycle["metadata_refresh"].returncode == 0, lifecycle["metadata_refresh"].output
+
+
+def test_branding_removed_from_the_stack_file_is_refused_until_cleared_by_hand(
+    lifecycle: dict[str, Any],
+) -> None:
+    assert lifecycle["branding_up"].returncode == 0
+    refused = lifecycle["branding_removed_preview"]
+    assert refused.returncode != 0
+    assert "organization 'acme-local' has branding in the tenant (logo_url)" in refused.output
+    assert "pulumi up --refresh" in refused.output
+    assert lifecycle["branding_cleared_up"].returncode == 0
+    assert not lifecycle["branding_after"]
 
 
 def test_rotating_the_secret_in_auth0_then_up_refresh_updates_the_action(

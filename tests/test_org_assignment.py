@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
 from infra.action_code import render_action
@@ -13,6 +14,7 @@ from tests.support.pulumi_mocks import (
     MOCK_CLIENT_ID,
     MOCK_CLIENT_SECRET,
     MOCK_ORGANIZATION_ID,
+    TenantMocks,
     build_stack,
     is_secret,
     plain_occurrences,
@@ -84,6 +86,19 @@ def test_organization_with_branding_and_metadata(stack_config: dict[str, Any]) -
         "colors": {"primary": "#0059D6", "page_background": "#FFFFFF"},
     }
     assert organization["metadata"] == {"tier": "gold"}
+
+
+def test_branding_the_tenant_holds_but_the_configuration_does_not_declare_is_refused(
+    stack_config: dict[str, Any],
+) -> None:
+    del stack_config["organization"]["branding"]
+    held = {"logoUrl": "https://static.example.com/old.png"}
+    with pytest.raises(pulumi.RunError) as refused:
+        build_stack(stack_config, mocks=TenantMocks(branding_in_tenant=held))
+    assert "organization 'acme' has branding in the tenant (logo_url)" in str(refused.value)
+    assert "pulumi up --refresh" in str(refused.value)
+    # Nothing in the tenant: nothing to refuse.
+    build_stack(stack_config, mocks=TenantMocks(branding_in_tenant={}))
 
 
 def test_organization_without_branding(stack_config: dict[str, Any]) -> None:

@@ -15,6 +15,9 @@ ARTICLE_SCOPES = [
 DATABASE = "Username-Password-Authentication"
 
 
+LOGO_URL = "https://static.example.com/acme.png"
+
+
 def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
     """An organization with two connections enabled, an M2M application with the article's
     grant, and its Action (auth0@4.2.0, four secrets) deployed and bound after another Action."""
@@ -24,8 +27,8 @@ def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
         {
             "name": organization_name,
             "display_name": "Acme",
-            # Branding the stack does not declare: it stays, and no preview shows it.
-            "branding": {"logo_url": "https://static.example.com/acme.png"},
+            # Branding set by hand: adoption asks the stack to declare it.
+            "branding": {"logo_url": LOGO_URL},
         },
     )
     connections = {c["name"]: c["id"] for c in admin.call("GET", "/api/v2/connections")}
@@ -96,6 +99,7 @@ def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
         "action_id": action,
         "other_action_id": other,
         "member": member["user_id"],
+        "logo_url": LOGO_URL,
     }
 
 

@@ -39,6 +39,9 @@ class TenantMocks(pulumi.runtime.Mocks):
 
     registrations: list[Registration] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    branding_in_tenant: dict[str, Any] | None = None
+    """Branding the tenant holds for every organization, whatever the program declares (the
+    provider reads it back as a computed output)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.registrations.append(Registration(args.typ, args.name, args.inputs))
@@ -50,6 +53,8 @@ class TenantMocks(pulumi.runtime.Mocks):
             outputs["clientSecret"] = MOCK_CLIENT_SECRET
             return "client-credentials-id", outputs
         if args.typ == "auth0:index/organization:Organization":
+            if self.branding_in_tenant is not None and "branding" not in args.inputs:
+                outputs["branding"] = self.branding_in_tenant
             # Auth0's shape: org_ and 16 characters.
             return f"org_{args.inputs['name'][:16]:x<16}", outputs
         if args.typ == "auth0:index/action:Action":
@@ -93,13 +98,15 @@ def engine_config(stack_config: dict[str, Any]) -> dict[str, str]:
 
 
 def build_stack(
-    stack_config: dict[str, Any], secret_keys: list[str] | None = None
+    stack_config: dict[str, Any],
+    secret_keys: list[str] | None = None,
+    mocks: TenantMocks | None = None,
 ) -> tuple[TenantMocks, dict[str, Any]]:
     """Run the program under mocks; return what was registered and the component's outputs."""
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_quiet_about_failed_invokes)
     asyncio.set_event_loop(loop)
-    mocks = TenantMocks()
+    mocks = mocks or TenantMocks()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False)
     pulumi.runtime.set_all_config(engine_config(stack_config), secret_keys or [])
     outputs: dict[str, Any] = {}
