@@ -34,12 +34,11 @@ from typing import Any
 
 import yaml
 
+from infra import desired_state
 from infra.action_code import (
     MANAGEMENT_CALLS,
     TRIGGER,
-    TRIGGER_VERSION,
     RenderedAction,
-    grant_scopes,
     render_actions,
 )
 from infra.config import PROJECT, ROOT, OrganizationConfig, StackConfig
@@ -51,13 +50,7 @@ from infra.management_api import (
     quote,
     stack_command,
 )
-from infra.org_assignment import (
-    COMPONENT_TYPE,
-    LogicalNames,
-    action_name,
-    m2m_client_description,
-    m2m_client_name,
-)
+from infra.org_assignment import COMPONENT_TYPE, LogicalNames
 
 ARTICLE_ACTION_NAME = "Assign User to Organization"
 """The name the support article gives its Action."""
@@ -195,20 +188,14 @@ def discover(
         what = f"M2M application {client['name']!r} ({client['client_id']})"
         adoption.adopt("client", names.m2m_client, client["client_id"], what)
         adoption.adopt("credentials", names.m2m_credentials, client["client_id"], "its credentials")
-        want = {
-            "name": m2m_client_name(config),
-            "description": m2m_client_description(project, stack),
-            "appType": "non_interactive",
-            "grantTypes": ["client_credentials"],
-        }
-        have = {
-            "name": client.get("name"),
-            "description": client.get("description", ""),
-            "appType": client.get("app_type"),
-            "grantTypes": client.get("grant_types", []),
-        }
-        for prop, value in want.items():
-            adoption.compare(names.m2m_client, prop, have[prop], value)
+        want = desired_state.m2m_client(config, project, stack)
+        for field_name in ("name", "description", "app_type", "grant_types"):
+            adoption.compare(
+                names.m2m_client,
+                _pulumi_name(field_name),
+                client.get(field_name, "" if field_name == "description" else None),
+                getattr(want, field_name),
+            )
         stuck = [f for f in UNMANAGED_CLIENT_FIELDS if client.get(f) not in (None, "", False)]
         if stuck:
             raise UsageError(
@@ -225,7 +212,7 @@ def discover(
             names.m2m_credentials,
             "authenticationMethod",
             client.get("token_endpoint_auth_method"),
-            AUTHENTICATION_METHOD,
+            desired_state.m2m_credentials(client["client_id"]).authentication_method,
         )
         grant = _first(
             api, f"/client-grants?audience={quote(audience)}&client_id={quote(client['client_id'])}"
@@ -235,7 +222,10 @@ def discover(
         else:
             adoption.adopt("grant", names.grant, grant["id"], f"its grant {grant['id']}")
             adoption.compare(
-                names.grant, "scopes", sorted(grant.get("scope", [])), list(grant_scopes(config))
+                names.grant,
+                "scopes",
+                sorted(grant.get("scope", [])),
+                desired_state.grant(config, client["client_id"]).scopes,
             )
 
     action = _action(api, config, action_id)
@@ -280,11 +270,13 @@ def _organization(
 def _compare_organization(
     adoption: Adoption, resource: str, found: dict[str, Any], organization: OrganizationConfig
 ) -> None:
-    adoption.compare(resource, "name", found["name"], organization.name)
-    adoption.compare(resource, "displayName", found.get("display_name"), organization.display_name)
-    adoption.compare(resource, "metadata", found.get("metadata") or {}, dict(organization.metadata))
-    branding = organization.branding
+    want = desired_state.organization(organization)
+    adoption.compare(resource, "name", found["name"], want.name)
+    adoption.compare(resource, "displayName", found.get("display_name"), want.display_name)
+    adoption.compare(resource, "metadata", found.get("metadata") or {}, want.metadata)
     have = {k: v for k, v in (found.get("branding") or {}).items() if v}
+    # Declared with plain values (no Output), so read back as they are.
+    branding: Any = want.branding
     if branding is None:
         if have:
             # The provider sends no branding when none is declared and cannot clear it, so the
@@ -297,11 +289,8 @@ def _compare_organization(
                 "(Organizations > Branding), then run this again"
             )
         return
-    want = {
-        "logo_url": branding.logo_url,
-        "colors": branding.colors.model_dump(exclude_none=True) if branding.colors else None,
-    }
-    adoption.compare(resource, "branding", have, {k: v for k, v in want.items() if v})
+    wanted = {"logo_url": branding.logo_url, "colors": branding.colors}
+    adoption.compare(resource, "branding", have, {k: v for k, v in wanted.items() if v})
 
 
 def _adopt_connections(
@@ -333,7 +322,9 @@ def _adopt_connections(
             resource,
             "assignMembershipOnLogin",
             record.get("assign_membership_on_login", False),
-            config.assign_membership_on_login,
+            desired_state.connection(
+                config, found["id"], record["connection_id"]
+            ).assign_membership_on_login,
         )
     for connection in sorted(set(enabled) - set(configured)):
         adoption.notes.append(
@@ -428,21 +419,27 @@ def _adopt_action(
         inputs=inputs,
         outputs=outputs,
     )
-    adoption.compare(resource, "name", action["name"], action_name(config, 0))
+    # Declared with plain values here (no Output), so read back as they are.
+    want: Any = desired_state.action(
+        config, 0, rendered, rendered.code, dict.fromkeys(rendered.secrets, "")
+    )
+    adoption.compare(resource, "name", action["name"], want.name)
     if action.get("code") != rendered.code:
         adoption.changes.append(
             Change(
                 resource, "code", "the code written by hand", "the code rendered from the templates"
             )
         )
-    adoption.compare(resource, "runtime", action.get("runtime"), rendered.runtime)
+    adoption.compare(resource, "runtime", action.get("runtime"), want.runtime)
     adoption.compare(
         resource,
         "dependencies",
         [f"{d['name']}@{d['version']}" for d in inputs["dependencies"]],
-        [f"{d.name}@{d.version}" for d in rendered.dependencies],
+        [f"{d.name}@{d.version}" for d in want.dependencies or []],
     )
-    adoption.compare(resource, "supportedTriggers", _trigger_version(action), TRIGGER_VERSION)
+    adoption.compare(
+        resource, "supportedTriggers", _trigger_version(action), want.supported_triggers.version
+    )
     had = [s["name"] for s in inputs["secrets"]]
     removed = sorted(set(had) - set(rendered.secrets))
     adoption.changes.append(
@@ -469,8 +466,17 @@ def _adopt_action(
         "binding", names.binding(0), f"{TRIGGER}::{action['id']}", "its binding to the Login flow"
     )
     adoption.compare(
-        names.binding(0), "displayName", binding["display_name"], action_name(config, 0)
+        names.binding(0),
+        "displayName",
+        binding["display_name"],
+        desired_state.binding(config, 0, action["id"]).display_name,
     )
+
+
+def _pulumi_name(field_name: str) -> str:
+    """``app_type`` -> ``appType``: the property's name as Pulumi's diff shows it."""
+    head, *rest = field_name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _trigger_version(action: dict[str, Any]) -> str:

@@ -15,13 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_auth0 as auth0
 
-from infra.action_code import (
-    TRIGGER,
-    TRIGGER_VERSION,
-    RenderedAction,
-    grant_scopes,
-    render_actions,
-)
+from infra import desired_state
+from infra.action_code import render_actions
 from infra.config import PROJECT, OrganizationConfig, StackConfig
 
 COMPONENT = "org-assignment"
@@ -62,32 +57,19 @@ class LogicalNames:
         return f"{self.component}-connection{suffix}-{connection}"
 
     def action(self, shard: int) -> str:
-        return f"{self.component}-post-login-action{_shard_suffix(shard)}"
+        return f"{self.component}-post-login-action{desired_state.shard_suffix(shard)}"
 
     def binding(self, shard: int) -> str:
-        return f"{self.component}-post-login-binding{_shard_suffix(shard)}"
-
-
-def m2m_client_name(config: StackConfig) -> str:
-    return f"{config.action_name} (Management API)"
-
-
-def m2m_client_description(project: str, stack: str) -> str:
-    # Auth0 refuses client descriptions longer than 140 characters.
-    managed_by = f"Managed by Pulumi stack {project}/{stack}"
-    return f"{managed_by}: post-login org assignment. Do not edit by hand."[:140]
-
-
-def action_name(config: StackConfig, shard: int) -> str:
-    return config.action_name + _shard_suffix(shard)
-
-
-def _shard_suffix(shard: int) -> str:
-    return "" if shard == 0 else f"-{shard + 1}"
+        return f"{self.component}-post-login-binding{desired_state.shard_suffix(shard)}"
 
 
 class OrgAssignment(pulumi.ComponentResource):
-    """Assigns users who log in to the organizations whose rules their login matches."""
+    """Assigns users who log in to the organizations whose rules their login matches.
+
+    Each resource's arguments come from ``infra.desired_state``; the constructor only puts
+    them in order: the Action's application, the organizations, the Actions and their
+    bindings, then the outputs.
+    """
 
     organization_id: pulumi.Output[str]
     organization_ids: pulumi.Output[dict[str, str]]
@@ -99,105 +81,115 @@ class OrgAssignment(pulumi.ComponentResource):
         self, name: str, args: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        names = LogicalNames(name)
-        child = pulumi.ResourceOptions(parent=self)
-        # How the organizations split across Actions, and what the code calls, depend only on
-        # the configuration; the ids the code holds are filled in once they exist.
-        planned = render_actions(args)
+        self._config = args
+        self._names = LogicalNames(name)
+        self._child = pulumi.ResourceOptions(parent=self)
+        m2m_client, client_secret, grant = self._provision_m2m_client()
+        organizations, enabled_connections = self._provision_organizations()
+        actions = self._provision_actions(
+            m2m_client, client_secret, organizations, [grant, *enabled_connections]
+        )
+        self._register(m2m_client, organizations, actions)
 
-        m2m_client = auth0.Client(
-            names.m2m_client,
-            name=m2m_client_name(args),
-            description=m2m_client_description(pulumi.get_project(), pulumi.get_stack()),
-            app_type="non_interactive",
-            grant_types=["client_credentials"],
-            opts=child,
+    def _provision_m2m_client(
+        self,
+    ) -> tuple[auth0.Client, pulumi.Output[str], auth0.ClientGrant]:
+        """The Action's application, its credentials (the secret, wrapped at once) and its
+        grant on the Management API."""
+        names, config = self._names, self._config
+        project, stack = pulumi.get_project(), pulumi.get_stack()
+        client = auth0.Client(
+            names.m2m_client, desired_state.m2m_client(config, project, stack), self._child
         )
         credentials = auth0.ClientCredentials(
-            names.m2m_credentials,
-            client_id=m2m_client.client_id,
-            authentication_method="client_secret_post",
-            opts=child,
+            names.m2m_credentials, desired_state.m2m_credentials(client.client_id), self._child
         )
         grant = auth0.ClientGrant(
-            names.grant,
-            client_id=m2m_client.client_id,
-            audience=f"https://{args.tenant_domain}/api/v2/",
-            scopes=list(grant_scopes(args)),
-            opts=child,
+            names.grant, desired_state.grant(config, client.client_id), self._child
         )
+        # Only what the program marks is secret under mocks; the engine would also apply the
+        # provider's additional_secret_outputs, but this must not depend on it.
+        secret: pulumi.Output[str] = pulumi.Output.secret(
+            credentials.client_secret.apply(_require_client_secret)
+        )
+        return client, secret, grant
+
+    def _provision_organizations(
+        self,
+    ) -> tuple[dict[str, auth0.Organization], list[auth0.OrganizationConnection]]:
+        """Each organization, and each of its connections enabled on it."""
+        names, config = self._names, self._config
         organizations: dict[str, auth0.Organization] = {}
-        enabled_connections: list[auth0.OrganizationConnection] = []
-        for index, spec in enumerate(args.organizations):
-            organizations[spec.name] = auth0.Organization(
-                names.organization(index, spec), args=organization_args(spec), opts=child
+        enabled: list[auth0.OrganizationConnection] = []
+        for index, spec in enumerate(config.organizations):
+            organization = auth0.Organization(
+                names.organization(index, spec), desired_state.organization(spec), self._child
             )
-            enabled_connections += [
+            organizations[spec.name] = organization
+            enabled += [
                 auth0.OrganizationConnection(
-                    names.connection(index, spec, connection_name),
-                    organization_id=organizations[spec.name].id,
-                    connection_id=_connection_id(connection_name, self),
-                    assign_membership_on_login=args.assign_membership_on_login,
-                    opts=child,
+                    names.connection(index, spec, connection),
+                    desired_state.connection(
+                        config, organization.id, _connection_id(connection, self)
+                    ),
+                    self._child,
                 )
-                for connection_name in spec.connections or []
+                for connection in spec.connections or []
             ]
+        return organizations, enabled
+
+    def _provision_actions(
+        self,
+        m2m_client: auth0.Client,
+        client_secret: pulumi.Output[str],
+        organizations: dict[str, auth0.Organization],
+        ready: list[pulumi.Resource],
+    ) -> list[auth0.Action]:
+        """The post-login Actions, their code rendered once the organization and role ids
+        exist, each bound to the Login flow after ``ready`` and the Action before it."""
+        names, config = self._names, self._config
+        # How the organizations split across Actions depends only on the configuration.
+        planned = render_actions(config)
         role_ids = {
-            role: _role_id(role, self) for spec in args.organizations for role in spec.roles
+            role: _role_id(role, self) for spec in config.organizations for role in spec.roles
         }
         ids = pulumi.Output.all(
             organizations={n: o.id for n, o in organizations.items()}, roles=role_ids
         )
-        # Only what the program marks is secret under mocks; the engine would also apply the
-        # provider's additional_secret_outputs, but this must not depend on it.
-        client_secret: pulumi.Output[str] = pulumi.Output.secret(
-            credentials.client_secret.apply(_require_client_secret)
-        )
-        # Rendered once for every Action, when the ids are known.
-        codes = ids.apply(functools.partial(_codes, args))
+        codes = ids.apply(functools.partial(_codes, config))
+        secrets: dict[str, pulumi.Input[str]] = {
+            "TENANT_DOMAIN": config.tenant_domain,
+            "CLIENT_ID": m2m_client.client_id,
+            "CLIENT_SECRET": client_secret,
+        }
         actions: list[auth0.Action] = []
-        previous_binding: list[pulumi.Resource] = []
+        previous: list[pulumi.Resource] = []
         for shard, rendered in enumerate(planned):
             code = codes.apply(operator.itemgetter(shard))
             action = auth0.Action(
                 names.action(shard),
-                name=action_name(args, shard),
-                code=code,
-                runtime=rendered.runtime,
-                deploy=True,
-                supported_triggers=auth0.ActionSupportedTriggersArgs(
-                    id=TRIGGER, version=TRIGGER_VERSION
-                ),
-                dependencies=[
-                    auth0.ActionDependencyArgs(name=dependency.name, version=dependency.version)
-                    for dependency in rendered.dependencies
-                ],
-                secrets=_action_secrets(
-                    rendered,
-                    TENANT_DOMAIN=pulumi.Output.from_input(args.tenant_domain),
-                    CLIENT_ID=m2m_client.client_id,
-                    CLIENT_SECRET=client_secret,
-                ),
-                opts=child,
+                desired_state.action(config, shard, rendered, code, secrets),
+                self._child,
             )
             # TriggerAction adds this one Action to the Login flow; TriggerActions would own
-            # the whole flow and remove Actions others bound in the dashboard. Bind last, once
-            # the grant and the connections exist, so no login runs a half-configured Action;
-            # several Actions are bound in order.
+            # the whole flow and remove Actions others bound in the dashboard. Bound last, so
+            # no login runs a half-configured Action; several Actions are bound in order.
             binding = auth0.TriggerAction(
                 names.binding(shard),
-                trigger=TRIGGER,
-                action_id=action.id,
-                display_name=action.name,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=[grant, *enabled_connections, *previous_binding],
-                ),
+                desired_state.binding(config, shard, action.id),
+                pulumi.ResourceOptions(parent=self, depends_on=[*ready, *previous]),
             )
             actions.append(action)
-            previous_binding = [binding]
+            previous = [binding]
+        return actions
 
-        first = organizations[args.organizations[0].name]
+    def _register(
+        self,
+        m2m_client: auth0.Client,
+        organizations: dict[str, auth0.Organization],
+        actions: list[auth0.Action],
+    ) -> None:
+        first = organizations[self._config.organizations[0].name]
         self.organization_id = first.id
         # The ids are the stack's outputs, so the engine waits for this check before it is done.
         branding_checked = pulumi.Output.all(
@@ -205,7 +197,7 @@ class OrgAssignment(pulumi.ComponentResource):
                 organizations[spec.name].branding.apply(
                     functools.partial(_refuse_undeclared_branding, spec.name)
                 )
-                for spec in args.organizations
+                for spec in self._config.organizations
                 if spec.branding is None
             )
         )
@@ -255,22 +247,6 @@ def _connection_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
     ).id
 
 
-def organization_args(organization: OrganizationConfig) -> auth0.OrganizationArgs:
-    branding = organization.branding
-    # Field names are the provider's colour keys: primary, page_background.
-    colours = branding.colors.model_dump(exclude_none=True) if branding and branding.colors else {}
-    return auth0.OrganizationArgs(
-        name=organization.name,
-        display_name=organization.display_name,
-        # Always sent, empty included: the provider sends no metadata for an absent map, so
-        # entries removed from the config would stay in the tenant.
-        metadata=dict(organization.metadata),
-        branding=auth0.OrganizationBrandingArgs(logo_url=branding.logo_url, colors=colours or None)
-        if branding
-        else None,
-    )
-
-
 def _refuse_undeclared_branding(organization: str, branding: Any) -> None:
     """Branding the organization has but the configuration does not declare: the provider
     cannot clear it (it sends no branding when none is declared, and keeps what Auth0 returns),
@@ -302,12 +278,3 @@ def _require_client_secret(client_secret: str | None) -> str:
             "grant the deployer's application the read:client_keys scope, then run pulumi up again"
         )
     return client_secret
-
-
-def _action_secrets(
-    rendered: RenderedAction, **values: pulumi.Output[str]
-) -> list[auth0.ActionSecretArgs]:
-    """One Action secret per name the code reads; a missing or extra value is a bug here."""
-    if set(values) != set(rendered.secrets):
-        raise ValueError(f"Action secrets {sorted(values)} != {sorted(rendered.secrets)}")
-    return [auth0.ActionSecretArgs(name=key, value=values[key]) for key in rendered.secrets]

@@ -1,0 +1,126 @@
+"""Each Auth0 resource's desired state, written once: the arguments it is declared with.
+
+``OrgAssignment`` (infra/org_assignment.py) declares every resource with these, and adoption
+(infra/adopt.py) compares what it finds in a tenant against the same arguments, so what the
+first ``pulumi up`` after an import changes is read off the one definition. Pure: nothing here
+registers a resource.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_auth0 as auth0
+
+from infra.action_code import TRIGGER, TRIGGER_VERSION, RenderedAction, grant_scopes
+from infra.config import OrganizationConfig, StackConfig
+
+AUTHENTICATION_METHOD = "client_secret_post"
+"""How the Action's application authenticates: its secret in the token request's body."""
+
+
+def m2m_client_name(config: StackConfig) -> str:
+    return f"{config.action_name} (Management API)"
+
+
+def m2m_client_description(project: str, stack: str) -> str:
+    # Auth0 refuses client descriptions longer than 140 characters.
+    managed_by = f"Managed by Pulumi stack {project}/{stack}"
+    return f"{managed_by}: post-login org assignment. Do not edit by hand."[:140]
+
+
+def action_name(config: StackConfig, shard: int) -> str:
+    """The name of the stack's ``shard``-th Action: the first keeps the configured name."""
+    return config.action_name + shard_suffix(shard)
+
+
+def shard_suffix(shard: int) -> str:
+    return "" if shard == 0 else f"-{shard + 1}"
+
+
+def management_audience(config: StackConfig) -> str:
+    """The Management API's audience: always the tenant's canonical domain."""
+    return f"https://{config.tenant_domain}/api/v2/"
+
+
+def m2m_client(config: StackConfig, project: str, stack: str) -> auth0.ClientArgs:
+    """The Action's application: machine to machine, client credentials only."""
+    return auth0.ClientArgs(
+        name=m2m_client_name(config),
+        description=m2m_client_description(project, stack),
+        app_type="non_interactive",
+        grant_types=["client_credentials"],
+    )
+
+
+def m2m_credentials(client_id: pulumi.Input[str]) -> auth0.ClientCredentialsArgs:
+    return auth0.ClientCredentialsArgs(
+        client_id=client_id, authentication_method=AUTHENTICATION_METHOD
+    )
+
+
+def grant(config: StackConfig, client_id: pulumi.Input[str]) -> auth0.ClientGrantArgs:
+    """The application's grant on the Management API: the scopes the Action's calls need."""
+    return auth0.ClientGrantArgs(
+        client_id=client_id,
+        audience=management_audience(config),
+        scopes=list(grant_scopes(config)),
+    )
+
+
+def organization(spec: OrganizationConfig) -> auth0.OrganizationArgs:
+    branding = spec.branding
+    # Field names are the provider's colour keys: primary, page_background.
+    colours = branding.colors.model_dump(exclude_none=True) if branding and branding.colors else {}
+    return auth0.OrganizationArgs(
+        name=spec.name,
+        display_name=spec.display_name,
+        # Always sent, empty included: the provider sends no metadata for an absent map, so
+        # entries removed from the config would stay in the tenant.
+        metadata=dict(spec.metadata),
+        branding=auth0.OrganizationBrandingArgs(logo_url=branding.logo_url, colors=colours or None)
+        if branding
+        else None,
+    )
+
+
+def connection(
+    config: StackConfig, organization_id: pulumi.Input[str], connection_id: pulumi.Input[str]
+) -> auth0.OrganizationConnectionArgs:
+    return auth0.OrganizationConnectionArgs(
+        organization_id=organization_id,
+        connection_id=connection_id,
+        assign_membership_on_login=config.assign_membership_on_login,
+    )
+
+
+def action(
+    config: StackConfig,
+    shard: int,
+    rendered: RenderedAction,
+    code: pulumi.Input[str],
+    secrets: dict[str, pulumi.Input[str]],
+) -> auth0.ActionArgs:
+    """One post-login Action, deployed, with one secret per name its code reads."""
+    if set(secrets) != set(rendered.secrets):
+        raise ValueError(f"Action secrets {sorted(secrets)} != {sorted(rendered.secrets)}")
+    return auth0.ActionArgs(
+        name=action_name(config, shard),
+        code=code,
+        runtime=rendered.runtime,
+        deploy=True,
+        supported_triggers=auth0.ActionSupportedTriggersArgs(id=TRIGGER, version=TRIGGER_VERSION),
+        dependencies=[
+            auth0.ActionDependencyArgs(name=dependency.name, version=dependency.version)
+            for dependency in rendered.dependencies
+        ],
+        secrets=[auth0.ActionSecretArgs(name=key, value=secrets[key]) for key in rendered.secrets],
+    )
+
+
+def binding(
+    config: StackConfig, shard: int, action_id: pulumi.Input[str]
+) -> auth0.TriggerActionArgs:
+    """The Action's place in the Login flow: this one binding, never the whole flow."""
+    return auth0.TriggerActionArgs(
+        trigger=TRIGGER, action_id=action_id, display_name=action_name(config, shard)
+    )
