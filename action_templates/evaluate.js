@@ -6,18 +6,19 @@
  *
  *   node action_templates/evaluate.js
  *   stdin, one JSON document a line: first
- *     {"organizations": [<as rendered into the Action>], "appMetadataKey": "..."}
+ *     {"organizations": [<as rendered into the Action>], "markerPrefix": "..."}
  *   then one user a line (as the users export gives them). stdout, one line for each user:
- *     {"eligible": [<organization ids, through any identity>], "markers": {<the user's markers>},
- *      "refusals": {<organization id>: <why not eligible>, for each marked one not eligible}}
+ *     {"eligible": [<organization ids, through any identity>],
+ *      "marked": [<ids whose marker is true>], "pending": [<ids whose marker is "pending">],
+ *      "refusals": {<organization id>: <why not eligible>, for each marked or pending one}}
  *   A line that is not a JSON object gets {"invalid": true}.
  */
 "use strict";
 
 const readline = require("node:readline");
-const { createRule, markersOf, userRefusal } = require("./membership");
+const { PENDING, createRule, markerOf, userRefusal } = require("./membership");
 
-/** @type {{ organizations: import("./membership").Organization[], rule: ReturnType<typeof createRule>, key: string } | null} */
+/** @type {{ organizations: import("./membership").Organization[], rule: ReturnType<typeof createRule>, prefix: string } | null} */
 let setup = null;
 
 const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -28,7 +29,7 @@ lines.on("line", (line) => {
       throw new Error("the first line must be the configuration");
     }
     const organizations = /** @type {import("./membership").Organization[]} */ (document.organizations);
-    setup = { organizations, rule: createRule(organizations), key: String(document.appMetadataKey) };
+    setup = { organizations, rule: createRule(organizations), prefix: String(document.markerPrefix) };
     return;
   }
   if (document === null) {
@@ -37,15 +38,24 @@ lines.on("line", (line) => {
   }
   const user = document;
   const eligible = new Set(setup.rule.forUser(user).map((organization) => organization.id));
-  const markers = markersOf(user, setup.key);
+  /** @type {string[]} */
+  const marked = [];
+  /** @type {string[]} */
+  const pending = [];
   /** @type {Record<string, string | null>} */
   const refusals = {};
   for (const organization of setup.organizations) {
-    if (markers[organization.id] === true && !eligible.has(organization.id)) {
+    const marker = markerOf(user, setup.prefix, organization.id);
+    if (marker === true) {
+      marked.push(organization.id);
+    } else if (marker === PENDING) {
+      pending.push(organization.id);
+    }
+    if (marker !== undefined && !eligible.has(organization.id)) {
       refusals[organization.id] = userRefusal(organization, user);
     }
   }
-  process.stdout.write(`${JSON.stringify({ eligible: [...eligible], markers, refusals })}\n`);
+  process.stdout.write(`${JSON.stringify({ eligible: [...eligible], marked, pending, refusals })}\n`);
 });
 
 /**

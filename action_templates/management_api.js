@@ -6,9 +6,15 @@
  *
  * Node's own https module, not fetch: fetch loads its HTTP client on first use, which a cold
  * container pays on its first login (bench/action_bench.py measures both).
+ *
+ * api.cache is the trigger's, shared with every other Action bound to the Login flow (and their
+ * npm packages). So the token is kept there sealed (AES-256-GCM, with a key derived from the
+ * client secret, which only this Action holds) under a key derived from it too: another Action
+ * can neither read nor forge it, and a rotated secret starts afresh.
  */
 "use strict";
 
+const crypto = require("node:crypto");
 const https = require("node:https");
 
 /**
@@ -85,8 +91,7 @@ class ManagementSession {
     this.deadline = deadline;
     /** Where this login's token came from: "cache", or "fetched" when it asked for one. */
     this.tokenSource = "cache";
-    // One key per M2M client, so two stacks in one tenant never share a token.
-    this.cacheKey = `org-assignment:${secrets.CLIENT_ID}`.slice(0, CACHE_KEY_MAX);
+    this.vault = vaultOf(secrets);
   }
 
   /**
@@ -95,15 +100,17 @@ class ManagementSession {
    * @param {Endpoint} endpoint
    * @param {Record<string, string>} params  the path's {placeholders}
    * @param {unknown} [body]
+   * @param {() => void} [sending]  called as the request leaves, token in hand
    * @returns {Promise<Answer>}
    */
-  async call(endpoint, params, body) {
+  async call(endpoint, params, body, sending) {
     const { method, path } = ENDPOINTS[endpoint];
     const target = `/api/v2${path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]))}`;
     let renewed = false;
     let retried = false;
     for (;;) {
       const token = await this.token(renewed);
+      sending?.();
       const answer = await send(this.secrets.TENANT_DOMAIN, method, target, body, this.signal, token);
       if ((answer.status === 401 || answer.status === 403) && !renewed) {
         renewed = true;
@@ -130,16 +137,17 @@ class ManagementSession {
    */
   async token(renew) {
     if (!renew) {
-      const cached = this.cache.get(this.cacheKey);
-      if (cached && typeof cached.value === "string") {
-        return cached.value;
+      const cached = this.cache.get(this.vault.key);
+      const token = cached && typeof cached.value === "string" ? this.vault.open(cached.value) : null;
+      if (token !== null) {
+        return token;
       }
     }
     const clientId = this.secrets.CLIENT_ID;
     let shared = tokenRequests.get(clientId);
     if (!shared || renew) {
       const started = new SharedRequest((signal, until) =>
-        requestToken(this.secrets, this.cache, this.cacheKey, signal, until),
+        requestToken(this.secrets, this.cache, this.vault, signal, until),
       );
       started.promise
         .finally(() => {
@@ -184,16 +192,16 @@ class SharedRequest {
 }
 
 /**
- * A client-credentials token, cached for later executions. `signal` ends it; `until()` is the
- * latest deadline of those waiting, which a retry must fit before.
+ * A client-credentials token, cached (sealed) for later executions. `signal` ends it; `until()`
+ * is the latest deadline of those waiting, which a retry must fit before.
  * @param {Secrets} secrets
  * @param {Cache} cache
- * @param {string} cacheKey
+ * @param {Vault} vault
  * @param {AbortSignal} signal
  * @param {() => number} until
  * @returns {Promise<string>}
  */
-async function requestToken(secrets, cache, cacheKey, signal, until) {
+async function requestToken(secrets, cache, vault, signal, until) {
   const body = {
     grant_type: "client_credentials",
     client_id: secrets.CLIENT_ID,
@@ -215,10 +223,46 @@ async function requestToken(secrets, cache, cacheKey, signal, until) {
     const ttl = Math.min(data.expires_in * 1000 - TOKEN_EXPIRY_MARGIN_MS, CACHE_MAX_TTL_MS);
     if (ttl > 0) {
       // A full or failing cache only costs a later login a token request.
-      cache.set(cacheKey, data.access_token, { ttl });
+      cache.set(vault.key, vault.seal(data.access_token), { ttl });
     }
     return data.access_token;
   }
+}
+
+/**
+ * The token's place in api.cache and its seal, both keyed by the client secret.
+ * @typedef {{ key: string, seal: (token: string) => string, open: (sealed: string) => string | null }} Vault
+ */
+
+/**
+ * @param {Secrets} secrets
+ * @returns {Vault}
+ */
+function vaultOf(secrets) {
+  const derive = (/** @type {string} */ purpose) =>
+    Buffer.from(crypto.hkdfSync("sha256", secrets.CLIENT_SECRET, secrets.CLIENT_ID, purpose, 32));
+  const name = derive("org-assignment api.cache key").toString("base64url");
+  const sealing = derive("org-assignment api.cache seal");
+  return {
+    key: `org-assignment:${name}`.slice(0, CACHE_KEY_MAX),
+    seal(token) {
+      const nonce = crypto.randomBytes(12);
+      const cipher = crypto.createCipheriv("aes-256-gcm", sealing, nonce);
+      const sealed = Buffer.concat([cipher.update(token, "utf8"), cipher.final()]);
+      return Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString("base64url");
+    },
+    open(value) {
+      try {
+        const bytes = Buffer.from(value, "base64url");
+        const decipher = crypto.createDecipheriv("aes-256-gcm", sealing, bytes.subarray(0, 12));
+        decipher.setAuthTag(bytes.subarray(12, 28));
+        return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString("utf8");
+      } catch {
+        // Not sealed by this client's secret: someone else's, forged, or from before a rotation.
+        return null;
+      }
+    },
+  };
 }
 
 /**
@@ -403,4 +447,4 @@ function untilAborted(promise, signal) {
   });
 }
 
-module.exports = { ENDPOINTS, DeadlinePassed, ManagementSession, UnexpectedAnswer, retryDelayMs };
+module.exports = { ENDPOINTS, DeadlinePassed, ManagementSession, UnexpectedAnswer, retryDelayMs, vaultOf };

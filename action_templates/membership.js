@@ -61,19 +61,25 @@ const HOST_MAX = 253;
 // percent-escape or IPv6 literal, and so silently drop (`acme.com/evil.io` is not acme.com).
 const NOT_IN_DOMAIN = /[/\\:?#%[\]]/;
 const WHITESPACE_OR_CONTROL = /[\s\p{Cc}]/u;
+// UTS 46's deviation characters, and the capital sharp s: software that maps host names the
+// older way (IDNA 2003, transitional) reads them as another domain (ß as "ss"), so mail to such
+// an address may reach another domain's owner. An address holding one matches no domain.
+const DEVIATIONS = /[\u00DF\u1E9E\u03C2\u200C\u200D]/u;
+// The longest address SMTP carries (RFC 5321): mapping a longer one only costs time.
+const ADDRESS_MAX = 254;
 
 /**
  * The domain of an email address in lowercase ASCII, or null when the address is not one.
  *
- * Strict: exactly one `@` with something before it, no whitespace or control character, none of
- * `/ \ : ? # % [ ]` after it, and a host name DNS allows. The domain is mapped as browsers and
- * Node map host names (UTS 46, non-transitional: `ß` stays `ß`, as `xn--...`), so `Bücher.de`
- * and `xn--bcher-kva.de` are one domain.
+ * Strict: at most 254 characters, exactly one `@` with something before it, no whitespace or
+ * control character, none of `/ \ : ? # % [ ]` after it, no IDNA deviation character, and a
+ * host name DNS allows. The domain is mapped as browsers and Node map host names (UTS 46,
+ * non-transitional), so `Bücher.de` and `xn--bcher-kva.de` are one domain.
  * @param {unknown} address
  * @returns {string | null}
  */
 function emailDomain(address) {
-  if (typeof address !== "string" || WHITESPACE_OR_CONTROL.test(address)) {
+  if (typeof address !== "string" || address.length > ADDRESS_MAX || WHITESPACE_OR_CONTROL.test(address)) {
     return null;
   }
   const at = address.indexOf("@");
@@ -81,7 +87,7 @@ function emailDomain(address) {
     return null;
   }
   const domain = address.slice(at + 1);
-  if (NOT_IN_DOMAIN.test(domain)) {
+  if (NOT_IN_DOMAIN.test(domain) || DEVIATIONS.test(domain.normalize("NFKC"))) {
     return null;
   }
   const ascii = domainToASCII(domain);
@@ -304,17 +310,25 @@ function buildIndex(organizations) {
 }
 
 /**
- * The markers this stack left on a user: `{ [organizationId]: true }` under `key` in
- * app_metadata. Anything else stored there reads as no marker.
+ * The marker this stack left on a user for an organization, under `${prefix}${organizationId}`
+ * in app_metadata (one top-level key each, so each is set or removed on its own, as Auth0 merges
+ * app_metadata one level deep): true once the user was added with the organization's roles,
+ * "pending" once the members request was sent but that was not confirmed (the answer did not
+ * come in time, or the roles failed). Anything else stored there reads as no marker.
  * @param {User} user
- * @param {string} key
- * @returns {Record<string, unknown>}
+ * @param {string} prefix
+ * @param {string} organizationId
+ * @returns {true | "pending" | undefined}
  */
-function markersOf(user, key) {
+function markerOf(user, prefix, organizationId) {
   const metadata = isRecord(user.app_metadata) ? user.app_metadata : {};
+  const key = `${prefix}${organizationId}`;
   const value = Object.hasOwn(metadata, key) ? metadata[key] : undefined;
-  return isRecord(value) ? value : {};
+  return value === true || value === PENDING ? value : undefined;
 }
+
+/** The marker of a members request whose outcome is not known. */
+const PENDING = "pending";
 
 /**
  * @param {unknown} value
@@ -324,4 +338,4 @@ function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-module.exports = { createRule, eligible, emailDomain, identityClaim, markersOf, refusal, userRefusal };
+module.exports = { PENDING, createRule, eligible, emailDomain, identityClaim, markerOf, refusal, userRefusal };

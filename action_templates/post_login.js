@@ -9,7 +9,7 @@
  */
 "use strict";
 
-const { createRule, markersOf } = require("./membership");
+const { PENDING, createRule, markerOf } = require("./membership");
 const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./management_api");
 
 /**
@@ -21,7 +21,7 @@ const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./manag
 
 /**
  * @typedef {object} Settings
- * @property {string} appMetadataKey  where the markers live in app_metadata
+ * @property {string} markerPrefix  the app_metadata key of a marker, less the organization's id
  * @property {number} timeBudgetMs  the most this Action adds to a login
  * @property {"open" | "closed"} failurePolicy
  * @property {string} denyMessage  what the user sees when a fail-closed assignment fails
@@ -90,12 +90,13 @@ function createHandler(configuration) {
         return report("skipped-no-match", { via: "rules" });
       }
       // The fast path: every matching organization has this Action's marker, no request.
-      const markers = markersOf(event.user, settings.appMetadataKey);
-      const pending = matching.filter((organization) => markers[organization.id] !== true);
+      const pending = matching.filter(
+        (organization) => markerOf(event.user, settings.markerPrefix, organization.id) !== true,
+      );
       if (pending.length === 0) {
         return report("skipped-already-member", { via: "app-metadata" });
       }
-      await assignWithinBudget(event, api, settings, pending, markers, startedAt, report);
+      await assignWithinBudget(event, api, settings, pending, startedAt, report);
     } catch (error) {
       report("failed", { reason: failureReason(error, Infinity) });
       if (settings.failurePolicy === "closed") {
@@ -106,17 +107,17 @@ function createHandler(configuration) {
 }
 
 /**
- * Adds the user to each pending organization before the budget runs out, then marks those
- * that took.
+ * Adds the user to each pending organization before the budget runs out, then marks each: true
+ * where the membership and its roles took, "pending" where the members request was sent but that
+ * was not confirmed (reconcile then still knows the membership may be this stack's).
  * @param {PostLoginEvent} event
  * @param {PostLoginApi} api
  * @param {Settings} settings
  * @param {import("./membership").Organization[]} pending
- * @param {Record<string, unknown>} markers
  * @param {number} startedAt
  * @param {(outcome: string, extra?: Record<string, unknown>) => void} report
  */
-async function assignWithinBudget(event, api, settings, pending, markers, startedAt, report) {
+async function assignWithinBudget(event, api, settings, pending, startedAt, report) {
   const deadline = startedAt + settings.timeBudgetMs;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), Math.max(deadline - Date.now(), 0));
@@ -126,9 +127,11 @@ async function assignWithinBudget(event, api, settings, pending, markers, starte
   budget.catch(() => {});
   /** @type {string[]} */
   const assigned = [];
+  /** @type {string[]} */
+  const attempted = [];
   const session = new ManagementSession(event.secrets, api.cache, abort.signal, deadline);
   try {
-    const assignment = assignAll(session, event, settings, pending, assigned);
+    const assignment = assignAll(session, event, settings, pending, attempted, assigned);
     // Past the budget the abandoned attempt may still reject; that is reported already.
     assignment.catch(() => {});
     await Promise.race([assignment, budget]);
@@ -145,25 +148,25 @@ async function assignWithinBudget(event, api, settings, pending, markers, starte
   } finally {
     clearTimeout(timer);
     abort.abort();
-    if (assigned.length) {
-      const marked = { ...markers };
-      assigned.forEach((id) => (marked[id] = true));
-      api.user.setAppMetadata(settings.appMetadataKey, marked);
+    for (const id of attempted) {
+      api.user.setAppMetadata(`${settings.markerPrefix}${id}`, assigned.includes(id) ? true : PENDING);
     }
   }
 }
 
 /**
- * Assigns the user to each organization in turn; `assigned` collects those that took.
+ * Assigns the user to each organization in turn: `attempted` collects those whose members
+ * request was sent, `assigned` those where it and the roles took.
  * @param {InstanceType<typeof ManagementSession>} session
  * @param {PostLoginEvent} event
  * @param {Settings} settings
  * @param {import("./membership").Organization[]} organizations
+ * @param {string[]} attempted
  * @param {string[]} assigned
  */
-async function assignAll(session, event, settings, organizations, assigned) {
+async function assignAll(session, event, settings, organizations, attempted, assigned) {
   for (const organization of organizations) {
-    if (await assign(session, event, settings, organization)) {
+    if (await assign(session, event, settings, organization, () => attempted.push(organization.id))) {
       assigned.push(organization.id);
     }
   }
@@ -171,14 +174,15 @@ async function assignAll(session, event, settings, organizations, assigned) {
 
 /**
  * Adds the user to one organization, with its roles; false when, in "api" mode, the login's
- * connection is not enabled there.
+ * connection is not enabled there. `sending` is called as the members request leaves.
  * @param {InstanceType<typeof ManagementSession>} session
  * @param {PostLoginEvent} event
  * @param {Settings} settings
  * @param {import("./membership").Organization} organization
+ * @param {() => void} sending
  * @returns {Promise<boolean>}
  */
-async function assign(session, event, settings, organization) {
+async function assign(session, event, settings, organization, sending) {
   const params = { organization: organization.id, connection: event.connection.id, member: event.user.user_id };
   if (settings.connectionCheck === "api") {
     const enabled = await session.call("enabledConnection", params);
@@ -192,7 +196,7 @@ async function assign(session, event, settings, organization) {
     }
   }
   // Auth0 answers 204 No Content; anything else, even a 2xx, is not an assignment.
-  const added = await session.call("addMembers", params, { members: [event.user.user_id] });
+  const added = await session.call("addMembers", params, { members: [event.user.user_id] }, sending);
   if (added.status !== 204) {
     throw new UnexpectedAnswer(added.status);
   }

@@ -75,8 +75,9 @@ def routing_ms(config: StackConfig, workdir: Path) -> list[float]:
                             "user_id": f"auth0|{n}",
                             "email": f"u{n}@eu.customer{organization:04d}.com",
                             "email_verified": True,
+                            "identities": [{"connection": DATABASE, "provider": "auth0"}],
                             "app_metadata": {
-                                "org_assignment": {ids[f"customer-{organization:04d}"]: True}
+                                f"org_assignment:{ids[f'customer-{organization:04d}']}": True
                             },
                         },
                         "connection": {"id": "con_db", "name": DATABASE, "strategy": "auth0"},

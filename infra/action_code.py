@@ -267,12 +267,19 @@ def action_settings(config: StackConfig) -> dict[str, Any]:
     """The Action's settings, as ``post_login.js`` reads them (its ``Settings`` type)."""
     action = config.action
     return {
-        "appMetadataKey": action.app_metadata_key,
+        "markerPrefix": marker_key(config, ""),
         "timeBudgetMs": action.time_budget_ms,
         "failurePolicy": action.failure_policy,
         "denyMessage": action.deny_message,
         "connectionCheck": action.connection_check,
     }
+
+
+def marker_key(config: StackConfig, organization_id: str) -> str:
+    """The app_metadata key of the marker the Action sets on a user it assigned to an
+    organization: one top-level key per organization, so the Action, the backfill and
+    reconcile each set or remove theirs alone (Auth0 merges app_metadata one level deep)."""
+    return f"{config.action.app_metadata_key}:{organization_id}"
 
 
 def organization_entry(

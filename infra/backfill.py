@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.action_code import marker_key
 from infra.config import ROOT, StackConfig
 from infra.management_api import (
     ManagementApi,
@@ -51,8 +52,6 @@ class Addition:
     user_id: str
     organizations: tuple[str, ...]
     """Names of the organizations to add them to."""
-    markers: dict[str, Any]
-    """Their markers before, which the new ones join (app_metadata merges at the first level)."""
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
@@ -111,15 +110,12 @@ def plan(
     marked = 0
     with MembershipRule(config, organization_ids) as rule:
         for user, decision in zip(users, rule.decide(users), strict=True):
-            eligible = [
-                i for i in organization_ids.values() if i in decision.eligible and i in names
-            ]
-            pending = [i for i in eligible if decision.markers.get(i) is not True]
+            eligible = [i for i in names if i in decision.eligible]
+            # A "pending" marker is a members request that was never confirmed: add again.
+            pending = [i for i in eligible if i not in decision.marked]
             marked += len(eligible) - len(pending)
             if pending:
-                additions.append(
-                    Addition(user["user_id"], tuple(names[i] for i in pending), decision.markers)
-                )
+                additions.append(Addition(user["user_id"], tuple(names[i] for i in pending)))
     return additions, marked
 
 
@@ -132,7 +128,6 @@ def add(
     """Add, give roles, then mark, ``BATCH`` users at a time; a batch is marked only once it
     is in, so an interruption leaves unmarked users who are tried again."""
     role_ids = _role_ids(api, config)
-    key = config.action.app_metadata_key
     for start in range(0, len(additions), BATCH):
         batch = additions[start : start + BATCH]
         for organization in config.organizations:
@@ -149,12 +144,12 @@ def add(
                     {"roles": roles},
                 )
         for addition in batch:
-            # app_metadata merges at the first level: the marker object is sent whole.
+            # One top-level key per organization: Auth0 merges app_metadata one level deep, so
+            # this sets these markers and leaves every other one as it is.
             markers = {
-                **addition.markers,
-                **{organization_ids[name]: True for name in addition.organizations},
+                marker_key(config, organization_ids[name]): True for name in addition.organizations
             }
-            api.call("PATCH", f"/users/{quote(addition.user_id)}", {"app_metadata": {key: markers}})
+            api.call("PATCH", f"/users/{quote(addition.user_id)}", {"app_metadata": markers})
         print(f"{min(start + BATCH, len(additions))}/{len(additions)} users added", flush=True)
 
 

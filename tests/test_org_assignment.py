@@ -244,6 +244,8 @@ def test_an_empty_client_secret_fails_naming_the_missing_scope(
 def many(count: int, **rule: Any) -> dict[str, Any]:
     return {
         "auth0:domain": "acme-test.eu.auth0.com",
+        # Several Actions share the login flow's 20 s.
+        "action": {"timeBudgetMs": 2000},
         "organizations": [
             {
                 "name": f"customer-{n:04d}",

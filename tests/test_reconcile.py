@@ -15,15 +15,24 @@ from typing import Any
 import pytest
 
 from infra import deployer_scopes, reconcile
+from infra.config import parse_config
+from infra.management_api import ManagementApi
 from localtenant import organizations
 from localtenant.server import TenantServer
 from localtenant.tenant import Fault
+from tests.support.action_runner import ActionTenant
 
 DATABASE = "Username-Password-Authentication"
 GOOGLE = "google-oauth2"
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 3000
 KEY = "org_assignment"
+
+
+def marker(organization_id: str) -> str:
+    return f"{KEY}:{organization_id}"
+
+
 # What each tenth of the members is, and whether they stay (None) or why they leave.
 KINDS = {
     0: None,
@@ -93,7 +102,7 @@ def seed(setup: dict[str, Any]) -> dict[str, Any]:
                 "email": f"u{n}@{'other.org' if kind in (5, 9) else 'example.com'}",
                 "email_verified": kind != 6,
                 "blocked": kind == 7,
-                "app_metadata": {} if kind == 9 else {KEY: {acme: True, elsewhere: True}},
+                "app_metadata": {} if kind == 9 else {marker(acme): True, marker(elsewhere): True},
                 "identities": [
                     {
                         "connection": connection,
@@ -110,7 +119,7 @@ def seed(setup: dict[str, Any]) -> dict[str, Any]:
                 "user_id": user_id,
                 "email": f"r{n}@example.com",
                 "email_verified": True,
-                "app_metadata": {KEY: {acme: True}},
+                "app_metadata": {marker(acme): True},
                 "identities": [{"connection": DATABASE, "provider": "auth0", "user_id": str(n)}],
             }
             removed_by_hand.append(user_id)
@@ -205,14 +214,14 @@ def test_leavers_leave_through_a_rate_limit_and_an_interruption_and_nobody_else(
             continue
         stays = KINDS[kind] is None
         assert (user_id in members) is stays, (user_id, kind)
-        markers = tenant.store["users"][user_id]["app_metadata"].get(KEY, {})
+        markers = tenant.store["users"][user_id]["app_metadata"]
         # A leaver's marker is cleared for the organization they left, and only for it.
-        assert (acme in markers) is (stays and kind != 9), (user_id, kind)
+        assert (marker(acme) in markers) is (stays and kind != 9), (user_id, kind)
         if kind != 9:
-            assert markers.get(elsewhere) is True
+            assert markers.get(marker(elsewhere)) is True
     for user_id in seen["removed_by_hand"]:
         assert user_id not in members
-        assert tenant.store["users"][user_id]["app_metadata"][KEY] == {acme: True}
+        assert tenant.store["users"][user_id]["app_metadata"] == {marker(acme): True}
     # The organization the stack does not declare keeps every member.
     assert tenant.store["organization_members"][elsewhere] == seen["elsewhere"]
     # Nothing is left to do.
@@ -239,3 +248,66 @@ def test_an_unfinished_run_for_another_configuration_is_not_resumed(
     )  # fmt: skip
     assert result.returncode == 2
     assert "unfinished run for another configuration" in result.stderr
+
+
+# Found by review: the Action and reconcile racing, and a membership without a marker.
+def stack(*organizations: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "auth0:domain": "acme-test.eu.auth0.com",
+        "organizations": [
+            {"displayName": o["name"].title(), "connections": [DATABASE], **o}
+            for o in organizations
+        ],
+    }
+
+
+def reconcile_api(tenant: ActionTenant, monkeypatch: pytest.MonkeyPatch) -> ManagementApi:
+    """reconcile's own credentials (its scopes only) on the Action's local tenant."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tenant.tenant.ca_file))
+    client = tenant.tenant.create_client_with_grant("reconcile", sorted(deployer_scopes.RECONCILE))
+    return ManagementApi(tenant.tenant.domain, client["client_id"], client["client_secret"], 1000)
+
+
+def test_a_member_whose_roles_failed_is_pending_and_reconcile_still_removes_them(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = stack({"name": "acme", "emailDomains": ["acme.com"], "roles": ["member"]})
+    action, tenant = run_action(config)
+    with tenant.tenant.store.lock:
+        del tenant.tenant.store["roles"][tenant.role_ids["member"]]
+    login = action.login("auth0|alice", email="a@acme.com", email_verified=True)
+    assert (login.outcome, login.report["reason"]) == ("failed", "http-404")
+    # The members call took (204) before the roles call failed: a member, marked pending.
+    assert "auth0|alice" in tenant.members
+    assert login.app_metadata_set == {marker(tenant.organization_id): "pending"}
+    tenant.ensure_user("auth0|alice", blocked=True)
+    plan = reconcile.review(reconcile_api(tenant, monkeypatch), parse_config(config, "t"))
+    assert [(d.user_id, d.reason) for d in plan.departures] == [("auth0|alice", "blocked")]
+
+
+def test_reconcile_keeps_a_marker_the_action_set_after_its_plan(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = stack(
+        {"name": "acme", "emailDomains": ["acme.com"]},
+        {"name": "globex", "emailDomains": ["globex.com"]},
+    )
+    action, tenant = run_action(config)
+    parsed = parse_config(config, "t")
+    acme, globex = tenant.organization_ids["acme"], tenant.organization_ids["globex"]
+    alice = "auth0|alice"
+    assert action.login(alice, email="a@acme.com", email_verified=True).outcome == "assigned"
+    # Her address moves to globex.com; reconcile plans her leaving acme...
+    tenant.ensure_user(alice, email="a@globex.com")
+    api = reconcile_api(tenant, monkeypatch)
+    plan = reconcile.review(api, parsed)
+    assert [(d.user_id, d.organization) for d in plan.departures] == [(alice, "acme")]
+    # ...she logs in meanwhile and the Action adds her to globex, with its marker...
+    assert action.login(alice).outcome == "assigned"
+    # ...then reconcile applies its plan (or resumes an interrupted one, days later).
+    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
+    assert alice in tenant.members_of("globex")
+    assert alice not in tenant.members_of("acme")
+    metadata = tenant.tenant.store["users"][alice]["app_metadata"]
+    assert metadata == {marker(globex): True}
+    assert marker(acme) not in metadata

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+import pulumi
 import pytest
 
 from infra.action_code import TEMPLATES, render_action
@@ -90,8 +91,9 @@ def test_a_user_matching_two_organizations_gets_a_marker_for_each(run_action: An
     (case,) = [c for c in CASES if c["case"] == "a user matching two organizations joins both"]
     action, tenant = run_action(stack_config(case))
     login = action.login(ALICE, email="alice@acme.com", email_verified=True)
-    markers = login.app_metadata_set["org_assignment"]
-    assert markers == {organization: True for organization in tenant.organization_ids.values()}
+    assert login.app_metadata_set == {
+        f"org_assignment:{organization}": True for organization in tenant.organization_ids.values()
+    }
     calls = tenant.calls[MEMBERS]
     assert action.login(ALICE).outcome == "skipped-already-member"
     assert tenant.calls[MEMBERS] == calls
@@ -129,7 +131,12 @@ def test_a_role_deleted_since_the_deploy_fails_the_login_and_retries_next_time(
         del tenant.tenant.store["roles"][tenant.role_ids["member"]]
     login = action.login(ALICE, email="a@acme.com", email_verified=True)
     assert (login.outcome, login.report["reason"]) == ("failed", "http-404")
-    assert login.app_metadata_set is None  # no marker: the next login tries again
+    # A member now, without the role: marked pending, so reconcile knows the membership is
+    # this stack's, and the next login tries again.
+    assert login.app_metadata_set == {f"org_assignment:{tenant.organization_id}": "pending"}
+    calls = tenant.calls[MEMBERS]
+    assert action.login(ALICE).outcome == "failed"
+    assert tenant.calls[MEMBERS] == calls + 1
 
 
 def test_the_grant_is_exactly_what_the_code_calls() -> None:
@@ -232,3 +239,23 @@ def test_the_configuration_maps_each_domain_as_the_action_maps_an_address() -> N
     )
     for pattern, by_the_action in zip(patterns, mapped, strict=True):
         assert domain_pattern(pattern) == by_the_action, pattern
+
+
+# Found by review: idna 3.20 (Unicode 18 tables) maps these; Node 22's domainToASCII refuses
+# them, or, for a last label like "0xcafe", reads the host as an IPv4 address (WHATWG).
+UNMAPPABLE = [
+    "a\u04c0b.com",  # CYRILLIC LETTER PALOCHKA
+    "\u10a0cme.com",  # GEORGIAN CAPITAL LETTER AN (and all of U+10A0..U+10C5)
+    "\u2132.com",  # TURNED CAPITAL F
+    "\u2183.com",  # ROMAN NUMERAL REVERSED ONE HUNDRED
+    "a\U0002f868b.com",  # a CJK compatibility ideograph (also 2F874, 2F91F, 2F95F, 2F9BF)
+    "acme.0xcafe",
+    "acme.0x",
+]
+
+
+@pytest.mark.parametrize("domain", UNMAPPABLE)
+def test_a_domain_the_action_would_read_otherwise_is_refused(domain: str) -> None:
+    with pytest.raises(pulumi.RunError, match="emailDomains") as refused:
+        parse_config(acme(emailDomains=[domain]), "t")
+    assert repr(domain) in str(refused.value)

@@ -5,7 +5,7 @@
 
 const assert = require("node:assert/strict");
 const { describe, it } = require("node:test");
-const { ENDPOINTS, retryDelayMs } = require("../../action_templates/management_api");
+const { ENDPOINTS, retryDelayMs, vaultOf } = require("../../action_templates/management_api");
 
 /**
  * @param {Record<string, string>} headers
@@ -39,5 +39,29 @@ describe("retryDelayMs", () => {
 describe("ENDPOINTS", () => {
   it("cannot be added to at run time", () => {
     assert.ok(Object.isFrozen(ENDPOINTS));
+  });
+});
+
+describe("vaultOf", () => {
+  const secrets = { TENANT_DOMAIN: "t.eu.auth0.com", CLIENT_ID: "client", CLIENT_SECRET: "s3cret" };
+  const token = "eyJhbGciOi.payload.signature";
+
+  it("keeps the token sealed under a key that names neither the client nor the token", () => {
+    const vault = vaultOf(secrets);
+    const sealed = vault.seal(token);
+    assert.ok(!sealed.includes("eyJ") && !vault.key.includes("client"));
+    assert.ok(Buffer.byteLength(vault.key) <= 64);
+    assert.equal(vault.open(sealed), token);
+  });
+
+  it("opens nothing sealed with another secret, forged or tampered with", () => {
+    const sealed = vaultOf(secrets).seal(token);
+    const other = vaultOf({ ...secrets, CLIENT_SECRET: "another" });
+    assert.notEqual(other.key, vaultOf(secrets).key);
+    assert.equal(other.open(sealed), null);
+    const flipped = Buffer.from(sealed, "base64url");
+    flipped[flipped.length - 1] ^= 1;
+    assert.equal(vaultOf(secrets).open(flipped.toString("base64url")), null);
+    assert.equal(vaultOf(secrets).open(token), null);
   });
 });

@@ -9,7 +9,7 @@ const {
   eligible,
   emailDomain,
   identityClaim,
-  markersOf,
+  markerOf,
   userRefusal,
 } = require("../../action_templates/membership");
 
@@ -48,7 +48,7 @@ describe("emailDomain", () => {
     "a@acme.com": "acme.com",
     "A@ACME.Com": "acme.com",
     "anna@bücher.de": "xn--bcher-kva.de",
-    "chef@straße.de": "xn--strae-oqa.de",
+    "chef@xn--strae-oqa.de": "xn--strae-oqa.de",
     "m@ａｃｍｅ.com": "acme.com",
     "x@a-b.example.co.uk": "a-b.example.co.uk",
   };
@@ -76,6 +76,10 @@ describe("emailDomain", () => {
     "a@acme",
     "a@1.2.3.4",
     "a@ac\u200dme.com",
+    "a@straße.de",
+    "a@STRA\u1E9EE.de",
+    "m@ς.gr",
+    `${"a".repeat(250)}@acme.com`,
     `a@${"x".repeat(64)}.com`,
     `a@${"abcdefghi.".repeat(26)}com`,
   ];
@@ -212,13 +216,15 @@ describe("userRefusal", () => {
   });
 });
 
-describe("markersOf", () => {
-  it("reads the markers object, and anything else as none", () => {
-    assert.deepEqual(markersOf({ app_metadata: { key: { org_a: true } } }, "key"), { org_a: true });
-    for (const value of ["a string", ["org_a"], null, 1]) {
-      assert.deepEqual(markersOf({ app_metadata: { key: value } }, "key"), {});
+describe("markerOf", () => {
+  it("reads a marker under its own key, and anything else as none", () => {
+    const user = { app_metadata: { "key:org_a": true, "key:org_b": "pending", "key:org_c": "yes" } };
+    assert.equal(markerOf(user, "key:", "org_a"), true);
+    assert.equal(markerOf(user, "key:", "org_b"), "pending");
+    for (const id of ["org_c", "org_d", "__proto__", "constructor"]) {
+      assert.equal(markerOf(user, "key:", id), undefined);
     }
-    assert.deepEqual(markersOf({}, "key"), {});
-    assert.deepEqual(markersOf({ app_metadata: {} }, "constructor"), {});
+    assert.equal(markerOf({ app_metadata: "not an object" }, "key:", "org_a"), undefined);
+    assert.equal(markerOf({}, "key:", "org_a"), undefined);
   });
 });

@@ -13,7 +13,7 @@ const DATABASE = { id: "con_db", name: "Username-Password-Authentication", strat
 function handler(settings = {}) {
   return createHandler({
     settings: {
-      appMetadataKey: "org_assignment",
+      markerPrefix: "org_assignment:",
       timeBudgetMs: 1000,
       failurePolicy: "open",
       denyMessage: "Sorry",
@@ -84,10 +84,17 @@ async function reports(run) {
 
 describe("onExecutePostLogin", () => {
   it("skips a marked user without a request", async () => {
-    const { event, api, seen } = login({ app_metadata: { org_assignment: { org_acme: true } } });
+    const { event, api, seen } = login({ app_metadata: { "org_assignment:org_acme": true } });
     const [report] = await reports(() => handler()(event, api));
     assert.equal(report.outcome, "skipped-already-member");
     assert.equal(seen.cacheReads, 0);
+  });
+
+  it("tries again where the marker is pending", async () => {
+    const { event, api, seen } = login({ app_metadata: { "org_assignment:org_acme": "pending" } });
+    const [report] = await reports(() => handler()(event, api));
+    assert.equal(report.outcome, "failed");
+    assert.ok(seen.cacheReads > 0);
   });
 
   it("skips a login that matches no rule without a request", async () => {

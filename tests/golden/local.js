@@ -11,10 +11,10 @@
 
 const CONFIGURATION = {
   settings: {
-    "appMetadataKey": "org_assignment",
     "connectionCheck": "static",
     "denyMessage": "Sign-in could not be completed. Please try again later.",
     "failurePolicy": "open",
+    "markerPrefix": "org_assignment:",
     "timeBudgetMs": 3000,
   },
   organizations: [
@@ -87,19 +87,25 @@ const HOST_MAX = 253;
 // percent-escape or IPv6 literal, and so silently drop (`acme.com/evil.io` is not acme.com).
 const NOT_IN_DOMAIN = /[/\\:?#%[\]]/;
 const WHITESPACE_OR_CONTROL = /[\s\p{Cc}]/u;
+// UTS 46's deviation characters, and the capital sharp s: software that maps host names the
+// older way (IDNA 2003, transitional) reads them as another domain (ß as "ss"), so mail to such
+// an address may reach another domain's owner. An address holding one matches no domain.
+const DEVIATIONS = /[\u00DF\u1E9E\u03C2\u200C\u200D]/u;
+// The longest address SMTP carries (RFC 5321): mapping a longer one only costs time.
+const ADDRESS_MAX = 254;
 
 /**
  * The domain of an email address in lowercase ASCII, or null when the address is not one.
  *
- * Strict: exactly one `@` with something before it, no whitespace or control character, none of
- * `/ \ : ? # % [ ]` after it, and a host name DNS allows. The domain is mapped as browsers and
- * Node map host names (UTS 46, non-transitional: `ß` stays `ß`, as `xn--...`), so `Bücher.de`
- * and `xn--bcher-kva.de` are one domain.
+ * Strict: at most 254 characters, exactly one `@` with something before it, no whitespace or
+ * control character, none of `/ \ : ? # % [ ]` after it, no IDNA deviation character, and a
+ * host name DNS allows. The domain is mapped as browsers and Node map host names (UTS 46,
+ * non-transitional), so `Bücher.de` and `xn--bcher-kva.de` are one domain.
  * @param {unknown} address
  * @returns {string | null}
  */
 function emailDomain(address) {
-  if (typeof address !== "string" || WHITESPACE_OR_CONTROL.test(address)) {
+  if (typeof address !== "string" || address.length > ADDRESS_MAX || WHITESPACE_OR_CONTROL.test(address)) {
     return null;
   }
   const at = address.indexOf("@");
@@ -107,7 +113,7 @@ function emailDomain(address) {
     return null;
   }
   const domain = address.slice(at + 1);
-  if (NOT_IN_DOMAIN.test(domain)) {
+  if (NOT_IN_DOMAIN.test(domain) || DEVIATIONS.test(domain.normalize("NFKC"))) {
     return null;
   }
   const ascii = domainToASCII(domain);
@@ -330,17 +336,25 @@ function buildIndex(organizations) {
 }
 
 /**
- * The markers this stack left on a user: `{ [organizationId]: true }` under `key` in
- * app_metadata. Anything else stored there reads as no marker.
+ * The marker this stack left on a user for an organization, under `${prefix}${organizationId}`
+ * in app_metadata (one top-level key each, so each is set or removed on its own, as Auth0 merges
+ * app_metadata one level deep): true once the user was added with the organization's roles,
+ * "pending" once the members request was sent but that was not confirmed (the answer did not
+ * come in time, or the roles failed). Anything else stored there reads as no marker.
  * @param {User} user
- * @param {string} key
- * @returns {Record<string, unknown>}
+ * @param {string} prefix
+ * @param {string} organizationId
+ * @returns {true | "pending" | undefined}
  */
-function markersOf(user, key) {
+function markerOf(user, prefix, organizationId) {
   const metadata = isRecord(user.app_metadata) ? user.app_metadata : {};
+  const key = `${prefix}${organizationId}`;
   const value = Object.hasOwn(metadata, key) ? metadata[key] : undefined;
-  return isRecord(value) ? value : {};
+  return value === true || value === PENDING ? value : undefined;
 }
+
+/** The marker of a members request whose outcome is not known. */
+const PENDING = "pending";
 
 /**
  * @param {unknown} value
@@ -350,7 +364,7 @@ function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-module.exports = { createRule, eligible, emailDomain, identityClaim, markersOf, refusal, userRefusal };
+module.exports = { PENDING, createRule, eligible, emailDomain, identityClaim, markerOf, refusal, userRefusal };
   },
   "./management_api": (module, exports, require) => {
 // @ts-check
@@ -361,9 +375,15 @@ module.exports = { createRule, eligible, emailDomain, identityClaim, markersOf, 
  *
  * Node's own https module, not fetch: fetch loads its HTTP client on first use, which a cold
  * container pays on its first login (bench/action_bench.py measures both).
+ *
+ * api.cache is the trigger's, shared with every other Action bound to the Login flow (and their
+ * npm packages). So the token is kept there sealed (AES-256-GCM, with a key derived from the
+ * client secret, which only this Action holds) under a key derived from it too: another Action
+ * can neither read nor forge it, and a rotated secret starts afresh.
  */
 "use strict";
 
+const crypto = require("node:crypto");
 const https = require("node:https");
 
 /**
@@ -440,8 +460,7 @@ class ManagementSession {
     this.deadline = deadline;
     /** Where this login's token came from: "cache", or "fetched" when it asked for one. */
     this.tokenSource = "cache";
-    // One key per M2M client, so two stacks in one tenant never share a token.
-    this.cacheKey = `org-assignment:${secrets.CLIENT_ID}`.slice(0, CACHE_KEY_MAX);
+    this.vault = vaultOf(secrets);
   }
 
   /**
@@ -450,15 +469,17 @@ class ManagementSession {
    * @param {Endpoint} endpoint
    * @param {Record<string, string>} params  the path's {placeholders}
    * @param {unknown} [body]
+   * @param {() => void} [sending]  called as the request leaves, token in hand
    * @returns {Promise<Answer>}
    */
-  async call(endpoint, params, body) {
+  async call(endpoint, params, body, sending) {
     const { method, path } = ENDPOINTS[endpoint];
     const target = `/api/v2${path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]))}`;
     let renewed = false;
     let retried = false;
     for (;;) {
       const token = await this.token(renewed);
+      sending?.();
       const answer = await send(this.secrets.TENANT_DOMAIN, method, target, body, this.signal, token);
       if ((answer.status === 401 || answer.status === 403) && !renewed) {
         renewed = true;
@@ -485,16 +506,17 @@ class ManagementSession {
    */
   async token(renew) {
     if (!renew) {
-      const cached = this.cache.get(this.cacheKey);
-      if (cached && typeof cached.value === "string") {
-        return cached.value;
+      const cached = this.cache.get(this.vault.key);
+      const token = cached && typeof cached.value === "string" ? this.vault.open(cached.value) : null;
+      if (token !== null) {
+        return token;
       }
     }
     const clientId = this.secrets.CLIENT_ID;
     let shared = tokenRequests.get(clientId);
     if (!shared || renew) {
       const started = new SharedRequest((signal, until) =>
-        requestToken(this.secrets, this.cache, this.cacheKey, signal, until),
+        requestToken(this.secrets, this.cache, this.vault, signal, until),
       );
       started.promise
         .finally(() => {
@@ -539,16 +561,16 @@ class SharedRequest {
 }
 
 /**
- * A client-credentials token, cached for later executions. `signal` ends it; `until()` is the
- * latest deadline of those waiting, which a retry must fit before.
+ * A client-credentials token, cached (sealed) for later executions. `signal` ends it; `until()`
+ * is the latest deadline of those waiting, which a retry must fit before.
  * @param {Secrets} secrets
  * @param {Cache} cache
- * @param {string} cacheKey
+ * @param {Vault} vault
  * @param {AbortSignal} signal
  * @param {() => number} until
  * @returns {Promise<string>}
  */
-async function requestToken(secrets, cache, cacheKey, signal, until) {
+async function requestToken(secrets, cache, vault, signal, until) {
   const body = {
     grant_type: "client_credentials",
     client_id: secrets.CLIENT_ID,
@@ -570,10 +592,46 @@ async function requestToken(secrets, cache, cacheKey, signal, until) {
     const ttl = Math.min(data.expires_in * 1000 - TOKEN_EXPIRY_MARGIN_MS, CACHE_MAX_TTL_MS);
     if (ttl > 0) {
       // A full or failing cache only costs a later login a token request.
-      cache.set(cacheKey, data.access_token, { ttl });
+      cache.set(vault.key, vault.seal(data.access_token), { ttl });
     }
     return data.access_token;
   }
+}
+
+/**
+ * The token's place in api.cache and its seal, both keyed by the client secret.
+ * @typedef {{ key: string, seal: (token: string) => string, open: (sealed: string) => string | null }} Vault
+ */
+
+/**
+ * @param {Secrets} secrets
+ * @returns {Vault}
+ */
+function vaultOf(secrets) {
+  const derive = (/** @type {string} */ purpose) =>
+    Buffer.from(crypto.hkdfSync("sha256", secrets.CLIENT_SECRET, secrets.CLIENT_ID, purpose, 32));
+  const name = derive("org-assignment api.cache key").toString("base64url");
+  const sealing = derive("org-assignment api.cache seal");
+  return {
+    key: `org-assignment:${name}`.slice(0, CACHE_KEY_MAX),
+    seal(token) {
+      const nonce = crypto.randomBytes(12);
+      const cipher = crypto.createCipheriv("aes-256-gcm", sealing, nonce);
+      const sealed = Buffer.concat([cipher.update(token, "utf8"), cipher.final()]);
+      return Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString("base64url");
+    },
+    open(value) {
+      try {
+        const bytes = Buffer.from(value, "base64url");
+        const decipher = crypto.createDecipheriv("aes-256-gcm", sealing, bytes.subarray(0, 12));
+        decipher.setAuthTag(bytes.subarray(12, 28));
+        return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString("utf8");
+      } catch {
+        // Not sealed by this client's secret: someone else's, forged, or from before a rotation.
+        return null;
+      }
+    },
+  };
 }
 
 /**
@@ -758,7 +816,7 @@ function untilAborted(promise, signal) {
   });
 }
 
-module.exports = { ENDPOINTS, DeadlinePassed, ManagementSession, UnexpectedAnswer, retryDelayMs };
+module.exports = { ENDPOINTS, DeadlinePassed, ManagementSession, UnexpectedAnswer, retryDelayMs, vaultOf };
   },
   "./post_login": (module, exports, require) => {
 // @ts-check
@@ -772,7 +830,7 @@ module.exports = { ENDPOINTS, DeadlinePassed, ManagementSession, UnexpectedAnswe
  */
 "use strict";
 
-const { createRule, markersOf } = require("./membership");
+const { PENDING, createRule, markerOf } = require("./membership");
 const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./management_api");
 
 /**
@@ -784,7 +842,7 @@ const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./manag
 
 /**
  * @typedef {object} Settings
- * @property {string} appMetadataKey  where the markers live in app_metadata
+ * @property {string} markerPrefix  the app_metadata key of a marker, less the organization's id
  * @property {number} timeBudgetMs  the most this Action adds to a login
  * @property {"open" | "closed"} failurePolicy
  * @property {string} denyMessage  what the user sees when a fail-closed assignment fails
@@ -853,12 +911,13 @@ function createHandler(configuration) {
         return report("skipped-no-match", { via: "rules" });
       }
       // The fast path: every matching organization has this Action's marker, no request.
-      const markers = markersOf(event.user, settings.appMetadataKey);
-      const pending = matching.filter((organization) => markers[organization.id] !== true);
+      const pending = matching.filter(
+        (organization) => markerOf(event.user, settings.markerPrefix, organization.id) !== true,
+      );
       if (pending.length === 0) {
         return report("skipped-already-member", { via: "app-metadata" });
       }
-      await assignWithinBudget(event, api, settings, pending, markers, startedAt, report);
+      await assignWithinBudget(event, api, settings, pending, startedAt, report);
     } catch (error) {
       report("failed", { reason: failureReason(error, Infinity) });
       if (settings.failurePolicy === "closed") {
@@ -869,17 +928,17 @@ function createHandler(configuration) {
 }
 
 /**
- * Adds the user to each pending organization before the budget runs out, then marks those
- * that took.
+ * Adds the user to each pending organization before the budget runs out, then marks each: true
+ * where the membership and its roles took, "pending" where the members request was sent but that
+ * was not confirmed (reconcile then still knows the membership may be this stack's).
  * @param {PostLoginEvent} event
  * @param {PostLoginApi} api
  * @param {Settings} settings
  * @param {import("./membership").Organization[]} pending
- * @param {Record<string, unknown>} markers
  * @param {number} startedAt
  * @param {(outcome: string, extra?: Record<string, unknown>) => void} report
  */
-async function assignWithinBudget(event, api, settings, pending, markers, startedAt, report) {
+async function assignWithinBudget(event, api, settings, pending, startedAt, report) {
   const deadline = startedAt + settings.timeBudgetMs;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), Math.max(deadline - Date.now(), 0));
@@ -889,9 +948,11 @@ async function assignWithinBudget(event, api, settings, pending, markers, starte
   budget.catch(() => {});
   /** @type {string[]} */
   const assigned = [];
+  /** @type {string[]} */
+  const attempted = [];
   const session = new ManagementSession(event.secrets, api.cache, abort.signal, deadline);
   try {
-    const assignment = assignAll(session, event, settings, pending, assigned);
+    const assignment = assignAll(session, event, settings, pending, attempted, assigned);
     // Past the budget the abandoned attempt may still reject; that is reported already.
     assignment.catch(() => {});
     await Promise.race([assignment, budget]);
@@ -908,25 +969,25 @@ async function assignWithinBudget(event, api, settings, pending, markers, starte
   } finally {
     clearTimeout(timer);
     abort.abort();
-    if (assigned.length) {
-      const marked = { ...markers };
-      assigned.forEach((id) => (marked[id] = true));
-      api.user.setAppMetadata(settings.appMetadataKey, marked);
+    for (const id of attempted) {
+      api.user.setAppMetadata(`${settings.markerPrefix}${id}`, assigned.includes(id) ? true : PENDING);
     }
   }
 }
 
 /**
- * Assigns the user to each organization in turn; `assigned` collects those that took.
+ * Assigns the user to each organization in turn: `attempted` collects those whose members
+ * request was sent, `assigned` those where it and the roles took.
  * @param {InstanceType<typeof ManagementSession>} session
  * @param {PostLoginEvent} event
  * @param {Settings} settings
  * @param {import("./membership").Organization[]} organizations
+ * @param {string[]} attempted
  * @param {string[]} assigned
  */
-async function assignAll(session, event, settings, organizations, assigned) {
+async function assignAll(session, event, settings, organizations, attempted, assigned) {
   for (const organization of organizations) {
-    if (await assign(session, event, settings, organization)) {
+    if (await assign(session, event, settings, organization, () => attempted.push(organization.id))) {
       assigned.push(organization.id);
     }
   }
@@ -934,14 +995,15 @@ async function assignAll(session, event, settings, organizations, assigned) {
 
 /**
  * Adds the user to one organization, with its roles; false when, in "api" mode, the login's
- * connection is not enabled there.
+ * connection is not enabled there. `sending` is called as the members request leaves.
  * @param {InstanceType<typeof ManagementSession>} session
  * @param {PostLoginEvent} event
  * @param {Settings} settings
  * @param {import("./membership").Organization} organization
+ * @param {() => void} sending
  * @returns {Promise<boolean>}
  */
-async function assign(session, event, settings, organization) {
+async function assign(session, event, settings, organization, sending) {
   const params = { organization: organization.id, connection: event.connection.id, member: event.user.user_id };
   if (settings.connectionCheck === "api") {
     const enabled = await session.call("enabledConnection", params);
@@ -955,7 +1017,7 @@ async function assign(session, event, settings, organization) {
     }
   }
   // Auth0 answers 204 No Content; anything else, even a 2xx, is not an assignment.
-  const added = await session.call("addMembers", params, { members: [event.user.user_id] });
+  const added = await session.call("addMembers", params, { members: [event.user.user_id] }, sending);
   if (added.status !== 204) {
     throw new UnexpectedAnswer(added.status);
   }
