@@ -37,7 +37,7 @@ def issue_token(tenant: Tenant, request: Request) -> Response:
     with tenant.store.lock:
         client = tenant.store["clients"].get(client_id or "")
         if client is None or not hmac.compare_digest(
-            client.get("client_secret", ""), client_secret or ""
+            client.get("client_secret", "").encode(), (client_secret or "").encode()
         ):
             raise OAuthError(401, "access_denied", "Unauthorized")
         expected = client.get("token_endpoint_auth_method", "client_secret_post")
@@ -113,7 +113,10 @@ def _client_authentication(
 ) -> tuple[str | None, str | None, str]:
     basic = headers.get("authorization", "")
     if basic.startswith("Basic "):
-        user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+        try:
+            user, _, password = base64.b64decode(basic[6:], validate=True).decode().partition(":")
+        except ValueError:
+            raise OAuthError(401, "invalid_client", "Invalid authorization header") from None
         return user, password, "client_secret_basic"
     return form.get("client_id"), form.get("client_secret"), "client_secret_post"
 
@@ -133,7 +136,7 @@ def _verify(token: str, key: str) -> dict[str, Any] | None:
     try:
         header, payload, signature = token.split(".")
         expected = hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha256)
-        if not hmac.compare_digest(_b64(expected.digest()), signature):
+        if not hmac.compare_digest(_b64(expected.digest()).encode(), signature.encode()):
             return None
         claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=="))
         return claims

@@ -6,7 +6,6 @@ token may use them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 from typing import Any
 
@@ -16,7 +15,7 @@ from localtenant.tenant import Fault, Tenant
 
 
 def handle_control(
-    tenant: Tenant, method: str, path: str, headers: dict[str, str], raw: bytes
+    tenant: Tenant, method: str, path: str, headers: dict[str, str], body: Any
 ) -> tuple[int, Any]:
     try:
         claims = authentication.verify_bearer(tenant, headers.get("authorization"))
@@ -24,7 +23,12 @@ def handle_control(
             raise Auth0Error(
                 403, "Only the admin client may use /localtenant/", "insufficient_scope"
             )
-        body = json.loads(raw) if raw else {}
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise Auth0Error(
+                400, "Payload validation error: 'Expected type object'.", "invalid_body"
+            )
         if (method, path) == ("GET", "/localtenant/calls"):
             return 200, {"calls": dict(tenant.calls), "denied_scopes": dict(tenant.denied_scopes)}
         if (method, path) == ("DELETE", "/localtenant/calls"):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
+import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,7 @@ import pytest
 
 from engine.local_stack import ROOT, TenantProcess
 from localtenant.client import AdminClient
+from localtenant.server import TenantServer
 
 
 @pytest.fixture
@@ -272,6 +278,205 @@ def test_a_users_export_job_serves_every_user_of_a_connection(tenant: TenantProc
     with urllib.request.urlopen(done["location"], context=context) as response:  # noqa: S310
         lines = gzip.decompress(response.read()).decode().splitlines()
     assert sorted(json.loads(line)["email"] for line in lines) == ["u0@a.io", "u1@a.io", "u2@a.io"]
+
+
+# --- Auth0's documented limits (issue 16) ----------------------------------------------------
+# The tests below run a TenantServer in this process, so they can read its knobs and shorten
+# its clocks; requests still go over HTTPS, and raw sockets where framing is the point.
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[TenantServer]:
+    running = TenantServer(tmp_path / "state.json")
+    yield running
+    running.close()
+
+
+def admin_of(server: TenantServer, domain: str | None = None) -> AdminClient:
+    credentials = server.tenant.admin_credentials
+    return AdminClient(domain or server.domain, str(server.ca_path), **credentials)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def fetch(
+    server: TenantServer,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    host: str | None = None,
+    form: bool = False,
+) -> Answer:
+    """One request, with the response's headers (AdminClient only gives the body)."""
+    host = host or server.domain
+    connection = http.client.HTTPSConnection(
+        host, context=ssl.create_default_context(cafile=str(server.ca_path)), timeout=30
+    )
+    headers = {"content-type": "application/x-www-form-urlencoded" if form else "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    data = None
+    if body is not None:
+        data = urllib.parse.urlencode(body).encode() if form else json.dumps(body).encode()
+    try:
+        connection.request(method, path, data, headers)
+        response = connection.getresponse()
+        raw = response.read()
+        answer_headers = {name.lower(): value for name, value in response.getheaders()}
+        return Answer(response.status, answer_headers, json.loads(raw) if raw else None)
+    finally:
+        connection.close()
+
+
+def token_request(server: TenantServer, audience: str | None = None) -> dict[str, str]:
+    credentials = server.tenant.admin_credentials
+    return {
+        "grant_type": "client_credentials",
+        **credentials,
+        "audience": audience or f"https://{server.domain}/api/v2/",
+    }
+
+
+def deploy_action(admin: AdminClient, name: str, code: str, runtime: str = "node22") -> str:
+    action = admin.call(
+        "POST",
+        "/api/v2/actions/actions",
+        {
+            "name": name,
+            "code": code,
+            "runtime": runtime,
+            "supported_triggers": [{"id": "post-login", "version": "v3"}],
+        },
+    )
+    _deploy_when_built(admin, action["id"])
+    return str(action["id"])
+
+
+def bind(admin: AdminClient, *action_ids: str) -> None:
+    refs = [{"ref": {"type": "action_id", "value": action_id}} for action_id in action_ids]
+    admin.call("PATCH", "/api/v2/actions/triggers/post-login/bindings", {"bindings": refs})
+
+
+def log_in(admin: AdminClient, email: str = "ada@example.com") -> dict[str, Any]:
+    """Sign ``email`` up (once) and log them in through the database connection."""
+    users = admin.call("GET", f"/api/v2/users?q=email:{email}")
+    user = (
+        users[0]
+        if users
+        else admin.call(
+            "POST",
+            "/api/v2/users",
+            {"connection": "Username-Password-Authentication", "email": email},
+        )
+    )
+    login: dict[str, Any] = admin.call(
+        "POST",
+        "/localtenant/logins",
+        {"user_id": user["user_id"], "connection": "Username-Password-Authentication"},
+    )
+    return login
+
+
+def sets(key: str, expression: str, then: str = "") -> str:
+    """An Action that records ``expression`` in app_metadata[key], then runs ``then``."""
+    return (
+        "exports.onExecutePostLogin = async (event, api) => {"
+        f" api.user.setAppMetadata({key!r}, {expression}); {then} }};"
+    )
+
+
+# Row: a connection held open without a request; bad framing.
+
+
+def raw_tls(server: TenantServer) -> ssl.SSLSocket:
+    context = ssl.create_default_context(cafile=str(server.ca_path))
+    plain = socket.create_connection(("127.0.0.1", int(server.domain.split(":")[1])), timeout=10)
+    return context.wrap_socket(plain, server_hostname="localhost")
+
+
+def test_a_silent_connection_stops_no_one(server: TenantServer) -> None:
+    port = int(server.domain.split(":")[1])
+    silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]  # no handshake
+    idle = raw_tls(server)  # handshake, then no request
+    try:
+        started = time.monotonic()
+        assert admin_of(server).call("GET", "/api/v2/organizations") == []
+        assert time.monotonic() - started < 3
+    finally:
+        for sock in [*silent, idle]:
+            sock.close()
+
+
+def test_an_idle_connection_is_closed(tmp_path: Path) -> None:
+    server = TenantServer(tmp_path / "state.json", idle_timeout_s=0.5)
+    try:
+        idle = raw_tls(server)
+        idle.sendall(b"GET /api/v2/organizations HTTP/1.1\r\nhost: ")  # and stops
+        started = time.monotonic()
+        assert idle.recv(1024) == b""  # closed by the tenant
+        assert time.monotonic() - started < 5
+        idle.close()
+    finally:
+        server.close()
+
+
+def send_raw(server: TenantServer, head: str, body: bytes = b"") -> tuple[int, dict[str, Any]]:
+    """Send a hand-written request; the status and JSON body of the answer."""
+    with raw_tls(server) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        response = http.client.HTTPResponse(sock)  # type: ignore[arg-type]
+        response.begin()
+        return response.status, json.loads(response.read())
+
+
+@pytest.mark.parametrize(
+    ("length", "status", "message"),
+    [
+        ("abc", 400, "Invalid Content-Length"),
+        ("-1", 400, "Invalid Content-Length"),
+        ("4, 5", 400, "Invalid Content-Length"),
+        (str(10**9), 413, "Payload content length greater than maximum allowed: 1048576"),
+    ],
+)
+def test_a_bad_content_length_is_answered(
+    server: TenantServer, length: str, status: int, message: str
+) -> None:
+    head = (
+        f"POST /api/v2/organizations HTTP/1.1\nhost: {server.domain}\n"
+        f"content-type: application/json\ncontent-length: {length}\n"
+    )
+    answered, body = send_raw(server, head, b"{}")
+    assert (answered, body["message"]) == (status, message)
+    assert admin_of(server).call("GET", "/api/v2/organizations") == []  # still serving
+
+
+def test_a_huge_chunked_body_is_answered_413(server: TenantServer) -> None:
+    head = (
+        f"POST /api/v2/organizations HTTP/1.1\nhost: {server.domain}\n"
+        "content-type: application/json\ntransfer-encoding: chunked\n"
+    )
+    chunk = b"x" * 65536
+    body = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 17
+    assert send_raw(server, head, body)[0] == 413
+
+
+def test_deep_json_is_a_bad_request(server: TenantServer) -> None:
+    token = admin_of(server).token()
+    for depth in (100, 100_000):
+        payload = "[" * depth + "]" * depth
+        head = (
+            f"POST /api/v2/organizations HTTP/1.1\nhost: {server.domain}\n"
+            f"authorization: Bearer {token}\ncontent-type: application/json\n"
+            f"content-length: {len(payload)}\n"
+        )
+        status, body = send_raw(server, head, payload.encode())
+        assert (status, body["message"]) == (400, "Invalid request payload JSON format")
 
 
 def test_past_the_rate_limit_auth0s_429_says_when_to_retry(tmp_path: Path) -> None:
