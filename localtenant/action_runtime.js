@@ -115,7 +115,7 @@ const operations = {
     secrets = Object.freeze({ ...request.secrets });
     const started = performance.now();
     action = require(request.code_path);
-    return { load_ms: performance.now() - started, modules_loaded: modulesLoaded() };
+    return { load_ms: performance.now() - started, modules_loaded: modulesLoaded(), node: process.version };
   },
   login,
   advance_clock(request) {

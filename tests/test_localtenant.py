@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from engine.local_stack import ROOT, TenantProcess
+from localtenant import logins
 from localtenant.client import AdminClient
 from localtenant.server import TenantServer
 
@@ -477,6 +478,28 @@ def test_deep_json_is_a_bad_request(server: TenantServer) -> None:
         )
         status, body = send_raw(server, head, payload.encode())
         assert (status, body["message"]) == (400, "Invalid request payload JSON format")
+
+
+# Row: Node 22, the runtime Auth0 runs Actions on.
+
+
+def test_a_node22_action_runs_on_node_22(server: TenantServer) -> None:
+    admin = admin_of(server)
+    bind(admin, deploy_action(admin, "version", sets("node", "process.version")))
+    assert log_in(admin)["app_metadata"]["node"].startswith("v22.")
+
+
+def test_a_runtime_without_its_node_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "bin" / "node"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho v20.19.0\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(logins, "PINNED_NODE", tmp_path / "missing" / "node")
+    monkeypatch.setenv("PATH", str(fake.parent))
+    with pytest.raises(RuntimeError, match=r"node22 needs Node 22.*scripts/setup"):
+        logins.node_for("node22")
 
 
 def test_past_the_rate_limit_auth0s_429_says_when_to_retry(tmp_path: Path) -> None:
