@@ -70,7 +70,7 @@ def _login(arguments: argparse.Namespace) -> int:
     }
     result = _admin(arguments).call("POST", "/localtenant/logins", body)
     print(json.dumps(result, indent=2))
-    return 0 if not result.get("denied") else 1
+    return 0 if not result.get("denied") and not result.get("failed") else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from typing import Any
+from urllib.parse import unquote
 
 from localtenant import authentication
 from localtenant.errors import Auth0Error
@@ -47,6 +48,22 @@ def handle_control(
             from localtenant.logins import login
 
             return 200, login(tenant, body)
+        if path.startswith("/localtenant/action-cache/"):
+            return _action_cache(tenant, method, path.removeprefix("/localtenant/action-cache/"))
         raise Auth0Error(404, "Not Found", None)
     except Auth0Error as error:
         return error.status, error.body()
+
+
+def _action_cache(tenant: Tenant, method: str, rest: str) -> tuple[int, Any]:
+    """``GET /localtenant/action-cache/{trigger}``: the trigger's api.cache entries;
+    ``DELETE`` it to evict them all, ``DELETE .../{trigger}/{key}`` to evict one."""
+    from localtenant.logins import cache_snapshot, evict_cache
+
+    trigger, _, key = rest.partition("/")
+    if method == "GET" and not key:
+        return 200, cache_snapshot(tenant, trigger)
+    if method == "DELETE":
+        evict_cache(tenant, trigger, unquote(key) if key else None)
+        return 204, None
+    raise Auth0Error(404, "Not Found", None)

@@ -71,6 +71,8 @@ class Tenant:
         self.rate_limit_per_second: float | None = None
         """Management API requests a second before 429 (Auth0's free tenants: 2); None: none."""
         self._bucket = (0.0, 0.0)  # (tokens, when)
+        self.action_cache: dict[str, dict[str, dict[str, Any]]] = {}
+        """api.cache, per trigger: key -> {"value", "expires_at"} (localtenant.logins)."""
         self.token_lifetime_s = authentication.DEFAULT_TOKEN_LIFETIME_S
         self.release = threading.Event()
         """Set at shutdown, so hanging requests end."""

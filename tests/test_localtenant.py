@@ -392,6 +392,221 @@ def sets(key: str, expression: str, then: str = "") -> str:
     )
 
 
+# Row: a post-login flow's time. https://auth0.com/docs/customize/actions/limitations
+
+
+def test_the_whole_flow_has_auth0s_20_seconds() -> None:
+    assert logins.FLOW_TIMEOUT_S == 20
+
+
+def test_a_flow_past_its_time_fails_the_login_and_runs_no_later_action(
+    server: TenantServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logins, "FLOW_TIMEOUT_S", 1.0)
+    admin = admin_of(server)
+    slow = "await new Promise((resolve) => setTimeout(resolve, 600));"
+    first = deploy_action(admin, "first", sets("first", "true", slow))
+    second = deploy_action(admin, "second", sets("second", "true", slow))
+    third = deploy_action(admin, "third", sets("third", "true"))
+    bind(admin, first, second, third)
+    login = log_in(admin)
+    # Each Action alone is within the limit; together they are not.
+    assert login["failed"] == {
+        "error": "access_denied",
+        "error_description": "Extensibility error: the flow did not finish within 1 seconds",
+        "kind": "timeout",
+        "action_id": second,
+    }
+    assert [e["action_id"] for e in login["executions"]] == [first, second]
+    assert login["app_metadata"] == {"first": True}
+
+
+def test_an_action_that_blocks_node_is_stopped_and_the_next_login_runs(
+    server: TenantServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logins, "FLOW_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(logins, "KILL_GRACE_S", 0.5)
+    admin = admin_of(server)
+    blocking = deploy_action(
+        admin,
+        "blocking",
+        "let n = 0; exports.onExecutePostLogin = async (event, api) => {"
+        " n += 1; if (event.stats.logins_count === 1) { while (true) {} }"
+        " api.user.setAppMetadata('n', n); };",
+    )
+    bind(admin, blocking)
+    started = time.monotonic()
+    assert log_in(admin)["failed"]["kind"] == "timeout"
+    assert time.monotonic() - started < 5
+    # The killed container is replaced: a new one, so the module state starts again.
+    assert log_in(admin)["app_metadata"] == {"n": 1}
+
+
+# Row: an Action that throws. The login fails; later Actions do not run.
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        "throw new TypeError('no organization');",
+        "return Promise.reject(new TypeError('no organization'));",
+    ],
+)
+def test_an_action_that_throws_fails_the_login_and_stops_the_flow(
+    server: TenantServer, failure: str
+) -> None:
+    admin = admin_of(server)
+    failing = deploy_action(admin, "failing", sets("before", "true", failure))
+    after = deploy_action(admin, "after", sets("after", "true"))
+    bind(admin, failing, after)
+    login = log_in(admin)
+    assert login["failed"] == {
+        "error": "access_denied",
+        "error_description": "Extensibility error: TypeError: no organization",
+        "kind": "thrown",
+        "action_id": failing,
+    }
+    assert login["denied"] is None
+    (execution,) = login["executions"]
+    assert execution["thrown"] == "TypeError"
+    # The failed execution's metadata is not saved, and the next Action never ran.
+    assert login["app_metadata"] == {}
+
+
+def test_the_login_command_exits_1_when_the_flow_fails(
+    tenant: TenantProcess, tmp_path: Path
+) -> None:
+    bind(
+        tenant.admin,
+        deploy_action(tenant.admin, "failing", sets("x", "1", "throw new Error('x');")),
+    )
+    user = tenant.admin.call(
+        "POST",
+        "/api/v2/users",
+        {"connection": "Username-Password-Authentication", "email": "a@b.c"},
+    )
+    line = tmp_path / "tenant.json"
+    line.write_text(json.dumps(tenant.line))
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "localtenant", "login", "--tenant", str(line)),
+            *(user["user_id"], "--connection", "Username-Password-Authentication"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["failed"]["error"] == "access_denied"
+
+
+# Row: api.cache. Scoped to the trigger, survives redeploys, Auth0's limits, may be evicted.
+
+
+def test_the_cache_is_the_triggers_shared_by_its_actions(server: TenantServer) -> None:
+    admin = admin_of(server)
+    writer = deploy_action(
+        admin, "writer", sets("wrote", "api.cache.set('shared', 'from-writer').type")
+    )
+    reader = deploy_action(
+        admin, "reader", sets("read", "(api.cache.get('shared') || {}).value || null")
+    )
+    bind(admin, writer, reader)
+    assert log_in(admin)["app_metadata"] == {"wrote": "success", "read": "from-writer"}
+
+
+def test_the_cache_survives_a_redeploy(server: TenantServer) -> None:
+    admin = admin_of(server)
+    action_id = deploy_action(admin, "token", sets("v1", "api.cache.set('token', 'old').type"))
+    bind(admin, action_id)
+    log_in(admin)
+    admin.call(
+        "PATCH",
+        f"/api/v2/actions/actions/{action_id}",
+        {"code": sets("v2", "(api.cache.get('token') || {}).value || null")},
+    )
+    _deploy_when_built(admin, action_id)
+    # A new version, a new container: it still sees what the old one cached.
+    assert log_in(admin)["app_metadata"]["v2"] == "old"
+
+
+def test_cache_entries_can_be_evicted(server: TenantServer) -> None:
+    admin = admin_of(server)
+    action_id = deploy_action(
+        admin,
+        "cached",
+        sets("had", "(api.cache.get('k') || {}).value || 'none'", "api.cache.set('k', 'v');"),
+    )
+    bind(admin, action_id)
+    log_in(admin)
+    entries = admin.call("GET", "/localtenant/action-cache/post-login")
+    assert list(entries) == ["k"] and entries["k"]["value"] == "v"
+    assert log_in(admin)["app_metadata"]["had"] == "v"
+    admin.call("DELETE", "/localtenant/action-cache/post-login/k")
+    assert log_in(admin)["app_metadata"]["had"] == "none"
+
+
+CACHE_LIMITS = """
+  const now = Date.now();
+  const result = {
+    key65: api.cache.set('k'.repeat(65), 'v').code || 'success',
+    key64: api.cache.set('k'.repeat(64), 'v').type,
+    value4097: api.cache.set('big', 'v'.repeat(4097)).code || 'success',
+    ttl25h: api.cache.set('long', 'v', { ttl: 25 * 3600000 }).code || 'success',
+    notString: api.cache.set('n', 42).code || 'success',
+  };
+  api.cache.set('both', 'v', { ttl: 60000, expires_at: now + 1000 });
+  result.earlierExpiry = api.cache.get('both').expires_at <= now + 1000;
+  api.cache.set('default', 'v');
+  result.defaultLifetimeH = Math.round((api.cache.get('default').expires_at - now) / 3600000);
+  for (const key of ['k'.repeat(64), 'both', 'default']) api.cache.delete(key);
+  // 8 kB in all: two values of 4 kB (with their keys) do not fit.
+  result.first4k = api.cache.set('a', 'v'.repeat(4000)).type;
+  result.second4k = api.cache.set('b', 'v'.repeat(4000)).type;
+  result.third4k = api.cache.set('c', 'v'.repeat(4000)).code || 'success';
+  api.cache.delete('a'); api.cache.delete('b');
+  // 20 entries per trigger.
+  const codes = [];
+  for (let n = 0; n < 21; n += 1) codes.push(api.cache.set(`e${n}`, 'v').type);
+  result.entries = codes.filter((type) => type === 'success').length;
+  result.twentyFirst = api.cache.set('e20', 'v').code;
+  api.user.setAppMetadata('limits', result);
+"""
+
+
+def test_the_cache_has_auth0s_limits(server: TenantServer) -> None:
+    admin = admin_of(server)
+    code = f"exports.onExecutePostLogin = async (event, api) => {{ {CACHE_LIMITS} }};"
+    bind(admin, deploy_action(admin, "limits", code))
+    assert log_in(admin)["app_metadata"]["limits"] == {
+        "key65": "KEY_TOO_LARGE",
+        "key64": "success",
+        "value4097": "VALUE_TOO_LARGE",
+        "ttl25h": "TTL_TOO_LONG",
+        "notString": "VALUE_NOT_STRING",
+        "earlierExpiry": True,
+        "defaultLifetimeH": 24,
+        "first4k": "success",
+        "second4k": "success",
+        "third4k": "CACHE_FULL",
+        "entries": 20,
+        "twentyFirst": "TOO_MANY_ENTRIES",
+    }
+    assert len(admin.call("GET", "/localtenant/action-cache/post-login")) == 20
+
+
+def test_concurrent_writes_past_the_limits_evict_the_soonest_to_expire(
+    server: TenantServer,
+) -> None:
+    tenant = server.tenant
+    logins.apply_cache_changes(
+        tenant, {f"k{n}": {"value": "v", "expires_at": 10**13 + n} for n in range(20)}
+    )
+    logins.apply_cache_changes(tenant, {"late": {"value": "v", "expires_at": 10**14}})
+    entries = logins.cache_snapshot(tenant)
+    assert len(entries) == 20 and "late" in entries and "k0" not in entries
+
+
 # Row: a connection held open without a request; bad framing.
 
 
