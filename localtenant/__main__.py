@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from localtenant.client import AdminClient
+from localtenant.control import TIERS
+from localtenant.ratelimits import DEFAULT_TIER
 
 
 def _serve(arguments: argparse.Namespace) -> int:
     from localtenant.server import TenantServer
 
     server = TenantServer(Path(arguments.state).resolve(), arguments.port)
+    server.tenant.rate_limiter.tier = TIERS[arguments.rate_limits]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -81,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the tenant until SIGTERM")
     serve.add_argument("--state", required=True, help="JSON file holding the tenant's state")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    serve.add_argument(
+        "--rate-limits",
+        choices=sorted(TIERS),
+        default=DEFAULT_TIER.name,
+        help=f"Auth0's documented rate limits to enforce (default {DEFAULT_TIER.name})",
+    )
     serve.set_defaults(run=_serve)
     for name, run, help_text in (
         ("add-connection", _add_connection, "create a connection"),

@@ -10,9 +10,14 @@ from dataclasses import fields
 from typing import Any
 from urllib.parse import unquote
 
-from localtenant import authentication
+from localtenant import authentication, ratelimits
 from localtenant.errors import Auth0Error
 from localtenant.tenant import Fault, Tenant
+
+TIERS = {
+    tier.name: tier
+    for tier in (ratelimits.ENTERPRISE_PRODUCTION, ratelimits.FREE, ratelimits.UNLIMITED)
+}
 
 
 def handle_control(
@@ -31,9 +36,14 @@ def handle_control(
                 400, "Payload validation error: 'Expected type object'.", "invalid_body"
             )
         if (method, path) == ("GET", "/localtenant/calls"):
-            return 200, {"calls": dict(tenant.calls), "denied_scopes": dict(tenant.denied_scopes)}
+            return 200, {
+                "calls": dict(tenant.calls),
+                "denied_scopes": dict(tenant.denied_scopes),
+                "rate_limited": dict(tenant.rate_limited),
+            }
         if (method, path) == ("DELETE", "/localtenant/calls"):
             tenant.calls.clear()
+            tenant.rate_limited.clear()
             return 204, None
         if method == "PUT" and path.startswith("/localtenant/faults/"):
             known = {field.name for field in fields(Fault)}
@@ -50,6 +60,16 @@ def handle_control(
             return 200, login(tenant, body)
         if path.startswith("/localtenant/action-cache/"):
             return _action_cache(tenant, method, path.removeprefix("/localtenant/action-cache/"))
+        if (method, path) == ("PUT", "/localtenant/rate-limits"):
+            # {"tier": "free" | "enterprise-production" | "unlimited"} and/or
+            # {"management_per_second": N | null} (Tenant.rate_limit_per_second).
+            if "tier" in body:
+                if body["tier"] not in TIERS:
+                    raise Auth0Error(400, f"tier must be one of {', '.join(TIERS)}", None)
+                tenant.rate_limiter.tier = TIERS[body["tier"]]
+            if "management_per_second" in body:
+                tenant.rate_limit_per_second = body["management_per_second"]
+            return 200, {"tier": tenant.rate_limiter.tier.name}
         raise Auth0Error(404, "Not Found", None)
     except Auth0Error as error:
         return error.status, error.body()

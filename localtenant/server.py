@@ -194,35 +194,29 @@ class _Handler(BaseHTTPRequestHandler):
 
             self._send(*handle_control(self.tenant, self.command, url.path, headers, body))
             return
+        query = dict(parse_qsl(url.query))
         found = self.tenant.match(self.command, url.path)
-        if found is None:
-            self._send(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
+        route = found[0] if found else None
+        admission = self.tenant.admit(self.command, url.path, route, query)
+        if found is None or route is None:
+            self._send(
+                404,
+                {"statusCode": 404, "error": "Not Found", "message": "Not Found"},
+                admission.headers,
+            )
             return
-        route, params = found
+        params = found[1]
         self.tenant.calls[route.name] += 1
-        wait = self.tenant.take_request_slot() if route.management else None
-        if wait is not None:
-            limited = {
-                "retry-after": str(max(1, round(wait + 0.5))),
-                "x-ratelimit-limit": str(self.tenant.rate_limit_per_second),
-                "x-ratelimit-remaining": "0",
-            }
-            body = {
-                "statusCode": 429,
-                "error": "Too Many Requests",
-                "message": "Global limit has been reached",
-                "errorCode": "too_many_requests",
-            }
-            self._send(429, body, limited)
+        if not admission.allowed:
+            self._send(*self.tenant.too_many_requests(route, admission))
             return
         if self.tenant.rtt_ms:
             time.sleep(self.tenant.rtt_ms / 1000)
         fault = self.tenant.take_fault(route.name)
-        if fault is not None and self._inject(fault):
+        if fault is not None and self._inject(fault, admission.headers):
             return
-        query = dict(parse_qsl(url.query))
         status, answer = self.tenant.handle(route, params, query, headers, body)
-        self._send(status, answer)
+        self._send(status, answer, admission.headers)
 
     def _read_body(self) -> bytes:
         """The request's body, framed by Content-Length or chunked, at most MAX_BODY_BYTES."""
@@ -268,21 +262,33 @@ class _Handler(BaseHTTPRequestHandler):
             body += chunk
             self.rfile.readline(3)  # the chunk's CRLF
 
-    def _inject(self, fault: Fault) -> bool:
+    def _inject(self, fault: Fault, headers: dict[str, str]) -> bool:
         """Apply a fault; True when it replaced the answer."""
         if fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)
         if fault.hang_s is not None:
             self.tenant.release.wait(fault.hang_s)
             self._send(
-                504, {"statusCode": 504, "error": "Gateway Timeout", "message": "Request timed out"}
+                504,
+                {"statusCode": 504, "error": "Gateway Timeout", "message": "Request timed out"},
+                headers,
             )
             return True
         if fault.raw_body is not None:
             self._send_raw(fault.status or 200, fault.raw_body.encode(), fault.content_type, {})
             return True
         if fault.status is not None:
-            extra = {"retry-after": fault.retry_after} if fault.retry_after is not None else {}
+            extra = dict(headers)
+            if fault.status == 429:
+                # An injected 429 reports an empty bucket that refills when it says.
+                extra.update(
+                    {
+                        "x-ratelimit-remaining": "0",
+                        "x-ratelimit-reset": str(int(time.time()) + _seconds(fault.retry_after)),
+                    }
+                )
+            if fault.retry_after is not None:
+                extra["retry-after"] = fault.retry_after
             # An error body that a careful client never logs.
             body = {"statusCode": fault.status, "error": "injected", "message": "injected fault"}
             self._send(fault.status, body, extra)
@@ -313,6 +319,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _too_large() -> str:
     return f"Payload content length greater than maximum allowed: {MAX_BODY_BYTES}"
+
+
+def _seconds(retry_after: str | None) -> int:
+    return int(retry_after) if retry_after and retry_after.isdigit() else 1
 
 
 def _parse_body(raw: bytes, content_type: str) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from engine.local_stack import ROOT, TenantProcess
-from localtenant import logins
+from localtenant import logins, ratelimits
 from localtenant.client import AdminClient
 from localtenant.server import TenantServer
 
@@ -134,6 +134,8 @@ def test_auth0s_validation_rules(
 
 
 def test_at_most_ten_connections_per_organization(tenant: TenantProcess) -> None:
+    # Eleven quick writes would pass Write Organization Connections' burst of 5.
+    tenant.admin.call("PUT", "/localtenant/rate-limits", {"tier": "unlimited"})
     organization = tenant.admin.call("POST", "/api/v2/organizations", {"name": "many"})
     path = f"/api/v2/organizations/{organization['id']}/enabled_connections"
     for number in range(11):
@@ -607,6 +609,136 @@ def test_concurrent_writes_past_the_limits_evict_the_soonest_to_expire(
     assert len(entries) == 20 and "late" in entries and "k0" not in entries
 
 
+# Row: rate limits. https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy
+
+
+def test_every_management_api_response_says_where_its_rate_limit_stands(
+    server: TenantServer,
+) -> None:
+    token = admin_of(server).token()
+    answers = [
+        fetch(server, "GET", "/api/v2/organizations", token=token),
+        fetch(server, "GET", "/api/v2/organizations/org_missing", token=token),
+        fetch(server, "GET", "/api/v2/organizations"),  # no token: 401
+        fetch(server, "GET", "/api/v2/no-such-endpoint", token=token),
+    ]
+    assert [a.status for a in answers] == [200, 404, 401, 404]
+    for answer in answers:
+        assert answer.headers["x-ratelimit-limit"] == "50"  # Enterprise, production tenant
+        assert 0 <= int(answer.headers["x-ratelimit-remaining"]) < 50
+        assert abs(int(answer.headers["x-ratelimit-reset"]) - time.time()) <= 2
+        assert "retry-after" not in answer.headers
+
+
+def test_past_the_global_limit_auth0s_429_carries_the_bucket(server: TenantServer) -> None:
+    token = admin_of(server).token()
+    server.tenant.rate_limiter.tier = ratelimits.FREE  # 2 requests, 2 a second
+    answers = [fetch(server, "GET", "/api/v2/organizations", token=token) for _ in range(3)]
+    assert [a.status for a in answers] == [200, 200, 429]
+    limited = answers[2]
+    assert limited.body == {
+        "statusCode": 429,
+        "error": "Too Many Requests",
+        "message": "Global limit has been reached",
+        "errorCode": "too_many_requests",
+    }
+    assert limited.headers["x-ratelimit-limit"] == "2"
+    assert limited.headers["x-ratelimit-remaining"] == "0"
+    assert int(limited.headers["x-ratelimit-reset"]) >= int(time.time())
+    assert "retry-after" not in limited.headers
+    time.sleep(1.1)  # refilled at 2 a second
+    assert fetch(server, "GET", "/api/v2/organizations", token=token).status == 200
+
+
+def test_an_endpoint_bucket_limits_its_endpoint_only(server: TenantServer) -> None:
+    admin = admin_of(server)
+    organization = admin.call("POST", "/api/v2/organizations", {"name": "members"})
+    path = f"/api/v2/organizations/{organization['id']}/members"
+    users = [
+        admin.call(
+            "POST",
+            "/api/v2/users",
+            {"connection": "Username-Password-Authentication", "email": f"u{n}@a.io"},
+        )["user_id"]
+        for n in range(1)
+    ]
+    token = admin.token()
+    # Write Organization Members: 20, refilled 200 a minute.
+    statuses = [
+        fetch(server, "POST", path, {"members": users}, token=token).status for _ in range(21)
+    ]
+    assert statuses == [204] * 20 + [429]
+    limited = fetch(server, "DELETE", path, {"members": users}, token=token)
+    assert limited.status == 429
+    assert limited.headers["x-ratelimit-limit"] == "20"
+    assert limited.body["message"].startswith("Too many requests. Check the X-RateLimit-Limit")
+    assert (
+        fetch(server, "GET", f"/api/v2/organizations/{organization['id']}", token=token).status
+        == 200
+    )
+
+
+def test_the_token_endpoint_is_rate_limited_too(server: TenantServer) -> None:
+    # A slow Authentication API bucket, so the test outruns its refill.
+    server.tenant.rate_limiter.tier = ratelimits.Tier(
+        "slow", management=None, authentication=ratelimits.Limit(2, 1, "minute")
+    )
+    answers = [
+        fetch(server, "POST", "/oauth/token", token_request(server), form=True) for _ in range(3)
+    ]
+    assert [a.status for a in answers] == [200, 200, 429]
+    assert answers[-1].body == {
+        "error": "access_denied",
+        "error_description": "Global rate limit exceeded",
+    }
+    assert answers[0].headers["x-ratelimit-limit"] == "2"
+    assert answers[-1].headers["x-ratelimit-remaining"] == "0"
+
+
+def test_a_free_tenant_gets_30_tokens_a_second() -> None:
+    clock = [1_000_000.0]
+    limiter = ratelimits.RateLimiter(ratelimits.FREE, clock=lambda: clock[0])
+    admitted = [limiter.admit("authentication", "oauth.token", {}) for _ in range(31)]
+    assert [a.allowed for a in admitted] == [True] * 30 + [False]
+    assert admitted[-1].bucket == "Get Token"
+    clock[0] += 0.1  # refilled by the millisecond: 3 more
+    assert [limiter.admit("authentication", "oauth.token", {}).allowed for _ in range(4)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+
+
+def test_the_bucket_refills_as_auth0s_algorithm_says() -> None:
+    clock = [1_000_000.0]
+    limiter = ratelimits.RateLimiter(
+        ratelimits.Tier("t", management=ratelimits.Limit(5, 150, "minute"), authentication=None),
+        clock=lambda: clock[0],
+    )
+    for _ in range(5):
+        assert limiter.admit("management", None, {}).allowed
+    refused = limiter.admit("management", None, {})
+    assert not refused.allowed and refused.bucket == "management"
+    # 150 a minute is 2.5 a second, added each whole second: nothing after 0.9 s.
+    clock[0] += 0.9
+    assert refused.headers["x-ratelimit-reset"] == str(1_000_001)
+    assert not limiter.admit("management", None, {}).allowed
+    clock[0] += 0.1
+    assert [limiter.admit("management", None, {}).allowed for _ in range(3)] == [True, True, False]
+
+
+def test_the_rate_knob_replaces_the_management_buckets(server: TenantServer) -> None:
+    token = admin_of(server).token()
+    server.tenant.rate_limit_per_second = 2
+    assert server.tenant.rate_limit_per_second == 2
+    statuses = [fetch(server, "GET", "/api/v2/organizations", token=token).status for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    server.tenant.rate_limit_per_second = None
+    answer = fetch(server, "GET", "/api/v2/organizations", token=token)
+    assert answer.status == 200 and "x-ratelimit-limit" not in answer.headers
+
+
 # Row: a connection held open without a request; bad framing.
 
 
@@ -715,29 +847,3 @@ def test_a_runtime_without_its_node_is_a_clear_error(
     monkeypatch.setenv("PATH", str(fake.parent))
     with pytest.raises(RuntimeError, match=r"node22 needs Node 22.*scripts/setup"):
         logins.node_for("node22")
-
-
-def test_past_the_rate_limit_auth0s_429_says_when_to_retry(tmp_path: Path) -> None:
-    from localtenant.server import TenantServer
-
-    server = TenantServer(tmp_path / "state.json")
-    try:
-        server.tenant.rate_limit_per_second = 2
-        admin = AdminClient.from_serve_line(
-            {
-                "domain": server.domain,
-                "ca_cert": str(server.ca_path),
-                "admin": server.tenant.admin_credentials,
-            }
-        )
-        admin.token()  # the Authentication API is not limited here
-        statuses = []
-        for _ in range(4):
-            try:
-                admin.call("GET", "/api/v2/organizations")
-                statuses.append(200)
-            except RuntimeError as error:
-                statuses.append(int(str(error).split(": ", 1)[1].split(" ")[0]))
-        assert statuses[:2] == [200, 200] and 429 in statuses[2:]
-    finally:
-        server.close()
