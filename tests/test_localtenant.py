@@ -739,6 +739,51 @@ def test_the_rate_knob_replaces_the_management_buckets(server: TenantServer) -> 
     assert answer.status == 200 and "x-ratelimit-limit" not in answer.headers
 
 
+# Row: members per request; Actions per trigger and per tenant.
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_at_most_ten_members_per_request(server: TenantServer, method: str) -> None:
+    admin = admin_of(server)
+    organization = admin.call("POST", "/api/v2/organizations", {"name": "ten"})
+    with server.tenant.store.lock:
+        for n in range(11):
+            server.tenant.store["users"][f"auth0|{n:024x}"] = {"user_id": f"auth0|{n:024x}"}
+    users = [f"auth0|{n:024x}" for n in range(11)]
+    path = f"/api/v2/organizations/{organization['id']}/members"
+    admin.call(method, path, {"members": users[:10]})
+    status, error = error_of(lambda: admin.call(method, path, {"members": users}))
+    assert status == 400
+    assert error["errorCode"] == "invalid_body"
+    assert "maximum 10" in error["message"]
+
+
+def test_at_most_twenty_actions_per_trigger(server: TenantServer) -> None:
+    admin = admin_of(server)
+    server.tenant.rate_limiter.tier = ratelimits.UNLIMITED
+    ids = [deploy_action(admin, f"a{n}", sets("n", str(n))) for n in range(21)]
+    bind(admin, *ids[:20])
+    status, error = error_of(lambda: bind(admin, *ids))
+    assert status == 400 and "maximum 20" in error["message"]
+    assert len(admin.call("GET", "/api/v2/actions/triggers/post-login/bindings")["bindings"]) == 20
+
+
+def test_at_most_a_hundred_actions_per_tenant(server: TenantServer) -> None:
+    admin = admin_of(server)
+    server.tenant.rate_limiter.tier = ratelimits.UNLIMITED
+    trigger = [{"id": "post-login", "version": "v3"}]
+    for n in range(100):
+        admin.call(
+            "POST", "/api/v2/actions/actions", {"name": f"a{n}", "supported_triggers": trigger}
+        )
+    status, error = error_of(
+        lambda: admin.call(
+            "POST", "/api/v2/actions/actions", {"name": "a100", "supported_triggers": trigger}
+        )
+    )
+    assert status == 400 and error["errorCode"] == "too_many_entities"
+
+
 # Row: a connection held open without a request; bad framing.
 
 
