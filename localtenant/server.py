@@ -39,20 +39,33 @@ MAX_JSON_DEPTH = 64
 
 
 class TenantServer:
-    """Serves ``tenant`` on ``https://localhost:<port>`` until ``close()``."""
+    """Serves ``tenant`` on ``https://localhost:<port>`` until ``close()``.
+
+    ``custom_domain``, a host name such as ``127.0.0.1``, is a second name the tenant answers
+    on (``tenant.custom_domain``, with the port), as a verified Auth0 custom domain is: see
+    ``localtenant.authentication`` for what Auth0 allows there.
+    """
 
     def __init__(
         self,
         state_path: Path,
         port: int = 0,
+        custom_domain: str | None = None,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
         authority = trustme.CA()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        authority.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+        names = dict.fromkeys(
+            ["localhost", "127.0.0.1", *([custom_domain] if custom_domain else [])]
+        )
+        authority.issue_cert(*names).configure_cert(context)
         self._server = _Server(("127.0.0.1", port), context, idle_timeout_s)
         port = self._server.server_address[1]
-        self.tenant = Tenant(state_path, f"localhost:{port}")
+        self.tenant = Tenant(
+            state_path,
+            f"localhost:{port}",
+            custom_domain=f"{custom_domain}:{port}" if custom_domain else None,
+        )
         self._server.tenant = self.tenant
         authority.cert_pem.write_to_path(str(self.tenant.ca_file))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -66,6 +79,10 @@ class TenantServer:
     @property
     def domain(self) -> str:
         return self.tenant.domain
+
+    @property
+    def custom_domain(self) -> str | None:
+        return self.tenant.custom_domain
 
     def close(self) -> None:
         self.tenant.release.set()

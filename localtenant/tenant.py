@@ -59,11 +59,13 @@ class Fault:
 
 
 class Tenant:
-    """A local Auth0 tenant whose state lives in ``state_path``."""
+    """A local Auth0 tenant whose state lives in ``state_path``, served at ``domain`` (its
+    canonical domain) and, when given, at ``custom_domain`` too."""
 
-    def __init__(self, state_path: Path, domain: str) -> None:
+    def __init__(self, state_path: Path, domain: str, custom_domain: str | None = None) -> None:
         self.store = Store(state_path)
         self.domain = domain
+        self.custom_domain = custom_domain
         self.routes: list[Route] = [route for area in AREAS for route in area.ROUTES]
         self.calls: Counter[str] = Counter()
         self.denied_scopes: Counter[str] = Counter()
@@ -108,6 +110,11 @@ class Tenant:
             ):
                 grant["audience"] = audience
         self.store.save()
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The host names (with port) this tenant answers on."""
+        return (self.domain, *([self.custom_domain] if self.custom_domain else []))
 
     @property
     def rate_limit_per_second(self) -> float | None:
@@ -227,10 +234,13 @@ class Tenant:
         body: Any,
     ) -> tuple[int, Any]:
         """Authenticate the bearer token (Management API routes), then ``call`` the route."""
+        host = headers.get("host", self.domain).lower()
+        if host not in self.hosts:
+            return 404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"}
         if not route.management:
             return self._run(route, Request(route.method, "", params, query, body, headers))
         try:
-            claims = authentication.verify_bearer(self, headers.get("authorization"))
+            claims = authentication.verify_bearer(self, headers.get("authorization"), host)
         except Auth0Error as error:
             return error.status, error.body()
         scopes = frozenset(claims["scope"].split())

@@ -290,7 +290,7 @@ def test_a_users_export_job_serves_every_user_of_a_connection(tenant: TenantProc
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[TenantServer]:
-    running = TenantServer(tmp_path / "state.json")
+    running = TenantServer(tmp_path / "state.json", custom_domain="127.0.0.1")
     yield running
     running.close()
 
@@ -782,6 +782,59 @@ def test_at_most_a_hundred_actions_per_tenant(server: TenantServer) -> None:
         )
     )
     assert status == 400 and error["errorCode"] == "too_many_entities"
+
+
+# Row: custom domains. https://auth0.com/docs/customize/custom-domains/configure-features-to-use-custom-domains
+
+
+def test_a_token_from_the_custom_domain_is_for_the_canonical_audience(
+    server: TenantServer,
+) -> None:
+    custom = server.custom_domain
+    assert custom is not None and custom.startswith("127.0.0.1:")
+    issued = fetch(server, "POST", "/oauth/token", token_request(server), host=custom, form=True)
+    assert issued.status == 200
+    token = issued.body["access_token"]
+    # Used at the domain that issued it: served. At the canonical domain: not.
+    assert fetch(server, "GET", "/api/v2/organizations", token=token, host=custom).status == 200
+    assert fetch(server, "GET", "/api/v2/organizations", token=token).status == 401
+    canonical = admin_of(server).token()
+    assert fetch(server, "GET", "/api/v2/organizations", token=canonical, host=custom).status == 401
+
+
+def test_an_audience_naming_the_custom_domain_is_refused(server: TenantServer) -> None:
+    audience = f"https://{server.custom_domain}/api/v2/"
+    for host in (server.domain, server.custom_domain):
+        answer = fetch(
+            server, "POST", "/oauth/token", token_request(server, audience), host=host, form=True
+        )
+        assert answer.status == 403
+        assert answer.body == {
+            "error": "access_denied",
+            "error_description": f"Service not enabled within domain: {audience}",
+        }
+    # Nor is there such an API to grant a client access to.
+    admin = admin_of(server)
+    client = admin.call(
+        "POST", "/api/v2/clients", {"name": "custom", "app_type": "non_interactive"}
+    )
+    status, error = error_of(
+        lambda: admin.call(
+            "POST",
+            "/api/v2/client-grants",
+            {"client_id": client["client_id"], "audience": audience, "scope": []},
+        )
+    )
+    assert (status, error["errorCode"]) == (404, "inexistent_resource_server")
+
+
+def test_a_host_the_tenant_does_not_serve_is_not_found(server: TenantServer) -> None:
+    connection = http.client.HTTPSConnection(
+        server.domain, context=ssl.create_default_context(cafile=str(server.ca_path))
+    )
+    connection.request("GET", "/api/v2/organizations", headers={"host": "other.example.com"})
+    assert connection.getresponse().status == 404
+    connection.close()
 
 
 # Row: a connection held open without a request; bad framing.
