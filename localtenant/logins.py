@@ -247,18 +247,21 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         versions = [
             deployed_version(tenant, binding["action_id"]) for binding in bindings(tenant, TRIGGER)
         ]
+    # Containers start before the flow's clock does: a cold start (npm install included) is
+    # the platform's time, not the Actions'.
+    flow = [(version, _container(tenant, version)) for version in versions if version is not None]
     deadline = time.monotonic() + FLOW_TIMEOUT_S
     executions = []
     denied = None
     failed = None
-    for version in versions:
-        if version is None:
-            continue
+    for version, container in flow:
         left = deadline - time.monotonic()
         if left <= 0:
             failed = _flow_failure(version, {"kind": "timeout", "message": _late()})
             break
-        result = execute(tenant, _container(tenant, version), event, timeout_s=left)
+        if not container.alive:  # killed earlier in this flow, or by another login's
+            container = _container(tenant, version)
+        result = execute(tenant, container, event, timeout_s=left)
         executions.append({"action_id": version["action_id"], **result})
         if result["failed"] is not None:
             failed = _flow_failure(version, result["failed"])
