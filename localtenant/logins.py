@@ -393,9 +393,11 @@ def _late() -> str:
 
 
 def _flow_failure(version: dict[str, Any], failure: dict[str, Any]) -> dict[str, Any]:
-    """What the application is told of a failed flow: Auth0 turns an Action's uncaught error
-    into ``access_denied`` with the error as its description (Auth0 Community, "Why am I
-    getting an access_denied error?"); the tenant's log calls it an extensibility error."""
+    """What the application is told of a failed flow: a thrown error always rejects the login
+    and no later Action runs (https://community.auth0.com/t/postloginaction-throw-error/60759);
+    the application gets ``access_denied`` with the error as its description
+    (https://community.auth0.com/t/why-am-i-getting-an-access-denied-error/63027). The
+    "Extensibility error: " prefix and the timeout's wording are this tenant's."""
     return {
         "error": "access_denied",
         "error_description": f"Extensibility error: {failure['message']}",

@@ -200,9 +200,10 @@ class Tenant:
                 "error_description": "Global rate limit exceeded",
             }
         else:
-            # The global bucket's message is the one free tenants see (Auth0 Community,
-            # "429 - Too many requests"); an endpoint's is the Management API reference's
-            # 429 row (e.g. https://auth0.com/docs/manage-users/organizations/configure-organizations/assign-members).
+            # The global bucket's message is the one free tenants see
+            # (https://community.auth0.com/t/429-too-many-requests/81374); an endpoint's is
+            # the 429 row of the endpoints' pages (e.g.
+            # https://auth0.com/docs/manage-users/organizations/configure-organizations/assign-members).
             message = (
                 "Global limit has been reached"
                 if admission.bucket == "management"
