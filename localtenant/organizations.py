@@ -20,6 +20,9 @@ METADATA_MAX_KEYS = 25
 METADATA_VALUE_MAX = 255
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 CONNECTIONS_MAX = 10
+MEMBERS_PER_REQUEST_MAX = 10
+"""https://auth0.com/docs/manage-users/organizations/configure-organizations/assign-members:
+"You can send a maximum of 10 members per organization per request"."""
 ENABLED_CONNECTION_FIELDS = (
     "assign_membership_on_login",
     "is_signup_enabled",
@@ -266,11 +269,23 @@ def _disable(tenant: Tenant, request: Request) -> Response:
     return 204, None
 
 
-def _add_members(tenant: Tenant, request: Request) -> Response:
+def _members(request: Request) -> list[str]:
+    """The request's ``members``: 1 to 10 user ids, in Auth0's payload-validation shape."""
     members = request.json_object().get("members")
     if not isinstance(members, list) or not members:
         raise bad_request("'Missing required property: members'.")
-    add_members(tenant, request.params["id"], members)
+    if len(members) > MEMBERS_PER_REQUEST_MAX:
+        raise bad_request(
+            f"'Array is too long ({len(members)}), maximum {MEMBERS_PER_REQUEST_MAX}' "
+            "on property members."
+        )
+    if not all(isinstance(member, str) for member in members):
+        raise bad_request("'Expected type string' on property members.")
+    return members
+
+
+def _add_members(tenant: Tenant, request: Request) -> Response:
+    add_members(tenant, request.params["id"], _members(request))
     return 204, None
 
 
@@ -288,8 +303,11 @@ def _list_members(tenant: Tenant, request: Request) -> Response:
 
 def _remove_members(tenant: Tenant, request: Request) -> Response:
     get_organization(tenant, request.params["id"])
+    # The removal page does not repeat the cap of 10; the endpoint shares the request shape
+    # (and the Write Organization Members rate-limit bucket) with the one that adds them.
+    user_ids = _members(request)
     members = tenant.store["organization_members"][request.params["id"]]
-    for user_id in request.json_object().get("members") or []:
+    for user_id in user_ids:
         if user_id in members:
             members.remove(user_id)
     return 204, None

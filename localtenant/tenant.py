@@ -7,7 +7,6 @@ request; ``server`` wraps it in HTTPS.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +20,14 @@ from localtenant import (
     connections,
     jobs,
     organizations,
+    ratelimits,
     roles,
     users,
 )
 from localtenant.errors import Auth0Error, insufficient_scope
 from localtenant.logins import ActionContainer
 from localtenant.management_api import SCOPES
+from localtenant.ratelimits import Admission, RateLimiter
 from localtenant.routing import Request, Route
 from localtenant.store import Store
 
@@ -58,19 +59,25 @@ class Fault:
 
 
 class Tenant:
-    """A local Auth0 tenant whose state lives in ``state_path``."""
+    """A local Auth0 tenant whose state lives in ``state_path``, served at ``domain`` (its
+    canonical domain) and, when given, at ``custom_domain`` too."""
 
-    def __init__(self, state_path: Path, domain: str) -> None:
+    def __init__(self, state_path: Path, domain: str, custom_domain: str | None = None) -> None:
         self.store = Store(state_path)
         self.domain = domain
+        self.custom_domain = custom_domain
         self.routes: list[Route] = [route for area in AREAS for route in area.ROUTES]
         self.calls: Counter[str] = Counter()
         self.denied_scopes: Counter[str] = Counter()
+        self.rate_limited: Counter[str] = Counter()
+        """429s answered, by the bucket that refused them."""
         self.faults: dict[str, Fault] = {}
         self.rtt_ms = 0.0
-        self.rate_limit_per_second: float | None = None
-        """Management API requests a second before 429 (Auth0's free tenants: 2); None: none."""
-        self._bucket = (0.0, 0.0)  # (tokens, when)
+        self.rate_limiter = RateLimiter(ratelimits.DEFAULT_TIER)
+        """Auth0's buckets for the Management and Authentication APIs; ``.tier`` selects a
+        documented tier (localtenant.ratelimits)."""
+        self.action_cache: dict[str, dict[str, dict[str, Any]]] = {}
+        """api.cache, per trigger: key -> {"value", "expires_at"} (localtenant.logins)."""
         self.token_lifetime_s = authentication.DEFAULT_TOKEN_LIFETIME_S
         self.release = threading.Event()
         """Set at shutdown, so hanging requests end."""
@@ -103,6 +110,23 @@ class Tenant:
             ):
                 grant["audience"] = audience
         self.store.save()
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The host names (with port) this tenant answers on."""
+        return (self.domain, *([self.custom_domain] if self.custom_domain else []))
+
+    @property
+    def rate_limit_per_second(self) -> float | None:
+        """The Management API's sustained requests a second (None: unlimited). Setting it
+        replaces the tier's Management API buckets with one of that rate, burst included;
+        the Authentication API keeps its limits."""
+        limit = self.rate_limiter.tier.management
+        return None if limit is None else limit.refill_per_second
+
+    @rate_limit_per_second.setter
+    def rate_limit_per_second(self, per_second: float | None) -> None:
+        self.rate_limiter.tier = self.rate_limiter.tier.with_management(per_second)
 
     @property
     def admin_credentials(self) -> dict[str, str]:
@@ -153,20 +177,46 @@ class Tenant:
                     return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
 
-    def take_request_slot(self) -> float | None:
-        """None when a Management API request may go on; else the seconds until one may."""
-        if self.rate_limit_per_second is None:
-            return None
-        with self.store.lock:
-            rate = self.rate_limit_per_second
-            tokens, when = self._bucket
-            current = time.monotonic()
-            tokens = min(rate, tokens + (current - when) * rate)
-            if tokens >= 1:
-                self._bucket = (tokens - 1, current)
-                return None
-            self._bucket = (tokens, current)
-            return (1 - tokens) / rate
+    def admit(
+        self, method: str, path: str, route: Route | None, query: dict[str, str]
+    ) -> Admission:
+        """Take one request from the rate limits of the API ``path`` belongs to."""
+        if route is not None and not route.management:
+            return self.rate_limiter.admit("authentication", route.name, query)
+        if route is not None or path.startswith("/api/v2/"):
+            return self.rate_limiter.admit("management", route.name if route else None, query)
+        return Admission(True)
+
+    def too_many_requests(
+        self, route: Route, admission: Admission
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Auth0's 429 for a request ``admission`` refused, with its bucket's headers."""
+        self.rate_limited[admission.bucket or "?"] += 1
+        if not route.management:
+            # An OAuth endpoint answers access_denied (https://auth0.com/docs/policies/global-limit,
+            # "JSON Error").
+            body: dict[str, Any] = {
+                "error": "access_denied",
+                "error_description": "Global rate limit exceeded",
+            }
+        else:
+            # The global bucket's message is the one free tenants see
+            # (https://community.auth0.com/t/429-too-many-requests/81374); an endpoint's is
+            # the 429 row of the endpoints' pages (e.g.
+            # https://auth0.com/docs/manage-users/organizations/configure-organizations/assign-members).
+            message = (
+                "Global limit has been reached"
+                if admission.bucket == "management"
+                else "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining "
+                "and X-RateLimit-Reset headers."
+            )
+            body = {
+                "statusCode": 429,
+                "error": "Too Many Requests",
+                "message": message,
+                "errorCode": "too_many_requests",
+            }
+        return 429, body, admission.headers
 
     def take_fault(self, name: str) -> Fault | None:
         fault = self.faults.get(name)
@@ -185,10 +235,13 @@ class Tenant:
         body: Any,
     ) -> tuple[int, Any]:
         """Authenticate the bearer token (Management API routes), then ``call`` the route."""
+        host = headers.get("host", self.domain).lower()
+        if host not in self.hosts:
+            return 404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"}
         if not route.management:
             return self._run(route, Request(route.method, "", params, query, body, headers))
         try:
-            claims = authentication.verify_bearer(self, headers.get("authorization"))
+            claims = authentication.verify_bearer(self, headers.get("authorization"), host)
         except Auth0Error as error:
             return error.status, error.body()
         scopes = frozenset(claims["scope"].split())

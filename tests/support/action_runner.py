@@ -50,6 +50,8 @@ class Login:
     ms: float
     thrown: str | None
     modules_loaded: int
+    failed: dict[str, Any] | None = None
+    """Why the execution failed the login (it threw, or ran out of time), or None."""
 
     @property
     def report(self) -> dict[str, Any]:
