@@ -1,0 +1,40 @@
+"""The stack's configuration: one typed, frozen model, read from Pulumi or from a stack file.
+
+Everything is validated before a single resource is registered. An error names the full
+config key (``auth0-org-assignment:organization.name``) and says what to do about it; every
+problem is listed at once. One module per concern:
+
+- ``schema``: the model, each field with its constraints and hint, rules across fields;
+- ``email_domains``: how an organization's email domain patterns are mapped and checked;
+- ``policy``: which keys are read at all (namespaces, provider keys, secrets);
+- ``sources``: reading from the engine or a stack file, and validating;
+- ``messages``: pydantic's errors as messages naming the key.
+"""
+
+from infra.config.email_domains import domain_pattern
+from infra.config.policy import ConfigEntries
+from infra.config.schema import (
+    PROJECT,
+    ActionConfig,
+    Branding,
+    BrandingColours,
+    OrganizationConfig,
+    StackConfig,
+)
+from infra.config.sources import ROOT, load_config, load_stack_file, parse_config, read_stack_file
+
+__all__ = [
+    "PROJECT",
+    "ROOT",
+    "ActionConfig",
+    "Branding",
+    "BrandingColours",
+    "ConfigEntries",
+    "OrganizationConfig",
+    "StackConfig",
+    "domain_pattern",
+    "load_config",
+    "load_stack_file",
+    "parse_config",
+    "read_stack_file",
+]

@@ -1,0 +1,98 @@
+"""The email domains an organization admits: how a configured pattern is mapped and checked.
+
+Mapped as browsers and Node map host names (UTS 46, non-transitional), which is how the Action
+maps the domain of a user's address (``emailDomain`` in action_templates/membership.js): a
+pattern must mean one domain to both.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import idna
+
+from infra import node
+
+HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+HOST_MAX = 253
+DEVIATIONS = {"\u00df": "ß", "\u03c2": "ς", "\u200c": "ZWNJ (U+200C)", "\u200d": "ZWJ (U+200D)"}
+"""UTS 46's deviation characters: IDNA 2003 and transitional processing drop or replace them
+(``ß`` -> ``ss``), browsers and Node keep them. A domain holding one names two domains."""
+
+
+def domain_pattern(pattern: str) -> str:
+    """``Acme.COM`` -> ``acme.com``; ``*.Bücher.de`` -> ``*.xn--bcher-kva.de``; else ValueError.
+
+    A domain holding a deviation character, one that maps to another spelling than its own
+    (full-width letters), or one whose last label browsers read as a number is refused, naming
+    what to write instead."""
+    wildcard = pattern.startswith("*.")
+    host = pattern[2:] if wildcard else pattern
+    not_a_domain = f"{pattern!r} is not a domain name; use e.g. acme.com or *.acme.com"
+    try:
+        mapped = idna.uts46_remap(host, std3_rules=True, transitional=False)
+    except (idna.IDNAError, UnicodeError):
+        raise ValueError(not_a_domain) from None
+    deviation = next((DEVIATIONS[c] for c in mapped if c in DEVIATIONS), None)
+    if deviation:
+        raise ValueError(
+            f"{pattern!r} holds {deviation}, which IDNA 2003 software maps to another domain "
+            "than browsers do, so it names two registered domains; write the one you mean: "
+            f"{_ascii_or(mapped)} (as browsers read it) or {_ascii_or(host, 'idna')} "
+            "(as IDNA 2003 reads it)"
+        )
+    try:
+        ascii_host = idna.encode(mapped, uts46=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise ValueError(not_a_domain) from None
+    if mapped != unicodedata.normalize("NFC", host.lower()):
+        shown = ("*." if wildcard else "") + mapped
+        raise ValueError(f"{pattern!r} maps to the domain {shown!r}; write that instead")
+    labels = ascii_host.split(".")
+    if (
+        len(ascii_host) > HOST_MAX
+        or len(labels) < 2
+        or not all(HOST_LABEL.match(label) for label in labels)
+        or _ends_in_a_number(labels[-1])
+    ):
+        raise ValueError(not_a_domain)
+    return ("*." if wildcard else "") + ascii_host
+
+
+def the_action_reads_them_alike(patterns: list[str], domains: list[str]) -> None:
+    """Refuse a domain the Action would read otherwise: Python's ``idna`` and the Action's Node
+    map some code points differently (their Unicode versions differ), so an address spelled as
+    the pattern is would match no domain at all. Only non-ASCII patterns can differ: Node is
+    asked about those (once per set of them)."""
+    unicode = [(p, d) for p, d in zip(patterns, domains, strict=True) if not p.isascii()]
+    if not unicode:
+        return
+    hosts = tuple(pattern.removeprefix("*.") for pattern, _ in unicode)
+    try:
+        read = node.domains_as_the_action_reads(hosts)
+    except node.NodeMissing as missing:
+        raise ValueError(f"the email domains cannot be checked: {missing}") from None
+    for (pattern, domain), shown in zip(unicode, read, strict=True):
+        if shown != domain.removeprefix("*."):
+            raise ValueError(
+                f"{pattern!r} maps to {domain!r} here, but the Action reads an address spelled "
+                f"so as {'no domain' if shown is None else repr(shown)}: nobody could join "
+                f"through it; write the domain as its A-label ({domain}) if that is the one"
+            )
+
+
+def _ends_in_a_number(label: str) -> bool:
+    """A last label browsers and Node read as an IPv4 address part (WHATWG's "ends in a
+    number"): decimal digits, or 0x and hexadecimal digits."""
+    return label.isdigit() or bool(re.fullmatch(r"0x[0-9a-f]*", label))
+
+
+def _ascii_or(host: str, codec: str = "") -> str:
+    """``host`` in ASCII: by UTS 46 (the ``idna`` package), or by Python's IDNA 2003 codec."""
+    try:
+        if codec:
+            return host.encode(codec).decode("ascii")
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return "no valid domain"

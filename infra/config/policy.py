@@ -1,0 +1,73 @@
+"""What the program accepts from a stack's keys before any is validated: this project's keys
+and ``auth0:domain``, and the refusals that protect secrets and catch misspellings.
+
+- A key of this project set as a secret is refused: every one is rendered into the Action's code
+  in plain text.
+- An auth0 provider key this program does not know (``auth0:domian``) is refused, with the
+  nearest known one.
+- The provider's secret keys are refused in plain text.
+- A namespace close to this project's (``auth0-org-assigment:``) is refused as a misspelling.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from infra.config.schema import PROJECT
+
+PROVIDER_KEYS = frozenset(
+    {
+        "domain",
+        "clientId",
+        "clientSecret",
+        "apiToken",
+        "audience",
+        "debug",
+        "cliLogin",
+        "clientAssertionPrivateKey",
+        "clientAssertionSigningAlg",
+        "customDomainHeader",
+        "dynamicCredentials",
+    }
+)
+"""The auth0 provider's own config keys (``auth0:<key>``)."""
+PROVIDER_SECRET_KEYS = frozenset({"clientSecret", "apiToken", "clientAssertionPrivateKey"})
+
+ConfigEntries = dict[str, tuple[Any, bool]]
+"""Full key -> (value, whether it is secret), as a stack file or the engine holds them."""
+
+
+def select(entries: ConfigEntries) -> tuple[dict[str, Any], list[str]]:
+    """This project's keys (without the namespace) and ``auth0:domain``; and the problems."""
+    raw: dict[str, Any] = {}
+    problems = []
+    for key, (value, secret) in sorted(entries.items()):
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT:
+            if secret:
+                problems.append(
+                    f"{key}: set as a secret, but every key of {PROJECT} is rendered into the "
+                    "Action's code in plain text; set it without --secret, and keep secrets out"
+                )
+            raw[name] = value
+        elif namespace == "auth0":
+            if name not in PROVIDER_KEYS:
+                problems.append(
+                    f"{key}: unknown auth0 provider key{_did_you_mean(name, PROVIDER_KEYS)}"
+                )
+            elif name in PROVIDER_SECRET_KEYS and not secret:
+                problems.append(
+                    f"{key}: stored in plain text; remove it from the stack file and run "
+                    f"`pulumi config set --secret {key} <value>`"
+                )
+            elif name == "domain":
+                raw[key] = value
+        elif difflib.SequenceMatcher(None, namespace, PROJECT).ratio() > 0.8:
+            problems.append(f"{key}: unknown namespace {namespace!r}; did you mean {PROJECT}?")
+    return raw, problems
+
+
+def _did_you_mean(name: str, known: frozenset[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"; did you mean auth0:{close[0]}?" if close else ""

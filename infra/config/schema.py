@@ -1,0 +1,433 @@
+"""The configuration's schema: one typed, frozen model of everything a stack declares.
+
+Each field says, beside its type and constraints, what to do when a value is refused (its
+``hint``); ``infra.config.messages`` adds it to the error. Rules across fields are stated once,
+in the model that holds the fields.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from infra.config.email_domains import domain_pattern, the_action_reads_them_alike
+
+PROJECT = "auth0-org-assignment"
+"""The Pulumi project name, and so the namespace of every key this program reads."""
+
+# Auth0's rules for organizations and the limits the program keeps to.
+ORGANIZATION_NAME_MAX = 50
+DISPLAY_NAME_MAX = 255
+METADATA_ENTRIES_MAX = 25
+METADATA_TEXT_MAX = 255
+CONNECTIONS_MAX = 10
+"""Auth0 enables at most 10 connections on an organization."""
+BUDGET_MIN_MS, BUDGET_MAX_MS = 500, 15_000
+ACTION_NAME_MAX = 100
+DENY_MESSAGE_MAX = 200
+HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
+NOT_BLANK = r"\S"
+# Where Auth0 serves a tenant: <tenant>.auth0.com or <tenant>.<region>.auth0.com.
+AUTH0_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}(\.[a-z]{2}[0-9]?)?\.auth0\.com$")
+LOCAL_DOMAIN = re.compile(r"^localhost:[0-9]{1,5}$")
+RESERVED_PROPERTY_NAMES = frozenset({"__proto__", "constructor", "prototype"})
+
+
+def hint(text: str) -> dict[str, Any]:
+    """What to do when the field's value is refused: ``Field(json_schema_extra=hint(...))``."""
+    return {"hint": text}
+
+
+StrictInt = Annotated[int, Field(strict=True)]
+StrictBool = Annotated[
+    bool, Field(strict=True, json_schema_extra=hint("use true or false, without quotes"))
+]
+Colour = Annotated[str | None, Field(pattern=HEX_COLOUR, json_schema_extra=hint("use #RRGGBB"))]
+MetadataKey = Annotated[str, Field(min_length=1, max_length=METADATA_TEXT_MAX, pattern=NOT_BLANK)]
+MetadataValue = Annotated[str, Field(max_length=METADATA_TEXT_MAX)]
+ConnectionName = Annotated[str, Field(min_length=1, max_length=128, pattern=NOT_BLANK)]
+
+
+def _listed_once(names: list[str]) -> list[str]:
+    repeated = _repeated(names)
+    if repeated:
+        raise ValueError(f"lists {repeated} more than once; list each once")
+    return names
+
+
+ConnectionList = Annotated[
+    list[ConnectionName],
+    Field(
+        min_length=1,
+        max_length=CONNECTIONS_MAX,
+        json_schema_extra=hint(
+            f"list 1 to {CONNECTIONS_MAX} connection names as they appear in the tenant"
+        ),
+    ),
+    AfterValidator(_listed_once),
+]
+ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+RoleName = Annotated[str, Field(min_length=1, max_length=50, pattern=NOT_BLANK)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class BrandingColours(_Model):
+    """Colours of the organization's login pages; Auth0 takes both or neither."""
+
+    primary: Colour = None
+    """Primary colour, ``#RRGGBB``."""
+    page_background: Annotated[Colour, Field(alias="pageBackground")] = None
+    """Page background colour, ``#RRGGBB``."""
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> BrandingColours:
+        if (self.primary is None) != (self.page_background is None):
+            raise ValueError("set both primary and pageBackground, or neither")
+        return self
+
+
+class Branding(_Model):
+    """Optional branding shown on the organization's login pages."""
+
+    logo_url: Annotated[
+        str | None,
+        Field(alias="logoUrl", max_length=2048, json_schema_extra=hint("use an https:// URL")),
+    ] = None
+    """An https URL of the logo."""
+    colors: Annotated[
+        BrandingColours | None,
+        Field(json_schema_extra=hint("Auth0 takes primary and pageBackground together")),
+    ] = None
+    """Login page colours."""
+
+    @field_validator("logo_url")
+    @classmethod
+    def _https_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname or re.search(r"\s", url):
+            raise ValueError("must be an absolute https:// URL with a host and no spaces")
+        return url
+
+
+class OrganizationConfig(_Model):
+    """An Auth0 Organization users are assigned to, and who may join it."""
+
+    name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=ORGANIZATION_NAME_MAX,
+            pattern=r"^[a-z0-9_-]+$",
+            json_schema_extra=hint(
+                "use lowercase letters, digits, '-' and '_', "
+                f"at most {ORGANIZATION_NAME_MAX} characters"
+            ),
+        ),
+    ]
+    """Auth0's identifier: lowercase letters, digits, ``-`` and ``_``, at most 50 characters."""
+    display_name: Annotated[
+        str,
+        Field(
+            alias="displayName",
+            min_length=1,
+            max_length=DISPLAY_NAME_MAX,
+            pattern=NOT_BLANK,
+            json_schema_extra=hint(f"use 1 to {DISPLAY_NAME_MAX} characters, not only spaces"),
+        ),
+    ]
+    """The name people see on the login page."""
+    branding: Branding | None = None
+    """Logo and colours of the organization's login pages."""
+    metadata: Annotated[
+        dict[MetadataKey, MetadataValue],
+        Field(
+            max_length=METADATA_ENTRIES_MAX,
+            json_schema_extra=hint(
+                f"at most {METADATA_ENTRIES_MAX} entries of text, keys and values up to "
+                f"{METADATA_TEXT_MAX} characters"
+            ),
+        ),
+    ] = {}
+    """Up to 25 string key/value pairs stored on the organization (keys and values at most 255
+    characters). Removing an entry here removes it from the tenant."""
+    connections: ConnectionList | None = None
+    """In ``organizations`` entries: the connections enabled on this organization; a login must
+    come through one of them. (With ``organization``, the top-level ``connections``.)"""
+    email_domains: Annotated[list[str], Field(alias="emailDomains", max_length=50)] = []
+    """Verified email domains that may join: ``acme.com`` exactly, ``*.acme.com`` any subdomain.
+    The user's ``email_verified`` must be true, and vouched for (see ``trustEmailVerifiedFrom``)."""
+    trust_email_verified_from: Annotated[
+        list[ConnectionName], Field(alias="trustEmailVerifiedFrom", max_length=10)
+    ] = []
+    """Connections (social, enterprise) whose ``email_verified`` is trusted for ``emailDomains``;
+    Auth0's own database and passwordless email connections verify it themselves."""
+    applications: Annotated[list[ClientId] | None, Field(min_length=1)] = None
+    """Client ids of the applications whose logins may assign (default: any)."""
+    roles: Annotated[list[RoleName], Field(max_length=20)] = []
+    """Organization roles (names in the tenant) given to each member the Action adds."""
+    allow_any_user_of_connection: Annotated[StrictBool, Field(alias="allowAnyUserOfConnection")] = (
+        False
+    )
+    """Every user of the connections may join, whatever their email; not with ``emailDomains``.
+    Must be said explicitly: on a database connection with signups, or a social one, that is
+    anyone."""
+
+    @field_validator("email_domains")
+    @classmethod
+    def _domains(cls, patterns: list[str]) -> list[str]:
+        domains = [domain_pattern(pattern) for pattern in patterns]
+        the_action_reads_them_alike(patterns, domains)
+        return domains
+
+    @model_validator(mode="after")
+    def _who_may_join(self) -> OrganizationConfig:
+        if self.email_domains and self.allow_any_user_of_connection:
+            raise ValueError(
+                "sets both emailDomains and allowAnyUserOfConnection: true, but "
+                "allowAnyUserOfConnection admits every user of the connections whatever their "
+                "email, so emailDomains would limit nothing; remove allowAnyUserOfConnection to "
+                "admit only those domains, or emailDomains to admit everyone"
+            )
+        if not self.email_domains and not self.allow_any_user_of_connection:
+            raise ValueError(
+                "says only which connections may join, so anyone who can sign up or log in "
+                "through them would become a member (on a social connection, anyone in the "
+                "world); add emailDomains, or set allowAnyUserOfConnection: true if every user "
+                "of those connections belongs in the organization"
+            )
+        return self
+
+
+class ActionConfig(_Model):
+    """Options of the post-login Action that assigns users."""
+
+    name: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=ACTION_NAME_MAX,
+            pattern=NOT_BLANK,
+            json_schema_extra=hint(f"use 1 to {ACTION_NAME_MAX} characters, not only spaces"),
+        ),
+    ] = None
+    """The Action's name in the tenant; defaults to ``assign-to-<organization name>``."""
+    connection_check: Annotated[
+        Literal["static", "api"],
+        Field(alias="connectionCheck", json_schema_extra=hint("use 'static' or 'api'")),
+    ] = "static"
+    """``static``: compare the login's connection name with ``connections`` (no API call);
+    ``api``: ask the Management API whether the connection is enabled on the organization."""
+    time_budget_ms: Annotated[
+        StrictInt,
+        Field(
+            alias="timeBudgetMs",
+            ge=BUDGET_MIN_MS,
+            le=BUDGET_MAX_MS,
+            json_schema_extra=hint(
+                f"a whole number of milliseconds from {BUDGET_MIN_MS} to {BUDGET_MAX_MS}, "
+                "without quotes"
+            ),
+        ),
+    ] = 3000
+    """The most each of the stack's Actions may add to a login, in milliseconds; together they
+    must leave room in the flow's 20 s (``infra.action_code``)."""
+    failure_policy: Annotated[
+        Literal["open", "closed"],
+        Field(alias="failurePolicy", json_schema_extra=hint("use 'open' or 'closed'")),
+    ] = "open"
+    """``open``: log and let the login go on; ``closed``: deny the login with ``denyMessage``."""
+    deny_message: Annotated[
+        str,
+        Field(
+            alias="denyMessage",
+            min_length=1,
+            max_length=DENY_MESSAGE_MAX,
+            pattern=NOT_BLANK,
+            json_schema_extra=hint(f"use 1 to {DENY_MESSAGE_MAX} characters, not only spaces"),
+        ),
+    ] = "Sign-in could not be completed. Please try again later."
+    """What the end user sees when ``failurePolicy`` is ``closed`` and assignment fails."""
+    app_metadata_key: Annotated[
+        str,
+        Field(
+            alias="appMetadataKey",
+            pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+            json_schema_extra=hint(
+                "a JavaScript identifier, not " + ", ".join(sorted(RESERVED_PROPERTY_NAMES))
+            ),
+        ),
+    ] = "org_assignment"
+    """The prefix of the ``app_metadata`` keys under which the Action marks the users it
+    assigned (``<key>:<organization id>``)."""
+
+    @field_validator("app_metadata_key")
+    @classmethod
+    def _not_reserved(cls, key: str) -> str:
+        if key in RESERVED_PROPERTY_NAMES:
+            raise ValueError(f"{key} is a JavaScript object's own property name")
+        return key
+
+
+class StackConfig(_Model):
+    """Everything one stack (one environment) declares."""
+
+    tenant_domain: Annotated[str, Field(alias="auth0:domain")]
+    """The tenant's canonical domain (``auth0:domain``), e.g. ``acme-dev.eu.auth0.com``."""
+    domain_kind: Annotated[
+        Literal["auth0", "local"],
+        Field(alias="domainKind", json_schema_extra=hint("use 'auth0' or 'local'")),
+    ] = "auth0"
+    """``auth0``: ``auth0:domain`` must be ``<tenant>[.<region>].auth0.com``, the canonical
+    domain; ``local``: ``localhost:<port>`` (localtenant). A custom domain is never the
+    Management API's: Auth0 serves it, and issues its tokens for it, only on the canonical one."""
+    organization: OrganizationConfig | None = None
+    """The one organization users are assigned to (or use ``organizations``)."""
+    organizations_list: Annotated[
+        list[OrganizationConfig] | None, Field(alias="organizations", min_length=1)
+    ] = None
+    """Several organizations, each with its own connections and rule."""
+    connections: Annotated[
+        ConnectionList | None,
+        Field(
+            json_schema_extra=hint(
+                f"list 1 to {CONNECTIONS_MAX} connection names as they appear in the tenant"
+            )
+        ),
+    ] = None
+    """With ``organization``: the connections enabled on it, and allowed to assign (Auth0
+    enables at most 10 connections on an organization)."""
+    assign_membership_on_login: Annotated[StrictBool, Field(alias="assignMembershipOnLogin")] = (
+        False
+    )
+    """Auth0's own auto-membership for users who log in through the organization's prompt."""
+    action: ActionConfig = ActionConfig()
+    """Options of the post-login Action."""
+
+    @field_validator("domain_kind", mode="before")
+    @classmethod
+    def _no_custom_kind(cls, kind: Any) -> Any:
+        if kind == "custom":
+            raise ValueError(
+                "'custom' is no longer a domain kind: the Management API's host and audience are "
+                "always the tenant's canonical domain, never a custom one (Auth0's Custom Domains "
+                "docs); remove domainKind and set auth0:domain to the tenant's domain "
+                "(<tenant>.<region>.auth0.com, Dashboard > Settings > Domain)"
+            )
+        return kind
+
+    @field_validator("organization", "organizations_list", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # Pulumi.yaml gives these alternatives empty defaults (see there).
+        return None if value in ({}, []) else value
+
+    @field_validator("connections", mode="before")
+    @classmethod
+    def _unset_with_organizations(cls, value: Any, info: ValidationInfo) -> Any:
+        # Its empty default means "not set" only where organizations are listed instead.
+        return None if value == [] and info.data.get("organizations_list") else value
+
+    @model_validator(mode="after")
+    def _one_form(self) -> StackConfig:
+        if (self.organization is None) == (self.organizations_list is None):
+            raise ValueError(
+                f"set either {PROJECT}:organization (with {PROJECT}:connections) or "
+                f"{PROJECT}:organizations, not both and not neither"
+            )
+        if self.organization is not None:
+            if self.connections is None:
+                raise ValueError(f"{PROJECT}:connections: required with {PROJECT}:organization")
+            if self.organization.connections is not None:
+                raise ValueError(
+                    f"{PROJECT}:organization.connections: use the top-level {PROJECT}:connections"
+                )
+        else:
+            if self.connections is not None:
+                raise ValueError(
+                    f"{PROJECT}:connections: with {PROJECT}:organizations, give each entry its "
+                    "own connections"
+                )
+            for index, entry in enumerate(self.organizations_list or []):
+                if entry.connections is None:
+                    raise ValueError(f"{PROJECT}:organizations[{index}].connections: required")
+            repeated = _repeated([entry.name for entry in self.organizations_list or []])
+            if repeated:
+                raise ValueError(f"{PROJECT}:organizations: {repeated} listed more than once")
+        for index, organization in enumerate(self.organizations):
+            untrusted = sorted(
+                set(organization.trust_email_verified_from) - set(organization.connections or [])
+            )
+            if untrusted:
+                where = (
+                    f"{PROJECT}:organization"
+                    if self.organization is not None
+                    else f"{PROJECT}:organizations[{index}]"
+                )
+                raise ValueError(
+                    f"{where}.trustEmailVerifiedFrom names {', '.join(untrusted)}, not among "
+                    "the connections it enables; list connections the organization enables"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _domain_of_its_kind(self) -> StackConfig:
+        rule = {"auth0": AUTH0_DOMAIN, "local": LOCAL_DOMAIN}
+        if not rule[self.domain_kind].match(self.tenant_domain):
+            raise ValueError(_DOMAIN_PROBLEM[self.domain_kind].format(self.tenant_domain))
+        return self
+
+    @property
+    def organizations(self) -> tuple[OrganizationConfig, ...]:
+        """Every organization, each with its own connections filled in."""
+        if self.organization is not None:
+            return (self.organization.model_copy(update={"connections": self.connections}),)
+        return tuple(self.organizations_list or ())
+
+    @property
+    def all_connections(self) -> tuple[str, ...]:
+        """Every connection some organization enables, each once, in order of appearance."""
+        return tuple(
+            dict.fromkeys(name for org in self.organizations for name in org.connections or [])
+        )
+
+    @property
+    def action_name(self) -> str:
+        """The Action's name in the tenant."""
+        if self.action.name:
+            return self.action.name
+        if self.organization is not None:
+            return f"assign-to-{self.organization.name}"
+        return "assign-to-organizations"
+
+
+def _repeated(names: list[str]) -> str:
+    """The names listed more than once, or ""."""
+    return ", ".join(sorted({name for name in names if names.count(name) > 1}))
+
+
+# The deployer's and the Action's credentials go to this host: refuse anything else.
+_DOMAIN_PROBLEM = {
+    "auth0": (
+        "auth0:domain: {!r} is not a tenant's canonical domain; use <tenant>.auth0.com or "
+        "<tenant>.<region>.auth0.com (Dashboard > Settings > Domain). A custom domain cannot be "
+        "used: Auth0 serves the Management API, and issues tokens for its audience, only on the "
+        "canonical domain"
+    ),
+    "local": "auth0:domain: {!r} is not localhost:<port>, where the local tenant serves",
+}

@@ -1,0 +1,92 @@
+"""Where a stack's configuration comes from: the Pulumi engine (``pulumi up``), or the stack
+file directly (commands that need no CLI, no backend and no secret). Both go through the same
+policy and schema, and raise ``pulumi.RunError`` listing every problem with its full key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pydantic import ValidationError
+
+from infra.config.messages import describe
+from infra.config.policy import ConfigEntries, select
+from infra.config.schema import StackConfig
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+"""The project's directory, where the stack files are."""
+
+
+def parse_config(raw: dict[str, Any], source: str) -> StackConfig:
+    """Validate raw key/value config (keys without the project prefix, plus ``auth0:domain``)."""
+    return validate(raw, [], source)
+
+
+def load_config() -> StackConfig:
+    """Read the running stack's configuration from the Pulumi engine."""
+    passed = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    entries = {
+        key: (_decode(value), pulumi.runtime.config.is_config_secret(key))
+        for key, value in passed.items()
+    }
+    raw, problems = select(entries)
+    return validate(raw, problems, f"stack {pulumi.get_stack()!r}")
+
+
+def load_stack_file(stack: str, root: Path = ROOT) -> StackConfig:
+    """Read ``Pulumi.<stack>.yaml`` directly: no CLI, no backend, no secret needed."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise pulumi.RunError(f"no stack file {path.name}: create it or name an existing stack")
+    raw, problems = select(read_stack_file(path))
+    return validate(raw, problems, path.name)
+
+
+def read_stack_file(path: Path) -> ConfigEntries:
+    """Every key of a stack file's ``config:``; ``{secure: ...}`` values are the secret ones."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path.name}:{mark.line + 1}" if mark else path.name
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise pulumi.RunError(f"{where}: YAML syntax error: {problem}") from None
+    config = (document or {}).get("config") if isinstance(document, dict) else None
+    if document is not None and not isinstance(document, dict):
+        raise pulumi.RunError(f"{path.name}: the file must be a mapping with a config: key")
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise pulumi.RunError(f"{path.name}: config: must be a mapping of keys to values")
+    return {
+        str(key): (value, isinstance(value, dict) and set(value) == {"secure"})
+        for key, value in config.items()
+    }
+
+
+def validate(raw: dict[str, Any], problems: list[str], source: str) -> StackConfig:
+    """The model, or a ``pulumi.RunError`` listing ``problems`` and the schema's."""
+    try:
+        config = StackConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = problems + [describe(problem, StackConfig) for problem in error.errors()]
+        config = None
+    if problems:
+        raise pulumi.RunError(f"invalid configuration in {source}:\n  " + "\n  ".join(problems))
+    assert config is not None
+    return config
+
+
+def _decode(value: Any) -> Any:
+    """The engine passes structured values as JSON text and scalars as plain text."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    if value in ("true", "false"):
+        return value == "true"
+    return value
