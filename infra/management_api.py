@@ -113,7 +113,7 @@ class ManagementApi:
             if limit.remaining == 0:
                 self._next_at = max(self._next_at, time.monotonic() + limit.until_reset())
             if response.status == 429 or response.status >= 500:
-                time.sleep(limit.wait())
+                time.sleep(limit.wait(rate_limited=response.status == 429))
                 continue
             if response.status >= 400:
                 # The status and Auth0's message; never the request, which may hold a secret.
@@ -142,11 +142,15 @@ class RateLimit:
     def until_reset(self) -> float:
         return 0.0 if self.reset_at is None else max(0.0, self.reset_at - time.time())
 
-    def wait(self) -> float:
-        """Seconds before a refused request may be sent again; 1 s when nothing says."""
+    def wait(self, rate_limited: bool) -> float:
+        """Seconds before a refused request may be sent again: ``Retry-After`` when it comes;
+        for a 429, else until the reset (every answer carries it, but it says when to come
+        back only when the limit was hit); else 1 s."""
         if self.retry_after is not None:
             return self.retry_after
-        return self.until_reset() if self.reset_at is not None else 1.0
+        if rate_limited and self.reset_at is not None:
+            return self.until_reset()
+        return 1.0
 
 
 def _number(value: str | None) -> int | None:

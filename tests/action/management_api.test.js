@@ -29,6 +29,11 @@ describe("retryDelayMs", () => {
     const ms = retryDelayMs(answer({ "x-ratelimit-reset": reset, "x-ratelimit-remaining": "0" }));
     assert.ok(ms > 1000 && ms <= 3000, String(ms));
   });
+  it("reads x-ratelimit-reset only when the limit was hit", () => {
+    const reset = String(Math.ceil(Date.now() / 1000) + 2);
+    const failed = { ...answer({ "x-ratelimit-reset": reset }), status: 503 };
+    assert.equal(retryDelayMs(failed), 100);
+  });
   it("never waits a negative time, and 100 ms when nothing says", () => {
     assert.equal(retryDelayMs(answer({ "x-ratelimit-reset": "1000" })), 0);
     assert.equal(retryDelayMs(answer({})), 100);
@@ -49,7 +54,7 @@ describe("vaultOf", () => {
   it("keeps the token sealed under a key that names neither the client nor the token", () => {
     const vault = vaultOf(secrets);
     const sealed = vault.seal(token);
-    assert.ok(!sealed.includes("eyJ") && !vault.key.includes("client"));
+    assert.ok(!sealed.includes(token.slice(0, 12)) && !vault.key.includes("client"));
     assert.ok(Buffer.byteLength(vault.key) <= 64);
     assert.equal(vault.open(sealed), token);
   });

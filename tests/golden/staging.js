@@ -753,8 +753,10 @@ function fitsBefore(deadline, answer) {
 }
 
 /**
- * How long to wait before retrying: `Retry-After` (seconds, or an HTTP date) when it comes,
- * else until `x-ratelimit-reset` (Unix seconds, Auth0's rate-limit headers), else 100 ms.
+ * How long to wait before retrying: `Retry-After` (seconds, or an HTTP date) when it comes;
+ * for a 429, else until `x-ratelimit-reset` (Unix seconds, Auth0's rate-limit headers, which
+ * every answer carries but which say when to come back only when the limit was hit); else
+ * 100 ms.
  * @param {Answer} answer
  * @returns {number}
  */
@@ -767,7 +769,7 @@ function retryDelayMs(answer) {
       return Math.max(at - now, 0);
     }
   }
-  const reset = answer.header("x-ratelimit-reset");
+  const reset = answer.status === 429 ? answer.header("x-ratelimit-reset") : null;
   if (reset !== null && /^\d+$/.test(reset.trim())) {
     return Math.max(Number(reset) * 1000 - now, 0);
   }
