@@ -68,7 +68,10 @@ class TenantServer:
         )
         self._server.tenant = self.tenant
         authority.cert_pem.write_to_path(str(self.tenant.ca_file))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll, so close() (which waits for the loop to notice) takes no half second.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     @property
