@@ -166,6 +166,7 @@ def many_organizations(
     return stack_config
 
 
+@pytest.mark.slow
 def test_organizations_beyond_one_actions_size_split_across_actions(
     stack_config: dict[str, Any],
 ) -> None:
@@ -190,6 +191,7 @@ def with_budget(config: Any, budget_ms: int) -> Any:
     )
 
 
+@pytest.mark.slow
 def test_time_budgets_that_add_up_past_the_flows_20_seconds_are_refused(
     stack_config: dict[str, Any],
 ) -> None:
@@ -205,6 +207,7 @@ def test_time_budgets_that_add_up_past_the_flows_20_seconds_are_refused(
     assert len(render_actions(with_budget(config, most))) == actions
 
 
+@pytest.mark.slow
 def test_more_actions_than_the_login_flow_holds_are_refused(stack_config: dict[str, Any]) -> None:
     config = parse_config(many_organizations(stack_config, 1000, domains=50, timeBudgetMs=500), "t")
     with pytest.raises(pulumi.RunError, match=r"need \d+ Actions, and Auth0 binds at most 20"):

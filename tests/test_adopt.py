@@ -19,6 +19,10 @@ from engine.local_stack import LocalProject, TenantProcess
 from infra import deployer_scopes
 from tests.support.article_setup import LOGO_URL, article_setup
 
+# Each test runs several processes against a tenant (or cloud CLIs' stand-ins).
+pytestmark = pytest.mark.slow
+
+
 ROOT = Path(__file__).resolve().parent.parent
 READS = {"get", "list", "get_by_name", "token"}
 

@@ -102,6 +102,7 @@ def command(setup: dict[str, Any], *args: str) -> list[str]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_dry_run_writes_nothing(setup: dict[str, Any]) -> None:
     should_join = add_users(setup["tenant"], 30)
     result = subprocess.run(
@@ -117,6 +118,7 @@ def test_a_dry_run_writes_nothing(setup: dict[str, Any]) -> None:
     assert setup["tenant"].store["organization_members"][setup["organization_id"]] == []
 
 
+@pytest.mark.slow
 def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
     setup: dict[str, Any],
 ) -> None:
@@ -228,6 +230,7 @@ def test_records_that_are_not_users_are_skipped_and_counted() -> None:
     assert export.malformed == 4
 
 
+@pytest.mark.slow
 def test_a_malformed_marker_does_not_stop_the_run(setup: dict[str, Any]) -> None:
     tenant = setup["tenant"]
     should_join = add_users(tenant, 20)

@@ -91,6 +91,7 @@ def start(checkout: Path, name: str) -> subprocess.Popen[str]:
 
 
 @pytest.mark.skipif(shutil.which("flock") is None, reason="flock(1) is not installed here")
+@pytest.mark.slow
 def test_two_runs_at_once_build_once_and_both_get_the_engine(checkout: Path) -> None:
     first = start(checkout, "first")
     second = start(checkout, "second")

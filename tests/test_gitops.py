@@ -429,6 +429,7 @@ def action_code_diff(repo: Path) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(diff_repo: Path) -> None:
     stack_file = diff_repo / "Pulumi.staging.yaml"
     stack_file.write_text(stack_file.read_text().replace("- google-oauth2", "- github"))
@@ -443,6 +444,7 @@ def test_action_code_diff_shows_a_changed_stack_as_a_javascript_diff(diff_repo: 
     assert '"connections": ["Username-Password-Authentication", "github"]' in added[0]
 
 
+@pytest.mark.slow
 def test_action_code_diff_reports_a_broken_stack_and_still_diffs_the_others(
     diff_repo: Path,
 ) -> None:

@@ -16,6 +16,9 @@ import pytest
 from infra.config import ROOT
 from tests.test_gitops import ENVIRONMENTS, GITHUB_ENVIRONMENTS, RECONCILE_ENVIRONMENTS
 
+# Each test runs several processes against a tenant (or cloud CLIs' stand-ins).
+pytestmark = pytest.mark.slow
+
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 GITOPS = README.split("\n## GitOps\n")[1].split("\n## ")[0]
 REPO = "OWNER/REPO"
@@ -25,6 +28,7 @@ DEPLOYS = {"dev", "staging", "prod"}
 # the few lookups the commands read back.
 STUB = f"""#!{sys.executable}
 import json, os, pathlib, sys
+
 cmd, args = pathlib.Path(sys.argv[0]).name, sys.argv[1:]
 files = {{a[7:]: pathlib.Path(a[7:]).read_text() for a in args if a.startswith("file://")}}
 def after(flag):

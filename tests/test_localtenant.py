@@ -58,6 +58,7 @@ def test_serve_prints_one_json_line_and_stops_on_sigterm(tmp_path: Path) -> None
     assert process.wait(timeout=10) == 0
 
 
+@pytest.mark.slow
 def test_a_restart_loses_nothing(tmp_path: Path) -> None:
     first = TenantProcess(tmp_path / "state.json")
     organization = first.admin.call("POST", "/api/v2/organizations", {"name": "kept"})
@@ -397,10 +398,12 @@ def sets(key: str, expression: str, then: str = "") -> str:
 # Row: a post-login flow's time. https://auth0.com/docs/customize/actions/limitations
 
 
+@pytest.mark.slow
 def test_the_whole_flow_has_auth0s_20_seconds() -> None:
     assert logins.FLOW_TIMEOUT_S == 20
 
 
+@pytest.mark.slow
 def test_a_flow_past_its_time_fails_the_login_and_runs_no_later_action(
     server: TenantServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -423,6 +426,7 @@ def test_a_flow_past_its_time_fails_the_login_and_runs_no_later_action(
     assert login["app_metadata"] == {"first": True}
 
 
+@pytest.mark.slow
 def test_an_action_that_blocks_node_is_stopped_and_the_next_login_runs(
     server: TenantServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -758,6 +762,7 @@ def test_at_most_ten_members_per_request(server: TenantServer, method: str) -> N
     assert "maximum 10" in error["message"]
 
 
+@pytest.mark.slow
 def test_at_most_twenty_actions_per_trigger(server: TenantServer) -> None:
     admin = admin_of(server)
     server.tenant.rate_limiter.tier = ratelimits.UNLIMITED
@@ -768,6 +773,7 @@ def test_at_most_twenty_actions_per_trigger(server: TenantServer) -> None:
     assert len(admin.call("GET", "/api/v2/actions/triggers/post-login/bindings")["bindings"]) == 20
 
 
+@pytest.mark.slow
 def test_at_most_a_hundred_actions_per_tenant(server: TenantServer) -> None:
     admin = admin_of(server)
     server.tenant.rate_limiter.tier = ratelimits.UNLIMITED

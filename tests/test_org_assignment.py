@@ -275,6 +275,7 @@ def test_each_organization_gets_its_own_resources_the_first_keeping_the_short_na
     assert set(outputs["organization_ids"]) == {"customer-0000", "customer-0001", "customer-0002"}
 
 
+@pytest.mark.slow
 def test_a_thousand_organizations_split_across_actions_bound_in_order() -> None:
     mocks, _ = build_stack(many(1000))
     actions = mocks.of_type(ACTION)

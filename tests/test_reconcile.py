@@ -137,6 +137,7 @@ def command(setup: dict[str, Any], *args: str) -> list[str]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_dry_run_says_who_would_leave_and_why_and_changes_nothing(
     tenant_setup: dict[str, Any],
 ) -> None:
@@ -165,6 +166,7 @@ def test_a_dry_run_says_who_would_leave_and_why_and_changes_nothing(
     assert tenant.calls["users.update"] == 0
 
 
+@pytest.mark.slow
 def test_leavers_leave_through_a_rate_limit_and_an_interruption_and_nobody_else(
     tenant_setup: dict[str, Any],
 ) -> None:
