@@ -6,6 +6,10 @@ gRPC LanguageRuntime protocol to the real engine, using the SDK's ``LanguageServ
 Automation API inline programs use), and runs the project's ``main`` program in this process,
 with this virtualenv's packages, where the real host would start a Python subprocess.
 
+It also runs Python plugins (a component provider: a folder with ``PulumiPlugin.yaml``,
+``runtime: python``): ``RunPlugin`` starts the folder's ``__main__.py`` with this virtualenv's
+Python and streams its output to the engine, as the real host does.
+
 Started by the Pulumi CLI as ``pulumi-language-python [-flags] ENGINE_ADDRESS``; prints the
 port it listens on, then serves until the engine closes it.
 """
@@ -13,9 +17,14 @@ port it listens on, then serves until the engine closes it.
 from __future__ import annotations
 
 import json
+import os
+import queue
 import runpy
 import signal
+import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from concurrent import futures
 from importlib import metadata
 from pathlib import Path
@@ -58,6 +67,48 @@ class ProgramLanguageServer(LanguageServer):
 
     def GetPluginInfo(self, request: Any, context: Any) -> Any:
         return plugin_pb2.PluginInfo(version=metadata.version("pulumi"))
+
+    def InstallDependencies(self, request: Any, context: Any) -> Iterator[Any]:
+        # Everything a plugin or program needs is this virtualenv's already (uv.lock).
+        yield from ()
+
+    def RunPlugin(self, request: Any, context: Any) -> Iterator[Any]:
+        """Run a Python plugin's folder, its output streamed back, then its exit code."""
+        folder = Path(request.info.program_directory or request.program or request.pwd)
+        environment = dict(os.environ)
+        environment.update(entry.split("=", 1) for entry in request.env if "=" in entry)
+        process = subprocess.Popen(  # the engine names the plugin to run
+            [sys.executable, "-u", str(folder), *request.args],
+            cwd=request.pwd or None,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        chunks: queue.Queue[tuple[str, bytes]] = queue.Queue()
+
+        def forward(name: str, stream: Any) -> None:
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                chunks.put((name, chunk))
+            chunks.put((name, b""))
+
+        readers = [
+            threading.Thread(target=forward, args=(name, stream), daemon=True)
+            for name, stream in (("stdout", process.stdout), ("stderr", process.stderr))
+        ]
+        for reader in readers:
+            reader.start()
+        open_streams = len(readers)
+        while open_streams:
+            name, chunk = chunks.get()
+            if not chunk:
+                open_streams -= 1
+                continue
+            yield (
+                language_pb2.RunPluginResponse(stdout=chunk)
+                if name == "stdout"
+                else language_pb2.RunPluginResponse(stderr=chunk)
+            )
+        yield language_pb2.RunPluginResponse(exitcode=process.wait())
 
 
 def _installed_plugins() -> list[Any]:
