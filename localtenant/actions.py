@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from localtenant import ids
 from localtenant.errors import Auth0Error, bad_request, conflict, not_found
 from localtenant.fields import now
-from localtenant.routing import Request, Response, route
+from localtenant.routes import Request, Response, route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant

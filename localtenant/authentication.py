@@ -22,7 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from localtenant.errors import Auth0Error, OAuthError
-from localtenant.routing import Request, Response, Route
+from localtenant.routes import Request, Response, Route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant

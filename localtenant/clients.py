@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from localtenant import ids
 from localtenant.errors import Auth0Error, bad_request, conflict, not_found
 from localtenant.fields import now, select
-from localtenant.management_api import SCOPES
-from localtenant.routing import Request, Response, filtered, paginate, route
+from localtenant.routes import Request, Response, filtered, paginate, route
+from localtenant.scopes import SCOPES
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from localtenant import ids
 from localtenant.errors import bad_request, conflict, not_found
 from localtenant.fields import now, select
-from localtenant.routing import Request, Response, filtered, paginate, route
+from localtenant.routes import Request, Response, filtered, paginate, route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant

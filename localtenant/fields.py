@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from localtenant.routing import Request
+from localtenant.routes import Request
 
 
 def now() -> str:

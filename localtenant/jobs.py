@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from localtenant.connections import get_connection
 from localtenant.errors import bad_request
 from localtenant.fields import now
-from localtenant.routing import Request, Response, route
+from localtenant.routes import Request, Response, route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant

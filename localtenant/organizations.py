@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from localtenant import ids
 from localtenant.connections import get_connection
 from localtenant.errors import Auth0Error, bad_request, conflict, not_found
-from localtenant.routing import Request, Response, paginate, route
+from localtenant.routes import Request, Response, paginate, route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from localtenant import ids
 from localtenant.errors import Auth0Error, bad_request
 from localtenant.organizations import get_organization
-from localtenant.routing import Request, Response, paginate, route
+from localtenant.routes import Request, Response, paginate, route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant

@@ -26,9 +26,9 @@ from localtenant import (
 )
 from localtenant.errors import Auth0Error, insufficient_scope
 from localtenant.logins import ActionContainer
-from localtenant.management_api import SCOPES
 from localtenant.ratelimits import Admission, RateLimiter
-from localtenant.routing import Request, Route
+from localtenant.routes import Request, Route
+from localtenant.scopes import SCOPES
 from localtenant.store import Store
 
 ADMIN_CLIENT_NAME = "Local tenant admin (all Management API scopes)"

@@ -10,7 +10,7 @@ from localtenant import ids
 from localtenant.connections import connection_by_name
 from localtenant.errors import Auth0Error, bad_request, conflict
 from localtenant.fields import now, select
-from localtenant.routing import Request, Response, paginate, route
+from localtenant.routes import Request, Response, paginate, route
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from localtenant import actions
-from localtenant.management_api import SCOPES
+from localtenant.scopes import SCOPES
 from localtenant.tenant import Tenant
 from tests.support.recordings import recordings_dir, replay
 

@@ -1,4 +1,7 @@
-"""The Management API itself: its audience and the scopes it defines (Auth0's names)."""
+"""The Management API's scopes, by Auth0's names: the ones this local tenant knows.
+
+The API's audience is the tenant's own (``authentication.management_audience``).
+"""
 
 from __future__ import annotations
 
