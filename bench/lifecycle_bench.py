@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from engine.local_stack import LocalProject, TenantProcess, engine_ready
+from devstack.local_stack import LocalProject, TenantProcess, engine_ready
 from infra import deployer_scopes
 
 STEPS = {

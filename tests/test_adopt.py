@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.local_stack import LocalProject, TenantProcess
+from devstack.local_stack import LocalProject, TenantProcess
 from infra import deployer_scopes
 from tests.support.article_setup import LOGO_URL, article_setup
 

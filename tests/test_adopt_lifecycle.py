@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from engine.local_stack import LocalProject, TenantProcess, engine_ready
+from devstack.local_stack import LocalProject, TenantProcess, engine_ready
 from infra import deployer_scopes
 from tests.support.article_setup import DATABASE, article_setup
 from tests.support.tenant_views import bound_action_ids

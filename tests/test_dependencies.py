@@ -13,8 +13,9 @@ from infra.config import ROOT
 
 PROJECT = "auth0-org-assignment"
 # The packages run outside tests: `python -m localtenant serve` (the README's first command),
-# the Pulumi program, and the engine driver behind scripts/local-up.
-RUNTIME_PACKAGES = ("infra", "localtenant", "engine")
+# the Pulumi program, the engine's language host, and the local-stack driver behind
+# scripts/local-up.
+RUNTIME_PACKAGES = ("infra", "localtenant", "engine", "devstack")
 
 
 def normalise(name: str) -> str:

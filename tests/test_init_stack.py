@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.local_stack import ENGINE, engine_ready
+from devstack.local_stack import ENGINE, engine_ready
 from infra.config import ROOT
 
 if not engine_ready():

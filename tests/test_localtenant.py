@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from engine.local_stack import ROOT, TenantProcess
+from devstack.local_stack import ROOT, TenantProcess
 from localtenant import logins, ratelimits
 from localtenant.client import AdminClient
 from localtenant.server import TenantServer

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from typing import Any
 
-from engine.local_stack import LOCAL_PASSPHRASE, ROOT, STACK, TenantProcess, engine_environment
+from devstack.local_stack import LOCAL_PASSPHRASE, ROOT, STACK, TenantProcess, engine_environment
 from infra import deployer_scopes
 from infra.config import load_stack_file
 
