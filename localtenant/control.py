@@ -1,7 +1,8 @@
 """The local tenant's own endpoints under ``/localtenant/``, for tests and the CLI.
 
-Not part of Auth0's API: call counts, fault injection and logins. Only the admin client's
-token may use them.
+Not part of Auth0's API: call counts, fault injection, logins, users in bulk, token revocation,
+rate limits, the round trip and token lifetime, and the Actions' cache. Only the admin client's
+token may use them; ``localtenant.testing`` is their client.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import unquote
 from localtenant import authentication, ratelimits
 from localtenant.errors import Auth0Error
 from localtenant.tenant import Fault, Tenant
+from localtenant.users import import_users
 
 TIERS = {
     tier.name: tier
@@ -23,12 +25,22 @@ TIERS = {
 def handle_control(
     tenant: Tenant, method: str, path: str, headers: dict[str, str], body: Any
 ) -> tuple[int, Any]:
+    """A request to ``/localtenant/``: the admin client's token, then ``answer``."""
     try:
         claims = authentication.verify_bearer(tenant, headers.get("authorization"))
         if claims["azp"] != tenant.store.data["admin_client_id"]:
             raise Auth0Error(
                 403, "Only the admin client may use /localtenant/", "insufficient_scope"
             )
+    except Auth0Error as error:
+        return error.status, error.body()
+    return answer(tenant, method, path, body)
+
+
+def answer(tenant: Tenant, method: str, path: str, body: Any) -> tuple[int, Any]:
+    """The admin's request to ``/localtenant/``, once authenticated (``localtenant.testing``
+    calls it directly for a tenant in its own process)."""
+    try:
         if body is None:
             body = {}
         if not isinstance(body, dict):
@@ -51,6 +63,9 @@ def handle_control(
                 **{k: v for k, v in body.items() if k in known}
             )
             return 204, None
+        if method == "DELETE" and path.startswith("/localtenant/faults/"):
+            tenant.faults.pop(path.rsplit("/", 1)[1], None)
+            return 204, None
         if (method, path) == ("DELETE", "/localtenant/faults"):
             tenant.faults.clear()
             return 204, None
@@ -58,6 +73,12 @@ def handle_control(
             from localtenant.logins import login
 
             return 200, login(tenant, body)
+        if (method, path) == ("POST", "/localtenant/users"):
+            # {"users": [user, ...]}: users as Auth0 stores them, in bulk (localtenant.users).
+            return 200, {"imported": import_users(tenant, body.get("users"))}
+        if (method, path) == ("DELETE", "/localtenant/tokens"):
+            tenant.revoke_tokens()
+            return 204, None
         if path.startswith("/localtenant/action-cache/"):
             return _action_cache(tenant, method, path.removeprefix("/localtenant/action-cache/"))
         if (method, path) == ("PUT", "/localtenant/rate-limits"):
@@ -69,7 +90,18 @@ def handle_control(
                 tenant.rate_limiter.tier = TIERS[body["tier"]]
             if "management_per_second" in body:
                 tenant.rate_limit_per_second = body["management_per_second"]
-            return 200, {"tier": tenant.rate_limiter.tier.name}
+            return 200, {
+                "tier": tenant.rate_limiter.tier.name,
+                "management_per_second": tenant.rate_limit_per_second,
+            }
+        if (method, path) == ("PUT", "/localtenant/settings"):
+            # {"rtt_ms": N}: a round trip added to every Management and Authentication API
+            # request; {"token_lifetime_s": N}: how long the access tokens issued from now last.
+            if "rtt_ms" in body:
+                tenant.rtt_ms = float(body["rtt_ms"])
+            if "token_lifetime_s" in body:
+                tenant.token_lifetime_s = int(body["token_lifetime_s"])
+            return 200, {"rtt_ms": tenant.rtt_ms, "token_lifetime_s": tenant.token_lifetime_s}
         raise Auth0Error(404, "Not Found", None)
     except Auth0Error as error:
         return error.status, error.body()

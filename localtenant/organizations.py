@@ -291,14 +291,16 @@ def _add_members(tenant: Tenant, request: Request) -> Response:
 
 def _list_members(tenant: Tenant, request: Request) -> Response:
     get_organization(tenant, request.params["id"])
-    members = [
-        {
-            "user_id": user_id,
-            **{key: tenant.store["users"].get(user_id, {}).get(key) for key in ("email", "name")},
-        }
-        for user_id in tenant.store["organization_members"][request.params["id"]]
-    ]
-    return 200, paginate(members, request, "members")
+    users = tenant.store["users"]
+
+    def member(user_id: str) -> dict[str, Any]:
+        return {"user_id": user_id, **{k: users.get(user_id, {}).get(k) for k in ("email", "name")}}
+
+    # The page first, then its members' details: a page of 100 costs 100, not every member.
+    page = paginate(tenant.store["organization_members"][request.params["id"]], request, "members")
+    if isinstance(page, dict):
+        return 200, {**page, "members": [member(user_id) for user_id in page["members"]]}
+    return 200, [member(user_id) for user_id in page]
 
 
 def _remove_members(tenant: Tenant, request: Request) -> Response:

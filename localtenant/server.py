@@ -87,6 +87,19 @@ class TenantServer:
     def custom_domain(self) -> str | None:
         return self.tenant.custom_domain
 
+    @property
+    def serve_line(self) -> dict[str, Any]:
+        """What ``python -m localtenant serve`` prints once it accepts requests: the domain,
+        the certificate to trust, the admin client's credentials (and the custom domain)."""
+        line: dict[str, Any] = {
+            "domain": self.domain,
+            "ca_cert": str(self.ca_path),
+            "admin": self.tenant.admin_credentials,
+        }
+        if self.custom_domain:
+            line["custom_domain"] = self.custom_domain
+        return line
+
     def close(self) -> None:
         self.tenant.release.set()
         self._server.shutdown()

@@ -59,6 +59,39 @@ def create_user(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     return user
 
 
+def import_users(tenant: Tenant, records: Any) -> int:
+    """Users as Auth0 stores them, in bulk: the local tenant's stand-in for a users-import job,
+    for tests that need thousands. Each record needs a ``user_id`` no other user has and at
+    least one identity naming its connection; ``app_metadata`` defaults to ``{}``. Every
+    record is checked before any is stored."""
+    if not isinstance(records, list):
+        raise bad_request("'Missing required property: users'.")
+    with tenant.store.lock:
+        user_ids: set[str] = set()
+        for record in records:
+            if not isinstance(record, dict) or not isinstance(record.get("user_id"), str):
+                raise bad_request("'Missing required property: user_id'.")
+            if not _has_identities(record):
+                raise bad_request("'Missing required property: identities'.")
+            if record["user_id"] in tenant.store["users"] or record["user_id"] in user_ids:
+                raise conflict("The user already exists.", "auth0_idp_error")
+            user_ids.add(record["user_id"])
+        for record in records:
+            user = {"app_metadata": {}, **copy.deepcopy(record)}
+            tenant.store["users"][record["user_id"]] = user
+        tenant.store.save()
+    return len(records)
+
+
+def _has_identities(record: dict[str, Any]) -> bool:
+    identities = record.get("identities")
+    return (
+        isinstance(identities, list)
+        and bool(identities)
+        and all(isinstance(i, dict) and isinstance(i.get("connection"), str) for i in identities)
+    )
+
+
 def get_user(tenant: Tenant, user_id: str) -> dict[str, Any]:
     return tenant.store.one("users", user_id, "user", "inexistent_user")
 
