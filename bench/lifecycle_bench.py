@@ -17,8 +17,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from devstack.local_stack import LocalProject, TenantProcess, engine_ready
+from devstack.local_stack import LocalProject, engine_ready
 from infra import deployer_scopes
+from localtenant.testing import LocalTenant
 
 STEPS = {
     "pulumi up (create 9 resources)": ("up", "--yes", "--skip-preview"),
@@ -33,13 +34,10 @@ STEPS = {
 
 
 def one_run(workdir: Path) -> dict[str, float]:
-    tenant = TenantProcess(workdir / "tenant.json")
-    try:
+    with LocalTenant.spawn(workdir / "tenant.json") as tenant:
         project = LocalProject(workdir, tenant)
-        project.init(tenant.deployer("deployer", sorted(deployer_scopes.DEPLOY)))
+        project.init(tenant.m2m_client("deployer", sorted(deployer_scopes.DEPLOY)))
         return {label: project.pulumi(*args).seconds for label, args in STEPS.items()}
-    finally:
-        tenant.stop()
 
 
 def main() -> None:

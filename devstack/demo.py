@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from typing import Any
 
-from devstack.local_stack import LOCAL_PASSPHRASE, ROOT, STACK, TenantProcess, engine_environment
+from devstack.local_stack import LOCAL_PASSPHRASE, ROOT, STACK, engine_environment
 from infra import deployer_scopes
 from infra.config import load_stack_file
+from localtenant.testing import LocalTenant
 
 PORT = 8443
 STATE = ROOT / ".localtenant"
@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
     STATE.mkdir(exist_ok=True)
     BACKEND.mkdir(exist_ok=True)  # pulumi login file:// needs the folder to exist
     try:
-        tenant = TenantProcess(STATE / "state.json", PORT)
+        tenant = LocalTenant.spawn(STATE / "state.json", PORT)
     except RuntimeError as error:
         print(f"error: {error}; is something else listening on port {PORT}?", file=sys.stderr)
         return 1
@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
             pulumi("destroy", "--yes", "--stack", STACK)
             return 0
         for name in config.all_connections:
-            _ensure_connection(tenant, name)
+            tenant.ensure_connection(name)
         pulumi("up", "--yes", "--stack", STACK)
         _show_logins(tenant, config.all_connections[0])
         return 0
@@ -69,41 +69,26 @@ def main(argv: list[str]) -> int:
         tenant.stop()
 
 
-def _deployer(tenant: TenantProcess) -> dict[str, str]:
+def _deployer(tenant: LocalTenant) -> dict[str, str]:
     """The deployer application, created once with the README's scopes and kept."""
     saved = STATE / "deployer.json"
     if saved.is_file():
         return dict(json.loads(saved.read_text(encoding="utf-8")))
-    deployer = tenant.deployer("Pulumi deployer (local)", sorted(deployer_scopes.DEPLOY))
+    deployer = tenant.m2m_client("Pulumi deployer (local)", sorted(deployer_scopes.DEPLOY))
     saved.touch(mode=0o600)
     saved.write_text(json.dumps(deployer), encoding="utf-8")
     return deployer
 
 
-def _ensure_connection(tenant: TenantProcess, name: str) -> None:
-    existing = tenant.admin.call("GET", f"/api/v2/connections?name={name}")
-    if not existing:
-        tenant.admin.call("POST", "/api/v2/connections", {"name": name, "strategy": "auth0"})
-
-
-def _show_logins(tenant: TenantProcess, connection: str) -> None:
-    users = tenant.admin.call("GET", "/api/v2/users")
-    user = next((u for u in users if u.get("email") == USER_EMAIL), None)
-    if user is None:
-        body = {"connection": connection, "email": USER_EMAIL, "email_verified": True}
-        user = tenant.admin.call("POST", "/api/v2/users", body)
+def _show_logins(tenant: LocalTenant, connection: str) -> None:
+    user = tenant.user_with_email(USER_EMAIL) or tenant.sign_up(
+        USER_EMAIL, connection, verified=True
+    )
     print(f"\n{USER_EMAIL} ({user['user_id']}) logs in through {connection}:")
     for attempt in ("first", "second"):
-        before = _management_calls(tenant)
-        login: dict[str, Any] = tenant.admin.call(
-            "POST", "/localtenant/logins", {"user_id": user["user_id"], "connection": connection}
-        )
-        after = _management_calls(tenant)
-        made = {
-            name: after[name] - before.get(name, 0)
-            for name in after
-            if after[name] != before.get(name, 0)
-        }
+        before = tenant.calls()
+        login = tenant.login(user["user_id"], connection)
+        made = tenant.calls() - before
         for execution in login["executions"]:
             for line in execution["logs"]:
                 print(f"  Action log: {line}")
@@ -112,10 +97,6 @@ def _show_logins(tenant: TenantProcess, connection: str) -> None:
             f"  {attempt} login: member of {login['member_of'] or 'no organization'}; "
             f"requests the Action made to the tenant: {requests}"
         )
-
-
-def _management_calls(tenant: TenantProcess) -> dict[str, int]:
-    return dict(tenant.admin.call("GET", "/localtenant/calls")["calls"])
 
 
 if __name__ == "__main__":

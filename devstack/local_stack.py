@@ -1,8 +1,9 @@
 """Drive the pinned Pulumi engine (``scripts/engine``) against a local tenant.
 
-``TenantProcess`` runs ``python -m localtenant serve``; ``LocalProject`` is a copy of this
-project whose ``local`` stack points at that tenant, with its own file backend, and runs real
-``pulumi`` commands in it. The lifecycle test, its benchmark and ``scripts/local-up`` use these.
+``LocalProject`` is a copy of this project whose ``local`` stack points at a local tenant
+(``localtenant.testing.LocalTenant``), with its own file backend, and runs real ``pulumi``
+commands in it; ``engine_environment`` is the environment those commands run in. The
+lifecycle tests, their benchmark and ``scripts/local-up`` use these.
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from localtenant.client import AdminClient
+from localtenant.testing import LocalTenant
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / ".engine"
@@ -49,60 +48,6 @@ def engine_ready() -> bool:
     return (ENGINE / "env").is_file() and (ENGINE / "bin" / "pulumi").exists()
 
 
-class TenantProcess:
-    """``python -m localtenant serve`` in a child process, until ``stop()``."""
-
-    def __init__(self, state: Path, port: int = 0) -> None:
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "localtenant",
-                "serve",
-                "--state",
-                str(state),
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self._process.stdout
-        line = self._process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the local tenant did not start (exit {self._process.wait()})")
-        self.line: dict[str, Any] = json.loads(line)
-        self.domain: str = self.line["domain"]
-        self.ca_cert: str = self.line["ca_cert"]
-        self.admin = AdminClient.from_serve_line(self.line)
-
-    def deployer(self, name: str, scopes: list[str] | tuple[str, ...]) -> dict[str, str]:
-        """An M2M application granted exactly ``scopes`` on the Management API."""
-        client = self.admin.call(
-            "POST",
-            "/api/v2/clients",
-            {"name": name, "app_type": "non_interactive", "grant_types": ["client_credentials"]},
-        )
-        self.admin.call(
-            "POST",
-            "/api/v2/client-grants",
-            {
-                "client_id": client["client_id"],
-                "audience": f"https://{self.domain}/api/v2/",
-                "scope": list(scopes),
-            },
-        )
-        return {"client_id": client["client_id"], "client_secret": client["client_secret"]}
-
-    def stop(self) -> None:
-        self._process.send_signal(signal.SIGTERM)
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-
-
 @dataclass
 class Run:
     """One ``pulumi`` command: its arguments, exit code, output and duration."""
@@ -124,7 +69,7 @@ class LocalProject:
     """A copy of the project in ``workdir`` whose ``local`` stack targets ``tenant``."""
 
     workdir: Path
-    tenant: TenantProcess
+    tenant: LocalTenant
     passphrase: str = LOCAL_PASSPHRASE
     runs: list[Run] = field(default_factory=list)
     deployer: dict[str, str] = field(default_factory=dict)

@@ -14,11 +14,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
-from localtenant.client import AdminClient
 from localtenant.control import TIERS
 from localtenant.ratelimits import DEFAULT_TIER
+from localtenant.testing import LocalTenant
 
 
 def _serve(arguments: argparse.Namespace) -> int:
@@ -31,48 +30,32 @@ def _serve(arguments: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    line: dict[str, Any] = {
-        "domain": server.domain,
-        "ca_cert": str(server.ca_path),
-        "admin": server.tenant.admin_credentials,
-    }
-    if server.custom_domain:
-        line["custom_domain"] = server.custom_domain
-    print(json.dumps(line), flush=True)
+    print(json.dumps(server.serve_line), flush=True)
     stop.wait()
     server.close()
     return 0
 
 
-def _admin(arguments: argparse.Namespace) -> AdminClient:
-    return AdminClient.from_serve_line(
-        json.loads(Path(arguments.tenant).read_text(encoding="utf-8"))
-    )
+def _tenant(arguments: argparse.Namespace) -> LocalTenant:
+    return LocalTenant.attach(json.loads(Path(arguments.tenant).read_text(encoding="utf-8")))
 
 
 def _add_connection(arguments: argparse.Namespace) -> int:
-    body: dict[str, Any] = {"name": arguments.name, "strategy": arguments.strategy}
-    print(json.dumps(_admin(arguments).call("POST", "/api/v2/connections", body)))
+    body = {"name": arguments.name, "strategy": arguments.strategy}
+    print(json.dumps(_tenant(arguments).call("POST", "/api/v2/connections", body)))
     return 0
 
 
 def _add_user(arguments: argparse.Namespace) -> int:
-    body = {
-        "connection": arguments.connection,
-        "email": arguments.email,
-        "email_verified": arguments.verified,
-    }
-    print(json.dumps(_admin(arguments).call("POST", "/api/v2/users", body)))
+    user = _tenant(arguments).sign_up(arguments.email, arguments.connection, arguments.verified)
+    print(json.dumps(user))
     return 0
 
 
 def _login(arguments: argparse.Namespace) -> int:
-    body = {
-        "user_id": arguments.user_id,
-        "connection": arguments.connection,
-        "organization": arguments.organization,
-    }
-    result = _admin(arguments).call("POST", "/localtenant/logins", body)
+    result = _tenant(arguments).login(
+        arguments.user_id, arguments.connection, arguments.organization
+    )
     print(json.dumps(result, indent=2))
     return 0 if not result.get("denied") and not result.get("failed") else 1
 

@@ -136,7 +136,8 @@ class Tenant:
     def create_client_with_grant(
         self, name: str, scopes: tuple[str, ...] | list[str]
     ) -> dict[str, Any]:
-        """An M2M application granted ``scopes`` on the Management API (for a test or the CLI)."""
+        """An M2M application granted ``scopes`` on the Management API: the admin client, made
+        with the tenant (``localtenant.testing`` makes the others through the API)."""
         with self.store.lock:
             client = clients.create_client(
                 self,

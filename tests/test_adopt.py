@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devstack.local_stack import LocalProject, TenantProcess
+from devstack.local_stack import LocalProject
 from infra import deployer_scopes
+from localtenant.testing import LocalTenant
 from tests.support.article_setup import LOGO_URL, article_setup
 
 # Each test runs several processes against a tenant (or cloud CLIs' stand-ins).
@@ -28,14 +29,13 @@ READS = {"get", "list", "get_by_name", "token"}
 
 
 @pytest.fixture
-def tenant(tmp_path: Path) -> Iterator[TenantProcess]:
-    process = TenantProcess(tmp_path / "state.json")
-    yield process
-    process.stop()
+def tenant(tmp_path: Path) -> Iterator[LocalTenant]:
+    with LocalTenant.spawn(tmp_path / "state.json") as process:
+        yield process
 
 
 @pytest.fixture
-def project(tenant: TenantProcess, tmp_path: Path) -> LocalProject:
+def project(tenant: LocalTenant, tmp_path: Path) -> LocalProject:
     """The local stack, declaring the article organization's logo as adoption asks."""
     local = LocalProject(tmp_path, tenant)
     config = local.config
@@ -45,12 +45,12 @@ def project(tenant: TenantProcess, tmp_path: Path) -> LocalProject:
 
 
 def adopt(
-    tenant: TenantProcess,
+    tenant: LocalTenant,
     project: LocalProject,
     *args: str,
     reader: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    reader = reader or tenant.deployer("adopt", sorted(deployer_scopes.ADOPT))
+    reader = reader or tenant.m2m_client("adopt", sorted(deployer_scopes.ADOPT))
     environment = {
         **os.environ,
         "AUTH0_ADOPT_CLIENT_ID": reader["client_id"],
@@ -76,22 +76,18 @@ def adopt(
     )
 
 
-def calls(tenant: TenantProcess) -> dict[str, int]:
-    return dict(tenant.admin.call("GET", "/localtenant/calls")["calls"])
-
-
 def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_tenant(
-    tenant: TenantProcess, project: LocalProject
+    tenant: LocalTenant, project: LocalProject
 ) -> None:
-    made = article_setup(tenant.admin, "acme-by-hand")
-    reader = tenant.deployer("adopt", sorted(deployer_scopes.ADOPT))
-    before = calls(tenant)
+    made = article_setup(tenant, "acme-by-hand")
+    reader = tenant.m2m_client("adopt", sorted(deployer_scopes.ADOPT))
+    before = tenant.calls()
     result = adopt(
         tenant, project, "--json", "--organization-id", made["organization_id"], reader=reader
     )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
-    after = calls(tenant)
+    after = tenant.calls()
     made_calls = {name for name in after if after[name] != before.get(name, 0)}
     assert made_calls and all(name.rsplit(".", 1)[-1] in READS for name in made_calls), made_calls
 
@@ -128,16 +124,14 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
     assert {s["value"] for s in action["inputs"]["secrets"]} == {""}
 
 
-def connection_id(tenant: TenantProcess, name: str) -> str:
-    return next(
-        c["id"] for c in tenant.admin.call("GET", "/api/v2/connections") if c["name"] == name
-    )
+def connection_id(tenant: LocalTenant, name: str) -> str:
+    return next(c["id"] for c in tenant.call("GET", "/api/v2/connections") if c["name"] == name)
 
 
 def test_the_organization_is_found_by_its_configured_name(
-    tenant: TenantProcess, project: LocalProject
+    tenant: LocalTenant, project: LocalProject
 ) -> None:
-    made = article_setup(tenant.admin, "acme-local")
+    made = article_setup(tenant, "acme-local")
     result = adopt(tenant, project, "--json")
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
@@ -148,10 +142,10 @@ def test_the_organization_is_found_by_its_configured_name(
 
 
 def test_two_applications_that_may_add_members_need_client_id(
-    tenant: TenantProcess, project: LocalProject
+    tenant: LocalTenant, project: LocalProject
 ) -> None:
-    made = article_setup(tenant.admin, "acme-local")
-    tenant.deployer("another assigner", ["create:organization_members"])
+    made = article_setup(tenant, "acme-local")
+    tenant.m2m_client("another assigner", ["create:organization_members"])
     result = adopt(tenant, project)
     assert result.returncode == 2
     assert "several applications" in result.stderr and "--client-id" in result.stderr
@@ -162,11 +156,11 @@ def test_two_applications_that_may_add_members_need_client_id(
 
 
 def test_an_application_field_the_provider_cannot_clear_stops_adoption(
-    tenant: TenantProcess, project: LocalProject
+    tenant: LocalTenant, project: LocalProject
 ) -> None:
-    made = article_setup(tenant.admin, "acme-local")
+    made = article_setup(tenant, "acme-local")
     logo = {"logo_uri": "https://static.example.com/assigner.png"}
-    tenant.admin.call("PATCH", f"/api/v2/clients/{made['client_id']}", logo)
+    tenant.call("PATCH", f"/api/v2/clients/{made['client_id']}", logo)
     result = adopt(tenant, project)
     assert result.returncode == 2
     assert "has logo_uri set" in result.stderr and "clear it on the application" in result.stderr
@@ -174,9 +168,9 @@ def test_an_application_field_the_provider_cannot_clear_stops_adoption(
 
 
 def test_branding_the_stack_does_not_declare_stops_adoption(
-    tenant: TenantProcess, project: LocalProject
+    tenant: LocalTenant, project: LocalProject
 ) -> None:
-    article_setup(tenant.admin, "acme-local")
+    article_setup(tenant, "acme-local")
     config = project.config
     del config["auth0-org-assignment:organization"]["branding"]
     project.stack_file.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
@@ -186,14 +180,14 @@ def test_branding_the_stack_does_not_declare_stops_adoption(
     assert not (project.directory / ".adopt" / "local.json").exists()
 
 
-def test_an_unknown_id_is_named(tenant: TenantProcess, project: LocalProject) -> None:
+def test_an_unknown_id_is_named(tenant: LocalTenant, project: LocalProject) -> None:
     result = adopt(tenant, project, "--organization-id", "org_doesnotexist0")
     assert result.returncode == 2
     assert "--organization-id org_doesnotexist0: no such organization" in result.stderr
 
 
 def test_an_empty_tenant_means_the_stack_creates_everything(
-    tenant: TenantProcess, project: LocalProject
+    tenant: LocalTenant, project: LocalProject
 ) -> None:
     result = adopt(tenant, project, "--json")
     assert result.returncode == 0, result.stderr
@@ -216,9 +210,9 @@ def test_missing_credentials_are_named(project: LocalProject) -> None:
 
 
 def test_with_several_organizations_each_is_found_by_name_or_created(
-    tenant: TenantProcess, project: LocalProject
+    tenant: LocalTenant, project: LocalProject
 ) -> None:
-    made = article_setup(tenant.admin, "acme-local")
+    made = article_setup(tenant, "acme-local")
     config = project.config
     del config["auth0-org-assignment:organization"], config["auth0-org-assignment:connections"]
     config["auth0-org-assignment:organizations"] = [

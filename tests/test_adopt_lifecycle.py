@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from devstack.local_stack import LocalProject, TenantProcess, engine_ready
+from devstack.local_stack import LocalProject, engine_ready
 from infra import deployer_scopes
+from localtenant.testing import LocalTenant
 from tests.support.article_setup import DATABASE, article_setup
-from tests.support.tenant_views import bound_action_ids
 
 pytestmark = pytest.mark.lifecycle
 
@@ -31,20 +31,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TenantProcess]:
-    process = TenantProcess(tmp_path_factory.mktemp("adopt-tenant") / "state.json")
-    yield process
-    process.stop()
+def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
+    with LocalTenant.spawn(tmp_path_factory.mktemp("adopt-tenant") / "state.json") as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
-def adopted(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def adopted(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Runs the adoption once, in order; each test below checks one part of what it saw."""
-    seen: dict[str, Any] = {"made": article_setup(tenant.admin, "acme-by-hand")}
+    seen: dict[str, Any] = {"made": article_setup(tenant, "acme-by-hand")}
     made = seen["made"]
     project = LocalProject(tmp_path_factory.mktemp("adopt"), tenant)
-    project.init(tenant.deployer("pulumi deployer", sorted(deployer_scopes.DEPLOY)))
-    reader = tenant.deployer("adopt", sorted(deployer_scopes.ADOPT))
+    project.init(tenant.m2m_client("pulumi deployer", sorted(deployer_scopes.DEPLOY)))
+    reader = tenant.m2m_client("adopt", sorted(deployer_scopes.ADOPT))
 
     def adopt() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -92,32 +91,21 @@ def adopted(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> 
     seen["preview_after_up"] = project.pulumi(
         "preview", "--diff", "--expect-no-changes", check=False
     )
-    admin = tenant.admin
-    seen["action"] = admin.call("GET", f"/api/v2/actions/actions/{made['action_id']}")
-    seen["bound_after_up"] = bound_action_ids(admin)
+    seen["action"] = tenant.call("GET", f"/api/v2/actions/actions/{made['action_id']}")
+    seen["bound_after_up"] = tenant.bound_action_ids()
     organization = made["organization_id"]
-    seen["organization"] = admin.call("GET", f"/api/v2/organizations/{organization}")
-    seen["members"] = [
-        m["user_id"] for m in admin.call("GET", f"/api/v2/organizations/{organization}/members")
-    ]
-    user = admin.call(
-        "POST",
-        "/api/v2/users",
-        {"connection": DATABASE, "email": "late@example.com", "email_verified": True},
-    )
-    seen["login"] = admin.call(
-        "POST", "/localtenant/logins", {"user_id": user["user_id"], "connection": DATABASE}
-    )
+    seen["organization"] = tenant.call("GET", f"/api/v2/organizations/{organization}")
+    seen["members"] = tenant.members(organization)
+    user = tenant.sign_up("late@example.com", DATABASE, verified=True)
+    seen["login"] = tenant.login(user["user_id"], DATABASE)
     seen["new_member"] = user["user_id"]
-    seen["members_after_login"] = [
-        m["user_id"] for m in admin.call("GET", f"/api/v2/organizations/{organization}/members")
-    ]
+    seen["members_after_login"] = tenant.members(organization)
     seen["destroy"] = project.pulumi("destroy", "--yes", "--skip-preview")
     seen["organizations_after_destroy"] = [
-        o["id"] for o in admin.call("GET", "/api/v2/organizations")
+        o["id"] for o in tenant.call("GET", "/api/v2/organizations")
     ]
-    seen["clients_after_destroy"] = [c["client_id"] for c in admin.call("GET", "/api/v2/clients")]
-    seen["bound_after_destroy"] = bound_action_ids(admin)
+    seen["clients_after_destroy"] = [c["client_id"] for c in tenant.call("GET", "/api/v2/clients")]
+    seen["bound_after_destroy"] = tenant.bound_action_ids()
     return seen
 
 

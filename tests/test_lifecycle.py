@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from devstack.local_stack import LocalProject, TenantProcess, engine_ready
+from devstack.local_stack import LocalProject, engine_ready
 from infra import deployer_scopes
-from tests.support.tenant_views import bound_action_ids
+from localtenant.testing import LocalTenant
 
 pytestmark = pytest.mark.lifecycle
 
@@ -30,91 +29,61 @@ DATABASE = "Username-Password-Authentication"
 TOKEN = "oauth.token"
 
 
-def inventory(tenant: TenantProcess) -> dict[str, Any]:
+def inventory(tenant: LocalTenant) -> dict[str, Any]:
     """Everything in the tenant that a stack could create or touch, by id."""
-    admin = tenant.admin
     return {
-        "clients": sorted(c["client_id"] for c in admin.call("GET", "/api/v2/clients")),
-        "grants": sorted(g["id"] for g in admin.call("GET", "/api/v2/client-grants")),
-        "organizations": sorted(o["id"] for o in admin.call("GET", "/api/v2/organizations")),
-        "actions": sorted(a["id"] for a in admin.call("GET", "/api/v2/actions/actions")["actions"]),
-        "bindings": bound_action_ids(admin),
-        "connections": sorted(c["id"] for c in admin.call("GET", "/api/v2/connections")),
+        "clients": sorted(c["client_id"] for c in tenant.call("GET", "/api/v2/clients")),
+        "grants": sorted(g["id"] for g in tenant.call("GET", "/api/v2/client-grants")),
+        "organizations": sorted(o["id"] for o in tenant.call("GET", "/api/v2/organizations")),
+        "actions": sorted(
+            a["id"] for a in tenant.call("GET", "/api/v2/actions/actions")["actions"]
+        ),
+        "bindings": tenant.bound_action_ids(),
+        "connections": sorted(c["id"] for c in tenant.call("GET", "/api/v2/connections")),
     }
 
 
-def hand_made_action(tenant: TenantProcess) -> str:
+def hand_made_action(tenant: LocalTenant) -> str:
     """An Action someone bound in the dashboard, as the support article has them do."""
-    admin = tenant.admin
-    action = admin.call(
-        "POST",
-        "/api/v2/actions/actions",
-        {
-            "name": "hand-made-post-login",
-            "supported_triggers": [{"id": "post-login", "version": "v3"}],
-            "code": "exports.onExecutePostLogin = async () => {};",
-            "runtime": "node22",
-        },
+    action_id = tenant.deploy_action(
+        "hand-made-post-login", "exports.onExecutePostLogin = async () => {};", runtime="node22"
     )
-    for _ in range(50):
-        try:
-            admin.call("POST", f"/api/v2/actions/actions/{action['id']}/deploy")
-            break
-        except RuntimeError:  # still building
-            time.sleep(0.1)
-    admin.call(
-        "PATCH",
-        "/api/v2/actions/triggers/post-login/bindings",
-        {"bindings": [{"ref": {"type": "action_id", "value": action["id"]}}]},
-    )
-    return str(action["id"])
+    tenant.bind_actions(action_id)
+    return action_id
 
 
-def sign_up(tenant: TenantProcess, email: str) -> dict[str, Any]:
+def sign_up(tenant: LocalTenant, email: str) -> dict[str, Any]:
     """A user of the database connection with a verified address: one the local stack admits."""
-    body = {"connection": DATABASE, "email": email, "email_verified": True}
-    user: dict[str, Any] = tenant.admin.call("POST", "/api/v2/users", body)
-    return user
-
-
-def calls(tenant: TenantProcess) -> dict[str, int]:
-    return dict(tenant.admin.call("GET", "/localtenant/calls")["calls"])
-
-
-def login(tenant: TenantProcess, user_id: str, connection: str) -> dict[str, Any]:
-    body = {"user_id": user_id, "connection": connection}
-    result: dict[str, Any] = tenant.admin.call("POST", "/localtenant/logins", body)
-    return result
+    return tenant.sign_up(email, DATABASE, verified=True)
 
 
 @pytest.fixture(scope="module")
-def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TenantProcess]:
+def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
     # A new tenant has the Username-Password-Authentication and google-oauth2 connections.
-    process = TenantProcess(tmp_path_factory.mktemp("tenant") / "state.json")
-    yield process
-    process.stop()
+    with LocalTenant.spawn(tmp_path_factory.mktemp("tenant") / "state.json") as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
-def project(tenant: TenantProcess, tmp_path_factory: pytest.TempPathFactory) -> LocalProject:
+def project(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> LocalProject:
     local = LocalProject(tmp_path_factory.mktemp("lifecycle"), tenant)
-    deployer = tenant.deployer("pulumi deployer", sorted(deployer_scopes.DEPLOY))
+    deployer = tenant.m2m_client("pulumi deployer", sorted(deployer_scopes.DEPLOY))
     local.init(deployer)
     return local
 
 
 @pytest.fixture(scope="module")
-def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
+def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
     """Runs the lifecycle once, in order; each test below checks one part of what it saw."""
     seen: dict[str, Any] = {"before": None}
     seen["hand_made"] = hand_made_action(tenant)
     # Previews and drift checks run with read-only credentials.
-    reader = tenant.deployer("pulumi drift check", sorted(deployer_scopes.DRIFT))
-    pull_request = tenant.deployer("pull request preview", sorted(deployer_scopes.PULL_REQUEST))
+    reader = tenant.m2m_client("pulumi drift check", sorted(deployer_scopes.DRIFT))
+    pull_request = tenant.m2m_client("pull request preview", sorted(deployer_scopes.PULL_REQUEST))
     seen["before"] = inventory(tenant)
     seen["up"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["outputs"] = project.outputs()
-    m2m = tenant.admin.call("GET", f"/api/v2/clients/{seen['outputs']['m2m_client_id']}")
+    m2m = tenant.call("GET", f"/api/v2/clients/{seen['outputs']['m2m_client_id']}")
     seen["m2m_secret"] = m2m["client_secret"]
     seen["after_up"] = inventory(tenant)
     seen["second_up"] = project.pulumi("up", "--yes", "--expect-no-changes")
@@ -126,14 +95,14 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
 
     # Logins, through the Action exactly as deployed.
     user = sign_up(tenant, "ada@example.com")
-    before_logins = calls(tenant)
-    seen["first_login"] = login(tenant, user["user_id"], DATABASE)
-    after_first = calls(tenant)
-    seen["repeat_logins"] = [login(tenant, user["user_id"], DATABASE) for _ in range(3)]
+    before_logins = tenant.calls()
+    seen["first_login"] = tenant.login(user["user_id"], DATABASE)
+    after_first = tenant.calls()
+    seen["repeat_logins"] = [tenant.login(user["user_id"], DATABASE) for _ in range(3)]
     seen["calls_first_login"] = {
         k: after_first.get(k, 0) - before_logins.get(k, 0) for k in after_first
     }
-    after_repeats = calls(tenant)
+    after_repeats = tenant.calls()
     seen["calls_repeat_logins"] = {
         k: after_repeats.get(k, 0) - after_first.get(k, 0) for k in after_repeats
     }
@@ -162,17 +131,17 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
         {**config, "auth0-org-assignment:organization": {**organization, "roles": ["auditor"]}}
     )
     seen["unknown_role_preview"] = project.pulumi("preview", check=False)
-    role = tenant.admin.call("POST", "/api/v2/roles", {"name": "auditor"})
+    role = tenant.call("POST", "/api/v2/roles", {"name": "auditor"})
     seen["roles_up"] = project.pulumi("up", "--yes", "--skip-preview")
     linus = sign_up(tenant, "linus@example.com")
-    seen["role_login"] = login(tenant, linus["user_id"], DATABASE)
+    seen["role_login"] = tenant.login(linus["user_id"], DATABASE)
     organization_id = seen["outputs"]["organization_id"]
-    seen["linus_roles"] = tenant.admin.call(
+    seen["linus_roles"] = tenant.call(
         "GET", f"/api/v2/organizations/{organization_id}/members/{linus['user_id']}/roles"
     )
     seen["role_id"] = role["id"]
     m2m = seen["outputs"]["m2m_client_id"]
-    seen["grant_with_roles"] = tenant.admin.call("GET", f"/api/v2/client-grants?client_id={m2m}")
+    seen["grant_with_roles"] = tenant.call("GET", f"/api/v2/client-grants?client_id={m2m}")
 
     # Removing every metadata entry clears them in the tenant, with no diff left behind.
     config = project.config
@@ -182,9 +151,7 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     }
     project.write_config(config)
     seen["metadata_up"] = project.pulumi("up", "--yes", "--skip-preview")
-    organization = tenant.admin.call(
-        "GET", f"/api/v2/organizations/{seen['outputs']['organization_id']}"
-    )
+    organization = tenant.call("GET", f"/api/v2/organizations/{seen['outputs']['organization_id']}")
     seen["metadata_after"] = organization.get("metadata")
     seen["metadata_refresh"] = project.pulumi(
         "preview", "--refresh", "--expect-no-changes", check=False
@@ -205,30 +172,28 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
     project.write_config({**config, "auth0-org-assignment:organization": organization})
     seen["branding_removed_preview"] = project.pulumi("preview", check=False)
     organization_id = seen["outputs"]["organization_id"]
-    tenant.admin.call("PATCH", f"/api/v2/organizations/{organization_id}", {"branding": {}})
+    tenant.call("PATCH", f"/api/v2/organizations/{organization_id}", {"branding": {}})
     seen["branding_cleared_up"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
-    seen["branding_after"] = tenant.admin.call(
-        "GET", f"/api/v2/organizations/{organization_id}"
-    ).get("branding")
+    seen["branding_after"] = tenant.call("GET", f"/api/v2/organizations/{organization_id}").get(
+        "branding"
+    )
 
     # The README's secret rotation: rotate in Auth0, then `pulumi up --refresh`.
     m2m_id = seen["outputs"]["m2m_client_id"]
-    tenant.admin.call("POST", f"/api/v2/clients/{m2m_id}/rotate-secret")
-    seen["rotated_secret"] = tenant.admin.call("GET", f"/api/v2/clients/{m2m_id}")["client_secret"]
+    tenant.call("POST", f"/api/v2/clients/{m2m_id}/rotate-secret")
+    seen["rotated_secret"] = tenant.call("GET", f"/api/v2/clients/{m2m_id}")["client_secret"]
     grace = sign_up(tenant, "grace@example.com")
-    seen["login_with_old_secret"] = login(tenant, grace["user_id"], DATABASE)
+    seen["login_with_old_secret"] = tenant.login(grace["user_id"], DATABASE)
     seen["rotation_up"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
     hopper = sign_up(tenant, "hopper@example.com")
-    seen["login_with_new_secret"] = login(tenant, hopper["user_id"], DATABASE)
+    seen["login_with_new_secret"] = tenant.login(hopper["user_id"], DATABASE)
 
     # A change made by hand in the tenant: the drift check must fail.
     organization_id = seen["outputs"]["organization_id"]
     google = next(
-        c for c in tenant.admin.call("GET", "/api/v2/connections") if c["name"] == "google-oauth2"
+        c for c in tenant.call("GET", "/api/v2/connections") if c["name"] == "google-oauth2"
     )
-    tenant.admin.call(
-        "DELETE", f"/api/v2/organizations/{organization_id}/connections/{google['id']}"
-    )
+    tenant.call("DELETE", f"/api/v2/organizations/{organization_id}/connections/{google['id']}")
     project.use_credentials(reader)
     seen["drift"] = project.pulumi("preview", "--refresh", "--expect-no-changes", check=False)
     seen["drift_check"] = project.script("drift-check", "local")
@@ -256,9 +221,7 @@ def lifecycle(tenant: TenantProcess, project: LocalProject) -> dict[str, Any]:
         {**config, "auth0-org-assignment:action": {**action, "timeBudgetMs": 2300}}
     )
     project.pulumi("preview", "--refresh", "--save-plan", str(plan), PULUMI_EXPERIMENTAL="1")
-    tenant.admin.call(
-        "DELETE", f"/api/v2/organizations/{organization_id}/connections/{google['id']}"
-    )
+    tenant.call("DELETE", f"/api/v2/organizations/{organization_id}/connections/{google['id']}")
     seen["moved_plan_up"] = project.pulumi(
         "up", "--yes", "--refresh", "--plan", str(plan), check=False, PULUMI_EXPERIMENTAL="1"
     )
@@ -412,14 +375,14 @@ def test_destroy_removes_what_the_stack_made_and_nothing_else(lifecycle: dict[st
 
 
 def test_no_secret_in_plain_text_in_state_or_any_output(
-    lifecycle: dict[str, Any], project: LocalProject, tenant: TenantProcess
+    lifecycle: dict[str, Any], project: LocalProject, tenant: LocalTenant
 ) -> None:
     state = json.loads(lifecycle["export"].stdout)
     secrets = [
         lifecycle["m2m_secret"],
         lifecycle["rotated_secret"],
         *lifecycle["other_secrets"],
-        tenant.admin.client_secret,
+        tenant.admin_credentials["client_secret"],
     ]
     texts = [run.output for run in project.runs] + [json.dumps(state)]
     for text in texts:

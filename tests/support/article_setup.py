@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from localtenant.client import AdminClient
+from localtenant.testing import LocalTenant
 
 ARTICLE_SCOPES = [
     "create:organization_members",
@@ -16,12 +15,13 @@ DATABASE = "Username-Password-Authentication"
 
 
 LOGO_URL = "https://static.example.com/acme.png"
+NO_OP = "exports.onExecutePostLogin = async (event, api) => {};"
 
 
-def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
+def article_setup(tenant: LocalTenant, organization_name: str) -> dict[str, Any]:
     """An organization with two connections enabled, an M2M application with the article's
     grant, and its Action (auth0@4.2.0, four secrets) deployed and bound after another Action."""
-    organization = admin.call(
+    organization = tenant.call(
         "POST",
         "/api/v2/organizations",
         {
@@ -31,14 +31,14 @@ def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
             "branding": {"logo_url": LOGO_URL},
         },
     )
-    connections = {c["name"]: c["id"] for c in admin.call("GET", "/api/v2/connections")}
+    connections = {c["name"]: c["id"] for c in tenant.call("GET", "/api/v2/connections")}
     for name in (DATABASE, "google-oauth2"):
-        admin.call(
+        tenant.call(
             "POST",
             f"/api/v2/organizations/{organization['id']}/enabled_connections",
             {"connection_id": connections[name], "assign_membership_on_login": False},
         )
-    client = admin.call(
+    client = tenant.call(
         "POST",
         "/api/v2/clients",
         {
@@ -49,31 +49,31 @@ def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
             "grant_types": ["client_credentials"],
         },
     )
-    grant = admin.call(
+    grant = tenant.call(
         "POST",
         "/api/v2/client-grants",
         {
             "client_id": client["client_id"],
-            "audience": f"https://{admin.domain}/api/v2/",
+            "audience": tenant.management_audience,
             "scope": ARTICLE_SCOPES,
         },
     )
-    member = admin.call(
+    member = tenant.call(
         "POST",
         "/api/v2/users",
         {"connection": DATABASE, "email": "early@example.com", "email_verified": True},
     )
-    admin.call(
+    tenant.call(
         "POST",
         f"/api/v2/organizations/{organization['id']}/members",
         {"members": [member["user_id"]]},
     )
-    other = _deployed_action(admin, "Add claims", [])
-    action = _deployed_action(
-        admin,
+    other = tenant.deploy_action("Add claims", NO_OP, secrets=[])
+    action = tenant.deploy_action(
         "Assign User to Organization",
-        [
-            {"name": "TENANT_DOMAIN", "value": admin.domain},
+        NO_OP,
+        secrets=[
+            {"name": "TENANT_DOMAIN", "value": tenant.domain},
             {"name": "CLIENT_ID", "value": client["client_id"]},
             {"name": "CLIENT_SECRET", "value": client["client_secret"]},
             {"name": "ORGANIZATION_ID", "value": organization["id"]},
@@ -81,16 +81,7 @@ def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
         runtime="node18",
         dependencies=[{"name": "auth0", "version": "4.2.0"}],
     )
-    admin.call(
-        "PATCH",
-        "/api/v2/actions/triggers/post-login/bindings",
-        {
-            "bindings": [
-                {"ref": {"type": "action_id", "value": other}},
-                {"ref": {"type": "action_id", "value": action}},
-            ]
-        },
-    )
+    tenant.bind_actions(other, action)
     return {
         "organization_id": organization["id"],
         "client_id": client["client_id"],
@@ -101,26 +92,3 @@ def article_setup(admin: AdminClient, organization_name: str) -> dict[str, Any]:
         "member": member["user_id"],
         "logo_url": LOGO_URL,
     }
-
-
-def _deployed_action(
-    admin: AdminClient, name: str, secrets: list[dict[str, str]], **extra: Any
-) -> str:
-    action = admin.call(
-        "POST",
-        "/api/v2/actions/actions",
-        {
-            "name": name,
-            "supported_triggers": [{"id": "post-login", "version": "v3"}],
-            "code": "exports.onExecutePostLogin = async (event, api) => {};",
-            "secrets": secrets,
-            **extra,
-        },
-    )
-    for _ in range(50):
-        try:
-            admin.call("POST", f"/api/v2/actions/actions/{action['id']}/deploy")
-            return str(action["id"])
-        except RuntimeError:  # still building
-            time.sleep(0.1)
-    raise RuntimeError(f"Action {name} never built")
