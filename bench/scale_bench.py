@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from devstack.pulumi_mocks import build_stack
 from infra.action_code import render_actions
 from infra.config import StackConfig, parse_config
 from localtenant.logins import ActionContainer
-from tests.support.pulumi_mocks import build_stack
 
 SIZES = (1, 100, 1000)
 LOGINS = 2000

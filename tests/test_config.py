@@ -10,8 +10,8 @@ import pulumi
 import pytest
 import yaml
 
+from devstack.pulumi_mocks import build_stack
 from infra.config import PROJECT, ROOT, StackConfig, load_stack_file, parse_config
-from tests.support.pulumi_mocks import build_stack
 
 
 def set_path(config: dict[str, Any], path: str, value: Any) -> None:

@@ -7,9 +7,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from infra.action_code import render_action
-from infra.config import parse_config
-from tests.support.pulumi_mocks import (
+from devstack.pulumi_mocks import (
     MOCK_ACTION_ID,
     MOCK_CLIENT_ID,
     MOCK_CLIENT_SECRET,
@@ -19,6 +17,8 @@ from tests.support.pulumi_mocks import (
     is_secret,
     plain_occurrences,
 )
+from infra.action_code import render_action
+from infra.config import parse_config
 
 CLIENT = "auth0:index/client:Client"
 CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
@@ -233,7 +233,7 @@ def test_building_twice_gives_identical_inputs(stack_config: dict[str, Any]) -> 
 def test_an_empty_client_secret_fails_naming_the_missing_scope(
     stack_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.support import pulumi_mocks
+    from devstack import pulumi_mocks
 
     # What the provider returns when the deployer lacks read:client_keys.
     monkeypatch.setattr(pulumi_mocks, "MOCK_CLIENT_SECRET", "")
