@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devstack.action_runner import MEMBERS, ActionProcess, ActionTenant, Fault, Login
 from infra.action_code import render_action
 from infra.config import StackConfig, load_stack_file
 from infra.node import action_node
-from localtenant.logins import ActionContainer
-from tests.support.action_runner import MEMBERS, ActionProcess, ActionTenant, Fault, Login
 
 BENCH = Path(__file__).resolve().parent
 ARTICLE_ACTION = BENCH / "article_action.js"
@@ -61,30 +60,28 @@ def percentile(values: list[float], fraction: float) -> float:
 
 @contextmanager
 def running(
-    article: bool, stack: StackConfig, workdir: Path, rtt_ms: float = 0, **tenant: Any
+    article: bool, stack: StackConfig, workdir: Path, rtt_ms: float = 0, **options: Any
 ) -> Iterator[tuple[ActionProcess, ActionTenant]]:
     """The stack's Action (or the article's) in one Node process, against a local tenant set
     up for ``stack``."""
-    local = ActionTenant(stack, workdir, **tenant)
-    local.tenant.rtt_ms = rtt_ms
-    action = ActionProcess(local, workdir)
+    tenant = ActionTenant(stack, workdir, **options)
+    tenant.local.set_round_trip_ms(rtt_ms)
     if article:
         # The article's code needs the auth0 SDK, and its organization in a secret.
-        action.container.close()
-        action.container = ActionContainer(
-            ARTICLE_ACTION.read_text(encoding="utf-8"),
-            {**local.secrets, "ORGANIZATION_ID": local.organization_id},
-            [],
-            local.tenant.ca_file,
+        action = ActionProcess(
+            tenant,
             workdir,
-            ARTICLE_NODE_MODULES,
+            code=ARTICLE_ACTION.read_text(encoding="utf-8"),
+            secrets={**tenant.secrets, "ORGANIZATION_ID": tenant.organization_id},
+            node_modules=ARTICLE_NODE_MODULES,
         )
-        action.loaded = action.container.loaded
+    else:
+        action = ActionProcess(tenant, workdir)
     try:
-        yield action, local
+        yield action, tenant
     finally:
         action.close()
-        local.close()
+        tenant.close()
 
 
 def run(
@@ -108,7 +105,7 @@ def run(
             seen.add(user)
         return Run(
             label=label,
-            rtt_ms=state.tenant.rtt_ms,
+            rtt_ms=tenant.get("rtt_ms", 0),
             management_calls=state.management_calls,
             tokens=state.tokens_issued,
             first=first,
@@ -123,7 +120,7 @@ def hung_api(stack: StackConfig, workdir: Path) -> list[Login]:
     """Logins while the members endpoint hangs for 30 s (warm token)."""
     with running(False, stack, workdir) as (action, state):
         action.login("auth0|warm-up", **verified_email(stack, "auth0|warm-up"))
-        state.faults[MEMBERS] = Fault(hang_s=30)
+        state.local.inject_fault(MEMBERS, Fault(hang_s=30))
         return [
             action.login(f"auth0|hung-{n}", **verified_email(stack, f"auth0|hung-{n}"))
             for n in range(5)
@@ -162,19 +159,19 @@ fetch(`https://${process.env.DOMAIN}/oauth/token`, {
 
 def first_request_ms(stack: StackConfig, workdir: Path, runs: int) -> dict[str, list[float]]:
     """The first request's time in ``runs`` new Node processes (Auth0's node22), per client."""
-    local = ActionTenant(stack, workdir)
+    tenant = ActionTenant(stack, workdir)
     body = json.dumps(
         {
             "grant_type": "client_credentials",
-            "client_id": local.client["client_id"],
-            "client_secret": local.client["client_secret"],
-            "audience": f"https://{local.tenant.domain}/api/v2/",
+            "client_id": tenant.client["client_id"],
+            "client_secret": tenant.client["client_secret"],
+            "audience": tenant.local.management_audience,
         }
     )
     environment = {
         "PATH": os.environ.get("PATH", ""),
-        "NODE_EXTRA_CA_CERTS": str(local.tenant.ca_file),
-        "DOMAIN": local.tenant.domain,
+        "NODE_EXTRA_CA_CERTS": tenant.local.ca_cert,
+        "DOMAIN": tenant.local.domain,
         "BODY": body,
     }
     timings: dict[str, list[float]] = {client: [] for client in FIRST_REQUEST}
@@ -190,7 +187,7 @@ def first_request_ms(stack: StackConfig, workdir: Path, runs: int) -> dict[str, 
                 ).stdout
                 timings[client].append(float(printed))
     finally:
-        local.close()
+        tenant.close()
     return timings
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from devstack.action_runner import ENABLED_CONNECTION, MEMBERS, TOKEN, Fault
 from infra.action_code import render_action
 from infra.config import parse_config
 from infra.node import action_node as node_for_actions
-from tests.support.action_runner import ENABLED_CONNECTION, MEMBERS, TOKEN, Fault
 
 ALICE = "auth0|alice"
 BOB = "auth0|bob"
@@ -117,7 +117,7 @@ def test_cache_is_used_within_auth0_limits(run_action: Any, stack_config: dict[s
 def test_rejected_token_is_fetched_once_more(run_action: Any, stack_config: dict[str, Any]) -> None:
     action, tenant = run_action(stack_config)
     action.login(ALICE)
-    tenant.revoke_tokens()
+    tenant.local.revoke_tokens()
     login = action.login(BOB)
     assert login.outcome == "assigned"
     assert tenant.tokens_issued == 2
@@ -168,12 +168,12 @@ def test_server_error_fails_open_then_next_login_assigns(
     run_action: Any, stack_config: dict[str, Any], endpoint: str, status: int
 ) -> None:
     action, tenant = run_action(stack_config)
-    tenant.faults[endpoint] = Fault(status=status)
+    tenant.local.inject_fault(endpoint, Fault(status=status))
     login = action.login(ALICE)
     assert (login.outcome, login.report["reason"]) == ("failed", f"http-{status}")
     assert login.denied is None
     assert tenant.calls[endpoint] == 2  # one retry, because the budget allowed it
-    del tenant.faults[endpoint]
+    tenant.local.clear_faults(endpoint)
     assert action.login(ALICE).outcome == "assigned"
 
 
@@ -182,7 +182,7 @@ def test_rate_limit_is_retried_after_retry_after_within_the_budget(
     run_action: Any, stack_config: dict[str, Any], endpoint: str
 ) -> None:
     action, tenant = run_action(stack_config)
-    tenant.faults[endpoint] = Fault(status=429, retry_after="1", times=1)
+    tenant.local.inject_fault(endpoint, Fault(status=429, retry_after="1", times=1))
     login = action.login(ALICE)
     assert login.outcome == "assigned"
     assert tenant.calls[endpoint] == 2
@@ -193,7 +193,7 @@ def test_rate_limit_longer_than_the_budget_fails_without_waiting(
     run_action: Any, stack_config: dict[str, Any]
 ) -> None:
     action, tenant = run_action(stack_config)
-    tenant.faults[MEMBERS] = Fault(status=429, retry_after="30")
+    tenant.local.inject_fault(MEMBERS, Fault(status=429, retry_after="30"))
     login = action.login(ALICE)
     assert (login.outcome, login.report["reason"]) == ("failed", "http-429")
     assert tenant.calls[MEMBERS] == 1
@@ -208,7 +208,7 @@ def test_hung_endpoint_is_cut_off_at_the_time_budget(
     action, tenant = run_action(with_action(stack_config, timeBudgetMs=budget_ms))
     if endpoint == MEMBERS:
         action.login(BOB)  # warm the token so the members call is what hangs
-    tenant.faults[endpoint] = Fault(hang_s=10, times=1)
+    tenant.local.inject_fault(endpoint, Fault(hang_s=10, times=1))
     login = action.login(ALICE)
     assert (login.outcome, login.report["reason"]) == ("failed", "time-budget-exceeded")
     assert budget_ms * 0.9 <= login.ms < budget_ms + 250
@@ -221,11 +221,11 @@ def test_fail_closed_denies_with_the_generic_message(
     run_action: Any, stack_config: dict[str, Any]
 ) -> None:
     action, tenant = run_action(with_action(stack_config, failurePolicy="closed"))
-    tenant.faults[MEMBERS] = Fault(status=500)
+    tenant.local.inject_fault(MEMBERS, Fault(status=500))
     login = action.login(ALICE)
     assert login.outcome == "failed"
     assert login.denied == "Sign-in could not be completed. Please try again later."
-    del tenant.faults[MEMBERS]
+    tenant.local.clear_faults(MEMBERS)
     assert action.login(ALICE).denied is None
 
 
@@ -242,12 +242,12 @@ def test_no_log_line_holds_a_secret_or_a_token(
     action, tenant = run_action(stack_config)
     logs: list[str] = []
     logs += action.login(ALICE).logs
-    tenant.faults[MEMBERS] = Fault(status=500)
+    tenant.local.inject_fault(MEMBERS, Fault(status=500))
     logs += action.login(BOB).logs
-    tenant.faults[MEMBERS] = Fault(status=401)
+    tenant.local.inject_fault(MEMBERS, Fault(status=401))
     logs += action.login("auth0|carol").logs
-    tenant.faults[TOKEN] = Fault(status=403)
-    tenant.revoke_tokens()
+    tenant.local.inject_fault(TOKEN, Fault(status=403))
+    tenant.local.revoke_tokens()
     logs += action.login("auth0|dave").logs
     assert len(logs) == 4
     assert tenant.tokens_issued >= 2
@@ -277,7 +277,7 @@ def test_hostile_config_values_stay_data(
     assert action.login(BOB, connection="Username-Password-Authentication").outcome == (
         "skipped-no-match"
     )
-    tenant.faults[MEMBERS] = Fault(status=500)
+    tenant.local.inject_fault(MEMBERS, Fault(status=500))
     assert action.login("auth0|carol", connection=name).denied == f"Sorry: {name}"
 
 
@@ -298,9 +298,11 @@ def test_token_cached_before_the_grant_changed_is_replaced_on_403(
 ) -> None:
     action, tenant = run_action(stack_config, granted_scopes=set())
     assert action.login(ALICE).report["reason"] == "http-403"
-    grants = tenant.tenant.store["client_grants"].values()
-    (grant,) = [g for g in grants if g["client_id"] == tenant.client["client_id"]]
-    grant["scope"] = ["create:organization_members"]  # an operator fixes the grant
+    (grant,) = tenant.local.grants_of(tenant.client["client_id"])
+    # An operator fixes the grant.
+    tenant.local.call(
+        "PATCH", f"/api/v2/client-grants/{grant['id']}", {"scope": ["create:organization_members"]}
+    )
     tokens_before = tenant.tokens_issued
     login = action.login(ALICE)
     assert (login.outcome, login.report["token"]) == ("assigned", "fetched")
@@ -311,7 +313,7 @@ def test_concurrent_first_logins_in_one_container_fetch_one_token(
     run_action: Any, stack_config: dict[str, Any]
 ) -> None:
     action, tenant = run_action(stack_config)
-    tenant.tenant.rtt_ms = 50  # so the logins overlap while the token request is in flight
+    tenant.local.set_round_trip_ms(50)  # so the logins overlap while the token is in flight
     logins = action.login_concurrently([f"auth0|user{n}" for n in range(5)])
     assert [login.outcome for login in logins] == ["assigned"] * 5
     assert tenant.tokens_issued == 1
@@ -326,7 +328,7 @@ def test_every_log_line_fits_auth0s_256_characters(
     connection = "c" * connection_length
     action, tenant = run_action(stack_config)
     lines = action.login(long_user, connection=connection).logs
-    tenant.faults[MEMBERS] = Fault(status=503)
+    tenant.local.inject_fault(MEMBERS, Fault(status=503))
     lines += action.login(long_user, connection="Username-Password-Authentication").logs
     for line in lines:
         assert len(line) < 256
@@ -352,7 +354,9 @@ def test_a_2xx_that_is_not_the_endpoints_answer_is_a_failure(
     content_type: str,
 ) -> None:
     action, tenant = run_action(stack_config)
-    tenant.faults[endpoint] = Fault(status=status, raw_body=body, content_type=content_type)
+    tenant.local.inject_fault(
+        endpoint, Fault(status=status, raw_body=body, content_type=content_type)
+    )
     login = action.login(ALICE)
     assert (login.outcome, login.report["reason"]) == ("failed", f"malformed-{status}")
     # A members request was sent and its outcome is not known: pending, never assigned.
@@ -365,7 +369,7 @@ def test_retry_after_as_an_http_date_is_honoured(
 ) -> None:
     action, tenant = run_action(stack_config)
     in_two_seconds = formatdate(time.time() + 2, usegmt=True)
-    tenant.faults[MEMBERS] = Fault(status=429, retry_after=in_two_seconds, times=1)
+    tenant.local.inject_fault(MEMBERS, Fault(status=429, retry_after=in_two_seconds, times=1))
     login = action.login(ALICE)
     assert login.outcome == "assigned"
     assert tenant.calls[MEMBERS] == 2
@@ -406,7 +410,7 @@ def test_concurrent_first_logins_each_keep_their_own_deadline(
     # The token takes 1.2 s; the first login gives up at its 1 s budget, the second, started
     # 0.5 s later, waits until its own deadline and gets the token the first one asked for.
     action, tenant = run_action(with_action(stack_config, timeBudgetMs=1000))
-    tenant.faults[TOKEN] = Fault(latency_ms=1200, times=1)
+    tenant.local.inject_fault(TOKEN, Fault(latency_ms=1200, times=1))
     code = tmp_path / "action.js"
     code.write_text(tenant.rendered.code, encoding="utf-8")
     events = [action._event(user, DATABASE, None, "app", {}) for user in (ALICE, BOB)]
@@ -414,7 +418,7 @@ def test_concurrent_first_logins_each_keep_their_own_deadline(
         [node_for_actions(), "-e", STAGGERED_LOGINS, str(code), json.dumps(events), "500"],
         env={
             **os.environ,
-            "NODE_EXTRA_CA_CERTS": str(tenant.tenant.ca_file),
+            "NODE_EXTRA_CA_CERTS": tenant.local.ca_cert,
             "ACTION_SECRETS": json.dumps(tenant.secrets),
         },
         capture_output=True, text=True, timeout=30,

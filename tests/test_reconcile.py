@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from devstack.action_runner import ActionTenant
 from infra import deployer_scopes, reconcile
 from infra.config import parse_config
 from infra.management_api import ManagementApi
 from localtenant import organizations
 from localtenant.server import TenantServer
 from localtenant.tenant import Fault
-from tests.support.action_runner import ActionTenant
 
 DATABASE = "Username-Password-Authentication"
 GOOGLE = "google-oauth2"
@@ -265,9 +265,9 @@ def stack(*organizations: dict[str, Any]) -> dict[str, Any]:
 
 def reconcile_api(tenant: ActionTenant, monkeypatch: pytest.MonkeyPatch) -> ManagementApi:
     """reconcile's own credentials (its scopes only) on the Action's local tenant."""
-    monkeypatch.setenv("SSL_CERT_FILE", str(tenant.tenant.ca_file))
-    client = tenant.tenant.create_client_with_grant("reconcile", sorted(deployer_scopes.RECONCILE))
-    return ManagementApi(tenant.tenant.domain, client["client_id"], client["client_secret"], 1000)
+    monkeypatch.setenv("SSL_CERT_FILE", tenant.local.ca_cert)
+    client = tenant.local.m2m_client("reconcile", sorted(deployer_scopes.RECONCILE))
+    return ManagementApi(tenant.local.domain, client["client_id"], client["client_secret"], 1000)
 
 
 def test_a_member_whose_roles_failed_is_pending_and_reconcile_still_removes_them(
@@ -275,14 +275,13 @@ def test_a_member_whose_roles_failed_is_pending_and_reconcile_still_removes_them
 ) -> None:
     config = stack({"name": "acme", "emailDomains": ["acme.com"], "roles": ["member"]})
     action, tenant = run_action(config)
-    with tenant.tenant.store.lock:
-        del tenant.tenant.store["roles"][tenant.role_ids["member"]]
+    tenant.local.delete_role(tenant.role_ids["member"])
     login = action.login("auth0|alice", email="a@acme.com", email_verified=True)
     assert (login.outcome, login.report["reason"]) == ("failed", "http-404")
     # The members call took (204) before the roles call failed: a member, marked pending.
     assert "auth0|alice" in tenant.members
     assert login.app_metadata_set == {marker(tenant.organization_id): "pending"}
-    tenant.ensure_user("auth0|alice", blocked=True)
+    tenant.local.update_user("auth0|alice", blocked=True)
     plan = reconcile.review(reconcile_api(tenant, monkeypatch), parse_config(config, "t"))
     assert [(d.user_id, d.reason) for d in plan.departures] == [("auth0|alice", "blocked")]
 
@@ -300,7 +299,7 @@ def test_reconcile_keeps_a_marker_the_action_set_after_its_plan(
     alice = "auth0|alice"
     assert action.login(alice, email="a@acme.com", email_verified=True).outcome == "assigned"
     # Her address moves to globex.com; reconcile plans her leaving acme...
-    tenant.ensure_user(alice, email="a@globex.com")
+    tenant.local.update_user(alice, email="a@globex.com")
     api = reconcile_api(tenant, monkeypatch)
     plan = reconcile.review(api, parsed)
     assert [(d.user_id, d.organization) for d in plan.departures] == [(alice, "acme")]
@@ -310,6 +309,6 @@ def test_reconcile_keeps_a_marker_the_action_set_after_its_plan(
     reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
     assert alice in tenant.members_of("globex")
     assert alice not in tenant.members_of("acme")
-    metadata = tenant.tenant.store["users"][alice]["app_metadata"]
+    metadata = tenant.local.user(alice)["app_metadata"]
     assert metadata == {marker(globex): True}
     assert marker(acme) not in metadata

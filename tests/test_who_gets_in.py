@@ -12,10 +12,10 @@ from typing import Any
 import pulumi
 import pytest
 
+from devstack.action_runner import MEMBERS, ActionProcess, ActionTenant
 from infra.action_code import TEMPLATES, render_action
 from infra.config import domain_pattern, parse_config
 from infra.node import action_node
-from tests.support.action_runner import MEMBERS, ActionProcess, ActionTenant
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -119,7 +119,7 @@ def acme(**rule: Any) -> dict[str, Any]:
 def test_roles_are_given_on_joining(run_action: Any) -> None:
     action, tenant = run_action(acme(emailDomains=["acme.com"], roles=["member", "viewer"]))
     assert action.login(ALICE, email="a@acme.com", email_verified=True).outcome == "assigned"
-    held = tenant.tenant.store["organization_member_roles"][tenant.organization_id][ALICE]
+    held = tenant.local.member_roles(tenant.organization_id, ALICE)
     assert sorted(held) == sorted(tenant.role_ids.values())
 
 
@@ -127,8 +127,7 @@ def test_a_role_deleted_since_the_deploy_fails_the_login_and_retries_next_time(
     run_action: Any,
 ) -> None:
     action, tenant = run_action(acme(emailDomains=["acme.com"], roles=["member"]))
-    with tenant.tenant.store.lock:
-        del tenant.tenant.store["roles"][tenant.role_ids["member"]]
+    tenant.local.delete_role(tenant.role_ids["member"])
     login = action.login(ALICE, email="a@acme.com", email_verified=True)
     assert (login.outcome, login.report["reason"]) == ("failed", "http-404")
     # A member now, without the role: marked pending, so reconcile knows the membership is

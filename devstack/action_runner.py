@@ -1,9 +1,11 @@
-"""Run the rendered Action in Node against the local tenant, set up as the stack sets it up.
+"""The rendered Action run in Node against a local tenant set up as ``pulumi up`` sets it up, with
+no engine: the tests of the Action, who gets in and reconcile, and the Action's benchmark.
 
-``ActionTenant`` is a ``localtenant`` server holding what ``pulumi up`` would create: the
-Action's M2M client with a grant of exactly the rendered scopes, the organization and its
-connections. ``ActionProcess`` is one Actions container running the rendered code with that
-client's secrets, through ``localtenant.logins`` (the code path ``localtenant login`` takes).
+``ActionTenant`` is a local tenant in this process (``localtenant.testing.LocalTenant``, as
+``local``) holding what the stack would create: the Action's M2M client with a grant of exactly
+the rendered scopes, the organizations, their connections and roles. ``ActionProcess`` is one
+Actions container running the rendered code with that client's secrets; each login is one
+execution against the tenant, as the Login flow would run it.
 """
 
 from __future__ import annotations
@@ -16,15 +18,13 @@ from typing import Any
 
 from infra.action_code import RenderedAction, render_action
 from infra.config import StackConfig
-from localtenant import connections, organizations, roles, users
-from localtenant.logins import ActionContainer, execute
-from localtenant.server import TenantServer
-from localtenant.tenant import Fault
+from localtenant import connections
+from localtenant.testing import DATABASE, Fault, LocalTenant
 
 TOKEN = "oauth.token"
 MEMBERS = "organizations.members.create"
 ENABLED_CONNECTION = "organizations.enabled_connections.get"
-DEFAULT_CONNECTION = "Username-Password-Authentication"
+DEFAULT_CONNECTION = DATABASE
 STRATEGIES = {"google-oauth2": "google-oauth2", "github": "github", "acme-okta": "okta"}
 """Strategies of the connections tests log in through; any other is a database connection."""
 
@@ -37,6 +37,7 @@ __all__ = [
     "ActionProcess",
     "ActionTenant",
     "Fault",
+    "Login",
 ]
 
 
@@ -76,86 +77,67 @@ class ActionTenant:
         granted_scopes: set[str] | None = None,
         token_lifetime_s: int | None = None,
     ) -> None:
-        self.server = TenantServer(workdir / "tenant.json")
-        self.tenant = self.server.tenant
+        self.local = LocalTenant.start(workdir / "tenant.json")
         if token_lifetime_s is not None:
-            self.tenant.token_lifetime_s = token_lifetime_s
-        with self.tenant.store.lock:
-            # A new tenant has Username-Password-Authentication and google-oauth2 already.
-            existing = {c["name"]: c["id"] for c in self.tenant.store["connections"].values()}
-            self.connection_ids = {
-                name: existing.get(name)
-                or connections.create_connection(
-                    self.tenant, {"name": name, "strategy": STRATEGIES.get(name, "auth0")}
-                )["id"]
-                for name in sorted({DEFAULT_CONNECTION, "github", *_valid(config.all_connections)})
-            }
-            self.organization_ids: dict[str, str] = {}
-            for spec in config.organizations:
-                organization = organizations.create_organization(
-                    self.tenant, {"name": spec.name, "display_name": spec.display_name}
-                )
-                self.organization_ids[spec.name] = organization["id"]
-                for name in _valid(tuple(spec.connections or ())):
-                    organizations.enable_connection(
-                        self.tenant,
-                        organization["id"],
-                        {"connection_id": self.connection_ids[name]},
-                    )
-            self.role_ids = {
-                role: roles.create_role(self.tenant, {"name": role})["id"]
-                for role in dict.fromkeys(r for spec in config.organizations for r in spec.roles)
-            }
-            self.tenant.store.save()
+            self.local.set_token_lifetime_s(token_lifetime_s)
+        # A new tenant has Username-Password-Authentication and google-oauth2 already.
+        self.connection_ids = {
+            name: self.local.ensure_connection(name, STRATEGIES.get(name, "auth0"))["id"]
+            for name in sorted({DEFAULT_CONNECTION, "github", *_valid(config.all_connections)})
+        }
+        self.organization_ids: dict[str, str] = {}
+        for spec in config.organizations:
+            organization = self.local.create_organization(
+                spec.name,
+                spec.display_name,
+                [self.connection_ids[name] for name in _valid(tuple(spec.connections or ()))],
+            )
+            self.organization_ids[spec.name] = organization["id"]
+        self.role_ids = {
+            role: self.local.create_role(role)["id"]
+            for role in dict.fromkeys(r for spec in config.organizations for r in spec.roles)
+        }
         self.organization_id = self.organization_ids[config.organizations[0].name]
         self.rendered: RenderedAction = render_action(
             config, organization_ids=self.organization_ids, role_ids=self.role_ids
         )
         scopes = self.rendered.scopes if granted_scopes is None else sorted(granted_scopes)
-        self.client = self.tenant.create_client_with_grant("org assignment", scopes)
+        self.client = self.local.m2m_client("org assignment", scopes)
 
     @property
     def secrets(self) -> dict[str, str]:
         return {
-            "TENANT_DOMAIN": self.tenant.domain,
+            "TENANT_DOMAIN": self.local.domain,
             "CLIENT_ID": self.client["client_id"],
             "CLIENT_SECRET": self.client["client_secret"],
         }
 
     @property
     def calls(self) -> Counter[str]:
-        return self.tenant.calls
-
-    @property
-    def faults(self) -> dict[str, Fault]:
-        return self.tenant.faults
+        return self.local.calls()
 
     @property
     def tokens_issued(self) -> int:
-        return self.tenant.calls[TOKEN]
+        return self.calls[TOKEN]
 
     @property
     def management_calls(self) -> int:
-        return sum(count for name, count in self.tenant.calls.items() if name != TOKEN)
+        return sum(count for name, count in self.calls.items() if name != TOKEN)
 
     @property
     def members(self) -> set[str]:
-        return set(self.tenant.store["organization_members"][self.organization_id])
+        return set(self.local.members(self.organization_id))
 
     def members_of(self, organization: str) -> set[str]:
         """The members of the stack's organization named ``organization``."""
-        return set(self.tenant.store["organization_members"][self.organization_ids[organization]])
+        return set(self.local.members(self.organization_ids[organization]))
 
     @property
     def denied_scopes(self) -> Counter[str]:
-        return self.tenant.denied_scopes
+        return self.local.denied_scopes()
 
     def disable_connections(self) -> None:
-        with self.tenant.store.lock:
-            self.tenant.store["organization_connections"][self.organization_id].clear()
-
-    def revoke_tokens(self) -> None:
-        self.tenant.revoke_tokens()
+        self.local.disable_connections(self.organization_id)
 
     def connection_event(self, name: str) -> dict[str, Any]:
         return {
@@ -164,33 +146,28 @@ class ActionTenant:
             "strategy": STRATEGIES.get(name, "auth0"),
         }
 
-    def ensure_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
-        """The user, created at first sight; ``fields`` (app_metadata, email...) overwrite."""
-        with self.tenant.store.lock:
-            user = self.tenant.store["users"].get(user_id)
-            if user is None:
-                user = users.create_user(
-                    self.tenant, {"connection": DEFAULT_CONNECTION, "user_id": user_id}
-                )
-            user.update({key: value for key, value in fields.items() if value is not None})
-            self.tenant.store.save()
-            return user
-
     def close(self) -> None:
-        self.server.close()
+        self.local.stop()
 
 
 class ActionProcess:
-    """One Actions container running the rendered code with the tenant's client secrets."""
+    """One Actions container running the rendered code (or ``code``, with ``secrets`` and the
+    npm packages under ``node_modules``) with the tenant's client secrets."""
 
-    def __init__(self, tenant: ActionTenant, workdir: Path, code: str | None = None) -> None:
+    def __init__(
+        self,
+        tenant: ActionTenant,
+        workdir: Path,
+        code: str | None = None,
+        secrets: dict[str, str] | None = None,
+        node_modules: Path | None = None,
+    ) -> None:
         self.tenant = tenant
-        self.container = ActionContainer(
+        self.container = tenant.local.action_container(
             code or tenant.rendered.code,
-            tenant.secrets,
-            [],
-            tenant.tenant.ca_file,
+            secrets or tenant.secrets,
             workdir / "containers",
+            node_modules,
         )
         self.loaded = self.container.loaded
 
@@ -205,7 +182,7 @@ class ActionProcess:
         """One login of ``user_id`` through ``connection``; ``user`` sets fields of the user
         (app_metadata, email, email_verified) before it."""
         event = self._event(user_id, connection, organization_id, client_id, user)
-        return _checked(Login(**execute(self.tenant.tenant, self.container, event)))
+        return _checked(Login(**self.tenant.local.execute(self.container, event)))
 
     def login_concurrently(self, user_ids: list[str]) -> list[Login]:
         """First logins of several users at once, in this one container."""
@@ -235,9 +212,8 @@ class ActionProcess:
         client_id: str,
         fields: dict[str, Any],
     ) -> dict[str, Any]:
-        user = self.tenant.ensure_user(user_id, **fields)
         event: dict[str, Any] = {
-            "user": json.loads(json.dumps(user)),
+            "user": self.tenant.local.ensure_user(user_id, **fields),
             "connection": self.tenant.connection_event(connection),
             "client": {"client_id": client_id, "name": "App"},
         }
