@@ -17,9 +17,7 @@ import pytest
 from infra import backfill, deployer_scopes
 from infra.config import parse_config
 from infra.management_api import parse_export
-from localtenant import organizations
-from localtenant.server import TenantServer
-from localtenant.tenant import Fault
+from localtenant.testing import Fault, LocalTenant
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -36,19 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    server = TenantServer(tmp_path / "tenant.json")
-    tenant = server.tenant
-    with tenant.store.lock:
-        organization = organizations.create_organization(tenant, {"name": "acme-bf"})
-        (database,) = [c for c in tenant.store["connections"].values() if c["name"] == DATABASE]
-        organizations.enable_connection(
-            tenant, organization["id"], {"connection_id": database["id"]}
-        )
-        tenant.store.save()
-    client = tenant.create_client_with_grant("backfill", sorted(deployer_scopes.BACKFILL))
+    tenant = LocalTenant.start(tmp_path / "tenant.json")
+    database = tenant.ensure_connection(DATABASE)
+    organization = tenant.create_organization("acme-bf", connection_ids=[database["id"]])
+    client = tenant.m2m_client("backfill", sorted(deployer_scopes.BACKFILL))
     (tmp_path / "Pulumi.bf.yaml").write_text(
         "config:\n"
-        f"  auth0:domain: {server.domain}\n"
+        f"  auth0:domain: {tenant.domain}\n"
         "  auth0-org-assignment:domainKind: local\n"
         "  auth0-org-assignment:organization:\n"
         "    name: acme-bf\n"
@@ -60,38 +52,42 @@ def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
         **os.environ,
         "AUTH0_BACKFILL_CLIENT_ID": client["client_id"],
         "AUTH0_BACKFILL_CLIENT_SECRET": client["client_secret"],
-        "SSL_CERT_FILE": str(tenant.ca_file),
+        "SSL_CERT_FILE": tenant.ca_cert,
     }
     yield {
-        "server": server,
         "tenant": tenant,
         "organization_id": organization["id"],
         "project": tmp_path,
         "environment": environment,
     }
-    server.close()
+    tenant.stop()
 
 
-def add_users(tenant: Any, count: int) -> set[str]:
-    """``count`` users: 8 in 10 with a verified example.com address (the ones who should join),
-    1 unverified, 1 elsewhere. Returns the ids of those who should join."""
+def user_id(n: int) -> str:
+    return f"auth0|{n:024x}"
+
+
+def add_users(tenant: LocalTenant, count: int) -> set[str]:
+    """``count`` users (``user_id(0)`` on): 8 in 10 with a verified example.com address (the
+    ones who should join), 1 unverified, 1 elsewhere. Returns the ids of those who should join."""
     should_join = set()
-    with tenant.store.lock:
-        for n in range(count):
-            kind = n % 10
-            user_id = f"auth0|{n:024x}"
-            tenant.store["users"][user_id] = {
-                "user_id": user_id,
+    records = []
+    for n in range(count):
+        kind = n % 10
+        records.append(
+            {
+                "user_id": user_id(n),
                 "email": f"user{n}@{'other.org' if kind == 9 else 'example.com'}",
                 "email_verified": kind != 8,
                 "app_metadata": {},
                 "identities": [
-                    {"connection": DATABASE, "provider": "auth0", "user_id": user_id[6:]}
+                    {"connection": DATABASE, "provider": "auth0", "user_id": user_id(n)[6:]}
                 ],
             }
-            if kind < 8:
-                should_join.add(user_id)
-        tenant.store.save()
+        )
+        if kind < 8:
+            should_join.add(user_id(n))
+    tenant.import_users(records)
     return should_join
 
 
@@ -115,7 +111,7 @@ def test_a_dry_run_writes_nothing(setup: dict[str, Any]) -> None:
     assert result.returncode == 0, result.stderr
     assert f"{len(should_join)} users to add" in result.stdout
     assert result.stdout.count("would add ") == len(should_join)
-    assert setup["tenant"].store["organization_members"][setup["organization_id"]] == []
+    assert setup["tenant"].members(setup["organization_id"]) == []
 
 
 @pytest.mark.slow
@@ -123,9 +119,10 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
     setup: dict[str, Any],
 ) -> None:
     tenant = setup["tenant"]
-    should_join = add_users(tenant, 10_000)
-    tenant.rate_limit_per_second = 400
-    tenant.faults["organizations.members.create"] = Fault(status=429, retry_after="1", times=3)
+    count = 10_000
+    should_join = add_users(tenant, count)
+    tenant.management_rate_limit(400)
+    tenant.inject_fault("organizations.members.create", Fault(status=429, retry_after="1", times=3))
     # Interrupted once past 2,000 users...
     first = subprocess.Popen(
         command(setup, "--rate", "380"),
@@ -140,7 +137,7 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
             first.send_signal(signal.SIGKILL)
             break
     first.wait()
-    members = tenant.store["organization_members"][setup["organization_id"]]
+    members = tenant.members(setup["organization_id"])
     assert 2000 <= len(members) < len(should_join)
     # ...then run again: it goes on where it stopped.
     second = subprocess.run(
@@ -152,17 +149,20 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
     )
     assert second.returncode == 0, second.stderr
     assert "marked already" in second.stdout.splitlines()[0]
-    members = tenant.store["organization_members"][setup["organization_id"]]
+    members = tenant.members(setup["organization_id"])
     assert sorted(members) == sorted(should_join)  # nobody missed, nobody extra
     assert len(members) == len(set(members))
-    for user_id, user in tenant.store["users"].items():
-        marked = user["app_metadata"].get(f"org_assignment:{setup['organization_id']}")
-        assert (marked is True) == (user_id in should_join), user_id
+    for n in range(count):  # every user in the tenant
+        marked = tenant.user(user_id(n))["app_metadata"].get(
+            f"org_assignment:{setup['organization_id']}"
+        )
+        assert (marked is True) == (user_id(n) in should_join), user_id(n)
+    calls = tenant.calls()
     # Each user marked once, but for those in flight when the first run was killed.
-    assert tenant.calls["users.update"] <= len(should_join) + backfill.BATCH
-    assert tenant.calls["oauth.token"] == 2
+    assert calls["users.update"] <= len(should_join) + backfill.BATCH
+    assert calls["oauth.token"] == 2
     # Every request stayed within Auth0's 10 members a request.
-    assert tenant.calls["organizations.members.create"] >= len(should_join) / backfill.BATCH
+    assert calls["organizations.members.create"] >= len(should_join) / backfill.BATCH
 
 
 def test_missing_credentials_say_which(setup: dict[str, Any]) -> None:
@@ -234,11 +234,9 @@ def test_records_that_are_not_users_are_skipped_and_counted() -> None:
 def test_a_malformed_marker_does_not_stop_the_run(setup: dict[str, Any]) -> None:
     tenant = setup["tenant"]
     should_join = add_users(tenant, 20)
-    with tenant.store.lock:
-        for user_id in sorted(should_join)[:3]:
-            marker = f"org_assignment:{setup['organization_id']}"
-            tenant.store["users"][user_id]["app_metadata"] = {marker: "a string"}
-        tenant.store.save()
+    for joining in sorted(should_join)[:3]:
+        marker = f"org_assignment:{setup['organization_id']}"
+        tenant.update_user(joining, app_metadata={marker: "a string"})
     result = subprocess.run(
         command(setup, "--dry-run", "--rate", "100"),
         cwd=ROOT,

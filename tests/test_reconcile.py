@@ -18,9 +18,7 @@ from devstack.action_runner import ActionTenant
 from infra import deployer_scopes, reconcile
 from infra.config import parse_config
 from infra.management_api import ManagementApi
-from localtenant import organizations
-from localtenant.server import TenantServer
-from localtenant.tenant import Fault
+from localtenant.testing import Fault, LocalTenant
 
 DATABASE = "Username-Password-Authentication"
 GOOGLE = "google-oauth2"
@@ -50,17 +48,14 @@ KINDS = {
 
 @pytest.fixture
 def tenant_setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    server = TenantServer(tmp_path / "tenant.json")
-    tenant = server.tenant
-    with tenant.store.lock:
-        acme = organizations.create_organization(tenant, {"name": "acme-rc"})
-        elsewhere = organizations.create_organization(tenant, {"name": "not-in-this-stack"})
-        tenant.store.save()
-    client = tenant.create_client_with_grant("reconcile", sorted(deployer_scopes.RECONCILE))
+    tenant = LocalTenant.start(tmp_path / "tenant.json")
+    acme = tenant.create_organization("acme-rc")
+    elsewhere = tenant.create_organization("not-in-this-stack")
+    client = tenant.m2m_client("reconcile", sorted(deployer_scopes.RECONCILE))
     # Google was in the rule when these users joined; the stack no longer lists it.
     (tmp_path / "Pulumi.rc.yaml").write_text(
         "config:\n"
-        f"  auth0:domain: {server.domain}\n"
+        f"  auth0:domain: {tenant.domain}\n"
         "  auth0-org-assignment:domainKind: local\n"
         "  auth0-org-assignment:organization:\n"
         "    name: acme-rc\n"
@@ -72,17 +67,16 @@ def tenant_setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
         **os.environ,
         "AUTH0_RECONCILE_CLIENT_ID": client["client_id"],
         "AUTH0_RECONCILE_CLIENT_SECRET": client["client_secret"],
-        "SSL_CERT_FILE": str(tenant.ca_file),
+        "SSL_CERT_FILE": tenant.ca_cert,
     }
     yield {
-        "server": server,
         "tenant": tenant,
         "acme": acme["id"],
         "elsewhere": elsewhere["id"],
         "project": tmp_path,
         "environment": environment,
     }
-    server.close()
+    tenant.stop()
 
 
 def seed(setup: dict[str, Any]) -> dict[str, Any]:
@@ -91,13 +85,13 @@ def seed(setup: dict[str, Any]) -> dict[str, Any]:
     tenant, acme, elsewhere = setup["tenant"], setup["acme"], setup["elsewhere"]
     kinds: dict[str, int] = {}
     removed_by_hand = []
-    with tenant.store.lock:
-        members = tenant.store["organization_members"][acme]
-        for n in range(USERS):
-            kind = n % 10
-            user_id = f"{'google-oauth2' if kind == 8 else 'auth0'}|{n:024d}"
-            connection = GOOGLE if kind == 8 else DATABASE
-            tenant.store["users"][user_id] = {
+    records = []
+    for n in range(USERS):
+        kind = n % 10
+        user_id = f"{'google-oauth2' if kind == 8 else 'auth0'}|{n:024d}"
+        connection = GOOGLE if kind == 8 else DATABASE
+        records.append(
+            {
                 "user_id": user_id,
                 "email": f"u{n}@{'other.org' if kind in (5, 9) else 'example.com'}",
                 "email_verified": kind != 6,
@@ -111,22 +105,25 @@ def seed(setup: dict[str, Any]) -> dict[str, Any]:
                     }
                 ],
             }
-            members.append(user_id)
-            kinds[user_id] = kind
-        for n in range(20):
-            user_id = f"auth0|removed{n:018d}"
-            tenant.store["users"][user_id] = {
+        )
+        kinds[user_id] = kind
+    for n in range(20):
+        user_id = f"auth0|removed{n:018d}"
+        records.append(
+            {
                 "user_id": user_id,
                 "email": f"r{n}@example.com",
                 "email_verified": True,
                 "app_metadata": {marker(acme): True},
                 "identities": [{"connection": DATABASE, "provider": "auth0", "user_id": str(n)}],
             }
-            removed_by_hand.append(user_id)
-        # Members of an organization this stack does not declare, who would leave by its rule.
-        leaving = [u for u, k in kinds.items() if KINDS[k]]
-        tenant.store["organization_members"][elsewhere] = list(leaving[:50])
-        tenant.store.save()
+        )
+        removed_by_hand.append(user_id)
+    tenant.import_users(records)
+    tenant.add_members(acme, kinds)
+    # Members of an organization this stack does not declare, who would leave by its rule.
+    leaving = [u for u, k in kinds.items() if KINDS[k]]
+    tenant.add_members(elsewhere, leaving[:50])
     return {"kinds": kinds, "removed_by_hand": removed_by_hand, "elsewhere": leaving[:50]}
 
 
@@ -143,7 +140,7 @@ def test_a_dry_run_says_who_would_leave_and_why_and_changes_nothing(
 ) -> None:
     seen = seed(tenant_setup)
     tenant = tenant_setup["tenant"]
-    before = sorted(tenant.store["organization_members"][tenant_setup["acme"]])
+    before = sorted(tenant.members(tenant_setup["acme"]))
     result = subprocess.run(
         command(tenant_setup, "--dry-run", "--rate", "200"),
         cwd=ROOT,
@@ -161,9 +158,10 @@ def test_a_dry_run_says_who_would_leave_and_why_and_changes_nothing(
     for user_id in seen["removed_by_hand"]:
         assert f"{user_id} was removed from acme-rc by hand: not re-added" in lines
     assert f"{len(leaving)} memberships to remove" in lines[0]
-    assert sorted(tenant.store["organization_members"][tenant_setup["acme"]]) == before
-    assert tenant.calls["organizations.members.delete"] == 0
-    assert tenant.calls["users.update"] == 0
+    assert sorted(tenant.members(tenant_setup["acme"])) == before
+    calls = tenant.calls()
+    assert calls["organizations.members.delete"] == 0
+    assert calls["users.update"] == 0
 
 
 @pytest.mark.slow
@@ -178,12 +176,9 @@ def test_leavers_leave_through_a_rate_limit_and_an_interruption_and_nobody_else(
     )
     # A member who was deleted: Auth0 removes a deleted user's memberships.
     deleted = next(u for u, k in seen["kinds"].items() if k == 0)
-    with tenant.store.lock:
-        del tenant.store["users"][deleted]
-        tenant.store["organization_members"][acme].remove(deleted)
-        tenant.store.save()
-    tenant.rate_limit_per_second = 400
-    tenant.faults["organizations.members.delete"] = Fault(status=429, retry_after="1", times=2)
+    tenant.delete_user(deleted)
+    tenant.management_rate_limit(400)
+    tenant.inject_fault("organizations.members.delete", Fault(status=429, retry_after="1", times=2))
     first = subprocess.Popen(
         command(tenant_setup, "--rate", "380"),
         cwd=ROOT,
@@ -210,22 +205,22 @@ def test_leavers_leave_through_a_rate_limit_and_an_interruption_and_nobody_else(
     assert second.stdout.startswith("resuming the run that stopped after ")
     assert not progress.exists()
 
-    members = set(tenant.store["organization_members"][acme])
+    members = set(tenant.members(acme))
     for user_id, kind in seen["kinds"].items():
         if user_id == deleted:
             continue
         stays = KINDS[kind] is None
         assert (user_id in members) is stays, (user_id, kind)
-        markers = tenant.store["users"][user_id]["app_metadata"]
+        markers = tenant.user(user_id)["app_metadata"]
         # A leaver's marker is cleared for the organization they left, and only for it.
         assert (marker(acme) in markers) is (stays and kind != 9), (user_id, kind)
         if kind != 9:
             assert markers.get(marker(elsewhere)) is True
     for user_id in seen["removed_by_hand"]:
         assert user_id not in members
-        assert tenant.store["users"][user_id]["app_metadata"] == {marker(acme): True}
+        assert tenant.user(user_id)["app_metadata"] == {marker(acme): True}
     # The organization the stack does not declare keeps every member.
-    assert tenant.store["organization_members"][elsewhere] == seen["elsewhere"]
+    assert tenant.members(elsewhere) == seen["elsewhere"]
     # Nothing is left to do.
     again = subprocess.run(
         command(tenant_setup, "--dry-run", "--rate", "380"),
