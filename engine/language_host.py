@@ -4,7 +4,9 @@ The real language host is a Go program that the Go module proxy does not serve, 
 ``scripts/engine`` installs this instead when it has to build the engine. It speaks the same
 gRPC LanguageRuntime protocol to the real engine, using the SDK's ``LanguageServer`` (the one
 Automation API inline programs use), and runs the project's ``main`` program in this process,
-with this virtualenv's packages, where the real host would start a Python subprocess.
+with this virtualenv's packages; a project whose ``runtime.options.virtualenv`` is another
+virtualenv runs in that one's Python instead (this same file, ``--run``), as the real host
+would run it.
 
 It also runs Python plugins (a component provider: a folder with ``PulumiPlugin.yaml``,
 ``runtime: python``): ``RunPlugin`` starts the folder's ``__main__.py`` with this virtualenv's
@@ -23,6 +25,7 @@ import runpy
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent import futures
@@ -53,6 +56,9 @@ class ProgramLanguageServer(LanguageServer):
             self._program_directory = Path(request.info.program_directory)
         elif request.program:
             self._program_directory = Path(request.pwd or ".") / request.program
+        python = _project_python(request)
+        if python is not None:
+            return _run_in(python, request)
         return super().Run(request, context)  # type: ignore[no-untyped-call]
 
     def GetRequiredPackages(self, request: Any, context: Any) -> Any:
@@ -111,6 +117,41 @@ class ProgramLanguageServer(LanguageServer):
         yield language_pb2.RunPluginResponse(exitcode=process.wait())
 
 
+def _project_python(request: Any) -> str | None:
+    """The Python of the project's own virtualenv (``runtime.options.virtualenv``), when it is
+    not this one's."""
+    options = request.info.options if request.info else None
+    virtualenv = (
+        options.fields["virtualenv"].string_value
+        if options and "virtualenv" in options.fields
+        else ""
+    )
+    if not virtualenv:
+        return None
+    root = Path(request.info.root_directory or request.pwd or ".")
+    python = (root / virtualenv / "bin" / "python").absolute()
+    if not python.exists() or Path(sys.prefix).resolve() == python.parent.parent.resolve():
+        return None
+    return str(python)
+
+
+def _run_in(python: str, request: Any) -> Any:
+    """Run the program with another virtualenv's Python: this file, ``--run``, the request on
+    stdin, the response written to a file; the program's own output goes where ours does."""
+    with tempfile.TemporaryDirectory() as scratch:
+        answer = Path(scratch) / "response"
+        finished = subprocess.run(  # the project names its own virtualenv
+            [python, str(Path(__file__).resolve()), "--run", str(answer)],
+            input=request.SerializeToString(),
+            check=False,
+        )
+        if not answer.exists():
+            return language_pb2.RunResponse(
+                error=f"the program's Python ({python}) stopped with {finished.returncode}"
+            )
+        return language_pb2.RunResponse.FromString(answer.read_bytes())
+
+
 def _installed_plugins() -> list[Any]:
     """The resource plugins that installed SDKs declare in ``pulumi-plugin.json``."""
     found = []
@@ -128,6 +169,12 @@ def _installed_plugins() -> list[Any]:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--run"]:
+        # In the project's Python (see _run_in): run the program, as the host would.
+        request = language_pb2.RunRequest.FromString(sys.stdin.buffer.read())
+        response = ProgramLanguageServer().Run(request, None)
+        Path(sys.argv[2]).write_bytes(response.SerializeToString())
+        return 0
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=4),
         options=[("grpc.max_receive_message_length", _MAX_MESSAGE)],
