@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auth0_org_assignment.action_code import render_action
+from auth0_org_assignment.config import StackConfig, load_stack_file
+from auth0_org_assignment.node import action_node
 from devstack.action_runner import MEMBERS, ActionProcess, ActionTenant, Fault, Login
-from infra.action_code import render_action
-from infra.config import StackConfig, load_stack_file
-from infra.node import action_node
+from infra import ROOT
 
 BENCH = Path(__file__).resolve().parent
 ARTICLE_ACTION = BENCH / "article_action.js"
@@ -209,7 +210,7 @@ def main() -> None:
     arguments = parser.parse_args()
     if not (ARTICLE_NODE_MODULES / "auth0").is_dir():
         raise SystemExit("error: run `npm ci --prefix bench` first (the article's auth0 SDK)")
-    dev = load_stack_file("dev")
+    dev = load_stack_file("dev", ROOT)
     ours = render_action(dev)
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     print(

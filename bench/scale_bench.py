@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from auth0_org_assignment.action_code import render_actions
+from auth0_org_assignment.config import StackConfig, parse_config
 from devstack.pulumi_mocks import build_stack
-from infra.action_code import render_actions
-from infra.config import StackConfig, parse_config
 from localtenant.logins import ActionContainer
 
 SIZES = (1, 100, 1000)
@@ -33,7 +33,7 @@ DATABASE = "Username-Password-Authentication"
 def stack(organizations: int) -> dict[str, Any]:
     return {
         "auth0:domain": "acme.eu.auth0.com",
-        # Several Actions share the login flow's 20 s (infra.action_code: FLOW_TIME_MS).
+        # Several Actions share the login flow's 20 s (action_code.FLOW_TIME_MS).
         "action": {"timeBudgetMs": 2000},
         "organizations": [
             {

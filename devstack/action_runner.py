@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.action_code import RenderedAction, render_action
-from infra.config import StackConfig
+from auth0_org_assignment.action_code import RenderedAction, render_action
+from auth0_org_assignment.config import StackConfig
 from localtenant import connections
 from localtenant.testing import DATABASE, Fault, LocalTenant
 

@@ -13,9 +13,9 @@ import json
 import subprocess
 import sys
 
+from auth0_org_assignment.config import load_stack_file
 from devstack.local_stack import LOCAL_PASSPHRASE, ROOT, STACK, engine_environment
 from infra import deployer_scopes
-from infra.config import load_stack_file
 from localtenant.testing import LocalTenant
 
 PORT = 8443
@@ -25,7 +25,7 @@ USER_EMAIL = "ada@example.com"
 
 
 def main(argv: list[str]) -> int:
-    config = load_stack_file(STACK)
+    config = load_stack_file(STACK, ROOT)
     STATE.mkdir(exist_ok=True)
     BACKEND.mkdir(exist_ok=True)  # pulumi login file:// needs the folder to exist
     try:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
-from infra.config import PROJECT, load_config
-from infra.org_assignment import OrgAssignment
+from auth0_org_assignment.arguments import arguments_of
+from auth0_org_assignment.component import OrgAssignment
+from auth0_org_assignment.config import PROJECT, load_config
 
 SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
@@ -115,7 +117,7 @@ def build_stack(
     # The SDK's test decorator (it waits for every output) has no type annotations.
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> pulumi.Output[Any]:
-        component = OrgAssignment("org-assignment", load_config())
+        component = OrgAssignment("org-assignment", arguments_of(load_config()))
 
         def keep(values: list[Any]) -> None:
             outputs.update(
@@ -142,6 +144,23 @@ def build_stack(
 
     program()
     return mocks, outputs
+
+
+def build_program(body: Callable[[], Any], mocks: TenantMocks | None = None) -> TenantMocks:
+    """Run any program ``body`` under the mocks (one that declares the component itself, as
+    another Pulumi program would); return what was registered."""
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_about_failed_invokes)
+    asyncio.set_event_loop(loop)
+    mocks = mocks or TenantMocks()
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False)
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def program() -> None:
+        body()
+
+    program()
+    return mocks
 
 
 def _quiet_about_failed_invokes(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

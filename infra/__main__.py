@@ -1,11 +1,17 @@
-"""Entry point: load the stack's configuration, declare the component, export its outputs."""
+"""Entry point: load the stack's configuration, declare the component, export its outputs.
+
+The component is the ``auth0_org_assignment`` package, used as any other program would use it;
+the stack file is only where this program's arguments come from.
+"""
 
 import pulumi
 
-from infra.config import load_config
-from infra.org_assignment import COMPONENT, OrgAssignment
+from auth0_org_assignment import OrgAssignment
+from auth0_org_assignment.arguments import arguments_of
+from auth0_org_assignment.component import COMPONENT
+from auth0_org_assignment.config import load_config
 
-org_assignment = OrgAssignment(COMPONENT, load_config())
+org_assignment = OrgAssignment(COMPONENT, arguments_of(load_config()))
 
 pulumi.export("organization_id", org_assignment.organization_id)
 pulumi.export("organization_ids", org_assignment.organization_ids)

@@ -34,14 +34,16 @@ from typing import Any
 
 import yaml
 
-from infra import desired_state
-from infra.action_code import (
+from auth0_org_assignment import desired_state
+from auth0_org_assignment.action_code import (
     MANAGEMENT_CALLS,
     TRIGGER,
     RenderedAction,
     render_actions,
 )
-from infra.config import PROJECT, ROOT, OrganizationConfig, StackConfig
+from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames
+from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
+from infra import ROOT
 from infra.management_api import (
     ApiError,
     ManagementApi,
@@ -50,7 +52,6 @@ from infra.management_api import (
     quote,
     stack_command,
 )
-from infra.org_assignment import COMPONENT_TYPE, LogicalNames
 
 ARTICLE_ACTION_NAME = "Assign User to Organization"
 """The name the support article gives its Action."""

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.action_code import marker_key
-from infra.config import ROOT, StackConfig
+from auth0_org_assignment.action_code import marker_key
+from auth0_org_assignment.config import StackConfig
+from infra import ROOT
 from infra.management_api import (
     ManagementApi,
     UsageError,

@@ -25,7 +25,7 @@ from typing import Any
 
 import pulumi
 
-from infra.config import StackConfig, load_stack_file
+from auth0_org_assignment.config import StackConfig, load_stack_file
 
 TRIES = 8
 """Tries of one request through 429s and 5xx before giving up."""

@@ -1,9 +1,9 @@
 """Who may join, for users who are not logging in: decided by the Action's own JavaScript.
 
 The backfill and reconcile never decide membership in Python. They start
-``action_templates/evaluate.js`` once per run, in Node 22 (``infra.node``), give it the rules
-exactly as the Action holds them (``infra.action_code.organization_entry``), and stream users
-through it: each user in, one decision out, in order.
+``action_templates/evaluate.js`` once per run, in Node 22 (``auth0_org_assignment.node``), give
+it the rules exactly as the Action holds them (``action_code.organization_entry``), and stream
+users through it: each user in, one decision out, in order.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from infra.action_code import TEMPLATES, marker_key, organization_entry
-from infra.config import StackConfig
-from infra.node import action_node
+from auth0_org_assignment.action_code import marker_key, organization_entry
+from auth0_org_assignment.config import StackConfig
+from auth0_org_assignment.node import action_node
+from auth0_org_assignment.paths import TEMPLATES
 
 EVALUATE = TEMPLATES / "evaluate.js"
 

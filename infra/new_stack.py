@@ -19,7 +19,8 @@ from typing import Any
 import pulumi
 import yaml
 
-from infra.config import PROJECT, ROOT, parse_config
+from auth0_org_assignment.config import PROJECT, parse_config
+from infra import ROOT
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 

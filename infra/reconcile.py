@@ -29,9 +29,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra import checkpoint
-from infra.action_code import marker_key
-from infra.config import ROOT, StackConfig
+from auth0_org_assignment.action_code import marker_key
+from auth0_org_assignment.config import StackConfig
+from infra import ROOT, checkpoint
 from infra.management_api import (
     ApiError,
     ManagementApi,

@@ -11,8 +11,9 @@ import sys
 
 import pulumi
 
-from infra.action_code import render_actions
-from infra.config import load_stack_file
+from auth0_org_assignment.action_code import render_actions
+from auth0_org_assignment.config import load_stack_file
+from infra import ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print code and metadata as JSON")
     arguments = parser.parse_args(argv)
     try:
-        shards = render_actions(load_stack_file(arguments.stack))
+        shards = render_actions(load_stack_file(arguments.stack, ROOT))
     except pulumi.RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

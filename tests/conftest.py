@@ -38,8 +38,8 @@ def run_action(tmp_path: Any) -> Any:
     ``run_action(config, **tenant_options)`` returns ``(action_process, action_tenant)``;
     options are ``ActionTenant``'s (``granted_scopes``, ``token_lifetime_s``).
     """
+    from auth0_org_assignment.config import parse_config
     from devstack.action_runner import ActionProcess, ActionTenant
-    from infra.config import parse_config
 
     started: list[Any] = []
 

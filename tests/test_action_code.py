@@ -14,8 +14,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from infra import render
-from infra.action_code import (
+from auth0_org_assignment.action_code import (
     FLOW_TIME_MS,
     MANAGEMENT_CALLS,
     MAX_CODE_BYTES,
@@ -26,7 +25,8 @@ from infra.action_code import (
     render_action,
     render_actions,
 )
-from infra.config import PROJECT, ROOT, load_stack_file, parse_config
+from auth0_org_assignment.config import PROJECT, load_stack_file, parse_config
+from infra import ROOT, render
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -55,7 +55,7 @@ def test_every_golden_file_belongs_to_a_stack() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_rendered_code_matches_its_golden_file(stack: str) -> None:
-    code = render_action(load_stack_file(stack)).code
+    code = render_action(load_stack_file(stack, ROOT)).code
     golden = GOLDEN / f"{stack}.js"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(code, encoding="utf-8")
@@ -69,7 +69,7 @@ def test_rendered_code_matches_its_golden_file(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_stacks_code_is_valid_javascript_and_small(stack: str, tmp_path: Path) -> None:
-    code = render_action(load_stack_file(stack)).code
+    code = render_action(load_stack_file(stack, ROOT)).code
     node_check(code, tmp_path)
     # The modules leave most of Auth0's 100 KB to the organizations' rules.
     assert len(code.encode()) < MAX_CODE_BYTES / 2
@@ -239,7 +239,7 @@ def test_no_behaviour_is_chosen_by_the_template() -> None:
 
 def test_render_command_prints_what_the_stack_deploys(capsys: pytest.CaptureFixture[str]) -> None:
     assert render.main(["dev"]) == 0
-    assert capsys.readouterr().out == render_action(load_stack_file("dev")).code
+    assert capsys.readouterr().out == render_action(load_stack_file("dev", ROOT)).code
 
 
 def test_render_command_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -258,7 +258,7 @@ def test_render_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert printed["dependencies"] == []
     assert printed["secrets"] == ["TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET"]
     assert printed["organizations"] == ["acme"]
-    assert printed["connections"] == load_stack_file("prod").connections
+    assert printed["connections"] == load_stack_file("prod", ROOT).connections
     assert printed["scopes"] == ["create:organization_members"]
 
 
@@ -271,7 +271,7 @@ def test_render_command_runs_as_a_module_without_pulumi() -> None:
         env={k: v for k, v in os.environ.items() if not k.startswith("PULUMI")},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == render_action(load_stack_file("staging")).code
+    assert result.stdout == render_action(load_stack_file("staging", ROOT)).code
 
 
 def test_render_command_names_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from auth0_org_assignment.config import parse_config
 from infra import backfill, deployer_scopes
-from infra.config import parse_config
 from infra.management_api import parse_export
 from localtenant.testing import Fault, LocalTenant
 from tests.support.membership_cases import (

@@ -10,8 +10,9 @@ import pulumi
 import pytest
 import yaml
 
+from auth0_org_assignment.config import PROJECT, StackConfig, load_stack_file, parse_config
 from devstack.pulumi_mocks import build_stack
-from infra.config import PROJECT, ROOT, StackConfig, load_stack_file, parse_config
+from infra import ROOT
 
 
 def set_path(config: dict[str, Any], path: str, value: Any) -> None:
@@ -241,7 +242,7 @@ STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 @pytest.mark.parametrize("stack", STACKS)
 def test_shipped_stack_files_are_valid_and_hold_no_plain_secret(stack: str) -> None:
     path = ROOT / f"Pulumi.{stack}.yaml"
-    config = load_stack_file(stack)
+    config = load_stack_file(stack, ROOT)
     assert config.organization.name
     document = yaml.safe_load(path.read_text())
     for key, value in document["config"].items():
@@ -251,7 +252,7 @@ def test_shipped_stack_files_are_valid_and_hold_no_plain_secret(stack: str) -> N
 
 def test_unknown_stack_file_is_a_clear_error() -> None:
     with pytest.raises(pulumi.RunError, match=r"no stack file Pulumi\.nope\.yaml"):
-        load_stack_file("nope")
+        load_stack_file("nope", ROOT)
 
 
 def test_pulumi_yaml_declares_only_types_the_cli_accepts() -> None:

@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from infra.config import ROOT
+from infra import ROOT
 
 CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
 

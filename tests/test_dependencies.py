@@ -9,13 +9,13 @@ import sys
 import tomllib
 from typing import Any
 
-from infra.config import ROOT
+from infra import ROOT
 
 PROJECT = "auth0-org-assignment"
 # The packages run outside tests: `python -m localtenant serve` (the README's first command),
-# the Pulumi program, the engine's language host, and the local-stack driver behind
-# scripts/local-up.
-RUNTIME_PACKAGES = ("infra", "localtenant", "engine", "devstack")
+# the component package and the Pulumi program, the engine's language host, and the local-stack
+# driver behind scripts/local-up.
+RUNTIME_PACKAGES = ("auth0_org_assignment", "infra", "localtenant", "engine", "devstack")
 
 
 def normalise(name: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import ROOT
+from infra import ROOT
 
 FAKE_PULUMI = """#!/bin/sh
 case "$1 $2" in

@@ -12,12 +12,15 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.config import ROOT, load_stack_file
+from auth0_org_assignment.config import load_stack_file
+from infra import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ALL_STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 # The pipeline deploys every stack but the one for the local tenant (localtenant/).
-STACKS = [s for s in ALL_STACKS if not load_stack_file(s).tenant_domain.startswith("localhost:")]
+STACKS = [
+    s for s in ALL_STACKS if not load_stack_file(s, ROOT).tenant_domain.startswith("localhost:")
+]
 PULUMI_ACTION = "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d"
 PINNED = {
     "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),

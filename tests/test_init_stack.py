@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from devstack.local_stack import ENGINE, engine_ready
-from infra.config import ROOT
+from infra import ROOT
 
 if not engine_ready():
     if os.environ.get("CI"):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from auth0_org_assignment.config import load_stack_file
 from infra import new_stack
-from infra.config import load_stack_file
 
 
 def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 import pulumi
 import pytest
 
+from auth0_org_assignment.action_code import render_action
+from auth0_org_assignment.config import parse_config
 from devstack.pulumi_mocks import (
     MOCK_ACTION_ID,
     MOCK_CLIENT_ID,
@@ -17,8 +19,6 @@ from devstack.pulumi_mocks import (
     is_secret,
     plain_occurrences,
 )
-from infra.action_code import render_action
-from infra.config import parse_config
 
 CLIENT = "auth0:index/client:Client"
 CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.config import ROOT
+from infra import ROOT
 
 BOT = "github-actions[bot]"
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infra.config import ROOT
+from infra import ROOT
 
 ID_TOKEN = "github-oidc-id-token-xyz"
 ACCESS_TOKEN = "pul-short-lived-abc"

@@ -7,8 +7,7 @@ import tomllib
 
 import yaml
 
-from infra import deployer_scopes
-from infra.config import ROOT
+from infra import ROOT, deployer_scopes
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from auth0_org_assignment.config import parse_config
 from devstack.action_runner import ActionTenant
 from infra import deployer_scopes, reconcile
-from infra.config import parse_config
 from infra.management_api import ManagementApi
 from localtenant.testing import Fault, LocalTenant
 

@@ -12,10 +12,11 @@ from typing import Any
 import pulumi
 import pytest
 
+from auth0_org_assignment.action_code import render_action
+from auth0_org_assignment.config import domain_pattern, parse_config
+from auth0_org_assignment.node import action_node
+from auth0_org_assignment.paths import TEMPLATES
 from devstack.action_runner import MEMBERS, ActionProcess, ActionTenant
-from infra.action_code import TEMPLATES, render_action
-from infra.config import domain_pattern, parse_config
-from infra.node import action_node
 from tests.support.membership_cases import (
     joins,
     load_cases,

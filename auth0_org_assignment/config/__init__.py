@@ -11,9 +11,9 @@ problem is listed at once. One module per concern:
 - ``messages``: pydantic's errors as messages naming the key.
 """
 
-from infra.config.email_domains import domain_pattern
-from infra.config.policy import ConfigEntries
-from infra.config.schema import (
+from auth0_org_assignment.config.email_domains import domain_pattern
+from auth0_org_assignment.config.policy import ConfigEntries
+from auth0_org_assignment.config.schema import (
     PROJECT,
     ActionConfig,
     Branding,
@@ -21,11 +21,15 @@ from infra.config.schema import (
     OrganizationConfig,
     StackConfig,
 )
-from infra.config.sources import ROOT, load_config, load_stack_file, parse_config, read_stack_file
+from auth0_org_assignment.config.sources import (
+    load_config,
+    load_stack_file,
+    parse_config,
+    read_stack_file,
+)
 
 __all__ = [
     "PROJECT",
-    "ROOT",
     "ActionConfig",
     "Branding",
     "BrandingColours",

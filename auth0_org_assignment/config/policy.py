@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from infra.config.schema import PROJECT
+from auth0_org_assignment.config.schema import PROJECT
 
 PROVIDER_KEYS = frozenset(
     {

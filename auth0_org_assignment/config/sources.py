@@ -12,12 +12,9 @@ import pulumi
 import yaml
 from pydantic import ValidationError
 
-from infra.config.messages import describe
-from infra.config.policy import ConfigEntries, select
-from infra.config.schema import StackConfig
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-"""The project's directory, where the stack files are."""
+from auth0_org_assignment.config.messages import describe
+from auth0_org_assignment.config.policy import ConfigEntries, select
+from auth0_org_assignment.config.schema import StackConfig
 
 
 def parse_config(raw: dict[str, Any], source: str) -> StackConfig:
@@ -36,8 +33,9 @@ def load_config() -> StackConfig:
     return validate(raw, problems, f"stack {pulumi.get_stack()!r}")
 
 
-def load_stack_file(stack: str, root: Path = ROOT) -> StackConfig:
-    """Read ``Pulumi.<stack>.yaml`` directly: no CLI, no backend, no secret needed."""
+def load_stack_file(stack: str, root: Path) -> StackConfig:
+    """Read ``Pulumi.<stack>.yaml`` in the project ``root`` directly: no CLI, no backend, no
+    secret needed."""
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise pulumi.RunError(f"no stack file {path.name}: create it or name an existing stack")

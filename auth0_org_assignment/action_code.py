@@ -19,16 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
 import pulumi
 from jinja2.utils import htmlsafe_json_dumps
 
-from infra.config import PROJECT, OrganizationConfig, StackConfig
+from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
+from auth0_org_assignment.paths import TEMPLATES
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "action_templates"
 TEMPLATE = "post_login.js.j2"
 RUNTIME = "node22"
 TRIGGER = "post-login"

@@ -15,9 +15,10 @@ from typing import Any
 import pulumi
 import pulumi_auth0 as auth0
 
-from infra import desired_state
-from infra.action_code import render_actions
-from infra.config import PROJECT, OrganizationConfig, StackConfig
+from auth0_org_assignment import desired_state
+from auth0_org_assignment.action_code import render_actions
+from auth0_org_assignment.arguments import OrgAssignmentArgs, as_configuration
+from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig, parse_config
 
 COMPONENT = "org-assignment"
 """The component's name in ``infra/__main__.py``: every resource's logical name starts with it."""
@@ -66,9 +67,9 @@ class LogicalNames:
 class OrgAssignment(pulumi.ComponentResource):
     """Assigns users who log in to the organizations whose rules their login matches.
 
-    Each resource's arguments come from ``infra.desired_state``; the constructor only puts
-    them in order: the Action's application, the organizations, the Actions and their
-    bindings, then the outputs.
+    Each resource's arguments come from ``auth0_org_assignment.desired_state``; the
+    constructor only puts them in order: the Action's application, the organizations, the
+    Actions and their bindings, then the outputs.
     """
 
     organization_id: pulumi.Output[str]
@@ -78,10 +79,12 @@ class OrgAssignment(pulumi.ComponentResource):
     action_name: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: OrgAssignmentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        # Validated before anything is registered, by the stack configuration's own model.
+        config = parse_config(as_configuration(args), f"the arguments of OrgAssignment {name!r}")
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        self._config = args
+        self._config = config
         self._names = LogicalNames(name)
         self._child = pulumi.ResourceOptions(parent=self)
         m2m_client, client_secret, grant = self._provision_m2m_client()

@@ -12,7 +12,7 @@ import unicodedata
 
 import idna
 
-from infra import node
+from auth0_org_assignment import node
 
 HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 HOST_MAX = 253

@@ -1,6 +1,6 @@
 """Turning pydantic's errors into messages people can act on: the full config key
 (``auth0-org-assignment:organization.name``), what is wrong, the value (shortened), and the
-field's own hint (``infra.config.schema``)."""
+field's own hint (``auth0_org_assignment.config.schema``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from infra.config.schema import PROJECT
+from auth0_org_assignment.config.schema import PROJECT
 
 ECHO_MAX = 60
 """Longest input an error message repeats."""

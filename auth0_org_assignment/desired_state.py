@@ -11,8 +11,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_auth0 as auth0
 
-from infra.action_code import TRIGGER, TRIGGER_VERSION, RenderedAction, grant_scopes
-from infra.config import OrganizationConfig, StackConfig
+from auth0_org_assignment.action_code import TRIGGER, TRIGGER_VERSION, RenderedAction, grant_scopes
+from auth0_org_assignment.config import OrganizationConfig, StackConfig
 
 AUTHENTICATION_METHOD = "client_secret_post"
 """How the Action's application authenticates: its secret in the token request's body."""
