@@ -8,13 +8,14 @@ model's the same. Pulumi's component provider infers its schema from these class
 and docstrings: its analyzer reads no constraint).
 """
 
-from __future__ import annotations
-
 import re
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from auth0_org_assignment.config import StackConfig
+
+# No `from __future__ import annotations` here or in the component: Pulumi's analyzer reads
+# these annotations as types, to infer the component provider's schema.
 
 
 class BrandingColorsArgs(TypedDict):
@@ -109,7 +110,7 @@ def as_configuration(args: OrgAssignmentArgs) -> dict[str, Any]:
     return raw
 
 
-def arguments_of(config: StackConfig) -> OrgAssignmentArgs:
+def arguments_of(config: "StackConfig") -> OrgAssignmentArgs:
     """A validated configuration (a stack's) as the component's arguments."""
     raw = config.model_dump(mode="json", by_alias=True, exclude_none=True)
     if "auth0:domain" in raw:

@@ -5,8 +5,6 @@ the M2M client and its credentials, its Management API grant, the organization, 
 connections, the post-login Action with its secrets, and the Action's binding to the trigger.
 """
 
-from __future__ import annotations
-
 import functools
 import operator
 from dataclasses import dataclass
