@@ -225,15 +225,7 @@ def _binding(
             if binding["id"] == value:
                 return binding
         raise Auth0Error(404, f"Binding {value} does not exist", "inexistent_binding")
-    if kind == "action_id":
-        action = get_action(tenant, str(value))
-    elif kind == "action_name":
-        named = [a for a in tenant.store["actions"].values() if a["name"] == value]
-        if not named:
-            raise not_found("action", "inexistent_action")
-        action = named[0]
-    else:
-        raise bad_request("'ref.type must be one of binding_id, action_id, action_name'.")
+    action = _referenced_action(tenant, kind, value)
     if trigger not in {t["id"] for t in action["supported_triggers"]}:
         raise bad_request(f"'Action {action['name']} does not support the {trigger} trigger'.")
     if deployed_version(tenant, action["id"]) is None:
@@ -250,6 +242,19 @@ def _binding(
         "created_at": stamp,
         "updated_at": stamp,
     }
+
+
+def _referenced_action(tenant: Tenant, kind: Any, value: Any) -> dict[str, Any]:
+    """The Action a binding's ``ref`` names by id or by name."""
+    if kind == "action_id":
+        return get_action(tenant, str(value))
+    if kind == "action_name":
+        named = [a for a in tenant.store["actions"].values() if a["name"] == value]
+        if not named:
+            raise not_found("action", "inexistent_action")
+        action: dict[str, Any] = named[0]
+        return action
+    raise bad_request("'ref.type must be one of binding_id, action_id, action_name'.")
 
 
 def _shown_binding(tenant: Tenant, binding: dict[str, Any]) -> dict[str, Any]:

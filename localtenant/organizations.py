@@ -141,56 +141,66 @@ def _with_connection(tenant: Tenant, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validate(tenant: Tenant, body: dict[str, Any], organization_id: str | None) -> None:
-    name = body.get("name")
-    if name is not None:
-        if not isinstance(name, str) or not NAME.match(name):
-            raise bad_request(
-                f"'String does not match pattern ^[a-z0-9_-]{{1,50}}$: {name}' on property name "
-                "(The name of this organization)."
+    """Auth0's rules for what a create or update sends; each raises Auth0's error."""
+    _validate_name(tenant, body.get("name"), organization_id)
+    _validate_display_name(body.get("display_name"))
+    _validate_metadata(body.get("metadata"))
+    _validate_branding(body.get("branding"))
+
+
+def _validate_name(tenant: Tenant, name: Any, organization_id: str | None) -> None:
+    if name is None:
+        return
+    if not isinstance(name, str) or not NAME.match(name):
+        raise bad_request(
+            f"'String does not match pattern ^[a-z0-9_-]{{1,50}}$: {name}' on property name "
+            "(The name of this organization)."
+        )
+    for other in tenant.store["organizations"].values():
+        if other["name"] == name and other["id"] != organization_id:
+            raise conflict(
+                "An organization with the same name already exists", "organization_conflict"
             )
-        for other in tenant.store["organizations"].values():
-            if other["name"] == name and other["id"] != organization_id:
-                raise conflict(
-                    "An organization with the same name already exists", "organization_conflict"
-                )
-    display_name = body.get("display_name")
+
+
+def _validate_display_name(display_name: Any) -> None:
     if display_name is not None and not (
         isinstance(display_name, str) and 0 < len(display_name) <= DISPLAY_NAME_MAX
     ):
         raise bad_request(
             f"'String is too long, maximum {DISPLAY_NAME_MAX}' on property display_name."
         )
-    metadata = body.get("metadata")
-    if metadata is not None:
-        if len(metadata) > METADATA_MAX_KEYS:
+
+
+def _validate_metadata(metadata: Any) -> None:
+    if metadata is None:
+        return
+    if len(metadata) > METADATA_MAX_KEYS:
+        raise bad_request(
+            f"'Too many properties, maximum {METADATA_MAX_KEYS}' on property metadata."
+        )
+    for key, value in metadata.items():
+        if not isinstance(value, str) or len(value) > METADATA_VALUE_MAX:
             raise bad_request(
-                f"'Too many properties, maximum {METADATA_MAX_KEYS}' on property metadata."
+                f"'String is too long, maximum {METADATA_VALUE_MAX}' on property metadata.{key}."
             )
-        for key, value in metadata.items():
-            if not isinstance(value, str) or len(value) > METADATA_VALUE_MAX:
-                raise bad_request(
-                    f"'String is too long, maximum {METADATA_VALUE_MAX}' "
-                    f"on property metadata.{key}."
-                )
-    branding = body.get("branding")
-    if branding:
-        logo = branding.get("logo_url")
-        if logo is not None and not str(logo).startswith("https://"):
-            raise bad_request(
-                "'Object didn't pass validation for format absolute-https-uri-or-empty' "
-                "on property branding.logo_url."
-            )
-        colours = branding.get("colors")
-        if colours is not None:
-            for key in ("primary", "page_background"):
-                if key not in colours:
-                    raise bad_request(
-                        f"'Missing required property: {key}' on property branding.colors."
-                    )
-                if not HEX_COLOUR.match(str(colours[key])):
-                    raise bad_request(
-                        f"'String does not match pattern' on property branding.colors.{key}."
-                    )
+
+
+def _validate_branding(branding: Any) -> None:
+    if not branding:
+        return
+    logo = branding.get("logo_url")
+    if logo is not None and not str(logo).startswith("https://"):
+        raise bad_request(
+            "'Object didn't pass validation for format absolute-https-uri-or-empty' "
+            "on property branding.logo_url."
+        )
+    colours = branding.get("colors")
+    for key in ("primary", "page_background") if colours is not None else ():
+        if key not in colours:
+            raise bad_request(f"'Missing required property: {key}' on property branding.colors.")
+        if not HEX_COLOUR.match(str(colours[key])):
+            raise bad_request(f"'String does not match pattern' on property branding.colors.{key}.")
 
 
 # --- routes --------------------------------------------------------------------------------

@@ -20,12 +20,12 @@ from auth0_org_assignment.action_code import (
     MAX_CODE_BYTES,
     MODULES,
     OTHER_ACTIONS_MS,
-    TEMPLATES,
     grant_scopes,
     render_action,
     render_actions,
 )
 from auth0_org_assignment.config import PROJECT, load_stack_file, parse_config
+from auth0_org_assignment.paths import TEMPLATES
 from infra import ROOT, render
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -114,7 +114,8 @@ def test_requests_go_only_through_the_endpoint_table() -> None:
     for name in MODULES:
         source = (TEMPLATES / name).read_text(encoding="utf-8")
         if name != "management_api.js":
-            assert "https" not in source.replace("https://", "") and "fetch(" not in source, name
+            assert "https" not in source.replace("https://", ""), name
+            assert "fetch(" not in source, name
     session = (TEMPLATES / "management_api.js").read_text(encoding="utf-8")
     assert session.count("https.request(") == 1
 
@@ -221,7 +222,8 @@ def test_the_action_declares_no_npm_dependency(stack_config: dict[str, Any]) -> 
     assert rendered.dependencies == ()
     required = set(re.findall(r"require\(\"([^\"]+)\"\)", rendered.code))
     bundled = {f"./{name.removesuffix('.js')}" for name in MODULES}
-    assert required and all(r.startswith("node:") or r in bundled for r in required), required
+    assert required
+    assert all(r.startswith("node:") or r in bundled for r in required), required
     assert not (TEMPLATES / "package.json").exists()
 
 

@@ -89,7 +89,8 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
     found = json.loads(result.stdout)
     after = tenant.calls()
     made_calls = {name for name in after if after[name] != before.get(name, 0)}
-    assert made_calls and all(name.rsplit(".", 1)[-1] in READS for name in made_calls), made_calls
+    assert made_calls
+    assert all(name.rsplit(".", 1)[-1] in READS for name in made_calls), made_calls
 
     changes = {(c["resource"], c["property"]): (c["before"], c["after"]) for c in found["changes"]}
     assert changes[("org-assignment-organization", "name")] == ("acme-by-hand", "acme-local")
@@ -97,7 +98,8 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
     assert changes[("org-assignment-post-login-action", "runtime")] == ("node18", "node22")
     assert changes[("org-assignment-post-login-action", "dependencies")][0] == '["auth0@4.2.0"]'
     secrets = changes[("org-assignment-post-login-action", "secrets")][1]
-    assert "ORGANIZATION_ID removed" in secrets and "CLIENT_SECRET" in secrets
+    assert "ORGANIZATION_ID removed" in secrets
+    assert "CLIENT_SECRET" in secrets
     assert ("org-assignment-management-api-grant", "scopes") in changes
     assert not found["created"]
     assert any("google-oauth2 is enabled" in note for note in found["notes"])
@@ -125,7 +127,9 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
 
 
 def connection_id(tenant: LocalTenant, name: str) -> str:
-    return next(c["id"] for c in tenant.call("GET", "/api/v2/connections") if c["name"] == name)
+    return str(
+        next(c["id"] for c in tenant.call("GET", "/api/v2/connections") if c["name"] == name)
+    )
 
 
 def test_the_organization_is_found_by_its_configured_name(
@@ -148,7 +152,8 @@ def test_two_applications_that_may_add_members_need_client_id(
     tenant.m2m_client("another assigner", ["create:organization_members"])
     result = adopt(tenant, project)
     assert result.returncode == 2
-    assert "several applications" in result.stderr and "--client-id" in result.stderr
+    assert "several applications" in result.stderr
+    assert "--client-id" in result.stderr
     assert not (project.directory / ".adopt" / "local.json").exists()
     chosen = adopt(tenant, project, "--json", "--client-id", made["client_id"])
     assert chosen.returncode == 0, chosen.stderr
@@ -163,7 +168,8 @@ def test_an_application_field_the_provider_cannot_clear_stops_adoption(
     tenant.call("PATCH", f"/api/v2/clients/{made['client_id']}", logo)
     result = adopt(tenant, project)
     assert result.returncode == 2
-    assert "has logo_uri set" in result.stderr and "clear it on the application" in result.stderr
+    assert "has logo_uri set" in result.stderr
+    assert "clear it on the application" in result.stderr
     assert not (project.directory / ".adopt" / "local.json").exists()
 
 
@@ -192,7 +198,8 @@ def test_an_empty_tenant_means_the_stack_creates_everything(
     result = adopt(tenant, project, "--json")
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
-    assert found["found"] == [] and found["changes"] == []
+    assert found["found"] == []
+    assert found["changes"] == []
     assert len(found["created"]) == 4
 
 

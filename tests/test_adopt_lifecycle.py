@@ -163,7 +163,8 @@ def test_the_action_gets_the_stack_secrets_and_loses_the_article_ones(
         "CLIENT_SECRET",
         "TENANT_DOMAIN",
     ]
-    assert action["dependencies"] == [] and action["runtime"] == "node22"
+    assert action["dependencies"] == []
+    assert action["runtime"] == "node22"
 
 
 def test_a_login_after_adoption_assigns(adopted: dict[str, Any]) -> None:

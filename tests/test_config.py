@@ -131,7 +131,7 @@ def test_stack_file_mistakes_are_rejected_before_anything_runs(
 
 def test_an_encrypted_client_secret_is_fine(tmp_path: Path) -> None:
     write_stack(tmp_path, {**FILE_CONFIG, "auth0:clientSecret": {"secure": "v1:abc"}})
-    assert load_stack_file("t", tmp_path).organization.name == "acme"
+    assert load_stack_file("t", tmp_path).organizations[0].name == "acme"
 
 
 @pytest.mark.parametrize(
@@ -243,11 +243,12 @@ STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 def test_shipped_stack_files_are_valid_and_hold_no_plain_secret(stack: str) -> None:
     path = ROOT / f"Pulumi.{stack}.yaml"
     config = load_stack_file(stack, ROOT)
-    assert config.organization.name
+    assert config.organizations[0].name
     document = yaml.safe_load(path.read_text())
     for key, value in document["config"].items():
         if "secret" in key.lower():
-            assert isinstance(value, dict) and "secure" in value, key
+            assert isinstance(value, dict), key
+            assert "secure" in value, key
 
 
 def test_unknown_stack_file_is_a_clear_error() -> None:

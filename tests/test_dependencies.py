@@ -63,5 +63,6 @@ def test_the_local_tenants_certificate_library_is_a_runtime_dependency() -> None
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     runtime = [normalise(re.split(r"[=<>~!]", d)[0]) for d in pyproject["project"]["dependencies"]]
     dev = [normalise(re.split(r"[=<>~!]", d)[0]) for d in pyproject["dependency-groups"]["dev"]]
-    assert "trustme" in runtime and "trustme" not in dev
+    assert "trustme" in runtime
+    assert "trustme" not in dev
     assert "trustme" in runtime_closure()

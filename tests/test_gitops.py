@@ -40,7 +40,7 @@ ACTION_FILES = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
 
 
 def load(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    document: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
     document["on"] = document.pop(True, document.get("on"))  # YAML 1.1 reads `on` as true
     return document
 
@@ -60,7 +60,7 @@ def uses_secrets(job: dict[str, Any]) -> bool:
 
 def setup_step(job: dict[str, Any]) -> dict[str, Any]:
     (step,) = [s for s in job["steps"] if s.get("uses") == "./.github/actions/setup"]
-    return step
+    return dict(step)
 
 
 def test_tests_run_with_no_environment_and_no_secret() -> None:
@@ -163,7 +163,8 @@ def test_push_to_main_updates_dev_then_staging_then_applies_prods_reviewed_plan(
     assert up["environment"] == "prod"  # required reviewers: the approval gate
     assert plan["environment"] == "prod-plan"
     saving = " ".join(s.get("run", "") for s in plan["steps"])
-    assert "--save-plan prod.plan.json" in saving and "GITHUB_STEP_SUMMARY" in saving
+    assert "--save-plan prod.plan.json" in saving
+    assert "GITHUB_STEP_SUMMARY" in saving
     applying = " ".join(s.get("run", "") for s in up["steps"])
     assert "pulumi up --stack prod --yes --refresh --plan prod.plan.json" in applying
     (upload,) = [s for s in plan["steps"] if "upload-artifact" in s.get("uses", "")]
@@ -193,7 +194,9 @@ def test_drift_is_detected_daily_in_its_own_environment_and_concurrency_group() 
     workflow = load("drift.yml")
     (schedule,) = workflow["on"]["schedule"]
     minute, hour, day, month, weekday = schedule["cron"].split()
-    assert (day, month, weekday) == ("*", "*", "*") and hour.isdigit() and minute.isdigit()
+    assert (day, month, weekday) == ("*", "*", "*")
+    assert hour.isdigit()
+    assert minute.isdigit()
     assert "workflow_dispatch" in workflow["on"]
     job = workflow["jobs"]["drift"]
     assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
@@ -266,7 +269,8 @@ def test_no_job_that_runs_the_pull_requests_code_can_write_to_the_pull_request()
             assert job["permissions"].get("pull-requests") is None, name
             assert "write" not in {v for k, v in job["permissions"].items() if k != "id-token"}
     (comment,) = [job for name, job in jobs if name == "pulumi-preview.yml:comment"]
-    assert not runs_branch_code(comment) and "environment" not in comment
+    assert not runs_branch_code(comment)
+    assert "environment" not in comment
     assert [s.get("uses", "").split("@")[0] for s in comment["steps"]] == [
         "actions/download-artifact",
         "",
@@ -489,7 +493,8 @@ def test_every_pulumi_cloud_token_is_scoped_to_the_jobs_environment(path: Path) 
 
 def test_reconcile_runs_daily_as_a_dry_run_in_its_own_environment_without_a_backend() -> None:
     workflow = load("reconcile.yml")
-    assert "schedule" in workflow["on"] and "workflow_dispatch" in workflow["on"]
+    assert "schedule" in workflow["on"]
+    assert "workflow_dispatch" in workflow["on"]
     job = workflow["jobs"]["reconcile"]
     assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
     assert job["environment"] == "${{ matrix.stack }}-reconcile"

@@ -121,7 +121,8 @@ def subject(env: str) -> str:
 def test_the_readme_names_every_environment_the_workflows_use() -> None:
     (prologue,) = [b for b in shell_blocks() if b.startswith("repo=")]
     (envs,) = re.findall(r'^envs="([^"]+)"$', prologue, re.MULTILINE)
-    assert set(envs.split()) == ENVIRONMENTS and len(envs.split()) == len(ENVIRONMENTS)
+    assert set(envs.split()) == ENVIRONMENTS
+    assert len(envs.split()) == len(ENVIRONMENTS)
 
 
 def test_every_oidc_subject_in_the_setup_names_an_environment() -> None:
@@ -129,7 +130,9 @@ def test_every_oidc_subject_in_the_setup_names_an_environment() -> None:
     assert len(subjects) >= 5
     for found in subjects:
         assert ":environment:" in found, found
-        assert "*" not in found and ":ref:" not in found and "pull_request" not in found
+        assert "*" not in found
+        assert ":ref:" not in found
+        assert "pull_request" not in found
 
 
 def test_github_environments_keep_deploys_to_main_and_prod_behind_reviewers(

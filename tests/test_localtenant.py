@@ -212,13 +212,15 @@ def test_an_organization_login_needs_membership(tenant: LocalTenant) -> None:
     organization = tenant.create_organization("closed", connection_ids=[connection["id"]])
     user = tenant.sign_up("b@example.com", "db")
     status, error = error_of(lambda: tenant.login(user["user_id"], "db", organization["id"]))
-    assert status == 403 and "not a member" in error["message"]
+    assert status == 403
+    assert "not a member" in error["message"]
 
 
 def test_a_users_search_pages_through_1000_results_at_most(tenant: LocalTenant) -> None:
     tenant.call("GET", "/api/v2/users?page=19&per_page=50")
     status, error = error_of(lambda: tenant.call("GET", "/api/v2/users?page=20&per_page=50"))
-    assert status == 400 and "first 1000 records" in error["message"]
+    assert status == 400
+    assert "first 1000 records" in error["message"]
 
 
 def test_a_users_export_job_serves_every_user_of_a_connection(tenant: LocalTenant) -> None:
@@ -448,7 +450,8 @@ def test_cache_entries_can_be_evicted(in_process: LocalTenant) -> None:
     in_process.bind_actions(action_id)
     log_in(in_process)
     entries = in_process.action_cache()
-    assert list(entries) == ["k"] and entries["k"]["value"] == "v"
+    assert list(entries) == ["k"]
+    assert entries["k"]["value"] == "v"
     assert log_in(in_process)["app_metadata"]["had"] == "v"
     in_process.evict_cache("k")
     assert log_in(in_process)["app_metadata"]["had"] == "none"
@@ -511,7 +514,9 @@ def test_concurrent_writes_past_the_limits_evict_the_soonest_to_expire(tmp_path:
     logins.apply_cache_changes(tenant, {"late": {"value": "v", "expires_at": 10**14}})
     entries = logins.cache_snapshot(tenant)
     tenant.close()
-    assert len(entries) == 20 and "late" in entries and "k0" not in entries
+    assert len(entries) == 20
+    assert "late" in entries
+    assert "k0" not in entries
 
 
 # Row: rate limits. https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy
@@ -616,7 +621,8 @@ def test_the_bucket_refills_as_auth0s_algorithm_says() -> None:
     for _ in range(5):
         assert limiter.admit("management", None, {}).allowed
     refused = limiter.admit("management", None, {})
-    assert not refused.allowed and refused.bucket == "management"
+    assert not refused.allowed
+    assert refused.bucket == "management"
     # 150 a minute is 2.5 a second, added each whole second: nothing after 0.9 s.
     clock[0] += 0.9
     assert refused.headers["x-ratelimit-reset"] == str(1_000_001)
@@ -634,7 +640,8 @@ def test_the_rate_knob_replaces_the_management_buckets(in_process: LocalTenant) 
     assert statuses == [200, 200, 429]
     in_process.management_rate_limit(None)
     answer = fetch(in_process, "GET", "/api/v2/organizations", token=token)
-    assert answer.status == 200 and "x-ratelimit-limit" not in answer.headers
+    assert answer.status == 200
+    assert "x-ratelimit-limit" not in answer.headers
 
 
 # Row: members per request; Actions per trigger and per tenant.
@@ -657,7 +664,8 @@ def test_at_most_twenty_actions_per_trigger(in_process: LocalTenant) -> None:
     ids = [in_process.deploy_action(f"a{n}", sets("n", str(n))) for n in range(21)]
     in_process.bind_actions(*ids[:20])
     status, error = error_of(lambda: in_process.bind_actions(*ids))
-    assert status == 400 and "maximum 20" in error["message"]
+    assert status == 400
+    assert "maximum 20" in error["message"]
     assert len(in_process.bound_action_ids()) == 20
 
 
@@ -673,7 +681,8 @@ def test_at_most_a_hundred_actions_per_tenant(in_process: LocalTenant) -> None:
             "POST", "/api/v2/actions/actions", {"name": "a100", "supported_triggers": trigger}
         )
     )
-    assert status == 400 and error["errorCode"] == "too_many_entities"
+    assert status == 400
+    assert error["errorCode"] == "too_many_entities"
 
 
 # Row: custom domains. https://auth0.com/docs/customize/custom-domains/configure-features-to-use-custom-domains
@@ -683,7 +692,8 @@ def test_a_token_from_the_custom_domain_is_for_the_canonical_audience(
     in_process: LocalTenant,
 ) -> None:
     custom = in_process.custom_domain
-    assert custom is not None and custom.startswith("127.0.0.1:")
+    assert custom is not None
+    assert custom.startswith("127.0.0.1:")
     issued = fetch(
         in_process, "POST", "/oauth/token", token_request(in_process), host=custom, form=True
     )
@@ -774,7 +784,7 @@ def send_raw(tenant: LocalTenant, head: str, body: bytes = b"") -> tuple[int, di
     """Send a hand-written request; the status and JSON body of the answer."""
     with raw_tls(tenant) as sock:
         sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
-        response = http.client.HTTPResponse(sock)  # type: ignore[arg-type]
+        response = http.client.HTTPResponse(sock)
         response.begin()
         return response.status, json.loads(response.read())
 

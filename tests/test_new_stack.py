@@ -27,7 +27,7 @@ def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
     ]
     assert new_stack.main(argv, tmp_path) == 0
     config = load_stack_file("eu", tmp_path)
-    assert config.organization.name == "acme-eu"
+    assert config.organizations[0].name == "acme-eu"
     assert config.connections == ["google-oauth2", "Username-Password-Authentication"]
     assert config.organizations[0].email_domains == ["acme.com"]
     text = (tmp_path / "Pulumi.eu.yaml").read_text()

@@ -141,7 +141,8 @@ def test_the_output_cannot_close_its_code_block_and_is_cut_to_fit(
     assert len(text) < 65_536
     assert text.endswith("last line\n`````")
     lines = text.splitlines()
-    assert lines[3] == "`````diff" and lines[4].startswith("(cut to its last part")
+    assert lines[3] == "`````diff"
+    assert lines[4].startswith("(cut to its last part")
 
 
 @pytest.mark.parametrize("outcome", [None, "skipped", "success\n::set-output", "pwned"])

@@ -109,7 +109,8 @@ def test_an_organization_token_is_never_asked_for(
     result, github_env = exchange(base, tmp_path, "acme", *([] if scope is None else [scope]))
     assert result.returncode == 2
     assert "PULUMI_OIDC_SCOPE" in result.stderr
-    assert seen == [] and not github_env.exists()
+    assert seen == []
+    assert not github_env.exists()
 
 
 def test_an_organization_name_cannot_smuggle_a_line_into_the_job_environment(
@@ -118,7 +119,8 @@ def test_an_organization_name_cannot_smuggle_a_line_into_the_job_environment(
     base, seen = endpoints
     result, github_env = exchange(base, tmp_path, "acme\nNODE_OPTIONS=--require=x", "team:t")
     assert result.returncode == 2
-    assert seen == [] and not github_env.exists()
+    assert seen == []
+    assert not github_env.exists()
 
 
 def test_without_id_token_permission_it_says_what_to_do() -> None:

@@ -150,7 +150,7 @@ def test_a_dry_run_says_who_would_leave_and_why_and_changes_nothing(
     )
     assert result.returncode == reconcile.WOULD_LEAVE, result.stderr
     lines = result.stdout.splitlines()
-    leaving = {u: KINDS[k] for u, k in seen["kinds"].items() if KINDS[k]}
+    leaving = {u: reason for u, k in seen["kinds"].items() if (reason := KINDS[k])}
     would = [line for line in lines if line.startswith("would remove ")]
     assert len(would) == len(leaving)
     for user_id, reason in list(leaving.items())[:40]:

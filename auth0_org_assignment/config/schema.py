@@ -369,6 +369,10 @@ class StackConfig(_Model):
             repeated = _repeated([entry.name for entry in self.organizations_list or []])
             if repeated:
                 raise ValueError(f"{PROJECT}:organizations: {repeated} listed more than once")
+        return self
+
+    @model_validator(mode="after")
+    def _trusted_connections_are_enabled(self) -> StackConfig:
         for index, organization in enumerate(self.organizations):
             untrusted = sorted(
                 set(organization.trust_email_verified_from) - set(organization.connections or [])
