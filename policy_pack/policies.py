@@ -1,0 +1,476 @@
+"""The rules, for any Pulumi program that manages Auth0 (this repository's included).
+
+Each is a Pulumi policy whose enforcement level (``mandatory``, ``advisory``, ``disabled``) and
+settings come from the pack's configuration (``pulumi preview --policy-pack-config FILE``); the
+defaults are in each policy's schema. They read resource inputs as the engine passes them to a
+policy during ``preview``: after the provider has checked them, with values that depend on
+resources not yet created still unknown. What a rule cannot see there is said beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Final
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from auth0_org_assignment.action_code import MANAGEMENT_CALLS, RUNTIME
+from auth0_org_assignment.component import COMPONENT_TYPE
+from policy_pack.analyzer import secret_inputs
+
+PACK_NAME = "auth0-org-assignment"
+
+ACTION = "auth0:index/action:Action"
+CLIENT_GRANT = "auth0:index/clientGrant:ClientGrant"
+CONNECTION = "auth0:index/connection:Connection"
+ORGANIZATION_CONNECTION = "auth0:index/organizationConnection:OrganizationConnection"
+ORGANIZATION_CONNECTIONS = "auth0:index/organizationConnections:OrganizationConnections"
+TRIGGER_ACTIONS = "auth0:index/triggerActions:TriggerActions"
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "<unknown during preview>"
+
+
+UNKNOWN: Final = _Unknown()
+"""A value that depends on a resource not created yet: known only during ``pulumi up``."""
+
+
+def lookup(value: Any, *path: str | int) -> Any:
+    """``value[path[0]][path[1]]...``: None where a key is missing, :data:`UNKNOWN` where the
+    value is not known during preview (``pulumi_policy`` raises on reading one)."""
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+        except UnknownValueError:
+            return UNKNOWN
+    return value
+
+
+def _config(args: ResourceValidationArgs | StackValidationArgs, key: str, default: Any) -> Any:
+    return args.get_config().get(key, default)
+
+
+# --- Management API grants ---------------------------------------------------------------------
+
+MANAGEMENT_AUDIENCE = re.compile(r"https://[^/\s]+/api/v2/")
+"""The Management API's audience: ``https://<tenant's canonical domain>/api/v2/``."""
+
+DEFAULT_ALLOWED_SCOPES: Final = {
+    COMPONENT_TYPE: sorted({call.scope for call in MANAGEMENT_CALLS}),
+}
+"""This repository's component: the scopes of every Management API call its Action's code can
+make (``auth0_org_assignment/action_code.py``), so a grant of the component holding any other
+fails."""
+
+
+def component_types(urn: str) -> list[str]:
+    """The types of the components a resource is declared in, innermost first (from its URN:
+    ``urn:pulumi:<stack>::<project>::<parent type>$...$<type>::<name>``)."""
+    parts = urn.split("::")
+    types = parts[2].split("$") if len(parts) >= 4 else []
+    return list(reversed(types[:-1]))
+
+
+def validate_management_grant(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A grant on the Management API holds no scope outside the allowed list of its client."""
+    if args.resource_type != CLIENT_GRANT:
+        return
+    audience = lookup(args.props, "audience")
+    if not isinstance(audience, str) or not MANAGEMENT_AUDIENCE.fullmatch(audience):
+        return
+    allowed: Mapping[str, Sequence[str]] = _config(args, "allowedScopes", DEFAULT_ALLOWED_SCOPES)
+    client_id = lookup(args.props, "clientId")
+    # Most specific first: the client, the grant, the components it is declared in, then "*".
+    candidates = [client_id] if isinstance(client_id, str) else []
+    candidates += [args.name, *component_types(args.urn), "*"]
+    key = next((candidate for candidate in candidates if candidate in allowed), None)
+    if key is None:
+        report(
+            f"No allowed scopes are configured for this grant ({args.name}, client "
+            f"{client_id if isinstance(client_id, str) else '(not created yet)'}): list its "
+            "client id, the grant's name or its component's type under allowedScopes",
+            None,
+        )
+        return
+    scopes = lookup(args.props, "scopes")
+    if scopes is UNKNOWN:  # computed from another resource: checked when `pulumi up` runs
+        return
+    extra = sorted(set(scopes or []) - set(allowed[key]))
+    if extra:
+        report(
+            f"Scopes outside the allowed list for {key!r}: {', '.join(extra)} "
+            f"(allowed: {', '.join(sorted(allowed[key])) or 'none'})",
+            None,
+        )
+
+
+management_grant = ResourceValidationPolicy(
+    name="auth0-management-api-grant-scopes",
+    description=(
+        "A client grant on the Auth0 Management API holds only the scopes allowed for its client."
+    ),
+    validate=validate_management_grant,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "allowedScopes": {
+                "type": "object",
+                "description": (
+                    "Allowed scopes by client id, grant name, or the type of the component the "
+                    'grant is declared in; "*" for any other grant.'
+                ),
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "default": DEFAULT_ALLOWED_SCOPES,
+            },
+        },
+    ),
+)
+
+
+# --- TriggerActions ----------------------------------------------------------------------------
+
+
+def validate_trigger_actions(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """No ``auth0.TriggerActions``, which owns every Action bound to its trigger, unless the
+    trigger is allowed."""
+    if args.resource_type != TRIGGER_ACTIONS:
+        return
+    trigger = lookup(args.props, "trigger")
+    if trigger in _config(args, "allowedTriggers", []):
+        return
+    report(
+        f"TriggerActions owns the whole {trigger} flow: it unbinds every Action it does not "
+        "list, other teams' and the dashboard's included. Bind each Action with "
+        "auth0.TriggerAction instead, or allow the trigger under allowedTriggers",
+        None,
+    )
+
+
+trigger_actions = ResourceValidationPolicy(
+    name="auth0-no-flow-owning-trigger-actions",
+    description="No auth0.TriggerActions owns a whole flow (it removes other teams' Actions).",
+    validate=validate_trigger_actions,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "allowedTriggers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Triggers (post-login, ...) a TriggerActions may own.",
+                "default": [],
+            },
+        },
+    ),
+)
+
+
+# --- Actions -----------------------------------------------------------------------------------
+
+EXACT_VERSION = re.compile(
+    # semver.org's grammar: MAJOR.MINOR.PATCH, an optional pre-release and build; nothing else.
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?"
+)
+
+
+def validate_action_runtime(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """An Action declares a current runtime."""
+    if args.resource_type != ACTION:
+        return
+    runtime = lookup(args.props, "runtime")
+    runtimes = _config(args, "runtimes", [RUNTIME])
+    if runtime is UNKNOWN or runtime in runtimes:
+        return
+    found = f"runs on {runtime}" if runtime else "declares no runtime (Auth0 then picks one)"
+    report(f"The Action {found}: set runtime to {' or '.join(runtimes)}", None)
+
+
+action_runtime = ResourceValidationPolicy(
+    name="auth0-action-runtime",
+    description="An Auth0 Action runs on a current Node.js runtime.",
+    validate=validate_action_runtime,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "runtimes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The runtimes an Action may declare.",
+                "default": [RUNTIME],
+            },
+        },
+    ),
+)
+
+
+def validate_action_dependencies(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Each npm dependency of an Action names one exact version."""
+    if args.resource_type != ACTION:
+        return
+    dependencies = lookup(args.props, "dependencies")
+    if not isinstance(dependencies, Sequence):
+        return
+    floating = []
+    for index in range(len(dependencies)):
+        name, version = (lookup(dependencies, index, key) for key in ("name", "version"))
+        if version is UNKNOWN:
+            continue
+        if not isinstance(version, str) or not EXACT_VERSION.fullmatch(version):
+            floating.append(f"{name}@{version if version else '(no version)'}")
+    if floating:
+        report(
+            f"Dependencies without an exact version: {', '.join(floating)}. Each build of the "
+            "Action would install whatever they resolve to then; pin MAJOR.MINOR.PATCH",
+            None,
+        )
+
+
+action_dependencies = ResourceValidationPolicy(
+    name="auth0-action-dependencies-pinned",
+    description="An Auth0 Action's npm dependencies are pinned to exact versions.",
+    validate=validate_action_dependencies,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def validate_action_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """An Action's secrets come from a secret Output.
+
+    The provider marks every secret's value secret when it checks the inputs (its schema calls
+    them sensitive), so by the time a policy runs a literal and a secret Output look alike. What
+    still tells them apart is the ``secrets`` input as a whole: the program's SDK marks it
+    secret when any value in it is a secret Output, and only then. So a program that gives every
+    value in plain text is caught; one that mixes a secret Output with a literal is not.
+    """
+    if args.resource_type != ACTION:
+        return
+    secrets = lookup(args.props, "secrets")
+    # Unknown as a whole: computed from a resource not created yet, checked during `pulumi up`.
+    if not secrets or secrets is UNKNOWN or "secrets" in secret_inputs():
+        return
+    names = [lookup(secrets, index, "name") for index in range(len(secrets))]
+    report(
+        f"The Action's secrets ({', '.join(str(name) for name in names)}) are plain values in "
+        "the program: pass each through pulumi.Output.secret(...) or config.require_secret(...)",
+        None,
+    )
+
+
+action_secrets = ResourceValidationPolicy(
+    name="auth0-action-secrets-are-secret",
+    description="An Auth0 Action's secrets come from secret Outputs, not plain values.",
+    validate=validate_action_secrets,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+# --- Organizations open to anyone --------------------------------------------------------------
+
+SIGNUP_STRATEGIES = frozenset({"auth0", "email", "sms"})
+"""Database and passwordless connections: anyone may sign up unless ``disable_signup``."""
+ENTERPRISE_STRATEGIES = frozenset(
+    {
+        "ad",
+        "adfs",
+        "auth0-adldap",
+        "google-apps",
+        "ip",
+        "office365",
+        "oidc",
+        "okta",
+        "pingfederate",
+        "samlp",
+        "sharepoint",
+        "waad",
+    }
+)
+"""Connections to an organization's own identity provider: only its users log in. Any other
+strategy is social (or custom OAuth): anyone with an account there."""
+
+_ORGANIZATION_LINE = re.compile(r" {4}(\{.*\}),")
+
+
+def rendered_organizations(code: str) -> list[dict[str, Any]] | None:
+    """The organizations' rules in the configuration block of an Action this repository's
+    component rendered (``action_templates/post_login.js.j2``: one JSON object a line), or
+    None for any other Action's code."""
+    start = code.find("\nconst CONFIGURATION = {\n")
+    begin = code.find("\n  organizations: [\n", start)
+    end = code.find("\n  ],\n", begin)
+    if min(start, begin, end) < 0:
+        return None
+    lines = code[begin:end].splitlines()[2:]
+    return [json.loads(match[1]) for line in lines if (match := _ORGANIZATION_LINE.fullmatch(line))]
+
+
+class _Connections:
+    """What the program declares about connections: its ``auth0.Connection`` resources, and
+    the strategies the provider reported on organization connections already deployed."""
+
+    def __init__(self, resources: Sequence[PolicyResource], closed: Sequence[str]) -> None:
+        self.closed = set(closed)
+        self.declared = [r for r in resources if r.resource_type == CONNECTION]
+        self.strategies: dict[str, str] = {}
+        for resource in resources:
+            if resource.resource_type == ORGANIZATION_CONNECTION:
+                strategy = lookup(resource.props, "strategy")
+                for key in ("connectionId", "name"):
+                    identifier = lookup(resource.props, key)
+                    if isinstance(identifier, str) and isinstance(strategy, str):
+                        self.strategies[identifier] = strategy
+
+    def find(self, identifier: Any, depends_on: Sequence[PolicyResource] = ()) -> Any:
+        """The declared connection with this id or name, or the one an input depends on."""
+        for resource in depends_on:
+            if resource.resource_type == CONNECTION:
+                return resource
+        for resource in self.declared:
+            if identifier in (lookup(resource.props, "id"), lookup(resource.props, "name")):
+                return resource
+        return None
+
+    def label(self, identifier: Any, depends_on: Sequence[PolicyResource] = ()) -> str:
+        """The connection's name where the program declares it, else its id."""
+        connection = self.find(identifier, depends_on)
+        name = lookup(connection.props, "name") if connection is not None else None
+        for candidate in (name, identifier):
+            if isinstance(candidate, str):
+                return candidate
+        return "(not created yet)"
+
+    def why_open(self, identifier: Any, depends_on: Sequence[PolicyResource] = ()) -> str | None:
+        """Why anyone could log in through this connection, or None when they cannot."""
+        connection = self.find(identifier, depends_on)
+        names = {identifier}
+        if connection is not None:
+            names |= {lookup(connection.props, "id"), lookup(connection.props, "name")}
+        if names & self.closed:
+            return None
+        if connection is None:
+            strategy = self.strategies.get(identifier) if isinstance(identifier, str) else None
+            disable_signup: Any = UNKNOWN
+        else:
+            strategy = lookup(connection.props, "strategy")
+            disable_signup = lookup(connection.props, "options", "disableSignup")
+        if strategy in ENTERPRISE_STRATEGIES:
+            return None
+        if strategy in SIGNUP_STRATEGIES:
+            if disable_signup is True:
+                return None
+            if disable_signup is UNKNOWN:
+                return f"it is an {strategy!r} connection; nothing here shows its signups closed"
+            return f"its {strategy!r} connection allows signups (options.disable_signup is not set)"
+        if isinstance(strategy, str):
+            return f"it is a social connection ({strategy}): anyone with an account there gets in"
+        return "this program does not declare it, so nothing shows it refuses signups"
+
+
+def _open_enabled_connections(
+    resource: PolicyResource, connections: _Connections
+) -> Iterator[tuple[str, str]]:
+    """(connection, why anyone gets in) for each connection an organization connection
+    resource enables with Auth0's own auto-membership."""
+    if resource.resource_type == ORGANIZATION_CONNECTION:
+        entries = [(resource.props, resource.property_dependencies.get("connectionId", []))]
+    elif resource.resource_type == ORGANIZATION_CONNECTIONS:
+        listed = lookup(resource.props, "enabledConnections")
+        count = len(listed) if isinstance(listed, Sequence) else 0
+        entries = [(lookup(listed, index), []) for index in range(count)]
+    else:
+        return
+    for entry, depends_on in entries:
+        if lookup(entry, "assignMembershipOnLogin") is not True:
+            continue
+        identifier = lookup(entry, "connectionId")
+        label = connections.label(identifier, depends_on)
+        if lookup(entry, "isSignupEnabled") is True:
+            yield label, "organization signup is enabled on it (is_signup_enabled)"
+        elif (reason := connections.why_open(identifier, depends_on)) is not None:
+            yield label, reason
+
+
+def _open_rendered_rules(
+    resource: PolicyResource, connections: _Connections
+) -> Iterator[tuple[str, str, str]]:
+    """(organization, connection, why anyone gets in) for each organization whose rule in
+    this repository's Action admits any user of a connection anyone can sign up through.
+    The code is unknown until the organizations exist (it embeds their ids): on a stack's
+    first preview this is checked only during ``pulumi up``."""
+    code = lookup(resource.props, "code") if resource.resource_type == ACTION else None
+    organizations = rendered_organizations(code) if isinstance(code, str) else None
+    for organization in organizations or []:
+        if organization.get("anyUser") is not True:
+            continue
+        for name in organization.get("connections") or []:
+            if (reason := connections.why_open(name)) is not None:
+                yield str(organization.get("name")), name, reason
+
+
+def validate_open_organizations(args: StackValidationArgs, report: ReportViolation) -> None:
+    """No organization lets anyone in: neither Auth0's auto-membership on a connection anyone
+    can sign up through, nor (this repository's Action) ``anyUser`` on such a connection."""
+    connections = _Connections(args.resources, _config(args, "closedConnections", []))
+    for resource in args.resources:
+        for connection, reason in _open_enabled_connections(resource, connections):
+            report(
+                f"{resource.name}: assign_membership_on_login makes everyone who logs in "
+                f"through connection {connection} a member, and {reason}. Turn it off, or "
+                "list the connection under closedConnections once its signups are closed",
+                resource.urn,
+            )
+        for organization, connection, reason in _open_rendered_rules(resource, connections):
+            report(
+                f"{resource.name}: organization {organization} admits any user of connection "
+                f"{connection} (allowAnyUserOfConnection), and {reason}. Set emailDomains "
+                "instead, or list the connection under closedConnections once its signups "
+                "are closed",
+                resource.urn,
+            )
+
+
+open_organizations = StackValidationPolicy(
+    name="auth0-organization-not-open-to-anyone",
+    description="No Auth0 organization lets anyone in through a connection open to signups.",
+    validate=validate_open_organizations,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "closedConnections": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": (
+                    "Names or ids of connections known to refuse signups, for connections this "
+                    "program does not declare (looked up, or made elsewhere)."
+                ),
+                "default": [],
+            },
+        },
+    ),
+)
+
+
+POLICIES: tuple[Policy, ...] = (
+    management_grant,
+    trigger_actions,
+    action_runtime,
+    action_dependencies,
+    action_secrets,
+    open_organizations,
+)
