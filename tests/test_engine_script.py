@@ -25,7 +25,7 @@ esac
 exit 0
 """
 
-# go mod download -json names a module directory; go build writes its -o file in two halves a
+# go mod download -json names a module directory; go install and go build write its -o file in two halves a
 # second apart (so a reader of a shared file would see half of it) and logs each build.
 FAKE_GO = """#!/bin/bash
 set -eu
@@ -35,6 +35,13 @@ case "$1" in
       mkdir -p "$FAKE_MODULES/src" && echo "{\\"Dir\\": \\"$FAKE_MODULES/src\\"}"
     fi ;;
   get) ;;
+  install)
+    name=${2%@*}; name=${name##*/}
+    echo "build $name" >> "$LOG"
+    printf '#!/bin/sh\n' > "$GOBIN/$name"
+    sleep 1
+    echo 'exit 0' >> "$GOBIN/$name"
+    chmod +x "$GOBIN/$name" ;;
   build)
     out=""; target=""
     while [ $# -gt 0 ]; do
@@ -101,13 +108,19 @@ def test_two_runs_at_once_build_once_and_both_get_the_engine(checkout: Path) -> 
     builds = (checkout.parent / "builds.log").read_text().splitlines()
     assert sorted(builds) == [
         "build pulumi",
+        "build pulumi-language-yaml",
         "build pulumi-resource-auth0",
         "build pulumi-tfgen-auth0",
     ]
     assert any("waiting for another scripts/engine run" in stderr for _, _, stderr in results)
     assert any("Pulumi CLI v3.274.1: cached" in stderr for _, _, stderr in results)
     (cache,) = (checkout.parent / "cache" / "auth0-org-assignment-engine").iterdir()
-    assert sorted(p.name for p in cache.iterdir()) == [".lock", "pulumi", "pulumi-resource-auth0"]
+    assert sorted(p.name for p in cache.iterdir()) == [
+        ".lock",
+        "pulumi",
+        "pulumi-language-yaml-v1.25.0",
+        "pulumi-resource-auth0",
+    ]
     assert (cache / "pulumi").read_text() == "#!/bin/sh\n" + (
         checkout.parent / "fake-pulumi"
     ).read_text()
