@@ -25,8 +25,9 @@ esac
 exit 0
 """
 
-# go mod download -json names a module directory; go install and go build write its -o file in two halves a
-# second apart (so a reader of a shared file would see half of it) and logs each build.
+# go mod download -json names a module directory; go build (its -o file) and go install (into
+# GOBIN) write the binary in two halves a second apart (so a reader of a shared file would see
+# half of it) and log each build.
 FAKE_GO = """#!/bin/bash
 set -eu
 case "$1" in
