@@ -22,6 +22,7 @@ from typing import Any
 
 from auth0_org_assignment.action_code import render_actions
 from auth0_org_assignment.config import StackConfig, parse_config
+from auth0_org_assignment.node import action_node
 from devstack.pulumi_mocks import build_stack
 from localtenant.logins import ActionContainer
 
@@ -94,7 +95,9 @@ def routing_ms(config: StackConfig, workdir: Path) -> list[float]:
 
 
 def main() -> None:
-    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    node = subprocess.run(
+        [action_node(), "--version"], capture_output=True, text=True
+    ).stdout.strip()
     print(
         f"3 email domains per organization; {LOGINS} repeat logins per row; Node {node}; "
         f"{platform.machine()}, Python {platform.python_version()}"

@@ -125,6 +125,11 @@ class ActionTenant:
         return sum(count for name, count in self.calls.items() if name != TOKEN)
 
     @property
+    def rate_limited(self) -> int:
+        """Requests the tenant's rate limits refused (429), token requests included."""
+        return sum(self.local.rate_limited().values())
+
+    @property
     def members(self) -> set[str]:
         return set(self.local.members(self.organization_id))
 

@@ -495,6 +495,10 @@ class LocalTenant:
         """Requests answered so far, by route name (``organizations.members.create``...)."""
         return Counter(self.call("GET", "/localtenant/calls")["calls"])
 
+    def rate_limited(self) -> Counter[str]:
+        """Requests refused 429 by the tenant's rate limits, by bucket."""
+        return Counter(self.call("GET", "/localtenant/calls")["rate_limited"])
+
     def denied_scopes(self) -> Counter[str]:
         """Requests refused 403 for a missing scope, by the scope."""
         return Counter(self.call("GET", "/localtenant/calls")["denied_scopes"])

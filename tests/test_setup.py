@@ -70,7 +70,8 @@ def test_a_certificate_bundle_you_name_is_used_by_uv_and_by_the_pip_that_install
     assert pip.endswith(
         f"pip install --quiet --disable-pip-version-check --cert {bundle} uv==0.13.9"
     )
-    assert sync == f"uv sync --locked --quiet UV_SYSTEM_CERTS=true SSL_CERT_FILE={bundle}"
+    certificates = f"UV_SYSTEM_CERTS=true SSL_CERT_FILE={bundle}"
+    assert sync == f"uv sync --locked --quiet --compile-bytecode {certificates}"
     assert npm.endswith(f"NODE_EXTRA_CA_CERTS={bundle}")
     assert engine == "engine"
 
