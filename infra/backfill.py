@@ -22,6 +22,7 @@ writes nothing and prints who would join what. Its credentials are its own
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,10 +34,10 @@ from auth0_org_assignment.config import StackConfig
 from infra import ROOT
 from infra.management_api import (
     ManagementApi,
-    UsageError,
     connect,
     export_users,
     quote,
+    reported,
     stack_command,
 )
 from infra.membership import MembershipRule
@@ -64,11 +65,11 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     )
     parser.add_argument("--dry-run", action="store_true", help="write nothing; print the plan")
     arguments = parser.parse_args(argv)
-    try:
-        config, api = connect(arguments, "BACKFILL", "the backfill's own credentials")
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return reported(lambda: _backfill(arguments))
+
+
+def _backfill(arguments: argparse.Namespace) -> int:
+    config, api = connect(arguments, "BACKFILL", "the backfill's own credentials")
     organization_ids = {
         o.name: api.call("GET", f"/organizations/name/{quote(o.name)}")["id"]
         for o in config.organizations

@@ -16,9 +16,10 @@ import http.client
 import json
 import os
 import ssl
+import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,23 @@ class ApiError(RuntimeError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+def reported(work: Callable[[], int]) -> int:
+    """Run a command's work: a wrong call (exit 2), a refusal from the Management API or a
+    tenant out of reach (exit 1) end it with one line on stderr that names it, not a traceback.
+    What was done before is kept: the markers and checkpoints say where to resume."""
+    try:
+        return work()
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ApiError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: cannot reach the tenant: {error}", file=sys.stderr)
+        return 1
 
 
 class ManagementApi:

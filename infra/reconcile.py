@@ -22,6 +22,7 @@ which organization and why, and exits 3 when someone would. Its credentials are 
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sys
@@ -35,10 +36,10 @@ from infra import ROOT, checkpoint
 from infra.management_api import (
     ApiError,
     ManagementApi,
-    UsageError,
     connect,
     export_users,
     quote,
+    reported,
     stack_command,
 )
 from infra.membership import MembershipRule
@@ -101,11 +102,11 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
         "--dry-run", action="store_true", help="change nothing; print who would leave and why"
     )
     arguments = parser.parse_args(argv)
-    try:
-        config, api = connect(arguments, "RECONCILE", "reconcile's own credentials")
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return reported(lambda: _reconcile(arguments))
+
+
+def _reconcile(arguments: argparse.Namespace) -> int:
+    config, api = connect(arguments, "RECONCILE", "reconcile's own credentials")
     progress_file = arguments.project_dir / ".reconcile" / f"{arguments.stack}.json"
     key = _plan_key(config)
     saved = checkpoint.load(progress_file)

@@ -176,6 +176,35 @@ def test_missing_credentials_say_which(setup: dict[str, Any]) -> None:
     assert "AUTH0_BACKFILL_CLIENT_SECRET" in result.stderr
 
 
+def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
+    setup: dict[str, Any],
+) -> None:
+    # A proxy or load balancer in front of the tenant answers with its own HTML page.
+    setup["tenant"].inject_fault(
+        "organizations.get_by_name",
+        Fault(status=403, raw_body="<html><body>Access denied by proxy</body></html>"),
+    )
+    result = subprocess.run(
+        command(setup, "--dry-run"), cwd=ROOT, env=setup["environment"], capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: GET /api/v2/organizations/name/acme-bf: 403 (not JSON)"
+    )
+
+
+def test_a_tenant_out_of_reach_is_named_not_a_traceback(setup: dict[str, Any]) -> None:
+    setup["tenant"].stop()
+    result = subprocess.run(
+        command(setup, "--dry-run"), cwd=ROOT, env=setup["environment"], capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot reach the tenant: ")
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("key", sorted({stack_key(c) for c in CASES}))
 def test_the_case_table(key: str) -> None:
     """Every case of the table, decided by the backfill as it decides for a real tenant."""

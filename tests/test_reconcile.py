@@ -247,6 +247,20 @@ def test_an_unfinished_run_for_another_configuration_is_not_resumed(
     assert "unfinished run for another configuration" in result.stderr
 
 
+def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
+    tenant_setup: dict[str, Any],
+) -> None:
+    tenant_setup["tenant"].inject_fault(
+        "organizations.get_by_name", Fault(status=401, raw_body="<html>Sign in</html>")
+    )
+    result = subprocess.run(
+        command(tenant_setup, "--dry-run"), cwd=ROOT, env=tenant_setup["environment"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: GET /api/v2/organizations/name/acme-rc: 401 (not JSON)"
+
+
 # Found by review: the Action and reconcile racing, and a membership without a marker.
 def stack(*organizations: dict[str, Any]) -> dict[str, Any]:
     return {
