@@ -25,6 +25,7 @@ removed. The M2M application's own secret is kept, not rotated.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -50,6 +51,7 @@ from infra.management_api import (
     UsageError,
     connect,
     quote,
+    reported,
     stack_command,
 )
 
@@ -533,29 +535,23 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser.add_argument("--action-id", help="the post-login Action to adopt")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     arguments = parser.parse_args(argv)
+    return reported(lambda: _adopt(arguments))
+
+
+def _adopt(arguments: argparse.Namespace) -> int:
     root = arguments.project_dir
     project = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
-    try:
-        config, api = connect(arguments, "ADOPT", "read-only credentials")
-        adoption = discover(
-            api,
-            config,
-            project,
-            arguments.stack,
-            own_client_id=os.environ["AUTH0_ADOPT_CLIENT_ID"],
-            organization_id=arguments.organization_id,
-            client_id=arguments.client_id,
-            action_id=arguments.action_id,
-        )
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except ApiError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"error: cannot reach the tenant: {error}", file=sys.stderr)
-        return 1
+    config, api = connect(arguments, "ADOPT", "read-only credentials")
+    adoption = discover(
+        api,
+        config,
+        project,
+        arguments.stack,
+        own_client_id=os.environ["AUTH0_ADOPT_CLIENT_ID"],
+        organization_id=arguments.organization_id,
+        client_id=arguments.client_id,
+        action_id=arguments.action_id,
+    )
     import_file = root / ".adopt" / f"{arguments.stack}.json"
     import_file.parent.mkdir(exist_ok=True)
     import_file.write_text(json.dumps(adoption.import_file(), indent=2) + "\n", encoding="utf-8")

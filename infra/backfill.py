@@ -33,6 +33,7 @@ from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.config import StackConfig
 from infra import ROOT
 from infra.management_api import (
+    MEMBERS_PER_REQUEST,
     ManagementApi,
     connect,
     export_users,
@@ -40,11 +41,7 @@ from infra.management_api import (
     reported,
     stack_command,
 )
-from infra.membership import MembershipRule
-
-BATCH = 10
-"""Users per request to the members endpoint: Auth0 takes at most 10."""
-EXPORT_FIELDS = ("user_id", "email", "email_verified", "blocked", "app_metadata", "identities")
+from infra.membership import USER_FIELDS, MembershipRule
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ def _backfill(arguments: argparse.Namespace) -> int:
     users: dict[str, dict[str, Any]] = {}
     malformed = 0
     for connection in connections.values():
-        export = export_users(api, EXPORT_FIELDS, connection["id"])
+        export = export_users(api, USER_FIELDS, connection["id"])
         malformed += export.malformed
         # A user with identities in two configured connections is in both exports.
         users.update((user["user_id"], user) for user in export.users)
@@ -127,11 +124,11 @@ def add(
     organization_ids: dict[str, str],
     additions: list[Addition],
 ) -> None:
-    """Add, give roles, then mark, ``BATCH`` users at a time; a batch is marked only once it
-    is in, so an interruption leaves unmarked users who are tried again."""
+    """Add, give roles, then mark, ``MEMBERS_PER_REQUEST`` users at a time; a batch is marked
+    only once it is in, so an interruption leaves unmarked users who are tried again."""
     role_ids = _role_ids(api, config)
-    for start in range(0, len(additions), BATCH):
-        batch = additions[start : start + BATCH]
+    for start in range(0, len(additions), MEMBERS_PER_REQUEST):
+        batch = additions[start : start + MEMBERS_PER_REQUEST]
         for organization in config.organizations:
             members = [a.user_id for a in batch if organization.name in a.organizations]
             if not members:
@@ -152,7 +149,10 @@ def add(
                 marker_key(config, organization_ids[name]): True for name in addition.organizations
             }
             api.call("PATCH", f"/users/{quote(addition.user_id)}", {"app_metadata": markers})
-        print(f"{min(start + BATCH, len(additions))}/{len(additions)} users added", flush=True)
+        print(
+            f"{min(start + MEMBERS_PER_REQUEST, len(additions))}/{len(additions)} users added",
+            flush=True,
+        )
 
 
 def _connection(api: ManagementApi, name: str) -> dict[str, Any]:

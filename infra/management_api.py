@@ -15,6 +15,7 @@ import gzip
 import http.client
 import json
 import os
+import socket
 import ssl
 import sys
 import time
@@ -32,6 +33,8 @@ TRIES = 8
 """Tries of one request through 429s and 5xx before giving up."""
 PAGE = 100
 """Items per page of a list (Auth0's maximum)."""
+MEMBERS_PER_REQUEST = 10
+"""Users per request to an organization's members endpoints: Auth0 takes at most 10."""
 
 
 class UsageError(Exception):
@@ -58,9 +61,20 @@ def reported(work: Callable[[], int]) -> int:
     except ApiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except OSError as error:
+    except UNREACHABLE as error:
         print(f"error: cannot reach the tenant: {error}", file=sys.stderr)
         return 1
+
+
+UNREACHABLE = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    ssl.SSLError,
+    http.client.HTTPException,
+)
+"""What the connection to the tenant raises when it is down, unknown, untrusted or cut (a full
+disk or a missing file is none of these, and keeps its own traceback)."""
 
 
 class ManagementApi:

@@ -23,6 +23,8 @@ from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
 
 EVALUATE = TEMPLATES / "evaluate.js"
+USER_FIELDS = ("user_id", "email", "email_verified", "blocked", "app_metadata", "identities")
+"""The fields of a user the rule and its markers read: what the backfill and reconcile export."""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.config import StackConfig
 from infra import ROOT, checkpoint
 from infra.management_api import (
+    MEMBERS_PER_REQUEST,
     ApiError,
     ManagementApi,
     connect,
@@ -42,11 +43,8 @@ from infra.management_api import (
     reported,
     stack_command,
 )
-from infra.membership import MembershipRule
+from infra.membership import USER_FIELDS, MembershipRule
 
-BATCH = 10
-"""Users per request to the members endpoint: Auth0 takes at most 10."""
-EXPORT_FIELDS = ("user_id", "email", "email_verified", "blocked", "app_metadata", "identities")
 WOULD_LEAVE = 3
 """The exit status of a dry run that finds members who would leave."""
 REASONS = {
@@ -144,7 +142,7 @@ def review(api: ManagementApi, config: StackConfig) -> Plan:
         o.name: api.call("GET", f"/organizations/name/{quote(o.name)}")["id"]
         for o in config.organizations
     }
-    export = export_users(api, EXPORT_FIELDS)
+    export = export_users(api, USER_FIELDS)
     users = {user["user_id"]: user for user in export.users}
     members = {
         organization_id: {
@@ -202,12 +200,13 @@ def apply(
     progress_file: Path,
     key: str,
 ) -> None:
-    """Remove and unmark ``BATCH`` users at a time, from user ``done`` on, saving progress
-    after each batch. Both steps are idempotent, so a batch cut short is simply done again."""
+    """Remove and unmark ``MEMBERS_PER_REQUEST`` users at a time, from user ``done`` on, saving
+    progress after each batch. Both steps are idempotent, so a batch cut short is simply done
+    again."""
     users = sorted({d.user_id for d in plan.departures})
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
-    for start in range(done, len(users), BATCH):
-        batch = set(users[start : start + BATCH])
+    for start in range(done, len(users), MEMBERS_PER_REQUEST):
+        batch = set(users[start : start + MEMBERS_PER_REQUEST])
         leaving: dict[str, list[str]] = {}
         cleared: dict[str, dict[str, None]] = {}
         for departure in plan.departures:
@@ -222,7 +221,7 @@ def apply(
             api.call("DELETE", f"/organizations/{organization_id}/members", {"members": members})
         for user_id, markers in sorted(cleared.items()):
             api.call("PATCH", f"/users/{quote(user_id)}", {"app_metadata": markers})
-        finished = min(start + BATCH, len(users))
+        finished = min(start + MEMBERS_PER_REQUEST, len(users))
         checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": finished})
         print(f"{finished}/{len(users)} users done", flush=True)
 

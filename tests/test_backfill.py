@@ -16,7 +16,7 @@ import pytest
 
 from auth0_org_assignment.config import parse_config
 from infra import backfill, deployer_scopes
-from infra.management_api import parse_export
+from infra.management_api import MEMBERS_PER_REQUEST, parse_export
 from localtenant.testing import Fault, LocalTenant
 from tests.support.membership_cases import (
     joins,
@@ -159,10 +159,10 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
         assert (marked is True) == (user_id(n) in should_join), user_id(n)
     calls = tenant.calls()
     # Each user marked once, but for those in flight when the first run was killed.
-    assert calls["users.update"] <= len(should_join) + backfill.BATCH
+    assert calls["users.update"] <= len(should_join) + MEMBERS_PER_REQUEST
     assert calls["oauth.token"] == 2
     # Every request stayed within Auth0's 10 members a request.
-    assert calls["organizations.members.create"] >= len(should_join) / backfill.BATCH
+    assert calls["organizations.members.create"] >= len(should_join) / MEMBERS_PER_REQUEST
 
 
 def test_missing_credentials_say_which(setup: dict[str, Any]) -> None:
