@@ -3,8 +3,9 @@
 Each deployed Action version gets a container (one Node process running
 ``action_runtime.js``, on the Node major its runtime names) that lives as long as the tenant,
 so module state carries over between logins. The code, dependencies and secret values are the
-ones the deploy captured; ``api.user.setAppMetadata`` changes are saved on the user when the
-execution ends; ``api.access.deny`` ends the login.
+ones the deploy captured; ``api.user.setAppMetadata`` changes show to the flow's next Action
+and are saved on the user at once when the flow completes (a failed flow saves none);
+``api.access.deny`` ends the login.
 
 The flow follows Auth0's Actions Limitations (https://auth0.com/docs/customize/actions/limitations):
 the bound Actions run in order and all of them must finish within 20 seconds ("Executions"),
@@ -41,7 +42,7 @@ from localtenant.connections import connection_by_name
 from localtenant.errors import Auth0Error, bad_request
 from localtenant.fields import now
 from localtenant.organizations import get_organization
-from localtenant.users import get_user, merge_metadata
+from localtenant.users import get_user, merge_first_level, merge_metadata
 
 if TYPE_CHECKING:
     from localtenant.tenant import Tenant
@@ -254,6 +255,7 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     executions = []
     denied = None
     failed = None
+    flow_metadata: dict[str, Any] = {}  # the flow's app_metadata changes, saved at its end
     for version, container in flow:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -261,14 +263,21 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
             break
         if not container.alive:  # killed earlier in this flow, or by another login's
             container = _container(tenant, version)
-        result = execute(tenant, container, event, timeout_s=left)
+        result = _run(tenant, container, event, timeout_s=left)
         executions.append({"action_id": version["action_id"], **result})
         if result["failed"] is not None:
             failed = _flow_failure(version, result["failed"])
             break
+        merge_first_level(flow_metadata, result["app_metadata_set"] or {})
         if result["denied"] is not None:
             denied = result["denied"]
             break
+    # "the engine will aggregate the changes and update the metadata at once before the flow
+    # is completed" (the post-login api object, api.user.setAppMetadata,
+    # https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/post-login-api-object):
+    # a flow that fails completes nothing, so it saves nothing.
+    if failed is None:
+        _save_app_metadata(tenant, user["user_id"], flow_metadata)
     with tenant.store.lock:
         stored = get_user(tenant, user["user_id"])
         member_of = sorted(
@@ -292,21 +301,39 @@ def execute(
     event: dict[str, Any],
     timeout_s: float | None = FLOW_TIMEOUT_S,
 ) -> dict[str, Any]:
-    """Run one execution with the trigger's cache, then apply its cache changes and save its
-    app_metadata changes on the user, as Auth0 does when the execution ends; ``event`` then
-    shows them to the next Action in the flow. An execution that failed (threw, or ran out of
-    time) saves no app_metadata. The answer: ``logs``, ``denied``, ``app_metadata_set``,
-    ``ms``, ``thrown`` (the error's name), ``modules_loaded`` and ``failed`` (None, or
+    """Run one execution as a flow of its own: with the trigger's cache, then apply its cache
+    changes and, unless it failed (threw, or ran out of time), save its app_metadata changes on
+    the user. The answer: ``logs``, ``denied``, ``app_metadata_set``, ``ms``, ``thrown`` (the
+    error's name), ``modules_loaded`` and ``failed`` (None, or
     ``{"kind": "thrown" | "timeout", "message"}``)."""
+    result = _run(tenant, container, event, timeout_s)
+    if result["failed"] is None:
+        _save_app_metadata(tenant, event["user"]["user_id"], result["app_metadata_set"] or {})
+    return result
+
+
+def _run(
+    tenant: Tenant,
+    container: ActionContainer,
+    event: dict[str, Any],
+    timeout_s: float | None,
+) -> dict[str, Any]:
+    """One execution in a flow: its cache changes apply when it ends; its app_metadata changes
+    show in ``event`` to the flow's next Action (the flow saves them when it completes)."""
     result = container.execute(event, timeout_s=timeout_s, cache=cache_snapshot(tenant))
     apply_cache_changes(tenant, result.pop("cache_changes", None) or {})
     if result["app_metadata_set"] and result["failed"] is None:
-        with tenant.store.lock:
-            user = get_user(tenant, event["user"]["user_id"])
-            merge_metadata(user, "app_metadata", result["app_metadata_set"])
-            tenant.store.save()
-            event["user"]["app_metadata"] = copy.deepcopy(user["app_metadata"])
+        metadata = event["user"].setdefault("app_metadata", {})
+        merge_first_level(metadata, result["app_metadata_set"])
     return result
+
+
+def _save_app_metadata(tenant: Tenant, user_id: str, changes: dict[str, Any]) -> None:
+    if not changes:
+        return
+    with tenant.store.lock:
+        merge_metadata(get_user(tenant, user_id), "app_metadata", changes)
+        tenant.store.save()
 
 
 def cache_snapshot(tenant: Tenant, trigger: str = TRIGGER) -> dict[str, Any]:

@@ -150,6 +150,10 @@ class _BadRequest(Exception):
         self.message = message
         self.framing = framing
 
+    def answer(self) -> tuple[int, dict[str, Any]]:
+        phrase = self.PHRASES[self.status]
+        return self.status, {"statusCode": self.status, "error": phrase, "message": self.message}
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -203,29 +207,17 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
-            raw = self._read_body()
-            body = _parse_body(raw, headers.get("content-type", ""))
+            body = _parse_body(self._read_body(), headers.get("content-type", ""))
+            malformed = None
         except _BadRequest as error:
-            self.close_connection = self.close_connection or error.framing
-            phrase = error.PHRASES[error.status]
-            self._send(
-                error.status,
-                {"statusCode": error.status, "error": phrase, "message": error.message},
-            )
-            return
-        if url.path.startswith("/localtenant/exports/"):
-            from localtenant.jobs import export_file
-
-            content = export_file(self.tenant, url.path.rsplit("/", 1)[1].removesuffix(".json.gz"))
-            if content is None:
-                self._send(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
-            else:
-                self._send_raw(200, content, "application/gzip", {})
-            return
+            if error.framing:
+                # Refused by the HTTP server in front of the API: no rate limit counts it.
+                self.close_connection = True
+                self._send(*error.answer())
+                return
+            body, malformed = None, error
         if url.path.startswith("/localtenant/"):
-            from localtenant.control import handle_control
-
-            self._send(*handle_control(self.tenant, self.command, url.path, headers, body))
+            self._answer_control(url.path, headers, body, malformed)
             return
         query = dict(parse_qsl(url.query))
         found = self.tenant.match(self.command, url.path)
@@ -243,6 +235,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not admission.allowed:
             self._send(*self.tenant.too_many_requests(route, admission))
             return
+        if malformed is not None:  # the API read the request: its rate limit counted it
+            self._send(*malformed.answer(), admission.headers)
+            return
         if self.tenant.rtt_ms:
             time.sleep(self.tenant.rtt_ms / 1000)
         fault = self.tenant.take_fault(route.name)
@@ -250,6 +245,25 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, answer = self.tenant.handle(route, params, query, headers, body)
         self._send(status, answer, admission.headers)
+
+    def _answer_control(
+        self, path: str, headers: dict[str, str], body: Any, malformed: _BadRequest | None
+    ) -> None:
+        """The tenant's own endpoints: exports, and the control API tests and tools use."""
+        if malformed is not None:
+            self._send(*malformed.answer())
+        elif path.startswith("/localtenant/exports/"):
+            from localtenant.jobs import export_file
+
+            content = export_file(self.tenant, path.rsplit("/", 1)[1].removesuffix(".json.gz"))
+            if content is None:
+                self._send(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
+            else:
+                self._send_raw(200, content, "application/gzip", {})
+        else:
+            from localtenant.control import handle_control
+
+            self._send(*handle_control(self.tenant, self.command, path, headers, body))
 
     def _read_body(self) -> bytes:
         """The request's body, framed by Content-Length or chunked, at most MAX_BODY_BYTES."""

@@ -98,13 +98,17 @@ def get_user(tenant: Tenant, user_id: str) -> dict[str, Any]:
 
 def merge_metadata(user: dict[str, Any], key: str, changes: dict[str, Any]) -> None:
     """Auth0 merges app_metadata and user_metadata at the first level; null removes a key."""
-    metadata = user.setdefault(key, {})
+    merge_first_level(user.setdefault(key, {}), changes)
+    user["updated_at"] = now()
+
+
+def merge_first_level(metadata: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Merge ``changes`` into ``metadata`` at the first level; a None value removes the key."""
     for name, value in changes.items():
         if value is None:
             metadata.pop(name, None)
         else:
             metadata[name] = copy.deepcopy(value)
-    user["updated_at"] = now()
 
 
 def _create(tenant: Tenant, request: Request) -> Response:

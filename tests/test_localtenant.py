@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from localtenant import logins, ratelimits
+from localtenant import logins, ratelimits, server
 from localtenant.tenant import Tenant
 from localtenant.testing import HttpsApi, LocalTenant, TenantError
 
@@ -343,7 +343,32 @@ def test_a_flow_past_its_time_fails_the_login_and_runs_no_later_action(
         "action_id": second,
     }
     assert [e["action_id"] for e in login["executions"]] == [first, second]
-    assert login["app_metadata"] == {"first": True}
+    # Auth0 saves the flow's app_metadata once, when it completes: a failed flow saves none,
+    # not even what the Action that finished in time set.
+    assert login["executions"][0]["app_metadata_set"] == {"first": True}
+    assert login["app_metadata"] == {}
+
+
+@pytest.mark.slow
+def test_an_action_that_blocks_past_the_deadline_and_then_returns_failed(
+    in_process: LocalTenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A synchronous stretch holds back the timer: finishing late is still past the 20 s."""
+    monkeypatch.setattr(logins, "FLOW_TIMEOUT_S", 1.0)
+    busy = "const end = Date.now() + 1500; while (Date.now() < end) {}"
+    in_process.bind_actions(in_process.deploy_action("busy", sets("busy", "true", busy)))
+    login = log_in(in_process)
+    assert login["failed"]["kind"] == "timeout"
+    assert login["app_metadata"] == {}
+
+
+def test_the_flows_app_metadata_shows_to_later_actions_and_is_saved_once_it_completes(
+    in_process: LocalTenant,
+) -> None:
+    first = in_process.deploy_action("first", sets("first", "true"))
+    second = in_process.deploy_action("second", sets("seen", "event.user.app_metadata.first"))
+    in_process.bind_actions(first, second)
+    assert log_in(in_process)["app_metadata"] == {"first": True, "seen": True}
 
 
 @pytest.mark.slow
@@ -770,6 +795,17 @@ def test_a_silent_connection_stops_no_one(in_process: LocalTenant) -> None:
             sock.close()
 
 
+def test_a_connection_that_never_starts_its_handshake_is_closed(
+    in_process: LocalTenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "HANDSHAKE_TIMEOUT_S", 0.5)
+    port = int(in_process.domain.split(":")[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as silent:
+        started = time.monotonic()
+        assert silent.recv(1024) == b""  # closed by the tenant, its thread free again
+        assert time.monotonic() - started < 3
+
+
 def test_an_idle_connection_is_closed(tmp_path: Path) -> None:
     with LocalTenant.start(tmp_path / "state.json", idle_timeout_s=0.5) as tenant:
         idle = raw_tls(tenant)
@@ -780,13 +816,14 @@ def test_an_idle_connection_is_closed(tmp_path: Path) -> None:
         idle.close()
 
 
-def send_raw(tenant: LocalTenant, head: str, body: bytes = b"") -> tuple[int, dict[str, Any]]:
-    """Send a hand-written request; the status and JSON body of the answer."""
+def send_raw(tenant: LocalTenant, head: str, body: bytes = b"") -> Answer:
+    """Send a hand-written request; the answer."""
     with raw_tls(tenant) as sock:
         sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
         response = http.client.HTTPResponse(sock)
         response.begin()
-        return response.status, json.loads(response.read())
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return Answer(response.status, headers, json.loads(response.read()))
 
 
 @pytest.mark.parametrize(
@@ -805,8 +842,10 @@ def test_a_bad_content_length_is_answered(
         f"POST /api/v2/organizations HTTP/1.1\nhost: {in_process.domain}\n"
         f"content-type: application/json\ncontent-length: {length}\n"
     )
-    answered, body = send_raw(in_process, head, b"{}")
-    assert (answered, body["message"]) == (status, message)
+    answer = send_raw(in_process, head, b"{}")
+    assert (answer.status, answer.body["message"]) == (status, message)
+    # The HTTP server in front of the API refused it: no rate limit saw it.
+    assert "x-ratelimit-remaining" not in answer.headers
     assert in_process.https_api().call("GET", "/api/v2/organizations") == []  # still serving
 
 
@@ -817,7 +856,7 @@ def test_a_huge_chunked_body_is_answered_413(in_process: LocalTenant) -> None:
     )
     chunk = b"x" * 65536
     body = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 17
-    assert send_raw(in_process, head, body)[0] == 413
+    assert send_raw(in_process, head, body).status == 413
 
 
 def test_deep_json_is_a_bad_request(in_process: LocalTenant) -> None:
@@ -829,8 +868,15 @@ def test_deep_json_is_a_bad_request(in_process: LocalTenant) -> None:
             f"authorization: Bearer {token}\ncontent-type: application/json\n"
             f"content-length: {len(payload)}\n"
         )
-        status, body = send_raw(in_process, head, payload.encode())
-        assert (status, body["message"]) == (400, "Invalid request payload JSON format")
+        answer = send_raw(in_process, head, payload.encode())
+        assert (answer.status, answer.body["message"]) == (
+            400,
+            "Invalid request payload JSON format",
+        )
+        # The API read it, so its rate limit counted it.
+        assert int(answer.headers["x-ratelimit-remaining"]) < int(
+            answer.headers["x-ratelimit-limit"]
+        )
 
 
 # Row: Node 22, the runtime Auth0 runs Actions on.
