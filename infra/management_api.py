@@ -27,7 +27,7 @@ from typing import Any
 
 import pulumi
 
-from auth0_org_assignment.config import StackConfig, load_stack_file
+from auth0_org_assignment.config import StackConfig, load_resolved_config, load_stack_file
 
 TRIES = 8
 """Tries of one request through 429s and 5xx before giving up."""
@@ -275,6 +275,12 @@ def stack_command(prog: str, doc: str, stack_help: str, root: Path) -> argparse.
     parser.add_argument(
         "--project-dir", type=Path, default=root, help="where Pulumi.STACK.yaml is (default: here)"
     )
+    parser.add_argument(
+        "--config-json",
+        type=Path,
+        help="the stack's configuration as `pulumi config --stack STACK --json` prints it, "
+        "instead of the stack file (needed when it imports ESC environments)",
+    )
     return parser
 
 
@@ -284,7 +290,10 @@ def connect(
     """The stack's configuration, and the API with the credentials in ``AUTH0_<ROLE>_CLIENT_ID``
     and ``AUTH0_<ROLE>_CLIENT_SECRET``; ``whose`` says in an error what they are."""
     try:
-        config = load_stack_file(arguments.stack, arguments.project_dir)
+        if arguments.config_json is not None:
+            config = load_resolved_config(arguments.config_json)
+        else:
+            config = load_stack_file(arguments.stack, arguments.project_dir)
     except pulumi.RunError as error:
         raise UsageError(str(error)) from None
     if not arguments.rate > 0:

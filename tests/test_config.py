@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,13 @@ import pulumi
 import pytest
 import yaml
 
-from auth0_org_assignment.config import PROJECT, StackConfig, load_stack_file, parse_config
+from auth0_org_assignment.config import (
+    PROJECT,
+    StackConfig,
+    load_resolved_config,
+    load_stack_file,
+    parse_config,
+)
 from devstack.pulumi_mocks import build_stack
 from infra import ROOT
 
@@ -132,6 +139,40 @@ def test_stack_file_mistakes_are_rejected_before_anything_runs(
 def test_an_encrypted_client_secret_is_fine(tmp_path: Path) -> None:
     write_stack(tmp_path, {**FILE_CONFIG, "auth0:clientSecret": {"secure": "v1:abc"}})
     assert load_stack_file("t", tmp_path).organizations[0].name == "acme"
+
+
+def test_a_stack_file_importing_esc_environments_is_refused(tmp_path: Path) -> None:
+    """ESC may set the rule's keys; only the CLI knows what they are."""
+    (tmp_path / "Pulumi.t.yaml").write_text(
+        yaml.safe_dump({"environment": ["acme/prod"], "config": FILE_CONFIG})
+    )
+    with pytest.raises(pulumi.RunError, match="imports Pulumi ESC environments") as raised:
+        load_stack_file("t", tmp_path)
+    assert "pulumi config --stack t --json > config.json" in str(raised.value)
+
+
+def test_the_resolved_configuration_is_read_as_pulumi_config_json_prints_it(
+    tmp_path: Path,
+) -> None:
+    printed = {
+        "auth0:domain": {"value": "acme.eu.auth0.com", "secret": False},
+        "auth0:clientSecret": {"secret": True},  # not shown without --show-secrets
+        f"{PROJECT}:organization": {
+            "value": json.dumps(FILE_CONFIG[f"{PROJECT}:organization"]),
+            "objectValue": FILE_CONFIG[f"{PROJECT}:organization"],
+            "secret": False,
+        },
+        f"{PROJECT}:connections": {"value": '["Username-Password-Authentication"]'},
+        f"{PROJECT}:assignMembershipOnLogin": {"value": "false", "secret": False},
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(printed))
+    config = load_resolved_config(path)
+    assert config.organizations[0].name == "acme"
+    assert config.connections == ["Username-Password-Authentication"]
+    path.write_text("not json")
+    with pytest.raises(pulumi.RunError, match="not the output of pulumi config --json"):
+        load_resolved_config(path)
 
 
 @pytest.mark.parametrize(

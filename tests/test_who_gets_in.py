@@ -195,6 +195,29 @@ def test_hostile_domains_in_config_are_refused() -> None:
             parse_config(acme(emailDomains=[bad]), "t")
 
 
+@pytest.mark.parametrize("pattern", ["*.co.uk", "co.uk", "*.github.io", "*.s3.amazonaws.com"])
+def test_a_public_suffix_is_refused(pattern: str) -> None:
+    """Anyone may register a domain under a public suffix, and verify an address there."""
+    with pytest.raises(Exception, match="is a public suffix") as raised:
+        parse_config(acme(emailDomains=[pattern]), "t")
+    assert repr(pattern) in str(raised.value)
+
+
+def test_a_domain_under_a_public_suffix_is_allowed() -> None:
+    config = parse_config(acme(emailDomains=["acme.co.uk", "*.acme.github.io"]), "t")
+    assert config.organizations[0].email_domains == ["acme.co.uk", "*.acme.github.io"]
+
+
+def test_auto_membership_with_email_domains_is_refused() -> None:
+    """Auth0's own auto-membership admits whoever logs in through the organization prompt."""
+    config = acme(emailDomains=["acme.com"]) | {"assignMembershipOnLogin": True}
+    with pytest.raises(Exception, match="assignMembershipOnLogin") as raised:
+        parse_config(config, "t")
+    assert "auth0-org-assignment:organization.emailDomains" in str(raised.value)
+    open_to_all = acme(allowAnyUserOfConnection=True) | {"assignMembershipOnLogin": True}
+    assert parse_config(open_to_all, "t").assign_membership_on_login is True
+
+
 def test_one_organization_form_is_as_short_as_before() -> None:
     short = acme(emailDomains=["acme.com"])
     long = copy.deepcopy(short)

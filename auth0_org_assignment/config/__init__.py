@@ -23,6 +23,7 @@ from auth0_org_assignment.config.schema import (
 )
 from auth0_org_assignment.config.sources import (
     load_config,
+    load_resolved_config,
     load_stack_file,
     parse_config,
     read_stack_file,
@@ -38,6 +39,7 @@ __all__ = [
     "StackConfig",
     "domain_pattern",
     "load_config",
+    "load_resolved_config",
     "load_stack_file",
     "parse_config",
     "read_stack_file",

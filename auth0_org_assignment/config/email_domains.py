@@ -7,10 +7,12 @@ pattern must mean one domain to both.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 import idna
+from publicsuffixlist import PublicSuffixList
 
 from auth0_org_assignment import node
 
@@ -25,8 +27,8 @@ def domain_pattern(pattern: str) -> str:
     """``Acme.COM`` -> ``acme.com``; ``*.Bücher.de`` -> ``*.xn--bcher-kva.de``; else ValueError.
 
     A domain holding a deviation character, one that maps to another spelling than its own
-    (full-width letters), or one whose last label browsers read as a number is refused, naming
-    what to write instead."""
+    (full-width letters), one whose last label browsers read as a number, or a public suffix
+    (``*.co.uk``: anyone's) is refused, naming what to write instead."""
     wildcard = pattern.startswith("*.")
     host = pattern[2:] if wildcard else pattern
     not_a_domain = f"{pattern!r} is not a domain name; use e.g. acme.com or *.acme.com"
@@ -57,6 +59,12 @@ def domain_pattern(pattern: str) -> str:
         or _ends_in_a_number(labels[-1])
     ):
         raise ValueError(not_a_domain)
+    if _public_suffixes().is_public(ascii_host):
+        raise ValueError(
+            f"{pattern!r}: {ascii_host} is a public suffix (https://publicsuffix.org), a name "
+            "under which anyone can register a domain and verify an address, so it would admit "
+            f"strangers; list your organization's own domains (e.g. acme.{ascii_host})"
+        )
     return ("*." if wildcard else "") + ascii_host
 
 
@@ -80,6 +88,13 @@ def the_action_reads_them_alike(patterns: list[str], domains: list[str]) -> None
                 f"so as {'no domain' if shown is None else repr(shown)}: nobody could join "
                 f"through it; write the domain as its A-label ({domain}) if that is the one"
             )
+
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    """The Public Suffix List, both sections: ICANN's (``co.uk``) and the private one, where
+    companies let anyone take a name (``github.io``); its version is locked in uv.lock."""
+    return PublicSuffixList()
 
 
 def _ends_in_a_number(label: str) -> bool:

@@ -315,7 +315,8 @@ class StackConfig(_Model):
     assign_membership_on_login: Annotated[StrictBool, Field(alias="assignMembershipOnLogin")] = (
         False
     )
-    """Auth0's own auto-membership for users who log in through the organization's prompt."""
+    """Auth0's own auto-membership for users who log in through the organization's prompt; it
+    ignores ``emailDomains``, so only where every organization sets ``allowAnyUserOfConnection``."""
     action: ActionConfig = ActionConfig()
     """Options of the post-login Action."""
 
@@ -386,6 +387,26 @@ class StackConfig(_Model):
                 raise ValueError(
                     f"{where}.trustEmailVerifiedFrom names {', '.join(untrusted)}, not among "
                     "the connections it enables; list connections the organization enables"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _auto_membership_only_where_anyone_may_join(self) -> StackConfig:
+        if not self.assign_membership_on_login:
+            return self
+        for index, organization in enumerate(self.organizations):
+            if organization.email_domains:
+                where = (
+                    f"{PROJECT}:organization"
+                    if self.organization is not None
+                    else f"{PROJECT}:organizations[{index}]"
+                )
+                raise ValueError(
+                    f"{PROJECT}:assignMembershipOnLogin: true makes Auth0 add everyone who logs "
+                    f"in through the organization prompt, whatever their email, so "
+                    f"{where}.emailDomains would limit nothing (and reconcile could not remove "
+                    "them: the stack did not add them); remove assignMembershipOnLogin to admit "
+                    "only those domains"
                 )
         return self
 

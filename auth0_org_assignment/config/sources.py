@@ -35,11 +35,32 @@ def load_config() -> StackConfig:
 
 def load_stack_file(stack: str, root: Path) -> StackConfig:
     """Read ``Pulumi.<stack>.yaml`` in the project ``root`` directly: no CLI, no backend, no
-    secret needed."""
+    secret needed. A stack file that imports Pulumi ESC environments is refused: what they
+    set is known only to the CLI (see ``load_resolved_config``)."""
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise pulumi.RunError(f"no stack file {path.name}: create it or name an existing stack")
     raw, problems = select(read_stack_file(path))
+    return validate(raw, problems, path.name)
+
+
+def load_resolved_config(path: Path) -> StackConfig:
+    """Read a stack's configuration as ``pulumi config --json`` prints it: the stack file with
+    its ESC environments resolved, as ``pulumi up`` sees it."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise pulumi.RunError(f"{path}: not the output of pulumi config --json ({error})") from None
+    if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
+        raise pulumi.RunError(f"{path}: not the output of pulumi config --json (a mapping of keys)")
+    entries = {
+        str(key): (
+            entry.get("objectValue", _decode(entry.get("value"))),
+            bool(entry.get("secret")),
+        )
+        for key, entry in document.items()
+    }
+    raw, problems = select(entries)
     return validate(raw, problems, path.name)
 
 
@@ -55,6 +76,15 @@ def read_stack_file(path: Path) -> ConfigEntries:
     config = (document or {}).get("config") if isinstance(document, dict) else None
     if document is not None and not isinstance(document, dict):
         raise pulumi.RunError(f"{path.name}: the file must be a mapping with a config: key")
+    if isinstance(document, dict) and document.get("environment"):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        raise pulumi.RunError(
+            f"{path.name} imports Pulumi ESC environments (environment:), which can set this "
+            "stack's keys, and only the Pulumi CLI resolves them: reading the file alone could "
+            "judge users by another rule than pulumi up deploys; pass the resolved "
+            f"configuration instead: pulumi config --stack {stack} --json > config.json, "
+            "then --config-json config.json"
+        )
     if config is None:
         return {}
     if not isinstance(config, dict):
