@@ -26,7 +26,7 @@ import argparse
 import hashlib
 import json
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,8 @@ class Departure:
 class Plan:
     """What a run finds: who leaves, and what it leaves alone."""
 
+    organization_ids: dict[str, str] = field(default_factory=dict)
+    """The declared organizations' ids, by name."""
     departures: list[Departure] = field(default_factory=list)
     removed_by_hand: list[tuple[str, str]] = field(default_factory=list)
     """(organization, user id): marked by this stack, but no longer a member."""
@@ -82,11 +84,17 @@ class Plan:
     """Export records that were not users."""
 
     def as_json(self) -> dict[str, Any]:
-        return {"departures": [asdict(d) for d in self.departures]}
+        return {
+            "organization_ids": self.organization_ids,
+            "departures": [asdict(d) for d in self.departures],
+        }
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> Plan:
-        return cls(departures=[Departure(**d) for d in document["departures"]])
+        return cls(
+            organization_ids=dict(document["organization_ids"]),
+            departures=[Departure(**d) for d in document["departures"]],
+        )
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
@@ -131,7 +139,7 @@ def _reconcile(arguments: argparse.Namespace) -> int:
             print(f"{user_id} was removed from {organization} by hand: not re-added")
         if arguments.dry_run:
             return WOULD_LEAVE if plan.departures else 0
-    apply(api, config, plan, done, progress_file, key)
+    apply(api, config, plan, done, progress_file, key, recheck=saved is not None)
     progress_file.unlink(missing_ok=True)
     return 0
 
@@ -164,7 +172,7 @@ def review(api: ManagementApi, config: StackConfig) -> Plan:
             deleted.add(user_id)
     with MembershipRule(config, organization_ids) as rule:
         decisions = dict(zip(users, rule.decide(users.values()), strict=True))
-    plan = Plan(malformed=export.malformed)
+    plan = Plan(organization_ids=organization_ids, malformed=export.malformed)
     for organization in config.organizations:
         organization_id = organization_ids[organization.name]
         for user_id in sorted(members[organization_id]):
@@ -189,7 +197,61 @@ def review(api: ManagementApi, config: StackConfig) -> Plan:
             for user_id, decision in decisions.items()
             if organization_id in decision.marked and user_id not in members[organization_id]
         ]
+    # A users export may hold less of a linked account than its own record does (each
+    # identity's profileData, which decides): those are read again before they are planned.
+    doubtful = [d for d in plan.departures if _linked(users.get(d.user_id))]
+    confirmed = {
+        (d.organization_id, d.user_id): d
+        for d in still_leaving(api, config, organization_ids, doubtful)
+    }
+    plan.staying += len(doubtful) - len(confirmed)
+    plan.departures = [
+        confirmed[(d.organization_id, d.user_id)] if d in doubtful else d
+        for d in plan.departures
+        if d not in doubtful or (d.organization_id, d.user_id) in confirmed
+    ]
     return plan
+
+
+def _linked(user: dict[str, Any] | None) -> bool:
+    """A user with other than one identity: their export record may not tell all."""
+    return user is not None and len(user.get("identities") or []) != 1
+
+
+def still_leaving(
+    api: ManagementApi,
+    config: StackConfig,
+    organization_ids: dict[str, str],
+    departures: list[Departure],
+) -> list[Departure]:
+    """The ``departures`` that hold for the users as they are now: each user read again on
+    their own (``GET /users/{id}``: every identity with its ``profileData``) and decided again
+    by the rule. A user who matches again, or whose marker was cleared meanwhile, stays; one
+    deleted meanwhile leaves as deleted."""
+    users: dict[str, dict[str, Any]] = {}
+    gone = set()
+    for user_id in sorted({d.user_id for d in departures if d.reason != "deleted"}):
+        try:
+            users[user_id] = api.call("GET", f"/users/{quote(user_id)}")
+        except ApiError as error:
+            if error.status != 404:
+                raise
+            gone.add(user_id)
+    decisions = {}
+    if users:
+        with MembershipRule(config, organization_ids) as rule:
+            decisions = dict(zip(users, rule.decide(users.values()), strict=True))
+    confirmed = []
+    for departure in departures:
+        if departure.reason == "deleted" or departure.user_id in gone:
+            confirmed.append(replace(departure, reason="deleted"))
+            continue
+        decision = decisions[departure.user_id]
+        ours = departure.organization_id in decision.marked | decision.pending
+        if ours and departure.organization_id not in decision.eligible:
+            reason = decision.refusals[departure.organization_id]
+            confirmed.append(replace(departure, reason=reason))
+    return confirmed
 
 
 def apply(
@@ -199,24 +261,35 @@ def apply(
     done: int,
     progress_file: Path,
     key: str,
+    recheck: bool = True,
 ) -> None:
     """Remove and unmark ``MEMBERS_PER_REQUEST`` users at a time, from user ``done`` on, saving
-    progress after each batch. Both steps are idempotent, so a batch cut short is simply done
-    again."""
+    progress after each batch. With ``recheck`` (a plan made by an earlier run, resumed maybe
+    days later) each batch is checked again first (``still_leaving``), so it removes nobody who
+    matches by then; a plan ``review`` just made was checked already. Both steps are
+    idempotent, so a batch cut short is simply done again."""
     users = sorted({d.user_id for d in plan.departures})
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
     for start in range(done, len(users), MEMBERS_PER_REQUEST):
         batch = set(users[start : start + MEMBERS_PER_REQUEST])
+        planned = [d for d in plan.departures if d.user_id in batch]
+        confirmed = (
+            still_leaving(api, config, plan.organization_ids, planned) if recheck else planned
+        )
+        kept = {(d.organization, d.user_id) for d in planned} - {
+            (d.organization, d.user_id) for d in confirmed
+        }
+        for organization, user_id in sorted(kept):
+            print(f"{user_id} matches {organization}'s rule again, or is no longer marked: stays")
         leaving: dict[str, list[str]] = {}
         cleared: dict[str, dict[str, None]] = {}
-        for departure in plan.departures:
-            if departure.user_id in batch:
-                leaving.setdefault(departure.organization_id, []).append(departure.user_id)
-                if departure.reason != "deleted":
-                    # A null removes that one top-level key: the other markers stay as they
-                    # are now, whatever the Action set since the plan was made.
-                    marker = marker_key(config, departure.organization_id)
-                    cleared.setdefault(departure.user_id, {})[marker] = None
+        for departure in confirmed:
+            leaving.setdefault(departure.organization_id, []).append(departure.user_id)
+            if departure.reason != "deleted":
+                # A null removes that one top-level key: the other markers stay as they are
+                # now, whatever the Action set since the plan was made.
+                marker = marker_key(config, departure.organization_id)
+                cleared.setdefault(departure.user_id, {})[marker] = None
         for organization_id, members in leaving.items():
             api.call("DELETE", f"/organizations/{organization_id}/members", {"members": members})
         for user_id, markers in sorted(cleared.items()):

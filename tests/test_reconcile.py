@@ -17,7 +17,8 @@ import pytest
 from auth0_org_assignment.config import parse_config
 from devstack.action_runner import ActionTenant
 from infra import deployer_scopes, reconcile
-from infra.management_api import ManagementApi
+from infra.management_api import ManagementApi, export_users
+from infra.membership import USER_FIELDS
 from localtenant.testing import Fault, LocalTenant
 
 DATABASE = "Username-Password-Authentication"
@@ -315,9 +316,57 @@ def test_reconcile_keeps_a_marker_the_action_set_after_its_plan(
     # ...she logs in meanwhile and the Action adds her to globex, with its marker...
     assert action.login(alice).outcome == "assigned"
     # ...then reconcile applies its plan (or resumes an interrupted one, days later).
-    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
+    key = reconcile._plan_key(parsed)
+    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", key, recheck=False)
     assert alice in tenant.members_of("globex")
     assert alice not in tenant.members_of("acme")
     metadata = tenant.local.user(alice)["app_metadata"]
     assert metadata == {marker(globex): True}
     assert marker(acme) not in metadata
+
+
+def test_a_plan_applied_later_removes_nobody_who_matches_again(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = stack({"name": "acme", "emailDomains": ["acme.com"]})
+    action, tenant = run_action(config)
+    parsed = parse_config(config, "t")
+    alice, bob = "auth0|alice", "auth0|bob"
+    for user_id in (alice, bob):
+        login = action.login(user_id, email=f"{user_id[6:]}@acme.com", email_verified=True)
+        assert login.outcome == "assigned"
+    tenant.local.update_user(alice, email_verified=False)
+    tenant.local.update_user(bob, email_verified=False)
+    api = reconcile_api(tenant, monkeypatch)
+    plan = reconcile.review(api, parsed)
+    assert sorted(d.user_id for d in plan.departures) == [alice, bob]
+    # Before the plan is applied (or resumed, days later), Alice verifies her address again.
+    tenant.local.update_user(alice, email_verified=True)
+    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
+    assert tenant.members_of("acme") == {alice}
+    assert marker(tenant.organization_id) in tenant.local.user(alice)["app_metadata"]
+
+
+def test_a_linked_account_is_read_again_before_it_is_planned_to_leave(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A users export may hold less of a linked account than the user's own record (each
+    identity's profileData): such a departure is checked against the record first."""
+    config = stack({"name": "acme", "emailDomains": ["acme.com"]})
+    action, tenant = run_action(config)
+    parsed = parse_config(config, "t")
+    alice = "auth0|alice"
+    assert action.login(alice, email="a@acme.com", email_verified=True).outcome == "assigned"
+    linked = {"connection": "google-oauth2", "provider": "google-oauth2", "user_id": "1"}
+    api = reconcile_api(tenant, monkeypatch)
+    exported = export_users(api, USER_FIELDS)
+    (record,) = exported.users
+    record["email_verified"] = False  # what the export says; her own record says otherwise
+    record["identities"] = [*record["identities"], linked]
+    monkeypatch.setattr(reconcile, "export_users", lambda api, fields: exported)
+    plan = reconcile.review(api, parsed)
+    assert (plan.departures, plan.staying) == ([], 1)
+    # With one identity the export is the user's whole record, and is taken at its word.
+    record["identities"] = record["identities"][:1]
+    plan = reconcile.review(api, parsed)
+    assert [(d.user_id, d.reason) for d in plan.departures] == [(alice, "email-not-verified")]
