@@ -94,7 +94,7 @@ def _show_logins(tenant: LocalTenant, connection: str) -> None:
                 print(f"  Action log: {line}")
         requests = ", ".join(f"{name} x{count}" for name, count in made.items()) or "none"
         print(
-            f"  {attempt} login: member of {login['member_of'] or 'no organization'}; "
+            f"  {attempt} login of this run: member of {login['member_of'] or 'no organization'}; "
             f"requests the Action made to the tenant: {requests}"
         )
 

@@ -227,10 +227,11 @@ def still_leaving(
     """The ``departures`` that hold for the users as they are now: each user read again on
     their own (``GET /users/{id}``: every identity with its ``profileData``) and decided again
     by the rule. A user who matches again, or whose marker was cleared meanwhile, stays; one
-    deleted meanwhile leaves as deleted."""
+    deleted meanwhile leaves as deleted (and one who was deleted, then signed up again under
+    the same id, as a social login does, is decided as they are now)."""
     users: dict[str, dict[str, Any]] = {}
     gone = set()
-    for user_id in sorted({d.user_id for d in departures if d.reason != "deleted"}):
+    for user_id in sorted({d.user_id for d in departures}):
         try:
             users[user_id] = api.call("GET", f"/users/{quote(user_id)}")
         except ApiError as error:
@@ -243,7 +244,7 @@ def still_leaving(
             decisions = dict(zip(users, rule.decide(users.values()), strict=True))
     confirmed = []
     for departure in departures:
-        if departure.reason == "deleted" or departure.user_id in gone:
+        if departure.user_id in gone:
             confirmed.append(replace(departure, reason="deleted"))
             continue
         decision = decisions[departure.user_id]
@@ -267,7 +268,9 @@ def apply(
     progress after each batch. With ``recheck`` (a plan made by an earlier run, resumed maybe
     days later) each batch is checked again first (``still_leaving``), so it removes nobody who
     matches by then; a plan ``review`` just made was checked already. Both steps are
-    idempotent, so a batch cut short is simply done again."""
+    idempotent, so a batch cut short is simply done again; whoever it keeps has their marker
+    cleared, since its removal may have taken before the run stopped: their next login checks
+    them again (and adds them back if it did)."""
     users = sorted({d.user_id for d in plan.departures})
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
     for start in range(done, len(users), MEMBERS_PER_REQUEST):
@@ -283,6 +286,11 @@ def apply(
             print(f"{user_id} matches {organization}'s rule again, or is no longer marked: stays")
         leaving: dict[str, list[str]] = {}
         cleared: dict[str, dict[str, None]] = {}
+        if recheck and start == done:  # the batch the interrupted run may have cut short
+            for departure in planned:
+                if (departure.organization, departure.user_id) in kept:
+                    marker = marker_key(config, departure.organization_id)
+                    cleared.setdefault(departure.user_id, {})[marker] = None
         for departure in confirmed:
             leaving.setdefault(departure.organization_id, []).append(departure.user_id)
             if departure.reason != "deleted":

@@ -268,7 +268,7 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         if result["failed"] is not None:
             failed = _flow_failure(version, result["failed"])
             break
-        merge_first_level(flow_metadata, result["app_metadata_set"] or {})
+        flow_metadata.update(result["app_metadata_set"] or {})  # a None removes it at the end
         if result["denied"] is not None:
             denied = result["denied"]
             break

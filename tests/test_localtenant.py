@@ -369,6 +369,9 @@ def test_the_flows_app_metadata_shows_to_later_actions_and_is_saved_once_it_comp
     second = in_process.deploy_action("second", sets("seen", "event.user.app_metadata.first"))
     in_process.bind_actions(first, second)
     assert log_in(in_process)["app_metadata"] == {"first": True, "seen": True}
+    # A null set in the flow removes the key when the flow saves.
+    in_process.bind_actions(in_process.deploy_action("forget", sets("first", "null")))
+    assert log_in(in_process)["app_metadata"] == {"seen": True}
 
 
 @pytest.mark.slow

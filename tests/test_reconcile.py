@@ -344,6 +344,9 @@ def test_a_plan_applied_later_removes_nobody_who_matches_again(
     tenant.local.update_user(alice, email_verified=True)
     reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
     assert tenant.members_of("acme") == {alice}
+    # The batch may have been cut short after its removal, so her marker is cleared: her next
+    # login checks her again and marks her.
+    assert action.login(alice).outcome == "assigned"
     assert marker(tenant.organization_id) in tenant.local.user(alice)["app_metadata"]
 
 
@@ -370,3 +373,44 @@ def test_a_linked_account_is_read_again_before_it_is_planned_to_leave(
     record["identities"] = record["identities"][:1]
     plan = reconcile.review(api, parsed)
     assert [(d.user_id, d.reason) for d in plan.departures] == [(alice, "email-not-verified")]
+
+
+def test_a_resumed_batch_cut_short_leaves_nobody_who_matches_again_locked_out(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = stack({"name": "acme", "emailDomains": ["acme.com"]})
+    action, tenant = run_action(config)
+    parsed = parse_config(config, "t")
+    alice = "auth0|alice"
+    assert action.login(alice, email="a@acme.com", email_verified=True).outcome == "assigned"
+    tenant.local.update_user(alice, email_verified=False)
+    api = reconcile_api(tenant, monkeypatch)
+    plan = reconcile.review(api, parsed)
+    assert [d.user_id for d in plan.departures] == [alice]
+    # The run stops after its batch's DELETE, before the PATCH that clears her marker...
+    api.call("DELETE", f"/organizations/{tenant.organization_id}/members", {"members": [alice]})
+    # ...and she verifies her address again before it is resumed.
+    tenant.local.update_user(alice, email_verified=True)
+    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
+    # Her marker went with the membership, so her next login puts her back.
+    assert marker(tenant.organization_id) not in tenant.local.user(alice)["app_metadata"]
+    assert action.login(alice).outcome == "assigned"
+    assert alice in tenant.members_of("acme")
+
+
+def test_a_deleted_member_who_signed_up_again_is_decided_as_they_are_now(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = stack({"name": "acme", "emailDomains": ["acme.com"]})
+    action, tenant = run_action(config)
+    parsed = parse_config(config, "t")
+    organization_id = tenant.organization_id
+    alice = "auth0|alice"
+    # A saved plan: she was a member whose user no longer existed...
+    departure = reconcile.Departure("acme", organization_id, alice, "deleted")
+    plan = reconcile.Plan(organization_ids={"acme": organization_id}, departures=[departure])
+    # ...and before it is resumed she signs up again under the same id; the Action adds her.
+    assert action.login(alice, email="a@acme.com", email_verified=True).outcome == "assigned"
+    api = reconcile_api(tenant, monkeypatch)
+    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
+    assert alice in tenant.members_of("acme")

@@ -203,6 +203,16 @@ def test_a_public_suffix_is_refused(pattern: str) -> None:
     assert repr(pattern) in str(raised.value)
 
 
+@pytest.mark.parametrize("pattern", ["*.amazonaws.com", "*.windows.net"])
+def test_a_wildcard_over_public_suffixes_is_refused(pattern: str) -> None:
+    """``*.amazonaws.com`` spans ``compute-1.amazonaws.com``, where anyone gets a mailbox."""
+    with pytest.raises(Exception, match="spans public suffixes") as raised:
+        parse_config(acme(emailDomains=[pattern]), "t")
+    assert repr(pattern) in str(raised.value)
+    exact = pattern.removeprefix("*.")
+    assert parse_config(acme(emailDomains=[exact]), "t").organizations[0].email_domains == [exact]
+
+
 def test_a_domain_under_a_public_suffix_is_allowed() -> None:
     config = parse_config(acme(emailDomains=["acme.co.uk", "*.acme.github.io"]), "t")
     assert config.organizations[0].email_domains == ["acme.co.uk", "*.acme.github.io"]

@@ -7,11 +7,14 @@ pattern must mean one domain to both.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import unicodedata
+from pathlib import Path
 
 import idna
+import publicsuffixlist
 from publicsuffixlist import PublicSuffixList
 
 from auth0_org_assignment import node
@@ -65,6 +68,14 @@ def domain_pattern(pattern: str) -> str:
             "under which anyone can register a domain and verify an address, so it would admit "
             f"strangers; list your organization's own domains (e.g. acme.{ascii_host})"
         )
+    below = _public_suffixes_below(ascii_host) if wildcard else ()
+    if below:
+        raise ValueError(
+            f"{pattern!r} spans public suffixes ({', '.join(below[:2])}"
+            f"{', ...' if len(below) > 2 else ''}; https://publicsuffix.org): anyone can "
+            "register a domain under them and verify an address, so it would admit strangers; "
+            f"list the domains under {ascii_host} that you own"
+        )
     return ("*." if wildcard else "") + ascii_host
 
 
@@ -88,6 +99,32 @@ def the_action_reads_them_alike(patterns: list[str], domains: list[str]) -> None
                 f"so as {'no domain' if shown is None else repr(shown)}: nobody could join "
                 f"through it; write the domain as its A-label ({domain}) if that is the one"
             )
+
+
+def _public_suffixes_below(host: str) -> tuple[str, ...]:
+    """The public suffixes under ``host`` (``s3.amazonaws.com`` under ``amazonaws.com``), which
+    a ``*.`` pattern over it would span: the Action matches subdomains at any depth."""
+    # The list spells internationalised names in Unicode; only a host with an A-label can have
+    # one of them below it, so only then are they converted (the slow part).
+    rules = _public_suffix_rules(a_labels="xn--" in host)
+    return tuple(sorted(rule for rule in rules if rule.endswith("." + host)))
+
+
+@functools.cache
+def _public_suffix_rules(a_labels: bool) -> frozenset[str]:
+    """Every rule of the list the package holds, ``*.`` dropped (the exceptions, ``!``, name
+    domains that are not public suffixes); with ``a_labels``, Unicode names as A-labels."""
+    rules = set()
+    text = Path(publicsuffixlist.PSLFILE).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        rule = line.strip().removeprefix("*.")
+        if not rule or rule.startswith(("//", "!")):
+            continue
+        if a_labels and not rule.isascii():
+            with contextlib.suppress(idna.IDNAError, UnicodeError):
+                rule = idna.encode(rule, uts46=True).decode("ascii")
+        rules.add(rule)
+    return frozenset(rules)
 
 
 @functools.cache
