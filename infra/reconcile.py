@@ -161,15 +161,9 @@ def review(api: ManagementApi, config: StackConfig) -> Plan:
         }
         for organization_id in organization_ids.values()
     }
-    deleted = set()
     # Members the export does not hold: created since, or deleted.
-    for user_id in sorted(set().union(*members.values()) - users.keys()):
-        try:
-            users[user_id] = api.call("GET", f"/users/{quote(user_id)}")
-        except ApiError as error:
-            if error.status != 404:
-                raise
-            deleted.add(user_id)
+    found, deleted = _read_users(api, set().union(*members.values()) - users.keys())
+    users |= found
     with MembershipRule(config, organization_ids) as rule:
         decisions = dict(zip(users, rule.decide(users.values()), strict=True))
     plan = Plan(organization_ids=organization_ids, malformed=export.malformed)
@@ -213,6 +207,21 @@ def review(api: ManagementApi, config: StackConfig) -> Plan:
     return plan
 
 
+def _read_users(
+    api: ManagementApi, user_ids: set[str]
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Each user's own record (``GET /users/{id}``), and the ids of those who do not exist."""
+    users, gone = {}, set()
+    for user_id in sorted(user_ids):
+        try:
+            users[user_id] = api.call("GET", f"/users/{quote(user_id)}")
+        except ApiError as error:
+            if error.status != 404:
+                raise
+            gone.add(user_id)
+    return users, gone
+
+
 def _linked(user: dict[str, Any] | None) -> bool:
     """A user with other than one identity: their export record may not tell all."""
     return user is not None and len(user.get("identities") or []) != 1
@@ -229,15 +238,7 @@ def still_leaving(
     by the rule. A user who matches again, or whose marker was cleared meanwhile, stays; one
     deleted meanwhile leaves as deleted (and one who was deleted, then signed up again under
     the same id, as a social login does, is decided as they are now)."""
-    users: dict[str, dict[str, Any]] = {}
-    gone = set()
-    for user_id in sorted({d.user_id for d in departures}):
-        try:
-            users[user_id] = api.call("GET", f"/users/{quote(user_id)}")
-        except ApiError as error:
-            if error.status != 404:
-                raise
-            gone.add(user_id)
+    users, gone = _read_users(api, {d.user_id for d in departures})
     decisions = {}
     if users:
         with MembershipRule(config, organization_ids) as rule:
