@@ -106,8 +106,22 @@ def _public_suffixes_below(host: str) -> tuple[str, ...]:
     a ``*.`` pattern over it would span: the Action matches subdomains at any depth."""
     # The list spells internationalised names in Unicode; only a host with an A-label can have
     # one of them below it, so only then are they converted (the slow part).
-    rules = _public_suffix_rules(a_labels="xn--" in host)
+    a_labels = "xn--" in host
+    if host not in _parents_of_public_suffixes(a_labels):
+        return ()
+    rules = _public_suffix_rules(a_labels)
     return tuple(sorted(rule for rule in rules if rule.endswith("." + host)))
+
+
+@functools.cache
+def _parents_of_public_suffixes(a_labels: bool) -> frozenset[str]:
+    """Every domain with a public suffix below it (``amazonaws.com``, ``com``): one lookup
+    for each pattern, however many an organization lists."""
+    parents: set[str] = set()
+    for rule in _public_suffix_rules(a_labels):
+        labels = rule.split(".")
+        parents.update(".".join(labels[i:]) for i in range(1, len(labels)))
+    return frozenset(parents)
 
 
 @functools.cache
