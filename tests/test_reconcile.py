@@ -9,12 +9,13 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from auth0_org_assignment.config import parse_config
+from auth0_org_assignment.config import StackConfig, parse_config
 from devstack.action_runner import ActionTenant
 from infra import deployer_scopes, reconcile
 from infra.management_api import ManagementApi, export_users
@@ -26,6 +27,7 @@ GOOGLE = "google-oauth2"
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 3000
 KEY = "org_assignment"
+ALICE, BOB = "auth0|alice", "auth0|bob"
 
 
 def marker(organization_id: str) -> str:
@@ -325,92 +327,101 @@ def test_reconcile_keeps_a_marker_the_action_set_after_its_plan(
     assert marker(acme) not in metadata
 
 
-def test_a_plan_applied_later_removes_nobody_who_matches_again(
-    run_action: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@dataclass
+class Acme:
+    """acme, admitting acme.com, with its Action on a local tenant and reconcile's API there."""
+
+    action: Any
+    tenant: ActionTenant
+    config: StackConfig
+    api: ManagementApi
+
+    def join(self, user_id: str, email: str) -> None:
+        login = self.action.login(user_id, email=email, email_verified=True)
+        assert login.outcome == "assigned"
+
+    def apply(self, plan: reconcile.Plan, progress_file: Path) -> None:
+        """Apply ``plan`` as a resumed run does (checking it again)."""
+        key = reconcile._plan_key(self.config)
+        reconcile.apply(self.api, self.config, plan, 0, progress_file, key)
+
+    def marked(self, user_id: str) -> bool:
+        return (
+            marker(self.tenant.organization_id) in self.tenant.local.user(user_id)["app_metadata"]
+        )
+
+
+@pytest.fixture
+def acme(run_action: Any, monkeypatch: pytest.MonkeyPatch) -> Acme:
     config = stack({"name": "acme", "emailDomains": ["acme.com"]})
     action, tenant = run_action(config)
-    parsed = parse_config(config, "t")
-    alice, bob = "auth0|alice", "auth0|bob"
-    for user_id in (alice, bob):
-        login = action.login(user_id, email=f"{user_id[6:]}@acme.com", email_verified=True)
-        assert login.outcome == "assigned"
-    tenant.local.update_user(alice, email_verified=False)
-    tenant.local.update_user(bob, email_verified=False)
-    api = reconcile_api(tenant, monkeypatch)
-    plan = reconcile.review(api, parsed)
-    assert sorted(d.user_id for d in plan.departures) == [alice, bob]
+    return Acme(action, tenant, parse_config(config, "t"), reconcile_api(tenant, monkeypatch))
+
+
+def test_a_plan_applied_later_removes_nobody_who_matches_again(acme: Acme, tmp_path: Path) -> None:
+    acme.join(ALICE, "a@acme.com")
+    acme.join(BOB, "b@acme.com")
+    acme.tenant.local.update_user(ALICE, email_verified=False)
+    acme.tenant.local.update_user(BOB, email_verified=False)
+    plan = reconcile.review(acme.api, acme.config)
+    assert sorted(d.user_id for d in plan.departures) == [ALICE, BOB]
     # Before the plan is applied (or resumed, days later), Alice verifies her address again.
-    tenant.local.update_user(alice, email_verified=True)
-    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
-    assert tenant.members_of("acme") == {alice}
+    acme.tenant.local.update_user(ALICE, email_verified=True)
+    acme.apply(plan, tmp_path / "progress.json")
+    assert acme.tenant.members_of("acme") == {ALICE}
     # The batch may have been cut short after its removal, so her marker is cleared: her next
     # login checks her again and marks her.
-    assert action.login(alice).outcome == "assigned"
-    assert marker(tenant.organization_id) in tenant.local.user(alice)["app_metadata"]
+    assert acme.action.login(ALICE).outcome == "assigned"
+    assert acme.marked(ALICE)
 
 
 def test_a_linked_account_is_read_again_before_it_is_planned_to_leave(
-    run_action: Any, monkeypatch: pytest.MonkeyPatch
+    acme: Acme, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A users export may hold less of a linked account than the user's own record (each
     identity's profileData): such a departure is checked against the record first."""
-    config = stack({"name": "acme", "emailDomains": ["acme.com"]})
-    action, tenant = run_action(config)
-    parsed = parse_config(config, "t")
-    alice = "auth0|alice"
-    assert action.login(alice, email="a@acme.com", email_verified=True).outcome == "assigned"
+    acme.join(ALICE, "a@acme.com")
     linked = {"connection": "google-oauth2", "provider": "google-oauth2", "user_id": "1"}
-    api = reconcile_api(tenant, monkeypatch)
-    exported = export_users(api, USER_FIELDS)
+    exported = export_users(acme.api, USER_FIELDS)
     (record,) = exported.users
     record["email_verified"] = False  # what the export says; her own record says otherwise
     record["identities"] = [*record["identities"], linked]
     monkeypatch.setattr(reconcile, "export_users", lambda api, fields: exported)
-    plan = reconcile.review(api, parsed)
+    plan = reconcile.review(acme.api, acme.config)
     assert (plan.departures, plan.staying) == ([], 1)
     # With one identity the export is the user's whole record, and is taken at its word.
     record["identities"] = record["identities"][:1]
-    plan = reconcile.review(api, parsed)
-    assert [(d.user_id, d.reason) for d in plan.departures] == [(alice, "email-not-verified")]
+    plan = reconcile.review(acme.api, acme.config)
+    assert [(d.user_id, d.reason) for d in plan.departures] == [(ALICE, "email-not-verified")]
 
 
 def test_a_resumed_batch_cut_short_leaves_nobody_who_matches_again_locked_out(
-    run_action: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    acme: Acme, tmp_path: Path
 ) -> None:
-    config = stack({"name": "acme", "emailDomains": ["acme.com"]})
-    action, tenant = run_action(config)
-    parsed = parse_config(config, "t")
-    alice = "auth0|alice"
-    assert action.login(alice, email="a@acme.com", email_verified=True).outcome == "assigned"
-    tenant.local.update_user(alice, email_verified=False)
-    api = reconcile_api(tenant, monkeypatch)
-    plan = reconcile.review(api, parsed)
-    assert [d.user_id for d in plan.departures] == [alice]
+    acme.join(ALICE, "a@acme.com")
+    acme.tenant.local.update_user(ALICE, email_verified=False)
+    plan = reconcile.review(acme.api, acme.config)
+    assert [d.user_id for d in plan.departures] == [ALICE]
     # The run stops after its batch's DELETE, before the PATCH that clears her marker...
-    api.call("DELETE", f"/organizations/{tenant.organization_id}/members", {"members": [alice]})
+    members = f"/organizations/{acme.tenant.organization_id}/members"
+    acme.api.call("DELETE", members, {"members": [ALICE]})
     # ...and she verifies her address again before it is resumed.
-    tenant.local.update_user(alice, email_verified=True)
-    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
+    acme.tenant.local.update_user(ALICE, email_verified=True)
+    acme.apply(plan, tmp_path / "progress.json")
     # Her marker went with the membership, so her next login puts her back.
-    assert marker(tenant.organization_id) not in tenant.local.user(alice)["app_metadata"]
-    assert action.login(alice).outcome == "assigned"
-    assert alice in tenant.members_of("acme")
+    assert not acme.marked(ALICE)
+    assert acme.action.login(ALICE).outcome == "assigned"
+    assert ALICE in acme.tenant.members_of("acme")
 
 
 def test_a_deleted_member_who_signed_up_again_is_decided_as_they_are_now(
-    run_action: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    acme: Acme, tmp_path: Path
 ) -> None:
-    config = stack({"name": "acme", "emailDomains": ["acme.com"]})
-    action, tenant = run_action(config)
-    parsed = parse_config(config, "t")
-    organization_id = tenant.organization_id
-    alice = "auth0|alice"
+    organization_id = acme.tenant.organization_id
     # A saved plan: she was a member whose user no longer existed...
-    departure = reconcile.Departure("acme", organization_id, alice, "deleted")
+    departure = reconcile.Departure("acme", organization_id, ALICE, "deleted")
     plan = reconcile.Plan(organization_ids={"acme": organization_id}, departures=[departure])
     # ...and before it is resumed she signs up again under the same id; the Action adds her.
-    assert action.login(alice, email="a@acme.com", email_verified=True).outcome == "assigned"
-    api = reconcile_api(tenant, monkeypatch)
-    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", reconcile._plan_key(parsed))
-    assert alice in tenant.members_of("acme")
+    acme.join(ALICE, "a@acme.com")
+    acme.apply(plan, tmp_path / "progress.json")
+    assert ALICE in acme.tenant.members_of("acme")
