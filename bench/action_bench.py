@@ -28,8 +28,8 @@ from typing import Any
 from auth0_org_assignment.action_code import render_action
 from auth0_org_assignment.config import StackConfig, load_stack_file
 from auth0_org_assignment.node import action_node
-from devstack.action_runner import MEMBERS, ActionProcess, ActionTenant, Fault, Login
-from infra import ROOT
+from devtools import ROOT
+from devtools.localstack.action_runner import MEMBERS, ActionProcess, ActionTenant, Fault, Login
 
 BENCH = Path(__file__).resolve().parent
 ARTICLE_ACTION = BENCH / "article_action.js"

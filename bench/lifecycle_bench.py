@@ -17,9 +17,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from devstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localtenant.testing import LocalTenant
 from infra import deployer_scopes
-from localtenant.testing import LocalTenant
 
 STEPS = {
     "pulumi up (create 9 resources)": ("up", "--yes", "--skip-preview"),

@@ -23,8 +23,8 @@ from typing import Any
 from auth0_org_assignment.action_code import render_actions
 from auth0_org_assignment.config import StackConfig, parse_config
 from auth0_org_assignment.node import action_node
-from devstack.pulumi_mocks import build_stack
-from localtenant.logins import ActionContainer
+from devtools.localstack.pulumi_mocks import build_stack
+from devtools.localtenant.logins import ActionContainer
 
 SIZES = (1, 100, 1000)
 LOGINS = 2000

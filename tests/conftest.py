@@ -39,7 +39,7 @@ def run_action(tmp_path: Any) -> Any:
     options are ``ActionTenant``'s (``granted_scopes``, ``token_lifetime_s``).
     """
     from auth0_org_assignment.config import parse_config
-    from devstack.action_runner import ActionProcess, ActionTenant
+    from devtools.localstack.action_runner import ActionProcess, ActionTenant
 
     started: list[Any] = []
 

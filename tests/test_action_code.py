@@ -26,7 +26,8 @@ from auth0_org_assignment.action_code import (
 )
 from auth0_org_assignment.config import PROJECT, load_stack_file, parse_config
 from auth0_org_assignment.paths import TEMPLATES
-from infra import ROOT, render
+from devtools import ROOT
+from infra import render
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))

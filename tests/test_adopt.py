@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devstack.local_stack import LocalProject
+from devtools.localstack.local_stack import LocalProject
+from devtools.localtenant.testing import LocalTenant
 from infra import deployer_scopes
-from localtenant.testing import LocalTenant
 from tests.support.article_setup import LOGO_URL, article_setup
 
 # Each test runs several processes against a tenant (or cloud CLIs' stand-ins).

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from devstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localtenant.testing import LocalTenant
 from infra import deployer_scopes
-from localtenant.testing import LocalTenant
 from tests.support.article_setup import DATABASE, article_setup
 
 pytestmark = pytest.mark.lifecycle

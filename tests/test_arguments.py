@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from auth0_org_assignment import OrgAssignmentArgs
 from auth0_org_assignment.arguments import arguments_of, as_configuration
 from auth0_org_assignment.config import StackConfig, load_stack_file, parse_config
-from devstack.pulumi_mocks import build_program
-from infra import ROOT
+from devtools import ROOT
+from devtools.localstack.pulumi_mocks import build_program
 
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment.config import parse_config
+from devtools.localtenant.testing import Fault, LocalTenant
 from infra import backfill, deployer_scopes
 from infra.management_api import MEMBERS_PER_REQUEST, parse_export
-from localtenant.testing import Fault, LocalTenant
 from tests.support.membership_cases import (
     joins,
     load_cases,

@@ -18,8 +18,8 @@ from auth0_org_assignment.config import (
     load_stack_file,
     parse_config,
 )
-from devstack.pulumi_mocks import build_stack
-from infra import ROOT
+from devtools import ROOT
+from devtools.localstack.pulumi_mocks import build_stack
 
 
 def set_path(config: dict[str, Any], path: str, value: Any) -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from localtenant import actions
-from localtenant.scopes import SCOPES
-from localtenant.tenant import Tenant
+from devtools.localtenant import actions
+from devtools.localtenant.scopes import SCOPES
+from devtools.localtenant.tenant import Tenant
 from tests.support.recordings import recordings_dir, replay
 
 CASSETTES = [

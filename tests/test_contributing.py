@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from infra import ROOT
+from devtools import ROOT
 
 CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
 

@@ -9,13 +9,13 @@ import sys
 import tomllib
 from typing import Any
 
-from infra import ROOT
+from devtools import ROOT
 
 PROJECT = "auth0-org-assignment"
-# The packages run outside tests: `python -m localtenant serve` (the README's first command),
-# the component package and the Pulumi program, the engine's language host, and the local-stack
-# driver behind scripts/local-up.
-RUNTIME_PACKAGES = ("auth0_org_assignment", "infra", "localtenant", "engine", "devstack")
+# The packages run outside tests: the component package and the Pulumi program, and the
+# development tools (`python -m devtools.localtenant serve`, the README's first command, the
+# engine's language host, the local-stack driver behind scripts/local-up).
+RUNTIME_PACKAGES = ("auth0_org_assignment", "infra", "devtools")
 
 
 def normalise(name: str) -> str:

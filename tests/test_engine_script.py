@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import ROOT
+from devtools import ROOT
 
 FAKE_PULUMI = """#!/bin/sh
 case "$1 $2" in
@@ -70,7 +70,10 @@ def checkout(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "scripts" / "engine", repo / "scripts" / "engine")
     for name in (".pulumi-version", "uv.lock"):
         shutil.copy(ROOT / name, repo / name)
-    shutil.copytree(ROOT / "engine" / "auth0-provider", repo / "engine" / "auth0-provider")
+    shutil.copytree(
+        ROOT / "devtools" / "engine" / "auth0-provider",
+        repo / "devtools" / "engine" / "auth0-provider",
+    )
     bin_dir = tmp_path / "fakebin"
     bin_dir.mkdir()
     (bin_dir / "go").write_text(FAKE_GO)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from auth0_org_assignment.config import load_stack_file
-from infra import ROOT
+from devtools import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ALL_STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -70,7 +70,12 @@ def test_tests_run_with_no_environment_and_no_secret() -> None:
     (step,) = [s for s in test["steps"] if s.get("name") == "Test"]
     assert step["run"] == "scripts/test"
     (cache,) = [s for s in test["steps"] if s.get("name") == "Cache the engine"]
-    for pinned in (".pulumi-version", "uv.lock", "scripts/engine", "engine/auth0-provider/**"):
+    for pinned in (
+        ".pulumi-version",
+        "uv.lock",
+        "scripts/engine",
+        "devtools/engine/auth0-provider/**",
+    ):
         assert f"'{pinned}'" in cache["with"]["key"]  # a new version builds anew
     assert "scripts/test" in (ROOT / "README.md").read_text()
 

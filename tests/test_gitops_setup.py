@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from infra import ROOT
+from devtools import ROOT
 from tests.test_gitops import ENVIRONMENTS, GITHUB_ENVIRONMENTS, RECONCILE_ENVIRONMENTS
 
 # Each test runs several processes against a tenant (or cloud CLIs' stand-ins).

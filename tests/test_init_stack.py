@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack.local_stack import ENGINE, engine_ready
-from infra import ROOT
+from devtools import ROOT
+from devtools.localstack.local_stack import ENGINE, engine_ready
 
 if not engine_ready():
     if os.environ.get("CI"):

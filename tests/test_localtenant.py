@@ -21,16 +21,16 @@ from typing import Any
 
 import pytest
 
-from localtenant import logins, ratelimits, server
-from localtenant.tenant import Tenant
-from localtenant.testing import HttpsApi, LocalTenant, TenantError
+from devtools.localtenant import logins, ratelimits, server
+from devtools.localtenant.tenant import Tenant
+from devtools.localtenant.testing import HttpsApi, LocalTenant, TenantError
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def tenant(tmp_path: Path) -> Iterator[LocalTenant]:
-    """``python -m localtenant serve`` in a child process: every call goes over HTTPS."""
+    """``python -m devtools.localtenant serve`` in a child process: every call goes over HTTPS."""
     with LocalTenant.spawn(tmp_path / "state.json") as process:
         yield process
 
@@ -43,7 +43,14 @@ def error_of(call: Any) -> tuple[int, dict[str, Any]]:
 
 def test_serve_prints_one_json_line_and_stops_on_sigterm(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "localtenant", "serve", "--state", str(tmp_path / "s.json")],
+        [
+            sys.executable,
+            "-m",
+            "devtools.localtenant",
+            "serve",
+            "--state",
+            str(tmp_path / "s.json"),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -189,7 +196,7 @@ def test_the_login_command_runs_the_bound_actions(tenant: LocalTenant, tmp_path:
             [
                 sys.executable,
                 "-m",
-                "localtenant",
+                "devtools.localtenant",
                 "login",
                 "--tenant",
                 str(line),
@@ -431,7 +438,7 @@ def test_the_login_command_exits_1_when_the_flow_fails(tenant: LocalTenant, tmp_
     line.write_text(json.dumps(tenant.serve_line))
     result = subprocess.run(
         [
-            *(sys.executable, "-m", "localtenant", "login", "--tenant", str(line)),
+            *(sys.executable, "-m", "devtools.localtenant", "login", "--tenant", str(line)),
             *(user["user_id"], "--connection", "Username-Password-Authentication"),
         ],
         cwd=ROOT,

@@ -9,7 +9,7 @@ import pytest
 
 from auth0_org_assignment.action_code import render_action
 from auth0_org_assignment.config import parse_config
-from devstack.pulumi_mocks import (
+from devtools.localstack.pulumi_mocks import (
     MOCK_ACTION_ID,
     MOCK_CLIENT_ID,
     MOCK_CLIENT_SECRET,
@@ -233,7 +233,7 @@ def test_building_twice_gives_identical_inputs(stack_config: dict[str, Any]) -> 
 def test_an_empty_client_secret_fails_naming_the_missing_scope(
     stack_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from devstack import pulumi_mocks
+    from devtools.localstack import pulumi_mocks
 
     # What the provider returns when the deployer lacks read:client_keys.
     monkeypatch.setattr(pulumi_mocks, "MOCK_CLIENT_SECRET", "")

@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
-from devstack.local_stack import engine_environment, engine_ready
-from infra import ROOT, deployer_scopes
-from localtenant.testing import LocalTenant
+from devtools import ROOT
+from devtools.localstack.local_stack import engine_environment, engine_ready
+from devtools.localtenant.testing import LocalTenant
+from infra import deployer_scopes
 
 DATABASE = "Username-Password-Authentication"
 PASSPHRASE = "package-test-only"

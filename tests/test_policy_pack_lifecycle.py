@@ -22,9 +22,10 @@ import pytest
 import yaml
 
 from auth0_org_assignment.component import COMPONENT_TYPE
-from devstack.local_stack import ROOT, LocalProject, Run, engine_ready
+from devtools import ROOT
+from devtools.localstack.local_stack import LocalProject, Run, engine_ready
+from devtools.localtenant.testing import LocalTenant
 from infra import deployer_scopes
-from localtenant.testing import LocalTenant
 
 pytestmark = pytest.mark.lifecycle
 

@@ -15,7 +15,7 @@ import pytest
 from auth0_org_assignment.action_code import render_action
 from auth0_org_assignment.config import parse_config
 from auth0_org_assignment.node import action_node as node_for_actions
-from devstack.action_runner import ENABLED_CONNECTION, MEMBERS, TOKEN, Fault
+from devtools.localstack.action_runner import ENABLED_CONNECTION, MEMBERS, TOKEN, Fault
 
 ALICE = "auth0|alice"
 BOB = "auth0|bob"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import ROOT
+from devtools import ROOT
 
 BOT = "github-actions[bot]"
 

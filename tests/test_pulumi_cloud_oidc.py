@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infra import ROOT
+from devtools import ROOT
 
 ID_TOKEN = "github-oidc-id-token-xyz"
 ACCESS_TOKEN = "pul-short-lived-abc"

@@ -7,7 +7,8 @@ import tomllib
 
 import yaml
 
-from infra import ROOT, deployer_scopes
+from devtools import ROOT
+from infra import deployer_scopes
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

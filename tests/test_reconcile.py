@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment.config import StackConfig, parse_config
-from devstack.action_runner import ActionTenant
+from devtools.localstack.action_runner import ActionTenant
+from devtools.localtenant.testing import Fault, LocalTenant
 from infra import deployer_scopes, reconcile
 from infra.management_api import ManagementApi, export_users
 from infra.membership import USER_FIELDS
-from localtenant.testing import Fault, LocalTenant
 
 DATABASE = "Username-Password-Authentication"
 GOOGLE = "google-oauth2"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import ROOT
+from devtools import ROOT
 
 # Stand-ins for python3 (its venv and pip) and for the uv that pip installs: each records how
 # it was called and with which certificate settings, and does nothing else.

@@ -16,7 +16,7 @@ from auth0_org_assignment.action_code import render_action
 from auth0_org_assignment.config import domain_pattern, parse_config
 from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
-from devstack.action_runner import MEMBERS, ActionProcess, ActionTenant
+from devtools.localstack.action_runner import MEMBERS, ActionProcess, ActionTenant
 from tests.support.membership_cases import (
     joins,
     load_cases,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localtenant.testing import LocalTenant
+from devtools.localtenant.testing import LocalTenant
 
 ARTICLE_SCOPES = [
     "create:organization_members",

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from devstack.action_runner import DEFAULT_CONNECTION, STRATEGIES
+from devtools.localstack.action_runner import DEFAULT_CONNECTION, STRATEGIES
 
 CASES_FILE = Path(__file__).resolve().parent.parent / "cases" / "membership.yaml"
 DOMAIN = "acme-test.eu.auth0.com"

@@ -18,9 +18,9 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import yaml
 
-from localtenant.tenant import Tenant
+from devtools import ROOT
+from devtools.localtenant.tenant import Tenant
 
-ROOT = Path(__file__).resolve().parents[2]
 MODULE = "github.com/auth0/terraform-provider-auth0"
 # Ids Auth0 hands out, which differ between the recording and the replay.
 ID_FIELDS = ("id", "client_id", "connection_id", "user_id", "next")
@@ -31,10 +31,12 @@ ID_SHAPE = re.compile(
 
 
 def pinned_version() -> str:
-    """The terraform-provider-auth0 version engine/auth0-provider/go.mod requires."""
-    go_mod = (ROOT / "engine" / "auth0-provider" / "go.mod").read_text(encoding="utf-8")
+    """The terraform-provider-auth0 version devtools/engine/auth0-provider/go.mod requires."""
+    go_mod = (ROOT / "devtools" / "engine" / "auth0-provider" / "go.mod").read_text(
+        encoding="utf-8"
+    )
     match = re.search(rf"^\s*{re.escape(MODULE)} (v\S+)", go_mod, re.MULTILINE)
-    assert match, "engine/auth0-provider/go.mod requires no terraform-provider-auth0"
+    assert match, "devtools/engine/auth0-provider/go.mod requires no terraform-provider-auth0"
     return match[1]
 
 

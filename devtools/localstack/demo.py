@@ -1,0 +1,104 @@
+"""The whole product on a local tenant: ``scripts/local-up`` (``--destroy`` to tear down).
+
+Starts ``python -m devtools.localtenant serve`` on localhost:8443 with its state in
+``.localtenant/``, creates the connection the ``local`` stack names and a deployer application
+holding exactly the scopes the README lists, runs the real ``pulumi up --stack local`` (state in
+``.pulumi-state/``), then signs a user up and logs them in twice: the deployed Action assigns
+them to the organization on the first login and makes no Management API call on the second.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from auth0_org_assignment.config import load_stack_file
+from devtools import ROOT
+from devtools.localstack.local_stack import LOCAL_PASSPHRASE, STACK, engine_environment
+from devtools.localtenant.testing import LocalTenant
+from infra import deployer_scopes
+
+PORT = 8443
+STATE = ROOT / ".localtenant"
+BACKEND = ROOT / ".pulumi-state"
+USER_EMAIL = "ada@example.com"
+
+
+def main(argv: list[str]) -> int:
+    config = load_stack_file(STACK, ROOT)
+    STATE.mkdir(exist_ok=True)
+    BACKEND.mkdir(exist_ok=True)  # pulumi login file:// needs the folder to exist
+    try:
+        tenant = LocalTenant.spawn(STATE / "state.json", PORT)
+    except RuntimeError as error:
+        print(f"error: {error}; is something else listening on port {PORT}?", file=sys.stderr)
+        return 1
+    try:
+        deployer = _deployer(tenant)
+        environment = {
+            **engine_environment(tenant.ca_cert, BACKEND, LOCAL_PASSPHRASE),
+            # The deployer's credentials reach the provider through its environment variables,
+            # so nothing is written into the committed stack file.
+            "AUTH0_CLIENT_ID": deployer["client_id"],
+            "AUTH0_CLIENT_SECRET": deployer["client_secret"],
+        }
+
+        def pulumi(*args: str) -> None:
+            print(f"\n$ pulumi {' '.join(args)}", flush=True)
+            subprocess.run(["pulumi", *args], cwd=ROOT, env=environment, check=True)
+
+        subprocess.run(
+            ["pulumi", "stack", "select", "--create", STACK, "--secrets-provider", "passphrase"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            capture_output=True,
+        )
+        if "--destroy" in argv:
+            pulumi("destroy", "--yes", "--stack", STACK)
+            return 0
+        for name in config.all_connections:
+            tenant.ensure_connection(name)
+        pulumi("up", "--yes", "--stack", STACK)
+        _show_logins(tenant, config.all_connections[0])
+        return 0
+    except subprocess.CalledProcessError as error:
+        print(f"error: {' '.join(error.cmd)} failed ({error.returncode})", file=sys.stderr)
+        return 1
+    finally:
+        tenant.stop()
+
+
+def _deployer(tenant: LocalTenant) -> dict[str, str]:
+    """The deployer application, created once with the README's scopes and kept."""
+    saved = STATE / "deployer.json"
+    if saved.is_file():
+        return dict(json.loads(saved.read_text(encoding="utf-8")))
+    deployer = tenant.m2m_client("Pulumi deployer (local)", sorted(deployer_scopes.DEPLOY))
+    saved.touch(mode=0o600)
+    saved.write_text(json.dumps(deployer), encoding="utf-8")
+    return deployer
+
+
+def _show_logins(tenant: LocalTenant, connection: str) -> None:
+    user = tenant.user_with_email(USER_EMAIL) or tenant.sign_up(
+        USER_EMAIL, connection, verified=True
+    )
+    print(f"\n{USER_EMAIL} ({user['user_id']}) logs in through {connection}:")
+    for attempt in ("first", "second"):
+        before = tenant.calls()
+        login = tenant.login(user["user_id"], connection)
+        made = tenant.calls() - before
+        for execution in login["executions"]:
+            for line in execution["logs"]:
+                print(f"  Action log: {line}")
+        requests = ", ".join(f"{name} x{count}" for name, count in made.items()) or "none"
+        print(
+            f"  {attempt} login of this run: member of {login['member_of'] or 'no organization'}; "
+            f"requests the Action made to the tenant: {requests}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

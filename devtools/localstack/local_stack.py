@@ -1,0 +1,162 @@
+"""Drive the pinned Pulumi engine (``scripts/engine``) against a local tenant.
+
+``LocalProject`` is a copy of this project whose ``local`` stack points at a local tenant
+(``devtools.localtenant.testing.LocalTenant``), with its own file backend, and runs real ``pulumi``
+commands in it; ``engine_environment`` is the environment those commands run in. The
+lifecycle tests, their benchmark and ``scripts/local-up`` use these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from devtools import ROOT
+from devtools.localtenant.testing import LocalTenant
+
+ENGINE = ROOT / ".engine"
+STACK = "local"
+
+
+def engine_environment(ca_cert: str, backend: Path, passphrase: str) -> dict[str, str]:
+    """This process's environment with the pinned engine first on PATH, a file backend, the
+    stack's passphrase, and the local tenant's certificate trusted by the provider (a Go
+    program: SSL_CERT_FILE). Pulumi and Auth0 settings from outside are left out."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "AUTH0_"))}
+    return {
+        **base,
+        "PATH": f"{ENGINE / 'bin'}{os.pathsep}{base.get('PATH', '')}",
+        "PULUMI_HOME": str(ENGINE / "home"),
+        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": passphrase,
+        "PULUMI_SKIP_UPDATE_CHECK": "1",
+        "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "1",
+        "SSL_CERT_FILE": ca_cert,
+    }
+
+
+def engine_ready() -> bool:
+    """True when ``scripts/engine`` has made the CLI, language host and plugin available."""
+    return (ENGINE / "env").is_file() and (ENGINE / "bin" / "pulumi").exists()
+
+
+@dataclass
+class Run:
+    """One ``pulumi`` command: its arguments, exit code, output and duration."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    output: str
+    """stdout and stderr together."""
+    seconds: float
+
+
+LOCAL_PASSPHRASE = "local-tenant-only"
+"""The ``local`` stack's passphrase: public, like the salt in Pulumi.local.yaml."""
+
+
+@dataclass
+class LocalProject:
+    """A copy of the project in ``workdir`` whose ``local`` stack targets ``tenant``."""
+
+    workdir: Path
+    tenant: LocalTenant
+    passphrase: str = LOCAL_PASSPHRASE
+    runs: list[Run] = field(default_factory=list)
+    deployer: dict[str, str] = field(default_factory=dict)
+    """The credentials the stack was created with (``init``)."""
+
+    def __post_init__(self) -> None:
+        self.directory = self.workdir / "project"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "Pulumi.yaml", self.directory / "Pulumi.yaml")
+        (self.directory / "infra").symlink_to(ROOT / "infra")
+        self.stack_file = self.directory / f"Pulumi.{STACK}.yaml"
+        document = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text(encoding="utf-8"))
+        document["config"]["auth0:domain"] = self.tenant.domain
+        self.write_config(document["config"])
+        (self.workdir / "state").mkdir(exist_ok=True)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        document: dict[str, Any] = yaml.safe_load(self.stack_file.read_text(encoding="utf-8"))
+        return dict(document["config"])
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        """Rewrite the stack file's plain keys (secrets stay as the CLI encrypted them)."""
+        document = {"config": config}
+        if self.stack_file.exists():
+            old = yaml.safe_load(self.stack_file.read_text(encoding="utf-8"))
+            document = {**old, "config": {**old["config"], **config}}
+        self.stack_file.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **engine_environment(self.tenant.ca_cert, self.workdir / "state", self.passphrase),
+            "NO_COLOR": "1",
+        }
+
+    def pulumi(
+        self, *args: str, check: bool = True, stdin: str | None = None, **extra_env: str
+    ) -> Run:
+        started = time.monotonic()
+        result = subprocess.run(
+            ["pulumi", *args, "--non-interactive"],
+            cwd=self.directory,
+            env={**self.environment(), **extra_env},
+            input=stdin,
+            capture_output=True,
+            text=True,
+        )
+        elapsed = time.monotonic() - started
+        output = result.stdout + result.stderr
+        run = Run(args, result.returncode, result.stdout, output, elapsed)
+        self.runs.append(run)
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"pulumi {' '.join(args)} failed ({result.returncode}):\n{run.output}"
+            )
+        return run
+
+    def script(self, name: str, *args: str) -> Run:
+        """One of this repository's ``scripts/``, run in the project with the same engine."""
+        started = time.monotonic()
+        result = subprocess.run(
+            [str(ROOT / "scripts" / name), *args],
+            cwd=self.directory,
+            env={k: v for k, v in self.environment().items() if k != "GITHUB_STEP_SUMMARY"},
+            capture_output=True,
+            text=True,
+        )
+        elapsed = time.monotonic() - started
+        run = Run(
+            (name, *args), result.returncode, result.stdout, result.stdout + result.stderr, elapsed
+        )
+        self.runs.append(run)
+        return run
+
+    def init(self, credentials: dict[str, str]) -> None:
+        """Create the stack and give it the deployer's credentials (the secret encrypted)."""
+        self.deployer = credentials
+        self.pulumi("stack", "init", STACK, "--secrets-provider", "passphrase")
+        self.use_credentials(credentials)
+
+    def use_credentials(self, credentials: dict[str, str]) -> None:
+        self.pulumi("config", "set", "auth0:clientId", credentials["client_id"])
+        # On stdin: never in argv, and a secret that starts with "-" is not read as a flag.
+        self.pulumi(
+            "config", "set", "--secret", "auth0:clientSecret", stdin=credentials["client_secret"]
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        outputs: dict[str, Any] = json.loads(self.pulumi("stack", "output", "--json").stdout)
+        return outputs

@@ -1,0 +1,386 @@
+"""Actions, their versions (build and deploy), and trigger bindings."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import TYPE_CHECKING, Any
+
+from devtools.localtenant import ids
+from devtools.localtenant.errors import Auth0Error, bad_request, conflict, not_found
+from devtools.localtenant.fields import now
+from devtools.localtenant.routes import Request, Response, route
+
+if TYPE_CHECKING:
+    from devtools.localtenant.tenant import Tenant
+
+RUNTIMES = ("node18", "node18-actions", "node22")
+"""Runtimes Auth0 accepts for an Action today (node12 and node16 are retired)."""
+DEFAULT_RUNTIME = "node22"
+TRIGGERS = {
+    "post-login": "v3",
+    "credentials-exchange": "v2",
+    "pre-user-registration": "v2",
+    "post-user-registration": "v2",
+    "post-change-password": "v2",
+    "send-phone-message": "v2",
+    "password-reset-post-challenge": "v1",
+}
+CODE_MAX_BYTES = 100 * 1024
+SECRETS_MAX = 30
+ACTIONS_MAX = 100
+"""Actions per tenant. https://auth0.com/docs/customize/actions/limitations: "Each tenant may
+have a maximum of 100 Actions (including both deployed and undeployed)"; the Entity Limit
+Policy (https://auth0.com/docs/troubleshoot/customer-support/operational-policies/entity-limit-policy,
+"Actions per Tenant: 100") says drafts do not count, so this counts every Action, the stricter
+reading."""
+BINDINGS_MAX = 20
+"""Actions bound to one trigger: the Entity Limit Policy's "Actions per Trigger per Tenant: 20",
+and Actions Limitations' "Each flow may have a maximum of 20 active bound Actions"."""
+BUILD_SECONDS = 0.3
+"""How long a build stays ``pending`` before it reads ``built``."""
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+def create_action(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
+    for key in ("name", "supported_triggers"):
+        if key not in body:
+            raise bad_request(f"'Missing required property: {key}'.")
+    if any(action["name"] == body["name"] for action in tenant.store["actions"].values()):
+        raise conflict("An action with the same name already exists", "action_conflict")
+    # Neither page says what Auth0 answers past a limit; this is its payload-validation 400.
+    if len(tenant.store["actions"]) >= ACTIONS_MAX:
+        raise bad_request(
+            f"'A tenant can have at most {ACTIONS_MAX} actions'.", "too_many_entities"
+        )
+    stamp = now()
+    action: dict[str, Any] = {
+        "id": ids.action_id(),
+        "name": body["name"],
+        "supported_triggers": [],
+        "created_at": stamp,
+        "code": "",
+        "dependencies": [],
+        "runtime": DEFAULT_RUNTIME,
+        "secret_values": {},
+        "all_changes_deployed": False,
+    }
+    tenant.store["actions"][action["id"]] = action
+    tenant.store["action_versions"][action["id"]] = []
+    try:
+        _apply(action, body)
+    except Auth0Error:
+        del tenant.store["actions"][action["id"]]
+        raise
+    return action
+
+
+def get_action(tenant: Tenant, action_id: str) -> dict[str, Any]:
+    return tenant.store.one("actions", action_id, "action", "inexistent_action")
+
+
+def deploy(tenant: Tenant, action_id: str) -> dict[str, Any]:
+    action = get_action(tenant, action_id)
+    if _status(action) != "built":
+        raise Auth0Error(
+            400, "The action has not finished building; try again shortly", "action_not_built"
+        )
+    versions = tenant.store["action_versions"][action_id]
+    stamp = now()
+    version = {
+        "id": ids.action_id(),
+        "action_id": action_id,
+        "code": action["code"],
+        "dependencies": copy.deepcopy(action["dependencies"]),
+        "runtime": action["runtime"],
+        "supported_triggers": copy.deepcopy(action["supported_triggers"]),
+        "secrets": _secret_names(action),
+        "secret_values": dict(action["secret_values"]),
+        "number": len(versions) + 1,
+        "status": "built",
+        "deployed": True,
+        "built_at": stamp,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    for earlier in versions:
+        earlier["deployed"] = False
+    versions.append(version)
+    action["all_changes_deployed"] = True
+    return version
+
+
+def deployed_version(tenant: Tenant, action_id: str) -> dict[str, Any] | None:
+    """The version logins run, secret values included (never sent over the API)."""
+    return next(
+        (v for v in tenant.store["action_versions"].get(action_id, []) if v["deployed"]), None
+    )
+
+
+def bindings(tenant: Tenant, trigger: str) -> list[dict[str, Any]]:
+    _check_trigger(trigger)
+    return tenant.store["trigger_bindings"].setdefault(trigger, [])
+
+
+def _apply(action: dict[str, Any], body: dict[str, Any]) -> None:
+    """Validate and apply create/update fields; any change starts a new build."""
+    if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
+        raise bad_request("'String is too short (0 chars), minimum 1' on property name.")
+    for trigger in body.get("supported_triggers", []):
+        _check_trigger(trigger.get("id", ""))
+        if trigger.get("version") != TRIGGERS[trigger["id"]]:
+            raise bad_request(
+                f"'Invalid trigger version {trigger.get('version')!r} for {trigger['id']}; "
+                f"use {TRIGGERS[trigger['id']]}'.",
+                "invalid_trigger",
+            )
+    if "runtime" in body and body["runtime"] not in RUNTIMES:
+        raise bad_request(
+            f"'Invalid runtime {body['runtime']!r}; use one of {', '.join(RUNTIMES)}'."
+        )
+    if len(str(body.get("code", "")).encode()) > CODE_MAX_BYTES:
+        raise bad_request(f"'Code exceeds the maximum size of {CODE_MAX_BYTES} bytes'.")
+    secrets = body.get("secrets")
+    if secrets is not None:
+        if len(secrets) > SECRETS_MAX:
+            raise bad_request(f"'Too many secrets, maximum {SECRETS_MAX}'.")
+        old = action["secret_values"]
+        action["secret_values"] = {
+            secret["name"]: secret["value"] if "value" in secret else old.get(secret["name"], "")
+            for secret in secrets
+        }
+        action["secret_updated_at"] = now()
+    for key in ("name", "supported_triggers", "code", "dependencies", "runtime"):
+        if key in body:
+            action[key] = copy.deepcopy(body[key])
+    action["updated_at"] = now()
+    action["build_started"] = time.time()
+    action["all_changes_deployed"] = False
+
+
+def _check_trigger(trigger: str) -> None:
+    if trigger not in TRIGGERS:
+        raise Auth0Error(404, f"Trigger {trigger} does not exist", "inexistent_trigger")
+
+
+def _status(action: dict[str, Any]) -> str:
+    return "built" if time.time() - action["build_started"] >= BUILD_SECONDS else "pending"
+
+
+def _secret_names(action: dict[str, Any]) -> list[dict[str, str]]:
+    stamp = action.get("secret_updated_at", action["updated_at"])
+    return [{"name": name, "updated_at": stamp} for name in action["secret_values"]]
+
+
+def _public_version(version: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in version.items() if key != "secret_values"}
+
+
+def _summary(action: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: action[key]
+        for key in (
+            "id",
+            "name",
+            "supported_triggers",
+            "created_at",
+            "updated_at",
+            "all_changes_deployed",
+        )
+    }
+
+
+def shown(tenant: Tenant, action: dict[str, Any]) -> dict[str, Any]:
+    """An action as the Management API returns it: secret names, never values."""
+    body = {
+        **_summary(action),
+        "code": action["code"],
+        "dependencies": action["dependencies"],
+        "runtime": action["runtime"],
+        "status": _status(action),
+        "secrets": _secret_names(action),
+    }
+    version = deployed_version(tenant, action["id"])
+    if version is not None:
+        body["deployed_version"] = _public_version(version)
+        body["current_version"] = {
+            key: version[key]
+            for key in ("id", "code", "runtime", "number", "created_at", "updated_at")
+        } | {"status": "BUILT", "build_time": version["built_at"]}
+    return body
+
+
+def _binding(
+    tenant: Tenant,
+    trigger: str,
+    ref: dict[str, Any],
+    display_name: str | None,
+    previous: list[dict[str, Any]],
+) -> dict[str, Any]:
+    kind, value = ref.get("type"), ref.get("value")
+    if kind == "binding_id":
+        for binding in previous:
+            if binding["id"] == value:
+                return binding
+        raise Auth0Error(404, f"Binding {value} does not exist", "inexistent_binding")
+    action = _referenced_action(tenant, kind, value)
+    if trigger not in {t["id"] for t in action["supported_triggers"]}:
+        raise bad_request(f"'Action {action['name']} does not support the {trigger} trigger'.")
+    if deployed_version(tenant, action["id"]) is None:
+        raise bad_request(f"'Action {action['name']} must be deployed before it can be bound'.")
+    for binding in previous:
+        if binding["action_id"] == action["id"]:
+            return {**binding, "display_name": display_name or binding["display_name"]}
+    stamp = now()
+    return {
+        "id": ids.action_id(),
+        "trigger_id": trigger,
+        "action_id": action["id"],
+        "display_name": display_name or action["name"],
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def _referenced_action(tenant: Tenant, kind: Any, value: Any) -> dict[str, Any]:
+    """The Action a binding's ``ref`` names by id or by name."""
+    if kind == "action_id":
+        return get_action(tenant, str(value))
+    if kind == "action_name":
+        named = [a for a in tenant.store["actions"].values() if a["name"] == value]
+        if not named:
+            raise not_found("action", "inexistent_action")
+        action: dict[str, Any] = named[0]
+        return action
+    raise bad_request("'ref.type must be one of binding_id, action_id, action_name'.")
+
+
+def _shown_binding(tenant: Tenant, binding: dict[str, Any]) -> dict[str, Any]:
+    action = tenant.store["actions"].get(binding["action_id"])
+    shown_action = shown(tenant, action) if action else {"id": binding["action_id"]}
+    return {key: value for key, value in binding.items() if key != "action_id"} | {
+        "action": shown_action
+    }
+
+
+# --- routes --------------------------------------------------------------------------------
+
+
+def _create(tenant: Tenant, request: Request) -> Response:
+    return 201, shown(tenant, create_action(tenant, request.json_object()))
+
+
+def _list(tenant: Tenant, request: Request) -> Response:
+    actions = [
+        shown(tenant, action)
+        for action in tenant.store["actions"].values()
+        if request.query.get("actionName") in (None, action["name"])
+        and request.query.get("triggerId")
+        in (None, *(t["id"] for t in action["supported_triggers"]))
+    ]
+    per_page = int(request.query.get("per_page") or 50)
+    page = int(request.query.get("page") or 0)
+    return 200, {
+        "actions": actions[page * per_page : (page + 1) * per_page],
+        "total": len(actions),
+        "page": page,
+        "per_page": per_page,
+    }
+
+
+def _get(tenant: Tenant, request: Request) -> Response:
+    return 200, shown(tenant, get_action(tenant, request.params["id"]))
+
+
+def _update(tenant: Tenant, request: Request) -> Response:
+    action = get_action(tenant, request.params["id"])
+    _apply(action, request.json_object())
+    return 200, shown(tenant, action)
+
+
+def _delete(tenant: Tenant, request: Request) -> Response:
+    action = get_action(tenant, request.params["id"])
+    bound = [
+        t
+        for t, items in tenant.store["trigger_bindings"].items()
+        if any(b["action_id"] == action["id"] for b in items)
+    ]
+    if bound and not request.flag("force"):
+        raise Auth0Error(
+            409,
+            f"This action is bound to {', '.join(bound)}; remove the bindings first",
+            "action_bound",
+        )
+    for trigger in bound:
+        tenant.store["trigger_bindings"][trigger] = [
+            b for b in tenant.store["trigger_bindings"][trigger] if b["action_id"] != action["id"]
+        ]
+    del tenant.store["actions"][action["id"]]
+    tenant.store["action_versions"].pop(action["id"], None)
+    return 204, None
+
+
+def _deploy(tenant: Tenant, request: Request) -> Response:
+    version = deploy(tenant, request.params["id"])
+    action = get_action(tenant, request.params["id"])
+    # Auth0 answers with the new version as it was before it went live.
+    return 200, _public_version(version) | {"deployed": False, "action": _summary(action)}
+
+
+def _versions(tenant: Tenant, request: Request) -> Response:
+    get_action(tenant, request.params["id"])
+    versions = [
+        _public_version(v) for v in reversed(tenant.store["action_versions"][request.params["id"]])
+    ]
+    return 200, {"versions": versions, "total": len(versions), "page": 0, "per_page": len(versions)}
+
+
+def _get_bindings(tenant: Tenant, request: Request) -> Response:
+    items = [
+        _shown_binding(tenant, binding) for binding in bindings(tenant, request.params["trigger"])
+    ]
+    per_page = int(request.query.get("per_page") or 50)
+    page = int(request.query.get("page") or 0)
+    body: dict[str, Any] = {"bindings": items[page * per_page : (page + 1) * per_page]}
+    # As recorded: later pages carry "page", a first page with bindings carries "total".
+    if page > 0:
+        body["page"] = page
+    elif items:
+        body["total"] = len(items)
+    return 200, body | {"per_page": per_page}
+
+
+def _set_bindings(tenant: Tenant, request: Request) -> Response:
+    """A PATCH replaces the trigger's whole list, in the order given."""
+    trigger = request.params["trigger"]
+    previous = bindings(tenant, trigger)
+    requested = request.json_object().get("bindings")
+    if not isinstance(requested, list):
+        raise bad_request("'Missing required property: bindings'.")
+    if len(requested) > BINDINGS_MAX:
+        raise bad_request(
+            f"'Array is too long ({len(requested)}), maximum {BINDINGS_MAX}' on property bindings."
+        )
+    updated = [
+        _binding(tenant, trigger, item.get("ref") or {}, item.get("display_name"), previous)
+        for item in requested
+    ]
+    tenant.store["trigger_bindings"][trigger] = updated
+    return 200, {"bindings": [_shown_binding(tenant, binding) for binding in updated]}
+
+
+ACTION = "/api/v2/actions/actions/{id}"
+BINDINGS = "/api/v2/actions/triggers/{trigger}/bindings"
+ROUTES = [
+    route("actions.list", "GET", "/api/v2/actions/actions", "read:actions", _list),
+    route("actions.create", "POST", "/api/v2/actions/actions", "create:actions", _create),
+    route("actions.get", "GET", ACTION, "read:actions", _get),
+    route("actions.update", "PATCH", ACTION, "update:actions", _update),
+    route("actions.delete", "DELETE", ACTION, "delete:actions", _delete),
+    route("actions.deploy", "POST", ACTION + "/deploy", "create:actions", _deploy),
+    route("actions.versions.list", "GET", ACTION + "/versions", "read:actions", _versions),
+    route("actions.bindings.get", "GET", BINDINGS, "read:actions", _get_bindings),
+    route("actions.bindings.update", "PATCH", BINDINGS, "update:actions", _set_bindings),
+]

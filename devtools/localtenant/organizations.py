@@ -1,0 +1,413 @@
+"""Organizations, the connections enabled on them, and their members."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING, Any
+
+from devtools.localtenant import ids
+from devtools.localtenant.connections import get_connection
+from devtools.localtenant.errors import Auth0Error, bad_request, conflict, not_found
+from devtools.localtenant.routes import Request, Response, paginate, route
+
+if TYPE_CHECKING:
+    from devtools.localtenant.tenant import Tenant
+
+NAME = re.compile(r"^[a-z0-9_-]{1,50}$")
+DISPLAY_NAME_MAX = 255
+METADATA_MAX_KEYS = 25
+METADATA_VALUE_MAX = 255
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+CONNECTIONS_MAX = 10
+MEMBERS_PER_REQUEST_MAX = 10
+"""https://auth0.com/docs/manage-users/organizations/configure-organizations/assign-members:
+"You can send a maximum of 10 members per organization per request"."""
+ENABLED_CONNECTION_FIELDS = (
+    "assign_membership_on_login",
+    "is_signup_enabled",
+    "show_as_button",
+    "is_enabled",
+)
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+def create_organization(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(body.get("name"), str):
+        raise bad_request("'Missing required property: name'.")
+    _validate(tenant, body, None)
+    enabled = body.get("enabled_connections") or []
+    if len(enabled) > CONNECTIONS_MAX:
+        raise bad_request(
+            f"'At most {CONNECTIONS_MAX} enabled connections'.", "too_many_connections"
+        )
+    for connection in enabled:
+        get_connection(tenant, str(connection.get("connection_id")))
+    organization = {"id": ids.prefixed("org"), **copy.deepcopy(body)}
+    organization.pop("enabled_connections", None)
+    tenant.store["organizations"][organization["id"]] = organization
+    tenant.store["organization_connections"][organization["id"]] = {}
+    tenant.store["organization_members"][organization["id"]] = []
+    for connection in enabled:
+        enable_connection(tenant, organization["id"], connection)
+    return organization
+
+
+def get_organization(tenant: Tenant, organization_id: str) -> dict[str, Any]:
+    return tenant.store.one(
+        "organizations", organization_id, "organization", "inexistent_organization"
+    )
+
+
+def update_organization(
+    tenant: Tenant, organization_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    organization = get_organization(tenant, organization_id)
+    _validate(tenant, body, organization_id)
+    # Top-level properties are replaced whole: sending metadata {} clears every entry.
+    organization.update(copy.deepcopy(body))
+    return organization
+
+
+def delete_organization(tenant: Tenant, organization_id: str) -> None:
+    get_organization(tenant, organization_id)
+    for collection in ("organizations", "organization_connections", "organization_members"):
+        tenant.store[collection].pop(organization_id, None)
+
+
+def enable_connection(tenant: Tenant, organization_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    get_organization(tenant, organization_id)
+    connection_id = body.get("connection_id")
+    if not isinstance(connection_id, str):
+        raise bad_request("'Missing required property: connection_id'.")
+    get_connection(tenant, connection_id)
+    enabled = tenant.store["organization_connections"][organization_id]
+    if connection_id in enabled:
+        raise conflict(
+            "The connection is already enabled for this organization",
+            "organization_connection_conflict",
+        )
+    if len(enabled) >= CONNECTIONS_MAX:
+        raise bad_request(
+            f"'An organization can have at most {CONNECTIONS_MAX} enabled connections'.",
+            "too_many_connections",
+        )
+    record = {
+        "connection_id": connection_id,
+        "assign_membership_on_login": False,
+        "is_signup_enabled": False,
+        "show_as_button": True,
+        "is_enabled": True,
+        "organization_access_level": "none",
+        **{
+            key: body[key]
+            for key in (*ENABLED_CONNECTION_FIELDS, "organization_access_level")
+            if key in body
+        },
+    }
+    enabled[connection_id] = record
+    return _with_connection(tenant, record)
+
+
+def enabled_connection(tenant: Tenant, organization_id: str, connection_id: str) -> dict[str, Any]:
+    get_organization(tenant, organization_id)
+    record = tenant.store["organization_connections"][organization_id].get(connection_id)
+    if record is None:
+        raise Auth0Error(
+            404, "No connection found by that id", "inexistent_organization_connection"
+        )
+    return record
+
+
+def add_members(tenant: Tenant, organization_id: str, user_ids: list[str]) -> None:
+    get_organization(tenant, organization_id)
+    missing = [user_id for user_id in user_ids if user_id not in tenant.store["users"]]
+    if missing:
+        raise Auth0Error(
+            400, f"One or more users do not exist: {', '.join(missing)}", "invalid_body"
+        )
+    members = tenant.store["organization_members"][organization_id]
+    members.extend(user_id for user_id in user_ids if user_id not in members)
+
+
+def _with_connection(tenant: Tenant, record: dict[str, Any]) -> dict[str, Any]:
+    connection = get_connection(tenant, record["connection_id"])
+    return {
+        **record,
+        "connection": {"name": connection["name"], "strategy": connection["strategy"]},
+    }
+
+
+def _validate(tenant: Tenant, body: dict[str, Any], organization_id: str | None) -> None:
+    """Auth0's rules for what a create or update sends; each raises Auth0's error."""
+    _validate_name(tenant, body.get("name"), organization_id)
+    _validate_display_name(body.get("display_name"))
+    _validate_metadata(body.get("metadata"))
+    _validate_branding(body.get("branding"))
+
+
+def _validate_name(tenant: Tenant, name: Any, organization_id: str | None) -> None:
+    if name is None:
+        return
+    if not isinstance(name, str) or not NAME.match(name):
+        raise bad_request(
+            f"'String does not match pattern ^[a-z0-9_-]{{1,50}}$: {name}' on property name "
+            "(The name of this organization)."
+        )
+    for other in tenant.store["organizations"].values():
+        if other["name"] == name and other["id"] != organization_id:
+            raise conflict(
+                "An organization with the same name already exists", "organization_conflict"
+            )
+
+
+def _validate_display_name(display_name: Any) -> None:
+    if display_name is not None and not (
+        isinstance(display_name, str) and 0 < len(display_name) <= DISPLAY_NAME_MAX
+    ):
+        raise bad_request(
+            f"'String is too long, maximum {DISPLAY_NAME_MAX}' on property display_name."
+        )
+
+
+def _validate_metadata(metadata: Any) -> None:
+    if metadata is None:
+        return
+    if len(metadata) > METADATA_MAX_KEYS:
+        raise bad_request(
+            f"'Too many properties, maximum {METADATA_MAX_KEYS}' on property metadata."
+        )
+    for key, value in metadata.items():
+        if not isinstance(value, str) or len(value) > METADATA_VALUE_MAX:
+            raise bad_request(
+                f"'String is too long, maximum {METADATA_VALUE_MAX}' on property metadata.{key}."
+            )
+
+
+def _validate_branding(branding: Any) -> None:
+    if not branding:
+        return
+    logo = branding.get("logo_url")
+    if logo is not None and not str(logo).startswith("https://"):
+        raise bad_request(
+            "'Object didn't pass validation for format absolute-https-uri-or-empty' "
+            "on property branding.logo_url."
+        )
+    colours = branding.get("colors")
+    for key in ("primary", "page_background") if colours is not None else ():
+        if key not in colours:
+            raise bad_request(f"'Missing required property: {key}' on property branding.colors.")
+        if not HEX_COLOUR.match(str(colours[key])):
+            raise bad_request(f"'String does not match pattern' on property branding.colors.{key}.")
+
+
+# --- routes --------------------------------------------------------------------------------
+
+
+def _create(tenant: Tenant, request: Request) -> Response:
+    return 201, create_organization(tenant, request.json_object())
+
+
+def _list(tenant: Tenant, request: Request) -> Response:
+    return 200, paginate(list(tenant.store["organizations"].values()), request, "organizations")
+
+
+def _get(tenant: Tenant, request: Request) -> Response:
+    return 200, get_organization(tenant, request.params["id"])
+
+
+def _get_by_name(tenant: Tenant, request: Request) -> Response:
+    for organization in tenant.store["organizations"].values():
+        if organization["name"] == request.params["name"]:
+            return 200, organization
+    raise not_found("organization", "inexistent_organization")
+
+
+def _update(tenant: Tenant, request: Request) -> Response:
+    return 200, update_organization(tenant, request.params["id"], request.json_object())
+
+
+def _delete(tenant: Tenant, request: Request) -> Response:
+    delete_organization(tenant, request.params["id"])
+    return 204, None
+
+
+def _list_connections(key: str) -> Any:
+    def handler(tenant: Tenant, request: Request) -> Response:
+        get_organization(tenant, request.params["id"])
+        records = [
+            _with_connection(tenant, record)
+            for record in tenant.store["organization_connections"][request.params["id"]].values()
+            if "is_enabled" not in request.query
+            or record["is_enabled"] == request.flag("is_enabled")
+        ]
+        return 200, paginate(records, request, key)
+
+    return handler
+
+
+def _enable(tenant: Tenant, request: Request) -> Response:
+    return 201, enable_connection(tenant, request.params["id"], request.json_object())
+
+
+def _get_connection(tenant: Tenant, request: Request) -> Response:
+    record = enabled_connection(tenant, request.params["id"], request.params["connection_id"])
+    return 200, _with_connection(tenant, record)
+
+
+def _update_connection(tenant: Tenant, request: Request) -> Response:
+    record = enabled_connection(tenant, request.params["id"], request.params["connection_id"])
+    body = request.json_object()
+    record.update(
+        {
+            key: body[key]
+            for key in (*ENABLED_CONNECTION_FIELDS, "organization_access_level")
+            if key in body
+        }
+    )
+    return 200, _with_connection(tenant, record)
+
+
+def _disable(tenant: Tenant, request: Request) -> Response:
+    get_organization(tenant, request.params["id"])
+    # Auth0 answers 204 even when the connection was not enabled (recorded).
+    tenant.store["organization_connections"][request.params["id"]].pop(
+        request.params["connection_id"], None
+    )
+    return 204, None
+
+
+def _members(request: Request) -> list[str]:
+    """The request's ``members``: 1 to 10 user ids, in Auth0's payload-validation shape."""
+    members = request.json_object().get("members")
+    if not isinstance(members, list) or not members:
+        raise bad_request("'Missing required property: members'.")
+    if len(members) > MEMBERS_PER_REQUEST_MAX:
+        raise bad_request(
+            f"'Array is too long ({len(members)}), maximum {MEMBERS_PER_REQUEST_MAX}' "
+            "on property members."
+        )
+    if not all(isinstance(member, str) for member in members):
+        raise bad_request("'Expected type string' on property members.")
+    return members
+
+
+def _add_members(tenant: Tenant, request: Request) -> Response:
+    add_members(tenant, request.params["id"], _members(request))
+    return 204, None
+
+
+def _list_members(tenant: Tenant, request: Request) -> Response:
+    get_organization(tenant, request.params["id"])
+    users = tenant.store["users"]
+
+    def member(user_id: str) -> dict[str, Any]:
+        return {"user_id": user_id, **{k: users.get(user_id, {}).get(k) for k in ("email", "name")}}
+
+    # The page first, then its members' details: a page of 100 costs 100, not every member.
+    page = paginate(tenant.store["organization_members"][request.params["id"]], request, "members")
+    if isinstance(page, dict):
+        return 200, {**page, "members": [member(user_id) for user_id in page["members"]]}
+    return 200, [member(user_id) for user_id in page]
+
+
+def _remove_members(tenant: Tenant, request: Request) -> Response:
+    get_organization(tenant, request.params["id"])
+    # The removal page does not repeat the cap of 10; the endpoint shares the request shape
+    # (and the Write Organization Members rate-limit bucket) with the one that adds them.
+    user_ids = _members(request)
+    members = tenant.store["organization_members"][request.params["id"]]
+    for user_id in user_ids:
+        if user_id in members:
+            members.remove(user_id)
+    return 204, None
+
+
+def _list_client_grants(tenant: Tenant, request: Request) -> Response:
+    get_organization(tenant, request.params["id"])
+    return 200, paginate([], request, "client_grants")
+
+
+ORG = "/api/v2/organizations/{id}"
+ROUTES = [
+    route("organizations.list", "GET", "/api/v2/organizations", "read:organizations", _list),
+    route("organizations.create", "POST", "/api/v2/organizations", "create:organizations", _create),
+    route(
+        "organizations.get_by_name",
+        "GET",
+        "/api/v2/organizations/name/{name}",
+        "read:organizations",
+        _get_by_name,
+    ),
+    route("organizations.get", "GET", ORG, "read:organizations", _get),
+    route("organizations.update", "PATCH", ORG, "update:organizations", _update),
+    route("organizations.delete", "DELETE", ORG, "delete:organizations", _delete),
+    route(
+        "organizations.members.list",
+        "GET",
+        ORG + "/members",
+        "read:organization_members",
+        _list_members,
+    ),
+    route(
+        "organizations.members.create",
+        "POST",
+        ORG + "/members",
+        "create:organization_members",
+        _add_members,
+    ),
+    route(
+        "organizations.members.delete",
+        "DELETE",
+        ORG + "/members",
+        "delete:organization_members",
+        _remove_members,
+    ),
+    route(
+        "organizations.client_grants.list",
+        "GET",
+        ORG + "/client-grants",
+        "read:organization_client_grants",
+        _list_client_grants,
+    ),
+]
+# Auth0 serves enabled connections under two paths: the older /enabled_connections and the
+# newer /connections (which adds is_enabled); both show the same records.
+for _path, _key in (
+    ("/enabled_connections", "enabled_connections"),
+    ("/connections", "connections"),
+):
+    _prefix = "organizations" + _path.replace("/", ".")
+    ROUTES += [
+        route(
+            _prefix + ".list",
+            "GET",
+            ORG + _path,
+            "read:organization_connections",
+            _list_connections(_key),
+        ),
+        route(_prefix + ".create", "POST", ORG + _path, "create:organization_connections", _enable),
+        route(
+            _prefix + ".get",
+            "GET",
+            ORG + _path + "/{connection_id}",
+            "read:organization_connections",
+            _get_connection,
+        ),
+        route(
+            _prefix + ".update",
+            "PATCH",
+            ORG + _path + "/{connection_id}",
+            "update:organization_connections",
+            _update_connection,
+        ),
+        route(
+            _prefix + ".delete",
+            "DELETE",
+            ORG + _path + "/{connection_id}",
+            "delete:organization_connections",
+            _disable,
+        ),
+    ]
