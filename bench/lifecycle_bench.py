@@ -17,9 +17,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from auth0_org_assignment import credentials
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
-from infra import deployer_scopes
 
 STEPS = {
     "pulumi up (create 9 resources)": ("up", "--yes", "--skip-preview"),
@@ -36,7 +36,7 @@ STEPS = {
 def one_run(workdir: Path) -> dict[str, float]:
     with LocalTenant.spawn(workdir / "tenant.json") as tenant:
         project = LocalProject(workdir, tenant)
-        project.init(tenant.m2m_client("deployer", sorted(deployer_scopes.DEPLOY)))
+        project.init(tenant.m2m_client("deployer", sorted(credentials.DEPLOY)))
         return {label: project.pulumi(*args).seconds for label, args in STEPS.items()}
 
 

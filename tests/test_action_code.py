@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from auth0_org_assignment import commands
 from auth0_org_assignment.action_code import (
     FLOW_TIME_MS,
     MANAGEMENT_CALLS,
@@ -27,7 +28,6 @@ from auth0_org_assignment.action_code import (
 from auth0_org_assignment.config import PROJECT, load_stack_file, parse_config
 from auth0_org_assignment.paths import TEMPLATES
 from devtools import ROOT
-from infra import render
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -241,12 +241,12 @@ def test_no_behaviour_is_chosen_by_the_template() -> None:
 
 
 def test_render_command_prints_what_the_stack_deploys(capsys: pytest.CaptureFixture[str]) -> None:
-    assert render.main(["dev"]) == 0
+    assert commands.main(["render", "dev", "--project-dir", str(ROOT)]) == 0
     assert capsys.readouterr().out == render_action(load_stack_file("dev", ROOT)).code
 
 
 def test_render_command_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert render.main(["prod", "--json"]) == 0
+    assert commands.main(["render", "prod", "--json", "--project-dir", str(ROOT)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert set(printed) == {
         "code",
@@ -267,7 +267,7 @@ def test_render_command_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_render_command_runs_as_a_module_without_pulumi() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "infra.render", "staging"],
+        [sys.executable, "-m", "auth0_org_assignment.commands", "render", "staging"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -278,5 +278,5 @@ def test_render_command_runs_as_a_module_without_pulumi() -> None:
 
 
 def test_render_command_names_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
-    assert render.main(["nope"]) == 2
+    assert commands.main(["render", "nope", "--project-dir", str(ROOT)]) == 2
     assert "Pulumi.nope.yaml" in capsys.readouterr().err

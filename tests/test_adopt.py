@@ -1,4 +1,4 @@
-"""python -m infra.adopt on the local tenant: what it finds, reports and writes (no engine).
+"""auth0-org-assignment adopt on the local tenant: what it finds, reports and writes (no engine).
 
 The import, the first ``up`` and ``destroy`` with the real engine are in test_adopt_lifecycle.
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from auth0_org_assignment import credentials
 from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import LocalTenant
-from infra import deployer_scopes
 from tests.support.article_setup import LOGO_URL, article_setup
 
 # Each test runs several processes against a tenant (or cloud CLIs' stand-ins).
@@ -50,7 +50,7 @@ def adopt(
     *args: str,
     reader: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    reader = reader or tenant.m2m_client("adopt", sorted(deployer_scopes.ADOPT))
+    reader = reader or tenant.m2m_client("adopt", sorted(credentials.ADOPT))
     environment = {
         **os.environ,
         "AUTH0_ADOPT_CLIENT_ID": reader["client_id"],
@@ -61,7 +61,8 @@ def adopt(
         [
             sys.executable,
             "-m",
-            "infra.adopt",
+            "auth0_org_assignment.commands",
+            "adopt",
             "local",
             "--project-dir",
             str(project.directory),
@@ -80,7 +81,7 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
     tenant: LocalTenant, project: LocalProject
 ) -> None:
     made = article_setup(tenant, "acme-by-hand")
-    reader = tenant.m2m_client("adopt", sorted(deployer_scopes.ADOPT))
+    reader = tenant.m2m_client("adopt", sorted(credentials.ADOPT))
     before = tenant.calls()
     result = adopt(
         tenant, project, "--json", "--organization-id", made["organization_id"], reader=reader
@@ -206,7 +207,15 @@ def test_an_empty_tenant_means_the_stack_creates_everything(
 def test_missing_credentials_are_named(project: LocalProject) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTH0_ADOPT")}
     result = subprocess.run(
-        [sys.executable, "-m", "infra.adopt", "local", "--project-dir", str(project.directory)],
+        [
+            sys.executable,
+            "-m",
+            "auth0_org_assignment.commands",
+            "adopt",
+            "local",
+            "--project-dir",
+            str(project.directory),
+        ],
         cwd=ROOT,
         env=environment,
         capture_output=True,

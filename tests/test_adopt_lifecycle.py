@@ -1,6 +1,7 @@
 """Adopting the article's hand-made setup with the real engine and provider, on a local tenant:
-``infra.adopt``, ``pulumi import``, a preview showing exactly the reported changes, ``up``,
-logins, ``destroy``. Like test_lifecycle, it fails under CI when the engine is missing.
+``auth0-org-assignment adopt``, ``pulumi import``, a preview showing exactly the reported
+changes, ``up``, logins, ``destroy``. Like test_lifecycle, it fails under CI when the engine is
+missing.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from auth0_org_assignment import credentials
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
-from infra import deployer_scopes
 from tests.support.article_setup import DATABASE, article_setup
 
 pytestmark = pytest.mark.lifecycle
@@ -42,13 +43,22 @@ def adopted(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> di
     seen: dict[str, Any] = {"made": article_setup(tenant, "acme-by-hand")}
     made = seen["made"]
     project = LocalProject(tmp_path_factory.mktemp("adopt"), tenant)
-    project.init(tenant.m2m_client("pulumi deployer", sorted(deployer_scopes.DEPLOY)))
-    reader = tenant.m2m_client("adopt", sorted(deployer_scopes.ADOPT))
+    project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
+    reader = tenant.m2m_client("adopt", sorted(credentials.ADOPT))
 
     def adopt() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [
-                *(sys.executable, "-m", "infra.adopt", "local", "--json", "--rate", "50"),
+                *(
+                    sys.executable,
+                    "-m",
+                    "auth0_org_assignment.commands",
+                    "adopt",
+                    "local",
+                    "--json",
+                    "--rate",
+                    "50",
+                ),
                 *("--project-dir", str(project.directory)),
                 *("--organization-id", made["organization_id"]),
             ],

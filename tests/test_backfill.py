@@ -1,4 +1,4 @@
-"""python -m infra.backfill: the case table through its decision, and on the local tenant
+"""auth0-org-assignment backfill: the case table through its decision, and on the local tenant
 10,000 users, a rate limit, an interruption, a new organization and malformed records."""
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from auth0_org_assignment import credentials
+from auth0_org_assignment.commands import backfill
+from auth0_org_assignment.commands.management_client import MEMBERS_PER_REQUEST, parse_export
 from auth0_org_assignment.config import parse_config
 from devtools.localtenant.testing import Fault, LocalTenant
-from infra import backfill, deployer_scopes
-from infra.management_api import MEMBERS_PER_REQUEST, parse_export
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -37,7 +38,7 @@ def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
     tenant = LocalTenant.start(tmp_path / "tenant.json")
     database = tenant.ensure_connection(DATABASE)
     organization = tenant.create_organization("acme-bf", connection_ids=[database["id"]])
-    client = tenant.m2m_client("backfill", sorted(deployer_scopes.BACKFILL))
+    client = tenant.m2m_client("backfill", sorted(credentials.BACKFILL))
     (tmp_path / "Pulumi.bf.yaml").write_text(
         "config:\n"
         f"  auth0:domain: {tenant.domain}\n"
@@ -93,7 +94,7 @@ def add_users(tenant: LocalTenant, count: int) -> set[str]:
 
 def command(setup: dict[str, Any], *args: str) -> list[str]:
     return [
-        sys.executable, "-m", "infra.backfill", "bf",
+        sys.executable, "-m", "auth0_org_assignment.commands", "backfill", "bf",
         "--project-dir", str(setup["project"]), *args,
     ]  # fmt: skip
 

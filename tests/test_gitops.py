@@ -416,7 +416,7 @@ def diff_repo(tmp_path: Path) -> Path:
     """A git repository with the program and the deployed stacks, committed as the base."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    for name in ("infra", "scripts", "action_templates"):
+    for name in ("infra", "auth0_org_assignment", "scripts", "action_templates"):
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     for stack in STACKS:
         shutil.copy(ROOT / f"Pulumi.{stack}.yaml", repo / f"Pulumi.{stack}.yaml")

@@ -70,4 +70,4 @@ def test_a_passphrase_stack_needs_the_passphrase(checkout: Path) -> None:
 def test_a_stack_needs_its_file_first(checkout: Path) -> None:
     result = run_init(checkout, "nope")
     assert result.returncode == 2
-    assert "python -m infra.new_stack nope" in result.stderr
+    assert "auth0-org-assignment new-stack nope" in result.stderr

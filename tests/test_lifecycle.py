@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from auth0_org_assignment import credentials
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
-from infra import deployer_scopes
 
 pytestmark = pytest.mark.lifecycle
 
@@ -67,7 +67,7 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
 @pytest.fixture(scope="module")
 def project(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> LocalProject:
     local = LocalProject(tmp_path_factory.mktemp("lifecycle"), tenant)
-    deployer = tenant.m2m_client("pulumi deployer", sorted(deployer_scopes.DEPLOY))
+    deployer = tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY))
     local.init(deployer)
     return local
 
@@ -78,8 +78,8 @@ def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
     seen: dict[str, Any] = {"before": None}
     seen["hand_made"] = hand_made_action(tenant)
     # Previews and drift checks run with read-only credentials.
-    reader = tenant.m2m_client("pulumi drift check", sorted(deployer_scopes.DRIFT))
-    pull_request = tenant.m2m_client("pull request preview", sorted(deployer_scopes.PULL_REQUEST))
+    reader = tenant.m2m_client("pulumi drift check", sorted(credentials.DRIFT))
+    pull_request = tenant.m2m_client("pull request preview", sorted(credentials.PULL_REQUEST))
     seen["before"] = inventory(tenant)
     seen["up"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["outputs"] = project.outputs()

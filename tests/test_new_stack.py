@@ -1,4 +1,4 @@
-"""python -m infra.new_stack writes a valid stack file, or nothing."""
+"""auth0-org-assignment new-stack writes a valid stack file, or nothing."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from auth0_org_assignment import commands
 from auth0_org_assignment.config import load_stack_file
-from infra import new_stack
 
 
 def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
@@ -25,7 +25,7 @@ def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
         "--email-domain",
         "acme.com",
     ]
-    assert new_stack.main(argv, tmp_path) == 0
+    assert commands.main(["new-stack", *argv, "--project-dir", str(tmp_path)]) == 0
     config = load_stack_file("eu", tmp_path)
     assert config.organizations[0].name == "acme-eu"
     assert config.connections == ["google-oauth2", "Username-Password-Authentication"]
@@ -68,7 +68,7 @@ def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
 def test_bad_input_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    assert new_stack.main(argv, tmp_path) == 2
+    assert commands.main(["new-stack", *argv, "--project-dir", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
@@ -78,6 +78,6 @@ def test_an_existing_stack_file_is_never_overwritten(
 ) -> None:
     (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
     argv = ["dev", "--domain", "a.auth0.com", "--connection", "c", "--email-domain", "a.io"]
-    assert new_stack.main(argv, tmp_path) == 2
+    assert commands.main(["new-stack", *argv, "--project-dir", str(tmp_path)]) == 2
     assert "exists already" in capsys.readouterr().err
     assert (tmp_path / "Pulumi.dev.yaml").read_text() == "config: {}\n"

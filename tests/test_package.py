@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
+from auth0_org_assignment import credentials
 from devtools import ROOT
 from devtools.localstack.local_stack import engine_environment, engine_ready
 from devtools.localtenant.testing import LocalTenant
-from infra import deployer_scopes
 
 DATABASE = "Username-Password-Authentication"
 PASSPHRASE = "package-test-only"
@@ -72,7 +72,7 @@ def test_the_wheel_holds_the_component_and_the_actions_javascript(wheel: Path) -
         "auth0_org_assignment/action_templates/post_login.js.j2",
     ):
         assert expected in names, expected
-    assert not [n for n in names if n.startswith(("infra/", "tests/", "localtenant/"))]
+    assert not [n for n in names if n.startswith(("infra/", "tests/", "devtools/"))]
 
 
 MOCKED_PROGRAM = """
@@ -196,7 +196,7 @@ def new_project(directory: Path, document: dict[str, Any]) -> Path:
 
 def deploy_and_log_in(project: Path, tenant: LocalTenant, email: str) -> dict[str, Any]:
     """Create the stack with a deployer's credentials, `up`, log a user in, `destroy`."""
-    deployer = tenant.m2m_client(f"deployer {project.name}", sorted(deployer_scopes.DEPLOY))
+    deployer = tenant.m2m_client(f"deployer {project.name}", sorted(credentials.DEPLOY))
     steps = [
         ("stack", "init", "dev", "--secrets-provider", "passphrase"),
         ("config", "set", "auth0:domain", tenant.domain),

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 import yaml
 
+from auth0_org_assignment import credentials
 from auth0_org_assignment.component import COMPONENT_TYPE
 from devtools import ROOT
 from devtools.localstack.local_stack import LocalProject, Run, engine_ready
 from devtools.localtenant.testing import LocalTenant
-from infra import deployer_scopes
 
 pytestmark = pytest.mark.lifecycle
 
@@ -61,7 +61,7 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
 
 @pytest.fixture(scope="module")
 def deployer(tenant: LocalTenant) -> dict[str, str]:
-    return tenant.m2m_client("pulumi deployer", sorted(deployer_scopes.DEPLOY))
+    return tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY))
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import tomllib
 
 import yaml
 
+from auth0_org_assignment import credentials
 from devtools import ROOT
-from infra import deployer_scopes
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -17,9 +17,9 @@ def test_the_scope_table_is_the_scope_module() -> None:
     rows = re.findall(
         r"^\| `([a-z_]+:[a-z_]+)` \| (yes|no) \| (yes|no) \| (yes|no) \|", README, re.MULTILINE
     )
-    assert {row[0] for row in rows if row[1] == "yes"} == set(deployer_scopes.DEPLOY)
-    assert {row[0] for row in rows if row[2] == "yes"} == set(deployer_scopes.DRIFT)
-    assert {row[0] for row in rows if row[3] == "yes"} == set(deployer_scopes.PULL_REQUEST)
+    assert {row[0] for row in rows if row[1] == "yes"} == set(credentials.DEPLOY)
+    assert {row[0] for row in rows if row[2] == "yes"} == set(credentials.DRIFT)
+    assert {row[0] for row in rows if row[3] == "yes"} == set(credentials.PULL_REQUEST)
     assert "update:client_keys" not in {scope for scope, *_ in rows}
 
 
@@ -42,11 +42,11 @@ def test_the_pinned_cli_version_is_the_one_the_readme_names() -> None:
 
 def test_the_backfill_section_names_every_scope_it_needs() -> None:
     section = README.split("## Coming from the support article")[1].split("\n## ")[0]
-    for scope in deployer_scopes.BACKFILL:
+    for scope in credentials.BACKFILL:
         assert f"`{scope}`" in section
 
 
 def test_the_adopt_section_names_every_scope_it_needs() -> None:
     section = README.split("### Adopt the hand-made setup")[1].split("\n### ")[0]
-    for scope in deployer_scopes.ADOPT:
+    for scope in credentials.ADOPT:
         assert f"`{scope}`" in section

@@ -1,4 +1,4 @@
-"""python -m infra.reconcile on the local tenant: thousands of members, each way of leaving,
+"""auth0-org-assignment reconcile on the local tenant: thousands of members, each way of leaving,
 members added by hand, an organization the stack does not declare, an interrupted run."""
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
+from auth0_org_assignment import credentials
+from auth0_org_assignment.commands import reconcile
+from auth0_org_assignment.commands.eligibility import USER_FIELDS
+from auth0_org_assignment.commands.management_client import ManagementClient, export_users
 from auth0_org_assignment.config import StackConfig, parse_config
 from devtools.localstack.action_runner import ActionTenant
 from devtools.localtenant.testing import Fault, LocalTenant
-from infra import deployer_scopes, reconcile
-from infra.management_api import ManagementApi, export_users
-from infra.membership import USER_FIELDS
 
 DATABASE = "Username-Password-Authentication"
 GOOGLE = "google-oauth2"
@@ -54,7 +55,7 @@ def tenant_setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
     tenant = LocalTenant.start(tmp_path / "tenant.json")
     acme = tenant.create_organization("acme-rc")
     elsewhere = tenant.create_organization("not-in-this-stack")
-    client = tenant.m2m_client("reconcile", sorted(deployer_scopes.RECONCILE))
+    client = tenant.m2m_client("reconcile", sorted(credentials.RECONCILE))
     # Google was in the rule when these users joined; the stack no longer lists it.
     (tmp_path / "Pulumi.rc.yaml").write_text(
         "config:\n"
@@ -132,7 +133,7 @@ def seed(setup: dict[str, Any]) -> dict[str, Any]:
 
 def command(setup: dict[str, Any], *args: str) -> list[str]:
     return [
-        sys.executable, "-m", "infra.reconcile", "rc",
+        sys.executable, "-m", "auth0_org_assignment.commands", "reconcile", "rc",
         "--project-dir", str(setup["project"]), *args,
     ]  # fmt: skip
 
@@ -275,11 +276,11 @@ def stack(*organizations: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def reconcile_api(tenant: ActionTenant, monkeypatch: pytest.MonkeyPatch) -> ManagementApi:
+def reconcile_api(tenant: ActionTenant, monkeypatch: pytest.MonkeyPatch) -> ManagementClient:
     """reconcile's own credentials (its scopes only) on the Action's local tenant."""
     monkeypatch.setenv("SSL_CERT_FILE", tenant.local.ca_cert)
-    client = tenant.local.m2m_client("reconcile", sorted(deployer_scopes.RECONCILE))
-    return ManagementApi(tenant.local.domain, client["client_id"], client["client_secret"], 1000)
+    client = tenant.local.m2m_client("reconcile", sorted(credentials.RECONCILE))
+    return ManagementClient(tenant.local.domain, client["client_id"], client["client_secret"], 1000)
 
 
 def test_a_member_whose_roles_failed_is_pending_and_reconcile_still_removes_them(
@@ -334,7 +335,7 @@ class Acme:
     action: Any
     tenant: ActionTenant
     config: StackConfig
-    api: ManagementApi
+    api: ManagementClient
 
     def join(self, user_id: str, email: str) -> None:
         login = self.action.login(user_id, email=email, email_verified=True)
@@ -403,8 +404,9 @@ def test_a_resumed_batch_cut_short_leaves_nobody_who_matches_again_locked_out(
     plan = reconcile.review(acme.api, acme.config)
     assert [d.user_id for d in plan.departures] == [ALICE]
     # The run stops after its batch's DELETE, before the PATCH that clears her marker...
-    members = f"/organizations/{acme.tenant.organization_id}/members"
-    acme.api.call("DELETE", members, {"members": [ALICE]})
+    acme.api.call(
+        "organizations.members.delete", {"members": [ALICE]}, id=acme.tenant.organization_id
+    )
     # ...and she verifies her address again before it is resumed.
     acme.tenant.local.update_user(ALICE, email_verified=True)
     acme.apply(plan, tmp_path / "progress.json")

@@ -26,6 +26,7 @@ from auth0_org_assignment.config.sources import (
     load_resolved_config,
     load_stack_file,
     parse_config,
+    project_root,
     read_stack_file,
 )
 
@@ -42,5 +43,6 @@ __all__ = [
     "load_resolved_config",
     "load_stack_file",
     "parse_config",
+    "project_root",
     "read_stack_file",
 ]

@@ -17,6 +17,13 @@ from auth0_org_assignment.config.policy import ConfigEntries, select
 from auth0_org_assignment.config.schema import StackConfig
 
 
+def project_root(start: Path | None = None) -> Path:
+    """The Pulumi project whose stack files to read: the nearest directory, from the current one
+    up, that holds a ``Pulumi.yaml`` (as the Pulumi CLI finds it), else the current one."""
+    here = (start or Path.cwd()).resolve()
+    return next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), here)
+
+
 def parse_config(raw: dict[str, Any], source: str) -> StackConfig:
     """Validate raw key/value config (keys without the project prefix, plus ``auth0:domain``)."""
     return validate(raw, [], source)

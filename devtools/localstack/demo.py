@@ -13,11 +13,11 @@ import json
 import subprocess
 import sys
 
+from auth0_org_assignment import credentials
 from auth0_org_assignment.config import load_stack_file
 from devtools import ROOT
 from devtools.localstack.local_stack import LOCAL_PASSPHRASE, STACK, engine_environment
 from devtools.localtenant.testing import LocalTenant
-from infra import deployer_scopes
 
 PORT = 8443
 STATE = ROOT / ".localtenant"
@@ -75,7 +75,7 @@ def _deployer(tenant: LocalTenant) -> dict[str, str]:
     saved = STATE / "deployer.json"
     if saved.is_file():
         return dict(json.loads(saved.read_text(encoding="utf-8")))
-    deployer = tenant.m2m_client("Pulumi deployer (local)", sorted(deployer_scopes.DEPLOY))
+    deployer = tenant.m2m_client("Pulumi deployer (local)", sorted(credentials.DEPLOY))
     saved.touch(mode=0o600)
     saved.write_text(json.dumps(deployer), encoding="utf-8")
     return deployer

@@ -1,9 +1,9 @@
-"""Put a setup made by hand under a stack, without recreating it: ``python -m infra.adopt STACK``.
+"""Put a setup made by hand under a stack, without recreating it.
 
-    AUTH0_ADOPT_CLIENT_ID=... AUTH0_ADOPT_CLIENT_SECRET=... \\
-        python -m infra.adopt prod [--organization-id org_...] [--client-id ...] [--action-id ...]
+    AUTH0_ADOPT_CLIENT_ID=... AUTH0_ADOPT_CLIENT_SECRET=... auth0-org-assignment adopt prod \\
+        [--organization-id org_...] [--client-id ...] [--action-id ...]
 
-With read-only credentials (``infra.deployer_scopes`` ``ADOPT``) it finds, in the tenant of
+With read-only credentials (the scopes of its ``CALLS``) it finds, in the tenant of
 ``Pulumi.STACK.yaml``, what the support article has people click: the organization (by its
 configured name, or ``--organization-id``), the connections enabled on it, the M2M application
 that may add members (the one granted ``create:organization_members`` on the Management API
@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,18 +41,29 @@ from auth0_org_assignment.action_code import (
     RenderedAction,
     render_actions,
 )
+from auth0_org_assignment.commands.management_client import (
+    ApiError,
+    ManagementClient,
+    UsageError,
+    add_stack_arguments,
+    connect,
+    reported,
+)
 from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
-from infra import ROOT
-from infra.management_api import (
-    ApiError,
-    ManagementApi,
-    UsageError,
-    connect,
-    quote,
-    reported,
-    stack_command,
+
+CALLS = (
+    "organizations.get_by_name",
+    "organizations.get",
+    "organizations.enabled_connections.list",
+    "client_grants.list",
+    "clients.get",
+    "actions.list",
+    "actions.get",
+    "actions.bindings.get",
 )
+"""The Management API calls it makes, every one a read: its credentials need exactly their
+scopes, and never ``read:client_keys``."""
 
 ARTICLE_ACTION_NAME = "Assign User to Organization"
 """The name the support article gives its Action."""
@@ -152,7 +162,7 @@ class Adoption:
 
 
 def discover(
-    api: ManagementApi,
+    api: ManagementClient,
     config: StackConfig,
     project: str,
     stack: str,
@@ -218,7 +228,7 @@ def discover(
             desired_state.m2m_credentials(client["client_id"]).authentication_method,
         )
         grant = _first(
-            api, f"/client-grants?audience={quote(audience)}&client_id={quote(client['client_id'])}"
+            api, "client_grants.list", {"audience": audience, "client_id": client["client_id"]}
         )
         if grant is None:
             adoption.created.append(f"its grant on the Management API ({names.grant})")
@@ -245,10 +255,10 @@ def discover(
     return adoption
 
 
-def _given(api: ManagementApi, path: str, option: str, value: str, what: str) -> dict[str, Any]:
+def _given(api: ManagementClient, call: str, option: str, value: str, what: str) -> dict[str, Any]:
     """What an option names by id; an unknown id is the caller's mistake, named."""
     try:
-        found: dict[str, Any] = api.call("GET", f"{path}/{quote(value)}")
+        found: dict[str, Any] = api.call(call, id=value)
     except ApiError as error:
         if error.status == 404:
             raise UsageError(f"{option} {value}: no such {what} in the tenant") from None
@@ -257,12 +267,14 @@ def _given(api: ManagementApi, path: str, option: str, value: str, what: str) ->
 
 
 def _organization(
-    api: ManagementApi, organization: OrganizationConfig, organization_id: str | None
+    api: ManagementClient, organization: OrganizationConfig, organization_id: str | None
 ) -> dict[str, Any] | None:
     if organization_id:
-        return _given(api, "/organizations", "--organization-id", organization_id, "organization")
+        return _given(
+            api, "organizations.get", "--organization-id", organization_id, "organization"
+        )
     try:
-        found: dict[str, Any] = api.call("GET", f"/organizations/name/{quote(organization.name)}")
+        found: dict[str, Any] = api.call("organizations.get_by_name", name=organization.name)
     except ApiError as error:
         if error.status == 404:
             return None
@@ -283,7 +295,7 @@ def _compare_organization(
     if branding is None:
         if have:
             # The provider sends no branding when none is declared and cannot clear it, so the
-            # program refuses to run over undeclared branding (infra/org_assignment.py).
+            # program refuses to run over undeclared branding (component.py).
             shown = ", ".join(f"{key} {_shown(value)}" for key, value in sorted(have.items()))
             raise UsageError(
                 f"the organization {found['name']!r} has branding ({shown}) that "
@@ -298,7 +310,7 @@ def _compare_organization(
 
 def _adopt_connections(
     adoption: Adoption,
-    api: ManagementApi,
+    api: ManagementClient,
     config: StackConfig,
     index: int,
     organization: OrganizationConfig,
@@ -306,7 +318,7 @@ def _adopt_connections(
 ) -> None:
     enabled = {
         record["connection"]["name"]: record
-        for record in _all(api, f"/organizations/{found['id']}/enabled_connections", None)
+        for record in _all(api, "organizations.enabled_connections.list", id=found["id"])
     }
     configured = organization.connections or []
     for connection in configured:
@@ -337,19 +349,19 @@ def _adopt_connections(
 
 
 def _m2m_client(
-    api: ManagementApi, audience: str, own_client_id: str, client_id: str | None
+    api: ManagementClient, audience: str, own_client_id: str, client_id: str | None
 ) -> dict[str, Any] | None:
     """The application given, or the one application granted no more than an assigning Action
     needs, ``create:organization_members`` included."""
     if client_id:
-        return _given(api, "/clients", "--client-id", client_id, "application")
-    grants = _all(api, f"/client-grants?audience={quote(audience)}", None)
+        return _given(api, "clients.get", "--client-id", client_id, "application")
+    grants = _all(api, "client_grants.list", query={"audience": audience})
     candidates = []
     for grant in grants:
         scopes = set(grant.get("scope", []))
         assigner = MEMBERS_SCOPE in scopes and scopes <= ASSIGNER_SCOPES
         if assigner and grant.get("client_id") != own_client_id:
-            client = api.call("GET", f"/clients/{quote(grant['client_id'])}")
+            client = api.call("clients.get", id=grant["client_id"])
             if client.get("app_type") == "non_interactive":
                 candidates.append(client)
     return _the_one(
@@ -358,12 +370,12 @@ def _m2m_client(
 
 
 def _action(
-    api: ManagementApi, config: StackConfig, action_id: str | None
+    api: ManagementClient, config: StackConfig, action_id: str | None
 ) -> dict[str, Any] | None:
     """The Action given, or the post-login Action the stack or the article would have made."""
     if action_id:
-        return _given(api, "/actions/actions", "--action-id", action_id, "Action")
-    actions = _all(api, f"/actions/actions?triggerId={TRIGGER}", "actions")
+        return _given(api, "actions.get", "--action-id", action_id, "Action")
+    actions = _all(api, "actions.list", "actions", {"triggerId": TRIGGER})
     for wanted in (config.action_name, ARTICLE_ACTION_NAME):
         named = [a for a in actions if a["name"] == wanted]
         if named:
@@ -388,7 +400,7 @@ def _the_one(
 
 def _adopt_action(
     adoption: Adoption,
-    api: ManagementApi,
+    api: ManagementClient,
     config: StackConfig,
     action: dict[str, Any],
     rendered: RenderedAction,
@@ -457,7 +469,7 @@ def _adopt_action(
     binding = next(
         (
             b
-            for b in _all(api, f"/actions/triggers/{TRIGGER}/bindings", "bindings")
+            for b in _all(api, "actions.bindings.get", "bindings", trigger=TRIGGER)
             if b["action"]["id"] == action["id"]
         ),
         None,
@@ -486,12 +498,18 @@ def _trigger_version(action: dict[str, Any]) -> str:
     return str(next(t["version"] for t in action["supported_triggers"] if t["id"] == TRIGGER))
 
 
-def _all(api: ManagementApi, path: str, key: str | None) -> list[dict[str, Any]]:
-    return list(api.pages(path, key))
+def _all(
+    api: ManagementClient,
+    call: str,
+    key: str | None = None,
+    query: dict[str, str] | None = None,
+    **params: str,
+) -> list[dict[str, Any]]:
+    return list(api.pages(call, key, query, **params))
 
 
-def _first(api: ManagementApi, path: str) -> dict[str, Any] | None:
-    return next(api.pages(path), None)
+def _first(api: ManagementClient, call: str, query: dict[str, str]) -> dict[str, Any] | None:
+    return next(api.pages(call, None, query), None)
 
 
 def _normal(value: Any) -> Any:
@@ -524,24 +542,24 @@ def report(adoption: Adoption, stack: str, import_file: str) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    parser = stack_command(
-        "python -m infra.adopt", __doc__, "the stack to adopt the setup into, e.g. prod", root
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_stack_arguments(parser, "the stack to adopt the setup into, e.g. prod")
     parser.add_argument(
         "--organization-id", help="the (first) organization's id, when its name differs"
     )
     parser.add_argument("--client-id", help="the M2M application the Action uses")
     parser.add_argument("--action-id", help="the post-login Action to adopt")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    arguments = parser.parse_args(argv)
+
+
+def run(arguments: argparse.Namespace) -> int:
     return reported(lambda: _adopt(arguments))
 
 
 def _adopt(arguments: argparse.Namespace) -> int:
+    config, api = connect(arguments, "ADOPT", "read-only credentials", CALLS)
     root = arguments.project_dir
     project = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
-    config, api = connect(arguments, "ADOPT", "read-only credentials")
     adoption = discover(
         api,
         config,
@@ -561,7 +579,3 @@ def _adopt(arguments: argparse.Namespace) -> int:
     else:
         print(report(adoption, arguments.stack, shown_path))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,9 @@
-"""Just enough of Auth0's Management API for the stack's own commands (backfill, reconcile, adopt).
+"""Just enough of Auth0's Management API for the commands on a stack's tenant (adopt, backfill,
+reconcile): every call they may make, with its scope, and the client that makes them.
+
+Each command names the calls it makes (its ``CALLS``); its credentials need exactly their
+scopes (``scopes_of``), which the documentation's tables are generated from, and the client
+refuses any other call, so the two cannot drift apart.
 
 One kept-alive HTTPS connection, a client-credentials token, a pace of at most ``rate``
 requests a second, and Auth0's rate-limit headers honoured: a 429 waits as its ``Retry-After``
@@ -15,19 +20,25 @@ import gzip
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import sys
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from auth0_org_assignment.config import StackConfig, load_resolved_config, load_stack_file
+from auth0_org_assignment.config import (
+    StackConfig,
+    load_resolved_config,
+    load_stack_file,
+    project_root,
+)
 
 TRIES = 8
 """Tries of one request through 429s and 5xx before giving up."""
@@ -35,6 +46,153 @@ PAGE = 100
 """Items per page of a list (Auth0's maximum)."""
 MEMBERS_PER_REQUEST = 10
 """Users per request to an organization's members endpoints: Auth0 takes at most 10."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Management API endpoint: its method, its path under ``/api/v2`` with ``{params}``,
+    and the scope Auth0 requires for it (Management API v2 reference)."""
+
+    name: str
+    method: str
+    path: str
+    scope: str
+    what: str
+    """What the commands call it for, as the documentation's scope tables say it."""
+
+
+def _calls(*calls: Call) -> dict[str, Call]:
+    return {call.name: call for call in calls}
+
+
+CALLS = _calls(
+    Call(
+        "organizations.get_by_name",
+        "GET",
+        "/organizations/name/{name}",
+        "read:organizations",
+        "find each organization by name",
+    ),
+    Call(
+        "organizations.get",
+        "GET",
+        "/organizations/{id}",
+        "read:organizations",
+        "read an organization given by id",
+    ),
+    Call(
+        "organizations.members.list",
+        "GET",
+        "/organizations/{id}/members",
+        "read:organization_members",
+        "list an organization's members",
+    ),
+    Call(
+        "organizations.members.create",
+        "POST",
+        "/organizations/{id}/members",
+        "create:organization_members",
+        "add members to an organization",
+    ),
+    Call(
+        "organizations.members.delete",
+        "DELETE",
+        "/organizations/{id}/members",
+        "delete:organization_members",
+        "remove members from an organization",
+    ),
+    Call(
+        "organizations.member_roles.create",
+        "POST",
+        "/organizations/{id}/members/{user_id}/roles",
+        "create:organization_member_roles",
+        "give a member the organization's configured roles",
+    ),
+    Call(
+        "organizations.enabled_connections.list",
+        "GET",
+        "/organizations/{id}/enabled_connections",
+        "read:organization_connections",
+        "list the connections enabled on an organization",
+    ),
+    Call(
+        "connections.list",
+        "GET",
+        "/connections",
+        "read:connections",
+        "find each configured connection's id by name",
+    ),
+    Call(
+        "roles.list",
+        "GET",
+        "/roles",
+        "read:roles",
+        "find each configured role's id by name (only when roles are configured)",
+    ),
+    Call(
+        "users.get",
+        "GET",
+        "/users/{id}",
+        "read:users",
+        "read one user's own record (a member the export lacks, a linked account)",
+    ),
+    Call(
+        "users.update",
+        "PATCH",
+        "/users/{id}",
+        "update:users",
+        "set or clear the marker in a user's app_metadata",
+    ),
+    Call(
+        "jobs.users_exports.create",
+        "POST",
+        "/jobs/users-exports",
+        "read:users",
+        "export users (a search stops at 1,000)",
+    ),
+    Call("jobs.get", "GET", "/jobs/{id}", "read:users", "follow the users export job"),
+    Call(
+        "clients.get",
+        "GET",
+        "/clients/{id}",
+        "read:clients",
+        "read an application (its name, type and authentication method)",
+    ),
+    Call(
+        "client_grants.list",
+        "GET",
+        "/client-grants",
+        "read:client_grants",
+        "find the application granted create:organization_members, and its grant",
+    ),
+    Call(
+        "actions.list",
+        "GET",
+        "/actions/actions",
+        "read:actions",
+        "find the post-login Action and its secrets' names",
+    ),
+    Call(
+        "actions.get", "GET", "/actions/actions/{id}", "read:actions", "read an Action given by id"
+    ),
+    Call(
+        "actions.bindings.get",
+        "GET",
+        "/actions/triggers/{trigger}/bindings",
+        "read:actions",
+        "find the Action's binding to the Login flow",
+    ),
+)
+"""Every Management API call the commands may make, by name."""
+
+
+def scopes_of(calls: Iterable[str]) -> dict[str, str]:
+    """The scopes ``calls`` need, each with what the calls are for: a command's credentials."""
+    needed: dict[str, list[str]] = {}
+    for name in calls:
+        call = CALLS[name]
+        needed.setdefault(call.scope, []).append(call.what)
+    return {scope: "; ".join(dict.fromkeys(whats)) for scope, whats in sorted(needed.items())}
 
 
 class UsageError(Exception):
@@ -77,12 +235,24 @@ UNREACHABLE = (
 disk or a missing file is none of these, and keeps its own traceback)."""
 
 
-class ManagementApi:
-    """Just enough of Auth0's Management API: one kept-alive HTTPS connection, a token, a pace."""
+class ManagementClient:
+    """Just enough of Auth0's Management API: one kept-alive HTTPS connection, a token, a pace,
+    and only the ``allowed`` calls (the command's ``CALLS``)."""
 
-    def __init__(self, domain: str, client_id: str, client_secret: str, rate: float) -> None:
+    def __init__(
+        self,
+        domain: str,
+        client_id: str,
+        client_secret: str,
+        rate: float,
+        allowed: Collection[str] = tuple(CALLS),
+    ) -> None:
         self.domain = domain
         self.interval = 1 / rate
+        self.allowed = frozenset(allowed)
+        unknown = self.allowed - CALLS.keys()
+        if unknown:
+            raise ValueError(f"no such Management API calls: {sorted(unknown)}")
         self._next_at = 0.0
         self._connection = http.client.HTTPSConnection(
             domain, timeout=60, context=ssl.create_default_context()
@@ -100,30 +270,50 @@ class ManagementApi:
         )
         self._token = str(answer["access_token"])
 
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        return self._send(method, f"/api/v2{path}", body, self._token)
+    def call(
+        self,
+        name: str,
+        /,
+        body: Any = None,
+        query: Mapping[str, str | int] | None = None,
+        **params: str,
+    ) -> Any:
+        """One call of the table, ``params`` filling its path's ``{placeholders}``."""
+        if name not in self.allowed:
+            raise RuntimeError(f"{name} is not among this command's Management API calls")
+        call = CALLS[name]
+        path = re.sub(r"\{(\w+)\}", lambda match: quote(params[match[1]]), call.path)
+        if query:
+            path += "?" + urllib.parse.urlencode(query)
+        return self._send(call.method, f"/api/v2{path}", body, self._token)
 
-    def pages(self, path: str, key: str | None = None) -> Iterator[dict[str, Any]]:
+    def pages(
+        self,
+        name: str,
+        /,
+        key: str | None = None,
+        query: Mapping[str, str | int] | None = None,
+        **params: str,
+    ) -> Iterator[dict[str, Any]]:
         """Every item of a list paged by ``page``/``per_page`` (``key``: the list's name in the
         body, or None for a bare list)."""
-        separator = "&" if "?" in path else "?"
         for page in range(1000):
-            body = self.call("GET", f"{path}{separator}page={page}&per_page={PAGE}")
+            paging: dict[str, str | int] = {**(query or {}), "page": page, "per_page": PAGE}
+            body = self.call(name, query=paging, **params)
             batch: list[dict[str, Any]] = body if key is None else body.get(key, [])
             yield from batch
             if len(batch) < PAGE:
                 return
 
-    def checkpoint_pages(self, path: str, key: str) -> Iterator[dict[str, Any]]:
+    def checkpoint_pages(self, name: str, /, key: str, **params: str) -> Iterator[dict[str, Any]]:
         """Every item of a list paged by checkpoint (``take``/``from``), which Auth0 serves
         past the 1,000 items that ``page`` reaches (organization members)."""
-        separator = "&" if "?" in path else "?"
         checkpoint = ""
         while True:
-            query = f"take={PAGE}" + (
-                f"&from={urllib.parse.quote(checkpoint)}" if checkpoint else ""
-            )
-            body = self.call("GET", f"{path}{separator}{query}")
+            query: dict[str, str | int] = {"take": PAGE}
+            if checkpoint:
+                query["from"] = checkpoint
+            body = self.call(name, query=query, **params)
             yield from body.get(key, [])
             checkpoint = body.get("next") or ""
             if not checkpoint or not body.get(key):
@@ -220,18 +410,18 @@ class Export:
     """Lines that were not a JSON object with a string ``user_id``."""
 
 
-def export_users(api: ManagementApi, fields: tuple[str, ...], connection_id: str = "") -> Export:
+def export_users(api: ManagementClient, fields: tuple[str, ...], connection_id: str = "") -> Export:
     """Every user of the tenant (or of one connection), through a users export job: Auth0's
     way past the 1,000 users a search returns."""
     request: dict[str, Any] = {"format": "json", "fields": [{"name": f} for f in fields]}
     if connection_id:
         request["connection_id"] = connection_id
-    job = api.call("POST", "/jobs/users-exports", request)
+    job = api.call("jobs.users_exports.create", request)
     while job["status"] != "completed":
         if job["status"] == "failed":
             raise RuntimeError("the users export job failed")
         time.sleep(1)
-        job = api.call("GET", f"/jobs/{quote(job['id'])}")
+        job = api.call("jobs.get", id=job["id"])
     location = urllib.parse.urlsplit(job["location"])
     # A pre-signed URL: no token goes with it.
     download = http.client.HTTPSConnection(
@@ -267,13 +457,16 @@ def quote(value: str) -> str:
     return urllib.parse.quote(value, safe="")
 
 
-def stack_command(prog: str, doc: str, stack_help: str, root: Path) -> argparse.ArgumentParser:
+def add_stack_arguments(parser: argparse.ArgumentParser, stack_help: str) -> None:
     """The arguments every command on a stack's tenant takes: the stack, a pace, the project."""
-    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
     parser.add_argument("stack", help=stack_help)
     parser.add_argument("--rate", type=float, default=2.0, help="requests a second (default 2)")
     parser.add_argument(
-        "--project-dir", type=Path, default=root, help="where Pulumi.STACK.yaml is (default: here)"
+        "--project-dir",
+        type=Path,
+        default=None,
+        help="where Pulumi.yaml and Pulumi.STACK.yaml are (default: the nearest directory, from "
+        "here up, holding a Pulumi.yaml)",
     )
     parser.add_argument(
         "--config-json",
@@ -281,14 +474,16 @@ def stack_command(prog: str, doc: str, stack_help: str, root: Path) -> argparse.
         help="the stack's configuration as `pulumi config --stack STACK --json` prints it, "
         "instead of the stack file (needed when it imports ESC environments)",
     )
-    return parser
 
 
 def connect(
-    arguments: argparse.Namespace, role: str, whose: str
-) -> tuple[StackConfig, ManagementApi]:
-    """The stack's configuration, and the API with the credentials in ``AUTH0_<ROLE>_CLIENT_ID``
-    and ``AUTH0_<ROLE>_CLIENT_SECRET``; ``whose`` says in an error what they are."""
+    arguments: argparse.Namespace, role: str, whose: str, calls: Collection[str]
+) -> tuple[StackConfig, ManagementClient]:
+    """The stack's configuration, and a client making only ``calls``, with the credentials in
+    ``AUTH0_<ROLE>_CLIENT_ID`` and ``AUTH0_<ROLE>_CLIENT_SECRET``; ``whose`` says in an error
+    what they are."""
+    if arguments.project_dir is None:
+        arguments.project_dir = project_root()
     try:
         if arguments.config_json is not None:
             config = load_resolved_config(arguments.config_json)
@@ -304,7 +499,7 @@ def connect(
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
         raise UsageError(f"set {' and '.join(missing)}: {whose}")
-    api = ManagementApi(
-        config.tenant_domain, os.environ[names[0]], os.environ[names[1]], arguments.rate
+    client = ManagementClient(
+        config.tenant_domain, os.environ[names[0]], os.environ[names[1]], arguments.rate, calls
     )
-    return config, api
+    return config, client

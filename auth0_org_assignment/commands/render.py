@@ -1,6 +1,9 @@
-"""Print the Action code a stack deploys: ``python -m infra.render STACK [--json]``.
+"""Print the Action code a stack deploys.
 
-Reads ``Pulumi.STACK.yaml`` directly, so it needs no Pulumi CLI, no tenant and no secret.
+    auth0-org-assignment render STACK [--json]
+
+Reads ``Pulumi.STACK.yaml`` directly, so it needs no Pulumi CLI, no tenant and no secret; the
+organization and role ids, which exist only in the tenant, show as ``(id of <name>)``.
 """
 
 from __future__ import annotations
@@ -8,22 +11,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import pulumi
 
 from auth0_org_assignment.action_code import render_actions
-from auth0_org_assignment.config import load_stack_file
-from infra import ROOT
+from auth0_org_assignment.config import load_stack_file, project_root
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Render one stack's Action to standard output."""
-    parser = argparse.ArgumentParser(prog="python -m infra.render", description=__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stack", help="stack name, e.g. dev (reads Pulumi.dev.yaml)")
     parser.add_argument("--json", action="store_true", help="print code and metadata as JSON")
-    arguments = parser.parse_args(argv)
+    parser.add_argument("--project-dir", type=Path, default=None, help="where Pulumi.STACK.yaml is")
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Render one stack's Action to standard output."""
     try:
-        shards = render_actions(load_stack_file(arguments.stack, ROOT))
+        config = load_stack_file(arguments.stack, arguments.project_dir or project_root())
+        shards = render_actions(config)
     except pulumi.RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -33,11 +39,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for number, shard in enumerate(shards, start=1):
         if len(shards) > 1:
-            # Organization ids are shown as (id of <name>): they exist only in the tenant.
             sys.stdout.write(f"// ===== Action {number} of {len(shards)} =====\n")
         sys.stdout.write(shard.code)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

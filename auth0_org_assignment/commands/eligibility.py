@@ -1,7 +1,7 @@
 """Who may join, for users who are not logging in: decided by the Action's own JavaScript.
 
 The backfill and reconcile never decide membership in Python. They start
-``action_templates/evaluate.js`` once per run, in Node 22 (``auth0_org_assignment.node``), give
+``action_templates/eligibility.js`` once per run, in Node 22 (``auth0_org_assignment.node``), give
 it the rules exactly as the Action holds them (``action_code.organization_entry``), and stream
 users through it: each user in, one decision out, in order.
 """
@@ -22,7 +22,7 @@ from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
 
-EVALUATE = TEMPLATES / "evaluate.js"
+ELIGIBILITY = TEMPLATES / "eligibility.js"
 USER_FIELDS = ("user_id", "email", "email_verified", "blocked", "app_metadata", "identities")
 """The fields of a user the rule and its markers read: what the backfill and reconcile export."""
 
@@ -62,7 +62,7 @@ class MembershipRule:
 
     def __enter__(self) -> MembershipRule:
         self._process = subprocess.Popen(
-            [action_node(), str(EVALUATE)],
+            [action_node(), str(ELIGIBILITY)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

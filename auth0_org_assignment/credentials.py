@@ -1,10 +1,16 @@
-"""The Management API scopes Pulumi's own credentials need, with the reason for each.
+"""The Management API scopes each role's credentials need, with the reason for each.
 
-One list for the README's tables, the lifecycle test's deployer and reader, and anyone setting
-up a tenant. Checked against the provider: terraform-provider-auth0 calls exactly these.
+Pulumi's (``DEPLOY``, ``DRIFT``, ``PULL_REQUEST``) are the calls terraform-provider-auth0 makes
+for the resources the component declares: checked by the lifecycle tests, which deploy, refresh
+and preview with exactly these. The commands' are derived from the calls each makes
+(``commands.*.CALLS``), which their client refuses to go beyond. One list for the documentation's
+tables, the tests' credentials, and anyone setting up a tenant.
 """
 
 from __future__ import annotations
+
+from auth0_org_assignment.commands import adopt, backfill, reconcile
+from auth0_org_assignment.commands.management_client import scopes_of
 
 DEPLOY: dict[str, str] = {
     "read:clients": "read the Action's M2M application back after each change",
@@ -64,33 +70,15 @@ PULL_REQUEST: dict[str, str] = {
 with the state, not with the tenant, so it reads no application and no client key; drift is the
 drift check's job."""
 
-BACKFILL: dict[str, str] = {
-    "read:users": "export the users of each configured connection (and read the export job)",
-    "read:connections": "find each configured connection's id",
-    "read:organizations": "find each organization's id by name",
-    "create:organization_members": "add the users who match to their organizations",
-    "update:users": "set the marker the Action sets, so their next login makes no request",
-    "read:roles": "find each configured role's id (only when roles are configured)",
-    "create:organization_member_roles": "give the configured roles (only with roles)",
-}
-"""What ``python -m infra.backfill`` needs: its own credentials, neither the deployer's nor the
-Action's."""
+BACKFILL = scopes_of(backfill.CALLS)
+"""What ``auth0-org-assignment backfill`` needs: its own credentials, neither the deployer's nor
+the Action's."""
 
-RECONCILE: dict[str, str] = {
-    "read:organizations": "find each organization's id by name",
-    "read:organization_members": "list each organization's members",
-    "read:users": "export every user (and read a member the export does not hold)",
-    "delete:organization_members": "remove the members this stack added who no longer match",
-    "update:users": "clear their marker for the organization they leave",
-}
-"""What ``python -m infra.reconcile`` needs: its own credentials. ``--dry-run`` needs only the
-read scopes."""
+RECONCILE = scopes_of(reconcile.CALLS)
+"""What ``auth0-org-assignment reconcile`` needs: its own credentials."""
 
-ADOPT: dict[str, str] = {
-    "read:organizations": "find the organization by name or id",
-    "read:organization_connections": "list the connections enabled on it",
-    "read:client_grants": "find the application granted create:organization_members, and its grant",
-    "read:clients": "read that application (its name, type and authentication method)",
-    "read:actions": "find the post-login Action, its secrets' names and its binding",
-}
-"""What ``python -m infra.adopt`` needs: read-only; it never reads a client secret."""
+RECONCILE_DRY_RUN = scopes_of(reconcile.DRY_RUN_CALLS)
+"""What ``auth0-org-assignment reconcile --dry-run`` needs: reads only."""
+
+ADOPT = scopes_of(adopt.CALLS)
+"""What ``auth0-org-assignment adopt`` needs: read-only; it never reads a client secret."""

@@ -1,10 +1,10 @@
 // @ts-check
 /**
  * The membership rule (membership.js) for users who are not logging in: the backfill and
- * reconcile (infra/membership.py) start it once per run and stream users through it, so they
+ * reconcile (auth0_org_assignment/commands/eligibility.py) start it once per run and stream users through it, so they
  * decide with the Action's own code. Not part of the Action.
  *
- *   node action_templates/evaluate.js
+ *   node action_templates/eligibility.js
  *   stdin, one JSON document a line: first
  *     {"organizations": [<as rendered into the Action>], "markerPrefix": "..."}
  *   then one user a line (as the users export gives them). stdout, one line for each user:

@@ -1,11 +1,11 @@
-"""Add the users who already exist to their organizations: ``python -m infra.backfill STACK``.
+"""Add the users who already exist to their organizations.
 
     AUTH0_BACKFILL_CLIENT_ID=... AUTH0_BACKFILL_CLIENT_SECRET=... \\
-        python -m infra.backfill prod [--dry-run] [--rate 2]
+        auth0-org-assignment backfill prod [--dry-run] [--rate 2]
 
 Reads ``Pulumi.STACK.yaml`` for the tenant and the rules, exports the users of each configured
 connection (Auth0's users export: a search stops at 1,000), and asks the Action's own rule
-(``infra.membership``: action_templates/membership.js in Node) which organizations each user is
+(``eligibility``: action_templates/membership.js in Node) which organizations each user is
 eligible for. Rules that list applications need a login to tell, so those organizations are
 left to the Action. It adds the users through the members endpoint, at most 10 per request
 (Auth0's limit), gives the configured roles, and sets the marker the Action sets, so their
@@ -15,33 +15,41 @@ The markers are its progress: a user already marked for an organization is skipp
 stopped halfway goes on where it stopped, and an organization added to the configuration later
 is backfilled in full. A record that is not a user (a line that is not JSON, no ``user_id``) is
 skipped, counted and reported. At most ``--rate`` requests a second (Auth0 documents 2 for free
-tenants), and Auth0's rate-limit headers are honoured (``infra.management_api``). ``--dry-run``
-writes nothing and prints who would join what. Its credentials are its own
-(``infra.deployer_scopes`` ``BACKFILL``), not the Action's nor the deployer's.
+tenants), and Auth0's rate-limit headers are honoured (``management_client``). ``--dry-run``
+writes nothing and prints who would join what. Its credentials are its own,
+not the Action's nor the deployer's: the scopes of its ``CALLS``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from auth0_org_assignment.action_code import marker_key
-from auth0_org_assignment.config import StackConfig
-from infra import ROOT
-from infra.management_api import (
+from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
+from auth0_org_assignment.commands.management_client import (
     MEMBERS_PER_REQUEST,
-    ManagementApi,
+    ManagementClient,
+    add_stack_arguments,
     connect,
     export_users,
-    quote,
     reported,
-    stack_command,
 )
-from infra.membership import USER_FIELDS, MembershipRule
+from auth0_org_assignment.config import StackConfig
+
+CALLS = (
+    "organizations.get_by_name",
+    "connections.list",
+    "jobs.users_exports.create",
+    "jobs.get",
+    "organizations.members.create",
+    "users.update",
+    "roles.list",
+    "organizations.member_roles.create",
+)
+"""The Management API calls it makes: its credentials need exactly their scopes."""
 
 
 @dataclass(frozen=True)
@@ -53,22 +61,19 @@ class Addition:
     """Names of the organizations to add them to."""
 
 
-def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    parser = stack_command(
-        "python -m infra.backfill",
-        __doc__,
-        "the stack whose tenant and rules to use, e.g. prod",
-        root,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_stack_arguments(parser, "the stack whose tenant and rules to use, e.g. prod")
     parser.add_argument("--dry-run", action="store_true", help="write nothing; print the plan")
-    arguments = parser.parse_args(argv)
+
+
+def run(arguments: argparse.Namespace) -> int:
     return reported(lambda: _backfill(arguments))
 
 
 def _backfill(arguments: argparse.Namespace) -> int:
-    config, api = connect(arguments, "BACKFILL", "the backfill's own credentials")
+    config, api = connect(arguments, "BACKFILL", "the backfill's own credentials", CALLS)
     organization_ids = {
-        o.name: api.call("GET", f"/organizations/name/{quote(o.name)}")["id"]
+        o.name: api.call("organizations.get_by_name", name=o.name)["id"]
         for o in config.organizations
     }
     connections = {name: _connection(api, name) for name in config.all_connections}
@@ -119,7 +124,7 @@ def plan(
 
 
 def add(
-    api: ManagementApi,
+    api: ManagementClient,
     config: StackConfig,
     organization_ids: dict[str, str],
     additions: list[Addition],
@@ -134,13 +139,14 @@ def add(
             if not members:
                 continue
             org_id = organization_ids[organization.name]
-            api.call("POST", f"/organizations/{org_id}/members", {"members": members})
+            api.call("organizations.members.create", {"members": members}, id=org_id)
             for user_id in members if organization.roles else []:
                 roles = [role_ids[role] for role in organization.roles]
                 api.call(
-                    "POST",
-                    f"/organizations/{org_id}/members/{quote(user_id)}/roles",
+                    "organizations.member_roles.create",
                     {"roles": roles},
+                    id=org_id,
+                    user_id=user_id,
                 )
         for addition in batch:
             # One top-level key per organization: Auth0 merges app_metadata one level deep, so
@@ -148,32 +154,28 @@ def add(
             markers = {
                 marker_key(config, organization_ids[name]): True for name in addition.organizations
             }
-            api.call("PATCH", f"/users/{quote(addition.user_id)}", {"app_metadata": markers})
+            api.call("users.update", {"app_metadata": markers}, id=addition.user_id)
         print(
             f"{min(start + MEMBERS_PER_REQUEST, len(additions))}/{len(additions)} users added",
             flush=True,
         )
 
 
-def _connection(api: ManagementApi, name: str) -> dict[str, Any]:
-    found = api.call("GET", f"/connections?name={quote(name)}&fields=id,name")
+def _connection(api: ManagementClient, name: str) -> dict[str, Any]:
+    found = api.call("connections.list", query={"name": name, "fields": "id,name"})
     if not found:
         raise RuntimeError(f"no connection named {name!r} in the tenant")
     connection: dict[str, Any] = found[0]
     return connection
 
 
-def _role_ids(api: ManagementApi, config: StackConfig) -> dict[str, str]:
+def _role_ids(api: ManagementClient, config: StackConfig) -> dict[str, str]:
     ids = {}
     for role in {r for o in config.organizations for r in o.roles}:
         found = [
-            r for r in api.call("GET", f"/roles?name_filter={quote(role)}") if r["name"] == role
+            r for r in api.call("roles.list", query={"name_filter": role}) if r["name"] == role
         ]
         if not found:
             raise RuntimeError(f"no role named {role!r} in the tenant")
         ids[role] = found[0]["id"]
     return ids
-
-
-if __name__ == "__main__":
-    sys.exit(main())

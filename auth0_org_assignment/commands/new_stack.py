@@ -1,6 +1,6 @@
-"""Write a stack file for your own tenant: ``python -m infra.new_stack NAME --domain ...``.
+"""Write a stack file for your own tenant.
 
-    python -m infra.new_stack dev-eu --domain acme-dev.eu.auth0.com \\
+    auth0-org-assignment new-stack dev-eu --domain acme-dev.eu.auth0.com \\
         --connection Username-Password-Authentication --email-domain acme.com \\
         --organization acme-dev
 
@@ -19,8 +19,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from auth0_org_assignment.config import PROJECT, parse_config
-from infra import ROOT
+from auth0_org_assignment.config import PROJECT, parse_config, project_root
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
@@ -28,19 +27,15 @@ STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 def stack_file_text(name: str, config: dict[str, Any]) -> str:
     """The stack file: a header saying how to add the credentials, then ``config:``."""
     header = (
-        f'# Stack "{name}", written by python -m infra.new_stack. No secret belongs here as plain\n'
-        "# text; give the deployer's credentials with:\n"
+        f'# Stack "{name}", written by auth0-org-assignment new-stack. No secret belongs here as\n'
+        "# plain text; give the deployer's credentials with:\n"
         f"#   pulumi config set auth0:clientId <deployer client id> --stack {name}\n"
         f"#   pulumi config set --secret auth0:clientSecret --stack {name}   # prompts for it\n"
     )
     return header + yaml.safe_dump({"config": config}, sort_keys=False, allow_unicode=True)
 
 
-def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    """Write ``Pulumi.NAME.yaml`` in ``root``; 0 on success, 2 on bad input."""
-    parser = argparse.ArgumentParser(
-        prog="python -m infra.new_stack", description=__doc__.split("\n")[0]
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the stack's name, e.g. dev-eu")
     parser.add_argument(
         "--domain", required=True, help="the tenant's domain, e.g. acme.eu.auth0.com"
@@ -73,8 +68,17 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser.add_argument("--organization", help="the organization's name (default: the stack name)")
     parser.add_argument("--display-name", help="shown on the login page (default: the name)")
     parser.add_argument("--failure-policy", choices=["open", "closed"], default="open")
-    arguments = parser.parse_args(argv)
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=None,
+        help="where to write it (default: the nearest directory, from here up, with a Pulumi.yaml)",
+    )
 
+
+def run(arguments: argparse.Namespace) -> int:
+    """Write ``Pulumi.NAME.yaml`` in the project; 0 on success, 2 on bad input."""
+    root = arguments.project_dir or project_root()
     path = root / f"Pulumi.{arguments.name}.yaml"
     if not STACK_NAME.match(arguments.name):
         return _fail(f"stack name {arguments.name!r}: use letters, digits, '-', '_' and '.'")
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     path.write_text(stack_file_text(arguments.name, config), encoding="utf-8")
     print(
         f"wrote {path.name}. Next: set the deployer's credentials (see the file's header), then\n"
-        "  UPDATE_GOLDEN=1 uv run pytest tests/test_action_code.py  # review, accept its Action\n"
+        f"  auth0-org-assignment render {arguments.name}   # read the code its Action runs\n"
         f"  pulumi preview --diff --stack {arguments.name}"
     )
     return 0
@@ -114,7 +118,3 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

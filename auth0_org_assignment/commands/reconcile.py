@@ -1,11 +1,11 @@
-"""Membership that follows the rules: ``python -m infra.reconcile STACK``.
+"""Membership that follows the rules: remove the members who no longer match.
 
     AUTH0_RECONCILE_CLIENT_ID=... AUTH0_RECONCILE_CLIENT_SECRET=... \\
-        python -m infra.reconcile prod [--dry-run] [--rate 2]
+        auth0-org-assignment reconcile prod [--dry-run] [--rate 2]
 
 Removes from each organization the stack declares the members this stack added (they carry its
 marker) who no longer match the organization's rule, as the Action's own code decides it
-(``infra.membership``): their email left the domains or is no longer verified, no identity comes
+(``eligibility``): their email left the domains or is no longer verified, no identity comes
 through a connection the rule lists, they are blocked, or they were deleted. Their marker for
 that organization is cleared, so a later login checks them again. It never removes a member
 it did not add, and never touches an organization the stack does not declare. Users who carry
@@ -16,8 +16,8 @@ most 10 members a request (Auth0's limit) and clears markers, at most ``--rate``
 second, honouring Auth0's rate-limit headers. Before it changes anything it keeps its plan in
 ``.reconcile/STACK.json`` (mode 600) and its progress after every batch: run it again after an
 interruption and it finishes that plan. ``--dry-run`` changes nothing, prints who would leave
-which organization and why, and exits 3 when someone would. Its credentials are its own
-(``infra.deployer_scopes`` ``RECONCILE``).
+which organization and why, and exits 3 when someone would. Its credentials are its own: the
+scopes of its ``CALLS`` (a dry run only those of ``DRY_RUN_CALLS``).
 """
 
 from __future__ import annotations
@@ -31,19 +31,29 @@ from pathlib import Path
 from typing import Any
 
 from auth0_org_assignment.action_code import marker_key
-from auth0_org_assignment.config import StackConfig
-from infra import ROOT, checkpoint
-from infra.management_api import (
+from auth0_org_assignment.commands import checkpoint
+from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
+from auth0_org_assignment.commands.management_client import (
     MEMBERS_PER_REQUEST,
     ApiError,
-    ManagementApi,
+    ManagementClient,
+    add_stack_arguments,
     connect,
     export_users,
-    quote,
     reported,
-    stack_command,
 )
-from infra.membership import USER_FIELDS, MembershipRule
+from auth0_org_assignment.config import StackConfig
+
+DRY_RUN_CALLS = (
+    "organizations.get_by_name",
+    "organizations.members.list",
+    "jobs.users_exports.create",
+    "jobs.get",
+    "users.get",
+)
+"""The Management API calls a dry run makes: it reads, and changes nothing."""
+CALLS = (*DRY_RUN_CALLS, "organizations.members.delete", "users.update")
+"""The Management API calls it makes: its credentials need exactly their scopes."""
 
 WOULD_LEAVE = 3
 """The exit status of a dry run that finds members who would leave."""
@@ -97,22 +107,20 @@ class Plan:
         )
 
 
-def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    parser = stack_command(
-        "python -m infra.reconcile",
-        __doc__,
-        "the stack whose tenant and rules to use, e.g. prod",
-        root,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_stack_arguments(parser, "the stack whose tenant and rules to use, e.g. prod")
     parser.add_argument(
         "--dry-run", action="store_true", help="change nothing; print who would leave and why"
     )
-    arguments = parser.parse_args(argv)
+
+
+def run(arguments: argparse.Namespace) -> int:
     return reported(lambda: _reconcile(arguments))
 
 
 def _reconcile(arguments: argparse.Namespace) -> int:
-    config, api = connect(arguments, "RECONCILE", "reconcile's own credentials")
+    calls = DRY_RUN_CALLS if arguments.dry_run else CALLS
+    config, api = connect(arguments, "RECONCILE", "reconcile's own credentials", calls)
     progress_file = arguments.project_dir / ".reconcile" / f"{arguments.stack}.json"
     key = _plan_key(config)
     saved = checkpoint.load(progress_file)
@@ -144,10 +152,10 @@ def _reconcile(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def review(api: ManagementApi, config: StackConfig) -> Plan:
+def review(api: ManagementClient, config: StackConfig) -> Plan:
     """Who leaves which organization, decided by the Action's rule on every user."""
     organization_ids = {
-        o.name: api.call("GET", f"/organizations/name/{quote(o.name)}")["id"]
+        o.name: api.call("organizations.get_by_name", name=o.name)["id"]
         for o in config.organizations
     }
     export = export_users(api, USER_FIELDS)
@@ -156,7 +164,7 @@ def review(api: ManagementApi, config: StackConfig) -> Plan:
         organization_id: {
             member["user_id"]
             for member in api.checkpoint_pages(
-                f"/organizations/{organization_id}/members", "members"
+                "organizations.members.list", "members", id=organization_id
             )
         }
         for organization_id in organization_ids.values()
@@ -208,13 +216,13 @@ def review(api: ManagementApi, config: StackConfig) -> Plan:
 
 
 def _read_users(
-    api: ManagementApi, user_ids: set[str]
+    api: ManagementClient, user_ids: set[str]
 ) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Each user's own record (``GET /users/{id}``), and the ids of those who do not exist."""
     users, gone = {}, set()
     for user_id in sorted(user_ids):
         try:
-            users[user_id] = api.call("GET", f"/users/{quote(user_id)}")
+            users[user_id] = api.call("users.get", id=user_id)
         except ApiError as error:
             if error.status != 404:
                 raise
@@ -228,7 +236,7 @@ def _linked(user: dict[str, Any] | None) -> bool:
 
 
 def still_leaving(
-    api: ManagementApi,
+    api: ManagementClient,
     config: StackConfig,
     organization_ids: dict[str, str],
     departures: list[Departure],
@@ -257,7 +265,7 @@ def still_leaving(
 
 
 def apply(
-    api: ManagementApi,
+    api: ManagementClient,
     config: StackConfig,
     plan: Plan,
     done: int,
@@ -300,9 +308,9 @@ def apply(
                 marker = marker_key(config, departure.organization_id)
                 cleared.setdefault(departure.user_id, {})[marker] = None
         for organization_id, members in leaving.items():
-            api.call("DELETE", f"/organizations/{organization_id}/members", {"members": members})
+            api.call("organizations.members.delete", {"members": members}, id=organization_id)
         for user_id, markers in sorted(cleared.items()):
-            api.call("PATCH", f"/users/{quote(user_id)}", {"app_metadata": markers})
+            api.call("users.update", {"app_metadata": markers}, id=user_id)
         finished = min(start + MEMBERS_PER_REQUEST, len(users))
         checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": finished})
         print(f"{finished}/{len(users)} users done", flush=True)
@@ -326,7 +334,3 @@ def _plan_key(config: StackConfig) -> str:
     """What a saved plan was made for: the tenant and the configuration."""
     document = json.dumps(config.model_dump(mode="json", by_alias=True), sort_keys=True)
     return hashlib.sha256(document.encode()).hexdigest()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
