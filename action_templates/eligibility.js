@@ -16,7 +16,8 @@
 "use strict";
 
 const readline = require("node:readline");
-const { PENDING, createRule, markerOf, userRefusal } = require("./membership");
+const { PENDING, markerOf } = require("./marker");
+const { createRule, userRefusal } = require("./membership");
 
 /** @type {{ organizations: import("./membership").Organization[], rule: ReturnType<typeof createRule>, prefix: string } | null} */
 let setup = null;

@@ -1,8 +1,8 @@
 // @ts-check
 /**
- * The Management API as the Action uses it: the only calls it can make (ENDPOINTS, from which
- * infra/action_code.py derives the grant's scopes), a client-credentials token shared across
- * executions through api.cache, and requests that end by each login's deadline.
+ * The Management API as the Action uses it: the only calls it can make (contract.json's
+ * endpoints, from which the stack derives the grant's scopes), a client-credentials token shared
+ * across executions through api.cache, and requests that end by each login's deadline.
  *
  * Node's own https module, not fetch: fetch loads its HTTP client on first use, which a cold
  * container pays on its first login (bench/action_bench.py measures both).
@@ -16,21 +16,18 @@
 
 const crypto = require("node:crypto");
 const https = require("node:https");
+const contract = require("./contract.json");
 
 /**
  * Every Management API call the Action may make. Requests name one of these; there is no other
  * way to send one, so this list is what the grant must allow.
  */
-const ENDPOINTS = Object.freeze({
-  addMembers: { method: "POST", path: "/organizations/{organization}/members" },
-  enabledConnection: { method: "GET", path: "/organizations/{organization}/enabled_connections/{connection}" },
-  addMemberRoles: { method: "POST", path: "/organizations/{organization}/members/{member}/roles" },
-});
+const ENDPOINTS = Object.freeze(contract.endpoints);
 
 /** @typedef {keyof typeof ENDPOINTS} Endpoint */
 
 /**
- * The Action secrets the stack sets (infra/org_assignment.py).
+ * The Action secrets the stack sets (auth0_org_assignment/desired_state.py).
  * @typedef {{ TENANT_DOMAIN: string, CLIENT_ID: string, CLIENT_SECRET: string }} Secrets
  */
 

@@ -2,9 +2,9 @@
 /**
  * Who may join which organization: the one implementation of the rule.
  *
- * The post-login Action applies it at each login (post_login.js); the backfill and reconcile
- * (infra/backfill.py, infra/reconcile.py) run this same file in Node on exported users, through
- * evaluate.js. Pure: no I/O, no clock, nothing read but its arguments.
+ * The post-login Action applies it at each login (post_login.js); the backfill and reconcile run
+ * this same file in Node on exported users, through eligibility.js. Pure: no I/O, no clock,
+ * nothing read but its arguments.
  *
  * A user is eligible for an organization through one of their identities when:
  * - the identity's connection is one of the organization's connections;
@@ -20,7 +20,9 @@
 const { domainToASCII } = require("node:url");
 
 /**
- * An organization's rule, as the stack renders it (infra/action_code.py).
+ * An organization's rule, as the stack renders it into the configuration block
+ * (auth0_org_assignment/action_code.py, organization_rule; a test has TypeScript check what it
+ * renders against this type).
  * @typedef {object} Organization
  * @property {string} id
  * @property {string} name
@@ -163,7 +165,8 @@ function refusal(organization, user, connection) {
 }
 
 /**
- * @typedef {"blocked" | "connection-not-in-rule" | "email-not-vouched-for" | "email-not-verified" | "email-domain-not-in-rule"} Refusal
+ * Why the rule does not admit someone: one of contract.json's refusals.
+ * @typedef {keyof typeof import("./contract.json")["refusals"]} Refusal
  */
 
 /**
@@ -310,27 +313,6 @@ function buildIndex(organizations) {
 }
 
 /**
- * The marker this stack left on a user for an organization, under `${prefix}${organizationId}`
- * in app_metadata (one top-level key each, so each is set or removed on its own, as Auth0 merges
- * app_metadata one level deep): true once the user was added with the organization's roles,
- * "pending" once the members request was sent but that was not confirmed (the answer did not
- * come in time, or the roles failed). Anything else stored there reads as no marker.
- * @param {User} user
- * @param {string} prefix
- * @param {string} organizationId
- * @returns {true | "pending" | undefined}
- */
-function markerOf(user, prefix, organizationId) {
-  const metadata = isRecord(user.app_metadata) ? user.app_metadata : {};
-  const key = `${prefix}${organizationId}`;
-  const value = Object.hasOwn(metadata, key) ? metadata[key] : undefined;
-  return value === true || value === PENDING ? value : undefined;
-}
-
-/** The marker of a members request whose outcome is not known. */
-const PENDING = "pending";
-
-/**
  * @param {unknown} value
  * @returns {value is Record<string, unknown>}
  */
@@ -338,4 +320,4 @@ function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-module.exports = { PENDING, createRule, eligible, emailDomain, identityClaim, markerOf, refusal, userRefusal };
+module.exports = { createRule, eligible, emailDomain, identityClaim, isRecord, refusal, userRefusal };

@@ -9,11 +9,14 @@
  */
 "use strict";
 
-const { PENDING, createRule, markerOf } = require("./membership");
+const { PENDING, markerKey, markerOf } = require("./marker");
+const { createRule } = require("./membership");
 const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./management_api");
 
 /**
- * What the stack renders into the Action (infra/action_code.py), the same for every login.
+ * What the stack renders into the Action's configuration block (auth0_org_assignment/
+ * action_code.py; a test has TypeScript check what it renders against this type), the same for
+ * every login.
  * @typedef {object} Configuration
  * @property {Settings} settings
  * @property {import("./membership").Organization[]} organizations
@@ -149,7 +152,7 @@ async function assignWithinBudget(event, api, settings, pending, startedAt, repo
     clearTimeout(timer);
     abort.abort();
     for (const id of attempted) {
-      api.user.setAppMetadata(`${settings.markerPrefix}${id}`, assigned.includes(id) ? true : PENDING);
+      api.user.setAppMetadata(markerKey(settings.markerPrefix, id), assigned.includes(id) ? true : PENDING);
     }
   }
 }

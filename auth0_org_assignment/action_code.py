@@ -1,13 +1,15 @@
 """The post-login Action's code: ``action_templates/``'s modules assembled into the one file
 Auth0 runs, with the stack's configuration as data.
 
-The logic is plain JavaScript (``membership.js``: who may join; ``management_api.js``: the
-calls and the token; ``post_login.js``: the handler). ``post_login.js.j2`` only puts them in one
-file after one generated configuration block; no behaviour depends on the template.
+The logic is plain JavaScript (``membership.js``: who may join; ``marker.js``: what marks a user
+added; ``management_api.js``: the calls and the token; ``post_login.js``: the handler), and
+``contract.json`` holds what they share with the stack. ``post_login.js.j2`` only puts them in
+one file after the configuration block, one delimited JSON value (``configuration_of`` reads it
+back); no behaviour depends on the template.
 
-The stack and ``python -m infra.render`` both call :func:`render_actions`, so what a reviewer
-renders locally is what the stack deploys, but for the organization and role ids, which exist
-only in the tenant: the render command shows ``(id of <name>)`` in their place.
+The stack and ``auth0-org-assignment render`` both call :func:`render_actions`, so what a
+reviewer renders locally is what the stack deploys, but for the organization and role ids, which
+exist only in the tenant: the render command shows ``(id of <name>)`` in their place.
 
 The organizations' rules are in the configuration block. When they would not fit in one Action
 (Auth0 takes 100 KB of code), the organizations are split, in order, across several Actions
@@ -16,6 +18,7 @@ bound one after the other: each login runs them all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -25,6 +28,7 @@ import jinja2
 import pulumi
 from jinja2.utils import htmlsafe_json_dumps
 
+from auth0_org_assignment import contract
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
 from auth0_org_assignment.paths import TEMPLATES
 
@@ -35,52 +39,46 @@ TRIGGER_VERSION = "v3"
 SECRET_NAMES = ("TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET")
 """The Action secrets; the support article's names (organization ids are in the code)."""
 
-MODULES = ("membership.js", "management_api.js", "post_login.js")
-"""The Action's JavaScript modules, in ``action_templates/``, that the template assembles."""
+MODULES = ("contract.json", "membership.js", "marker.js", "management_api.js", "post_login.js")
+"""The Action's modules, in ``action_templates/``, that the template assembles."""
+
+CALLED_WHEN: dict[str, Callable[[StackConfig], bool]] = {
+    "addMembers": lambda config: True,
+    "enabledConnection": lambda config: config.action.connection_check == "api",
+    "addMemberRoles": lambda config: any(o.roles for o in config.organizations),
+}
+"""For each of ``contract.json``'s endpoints, when a configuration makes the Action's code call
+it: the grant holds its scope only then."""
 
 
 @dataclass(frozen=True)
 class ManagementCall:
-    """One Management API call the Action can make: ``management_api.js`` names it in its
-    ``ENDPOINTS``, and the grant holds its scope when the configuration makes the code call it."""
+    """One Management API call the Action can make, and when this stack's code makes it."""
 
-    endpoint: str
-    method: str
-    path: str
-    scope: str
+    endpoint: contract.Endpoint
     made_when: Callable[[StackConfig], bool]
 
+    @property
+    def scope(self) -> str:
+        return self.endpoint.scope
 
-MANAGEMENT_CALLS = (
-    ManagementCall(
-        "addMembers",
-        "POST",
-        "/organizations/{organization}/members",
-        "create:organization_members",
-        lambda config: True,
-    ),
-    ManagementCall(
-        "enabledConnection",
-        "GET",
-        "/organizations/{organization}/enabled_connections/{connection}",
-        "read:organization_connections",
-        lambda config: config.action.connection_check == "api",
-    ),
-    ManagementCall(
-        "addMemberRoles",
-        "POST",
-        "/organizations/{organization}/members/{member}/roles",
-        "create:organization_member_roles",
-        lambda config: any(organization.roles for organization in config.organizations),
-    ),
-)
-"""Every call in ``ENDPOINTS``, and nothing else (tests/test_action_code.py compares them)."""
+
+def management_calls() -> tuple[ManagementCall, ...]:
+    """Every call the Action's code can make (``contract.json``), with when it makes it."""
+    endpoints = contract.endpoints()
+    unknown = {e.name for e in endpoints} ^ CALLED_WHEN.keys()
+    if unknown:
+        raise RuntimeError(
+            f"contract.json's endpoints and action_code.CALLED_WHEN differ on {sorted(unknown)}: "
+            "say in CALLED_WHEN when each endpoint is called"
+        )
+    return tuple(ManagementCall(e, CALLED_WHEN[e.name]) for e in endpoints)
 
 
 def grant_scopes(config: StackConfig) -> tuple[str, ...]:
     """The Management API scopes the Action's calls need for this configuration, and no other:
     least privilege."""
-    return tuple(sorted({call.scope for call in MANAGEMENT_CALLS if call.made_when(config)}))
+    return tuple(sorted({c.scope for c in management_calls() if c.made_when(config)}))
 
 
 MAX_CODE_BYTES = 100 * 1024
@@ -122,7 +120,7 @@ class RenderedAction:
     """Names of the organizations this Action routes to."""
 
     def as_json(self) -> dict[str, Any]:
-        """The shape ``python -m infra.render STACK --json`` prints."""
+        """The shape ``auth0-org-assignment render STACK --json`` prints."""
         return {
             "code": self.code,
             "runtime": self.runtime,
@@ -168,8 +166,8 @@ def _plan(config: StackConfig) -> list[list[OrganizationConfig]]:
     shards: list[list[OrganizationConfig]] = [[]]
     used = base
     for organization in organizations:
-        # The organization's line in the configuration block: indent, JSON, comma, newline.
-        entry = len(_tojson(organization_entry(organization, fixed, roles))) + 6
+        # The organization's line in the configuration block: JSON, comma, newline.
+        entry = len(_tojson(organization_rule(organization, fixed, roles))) + 2
         if base + entry > SHARD_BYTES:
             raise pulumi.RunError(
                 f"{PROJECT}: organization {organization.name!r} alone would not fit in one "
@@ -254,7 +252,7 @@ def _code(
             project=PROJECT,
             settings=action_settings(config),
             organizations=[
-                organization_entry(organization, organization_ids, role_ids)
+                organization_rule(organization, organization_ids, role_ids)
                 for organization in organizations
             ],
             modules=_modules(),
@@ -262,8 +260,28 @@ def _code(
     )
 
 
+CONFIGURATION_START = "const CONFIGURATION = "
+CONFIGURATION_END = ";\n// end of configuration\n"
+"""What delimits the configuration block in the rendered code: one JSON value between them."""
+
+
+def configuration_of(code: str) -> dict[str, Any] | None:
+    """The configuration block of an Action this component rendered (its settings and the
+    organizations' rules), or None when the code holds none: for tools and the policy pack."""
+    start = code.find(CONFIGURATION_START)
+    end = code.find(CONFIGURATION_END, start)
+    if start == -1 or end == -1:
+        return None
+    try:
+        value = json.loads(code[start + len(CONFIGURATION_START) : end])
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def action_settings(config: StackConfig) -> dict[str, Any]:
-    """The Action's settings, as ``post_login.js`` reads them (its ``Settings`` type)."""
+    """The Action's settings, as ``post_login.js`` reads them (its ``Settings`` type, which a
+    test has TypeScript check this against)."""
     action = config.action
     return {
         "markerPrefix": marker_key(config, ""),
@@ -281,12 +299,13 @@ def marker_key(config: StackConfig, organization_id: str) -> str:
     return f"{config.action.app_metadata_key}:{organization_id}"
 
 
-def organization_entry(
+def organization_rule(
     organization: OrganizationConfig,
     organization_ids: Mapping[str, str],
     role_ids: Mapping[str, str],
 ) -> dict[str, Any]:
-    """One organization's rule, as ``membership.js`` reads it (its ``Organization`` type)."""
+    """One organization's rule, as ``membership.js`` reads it (its ``Organization`` type, which a
+    test has TypeScript check this against)."""
     domains = organization.email_domains
     return {
         "id": organization_ids[organization.name],
@@ -308,9 +327,16 @@ def _tojson(value: Any) -> str:
 
 @cache
 def _modules() -> tuple[tuple[str, str], ...]:
-    return tuple(
-        (name, (TEMPLATES / name).read_text(encoding="utf-8").rstrip("\n")) for name in MODULES
-    )
+    """Each module's name as the others ``require`` it, and its source: a JSON module's value
+    becomes its exports, as Node's ``require`` makes it."""
+    modules = []
+    for name in MODULES:
+        source = (TEMPLATES / name).read_text(encoding="utf-8").rstrip("\n")
+        if name.endswith(".json"):
+            modules.append((f"./{name}", f"module.exports = {source};"))
+        else:
+            modules.append((f"./{name.removesuffix('.js')}", source))
+    return tuple(modules)
 
 
 @cache

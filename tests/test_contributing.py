@@ -16,7 +16,7 @@ def test_every_script_the_task_table_names_exists_and_runs() -> None:
     commands = re.findall(r"^\| [^|]+ \| `([^`]+)` \|", CONTRIBUTING, re.MULTILINE)
     assert len(commands) >= 8
     for command in commands:
-        # The first word that is not an environment setting (UPDATE_GOLDEN=1 ...).
+        # The first word that is not an environment setting (UPDATE_SNAPSHOTS=1 ...).
         program = next(part for part in command.split() if "=" not in part)
         if program.startswith(("scripts/", ".venv/bin/", "node_modules/")):
             assert (ROOT / program).exists(), command

@@ -20,9 +20,9 @@ from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from auth0_org_assignment.action_code import (
-    MANAGEMENT_CALLS,
     grant_scopes,
-    organization_entry,
+    management_calls,
+    organization_rule,
     render_action,
 )
 from auth0_org_assignment.component import COMPONENT_TYPE
@@ -97,7 +97,7 @@ def test_the_components_default_list_is_every_scope_its_actions_code_calls(
     stack_config: dict[str, Any],
 ) -> None:
     assert {
-        COMPONENT_TYPE: sorted({call.scope for call in MANAGEMENT_CALLS})
+        COMPONENT_TYPE: sorted({call.scope for call in management_calls()})
     } == policies.DEFAULT_ALLOWED_SCOPES
     # The most the component's grant ever holds: every call made (api check, roles).
     stack_config["action"] = {"connectionCheck": "api"}
@@ -256,7 +256,7 @@ def test_the_rendered_actions_rules_are_read_back_as_rendered(
     config = parse_config(stack_config, "test")
     ids = {"acme": "org_0123456789abcdef"}
     rendered = render_action(config, organization_ids=ids)
-    (expected,) = (organization_entry(o, ids, {}) for o in config.organizations)
+    (expected,) = (organization_rule(o, ids, {}) for o in config.organizations)
     assert policies.rendered_organizations(rendered.code) == [expected]
     assert policies.rendered_organizations("exports.onExecutePostLogin = async () => {};") is None
 

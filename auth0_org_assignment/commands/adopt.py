@@ -36,9 +36,9 @@ import yaml
 
 from auth0_org_assignment import desired_state
 from auth0_org_assignment.action_code import (
-    MANAGEMENT_CALLS,
     TRIGGER,
     RenderedAction,
+    management_calls,
     render_actions,
 )
 from auth0_org_assignment.commands.management_client import (
@@ -74,7 +74,7 @@ ASSIGNER_SCOPES = {
     MEMBERS_SCOPE,
     "read:organizations",
     "read:organization_connections",
-    *(call.scope for call in MANAGEMENT_CALLS),
+    *(call.scope for call in management_calls()),
 }
 """Every scope the article's or this stack's Action uses. An application granted more (an admin
 or a deployer application) is not taken for the Action's: pass --client-id to adopt it anyway."""

@@ -2,7 +2,7 @@
 
 The backfill and reconcile never decide membership in Python. They start
 ``action_templates/eligibility.js`` once per run, in Node 22 (``auth0_org_assignment.node``), give
-it the rules exactly as the Action holds them (``action_code.organization_entry``), and stream
+it the rules exactly as the Action holds them (``action_code.organization_rule``), and stream
 users through it: each user in, one decision out, in order.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from auth0_org_assignment.action_code import marker_key, organization_entry
+from auth0_org_assignment.action_code import marker_key, organization_rule
 from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
@@ -54,7 +54,7 @@ class MembershipRule:
         role_ids = {role: role for o in config.organizations for role in o.roles}
         self._setup = {
             "organizations": [
-                organization_entry(o, organization_ids, role_ids) for o in config.organizations
+                organization_rule(o, organization_ids, role_ids) for o in config.organizations
             ],
             "markerPrefix": marker_key(config, ""),
         }

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import checkpoint
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
@@ -57,14 +58,8 @@ CALLS = (*DRY_RUN_CALLS, "organizations.members.delete", "users.update")
 
 WOULD_LEAVE = 3
 """The exit status of a dry run that finds members who would leave."""
-REASONS = {
-    "blocked": "the user is blocked",
-    "connection-not-in-rule": "no identity comes through a connection the organization lists",
-    "email-not-vouched-for": "the email's connection is not trusted to verify it",
-    "email-not-verified": "the email is not verified",
-    "email-domain-not-in-rule": "the email is not in the organization's domains",
-    "deleted": "the user no longer exists",
-}
+REASONS = {**contract.refusals(), "deleted": "the user no longer exists"}
+"""Why a member leaves: the rule's refusals (``contract.json``), or their deletion."""
 
 
 @dataclass(frozen=True)

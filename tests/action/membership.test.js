@@ -9,7 +9,6 @@ const {
   eligible,
   emailDomain,
   identityClaim,
-  markerOf,
   userRefusal,
 } = require("../../action_templates/membership");
 
@@ -213,18 +212,5 @@ describe("userRefusal", () => {
       ],
     };
     assert.equal(userRefusal(acme, linked), null);
-  });
-});
-
-describe("markerOf", () => {
-  it("reads a marker under its own key, and anything else as none", () => {
-    const user = { app_metadata: { "key:org_a": true, "key:org_b": "pending", "key:org_c": "yes" } };
-    assert.equal(markerOf(user, "key:", "org_a"), true);
-    assert.equal(markerOf(user, "key:", "org_b"), "pending");
-    for (const id of ["org_c", "org_d", "__proto__", "constructor"]) {
-      assert.equal(markerOf(user, "key:", id), undefined);
-    }
-    assert.equal(markerOf({ app_metadata: "not an object" }, "key:", "org_a"), undefined);
-    assert.equal(markerOf({}, "key:", "org_a"), undefined);
   });
 });
