@@ -18,6 +18,7 @@ from auth0_org_assignment import credentials
 from auth0_org_assignment.commands import backfill
 from auth0_org_assignment.commands.management_client import MEMBERS_PER_REQUEST, parse_export
 from auth0_org_assignment.config import parse_config
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import Fault, LocalTenant
 from tests.support.membership_cases import (
     joins,
@@ -123,7 +124,9 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
     count = 10_000
     should_join = add_users(tenant, count)
     tenant.management_rate_limit(400)
-    tenant.inject_fault("organizations.members.create", Fault(status=429, retry_after="1", times=3))
+    tenant.inject_fault(
+        RouteName.ORGANIZATIONS_MEMBERS_CREATE, Fault(status=429, retry_after="1", times=3)
+    )
     # Interrupted once past 2,000 users...
     first = subprocess.Popen(
         command(setup, "--rate", "380"),
@@ -160,10 +163,10 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
         assert (marked is True) == (user_id(n) in should_join), user_id(n)
     calls = tenant.calls()
     # Each user marked once, but for those in flight when the first run was killed.
-    assert calls["users.update"] <= len(should_join) + MEMBERS_PER_REQUEST
-    assert calls["oauth.token"] == 2
+    assert calls[RouteName.USERS_UPDATE] <= len(should_join) + MEMBERS_PER_REQUEST
+    assert calls[RouteName.OAUTH_TOKEN] == 2
     # Every request stayed within Auth0's 10 members a request.
-    assert calls["organizations.members.create"] >= len(should_join) / MEMBERS_PER_REQUEST
+    assert calls[RouteName.ORGANIZATIONS_MEMBERS_CREATE] >= len(should_join) / MEMBERS_PER_REQUEST
 
 
 def test_missing_credentials_say_which(setup: dict[str, Any]) -> None:
@@ -182,7 +185,7 @@ def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
 ) -> None:
     # A proxy or load balancer in front of the tenant answers with its own HTML page.
     setup["tenant"].inject_fault(
-        "organizations.get_by_name",
+        RouteName.ORGANIZATIONS_GET_BY_NAME,
         Fault(status=403, raw_body="<html><body>Access denied by proxy</body></html>"),
     )
     result = subprocess.run(

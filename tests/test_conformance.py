@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from devtools.localtenant import actions
-from devtools.localtenant.scopes import SCOPES
+from devtools.localtenant.scopes import known_scopes
 from devtools.localtenant.tenant import Tenant
 from tests.support.recordings import recordings_dir, replay
 
@@ -56,7 +56,7 @@ def test_local_tenant_answers_as_auth0_did(
     # Replayed requests come faster than Auth0 builds an Action; the recording polled for it.
     monkeypatch.setattr(actions, "BUILD_SECONDS", 0)
     tenant = Tenant(tmp_path / "state.json", "localhost:1")
-    result = replay(RECORDINGS / f"{cassette}.yaml", tenant, frozenset(SCOPES))
+    result = replay(RECORDINGS / f"{cassette}.yaml", tenant, frozenset(known_scopes()))
     assert result.replayed > 0
     assert not result.skipped
     unexplained = [

@@ -15,6 +15,7 @@ import pytest
 
 from auth0_org_assignment import credentials
 from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import LocalTenant
 
 pytestmark = pytest.mark.lifecycle
@@ -24,9 +25,9 @@ if not engine_ready():
         raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
     pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
 
-MEMBERS = "organizations.members.create"
+MEMBERS = RouteName.ORGANIZATIONS_MEMBERS_CREATE
 DATABASE = "Username-Password-Authentication"
-TOKEN = "oauth.token"
+TOKEN = RouteName.OAUTH_TOKEN
 
 
 def inventory(tenant: LocalTenant) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from devtools.localtenant import logins, ratelimits, server
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.tenant import Tenant
 from devtools.localtenant.testing import HttpsApi, LocalTenant, TenantError
 
@@ -635,11 +636,13 @@ def test_the_token_endpoint_is_rate_limited_too(tmp_path: Path) -> None:
 def test_a_free_tenant_gets_30_tokens_a_second() -> None:
     clock = [1_000_000.0]
     limiter = ratelimits.RateLimiter(ratelimits.FREE, clock=lambda: clock[0])
-    admitted = [limiter.admit("authentication", "oauth.token", {}) for _ in range(31)]
+    admitted = [limiter.admit("authentication", RouteName.OAUTH_TOKEN, {}) for _ in range(31)]
     assert [a.allowed for a in admitted] == [True] * 30 + [False]
     assert admitted[-1].bucket == "Get Token"
     clock[0] += 0.1  # refilled by the millisecond: 3 more
-    assert [limiter.admit("authentication", "oauth.token", {}).allowed for _ in range(4)] == [
+    assert [
+        limiter.admit("authentication", RouteName.OAUTH_TOKEN, {}).allowed for _ in range(4)
+    ] == [
         True,
         True,
         True,

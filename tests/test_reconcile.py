@@ -21,6 +21,7 @@ from auth0_org_assignment.commands.eligibility import USER_FIELDS
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
 from auth0_org_assignment.config import StackConfig, parse_config
 from devtools.localstack.action_runner import ActionTenant
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import Fault, LocalTenant
 
 DATABASE = "Username-Password-Authentication"
@@ -164,8 +165,8 @@ def test_a_dry_run_says_who_would_leave_and_why_and_changes_nothing(
     assert f"{len(leaving)} memberships to remove" in lines[0]
     assert sorted(tenant.members(tenant_setup["acme"])) == before
     calls = tenant.calls()
-    assert calls["organizations.members.delete"] == 0
-    assert calls["users.update"] == 0
+    assert calls[RouteName.ORGANIZATIONS_MEMBERS_DELETE] == 0
+    assert calls[RouteName.USERS_UPDATE] == 0
 
 
 @pytest.mark.slow
@@ -182,7 +183,9 @@ def test_leavers_leave_through_a_rate_limit_and_an_interruption_and_nobody_else(
     deleted = next(u for u, k in seen["kinds"].items() if k == 0)
     tenant.delete_user(deleted)
     tenant.management_rate_limit(400)
-    tenant.inject_fault("organizations.members.delete", Fault(status=429, retry_after="1", times=2))
+    tenant.inject_fault(
+        RouteName.ORGANIZATIONS_MEMBERS_DELETE, Fault(status=429, retry_after="1", times=2)
+    )
     first = subprocess.Popen(
         command(tenant_setup, "--rate", "380"),
         cwd=ROOT,
@@ -255,7 +258,7 @@ def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
     tenant_setup: dict[str, Any],
 ) -> None:
     tenant_setup["tenant"].inject_fault(
-        "organizations.get_by_name", Fault(status=401, raw_body="<html>Sign in</html>")
+        RouteName.ORGANIZATIONS_GET_BY_NAME, Fault(status=401, raw_body="<html>Sign in</html>")
     )
     result = subprocess.run(
         command(tenant_setup, "--dry-run"), cwd=ROOT, env=tenant_setup["environment"],
@@ -405,7 +408,7 @@ def test_a_resumed_batch_cut_short_leaves_nobody_who_matches_again_locked_out(
     assert [d.user_id for d in plan.departures] == [ALICE]
     # The run stops after its batch's DELETE, before the PATCH that clears her marker...
     acme.api.call(
-        "organizations.members.delete", {"members": [ALICE]}, id=acme.tenant.organization_id
+        RouteName.ORGANIZATIONS_MEMBERS_DELETE, {"members": [ALICE]}, id=acme.tenant.organization_id
     )
     # ...and she verifies her address again before it is resumed.
     acme.tenant.local.update_user(ALICE, email_verified=True)

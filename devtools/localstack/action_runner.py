@@ -19,11 +19,12 @@ from typing import Any
 from auth0_org_assignment.action_code import RenderedAction, render_action
 from auth0_org_assignment.config import StackConfig
 from devtools.localtenant import connections
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import DATABASE, Fault, LocalTenant
 
-TOKEN = "oauth.token"
-MEMBERS = "organizations.members.create"
-ENABLED_CONNECTION = "organizations.enabled_connections.get"
+TOKEN = RouteName.OAUTH_TOKEN
+MEMBERS = RouteName.ORGANIZATIONS_MEMBERS_CREATE
+ENABLED_CONNECTION = RouteName.ORGANIZATIONS_ENABLED_CONNECTIONS_GET
 DEFAULT_CONNECTION = DATABASE
 STRATEGIES = {"google-oauth2": "google-oauth2", "github": "github", "acme-okta": "okta"}
 """Strategies of the connections tests log in through; any other is a database connection."""

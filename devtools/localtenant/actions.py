@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from devtools.localtenant import ids
 from devtools.localtenant.errors import Auth0Error, bad_request, conflict, not_found
 from devtools.localtenant.fields import now
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, route
 
 if TYPE_CHECKING:
@@ -374,13 +375,13 @@ def _set_bindings(tenant: Tenant, request: Request) -> Response:
 ACTION = "/api/v2/actions/actions/{id}"
 BINDINGS = "/api/v2/actions/triggers/{trigger}/bindings"
 ROUTES = [
-    route("actions.list", "GET", "/api/v2/actions/actions", "read:actions", _list),
-    route("actions.create", "POST", "/api/v2/actions/actions", "create:actions", _create),
-    route("actions.get", "GET", ACTION, "read:actions", _get),
-    route("actions.update", "PATCH", ACTION, "update:actions", _update),
-    route("actions.delete", "DELETE", ACTION, "delete:actions", _delete),
-    route("actions.deploy", "POST", ACTION + "/deploy", "create:actions", _deploy),
-    route("actions.versions.list", "GET", ACTION + "/versions", "read:actions", _versions),
-    route("actions.bindings.get", "GET", BINDINGS, "read:actions", _get_bindings),
-    route("actions.bindings.update", "PATCH", BINDINGS, "update:actions", _set_bindings),
+    route(RouteName.ACTIONS_LIST, "GET", "/api/v2/actions/actions", "read:actions", _list),
+    route(RouteName.ACTIONS_CREATE, "POST", "/api/v2/actions/actions", "create:actions", _create),
+    route(RouteName.ACTIONS_GET, "GET", ACTION, "read:actions", _get),
+    route(RouteName.ACTIONS_UPDATE, "PATCH", ACTION, "update:actions", _update),
+    route(RouteName.ACTIONS_DELETE, "DELETE", ACTION, "delete:actions", _delete),
+    route(RouteName.ACTIONS_DEPLOY, "POST", ACTION + "/deploy", "create:actions", _deploy),
+    route(RouteName.ACTIONS_VERSIONS_LIST, "GET", ACTION + "/versions", "read:actions", _versions),
+    route(RouteName.ACTIONS_BINDINGS_GET, "GET", BINDINGS, "read:actions", _get_bindings),
+    route(RouteName.ACTIONS_BINDINGS_UPDATE, "PATCH", BINDINGS, "update:actions", _set_bindings),
 ]

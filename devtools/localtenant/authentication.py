@@ -22,6 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from devtools.localtenant.errors import Auth0Error, OAuthError
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, Route
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def _verify(token: str, key: str) -> dict[str, Any] | None:
 
 ROUTES = [
     Route(
-        "oauth.token",
+        RouteName.OAUTH_TOKEN,
         "POST",
         re.compile(r"^/oauth/token$"),
         (),

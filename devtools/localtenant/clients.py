@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from devtools.localtenant import ids
 from devtools.localtenant.errors import Auth0Error, bad_request, conflict, not_found
 from devtools.localtenant.fields import now, select
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, filtered, paginate, route
-from devtools.localtenant.scopes import SCOPES
+from devtools.localtenant.scopes import known_scopes
 
 if TYPE_CHECKING:
     from devtools.localtenant.tenant import Tenant
@@ -41,6 +42,8 @@ DEFAULT_GRANT_TYPES = ["authorization_code", "implicit", "refresh_token", "clien
 DESCRIPTION_MAX = 140
 KEY_FIELDS = ("client_secret", "signing_keys")
 """Returned only to tokens with read:client_keys."""
+FIELD_SCOPES = ("read:client_keys",)
+"""Scopes that widen what a route answers: client secrets (Auth0's Clients reference)."""
 
 
 # --- models --------------------------------------------------------------------------------
@@ -142,7 +145,7 @@ def get_grant(tenant: Tenant, grant_id: str) -> dict[str, Any]:
 
 
 def _check_scopes(scope: list[str]) -> None:
-    unknown = sorted(set(scope) - set(SCOPES))
+    unknown = sorted(set(scope) - set(known_scopes()))
     if unknown:
         raise bad_request(f"'Scopes not defined by the resource server: {', '.join(unknown)}'.")
 
@@ -290,73 +293,83 @@ def _delete_grant(tenant: Tenant, request: Request) -> Response:
 
 CLIENT = "/api/v2/clients/{id}"
 ROUTES = [
-    route("clients.list", "GET", "/api/v2/clients", "read:clients", _list_clients),
-    route("clients.create", "POST", "/api/v2/clients", "create:clients", _create_client),
-    route("clients.get", "GET", CLIENT, "read:clients", _get_client),
-    route("clients.update", "PATCH", CLIENT, "update:clients", _update_client),
-    route("clients.delete", "DELETE", CLIENT, "delete:clients", _delete_client),
+    route(RouteName.CLIENTS_LIST, "GET", "/api/v2/clients", "read:clients", _list_clients),
+    route(RouteName.CLIENTS_CREATE, "POST", "/api/v2/clients", "create:clients", _create_client),
+    route(RouteName.CLIENTS_GET, "GET", CLIENT, "read:clients", _get_client),
+    route(RouteName.CLIENTS_UPDATE, "PATCH", CLIENT, "update:clients", _update_client),
+    route(RouteName.CLIENTS_DELETE, "DELETE", CLIENT, "delete:clients", _delete_client),
     route(
-        "clients.rotate_secret",
+        RouteName.CLIENTS_ROTATE_SECRET,
         "POST",
         CLIENT + "/rotate-secret",
         "update:client_keys",
         _rotate_secret,
     ),
     route(
-        "clients.credentials.list",
+        RouteName.CLIENTS_CREDENTIALS_LIST,
         "GET",
         CLIENT + "/credentials",
         "read:client_credentials",
         _list_credentials,
     ),
     route(
-        "clients.credentials.create",
+        RouteName.CLIENTS_CREDENTIALS_CREATE,
         "POST",
         CLIENT + "/credentials",
         "create:client_credentials",
         _create_credential,
     ),
     route(
-        "clients.credentials.get",
+        RouteName.CLIENTS_CREDENTIALS_GET,
         "GET",
         CLIENT + "/credentials/{credential_id}",
         "read:client_credentials",
         _get_credential,
     ),
     route(
-        "clients.credentials.update",
+        RouteName.CLIENTS_CREDENTIALS_UPDATE,
         "PATCH",
         CLIENT + "/credentials/{credential_id}",
         "update:client_credentials",
         _update_credential,
     ),
     route(
-        "clients.credentials.delete",
+        RouteName.CLIENTS_CREDENTIALS_DELETE,
         "DELETE",
         CLIENT + "/credentials/{credential_id}",
         "delete:client_credentials",
         _delete_credential,
     ),
-    route("client_grants.list", "GET", "/api/v2/client-grants", "read:client_grants", _list_grants),
     route(
-        "client_grants.create",
+        RouteName.CLIENT_GRANTS_LIST,
+        "GET",
+        "/api/v2/client-grants",
+        "read:client_grants",
+        _list_grants,
+    ),
+    route(
+        RouteName.CLIENT_GRANTS_CREATE,
         "POST",
         "/api/v2/client-grants",
         "create:client_grants",
         _create_grant,
     ),
     route(
-        "client_grants.get", "GET", "/api/v2/client-grants/{id}", "read:client_grants", _get_grant
+        RouteName.CLIENT_GRANTS_GET,
+        "GET",
+        "/api/v2/client-grants/{id}",
+        "read:client_grants",
+        _get_grant,
     ),
     route(
-        "client_grants.update",
+        RouteName.CLIENT_GRANTS_UPDATE,
         "PATCH",
         "/api/v2/client-grants/{id}",
         "update:client_grants",
         _update_grant,
     ),
     route(
-        "client_grants.delete",
+        RouteName.CLIENT_GRANTS_DELETE,
         "DELETE",
         "/api/v2/client-grants/{id}",
         "delete:client_grants",

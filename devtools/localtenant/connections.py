@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from devtools.localtenant import ids
 from devtools.localtenant.errors import bad_request, conflict, not_found
 from devtools.localtenant.fields import now, select
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, filtered, paginate, route
 
 if TYPE_CHECKING:
@@ -149,14 +150,22 @@ def _update_clients(tenant: Tenant, request: Request) -> Response:
 
 ONE = "/api/v2/connections/{id}"
 ROUTES = [
-    route("connections.list", "GET", "/api/v2/connections", "read:connections", _list),
-    route("connections.create", "POST", "/api/v2/connections", "create:connections", _create),
-    route("connections.get", "GET", ONE, "read:connections", _get),
-    route("connections.update", "PATCH", ONE, "update:connections", _update),
-    route("connections.delete", "DELETE", ONE, "delete:connections", _delete),
-    route("connections.clients.get", "GET", ONE + "/clients", "read:connections", _list_clients),
+    route(RouteName.CONNECTIONS_LIST, "GET", "/api/v2/connections", "read:connections", _list),
     route(
-        "connections.clients.update",
+        RouteName.CONNECTIONS_CREATE, "POST", "/api/v2/connections", "create:connections", _create
+    ),
+    route(RouteName.CONNECTIONS_GET, "GET", ONE, "read:connections", _get),
+    route(RouteName.CONNECTIONS_UPDATE, "PATCH", ONE, "update:connections", _update),
+    route(RouteName.CONNECTIONS_DELETE, "DELETE", ONE, "delete:connections", _delete),
+    route(
+        RouteName.CONNECTIONS_CLIENTS_GET,
+        "GET",
+        ONE + "/clients",
+        "read:connections",
+        _list_clients,
+    ),
+    route(
+        RouteName.CONNECTIONS_CLIENTS_UPDATE,
         "PATCH",
         ONE + "/clients",
         "update:connections",

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from devtools.localtenant import authentication, ratelimits
 from devtools.localtenant.errors import Auth0Error
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.tenant import Fault, Tenant
 from devtools.localtenant.users import import_users
 
@@ -119,7 +120,12 @@ def _settings(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
 
 
 def _fault(tenant: Tenant, method: str, route: str, body: dict[str, Any]) -> tuple[int, Any]:
-    """``PUT /localtenant/faults/{route}`` sets that route's fault, ``DELETE`` clears it."""
+    """``PUT /localtenant/faults/{route}`` sets that route's fault, ``DELETE`` clears it; a
+    route that does not exist is refused, naming the known ones."""
+    if route not in set(RouteName):
+        raise Auth0Error(
+            404, f"no route named {route!r}; routes: {', '.join(sorted(RouteName))}", None
+        )
     if method == "PUT":
         known = {field.name for field in fields(Fault)}
         tenant.faults[route] = Fault(**{k: v for k, v in body.items() if k in known})

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from devtools.localtenant.connections import get_connection
 from devtools.localtenant.errors import bad_request
 from devtools.localtenant.fields import now
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, route
 
 if TYPE_CHECKING:
@@ -71,11 +72,11 @@ def _field(user: dict[str, Any], name: str) -> Any:
 
 ROUTES = [
     route(
-        "jobs.users_exports.create",
+        RouteName.JOBS_USERS_EXPORTS_CREATE,
         "POST",
         "/api/v2/jobs/users-exports",
         "read:users",
         _create_export,
     ),
-    route("jobs.get", "GET", "/api/v2/jobs/{id}", ("create:users", "read:users"), _get),
+    route(RouteName.JOBS_GET, "GET", "/api/v2/jobs/{id}", ("create:users", "read:users"), _get),
 ]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from devtools.localtenant import ids
 from devtools.localtenant.connections import get_connection
 from devtools.localtenant.errors import Auth0Error, bad_request, conflict, not_found
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, paginate, route
 
 if TYPE_CHECKING:
@@ -332,41 +333,49 @@ def _list_client_grants(tenant: Tenant, request: Request) -> Response:
 
 ORG = "/api/v2/organizations/{id}"
 ROUTES = [
-    route("organizations.list", "GET", "/api/v2/organizations", "read:organizations", _list),
-    route("organizations.create", "POST", "/api/v2/organizations", "create:organizations", _create),
     route(
-        "organizations.get_by_name",
+        RouteName.ORGANIZATIONS_LIST, "GET", "/api/v2/organizations", "read:organizations", _list
+    ),
+    route(
+        RouteName.ORGANIZATIONS_CREATE,
+        "POST",
+        "/api/v2/organizations",
+        "create:organizations",
+        _create,
+    ),
+    route(
+        RouteName.ORGANIZATIONS_GET_BY_NAME,
         "GET",
         "/api/v2/organizations/name/{name}",
         "read:organizations",
         _get_by_name,
     ),
-    route("organizations.get", "GET", ORG, "read:organizations", _get),
-    route("organizations.update", "PATCH", ORG, "update:organizations", _update),
-    route("organizations.delete", "DELETE", ORG, "delete:organizations", _delete),
+    route(RouteName.ORGANIZATIONS_GET, "GET", ORG, "read:organizations", _get),
+    route(RouteName.ORGANIZATIONS_UPDATE, "PATCH", ORG, "update:organizations", _update),
+    route(RouteName.ORGANIZATIONS_DELETE, "DELETE", ORG, "delete:organizations", _delete),
     route(
-        "organizations.members.list",
+        RouteName.ORGANIZATIONS_MEMBERS_LIST,
         "GET",
         ORG + "/members",
         "read:organization_members",
         _list_members,
     ),
     route(
-        "organizations.members.create",
+        RouteName.ORGANIZATIONS_MEMBERS_CREATE,
         "POST",
         ORG + "/members",
         "create:organization_members",
         _add_members,
     ),
     route(
-        "organizations.members.delete",
+        RouteName.ORGANIZATIONS_MEMBERS_DELETE,
         "DELETE",
         ORG + "/members",
         "delete:organization_members",
         _remove_members,
     ),
     route(
-        "organizations.client_grants.list",
+        RouteName.ORGANIZATIONS_CLIENT_GRANTS_LIST,
         "GET",
         ORG + "/client-grants",
         "read:organization_client_grants",
@@ -382,29 +391,35 @@ for _path, _key in (
     _prefix = "organizations" + _path.replace("/", ".")
     ROUTES += [
         route(
-            _prefix + ".list",
+            RouteName(f"{_prefix}.list"),
             "GET",
             ORG + _path,
             "read:organization_connections",
             _list_connections(_key),
         ),
-        route(_prefix + ".create", "POST", ORG + _path, "create:organization_connections", _enable),
         route(
-            _prefix + ".get",
+            RouteName(f"{_prefix}.create"),
+            "POST",
+            ORG + _path,
+            "create:organization_connections",
+            _enable,
+        ),
+        route(
+            RouteName(f"{_prefix}.get"),
             "GET",
             ORG + _path + "/{connection_id}",
             "read:organization_connections",
             _get_connection,
         ),
         route(
-            _prefix + ".update",
+            RouteName(f"{_prefix}.update"),
             "PATCH",
             ORG + _path + "/{connection_id}",
             "update:organization_connections",
             _update_connection,
         ),
         route(
-            _prefix + ".delete",
+            RouteName(f"{_prefix}.delete"),
             "DELETE",
             ORG + _path + "/{connection_id}",
             "delete:organization_connections",

@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from devtools.localtenant.route_names import RouteName
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -82,7 +84,7 @@ class Tier:
 
 
 ORGANIZATION_CONNECTION_ROUTES = tuple(
-    f"organizations.{path}.{verb}"
+    RouteName(f"organizations.{path}.{verb}")
     for path in ("enabled_connections", "connections")
     for verb in ("list", "get", "create", "update", "delete")
 )
@@ -99,30 +101,39 @@ ENTERPRISE_PRODUCTION = Tier(
         EndpointLimit(
             "Read Organizations by Name",
             Limit(20, 200, "minute"),
-            ("organizations.get_by_name",),
+            (RouteName.ORGANIZATIONS_GET_BY_NAME,),
         ),
         EndpointLimit(
             "Write Organizations",
             Limit(5, 150, "minute"),
-            ("organizations.create", "organizations.update", "organizations.delete"),
+            (
+                RouteName.ORGANIZATIONS_CREATE,
+                RouteName.ORGANIZATIONS_UPDATE,
+                RouteName.ORGANIZATIONS_DELETE,
+            ),
         ),
         EndpointLimit(
-            "Read Organization Members", Limit(40, 500, "minute"), ("organizations.members.list",)
+            "Read Organization Members",
+            Limit(40, 500, "minute"),
+            (RouteName.ORGANIZATIONS_MEMBERS_LIST,),
         ),
         EndpointLimit(
             "Write Organization Members",
             Limit(20, 200, "minute"),
-            ("organizations.members.create", "organizations.members.delete"),
+            (RouteName.ORGANIZATIONS_MEMBERS_CREATE, RouteName.ORGANIZATIONS_MEMBERS_DELETE),
         ),
         EndpointLimit(
             "Read Organization Member Roles",
             Limit(20, 200, "minute"),
-            ("organizations.member_roles.list",),
+            (RouteName.ORGANIZATIONS_MEMBER_ROLES_LIST,),
         ),
         EndpointLimit(
             "Write Organization Member Roles",
             Limit(20, 200, "minute"),
-            ("organizations.member_roles.create", "organizations.member_roles.delete"),
+            (
+                RouteName.ORGANIZATIONS_MEMBER_ROLES_CREATE,
+                RouteName.ORGANIZATIONS_MEMBER_ROLES_DELETE,
+            ),
         ),
         EndpointLimit(
             "Read Organization Connections",
@@ -134,11 +145,13 @@ ENTERPRISE_PRODUCTION = Tier(
             Limit(5, 150, "minute"),
             tuple(r for r in ORGANIZATION_CONNECTION_ROUTES if not r.endswith((".list", ".get"))),
         ),
-        EndpointLimit("Read Clients", Limit(5, 150, "minute"), ("clients.list",), query="q"),
+        EndpointLimit(
+            "Read Clients", Limit(5, 150, "minute"), (RouteName.CLIENTS_LIST,), query="q"
+        ),
         EndpointLimit(
             "Read Organization Client Grants",
             Limit(10, 100, "minute"),
-            ("organizations.client_grants.list",),
+            (RouteName.ORGANIZATIONS_CLIENT_GRANTS_LIST,),
         ),
     ),
 )
@@ -151,7 +164,9 @@ FREE = Tier(
     "free",
     management=Limit(2, 2),
     authentication=Limit(300, 300, "minute"),
-    endpoints=(EndpointLimit("Get Token", Limit(30, 30), ("oauth.token",), api="authentication"),),
+    endpoints=(
+        EndpointLimit("Get Token", Limit(30, 30), (RouteName.OAUTH_TOKEN,), api="authentication"),
+    ),
 )
 
 UNLIMITED = Tier("unlimited", management=None, authentication=None)

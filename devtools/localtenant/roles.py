@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from devtools.localtenant import ids
 from devtools.localtenant.errors import Auth0Error, bad_request
 from devtools.localtenant.organizations import get_organization
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, paginate, route
 
 if TYPE_CHECKING:
@@ -115,29 +116,37 @@ def _take_member_roles(tenant: Tenant, request: Request) -> Response:
 ROLE = "/api/v2/roles/{id}"
 MEMBER_ROLES = "/api/v2/organizations/{id}/members/{user_id}/roles"
 ROUTES = [
-    route("roles.list", "GET", "/api/v2/roles", "read:roles", _list),
-    route("roles.create", "POST", "/api/v2/roles", "create:roles", _create),
-    route("roles.get", "GET", ROLE, "read:roles", _get),
-    route("roles.update", "PATCH", ROLE, "update:roles", _update),
-    route("roles.delete", "DELETE", ROLE, "delete:roles", _delete),
-    route("roles.permissions.list", "GET", ROLE + "/permissions", "read:roles", _permissions),
-    route("roles.users.list", "GET", ROLE + "/users", ("read:role_members", "read:users"), _users),
+    route(RouteName.ROLES_LIST, "GET", "/api/v2/roles", "read:roles", _list),
+    route(RouteName.ROLES_CREATE, "POST", "/api/v2/roles", "create:roles", _create),
+    route(RouteName.ROLES_GET, "GET", ROLE, "read:roles", _get),
+    route(RouteName.ROLES_UPDATE, "PATCH", ROLE, "update:roles", _update),
+    route(RouteName.ROLES_DELETE, "DELETE", ROLE, "delete:roles", _delete),
     route(
-        "organizations.member_roles.create",
+        RouteName.ROLES_PERMISSIONS_LIST, "GET", ROLE + "/permissions", "read:roles", _permissions
+    ),
+    route(
+        RouteName.ROLES_USERS_LIST,
+        "GET",
+        ROLE + "/users",
+        ("read:role_members", "read:users"),
+        _users,
+    ),
+    route(
+        RouteName.ORGANIZATIONS_MEMBER_ROLES_CREATE,
         "POST",
         MEMBER_ROLES,
         "create:organization_member_roles",
         _give_member_roles,
     ),
     route(
-        "organizations.member_roles.list",
+        RouteName.ORGANIZATIONS_MEMBER_ROLES_LIST,
         "GET",
         MEMBER_ROLES,
         "read:organization_member_roles",
         _list_member_roles,
     ),
     route(
-        "organizations.member_roles.delete",
+        RouteName.ORGANIZATIONS_MEMBER_ROLES_DELETE,
         "DELETE",
         MEMBER_ROLES,
         "delete:organization_member_roles",

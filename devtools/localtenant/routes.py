@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from devtools.localtenant.errors import Auth0Error
+from devtools.localtenant.route_names import RouteName
 
 if TYPE_CHECKING:
     from devtools.localtenant.tenant import Tenant
@@ -47,7 +48,7 @@ class Request:
 class Route:
     """``name`` counts calls and selects faults; ``scopes`` are Auth0's (any of them)."""
 
-    name: str
+    name: RouteName
     method: str
     pattern: re.Pattern[str]
     scopes: tuple[str, ...]
@@ -57,7 +58,11 @@ class Route:
 
 
 def route(
-    name: str, method: str, template: str, scopes: tuple[str, ...] | str, handler: Handler
+    name: RouteName,
+    method: str,
+    template: str,
+    scopes: tuple[str, ...] | str,
+    handler: Handler,
 ) -> Route:
     """``/api/v2/clients/{id}`` -> a route whose handler gets ``params["id"]``."""
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)

@@ -1,57 +1,20 @@
-"""The Management API's scopes, by Auth0's names: the ones this local tenant knows.
+"""The Management API's scopes this local tenant knows, derived from what it serves: every scope
+a route requires (its route table), and those that only widen what a route answers (an area's
+``FIELD_SCOPES``, such as ``read:client_keys`` for client secrets).
 
 The API's audience is the tenant's own (``authentication.management_audience``).
 """
 
 from __future__ import annotations
 
-SCOPES = (
-    "read:clients",
-    "create:clients",
-    "update:clients",
-    "delete:clients",
-    "read:client_keys",
-    "update:client_keys",
-    "read:client_credentials",
-    "create:client_credentials",
-    "update:client_credentials",
-    "delete:client_credentials",
-    "read:client_grants",
-    "create:client_grants",
-    "update:client_grants",
-    "delete:client_grants",
-    "read:connections",
-    "create:connections",
-    "update:connections",
-    "delete:connections",
-    "read:organizations",
-    "create:organizations",
-    "update:organizations",
-    "delete:organizations",
-    "read:organization_connections",
-    "create:organization_connections",
-    "update:organization_connections",
-    "delete:organization_connections",
-    "read:organization_members",
-    "create:organization_members",
-    "delete:organization_members",
-    "read:organization_client_grants",
-    "read:actions",
-    "create:actions",
-    "update:actions",
-    "delete:actions",
-    "read:users",
-    "create:users",
-    "update:users",
-    "delete:users",
-    "read:roles",
-    "create:roles",
-    "update:roles",
-    "delete:roles",
-    "read:role_members",
-    "read:organization_member_roles",
-    "create:organization_member_roles",
-    "delete:organization_member_roles",
-    "read:resource_servers",
-)
-"""Every scope this local tenant knows; the admin client is granted all of them."""
+from functools import cache
+
+
+@cache
+def known_scopes() -> tuple[str, ...]:
+    """Every scope this local tenant knows; the admin client is granted all of them."""
+    from devtools.localtenant.tenant import AREAS  # the areas import this module
+
+    scopes = {scope for area in AREAS for route in area.ROUTES for scope in route.scopes}
+    scopes |= {scope for area in AREAS for scope in getattr(area, "FIELD_SCOPES", ())}
+    return tuple(sorted(scopes))

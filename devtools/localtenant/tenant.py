@@ -28,7 +28,7 @@ from devtools.localtenant.errors import Auth0Error, insufficient_scope
 from devtools.localtenant.logins import ActionContainer
 from devtools.localtenant.ratelimits import Admission, RateLimiter
 from devtools.localtenant.routes import Request, Route
-from devtools.localtenant.scopes import SCOPES
+from devtools.localtenant.scopes import known_scopes
 from devtools.localtenant.store import Store
 
 ADMIN_CLIENT_NAME = "Local tenant admin (all Management API scopes)"
@@ -89,7 +89,7 @@ class Tenant:
             if not self.store.path.is_file():
                 self._seed()
             if "admin_client_id" not in self.store.data:
-                admin = self.create_client_with_grant(ADMIN_CLIENT_NAME, SCOPES)
+                admin = self.create_client_with_grant(ADMIN_CLIENT_NAME, known_scopes())
                 self.store.data["admin_client_id"] = admin["client_id"]
                 self.store.save()
             self._follow_domain()

@@ -38,7 +38,7 @@ from devtools.localtenant import control
 from devtools.localtenant.logins import TRIGGER, ActionContainer, execute
 from devtools.localtenant.organizations import MEMBERS_PER_REQUEST_MAX
 from devtools.localtenant.ratelimits import Tier
-from devtools.localtenant.scopes import SCOPES
+from devtools.localtenant.scopes import known_scopes
 from devtools.localtenant.server import IDLE_TIMEOUT_S, TenantServer
 from devtools.localtenant.tenant import DEFAULT_CONNECTIONS, Fault
 from devtools.localtenant.users import SEARCH_RESULTS_MAX
@@ -253,7 +253,7 @@ class LocalTenant:
             params,
             dict(parse_qsl(url.query)),
             body,
-            frozenset(SCOPES),  # the admin client's grant
+            frozenset(known_scopes()),  # the admin client's grant
             {"host": self.domain},
             self.admin_credentials["client_id"],
         )

@@ -10,6 +10,7 @@ from devtools.localtenant import ids
 from devtools.localtenant.connections import connection_by_name
 from devtools.localtenant.errors import Auth0Error, bad_request, conflict
 from devtools.localtenant.fields import now, select
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, paginate, route
 
 if TYPE_CHECKING:
@@ -157,9 +158,9 @@ def _delete(tenant: Tenant, request: Request) -> Response:
 
 ONE = "/api/v2/users/{id}"
 ROUTES = [
-    route("users.list", "GET", "/api/v2/users", "read:users", _list),
-    route("users.create", "POST", "/api/v2/users", "create:users", _create),
-    route("users.get", "GET", ONE, "read:users", _get),
-    route("users.update", "PATCH", ONE, "update:users", _update),
-    route("users.delete", "DELETE", ONE, "delete:users", _delete),
+    route(RouteName.USERS_LIST, "GET", "/api/v2/users", "read:users", _list),
+    route(RouteName.USERS_CREATE, "POST", "/api/v2/users", "create:users", _create),
+    route(RouteName.USERS_GET, "GET", ONE, "read:users", _get),
+    route(RouteName.USERS_UPDATE, "PATCH", ONE, "update:users", _update),
+    route(RouteName.USERS_DELETE, "DELETE", ONE, "delete:users", _delete),
 ]
