@@ -52,6 +52,11 @@ const { domainToASCII } = require("node:url");
  * @typedef {{ name: string, strategy: string }} Connection
  */
 
+/**
+ * Why the rule does not admit someone: one of contract.json's refusals.
+ * @typedef {keyof typeof import("./contract.json")["refusals"]} Refusal
+ */
+
 /** Strategies whose email_verified Auth0 sets itself: its database and passwordless email. */
 const SELF_VERIFYING_STRATEGIES = new Set(["auth0", "email"]);
 
@@ -133,6 +138,105 @@ function identityClaim(user, connectionName) {
 }
 
 /**
+ * The clauses that admit someone to an organization, each written once with what the index needs
+ * to find the organizations it applies to: `keysOf` an organization, and `keysFor` a user coming
+ * through a connection. A login is checked against every organization some clause files under
+ * one of its keys, so an organization is never out of reach of a clause that could admit it.
+ * `admits` says why a user is not admitted by the clause, or null when they are; `describe`
+ * names what admitted them (the marker and the explanation record it).
+ * @typedef {object} Clause
+ * @property {string} name  the configuration key the clause comes from
+ * @property {(organization: Organization) => boolean} appliesTo
+ * @property {(organization: Organization) => string[]} keysOf
+ * @property {(user: User, connection: Connection) => string[]} keysFor
+ * @property {(organization: Organization, user: User, connection: Connection) => Refusal | null} admits
+ * @property {(organization: Organization, user: User, connection: Connection) => string} describe
+ */
+
+/** @type {readonly Clause[]} */
+const CLAUSES = Object.freeze([
+  {
+    name: "allowAnyUserOfConnection",
+    appliesTo: (organization) => organization.anyUser,
+    keysOf: (organization) => organization.connections.map((name) => `connection:${name}`),
+    keysFor: (_user, connection) => [`connection:${connection.name}`],
+    admits: () => null,
+    describe: (_organization, _user, connection) => `allowAnyUserOfConnection: ${connection.name}`,
+  },
+  {
+    name: "emailDomains",
+    appliesTo: (organization) => organization.domains.length + organization.subdomainsOf.length > 0,
+    keysOf: (organization) => [
+      ...organization.domains.map((domain) => `domain:${domain}`),
+      ...organization.subdomainsOf.map((parent) => `subdomains:${parent}`),
+    ],
+    keysFor: (user, connection) => {
+      const claim = identityClaim(user, connection.name);
+      const domain = claim ? emailDomain(claim.email) : null;
+      if (domain === null) {
+        return [];
+      }
+      const parents = [];
+      for (let dot = domain.indexOf("."); dot !== -1; dot = domain.indexOf(".", dot + 1)) {
+        parents.push(`subdomains:${domain.slice(dot + 1)}`);
+      }
+      return [`domain:${domain}`, ...parents];
+    },
+    admits: (organization, user, connection) => {
+      const vouched =
+        SELF_VERIFYING_STRATEGIES.has(connection.strategy) || organization.trusted.includes(connection.name);
+      if (!vouched) {
+        return "email-not-vouched-for";
+      }
+      const claim = identityClaim(user, connection.name);
+      // Only a verified email counts: anyone can type any address into a sign-up form.
+      if (!claim || !claim.verified) {
+        return "email-not-verified";
+      }
+      const domain = emailDomain(claim.email);
+      return domain !== null && matchingDomain(organization, domain) !== null ? null : "email-domain-not-in-rule";
+    },
+    describe: (organization, user, connection) => {
+      const claim = identityClaim(user, connection.name);
+      const domain = claim ? emailDomain(claim.email) : null;
+      return `emailDomains: ${domain === null ? "" : matchingDomain(organization, domain)}`;
+    },
+  },
+]);
+
+/**
+ * What the rule decides of `user`, coming through `connection`, for `organization`: the clause
+ * that admits them (as `emailDomains: acme.com`), or why not. Every clause that applies is
+ * tried; the first that admits wins; when none does, the first one's refusal is the reason.
+ * @param {Organization} organization
+ * @param {User} user
+ * @param {Connection} connection
+ * @returns {{ admittedBy: string } | { refusal: Refusal }}
+ */
+function decide(organization, user, connection) {
+  if (user.blocked === true) {
+    return { refusal: "blocked" };
+  }
+  if (!organization.connections.includes(connection.name)) {
+    return { refusal: "connection-not-in-rule" };
+  }
+  /** @type {Refusal | null} */
+  let first = null;
+  for (const clause of CLAUSES) {
+    if (!clause.appliesTo(organization)) {
+      continue;
+    }
+    const refused = clause.admits(organization, user, connection);
+    if (refused === null) {
+      return { admittedBy: clause.describe(organization, user, connection) };
+    }
+    first ??= refused;
+  }
+  // The configuration gives every organization a clause; one without admits nobody.
+  return { refusal: first ?? "email-domain-not-in-rule" };
+}
+
+/**
  * Why `organization`'s rule does not let `user`, coming through `connection`, be a member; null
  * when it does. The reasons are the ones reconcile reports to those who leave.
  * @param {Organization} organization
@@ -141,33 +245,9 @@ function identityClaim(user, connectionName) {
  * @returns {Refusal | null}
  */
 function refusal(organization, user, connection) {
-  if (user.blocked === true) {
-    return "blocked";
-  }
-  if (!organization.connections.includes(connection.name)) {
-    return "connection-not-in-rule";
-  }
-  if (organization.anyUser) {
-    return null;
-  }
-  const vouched =
-    SELF_VERIFYING_STRATEGIES.has(connection.strategy) || organization.trusted.includes(connection.name);
-  if (!vouched) {
-    return "email-not-vouched-for";
-  }
-  const claim = identityClaim(user, connection.name);
-  // Only a verified email counts: anyone can type any address into a sign-up form.
-  if (!claim || !claim.verified) {
-    return "email-not-verified";
-  }
-  const domain = emailDomain(claim.email);
-  return domain !== null && inDomains(organization, domain) ? null : "email-domain-not-in-rule";
+  const decision = decide(organization, user, connection);
+  return "refusal" in decision ? decision.refusal : null;
 }
-
-/**
- * Why the rule does not admit someone: one of contract.json's refusals.
- * @typedef {keyof typeof import("./contract.json")["refusals"]} Refusal
- */
 
 /**
  * Whether `organization`'s rule lets `user`, coming through `connection`, be a member.
@@ -181,15 +261,18 @@ function eligible(organization, user, connection) {
 }
 
 /**
+ * The configured domain `domain` matches in `organization` (`acme.com`, or `*.acme.com` for a
+ * subdomain of it), or null.
  * @param {Organization} organization
  * @param {string} domain
- * @returns {boolean}
+ * @returns {string | null}
  */
-function inDomains(organization, domain) {
-  return (
-    organization.domains.includes(domain) ||
-    organization.subdomainsOf.some((parent) => domain.endsWith(`.${parent}`))
-  );
+function matchingDomain(organization, domain) {
+  if (organization.domains.includes(domain)) {
+    return domain;
+  }
+  const parent = organization.subdomainsOf.find((candidate) => domain.endsWith(`.${candidate}`));
+  return parent === undefined ? null : `*.${parent}`;
 }
 
 /**
@@ -218,13 +301,11 @@ function createRule(organizations) {
    * @returns {Organization[]}
    */
   function eligibleThrough(user, connection) {
-    const found = new Set(index.anyUser.get(connection.name));
-    const claim = identityClaim(user, connection.name);
-    const domain = claim ? emailDomain(claim.email) : null;
-    if (domain !== null) {
-      index.domains.get(domain)?.forEach((organization) => found.add(organization));
-      for (let dot = domain.indexOf("."); dot !== -1; dot = domain.indexOf(".", dot + 1)) {
-        index.subdomainsOf.get(domain.slice(dot + 1))?.forEach((organization) => found.add(organization));
+    /** @type {Set<Organization>} */
+    const found = new Set();
+    for (const clause of CLAUSES) {
+      for (const key of clause.keysFor(user, connection)) {
+        index.get(key)?.forEach((organization) => found.add(organization));
       }
     }
     return [...found].filter((organization) => eligible(organization, user, connection));
@@ -290,24 +371,21 @@ function identityConnections(user) {
 }
 
 /**
- * Lookups by connection (for `anyUser`) and by email domain.
+ * Each organization under every key its clauses file it under (CLAUSES' `keysOf`).
  * @param {Organization[]} organizations
+ * @returns {Map<string, Organization[]>}
  */
 function buildIndex(organizations) {
-  /** @type {{ anyUser: Map<string, Organization[]>, domains: Map<string, Organization[]>, subdomainsOf: Map<string, Organization[]> }} */
-  const index = { anyUser: new Map(), domains: new Map(), subdomainsOf: new Map() };
-  /**
-   * @param {Map<string, Organization[]>} map
-   * @param {string} key
-   * @param {Organization} organization
-   */
-  const add = (map, key, organization) => map.set(key, [...(map.get(key) ?? []), organization]);
+  /** @type {Map<string, Organization[]>} */
+  const index = new Map();
   for (const organization of organizations) {
-    if (organization.anyUser) {
-      organization.connections.forEach((name) => add(index.anyUser, name, organization));
+    for (const clause of CLAUSES) {
+      if (clause.appliesTo(organization)) {
+        for (const key of clause.keysOf(organization)) {
+          index.set(key, [...(index.get(key) ?? []), organization]);
+        }
+      }
     }
-    organization.domains.forEach((domain) => add(index.domains, domain, organization));
-    organization.subdomainsOf.forEach((domain) => add(index.subdomainsOf, domain, organization));
   }
   return index;
 }
@@ -320,4 +398,4 @@ function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-module.exports = { createRule, eligible, emailDomain, identityClaim, isRecord, refusal, userRefusal };
+module.exports = { CLAUSES, createRule, decide, eligible, emailDomain, identityClaim, isRecord, refusal, userRefusal };

@@ -5,7 +5,9 @@
 const assert = require("node:assert/strict");
 const { describe, it } = require("node:test");
 const {
+  CLAUSES,
   createRule,
+  decide,
   eligible,
   emailDomain,
   identityClaim,
@@ -185,6 +187,71 @@ describe("createRule", () => {
       rule.forUser(someone).map((o) => o.id),
       ["org_a", "org_c", "org_d"],
     );
+  });
+});
+
+describe("the index", () => {
+  // A small deterministic generator, so a failure names a reproducible case.
+  let seed = 7;
+  const next = (/** @type {number} */ n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  /** @template T @param {T[]} items @returns {T} */
+  const pick = (items) => items[next(items.length)];
+  const domains = ["acme.com", "eu.acme.com", "globex.com", "a.b.globex.com", "evil.io"];
+  const connections = [DATABASE, GOOGLE, { name: "okta", strategy: "okta" }];
+
+  it("reaches every organization any clause admits a login to, on generated rules", () => {
+    for (let round = 0; round < 200; round += 1) {
+      const organizations = Array.from({ length: 6 }, (_, n) => {
+        const anyUser = next(4) === 0;
+        return organization({
+          id: `org_${n}`,
+          connections: connections.filter(() => next(2) === 0).map((c) => c.name),
+          anyUser,
+          domains: anyUser ? [] : domains.filter(() => next(3) === 0),
+          subdomainsOf: anyUser ? [] : domains.filter(() => next(4) === 0),
+          trusted: connections.filter(() => next(3) === 0).map((c) => c.name),
+        });
+      });
+      const rule = createRule(organizations);
+      const connection = pick(connections);
+      const someone = user(
+        { email: `a@${pick(domains)}`, email_verified: next(4) !== 0, blocked: next(10) === 0 },
+        connection.name,
+      );
+      const expected = organizations.filter((o) => eligible(o, someone, connection)).map((o) => o.id);
+      assert.deepEqual(rule.forLogin(someone, connection, undefined).map((o) => o.id).sort(), expected.sort());
+    }
+  });
+
+  it("files every organization a clause applies to under at least one key", () => {
+    const rules = [organization({ anyUser: true }), organization({ domains: ["acme.com"] })];
+    for (const rule of rules) {
+      const clauses = CLAUSES.filter((clause) => clause.appliesTo(rule));
+      assert.ok(clauses.length > 0);
+      for (const clause of clauses) {
+        assert.ok(clause.keysOf(rule).length > 0, clause.name);
+      }
+    }
+  });
+});
+
+describe("decide", () => {
+  it("names the clause that admits", () => {
+    const acme = organization({ domains: ["acme.com"], subdomainsOf: ["acme.com"] });
+    const verified = { email_verified: true };
+    assert.deepEqual(decide(acme, user({ ...verified, email: "a@acme.com" }), DATABASE), {
+      admittedBy: "emailDomains: acme.com",
+    });
+    assert.deepEqual(decide(acme, user({ ...verified, email: "a@eu.acme.com" }), DATABASE), {
+      admittedBy: "emailDomains: *.acme.com",
+    });
+    assert.deepEqual(decide(organization({ anyUser: true }), user({}), DATABASE), {
+      admittedBy: `allowAnyUserOfConnection: ${DATABASE.name}`,
+    });
+    assert.deepEqual(decide(acme, user({ email: "a@acme.com" }), DATABASE), { refusal: "email-not-verified" });
   });
 });
 
