@@ -12,34 +12,36 @@ from typing import Any
 from devtools import ROOT
 
 PROJECT = "auth0-org-assignment"
-# The packages run outside tests: the component package and the Pulumi program, and the
-# development tools (`python -m devtools.localtenant serve`, the README's first command, the
-# engine's language host, the local-stack driver behind scripts/local-up).
-RUNTIME_PACKAGES = ("auth0_org_assignment", "infra", "devtools")
+SHIPPED = ("auth0_org_assignment", "infra")
+"""What a program using the component runs: the package (the wheel) and this repository's
+program. They may import only the project's runtime dependencies."""
+DEVELOPMENT = ("devtools",)
+"""The local tenant, the engine's stand-ins and the local-stack harness: the dev group's too."""
+OWN = {*SHIPPED, *DEVELOPMENT, "policy_pack", "tests", "bench"}
 
 
 def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def imported_modules() -> set[str]:
+def imported_modules(packages: tuple[str, ...]) -> set[str]:
     modules: set[str] = set()
-    for package in RUNTIME_PACKAGES:
+    for package in packages:
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
                     modules.update(alias.name.split(".")[0] for alias in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     modules.add(node.module.split(".")[0])
-    return modules - set(sys.stdlib_module_names) - set(RUNTIME_PACKAGES) - {"__future__"}
+    return modules - set(sys.stdlib_module_names) - OWN - {"__future__"}
 
 
-def runtime_closure() -> set[str]:
-    """The project's runtime dependencies in uv.lock, with theirs, dev group left out."""
+def closure(requirements: list[str]) -> set[str]:
+    """These packages of uv.lock, with their dependencies."""
     lock: dict[str, Any] = tomllib.loads((ROOT / "uv.lock").read_text())
     packages = {normalise(p["name"]): p for p in lock["package"]}
     seen: set[str] = set()
-    pending = [d["name"] for d in packages[PROJECT].get("dependencies", [])]
+    pending = list(requirements)
     while pending:
         name = normalise(pending.pop())
         if name not in seen:
@@ -48,21 +50,37 @@ def runtime_closure() -> set[str]:
     return seen
 
 
-def test_every_third_party_import_outside_tests_is_a_runtime_dependency() -> None:
-    distributions = importlib.metadata.packages_distributions()
-    closure = runtime_closure()
-    missing = {
-        module: sorted(normalise(d) for d in distributions.get(module, [module]))
-        for module in imported_modules()
-        if not any(normalise(d) in closure for d in distributions.get(module, [module]))
-    }
-    assert not missing, f"imported outside tests, not a runtime dependency: {missing}"
-
-
-def test_the_local_tenants_certificate_library_is_a_runtime_dependency() -> None:
+def declared(group: str | None) -> list[str]:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    runtime = [normalise(re.split(r"[=<>~!]", d)[0]) for d in pyproject["project"]["dependencies"]]
-    dev = [normalise(re.split(r"[=<>~!]", d)[0]) for d in pyproject["dependency-groups"]["dev"]]
-    assert "trustme" in runtime
-    assert "trustme" not in dev
-    assert "trustme" in runtime_closure()
+    entries = (
+        pyproject["project"]["dependencies"]
+        if group is None
+        else pyproject["dependency-groups"][group]
+    )
+    return [normalise(re.split(r"[=<>~!\[]", entry)[0]) for entry in entries]
+
+
+def missing(modules: set[str], allowed: set[str]) -> dict[str, list[str]]:
+    distributions = importlib.metadata.packages_distributions()
+    return {
+        module: sorted(normalise(d) for d in distributions.get(module, [module]))
+        for module in modules
+        if not any(normalise(d) in allowed for d in distributions.get(module, [module]))
+    }
+
+
+def test_what_ships_imports_only_runtime_dependencies() -> None:
+    found = missing(imported_modules(SHIPPED), closure(declared(None)))
+    assert not found, f"imported by the package or the program, not a runtime dependency: {found}"
+
+
+def test_the_development_tools_import_only_locked_dependencies() -> None:
+    allowed = closure(declared(None) + declared("dev"))
+    found = missing(imported_modules(DEVELOPMENT), allowed)
+    assert not found, f"imported by devtools/, in neither the runtime nor the dev group: {found}"
+
+
+def test_the_local_tenants_certificate_library_is_for_development_only() -> None:
+    assert "trustme" not in declared(None)
+    assert "trustme" in declared("dev")
+    assert "trustme" not in closure(declared(None))
