@@ -18,6 +18,7 @@ from auth0_org_assignment import credentials
 from auth0_org_assignment.commands import backfill
 from auth0_org_assignment.commands.management_client import MEMBERS_PER_REQUEST, parse_export
 from auth0_org_assignment.config import parse_config
+from devtools import ROOT
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import Fault, LocalTenant
 from tests.support.membership_cases import (
@@ -31,7 +32,6 @@ from tests.support.membership_cases import (
 CASES = load_cases()
 
 DATABASE = "Username-Password-Authentication"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

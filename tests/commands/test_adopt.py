@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from auth0_org_assignment import credentials
+from devtools import ROOT
 from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import LocalTenant
 from tests.support.article_setup import LOGO_URL, article_setup
@@ -24,7 +25,6 @@ from tests.support.article_setup import LOGO_URL, article_setup
 pytestmark = pytest.mark.slow
 
 
-ROOT = Path(__file__).resolve().parent.parent
 READS = {"get", "list", "get_by_name", "token"}
 
 

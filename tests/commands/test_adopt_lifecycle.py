@@ -11,12 +11,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auth0_org_assignment import credentials
+from devtools import ROOT
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
 from tests.support.article_setup import DATABASE, article_setup
@@ -27,8 +27,6 @@ if not engine_ready():
     if os.environ.get("CI"):
         raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
     pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The local tenant answers as Auth0 did in terraform-provider-auth0's recordings.
 
-Each cassette below is replayed against a fresh local tenant (tests/support/recordings.py):
+Each cassette below is replayed against a fresh local tenant (tests/localtenant/recordings.py):
 same requests in the same order, recorded ids mapped to the tenant's own; every status code
 and every top-level field of every JSON object Auth0 answered must match. The cassettes are
 those of the resources this stack uses.
@@ -16,7 +16,7 @@ import pytest
 from devtools.localtenant import actions
 from devtools.localtenant.scopes import known_scopes
 from devtools.localtenant.tenant import Tenant
-from tests.support.recordings import recordings_dir, replay
+from tests.localtenant.recordings import recordings_dir, replay
 
 CASSETTES = [
     "TestAccClientCanSetDefaultAuthMethodOnCreate",

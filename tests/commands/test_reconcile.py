@@ -20,13 +20,13 @@ from auth0_org_assignment.commands import reconcile
 from auth0_org_assignment.commands.eligibility import USER_FIELDS
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
 from auth0_org_assignment.config import StackConfig, parse_config
+from devtools import ROOT
 from devtools.localstack.action_runner import ActionTenant
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import Fault, LocalTenant
 
 DATABASE = "Username-Password-Authentication"
 GOOGLE = "google-oauth2"
-ROOT = Path(__file__).resolve().parent.parent
 USERS = 3000
 KEY = "org_assignment"
 ALICE, BOB = "auth0|alice", "auth0|bob"

@@ -1,0 +1,83 @@
+"""Actions: bindings, Auth0's limits per trigger and tenant, the Node their runtime names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devtools.localtenant import logins
+from devtools.localtenant.testing import LocalTenant
+from tests.localtenant.calls import error_of, log_in, sets
+
+
+def test_a_bindings_patch_replaces_the_whole_list(tenant: LocalTenant) -> None:
+    ids = []
+    for name in ("first", "second"):
+        action = tenant.call(
+            "POST",
+            "/api/v2/actions/actions",
+            {"name": name, "supported_triggers": [{"id": "post-login", "version": "v3"}]},
+        )
+        with pytest.raises(RuntimeError, match="has not finished building"):
+            tenant.call("POST", f"/api/v2/actions/actions/{action['id']}/deploy")
+        tenant.deploy(action["id"])
+        ids.append(action["id"])
+    path = "/api/v2/actions/triggers/post-login/bindings"
+
+    def bind(*action_ids: str) -> list[str]:
+        refs = [{"ref": {"type": "action_id", "value": i}} for i in action_ids]
+        answer = tenant.call("PATCH", path, {"bindings": refs})
+        return [binding["action"]["id"] for binding in answer["bindings"]]
+
+    assert bind(ids[0], ids[1]) == ids
+    assert bind(ids[1]) == [ids[1]]
+    assert tenant.bound_action_ids() == [ids[1]]
+
+
+@pytest.mark.slow
+def test_at_most_twenty_actions_per_trigger(in_process: LocalTenant) -> None:
+    ids = [in_process.deploy_action(f"a{n}", sets("n", str(n))) for n in range(21)]
+    in_process.bind_actions(*ids[:20])
+    status, error = error_of(lambda: in_process.bind_actions(*ids))
+    assert status == 400
+    assert "maximum 20" in error["message"]
+    assert len(in_process.bound_action_ids()) == 20
+
+
+@pytest.mark.slow
+def test_at_most_a_hundred_actions_per_tenant(in_process: LocalTenant) -> None:
+    trigger = [{"id": "post-login", "version": "v3"}]
+    for n in range(100):
+        in_process.call(
+            "POST", "/api/v2/actions/actions", {"name": f"a{n}", "supported_triggers": trigger}
+        )
+    status, error = error_of(
+        lambda: in_process.call(
+            "POST", "/api/v2/actions/actions", {"name": "a100", "supported_triggers": trigger}
+        )
+    )
+    assert status == 400
+    assert error["errorCode"] == "too_many_entities"
+
+
+# Row: Node 22, the runtime Auth0 runs Actions on.
+
+
+def test_a_node22_action_runs_on_node_22(in_process: LocalTenant) -> None:
+    version = in_process.deploy_action("version", sets("node", "process.version"), runtime="node22")
+    in_process.bind_actions(version)
+    assert log_in(in_process)["app_metadata"]["node"].startswith("v22.")
+
+
+def test_a_runtime_without_its_node_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "bin" / "node"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho v20.19.0\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(logins, "PINNED_NODE", tmp_path / "missing" / "node")
+    monkeypatch.setenv("PATH", str(fake.parent))
+    with pytest.raises(RuntimeError, match=r"node22 needs Node 22.*scripts/setup"):
+        logins.node_for("node22")
