@@ -57,6 +57,9 @@ class OrganizationArgs(TypedDict):
     """Organization roles (names in the tenant) given to each member the Action adds."""
     allow_any_user_of_connection: NotRequired[bool]
     """Every user of the connections may join, whatever their email; not with the domains."""
+    allow_free_mail_domains: NotRequired[bool]
+    """The domains may list free-mail domains (gmail.com), admitted without proof: for a
+    community organization."""
     branding: NotRequired[BrandingArgs]
     """Logo and colours of the organization's login pages."""
     metadata: NotRequired[dict[str, str]]

@@ -213,6 +213,28 @@ def test_a_wildcard_over_public_suffixes_is_refused(pattern: str) -> None:
     assert parse_config(acme(emailDomains=[exact]), "t").organizations[0].email_domains == [exact]
 
 
+@pytest.mark.parametrize(
+    "domain", ["gmail.com", "*.gmail.com", "outlook.com", "proton.me", "qq.com"]
+)
+def test_a_free_mail_domain_is_refused_unless_the_organization_says_so(domain: str) -> None:
+    """Everyone with a mailbox at a free-mail provider would join: WorkOS, Clerk and Stytch
+    refuse them too. A community organization says it means it."""
+    with pytest.raises(Exception, match="is a free-mail domain") as raised:
+        parse_config(acme(emailDomains=[domain]), "t")
+    assert f"auth0-org-assignment:organization.emailDomains: {domain} is" in str(raised.value)
+    assert "allowFreeMailDomains: true" in str(raised.value)
+    config = parse_config(acme(emailDomains=[domain], allowFreeMailDomains=True), "t")
+    assert config.organizations[0].email_domains == [domain]
+
+
+@pytest.mark.parametrize("domain", ["mailinator.com", "sub.mailinator.com", "10minutemail.com"])
+def test_a_throwaway_mail_domain_is_always_refused(domain: str) -> None:
+    for allowed in (False, True):
+        with pytest.raises(Exception, match="is a throwaway-mail domain") as raised:
+            parse_config(acme(emailDomains=[domain], allowFreeMailDomains=allowed), "t")
+        assert domain in str(raised.value)
+
+
 def test_a_domain_under_a_public_suffix_is_allowed() -> None:
     config = parse_config(acme(emailDomains=["acme.co.uk", "*.acme.github.io"]), "t")
     assert config.organizations[0].email_domains == ["acme.co.uk", "*.acme.github.io"]

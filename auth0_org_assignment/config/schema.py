@@ -21,7 +21,11 @@ from pydantic import (
     model_validator,
 )
 
-from auth0_org_assignment.config.email_domains import domain_pattern, the_action_reads_them_alike
+from auth0_org_assignment.config.email_domains import (
+    domain_pattern,
+    mailbox_provider,
+    the_action_reads_them_alike,
+)
 
 PROJECT = "auth0-org-assignment"
 """The Pulumi project name, and so the namespace of every key this program reads."""
@@ -169,6 +173,11 @@ class OrganizationConfig(_Model):
     connections: ConnectionList | None = None
     """In ``organizations`` entries: the connections enabled on this organization; a login must
     come through one of them. (With ``organization``, the top-level ``connections``.)"""
+    allow_free_mail_domains: Annotated[StrictBool, Field(alias="allowFreeMailDomains")] = False
+    """``emailDomains`` may list free-mail domains (``gmail.com``): everyone with a mailbox
+    there joins, which only a community organization means. Such a domain is admitted without
+    proof of ownership, which nobody but the mail provider could publish. Throwaway-mail
+    domains are refused even so."""
     email_domains: Annotated[list[str], Field(alias="emailDomains", max_length=50)] = []
     """Verified email domains that may join: ``acme.com`` exactly, ``*.acme.com`` any subdomain.
     The user's ``email_verified`` must be true, and vouched for (see ``trustEmailVerifiedFrom``)."""
@@ -190,9 +199,23 @@ class OrganizationConfig(_Model):
 
     @field_validator("email_domains")
     @classmethod
-    def _domains(cls, patterns: list[str]) -> list[str]:
+    def _domains(cls, patterns: list[str], info: ValidationInfo) -> list[str]:
         domains = [domain_pattern(pattern) for pattern in patterns]
         the_action_reads_them_alike(patterns, domains)
+        for domain in domains:
+            provider = mailbox_provider(domain)
+            if provider == "throwaway":
+                raise ValueError(
+                    f"{domain} is a throwaway-mail domain: anyone gets a mailbox there in "
+                    "seconds, so an address proves nothing about who holds it; remove it"
+                )
+            if provider == "free" and not info.data.get("allow_free_mail_domains"):
+                raise ValueError(
+                    f"{domain} is a free-mail domain: everyone with a mailbox there would "
+                    "join, whoever they are; list the organization's own domains, or set "
+                    "allowFreeMailDomains: true if everyone there belongs in it (a community "
+                    "organization)"
+                )
         return domains
 
     @model_validator(mode="after")

@@ -63,6 +63,10 @@ def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
             ["x", "--domain", "a.auth0.com", "--connection", "c", "--email-domain", "not a domain"],
             "is not a domain name",
         ),
+        (
+            ["x", "--domain", "a.auth0.com", "--connection", "c", "--email-domain", "gmail.com"],
+            "organization.emailDomains: gmail.com is a free-mail domain",
+        ),
     ],
 )
 def test_bad_input_writes_nothing(
