@@ -1,25 +1,26 @@
 // @ts-check
 /**
  * The membership rule (membership.js) for users who are not logging in: the backfill and
- * reconcile (auth0_org_assignment/commands/eligibility.py) start it once per run and stream users through it, so they
- * decide with the Action's own code. Not part of the Action.
+ * reconcile (auth0_org_assignment/commands/eligibility.py) start it once per run and stream
+ * users through it, so they decide with the Action's own code. Not part of the Action.
  *
  *   node action_templates/eligibility.js
  *   stdin, one JSON document a line: first
- *     {"organizations": [<as rendered into the Action>], "markerPrefix": "..."}
+ *     {"organizations": [<as rendered into the Action>], "markerPrefix": "...", "at": <ISO time>}
  *   then one user a line (as the users export gives them). stdout, one line for each user:
- *     {"eligible": [<organization ids, through any identity>],
- *      "marked": [<ids whose marker is true>], "pending": [<ids whose marker is "pending">],
- *      "refusals": {<organization id>: <why not eligible>, for each marked or pending one}}
+ *     {"eligible": {<organization id>: <the clause that admits, through any identity>},
+ *      "marked": [<ids whose marker is an assignment>], "pending": [<ids whose marker is pending>],
+ *      "refusals": {<organization id>: <why not eligible>, for each marked or pending one},
+ *      "markers": {<organization id>: <the marker the backfill leaves>, for each eligible one}}
  *   A line that is not a JSON object gets {"invalid": true}.
  */
 "use strict";
 
 const readline = require("node:readline");
-const { PENDING, markerOf } = require("./marker");
+const { markerOf, markerRecord } = require("./marker");
 const { createRule, userRefusal } = require("./membership");
 
-/** @type {{ organizations: import("./membership").Organization[], rule: ReturnType<typeof createRule>, prefix: string } | null} */
+/** @type {Setup | null} */
 let setup = null;
 
 const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -30,15 +31,34 @@ lines.on("line", (line) => {
       throw new Error("the first line must be the configuration");
     }
     const organizations = /** @type {import("./membership").Organization[]} */ (document.organizations);
-    setup = { organizations, rule: createRule(organizations), prefix: String(document.markerPrefix) };
+    const at = typeof document.at === "string" ? new Date(document.at) : new Date();
+    setup = { organizations, rule: createRule(organizations), prefix: String(document.markerPrefix), at };
     return;
   }
   if (document === null) {
     process.stdout.write('{"invalid":true}\n');
     return;
   }
-  const user = document;
-  const eligible = new Set(setup.rule.forUser(user).map((organization) => organization.id));
+  process.stdout.write(`${JSON.stringify(decideUser(setup, document))}\n`);
+});
+
+/**
+ * @typedef {{ organizations: import("./membership").Organization[], rule: ReturnType<typeof createRule>, prefix: string, at: Date }} Setup
+ */
+
+/**
+ * @param {Setup} setup
+ * @param {import("./membership").User} user
+ */
+function decideUser(setup, user) {
+  /** @type {Record<string, string>} */
+  const eligible = {};
+  /** @type {Record<string, import("./marker").MarkerRecord>} */
+  const markers = {};
+  for (const { organization, admittedBy } of setup.rule.forUser(user)) {
+    eligible[organization.id] = admittedBy;
+    markers[organization.id] = markerRecord("backfill", admittedBy, setup.at);
+  }
   /** @type {string[]} */
   const marked = [];
   /** @type {string[]} */
@@ -47,17 +67,17 @@ lines.on("line", (line) => {
   const refusals = {};
   for (const organization of setup.organizations) {
     const marker = markerOf(user, setup.prefix, organization.id);
-    if (marker === true) {
+    if (marker?.state === "assigned") {
       marked.push(organization.id);
-    } else if (marker === PENDING) {
+    } else if (marker?.state === "pending") {
       pending.push(organization.id);
     }
-    if (marker !== undefined && !eligible.has(organization.id)) {
+    if (marker !== undefined && !Object.hasOwn(eligible, organization.id)) {
       refusals[organization.id] = userRefusal(organization, user);
     }
   }
-  process.stdout.write(`${JSON.stringify({ eligible: [...eligible], marked, pending, refusals })}\n`);
-});
+  return { eligible, marked, pending, refusals, markers };
+}
 
 /**
  * @param {string} line

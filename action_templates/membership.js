@@ -48,6 +48,11 @@ const { domainToASCII } = require("node:url");
  */
 
 /**
+ * An organization that admits a user, and the clause that does (`emailDomains: acme.com`).
+ * @typedef {{ organization: Organization, admittedBy: string }} Admission
+ */
+
+/**
  * A connection a user comes through: its name and strategy (`auth0`, `google-oauth2`, `samlp`...).
  * @typedef {{ name: string, strategy: string }} Connection
  */
@@ -294,13 +299,13 @@ function createRule(organizations) {
   const index = buildIndex(organizations);
 
   /**
-   * Organizations whose rule the user matches through `connection` (the index narrows, the
-   * rule decides).
+   * The organizations whose rule admits the user through `connection`, each with the clause
+   * that does (the index narrows, the rule decides).
    * @param {User} user
    * @param {Connection} connection
-   * @returns {Organization[]}
+   * @returns {Admission[]}
    */
-  function eligibleThrough(user, connection) {
+  function admittedThrough(user, connection) {
     /** @type {Set<Organization>} */
     const found = new Set();
     for (const clause of CLAUSES) {
@@ -308,35 +313,49 @@ function createRule(organizations) {
         index.get(key)?.forEach((organization) => found.add(organization));
       }
     }
-    return [...found].filter((organization) => eligible(organization, user, connection));
+    return [...found].flatMap((organization) => {
+      const decision = decide(organization, user, connection);
+      return "admittedBy" in decision ? [{ organization, admittedBy: decision.admittedBy }] : [];
+    });
   }
 
   return {
     /**
-     * The organizations a login assigns to: eligible through the login's connection, and the
-     * login's application listed where the organization lists applications.
+     * What a login assigns to: the organizations that admit the user through the login's
+     * connection, where the organization lists applications only for a login to one of them.
      * @param {User} user
      * @param {Connection} connection
      * @param {unknown} clientId
-     * @returns {Organization[]}
+     * @returns {Admission[]}
      */
     forLogin(user, connection, clientId) {
-      return eligibleThrough(user, connection).filter((organization) => applicationAllows(organization, clientId));
+      return admittedThrough(user, connection).filter(({ organization }) =>
+        applicationAllows(organization, clientId),
+      );
     },
 
     /**
      * The organizations a user is eligible for through any of their identities, whatever the
-     * application (the backfill and reconcile: no login tells which). Each identity comes
-     * through its connection with the strategy Auth0 records as its `provider`.
+     * application (the backfill and reconcile: no login tells which), each with the clause
+     * that admits them first. Each identity comes through its connection with the strategy
+     * Auth0 records as its `provider`.
      * @param {User} user
-     * @returns {Organization[]}
+     * @returns {Admission[]}
      */
     forUser(user) {
-      const found = new Set();
-      identityConnections(user).forEach((connection) =>
-        eligibleThrough(user, connection).forEach((organization) => found.add(organization)),
-      );
-      return organizations.filter((organization) => found.has(organization));
+      /** @type {Map<Organization, string>} */
+      const found = new Map();
+      for (const connection of identityConnections(user)) {
+        for (const { organization, admittedBy } of admittedThrough(user, connection)) {
+          if (!found.has(organization)) {
+            found.set(organization, admittedBy);
+          }
+        }
+      }
+      return organizations.flatMap((organization) => {
+        const admittedBy = found.get(organization);
+        return admittedBy === undefined ? [] : [{ organization, admittedBy }];
+      });
     },
   };
 }

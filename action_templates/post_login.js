@@ -9,7 +9,7 @@
  */
 "use strict";
 
-const { PENDING, markerKey, markerOf } = require("./marker");
+const { markerKey, markerOf, markerRecord } = require("./marker");
 const { createRule } = require("./membership");
 const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./management_api");
 
@@ -29,6 +29,7 @@ const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./manag
  * @property {"open" | "closed"} failurePolicy
  * @property {string} denyMessage  what the user sees when a fail-closed assignment fails
  * @property {"static" | "api"} connectionCheck  "api": ask the tenant whether the login's connection is enabled on the organization
+ * @property {string} joinedClaim  the namespaced claim (ID and access token) listing the organizations a login made the user a member of
  */
 
 /**
@@ -46,6 +47,8 @@ const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./manag
  * @typedef {object} PostLoginApi
  * @property {{ deny: (reason: string) => unknown }} access
  * @property {{ setAppMetadata: (key: string, value: unknown) => unknown }} user
+ * @property {{ setCustomClaim: (name: string, value: unknown) => unknown }} idToken
+ * @property {{ setCustomClaim: (name: string, value: unknown) => unknown }} accessToken
  * @property {import("./management_api").Cache} cache
  */
 
@@ -94,7 +97,7 @@ function createHandler(configuration) {
       }
       // The fast path: every matching organization has this Action's marker, no request.
       const pending = matching.filter(
-        (organization) => markerOf(event.user, settings.markerPrefix, organization.id) !== true,
+        ({ organization }) => markerOf(event.user, settings.markerPrefix, organization.id)?.state !== "assigned",
       );
       if (pending.length === 0) {
         return report("skipped-already-member", { via: "app-metadata" });
@@ -110,13 +113,16 @@ function createHandler(configuration) {
 }
 
 /**
- * Adds the user to each pending organization before the budget runs out, then marks each: true
- * where the membership and its roles took, "pending" where the members request was sent but that
- * was not confirmed (reconcile then still knows the membership may be this stack's).
+ * Adds the user to each pending organization before the budget runs out, then marks each with
+ * how and why they came in (marker.js): assigned where the membership and its roles took,
+ * pending where the members request was sent but that was not confirmed (reconcile then still
+ * knows the membership may be this stack's). The organizations the login made the user a
+ * member of go into the tokens' joined claim, so the application knows at once to sign the
+ * user in to them (`organization=<id>`, silent: the session exists).
  * @param {PostLoginEvent} event
  * @param {PostLoginApi} api
  * @param {Settings} settings
- * @param {import("./membership").Organization[]} pending
+ * @param {import("./membership").Admission[]} pending
  * @param {number} startedAt
  * @param {(outcome: string, extra?: Record<string, unknown>) => void} report
  */
@@ -133,8 +139,9 @@ async function assignWithinBudget(event, api, settings, pending, startedAt, repo
   /** @type {string[]} */
   const attempted = [];
   const session = new ManagementSession(event.secrets, api.cache, abort.signal, deadline);
+  const organizations = pending.map(({ organization }) => organization);
   try {
-    const assignment = assignAll(session, event, settings, pending, attempted, assigned);
+    const assignment = assignAll(session, event, settings, organizations, attempted, assigned);
     // Past the budget the abandoned attempt may still reject; that is reported already.
     assignment.catch(() => {});
     await Promise.race([assignment, budget]);
@@ -151,8 +158,16 @@ async function assignWithinBudget(event, api, settings, pending, startedAt, repo
   } finally {
     clearTimeout(timer);
     abort.abort();
-    for (const id of attempted) {
-      api.user.setAppMetadata(markerKey(settings.markerPrefix, id), assigned.includes(id) ? true : PENDING);
+    const now = new Date();
+    for (const { organization, admittedBy } of pending) {
+      if (attempted.includes(organization.id)) {
+        const record = markerRecord("login", admittedBy, now, !assigned.includes(organization.id));
+        api.user.setAppMetadata(markerKey(settings.markerPrefix, organization.id), record);
+      }
+    }
+    if (assigned.length) {
+      api.idToken.setCustomClaim(settings.joinedClaim, assigned);
+      api.accessToken.setCustomClaim(settings.joinedClaim, assigned);
     }
   }
 }

@@ -166,8 +166,8 @@ def _plan(config: StackConfig) -> list[list[OrganizationConfig]]:
     shards: list[list[OrganizationConfig]] = [[]]
     used = base
     for organization in organizations:
-        # The organization's line in the configuration block: JSON, comma, newline.
-        entry = len(_tojson(organization_rule(organization, fixed, roles))) + 2
+        # The organization's line in the configuration block: indent, JSON, comma, newline.
+        entry = len(_tojson(organization_rule(organization, fixed, roles))) + 6
         if base + entry > SHARD_BYTES:
             raise pulumi.RunError(
                 f"{PROJECT}: organization {organization.name!r} alone would not fit in one "
@@ -279,6 +279,11 @@ def configuration_of(code: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+JOINED_CLAIM = "joined_organizations"
+"""The name, after the configured namespace, of the claim listing the organizations a login made
+the user a member of."""
+
+
 def action_settings(config: StackConfig) -> dict[str, Any]:
     """The Action's settings, as ``post_login.js`` reads them (its ``Settings`` type, which a
     test has TypeScript check this against)."""
@@ -289,6 +294,7 @@ def action_settings(config: StackConfig) -> dict[str, Any]:
         "failurePolicy": action.failure_policy,
         "denyMessage": action.deny_message,
         "connectionCheck": action.connection_check,
+        "joinedClaim": f"{action.claim_namespace}{JOINED_CLAIM}",
     }
 
 

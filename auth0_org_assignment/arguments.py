@@ -81,6 +81,9 @@ class ActionOptionsArgs(TypedDict):
     """What the end user sees when a fail-closed assignment fails."""
     app_metadata_key: NotRequired[str]
     """The prefix of the ``app_metadata`` keys that mark the users the Action assigned."""
+    claim_namespace: NotRequired[str]
+    """The namespace (an http(s) URL of your own) of the tokens' claim listing the organizations
+    a login made the user a member of."""
 
 
 class OrgAssignmentArgs(TypedDict):

@@ -472,7 +472,7 @@ def test_action_code_diff_reports_a_broken_stack_and_still_diffs_the_others(
     assert "### `dev`: does not render on this branch" in summary
     assert "YAML syntax error" in summary
     assert "### `eu` (new stack)" in summary
-    assert '+    "timeBudgetMs": 2000,' in summary
+    assert '+    "timeBudgetMs": 2000' in summary
     assert "### `staging`: no change" in summary
 
 

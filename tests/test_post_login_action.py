@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import time
+from datetime import UTC, datetime
 from email.utils import formatdate
 from typing import Any
 
@@ -23,8 +24,23 @@ DATABASE = "Username-Password-Authentication"
 
 
 def marker(tenant: Any) -> dict[str, Any]:
-    """The app_metadata the Action leaves on a user it assigned."""
+    """The app_metadata of a user marked before markers were records: it still counts."""
     return {f"org_assignment:{tenant.organization_id}": True}
+
+
+def marked(tenant: Any, state: str = "assigned") -> dict[str, str]:
+    """The markers a login leaves, by their state."""
+    return {f"org_assignment:{tenant.organization_id}": state}
+
+
+def states(login: Any) -> dict[str, str] | None:
+    """The markers ``login`` set, by their state: assigned, or pending (the record says)."""
+    if login.app_metadata_set is None:
+        return None
+    return {
+        key: "pending" if record.get("pending") else "assigned"
+        for key, record in login.app_metadata_set.items()
+    }
 
 
 def with_action(config: dict[str, Any], **options: Any) -> dict[str, Any]:
@@ -41,7 +57,35 @@ def test_first_login_assigns_with_one_token_and_one_call(
     assert login.outcome == "assigned"
     assert tenant.members == {ALICE}
     assert (tenant.tokens_issued, tenant.calls[MEMBERS]) == (1, 1)
-    assert login.app_metadata_set == marker(tenant)
+    assert states(login) == marked(tenant)
+
+
+def test_the_marker_says_how_when_and_by_which_clause_a_member_came_in(
+    run_action: Any, stack_config: dict[str, Any]
+) -> None:
+    action, _ = run_action(stack_config)
+    before = datetime.now(UTC).replace(microsecond=0)
+    login = action.login(ALICE)
+    assert login.app_metadata_set is not None
+    (record,) = login.app_metadata_set.values()
+    assert record["via"] == "login"
+    assert record["by"] == f"allowAnyUserOfConnection: {DATABASE}"
+    assert before <= datetime.fromisoformat(record["at"]) <= datetime.now(UTC)
+    assert "pending" not in record
+
+
+def test_the_tokens_name_the_organizations_the_login_joined(
+    run_action: Any, stack_config: dict[str, Any]
+) -> None:
+    action, tenant = run_action(stack_config)
+    claim = "https://auth0-org-assignment/joined_organizations"
+    first = action.login(ALICE)
+    assert first.claims == {
+        "id_token": {claim: [tenant.organization_id]},
+        "access_token": {claim: [tenant.organization_id]},
+    }
+    # A member already: nothing joined, no claim.
+    assert action.login(ALICE).claims == {"id_token": {}, "access_token": {}}
 
 
 def test_repeat_logins_make_no_call(run_action: Any, stack_config: dict[str, Any]) -> None:
@@ -80,7 +124,7 @@ def test_marker_for_another_organization_does_not_skip(
     login = action.login(ALICE, app_metadata={"org_assignment:org_other": True})
     assert login.outcome == "assigned"
     # Its own marker only: the other stays as it is (Auth0 merges app_metadata's keys).
-    assert login.app_metadata_set == marker(tenant)
+    assert states(login) == marked(tenant)
 
 
 def test_warm_token_assigns_with_one_call(run_action: Any, stack_config: dict[str, Any]) -> None:
@@ -360,8 +404,8 @@ def test_a_2xx_that_is_not_the_endpoints_answer_is_a_failure(
     login = action.login(ALICE)
     assert (login.outcome, login.report["reason"]) == ("failed", f"malformed-{status}")
     # A members request was sent and its outcome is not known: pending, never assigned.
-    sent = {f"org_assignment:{tenant.organization_id}": "pending"} if endpoint == MEMBERS else None
-    assert login.app_metadata_set == sent
+    sent = marked(tenant, "pending") if endpoint == MEMBERS else None
+    assert states(login) == sent
 
 
 def test_retry_after_as_an_http_date_is_honoured(

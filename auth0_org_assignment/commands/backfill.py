@@ -59,6 +59,9 @@ class Addition:
     user_id: str
     organizations: tuple[str, ...]
     """Names of the organizations to add them to."""
+    markers: dict[str, Any]
+    """The marker to leave for each of them, by organization id (how, when and by which clause
+    they came in: the rule's own record)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,7 +122,13 @@ def plan(
             pending = [i for i in eligible if i not in decision.marked]
             marked += len(eligible) - len(pending)
             if pending:
-                additions.append(Addition(user["user_id"], tuple(names[i] for i in pending)))
+                additions.append(
+                    Addition(
+                        user["user_id"],
+                        tuple(names[i] for i in pending),
+                        {i: decision.markers[i] for i in pending},
+                    )
+                )
     return additions, marked
 
 
@@ -151,9 +160,7 @@ def add(
         for addition in batch:
             # One top-level key per organization: Auth0 merges app_metadata one level deep, so
             # this sets these markers and leaves every other one as it is.
-            markers = {
-                marker_key(config, organization_ids[name]): True for name in addition.organizations
-            }
+            markers = {marker_key(config, i): marker for i, marker in addition.markers.items()}
             api.call("users.update", {"app_metadata": markers}, id=addition.user_id)
         print(
             f"{min(start + MEMBERS_PER_REQUEST, len(additions))}/{len(additions)} users added",

@@ -14,6 +14,7 @@ import subprocess
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -31,16 +32,19 @@ USER_FIELDS = ("user_id", "email", "email_verified", "blocked", "app_metadata", 
 class Decision:
     """What the rule says of one user."""
 
-    eligible: frozenset[str]
-    """Ids of the stack's organizations the user is eligible for, through any identity."""
+    eligible: dict[str, str]
+    """Ids of the stack's organizations the user is eligible for, through any identity, each
+    with the clause that admits them (``emailDomains: acme.com``)."""
     marked: frozenset[str]
     """Ids of the organizations the user carries this stack's marker for: assigned."""
     pending: frozenset[str]
     """Ids of those whose marker is "pending": a members request was sent, not confirmed."""
     refusals: dict[str, str]
     """For each organization the user is marked (or pending) for but not eligible for: why
-    (``blocked``, ``connection-not-in-rule``, ``email-not-vouched-for``,
-    ``email-not-verified``, ``email-domain-not-in-rule``)."""
+    (``contract.json``'s refusals)."""
+    markers: dict[str, Any]
+    """For each eligible organization, the marker the backfill leaves on the user (marker.js:
+    how, when and by which clause they came in)."""
 
 
 class MembershipRule:
@@ -57,6 +61,7 @@ class MembershipRule:
                 organization_rule(o, organization_ids, role_ids) for o in config.organizations
             ],
             "markerPrefix": marker_key(config, ""),
+            "at": datetime.now(UTC).isoformat(),
         }
         self._process: subprocess.Popen[str] | None = None
 
@@ -95,10 +100,11 @@ class MembershipRule:
             if answer.get("invalid"):
                 raise ValueError("the rule was given a user that is not a JSON object")
             yield Decision(
-                frozenset(answer["eligible"]),
+                dict(answer["eligible"]),
                 frozenset(answer["marked"]),
                 frozenset(answer["pending"]),
                 answer["refusals"],
+                answer["markers"],
             )
         writer.join()
         if process.wait() != 0:

@@ -299,6 +299,35 @@ class ActionConfig(_Model):
     """The prefix of the ``app_metadata`` keys under which the Action marks the users it
     assigned (``<key>:<organization id>``)."""
 
+    claim_namespace: Annotated[
+        str,
+        Field(
+            alias="claimNamespace",
+            max_length=200,
+            json_schema_extra=hint(
+                "an http:// or https:// URL of your own, e.g. https://acme.com/ (Auth0's own "
+                "domains are reserved)"
+            ),
+        ),
+    ] = "https://auth0-org-assignment/"
+    """The namespace of the claim the Action adds to the ID and access tokens of a login that
+    made the user a member of organizations: ``<namespace>joined_organizations``, their ids. The
+    application then signs the user in again to one of them (``organization=<id>``)."""
+
+    @field_validator("claim_namespace")
+    @classmethod
+    def _a_namespace_of_your_own(cls, namespace: str) -> str:
+        # Auth0's Create Custom Claims: any non-Auth0 HTTP or HTTPS URL; auth0.com, webtask.io
+        # and webtask.run are Auth0's (https://auth0.com/docs/secure/tokens/json-web-tokens/create-custom-claims).
+        parts = urlsplit(namespace)
+        host = (parts.hostname or "").lower()
+        reserved = ("auth0.com", "webtask.io", "webtask.run")
+        if parts.scheme not in ("http", "https") or not host or re.search(r"\s", namespace):
+            raise ValueError("must be an http:// or https:// URL with a host and no spaces")
+        if any(host == domain or host.endswith(f".{domain}") for domain in reserved):
+            raise ValueError(f"{host} is Auth0's: Auth0 drops claims in its own namespaces")
+        return namespace if namespace.endswith("/") else f"{namespace}/"
+
     @field_validator("app_metadata_key")
     @classmethod
     def _not_reserved(cls, key: str) -> str:

@@ -54,6 +54,8 @@ class Login:
     modules_loaded: int
     failed: dict[str, Any] | None = None
     """Why the execution failed the login (it threw, or ran out of time), or None."""
+    claims: dict[str, dict[str, Any]] | None = None
+    """The custom claims the execution set: ``{"id_token": {...}, "access_token": {...}}``."""
 
     @property
     def report(self) -> dict[str, Any]:

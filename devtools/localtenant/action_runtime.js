@@ -4,6 +4,7 @@
 // The `api` object follows Auth0's post-login trigger
 // (https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/post-login-api-object):
 // api.user.setAppMetadata changes are returned for the tenant to save when the execution ends;
+// api.idToken and api.accessToken's custom claims are returned for the tokens the login issues;
 // api.access.deny ends the login; api.cache is described below. Module state (the code's own
 // variables) lives as long as the container, as at Auth0.
 //
@@ -134,6 +135,7 @@ const TIMED_OUT = Symbol("timed out");
 
 async function login(request) {
   const updates = {};
+  const claims = { id_token: {}, access_token: {} };
   let denied = null;
   const view = request.cache ? new Map(Object.entries(request.cache)) : containerCache;
   const changes = {};
@@ -147,6 +149,18 @@ async function login(request) {
     access: {
       deny(reason) {
         denied = reason;
+        return api;
+      },
+    },
+    idToken: {
+      setCustomClaim(name, value) {
+        claims.id_token[name] = value;
+        return api;
+      },
+    },
+    accessToken: {
+      setCustomClaim(name, value) {
+        claims.access_token[name] = value;
         return api;
       },
     },
@@ -192,6 +206,7 @@ async function login(request) {
     logs: [...logs],
     denied,
     app_metadata_set: Object.keys(updates).length ? { ...updates } : null,
+    claims,
     ms,
     thrown,
     modules_loaded: modulesLoaded(),

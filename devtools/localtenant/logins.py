@@ -36,6 +36,7 @@ import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from devtools import ROOT
 from devtools.localtenant.actions import DEFAULT_RUNTIME, bindings, deployed_version
@@ -169,6 +170,7 @@ class ActionContainer:
             "logs": [],
             "denied": None,
             "app_metadata_set": None,
+            "claims": {"id_token": {}, "access_token": {}},
             "ms": (time.monotonic() - started) * 1000,
             "thrown": None,
             "modules_loaded": 0,
@@ -256,6 +258,7 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     denied = None
     failed = None
     flow_metadata: dict[str, Any] = {}  # the flow's app_metadata changes, saved at its end
+    claims: dict[str, dict[str, Any]] = {"id_token": {}, "access_token": {}}
     for version, container in flow:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -269,6 +272,8 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
             failed = _flow_failure(version, result["failed"])
             break
         flow_metadata.update(result["app_metadata_set"] or {})  # a None removes it at the end
+        for token, set_claims in (result.get("claims") or {}).items():
+            claims[token].update(set_claims)
         if result["denied"] is not None:
             denied = result["denied"]
             break
@@ -292,7 +297,96 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
             "executions": executions,
             "app_metadata": stored["app_metadata"],
             "member_of": member_of,
+            # The tokens a completed login issues carry the claims Auth0 lets Actions add.
+            "id_token_claims": None if failed or denied else allowed_claims(claims["id_token"]),
+            "access_token_claims": (
+                None if failed or denied else allowed_claims(claims["access_token"])
+            ),
         }
+
+
+RESTRICTED_CLAIMS = frozenset(
+    [
+        "acr",
+        "act",
+        "active",
+        "amr",
+        "at_hash",
+        "ath",
+        "attest",
+        "aud",
+        "auth_time",
+        "authorization_details",
+        "azp",
+        "c_hash",
+        "client_id",
+        "cnf",
+        "cty",
+        "dest",
+        "entitlements",
+        "events",
+        "exp",
+        "groups",
+        "gty",
+        "htm",
+        "htu",
+        "iat",
+        "internalService",
+        "iss",
+        "jcard",
+        "jku",
+        "jti",
+        "jwe",
+        "jwk",
+        "kid",
+        "may_act",
+        "mky",
+        "nbf",
+        "nonce",
+        "object_id",
+        "org_id",
+        "org_name",
+        "orig",
+        "origid",
+        "permissions",
+        "roles",
+        "rph",
+        "s_hash",
+        "sid",
+        "sip_callid",
+        "sip_cseq_num",
+        "sip_date",
+        "sip_from_tag",
+        "sip_via_branch",
+        "sub",
+        "sub_jwk",
+        "toe",
+        "txn",
+        "typ",
+        "uuid",
+        "vot",
+        "vtm",
+        "x5t#S256",
+    ]
+)
+"""Claims an Action cannot set (Create Custom Claims,
+https://auth0.com/docs/secure/tokens/json-web-tokens/create-custom-claims): "In case of
+collisions, the transaction won't fail, but your custom claim won't be added to your tokens"."""
+AUTH0_NAMESPACES = ("auth0.com", "webtask.io", "webtask.run")
+
+
+def allowed_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    """The custom claims a token carries: restricted names and Auth0's own namespaces
+    (``urn:auth0``, URLs on auth0.com, webtask.io, webtask.run) are left out, as Auth0 does."""
+    kept = {}
+    for name, value in claims.items():
+        host = (urlsplit(name).hostname or "") if name.startswith(("http://", "https://")) else ""
+        auth0 = name.startswith("urn:auth0") or any(
+            host == domain or host.endswith(f".{domain}") for domain in AUTH0_NAMESPACES
+        )
+        if name not in RESTRICTED_CLAIMS and not auth0:
+            kept[name] = value
+    return kept
 
 
 def execute(

@@ -165,7 +165,7 @@ describe("createRule", () => {
             (o) => eligible(o, someone, connection) && (o.applications === null || o.applications.includes(String(client))),
           );
           assert.deepEqual(
-            rule.forLogin(someone, connection, client).map((o) => o.id).sort(),
+            rule.forLogin(someone, connection, client).map(({ organization }) => organization.id).sort(),
             expected.map((o) => o.id).sort(),
             `${connection.name} ${email} ${client}`,
           );
@@ -184,7 +184,7 @@ describe("createRule", () => {
       ],
     };
     assert.deepEqual(
-      rule.forUser(someone).map((o) => o.id),
+      rule.forUser(someone).map(({ organization }) => organization.id),
       ["org_a", "org_c", "org_d"],
     );
   });
@@ -222,7 +222,8 @@ describe("the index", () => {
         connection.name,
       );
       const expected = organizations.filter((o) => eligible(o, someone, connection)).map((o) => o.id);
-      assert.deepEqual(rule.forLogin(someone, connection, undefined).map((o) => o.id).sort(), expected.sort());
+      const found = rule.forLogin(someone, connection, undefined).map(({ organization }) => organization.id);
+      assert.deepEqual(found.sort(), expected.sort());
     }
   });
 

@@ -18,6 +18,7 @@ function handler(settings = {}) {
       failurePolicy: "open",
       denyMessage: "Sorry",
       connectionCheck: "static",
+      joinedClaim: "https://auth0-org-assignment/joined_organizations",
       ...settings,
     },
     organizations: [
@@ -52,11 +53,14 @@ function login(user = {}, extra = {}) {
     secrets: { TENANT_DOMAIN: "127.0.0.1:1", CLIENT_ID: "id", CLIENT_SECRET: "secret" },
     ...extra,
   });
-  /** @type {{ denied: string | null, metadata: unknown[], cacheReads: number }} */
-  const seen = { denied: null, metadata: [], cacheReads: 0 };
+  /** @type {{ denied: string | null, metadata: unknown[], claims: unknown[], cacheReads: number }} */
+  const seen = { denied: null, metadata: [], claims: [], cacheReads: 0 };
+  const claim = (/** @type {string} */ name, /** @type {unknown} */ value) => seen.claims.push([name, value]);
   const api = {
     access: { deny: (/** @type {string} */ reason) => (seen.denied = reason) },
     user: { setAppMetadata: (/** @type {string} */ key, /** @type {unknown} */ value) => seen.metadata.push([key, value]) },
+    idToken: { setCustomClaim: claim },
+    accessToken: { setCustomClaim: claim },
     cache: {
       get: () => {
         seen.cacheReads += 1;

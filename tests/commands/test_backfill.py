@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,11 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
         marked = tenant.user(user_id(n))["app_metadata"].get(
             f"org_assignment:{setup['organization_id']}"
         )
-        assert (marked is True) == (user_id(n) in should_join), user_id(n)
+        assert (marked is not None) == (user_id(n) in should_join), user_id(n)
+        if marked is not None:
+            # The rule's own record: how, when and by which clause they came in.
+            assert (marked["via"], marked["by"]) == ("backfill", "emailDomains: example.com")
+            assert datetime.fromisoformat(marked["at"]) <= datetime.now(UTC)
     calls = tenant.calls()
     # Each user marked once, but for those in flight when the first run was killed.
     assert calls[RouteName.USERS_UPDATE] <= len(should_join) + MEMBERS_PER_REQUEST
