@@ -12,13 +12,17 @@
  *      "marked": [<ids whose marker is an assignment>], "pending": [<ids whose marker is pending>],
  *      "refusals": {<organization id>: <why not eligible>, for each marked or pending one},
  *      "markers": {<organization id>: <the marker the backfill leaves>, for each eligible one}}
+ *   A line {"explain": <user>, "login": {"connection", "client", "organization"} | null} gets
+ *     {"explanations": {<organization id>: {"admittedBy": <clause>} | {"refusal": <why not>}}}:
+ *     of that login (the connection by name, the application's client id, the organization's id
+ *     or null), or of the user through any identity when login is null (explain).
  *   A line that is not a JSON object gets {"invalid": true}.
  */
 "use strict";
 
 const readline = require("node:readline");
 const { markerOf, markerRecord } = require("./marker");
-const { createRule, userRefusal } = require("./membership");
+const { createRule, explain, isRecord, userRefusal } = require("./membership");
 
 /** @type {Setup | null} */
 let setup = null;
@@ -39,8 +43,43 @@ lines.on("line", (line) => {
     process.stdout.write('{"invalid":true}\n');
     return;
   }
-  process.stdout.write(`${JSON.stringify(decideUser(setup, document))}\n`);
+  const answer = "explain" in document ? explainUser(setup, document) : decideUser(setup, document);
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
 });
+
+/**
+ * @param {Setup} setup
+ * @param {Record<string, unknown>} request
+ */
+function explainUser(setup, request) {
+  const user = /** @type {import("./membership").User} */ (isRecord(request.explain) ? request.explain : {});
+  const login = isRecord(request.login) ? loginOf(user, request.login) : null;
+  /** @type {Record<string, ReturnType<typeof explain>>} */
+  const explanations = {};
+  for (const organization of setup.organizations) {
+    explanations[organization.id] = explain(organization, user, login);
+  }
+  return { explanations };
+}
+
+/**
+ * The login a request describes: its connection with the strategy the user's identity on it
+ * records (Auth0's own database when the user has none there).
+ * @param {import("./membership").User} user
+ * @param {Record<string, unknown>} login
+ * @returns {import("./membership").Login}
+ */
+function loginOf(user, login) {
+  const name = String(login.connection);
+  const identities = Array.isArray(user.identities) ? user.identities : [];
+  const identity = identities.find((entry) => isRecord(entry) && entry.connection === name);
+  const strategy = isRecord(identity) && typeof identity.provider === "string" ? identity.provider : "auth0";
+  return {
+    connection: { name, strategy },
+    clientId: login.client,
+    organizationId: typeof login.organization === "string" ? login.organization : null,
+  };
+}
 
 /**
  * @typedef {{ organizations: import("./membership").Organization[], rule: ReturnType<typeof createRule>, prefix: string, at: Date }} Setup

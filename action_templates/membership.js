@@ -131,7 +131,7 @@ function isHostName(host) {
  */
 function identityClaim(user, connectionName) {
   const identities = Array.isArray(user.identities) ? user.identities : [];
-  const through = identities.filter((identity) => isRecord(identity) && identity.connection === connectionName);
+  const through = identitiesThrough(user, connectionName);
   if (through.length !== 1) {
     return null;
   }
@@ -194,6 +194,9 @@ const CLAUSES = Object.freeze([
         return "email-not-vouched-for";
       }
       const claim = identityClaim(user, connection.name);
+      if (!claim && identitiesThrough(user, connection.name).length > 1) {
+        return "identity-ambiguous";
+      }
       // Only a verified email counts: anyone can type any address into a sign-up form.
       if (!claim || !claim.verified) {
         return "email-not-verified";
@@ -239,6 +242,17 @@ function decide(organization, user, connection) {
   }
   // The configuration gives every organization a clause; one without admits nobody.
   return { refusal: first ?? "email-domain-not-in-rule" };
+}
+
+/**
+ * The user's identities on `connectionName`.
+ * @param {User} user
+ * @param {string} connectionName
+ * @returns {Record<string, unknown>[]}
+ */
+function identitiesThrough(user, connectionName) {
+  const identities = Array.isArray(user.identities) ? user.identities : [];
+  return identities.filter((identity) => isRecord(identity) && identity.connection === connectionName);
 }
 
 /**
@@ -361,6 +375,37 @@ function createRule(organizations) {
 }
 
 /**
+ * A login, as far as the rule reads it: the connection it comes through, the application it is
+ * to, and the organization it is to (when it is to one).
+ * @typedef {{ connection: Connection, clientId: unknown, organizationId: string | null }} Login
+ */
+
+/**
+ * What the rule says of `user` for `organization`, and why: the clause that admits them, or
+ * the reason it does not. Of a `login`, as the Action decides it; without one, through any of
+ * the user's identities, as the backfill and reconcile decide it. The one explanation of the
+ * rule, for people asking "why is she (not) in acme?".
+ * @param {Organization} organization
+ * @param {User} user
+ * @param {Login | null} login
+ * @returns {{ admittedBy: string } | { refusal: Refusal }}
+ */
+function explain(organization, user, login) {
+  if (login === null) {
+    const admitted = createRule([organization]).forUser(user);
+    return admitted.length ? { admittedBy: admitted[0].admittedBy } : { refusal: userRefusal(organization, user) ?? "connection-not-in-rule" };
+  }
+  if (login.organizationId !== null) {
+    return { refusal: login.organizationId === organization.id ? "login-to-the-organization" : "login-to-another-organization" };
+  }
+  const decision = decide(organization, user, login.connection);
+  if ("admittedBy" in decision && !applicationAllows(organization, login.clientId)) {
+    return { refusal: "application-not-listed" };
+  }
+  return decision;
+}
+
+/**
  * Why `user` is not eligible for `organization` through any identity, or null when they are:
  * the refusal of an identity on one of its connections, if they have one.
  * @param {Organization} organization
@@ -417,4 +462,15 @@ function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-module.exports = { CLAUSES, createRule, decide, eligible, emailDomain, identityClaim, isRecord, refusal, userRefusal };
+module.exports = {
+  CLAUSES,
+  createRule,
+  decide,
+  eligible,
+  emailDomain,
+  explain,
+  identityClaim,
+  isRecord,
+  refusal,
+  userRefusal,
+};

@@ -9,7 +9,7 @@ tables, the tests' credentials, and anyone setting up a tenant.
 
 from __future__ import annotations
 
-from auth0_org_assignment.commands import adopt, backfill, reconcile
+from auth0_org_assignment.commands import adopt, backfill, explain, reconcile
 from auth0_org_assignment.commands.management_client import scopes_of
 
 DEPLOY: dict[str, str] = {
@@ -82,3 +82,6 @@ RECONCILE_DRY_RUN = scopes_of(reconcile.DRY_RUN_CALLS)
 
 ADOPT = scopes_of(adopt.CALLS)
 """What ``auth0-org-assignment adopt`` needs: read-only; it never reads a client secret."""
+
+EXPLAIN = scopes_of(explain.CALLS)
+"""What ``auth0-org-assignment explain`` needs: reads only, users and organizations."""

@@ -5,6 +5,7 @@
     auth0-org-assignment adopt STACK       (AUTH0_ADOPT_CLIENT_ID, _SECRET: read-only)
     auth0-org-assignment backfill STACK    (AUTH0_BACKFILL_CLIENT_ID, _SECRET)
     auth0-org-assignment reconcile STACK   (AUTH0_RECONCILE_CLIENT_ID, _SECRET)
+    auth0-org-assignment explain STACK --user-id ID | --email ADDRESS   (AUTH0_EXPLAIN_...)
 
 Each reads the project's ``Pulumi.yaml`` and ``Pulumi.STACK.yaml`` (the nearest directory with a
 ``Pulumi.yaml``, or ``--project-dir``); those that call the Management API make only the calls
@@ -16,7 +17,14 @@ from __future__ import annotations
 import argparse
 from types import ModuleType
 
-from auth0_org_assignment.commands import adopt, backfill, new_stack, reconcile, render
+from auth0_org_assignment.commands import (
+    adopt,
+    backfill,
+    explain,
+    new_stack,
+    reconcile,
+    render,
+)
 
 COMMANDS: dict[str, ModuleType] = {
     "new-stack": new_stack,
@@ -24,6 +32,7 @@ COMMANDS: dict[str, ModuleType] = {
     "adopt": adopt,
     "backfill": backfill,
     "reconcile": reconcile,
+    "explain": explain,
 }
 """Each subcommand's module: its docstring, ``add_arguments(parser)`` and ``run(arguments)``."""
 PROG = "auth0-org-assignment"

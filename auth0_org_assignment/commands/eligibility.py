@@ -47,6 +47,23 @@ class Decision:
     how, when and by which clause they came in)."""
 
 
+@dataclass(frozen=True)
+class Login:
+    """A login to ask the rule about: the connection it comes through (by name), the
+    application it is to (its client id), and the organization it is to (its id), if any."""
+
+    connection: str
+    client_id: str | None = None
+    organization_id: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "client": self.client_id,
+            "organization": self.organization_id,
+        }
+
+
 class MembershipRule:
     """``action_templates/membership.js`` in one Node process, for one stack's organizations.
 
@@ -90,15 +107,7 @@ class MembershipRule:
     def decide(self, users: Iterable[dict[str, Any]]) -> Iterator[Decision]:
         """One decision for each user, in order, as they are read (users are written by a
         thread meanwhile, so neither side waits on a full pipe). One pass per rule."""
-        process = self._process
-        if process is None or process.stdin is None or process.stdout is None:
-            raise RuntimeError("use MembershipRule as a context manager, once")
-        writer = threading.Thread(target=self._write, args=(process, users), daemon=True)
-        writer.start()
-        for line in process.stdout:
-            answer = json.loads(line)
-            if answer.get("invalid"):
-                raise ValueError("the rule was given a user that is not a JSON object")
+        for answer in self._answers(users):
             yield Decision(
                 dict(answer["eligible"]),
                 frozenset(answer["marked"]),
@@ -106,6 +115,27 @@ class MembershipRule:
                 answer["refusals"],
                 answer["markers"],
             )
+
+    def explain(self, user: dict[str, Any], login: Login | None) -> dict[str, dict[str, str]]:
+        """What the rule says of ``user`` for each organization, by id: ``{"admittedBy":
+        <clause>}`` or ``{"refusal": <reason>}``; of ``login``, or through any identity when
+        it is None. One pass per rule."""
+        request = {"explain": user, "login": None if login is None else login.as_json()}
+        (answer,) = self._answers([request])
+        explanations: dict[str, dict[str, str]] = answer["explanations"]
+        return explanations
+
+    def _answers(self, documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        process = self._process
+        if process is None or process.stdin is None or process.stdout is None:
+            raise RuntimeError("use MembershipRule as a context manager, once")
+        writer = threading.Thread(target=self._write, args=(process, documents), daemon=True)
+        writer.start()
+        for line in process.stdout:
+            answer: dict[str, Any] = json.loads(line)
+            if answer.get("invalid"):
+                raise ValueError("the rule was given a user that is not a JSON object")
+            yield answer
         writer.join()
         if process.wait() != 0:
             stderr = process.stderr.read() if process.stderr else ""

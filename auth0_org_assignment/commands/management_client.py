@@ -144,6 +144,20 @@ CALLS = _calls(
         "set or clear the marker in a user's app_metadata",
     ),
     Call(
+        "users.list_by_email",
+        "GET",
+        "/users-by-email",
+        "read:users",
+        "find the users with an email",
+    ),
+    Call(
+        "users.organizations.list",
+        "GET",
+        "/users/{id}/organizations",
+        "read:organizations",
+        "list the organizations a user is a member of",
+    ),
+    Call(
         "jobs.users_exports.create",
         "POST",
         "/jobs/users-exports",

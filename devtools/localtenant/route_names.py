@@ -80,5 +80,7 @@ class RouteName(StrEnum):
     USERS_GET = "users.get"
     USERS_UPDATE = "users.update"
     USERS_DELETE = "users.delete"
+    USERS_LIST_BY_EMAIL = "users.list_by_email"
+    USERS_ORGANIZATIONS_LIST = "users.organizations.list"
     JOBS_USERS_EXPORTS_CREATE = "jobs.users_exports.create"
     JOBS_GET = "jobs.get"

@@ -156,6 +156,27 @@ def _delete(tenant: Tenant, request: Request) -> Response:
     return 204, None
 
 
+def _by_email(tenant: Tenant, request: Request) -> Response:
+    """Users whose email is exactly the one asked ("Email address to search for
+    (case-sensitive)", Management API v2, Search users by email)."""
+    email = request.query.get("email")
+    if not email:
+        raise bad_request("Query validation error: 'Missing required property: email'.")
+    return 200, [user for user in tenant.store["users"].values() if user.get("email") == email]
+
+
+def _organizations(tenant: Tenant, request: Request) -> Response:
+    """The organizations the user is a member of (List user's organizations: scope
+    read:organizations, https://auth0.com/docs/manage-users/organizations/configure-organizations/retrieve-user-membership)."""
+    user_id = get_user(tenant, request.params["id"])["user_id"]
+    found = [
+        tenant.store["organizations"][organization_id]
+        for organization_id, members in tenant.store["organization_members"].items()
+        if user_id in members
+    ]
+    return 200, paginate(found, request, "organizations")
+
+
 ONE = "/api/v2/users/{id}"
 ROUTES = [
     route(RouteName.USERS_LIST, "GET", "/api/v2/users", "read:users", _list),
@@ -163,4 +184,12 @@ ROUTES = [
     route(RouteName.USERS_GET, "GET", ONE, "read:users", _get),
     route(RouteName.USERS_UPDATE, "PATCH", ONE, "update:users", _update),
     route(RouteName.USERS_DELETE, "DELETE", ONE, "delete:users", _delete),
+    route(RouteName.USERS_LIST_BY_EMAIL, "GET", "/api/v2/users-by-email", "read:users", _by_email),
+    route(
+        RouteName.USERS_ORGANIZATIONS_LIST,
+        "GET",
+        ONE + "/organizations",
+        "read:organizations",
+        _organizations,
+    ),
 ]

@@ -39,3 +39,25 @@ def test_a_users_export_job_serves_every_user_of_a_connection(tenant: LocalTenan
     with urllib.request.urlopen(done["location"], context=context) as response:  # noqa: S310
         lines = gzip.decompress(response.read()).decode().splitlines()
     assert sorted(json.loads(line)["email"] for line in lines) == ["u0@a.io", "u1@a.io", "u2@a.io"]
+
+
+def test_users_by_email_are_found_by_their_exact_email(tenant: LocalTenant) -> None:
+    alice = tenant.sign_up("alice@a.io")
+    assert [
+        u["user_id"] for u in tenant.call("GET", "/api/v2/users-by-email?email=alice@a.io")
+    ] == [alice["user_id"]]
+    # "Email address to search for (case-sensitive)", as Auth0's reference says.
+    assert tenant.call("GET", "/api/v2/users-by-email?email=ALICE@a.io") == []
+    status, _ = error_of(lambda: tenant.call("GET", "/api/v2/users-by-email"))
+    assert status == 400
+
+
+def test_a_users_organizations_are_those_they_are_a_member_of(tenant: LocalTenant) -> None:
+    alice = tenant.sign_up("alice@a.io")
+    acme = tenant.create_organization("acme")
+    tenant.create_organization("globex")
+    tenant.add_members(acme["id"], [alice["user_id"]])
+    found = tenant.call(
+        "GET", f"/api/v2/users/{urllib.parse.quote(alice['user_id'])}/organizations"
+    )
+    assert [o["name"] for o in found] == ["acme"]

@@ -1,0 +1,153 @@
+"""auth0-org-assignment explain: the rule's own reason for every row of the case table, and the
+command on the local tenant (membership, the marker's record, the reason in words)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auth0_org_assignment import contract, credentials
+from auth0_org_assignment.commands.eligibility import Login, MembershipRule
+from auth0_org_assignment.config import parse_config
+from devtools import ROOT
+from tests.support.membership_cases import (
+    joins,
+    load_cases,
+    login_connection,
+    stack_config,
+    user_record,
+)
+
+CASES = load_cases()
+OTHER_ORGANIZATION = "org_someoneelse123"
+
+
+def explained(case: dict[str, Any], login: Login | None) -> dict[str, dict[str, str]]:
+    """The rule's explanation of the case's user, by organization name."""
+    config = parse_config(stack_config(case), "case")
+    ids = {o.name: f"org_{o.name}" for o in config.organizations}
+    with MembershipRule(config, ids) as rule:
+        by_id = rule.explain(user_record(case, "auth0|alice"), login)
+    return {name: by_id[organization_id] for name, organization_id in ids.items()}
+
+
+def case_login(case: dict[str, Any]) -> Login:
+    login = case.get("login", {})
+    organization = login.get("organization")
+    return Login(
+        login_connection(case),
+        login.get("client", "app-client-id"),
+        None
+        if organization is None
+        else OTHER_ORGANIZATION
+        if organization == "other"
+        else f"org_{organization}",
+    )
+
+
+@pytest.mark.parametrize("number", range(len(CASES)), ids=[c["case"] for c in CASES])
+def test_explain_gives_the_tables_reason_for_every_row(number: int) -> None:
+    case = CASES[number]
+    found = explained(case, case_login(case))
+    admitted = sorted(name for name, decision in found.items() if "admittedBy" in decision)
+    assert admitted == sorted(case["joins"])
+    refused = {name: d["refusal"] for name, d in found.items() if "refusal" in d}
+    assert refused == case.get("why", {})
+    assert set(refused.values()) <= contract.refusals().keys()
+
+
+@pytest.mark.parametrize("number", range(len(CASES)), ids=[c["case"] for c in CASES])
+def test_without_a_login_explain_admits_whom_the_backfill_adds(number: int) -> None:
+    case = CASES[number]
+    found = explained(case, None)
+    listing = {o["name"] for o in case["organizations"] if o.get("applications")}
+    admitted = sorted(n for n, d in found.items() if "admittedBy" in d and n not in listing)
+    assert admitted == joins(case, "backfill")
+
+
+def test_every_row_names_a_reason_for_each_organization_it_does_not_join() -> None:
+    for case in CASES:
+        names = {o["name"] for o in case["organizations"]}
+        assert set(case.get("why", {})) == names - set(case["joins"]), case["case"]
+
+
+@pytest.mark.slow
+def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
+    run_action: Any, tmp_path: Path
+) -> None:
+    config = {
+        "auth0:domain": "acme-test.eu.auth0.com",
+        "organizations": [
+            {
+                "name": "acme",
+                "displayName": "Acme",
+                "connections": ["Username-Password-Authentication"],
+                "emailDomains": ["acme.com"],
+            },
+            {
+                "name": "globex",
+                "displayName": "Globex",
+                "connections": ["Username-Password-Authentication"],
+                "emailDomains": ["globex.com"],
+            },
+        ],
+    }
+    action, tenant = run_action(config)
+    assert action.login("auth0|alice", email="alice@acme.com", email_verified=True).outcome == (
+        "assigned"
+    )
+    tenant.local.ensure_user("auth0|gus", email="gus@gmail.com", email_verified=True)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: auth0-org-assignment\nruntime: python\n")
+    stack = {
+        "auth0:domain": tenant.local.domain,
+        "auth0-org-assignment:domainKind": "local",
+        "auth0-org-assignment:organizations": config["organizations"],
+    }
+    (project / "Pulumi.t.yaml").write_text(json.dumps({"config": stack}))
+    reader = tenant.local.m2m_client("explain", sorted(credentials.EXPLAIN))
+    environment = {
+        **os.environ,
+        "AUTH0_EXPLAIN_CLIENT_ID": reader["client_id"],
+        "AUTH0_EXPLAIN_CLIENT_SECRET": reader["client_secret"],
+        "SSL_CERT_FILE": tenant.local.ca_cert,
+    }
+
+    def explain(*args: str) -> dict[str, Any]:
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "auth0_org_assignment.commands", "explain", "t"),
+                *("--project-dir", str(project), "--json", *args),
+            ],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        document: dict[str, Any] = json.loads(result.stdout)
+        return document
+
+    alice = explain("--user-id", "auth0|alice")["organizations"]
+    assert alice["acme"]["member"] is True
+    assert alice["acme"]["admittedBy"] == "emailDomains: acme.com"
+    assert (alice["acme"]["marker"]["via"], alice["acme"]["marker"]["by"]) == (
+        "login",
+        "emailDomains: acme.com",
+    )
+    assert alice["globex"]["member"] is False
+    assert alice["globex"]["refusal"] == "email-domain-not-in-rule"
+    (gus,) = explain("--email", "gus@gmail.com")
+    assert (
+        "gmail.com is a free-mail or throwaway-mail domain" in gus["organizations"]["acme"]["why"]
+    )
+    other = explain("--user-id", "auth0|alice", "--connection", "Username-Password-Authentication",
+                    "--organization", "org_elsewhere")  # fmt: skip
+    assert other["organizations"]["acme"]["refusal"] == "login-to-another-organization"
