@@ -3,9 +3,10 @@ Auth0 runs, with the stack's configuration as data.
 
 The logic is plain JavaScript (``membership.js``: who may join; ``marker.js``: what marks a user
 added; ``management_api.js``: the calls and the token; ``post_login.js``: the handler), and
-``contract.json`` holds what they share with the stack. ``post_login.js.j2`` only puts them in
-one file after the configuration block, one delimited JSON value (``configuration_of`` reads it
-back); no behaviour depends on the template.
+``contract.json`` holds what they share with the stack. They reach Auth0 as one minified bundle
+(``action_bundle``: esbuild), and ``post_login.js.j2`` only puts a header naming the sources'
+commit, the configuration block (one delimited JSON value, which ``configuration_of`` reads
+back) and the bundle in one file; no behaviour depends on the template.
 
 The stack and ``auth0-org-assignment render`` both call :func:`render_actions`, so what a
 reviewer renders locally is what the stack deploys, but for the organization and role ids, which
@@ -29,8 +30,9 @@ import pulumi
 from jinja2.utils import htmlsafe_json_dumps
 
 from auth0_org_assignment import contract
+from auth0_org_assignment.action_bundle import GLOBAL, action_bundle
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
-from auth0_org_assignment.paths import TEMPLATES
+from auth0_org_assignment.paths import NODE_MODULES, TEMPLATES
 
 TEMPLATE = "post_login.js.j2"
 RUNTIME = "node22"
@@ -38,9 +40,6 @@ TRIGGER = "post-login"
 TRIGGER_VERSION = "v3"
 SECRET_NAMES = ("TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET")
 """The Action secrets; the support article's names (organization ids are in the code)."""
-
-MODULES = ("contract.json", "membership.js", "marker.js", "management_api.js", "post_login.js")
-"""The Action's modules, in ``action_templates/``, that the template assembles."""
 
 CALLED_WHEN: dict[str, Callable[[StackConfig], bool]] = {
     "addMembers": lambda config: True,
@@ -255,7 +254,8 @@ def _code(
                 organization_rule(organization, organization_ids, role_ids)
                 for organization in organizations
             ],
-            modules=_modules(),
+            bundle=action_bundle(TEMPLATES, NODE_MODULES),
+            exports=GLOBAL,
         )
     )
 
@@ -329,20 +329,6 @@ def organization_rule(
 def _tojson(value: Any) -> str:
     """What the template's ``|tojson`` writes for ``value``."""
     return str(htmlsafe_json_dumps(value, sort_keys=True))
-
-
-@cache
-def _modules() -> tuple[tuple[str, str], ...]:
-    """Each module's name as the others ``require`` it, and its source: a JSON module's value
-    becomes its exports, as Node's ``require`` makes it."""
-    modules = []
-    for name in MODULES:
-        source = (TEMPLATES / name).read_text(encoding="utf-8").rstrip("\n")
-        if name.endswith(".json"):
-            modules.append((f"./{name}", f"module.exports = {source};"))
-        else:
-            modules.append((f"./{name.removesuffix('.js')}", source))
-    return tuple(modules)
 
 
 @cache

