@@ -5,6 +5,7 @@ render the Action."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ class ActionBundleHook(BuildHookInterface):  # type: ignore[misc]
         assert spec is not None
         assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up
         spec.loader.exec_module(module)
         bundle = module.build(root / "action_templates", root / "node_modules")
         target = Path(tempfile.mkdtemp()) / module.BUILT

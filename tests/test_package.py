@@ -70,6 +70,8 @@ def test_the_wheel_holds_the_component_and_the_actions_javascript(wheel: Path) -
         "auth0_org_assignment/config/schema.py",
         "auth0_org_assignment/action_templates/membership.js",
         "auth0_org_assignment/action_templates/post_login.js.j2",
+        # Built by the wheel's hook, so an installed package needs no esbuild.
+        "auth0_org_assignment/action_templates/bundle.js",
     ):
         assert expected in names, expected
     assert not [n for n in names if n.startswith(("infra/", "tests/", "devtools/"))]
