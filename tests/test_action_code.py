@@ -299,7 +299,7 @@ def with_budget(config: Any, budget_ms: int) -> Any:
 def test_time_budgets_that_add_up_past_the_flows_20_seconds_are_refused(
     stack_config: dict[str, Any],
 ) -> None:
-    config = parse_config(many_organizations(stack_config, 1000, timeBudgetMs=3000), "test")
+    config = parse_config(many_organizations(stack_config, 2000, timeBudgetMs=3000), "test")
     actions = len(render_actions(with_budget(config, 500)))
     most = (FLOW_TIME_MS - OTHER_ACTIONS_MS) // actions
     assert most < 3000, "the stack must bind enough Actions for 3000 ms each to be too much"
