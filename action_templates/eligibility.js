@@ -12,6 +12,11 @@
  *      "marked": [<ids whose marker is an assignment>], "pending": [<ids whose marker is pending>],
  *      "refusals": {<organization id>: <why not eligible>, for each marked or pending one},
  *      "markers": {<organization id>: <the marker the backfill leaves>, for each eligible one}}
+ *   With "refuseAll": true in the first line, "refusals" holds every organization the user is
+ *   not eligible for (the impact of a change), not only the marked ones.
+ *   A line {"shape": <user>} gets what an impact snapshot keeps of the user, and nothing that
+ *     names them: {"identities": [{"connection", "strategy", "domain" (as the rule reads the
+ *     identity's email, or null), "verified"}], "blocked", "marked": [ids], "pending": [ids]}.
  *   A line {"explain": <user>, "login": {"connection", "client", "organization"} | null} gets
  *     {"explanations": {<organization id>: {"admittedBy": <clause>} | {"refusal": <why not>}}}:
  *     of that login (the connection by name, the application's client id, the organization's id
@@ -22,7 +27,7 @@
 
 const readline = require("node:readline");
 const { markerOf, markerRecord } = require("./marker");
-const { createRule, explain, isRecord, userRefusal } = require("./membership");
+const { createRule, emailDomain, explain, identityClaim, isRecord, userRefusal } = require("./membership");
 
 /** @type {Setup | null} */
 let setup = null;
@@ -36,16 +41,47 @@ lines.on("line", (line) => {
     }
     const organizations = /** @type {import("./membership").Organization[]} */ (document.organizations);
     const at = typeof document.at === "string" ? new Date(document.at) : new Date();
-    setup = { organizations, rule: createRule(organizations), prefix: String(document.markerPrefix), at };
+    const refuseAll = document.refuseAll === true;
+    setup = { organizations, rule: createRule(organizations), prefix: String(document.markerPrefix), at, refuseAll };
     return;
   }
   if (document === null) {
     process.stdout.write('{"invalid":true}\n');
     return;
   }
-  const answer = "explain" in document ? explainUser(setup, document) : decideUser(setup, document);
+  const answer =
+    "explain" in document
+      ? explainUser(setup, document)
+      : "shape" in document
+        ? shapeOf(setup, /** @type {import("./membership").User} */ (document.shape))
+        : decideUser(setup, document);
   process.stdout.write(`${JSON.stringify(answer)}\n`);
 });
+
+/**
+ * What an impact snapshot keeps of a user: each identity's connection, strategy, email domain
+ * (as the rule reads it) and whether it is verified; whether the user is blocked; the markers.
+ * @param {Setup} setup
+ * @param {import("./membership").User} user
+ */
+function shapeOf(setup, user) {
+  const identities = (Array.isArray(user.identities) ? user.identities : []).flatMap((identity) => {
+    if (!isRecord(identity) || typeof identity.connection !== "string") {
+      return [];
+    }
+    const claim = identityClaim(user, identity.connection);
+    return [
+      {
+        connection: identity.connection,
+        strategy: typeof identity.provider === "string" ? identity.provider : "",
+        domain: claim ? emailDomain(claim.email) : null,
+        verified: claim ? claim.verified : false,
+      },
+    ];
+  });
+  const { marked, pending } = decideUser(setup, user);
+  return { identities, blocked: user.blocked === true, marked, pending };
+}
 
 /**
  * @param {Setup} setup
@@ -82,7 +118,7 @@ function loginOf(user, login) {
 }
 
 /**
- * @typedef {{ organizations: import("./membership").Organization[], rule: ReturnType<typeof createRule>, prefix: string, at: Date }} Setup
+ * @typedef {{ organizations: import("./membership").Organization[], rule: ReturnType<typeof createRule>, prefix: string, at: Date, refuseAll: boolean }} Setup
  */
 
 /**
@@ -111,7 +147,7 @@ function decideUser(setup, user) {
     } else if (marker?.state === "pending") {
       pending.push(organization.id);
     }
-    if (marker !== undefined && !Object.hasOwn(eligible, organization.id)) {
+    if ((marker !== undefined || setup.refuseAll) && !Object.hasOwn(eligible, organization.id)) {
       refusals[organization.id] = userRefusal(organization, user);
     }
   }

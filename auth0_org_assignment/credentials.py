@@ -9,7 +9,7 @@ tables, the tests' credentials, and anyone setting up a tenant.
 
 from __future__ import annotations
 
-from auth0_org_assignment.commands import adopt, backfill, explain, reconcile
+from auth0_org_assignment.commands import adopt, backfill, explain, reconcile, snapshot
 from auth0_org_assignment.commands.management_client import scopes_of
 
 DEPLOY: dict[str, str] = {
@@ -85,3 +85,6 @@ ADOPT = scopes_of(adopt.CALLS)
 
 EXPLAIN = scopes_of(explain.CALLS)
 """What ``auth0-org-assignment explain`` needs: reads only, users and organizations."""
+
+SNAPSHOT = scopes_of(snapshot.CALLS)
+"""What ``auth0-org-assignment snapshot`` needs: reads only, within reconcile's."""

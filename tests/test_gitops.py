@@ -97,12 +97,49 @@ def test_pull_requests_preview_every_stack_after_the_tests_with_one_edited_comme
     assert "--refresh" not in run["run"]  # a refresh would need client keys
     assert run["env"]["STACK"] == "${{ inputs.stack }}"
     (upload,) = [s for s in preview["steps"] if "upload-artifact" in s.get("uses", "")]
-    (download,) = [s for s in comment["steps"] if "download-artifact" in s.get("uses", "")]
-    assert upload["with"]["name"] == download["with"]["name"] == "preview-${{ inputs.stack }}"
+    downloads = [s for s in comment["steps"] if "download-artifact" in s.get("uses", "")]
+    assert [d["with"]["name"] for d in downloads] == [
+        upload["with"]["name"],
+        "impact-${{ inputs.stack }}",
+    ]
+    assert upload["with"]["name"] == "preview-${{ inputs.stack }}"
     assert upload["if"] == "${{ !cancelled() }}"  # a failed preview is shown too
     assert preview["outputs"]["artifact"] == "${{ steps.upload.outputs.artifact-id }}"
-    assert comment["needs"] == "preview"
+    assert comment["needs"] == ["preview", "impact"]
     assert comment["if"] == "${{ !cancelled() && needs.preview.outputs.artifact != '' }}"
+
+
+def test_a_pull_request_shows_who_it_lets_in_with_no_credential_at_all() -> None:
+    jobs = load("pulumi-preview.yml")["jobs"]
+    impact, approval = jobs["impact"], jobs["approve-impact"]
+    # The branch's code runs here: no environment, no secret, no variable, reads only.
+    assert "environment" not in impact
+    assert impact["permissions"] == {"contents": "read", "actions": "read"}
+    text = yaml.safe_dump(impact)
+    assert "secrets." not in text
+    assert "vars." not in text
+    (measure,) = [s for s in impact["steps"] if "auth0-org-assignment impact" in s.get("run", "")]
+    assert "--max-admitted" in measure["run"]
+    assert "population.yml" in text  # the trusted workflow's snapshot
+    # Past the limit, the check waits for a maintainer (an environment with reviewers).
+    assert approval["needs"] == "impact"
+    assert approval["if"] == "needs.impact.outputs.approval == 'needed'"
+    assert approval["environment"] == "impact-approval"
+    assert approval["permissions"] == {}
+    assert impact["outputs"]["approval"] == "${{ steps.measure.outputs.approval }}"
+
+
+def test_the_population_snapshot_is_taken_daily_by_a_trusted_workflow() -> None:
+    workflow = load("population.yml")
+    assert "schedule" in workflow["on"]
+    assert "pull_request" not in workflow["on"]
+    job = workflow["jobs"]["snapshot"]
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
+    assert job["environment"] == "${{ matrix.stack }}-reconcile"
+    (run,) = [s for s in job["steps"] if "auth0-org-assignment snapshot" in s.get("run", "")]
+    assert run["env"]["AUTH0_SNAPSHOT_CLIENT_ID"] == "${{ secrets.AUTH0_RECONCILE_CLIENT_ID }}"
+    (upload,) = [s for s in job["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert upload["with"]["name"] == "population-${{ matrix.stack }}"
 
 
 def test_a_fork_gets_no_preview_and_is_told_why() -> None:
@@ -278,9 +315,10 @@ def test_no_job_that_runs_the_pull_requests_code_can_write_to_the_pull_request()
     assert "environment" not in comment
     assert [s.get("uses", "").split("@")[0] for s in comment["steps"]] == [
         "actions/download-artifact",
+        "actions/download-artifact",
         "",
     ]
-    assert comment["steps"][1]["shell"] == "python3 {0}"  # runs only the text in this file
+    assert comment["steps"][2]["shell"] == "python3 {0}"  # runs only the text in this file
 
 
 def test_the_branch_code_check_sees_a_checkout_and_local_code() -> None:
@@ -420,6 +458,8 @@ def diff_repo(tmp_path: Path) -> Path:
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     for stack in STACKS:
         shutil.copy(ROOT / f"Pulumi.{stack}.yaml", repo / f"Pulumi.{stack}.yaml")
+    (repo / "node_modules").symlink_to(ROOT / "node_modules")  # esbuild, as scripts/setup installs
+    (repo / ".gitignore").write_text("node_modules\n")
     for args in (
         ("init", "-q"),
         ("add", "-A"),

@@ -73,9 +73,16 @@ def github() -> Iterator[tuple[str, FakeGitHub]]:
 
 
 def run_comment(
-    api: str, tmp_path: Path, output: str | None, outcome: str | None
+    api: str,
+    tmp_path: Path,
+    output: str | None,
+    outcome: str | None,
+    impact: str | None = "Of 10 users, this change lets in 0:\n",
 ) -> subprocess.CompletedProcess[str]:
     (tmp_path / "preview").mkdir()
+    if impact is not None:
+        (tmp_path / "impact").mkdir()
+        (tmp_path / "impact" / "impact.txt").write_text(impact)
     if output is not None:
         (tmp_path / "preview" / "preview.txt").write_text(output)
     if outcome is not None:
@@ -106,9 +113,28 @@ def test_the_first_preview_of_a_stack_posts_its_comment(
     assert (method, path) == ("POST", "/repos/acme/auth0/issues/7/comments")
     assert body["body"] == (
         "<!-- pulumi-preview:staging -->\n"
+        "### Who the change to `staging` lets in\n\n"
+        "```\nOf 10 users, this change lets in 0:\n```\n\n"
         "### `pulumi preview` of stack `staging` succeeded\n\n"
         "```diff\nPreviewing update (staging)\n  ~ action\n```"
     )
+
+
+def test_the_impact_is_data_too_and_its_absence_is_said(
+    github: tuple[str, FakeGitHub], tmp_path: Path
+) -> None:
+    api, state = github
+    hostile = "```\n@everyone [click](https://evil.example)\n"
+    assert run_comment(api, tmp_path, "ok\n", "success", impact=hostile).returncode == 0
+    ((_, _, body),) = state.writes
+    lines = body["body"].splitlines()
+    assert lines[3] == "````"  # longer than any backtick run in the impact: it stays inside
+    assert lines[6] == "````"
+    state.writes.clear()
+    (tmp_path / "again").mkdir()
+    assert run_comment(api, tmp_path / "again", "ok\n", "success", impact=None).returncode == 0
+    ((_, _, body),) = state.writes
+    assert "The impact job did not finish" in body["body"]
 
 
 def test_a_later_preview_edits_the_jobs_own_comment_and_no_one_elses(
@@ -141,8 +167,8 @@ def test_the_output_cannot_close_its_code_block_and_is_cut_to_fit(
     assert len(text) < 65_536
     assert text.endswith("last line\n`````")
     lines = text.splitlines()
-    assert lines[3] == "`````diff"
-    assert lines[4].startswith("(cut to its last part")
+    assert lines[9] == "`````diff"
+    assert lines[10].startswith("(cut to its last part")
 
 
 @pytest.mark.parametrize("outcome", [None, "skipped", "success\n::set-output", "pwned"])

@@ -6,6 +6,8 @@
     auth0-org-assignment backfill STACK    (AUTH0_BACKFILL_CLIENT_ID, _SECRET)
     auth0-org-assignment reconcile STACK   (AUTH0_RECONCILE_CLIENT_ID, _SECRET)
     auth0-org-assignment explain STACK --user-id ID | --email ADDRESS   (AUTH0_EXPLAIN_...)
+    auth0-org-assignment snapshot STACK    (AUTH0_SNAPSHOT_CLIENT_ID, _SECRET: read-only)
+    auth0-org-assignment impact STACK --snapshot FILE --base-stack-file FILE   (no credential)
 
 Each reads the project's ``Pulumi.yaml`` and ``Pulumi.STACK.yaml`` (the nearest directory with a
 ``Pulumi.yaml``, or ``--project-dir``); those that call the Management API make only the calls
@@ -21,9 +23,11 @@ from auth0_org_assignment.commands import (
     adopt,
     backfill,
     explain,
+    impact,
     new_stack,
     reconcile,
     render,
+    snapshot,
 )
 
 COMMANDS: dict[str, ModuleType] = {
@@ -33,6 +37,8 @@ COMMANDS: dict[str, ModuleType] = {
     "backfill": backfill,
     "reconcile": reconcile,
     "explain": explain,
+    "snapshot": snapshot,
+    "impact": impact,
 }
 """Each subcommand's module: its docstring, ``add_arguments(parser)`` and ``run(arguments)``."""
 PROG = "auth0-org-assignment"

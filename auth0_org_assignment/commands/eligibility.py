@@ -70,8 +70,12 @@ class MembershipRule:
     Use as a context manager; :meth:`decide` streams users through it.
     """
 
-    def __init__(self, config: StackConfig, organization_ids: Mapping[str, str]) -> None:
-        """``organization_ids`` maps the organizations' names to their ids."""
+    def __init__(
+        self, config: StackConfig, organization_ids: Mapping[str, str], refuse_all: bool = False
+    ) -> None:
+        """``organization_ids`` maps the organizations' names to their ids; with
+        ``refuse_all``, a decision's ``refusals`` name every organization the user is not
+        eligible for, not only those they are marked for."""
         role_ids = {role: role for o in config.organizations for role in o.roles}
         self._setup = {
             "organizations": [
@@ -79,6 +83,7 @@ class MembershipRule:
             ],
             "markerPrefix": marker_key(config, ""),
             "at": datetime.now(UTC).isoformat(),
+            "refuseAll": refuse_all,
         }
         self._process: subprocess.Popen[str] | None = None
 
@@ -115,6 +120,12 @@ class MembershipRule:
                 answer["refusals"],
                 answer["markers"],
             )
+
+    def shapes(self, users: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """What an impact snapshot keeps of each user, in order: each identity's connection,
+        strategy, email domain as the rule reads it and whether it is verified, whether the
+        user is blocked, and the ids of the organizations they are marked (or pending) for."""
+        yield from self._answers({"shape": user} for user in users)
 
     def explain(self, user: dict[str, Any], login: Login | None) -> dict[str, dict[str, str]]:
         """What the rule says of ``user`` for each organization, by id: ``{"admittedBy":

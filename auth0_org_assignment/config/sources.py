@@ -47,6 +47,13 @@ def load_stack_file(stack: str, root: Path) -> StackConfig:
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise pulumi.RunError(f"no stack file {path.name}: create it or name an existing stack")
+    return load_stack_path(path)
+
+
+def load_stack_path(path: Path) -> StackConfig:
+    """Read the stack file at ``path``, whatever its name (a base revision's copy, say)."""
+    if not path.is_file():
+        raise pulumi.RunError(f"no stack file {path}")
     raw, problems = select(read_stack_file(path))
     return validate(raw, problems, path.name)
 

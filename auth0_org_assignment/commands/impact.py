@@ -1,0 +1,209 @@
+"""Show the people a change lets in, before it is deployed.
+
+    auth0-org-assignment impact prod --snapshot population-prod.json \\
+        --base-stack-file base/Pulumi.prod.yaml [--max-admitted 100] [--markdown]
+
+For each organization, how many users the change (the stack file here, against
+``--base-stack-file``, the one deployed) would let in and through which clause, and how many
+members the stack added it would no longer admit (reconcile would remove them), and why. It
+runs the Action's own rule (``eligibility``) on a population snapshot (``snapshot``): counts of
+users by shape, no user id, email or name, so it needs no Auth0 credential at all. A domain not
+yet proven counts as it will once proven. With ``--max-admitted``, it exits 3 when the change
+lets in more users than that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from auth0_org_assignment import contract
+from auth0_org_assignment.commands.eligibility import MembershipRule
+from auth0_org_assignment.commands.management_client import UsageError
+from auth0_org_assignment.commands.snapshot import FORMAT
+from auth0_org_assignment.config import (
+    StackConfig,
+    load_resolved_config,
+    load_stack_file,
+    load_stack_path,
+    project_root,
+)
+
+TOO_MANY = 3
+"""The exit status when the change lets in more users than ``--max-admitted``."""
+
+
+@dataclass
+class Impact:
+    """What a change does to each organization's members."""
+
+    joins: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    """Users the change would let in, by organization and by the clause that admits them."""
+    leaves: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    """Members the stack added whom the change would no longer admit, by organization and
+    by reason."""
+    users: int = 0
+
+    @property
+    def admitted(self) -> int:
+        return sum(sum(by.values()) for by in self.joins.values())
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("stack", help="the stack whose change to measure, e.g. prod")
+    parser.add_argument("--snapshot", type=Path, required=True, help="the population snapshot")
+    parser.add_argument(
+        "--base-stack-file",
+        type=Path,
+        required=True,
+        help="the stack file as deployed (e.g. git show origin/main:Pulumi.prod.yaml > base.yaml)",
+    )
+    parser.add_argument("--project-dir", type=Path, default=None, help="where Pulumi.STACK.yaml is")
+    parser.add_argument(
+        "--config-json", type=Path, help="the changed configuration as pulumi config --json prints"
+    )
+    parser.add_argument(
+        "--max-admitted",
+        type=int,
+        default=None,
+        help="exit 3 when the change lets in more users than this",
+    )
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+
+
+def run(arguments: argparse.Namespace) -> int:
+    try:
+        head = (
+            load_resolved_config(arguments.config_json)
+            if arguments.config_json
+            else load_stack_file(arguments.stack, arguments.project_dir or project_root())
+        )
+        base = load_stack_path(arguments.base_stack_file)
+        population = _population(arguments.snapshot)
+    except (UsageError, pulumi.RunError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    impact = measure(base, head, population)
+    print(markdown(arguments.stack, impact) if arguments.markdown else text(impact))
+    if arguments.max_admitted is not None and impact.admitted > arguments.max_admitted:
+        print(
+            f"{impact.admitted} users would be let in, more than --max-admitted "
+            f"{arguments.max_admitted}: a maintainer must approve this change",
+            file=sys.stderr,
+        )
+        return TOO_MANY
+    return 0
+
+
+def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) -> Impact:
+    """Who ``head`` lets in that ``base`` does not, and which members the stack added ``head``
+    no longer admits, over the snapshot's users; both decided by the Action's rule."""
+    known = dict(population["organizations"])
+    names = [o.name for o in (*base.organizations, *head.organizations)]
+    ids = {name: known.get(name, f"new:{name}") for name in names}
+    rows = population["population"]
+    users = [_user(row, ids, number) for number, row in enumerate(rows)]
+    with MembershipRule(_with_impact_markers(base), ids) as rule:
+        before = list(rule.decide(users))
+    with MembershipRule(_with_impact_markers(head), ids, refuse_all=True) as rule:
+        after = list(rule.decide(users))
+    impact = Impact(users=sum(row["count"] for row in rows))
+    in_head = {o.name for o in head.organizations}
+    for row, was, now in zip(rows, before, after, strict=True):
+        count = row["count"]
+        for name in in_head:
+            organization_id = ids[name]
+            if organization_id in now.eligible and organization_id not in was.eligible:
+                impact.joins[name][now.eligible[organization_id]] += count
+            marked = name in row["marked"] or name in row["pending"]
+            if marked and organization_id in was.eligible and organization_id not in now.eligible:
+                impact.leaves[name][now.refusals.get(organization_id) or "unknown"] += count
+    return impact
+
+
+def text(impact: Impact) -> str:
+    lines = [f"Of {impact.users} users, this change lets in {impact.admitted}:"]
+    for name in sorted(set(impact.joins) | set(impact.leaves)):
+        for clause, count in sorted(impact.joins[name].items()):
+            lines.append(f"  {name}: {count} would join through {clause}")
+        for reason, count in sorted(impact.leaves[name].items()):
+            why = contract.refusals().get(reason, reason)
+            lines.append(f"  {name}: {count} members it added would leave: {why}")
+    return "\n".join(lines)
+
+
+def markdown(stack: str, impact: Impact) -> str:
+    """The pull request's table: one row per organization, clause and reason."""
+    lines = [
+        f"### Who `{stack}` lets in",
+        "",
+        f"Of {impact.users} users in the population snapshot, this change would let in "
+        f"**{impact.admitted}**.",
+        "",
+        "| organization | would join | through | would leave | why |",
+        "|---|---|---|---|---|",
+    ]
+    for name in sorted(set(impact.joins) | set(impact.leaves)):
+        lines += [f"| {name} | {n} | {clause} | | |" for clause, n in impact.joins[name].items()]
+        lines += [
+            f"| {name} | | | {n} | {contract.refusals().get(reason, reason)} |"
+            for reason, n in impact.leaves[name].items()
+        ]
+    if not impact.joins and not impact.leaves:
+        lines.append("| (none) | 0 | | 0 | |")
+    return "\n".join(lines)
+
+
+def _user(row: dict[str, Any], ids: dict[str, str], number: int) -> dict[str, Any]:
+    """A user of the row's shape, as the rule reads one: each identity's email at its domain,
+    and the markers (in the form from before records, which the rule still reads)."""
+    identities = []
+    for position, identity in enumerate(row["identities"]):
+        entry = {"connection": identity["connection"], "provider": identity["strategy"]}
+        if position > 0:
+            entry["profileData"] = _claim(identity)
+        identities.append(entry)
+    primary = _claim(row["identities"][0]) if row["identities"] else {}
+    markers: dict[str, Any] = {name: True for name in row["marked"]}
+    markers |= {name: "pending" for name in row["pending"]}
+    return {
+        "user_id": f"row|{number}",
+        "identities": identities,
+        "blocked": row["blocked"],
+        "app_metadata": {f"{MARKER_KEY}:{ids[name]}": value for name, value in markers.items()},
+        **primary,
+    }
+
+
+MARKER_KEY = "impact"
+"""The marker prefix of the snapshot's users: the rule reads theirs under it."""
+
+
+def _claim(identity: dict[str, Any]) -> dict[str, Any]:
+    claim: dict[str, Any] = {"email_verified": identity["verified"]}
+    if identity["domain"]:
+        claim["email"] = f"x@{identity['domain']}"
+    return claim
+
+
+def _with_impact_markers(config: StackConfig) -> StackConfig:
+    """The configuration reading the markers under the snapshot users' prefix."""
+    action = config.action.model_copy(update={"app_metadata_key": MARKER_KEY})
+    return config.model_copy(update={"action": action})
+
+
+def _population(path: Path) -> dict[str, Any]:
+    try:
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{path}: not a population snapshot ({error})") from None
+    if document.get("format") != FORMAT:
+        raise UsageError(f"{path}: a snapshot of format {document.get('format')}, not {FORMAT}")
+    return document

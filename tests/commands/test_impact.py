@@ -1,0 +1,209 @@
+"""auth0-org-assignment snapshot and impact: a change's people, counted with the Action's rule
+from a snapshot that names nobody, and equal to what a backfill then does."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auth0_org_assignment import credentials
+from auth0_org_assignment.commands import backfill, impact, snapshot
+from auth0_org_assignment.commands.eligibility import USER_FIELDS
+from auth0_org_assignment.commands.management_client import ManagementClient, export_users
+from auth0_org_assignment.config import StackConfig, parse_config
+from devtools import ROOT
+from devtools.localtenant.testing import LocalTenant
+
+DATABASE = "Username-Password-Authentication"
+GOOGLE = "google-oauth2"
+
+
+def stack(domain: str, *organizations: dict[str, Any]) -> StackConfig:
+    return parse_config(
+        {
+            "auth0:domain": domain,
+            "domainKind": "local" if domain.startswith("localhost") else "auth0",
+            "organizations": [
+                {"displayName": o["name"].title(), "connections": [DATABASE, GOOGLE], **o}
+                for o in organizations
+            ],
+        },
+        "test",
+    )
+
+
+def row(count: int, *identities: tuple[str, str, str | None, bool], **more: Any) -> dict[str, Any]:
+    shapes = [
+        {"connection": c, "strategy": s, "domain": d, "verified": v} for c, s, d, v in identities
+    ]
+    return {
+        "identities": shapes,
+        "blocked": False,
+        "marked": [],
+        "pending": [],
+        "count": count,
+        **more,
+    }
+
+
+def test_a_change_counts_who_it_lets_in_and_who_leaves_by_clause_and_reason() -> None:
+    base = stack("acme.eu.auth0.com", {"name": "acme", "emailDomains": ["acme.com", "acme.org"]})
+    head = stack(
+        "acme.eu.auth0.com",
+        {"name": "acme", "emailDomains": ["acme.com", "*.acme.com"]},
+        {"name": "globex", "emailDomains": ["globex.com"]},
+    )
+    population = {
+        "format": snapshot.FORMAT,
+        "organizations": {"acme": "org_acme"},
+        "population": [
+            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),  # stays
+            row(7, (DATABASE, "auth0", "acme.com", True)),  # eligible before too: no change
+            row(1000, (DATABASE, "auth0", "eu.acme.com", True)),  # joins through *.acme.com
+            row(30, (DATABASE, "auth0", "eu.acme.com", False)),  # unverified: not let in
+            row(300, (GOOGLE, "google-oauth2", "eu.acme.com", True)),  # untrusted: not let in
+            row(12, (DATABASE, "auth0", "globex.com", True)),  # joins the new organization
+            row(5, (DATABASE, "auth0", "acme.org", True), marked=["acme"]),  # leaves
+            row(3, (DATABASE, "auth0", "acme.org", True), marked=["acme"], blocked=True),
+        ],
+    }
+    found = impact.measure(base, head, population)
+    assert dict(found.joins["acme"]) == {"emailDomains: *.acme.com": 1000}
+    assert dict(found.joins["globex"]) == {"emailDomains: globex.com": 12}
+    assert found.admitted == 1012
+    # Leaving: the members whom this change stops admitting; blocked ones were out already.
+    assert dict(found.leaves["acme"]) == {"email-domain-not-in-rule": 5}
+    assert found.users == 1397
+    table = impact.markdown("prod", found)
+    assert "| acme | 1000 | emailDomains: *.acme.com | | |" in table
+    assert "**1012**" in table
+
+
+def test_a_snapshot_names_nobody() -> None:
+    config = stack("acme.eu.auth0.com", {"name": "acme", "emailDomains": ["acme.com"]})
+    users = [
+        {
+            "user_id": f"auth0|secret-id-{n}",
+            "email": f"secret.name{n}@acme.com",
+            "email_verified": True,
+            "name": "Secret Person",
+            "identities": [{"connection": DATABASE, "provider": "auth0"}],
+            "app_metadata": {"org_assignment:org_acme": True} if n % 2 else {},
+        }
+        for n in range(10)
+    ]
+    document = snapshot.snapshot(config, {"acme": "org_acme"}, users)
+    text = json.dumps(document)
+    for secret in ("secret-id", "secret.name", "Secret Person"):
+        assert secret not in text
+    assert sorted(r["count"] for r in document["population"]) == [5, 5]
+    assert {tuple(r["marked"]) for r in document["population"]} == {(), ("acme",)}
+
+
+@pytest.fixture
+def tenant(tmp_path: Path) -> Iterator[LocalTenant]:
+    with LocalTenant.start(tmp_path / "tenant.json") as running:
+        yield running
+
+
+def client(tenant: LocalTenant, scopes: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("SSL_CERT_FILE", tenant.ca_cert)
+    made = tenant.m2m_client("reader", sorted(scopes))
+    return ManagementClient(tenant.domain, made["client_id"], made["client_secret"], 1000)
+
+
+@pytest.mark.slow
+def test_the_counts_are_what_a_backfill_then_does(
+    tenant: LocalTenant, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    database = tenant.ensure_connection(DATABASE)
+    google = tenant.ensure_connection(GOOGLE, strategy="google-oauth2")
+    connections = [database["id"], google["id"]]
+    ids = {
+        name: tenant.create_organization(name, connection_ids=connections)["id"]
+        for name in ("acme", "globex")
+    }
+    domains = ["acme.com", "eu.acme.com", "globex.com", "acme.org", "gmail.com"]
+    records = []
+    for n in range(3000):
+        connection, strategy = (GOOGLE, "google-oauth2") if n % 7 == 0 else (DATABASE, "auth0")
+        records.append(
+            {
+                "user_id": f"auth0|{n:024x}",
+                "email": f"u{n}@{domains[n % len(domains)]}",
+                "email_verified": n % 11 != 0,
+                "blocked": n % 37 == 0,
+                "app_metadata": {},
+                "identities": [{"connection": connection, "provider": strategy, "user_id": str(n)}],
+            }
+        )
+    tenant.import_users(records)
+    base = stack(tenant.domain, {"name": "acme", "emailDomains": ["acme.com", "acme.org"]})
+    head = stack(
+        tenant.domain,
+        {"name": "acme", "emailDomains": ["acme.com", "*.acme.com"]},
+        {"name": "globex", "emailDomains": ["globex.com"], "trustEmailVerifiedFrom": [GOOGLE]},
+    )
+    writer = client(tenant, credentials.BACKFILL, monkeypatch)
+
+    def backfilled(config: StackConfig) -> dict[str, int]:
+        users = export_users(writer, USER_FIELDS).users
+        additions, _ = backfill.plan(config, ids, users)
+        backfill.add(writer, config, ids, additions)
+        return {
+            o.name: sum(o.name in a.organizations for a in additions) for o in config.organizations
+        }
+
+    backfilled(base)  # the base as deployed: its members are in, and marked
+    reader = client(tenant, credentials.SNAPSHOT, monkeypatch)
+    population = snapshot.snapshot(
+        base, {"acme": ids["acme"]}, export_users(reader, USER_FIELDS).users
+    )
+    predicted = impact.measure(base, head, population)
+    added = backfilled(head)
+    assert {name: sum(by.values()) for name, by in predicted.joins.items()} == {
+        name: count for name, count in added.items() if count
+    }
+    assert predicted.admitted > 500
+
+
+def test_the_command_fails_a_change_that_lets_in_too_many(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: auth0-org-assignment\n")
+    base = "config:\n  auth0:domain: a-b.auth0.com\n  auth0-org-assignment:organization:\n"
+    base += "    name: acme\n    displayName: Acme\n    emailDomains: [acme.com]\n"
+    base += "  auth0-org-assignment:connections: [Username-Password-Authentication]\n"
+    (tmp_path / "base.yaml").write_text(base)
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        base.replace("[acme.com]", "[acme.com, '*.acme.com']")
+    )
+    population = {
+        "format": snapshot.FORMAT,
+        "organizations": {"acme": "org_acme"},
+        "population": [row(50, (DATABASE, "auth0", "eu.acme.com", True))],
+    }
+    (tmp_path / "population.json").write_text(json.dumps(population))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                *(sys.executable, "-m", "auth0_org_assignment.commands", "impact", "prod"),
+                *("--snapshot", str(tmp_path / "population.json")),
+                *("--base-stack-file", str(tmp_path / "base.yaml"), "--project-dir", str(tmp_path)),
+                *args,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+
+    assert run("--max-admitted", "50").returncode == 0
+    refused = run("--max-admitted", "49", "--markdown")
+    assert refused.returncode == impact.TOO_MANY
+    assert "| acme | 50 | emailDomains: *.acme.com | | |" in refused.stdout
+    assert "a maintainer must approve" in refused.stderr
