@@ -15,6 +15,10 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 class ActionBundleHook(BuildHookInterface):  # type: ignore[misc]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if version == "editable":
+            # The checkout's own install (scripts/setup's uv sync, before npm ci): the package
+            # reads action_templates/ from the checkout and builds the bundle on first use.
+            return
         root = Path(self.root)
         spec = importlib.util.spec_from_file_location(
             "action_bundle", root / "auth0_org_assignment" / "action_bundle.py"
