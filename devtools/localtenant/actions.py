@@ -40,6 +40,11 @@ BINDINGS_MAX = 20
 and Actions Limitations' "Each flow may have a maximum of 20 active bound Actions"."""
 BUILD_SECONDS = 0.3
 """How long a build stays ``pending`` before it reads ``built``."""
+NOT_BUILT = "A draft must be in the 'built' state before it can be deployed."
+"""Auth0's answer (400) to a deploy before the build ends, quoted from real tenants in
+https://github.com/auth0/auth0-deploy-cli/issues/395; the Deploy CLI retries on "must be in the
+'built' state" (handlers/actions.js deployAction) and the SDKs surface it as a 400. No source
+shows an errorCode with it, so none is sent."""
 
 
 # --- models --------------------------------------------------------------------------------
@@ -79,15 +84,13 @@ def create_action(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_action(tenant: Tenant, action_id: str) -> dict[str, Any]:
-    return tenant.store.one("actions", action_id, "action", "inexistent_action")
+    return tenant.store.one("actions", action_id, "action")
 
 
 def deploy(tenant: Tenant, action_id: str) -> dict[str, Any]:
     action = get_action(tenant, action_id)
     if _status(action) != "built":
-        raise Auth0Error(
-            400, "The action has not finished building; try again shortly", "action_not_built"
-        )
+        raise Auth0Error(400, NOT_BUILT)
     versions = tenant.store["action_versions"][action_id]
     stamp = now()
     version = {
@@ -252,7 +255,7 @@ def _referenced_action(tenant: Tenant, kind: Any, value: Any) -> dict[str, Any]:
     if kind == "action_name":
         named = [a for a in tenant.store["actions"].values() if a["name"] == value]
         if not named:
-            raise not_found("action", "inexistent_action")
+            raise not_found("action")
         action: dict[str, Any] = named[0]
         return action
     raise bad_request("'ref.type must be one of binding_id, action_id, action_name'.")
@@ -338,6 +341,29 @@ def _versions(tenant: Tenant, request: Request) -> Response:
     return 200, {"versions": versions, "total": len(versions), "page": 0, "per_page": len(versions)}
 
 
+def _triggers(tenant: Tenant, request: Request) -> Response:
+    """The triggers Actions can bind to, one entry per trigger version.
+
+    Shape: Auth0's "Get triggers" (https://auth0.com/docs/api/management/v2/actions/get-triggers)
+    and go-auth0's recording TestActionManager_Triggers.yaml: ``{"triggers": [{"id", "version",
+    "status", "runtimes", "default_runtime", "compatible_triggers"}]}``, the current version
+    ``CURRENT``. Only the current versions are listed (the recording's DEPRECATED ones ran on
+    node12, which no tenant offers any more)."""
+    return 200, {
+        "triggers": [
+            {
+                "id": trigger,
+                "version": version,
+                "status": "CURRENT",
+                "runtimes": list(RUNTIMES),
+                "default_runtime": DEFAULT_RUNTIME,
+                "compatible_triggers": [],
+            }
+            for trigger, version in TRIGGERS.items()
+        ]
+    }
+
+
 def _get_bindings(tenant: Tenant, request: Request) -> Response:
     items = [
         _shown_binding(tenant, binding) for binding in bindings(tenant, request.params["trigger"])
@@ -373,7 +399,8 @@ def _set_bindings(tenant: Tenant, request: Request) -> Response:
 
 
 ACTION = "/api/v2/actions/actions/{id}"
-BINDINGS = "/api/v2/actions/triggers/{trigger}/bindings"
+TRIGGERS_PATH = "/api/v2/actions/triggers"
+BINDINGS = TRIGGERS_PATH + "/{trigger}/bindings"
 ROUTES = [
     route(RouteName.ACTIONS_LIST, "GET", "/api/v2/actions/actions", "read:actions", _list),
     route(RouteName.ACTIONS_CREATE, "POST", "/api/v2/actions/actions", "create:actions", _create),
@@ -382,6 +409,7 @@ ROUTES = [
     route(RouteName.ACTIONS_DELETE, "DELETE", ACTION, "delete:actions", _delete),
     route(RouteName.ACTIONS_DEPLOY, "POST", ACTION + "/deploy", "create:actions", _deploy),
     route(RouteName.ACTIONS_VERSIONS_LIST, "GET", ACTION + "/versions", "read:actions", _versions),
+    route(RouteName.ACTIONS_TRIGGERS_LIST, "GET", TRIGGERS_PATH, "read:actions", _triggers),
     route(RouteName.ACTIONS_BINDINGS_GET, "GET", BINDINGS, "read:actions", _get_bindings),
     route(RouteName.ACTIONS_BINDINGS_UPDATE, "PATCH", BINDINGS, "update:actions", _set_bindings),
 ]

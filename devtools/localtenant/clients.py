@@ -86,7 +86,7 @@ def create_client(
 
 
 def get_client(tenant: Tenant, client_id: str) -> dict[str, Any]:
-    return tenant.store.one("clients", client_id, "client", "inexistent_client")
+    return tenant.store.one("clients", client_id, "client")
 
 
 def update_client(tenant: Tenant, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def create_grant(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(scope, list) or not all(isinstance(item, str) for item in scope):
         raise bad_request("'Expected type array but found type string' on property scope.")
     if body["client_id"] not in tenant.store["clients"]:
-        raise not_found("client", "inexistent_client")
+        raise not_found("client")
     if body["audience"] != f"https://{tenant.domain}/api/v2/":
         raise Auth0Error(
             404,
@@ -141,7 +141,7 @@ def create_grant(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_grant(tenant: Tenant, grant_id: str) -> dict[str, Any]:
-    return tenant.store.one("client_grants", grant_id, "client grant", "inexistent_client_grant")
+    return tenant.store.one("client_grants", grant_id, "client grant")
 
 
 def _check_scopes(scope: list[str]) -> None:
@@ -223,7 +223,7 @@ def _find_credential(tenant: Tenant, request: Request) -> dict[str, Any]:
     for credential in tenant.store["credentials"][request.params["id"]]:
         if credential["id"] == request.params["credential_id"]:
             return credential
-    raise not_found("credential", "inexistent_credential")
+    raise not_found("credential")
 
 
 def _get_credential(tenant: Tenant, request: Request) -> Response:

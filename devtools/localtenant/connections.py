@@ -37,6 +37,9 @@ DATABASE_OPTIONS = {
     "brute_force_protection": True,
 }
 """What Auth0 fills in for a new database connection (strategy ``auth0``)."""
+GOOGLE_OPTIONS = {"email": True, "scope": ["email", "profile"], "profile": True}
+"""The options of the google-oauth2 connection a new tenant has, as a real one answered them
+(terraform-provider-auth0's TestAccDataSourceConnection.yaml)."""
 """Options Auth0 hides from a caller that asks it to."""
 
 
@@ -67,14 +70,14 @@ def create_connection(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_connection(tenant: Tenant, connection_id: str) -> dict[str, Any]:
-    return tenant.store.one("connections", connection_id, "connection", "inexistent_connection")
+    return tenant.store.one("connections", connection_id, "connection")
 
 
 def connection_by_name(tenant: Tenant, name: str) -> dict[str, Any]:
     for connection in tenant.store["connections"].values():
         if connection["name"] == name:
             return connection
-    raise not_found("connection", "inexistent_connection")
+    raise not_found("connection")
 
 
 def delete_connection(tenant: Tenant, connection_id: str) -> None:
@@ -138,7 +141,7 @@ def _update_clients(tenant: Tenant, request: Request) -> Response:
         raise bad_request("'Expected type array'.")
     for change in request.body:
         if change.get("client_id") not in tenant.store["clients"]:
-            raise not_found("client", "inexistent_client")
+            raise not_found("client")
     for change in request.body:
         client_id, enabled = change.get("client_id"), change.get("status")
         if enabled and client_id not in connection["enabled_clients"]:

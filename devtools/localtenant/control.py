@@ -64,12 +64,14 @@ def _calls(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
         "calls": dict(tenant.calls),
         "denied_scopes": dict(tenant.denied_scopes),
         "rate_limited": dict(tenant.rate_limited),
+        "not_emulated": dict(tenant.not_emulated),
     }
 
 
 def _clear_calls(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
     tenant.calls.clear()
     tenant.rate_limited.clear()
+    tenant.not_emulated.clear()
     return 204, None
 
 

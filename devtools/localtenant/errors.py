@@ -40,11 +40,43 @@ def bad_request(message: str, error_code: str = "invalid_body") -> Auth0Error:
     return Auth0Error(400, f"Payload validation error: {message}", error_code)
 
 
-def not_found(what: str, error_code: str) -> Auth0Error:
-    return Auth0Error(404, f"The {what} does not exist", error_code)
+NOT_FOUND: dict[str, tuple[str, str | None]] = {
+    # Recorded: each is a real tenant's answer in terraform-provider-auth0's (TF) or go-auth0's
+    # (GO) recordings, test/data/recordings/<name>.yaml of their Go modules.
+    # TF TestAccDataSourceClientNonexistentID
+    "client": ("The client does not exist", "inexistent_client"),
+    # GO TestOrganizationManager_ClientGrantsWithOrg
+    "client grant": ("The grant does not exist.", "inexistent_client_grant"),
+    # GO TestConnectionManager_Delete
+    "connection": ("The connection does not exist", "inexistent_connection"),
+    # GO TestOrganizationManager_Delete
+    "organization": ("No organization found by that id or name", None),
+    # GO TestOrganizationManager_DeleteConnection
+    "organization connection": ("No connection found by that id", None),
+    # GO TestOrganizationManager_DeleteDiscoveryDomain
+    "discovery domain": ("No organization domain found by that id", None),
+    # GO TestRoleManager_Delete
+    "role": ("The role does not exist.", None),
+    # GO TestActionManager_Delete
+    "action": ("That action does not exist.", None),
+    # GO TestUserManager_Delete
+    "user": ("The user does not exist.", "inexistent_user"),
+    # TF TestAccDataSourceResourceServer
+    "resource server": ("The resource server does not exist", "inexistent_resource_server"),
+    # Not recorded and not documented: worded as the recorded ones are.
+    "credential": ("The credential does not exist", "inexistent_credential"),
+    "job": ("The job does not exist", "inexistent_job"),
+}
+"""Auth0's 404 for each kind of record: message and errorCode (None: Auth0 sends none)."""
 
 
-def conflict(message: str, error_code: str) -> Auth0Error:
+def not_found(kind: str) -> Auth0Error:
+    """Auth0's 404 for a ``kind`` of record (``NOT_FOUND``) that does not exist."""
+    message, error_code = NOT_FOUND[kind]
+    return Auth0Error(404, message, error_code)
+
+
+def conflict(message: str, error_code: str | None) -> Auth0Error:
     return Auth0Error(409, message, error_code)
 
 

@@ -37,3 +37,8 @@ def user_id(connection_strategy: str) -> str:
     if connection_strategy == "auth0":
         return f"auth0|{secrets.token_hex(12)}"
     return f"{connection_strategy}|{secrets.randbelow(10**21):021d}"
+
+
+def object_id() -> str:
+    """24 hex digits, as resource servers' ids are (``630fb8508f2040fc2d041057``)."""
+    return secrets.token_hex(12)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -31,18 +32,35 @@ def _create_export(tenant: Tenant, request: Request) -> Response:
     if "connection_id" in body:
         name = get_connection(tenant, str(body["connection_id"]))["name"]
         users = [u for u in users if u["identities"][0]["connection"] == name]
-    fields = [field["name"] for field in body.get("fields") or []] or ["user_id", "email"]
+    # Bulk User Exports (https://auth0.com/docs/manage-users/user-migration/bulk-user-exports):
+    # "limit": the most users exported (all when absent); a field's "export_as" names its
+    # column in the file instead of its "name".
+    limit = body.get("limit")
+    if limit is not None:
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise bad_request("'Expected type integer' on property limit.")
+        users = users[:limit]
+    fields = body.get("fields") or [{"name": "user_id"}, {"name": "email"}]
+    columns = [(field["name"], field.get("export_as") or field["name"]) for field in fields]
     lines = [
-        json.dumps({name: _field(user, name) for name in fields if _field(user, name) is not None})
+        json.dumps(
+            {
+                column: _field(user, name)
+                for name, column in columns
+                if _field(user, name) is not None
+            }
+        )
         for user in users
     ]
     token = secrets.token_urlsafe(16)
-    job = {
+    job: dict[str, Any] = {
         "id": f"job_{secrets.token_hex(8)}",
         "type": "users_export",
         "status": "completed",
         "format": body.get("format", "csv"),
         "created_at": now(),
+        # Echoed as the request gave them (the reference's CreateExportUsersResponseContent).
+        **{key: body[key] for key in ("connection_id", "limit", "fields") if key in body},
         "token": token,
         "content": "\n".join(lines) + ("\n" if lines else ""),
     }
@@ -52,7 +70,7 @@ def _create_export(tenant: Tenant, request: Request) -> Response:
 
 
 def _get(tenant: Tenant, request: Request) -> Response:
-    job = tenant.store.one("jobs", request.params["id"], "job", "inexistent_job")
+    job = tenant.store.one("jobs", request.params["id"], "job")
     return 200, {
         **_public(job),
         "location": f"https://{tenant.domain}/localtenant/exports/{job['token']}.json.gz",
@@ -60,13 +78,20 @@ def _get(tenant: Tenant, request: Request) -> Response:
 
 
 def _public(job: dict[str, Any]) -> dict[str, Any]:
-    return {key: job[key] for key in ("id", "type", "status", "format", "created_at")}
+    keys = ("id", "type", "status", "format", "created_at", "connection_id", "limit", "fields")
+    return {key: job[key] for key in keys if key in job}
 
 
 def _field(user: dict[str, Any], name: str) -> Any:
+    """``email``, ``app_metadata.key`` or ``identities[0].connection`` (the docs' forms)."""
     value: Any = user
-    for part in name.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+    for part in re.split(r"\.|(?=\[)", name):
+        index = re.fullmatch(r"\[(\d+)\]", part)
+        if index:
+            n = int(index[1])
+            value = value[n] if isinstance(value, list) and n < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
     return value
 
 

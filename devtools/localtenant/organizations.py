@@ -1,16 +1,18 @@
-"""Organizations, the connections enabled on them, and their members."""
+"""Organizations, the connections enabled on them, their members and their discovery domains."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from devtools.localtenant import ids
 from devtools.localtenant.connections import get_connection
 from devtools.localtenant.errors import Auth0Error, bad_request, conflict, not_found
 from devtools.localtenant.route_names import RouteName
-from devtools.localtenant.routes import Request, Response, paginate, route
+from devtools.localtenant.routes import Handler, Request, Response, paginate, route
 
 if TYPE_CHECKING:
     from devtools.localtenant.tenant import Tenant
@@ -24,6 +26,16 @@ CONNECTIONS_MAX = 10
 MEMBERS_PER_REQUEST_MAX = 10
 """https://auth0.com/docs/manage-users/organizations/configure-organizations/assign-members:
 "You can send a maximum of 10 members per organization per request"."""
+DISCOVERY_DOMAINS_MAX = 100
+"""https://auth0.com/docs/troubleshoot/customer-support/operational-policies/entity-limit-policy:
+"Discovery Domains per Organization | 100"."""
+DOMAIN = re.compile(
+    r"^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*"
+    r"([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$"
+)
+"""The Management API's pattern for a discovery domain (OrganizationDiscoveryDomain.domain),
+3 to 255 characters."""
+DISCOVERY_DOMAIN_STATUSES = ("pending", "verified")
 ENABLED_CONNECTION_FIELDS = (
     "assign_membership_on_login",
     "is_signup_enabled",
@@ -57,9 +69,7 @@ def create_organization(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_organization(tenant: Tenant, organization_id: str) -> dict[str, Any]:
-    return tenant.store.one(
-        "organizations", organization_id, "organization", "inexistent_organization"
-    )
+    return tenant.store.one("organizations", organization_id, "organization")
 
 
 def update_organization(
@@ -74,7 +84,12 @@ def update_organization(
 
 def delete_organization(tenant: Tenant, organization_id: str) -> None:
     get_organization(tenant, organization_id)
-    for collection in ("organizations", "organization_connections", "organization_members"):
+    for collection in (
+        "organizations",
+        "organization_connections",
+        "organization_members",
+        "organization_discovery_domains",
+    ):
         tenant.store[collection].pop(organization_id, None)
 
 
@@ -116,9 +131,7 @@ def enabled_connection(tenant: Tenant, organization_id: str, connection_id: str)
     get_organization(tenant, organization_id)
     record = tenant.store["organization_connections"][organization_id].get(connection_id)
     if record is None:
-        raise Auth0Error(
-            404, "No connection found by that id", "inexistent_organization_connection"
-        )
+        raise not_found("organization connection")
     return record
 
 
@@ -204,6 +217,153 @@ def _validate_branding(branding: Any) -> None:
             raise bad_request(f"'String does not match pattern' on property branding.colors.{key}.")
 
 
+# --- discovery domains ---------------------------------------------------------------------
+# As Auth0's Management API reference describes them
+# (https://auth0.com/docs/api/management/v2/organizations/post-discovery-domains and its
+# get/patch/delete pages; the shapes are its OrganizationDiscoveryDomain schema) and as real
+# tenants answered in go-auth0's recordings (TestOrganizationManager_*DiscoveryDomain*.yaml):
+# ids ``ord_`` and 22 characters; the TXT record to publish at
+# ``_ss-verification.<organization id>.<domain>``, 32 hex digits; ``status`` is whatever the
+# caller sets (the Management API checks no DNS: a domain may be created ``verified``).
+
+
+def _discovery_domains(tenant: Tenant, organization_id: str) -> list[dict[str, Any]]:
+    get_organization(tenant, organization_id)
+    domains: list[dict[str, Any]] = tenant.store["organization_discovery_domains"].setdefault(
+        organization_id, []
+    )
+    return domains
+
+
+def _discovery_domain(tenant: Tenant, request: Request) -> dict[str, Any]:
+    for domain in _discovery_domains(tenant, request.params["id"]):
+        if domain["id"] == request.params["discovery_domain_id"]:
+            return domain
+    raise not_found("discovery domain")
+
+
+def _only(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    """The schemas have ``additionalProperties: false``."""
+    extra = sorted(set(body) - set(allowed))
+    if extra:
+        raise bad_request(f"'Additional properties not allowed: {', '.join(extra)}'.")
+
+
+def _check_discovery_fields(body: dict[str, Any]) -> None:
+    status = body.get("status", "pending")
+    if status not in DISCOVERY_DOMAIN_STATUSES:
+        raise bad_request(f"'No enum match for: \"{status}\"' on property status.")
+    use = body.get("use_for_organization_discovery", True)
+    if not isinstance(use, bool):
+        raise bad_request(
+            "'Expected type boolean but found type "
+            f"{type(use).__name__}' on property use_for_organization_discovery."
+        )
+
+
+def create_discovery_domain(
+    tenant: Tenant, organization_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    domains = _discovery_domains(tenant, organization_id)
+    _only(body, ("domain", "status", "use_for_organization_discovery"))
+    name = body.get("domain")
+    if not isinstance(name, str):
+        raise bad_request("'Missing required property: domain'.")
+    if not 3 <= len(name) <= 255 or not DOMAIN.match(name):
+        raise bad_request(f"'String does not match pattern: {name}' on property domain.")
+    _check_discovery_fields(body)
+    if any(domain["domain"] == name for domain in domains):
+        # The reference's 409: "An organization discovery domain with this domain is already
+        # registered to this organization." (no recording gives the body's errorCode).
+        raise conflict(
+            "An organization discovery domain with this domain is already registered to this "
+            "organization.",
+            None,
+        )
+    if len(domains) >= DISCOVERY_DOMAINS_MAX:
+        raise bad_request(
+            f"'An organization can have at most {DISCOVERY_DOMAINS_MAX} discovery domains'.",
+            "too_many_entities",
+        )
+    domain = {
+        "id": ids.prefixed("ord", 22),
+        "domain": name,
+        "status": body.get("status", "pending"),
+        "verification_host": f"_ss-verification.{organization_id}.{name}",
+        "verification_txt": secrets.token_hex(16),
+        # Recorded: true when the create sends none.
+        "use_for_organization_discovery": body.get("use_for_organization_discovery", True),
+    }
+    domains.append(domain)
+    return domain
+
+
+def _list_discovery_domains(tenant: Tenant, request: Request) -> Response:
+    """Checkpoint pagination only (``from``, ``take`` 1 to 100, 50 by default). Recorded
+    (TestOrganizationManager_DiscoveryDomainsCheckpointPagination.yaml): ``next`` is there
+    while more domains follow, and the last page has none."""
+    domains = _discovery_domains(tenant, request.params["id"])
+    take = int(request.query.get("take") or 50)
+    if not 1 <= take <= 100:
+        raise Auth0Error(
+            400,
+            "Query validation error: 'take' must be an integer between 1 and 100",
+            "invalid_query_string",
+        )
+    start = 0
+    if request.query.get("from"):
+        token = request.query["from"]
+        start = next((n for n, d in enumerate(domains) if _checkpoint(d) == token), -1)
+        if start < 0:
+            raise Auth0Error(
+                400,
+                "Query validation error: 'from' is not a valid checkpoint",
+                "invalid_query_string",
+            )
+    page = domains[start : start + take]
+    body: dict[str, Any] = {"domains": page}
+    if start + take < len(domains):
+        body["next"] = _checkpoint(domains[start + take])
+    return 200, body
+
+
+def _checkpoint(domain: dict[str, Any]) -> str:
+    """An opaque ``from`` naming the first domain of the next page."""
+    return base64.urlsafe_b64encode(domain["id"].encode()).decode().rstrip("=")
+
+
+def _create_discovery_domain(tenant: Tenant, request: Request) -> Response:
+    return 201, create_discovery_domain(tenant, request.params["id"], request.json_object())
+
+
+def _get_discovery_domain(tenant: Tenant, request: Request) -> Response:
+    return 200, _discovery_domain(tenant, request)
+
+
+def _get_discovery_domain_by_name(tenant: Tenant, request: Request) -> Response:
+    for domain in _discovery_domains(tenant, request.params["id"]):
+        if domain["domain"] == request.params["discovery_domain"]:
+            return 200, domain
+    raise not_found("discovery domain")
+
+
+def _update_discovery_domain(tenant: Tenant, request: Request) -> Response:
+    domain = _discovery_domain(tenant, request)
+    body = request.json_object()
+    # The update schema has only these two: the domain itself is not updatable.
+    _only(body, ("status", "use_for_organization_discovery"))
+    _check_discovery_fields(body)
+    domain.update(body)
+    return 200, domain
+
+
+def _delete_discovery_domain(tenant: Tenant, request: Request) -> Response:
+    domains = _discovery_domains(tenant, request.params["id"])
+    # Recorded: deleting a domain that is already gone answers 204 too.
+    domains[:] = [d for d in domains if d["id"] != request.params["discovery_domain_id"]]
+    return 204, None
+
+
 # --- routes --------------------------------------------------------------------------------
 
 
@@ -223,7 +383,7 @@ def _get_by_name(tenant: Tenant, request: Request) -> Response:
     for organization in tenant.store["organizations"].values():
         if organization["name"] == request.params["name"]:
             return 200, organization
-    raise not_found("organization", "inexistent_organization")
+    raise not_found("organization")
 
 
 def _update(tenant: Tenant, request: Request) -> Response:
@@ -382,41 +542,119 @@ ROUTES = [
         _list_client_grants,
     ),
 ]
+DISCOVERY = ORG + "/discovery-domains"
+ROUTES += [
+    route(
+        RouteName.ORGANIZATIONS_DISCOVERY_DOMAINS_LIST,
+        "GET",
+        DISCOVERY,
+        "read:organization_discovery_domains",
+        _list_discovery_domains,
+    ),
+    route(
+        RouteName.ORGANIZATIONS_DISCOVERY_DOMAINS_CREATE,
+        "POST",
+        DISCOVERY,
+        "create:organization_discovery_domains",
+        _create_discovery_domain,
+    ),
+    route(
+        RouteName.ORGANIZATIONS_DISCOVERY_DOMAINS_GET_BY_NAME,
+        "GET",
+        DISCOVERY + "/name/{discovery_domain}",
+        "read:organization_discovery_domains",
+        _get_discovery_domain_by_name,
+    ),
+    route(
+        RouteName.ORGANIZATIONS_DISCOVERY_DOMAINS_GET,
+        "GET",
+        DISCOVERY + "/{discovery_domain_id}",
+        "read:organization_discovery_domains",
+        _get_discovery_domain,
+    ),
+    route(
+        RouteName.ORGANIZATIONS_DISCOVERY_DOMAINS_UPDATE,
+        "PATCH",
+        DISCOVERY + "/{discovery_domain_id}",
+        "update:organization_discovery_domains",
+        _update_discovery_domain,
+    ),
+    route(
+        RouteName.ORGANIZATIONS_DISCOVERY_DOMAINS_DELETE,
+        "DELETE",
+        DISCOVERY + "/{discovery_domain_id}",
+        "delete:organization_discovery_domains",
+        _delete_discovery_domain,
+    ),
+]
+NEWER_CONNECTION_FIELDS = ("is_enabled", "organization_access_level")
+
+
+def _as_is(handler: Handler) -> Handler:
+    return handler
+
+
+def _as_enabled_connections(handler: Handler) -> Handler:
+    """The older path's answers: the records without the newer path's fields. Recorded: the
+    older /enabled_connections answers no is_enabled and no organization_access_level
+    (go-auth0's TestOrganizationManager_AddConnection.yaml), the newer /connections answers
+    both, ``"is_enabled": true, "organization_access_level": "none"`` when nobody set them
+    (terraform-provider-auth0's TestAccDataSourceOrganizationInsufficientScope.yaml)."""
+
+    def strip(record: Any) -> Any:
+        if isinstance(record, dict) and "connection_id" in record:
+            return {k: v for k, v in record.items() if k not in NEWER_CONNECTION_FIELDS}
+        return record
+
+    def answer(tenant: Tenant, request: Request) -> Response:
+        status, body = handler(tenant, request)
+        if isinstance(body, list):
+            return status, [strip(record) for record in body]
+        if isinstance(body, dict) and "enabled_connections" in body:
+            records = [strip(record) for record in body["enabled_connections"]]
+            return status, {**body, "enabled_connections": records}
+        return status, strip(body)
+
+    return answer
+
+
 # Auth0 serves enabled connections under two paths: the older /enabled_connections and the
-# newer /connections (which adds is_enabled); both show the same records.
+# newer /connections (which adds is_enabled and organization_access_level); both show the
+# same records.
 for _path, _key in (
     ("/enabled_connections", "enabled_connections"),
     ("/connections", "connections"),
 ):
     _prefix = "organizations" + _path.replace("/", ".")
+    _shown = _as_enabled_connections if _key == "enabled_connections" else _as_is
     ROUTES += [
         route(
             RouteName(f"{_prefix}.list"),
             "GET",
             ORG + _path,
             "read:organization_connections",
-            _list_connections(_key),
+            _shown(_list_connections(_key)),
         ),
         route(
             RouteName(f"{_prefix}.create"),
             "POST",
             ORG + _path,
             "create:organization_connections",
-            _enable,
+            _shown(_enable),
         ),
         route(
             RouteName(f"{_prefix}.get"),
             "GET",
             ORG + _path + "/{connection_id}",
             "read:organization_connections",
-            _get_connection,
+            _shown(_get_connection),
         ),
         route(
             RouteName(f"{_prefix}.update"),
             "PATCH",
             ORG + _path + "/{connection_id}",
             "update:organization_connections",
-            _update_connection,
+            _shown(_update_connection),
         ),
         route(
             RouteName(f"{_prefix}.delete"),

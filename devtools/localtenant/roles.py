@@ -31,7 +31,7 @@ def create_role(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_role(tenant: Tenant, role_id: str) -> dict[str, Any]:
-    return tenant.store.one("roles", role_id, "role", "inexistent_role")
+    return tenant.store.one("roles", role_id, "role")
 
 
 def _member_roles(tenant: Tenant, request: Request) -> list[str]:

@@ -225,6 +225,10 @@ class _Handler(BaseHTTPRequestHandler):
         route = found[0] if found else None
         admission = self.tenant.admit(self.command, url.path, route, query)
         if found is None or route is None:
+            if url.path.startswith("/api/v2/"):
+                status, answer = self.tenant.answer_not_emulated(self.command, url.path)
+                self._send(status, answer, admission.headers)
+                return
             self._send(
                 404,
                 {"statusCode": 404, "error": "Not Found", "message": "Not Found"},

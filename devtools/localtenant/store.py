@@ -23,6 +23,7 @@ COLLECTIONS = (
     "organizations",  # id -> organization
     "organization_connections",  # organization id -> {connection id -> enabled connection}
     "organization_members",  # organization id -> [user id]
+    "organization_discovery_domains",  # organization id -> [discovery domain]
     "connections",  # id -> connection
     "actions",  # id -> action
     "action_versions",  # action id -> [version]
@@ -54,11 +55,12 @@ class Store:
     def __getitem__(self, collection: str) -> Any:
         return self.data[collection]
 
-    def one(self, collection: str, key: str, what: str, error_code: str) -> Any:
-        """The record ``key`` of ``collection``, or Auth0's 404 for that kind of record."""
+    def one(self, collection: str, key: str, kind: str) -> Any:
+        """The record ``key`` of ``collection``, or Auth0's 404 for that ``kind`` of record
+        (``errors.NOT_FOUND``)."""
         record = self.data[collection].get(key)
         if record is None:
-            raise not_found(what, error_code)
+            raise not_found(kind)
         return record
 
     def save(self) -> None:

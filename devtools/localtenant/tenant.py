@@ -18,10 +18,13 @@ from devtools.localtenant import (
     authentication,
     clients,
     connections,
+    ids,
     jobs,
     organizations,
     ratelimits,
+    resource_servers,
     roles,
+    tenants,
     users,
 )
 from devtools.localtenant.errors import Auth0Error, insufficient_scope
@@ -36,7 +39,18 @@ DEFAULT_CONNECTIONS = (
     ("Username-Password-Authentication", "auth0"),
     ("google-oauth2", "google-oauth2"),
 )
-AREAS = (authentication, clients, connections, organizations, roles, actions, users, jobs)
+AREAS = (
+    authentication,
+    clients,
+    connections,
+    organizations,
+    roles,
+    actions,
+    users,
+    jobs,
+    resource_servers,
+    tenants,
+)
 
 
 @dataclass
@@ -71,6 +85,8 @@ class Tenant:
         self.denied_scopes: Counter[str] = Counter()
         self.rate_limited: Counter[str] = Counter()
         """429s answered, by the bucket that refused them."""
+        self.not_emulated: Counter[str] = Counter()
+        """Requests answered 501 (``not_emulated``), by ``"<method> <path>"``."""
         self.faults: dict[str, Fault] = {}
         self.rtt_ms = 0.0
         self.rate_limiter = RateLimiter(ratelimits.DEFAULT_TIER)
@@ -88,6 +104,8 @@ class Tenant:
         with self.store.lock:
             if not self.store.path.is_file():
                 self._seed()
+            if "management_api_id" not in self.store.data:  # a state file from before it
+                self.store.data["management_api_id"] = ids.object_id()
             if "admin_client_id" not in self.store.data:
                 admin = self.create_client_with_grant(ADMIN_CLIENT_NAME, known_scopes())
                 self.store.data["admin_client_id"] = admin["client_id"]
@@ -98,7 +116,10 @@ class Tenant:
         """What every new Auth0 tenant starts with: its default database connection and the
         Google social connection (the recordings' tenant has them; new tenants do too)."""
         for name, strategy in DEFAULT_CONNECTIONS:
-            connections.create_connection(self, {"name": name, "strategy": strategy})
+            options = connections.GOOGLE_OPTIONS if strategy == "google-oauth2" else {}
+            connections.create_connection(
+                self, {"name": name, "strategy": strategy, "options": options}
+            )
 
     def _follow_domain(self) -> None:
         """The Management API's audience names the host and port; a restart on another port
@@ -187,6 +208,19 @@ class Tenant:
         if route is not None or path.startswith("/api/v2/"):
             return self.rate_limiter.admit("management", route.name if route else None, query)
         return Admission(True)
+
+    def answer_not_emulated(self, method: str, path: str) -> tuple[int, Any]:
+        """The answer to a Management API request no route serves: 501, naming it, so that
+        nobody mistakes it for an answer of Auth0's (which has no 501 of its own).
+        ``COVERAGE.md`` lists what is served."""
+        self.not_emulated[f"{method} {path}"] += 1
+        return 501, {
+            "statusCode": 501,
+            "error": "Not Implemented",
+            "message": f"{method} {path} is not emulated by the local tenant "
+            "(devtools/localtenant/COVERAGE.md lists what it serves)",
+            "errorCode": "not_emulated",
+        }
 
     def too_many_requests(
         self, route: Route, admission: Admission

@@ -245,6 +245,8 @@ class LocalTenant:
         if url.path.startswith("/localtenant/"):
             return control.answer(tenant, method, url.path, body)
         found = tenant.match(method, url.path)
+        if found is None and url.path.startswith("/api/v2/"):
+            return tenant.answer_not_emulated(method, url.path)
         if found is None or not found[0].management:
             return 404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"}
         route, params = found
@@ -436,7 +438,7 @@ class LocalTenant:
                 self.call("POST", f"/api/v2/actions/actions/{action_id}/deploy")
                 return
             except TenantError as error:
-                if "action_not_built" not in error.text or time.monotonic() > deadline:
+                if "must be in the 'built' state" not in error.text or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
 
@@ -499,6 +501,10 @@ class LocalTenant:
     def rate_limited(self) -> Counter[str]:
         """Requests refused 429 by the tenant's rate limits, by bucket."""
         return Counter(self.call("GET", "/localtenant/calls")["rate_limited"])
+
+    def not_emulated(self) -> Counter[str]:
+        """Requests answered 501 because no route serves them, by ``"<method> <path>"``."""
+        return Counter(self.call("GET", "/localtenant/calls")["not_emulated"])
 
     def denied_scopes(self) -> Counter[str]:
         """Requests refused 403 for a missing scope, by the scope."""

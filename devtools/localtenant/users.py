@@ -94,7 +94,7 @@ def _has_identities(record: dict[str, Any]) -> bool:
 
 
 def get_user(tenant: Tenant, user_id: str) -> dict[str, Any]:
-    return tenant.store.one("users", user_id, "user", "inexistent_user")
+    return tenant.store.one("users", user_id, "user")
 
 
 def merge_metadata(user: dict[str, Any], key: str, changes: dict[str, Any]) -> None:

@@ -19,8 +19,19 @@ def test_a_bindings_patch_replaces_the_whole_list(tenant: LocalTenant) -> None:
             "/api/v2/actions/actions",
             {"name": name, "supported_triggers": [{"id": "post-login", "version": "v3"}]},
         )
-        with pytest.raises(RuntimeError, match="has not finished building"):
-            tenant.call("POST", f"/api/v2/actions/actions/{action['id']}/deploy")
+        status, error = error_of(
+            lambda action=action: tenant.call(
+                "POST", f"/api/v2/actions/actions/{action['id']}/deploy"
+            )
+        )
+        assert (status, error) == (
+            400,
+            {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": "A draft must be in the 'built' state before it can be deployed.",
+            },
+        )
         tenant.deploy(action["id"])
         ids.append(action["id"])
     path = "/api/v2/actions/triggers/post-login/bindings"
@@ -81,3 +92,41 @@ def test_a_runtime_without_its_node_is_a_clear_error(
     monkeypatch.setenv("PATH", str(fake.parent))
     with pytest.raises(RuntimeError, match=r"node22 needs Node 22.*scripts/setup"):
         logins.node_for("node22")
+
+
+# Row: the trigger list (issue 26, clients.md D1): the Deploy CLI reads it before any binding.
+
+
+def test_the_trigger_list_names_every_trigger_at_its_current_version(
+    in_process: LocalTenant,
+) -> None:
+    triggers = in_process.call("GET", "/api/v2/actions/triggers")["triggers"]
+    post_login = next(t for t in triggers if t["id"] == "post-login")
+    assert post_login["version"] == "v3"
+    assert post_login["status"] == "CURRENT"
+    assert "node22" in post_login["runtimes"]
+    assert set(post_login) == {
+        "id",
+        "version",
+        "status",
+        "runtimes",
+        "default_runtime",
+        "compatible_triggers",
+    }
+
+
+def test_a_deploy_before_the_build_ends_says_what_auth0_says(in_process: LocalTenant) -> None:
+    """The text the Deploy CLI retries on (clients.md D2)."""
+    action = in_process.call(
+        "POST",
+        "/api/v2/actions/actions",
+        {"name": "early", "supported_triggers": [{"id": "post-login", "version": "v3"}]},
+    )
+    status, error = error_of(
+        lambda: in_process.call("POST", f"/api/v2/actions/actions/{action['id']}/deploy")
+    )
+    assert (status, error["message"]) == (
+        400,
+        "A draft must be in the 'built' state before it can be deployed.",
+    )
+    assert "errorCode" not in error

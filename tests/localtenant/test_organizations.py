@@ -38,3 +38,123 @@ def test_at_most_ten_members_per_request(in_process: LocalTenant, method: str) -
     assert status == 400
     assert error["errorCode"] == "invalid_body"
     assert "maximum 10" in error["message"]
+
+
+# Row: the connections enabled on an organization, on the older and the newer path (D7).
+
+
+def test_the_older_path_answers_no_access_level_the_newer_one_none(
+    in_process: LocalTenant,
+) -> None:
+    [database] = in_process.call("GET", "/api/v2/connections?name=Username-Password-Authentication")
+    organization = in_process.create_organization("paths", connection_ids=[database["id"]])
+    base = f"/api/v2/organizations/{organization['id']}"
+    [older] = in_process.call("GET", base + "/enabled_connections")
+    assert "organization_access_level" not in older
+    assert "is_enabled" not in older
+    newer = in_process.call("GET", base + "/connections?page=0&per_page=50&include_totals=true")
+    assert newer["connections"][0]["organization_access_level"] == "none"
+    assert newer["connections"][0]["is_enabled"] is True
+
+
+# Row: discovery domains (issue 24 needs them), as the Management API reference describes them.
+
+
+def _organization(tenant: LocalTenant) -> str:
+    return str(tenant.create_organization("discovering")["id"])
+
+
+def test_a_discovery_domain_is_created_pending_with_its_txt_record(in_process: LocalTenant) -> None:
+    org = _organization(in_process)
+    path = f"/api/v2/organizations/{org}/discovery-domains"
+    created = in_process.call("POST", path, {"domain": "acme.com"})
+    assert set(created) == {
+        "id",
+        "domain",
+        "status",
+        "verification_host",
+        "verification_txt",
+        "use_for_organization_discovery",
+    }
+    assert created["id"].startswith("ord_")
+    assert len(created["id"]) == 26
+    assert (created["domain"], created["status"]) == ("acme.com", "pending")
+    assert created["use_for_organization_discovery"] is True
+    assert created["verification_host"] == f"_ss-verification.{org}.acme.com"
+    assert len(created["verification_txt"]) == 32
+    assert in_process.call("GET", f"{path}/{created['id']}") == created
+    assert in_process.call("GET", f"{path}/name/acme.com") == created
+
+
+def test_a_discovery_domain_changes_only_its_status_and_use(in_process: LocalTenant) -> None:
+    path = f"/api/v2/organizations/{_organization(in_process)}/discovery-domains"
+    created = in_process.call(
+        "POST",
+        path,
+        {"domain": "acme.org", "status": "verified", "use_for_organization_discovery": False},
+    )
+    assert (created["status"], created["use_for_organization_discovery"]) == ("verified", False)
+    one = f"{path}/{created['id']}"
+    updated = in_process.call("PATCH", one, {"status": "pending"})
+    assert updated == {**created, "status": "pending"}
+    status, error = error_of(lambda: in_process.call("PATCH", one, {"domain": "other.org"}))
+    assert (status, error["message"]) == (
+        400,
+        "Payload validation error: 'Additional properties not allowed: domain'.",
+    )
+    assert in_process.call("DELETE", one) is None
+    assert in_process.call("DELETE", one) is None  # recorded: a second delete is 204 too
+    status, error = error_of(lambda: in_process.call("GET", one))
+    assert (status, error) == (
+        404,
+        {
+            "statusCode": 404,
+            "error": "Not Found",
+            "message": "No organization domain found by that id",
+        },
+    )
+
+
+def test_discovery_domains_page_by_checkpoint(in_process: LocalTenant) -> None:
+    path = f"/api/v2/organizations/{_organization(in_process)}/discovery-domains"
+    for n in range(3):
+        in_process.call("POST", path, {"domain": f"d{n}.example.com"})
+    first = in_process.call("GET", f"{path}?take=2")
+    assert [d["domain"] for d in first["domains"]] == ["d0.example.com", "d1.example.com"]
+    last = in_process.call("GET", f"{path}?take=2&from={first['next']}")
+    assert [d["domain"] for d in last["domains"]] == ["d2.example.com"]
+    assert "next" not in last  # recorded: the last page has no checkpoint
+    assert len(in_process.call("GET", path)["domains"]) == 3
+
+
+def test_a_domain_registered_twice_is_a_conflict(in_process: LocalTenant) -> None:
+    path = f"/api/v2/organizations/{_organization(in_process)}/discovery-domains"
+    in_process.call("POST", path, {"domain": "twice.com"})
+    status, error = error_of(lambda: in_process.call("POST", path, {"domain": "twice.com"}))
+    assert (status, error["message"]) == (
+        409,
+        "An organization discovery domain with this domain is already registered to this "
+        "organization.",
+    )
+
+
+@pytest.mark.slow
+def test_at_most_a_hundred_discovery_domains(in_process: LocalTenant) -> None:
+    path = f"/api/v2/organizations/{_organization(in_process)}/discovery-domains"
+    for n in range(100):
+        in_process.call("POST", path, {"domain": f"d{n}.example.com"})
+    status, error = error_of(lambda: in_process.call("POST", path, {"domain": "more.com"}))
+    assert status == 400
+    assert "at most 100" in error["message"]
+
+
+def test_discovery_domains_need_their_scopes(tenant: LocalTenant) -> None:
+    org = _organization(tenant)
+    reader = tenant.https_api(tenant.m2m_client("r", ["read:organization_discovery_domains"]))
+    path = f"/api/v2/organizations/{org}/discovery-domains"
+    assert reader.call("GET", path) == {"domains": []}
+    status, error = error_of(lambda: reader.call("POST", path, {"domain": "x.com"}))
+    assert (status, error["message"]) == (
+        403,
+        "Insufficient scope, expected any of: create:organization_discovery_domains",
+    )

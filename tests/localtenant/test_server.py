@@ -17,7 +17,7 @@ import pytest
 from devtools import ROOT
 from devtools.localtenant import server
 from devtools.localtenant.testing import HttpsApi, LocalTenant
-from tests.localtenant.calls import raw_tls, send_raw
+from tests.localtenant.calls import error_of, raw_tls, send_raw
 
 
 def test_serve_prints_one_json_line_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -154,3 +154,24 @@ def test_deep_json_is_a_bad_request(in_process: LocalTenant) -> None:
         assert int(answer.headers["x-ratelimit-remaining"]) < int(
             answer.headers["x-ratelimit-limit"]
         )
+
+
+def test_what_is_not_emulated_answers_501_naming_it(tenant: LocalTenant) -> None:
+    """Never a 404 that a client would take for Auth0's "no such thing" (issue 26)."""
+    api = tenant.https_api()
+    for method, path in (("GET", "/api/v2/rules"), ("POST", "/api/v2/organizations/x/invitations")):
+        status, error = error_of(
+            lambda m=method, p=path: api.call(m, p, {} if m == "POST" else None)
+        )
+        assert status == 501
+        assert error == {
+            "statusCode": 501,
+            "error": "Not Implemented",
+            "message": f"{method} {path} is not emulated by the local tenant "
+            "(devtools/localtenant/COVERAGE.md lists what it serves)",
+            "errorCode": "not_emulated",
+        }
+    assert tenant.not_emulated() == {
+        "GET /api/v2/rules": 1,
+        "POST /api/v2/organizations/x/invitations": 1,
+    }
