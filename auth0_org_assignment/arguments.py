@@ -105,6 +105,9 @@ class OrgAssignmentArgs(TypedDict):
     """Auth0's own auto-membership for users who log in through the organization's prompt."""
     action: NotRequired[ActionOptionsArgs]
     """Options of the post-login Action."""
+    dns_resolvers: NotRequired[list[str]]
+    """DNS servers (``host:port``) that look up the records proving email domains; default:
+    the machine's own."""
 
 
 def as_configuration(args: OrgAssignmentArgs) -> dict[str, Any]:

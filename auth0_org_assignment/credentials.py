@@ -9,7 +9,14 @@ tables, the tests' credentials, and anyone setting up a tenant.
 
 from __future__ import annotations
 
-from auth0_org_assignment.commands import adopt, backfill, explain, reconcile, snapshot
+from auth0_org_assignment.commands import (
+    adopt,
+    backfill,
+    domains,
+    explain,
+    reconcile,
+    snapshot,
+)
 from auth0_org_assignment.commands.management_client import scopes_of
 
 DEPLOY: dict[str, str] = {
@@ -88,3 +95,6 @@ EXPLAIN = scopes_of(explain.CALLS)
 
 SNAPSHOT = scopes_of(snapshot.CALLS)
 """What ``auth0-org-assignment snapshot`` needs: reads only, within reconcile's."""
+
+DOMAINS = scopes_of(domains.CALLS)
+"""What ``auth0-org-assignment domains`` needs: reads only, the domains' proof records."""

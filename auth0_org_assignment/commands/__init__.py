@@ -6,6 +6,7 @@
     auth0-org-assignment backfill STACK    (AUTH0_BACKFILL_CLIENT_ID, _SECRET)
     auth0-org-assignment reconcile STACK   (AUTH0_RECONCILE_CLIENT_ID, _SECRET)
     auth0-org-assignment explain STACK --user-id ID | --email ADDRESS   (AUTH0_EXPLAIN_...)
+    auth0-org-assignment domains STACK     (AUTH0_DOMAINS_CLIENT_ID, _SECRET: read-only)
     auth0-org-assignment snapshot STACK    (AUTH0_SNAPSHOT_CLIENT_ID, _SECRET: read-only)
     auth0-org-assignment impact STACK --snapshot FILE --base-stack-file FILE   (no credential)
 
@@ -22,6 +23,7 @@ from types import ModuleType
 from auth0_org_assignment.commands import (
     adopt,
     backfill,
+    domains,
     explain,
     impact,
     new_stack,
@@ -37,6 +39,7 @@ COMMANDS: dict[str, ModuleType] = {
     "backfill": backfill,
     "reconcile": reconcile,
     "explain": explain,
+    "domains": domains,
     "snapshot": snapshot,
     "impact": impact,
 }

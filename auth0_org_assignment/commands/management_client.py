@@ -144,6 +144,13 @@ CALLS = _calls(
         "set or clear the marker in a user's app_metadata",
     ),
     Call(
+        "organizations.discovery_domains.get_by_name",
+        "GET",
+        "/organizations/{id}/discovery-domains/name/{domain}",
+        "read:organization_discovery_domains",
+        "read an email domain's proof record (its discovery domain)",
+    ),
+    Call(
         "users.list_by_email",
         "GET",
         "/users-by-email",

@@ -82,6 +82,7 @@ ConnectionList = Annotated[
     AfterValidator(_listed_once),
 ]
 ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+DnsServer = Annotated[str, Field(pattern=r"^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$")]
 RoleName = Annotated[str, Field(min_length=1, max_length=50, pattern=NOT_BLANK)]
 
 
@@ -371,6 +372,16 @@ class StackConfig(_Model):
     ignores ``emailDomains``, so only where every organization sets ``allowAnyUserOfConnection``."""
     action: ActionConfig = ActionConfig()
     """Options of the post-login Action."""
+    dns_resolvers: Annotated[
+        list[DnsServer],
+        Field(
+            alias="dnsResolvers",
+            max_length=5,
+            json_schema_extra=hint("list host:port of DNS servers, e.g. 127.0.0.1:5353"),
+        ),
+    ] = []
+    """The DNS servers that look up the records proving the email domains (``host:port``);
+    empty: the machine's own. Tests and the local demo name a server on loopback."""
 
     @field_validator("domain_kind", mode="before")
     @classmethod

@@ -1,0 +1,90 @@
+"""Say, for each email domain, which DNS record proves it, and whether it is published.
+
+    AUTH0_DOMAINS_CLIENT_ID=... AUTH0_DOMAINS_CLIENT_SECRET=... \\
+        auth0-org-assignment domains prod [--json]
+
+A domain admits nobody until its owner has proven control of it: the TXT record Auth0 names for
+the organization's discovery domain (``verification_txt`` at ``verification_host``) must be in
+DNS. This lists, per organization and domain (a ``*.`` pattern is proven by its apex), the record
+to publish where, whether DNS has it now (the stack's ``dnsResolvers``, or the machine's), and
+Auth0's status of the domain; the next ``pulumi up`` admits through the domains proven then.
+A domain not declared yet in the tenant says so: ``pulumi up`` declares it. Reads only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from auth0_org_assignment.commands.management_client import (
+    ApiError,
+    add_stack_arguments,
+    connect,
+    reported,
+)
+from auth0_org_assignment.config.email_domains import mailbox_provider
+from auth0_org_assignment.domain_proof import Resolver, proof_domains, proven
+
+CALLS = ("organizations.get_by_name", "organizations.discovery_domains.get_by_name")
+"""The Management API calls it makes, every one a read."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_stack_arguments(parser, "the stack whose organizations' domains to check, e.g. prod")
+    parser.add_argument("--json", action="store_true", help="print the records as JSON")
+
+
+def run(arguments: argparse.Namespace) -> int:
+    return reported(lambda: _domains(arguments))
+
+
+def _domains(arguments: argparse.Namespace) -> int:
+    config, api = connect(arguments, "DOMAINS", "read-only credentials", CALLS)
+    resolver = Resolver(tuple(config.dns_resolvers))
+    records = []
+    for organization in config.organizations:
+        organization_id = api.call("organizations.get_by_name", name=organization.name)["id"]
+        for domain in proof_domains(organization.email_domains):
+            records.append(
+                {"organization": organization.name, "domain": domain}
+                | _record(api, resolver, organization_id, domain)
+            )
+    if arguments.json:
+        print(json.dumps(records, indent=2))
+    else:
+        print("\n".join(_line(record) for record in records) or "no email domains to prove")
+    return 0
+
+
+def _record(api: Any, resolver: Resolver, organization_id: str, domain: str) -> dict[str, Any]:
+    if mailbox_provider(domain) == "free":
+        return {"state": "free-mail", "published": None}
+    try:
+        found = api.call(
+            "organizations.discovery_domains.get_by_name", id=organization_id, domain=domain
+        )
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        return {"state": "not-declared", "published": None}
+    host, txt = found["verification_host"], found["verification_txt"]
+    return {
+        "state": found["status"],
+        "verification_host": host,
+        "verification_txt": txt,
+        "published": proven(resolver, host, txt),
+    }
+
+
+def _line(record: dict[str, Any]) -> str:
+    where = f"{record['organization']}: {record['domain']}"
+    if record["state"] == "free-mail":
+        return f"{where}: a free-mail domain (allowFreeMailDomains): admitted without proof"
+    if record["state"] == "not-declared":
+        return f"{where}: not declared in the tenant yet: run pulumi up, then this again"
+    record_text = f'TXT "{record["verification_txt"]}" at {record["verification_host"]}'
+    if record["published"]:
+        admits = "admits" if record["state"] == "verified" else "admits after the next pulumi up"
+        return f"{where}: proven ({record_text} is published); {admits}"
+    return f"{where}: publish {record_text}; until then it admits nobody"

@@ -1,0 +1,91 @@
+"""auth0-org-assignment domains: each email domain's proof record, and whether DNS has it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auth0_org_assignment import credentials
+from devtools import ROOT
+from devtools.dns import LoopbackDns
+from devtools.localtenant.testing import LocalTenant
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    with LocalTenant.start(tmp_path / "tenant.json") as tenant, LoopbackDns.start() as dns:
+        acme = tenant.create_organization("acme")
+        (tmp_path / "Pulumi.yaml").write_text("name: auth0-org-assignment\n")
+        (tmp_path / "Pulumi.t.yaml").write_text(
+            json.dumps(
+                {
+                    "config": {
+                        "auth0:domain": tenant.domain,
+                        "auth0-org-assignment:domainKind": "local",
+                        "auth0-org-assignment:dnsResolvers": [dns.address],
+                        "auth0-org-assignment:organizations": [
+                            {
+                                "name": "acme",
+                                "displayName": "Acme",
+                                "connections": ["Username-Password-Authentication"],
+                                "emailDomains": ["acme.com", "*.acme.com", "acme.org"],
+                            }
+                        ],
+                    }
+                }
+            )
+        )
+        reader = tenant.m2m_client("domains", sorted(credentials.DOMAINS))
+        yield {
+            "tenant": tenant,
+            "dns": dns,
+            "acme": acme,
+            "project": tmp_path,
+            "environment": {
+                **os.environ,
+                "AUTH0_DOMAINS_CLIENT_ID": reader["client_id"],
+                "AUTH0_DOMAINS_CLIENT_SECRET": reader["client_secret"],
+                "SSL_CERT_FILE": tenant.ca_cert,
+            },
+        }
+
+
+def domains(setup: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "auth0_org_assignment.commands", "domains", "t"),
+            *("--project-dir", str(setup["project"]), *args),
+        ],
+        cwd=ROOT,
+        env=setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_it_names_the_record_to_publish_and_sees_it_published(setup: dict[str, Any]) -> None:
+    tenant, acme = setup["tenant"], setup["acme"]
+    made = tenant.call(
+        "POST", f"/api/v2/organizations/{acme['id']}/discovery-domains", {"domain": "acme.com"}
+    )
+    before = domains(setup)
+    assert before.returncode == 0, before.stderr
+    lines = before.stdout.splitlines()
+    # acme.com and *.acme.com are one domain to prove; acme.org is not declared yet.
+    assert lines == [
+        f'acme: acme.com: publish TXT "{made["verification_txt"]}" at '
+        f"{made['verification_host']}; until then it admits nobody",
+        "acme: acme.org: not declared in the tenant yet: run pulumi up, then this again",
+    ]
+    setup["dns"].publish(made["verification_host"], made["verification_txt"])
+    after = json.loads(domains(setup, "--json").stdout)
+    assert after[0]["published"] is True
+    assert after[0]["state"] == "pending"  # Auth0's status: the next pulumi up marks it
+    assert "admits after the next pulumi up" in domains(setup).stdout
