@@ -22,17 +22,17 @@ const { domainToASCII } = require("node:url");
 /**
  * An organization's rule, as the stack renders it into the configuration block
  * (auth0_org_assignment/action_code.py, organization_rule; a test has TypeScript check what it
- * renders against this type).
+ * renders against this type). What a clause reads is there only when the organization uses it.
  * @typedef {object} Organization
  * @property {string} id
  * @property {string} name
  * @property {string[]} connections  names of the connections a member comes through
- * @property {boolean} anyUser  every user of those connections may join
- * @property {string[]} domains  email domains, lowercase ASCII, matched exactly
- * @property {string[]} subdomainsOf  any subdomain of these matches (not the domain itself)
- * @property {string[]} trusted  connections whose email_verified counts besides Auth0's own
- * @property {string[] | null} applications  client ids whose logins may assign; null: any
  * @property {string[]} roles  organization role ids given on joining
+ * @property {string[] | null} [applications]  client ids whose logins may assign; absent: any
+ * @property {boolean} [anyUser]  every user of those connections may join
+ * @property {string[]} [domains]  email domains, lowercase ASCII, matched exactly
+ * @property {string[]} [subdomainsOf]  any subdomain of these matches (not the domain itself)
+ * @property {string[]} [trusted]  connections whose email_verified counts besides Auth0's own
  */
 
 /**
@@ -162,7 +162,7 @@ function identityClaim(user, connectionName) {
 const CLAUSES = Object.freeze([
   {
     name: "allowAnyUserOfConnection",
-    appliesTo: (organization) => organization.anyUser,
+    appliesTo: (organization) => organization.anyUser === true,
     keysOf: (organization) => organization.connections.map((name) => `connection:${name}`),
     keysFor: (_user, connection) => [`connection:${connection.name}`],
     admits: () => null,
@@ -170,10 +170,10 @@ const CLAUSES = Object.freeze([
   },
   {
     name: "emailDomains",
-    appliesTo: (organization) => organization.domains.length + organization.subdomainsOf.length > 0,
+    appliesTo: (organization) => Boolean(organization.domains?.length || organization.subdomainsOf?.length),
     keysOf: (organization) => [
-      ...organization.domains.map((domain) => `domain:${domain}`),
-      ...organization.subdomainsOf.map((parent) => `subdomains:${parent}`),
+      ...(organization.domains ?? []).map((domain) => `domain:${domain}`),
+      ...(organization.subdomainsOf ?? []).map((parent) => `subdomains:${parent}`),
     ],
     keysFor: (user, connection) => {
       const claim = identityClaim(user, connection.name);
@@ -189,7 +189,7 @@ const CLAUSES = Object.freeze([
     },
     admits: (organization, user, connection) => {
       const vouched =
-        SELF_VERIFYING_STRATEGIES.has(connection.strategy) || organization.trusted.includes(connection.name);
+        SELF_VERIFYING_STRATEGIES.has(connection.strategy) || Boolean(organization.trusted?.includes(connection.name));
       if (!vouched) {
         return "email-not-vouched-for";
       }
@@ -287,10 +287,10 @@ function eligible(organization, user, connection) {
  * @returns {string | null}
  */
 function matchingDomain(organization, domain) {
-  if (organization.domains.includes(domain)) {
+  if (organization.domains?.includes(domain)) {
     return domain;
   }
-  const parent = organization.subdomainsOf.find((candidate) => domain.endsWith(`.${candidate}`));
+  const parent = organization.subdomainsOf?.find((candidate) => domain.endsWith(`.${candidate}`));
   return parent === undefined ? null : `*.${parent}`;
 }
 
@@ -301,7 +301,7 @@ function matchingDomain(organization, domain) {
  * @returns {boolean}
  */
 function applicationAllows(organization, clientId) {
-  return organization.applications === null || organization.applications.some((id) => id === clientId);
+  return !organization.applications || organization.applications.some((id) => id === clientId);
 }
 
 /**

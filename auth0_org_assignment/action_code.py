@@ -286,14 +286,11 @@ the user a member of."""
 
 def action_settings(config: StackConfig) -> dict[str, Any]:
     """The Action's settings, as ``post_login.js`` reads them (its ``Settings`` type, which a
-    test has TypeScript check this against)."""
+    test has TypeScript check this against): every ``action`` key the schema marks as the
+    Action's setting, under its configuration name, and what the Action derives from others."""
     action = config.action
-    return {
+    return action.settings() | {
         "markerPrefix": marker_key(config, ""),
-        "timeBudgetMs": action.time_budget_ms,
-        "failurePolicy": action.failure_policy,
-        "denyMessage": action.deny_message,
-        "connectionCheck": action.connection_check,
         "joinedClaim": f"{action.claim_namespace}{JOINED_CLAIM}",
     }
 
@@ -311,19 +308,22 @@ def organization_rule(
     role_ids: Mapping[str, str],
 ) -> dict[str, Any]:
     """One organization's rule, as ``membership.js`` reads it (its ``Organization`` type, which a
-    test has TypeScript check this against)."""
+    test has TypeScript check this against). What a clause reads is rendered only for an
+    organization that uses it, so a new clause leaves every other organization's rule as it is."""
     domains = organization.email_domains
+    clauses: dict[str, Any] = {
+        "applications": organization.applications,
+        "anyUser": organization.allow_any_user_of_connection or None,
+        "domains": [d for d in domains if not d.startswith("*.")],
+        "subdomainsOf": [d[2:] for d in domains if d.startswith("*.")],
+        "trusted": list(organization.trust_email_verified_from),
+    }
     return {
         "id": organization_ids[organization.name],
         "name": organization.name,
         "connections": list(organization.connections or []),
-        "anyUser": organization.allow_any_user_of_connection,
-        "domains": [d for d in domains if not d.startswith("*.")],
-        "subdomainsOf": [d[2:] for d in domains if d.startswith("*.")],
-        "trusted": list(organization.trust_email_verified_from),
-        "applications": organization.applications,
         "roles": [role_ids[role] for role in organization.roles],
-    }
+    } | {key: value for key, value in clauses.items() if value}
 
 
 def _tojson(value: Any) -> str:

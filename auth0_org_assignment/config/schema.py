@@ -53,6 +53,11 @@ def hint(text: str) -> dict[str, Any]:
     return {"hint": text}
 
 
+ACTION_SETTING = {"actionSetting": True}
+"""Marks an ``action`` key the Action reads as it is: ``Field(json_schema_extra=hint(...) |
+ACTION_SETTING)`` renders it into the Action's settings under its configuration name."""
+
+
 StrictInt = Annotated[int, Field(strict=True)]
 StrictBool = Annotated[
     bool, Field(strict=True, json_schema_extra=hint("use true or false, without quotes"))
@@ -253,7 +258,10 @@ class ActionConfig(_Model):
     """The Action's name in the tenant; defaults to ``assign-to-<organization name>``."""
     connection_check: Annotated[
         Literal["static", "api"],
-        Field(alias="connectionCheck", json_schema_extra=hint("use 'static' or 'api'")),
+        Field(
+            alias="connectionCheck",
+            json_schema_extra=hint("use 'static' or 'api'") | ACTION_SETTING,
+        ),
     ] = "static"
     """``static``: compare the login's connection name with ``connections`` (no API call);
     ``api``: ask the Management API whether the connection is enabled on the organization."""
@@ -266,14 +274,17 @@ class ActionConfig(_Model):
             json_schema_extra=hint(
                 f"a whole number of milliseconds from {BUDGET_MIN_MS} to {BUDGET_MAX_MS}, "
                 "without quotes"
-            ),
+            )
+            | ACTION_SETTING,
         ),
     ] = 3000
     """The most each of the stack's Actions may add to a login, in milliseconds; together they
     must leave room in the flow's 20 s (``auth0_org_assignment.action_code``)."""
     failure_policy: Annotated[
         Literal["open", "closed"],
-        Field(alias="failurePolicy", json_schema_extra=hint("use 'open' or 'closed'")),
+        Field(
+            alias="failurePolicy", json_schema_extra=hint("use 'open' or 'closed'") | ACTION_SETTING
+        ),
     ] = "open"
     """``open``: log and let the login go on; ``closed``: deny the login with ``denyMessage``."""
     deny_message: Annotated[
@@ -283,7 +294,8 @@ class ActionConfig(_Model):
             min_length=1,
             max_length=DENY_MESSAGE_MAX,
             pattern=NOT_BLANK,
-            json_schema_extra=hint(f"use 1 to {DENY_MESSAGE_MAX} characters, not only spaces"),
+            json_schema_extra=hint(f"use 1 to {DENY_MESSAGE_MAX} characters, not only spaces")
+            | ACTION_SETTING,
         ),
     ] = "Sign-in could not be completed. Please try again later."
     """What the end user sees when ``failurePolicy`` is ``closed`` and assignment fails."""
@@ -314,6 +326,15 @@ class ActionConfig(_Model):
     """The namespace of the claim the Action adds to the ID and access tokens of a login that
     made the user a member of organizations: ``<namespace>joined_organizations``, their ids. The
     application then signs the user in again to one of them (``organization=<id>``)."""
+
+    def settings(self) -> dict[str, Any]:
+        """The keys marked ``ACTION_SETTING``, by their configuration names."""
+        return {
+            info.alias or name: getattr(self, name)
+            for name, info in type(self).model_fields.items()
+            if isinstance(info.json_schema_extra, dict)
+            and info.json_schema_extra.get("actionSetting")
+        }
 
     @field_validator("claim_namespace")
     @classmethod

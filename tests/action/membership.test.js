@@ -162,7 +162,7 @@ describe("createRule", () => {
         for (const client of ["portal", "other", undefined]) {
           const someone = user({ email, email_verified: true }, connection.name);
           const expected = organizations.filter(
-            (o) => eligible(o, someone, connection) && (o.applications === null || o.applications.includes(String(client))),
+            (o) => eligible(o, someone, connection) && (!o.applications || o.applications.includes(String(client))),
           );
           assert.deepEqual(
             rule.forLogin(someone, connection, client).map(({ organization }) => organization.id).sort(),

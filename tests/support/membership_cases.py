@@ -74,7 +74,11 @@ def user_record(case: dict[str, Any], user_id: str) -> dict[str, Any]:
             }
         )
     record: dict[str, Any] = {"user_id": user_id, "identities": identities, "app_metadata": {}}
-    record.update({key: user[key] for key in ("email", "email_verified", "blocked") if key in user})
+    # Every other field of the case's user is the user's own (email, email_verified, blocked,
+    # app_metadata...): a clause that reads a new one needs nothing here.
+    record.update(
+        {key: value for key, value in user.items() if key not in ("connection", "linked")}
+    )
     return record
 
 
