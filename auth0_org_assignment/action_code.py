@@ -318,12 +318,16 @@ def organization_rule(
         "subdomainsOf": [d[2:] for d in domains if d.startswith("*.")],
         "trusted": list(organization.trust_email_verified_from),
     }
-    return {
-        "id": organization_ids[organization.name],
-        "name": organization.name,
-        "connections": list(organization.connections or []),
-        "roles": [role_ids[role] for role in organization.roles],
-    } | {key: value for key, value in clauses.items() if value}
+    return (
+        {
+            "id": organization_ids[organization.name],
+            "name": organization.name,
+            "connections": list(organization.connections or []),
+            "roles": [role_ids[role] for role in organization.roles],
+        }
+        | {key: value for key, value in clauses.items() if value}
+        | organization.rule_clauses()
+    )
 
 
 def _tojson(value: Any) -> str:

@@ -53,6 +53,10 @@ def hint(text: str) -> dict[str, Any]:
     return {"hint": text}
 
 
+RULE_CLAUSE = {"ruleClause": True}
+"""Marks an organization key the rule (membership.js) reads as it is: ``Field(json_schema_extra=
+hint(...) | RULE_CLAUSE)`` renders it into the organization's rule under its configuration
+name, for an organization that sets it."""
 ACTION_SETTING = {"actionSetting": True}
 """Marks an ``action`` key the Action reads as it is: ``Field(json_schema_extra=hint(...) |
 ACTION_SETTING)`` renders it into the Action's settings under its configuration name."""
@@ -224,6 +228,10 @@ class OrganizationConfig(_Model):
                 )
         return domains
 
+    def rule_clauses(self) -> dict[str, Any]:
+        """The keys marked ``RULE_CLAUSE`` this organization sets, by configuration name."""
+        return _marked(self, "ruleClause", keep_empty=False)
+
     @model_validator(mode="after")
     def _who_may_join(self) -> OrganizationConfig:
         if self.email_domains and self.allow_any_user_of_connection:
@@ -329,12 +337,7 @@ class ActionConfig(_Model):
 
     def settings(self) -> dict[str, Any]:
         """The keys marked ``ACTION_SETTING``, by their configuration names."""
-        return {
-            info.alias or name: getattr(self, name)
-            for name, info in type(self).model_fields.items()
-            if isinstance(info.json_schema_extra, dict)
-            and info.json_schema_extra.get("actionSetting")
-        }
+        return _marked(self, "actionSetting", keep_empty=True)
 
     @field_validator("claim_namespace")
     @classmethod
@@ -523,6 +526,19 @@ class StackConfig(_Model):
         if self.organization is not None:
             return f"assign-to-{self.organization.name}"
         return "assign-to-organizations"
+
+
+def _marked(model: BaseModel, mark: str, keep_empty: bool) -> dict[str, Any]:
+    """The fields of ``model`` whose schema extra holds ``mark``, by alias (set ones only
+    unless ``keep_empty``), as JSON values."""
+    values = model.model_dump(mode="json", by_alias=True)
+    return {
+        info.alias or name: values[info.alias or name]
+        for name, info in type(model).model_fields.items()
+        if isinstance(info.json_schema_extra, dict)
+        and info.json_schema_extra.get(mark)
+        and (keep_empty or values[info.alias or name] not in (None, False, [], {}))
+    }
 
 
 def _repeated(names: list[str]) -> str:
