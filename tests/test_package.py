@@ -323,6 +323,7 @@ def test_the_provider_serves_the_schema_inferred_from_the_arguments(tmp_path: Pa
         "organizations",
         "assignMembershipOnLogin",
         "action",
+        "dnsResolvers",
     }
     assert component["requiredInputs"] == ["tenantDomain"]
     organization = schema["types"]["auth0-org-assignment:index:OrganizationArgs"]
