@@ -20,7 +20,7 @@ bound one after the other: each login runs them all.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
@@ -29,7 +29,7 @@ import jinja2
 import pulumi
 from jinja2.utils import htmlsafe_json_dumps
 
-from auth0_org_assignment import contract
+from auth0_org_assignment import contract, domain_proof
 from auth0_org_assignment.action_bundle import GLOBAL, action_bundle
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
 from auth0_org_assignment.paths import NODE_MODULES, TEMPLATES
@@ -135,16 +135,20 @@ def render_actions(
     config: StackConfig,
     organization_ids: Mapping[str, str] | None = None,
     role_ids: Mapping[str, str] | None = None,
+    proven: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[RenderedAction, ...]:
-    """Render the Action(s) for a stack. Deterministic: same config and ids, same code.
+    """Render the Action(s) for a stack. Deterministic: same config, ids and proofs, same code.
 
     ``organization_ids`` maps organization names to ids, ``role_ids`` role names to ids; either
-    missing shows ``(id of <name>)`` placeholders. How organizations are split across Actions
-    depends only on the configuration (ids have a fixed length), never on the ids.
+    missing shows ``(id of <name>)`` placeholders. ``proven`` maps organization names to the
+    email domains proven for them (see :mod:`auth0_org_assignment.domain_proof`): the rule
+    admits through those alone; missing, it holds every configured domain (what ``render``
+    shows: the configuration, before its proofs). How organizations are split across Actions
+    depends only on the configuration (ids have a fixed length), never on the ids or proofs.
     """
     plan = _plan(config)
     _check_flow(config, len(plan))
-    shards = [_render(config, shard, organization_ids, role_ids) for shard in plan]
+    shards = [_render(config, shard, organization_ids, role_ids, proven) for shard in plan]
     return tuple(shards)
 
 
@@ -214,12 +218,14 @@ def _render(
     organizations: Sequence[OrganizationConfig],
     organization_ids: Mapping[str, str] | None,
     role_ids: Mapping[str, str] | None,
+    proven: Mapping[str, Collection[str]] | None = None,
 ) -> RenderedAction:
     code = _code(
         config,
         organizations,
         organization_ids or {o.name: f"(id of {o.name})" for o in organizations},
         role_ids or {r: f"(id of role {r})" for o in organizations for r in o.roles},
+        proven,
     )
     size = len(code.encode("utf-8"))
     if size > MAX_CODE_BYTES:
@@ -243,6 +249,7 @@ def _code(
     organizations: Sequence[OrganizationConfig],
     organization_ids: Mapping[str, str],
     role_ids: Mapping[str, str],
+    proven: Mapping[str, Collection[str]] | None = None,
 ) -> str:
     return (
         _environment()
@@ -251,7 +258,12 @@ def _code(
             project=PROJECT,
             settings=action_settings(config),
             organizations=[
-                organization_rule(organization, organization_ids, role_ids)
+                organization_rule(
+                    organization,
+                    organization_ids,
+                    role_ids,
+                    None if proven is None else proven.get(organization.name, ()),
+                )
                 for organization in organizations
             ],
             bundle=action_bundle(TEMPLATES, NODE_MODULES),
@@ -306,11 +318,18 @@ def organization_rule(
     organization: OrganizationConfig,
     organization_ids: Mapping[str, str],
     role_ids: Mapping[str, str],
+    proven: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """One organization's rule, as ``membership.js`` reads it (its ``Organization`` type, which a
     test has TypeScript check this against). What a clause reads is rendered only for an
-    organization that uses it, so a new clause leaves every other organization's rule as it is."""
-    domains = organization.email_domains
+    organization that uses it, so a new clause leaves every other organization's rule as it is.
+    With ``proven``, only the email domains whose apex is among them (a proven domain, or a
+    free-mail one the organization allows) are rendered: the others admit nobody yet."""
+    domains = [
+        domain
+        for domain in organization.email_domains
+        if proven is None or domain_proof.apex(domain) in proven
+    ]
     clauses: dict[str, Any] = {
         "applications": organization.applications,
         "anyUser": organization.allow_any_user_of_connection or None,

@@ -13,10 +13,11 @@ from typing import Any
 import pulumi
 import pulumi_auth0 as auth0
 
-from auth0_org_assignment import desired_state
+from auth0_org_assignment import desired_state, domain_proof
 from auth0_org_assignment.action_code import render_actions
 from auth0_org_assignment.arguments import OrgAssignmentArgs, as_configuration
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig, parse_config
+from auth0_org_assignment.config.email_domains import mailbox_provider
 
 COMPONENT = "org-assignment"
 """The component's name in ``infra/__main__.py``: every resource's logical name starts with it."""
@@ -55,6 +56,14 @@ class LogicalNames:
         suffix = self._organization_suffix(index, organization)
         return f"{self.component}-connection{suffix}-{connection}"
 
+    def discovery_domain(self, index: int, organization: OrganizationConfig, domain: str) -> str:
+        suffix = self._organization_suffix(index, organization)
+        return f"{self.component}-discovery-domain{suffix}-{domain}"
+
+    def domain_proof(self, index: int, organization: OrganizationConfig, domain: str) -> str:
+        suffix = self._organization_suffix(index, organization)
+        return f"{self.component}-domain-proof{suffix}-{domain}"
+
     def action(self, shard: int) -> str:
         return f"{self.component}-post-login-action{desired_state.shard_suffix(shard)}"
 
@@ -87,8 +96,9 @@ class OrgAssignment(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         m2m_client, client_secret, grant = self._provision_m2m_client()
         organizations, enabled_connections = self._provision_organizations()
+        proven = self._provision_domain_proofs(organizations)
         actions = self._provision_actions(
-            m2m_client, client_secret, organizations, [grant, *enabled_connections]
+            m2m_client, client_secret, organizations, proven, [grant, *enabled_connections]
         )
         self._register(m2m_client, organizations, actions)
 
@@ -139,11 +149,55 @@ class OrgAssignment(pulumi.ComponentResource):
             ]
         return organizations, enabled
 
+    def _provision_domain_proofs(
+        self, organizations: dict[str, auth0.Organization]
+    ) -> pulumi.Output[dict[str, list[str]]]:
+        """Each email domain's discovery domain (a ``*.`` pattern's apex), declared pending,
+        and its proof: the names of the domains proven for each organization, which are all
+        its rule admits through. A free-mail domain the organization allows
+        (``allowFreeMailDomains``) cannot be proven by anyone, and is admitted as declared."""
+        names, config = self._names, self._config
+        proven: dict[str, pulumi.Output[list[str]]] = {}
+        for index, spec in enumerate(config.organizations):
+            organization = organizations[spec.name]
+            found: list[pulumi.Output[str | None]] = []
+            for domain in domain_proof.proof_domains(spec.email_domains):
+                if mailbox_provider(domain) == "free":
+                    found.append(pulumi.Output.from_input(domain))
+                    continue
+                discovery = auth0.OrganizationDiscoveryDomain(
+                    names.discovery_domain(index, spec, domain),
+                    desired_state.discovery_domain(organization.id, domain),
+                    # Its status is the proof's to set, by what DNS says at each deploy.
+                    pulumi.ResourceOptions(parent=self, ignore_changes=["status"]),
+                )
+                proof = domain_proof.DomainProof(
+                    names.domain_proof(index, spec, domain),
+                    organization_id=organization.id,
+                    # The provider's id is "<organization id>::<discovery domain id>".
+                    discovery_domain_id=discovery.id.apply(lambda id_: id_.split("::")[-1]),
+                    domain=domain,
+                    verification_host=discovery.verification_host,
+                    verification_txt=discovery.verification_txt,
+                    resolvers=config.dns_resolvers,
+                    opts=self._child,
+                )
+                found.append(
+                    pulumi.Output.all(
+                        proof.proven, discovery.verification_host, discovery.verification_txt
+                    ).apply(functools.partial(_proven_or_say, spec.name, domain))
+                )
+            proven[spec.name] = pulumi.Output.all(*found).apply(
+                lambda domains: [domain for domain in domains if domain]
+            )
+        return pulumi.Output.all(**proven)
+
     def _provision_actions(
         self,
         m2m_client: auth0.Client,
         client_secret: pulumi.Output[str],
         organizations: dict[str, auth0.Organization],
+        proven: pulumi.Output[dict[str, list[str]]],
         ready: list[pulumi.Resource],
     ) -> list[auth0.Action]:
         """The post-login Actions, their code rendered once the organization and role ids
@@ -155,7 +209,9 @@ class OrgAssignment(pulumi.ComponentResource):
             role: _role_id(role, self) for spec in config.organizations for role in spec.roles
         }
         ids = pulumi.Output.all(
-            organizations={n: o.id for n, o in organizations.items()}, roles=role_ids
+            organizations={n: o.id for n, o in organizations.items()},
+            roles=role_ids,
+            proven=proven,
         )
         codes = ids.apply(functools.partial(_codes, config))
         secrets: dict[str, pulumi.Input[str]] = {
@@ -221,8 +277,25 @@ class OrgAssignment(pulumi.ComponentResource):
 
 
 def _codes(config: StackConfig, known: dict[str, Any]) -> list[str]:
-    """Every Action's code, once the organization and role ids are known."""
-    return [shard.code for shard in render_actions(config, known["organizations"], known["roles"])]
+    """Every Action's code, once the organization and role ids and the proofs are known."""
+    return [
+        shard.code
+        for shard in render_actions(config, known["organizations"], known["roles"], known["proven"])
+    ]
+
+
+def _proven_or_say(organization: str, domain: str, answer: list[Any]) -> str | None:
+    """The domain if its record was found; otherwise None, and the record to publish, said in
+    the preview and the deploy."""
+    proven, host, txt = answer
+    if proven:
+        return domain
+    pulumi.log.warn(
+        f"{PROJECT}: organization {organization!r}: {domain} admits nobody until its owner "
+        f'publishes the TXT record "{txt}" at {host}; the next pulumi up after that admits its '
+        "users (auth0-org-assignment domains STACK shows every record and whether DNS has it)"
+    )
+    return None
 
 
 def _role_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:

@@ -44,6 +44,14 @@ DEPLOY: dict[str, str] = {
     "create:organization_connections": "enable a connection on it",
     "update:organization_connections": "change assignMembershipOnLogin",
     "delete:organization_connections": "disable a connection on it",
+    "read:organization_discovery_domains": "read each email domain's discovery domain back",
+    "create:organization_discovery_domains": (
+        "declare each email domain as a discovery domain, pending: Auth0 names its proof record"
+    ),
+    "update:organization_discovery_domains": (
+        "mark a domain verified when its record is in DNS, pending when it has gone (DomainProof)"
+    ),
+    "delete:organization_discovery_domains": "remove a domain the configuration no longer lists",
     "read:connections": "look each configured connection up by name",
     "read:roles": "look each configured role up by name (needed only when roles are configured)",
     "read:actions": "read the Action, its deployed version and the post-login bindings",
@@ -63,6 +71,7 @@ DRIFT: dict[str, str] = {
     "read:client_grants": "refresh the grant",
     "read:organizations": "refresh the Organization",
     "read:organization_connections": "refresh the enabled connections",
+    "read:organization_discovery_domains": "refresh the email domains' discovery domains",
     "read:connections": "look the configured connections up by name",
     "read:roles": "look the configured roles up by name",
     "read:actions": "refresh the Action and the post-login binding",

@@ -93,6 +93,21 @@ def connection(
     )
 
 
+def discovery_domain(
+    organization_id: pulumi.Input[str], domain: str
+) -> auth0.OrganizationDiscoveryDomainArgs:
+    """An email domain as the organization's discovery domain, declared pending: Auth0 then
+    names the TXT record that proves it, and only its proof marks it verified
+    (``domain_proof.DomainProof``). Not used for organization discovery at login: declaring it
+    proves ownership, it does not change how anyone logs in."""
+    return auth0.OrganizationDiscoveryDomainArgs(
+        organization_id=organization_id,
+        domain=domain,
+        status="pending",
+        use_for_organization_discovery=False,
+    )
+
+
 def action(
     config: StackConfig,
     shard: int,

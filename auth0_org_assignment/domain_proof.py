@@ -9,11 +9,15 @@ stack names others (``dnsResolvers``, e.g. a test's server on loopback).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dns.exception
 import dns.resolver
+import pulumi
+import pulumi.dynamic
 
 TIMEOUT_S = 5.0
 """How long one lookup may take before the record counts as not found."""
@@ -63,3 +67,142 @@ def proven(resolver: Resolver, verification_host: str, verification_txt: str) ->
 def proof_domains(patterns: Sequence[str]) -> tuple[str, ...]:
     """The discovery domains an organization's patterns need, each once, in order."""
     return tuple(dict.fromkeys(apex(pattern) for pattern in patterns))
+
+
+# --- the proof, as a resource of the stack ---------------------------------------------------
+#
+# Auth0 hands out the record (``verification_host``, ``verification_txt``) when the discovery
+# domain is created, but the Management API, Terraform and the Deploy CLI let a caller set
+# ``status: verified`` without it. So the stack declares each discovery domain ``pending`` (and
+# leaves its status to this resource), and ``DomainProof`` looks the record up at every preview
+# and deploy, in ``check``, which the engine calls for both:
+#
+# - the lookup's answer (``proven``) is an input of the resource, so a preview shows it, the
+#   Action's rule is rendered from it, and a drift check (``preview --expect-no-changes``) fails
+#   when a record that proved a domain has gone;
+# - ``create``/``update``, which only a deploy runs, set Auth0's status to match: ``verified``
+#   when the record is there, ``pending`` when it is not.
+#
+# The Management API credentials are the deployer's own, read where the auth0 provider reads
+# them (``AUTH0_CLIENT_ID``/``AUTH0_CLIENT_SECRET``, else the stack's ``auth0:clientId`` and
+# ``auth0:clientSecret``): nothing of them is an input, so none reaches the state.
+
+PROOF_TYPE = "auth0-org-assignment:index:DomainProof"
+"""Kept for the documentation: a dynamic resource's type is ``pulumi-python:dynamic:Resource``."""
+
+_INPUTS = (
+    "organization_id",
+    "discovery_domain_id",
+    "domain",
+    "verification_host",
+    "verification_txt",
+    "resolvers",
+)
+
+
+def _published(inputs: Mapping[str, Any]) -> bool:
+    """Whether the record the inputs name is in DNS; False while any of them is unknown (a
+    discovery domain not created yet has no record to find)."""
+    host, txt = inputs.get("verification_host"), inputs.get("verification_txt")
+    if not (isinstance(host, str) and isinstance(txt, str) and host and txt):
+        return False
+    servers = inputs.get("resolvers")
+    resolver = Resolver(tuple(servers) if isinstance(servers, list) else ())
+    return proven(resolver, host, txt)
+
+
+class _ProofProvider(pulumi.dynamic.ResourceProvider):
+    """Looks a domain's record up (``check``) and sets Auth0's status to match (``create``,
+    ``update``). Never deletes: the discovery domain's own resource does."""
+
+    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
+        self._config = req.config
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        return pulumi.dynamic.CheckResult({**news, "proven": _published(news)}, [])
+
+    def diff(
+        self, _id: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> pulumi.dynamic.DiffResult:
+        changed = [key for key in (*_INPUTS, "proven") if olds.get(key) != news.get(key)]
+        return pulumi.dynamic.DiffResult(
+            changes=bool(changed),
+            replaces=[key for key in changed if key in ("organization_id", "discovery_domain_id")],
+            delete_before_replace=False,
+        )
+
+    def create(self, inputs: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        self._set_status(inputs)
+        return pulumi.dynamic.CreateResult(
+            f"{inputs['organization_id']}:{inputs['discovery_domain_id']}", outs=inputs
+        )
+
+    def update(
+        self, _id: str, _olds: dict[str, Any], news: dict[str, Any]
+    ) -> pulumi.dynamic.UpdateResult:
+        self._set_status(news)
+        return pulumi.dynamic.UpdateResult(outs=news)
+
+    def _set_status(self, inputs: Mapping[str, Any]) -> None:
+        # Imported here: the commands' client is only needed where a deploy runs this.
+        from auth0_org_assignment.commands.management_client import ManagementClient
+
+        config = getattr(self, "_config", None)
+        domain = os.environ.get("AUTH0_DOMAIN") or (config and config.get("auth0:domain"))
+        client_id = os.environ.get("AUTH0_CLIENT_ID") or (config and config.get("auth0:clientId"))
+        secret = os.environ.get("AUTH0_CLIENT_SECRET") or (
+            config and config.get("auth0:clientSecret")
+        )
+        if not (domain and client_id and secret):
+            raise RuntimeError(
+                f"{inputs['domain']}: no Management API credentials to set the domain's status "
+                "with: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (or auth0:clientId and "
+                "auth0:clientSecret), as for the auth0 provider"
+            )
+        api = ManagementClient(
+            str(domain),
+            str(client_id),
+            str(secret),
+            rate=10,
+            allowed=("organizations.discovery_domains.update",),
+        )
+        api.call(
+            "organizations.discovery_domains.update",
+            body={"status": "verified" if inputs["proven"] else "pending"},
+            id=inputs["organization_id"],
+            discovery_domain_id=inputs["discovery_domain_id"],
+        )
+
+
+class DomainProof(pulumi.dynamic.Resource):
+    """An email domain's proof: whether its record is in DNS (``proven``), with Auth0's status of
+    its discovery domain set to match on each deploy."""
+
+    proven: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        organization_id: pulumi.Input[str],
+        discovery_domain_id: pulumi.Input[str],
+        domain: str,
+        verification_host: pulumi.Input[str],
+        verification_txt: pulumi.Input[str],
+        resolvers: Sequence[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            _ProofProvider(),
+            name,
+            {
+                "organization_id": organization_id,
+                "discovery_domain_id": discovery_domain_id,
+                "domain": domain,
+                "verification_host": verification_host,
+                "verification_txt": verification_txt,
+                "resolvers": list(resolvers),
+                "proven": None,
+            },
+            opts,
+        )

@@ -151,6 +151,13 @@ CALLS = _calls(
         "read an email domain's proof record (its discovery domain)",
     ),
     Call(
+        "organizations.discovery_domains.update",
+        "PATCH",
+        "/organizations/{id}/discovery-domains/{discovery_domain_id}",
+        "update:organization_discovery_domains",
+        "mark an email domain verified once its proof record is in DNS, pending when it is gone",
+    ),
+    Call(
         "users.list_by_email",
         "GET",
         "/users-by-email",

@@ -5,6 +5,11 @@ Starts ``python -m devtools.localtenant serve`` on localhost:8443 with its state
 holding exactly the scopes the README lists, runs the real ``pulumi up --stack local`` (state in
 ``.pulumi-state/``), then signs a user up and logs them in twice: the deployed Action assigns
 them to the organization on the first login and makes no Management API call on the second.
+
+The stack's email domain admits nobody until it is proven. Playing the domain's owner, the demo
+publishes the TXT record Auth0 named for it on a DNS server of its own on loopback
+(``127.0.0.1:8553``, the local stack's ``dnsResolvers``), and says so; when the first ``up``
+has just declared the domain, a second ``up`` finds the record and admits through it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import sys
 from auth0_org_assignment import credentials
 from auth0_org_assignment.config import load_stack_file
 from devtools import ROOT
+from devtools.dns import LoopbackDns
 from devtools.localstack.local_stack import LOCAL_PASSPHRASE, STACK, engine_environment
 from devtools.localtenant.testing import LocalTenant
 
@@ -23,6 +29,8 @@ PORT = 8443
 STATE = ROOT / ".localtenant"
 BACKEND = ROOT / ".pulumi-state"
 USER_EMAIL = "ada@example.com"
+DNS_PORT = 8553
+"""Where the demo's DNS server listens: the local stack's ``dnsResolvers``."""
 
 
 def main(argv: list[str]) -> int:
@@ -33,6 +41,12 @@ def main(argv: list[str]) -> int:
         tenant = LocalTenant.spawn(STATE / "state.json", PORT)
     except RuntimeError as error:
         print(f"error: {error}; is something else listening on port {PORT}?", file=sys.stderr)
+        return 1
+    try:
+        dns = LoopbackDns.start(DNS_PORT)
+    except OSError as error:
+        tenant.stop()
+        print(f"error: {error}; is something else listening on port {DNS_PORT}?", file=sys.stderr)
         return 1
     try:
         deployer = _deployer(tenant)
@@ -60,13 +74,21 @@ def main(argv: list[str]) -> int:
             return 0
         for name in config.all_connections:
             tenant.ensure_connection(name)
+        proven = _publish_proofs(tenant, dns)
         pulumi("up", "--yes", "--stack", STACK)
+        if _publish_proofs(tenant, dns) != proven:
+            print(
+                "\nThe first up declared the email domain, and Auth0 named its proof record; the"
+                " demo has published it. The next up finds it and admits through the domain:"
+            )
+            pulumi("up", "--yes", "--stack", STACK)
         _show_logins(tenant, config.all_connections[0])
         return 0
     except subprocess.CalledProcessError as error:
         print(f"error: {' '.join(error.cmd)} failed ({error.returncode})", file=sys.stderr)
         return 1
     finally:
+        dns.stop()
         tenant.stop()
 
 
@@ -79,6 +101,21 @@ def _deployer(tenant: LocalTenant) -> dict[str, str]:
     saved.touch(mode=0o600)
     saved.write_text(json.dumps(deployer), encoding="utf-8")
     return deployer
+
+
+def _publish_proofs(tenant: LocalTenant, dns: LoopbackDns) -> set[str]:
+    """Publish, on the demo's loopback DNS, the proof record of every email domain the tenant's
+    organizations have declared, as each domain's owner would on theirs; the domains published."""
+    published: set[str] = set()
+    for organization in tenant.call("GET", "/api/v2/organizations"):
+        for domain in tenant.discovery_domains(organization["id"]):
+            dns.publish(domain["verification_host"], domain["verification_txt"])
+            published.add(domain["domain"])
+            print(
+                f'(as the owner of {domain["domain"]}: TXT "{domain["verification_txt"]}" '
+                f"published at {domain['verification_host']} on 127.0.0.1:{DNS_PORT})"
+            )
+    return published
 
 
 def _show_logins(tenant: LocalTenant, connection: str) -> None:

@@ -323,6 +323,11 @@ class LocalTenant:
         for record in self.call("GET", path):
             self.call("DELETE", f"{path}/{record['connection_id']}")
 
+    def discovery_domains(self, organization_id: str) -> list[dict[str, Any]]:
+        """The organization's discovery domains: each email domain's proof record and status."""
+        path = f"/api/v2/organizations/{organization_id}/discovery-domains"
+        return list(self.call("GET", path)["domains"])
+
     def add_members(self, organization_id: str, user_ids: Iterable[str]) -> None:
         """Make the users members, as many a request as Auth0 takes."""
         pending = list(user_ids)
