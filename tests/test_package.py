@@ -20,6 +20,7 @@ import yaml
 
 from auth0_org_assignment import credentials
 from devtools import ROOT
+from devtools.dns import LoopbackDns
 from devtools.localstack.local_stack import engine_environment, engine_ready
 from devtools.localtenant.testing import LocalTenant
 
@@ -156,7 +157,9 @@ def test_a_program_outside_the_checkout_uses_the_installed_package(
             "auth0:index/clientGrant:ClientGrant",
             "auth0:index/organization:Organization",
             "auth0:index/organizationConnection:OrganizationConnection",
+            "auth0:index/organizationDiscoveryDomain:OrganizationDiscoveryDomain",
             "auth0:index/triggerAction:TriggerAction",
+            "pulumi-python:dynamic:Resource",
         }
     )
     # The same errors, naming the field, as a stack file gets.
@@ -172,6 +175,13 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
     local = LocalTenant.spawn(tmp_path_factory.mktemp("package-tenant") / "state.json")
     yield local
     local.stop()
+
+
+@pytest.fixture
+def dns() -> Iterator[LoopbackDns]:
+    """Where the consumers' email domains are proven: a DNS server on loopback."""
+    with LoopbackDns.start() as server:
+        yield server
 
 
 def pulumi(
@@ -196,7 +206,9 @@ def new_project(directory: Path, document: dict[str, Any]) -> Path:
     return directory
 
 
-def deploy_and_log_in(project: Path, tenant: LocalTenant, email: str) -> dict[str, Any]:
+def deploy_and_log_in(
+    project: Path, tenant: LocalTenant, dns: LoopbackDns, email: str
+) -> dict[str, Any]:
     """Create the stack with a deployer's credentials, `up`, log a user in, `destroy`."""
     deployer = tenant.m2m_client(f"deployer {project.name}", sorted(credentials.DEPLOY))
     steps = [
@@ -214,6 +226,14 @@ def deploy_and_log_in(project: Path, tenant: LocalTenant, email: str) -> dict[st
     assert secret.returncode == 0, secret.stderr
     up = pulumi(project, tenant, "up", "--yes", "--skip-preview")
     assert up.returncode == 0, up.stdout + up.stderr
+    # The domain's owner publishes the record Auth0 named; the next up admits through it.
+    organization_id = json.loads(pulumi(project, tenant, "stack", "output", "--json").stdout)[
+        "organizationId"
+    ]
+    for domain in tenant.discovery_domains(organization_id):
+        dns.publish(domain["verification_host"], domain["verification_txt"])
+    proven = pulumi(project, tenant, "up", "--yes", "--skip-preview")
+    assert proven.returncode == 0, proven.stdout + proven.stderr
     outputs = json.loads(pulumi(project, tenant, "stack", "output", "--json").stdout)
     user = tenant.sign_up(email, verified=True)
     login = tenant.login(user["user_id"])
@@ -234,6 +254,7 @@ assignment = OrgAssignment("consumer", {{
         "name": "consumer-org", "display_name": "Consumer", "email_domains": ["example.com"]
     }},
     "connections": ["Username-Password-Authentication"],
+    "dns_resolvers": [{dns!r}],
 }})
 pulumi.export("organizationId", assignment.organization_id)
 pulumi.export("package", auth0_org_assignment.__file__)
@@ -243,7 +264,7 @@ pulumi.export("package", auth0_org_assignment.__file__)
 @pytest.mark.lifecycle
 @needs_engine
 def test_a_python_program_outside_the_checkout_deploys_it_with_the_real_engine(
-    installed: Path, tenant: LocalTenant, tmp_path: Path
+    installed: Path, tenant: LocalTenant, dns: LoopbackDns, tmp_path: Path
 ) -> None:
     project = new_project(
         tmp_path / "python-consumer",
@@ -254,10 +275,11 @@ def test_a_python_program_outside_the_checkout_deploys_it_with_the_real_engine(
         },
     )
     (project / "__main__.py").write_text(
-        textwrap.dedent(PYTHON_PROGRAM.format(domain=tenant.domain)), encoding="utf-8"
+        textwrap.dedent(PYTHON_PROGRAM.format(domain=tenant.domain, dns=dns.address)),
+        encoding="utf-8",
     )
-    seen = deploy_and_log_in(project, tenant, "py@example.com")
-    assert "9 created" in seen["up"]
+    seen = deploy_and_log_in(project, tenant, dns, "py@example.com")
+    assert "11 created" in seen["up"]
     # The installed wheel ran, not this checkout's package.
     assert Path(seen["outputs"]["package"]).is_relative_to(installed.parent.parent)
     assert seen["login"]["member_of"] == [seen["outputs"]["organizationId"]]
@@ -266,7 +288,7 @@ def test_a_python_program_outside_the_checkout_deploys_it_with_the_real_engine(
 @pytest.mark.lifecycle
 @needs_engine
 def test_a_yaml_program_declares_it_through_the_component_provider(
-    tenant: LocalTenant, tmp_path: Path
+    tenant: LocalTenant, dns: LoopbackDns, tmp_path: Path
 ) -> None:
     # `pulumi package add <provider>` would write this `packages:` entry; the YAML language host
     # the Go module proxy serves (pulumi-yaml v1.25.0) refuses the link step it then takes
@@ -289,13 +311,14 @@ def test_a_yaml_program_declares_it_through_the_component_provider(
                             "emailDomains": ["example.com"],
                         },
                         "connections": [DATABASE],
+                        "dnsResolvers": [dns.address],
                     },
                 }
             },
             "outputs": {"organizationId": "${assignment.organizationId}"},
         },
     )
-    seen = deploy_and_log_in(project, tenant, "yaml@example.com")
+    seen = deploy_and_log_in(project, tenant, dns, "yaml@example.com")
     assert "auth0-org-assignment:index:OrgAssignment" in seen["up"]
     assert seen["login"]["member_of"] == [seen["outputs"]["organizationId"]]
 

@@ -23,11 +23,12 @@ not the Action's nor the deployer's: the scopes of its ``CALLS``.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from auth0_org_assignment.action_code import marker_key
+from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import (
     MEMBERS_PER_REQUEST,
@@ -41,6 +42,7 @@ from auth0_org_assignment.config import StackConfig
 
 CALLS = (
     "organizations.get_by_name",
+    "organizations.discovery_domains.get_by_name",
     "connections.list",
     "jobs.users_exports.create",
     "jobs.get",
@@ -87,7 +89,9 @@ def _backfill(arguments: argparse.Namespace) -> int:
         malformed += export.malformed
         # A user with identities in two configured connections is in both exports.
         users.update((user["user_id"], user) for user in export.users)
-    additions, marked = plan(config, organization_ids, users.values())
+    # The deployed rule: an email domain admits once proven, at the backfill as at a login.
+    proven = proven_domains(api, config, organization_ids)
+    additions, marked = plan(config, organization_ids, users.values(), proven)
     total = sum(len(addition.organizations) for addition in additions)
     print(
         f"{len(additions)} users to add ({total} memberships); {marked} memberships marked "
@@ -106,16 +110,19 @@ def plan(
     config: StackConfig,
     organization_ids: dict[str, str],
     users: Iterable[dict[str, Any]],
+    proven: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[list[Addition], int]:
     """Who joins which organization, and how many memberships are marked already: the users the
-    rule finds eligible, less those marked, for organizations that list no applications."""
+    rule finds eligible, less those marked, for organizations that list no applications.
+    ``proven``: the email domains proven for each organization, which alone admit (all the
+    configured ones when it is None)."""
     names = {
         organization_ids[o.name]: o.name for o in config.organizations if o.applications is None
     }
     users = list(users)
     additions = []
     marked = 0
-    with MembershipRule(config, organization_ids) as rule:
+    with MembershipRule(config, organization_ids, proven=proven) as rule:
         for user, decision in zip(users, rule.decide(users), strict=True):
             eligible = [i for i in names if i in decision.eligible]
             # A "pending" marker is a members request that was never confirmed: add again.

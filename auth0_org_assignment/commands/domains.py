@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from auth0_org_assignment.commands.management_client import (
@@ -23,6 +24,7 @@ from auth0_org_assignment.commands.management_client import (
     connect,
     reported,
 )
+from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.config.email_domains import mailbox_provider
 from auth0_org_assignment.domain_proof import Resolver, proof_domains, proven
 
@@ -55,6 +57,35 @@ def _domains(arguments: argparse.Namespace) -> int:
     else:
         print("\n".join(_line(record) for record in records) or "no email domains to prove")
     return 0
+
+
+def proven_domains(
+    api: Any, config: StackConfig, organization_ids: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """For each organization, the email domains (apexes) its deployed rule admits through: those
+    Auth0 has as verified (the stack's DomainProof sets that when their record is in DNS), and
+    the free-mail ones it allows. What backfill and explain must hold to, as the Action does."""
+    proven: dict[str, list[str]] = {}
+    for organization in config.organizations:
+        proven[organization.name] = [
+            domain
+            for domain in proof_domains(organization.email_domains)
+            if mailbox_provider(domain) == "free"
+            or _status(api, organization_ids[organization.name], domain) == "verified"
+        ]
+    return proven
+
+
+def _status(api: Any, organization_id: str, domain: str) -> str | None:
+    try:
+        found = api.call(
+            "organizations.discovery_domains.get_by_name", id=organization_id, domain=domain
+        )
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        return None
+    return str(found["status"])
 
 
 def _record(api: Any, resolver: Resolver, organization_id: str, domain: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import contextlib
 import json
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -71,15 +71,24 @@ class MembershipRule:
     """
 
     def __init__(
-        self, config: StackConfig, organization_ids: Mapping[str, str], refuse_all: bool = False
+        self,
+        config: StackConfig,
+        organization_ids: Mapping[str, str],
+        refuse_all: bool = False,
+        proven: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         """``organization_ids`` maps the organizations' names to their ids; with
         ``refuse_all``, a decision's ``refusals`` name every organization the user is not
-        eligible for, not only those they are marked for."""
+        eligible for, not only those they are marked for; with ``proven`` (organization names to
+        their proven email domains, ``domains.proven_domains``), the rule is the deployed one,
+        which admits through those domains alone."""
         role_ids = {role: role for o in config.organizations for role in o.roles}
         self._setup = {
             "organizations": [
-                organization_rule(o, organization_ids, role_ids) for o in config.organizations
+                organization_rule(
+                    o, organization_ids, role_ids, None if proven is None else proven[o.name]
+                )
+                for o in config.organizations
             ],
             "markerPrefix": marker_key(config, ""),
             "at": datetime.now(UTC).isoformat(),

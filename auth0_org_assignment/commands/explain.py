@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
+from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.eligibility import Login, MembershipRule
 from auth0_org_assignment.commands.management_client import (
     ManagementClient,
@@ -36,6 +38,7 @@ from auth0_org_assignment.config.email_domains import mailbox_provider
 
 CALLS = (
     "organizations.get_by_name",
+    "organizations.discovery_domains.get_by_name",
     "users.get",
     "users.list_by_email",
     "users.organizations.list",
@@ -81,8 +84,11 @@ def _explain(arguments: argparse.Namespace) -> int:
         if arguments.connection
         else None
     )
+    proven = proven_domains(api, config, organization_ids)
     explained = [
-        explanation(config, organization_ids, user, _memberships(api, user["user_id"]), login)
+        explanation(
+            config, organization_ids, user, _memberships(api, user["user_id"]), login, proven
+        )
         for user in users
     ]
     if arguments.json:
@@ -98,11 +104,20 @@ def explanation(
     user: dict[str, Any],
     member_of: set[str],
     login: Login | None,
+    proven: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, Any]:
     """For each of the stack's organizations: member or not, the marker, and what the rule says
-    (``admittedBy`` the clause, or ``refusal`` and ``why`` in words)."""
-    with MembershipRule(config, organization_ids) as rule:
+    (``admittedBy`` the clause, or ``refusal`` and ``why`` in words). With ``proven`` (each
+    organization's proven email domains), the rule is the deployed one; a user it refuses whom
+    the configuration's own domains would admit is refused for ``email-domain-not-proven``."""
+    with MembershipRule(config, organization_ids, proven=proven) as rule:
         decisions = rule.explain(user, login)
+    if proven is not None:
+        with MembershipRule(config, organization_ids) as configured:
+            unproven = configured.explain(user, login)
+        for organization_id, decision in decisions.items():
+            if "refusal" in decision and "refusal" not in unproven[organization_id]:
+                decision["refusal"] = "email-domain-not-proven"
     reasons = contract.refusals()
     metadata = user.get("app_metadata") if isinstance(user.get("app_metadata"), dict) else {}
     organizations = {}

@@ -1,9 +1,11 @@
 """Drive the pinned Pulumi engine (``scripts/engine``) against a local tenant.
 
 ``LocalProject`` is a copy of this project whose ``local`` stack points at a local tenant
-(``devtools.localtenant.testing.LocalTenant``), with its own file backend, and runs real ``pulumi``
-commands in it; ``engine_environment`` is the environment those commands run in. The
-lifecycle tests, their benchmark and ``scripts/local-up`` use these.
+(``devtools.localtenant.testing.LocalTenant``), with its own file backend and its own DNS server
+on loopback (the stack's ``dnsResolvers``, where ``prove_domains`` publishes the email domains'
+proof records as their owners would), and runs real ``pulumi`` commands in it;
+``engine_environment`` is the environment those commands run in. The lifecycle tests, their
+benchmark and ``scripts/local-up`` use these.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import yaml
 
 from devtools import ROOT
+from devtools.dns import LoopbackDns
 from devtools.localtenant.testing import LocalTenant
 
 ENGINE = ROOT / ".engine"
@@ -83,6 +86,9 @@ class LocalProject:
         self.stack_file = self.directory / f"Pulumi.{STACK}.yaml"
         document = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text(encoding="utf-8"))
         document["config"]["auth0:domain"] = self.tenant.domain
+        # A DNS server of its own (never stopped: a daemon thread, gone with the process).
+        self.dns = LoopbackDns.start()
+        document["config"]["auth0-org-assignment:dnsResolvers"] = [self.dns.address]
         self.write_config(document["config"])
         (self.workdir / "state").mkdir(exist_ok=True)
 
@@ -160,3 +166,24 @@ class LocalProject:
     def outputs(self) -> dict[str, Any]:
         outputs: dict[str, Any] = json.loads(self.pulumi("stack", "output", "--json").stdout)
         return outputs
+
+    def prove_domains(self) -> list[str]:
+        """Publish on this project's DNS the proof record of every discovery domain the
+        tenant's organizations have, as each domain's owner would; the domains published. The
+        next ``pulumi up`` finds them and admits through them."""
+        published = []
+        for organization in self.tenant.call("GET", "/api/v2/organizations"):
+            for domain in self.tenant.discovery_domains(organization["id"]):
+                self.dns.publish(domain["verification_host"], domain["verification_txt"])
+                published.append(domain["domain"])
+        return published
+
+    def up_proven(self, *args: str) -> Run:
+        """``pulumi up``, then, when it declared a domain whose record was not published yet,
+        the owner publishes it and a second ``up`` admits through it: the run of the second."""
+        first = self.pulumi("up", "--yes", "--skip-preview", *args)
+        before = {host: set(texts) for host, texts in self.dns.records.items()}
+        self.prove_domains()
+        if self.dns.records == before:
+            return first
+        return self.pulumi("up", "--yes", "--skip-preview", *args)

@@ -40,6 +40,8 @@ def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
     tenant = LocalTenant.start(tmp_path / "tenant.json")
     database = tenant.ensure_connection(DATABASE)
     organization = tenant.create_organization("acme-bf", connection_ids=[database["id"]])
+    # Proven, as the stack's DomainProof leaves a domain whose record is in DNS.
+    tenant.declare_domain(organization["id"], "example.com")
     client = tenant.m2m_client("backfill", sorted(credentials.BACKFILL))
     (tmp_path / "Pulumi.bf.yaml").write_text(
         "config:\n"
@@ -285,3 +287,40 @@ def test_a_malformed_marker_does_not_stop_the_run(setup: dict[str, Any]) -> None
     assert result.returncode == 0, result.stderr
     # A marker that is not an object reads as none, as the Action reads it.
     assert result.stdout.count("would add ") == len(should_join)
+
+
+def test_a_domain_not_yet_proven_adds_nobody(tmp_path: Path) -> None:
+    """The backfill holds to the deployed rule: a domain whose record is not published (pending
+    in Auth0) admits nobody, as at a login."""
+    with LocalTenant.start(tmp_path / "tenant.json") as tenant:
+        database = tenant.ensure_connection(DATABASE)
+        organization = tenant.create_organization("acme-bf", connection_ids=[database["id"]])
+        tenant.declare_domain(organization["id"], "example.com", status="pending")
+        client = tenant.m2m_client("backfill", sorted(credentials.BACKFILL))
+        (tmp_path / "Pulumi.bf.yaml").write_text(
+            "config:\n"
+            f"  auth0:domain: {tenant.domain}\n"
+            "  auth0-org-assignment:domainKind: local\n"
+            "  auth0-org-assignment:organization:\n"
+            "    name: acme-bf\n"
+            "    displayName: Acme\n"
+            "    emailDomains: [example.com]\n"
+            f"  auth0-org-assignment:connections: [{DATABASE}]\n"
+        )
+        add_users(tenant, 10)
+        setup = {"project": tmp_path}
+        result = subprocess.run(
+            command(setup, "--rate", "100"),
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "AUTH0_BACKFILL_CLIENT_ID": client["client_id"],
+                "AUTH0_BACKFILL_CLIENT_SECRET": client["client_secret"],
+                "SSL_CERT_FILE": tenant.ca_cert,
+            },
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "0 users to add" in result.stdout
+        assert tenant.members(organization["id"]) == []

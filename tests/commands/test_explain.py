@@ -103,6 +103,13 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
         "assigned"
     )
     tenant.local.ensure_user("auth0|gus", email="gus@gmail.com", email_verified=True)
+    tenant.local.ensure_user("auth0|hank", email="hank@globex.com", email_verified=True)
+    # acme.com is proven; globex.com is declared, its record not published yet.
+    for organization in tenant.local.call("GET", "/api/v2/organizations"):
+        domain, status = {"acme": ("acme.com", "verified"), "globex": ("globex.com", "pending")}[
+            organization["name"]
+        ]
+        tenant.local.declare_domain(organization["id"], domain, status)
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: auth0-org-assignment\nruntime: python\n")
@@ -150,3 +157,6 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
     other = explain("--user-id", "auth0|alice", "--connection", "Username-Password-Authentication",
                     "--organization", "org_elsewhere")  # fmt: skip
     assert other["organizations"]["acme"]["refusal"] == "login-to-another-organization"
+    hank = explain("--user-id", "auth0|hank")["organizations"]["globex"]
+    assert hank["refusal"] == "email-domain-not-proven"
+    assert "not proven yet" in hank["why"]

@@ -1,0 +1,99 @@
+"""An email domain's proof, walked with the real engine and provider on a local tenant and a
+DNS server on loopback: declared pending -> record published -> verified -> its users admitted
+-> record removed -> the drift check fails naming it -> the next up admits nobody through it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from auth0_org_assignment import credentials
+from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localtenant.testing import LocalTenant
+
+pytestmark = pytest.mark.lifecycle
+
+if not engine_ready():
+    if os.environ.get("CI"):
+        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
+    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+
+DATABASE = "Username-Password-Authentication"
+DOMAIN = "example.com"
+"""The email domain of the local stack's organization (Pulumi.local.yaml)."""
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
+    with LocalTenant.spawn(tmp_path_factory.mktemp("tenant") / "state.json") as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def walk(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    project = LocalProject(tmp_path_factory.mktemp("proof"), tenant)
+    project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
+    drift = tenant.m2m_client("pulumi drift check", sorted(credentials.DRIFT))
+    seen: dict[str, Any] = {}
+
+    def status() -> str:
+        (domain,) = tenant.discovery_domains(organization)
+        return str(domain["status"])
+
+    def joins(email: str) -> bool:
+        user = tenant.sign_up(email, DATABASE, verified=True)
+        return organization in tenant.login(user["user_id"], DATABASE)["member_of"]
+
+    seen["declared"] = project.pulumi("up", "--yes", "--skip-preview")
+    organization = project.outputs()["organization_id"]
+    (seen["record"],) = tenant.discovery_domains(organization)
+    seen["status_declared"] = status()
+    seen["joins_declared"] = joins("first@example.com")
+
+    record = seen["record"]
+    project.dns.publish(record["verification_host"], record["verification_txt"])
+    seen["preview_published"] = project.pulumi("preview", "--diff")
+    seen["proven"] = project.pulumi("up", "--yes", "--skip-preview")
+    seen["status_proven"] = status()
+    seen["joins_proven"] = joins("second@example.com")
+    seen["no_op"] = project.pulumi("up", "--yes", "--expect-no-changes", check=False)
+
+    project.dns.withdraw(record["verification_host"])
+    project.use_credentials(drift)
+    seen["drift"] = project.pulumi("preview", "--refresh", "--expect-no-changes", check=False)
+    project.use_credentials(project.deployer)
+    seen["withdrawn"] = project.pulumi("up", "--yes", "--skip-preview")
+    seen["status_withdrawn"] = status()
+    seen["joins_withdrawn"] = joins("third@example.com")
+    return seen
+
+
+def test_a_declared_domain_is_pending_and_admits_nobody(walk: dict[str, Any]) -> None:
+    assert walk["status_declared"] == "pending"
+    assert walk["joins_declared"] is False
+    record = walk["record"]
+    # The deploy says which record to publish where.
+    assert f'publishes the TXT record "{record["verification_txt"]}"' in walk["declared"].output
+    assert f"at {record['verification_host']}" in walk["declared"].output
+
+
+def test_a_published_record_shows_in_the_preview_then_verifies_and_admits(
+    walk: dict[str, Any],
+) -> None:
+    assert "proven" in walk["preview_published"].output
+    assert walk["status_proven"] == "verified"
+    assert walk["joins_proven"] is True
+    assert walk["no_op"].returncode == 0, walk["no_op"].output
+
+
+def test_a_removed_record_fails_the_drift_check_and_stops_admitting(
+    walk: dict[str, Any],
+) -> None:
+    drift = walk["drift"]
+    assert drift.returncode != 0
+    assert f"{DOMAIN} admits nobody" in drift.output
+    assert walk["status_withdrawn"] == "pending"
+    assert walk["joins_withdrawn"] is False
