@@ -1,6 +1,6 @@
 """Benchmark the post-login Action against the local tenant: calls, tokens, latency.
 
-    npm ci --prefix bench && uv run python -m bench.action_bench [--users 10] [--logins 100]
+    npm ci --prefix bench && .venv/bin/python -m bench.action_bench [--users 10] [--logins 100]
 
 Runs the Action the dev stack deploys, and the support article's Action as a baseline (with
 the auth0 SDK it needs, pinned in bench/package-lock.json), each in one Node process (one warm
