@@ -7,7 +7,7 @@ the auth0 SDK it needs, pinned in bench/package-lock.json), each in one Node pro
 Auth0 container), against the local tenant on loopback with a simulated round trip of 0 and
 50 ms, under the tenant's default rate limits (Auth0's Enterprise production tier: a
 request refused 429 is counted, and each Action waits and retries as its code does). Prints a
-Markdown table; the README quotes it.
+Markdown table; docs/benchmarks.md quotes it.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
 README = ROOT / "README.md"
 CONTRIBUTING = ROOT / "CONTRIBUTING.md"
-WRITTEN = [*PAGES]
+WRITTEN = [README, *PAGES]
 """Every Markdown file a reader is sent to."""
 RECIPES = sorted((DOCS / "recipes").glob("*.sh"))
 
@@ -224,6 +224,47 @@ def test_the_recipes_are_the_files_the_page_includes() -> None:
     for recipe in RECIPES:
         result = subprocess.run(["bash", "-n", str(recipe)], capture_output=True, text=True)
         assert result.returncode == 0, (recipe.name, result.stderr)
+
+
+# The README
+
+
+class MkdocsLoader(yaml.SafeLoader):
+    """Safe YAML that reads mkdocs.yml's ``!!python/name:`` tags as nothing."""
+
+
+MkdocsLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda *_: None)
+
+
+def readme_commands() -> list[str]:
+    blocks = re.findall(r"```sh\n(.*?)```", text(README), re.DOTALL)
+    return [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+
+
+def test_the_readme_is_a_landing_page_with_the_two_commands_ci_and_the_scripts_use() -> None:
+    assert len(text(README).splitlines()) <= 110
+    assert readme_commands() == ["scripts/local-up", "scripts/test"]
+    ci = [line for line in text(ROOT / ".ci" / "run").splitlines() if not line.startswith("#")]
+    assert "scripts/test" in ci  # CI runs exactly the README's test command
+    for command in readme_commands():
+        script = ROOT / command
+        assert script.exists(), command
+        assert os.access(script, os.X_OK), command
+        assert "scripts/setup" in text(script)  # each installs what it needs on a fresh clone
+
+
+def test_the_readme_sends_readers_to_every_page_of_the_site() -> None:
+    nav = yaml.load(text(ROOT / "mkdocs.yml"), Loader=MkdocsLoader)["nav"]  # noqa: S506
+
+    def files(entries: list[object]) -> set[str]:
+        found: set[str] = set()
+        for entry in entries:
+            for value in entry.values():  # type: ignore[attr-defined]
+                found |= files(value) if isinstance(value, list) else {value}
+        return found
+
+    linked = set(re.findall(r"\]\(docs/([^)#]+)", text(README)))
+    assert files(nav) - {"index.md"} <= linked, files(nav) - linked
 
 
 # Facts the pages state about the tree
