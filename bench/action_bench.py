@@ -1,13 +1,13 @@
 """Benchmark the post-login Action against the local tenant: calls, tokens, latency.
 
-    npm ci --prefix bench && uv run python -m bench.action_bench [--users 10] [--logins 100]
+    npm ci --prefix bench && .venv/bin/python -m bench.action_bench [--users 10] [--logins 100]
 
 Runs the Action the dev stack deploys, and the support article's Action as a baseline (with
 the auth0 SDK it needs, pinned in bench/package-lock.json), each in one Node process (one warm
 Auth0 container), against the local tenant on loopback with a simulated round trip of 0 and
 50 ms, under the tenant's default rate limits (Auth0's Enterprise production tier: a
 request refused 429 is counted, and each Action waits and retries as its code does). Prints a
-Markdown table; the README quotes it.
+Markdown table; docs/benchmarks.md quotes it.
 """
 
 from __future__ import annotations

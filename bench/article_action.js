@@ -1,4 +1,4 @@
-// Baseline: the support article's post-login Action, as published (see README, "Figures").
+// Baseline: the support article's post-login Action, as published (see docs/benchmarks.md).
 // Kept only so the benchmark can measure what this project replaces. Not deployed.
 exports.onExecutePostLogin = async (event, api) => {
   const ManagementClient = require("auth0").ManagementClient;

@@ -5,7 +5,7 @@
 Each run starts a fresh local tenant and a fresh file backend, then times ``pulumi up``
 (creating all 9 resources), a second ``pulumi up`` (no changes), ``pulumi preview --refresh
 --expect-no-changes`` (the drift check) and ``pulumi destroy``. Prints a Markdown table of the
-median, fastest and slowest of the runs; the README quotes it.
+median, fastest and slowest of the runs; docs/benchmarks.md quotes it.
 """
 
 from __future__ import annotations

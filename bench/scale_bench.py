@@ -1,6 +1,6 @@
 """How routing scales with the number of organizations.
 
-    uv run python -m bench.scale_bench
+    .venv/bin/python -m bench.scale_bench
 
 For 1, 100 and 1,000 organizations with 3 email domains each (one exact, two subdomain
 patterns, names of realistic length), prints: how many Actions the code needs and the largest

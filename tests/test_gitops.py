@@ -348,7 +348,7 @@ def environment_names(environment: str) -> set[str]:
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_every_job_that_reads_variables_or_secrets_has_an_environment(path: Path) -> None:
-    # Backend, cloud and Auth0 credentials live in environments only (README, GitOps): a job
+    # Backend, cloud and Auth0 credentials live in environments only (docs/cloud-iam.md): a job
     # without one, like the tests of a pull request, can reach none of them, and each cloud
     # trusts only repo:OWNER/REPO:environment:<name> subjects.
     for name, job in load(path.name)["jobs"].items():

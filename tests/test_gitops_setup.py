@@ -1,4 +1,5 @@
-"""The README's per-environment setup commands, run against stand-in CLIs (aws, gcloud, az, gh,
+"""The documentation's per-environment setup commands (docs/recipes/, which the Clouds' IAM
+recipes page includes), run against stand-in CLIs (aws, gcloud, az, gh,
 curl) that record every call: each identity trusts only its own environment's OIDC subject,
 previews and checks only read their own stack's state, and only their own stack's key."""
 
@@ -19,8 +20,12 @@ from tests.test_gitops import ENVIRONMENTS, GITHUB_ENVIRONMENTS, RECONCILE_ENVIR
 # Each test runs several processes against a tenant (or cloud CLIs' stand-ins).
 pytestmark = pytest.mark.slow
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-GITOPS = README.split("\n## GitOps\n")[1].split("\n## ")[0]
+RECIPES = ROOT / "docs" / "recipes"
+GITOPS = "\n".join(
+    path.read_text(encoding="utf-8")
+    for path in [ROOT / "docs" / "gitops.md", ROOT / "docs" / "cloud-iam.md", *RECIPES.glob("*.sh")]
+)
+"""Everything the documentation says about the pipeline's setup, the recipes included."""
 REPO = "OWNER/REPO"
 DEPLOYS = {"dev", "staging", "prod"}
 
@@ -61,7 +66,7 @@ elif cmd == "curl":
 
 
 def shell_blocks() -> list[str]:
-    return re.findall(r"```sh\n(.*?)```", GITOPS, re.DOTALL)
+    return [path.read_text(encoding="utf-8") for path in sorted(RECIPES.glob("*.sh"))]
 
 
 def block(title: str) -> str:
@@ -118,7 +123,7 @@ def subject(env: str) -> str:
     return f"repo:{REPO}:environment:{env}"
 
 
-def test_the_readme_names_every_environment_the_workflows_use() -> None:
+def test_the_setup_names_every_environment_the_workflows_use() -> None:
     (prologue,) = [b for b in shell_blocks() if b.startswith("repo=")]
     (envs,) = re.findall(r'^envs="([^"]+)"$', prologue, re.MULTILINE)
     assert set(envs.split()) == ENVIRONMENTS

@@ -183,7 +183,7 @@ def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
         "branding"
     )
 
-    # The README's secret rotation: rotate in Auth0, then `pulumi up --refresh`.
+    # The documented secret rotation (docs/deploy.md): rotate in Auth0, then `pulumi up --refresh`.
     m2m_id = seen["outputs"]["m2m_client_id"]
     tenant.call("POST", f"/api/v2/clients/{m2m_id}/rotate-secret")
     seen["rotated_secret"] = tenant.call("GET", f"/api/v2/clients/{m2m_id}")["client_secret"]

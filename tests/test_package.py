@@ -292,7 +292,7 @@ def test_a_yaml_program_declares_it_through_the_component_provider(
 ) -> None:
     # `pulumi package add <provider>` would write this `packages:` entry; the YAML language host
     # the Go module proxy serves (pulumi-yaml v1.25.0) refuses the link step it then takes
-    # ("method Link not implemented"), so the entry is written here (README, limits).
+    # ("method Link not implemented"), so the entry is written here (docs/limits.md).
     project = new_project(
         tmp_path / "yaml-consumer",
         {

@@ -80,7 +80,7 @@ def test_uv_uses_the_system_store_when_the_machine_has_one(checkout: Path) -> No
     stores = [Path("/etc/ssl/certs/ca-certificates.crt"), Path("/etc/pki/tls/certs/ca-bundle.crt")]
     store = next((s for s in stores if s.is_file() and s.stat().st_size), None)
     if store is None:
-        pytest.skip("this machine has no system certificate bundle")
+        pytest.skip("no system certificate bundle on the host running the tests")
     pip, sync, npm, _ = run_setup(checkout)
     assert f"--cert {store} " in pip
     assert "UV_SYSTEM_CERTS=true" in sync

@@ -24,7 +24,8 @@ def describe(problem: Any, model: type[BaseModel]) -> str:
     kind = problem["type"]
     if kind == "extra_forbidden":
         return (
-            f"{key}: unknown key; check its spelling against the README's configuration reference"
+            f"{key}: unknown key; check its spelling against the configuration reference "
+            "(docs/reference/configuration.md)"
         )
     if kind == "missing":
         return f"{key}: required; set it in the stack file or with `pulumi config set --path`"

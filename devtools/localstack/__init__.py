@@ -1,4 +1,4 @@
-"""The product run on this machine, for tests, benchmarks and the demo.
+"""The product run locally, for tests, benchmarks and the demo.
 
 ``local_stack``: the real Pulumi engine against a local tenant (the lifecycle tests, their
 benchmark). ``action_runner``: the rendered Action in Node against a local tenant set up as the

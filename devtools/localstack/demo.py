@@ -2,9 +2,10 @@
 
 Starts ``python -m devtools.localtenant serve`` on localhost:8443 with its state in
 ``.localtenant/``, creates the connection the ``local`` stack names and a deployer application
-holding exactly the scopes the README lists, runs the real ``pulumi up --stack local`` (state in
-``.pulumi-state/``), then signs a user up and logs them in twice: the deployed Action assigns
-them to the organization on the first login and makes no Management API call on the second.
+holding exactly the deployer's scopes (``credentials.DEPLOY``), runs the real ``pulumi up
+--stack local`` (state in ``.pulumi-state/``), then signs a user up and logs them in twice: the
+deployed Action assigns them to the organization on the first login and makes no Management API
+call on the second.
 
 The stack's email domain admits nobody until it is proven. Playing the domain's owner, the demo
 publishes the TXT record Auth0 named for it on a DNS server of its own on loopback
@@ -93,7 +94,7 @@ def main(argv: list[str]) -> int:
 
 
 def _deployer(tenant: LocalTenant) -> dict[str, str]:
-    """The deployer application, created once with the README's scopes and kept."""
+    """The deployer application, created once with the deployer's scopes and kept."""
     saved = STATE / "deployer.json"
     if saved.is_file():
         return dict(json.loads(saved.read_text(encoding="utf-8")))
