@@ -343,9 +343,12 @@ def refuse_connection_options(name: str, connection_id: str, options: Any) -> st
     still has the migration toggle on answers them to anyone who may list connections, the
     pull-request preview's credentials included, and so to any branch's code. The terraform
     provider lists every connection to find one by name, so this stops every run on such a
-    tenant, before anything is changed, naming the toggle to turn off. The options themselves
-    are never shown."""
-    if options:
+    tenant, naming the toggle to turn off. The options themselves are never shown.
+
+    The provider reads a connection answered without options as options with every value empty
+    (go-auth0 gives it an empty options object, which the provider flattens), so an answer
+    held options when any value in them is set (``_holds_a_value``)."""
+    if _holds_a_value(options):
         raise pulumi.RunError(
             f"{PROJECT}: the tenant answered the options of connection {name!r} (a "
             "connection's options hold its client secret) to credentials that may only look "
@@ -356,6 +359,21 @@ def refuse_connection_options(name: str, connection_id: str, options: Any) -> st
             f"({OPTIONS_MIGRATION})"
         )
     return connection_id
+
+
+FLATTENED_DEFAULTS = {("set_user_root_attributes", "on_each_login")}
+"""What terraform-provider-auth0 v1.54.1 fills into a connection's options that Auth0 answered
+without (its flatten.go: a missing ``set_user_root_attributes`` reads ``on_each_login``)."""
+
+
+def _holds_a_value(value: Any, key: str = "") -> bool:
+    """Whether anything in ``value`` (the provider's options, nested) is set: not None, empty,
+    false or zero, nor one of the provider's ``FLATTENED_DEFAULTS``."""
+    if isinstance(value, dict):
+        return any(_holds_a_value(item, str(name)) for name, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_a_value(item, key) for item in value)
+    return bool(value) and (key, value) not in FLATTENED_DEFAULTS
 
 
 def _refuse_undeclared_branding(organization: str, branding: Any) -> None:
