@@ -143,6 +143,30 @@ def test_a_connection_the_tenant_lacks_fails_naming_it(stack_config: dict[str, A
         build_stack(stack_config)
 
 
+def test_a_tenant_answering_connection_options_fails_naming_the_toggle_to_turn_off(
+    stack_config: dict[str, Any],
+) -> None:
+    secret = "google-client-secret-never-shown"
+    mocks = TenantMocks(connection_options={"clientId": "google", "clientSecret": secret})
+    with pytest.raises(Exception, match="Allow Connections Management without Options Scopes") as (
+        refused
+    ):
+        build_stack(stack_config, mocks=mocks)
+    assert "Tenant Settings > Advanced > Migrations" in str(refused.value)
+    assert "read:connections_options" in str(refused.value)
+    assert secret not in str(refused.value)
+    # A tenant that answers no options (after the migration) passes: the provider then reads
+    # options whose every value is empty but for its own default.
+    build_stack(stack_config, mocks=TenantMocks(connection_options=None))
+    empty = {
+        "clientSecret": "",
+        "scopes": [],
+        "mfas": [{}],
+        "setUserRootAttributes": "on_each_login",
+    }
+    build_stack(stack_config, mocks=TenantMocks(connection_options=empty))
+
+
 def test_action_is_a_deployed_node22_post_login_action_holding_the_organization_id(
     stack_config: dict[str, Any],
 ) -> None:

@@ -321,6 +321,34 @@ def test_no_job_that_runs_the_pull_requests_code_can_write_to_the_pull_request()
     assert comment["steps"][2]["shell"] == "python3 {0}"  # runs only the text in this file
 
 
+def test_a_pull_requests_jobs_hold_no_credential_but_the_previews() -> None:
+    # Whatever a pull request starts runs a branch's code or reads its output: the only
+    # environment it may name is its stack's <stack>-preview, whose Auth0 credentials are the
+    # pull-request preview's (credentials.PULL_REQUEST: read-only, no secret; see
+    # tests/test_preview_credentials.py). Never a deploy, drift, plan or reconcile one.
+    previews = {f"{stack}-preview" for stack in STACKS}
+    named = {}
+    for name, job in pull_request_jobs():
+        if "environment" in job:
+            named[name] = environment_names(job["environment"])
+        elif "steps" in job:
+            assert not uses_secrets(job), name
+    assert named.pop("pulumi-preview.yml:approve-impact") == {"impact-approval"}
+    assert named == {"pulumi-preview.yml:preview": previews}
+    (preview,) = [job for name, job in pull_request_jobs() if name == "pulumi-preview.yml:preview"]
+    secrets = set(re.findall(r"\$\{\{ secrets\.(\w+)", yaml.safe_dump(preview)))
+    assert secrets == {
+        "AUTH0_CLIENT_ID",
+        "AUTH0_CLIENT_SECRET",
+        "PULUMI_ACCESS_TOKEN",
+        "PULUMI_CONFIG_PASSPHRASE",
+    }
+    # The approval job holds no secret and runs nothing from the branch.
+    (approval,) = [j for n, j in pull_request_jobs() if n == "pulumi-preview.yml:approve-impact"]
+    assert not uses_secrets(approval)
+    assert not runs_branch_code(approval)
+
+
 def test_the_branch_code_check_sees_a_checkout_and_local_code() -> None:
     assert runs_branch_code({"steps": [{"uses": "actions/checkout@x"}]})
     assert runs_branch_code({"steps": [{"uses": "./.github/actions/setup"}]})

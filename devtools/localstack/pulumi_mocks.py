@@ -42,6 +42,9 @@ class TenantMocks(pulumi.runtime.Mocks):
 
     registrations: list[Registration] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    connection_options: dict[str, Any] | None = None
+    """Options the tenant answers with every connection it looks up (a tenant that still
+    allows reading them without ``read:connections_options``); None: it answers none."""
     branding_in_tenant: dict[str, Any] | None = None
     """Branding the tenant holds for every organization, whatever the program declares (the
     provider reads it back as a computed output)."""
@@ -73,7 +76,10 @@ class TenantMocks(pulumi.runtime.Mocks):
             if name not in TENANT_CONNECTIONS:
                 # What the provider answers for a name the tenant does not have.
                 raise Exception(f'no connection found with "name" = "{name}"')
-            return {"id": f"con_{name}", "name": name, "strategy": "auth0"}, []
+            found = {"id": f"con_{name}", "name": name, "strategy": "auth0"}
+            if self.connection_options is not None:
+                found["options"] = [self.connection_options]
+            return found, []
         if args.token == "auth0:index/getRole:getRole":
             name = args.args.get("name")
             if name not in TENANT_ROLES:

@@ -1,4 +1,17 @@
-"""Connections (identity sources), and the clients enabled on them."""
+"""Connections (identity sources), and the clients enabled on them.
+
+A connection's ``options`` (a social or enterprise connection's client secret among them) follow
+Auth0's connection options scopes
+(https://auth0.com/docs/troubleshoot/product-lifecycle/deprecations-and-migrations/migrate-connection-options-scope):
+Get All Connections and Get Connection by Id answer ``options`` only to a token holding
+``read:connections_options``; an update whose body holds ``options`` fails without
+``update:connections_options``, and its answer holds ``options`` only for
+``read:connections_options``. A tenant whose "Allow Connections Management without Options
+Scopes" migration toggle (Dashboard > Tenant Settings > Advanced > Migrations) is still on
+answers as before the migration: ``read:connections`` reads options and ``update:connections``
+writes them. New tenants have it off; tests turn it on with
+``LocalTenant.allow_connections_management_without_options_scopes``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +20,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from devtools.localtenant import ids
-from devtools.localtenant.errors import bad_request, conflict, not_found
+from devtools.localtenant.errors import bad_request, conflict, insufficient_scope, not_found
 from devtools.localtenant.fields import now, select
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, filtered, paginate, route
@@ -18,6 +31,14 @@ if TYPE_CHECKING:
 NAME = re.compile(r"^[a-zA-Z0-9](-[a-zA-Z0-9]|[a-zA-Z0-9])*$")
 NAME_MAX = 128
 SECRET_OPTIONS = ("client_secret",)
+"""Options Auth0 hides from a caller that asks it to."""
+READ_OPTIONS = "read:connections_options"
+UPDATE_OPTIONS = "update:connections_options"
+FIELD_SCOPES = (READ_OPTIONS, UPDATE_OPTIONS)
+"""Scopes that widen what a route answers or takes: a connection's ``options``."""
+LEGACY_OPTIONS_ACCESS = "allow_connections_management_without_options_scopes"
+"""The tenant's state key for Auth0's "Allow Connections Management without Options Scopes"
+migration toggle: true answers and takes ``options`` with the connection scopes alone."""
 ALWAYS_SHOWN = ("id", "is_domain_connection", "authentication", "connected_accounts")
 """Fields Auth0 returns whatever ``fields`` asks for (recorded)."""
 ENTERPRISE_STRATEGIES = {
@@ -40,7 +61,6 @@ DATABASE_OPTIONS = {
 GOOGLE_OPTIONS = {"email": True, "scope": ["email", "profile"], "profile": True}
 """The options of the google-oauth2 connection a new tenant has, as a real one answered them
 (terraform-provider-auth0's TestAccDataSourceConnection.yaml)."""
-"""Options Auth0 hides from a caller that asks it to."""
 
 
 def create_connection(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
@@ -87,8 +107,19 @@ def delete_connection(tenant: Tenant, connection_id: str) -> None:
         enabled.pop(connection_id, None)
 
 
-def _shown(connection: dict[str, Any], request: Request) -> dict[str, Any]:
+def options_without_scopes(tenant: Tenant) -> bool:
+    """Whether the tenant still has "Allow Connections Management without Options Scopes" on."""
+    return bool(tenant.store.data.get(LEGACY_OPTIONS_ACCESS, False))
+
+
+def _may(tenant: Tenant, request: Request, scope: str) -> bool:
+    return scope in request.scopes or options_without_scopes(tenant)
+
+
+def _shown(tenant: Tenant, connection: dict[str, Any], request: Request) -> dict[str, Any]:
     shown = copy.deepcopy(connection)
+    if not _may(tenant, request, READ_OPTIONS):
+        shown.pop("options", None)
     # Newer Management API versions leave the client list out of the connection itself.
     if request.flag("skip_enabled_clients"):
         shown.pop("enabled_clients", None)
@@ -104,12 +135,12 @@ def _create(tenant: Tenant, request: Request) -> Response:
 
 def _list(tenant: Tenant, request: Request) -> Response:
     found = filtered(tenant.store["connections"].values(), request, "name", "strategy")
-    connections = [_shown(connection, request) for connection in found]
+    connections = [_shown(tenant, connection, request) for connection in found]
     return 200, paginate(connections, request, "connections")
 
 
 def _get(tenant: Tenant, request: Request) -> Response:
-    return 200, _shown(get_connection(tenant, request.params["id"]), request)
+    return 200, _shown(tenant, get_connection(tenant, request.params["id"]), request)
 
 
 def _update(tenant: Tenant, request: Request) -> Response:
@@ -118,8 +149,11 @@ def _update(tenant: Tenant, request: Request) -> Response:
     for key in ("name", "strategy", "id"):
         if key in body:
             raise bad_request(f"'Additional properties not allowed: {key}'.")
+    if "options" in body and not _may(tenant, request, UPDATE_OPTIONS):
+        tenant.denied_scopes[UPDATE_OPTIONS] += 1
+        raise insufficient_scope((UPDATE_OPTIONS,))
     connection.update(copy.deepcopy(body))
-    return 200, connection
+    return 200, _shown(tenant, connection, request)
 
 
 def _delete(tenant: Tenant, request: Request) -> Response:

@@ -11,7 +11,7 @@ from dataclasses import fields
 from typing import Any
 from urllib.parse import unquote
 
-from devtools.localtenant import authentication, ratelimits
+from devtools.localtenant import authentication, connections, ratelimits
 from devtools.localtenant.errors import Auth0Error
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.tenant import Fault, Tenant
@@ -113,12 +113,25 @@ def _rate_limits(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
 
 def _settings(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
     # {"rtt_ms": N}: a round trip added to every Management and Authentication API request;
-    # {"token_lifetime_s": N}: how long the access tokens issued from now last.
+    # {"token_lifetime_s": N}: how long the access tokens issued from now last;
+    # {"allow_connections_management_without_options_scopes": true | false}: Auth0's migration
+    # toggle of that name (localtenant.connections), kept in the tenant's state.
     if "rtt_ms" in body:
         tenant.rtt_ms = float(body["rtt_ms"])
     if "token_lifetime_s" in body:
         tenant.token_lifetime_s = int(body["token_lifetime_s"])
-    return 200, {"rtt_ms": tenant.rtt_ms, "token_lifetime_s": tenant.token_lifetime_s}
+    legacy = connections.LEGACY_OPTIONS_ACCESS
+    if legacy in body:
+        if not isinstance(body[legacy], bool):
+            raise Auth0Error(400, f"{legacy} must be true or false", None)
+        with tenant.store.lock:
+            tenant.store.data[legacy] = body[legacy]
+            tenant.store.save()
+    return 200, {
+        "rtt_ms": tenant.rtt_ms,
+        "token_lifetime_s": tenant.token_lifetime_s,
+        legacy: connections.options_without_scopes(tenant),
+    }
 
 
 def _fault(tenant: Tenant, method: str, route: str, body: dict[str, Any]) -> tuple[int, Any]:

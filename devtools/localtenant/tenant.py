@@ -110,6 +110,7 @@ class Tenant:
                 admin = self.create_client_with_grant(ADMIN_CLIENT_NAME, known_scopes())
                 self.store.data["admin_client_id"] = admin["client_id"]
                 self.store.save()
+            self._grant_admin_every_scope()
             self._follow_domain()
 
     def _seed(self) -> None:
@@ -120,6 +121,13 @@ class Tenant:
             connections.create_connection(
                 self, {"name": name, "strategy": strategy, "options": options}
             )
+
+    def _grant_admin_every_scope(self) -> None:
+        """A state file from before a scope was known: its admin client gains it."""
+        admin = self.store.data["admin_client_id"]
+        for grant in self.store["client_grants"].values():
+            if grant["client_id"] == admin and set(known_scopes()) - set(grant["scope"]):
+                grant["scope"] = sorted({*grant["scope"], *known_scopes()})
 
     def _follow_domain(self) -> None:
         """The Management API's audience names the host and port; a restart on another port

@@ -553,6 +553,16 @@ class LocalTenant:
         """How long the access tokens issued from now on last."""
         self.call("PUT", "/localtenant/settings", {"token_lifetime_s": seconds})
 
+    def allow_connections_management_without_options_scopes(self, allowed: bool = True) -> None:
+        """Turn Auth0's migration toggle of that name on (the tenant answers a connection's
+        options to ``read:connections`` and takes them with ``update:connections``, as before
+        the options scopes) or off, as a new tenant has it (``localtenant.connections``)."""
+        self.call(
+            "PUT",
+            "/localtenant/settings",
+            {"allow_connections_management_without_options_scopes": allowed},
+        )
+
     def revoke_tokens(self) -> None:
         """Make every token issued so far invalid, as a rotated signing key would (the admin
         client's own too: it asks for another)."""
