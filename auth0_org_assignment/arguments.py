@@ -84,6 +84,8 @@ class ActionOptionsArgs(TypedDict):
     claim_namespace: NotRequired[str]
     """The namespace (an http(s) URL of your own) of the tokens' claim listing the organizations
     a login made the user a member of."""
+    credential_rotation: NotRequired[int]
+    """Raise it by one to rotate the Action's Management API credential on the next update."""
 
 
 class OrgAssignmentArgs(TypedDict):

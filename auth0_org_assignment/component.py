@@ -1,8 +1,9 @@
 """``OrgAssignment``: the one component that owns the whole organization auto-assignment setup.
 
 Each Auth0 resource the support article has people click by hand is declared here once:
-the M2M client and its credentials, its Management API grant, the organization, its enabled
-connections, the post-login Action with its secrets, and the Action's binding to the trigger.
+the M2M client (two, whose secrets take turns) and its Management API grant, the organization,
+its enabled connections, the post-login Action, its secrets (written by ``ActionCredential``,
+never held in state), and the Action's binding to the trigger.
 """
 
 import functools
@@ -15,6 +16,7 @@ import pulumi_auth0 as auth0
 
 from auth0_org_assignment import desired_state, domain_proof
 from auth0_org_assignment.action_code import render_actions
+from auth0_org_assignment.action_credential import SLOTS, ActionCredential
 from auth0_org_assignment.arguments import OrgAssignmentArgs, as_configuration
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig, parse_config
 from auth0_org_assignment.config.email_domains import mailbox_provider
@@ -33,15 +35,22 @@ class LogicalNames:
 
     @property
     def m2m_client(self) -> str:
-        return f"{self.component}-m2m-client"
-
-    @property
-    def m2m_credentials(self) -> str:
-        return f"{self.component}-m2m-credentials"
+        """Slot ``a``: the name the stack's one application had before there were two."""
+        return self.slot_client("a")
 
     @property
     def grant(self) -> str:
-        return f"{self.component}-management-api-grant"
+        return self.slot_grant("a")
+
+    def slot_client(self, slot: str) -> str:
+        return f"{self.component}-m2m-client{'' if slot == 'a' else '-' + slot}"
+
+    def slot_grant(self, slot: str) -> str:
+        return f"{self.component}-management-api-grant{'' if slot == 'a' else '-' + slot}"
+
+    @property
+    def credential(self) -> str:
+        return f"{self.component}-action-credential"
 
     @staticmethod
     def _organization_suffix(index: int, organization: OrganizationConfig) -> str:
@@ -94,36 +103,37 @@ class OrgAssignment(pulumi.ComponentResource):
         self._config = config
         self._names = LogicalNames(name)
         self._child = pulumi.ResourceOptions(parent=self)
-        m2m_client, client_secret, grant = self._provision_m2m_client()
+        clients, grants = self._provision_m2m_clients()
         organizations, enabled_connections = self._provision_organizations()
         proven = self._provision_domain_proofs(organizations)
-        actions = self._provision_actions(
-            m2m_client, client_secret, organizations, proven, [grant, *enabled_connections]
+        actions, credential = self._provision_actions(
+            clients, organizations, proven, [*grants, *enabled_connections]
         )
-        self._register(m2m_client, organizations, actions)
+        self._register(credential, organizations, actions)
 
-    def _provision_m2m_client(
-        self,
-    ) -> tuple[auth0.Client, pulumi.Output[str], auth0.ClientGrant]:
-        """The Action's application, its credentials (the secret, wrapped at once) and its
-        grant on the Management API."""
+    def _provision_m2m_clients(self) -> tuple[dict[str, auth0.Client], list[auth0.ClientGrant]]:
+        """The Action's two applications (slots), each with its grant on the Management API.
+        No secret of theirs is read: ``ActionCredential`` rotates one and hands it to the
+        Action."""
         names, config = self._names, self._config
         project, stack = pulumi.get_project(), pulumi.get_stack()
-        client = auth0.Client(
-            names.m2m_client, desired_state.m2m_client(config, project, stack), self._child
-        )
-        credentials = auth0.ClientCredentials(
-            names.m2m_credentials, desired_state.m2m_credentials(client.client_id), self._child
-        )
-        grant = auth0.ClientGrant(
-            names.grant, desired_state.grant(config, client.client_id), self._child
-        )
-        # Only what the program marks is secret under mocks; the engine would also apply the
-        # provider's additional_secret_outputs, but this must not depend on it.
-        secret: pulumi.Output[str] = pulumi.Output.secret(
-            credentials.client_secret.apply(_require_client_secret)
-        )
-        return client, secret, grant
+        clients: dict[str, auth0.Client] = {}
+        grants: list[auth0.ClientGrant] = []
+        for slot in SLOTS:
+            client = auth0.Client(
+                names.slot_client(slot),
+                desired_state.m2m_client(config, project, stack, slot),
+                self._child,
+            )
+            clients[slot] = client
+            grants.append(
+                auth0.ClientGrant(
+                    names.slot_grant(slot),
+                    desired_state.grant(config, client.client_id),
+                    self._child,
+                )
+            )
+        return clients, grants
 
     def _provision_organizations(
         self,
@@ -194,14 +204,14 @@ class OrgAssignment(pulumi.ComponentResource):
 
     def _provision_actions(
         self,
-        m2m_client: auth0.Client,
-        client_secret: pulumi.Output[str],
+        clients: dict[str, auth0.Client],
         organizations: dict[str, auth0.Organization],
         proven: pulumi.Output[dict[str, list[str]]],
         ready: list[pulumi.Resource],
-    ) -> list[auth0.Action]:
+    ) -> tuple[list[auth0.Action], ActionCredential]:
         """The post-login Actions, their code rendered once the organization and role ids
-        exist, each bound to the Login flow after ``ready`` and the Action before it."""
+        exist; the credential written into them; each bound to the Login flow after ``ready``,
+        the credential and the Action before it."""
         names, config = self._names, self._config
         # How the organizations split across Actions depends only on the configuration.
         planned = render_actions(config)
@@ -214,35 +224,42 @@ class OrgAssignment(pulumi.ComponentResource):
             proven=proven,
         )
         codes = ids.apply(functools.partial(_codes, config))
-        secrets: dict[str, pulumi.Input[str]] = {
-            "TENANT_DOMAIN": config.tenant_domain,
-            "CLIENT_ID": m2m_client.client_id,
-            "CLIENT_SECRET": client_secret,
-        }
-        actions: list[auth0.Action] = []
-        previous: list[pulumi.Resource] = []
-        for shard, rendered in enumerate(planned):
-            code = codes.apply(operator.itemgetter(shard))
-            action = auth0.Action(
+        actions = [
+            auth0.Action(
                 names.action(shard),
-                desired_state.action(config, shard, rendered, code, secrets),
-                self._child,
+                desired_state.action(
+                    config, shard, rendered, codes.apply(operator.itemgetter(shard))
+                ),
+                # The credential writes the secrets; the provider must never send them again.
+                pulumi.ResourceOptions(parent=self, ignore_changes=["secrets"]),
             )
+            for shard, rendered in enumerate(planned)
+        ]
+        credential = ActionCredential(
+            names.credential,
+            tenant_domain=config.tenant_domain,
+            action_ids=[action.id for action in actions],
+            slot_clients={slot: client.client_id for slot, client in clients.items()},
+            rotation=config.action.credential_rotation,
+            grace_ms=config.action.time_budget_ms,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready]),
+        )
+        previous: list[pulumi.Resource] = []
+        for shard, action in enumerate(actions):
             # TriggerAction adds this one Action to the Login flow; TriggerActions would own
             # the whole flow and remove Actions others bound in the dashboard. Bound last, so
             # no login runs a half-configured Action; several Actions are bound in order.
             binding = auth0.TriggerAction(
                 names.binding(shard),
                 desired_state.binding(config, shard, action.id),
-                pulumi.ResourceOptions(parent=self, depends_on=[*ready, *previous]),
+                pulumi.ResourceOptions(parent=self, depends_on=[*ready, credential, *previous]),
             )
-            actions.append(action)
             previous = [binding]
-        return actions
+        return actions, credential
 
     def _register(
         self,
-        m2m_client: auth0.Client,
+        credential: ActionCredential,
         organizations: dict[str, auth0.Organization],
         actions: list[auth0.Action],
     ) -> None:
@@ -262,7 +279,8 @@ class OrgAssignment(pulumi.ComponentResource):
         self.organization_ids = pulumi.Output.all(branding_checked, ids_by_name).apply(
             lambda checked_and_ids: dict(checked_and_ids[1])
         )
-        self.m2m_client_id = m2m_client.client_id
+        # The application whose secret the Action holds now.
+        self.m2m_client_id = credential.active_client_id
         self.action_id = actions[0].id
         self.action_name = actions[0].name
         self.register_outputs(
@@ -397,13 +415,3 @@ def _refuse_undeclared_branding(organization: str, branding: Any) -> None:
             "it, clear it in the Auth0 dashboard (Organizations > "
             f"{organization} > Branding), then run `pulumi up --refresh`"
         )
-
-
-def _require_client_secret(client_secret: str | None) -> str:
-    """The provider reads the secret back as "" when the deployer may not read client keys."""
-    if not client_secret:
-        raise pulumi.RunError(
-            "the M2M client's secret came back empty, so the Action could not authenticate: "
-            "grant the deployer's application the read:client_keys scope, then run pulumi up again"
-        )
-    return client_secret

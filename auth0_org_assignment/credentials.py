@@ -20,20 +20,24 @@ from auth0_org_assignment.commands import (
 from auth0_org_assignment.commands.management_client import scopes_of
 
 DEPLOY: dict[str, str] = {
-    "read:clients": "read the Action's M2M application back after each change",
-    "create:clients": "create that application",
-    "update:clients": "set its authentication method (client_secret_post)",
-    "delete:clients": "delete it on destroy or replacement",
+    "read:clients": "read the Action's two M2M applications back after each change",
+    "create:clients": "create them",
+    "update:clients": "change their name or description",
+    "delete:clients": "delete them on destroy or replacement",
+    "update:client_keys": (
+        "rotate the idle application's secret, which ActionCredential writes into the Action "
+        "(never into state), and retire the previous one"
+    ),
     "read:client_keys": (
-        "read its generated secret, which becomes the Action's CLIENT_SECRET (without it the "
-        "provider reads an empty secret and the program stops, naming this scope)"
+        "read the secret the rotation answers with (without it Auth0 leaves it out, and "
+        "ActionCredential stops, naming this scope)"
     ),
     "read:client_credentials": (
-        "list the application's credentials, which the provider does when it deletes "
-        "ClientCredentials (destroy, or replacing the application)"
+        "list an application's credentials, which the provider does when it deletes the "
+        "ClientCredentials of a stack deployed before ActionCredential (its first update)"
     ),
-    "read:client_grants": "read the application's grant on the Management API",
-    "create:client_grants": "create that grant",
+    "read:client_grants": "read the applications' grants on the Management API",
+    "create:client_grants": "create those grants",
     "update:client_grants": "change its scopes when the Action's calls change",
     "delete:client_grants": "delete it",
     "read:organizations": "read the Organization",
@@ -55,26 +59,26 @@ DEPLOY: dict[str, str] = {
     "read:connections": "look each configured connection up by name",
     "read:roles": "look each configured role up by name (needed only when roles are configured)",
     "read:actions": "read the Action, its deployed version and the post-login bindings",
-    "create:actions": "create and deploy the Action",
-    "update:actions": "change it, and bind it to the post-login trigger",
+    "create:actions": "create and deploy the Action (ActionCredential deploys it too)",
+    "update:actions": (
+        "change it, write its secrets (ActionCredential), and bind it to the post-login trigger"
+    ),
     "delete:actions": "delete it",
 }
 """What ``pulumi up`` and ``pulumi destroy`` need."""
 
 DRIFT: dict[str, str] = {
-    "read:clients": "refresh the M2M application",
-    "read:client_keys": (
-        "refresh re-reads the M2M application's secret, which the program passes to the "
-        "Action; these credentials can therefore read every application secret in the tenant"
-    ),
-    "read:client_credentials": "refresh ClientCredentials",
-    "read:client_grants": "refresh the grant",
+    "read:clients": "refresh the two M2M applications (no secret: no read:client_keys)",
+    "read:client_grants": "refresh the grants",
     "read:organizations": "refresh the Organization",
     "read:organization_connections": "refresh the enabled connections",
     "read:organization_discovery_domains": "refresh the email domains' discovery domains",
     "read:connections": "look the configured connections up by name",
     "read:roles": "look the configured roles up by name",
-    "read:actions": "refresh the Action and the post-login binding",
+    "read:actions": (
+        "refresh the Action, the post-login binding, and ActionCredential (the Action's secrets' "
+        "names and when they were written, never their values)"
+    ),
 }
 """What ``pulumi preview --refresh`` needs: the drift check."""
 

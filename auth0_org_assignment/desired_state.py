@@ -18,8 +18,9 @@ AUTHENTICATION_METHOD = "client_secret_post"
 """How the Action's application authenticates: its secret in the token request's body."""
 
 
-def m2m_client_name(config: StackConfig) -> str:
-    return f"{config.action_name} (Management API)"
+def m2m_client_name(config: StackConfig, slot: str = "a") -> str:
+    """Slot ``a`` keeps the name a stack's one application always had."""
+    return f"{config.action_name} (Management API{'' if slot == 'a' else ', ' + slot.upper()})"
 
 
 def m2m_client_description(project: str, stack: str) -> str:
@@ -42,19 +43,16 @@ def management_audience(config: StackConfig) -> str:
     return f"https://{config.tenant_domain}/api/v2/"
 
 
-def m2m_client(config: StackConfig, project: str, stack: str) -> auth0.ClientArgs:
-    """The Action's application: machine to machine, client credentials only."""
+def m2m_client(config: StackConfig, project: str, stack: str, slot: str = "a") -> auth0.ClientArgs:
+    """One of the Action's two applications (``action_credential.SLOTS``): machine to machine,
+    client credentials only. No ``ClientCredentials`` is declared: it would read the secret
+    back into state. A new non-interactive application authenticates with client_secret_post
+    (``AUTHENTICATION_METHOD``), the method the Action uses."""
     return auth0.ClientArgs(
-        name=m2m_client_name(config),
+        name=m2m_client_name(config, slot),
         description=m2m_client_description(project, stack),
         app_type="non_interactive",
         grant_types=["client_credentials"],
-    )
-
-
-def m2m_credentials(client_id: pulumi.Input[str]) -> auth0.ClientCredentialsArgs:
-    return auth0.ClientCredentialsArgs(
-        client_id=client_id, authentication_method=AUTHENTICATION_METHOD
     )
 
 
@@ -109,15 +107,16 @@ def discovery_domain(
 
 
 def action(
-    config: StackConfig,
-    shard: int,
-    rendered: RenderedAction,
-    code: pulumi.Input[str],
-    secrets: dict[str, pulumi.Input[str]],
+    config: StackConfig, shard: int, rendered: RenderedAction, code: pulumi.Input[str]
 ) -> auth0.ActionArgs:
-    """One post-login Action, deployed, with one secret per name its code reads."""
-    if set(secrets) != set(rendered.secrets):
-        raise ValueError(f"Action secrets {sorted(secrets)} != {sorted(rendered.secrets)}")
+    """One post-login Action, deployed. Its secrets (``rendered.secrets``) are written by
+    ``action_credential.ActionCredential``, never declared here: whatever is declared is in the
+    stack's state. Declared empty, and never sent again (the component gives the Action
+    ``ignore_changes=["secrets"]``): terraform-provider-auth0 sends ``secrets`` on update only
+    when they changed (``expandAction``: ``if data.HasChange("secrets")``), and a change to them
+    would replace the whole list Auth0 holds, the credential included. Left out instead of
+    empty, a stack whose state still holds secrets (one deployed before) would crash the
+    provider, which iterates the absent list (``expandActionSecrets`` on a null value)."""
     return auth0.ActionArgs(
         name=action_name(config, shard),
         code=code,
@@ -128,7 +127,7 @@ def action(
             auth0.ActionDependencyArgs(name=dependency.name, version=dependency.version)
             for dependency in rendered.dependencies
         ],
-        secrets=[auth0.ActionSecretArgs(name=key, value=secrets[key]) for key in rendered.secrets],
+        secrets=[],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pulumi
@@ -10,14 +11,13 @@ import pytest
 from auth0_org_assignment.action_code import render_action
 from auth0_org_assignment.config import parse_config
 from devtools.localstack.pulumi_mocks import (
+    DYNAMIC,
     MOCK_ACTION_ID,
     MOCK_CLIENT_ID,
-    MOCK_CLIENT_SECRET,
     MOCK_ORGANIZATION_ID,
     TenantMocks,
     build_stack,
     is_secret,
-    plain_occurrences,
 )
 
 CLIENT = "auth0:index/client:Client"
@@ -29,33 +29,32 @@ ACTION = "auth0:index/action:Action"
 TRIGGER_ACTION = "auth0:index/triggerAction:TriggerAction"
 
 
-def action_secrets(inputs: dict[str, Any]) -> dict[str, Any]:
-    """The Action's secrets by name, each value as the monitor received it."""
-    secrets = inputs["secrets"]
-    entries = secrets["value"] if is_secret(secrets) else secrets
-    return {entry["name"]: entry["value"] for entry in entries}
-
-
-def test_m2m_client_and_its_credentials(stack_config: dict[str, Any]) -> None:
-    mocks, _ = build_stack(stack_config)
-    client = mocks.one(CLIENT).inputs
-    assert client["appType"] == "non_interactive"
-    assert client["grantTypes"] == ["client_credentials"]
-    assert client["name"] == "assign-to-acme (Management API)"
-    assert client["description"].startswith("Managed by Pulumi stack auth0-org-assignment/test")
-    assert len(client["description"]) <= 140  # Auth0's limit
-    credentials = mocks.one(CREDENTIALS).inputs
-    assert credentials["clientId"] == MOCK_CLIENT_ID
-    assert credentials["authenticationMethod"] == "client_secret_post"
-
-
-def test_grant_is_on_the_tenants_management_api_for_the_m2m_client(
+def test_two_m2m_clients_and_nothing_that_reads_their_secrets(
     stack_config: dict[str, Any],
 ) -> None:
     mocks, _ = build_stack(stack_config)
-    grant = mocks.one(GRANT).inputs
-    assert grant["clientId"] == MOCK_CLIENT_ID
-    assert grant["audience"] == "https://acme-test.eu.auth0.com/api/v2/"
+    clients = {r.name: r.inputs for r in mocks.of_type(CLIENT)}
+    assert sorted(clients) == ["org-assignment-m2m-client", "org-assignment-m2m-client-b"]
+    for client in clients.values():
+        assert client["appType"] == "non_interactive"
+        assert client["grantTypes"] == ["client_credentials"]
+        assert client["description"].startswith("Managed by Pulumi stack auth0-org-assignment/test")
+        assert len(client["description"]) <= 140  # Auth0's limit
+    # Slot a keeps the one application's name, so a stack deployed before keeps it.
+    assert clients["org-assignment-m2m-client"]["name"] == "assign-to-acme (Management API)"
+    assert clients["org-assignment-m2m-client-b"]["name"] == "assign-to-acme (Management API, B)"
+    # ClientCredentials would read the secret back into state.
+    assert not mocks.of_type(CREDENTIALS)
+
+
+def test_each_client_has_a_grant_on_the_tenants_management_api(
+    stack_config: dict[str, Any],
+) -> None:
+    mocks, _ = build_stack(stack_config)
+    grants = mocks.of_type(GRANT)
+    assert sorted(g.inputs["clientId"] for g in grants) == [MOCK_CLIENT_ID, MOCK_CLIENT_ID + "-b"]
+    for grant in grants:
+        assert grant.inputs["audience"] == "https://acme-test.eu.auth0.com/api/v2/"
 
 
 @pytest.mark.parametrize(
@@ -70,7 +69,7 @@ def test_grant_scopes_are_exactly_what_the_deployed_code_calls(
 ) -> None:
     stack_config["action"] = {"connectionCheck": connection_check}
     mocks, _ = build_stack(stack_config)
-    assert mocks.one(GRANT).inputs["scopes"] == expected
+    assert [g.inputs["scopes"] for g in mocks.of_type(GRANT)] == [expected, expected]
     # The deployed code reads the switch that makes it call the connection's endpoint.
     deployed_code = mocks.one(ACTION).inputs["code"]
     assert f'"connectionCheck": "{connection_check}"' in deployed_code
@@ -186,27 +185,42 @@ def test_action_is_a_deployed_node22_post_login_action_holding_the_organization_
     assert f'"id": "{MOCK_ORGANIZATION_ID}"' in action["code"]
 
 
-def test_action_secrets_come_from_the_stacks_own_resources(stack_config: dict[str, Any]) -> None:
+def test_the_action_declares_no_secret_and_the_credential_writes_them(
+    stack_config: dict[str, Any],
+) -> None:
     mocks, _ = build_stack(stack_config)
-    secrets = action_secrets(mocks.one(ACTION).inputs)
-    assert sorted(secrets) == ["CLIENT_ID", "CLIENT_SECRET", "TENANT_DOMAIN"]
-    unwrap = {k: v["value"] if is_secret(v) else v for k, v in secrets.items()}
-    assert unwrap == {
-        "TENANT_DOMAIN": "acme-test.eu.auth0.com",
-        "CLIENT_ID": MOCK_CLIENT_ID,
-        "CLIENT_SECRET": MOCK_CLIENT_SECRET,
-    }
+    # Declared empty, and never sent again (ignore_changes): whatever is declared is in state.
+    assert mocks.one(ACTION).inputs["secrets"] == []
+    credential = mocks.one(DYNAMIC).inputs
+    assert credential["tenant_domain"] == "acme-test.eu.auth0.com"
+    assert credential["action_ids"] == [MOCK_ACTION_ID]
+    assert credential["slot_clients"] == {"a": MOCK_CLIENT_ID, "b": MOCK_CLIENT_ID + "-b"}
+    assert credential["rotation"] == 0
+    assert credential["grace_ms"] == 3000
+    assert credential["in_tenant"] is True
 
 
-def test_client_secret_is_secret_and_never_plain(stack_config: dict[str, Any]) -> None:
-    mocks, outputs = build_stack(stack_config)
-    action = mocks.one(ACTION).inputs
-    # Secretness covers the whole `secrets` property: the engine tracks it per top-level input.
-    assert is_secret(action["secrets"])
+def test_credential_rotation_is_the_credentials_rotation_counter(
+    stack_config: dict[str, Any],
+) -> None:
+    stack_config["action"] = {"credentialRotation": 4}
+    mocks, _ = build_stack(stack_config)
+    assert mocks.one(DYNAMIC).inputs["rotation"] == 4
+
+
+def test_no_input_of_any_resource_is_a_secret(stack_config: dict[str, Any]) -> None:
+    mocks, _ = build_stack(stack_config)
     for registration in mocks.registrations:
-        assert plain_occurrences(registration.inputs, MOCK_CLIENT_SECRET) == [], registration.name
-    assert MOCK_CLIENT_SECRET not in action["code"]
-    assert MOCK_CLIENT_SECRET not in repr(outputs)
+        for key, value in registration.inputs.items():
+            if key != "__provider":
+                assert not is_secret(value), (registration.name, key)
+    # The SDK marks a dynamic provider secret, since it could capture anything; this one is
+    # pickled by reference to its class, and holds nothing else.
+    provider = mocks.one(DYNAMIC).inputs["__provider"]
+    pickled = base64.b64decode(provider["value"] if is_secret(provider) else provider)
+    assert b"auth0_org_assignment.action_credential" in pickled
+    assert b"ActionCredentialProvider" in pickled
+    assert len(pickled) < 120, pickled
 
 
 def test_binding_adds_the_action_to_post_login_after_grant_and_connections(
@@ -229,7 +243,7 @@ def test_stack_outputs(stack_config: dict[str, Any]) -> None:
     assert outputs == {
         "organization_id": MOCK_ORGANIZATION_ID,
         "organization_ids": {"acme": MOCK_ORGANIZATION_ID},
-        "m2m_client_id": MOCK_CLIENT_ID,
+        "m2m_client_id": MOCK_CLIENT_ID + "-b",
         "action_id": MOCK_ACTION_ID,
         "action_name": "assign-to-acme",
     }
@@ -248,21 +262,10 @@ def test_building_twice_gives_identical_inputs(stack_config: dict[str, Any]) -> 
     first, _ = build_stack(stack_config)
     second, _ = build_stack(stack_config)
     # Registration order follows the engine's scheduling; the declared inputs must not.
-    assert len(first.registrations) == len(second.registrations) == 9
+    assert len(first.registrations) == len(second.registrations) == 11
     assert {(r.type, r.name): r.inputs for r in first.registrations} == {
         (r.type, r.name): r.inputs for r in second.registrations
     }
-
-
-def test_an_empty_client_secret_fails_naming_the_missing_scope(
-    stack_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from devtools.localstack import pulumi_mocks
-
-    # What the provider returns when the deployer lacks read:client_keys.
-    monkeypatch.setattr(pulumi_mocks, "MOCK_CLIENT_SECRET", "")
-    with pytest.raises(Exception, match="read:client_keys"):
-        build_stack(stack_config)
 
 
 def many(count: int, **rule: Any) -> dict[str, Any]:
@@ -325,7 +328,8 @@ def test_roles_are_looked_up_by_name_and_granted_what_they_need(
         ("member", True, True)
     ]
     assert '"roles": ["rol_memberxxxxxxxxxx"]' in mocks.one(ACTION).inputs["code"]
-    assert "create:organization_member_roles" in mocks.one(GRANT).inputs["scopes"]
+    for grant in mocks.of_type(GRANT):
+        assert "create:organization_member_roles" in grant.inputs["scopes"]
 
 
 def test_an_unknown_role_fails_the_deployment_naming_it(stack_config: dict[str, Any]) -> None:

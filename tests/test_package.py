@@ -93,8 +93,6 @@ class Tenant(pulumi.runtime.Mocks):
         outputs = dict(args.inputs)
         if args.typ == "auth0:index/client:Client":
             outputs["clientId"] = "client-id"
-        if args.typ == "auth0:index/clientCredentials:ClientCredentials":
-            outputs["clientSecret"] = "client-secret"
         return f"{args.name}-id", outputs
 
     def call(self, args):
@@ -153,7 +151,6 @@ def test_a_program_outside_the_checkout_uses_the_installed_package(
             "auth0-org-assignment:index:OrgAssignment",
             "auth0:index/action:Action",
             "auth0:index/client:Client",
-            "auth0:index/clientCredentials:ClientCredentials",
             "auth0:index/clientGrant:ClientGrant",
             "auth0:index/organization:Organization",
             "auth0:index/organizationConnection:OrganizationConnection",
@@ -185,15 +182,18 @@ def dns() -> Iterator[LoopbackDns]:
 
 
 def pulumi(
-    project: Path, tenant: LocalTenant, *args: str, stdin: str | None = None
+    project: Path, tenant: LocalTenant, *args: str, credentials: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """A real ``pulumi`` command in ``project``, its state beside it, trusting the tenant."""
+    """A real ``pulumi`` command in ``project``, its state beside it, trusting the tenant, with
+    the deployer's ``credentials`` in the environment (as the pipeline passes them)."""
     environment = engine_environment(tenant.ca_cert, project / ".state", PASSPHRASE)
+    if credentials:
+        environment["AUTH0_CLIENT_ID"] = credentials["client_id"]
+        environment["AUTH0_CLIENT_SECRET"] = credentials["client_secret"]
     return subprocess.run(
         ["pulumi", *args, "--non-interactive"],
         cwd=project,
         env={**environment, "NO_COLOR": "1"},
-        input=stdin,
         capture_output=True,
         text=True,
     )
@@ -214,17 +214,11 @@ def deploy_and_log_in(
     steps = [
         ("stack", "init", "dev", "--secrets-provider", "passphrase"),
         ("config", "set", "auth0:domain", tenant.domain),
-        ("config", "set", "auth0:clientId", deployer["client_id"]),
     ]
     for step in steps:
         result = pulumi(project, tenant, *step)
         assert result.returncode == 0, result.stdout + result.stderr
-    secret = pulumi(
-        project, tenant, "config", "set", "--secret", "auth0:clientSecret",
-        stdin=deployer["client_secret"],
-    )  # fmt: skip
-    assert secret.returncode == 0, secret.stderr
-    up = pulumi(project, tenant, "up", "--yes", "--skip-preview")
+    up = pulumi(project, tenant, "up", "--yes", "--skip-preview", credentials=deployer)
     assert up.returncode == 0, up.stdout + up.stderr
     # The domain's owner publishes the record Auth0 named; the next up admits through it.
     organization_id = json.loads(pulumi(project, tenant, "stack", "output", "--json").stdout)[
@@ -237,7 +231,7 @@ def deploy_and_log_in(
     outputs = json.loads(pulumi(project, tenant, "stack", "output", "--json").stdout)
     user = tenant.sign_up(email, verified=True)
     login = tenant.login(user["user_id"])
-    destroy = pulumi(project, tenant, "destroy", "--yes", "--skip-preview")
+    destroy = pulumi(project, tenant, "destroy", "--yes", "--skip-preview", credentials=deployer)
     assert destroy.returncode == 0, destroy.stdout + destroy.stderr
     return {"up": up.stdout, "outputs": outputs, "login": login}
 

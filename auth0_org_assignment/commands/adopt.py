@@ -98,7 +98,6 @@ hand would stay, and show as a change in every preview after adoption."""
 
 RESOURCE_TYPES = {
     "client": "auth0:index/client:Client",
-    "credentials": "auth0:index/clientCredentials:ClientCredentials",
     "grant": "auth0:index/clientGrant:ClientGrant",
     "organization": "auth0:index/organization:Organization",
     "connection": "auth0:index/organizationConnection:OrganizationConnection",
@@ -195,12 +194,20 @@ def discover(
     planned = render_actions(config, organization_ids if complete else None)
     audience = f"https://{config.tenant_domain}/api/v2/"
     client = _m2m_client(api, audience, own_client_id, client_id)
+    # The second application (slot b) is always new: the first `up` rotates its secret into the
+    # Action, then retires the adopted one's, which the article had pasted into the Action.
+    second = [
+        f"second M2M application ({names.slot_client('b')}) and its grant "
+        f"({names.slot_grant('b')})",
+        f"the Action's credential ({names.credential}), which writes the Action's secrets",
+    ]
     if client is None:
         adoption.created += [f"M2M application ({names.m2m_client})", f"its grant ({names.grant})"]
+        adoption.created += second
     else:
         what = f"M2M application {client['name']!r} ({client['client_id']})"
         adoption.adopt("client", names.m2m_client, client["client_id"], what)
-        adoption.adopt("credentials", names.m2m_credentials, client["client_id"], "its credentials")
+        adoption.created += second
         want = desired_state.m2m_client(config, project, stack)
         for field_name in ("name", "description", "app_type", "grant_types"):
             adoption.compare(
@@ -221,12 +228,14 @@ def discover(
         adoption.compare(
             names.m2m_client, "clientMetadata", client.get("client_metadata") or {}, {}
         )
-        adoption.compare(
-            names.m2m_credentials,
-            "authenticationMethod",
-            client.get("token_endpoint_auth_method"),
-            desired_state.m2m_credentials(client["client_id"]).authentication_method,
-        )
+        method = client.get("token_endpoint_auth_method")
+        if method != desired_state.AUTHENTICATION_METHOD:
+            raise UsageError(
+                f"the M2M application {client['name']!r} authenticates with {method}, but the "
+                f"Action sends its secret as {desired_state.AUTHENTICATION_METHOD}: set its "
+                "authentication method to Post (dashboard: Credentials tab, or PATCH "
+                "/api/v2/clients/{id} token_endpoint_auth_method), then run this again"
+            )
         grant = _first(
             api, "client_grants.list", {"audience": audience, "client_id": client["client_id"]}
         )
@@ -435,9 +444,7 @@ def _adopt_action(
         outputs=outputs,
     )
     # Declared with plain values here (no Output), so read back as they are.
-    want: Any = desired_state.action(
-        config, 0, rendered, rendered.code, dict.fromkeys(rendered.secrets, "")
-    )
+    want: Any = desired_state.action(config, 0, rendered, rendered.code)
     adoption.compare(resource, "name", action["name"], want.name)
     if action.get("code") != rendered.code:
         adoption.changes.append(

@@ -204,6 +204,27 @@ CALLS = _calls(
         "actions.get", "GET", "/actions/actions/{id}", "read:actions", "read an Action given by id"
     ),
     Call(
+        "actions.update",
+        "PATCH",
+        "/actions/actions/{id}",
+        "update:actions",
+        "write the Action's secrets (its Management API credential)",
+    ),
+    Call(
+        "actions.deploy",
+        "POST",
+        "/actions/actions/{id}/deploy",
+        "create:actions",
+        "deploy the Action, so logins run it with the secrets just written",
+    ),
+    Call(
+        "clients.rotate_secret",
+        "POST",
+        "/clients/{id}/rotate-secret",
+        "update:client_keys",
+        "rotate the secret of one of the Action's two applications",
+    ),
+    Call(
         "actions.bindings.get",
         "GET",
         "/actions/triggers/{trigger}/bindings",

@@ -335,6 +335,18 @@ class ActionConfig(_Model):
     made the user a member of organizations: ``<namespace>joined_organizations``, their ids. The
     application then signs the user in again to one of them (``organization=<id>``)."""
 
+    credential_rotation: Annotated[
+        StrictInt,
+        Field(
+            alias="credentialRotation",
+            ge=0,
+            json_schema_extra=hint("a whole number from 0 up, without quotes; raise it by one"),
+        ),
+    ] = 0
+    """Raise it to rotate the Action's Management API credential: the next ``pulumi up``
+    rotates the idle one of the two applications' secrets and switches the Action to it
+    (``auth0_org_assignment.action_credential``)."""
+
     def settings(self) -> dict[str, Any]:
         """The keys marked ``ACTION_SETTING``, by their configuration names."""
         return _marked(self, "actionSetting", keep_empty=True)

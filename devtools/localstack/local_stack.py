@@ -77,6 +77,7 @@ class LocalProject:
     runs: list[Run] = field(default_factory=list)
     deployer: dict[str, str] = field(default_factory=dict)
     """The credentials the stack was created with (``init``)."""
+    _credentials: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.directory = self.workdir / "project"
@@ -109,6 +110,7 @@ class LocalProject:
         return {
             **engine_environment(self.tenant.ca_cert, self.workdir / "state", self.passphrase),
             "NO_COLOR": "1",
+            **self._credentials,
         }
 
     def pulumi(
@@ -151,17 +153,19 @@ class LocalProject:
         return run
 
     def init(self, credentials: dict[str, str]) -> None:
-        """Create the stack and give it the deployer's credentials (the secret encrypted)."""
+        """Create the stack and give it the deployer's credentials."""
         self.deployer = credentials
         self.pulumi("stack", "init", STACK, "--secrets-provider", "passphrase")
         self.use_credentials(credentials)
 
     def use_credentials(self, credentials: dict[str, str]) -> None:
-        self.pulumi("config", "set", "auth0:clientId", credentials["client_id"])
-        # On stdin: never in argv, and a secret that starts with "-" is not read as a flag.
-        self.pulumi(
-            "config", "set", "--secret", "auth0:clientSecret", stdin=credentials["client_secret"]
-        )
+        """The credentials the next commands run with, in the environment variables the auth0
+        provider and ``ActionCredential`` read, as the pipeline passes them: set as
+        ``auth0:clientSecret``, Pulumi would record the secret in the stack's state."""
+        self._credentials = {
+            "AUTH0_CLIENT_ID": credentials["client_id"],
+            "AUTH0_CLIENT_SECRET": credentials["client_secret"],
+        }
 
     def outputs(self) -> dict[str, Any]:
         outputs: dict[str, Any] = json.loads(self.pulumi("stack", "output", "--json").stdout)

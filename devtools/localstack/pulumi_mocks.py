@@ -19,7 +19,8 @@ SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 
 MOCK_CLIENT_ID = "mock-m2m-client-id"
-MOCK_CLIENT_SECRET = "mock-client-secret-Zq9-never-print-me"
+DYNAMIC = "pulumi-python:dynamic:Resource"
+"""The type of every Python dynamic resource: ``action_credential.ActionCredential``'s."""
 MOCK_ORGANIZATION_ID = "org_acmexxxxxxxxxxxx"
 """The mock id of the organization named acme (org_ and 16 characters, as at Auth0)."""
 MOCK_ACTION_ID = "mock-action-id"
@@ -53,11 +54,16 @@ class TenantMocks(pulumi.runtime.Mocks):
         self.registrations.append(Registration(args.typ, args.name, args.inputs))
         outputs = dict(args.inputs)
         if args.typ == "auth0:index/client:Client":
-            outputs["clientId"] = MOCK_CLIENT_ID
-            return "client-resource-id", outputs
-        if args.typ == "auth0:index/clientCredentials:ClientCredentials":
-            outputs["clientSecret"] = MOCK_CLIENT_SECRET
-            return "client-credentials-id", outputs
+            # Slot a keeps the name (and here the id) the one application had; slot b is -b.
+            slot_b = args.name.endswith("-b")
+            outputs["clientId"] = MOCK_CLIENT_ID + ("-b" if slot_b else "")
+            return f"client-resource-id{'-b' if slot_b else ''}", outputs
+        if args.typ == DYNAMIC:
+            # ActionCredential: a first update switches the Action to slot b.
+            outputs.update(
+                active_slot="b", active_client_id=args.inputs["slot_clients"]["b"], in_tenant=True
+            )
+            return f"{args.name}-id", outputs
         if args.typ == "auth0:index/organization:Organization":
             if self.branding_in_tenant is not None and "branding" not in args.inputs:
                 outputs["branding"] = self.branding_in_tenant

@@ -21,6 +21,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from devtools.localtenant import clients
 from devtools.localtenant.errors import Auth0Error, OAuthError
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, Route
@@ -51,7 +52,7 @@ def issue_token(tenant: Tenant, request: Request) -> Response:
     with tenant.store.lock:
         client = tenant.store["clients"].get(client_id or "")
         if client is None or not hmac.compare_digest(
-            client.get("client_secret", "").encode(), (client_secret or "").encode()
+            clients.accepted_secret(client).encode(), (client_secret or "").encode()
         ):
             raise OAuthError(401, "access_denied", "Unauthorized")
         expected = client.get("token_endpoint_auth_method", "client_secret_post")

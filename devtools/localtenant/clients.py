@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from typing import TYPE_CHECKING, Any
 
 from devtools.localtenant import ids
@@ -41,6 +42,8 @@ GRANT_TYPES = {
 DEFAULT_GRANT_TYPES = ["authorization_code", "implicit", "refresh_token", "client_credentials"]
 DESCRIPTION_MAX = 140
 KEY_FIELDS = ("client_secret", "signing_keys")
+INTERNAL_FIELDS = ("previous_secret", "secret_accepted_at")
+"""What the tenant keeps of a rotation in progress; never answered."""
 """Returned only to tokens with read:client_keys."""
 FIELD_SCOPES = ("read:client_keys",)
 """Scopes that widen what a route answers: client secrets (Auth0's Clients reference)."""
@@ -170,6 +173,7 @@ def _validate_client(body: dict[str, Any]) -> None:
 
 
 def _visible(client: dict[str, Any], request: Request) -> dict[str, Any]:
+    client = {k: v for k, v in client.items() if k not in INTERNAL_FIELDS}
     if "read:client_keys" not in request.scopes:
         return select({k: v for k, v in client.items() if k not in KEY_FIELDS}, request)
     # Recorded: signing keys come back whatever ``fields`` asks for.
@@ -207,9 +211,25 @@ def _delete_client(tenant: Tenant, request: Request) -> Response:
 
 
 def _rotate_secret(tenant: Tenant, request: Request) -> Response:
+    """A new secret, answered like the client (``client_secret`` only to read:client_keys).
+
+    Auth0's "Rotate Client Secrets" (https://auth0.com/docs/get-started/applications/rotate-client-secret):
+    scope update:client_keys, and "New secrets may be delayed up to thirty seconds while
+    rotating": for ``Tenant.secret_rotation_delay_s`` (0 by default) the token endpoint still
+    takes the previous secret and not yet the new one (``accepted_secret``). The endpoint's
+    reference: https://auth0.com/docs/api/management/v2/clients/post-rotate-secret."""
     client = get_client(tenant, request.params["id"])
+    client["previous_secret"] = accepted_secret(client)
     client["client_secret"] = ids.client_secret()
+    client["secret_accepted_at"] = time.time() + tenant.secret_rotation_delay_s
     return 200, _visible(client, request)
+
+
+def accepted_secret(client: dict[str, Any]) -> str:
+    """The secret the token endpoint takes for ``client`` now."""
+    if time.time() < client.get("secret_accepted_at", 0):
+        return str(client.get("previous_secret", ""))
+    return str(client.get("client_secret", ""))
 
 
 def _list_credentials(tenant: Tenant, request: Request) -> Response:

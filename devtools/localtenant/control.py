@@ -116,6 +116,7 @@ def _settings(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
     # {"token_lifetime_s": N}: how long the access tokens issued from now last;
     # {"allow_connections_management_without_options_scopes": true | false}: Auth0's migration
     # toggle of that name (localtenant.connections), kept in the tenant's state.
+    # {"secret_rotation_delay_s": N}: how long a rotated client secret takes to be accepted.
     if "rtt_ms" in body:
         tenant.rtt_ms = float(body["rtt_ms"])
     if "token_lifetime_s" in body:
@@ -127,9 +128,12 @@ def _settings(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
         with tenant.store.lock:
             tenant.store.data[legacy] = body[legacy]
             tenant.store.save()
+    if "secret_rotation_delay_s" in body:
+        tenant.secret_rotation_delay_s = float(body["secret_rotation_delay_s"])
     return 200, {
         "rtt_ms": tenant.rtt_ms,
         "token_lifetime_s": tenant.token_lifetime_s,
+        "secret_rotation_delay_s": tenant.secret_rotation_delay_s,
         legacy: connections.options_without_scopes(tenant),
     }
 

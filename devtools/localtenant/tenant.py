@@ -95,6 +95,9 @@ class Tenant:
         self.action_cache: dict[str, dict[str, dict[str, Any]]] = {}
         """api.cache, per trigger: key -> {"value", "expires_at"} (devtools.localtenant.logins)."""
         self.token_lifetime_s = authentication.DEFAULT_TOKEN_LIFETIME_S
+        self.secret_rotation_delay_s = 0.0
+        """How long a rotated client secret takes to be accepted, the previous one accepted
+        meanwhile (``clients._rotate_secret``): Auth0 says up to 30 s; 0, at once, by default."""
         self.release = threading.Event()
         """Set at shutdown, so hanging requests end."""
         self.ca_file = state_path.with_name(state_path.name + ".ca.pem")

@@ -563,6 +563,11 @@ class LocalTenant:
             {"allow_connections_management_without_options_scopes": allowed},
         )
 
+    def set_secret_rotation_delay_s(self, seconds: float) -> None:
+        """How long a rotated client secret takes to be accepted, the previous one accepted
+        meanwhile (Auth0: "New secrets may be delayed up to thirty seconds while rotating")."""
+        self.call("PUT", "/localtenant/settings", {"secret_rotation_delay_s": seconds})
+
     def revoke_tokens(self) -> None:
         """Make every token issued so far invalid, as a rotated signing key would (the admin
         client's own too: it asks for another)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -67,3 +68,41 @@ def test_auth0s_validation_rules(
     status, error = error_of(lambda: tenant.call("POST", path, body))
     assert status == 400
     assert message in error["message"]
+
+
+def test_rotating_a_secret_needs_update_client_keys_and_the_old_one_stops_working(
+    tenant: LocalTenant,
+) -> None:
+    """Auth0's "Rotate Client Secrets": POST /clients/{id}/rotate-secret, update:client_keys."""
+    app = tenant.m2m_client("app", ["read:organizations"])
+    rotator = tenant.https_api(tenant.m2m_client("rotator", ["update:client_keys"]))
+    path = f"/api/v2/clients/{app['client_id']}/rotate-secret"
+    status, _ = error_of(lambda: tenant.https_api(app).call("POST", path))
+    assert status == 403
+    # Without read:client_keys the answer leaves the secret out, as every client answer does.
+    assert "client_secret" not in rotator.call("POST", path)
+    new = tenant.call("POST", path)["client_secret"]
+    assert new != app["client_secret"]
+    assert (
+        tenant.https_api({**app, "client_secret": new}).call("GET", "/api/v2/organizations") == []
+    )
+    status, _ = error_of(lambda: tenant.https_api(app).token())
+    assert status == 401
+
+
+def test_a_rotated_secret_can_take_a_while_to_be_accepted(tenant: LocalTenant) -> None:
+    """ "New secrets may be delayed up to thirty seconds while rotating": meanwhile the previous
+    one still works, and the rotation's answer never shows it."""
+    tenant.set_secret_rotation_delay_s(1.5)
+    app = tenant.m2m_client("app", ["read:organizations"])
+    rotated = tenant.call("POST", f"/api/v2/clients/{app['client_id']}/rotate-secret")
+    assert "previous_secret" not in rotated
+    assert "secret_accepted_at" not in rotated
+    new = {**app, "client_secret": rotated["client_secret"]}
+    status, _ = error_of(lambda: tenant.https_api(new).token())
+    assert status == 401
+    assert tenant.https_api(app).token()
+    time.sleep(1.6)
+    assert tenant.https_api(new).token()
+    status, _ = error_of(lambda: tenant.https_api(app).token())
+    assert status == 401

@@ -1,0 +1,155 @@
+"""``ActionCredential``'s provider against a local tenant, without the engine: the slot switch,
+the retirement of the previous secret, drift, and its refusals. The engine's own run of it
+(state, logins during a rotation) is tests/test_credential_lifecycle.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auth0_org_assignment import action_credential, credentials
+from devtools.localtenant.testing import LocalTenant, TenantError
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def tenant(tmp_path: Path) -> Iterator[LocalTenant]:
+    with LocalTenant.spawn(tmp_path / "state.json") as process:
+        yield process
+
+
+@pytest.fixture
+def deployer(tenant: LocalTenant, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The deployer's credentials in the environment, as the deploy job passes them."""
+    made = tenant.m2m_client("deployer", sorted(credentials.DEPLOY))
+    monkeypatch.setenv("AUTH0_CLIENT_ID", made["client_id"])
+    monkeypatch.setenv("AUTH0_CLIENT_SECRET", made["client_secret"])
+    monkeypatch.setenv("SSL_CERT_FILE", tenant.ca_cert)
+    return made
+
+
+def slots(tenant: LocalTenant) -> dict[str, dict[str, str]]:
+    return {
+        slot: tenant.m2m_client(f"slot {slot}", ["create:organization_members"])
+        for slot in action_credential.SLOTS
+    }
+
+
+def props(tenant: LocalTenant, action_id: str, made: dict[str, dict[str, str]]) -> dict[str, Any]:
+    return {
+        "tenant_domain": tenant.domain,
+        "action_ids": [action_id],
+        "slot_clients": {slot: made[slot]["client_id"] for slot in made},
+        "rotation": 0,
+        "grace_ms": 0,
+        "in_tenant": True,
+    }
+
+
+def works(tenant: LocalTenant, client: dict[str, str]) -> bool:
+    try:
+        tenant.https_api(client).token()
+    except TenantError:
+        return False
+    return True
+
+
+def an_action(tenant: LocalTenant) -> str:
+    return tenant.deploy_action("assign", "exports.onExecutePostLogin = async () => {};")
+
+
+def test_a_switch_writes_the_idle_slot_and_retires_every_secret_handed_out_before(
+    tenant: LocalTenant, deployer: dict[str, str]
+) -> None:
+    made = slots(tenant)
+    action_id = an_action(tenant)
+    first = action_credential.switch(props(tenant, action_id, made), previous=None)
+    assert first["active_slot"] == "b"
+    assert first["active_client_id"] == made["b"]["client_id"]
+    action = tenant.call("GET", f"/api/v2/actions/actions/{action_id}")
+    assert sorted(s["name"] for s in action["secrets"]) == sorted(action_credential.SECRET_NAMES)
+    assert action["deployed_version"]["secrets"] == action["secrets"]
+    # Both secrets anyone held before are dead: b's was rotated into the Action, a's retired.
+    assert not works(tenant, made["a"])
+    assert not works(tenant, made["b"])
+    second = action_credential.switch(first, previous=first["active_slot"])
+    assert second["active_slot"] == "a"
+    assert second["secrets_updated_at"] != first["secrets_updated_at"]
+    # The outputs hold ids and stamps, nothing else.
+    assert set(second) == {
+        *action_credential.INPUTS,
+        "grace_ms",
+        "active_slot",
+        "active_client_id",
+        "secrets_updated_at",
+        "switched_at",
+    }
+
+
+def test_secrets_written_by_anyone_else_read_as_drift(
+    tenant: LocalTenant, deployer: dict[str, str]
+) -> None:
+    made = slots(tenant)
+    action_id = an_action(tenant)
+    written = action_credential.switch(props(tenant, action_id, made), previous=None)
+    provider = action_credential.ActionCredentialProvider()
+    assert provider.read("id", written).outs["in_tenant"] is True
+    tenant.call(
+        "PATCH",
+        f"/api/v2/actions/actions/{action_id}",
+        {"secrets": [{"name": "CLIENT_SECRET", "value": "pasted by hand"}]},
+    )
+    refreshed = provider.read("id", written)
+    assert refreshed.outs["in_tenant"] is False
+    assert refreshed.inputs is not None
+    assert refreshed.inputs["in_tenant"] is False
+    # The program declares True: the next `up` switches slots and writes them again.
+    assert provider.diff("id", refreshed.inputs, {**refreshed.inputs, "in_tenant": True}).changes
+
+
+def test_a_secret_the_token_endpoint_does_not_take_yet_is_not_written_yet(
+    tenant: LocalTenant, deployer: dict[str, str]
+) -> None:
+    """Auth0: "New secrets may be delayed up to thirty seconds while rotating"; written at once,
+    the Action would hold a secret the token endpoint still refuses."""
+    tenant.set_secret_rotation_delay_s(2)
+    made = slots(tenant)
+    action_id = an_action(tenant)
+    started = datetime.now(UTC)
+    written = action_credential.switch(props(tenant, action_id, made), previous=None)
+    after = tenant.call("GET", f"/api/v2/actions/actions/{action_id}")
+    stamp = datetime.fromisoformat(after["secrets"][0]["updated_at"].replace("Z", "+00:00"))
+    assert (stamp - started).total_seconds() >= 2
+    assert written["active_slot"] == "b"
+
+
+def test_without_the_deployers_credentials_in_the_environment_it_names_them(
+    tenant: LocalTenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTH0_CLIENT_SECRET", raising=False)
+    provider = action_credential.ActionCredentialProvider()
+    with pytest.raises(Exception, match="AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET") as raised:
+        provider.create(props(tenant, "act", slots(tenant)))
+    assert "auth0:clientSecret" in str(raised.value)
+
+
+def test_a_deployer_that_cannot_read_the_rotated_secret_is_told_which_scope(
+    tenant: LocalTenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scopes = sorted(set(credentials.DEPLOY) - {"read:client_keys"})
+    made = tenant.m2m_client("deployer", scopes)
+    monkeypatch.setenv("AUTH0_CLIENT_ID", made["client_id"])
+    monkeypatch.setenv("AUTH0_CLIENT_SECRET", made["client_secret"])
+    monkeypatch.setenv("SSL_CERT_FILE", tenant.ca_cert)
+    action_id = an_action(tenant)
+    provider = action_credential.ActionCredentialProvider()
+    with pytest.raises(Exception, match="read:client_keys") as raised:
+        provider.create(props(tenant, action_id, slots(tenant)))
+    assert made["client_secret"] not in str(raised.value)
+    # Nothing was written into the Action.
+    assert not tenant.call("GET", f"/api/v2/actions/actions/{action_id}")["secrets"]
