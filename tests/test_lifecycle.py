@@ -183,13 +183,20 @@ def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
         "branding"
     )
 
-    # The documented secret rotation (docs/deploy.md): rotate in Auth0, then `pulumi up --refresh`.
-    m2m_id = seen["outputs"]["m2m_client_id"]
-    tenant.call("POST", f"/api/v2/clients/{m2m_id}/rotate-secret")
-    seen["rotated_secret"] = tenant.call("GET", f"/api/v2/clients/{m2m_id}")["client_secret"]
+    # The documented secret rotation (docs/deploy.md): raise action.credentialRotation, then
+    # `pulumi up`.
     grace = sign_up(tenant, "grace@example.com")
-    seen["login_with_old_secret"] = tenant.login(grace["user_id"], DATABASE)
-    seen["rotation_up"] = project.pulumi("up", "--yes", "--refresh", "--skip-preview")
+    seen["login_before_rotation"] = tenant.login(grace["user_id"], DATABASE)
+    config = project.config
+    action = config["auth0-org-assignment:action"]
+    project.write_config(
+        {**config, "auth0-org-assignment:action": {**action, "credentialRotation": 1}}
+    )
+    seen["rotation_up"] = project.pulumi("up", "--yes", "--skip-preview")
+    seen["rotated_client"] = project.outputs()["m2m_client_id"]
+    seen["rotated_secret"] = tenant.call("GET", f"/api/v2/clients/{seen['rotated_client']}")[
+        "client_secret"
+    ]
     hopper = sign_up(tenant, "hopper@example.com")
     seen["login_with_new_secret"] = tenant.login(hopper["user_id"], DATABASE)
 
@@ -244,14 +251,16 @@ def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
 
 
 def test_up_creates_everything_and_a_second_up_changes_nothing(lifecycle: dict[str, Any]) -> None:
-    # The client, its credentials and grant, the organization, its connection, the email
-    # domain's discovery domain and proof, the Action and its binding, the component, the stack.
-    assert "11 created" in lifecycle["up"].output
+    # The two applications (ActionCredential switches between them) and their grants, the
+    # organization, its connection, the email domain's discovery domain and proof, the Action,
+    # the credential written into it, its binding, the component, the stack.
+    assert "13 created" in lifecycle["up"].output
     assert lifecycle["proven"] == ["example.com"]
     assert "2 updated" in lifecycle["proven_up"].output
     before, after = lifecycle["before"], lifecycle["after_up"]
-    assert len(after["clients"]) == len(before["clients"]) + 1
-    assert len(after["grants"]) == len(before["grants"]) + 1
+    # The Action's two applications (ActionCredential switches between them), with a grant each.
+    assert len(after["clients"]) == len(before["clients"]) + 2
+    assert len(after["grants"]) == len(before["grants"]) + 2
     assert len(after["organizations"]) == 1
     assert len(after["actions"]) == len(before["actions"]) + 1
     assert lifecycle["second_up"].returncode == 0
@@ -322,21 +331,17 @@ def test_branding_removed_from_the_stack_file_is_refused_until_cleared_by_hand(
     assert not lifecycle["branding_after"]
 
 
-def test_rotating_the_secret_in_auth0_then_up_refresh_updates_the_action(
+def test_raising_credential_rotation_switches_the_action_to_the_other_application(
     lifecycle: dict[str, Any],
 ) -> None:
-    # Auth0 keeps api.cache for the trigger, across redeploys: until `up --refresh`, the
-    # deployed version still holds the old secret, and the token it cached (valid until it
-    # expires) still assigns.
-    before = lifecycle["login_with_old_secret"]
+    before = lifecycle["login_before_rotation"]
     assert before["member_of"] == [lifecycle["outputs"]["organization_id"]]
-    (report,) = before["executions"][-1]["logs"]
-    assert json.loads(report)["token"] == "cache"
     assert lifecycle["rotation_up"].returncode == 0
-    assert "org-assignment-post-login-action" in lifecycle["rotation_up"].output
+    assert "org-assignment-action-credential" in lifecycle["rotation_up"].output
+    assert lifecycle["rotated_client"] != lifecycle["outputs"]["m2m_client_id"]
     after = lifecycle["login_with_new_secret"]
     assert after["member_of"] == [lifecycle["outputs"]["organization_id"]]
-    # The token is sealed under a cache key derived from the secret: with the new secret the
+    # The token is sealed under a cache key derived from the credential: with the new one the
     # Action looks elsewhere, finds nothing, and fetches a token with the new secret.
     (report,) = after["executions"][-1]["logs"]
     assert json.loads(report)["token"] == "fetched"
