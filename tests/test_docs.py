@@ -24,7 +24,7 @@ DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
 README = ROOT / "README.md"
 CONTRIBUTING = ROOT / "CONTRIBUTING.md"
-WRITTEN = [README, *PAGES]
+WRITTEN = [README, CONTRIBUTING, *PAGES]
 """Every Markdown file a reader is sent to."""
 RECIPES = sorted((DOCS / "recipes").glob("*.sh"))
 
@@ -288,3 +288,22 @@ def test_the_node_version_the_workflows_set_up_is_the_one_named() -> None:
 def test_the_pinned_cli_version_is_the_one_named() -> None:
     version = text(ROOT / ".pulumi-version").strip()
     assert f"`.pulumi-version`, {version}" in every_page()
+
+
+def test_nothing_refers_to_a_place_outside_the_repository() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.md", "*.py", "*.js", "*.sh", "*.yml", "*.yaml", "scripts/*"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    words = re.compile(r"this machine|2-core machine|\.\./shared|workplace", re.IGNORECASE)
+    found = [
+        f"{name}:{number}"
+        for name in tracked
+        if name != "tests/test_docs.py"
+        for number, line in enumerate(text(ROOT / name).splitlines(), 1)
+        if words.search(line)
+    ]
+    assert not found, found
