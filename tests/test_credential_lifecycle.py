@@ -88,7 +88,7 @@ def deployed(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> d
     reader = tenant.m2m_client("pulumi drift check", sorted(credentials.DRIFT))
     tenant.set_secret_rotation_delay_s(ROTATION_DELAY_S)
     seen: dict[str, Any] = {"project": project}
-    seen["up"] = project.pulumi("up", "--yes", "--skip-preview")
+    seen["up"] = project.up_proven()
     seen["outputs"] = project.outputs()
     seen["export"] = project.pulumi("stack", "export", "--show-secrets").stdout
     seen["secrets_after_up"] = tenant_secrets(tenant)

@@ -58,7 +58,7 @@ class TenantMocks(pulumi.runtime.Mocks):
             slot_b = args.name.endswith("-b")
             outputs["clientId"] = MOCK_CLIENT_ID + ("-b" if slot_b else "")
             return f"client-resource-id{'-b' if slot_b else ''}", outputs
-        if args.typ == DYNAMIC:
+        if args.typ == DYNAMIC and "slot_clients" in args.inputs:
             # ActionCredential: a first update switches the Action to slot b.
             outputs.update(
                 active_slot="b", active_client_id=args.inputs["slot_clients"]["b"], in_tenant=True
