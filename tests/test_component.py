@@ -15,6 +15,7 @@ from devtools.localstack.pulumi_mocks import (
     MOCK_ACTION_ID,
     MOCK_CLIENT_ID,
     MOCK_ORGANIZATION_ID,
+    Registration,
     TenantMocks,
     build_stack,
     is_secret,
@@ -185,13 +186,19 @@ def test_action_is_a_deployed_node22_post_login_action_holding_the_organization_
     assert f'"id": "{MOCK_ORGANIZATION_ID}"' in action["code"]
 
 
+def credential_of(mocks: TenantMocks) -> Registration:
+    """The ``ActionCredential`` (DomainProof is a dynamic resource too)."""
+    (credential,) = [r for r in mocks.of_type(DYNAMIC) if r.name.endswith("-action-credential")]
+    return credential
+
+
 def test_the_action_declares_no_secret_and_the_credential_writes_them(
     stack_config: dict[str, Any],
 ) -> None:
     mocks, _ = build_stack(stack_config)
     # Declared empty, and never sent again (ignore_changes): whatever is declared is in state.
     assert mocks.one(ACTION).inputs["secrets"] == []
-    credential = mocks.one(DYNAMIC).inputs
+    credential = credential_of(mocks).inputs
     assert credential["tenant_domain"] == "acme-test.eu.auth0.com"
     assert credential["action_ids"] == [MOCK_ACTION_ID]
     assert credential["slot_clients"] == {"a": MOCK_CLIENT_ID, "b": MOCK_CLIENT_ID + "-b"}
@@ -205,7 +212,7 @@ def test_credential_rotation_is_the_credentials_rotation_counter(
 ) -> None:
     stack_config["action"] = {"credentialRotation": 4}
     mocks, _ = build_stack(stack_config)
-    assert mocks.one(DYNAMIC).inputs["rotation"] == 4
+    assert credential_of(mocks).inputs["rotation"] == 4
 
 
 def test_no_input_of_any_resource_is_a_secret(stack_config: dict[str, Any]) -> None:
@@ -216,7 +223,7 @@ def test_no_input_of_any_resource_is_a_secret(stack_config: dict[str, Any]) -> N
                 assert not is_secret(value), (registration.name, key)
     # The SDK marks a dynamic provider secret, since it could capture anything; this one is
     # pickled by reference to its class, and holds nothing else.
-    provider = mocks.one(DYNAMIC).inputs["__provider"]
+    provider = credential_of(mocks).inputs["__provider"]
     pickled = base64.b64decode(provider["value"] if is_secret(provider) else provider)
     assert b"auth0_org_assignment.action_credential" in pickled
     assert b"ActionCredentialProvider" in pickled
