@@ -12,7 +12,8 @@
  * - and either the organization admits any user of its connections (`anyUser`), or the
  *   identity's own email is verified, vouched for by its connection (Auth0's database and
  *   passwordless email connections, or one listed in `trusted`), and its domain is one of the
- *   organization's domains (exactly) or a subdomain of one in `subdomainsOf`.
+ *   organization's domains (exactly) or a subdomain of one in `subdomainsOf`; a connection
+ *   listed in `trustedConnectionDomains` vouches only for the domains listed for it there.
  * The Action further requires the login's application to be listed, when `applications` is.
  */
 "use strict";
@@ -33,6 +34,8 @@ const { domainToASCII } = require("node:url");
  * @property {string[]} [domains]  email domains, lowercase ASCII, matched exactly
  * @property {string[]} [subdomainsOf]  any subdomain of these matches (not the domain itself)
  * @property {string[]} [trusted]  connections whose email_verified counts besides Auth0's own
+ * @property {Record<string, string[]>} [trustedConnectionDomains]  for a connection, the only
+ *   domains (`acme.com`, `*.acme.com`, as configured) whose addresses it vouches for
  */
 
 /**
@@ -202,7 +205,15 @@ const CLAUSES = Object.freeze([
         return "email-not-verified";
       }
       const domain = emailDomain(claim.email);
-      return domain !== null && matchingDomain(organization, domain) !== null ? null : "email-domain-not-in-rule";
+      const matched = domain === null ? null : matchingDomain(organization, domain);
+      if (matched === null) {
+        return "email-domain-not-in-rule";
+      }
+      // A connection limited to some domains vouches for no address outside them: another
+      // directory behind it (a multi-tenant one) could assert any address.
+      const limits = organization.trustedConnectionDomains;
+      const limit = limits && Object.hasOwn(limits, connection.name) ? limits[connection.name] : null;
+      return limit === null || limit.includes(matched) ? null : "email-not-vouched-for";
     },
     describe: (organization, user, connection) => {
       const claim = identityClaim(user, connection.name);

@@ -51,6 +51,9 @@ class OrganizationArgs(TypedDict):
     subdomain."""
     trust_email_verified_from: NotRequired[list[str]]
     """Connections (social, enterprise) whose ``email_verified`` counts for the domains."""
+    trusted_connection_domains: NotRequired[dict[str, list[str]]]
+    """For a trusted connection: the email domains (entries of the domains) it may vouch for;
+    one not listed vouches for all."""
     applications: NotRequired[list[str]]
     """Client ids of the applications whose logins may assign (default: any)."""
     roles: NotRequired[list[str]]
@@ -130,8 +133,9 @@ def arguments_of(config: "StackConfig") -> OrgAssignmentArgs:
     return arguments
 
 
-# Keys whose values are the user's own mapping, not more arguments.
-_OPAQUE = frozenset({"metadata"})
+# Keys whose values are the user's own mapping, not more arguments (keyed by the user's names:
+# metadata keys, connection names), in both spellings.
+_OPAQUE = frozenset({"metadata", "trusted_connection_domains", "trustedConnectionDomains"})
 
 
 def _camel_keys(value: Any) -> Any:

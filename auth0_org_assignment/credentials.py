@@ -83,7 +83,10 @@ DRIFT: dict[str, str] = {
 """What ``pulumi preview --refresh`` needs: the drift check."""
 
 PULL_REQUEST: dict[str, str] = {
-    "read:connections": "look the configured connections up by name",
+    "read:connections": (
+        "look the configured connections up by name (never their options, which hold their "
+        "client secrets: the stack refuses a tenant that answers them to this scope)"
+    ),
     "read:roles": "look the configured roles up by name (only when roles are configured)",
 }
 """What ``pulumi preview`` without refresh needs: pull-request previews. It compares the code

@@ -300,8 +300,39 @@ ENTERPRISE_STRATEGIES = frozenset(
         "waad",
     }
 )
-"""Connections to an organization's own identity provider: only its users log in. Any other
-strategy is social (or custom OAuth): anyone with an account there."""
+"""Connections to an identity provider of the organization's own. Any other strategy is social
+(or custom OAuth): anyone with an account there. Of these, ``waad`` and ``ISSUER_STRATEGIES``
+are closed only as their options show (``_Connections.why_open_directory``)."""
+ISSUER_STRATEGIES = frozenset({"oidc", "okta", "samlp"})
+"""Enterprise connections to whichever identity provider their options name: closed only when
+that issuer is one the configuration names under ``closedIssuers``. Anyone can run an OIDC or
+SAML identity provider, or get an Okta org, and sign in there as whom they like."""
+
+
+def issuer_of(strategy: Any, options: Any) -> Any:
+    """The identity provider a declared ``oidc``, ``okta`` or ``samlp`` connection trusts: the
+    OIDC ``issuer``; Okta's ``issuer``, else ``https://<domain>``; SAML's ``metadataUrl``, else
+    its ``signInEndpoint``. None when the options name none; UNKNOWN during preview."""
+    keys = {
+        "oidc": ("issuer",),
+        "okta": ("issuer", "domain"),
+        "samlp": ("metadataUrl", "signInEndpoint"),
+    }.get(strategy, ())
+    for key in keys:
+        value = lookup(options, key)
+        if value is UNKNOWN:
+            return UNKNOWN
+        if isinstance(value, str) and value:
+            return value if "://" in value else f"https://{value}"
+    return None
+
+
+def same_issuer(issuer: str) -> str:
+    """An issuer as compared with ``closedIssuers``: scheme and host in lowercase, no trailing
+    slash."""
+    scheme, _, rest = issuer.strip().partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}".rstrip("/")
 
 
 def rendered_organizations(code: str) -> list[dict[str, Any]] | None:
@@ -320,8 +351,14 @@ class _Connections:
     """What the program declares about connections: its ``auth0.Connection`` resources, and
     the strategies the provider reported on organization connections already deployed."""
 
-    def __init__(self, resources: Sequence[PolicyResource], closed: Sequence[str]) -> None:
+    def __init__(
+        self,
+        resources: Sequence[PolicyResource],
+        closed: Sequence[str],
+        closed_issuers: Sequence[str] = (),
+    ) -> None:
         self.closed = set(closed)
+        self.closed_issuers = {same_issuer(issuer) for issuer in closed_issuers}
         self.declared = [r for r in resources if r.resource_type == CONNECTION]
         self.strategies: dict[str, str] = {}
         for resource in resources:
@@ -366,7 +403,7 @@ class _Connections:
             strategy = lookup(connection.props, "strategy")
             disable_signup = lookup(connection.props, "options", "disableSignup")
         if strategy in ENTERPRISE_STRATEGIES:
-            return None
+            return self.why_open_directory(strategy, connection)
         if strategy in SIGNUP_STRATEGIES:
             if disable_signup is True:
                 return None
@@ -376,6 +413,38 @@ class _Connections:
         if isinstance(strategy, str):
             return f"it is a social connection ({strategy}): anyone with an account there gets in"
         return "this program does not declare it, so nothing shows it refuses signups"
+
+    def why_open_directory(self, strategy: str, connection: PolicyResource | None) -> str | None:
+        """Why users of directories other than the organization's own could log in through an
+        enterprise connection, or None when its options show they cannot."""
+        options = lookup(connection.props, "options") if connection is not None else UNKNOWN
+        if strategy == "waad":
+            common = lookup(options, "waadCommonEndpoint") if options is not UNKNOWN else UNKNOWN
+            if common is True:
+                return (
+                    "it is a multi-tenant Azure AD connection (waadCommonEndpoint: true): the "
+                    "users of every Microsoft Entra directory log in through it"
+                )
+            if common is UNKNOWN:
+                return (
+                    "it is an Azure AD connection, and nothing here shows it single-tenant "
+                    "(waadCommonEndpoint off)"
+                )
+            return None
+        if strategy not in ISSUER_STRATEGIES:
+            return None
+        issuer = issuer_of(strategy, options) if options is not UNKNOWN else UNKNOWN
+        if isinstance(issuer, str) and same_issuer(issuer) in self.closed_issuers:
+            return None
+        if isinstance(issuer, str):
+            return (
+                f"its issuer {issuer} is not one closedIssuers names: whoever runs that "
+                f"{strategy} identity provider decides who signs in, and as whom"
+            )
+        return (
+            f"it is an {strategy!r} connection whose issuer nothing here names as closed "
+            "(closedIssuers)"
+        )
 
 
 def _open_enabled_connections(
@@ -419,10 +488,34 @@ def _open_rendered_rules(
                 yield str(organization.get("name")), name, reason
 
 
+def _unlimited_open_trust(
+    resource: PolicyResource, connections: _Connections
+) -> Iterator[tuple[str, str, str]]:
+    """(organization, connection, why it is open) for each organization whose rule in this
+    repository's Action trusts an open connection's ``email_verified`` for every one of its
+    domains: no ``trustedConnectionDomains`` entry limits it. Known once the code is (as
+    ``_open_rendered_rules``)."""
+    code = lookup(resource.props, "code") if resource.resource_type == ACTION else None
+    organizations = rendered_organizations(code) if isinstance(code, str) else None
+    for organization in organizations or []:
+        limits = organization.get("trustedConnectionDomains")
+        limited = set(limits) if isinstance(limits, dict) else set()
+        for name in organization.get("trusted") or []:
+            if name in limited:
+                continue
+            if (reason := connections.why_open(name)) is not None:
+                yield str(organization.get("name")), name, reason
+
+
 def validate_open_organizations(args: StackValidationArgs, report: ReportViolation) -> None:
     """No organization lets anyone in: neither Auth0's auto-membership on a connection anyone
-    can sign up through, nor (this repository's Action) ``anyUser`` on such a connection."""
-    connections = _Connections(args.resources, _config(args, "closedConnections", []))
+    can sign up through, nor (this repository's Action) ``anyUser`` on such a connection, nor
+    trust in such a connection's ``email_verified`` for every domain of the organization."""
+    connections = _Connections(
+        args.resources,
+        _config(args, "closedConnections", []),
+        _config(args, "closedIssuers", []),
+    )
     for resource in args.resources:
         for connection, reason in _open_enabled_connections(resource, connections):
             report(
@@ -439,11 +532,24 @@ def validate_open_organizations(args: StackValidationArgs, report: ReportViolati
                 "are closed",
                 resource.urn,
             )
+        for organization, connection, reason in _unlimited_open_trust(resource, connections):
+            report(
+                f"{resource.name}: organization {organization} trusts the email_verified of "
+                f"connection {connection} for every domain in its emailDomains "
+                f"(trustEmailVerifiedFrom), and {reason}: an account there can claim any "
+                "address in them. List the domains it may vouch for under "
+                f"trustedConnectionDomains.{connection}, or, once it admits only your own "
+                "users, list it under closedConnections (its issuer under closedIssuers)",
+                resource.urn,
+            )
 
 
 open_organizations = StackValidationPolicy(
     name="auth0-organization-not-open-to-anyone",
-    description="No Auth0 organization lets anyone in through a connection open to signups.",
+    description=(
+        "No Auth0 organization lets anyone in through a connection open to signups or to "
+        "other directories, nor trusts such a connection's email_verified for all its domains."
+    ),
     validate=validate_open_organizations,
     enforcement_level=EnforcementLevel.ADVISORY,
     config_schema=PolicyConfigSchema(
@@ -454,6 +560,16 @@ open_organizations = StackValidationPolicy(
                 "description": (
                     "Names or ids of connections known to refuse signups, for connections this "
                     "program does not declare (looked up, or made elsewhere)."
+                ),
+                "default": [],
+            },
+            "closedIssuers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": (
+                    "Identity providers known to admit only the organization's own users: the "
+                    "issuer of an OIDC or Okta connection (Okta's https://<domain>), the "
+                    "metadata URL (else sign-in endpoint) of a SAML one."
                 ),
                 "default": [],
             },

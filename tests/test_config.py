@@ -314,3 +314,56 @@ def test_pulumi_yaml_declares_only_types_the_cli_accepts() -> None:
         if not (field.alias or "").startswith("auth0:")
     }
     assert set(project["config"]) == model_keys
+
+
+def trusting(stack_config: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+    """tests/conftest.py's configuration with acme.com, *.acme.com and partner.com, trusting
+    google-oauth2, with these limits."""
+    organization = stack_config["organization"]
+    organization.pop("allowAnyUserOfConnection", None)
+    organization["emailDomains"] = ["acme.com", "*.acme.com", "Partner.COM"]
+    organization["trustEmailVerifiedFrom"] = ["google-oauth2"]
+    organization["trustedConnectionDomains"] = limits
+    return stack_config
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        (
+            {"acme-okta": ["acme.com"]},
+            f"{PROJECT}:organization: trustedConnectionDomains names acme-okta, which "
+            "trustEmailVerifiedFrom does not list",
+        ),
+        (
+            {"google-oauth2": ["globex.com"]},
+            "trustedConnectionDomains.google-oauth2 lists globex.com, not among emailDomains "
+            "(acme.com, *.acme.com, partner.com)",
+        ),
+        ({"google-oauth2": ["eu.acme.com"]}, "lists eu.acme.com, not among emailDomains"),
+        ({"google-oauth2": []}, "trustedConnectionDomains.google-oauth2: List should have at"),
+        ({"google-oauth2": ["not a domain"]}, "'not a domain' is not a domain name"),
+        ({"google-oauth2": "acme.com"}, "trustedConnectionDomains.google-oauth2: Input should"),
+    ],
+)
+def test_a_trusted_connections_limit_names_trusted_connections_and_their_domains(
+    stack_config: dict[str, Any], limits: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(pulumi.RunError) as raised:
+        parse_config(trusting(stack_config, limits), "test")
+    assert message in str(raised.value)
+    assert "trustedConnectionDomains" in str(raised.value)
+
+
+def test_a_trusted_connections_limit_is_kept_as_its_domains_are_written(
+    stack_config: dict[str, Any],
+) -> None:
+    limits = {"google-oauth2": ["*.ACME.com", "partner.com"]}
+    config = parse_config(trusting(stack_config, limits), "test")
+    (organization,) = config.organizations
+    assert organization.trusted_connection_domains == {
+        "google-oauth2": ["*.acme.com", "partner.com"]
+    }
+    assert organization.rule_clauses() == {
+        "trustedConnectionDomains": {"google-oauth2": ["*.acme.com", "partner.com"]}
+    }

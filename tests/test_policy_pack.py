@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -277,6 +278,15 @@ def connection(name: str, strategy: str, **options: Any) -> PolicyResource:
     return resource(policies.CONNECTION, name, props)
 
 
+CLOSED_ISSUERS = {
+    "closedIssuers": [
+        "https://login.acme.example/",
+        "https://ACME.okta.com",
+        "https://sso.acme.example/saml/metadata",
+    ]
+}
+
+
 @pytest.mark.parametrize(
     ("declared", "open_"),
     [
@@ -284,18 +294,45 @@ def connection(name: str, strategy: str, **options: Any) -> PolicyResource:
         (connection("db", "auth0", disableSignup=True), False),
         (connection("db", "email", disableSignup=False), True),
         (connection("db", "google-oauth2"), True),
-        (connection("db", "okta"), False),
-        (connection("db", "samlp"), False),
+        (connection("db", "adfs"), False),
+        (connection("db", "google-apps", tenantDomain="acme.example"), False),
+        # Azure AD: one directory, or (the common endpoint) every Microsoft Entra directory.
+        (connection("db", "waad", tenantDomain="acme.example"), False),
+        (connection("db", "waad", waadCommonEndpoint=False), False),
+        (connection("db", "waad", waadCommonEndpoint=True), True),
+        # OIDC, Okta, SAML: closed only when the configuration names their issuer closed.
+        (connection("db", "oidc", issuer="https://login.acme.example"), False),
+        (connection("db", "oidc", issuer="https://accounts.anyone.example"), True),
+        (connection("db", "oidc"), True),
+        (connection("db", "okta", domain="acme.okta.com"), False),
+        (connection("db", "okta", issuer="https://acme.okta.com/"), False),
+        (connection("db", "okta", domain="dev-123.okta.com"), True),
+        (connection("db", "okta"), True),
+        (connection("db", "samlp", metadataUrl="https://sso.acme.example/saml/metadata"), False),
+        (connection("db", "samlp", signInEndpoint="https://sso.anyone.example/saml"), True),
+        (connection("db", "samlp"), True),
     ],
 )
 def test_auto_membership_is_flagged_on_a_declared_connection_open_to_signups(
     declared: PolicyResource, open_: bool
 ) -> None:
     enabled = organization_connection("con_db")
-    assert bool(validate_stack([declared, enabled])) is open_
+    assert bool(validate_stack([declared, enabled], CLOSED_ISSUERS)) is open_
     # Matched through the input's dependency when its id is not known yet.
     depending = organization_connection(UNKNOWN_STRING_VALUE, {"connectionId": [declared]})
-    assert bool(validate_stack([declared, depending])) is open_
+    assert bool(validate_stack([declared, depending], CLOSED_ISSUERS)) is open_
+
+
+def test_an_open_directory_is_named_with_the_key_that_closes_it() -> None:
+    enabled = organization_connection("con_db")
+    (azure,) = validate_stack([connection("db", "waad", waadCommonEndpoint=True), enabled])
+    assert "multi-tenant Azure AD connection (waadCommonEndpoint: true)" in azure
+    (oidc,) = validate_stack([connection("db", "oidc", issuer="https://idp.example"), enabled])
+    assert "its issuer https://idp.example is not one closedIssuers names" in oidc
+    closed = {"closedIssuers": ["https://IDP.example/"]}
+    assert not validate_stack(
+        [connection("db", "oidc", issuer="https://idp.example"), enabled], closed
+    )
 
 
 def test_auto_membership_on_an_undeclared_connection_is_flagged_unless_listed_closed() -> None:
@@ -303,8 +340,14 @@ def test_auto_membership_on_an_undeclared_connection_is_flagged_unless_listed_cl
     (message,) = validate_stack([enabled])
     assert "this program does not declare it" in message
     assert not validate_stack([enabled], {"closedConnections": ["con_looked_up"]})
-    # Deployed: the provider reports the strategy, which tells an enterprise connection.
-    assert not validate_stack([organization_connection("con_looked_up", strategy="okta")])
+    # Deployed: the provider reports the strategy, which tells an enterprise connection; of
+    # those, an Azure AD, OIDC, Okta or SAML one is closed only as its options show, which a
+    # looked-up connection's are not.
+    assert not validate_stack([organization_connection("con_looked_up", strategy="adfs")])
+    for strategy in ("waad", "oidc", "okta", "samlp"):
+        looked_up = organization_connection("con_looked_up", strategy=strategy)
+        assert validate_stack([looked_up]), strategy
+        assert not validate_stack([looked_up], {"closedConnections": ["con_looked_up"]})
 
 
 def test_organization_signup_on_a_connection_is_flagged_whatever_the_connection() -> None:
@@ -331,3 +374,51 @@ def test_the_actions_any_user_rule_is_flagged_on_an_open_connection(
     stack_config["organization"]["emailDomains"] = ["acme.com"]
     code = render_action(parse_config(stack_config, "test")).code
     assert not validate_stack([resource(policies.ACTION, "post-login", {"code": code})])
+
+
+def trusting_action(stack_config: dict[str, Any], limits: dict[str, list[str]]) -> PolicyResource:
+    """The component's Action for an organization of acme.com that trusts google-oauth2."""
+    organization = stack_config["organization"]
+    del organization["allowAnyUserOfConnection"]
+    organization["emailDomains"] = ["acme.com"]
+    organization["trustEmailVerifiedFrom"] = ["google-oauth2"]
+    organization["trustedConnectionDomains"] = limits
+    code = render_action(parse_config(stack_config, "test")).code
+    return resource(policies.ACTION, "post-login", {"code": code})
+
+
+def test_trusting_an_open_connection_for_every_domain_is_flagged_naming_the_keys(
+    stack_config: dict[str, Any],
+) -> None:
+    (message,) = validate_stack([trusting_action(stack_config, {})])
+    assert "organization acme trusts the email_verified of connection google-oauth2" in message
+    assert "(trustEmailVerifiedFrom)" in message
+    assert "trustedConnectionDomains.google-oauth2" in message
+    assert "closedConnections" in message
+
+
+def test_a_trusted_connection_limited_to_its_domains_or_known_closed_is_not_flagged(
+    stack_config: dict[str, Any],
+) -> None:
+    limited = copy.deepcopy(stack_config)
+    assert not validate_stack([trusting_action(limited, {"google-oauth2": ["acme.com"]})])
+    unlimited = trusting_action(stack_config, {})
+    assert not validate_stack([unlimited], {"closedConnections": ["google-oauth2"]})
+
+
+def test_trusting_a_declared_multi_tenant_directory_is_flagged(
+    stack_config: dict[str, Any],
+) -> None:
+    stack_config["connections"] = ["Username-Password-Authentication", "acme-azure"]
+    organization = stack_config["organization"]
+    del organization["allowAnyUserOfConnection"]
+    organization["emailDomains"] = ["acme.com"]
+    organization["trustEmailVerifiedFrom"] = ["acme-azure"]
+    code = render_action(parse_config(stack_config, "test")).code
+    action = resource(policies.ACTION, "post-login", {"code": code})
+    single = connection("acme-azure", "waad", tenantDomain="acme.example")
+    assert not validate_stack([single, action])
+    multi = connection("acme-azure", "waad", waadCommonEndpoint=True)
+    (message,) = validate_stack([multi, action])
+    assert "trusts the email_verified of connection acme-azure" in message
+    assert "multi-tenant Azure AD" in message

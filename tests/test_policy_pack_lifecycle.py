@@ -250,6 +250,13 @@ def test_an_organization_open_to_anyone_is_advisory_unless_configured_mandatory(
     assert violations(mandatory) == ["[mandatory]  auth0-organization-not-open-to-anyone"]
 
 
+def test_a_multi_tenant_directory_counts_as_open(program: Callable[[str], Program]) -> None:
+    run = program("open_directory").preview()
+    assert run.returncode == 0, run.output
+    assert violations(run) == ["[advisory]  auth0-organization-not-open-to-anyone"], run.output
+    assert "multi-tenant Azure AD connection (waadCommonEndpoint: true)" in run.output
+
+
 def test_a_mandatory_rule_configured_advisory_warns_and_its_allowed_list_applies(
     program: Callable[[str], Program], tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment import credentials
+from devtools import ROOT
 from devtools.localtenant.routes import Route
 from devtools.localtenant.tenant import AREAS
 from devtools.localtenant.testing import HttpsApi, LocalTenant, TenantError
@@ -206,3 +207,9 @@ def test_the_secret_scan_sees_a_secret_field() -> None:
         "[0].options.client_secret",
     ]
     assert secret_fields({"name": "a", "id": "b"}) == []
+
+
+def test_the_security_page_names_the_preview_environments_scopes() -> None:
+    page = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    (row,) = [line for line in page.splitlines() if line.startswith("| `dev-preview`")]
+    assert set(re.findall(r"`([a-z_]+:[a-z_]+)`", row)) == PREVIEW

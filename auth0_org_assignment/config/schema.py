@@ -196,6 +196,24 @@ class OrganizationConfig(_Model):
     ] = []
     """Connections (social, enterprise) whose ``email_verified`` is trusted for ``emailDomains``;
     Auth0's own database and passwordless email connections verify it themselves."""
+    trusted_connection_domains: Annotated[
+        dict[ConnectionName, Annotated[list[str], Field(min_length=1, max_length=50)]],
+        Field(
+            alias="trustedConnectionDomains",
+            max_length=10,
+            json_schema_extra=hint(
+                "map each connection of trustEmailVerifiedFrom to the emailDomains entries it "
+                "may vouch for, e.g. {acme-okta: [acme.com, '*.acme.com']}"
+            )
+            | RULE_CLAUSE,
+        ),
+    ] = {}
+    """For a connection of ``trustEmailVerifiedFrom``: the ``emailDomains`` entries (``acme.com``,
+    ``*.acme.com``) whose addresses it may vouch for; its ``email_verified`` counts for no other.
+    A trusted connection not listed vouches for every entry. A connection that lets in users
+    of directories other than the organization's own (a multi-tenant Azure AD one, an OIDC, Okta
+    or SAML one whose issuer is not known closed, a social one) must be listed: the policy
+    pack's ``auth0-organization-not-open-to-anyone`` reports it otherwise."""
     applications: Annotated[list[ClientId] | None, Field(min_length=1)] = None
     """Client ids of the applications whose logins may assign (default: any)."""
     roles: Annotated[list[RoleName], Field(max_length=20)] = []
@@ -227,6 +245,35 @@ class OrganizationConfig(_Model):
                     "organization)"
                 )
         return domains
+
+    @field_validator("trusted_connection_domains")
+    @classmethod
+    def _trusted_domains(cls, limits: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {
+            connection: [domain_pattern(pattern) for pattern in patterns]
+            for connection, patterns in limits.items()
+        }
+
+    @model_validator(mode="after")
+    def _trusted_for_its_own_domains(self) -> OrganizationConfig:
+        limits = self.trusted_connection_domains
+        untrusted = sorted(set(limits) - set(self.trust_email_verified_from))
+        if untrusted:
+            raise ValueError(
+                f"trustedConnectionDomains names {', '.join(untrusted)}, which "
+                "trustEmailVerifiedFrom does not list: a connection's limit applies only to a "
+                "connection trusted there; add it to trustEmailVerifiedFrom, or remove it from "
+                "trustedConnectionDomains"
+            )
+        for connection, domains in limits.items():
+            unknown = [domain for domain in domains if domain not in self.email_domains]
+            if unknown:
+                raise ValueError(
+                    f"trustedConnectionDomains.{connection} lists {', '.join(unknown)}, not "
+                    f"among emailDomains ({', '.join(self.email_domains) or 'none'}); list "
+                    "only emailDomains entries, as they are written there (acme.com, *.acme.com)"
+                )
+        return self
 
     def rule_clauses(self) -> dict[str, Any]:
         """The keys marked ``RULE_CLAUSE`` this organization sets, by configuration name."""
