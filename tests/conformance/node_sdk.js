@@ -136,8 +136,6 @@ async function main() {
   await failing("client-not-found", () => client.clients.get(`none${suffix}`));
   await failing("action-not-found", () =>
     client.actions.get("00000000-0000-4000-8000-000000000000"));
-  await failing("organization-name-taken", () =>
-    client.organizations.create({ name: organization.name }));
   await failing("not-emulated", () => client.rules.list({}, { maxRetries: 0 }));
   return members;
 }

@@ -191,7 +191,6 @@ def main() -> None:
     failing("user-not-found", lambda: client.users.get(f"auth0|none{suffix}"))
     failing("client-not-found", lambda: client.clients.get(f"none{suffix}"))
     failing("action-not-found", lambda: client.actions.get("00000000-0000-4000-8000-000000000000"))
-    failing("organization-name-taken", lambda: client.organizations.create(name=organization.name))
     failing("not-emulated", lambda: client.rules.list(request_options={"max_retries": 0}))
 
 

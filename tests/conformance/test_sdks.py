@@ -90,17 +90,6 @@ REFUSALS: dict[str, tuple[int, dict[str, Any]]] = {
         404,
         {"statusCode": 404, "error": "Not Found", "message": "That action does not exist."},
     ),
-    # https://auth0.com/docs/api/management/v2/organizations/post-organizations: 409
-    # "An organization with the same name already exists" (organization_conflict).
-    "organization-name-taken": (
-        409,
-        {
-            "statusCode": 409,
-            "error": "Conflict",
-            "message": "An organization with the same name already exists",
-            "errorCode": "organization_conflict",
-        },
-    ),
 }
 
 CLIENTS = ["auth0-v5", "auth0", "auth0-python"]
