@@ -8,6 +8,8 @@ with this virtualenv's packages; a project whose ``runtime.options.virtualenv`` 
 virtualenv runs in that one's Python instead (this same file, ``--run``), as the real host
 would run it.
 
+It refuses what the real host refuses: a project with ``toolchain: uv`` and no ``uv.lock``.
+
 It also runs Python plugins (a component provider: a folder with ``PulumiPlugin.yaml``,
 ``runtime: python``): ``RunPlugin`` starts the folder's ``__main__.py`` with this virtualenv's
 Python and streams its output to the engine, as the real host does.
@@ -62,9 +64,11 @@ class ProgramLanguageServer(LanguageServer):
         return super().Run(request, context)  # type: ignore[no-untyped-call]
 
     def GetRequiredPackages(self, request: Any, context: Any) -> Any:
+        _refuse_what_the_host_refuses(request, context)
         return language_pb2.GetRequiredPackagesResponse(packages=_installed_plugins())
 
     def GetRequiredPlugins(self, request: Any, context: Any) -> Any:
+        _refuse_what_the_host_refuses(request, context)
         plugins = [
             plugin_pb2.PluginDependency(name=p.name, kind=p.kind, version=p.version)
             for p in _installed_plugins()
@@ -115,6 +119,32 @@ class ProgramLanguageServer(LanguageServer):
                 else language_pb2.RunPluginResponse(stderr=chunk)
             )
         yield language_pb2.RunPluginResponse(exitcode=process.wait())
+
+
+def uv_lock_missing(info: Any) -> str | None:
+    """Why Pulumi's own host could not list the packages of the project ``info`` describes,
+    or None: with ``toolchain: uv`` it reads them from the nearest ``uv.lock`` in the project's
+    root directory or above (pulumi/pulumi sdk/python/toolchain/uv.go, ``ListPackages``)."""
+    options = info.options if info else None
+    toolchain = (
+        options.fields["toolchain"].string_value
+        if options and "toolchain" in options.fields
+        else ""
+    )
+    if toolchain != "uv":
+        return None
+    root = Path(info.root_directory or ".").absolute()
+    if any((folder / "uv.lock").is_file() for folder in (root, *root.parents)):
+        return None
+    return "could not find uv.lock: file does not exist"
+
+
+def _refuse_what_the_host_refuses(request: Any, context: Any) -> None:
+    """Refuse a project as ``pulumi-language-python`` would (the engine then reports "failed to
+    discover package requirements: <why>"), so that what passes here passes there too."""
+    why = uv_lock_missing(request.info)
+    if why is not None:
+        context.abort(grpc.StatusCode.UNKNOWN, why)
 
 
 def _project_python(request: Any) -> str | None:

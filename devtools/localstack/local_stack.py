@@ -27,6 +27,10 @@ from devtools.localtenant.testing import LocalTenant
 
 ENGINE = ROOT / ".engine"
 STACK = "local"
+PROJECT_FILES = ("pyproject.toml", "uv.lock", "README.md", "hatch_build.py")
+"""What makes a copy of the project a uv project of its own (copied)..."""
+PROJECT_FOLDERS = ("auth0_org_assignment", "action_templates", "node_modules")
+"""...and what its package is built from (linked)."""
 
 
 def engine_environment(ca_cert: str, backend: Path, passphrase: str) -> dict[str, str]:
@@ -83,7 +87,13 @@ class LocalProject:
         self.directory = self.workdir / "project"
         self.directory.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "Pulumi.yaml", self.directory / "Pulumi.yaml")
-        (self.directory / "infra").symlink_to(ROOT / "infra")
+        # A real uv project, as Pulumi.yaml's `toolchain: uv` needs: Pulumi's own Python host
+        # reads the packages from uv.lock ("could not find uv.lock" otherwise) and `uv sync`s
+        # the project into its virtualenv, which builds the package from these.
+        for name in PROJECT_FILES:
+            shutil.copy(ROOT / name, self.directory / name)
+        for name in ("infra", *PROJECT_FOLDERS):
+            (self.directory / name).symlink_to(ROOT / name)
         self.stack_file = self.directory / f"Pulumi.{STACK}.yaml"
         document = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text(encoding="utf-8"))
         document["config"]["auth0:domain"] = self.tenant.domain
