@@ -248,11 +248,13 @@ class OrgAssignment(pulumi.ComponentResource):
         for shard, action in enumerate(actions):
             # TriggerAction adds this one Action to the Login flow; TriggerActions would own
             # the whole flow and remove Actions others bound in the dashboard. Bound last, so
-            # no login runs a half-configured Action; several Actions are bound in order.
+            # no login runs a half-configured Action; several Actions are bound in order. They
+            # wait for `ready` through the credential: a binding that listed every enabled
+            # connection made evaluation quadratic in the organizations.
             binding = auth0.TriggerAction(
                 names.binding(shard),
                 desired_state.binding(config, shard, action.id),
-                pulumi.ResourceOptions(parent=self, depends_on=[*ready, credential, *previous]),
+                pulumi.ResourceOptions(parent=self, depends_on=[credential, *previous]),
             )
             previous = [binding]
         return actions, credential
