@@ -287,8 +287,8 @@ class ActionConfig(_Model):
             | ACTION_SETTING,
         ),
     ] = 3000
-    """The most each of the stack's Actions may add to a login, in milliseconds; together they
-    must leave room in the flow's 20 s (``auth0_org_assignment.action_code``)."""
+    """The most the stack's Action that owns a login may add to it, in milliseconds; with the
+    others' routing it must leave room in the flow's 20 s (``auth0_org_assignment.action_code``)."""
     failure_policy: Annotated[
         Literal["open", "closed"],
         Field(
