@@ -12,6 +12,7 @@
 const { markerKey, markerOf, markerRecord } = require("./marker");
 const { createRule } = require("./membership");
 const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./management_api");
+const { createRouter } = require("./routing");
 
 /**
  * What the stack renders into the Action's configuration block (auth0_org_assignment/
@@ -20,6 +21,7 @@ const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./manag
  * @typedef {object} Configuration
  * @property {Settings} settings
  * @property {import("./membership").Organization[]} organizations
+ * @property {import("./routing").Routing | null} routing  with several Actions, which logins are this one's; null for a lone one
  */
 
 /**
@@ -63,6 +65,7 @@ const LOG_LINE_MAX = 255;
  */
 function createHandler(configuration) {
   const { settings, organizations } = configuration;
+  const router = createRouter(configuration.routing);
   const rule = createRule(organizations);
   const ours = new Set(organizations.map((organization) => organization.id));
 
@@ -85,6 +88,11 @@ function createHandler(configuration) {
         }),
       );
     try {
+      // Another of the stack's Actions owns this login's email domain (routing.js): it alone
+      // applies the rule. Nothing to log: that Action logs the outcome.
+      if (!router.owns(event.user ?? {}, event.connection?.name ?? "")) {
+        return;
+      }
       // A login to an organization: its members are members already, and it never joins the
       // user to any other organization.
       if (event.organization) {

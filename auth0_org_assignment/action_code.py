@@ -13,15 +13,20 @@ reviewer renders locally is what the stack deploys, but for the organization and
 exist only in the tenant: the render command shows ``(id of <name>)`` in their place.
 
 The organizations' rules are in the configuration block. When they would not fit in one Action
-(Auth0 takes 100 KB of code), the organizations are split, in order, across several Actions
-bound one after the other: each login runs them all.
+(Auth0 takes 100 KB of code), they are sharded across as few Actions as hold them, by a hash of
+the registered domain of each email domain (``routing.js``): a login's email domain can be found
+in one Action only, which alone applies the rule and may call the Management API; the others
+return at once. Rules that admit any user of a connection are in every Action, applied by the
+owner alone. So the flow's worst case is one Action's budget plus a routing allowance per other
+Action, and the number of Actions depends on the rules' size alone.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
 
@@ -32,6 +37,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from auth0_org_assignment import contract, domain_proof
 from auth0_org_assignment.action_bundle import GLOBAL, action_bundle
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
+from auth0_org_assignment.config.email_domains import public_suffix
 from auth0_org_assignment.paths import NODE_MODULES, TEMPLATES
 
 TEMPLATE = "post_login.js.j2"
@@ -89,6 +95,10 @@ FLOW_TIME_MS = 20_000
 Limitations, https://auth0.com/docs/customize/actions/limitations)."""
 OTHER_ACTIONS_MS = 5_000
 """What the stack leaves of ``FLOW_TIME_MS`` to the Actions other teams bind to the flow."""
+ROUTING_MS = 50
+"""What the stack allows each of its Actions that does not own a login (it only routes it:
+a hash, measured in a fraction of a millisecond, bench/scale_bench.py), Auth0's own cost of
+running an Action included."""
 BINDINGS_MAX = 20
 """Auth0 binds at most 20 Actions to a flow (Actions Limitations), others' included."""
 ID_LENGTH = len("org_0123456789abcdef")
@@ -117,6 +127,9 @@ class RenderedAction:
     """What the grant must allow: the same for every Action of a stack."""
     organizations: tuple[str, ...] = ()
     """Names of the organizations this Action routes to."""
+    shard: int = 0
+    shards: int = 1
+    """This Action's place among the stack's Actions, and how many there are."""
 
     def as_json(self) -> dict[str, Any]:
         """The shape ``auth0-org-assignment render STACK --json`` prints."""
@@ -146,10 +159,12 @@ def render_actions(
     shows: the configuration, before its proofs). How organizations are split across Actions
     depends only on the configuration (ids have a fixed length), never on the ids or proofs.
     """
-    plan = _plan(config)
-    _check_flow(config, len(plan))
-    shards = [_render(config, shard, organization_ids, role_ids, proven) for shard in plan]
-    return tuple(shards)
+    plan = plan_shards(config)
+    _check_flow(config, len(plan.shards))
+    return tuple(
+        _render(config, shard, plan.routing(number), organization_ids, role_ids, number, proven)
+        for number, shard in enumerate(plan.shards)
+    )
 
 
 def render_action(config: StackConfig, **ids: Mapping[str, str] | None) -> RenderedAction:
@@ -158,35 +173,137 @@ def render_action(config: StackConfig, **ids: Mapping[str, str] | None) -> Rende
     return rendered
 
 
-def _plan(config: StackConfig) -> list[list[OrganizationConfig]]:
-    """Organizations in order, as many per Action as fit under ``SHARD_BYTES``."""
+def fnv1a(text: str) -> int:
+    """FNV-1a, 32 bits, of an ASCII string: ``routing.js``'s ``fnv1a``."""
+    value = 0x811C9DC5
+    for byte in text.encode("ascii"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def route_key(domain: str, suffixes: frozenset[str]) -> str:
+    """``routing.js``'s ``registeredDomain``: the label before the longest of ``suffixes``
+    ``domain`` ends in, with it; else its last two labels."""
+    labels = domain.split(".")
+    for i in range(1, len(labels)):
+        if ".".join(labels[i:]) in suffixes:
+            return ".".join(labels[i - 1 :])
+    return ".".join(labels[-2:])
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """How a stack's organizations are split across its Actions."""
+
+    shards: list[list[OrganizationConfig]]
+    """Each Action's organizations, each with only the email domains that Action owns."""
+    suffixes: tuple[str, ...] = ()
+    """The public suffixes of the configured email domains, which ``routing.js`` routes by."""
+    wide: tuple[str, ...] = field(default=())
+    """Organizations that admit any user of a connection: in every Action."""
+
+    def routing(self, shard: int) -> dict[str, Any] | None:
+        """The Action's routing block (``routing.js``'s ``Routing``), None for a lone Action."""
+        if len(self.shards) == 1:
+            return None
+        return {"shard": shard, "shards": len(self.shards), "suffixes": list(self.suffixes)}
+
+
+def plan_shards(config: StackConfig) -> ShardPlan:
+    """The fewest Actions, each under ``SHARD_BYTES``, that hold the organizations' rules with
+    every registered domain in one of them (the one ``fnv1a`` of it, modulo their number,
+    names)."""
     organizations = config.organizations
     fixed = {organization.name: "o" * ID_LENGTH for organization in organizations}
     roles = {role: "r" * ID_LENGTH for o in organizations for role in o.roles}
-    if _size(config, organizations, fixed, roles) <= SHARD_BYTES:
-        return [list(organizations)]
-    base = _size(config, (), fixed, roles)
-    shards: list[list[OrganizationConfig]] = [[]]
-    used = base
-    for organization in organizations:
-        # The organization's line in the configuration block: indent, JSON, comma, newline.
-        entry = len(_tojson(organization_rule(organization, fixed, roles))) + 6
-        if base + entry > SHARD_BYTES:
+    if _size(config, organizations, fixed, roles, None) <= SHARD_BYTES:
+        return ShardPlan([list(organizations)])
+    wide = [o for o in organizations if not o.email_domains]
+    suffixes = frozenset(
+        public_suffix(d.removeprefix("*.")) for o in organizations for d in o.email_domains
+    )
+    # Each organization's domains by the registered domain they are routed by.
+    keyed = [
+        (o, _group(o.email_domains, lambda d: route_key(d.removeprefix("*."), suffixes)))
+        for o in organizations
+        if o.email_domains
+    ]
+    most = {"shard": BINDINGS_MAX, "shards": BINDINGS_MAX, "suffixes": sorted(suffixes)}
+    base = _size(config, wide, fixed, roles, most)
+    if base >= SHARD_BYTES:
+        raise pulumi.RunError(
+            f"{PROJECT}:organizations: the {len(wide)} organizations that admit any user of "
+            f"their connections are in every Action, and alone fill one ({base} bytes of "
+            f"{SHARD_BYTES}): list fewer of them, or give them emailDomains"
+        )
+    sizes = {
+        (o.name, key): _entry_size(o, domains, fixed, roles)
+        for o, by_key in keyed
+        for key, domains in by_key.items()
+    }
+    hashes = {key: fnv1a(key) for _, by_key in keyed for key in by_key}
+    count = _fewest_shards(sizes, hashes, base)
+    shards: list[list[OrganizationConfig]] = [list(wide) for _ in range(count)]
+    for organization, by_key in keyed:
+        mine: dict[int, list[str]] = {}
+        for key, domains in by_key.items():
+            mine.setdefault(hashes[key] % count, []).extend(domains)
+        for shard, domains in sorted(mine.items()):
+            kept = [d for d in organization.email_domains if d in domains]
+            shards[shard].append(organization.model_copy(update={"email_domains": kept}))
+    return ShardPlan(shards, tuple(sorted(suffixes)), tuple(o.name for o in wide))
+
+
+def _fewest_shards(sizes: dict[tuple[str, str], int], hashes: dict[str, int], base: int) -> int:
+    """The fewest Actions that hold every organization's entries, each under ``SHARD_BYTES``
+    with ``base`` bytes in every one, when an entry goes to the Action its key's hash names."""
+    room = SHARD_BYTES - base
+    total = sum(sizes.values())
+    for (name, _), size in sizes.items():
+        if size > room:
             raise pulumi.RunError(
-                f"{PROJECT}: organization {organization.name!r} alone would not fit in one "
-                f"Action ({base + entry} bytes): list fewer connections, domains or applications"
+                f"{PROJECT}: organization {name!r} alone would not fit in one Action "
+                f"({base + size} bytes): list fewer connections, domains or applications"
             )
-        if used + entry > SHARD_BYTES:
-            shards.append([])
-            used = base
-        shards[-1].append(organization)
-        used += entry
-    return shards
+    count = max(2, math.ceil(total / room))
+    while count <= BINDINGS_MAX:
+        used = [0] * count
+        for (_, key), size in sizes.items():
+            used[hashes[key] % count] += size
+        if max(used) <= room:
+            return count
+        count += 1
+    raise pulumi.RunError(
+        f"{PROJECT}:organizations: their rules ({total} bytes, and {base} in every Action) need "
+        f"more than {BINDINGS_MAX} Actions of {SHARD_BYTES} bytes, and Auth0 binds at most "
+        f"{BINDINGS_MAX} to the Login flow, other teams' Actions included; list fewer domains, "
+        "connections or applications, or split the organizations across stacks"
+    )
+
+
+def _group(domains: Sequence[str], key: Callable[[str], str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for domain in domains:
+        grouped.setdefault(key(domain), []).append(domain)
+    return grouped
+
+
+def _entry_size(
+    organization: OrganizationConfig,
+    domains: list[str],
+    organization_ids: Mapping[str, str],
+    role_ids: Mapping[str, str],
+) -> int:
+    """The bytes of one organization's line in the configuration block, with these domains:
+    indent, JSON, comma, newline."""
+    part = organization.model_copy(update={"email_domains": domains})
+    return len(_tojson(organization_rule(part, organization_ids, role_ids))) + 6
 
 
 def _check_flow(config: StackConfig, actions: int) -> None:
-    """Refuse a stack whose Actions would not fit in the Login flow, or whose time budgets
-    would add up past Auth0's limit on the whole flow (each Action has its own budget)."""
+    """Refuse a stack whose Actions would not fit in the Login flow, or whose worst-case login
+    would take longer than Auth0's limit on the whole flow: one Action (the owner) spends its
+    budget, each other one routes (``ROUTING_MS``)."""
     if actions > BINDINGS_MAX:
         raise pulumi.RunError(
             f"{PROJECT}:organizations: their rules need {actions} Actions, and Auth0 binds at "
@@ -194,13 +311,15 @@ def _check_flow(config: StackConfig, actions: int) -> None:
             "domains, connections or applications, or split the organizations across stacks"
         )
     budget = config.action.time_budget_ms
-    most = (FLOW_TIME_MS - OTHER_ACTIONS_MS) // actions
+    routing = ROUTING_MS * (actions - 1)
+    most = FLOW_TIME_MS - OTHER_ACTIONS_MS - routing
     if budget > most:
         raise pulumi.RunError(
-            f"{PROJECT}:action.timeBudgetMs: {budget} ms for each of the {actions} Actions this "
-            f"stack binds adds up to {budget * actions} ms, but Auth0 fails a login whose whole "
-            f"flow takes over {FLOW_TIME_MS} ms, and {OTHER_ACTIONS_MS} ms are kept for Actions "
-            f"other teams bind; set it to at most {most}"
+            f"{PROJECT}:action.timeBudgetMs: {budget} ms for the Action that owns a login, and "
+            f"{ROUTING_MS} ms for each of the {actions - 1} others that route it, add up to "
+            f"{budget + routing} ms, but Auth0 fails a login whose whole flow takes over "
+            f"{FLOW_TIME_MS} ms, and {OTHER_ACTIONS_MS} ms are kept for Actions other teams "
+            f"bind; set it to at most {most}"
         )
 
 
@@ -209,15 +328,18 @@ def _size(
     organizations: Sequence[OrganizationConfig],
     organization_ids: Mapping[str, str],
     role_ids: Mapping[str, str],
+    routing: dict[str, Any] | None,
 ) -> int:
-    return len(_code(config, organizations, organization_ids, role_ids).encode("utf-8"))
+    return len(_code(config, organizations, organization_ids, role_ids, routing).encode("utf-8"))
 
 
 def _render(
     config: StackConfig,
     organizations: Sequence[OrganizationConfig],
+    routing: dict[str, Any] | None,
     organization_ids: Mapping[str, str] | None,
     role_ids: Mapping[str, str] | None,
+    shard: int,
     proven: Mapping[str, Collection[str]] | None = None,
 ) -> RenderedAction:
     code = _code(
@@ -225,6 +347,7 @@ def _render(
         organizations,
         organization_ids or {o.name: f"(id of {o.name})" for o in organizations},
         role_ids or {r: f"(id of role {r})" for o in organizations for r in o.roles},
+        routing,
         proven,
     )
     size = len(code.encode("utf-8"))
@@ -241,6 +364,8 @@ def _render(
         connections=tuple(dict.fromkeys(c for o in organizations for c in o.connections or [])),
         scopes=grant_scopes(config),
         organizations=tuple(o.name for o in organizations),
+        shard=shard,
+        shards=routing["shards"] if routing else 1,
     )
 
 
@@ -249,6 +374,7 @@ def _code(
     organizations: Sequence[OrganizationConfig],
     organization_ids: Mapping[str, str],
     role_ids: Mapping[str, str],
+    routing: dict[str, Any] | None,
     proven: Mapping[str, Collection[str]] | None = None,
 ) -> str:
     return (
@@ -266,6 +392,7 @@ def _code(
                 )
                 for organization in organizations
             ],
+            routing=routing,
             bundle=action_bundle(TEMPLATES, NODE_MODULES),
             exports=GLOBAL,
         )

@@ -73,11 +73,11 @@ class LogicalNames:
         suffix = self._organization_suffix(index, organization)
         return f"{self.component}-domain-proof{suffix}-{domain}"
 
-    def action(self, shard: int) -> str:
-        return f"{self.component}-post-login-action{desired_state.shard_suffix(shard)}"
+    def action(self, shard: int, shards: int = 1) -> str:
+        return f"{self.component}-post-login-action{desired_state.shard_suffix(shard, shards)}"
 
-    def binding(self, shard: int) -> str:
-        return f"{self.component}-post-login-binding{desired_state.shard_suffix(shard)}"
+    def binding(self, shard: int, shards: int = 1) -> str:
+        return f"{self.component}-post-login-binding{desired_state.shard_suffix(shard, shards)}"
 
 
 class OrgAssignment(pulumi.ComponentResource):
@@ -226,7 +226,7 @@ class OrgAssignment(pulumi.ComponentResource):
         codes = ids.apply(functools.partial(_codes, config))
         actions = [
             auth0.Action(
-                names.action(shard),
+                names.action(shard, rendered.shards),
                 desired_state.action(
                     config, shard, rendered, codes.apply(operator.itemgetter(shard))
                 ),
@@ -248,11 +248,13 @@ class OrgAssignment(pulumi.ComponentResource):
         for shard, action in enumerate(actions):
             # TriggerAction adds this one Action to the Login flow; TriggerActions would own
             # the whole flow and remove Actions others bound in the dashboard. Bound last, so
-            # no login runs a half-configured Action; several Actions are bound in order.
+            # no login runs a half-configured Action; several Actions are bound in order. They
+            # wait for `ready` through the credential: a binding that listed every enabled
+            # connection made evaluation quadratic in the organizations.
             binding = auth0.TriggerAction(
-                names.binding(shard),
-                desired_state.binding(config, shard, action.id),
-                pulumi.ResourceOptions(parent=self, depends_on=[*ready, credential, *previous]),
+                names.binding(shard, planned[shard].shards),
+                desired_state.binding(config, shard, action.id, planned[shard].shards),
+                pulumi.ResourceOptions(parent=self, depends_on=[credential, *previous]),
             )
             previous = [binding]
         return actions, credential

@@ -29,13 +29,17 @@ def m2m_client_description(project: str, stack: str) -> str:
     return f"{managed_by}: post-login org assignment. Do not edit by hand."[:140]
 
 
-def action_name(config: StackConfig, shard: int) -> str:
-    """The name of the stack's ``shard``-th Action: the first keeps the configured name."""
-    return config.action_name + shard_suffix(shard)
+def action_name(config: StackConfig, shard: int, shards: int = 1) -> str:
+    """The name of the stack's ``shard``-th Action of ``shards``: a lone one keeps the
+    configured name."""
+    return config.action_name + shard_suffix(shard, shards)
 
 
-def shard_suffix(shard: int) -> str:
-    return "" if shard == 0 else f"-{shard + 1}"
+def shard_suffix(shard: int, shards: int = 1) -> str:
+    """``-2-of-5``: the number of Actions is in every name of a split, so a stack whose split
+    changes creates and binds the new Actions before it deletes the old ones (Pulumi deletes
+    what a program no longer declares last): no login is left to no Action in between."""
+    return "" if shards == 1 else f"-{shard + 1}-of-{shards}"
 
 
 def management_audience(config: StackConfig) -> str:
@@ -118,7 +122,7 @@ def action(
     empty, a stack whose state still holds secrets (one deployed before) would crash the
     provider, which iterates the absent list (``expandActionSecrets`` on a null value)."""
     return auth0.ActionArgs(
-        name=action_name(config, shard),
+        name=action_name(config, shard, rendered.shards),
         code=code,
         runtime=rendered.runtime,
         deploy=True,
@@ -132,9 +136,9 @@ def action(
 
 
 def binding(
-    config: StackConfig, shard: int, action_id: pulumi.Input[str]
+    config: StackConfig, shard: int, action_id: pulumi.Input[str], shards: int = 1
 ) -> auth0.TriggerActionArgs:
     """The Action's place in the Login flow: this one binding, never the whole flow."""
     return auth0.TriggerActionArgs(
-        trigger=TRIGGER, action_id=action_id, display_name=action_name(config, shard)
+        trigger=TRIGGER, action_id=action_id, display_name=action_name(config, shard, shards)
     )

@@ -6,11 +6,13 @@ the stack file is only where this program's arguments come from.
 
 import pulumi
 
-from auth0_org_assignment import OrgAssignment
+from auth0_org_assignment import OrgAssignment, evaluation
 from auth0_org_assignment.arguments import arguments_of
 from auth0_org_assignment.component import COMPONENT
 from auth0_org_assignment.config import load_config
 
+# Thousands of organizations are thousands of resources: keep evaluation linear.
+evaluation.for_many_resources()
 org_assignment = OrgAssignment(COMPONENT, arguments_of(load_config()))
 
 pulumi.export("organization_id", org_assignment.organization_id)

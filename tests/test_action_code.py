@@ -23,12 +23,15 @@ from auth0_org_assignment.action_code import (
     FLOW_TIME_MS,
     MAX_CODE_BYTES,
     OTHER_ACTIONS_MS,
+    ROUTING_MS,
     RenderedAction,
     configuration_of,
+    fnv1a,
     grant_scopes,
     management_calls,
     render_action,
     render_actions,
+    route_key,
 )
 from auth0_org_assignment.config import PROJECT, load_stack_file, parse_config
 from auth0_org_assignment.paths import TEMPLATES
@@ -244,6 +247,12 @@ def test_the_grant_follows_the_configuration(
     assert render_action(config).scopes == expected
 
 
+def block_of(code: str) -> dict[str, Any]:
+    block = configuration_of(code)
+    assert block is not None
+    return block
+
+
 def many_organizations(
     stack_config: dict[str, Any], count: int, domains: int = 3, **action: Any
 ) -> dict[str, Any]:
@@ -256,9 +265,9 @@ def many_organizations(
             "displayName": f"Customer {n}",
             "connections": ["Username-Password-Authentication", f"customer-{n:04d}-okta"],
             "emailDomains": [
-                f"customer-{n:04d}.example.com",
-                f"*.customer-{n:04d}.example.com",
-                *(f"*.customer-{n:04d}-group{d}.example.co.uk" for d in range(domains - 2)),
+                f"customer-{n:04d}.com",
+                f"*.customer-{n:04d}.com",
+                *(f"*.customer-{n:04d}-group{d}.co.uk" for d in range(domains - 2)),
             ],
         }
         for n in range(count)
@@ -267,15 +276,34 @@ def many_organizations(
 
 
 @pytest.mark.slow
-def test_organizations_beyond_one_actions_size_split_across_actions(
+def test_organizations_beyond_one_actions_size_are_sharded_by_registered_domain(
     stack_config: dict[str, Any],
 ) -> None:
     config = parse_config(many_organizations(stack_config, 1000, timeBudgetMs=2000), "test")
     shards = render_actions(config)
     assert len(shards) > 1
-    assert [o for shard in shards for o in shard.organizations] == [
-        o.name for o in config.organizations
-    ]
+    blocks = [block_of(shard.code) for shard in shards]
+    suffixes = frozenset(blocks[0]["routing"]["suffixes"])
+    assert suffixes == {"co.uk", "com"}
+    # Every email domain of every organization is in exactly one Action: the one its
+    # registered domain's hash names, for the rules and for the routing alike.
+    found: dict[tuple[str, str], list[int]] = {}
+    for number, block in enumerate(blocks):
+        assert block["routing"] == {
+            "shard": number,
+            "shards": len(shards),
+            "suffixes": sorted(suffixes),
+        }
+        for rule in block["organizations"]:
+            patterns = rule.get("domains", []) + [f"*.{d}" for d in rule.get("subdomainsOf", [])]
+            for pattern in patterns:
+                domain = pattern.removeprefix("*.")
+                found.setdefault((rule["name"], pattern), []).append(number)
+                owner = fnv1a(route_key(domain, suffixes)) % len(shards)
+                assert owner == number, (rule["name"], domain)
+    expected = {(o.name, d) for o in config.organizations for d in o.email_domains}
+    assert set(found) == expected
+    assert all(len(numbers) == 1 for numbers in found.values())
     for shard in shards:
         assert len(shard.code.encode()) < MAX_CODE_BYTES
     # The split depends on the configuration only: real ids (same length) change nothing.
@@ -285,6 +313,28 @@ def test_organizations_beyond_one_actions_size_split_across_actions(
     assert all(len(s.code.encode()) < MAX_CODE_BYTES for s in real)
 
 
+def test_rules_for_any_user_of_a_connection_are_in_every_action(
+    stack_config: dict[str, Any],
+) -> None:
+    config = many_organizations(stack_config, 600)
+    config["organizations"].append(
+        {
+            "name": "everyone",
+            "displayName": "Everyone",
+            "connections": ["Username-Password-Authentication"],
+            "allowAnyUserOfConnection": True,
+        }
+    )
+    shards = render_actions(parse_config(config, "test"))
+    assert len(shards) > 1
+    assert all("everyone" in shard.organizations for shard in shards)
+
+
+def test_a_lone_action_routes_nothing(stack_config: dict[str, Any]) -> None:
+    rendered = render_action(parse_config(stack_config, "test"))
+    assert block_of(rendered.code)["routing"] is None
+
+
 def with_budget(config: Any, budget_ms: int) -> Any:
     return config.model_copy(
         update={"action": config.action.model_copy(update={"time_budget_ms": budget_ms})}
@@ -292,17 +342,19 @@ def with_budget(config: Any, budget_ms: int) -> Any:
 
 
 @pytest.mark.slow
-def test_time_budgets_that_add_up_past_the_flows_20_seconds_are_refused(
+def test_the_flow_holds_one_actions_budget_and_the_others_routing(
     stack_config: dict[str, Any],
 ) -> None:
     config = parse_config(many_organizations(stack_config, 2000, timeBudgetMs=3000), "test")
-    actions = len(render_actions(with_budget(config, 500)))
-    most = (FLOW_TIME_MS - OTHER_ACTIONS_MS) // actions
-    assert most < 3000, "the stack must bind enough Actions for 3000 ms each to be too much"
+    # Budgets no longer add up: one Action owns a login, the others only route it.
+    actions = len(render_actions(config))
+    assert actions > 5
+    most = FLOW_TIME_MS - OTHER_ACTIONS_MS - ROUTING_MS * (actions - 1)
     with pytest.raises(pulumi.RunError) as refused:
-        render_actions(config)
+        render_actions(with_budget(config, most + 1))
     message = str(refused.value)
-    assert f"{PROJECT}:action.timeBudgetMs: 3000 ms for each of the {actions} Actions" in message
+    assert f"{PROJECT}:action.timeBudgetMs: {most + 1} ms for the Action that owns" in message
+    assert f"{ROUTING_MS} ms for each of the {actions - 1} others" in message
     assert f"at most {most}" in message
     assert len(render_actions(with_budget(config, most))) == actions
 
@@ -310,7 +362,7 @@ def test_time_budgets_that_add_up_past_the_flows_20_seconds_are_refused(
 @pytest.mark.slow
 def test_more_actions_than_the_login_flow_holds_are_refused(stack_config: dict[str, Any]) -> None:
     config = parse_config(many_organizations(stack_config, 1000, domains=50, timeBudgetMs=500), "t")
-    with pytest.raises(pulumi.RunError, match=r"need \d+ Actions, and Auth0 binds at most 20"):
+    with pytest.raises(pulumi.RunError, match=r"need more than 20 Actions of 92160 bytes"):
         render_actions(config)
 
 
@@ -327,6 +379,7 @@ def test_the_action_declares_no_npm_dependency(stack_config: dict[str, Any]) -> 
         "marker.js",
         "membership.js",
         "post_login.js",
+        "routing.js",
     }
     assert bundle.code in rendered.code
     assert not (TEMPLATES / "package.json").exists()

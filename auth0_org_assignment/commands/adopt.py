@@ -252,10 +252,14 @@ def discover(
 
     action = _action(api, config, action_id)
     if action is None:
-        adoption.created.append(f"post-login Action ({names.action(0)}) and its binding")
+        adoption.created.append(
+            f"post-login Action ({names.action(0, len(planned))}) and its binding"
+        )
     else:
         _adopt_action(adoption, api, config, action, planned[0])
-    adoption.created += [f"post-login Action ({names.action(s)})" for s in range(1, len(planned))]
+    adoption.created += [
+        f"post-login Action ({names.action(s, len(planned))})" for s in range(1, len(planned))
+    ]
     adoption.notes.append(
         "Secrets are never read back: the first `pulumi up` sets the Action's "
         f"{', '.join(planned[0].secrets)} anew from the stack's outputs. The M2M application's "
@@ -415,7 +419,8 @@ def _adopt_action(
     rendered: RenderedAction,
 ) -> None:
     names = LogicalNames()
-    resource = names.action(0)
+    shards = rendered.shards
+    resource = names.action(0, shards)
     if TRIGGER not in {t["id"] for t in action["supported_triggers"]}:
         raise UsageError(f"Action {action['name']!r} does not run on the {TRIGGER} trigger")
     # The provider never reads secrets back, so its import would record none, and it refuses to
@@ -482,16 +487,19 @@ def _adopt_action(
         None,
     )
     if binding is None:
-        adoption.created.append(f"its binding to the Login flow ({names.binding(0)})")
+        adoption.created.append(f"its binding to the Login flow ({names.binding(0, shards)})")
         return
     adoption.adopt(
-        "binding", names.binding(0), f"{TRIGGER}::{action['id']}", "its binding to the Login flow"
+        "binding",
+        names.binding(0, shards),
+        f"{TRIGGER}::{action['id']}",
+        "its binding to the Login flow",
     )
     adoption.compare(
-        names.binding(0),
+        names.binding(0, shards),
         "displayName",
         binding["display_name"],
-        desired_state.binding(config, 0, action["id"]).display_name,
+        desired_state.binding(config, 0, action["id"], shards).display_name,
     )
 
 

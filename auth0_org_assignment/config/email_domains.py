@@ -81,6 +81,13 @@ def domain_pattern(pattern: str) -> str:
     return ("*." if wildcard else "") + ascii_host
 
 
+def public_suffix(host: str) -> str:
+    """The public suffix of a mapped domain (``co.uk`` of ``acme.co.uk``), by the locked list:
+    what the Action's routing reads registered domains by (action_code.plan_shards)."""
+    suffix = _public_suffixes().publicsuffix(host)
+    return suffix if isinstance(suffix, str) else host.rsplit(".", 1)[-1]
+
+
 def mailbox_provider(domain: str) -> str | None:
     """``"throwaway"`` when ``domain`` (a mapped pattern: ``*.`` is read as its apex) or a
     domain above it hands out throwaway mailboxes, ``"free"`` for a free-mail provider

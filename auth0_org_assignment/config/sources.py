@@ -12,9 +12,10 @@ import pulumi
 import yaml
 from pydantic import ValidationError
 
+from auth0_org_assignment.config import data_file
 from auth0_org_assignment.config.messages import describe
 from auth0_org_assignment.config.policy import ConfigEntries, select
-from auth0_org_assignment.config.schema import StackConfig
+from auth0_org_assignment.config.schema import PROJECT, StackConfig
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -24,9 +25,10 @@ def project_root(start: Path | None = None) -> Path:
     return next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), here)
 
 
-def parse_config(raw: dict[str, Any], source: str) -> StackConfig:
-    """Validate raw key/value config (keys without the project prefix, plus ``auth0:domain``)."""
-    return validate(raw, [], source)
+def parse_config(raw: dict[str, Any], source: str, root: Path | None = None) -> StackConfig:
+    """Validate raw key/value config (keys without the project prefix, plus ``auth0:domain``);
+    an ``organizationsFile`` is read from ``root`` (default: the project's directory)."""
+    return validate(raw, [], source, root)
 
 
 def load_config() -> StackConfig:
@@ -37,7 +39,7 @@ def load_config() -> StackConfig:
         for key, value in passed.items()
     }
     raw, problems = select(entries)
-    return validate(raw, problems, f"stack {pulumi.get_stack()!r}")
+    return validate(raw, problems, f"stack {pulumi.get_stack()!r}", project_root())
 
 
 def load_stack_file(stack: str, root: Path) -> StackConfig:
@@ -55,7 +57,7 @@ def load_stack_path(path: Path) -> StackConfig:
     if not path.is_file():
         raise pulumi.RunError(f"no stack file {path}")
     raw, problems = select(read_stack_file(path))
-    return validate(raw, problems, path.name)
+    return validate(raw, problems, path.name, path.parent)
 
 
 def load_resolved_config(path: Path) -> StackConfig:
@@ -75,7 +77,7 @@ def load_resolved_config(path: Path) -> StackConfig:
         for key, entry in document.items()
     }
     raw, problems = select(entries)
-    return validate(raw, problems, path.name)
+    return validate(raw, problems, path.name, project_root())
 
 
 def read_stack_file(path: Path) -> ConfigEntries:
@@ -109,12 +111,33 @@ def read_stack_file(path: Path) -> ConfigEntries:
     }
 
 
-def validate(raw: dict[str, Any], problems: list[str], source: str) -> StackConfig:
-    """The model, or a ``pulumi.RunError`` listing ``problems`` and the schema's."""
+def validate(
+    raw: dict[str, Any], problems: list[str], source: str, root: Path | None = None
+) -> StackConfig:
+    """The model, or a ``pulumi.RunError`` listing ``problems`` and the schema's. The
+    organizations an ``organizationsFile`` lists (relative to ``root``) are validated as
+    ``organizations``, and their errors name the file, the line and the key."""
+    found = None
+    # Pulumi.yaml's default, "", leaves it unset.
+    if raw.get(data_file.KEY, "") != "":
+        raw = dict(raw)
+        value = raw.pop(data_file.KEY)
+        if raw.get("organizations") or raw.get("organization"):
+            raise pulumi.RunError(
+                f"invalid configuration in {source}:\n  {PROJECT}:{data_file.KEY}: set either it "
+                f"or {PROJECT}:organizations ({PROJECT}:organization), not both; move the "
+                "organizations into the file"
+            )
+        found = data_file.read_organizations(value, root or project_root())
+        raw["organizations"] = found.entries
+    raw = {key: value for key, value in raw.items() if key != data_file.KEY}
     try:
         config = StackConfig.model_validate(raw)
     except ValidationError as error:
-        problems = problems + [describe(problem, StackConfig) for problem in error.errors()]
+        described = [describe(problem, StackConfig) for problem in error.errors()]
+        if found is not None:
+            described = [found.relocate(message) for message in described]
+        problems = problems + described
         config = None
     if problems:
         raise pulumi.RunError(f"invalid configuration in {source}:\n  " + "\n  ".join(problems))

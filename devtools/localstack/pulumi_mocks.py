@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 
+from auth0_org_assignment import evaluation
 from auth0_org_assignment.arguments import arguments_of
 from auth0_org_assignment.component import OrgAssignment
 from auth0_org_assignment.config import PROJECT, load_config
@@ -154,7 +155,9 @@ def build_stack(
             component.action_name,
         ).apply(keep)
 
-    program()
+    # As infra/__main__.py evaluates it.
+    with evaluation.many_resources():
+        program()
     return mocks, outputs
 
 

@@ -34,6 +34,7 @@ function handler(settings = {}) {
         roles: [],
       },
     ],
+    routing: null,
   });
 }
 
