@@ -57,7 +57,13 @@ def declared(group: str | None) -> list[str]:
         if group is None
         else pyproject["dependency-groups"][group]
     )
-    return [normalise(re.split(r"[=<>~!\[]", entry)[0]) for entry in entries]
+    names = []
+    for entry in entries:
+        if isinstance(entry, dict):  # {include-group = "..."}: that group's entries too
+            names += declared(entry["include-group"])
+        else:
+            names.append(normalise(re.split(r"[=<>~!\[]", entry)[0]))
+    return names
 
 
 def missing(modules: set[str], allowed: set[str]) -> dict[str, list[str]]:

@@ -30,7 +30,9 @@ chmod +x "$3/bin/python"
 """
 FAKE_NPM = """#!/bin/sh
 echo "npm $* NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-unset}" >> "$LOG"
-mkdir -p node_modules
+prefix=.
+while [ $# -gt 0 ]; do [ "$1" = --prefix ] && prefix=$2; shift; done
+mkdir -p "$prefix/node_modules"
 """
 
 
@@ -46,6 +48,8 @@ def checkout(tmp_path: Path) -> Path:
     (tmp_path / "fakebin" / "npm").write_text(FAKE_NPM)
     (tmp_path / "fakebin" / "npm").chmod(0o755)
     (tmp_path / "package-lock.json").write_text("{}\n")
+    (tmp_path / "tests" / "conformance").mkdir(parents=True)
+    (tmp_path / "tests" / "conformance" / "package-lock.json").write_text("{}\n")
     return tmp_path
 
 
@@ -66,13 +70,15 @@ def test_a_certificate_bundle_you_name_is_used_by_uv_and_by_the_pip_that_install
 ) -> None:
     bundle = checkout / "proxy-root.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
-    pip, sync, npm, engine = run_setup(checkout, SSL_CERT_FILE=str(bundle))
+    pip, sync, npm, conformance_npm, engine = run_setup(checkout, SSL_CERT_FILE=str(bundle))
     assert pip.endswith(
         f"pip install --quiet --disable-pip-version-check --cert {bundle} uv==0.13.9"
     )
     certificates = f"UV_SYSTEM_CERTS=true SSL_CERT_FILE={bundle}"
     assert sync == f"uv sync --locked --quiet --compile-bytecode {certificates}"
     assert npm.endswith(f"NODE_EXTRA_CA_CERTS={bundle}")
+    assert conformance_npm.startswith("npm ci --prefix tests/conformance ")
+    assert conformance_npm.endswith(f"NODE_EXTRA_CA_CERTS={bundle}")
     assert engine == "engine"
 
 
@@ -81,14 +87,14 @@ def test_uv_uses_the_system_store_when_the_machine_has_one(checkout: Path) -> No
     store = next((s for s in stores if s.is_file() and s.stat().st_size), None)
     if store is None:
         pytest.skip("no system certificate bundle on the host running the tests")
-    pip, sync, npm, _ = run_setup(checkout)
+    pip, sync, npm, _, _ = run_setup(checkout)
     assert f"--cert {store} " in pip
     assert "UV_SYSTEM_CERTS=true" in sync
     assert npm.endswith(f"NODE_EXTRA_CA_CERTS={store}")
 
 
 def test_settings_you_made_win(checkout: Path) -> None:
-    _, sync, npm, _ = run_setup(
+    _, sync, npm, _, _ = run_setup(
         checkout, UV_SYSTEM_CERTS="false", NODE_EXTRA_CA_CERTS="/etc/mine.pem"
     )
     assert "UV_SYSTEM_CERTS=false" in sync
