@@ -233,6 +233,15 @@ def test_the_recipes_are_the_files_the_page_includes() -> None:
 # The README
 
 
+def files_listed(entries: list[object]) -> list[str]:
+    """The pages of mkdocs.yml's nav, in order, each as often as it is listed."""
+    found: list[str] = []
+    for entry in entries:
+        for value in entry.values():  # type: ignore[attr-defined]
+            found += files_listed(value) if isinstance(value, list) else [value]
+    return found
+
+
 class MkdocsLoader(yaml.SafeLoader):
     """Safe YAML that reads mkdocs.yml's ``!!python/name:`` tags as nothing."""
 
@@ -267,6 +276,8 @@ def test_the_readme_sends_readers_to_every_page_of_the_site() -> None:
                 found |= files(value) if isinstance(value, list) else {value}
         return found
 
+    listed = files_listed(nav)
+    assert len(listed) == len(set(listed)), "a page is in the nav twice"
     linked = set(re.findall(r"\]\(docs/([^)#]+)", text(README)))
     assert files(nav) - {"index.md"} <= linked, files(nav) - linked
 
