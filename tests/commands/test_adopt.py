@@ -98,7 +98,7 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
     assert changes[("org-assignment-organization", "displayName")] == ("Acme", "Acme (local)")
     assert changes[("org-assignment-post-login-action", "runtime")] == ("node18", "node22")
     assert changes[("org-assignment-post-login-action", "dependencies")][0] == '["auth0@4.2.0"]'
-    secrets = changes[("org-assignment-post-login-action", "secrets")][1]
+    secrets = changes[("org-assignment-action-credential", "secrets")][1]
     assert "ORGANIZATION_ID removed" in secrets
     assert "CLIENT_SECRET" in secrets
     assert ("org-assignment-management-api-grant", "scopes") in changes
