@@ -166,8 +166,10 @@ def test_the_local_stack_passes_before_during_and_after_its_deployment(
 def test_the_components_grant_is_held_to_the_configured_list(local_stack: dict[str, Run]) -> None:
     run = local_stack["no_scopes_allowed"]
     assert run.returncode != 0
-    assert violations(run) == ["[mandatory]  auth0-management-api-grant-scopes"], run.output
-    assert "org-assignment-management-api-grant" in run.output
+    # One per grant: the Action's two applications (ActionCredential switches between them).
+    assert violations(run) == ["[mandatory]  auth0-management-api-grant-scopes"] * 2, run.output
+    assert "org-assignment-management-api-grant-b" in run.output
+    assert run.output.count("org-assignment-management-api-grant") >= 2
     assert f"outside the allowed list for '{COMPONENT_TYPE}': create:organization_members" in (
         run.output
     )

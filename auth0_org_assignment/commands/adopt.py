@@ -469,9 +469,10 @@ def _adopt_action(
     )
     had = [s["name"] for s in inputs["secrets"]]
     removed = sorted(set(had) - set(rendered.secrets))
+    # Written by the credential, which the first `up` creates: the Action ignores its secrets.
     adoption.changes.append(
         Change(
-            resource,
+            names.credential,
             "secrets",
             ", ".join(had) or "none",
             f"{', '.join(rendered.secrets)} set anew"

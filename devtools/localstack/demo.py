@@ -94,13 +94,17 @@ def main(argv: list[str]) -> int:
 
 
 def _deployer(tenant: LocalTenant) -> dict[str, str]:
-    """The deployer application, created once with the deployer's scopes and kept."""
+    """The deployer application, created with the deployer's scopes and kept; created anew
+    when those scopes changed since (a newer version needs ``update:client_keys``)."""
     saved = STATE / "deployer.json"
+    scopes = sorted(credentials.DEPLOY)
     if saved.is_file():
-        return dict(json.loads(saved.read_text(encoding="utf-8")))
-    deployer = tenant.m2m_client("Pulumi deployer (local)", sorted(credentials.DEPLOY))
+        kept: dict[str, str] = json.loads(saved.read_text(encoding="utf-8"))
+        if kept.pop("scopes", None) == " ".join(scopes):
+            return kept
+    deployer = tenant.m2m_client("Pulumi deployer (local)", scopes)
     saved.touch(mode=0o600)
-    saved.write_text(json.dumps(deployer), encoding="utf-8")
+    saved.write_text(json.dumps({**deployer, "scopes": " ".join(scopes)}), encoding="utf-8")
     return deployer
 
 

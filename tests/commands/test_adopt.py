@@ -98,11 +98,15 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
     assert changes[("org-assignment-organization", "displayName")] == ("Acme", "Acme (local)")
     assert changes[("org-assignment-post-login-action", "runtime")] == ("node18", "node22")
     assert changes[("org-assignment-post-login-action", "dependencies")][0] == '["auth0@4.2.0"]'
-    secrets = changes[("org-assignment-post-login-action", "secrets")][1]
+    secrets = changes[("org-assignment-action-credential", "secrets")][1]
     assert "ORGANIZATION_ID removed" in secrets
     assert "CLIENT_SECRET" in secrets
     assert ("org-assignment-management-api-grant", "scopes") in changes
-    assert not found["created"]
+    # Always new: the second application, and the credential that writes the Action's secrets.
+    assert [line.split(" (")[0] for line in found["created"]] == [
+        "second M2M application",
+        "the Action's credential",
+    ]
     assert any("google-oauth2 is enabled" in note for note in found["notes"])
 
     written = json.loads((project.directory / ".adopt" / "local.json").read_text())
@@ -115,7 +119,6 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
             + connection_id(tenant, "Username-Password-Authentication")
         ),
         "org-assignment-m2m-client": made["client_id"],
-        "org-assignment-m2m-credentials": made["client_id"],
         "org-assignment-management-api-grant": made["grant_id"],
         "org-assignment-post-login-action": made["action_id"],
         "org-assignment-post-login-binding": f"post-login::{made['action_id']}",
@@ -201,7 +204,7 @@ def test_an_empty_tenant_means_the_stack_creates_everything(
     found = json.loads(result.stdout)
     assert found["found"] == []
     assert found["changes"] == []
-    assert len(found["created"]) == 4
+    assert len(found["created"]) == 6
 
 
 def test_missing_credentials_are_named(project: LocalProject) -> None:

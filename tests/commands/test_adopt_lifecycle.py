@@ -127,16 +127,26 @@ def test_branding_the_stack_does_not_declare_stops_adoption_naming_it(
 
 
 def test_the_import_adopts_every_resource_and_the_component(adopted: dict[str, Any]) -> None:
-    assert "8 imported" in adopted["import"].output
+    # The client, its grant, the organization, its connection, the Action, its binding, the
+    # component: no ClientCredentials, which would read the application's secret into state.
+    assert "7 imported" in adopted["import"].output
 
 
 def test_the_first_preview_changes_exactly_what_adopt_reported_and_replaces_nothing(
     adopted: dict[str, Any],
 ) -> None:
     steps = adopted["preview"]["steps"]
-    assert {step["op"] for step in steps} <= {"same", "update"}, [
-        (s["op"], s["urn"]) for s in steps if s["op"] not in ("same", "update")
+    assert {step["op"] for step in steps} <= {"same", "update", "create"}, [
+        (s["op"], s["urn"]) for s in steps if s["op"] not in ("same", "update", "create")
     ]
+    # Created, as reported: the second application and its grant, and the Action's credential,
+    # which writes the secrets (the report's change of them is the credential's).
+    created = {step["urn"].rsplit("::", 1)[1] for step in steps if step["op"] == "create"}
+    assert {
+        "org-assignment-m2m-client-b",
+        "org-assignment-management-api-grant-b",
+        "org-assignment-action-credential",
+    } <= created
     previewed = {
         (step["urn"].rsplit("::", 1)[1], reason)
         for step in steps
@@ -144,7 +154,8 @@ def test_the_first_preview_changes_exactly_what_adopt_reported_and_replaces_noth
         for reason in step.get("diffReasons", [])
     }
     reported = {(c["resource"], c["property"]) for c in adopted["report"]["changes"]}
-    assert previewed == reported
+    assert previewed == {change for change in reported if change[0] not in created}
+    assert ("org-assignment-action-credential", "secrets") in reported
     assert len(reported) >= 8, reported
 
 
@@ -153,7 +164,9 @@ def test_up_keeps_the_organization_its_members_and_the_action_in_its_place(
 ) -> None:
     made = adopted["made"]
     assert adopted["outputs"]["organization_id"] == made["organization_id"]
-    assert adopted["outputs"]["m2m_client_id"] == made["client_id"]
+    # The adopted application is kept (the first slot), its secret, pasted by hand, retired:
+    # the Action uses the second application, whose secret only the Action holds.
+    assert adopted["outputs"]["m2m_client_id"] != made["client_id"]
     assert adopted["outputs"]["action_id"] == made["action_id"]
     assert made["member"] in adopted["members"]
     assert adopted["organization"]["name"] == "acme-local"
