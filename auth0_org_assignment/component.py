@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_auth0 as auth0
 
-from auth0_org_assignment import desired_state, domain_proof
+from auth0_org_assignment import connection_options, desired_state, domain_proof
 from auth0_org_assignment.action_code import render_actions
 from auth0_org_assignment.action_credential import SLOTS, ActionCredential
 from auth0_org_assignment.arguments import OrgAssignmentArgs, as_configuration
@@ -332,68 +332,17 @@ def _role_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
 def _connection_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
     """Look a connection up by name. Only its id is needed, not the paginated list of its
     enabled clients, nor its options: a tenant that answers them is refused
-    (``refuse_connection_options``). (Pulumi keeps no invoke result in state, so options never
-    reach it; ``hide_client_secret`` is left out because terraform-provider-auth0 v1.54.1,
-    which the offline engine builds, does not know it.)"""
+    (``connection_options``). (Pulumi keeps no invoke result in state, so options never reach
+    it; ``hide_client_secret`` is left out because terraform-provider-auth0 v1.54.1, which the
+    offline engine builds, does not know it.)"""
     found = auth0.get_connection_output(
         name=name,
         skip_enabled_clients=True,
         opts=pulumi.InvokeOutputOptions(parent=parent),
     )
     return pulumi.Output.all(found.id, found.options).apply(
-        lambda id_and_options: refuse_connection_options(name, *id_and_options)
+        lambda id_and_options: connection_options.refuse_connection_options(name, *id_and_options)
     )
-
-
-OPTIONS_TOGGLE = "Allow Connections Management without Options Scopes"
-"""Auth0's migration toggle (Dashboard > Tenant Settings > Advanced > Migrations) that lets
-``read:connections`` read every connection's options, client secrets included."""
-OPTIONS_MIGRATION = (
-    "https://auth0.com/docs/troubleshoot/product-lifecycle/deprecations-and-migrations/"
-    "migrate-connection-options-scope"
-)
-
-
-def refuse_connection_options(name: str, connection_id: str, options: Any) -> str:
-    """The connection's id, unless the tenant answered its options to these credentials.
-
-    The stack's credentials look connections up with ``read:connections`` alone. After Auth0's
-    connection options scopes migration a tenant answers ``options`` (a social or enterprise
-    connection's client secret among them) only to ``read:connections_options``; a tenant that
-    still has the migration toggle on answers them to anyone who may list connections, the
-    pull-request preview's credentials included, and so to any branch's code. The terraform
-    provider lists every connection to find one by name, so this stops every run on such a
-    tenant, naming the toggle to turn off. The options themselves are never shown.
-
-    The provider reads a connection answered without options as options with every value empty
-    (go-auth0 gives it an empty options object, which the provider flattens), so an answer
-    held options when any value in them is set (``_holds_a_value``)."""
-    if _holds_a_value(options):
-        raise pulumi.RunError(
-            f"{PROJECT}: the tenant answered the options of connection {name!r} (a "
-            "connection's options hold its client secret) to credentials that may only look "
-            "connections up, so every credential with read:connections, the pull-request "
-            "preview's included, can read every connection's secret. In the Auth0 Dashboard, "
-            f'Tenant Settings > Advanced > Migrations, turn off "{OPTIONS_TOGGLE}", and grant '
-            "these credentials no read:connections_options; then run this again "
-            f"({OPTIONS_MIGRATION})"
-        )
-    return connection_id
-
-
-FLATTENED_DEFAULTS = {("set_user_root_attributes", "on_each_login")}
-"""What terraform-provider-auth0 v1.54.1 fills into a connection's options that Auth0 answered
-without (its flatten.go: a missing ``set_user_root_attributes`` reads ``on_each_login``)."""
-
-
-def _holds_a_value(value: Any, key: str = "") -> bool:
-    """Whether anything in ``value`` (the provider's options, nested) is set: not None, empty,
-    false or zero, nor one of the provider's ``FLATTENED_DEFAULTS``."""
-    if isinstance(value, dict):
-        return any(_holds_a_value(item, str(name)) for name, item in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_a_value(item, key) for item in value)
-    return bool(value) and (key, value) not in FLATTENED_DEFAULTS
 
 
 def _refuse_undeclared_branding(organization: str, branding: Any) -> None:

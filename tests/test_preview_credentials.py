@@ -190,7 +190,7 @@ def test_every_write_is_refused_to_the_preview(tenant: LocalTenant, preview: Htt
 def test_a_tenant_before_the_options_migration_hands_them_the_secrets(
     tenant: LocalTenant, secrets: set[str], preview: HttpsApi
 ) -> None:
-    # Why the stack refuses to run on such a tenant (component.refuse_connection_options).
+    # Why the stack refuses to run on such a tenant (connection_options.refuse_connection_options).
     tenant.allow_connections_management_without_options_scopes()
     try:
         seen = answers(tenant, preview)
@@ -211,5 +211,7 @@ def test_the_secret_scan_sees_a_secret_field() -> None:
 
 def test_the_security_page_names_the_preview_environments_scopes() -> None:
     page = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
-    (row,) = [line for line in page.splitlines() if line.startswith("| `dev-preview`")]
+    # Its credentials table: the row of the pull-request preview's.
+    (row,) = [line for line in page.splitlines() if line.startswith("| the pull-request preview")]
+    assert "`*-preview`" in row
     assert set(re.findall(r"`([a-z_]+:[a-z_]+)`", row)) == PREVIEW

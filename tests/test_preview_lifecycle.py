@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment import credentials
-from auth0_org_assignment.component import OPTIONS_TOGGLE
+from auth0_org_assignment.connection_options import OPTIONS_TOGGLE
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.tenant import AREAS
@@ -29,6 +29,15 @@ if not engine_ready():
     pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
 
 GOOGLE_SECRET = "google-client-secret-of-the-tenant"
+ENTERPRISE: dict[str, tuple[str, dict[str, Any]]] = {
+    "partner-oidc": ("oidc", {"issuer": "https://idp.partner.example/", "type": "back_channel"}),
+    "acme-azure": ("waad", {"tenant_domain": "acme.example", "waad_common_endpoint": False}),
+    "acme-okta": ("okta", {"domain": "acme.okta.example"}),
+    "acme-saml": ("samlp", {"signInEndpoint": "https://sso.acme.example/saml"}),
+    "github": ("github", {}),
+}
+"""Connections of each kind the provider reads options its own way, each with a client secret."""
+SECRETS = [GOOGLE_SECRET, *(f"{name}-client-secret" for name in ENTERPRISE)]
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +46,10 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
         google = process.call("GET", "/api/v2/connections?name=google-oauth2")[0]
         options = {**google["options"], "client_id": "google", "client_secret": GOOGLE_SECRET}
         process.call("PATCH", f"/api/v2/connections/{google['id']}", {"options": options})
+        for name, (strategy, extra) in ENTERPRISE.items():
+            secret = {"client_id": name, "client_secret": f"{name}-client-secret"}
+            body = {"name": name, "strategy": strategy, "options": {**extra, **secret}}
+            process.call("POST", "/api/v2/connections", body)
         yield process
 
 
@@ -46,9 +59,11 @@ def previews(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> d
     migrated tenant, and on one with the toggle still on."""
     project = LocalProject(tmp_path_factory.mktemp("previews"), tenant)
     project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
-    # A database and a social connection: the provider reads each strategy's options its way.
+    # A database, two social and four enterprise connections: the provider reads each
+    # strategy's options its own way, and none answered without options may read as answered.
     database = project.config["auth0-org-assignment:connections"][0]
-    project.write_config({"auth0-org-assignment:connections": [database, "google-oauth2"]})
+    connections = [database, "google-oauth2", *ENTERPRISE]
+    project.write_config({"auth0-org-assignment:connections": connections})
     seen: dict[str, Any] = {"up": project.pulumi("up", "--yes", "--skip-preview")}
     project.use_credentials(
         tenant.m2m_client("pull request preview", sorted(credentials.PULL_REQUEST))
@@ -70,7 +85,7 @@ def test_the_pull_request_preview_makes_only_reads_its_scopes_allow(
     assert previews["up"].returncode == 0, previews["up"].output
     run = previews["preview"]
     assert run.returncode == 0, run.output
-    assert GOOGLE_SECRET not in run.output
+    assert [secret for secret in SECRETS if secret in run.output] == []
     routes = {route.name: route for area in AREAS for route in area.ROUTES}
     called = set(previews["calls"]) - {RouteName.OAUTH_TOKEN}
     assert called, "the preview looked nothing up"
@@ -87,4 +102,4 @@ def test_a_tenant_answering_connection_options_fails_the_preview_naming_the_togg
     assert run.returncode != 0
     assert f'turn off "{OPTIONS_TOGGLE}"' in run.output, run.output
     assert "Tenant Settings > Advanced > Migrations" in run.output
-    assert GOOGLE_SECRET not in run.output
+    assert [secret for secret in SECRETS if secret in run.output] == []

@@ -135,6 +135,28 @@ describe("eligible", () => {
     assert.equal(eligible(acme, google, GOOGLE), false);
     assert.equal(eligible(organization({ domains: ["acme.com"], trusted: [GOOGLE.name] }), google, GOOGLE), true);
   });
+  it("holds a trusted connection listed in trustedConnectionDomains to the domains listed for it", () => {
+    const limited = organization({
+      domains: ["acme.com", "partner.com"],
+      subdomainsOf: ["acme.com"],
+      trusted: [GOOGLE.name],
+      trustedConnectionDomains: { [GOOGLE.name]: ["partner.com", "*.acme.com"] },
+    });
+    const through = (/** @type {string} */ email) => user({ email, email_verified: true }, GOOGLE.name);
+    assert.equal(eligible(limited, through("p@partner.com"), GOOGLE), true);
+    assert.equal(eligible(limited, through("b@eu.acme.com"), GOOGLE), true);
+    assert.deepEqual(decide(limited, through("m@acme.com"), GOOGLE), { refusal: "email-not-vouched-for" });
+    // Auth0's own database connection is not the limited one: it vouches for every domain.
+    assert.equal(eligible(limited, user({ email: "a@acme.com", email_verified: true }), DATABASE), true);
+    // A connection's name is looked up as the limits' own key only.
+    const named = organization({
+      domains: ["acme.com"],
+      connections: ["constructor"],
+      trustedConnectionDomains: { [GOOGLE.name]: ["acme.com"] },
+    });
+    const constructor = { name: "constructor", strategy: "auth0" };
+    assert.equal(eligible(named, user({ email: "a@acme.com", email_verified: true }, "constructor"), constructor), true);
+  });
   it("never takes a blocked user, even of an open organization", () => {
     const open = organization({ anyUser: true });
     assert.equal(eligible(open, user({}), DATABASE), true);
