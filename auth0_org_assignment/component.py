@@ -14,8 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_auth0 as auth0
 
-from auth0_org_assignment import desired_state, domain_proof
-from auth0_org_assignment.action_code import render_actions
+from auth0_org_assignment import desired_state, domain_proof, lookups
+from auth0_org_assignment.action_code import RenderedAction, planned_actions, render_actions
 from auth0_org_assignment.action_credential import SLOTS, ActionCredential
 from auth0_org_assignment.arguments import OrgAssignmentArgs, as_configuration
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig, parse_config
@@ -97,17 +97,24 @@ class OrgAssignment(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: OrgAssignmentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        # Validated before anything is registered, by the stack configuration's own model.
+        # Everything that can refuse the stack is decided before anything is registered, the
+        # component included, so a refused stack leaves nothing half-applied (in `up
+        # --skip-preview` too): the configuration, by its own model; every name it looks up in
+        # the tenant, each once (a plain invoke pumps the event loop, so a registration queued
+        # before it would be sent); and every limit the Actions keep to.
         config = parse_config(as_configuration(args), f"the arguments of OrgAssignment {name!r}")
+        resolved = lookups.resolve(config, opts)
+        planned = planned_actions(config, resolved.roles)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._config = config
+        self._resolved = resolved
         self._names = LogicalNames(name)
         self._child = pulumi.ResourceOptions(parent=self)
         clients, grants = self._provision_m2m_clients()
         organizations, enabled_connections = self._provision_organizations()
         proven = self._provision_domain_proofs(organizations)
         actions, credential = self._provision_actions(
-            clients, organizations, proven, [*grants, *enabled_connections]
+            planned, clients, organizations, proven, [*grants, *enabled_connections]
         )
         self._register(credential, organizations, actions)
 
@@ -151,7 +158,7 @@ class OrgAssignment(pulumi.ComponentResource):
                 auth0.OrganizationConnection(
                     names.connection(index, spec, connection),
                     desired_state.connection(
-                        config, organization.id, _connection_id(connection, self)
+                        config, organization.id, self._resolved.connections[connection]
                     ),
                     self._child,
                 )
@@ -204,6 +211,7 @@ class OrgAssignment(pulumi.ComponentResource):
 
     def _provision_actions(
         self,
+        planned: tuple[RenderedAction, ...],
         clients: dict[str, auth0.Client],
         organizations: dict[str, auth0.Organization],
         proven: pulumi.Output[dict[str, list[str]]],
@@ -211,19 +219,13 @@ class OrgAssignment(pulumi.ComponentResource):
     ) -> tuple[list[auth0.Action], ActionCredential]:
         """The post-login Actions, their code rendered once the organization and role ids
         exist; the credential written into them; each bound to the Login flow after ``ready``,
-        the credential and the Action before it."""
+        the credential and the Action before it. How the organizations split across Actions
+        (``planned``) depends only on the configuration."""
         names, config = self._names, self._config
-        # How the organizations split across Actions depends only on the configuration.
-        planned = render_actions(config)
-        role_ids = {
-            role: _role_id(role, self) for spec in config.organizations for role in spec.roles
-        }
         ids = pulumi.Output.all(
-            organizations={n: o.id for n, o in organizations.items()},
-            roles=role_ids,
-            proven=proven,
+            organizations={n: o.id for n, o in organizations.items()}, proven=proven
         )
-        codes = ids.apply(functools.partial(_codes, config))
+        codes = ids.apply(functools.partial(_codes, config, self._resolved.roles))
         actions = [
             auth0.Action(
                 names.action(shard, rendered.shards),
@@ -296,11 +298,11 @@ class OrgAssignment(pulumi.ComponentResource):
         )
 
 
-def _codes(config: StackConfig, known: dict[str, Any]) -> list[str]:
-    """Every Action's code, once the organization and role ids and the proofs are known."""
+def _codes(config: StackConfig, role_ids: dict[str, str], known: dict[str, Any]) -> list[str]:
+    """Every Action's code, once the organizations' ids and the proofs are known."""
     return [
         shard.code
-        for shard in render_actions(config, known["organizations"], known["roles"], known["proven"])
+        for shard in render_actions(config, known["organizations"], role_ids, known["proven"])
     ]
 
 
@@ -316,84 +318,6 @@ def _proven_or_say(organization: str, domain: str, answer: list[Any]) -> str | N
         "users (auth0-org-assignment domains STACK shows every record and whether DNS has it)"
     )
     return None
-
-
-def _role_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
-    """A role's id, looked up by name when the stack deploys; an unknown name fails then."""
-    return auth0.get_role_output(
-        name=name,
-        # Only the id is needed: not the role's permissions, nor the paginated list of its users.
-        skip_permissions=True,
-        skip_users=True,
-        opts=pulumi.InvokeOutputOptions(parent=parent),
-    ).id
-
-
-def _connection_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
-    """Look a connection up by name. Only its id is needed, not the paginated list of its
-    enabled clients, nor its options: a tenant that answers them is refused
-    (``refuse_connection_options``). (Pulumi keeps no invoke result in state, so options never
-    reach it; ``hide_client_secret`` is left out because terraform-provider-auth0 v1.54.1,
-    which the offline engine builds, does not know it.)"""
-    found = auth0.get_connection_output(
-        name=name,
-        skip_enabled_clients=True,
-        opts=pulumi.InvokeOutputOptions(parent=parent),
-    )
-    return pulumi.Output.all(found.id, found.options).apply(
-        lambda id_and_options: refuse_connection_options(name, *id_and_options)
-    )
-
-
-OPTIONS_TOGGLE = "Allow Connections Management without Options Scopes"
-"""Auth0's migration toggle (Dashboard > Tenant Settings > Advanced > Migrations) that lets
-``read:connections`` read every connection's options, client secrets included."""
-OPTIONS_MIGRATION = (
-    "https://auth0.com/docs/troubleshoot/product-lifecycle/deprecations-and-migrations/"
-    "migrate-connection-options-scope"
-)
-
-
-def refuse_connection_options(name: str, connection_id: str, options: Any) -> str:
-    """The connection's id, unless the tenant answered its options to these credentials.
-
-    The stack's credentials look connections up with ``read:connections`` alone. After Auth0's
-    connection options scopes migration a tenant answers ``options`` (a social or enterprise
-    connection's client secret among them) only to ``read:connections_options``; a tenant that
-    still has the migration toggle on answers them to anyone who may list connections, the
-    pull-request preview's credentials included, and so to any branch's code. The terraform
-    provider lists every connection to find one by name, so this stops every run on such a
-    tenant, naming the toggle to turn off. The options themselves are never shown.
-
-    The provider reads a connection answered without options as options with every value empty
-    (go-auth0 gives it an empty options object, which the provider flattens), so an answer
-    held options when any value in them is set (``_holds_a_value``)."""
-    if _holds_a_value(options):
-        raise pulumi.RunError(
-            f"{PROJECT}: the tenant answered the options of connection {name!r} (a "
-            "connection's options hold its client secret) to credentials that may only look "
-            "connections up, so every credential with read:connections, the pull-request "
-            "preview's included, can read every connection's secret. In the Auth0 Dashboard, "
-            f'Tenant Settings > Advanced > Migrations, turn off "{OPTIONS_TOGGLE}", and grant '
-            "these credentials no read:connections_options; then run this again "
-            f"({OPTIONS_MIGRATION})"
-        )
-    return connection_id
-
-
-FLATTENED_DEFAULTS = {("set_user_root_attributes", "on_each_login")}
-"""What terraform-provider-auth0 v1.54.1 fills into a connection's options that Auth0 answered
-without (its flatten.go: a missing ``set_user_root_attributes`` reads ``on_each_login``)."""
-
-
-def _holds_a_value(value: Any, key: str = "") -> bool:
-    """Whether anything in ``value`` (the provider's options, nested) is set: not None, empty,
-    false or zero, nor one of the provider's ``FLATTENED_DEFAULTS``."""
-    if isinstance(value, dict):
-        return any(_holds_a_value(item, str(name)) for name, item in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_a_value(item, key) for item in value)
-    return bool(value) and (key, value) not in FLATTENED_DEFAULTS
 
 
 def _refuse_undeclared_branding(organization: str, branding: Any) -> None:

@@ -190,7 +190,7 @@ def test_every_write_is_refused_to_the_preview(tenant: LocalTenant, preview: Htt
 def test_a_tenant_before_the_options_migration_hands_them_the_secrets(
     tenant: LocalTenant, secrets: set[str], preview: HttpsApi
 ) -> None:
-    # Why the stack refuses to run on such a tenant (component.refuse_connection_options).
+    # Why the stack refuses to run on such a tenant (lookups.refuse_connection_options).
     tenant.allow_connections_management_without_options_scopes()
     try:
         seen = answers(tenant, preview)

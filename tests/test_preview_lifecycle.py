@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment import credentials
-from auth0_org_assignment.component import OPTIONS_TOGGLE
+from auth0_org_assignment.lookups import OPTIONS_TOGGLE
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.tenant import AREAS
