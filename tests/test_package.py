@@ -226,7 +226,7 @@ def deploy_and_log_in(
     ]
     for domain in tenant.discovery_domains(organization_id):
         dns.publish(domain["verification_host"], domain["verification_txt"])
-    proven = pulumi(project, tenant, "up", "--yes", "--skip-preview")
+    proven = pulumi(project, tenant, "up", "--yes", "--skip-preview", credentials=deployer)
     assert proven.returncode == 0, proven.stdout + proven.stderr
     outputs = json.loads(pulumi(project, tenant, "stack", "output", "--json").stdout)
     user = tenant.sign_up(email, verified=True)
@@ -273,7 +273,7 @@ def test_a_python_program_outside_the_checkout_deploys_it_with_the_real_engine(
         encoding="utf-8",
     )
     seen = deploy_and_log_in(project, tenant, dns, "py@example.com")
-    assert "11 created" in seen["up"]
+    assert "13 created" in seen["up"]
     # The installed wheel ran, not this checkout's package.
     assert Path(seen["outputs"]["package"]).is_relative_to(installed.parent.parent)
     assert seen["login"]["member_of"] == [seen["outputs"]["organizationId"]]
