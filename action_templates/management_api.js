@@ -128,7 +128,8 @@ class ManagementSession {
   /**
    * The cached token, or one requested now and shared with every login of this container that
    * asks meanwhile. Each login waits for it until its own deadline only, and the request lasts
-   * until the last deadline of those waiting.
+   * until the last deadline of those waiting; one that every login waiting for it gave up on is
+   * ended, and a login that asks after that requests a new one rather than join it.
    * @param {boolean} renew  refuse the cached one
    * @returns {Promise<string>}
    */
@@ -142,7 +143,7 @@ class ManagementSession {
     }
     const clientId = this.secrets.CLIENT_ID;
     let shared = tokenRequests.get(clientId);
-    if (!shared || renew) {
+    if (!shared || renew || !shared.open) {
       const started = new SharedRequest((signal, until) =>
         requestToken(this.secrets, this.cache, this.vault, signal, until),
       );
@@ -157,25 +158,52 @@ class ManagementSession {
       tokenRequests.set(clientId, started);
       shared = started;
     }
-    shared.extendTo(this.deadline);
-    const token = await untilAborted(shared.promise, this.signal);
+    const token = await shared.wait(this.signal, this.deadline);
     this.tokenSource = "fetched";
     return token;
   }
 }
 
 /**
- * A request several logins wait for: aborted once the last of their deadlines has passed, so
- * it neither ends with the first login that gives up nor outlives everyone who wants it.
+ * A request several logins wait for: aborted once the last of them gives up (or the last of
+ * their deadlines has passed), so it neither ends with the first login that gives up nor
+ * outlives everyone who wants it; and once every login waiting for it has given up, nobody new
+ * joins it: it is being ended, and would fail whoever did.
  */
 class SharedRequest {
   /** @param {(signal: AbortSignal, until: () => number) => Promise<string>} start */
   constructor(start) {
     this.until = 0;
+    this.waiting = 0;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
     this.controller = new AbortController();
     this.promise = start(this.controller.signal, () => this.until).finally(() => clearTimeout(this.timer));
+  }
+
+  /** Whether a login may still join it: someone waits for it, and it was not ended. */
+  get open() {
+    return this.waiting > 0 && !this.controller.signal.aborted;
+  }
+
+  /**
+   * Its answer, waited for until `signal` aborts (the login's deadline); the request is kept
+   * until `deadline` at least, and ended when the last login waiting for it gives up.
+   * @param {AbortSignal} signal
+   * @param {number} deadline
+   * @returns {Promise<string>}
+   */
+  async wait(signal, deadline) {
+    this.extendTo(deadline);
+    this.waiting += 1;
+    try {
+      return await untilAborted(this.promise, signal);
+    } finally {
+      this.waiting -= 1;
+      if (this.waiting === 0 && signal.aborted) {
+        this.controller.abort();
+      }
+    }
   }
 
   /** @param {number} deadline */

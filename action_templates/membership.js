@@ -80,6 +80,8 @@ const WHITESPACE_OR_CONTROL = /[\s\p{Cc}]/u;
 // older way (IDNA 2003, transitional) reads them as another domain (ß as "ss"), so mail to such
 // an address may reach another domain's owner. An address holding one matches no domain.
 const DEVIATIONS = /[\u00DF\u1E9E\u03C2\u200C\u200D]/u;
+// Any character outside ASCII: only a domain holding one can map to another spelling.
+const NON_ASCII = /[^\p{ASCII}]/gu;
 // The longest address SMTP carries (RFC 5321): mapping a longer one only costs time.
 const ADDRESS_MAX = 254;
 
@@ -87,9 +89,10 @@ const ADDRESS_MAX = 254;
  * The domain of an email address in lowercase ASCII, or null when the address is not one.
  *
  * Strict: at most 254 characters, exactly one `@` with something before it, no whitespace or
- * control character, none of `/ \ : ? # % [ ]` after it, no IDNA deviation character, and a
- * host name DNS allows. The domain is mapped as browsers and Node map host names (UTS 46,
- * non-transitional), so `Bücher.de` and `xn--bcher-kva.de` are one domain.
+ * control character, none of `/ \ : ? # % [ ]` after it, no IDNA deviation character, no
+ * character the mapping removes, and a host name DNS allows. The domain is mapped as browsers
+ * and Node map host names (UTS 46, non-transitional), so `Bücher.de` and `xn--bcher-kva.de` are
+ * one domain.
  * @param {unknown} address
  * @returns {string | null}
  */
@@ -102,11 +105,30 @@ function emailDomain(address) {
     return null;
   }
   const domain = address.slice(at + 1);
-  if (NOT_IN_DOMAIN.test(domain) || DEVIATIONS.test(domain.normalize("NFKC"))) {
+  if (NOT_IN_DOMAIN.test(domain) || DEVIATIONS.test(domain.normalize("NFKC")) || holdsIgnored(domain)) {
     return null;
   }
   const ascii = domainToASCII(domain);
   return isHostName(ascii) ? ascii : null;
+}
+
+/**
+ * Whether `domain` holds a character UTS 46 maps to nothing (a soft hyphen, a zero-width space,
+ * a word joiner, a variation selector, a combining grapheme joiner...): `ac\u200Bme.com` reads
+ * as acme.com, a spelling the configuration refuses (auth0_org_assignment/config/
+ * email_domains.py: it maps to another domain than its own), so the address matches no domain.
+ * Case, letters the mapping changes and A-labels are read as before. Each such character is
+ * asked of the mapping itself, Node's, between two letters: no table of them to keep.
+ * @param {string} domain
+ * @returns {boolean}
+ */
+function holdsIgnored(domain) {
+  for (const character of new Set(domain.match(NON_ASCII) ?? [])) {
+    if (domainToASCII(`a${character}b.example`) === "ab.example") {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -167,6 +167,21 @@ def render_actions(
     )
 
 
+def planned_actions(
+    config: StackConfig, role_ids: Mapping[str, str] | None = None
+) -> tuple[RenderedAction, ...]:
+    """The stack's Actions as they will be deployed, with every organization id at Auth0's fixed
+    length (the ids do not exist yet): each limit the stack keeps to (the Actions the Login flow
+    binds, the flow's time, each Action's size) is checked on the configuration and the roles'
+    ids alone, so the component refuses a stack over one before it registers anything."""
+    organizations = config.organizations
+    return render_actions(
+        config,
+        {organization.name: "o" * ID_LENGTH for organization in organizations},
+        role_ids or {role: "r" * ID_LENGTH for o in organizations for role in o.roles},
+    )
+
+
 def render_action(config: StackConfig, **ids: Mapping[str, str] | None) -> RenderedAction:
     """The one Action of a stack whose organizations fit in one."""
     (rendered,) = render_actions(config, **ids)
@@ -262,8 +277,9 @@ def _fewest_shards(sizes: dict[tuple[str, str], int], hashes: dict[str, int], ba
     for (name, _), size in sizes.items():
         if size > room:
             raise pulumi.RunError(
-                f"{PROJECT}: organization {name!r} alone would not fit in one Action "
-                f"({base + size} bytes): list fewer connections, domains or applications"
+                f"{PROJECT}: organization {name!r} alone would not fit in one Action: "
+                f"{base + size} bytes, over the {SHARD_BYTES} bytes the stack puts in one (Auth0 "
+                f"takes at most {MAX_CODE_BYTES}); list fewer connections, domains or applications"
             )
     count = max(2, math.ceil(total / room))
     while count <= BINDINGS_MAX:

@@ -14,8 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_auth0 as auth0
 
-from auth0_org_assignment import connection_options, desired_state, domain_proof
-from auth0_org_assignment.action_code import render_actions
+from auth0_org_assignment import desired_state, domain_proof, lookups
+from auth0_org_assignment.action_code import RenderedAction, planned_actions, render_actions
 from auth0_org_assignment.action_credential import SLOTS, ActionCredential
 from auth0_org_assignment.arguments import OrgAssignmentArgs, as_configuration
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig, parse_config
@@ -97,17 +97,24 @@ class OrgAssignment(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: OrgAssignmentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        # Validated before anything is registered, by the stack configuration's own model.
+        # Everything that can refuse the stack is decided before anything is registered, the
+        # component included, so a refused stack leaves nothing half-applied (in `up
+        # --skip-preview` too): the configuration, by its own model; every name it looks up in
+        # the tenant, each once (a plain invoke pumps the event loop, so a registration queued
+        # before it would be sent); and every limit the Actions keep to.
         config = parse_config(as_configuration(args), f"the arguments of OrgAssignment {name!r}")
+        resolved = lookups.resolve(config, opts)
+        planned = planned_actions(config, resolved.roles)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._config = config
+        self._resolved = resolved
         self._names = LogicalNames(name)
         self._child = pulumi.ResourceOptions(parent=self)
         clients, grants = self._provision_m2m_clients()
         organizations, enabled_connections = self._provision_organizations()
         proven = self._provision_domain_proofs(organizations)
         actions, credential = self._provision_actions(
-            clients, organizations, proven, [*grants, *enabled_connections]
+            planned, clients, organizations, proven, [*grants, *enabled_connections]
         )
         self._register(credential, organizations, actions)
 
@@ -151,7 +158,7 @@ class OrgAssignment(pulumi.ComponentResource):
                 auth0.OrganizationConnection(
                     names.connection(index, spec, connection),
                     desired_state.connection(
-                        config, organization.id, _connection_id(connection, self)
+                        config, organization.id, self._resolved.connections[connection]
                     ),
                     self._child,
                 )
@@ -204,6 +211,7 @@ class OrgAssignment(pulumi.ComponentResource):
 
     def _provision_actions(
         self,
+        planned: tuple[RenderedAction, ...],
         clients: dict[str, auth0.Client],
         organizations: dict[str, auth0.Organization],
         proven: pulumi.Output[dict[str, list[str]]],
@@ -211,19 +219,13 @@ class OrgAssignment(pulumi.ComponentResource):
     ) -> tuple[list[auth0.Action], ActionCredential]:
         """The post-login Actions, their code rendered once the organization and role ids
         exist; the credential written into them; each bound to the Login flow after ``ready``,
-        the credential and the Action before it."""
+        the credential and the Action before it. How the organizations split across Actions
+        (``planned``) depends only on the configuration."""
         names, config = self._names, self._config
-        # How the organizations split across Actions depends only on the configuration.
-        planned = render_actions(config)
-        role_ids = {
-            role: _role_id(role, self) for spec in config.organizations for role in spec.roles
-        }
         ids = pulumi.Output.all(
-            organizations={n: o.id for n, o in organizations.items()},
-            roles=role_ids,
-            proven=proven,
+            organizations={n: o.id for n, o in organizations.items()}, proven=proven
         )
-        codes = ids.apply(functools.partial(_codes, config))
+        codes = ids.apply(functools.partial(_codes, config, self._resolved.roles))
         actions = [
             auth0.Action(
                 names.action(shard, rendered.shards),
@@ -296,11 +298,11 @@ class OrgAssignment(pulumi.ComponentResource):
         )
 
 
-def _codes(config: StackConfig, known: dict[str, Any]) -> list[str]:
-    """Every Action's code, once the organization and role ids and the proofs are known."""
+def _codes(config: StackConfig, role_ids: dict[str, str], known: dict[str, Any]) -> list[str]:
+    """Every Action's code, once the organizations' ids and the proofs are known."""
     return [
         shard.code
-        for shard in render_actions(config, known["organizations"], known["roles"], known["proven"])
+        for shard in render_actions(config, known["organizations"], role_ids, known["proven"])
     ]
 
 
@@ -316,33 +318,6 @@ def _proven_or_say(organization: str, domain: str, answer: list[Any]) -> str | N
         "users (auth0-org-assignment domains STACK shows every record and whether DNS has it)"
     )
     return None
-
-
-def _role_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
-    """A role's id, looked up by name when the stack deploys; an unknown name fails then."""
-    return auth0.get_role_output(
-        name=name,
-        # Only the id is needed: not the role's permissions, nor the paginated list of its users.
-        skip_permissions=True,
-        skip_users=True,
-        opts=pulumi.InvokeOutputOptions(parent=parent),
-    ).id
-
-
-def _connection_id(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
-    """Look a connection up by name. Only its id is needed, not the paginated list of its
-    enabled clients, nor its options: a tenant that answers them is refused
-    (``connection_options``). (Pulumi keeps no invoke result in state, so options never reach
-    it; ``hide_client_secret`` is left out because terraform-provider-auth0 v1.54.1, which the
-    offline engine builds, does not know it.)"""
-    found = auth0.get_connection_output(
-        name=name,
-        skip_enabled_clients=True,
-        opts=pulumi.InvokeOutputOptions(parent=parent),
-    )
-    return pulumi.Output.all(found.id, found.options).apply(
-        lambda id_and_options: connection_options.refuse_connection_options(name, *id_and_options)
-    )
 
 
 def _refuse_undeclared_branding(organization: str, branding: Any) -> None:

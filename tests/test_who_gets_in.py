@@ -173,6 +173,12 @@ def test_an_open_connection_and_email_domains_on_one_organization_are_refused() 
         ("a\u200cb.com", "holds ZWNJ"),
         ("ẞ.de", "holds ß"),
         ("\uff41\uff43\uff4d\uff45.com", "maps to the domain 'acme.com'"),  # full-width,
+        ("ac\u200bme.com", "maps to the domain 'acme.com'"),  # the Action matches it to none
+        ("ac\u2060me.com", "maps to the domain 'acme.com'"),  # the Action matches it to none
+        ("ac\ufe0fme.com", "maps to the domain 'acme.com'"),  # the Action matches it to none
+        ("ac\u034fme.com", "maps to the domain 'acme.com'"),  # the Action matches it to none
+        ("ac\u00adme.com", "maps to the domain 'acme.com'"),  # the Action matches it to none
+        ("ac\u180bme.com", "maps to the domain 'acme.com'"),  # the Action matches it to none
     ],
 )
 def test_a_domain_that_names_two_domains_is_refused(domain: str, refusal: str) -> None:

@@ -6,10 +6,13 @@
 Removes from each organization the stack declares the members this stack added (they carry its
 marker) who no longer match the organization's rule, as the Action's own code decides it
 (``eligibility``): their email left the domains or is no longer verified, no identity comes
-through a connection the rule lists, they are blocked, or they were deleted. Their marker for
-that organization is cleared, so a later login checks them again. It never removes a member
-it did not add, and never touches an organization the stack does not declare. Users who carry
-the marker but are no longer members were removed by a person: they are reported, not re-added.
+through a connection the rule lists, or they are blocked. Their marker for that organization is
+cleared, so a later login checks them again. It never removes a member it did not add: whatever
+the reason, a removal is planned only for a member whose marker it read, so a member whose user
+cannot be read (a 404: deleted since the export, or a spurious answer) is reported and left
+alone. It never touches an organization the stack does not declare. Users who
+carry the marker but are no longer members were removed by a person: they are reported, not
+re-added.
 
 It reads every user through one users export, each organization's members, then removes at
 most 10 members a request (Auth0's limit) and clears markers, at most ``--rate`` requests a
@@ -58,8 +61,8 @@ CALLS = (*DRY_RUN_CALLS, "organizations.members.delete", "users.update")
 
 WOULD_LEAVE = 3
 """The exit status of a dry run that finds members who would leave."""
-REASONS = {**contract.refusals(), "deleted": "the user no longer exists"}
-"""Why a member leaves: the rule's refusals (``contract.json``), or their deletion."""
+REASONS = contract.refusals()
+"""Why a member leaves: the rule's refusals (``contract.json``)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,9 @@ class Plan:
     departures: list[Departure] = field(default_factory=list)
     removed_by_hand: list[tuple[str, str]] = field(default_factory=list)
     """(organization, user id): marked by this stack, but no longer a member."""
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    """(organization, user id): a member whose user could not be read (404), so whose marker
+    could not be: never touched."""
     staying: int = 0
     """Members this stack added who still match."""
     not_ours: int = 0
@@ -140,6 +146,11 @@ def _reconcile(arguments: argparse.Namespace) -> int:
             )
         for organization, user_id in plan.removed_by_hand:
             print(f"{user_id} was removed from {organization} by hand: not re-added")
+        for organization, user_id in plan.unreadable:
+            print(
+                f"{user_id}, a member of {organization}, could not be read (404): left alone, "
+                "since only a member whose marker was read is removed"
+            )
         if arguments.dry_run:
             return WOULD_LEAVE if plan.departures else 0
     apply(api, config, plan, done, progress_file, key, recheck=saved is not None)
@@ -164,8 +175,9 @@ def review(api: ManagementClient, config: StackConfig) -> Plan:
         }
         for organization_id in organization_ids.values()
     }
-    # Members the export does not hold: created since, or deleted.
-    found, deleted = _read_users(api, set().union(*members.values()) - users.keys())
+    # Members the export does not hold: created since, or deleted. Whoever cannot be read
+    # shows no marker, so is not known to be this stack's: left alone, whatever the 404 means.
+    found, unreadable = _read_users(api, set().union(*members.values()) - users.keys())
     users |= found
     with MembershipRule(config, organization_ids) as rule:
         decisions = dict(zip(users, rule.decide(users.values()), strict=True))
@@ -173,10 +185,8 @@ def review(api: ManagementClient, config: StackConfig) -> Plan:
     for organization in config.organizations:
         organization_id = organization_ids[organization.name]
         for user_id in sorted(members[organization_id]):
-            if user_id in deleted:
-                plan.departures.append(
-                    Departure(organization.name, organization_id, user_id, "deleted")
-                )
+            if user_id in unreadable:
+                plan.unreadable.append((organization.name, user_id))
                 continue
             decision = decisions[user_id]
             # A "pending" marker counts as this stack's: its members request was sent.
@@ -238,9 +248,10 @@ def still_leaving(
 ) -> list[Departure]:
     """The ``departures`` that hold for the users as they are now: each user read again on
     their own (``GET /users/{id}``: every identity with its ``profileData``) and decided again
-    by the rule. A user who matches again, or whose marker was cleared meanwhile, stays; one
-    deleted meanwhile leaves as deleted (and one who was deleted, then signed up again under
-    the same id, as a social login does, is decided as they are now)."""
+    by the rule. A user who matches again, or whose marker was cleared meanwhile, stays; so does
+    one who cannot be read (404), whose marker cannot be read again (deleting a user removes
+    their memberships, as the local tenant does). One who was deleted, then signed up again
+    under the same id, as a social login does, is decided as they are now."""
     users, gone = _read_users(api, {d.user_id for d in departures})
     decisions = {}
     if users:
@@ -249,7 +260,6 @@ def still_leaving(
     confirmed = []
     for departure in departures:
         if departure.user_id in gone:
-            confirmed.append(replace(departure, reason="deleted"))
             continue
         decision = decisions[departure.user_id]
         ours = departure.organization_id in decision.marked | decision.pending
@@ -297,18 +307,28 @@ def apply(
                     cleared.setdefault(departure.user_id, {})[marker] = None
         for departure in confirmed:
             leaving.setdefault(departure.organization_id, []).append(departure.user_id)
-            if departure.reason != "deleted":
-                # A null removes that one top-level key: the other markers stay as they are
-                # now, whatever the Action set since the plan was made.
-                marker = marker_key(config, departure.organization_id)
-                cleared.setdefault(departure.user_id, {})[marker] = None
+            # A null removes that one top-level key: the other markers stay as they are now,
+            # whatever the Action set since the plan was made.
+            marker = marker_key(config, departure.organization_id)
+            cleared.setdefault(departure.user_id, {})[marker] = None
         for organization_id, members in leaving.items():
             api.call("organizations.members.delete", {"members": members}, id=organization_id)
-        for user_id, markers in sorted(cleared.items()):
-            api.call("users.update", {"app_metadata": markers}, id=user_id)
+        _clear_markers(api, cleared)
         finished = min(start + MEMBERS_PER_REQUEST, len(users))
         checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": finished})
         print(f"{finished}/{len(users)} users done", flush=True)
+
+
+def _clear_markers(api: ManagementClient, cleared: dict[str, dict[str, None]]) -> None:
+    """Remove these markers (each user's, by key); a user who cannot be read has none to clear:
+    one kept because it answered 404."""
+    for user_id, markers in sorted(cleared.items()):
+        try:
+            api.call("users.update", {"app_metadata": markers}, id=user_id)
+        except ApiError as error:
+            if error.status != 404:
+                raise
+            print(f"{user_id} could not be read (404): its marker is left as it is")
 
 
 def summary(stack: str, plan: Plan) -> str:
@@ -317,6 +337,7 @@ def summary(stack: str, plan: Plan) -> str:
         f"({_users(plan)} users); {plan.staying} members added by this stack still match; "
         f"{plan.not_ours} members it did not add are left alone; "
         f"{len(plan.removed_by_hand)} removed by hand are not re-added; "
+        f"{len(plan.unreadable)} members who could not be read are left alone; "
         f"{plan.malformed} records skipped (not a user)"
     )
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import grpc
 import pulumi
 
 from auth0_org_assignment import evaluation
@@ -27,6 +28,22 @@ MOCK_ORGANIZATION_ID = "org_acmexxxxxxxxxxxx"
 MOCK_ACTION_ID = "mock-action-id"
 TENANT_CONNECTIONS = ("Username-Password-Authentication", "google-oauth2", "acme-saml")
 TENANT_ROLES = ("member", "admin")
+
+
+class ProviderError(grpc.RpcError):  # type: ignore[misc]  # grpc has no type stubs
+    """An invoke the provider fails, as the engine answers it to the program: a gRPC error
+    whose details are the provider's message (a plain exception from ``Mocks.call`` would be an
+    RPC-level failure instead, which the program cannot catch)."""
+
+    def __init__(self, details: str) -> None:
+        super().__init__(details)
+        self._details = details
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self._details
 
 
 @dataclass
@@ -82,7 +99,7 @@ class TenantMocks(pulumi.runtime.Mocks):
             name = args.args.get("name")
             if name not in TENANT_CONNECTIONS:
                 # What the provider answers for a name the tenant does not have.
-                raise Exception(f'no connection found with "name" = "{name}"')
+                raise ProviderError(f'No connection found with "name" = "{name}"')
             found = {"id": f"con_{name}", "name": name, "strategy": "auth0"}
             if self.connection_options is not None:
                 found["options"] = [self.connection_options]
@@ -90,7 +107,7 @@ class TenantMocks(pulumi.runtime.Mocks):
         if args.token == "auth0:index/getRole:getRole":
             name = args.args.get("name")
             if name not in TENANT_ROLES:
-                raise Exception(f'no role found with "name" = "{name}"')
+                raise ProviderError(f'No role found with "name" = "{name}"')
             return {"id": f"rol_{name[:16]:x<16}", "name": name}, []
         raise NotImplementedError(args.token)
 

@@ -432,3 +432,41 @@ def test_a_deleted_member_who_signed_up_again_is_decided_as_they_are_now(
     acme.join(ALICE, "a@acme.com")
     acme.apply(plan, tmp_path / "progress.json")
     assert ALICE in acme.tenant.members_of("acme")
+
+
+def test_a_spurious_404_removes_nobody_the_stack_did_not_add(
+    acme: Acme, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A member the export does not hold (created since) whose own record answers 404 shows no
+    marker: whatever the 404 means, reconcile never plans removing them."""
+    acme.join(ALICE, "a@acme.com")
+    exported = export_users(acme.api, USER_FIELDS)
+    monkeypatch.setattr(reconcile, "export_users", lambda api, fields: exported)
+    # Bob, from another domain, was added by hand after the export: not the stack's to remove.
+    local, organization_id = acme.tenant.local, acme.tenant.organization_id
+    local.import_users(
+        [
+            {
+                "user_id": BOB,
+                "email": "bob@elsewhere.org",
+                "email_verified": True,
+                "identities": [{"connection": DATABASE, "provider": "auth0", "user_id": "bob"}],
+            }
+        ]
+    )
+    local.add_members(organization_id, [BOB])
+    local.inject_fault(RouteName.USERS_GET, Fault(status=404))
+    plan = reconcile.review(acme.api, acme.config)
+    assert plan.departures == []
+    assert plan.unreadable == [("acme", BOB)]
+    assert "1 members who could not be read are left alone" in reconcile.summary("t", plan)
+    # A plan made before the 404, resumed (checked again) while it lasts, removes nobody either.
+    local.clear_faults()
+    monkeypatch.setattr(reconcile, "export_users", export_users)
+    local.update_user(ALICE, email_verified=False)
+    plan = reconcile.review(acme.api, acme.config)
+    assert [d.user_id for d in plan.departures] == [ALICE]
+    local.inject_fault(RouteName.USERS_GET, Fault(status=404))
+    local.inject_fault(RouteName.USERS_UPDATE, Fault(status=404))
+    acme.apply(plan, tmp_path / "progress.json")
+    assert acme.tenant.members_of("acme") == {ALICE, BOB}

@@ -1,0 +1,146 @@
+"""Every name the stack looks up in the tenant (connections, roles), resolved before the first
+resource is registered.
+
+A name the tenant does not have must fail the deploy before anything is created, in
+``pulumi up --skip-preview`` too: so the component resolves them all here first, each distinct
+name once, whatever the number of organizations that list it, and an unknown one fails naming
+the configuration keys that list it and the value. The look-ups are the provider's own invokes
+(``auth0.get_connection``, ``auth0.get_role``), made through the provider the component's
+resources would use, and waited for: a plain invoke returns its result before the component
+registers anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_auth0 as auth0
+
+from auth0_org_assignment.config import PROJECT, StackConfig
+from auth0_org_assignment.connection_options import refuse_connection_options
+
+PACKAGE = "auth0"
+"""The provider package whose invokes look the names up."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of name the stack looks up: how it is found, and what to say when it is not."""
+
+    noun: str
+    not_found: str
+    """What the provider's error says when the tenant has no such name (terraform-provider-auth0
+    v1.54.1's data sources: ``No connection found with "name" = "..."``)."""
+    where_to_look: str
+
+
+CONNECTION = Kind(
+    noun="connection",
+    not_found="no connection found",
+    where_to_look="Authentication in the Auth0 dashboard lists the connections",
+)
+ROLE = Kind(
+    noun="role",
+    not_found="no role found",
+    where_to_look="User Management > Roles in the Auth0 dashboard lists the roles",
+)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The ids of every name the stack looks up, by name."""
+
+    connections: dict[str, str]
+    roles: dict[str, str]
+
+
+def listed_at(config: StackConfig) -> dict[Kind, dict[str, list[str]]]:
+    """Each name the configuration makes the stack look up, in order of first appearance, with
+    the configuration keys that list it (``auth0-org-assignment:organizations[2].roles[0]``)."""
+    found: dict[Kind, dict[str, list[str]]] = {CONNECTION: {}, ROLE: {}}
+    single = config.organization is not None
+    for index, organization in enumerate(config.organizations):
+        where = f"{PROJECT}:organization" if single else f"{PROJECT}:organizations[{index}]"
+        connections_key = f"{PROJECT}:connections" if single else f"{where}.connections"
+        for position, name in enumerate(organization.connections or []):
+            found[CONNECTION].setdefault(name, []).append(f"{connections_key}[{position}]")
+        for position, name in enumerate(organization.roles):
+            found[ROLE].setdefault(name, []).append(f"{where}.roles[{position}]")
+    return found
+
+
+Lookup = Callable[[str, pulumi.InvokeOptions], str]
+"""Finds one name's id in the tenant, or raises the provider's error."""
+
+
+def connection_id(name: str, opts: pulumi.InvokeOptions) -> str:
+    """A connection's id. Only its id is needed, not the paginated list of its enabled clients,
+    nor its options: a tenant that answers them is refused (``refuse_connection_options``).
+    (Pulumi keeps no invoke result in state, so options never reach it; ``hide_client_secret``
+    is left out because terraform-provider-auth0 v1.54.1, which the offline engine builds, does
+    not know it.)"""
+    found = auth0.get_connection(name=name, skip_enabled_clients=True, opts=opts)
+    return refuse_connection_options(name, found.id, found.options)
+
+
+def role_id(name: str, opts: pulumi.InvokeOptions) -> str:
+    """A role's id: not its permissions, nor the paginated list of its users."""
+    return auth0.get_role(name=name, skip_permissions=True, skip_users=True, opts=opts).id
+
+
+LOOKUPS: dict[Kind, Lookup] = {CONNECTION: connection_id, ROLE: role_id}
+
+
+def resolve(config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> Resolved:
+    """Look up every connection and role name the configuration lists, each once, through the
+    auth0 provider ``opts`` gives the component (or the default one). Every name the tenant
+    lacks is named in one error, with the keys that list it; nothing is registered before."""
+    invoke_opts = invoke_options(opts)
+    ids: dict[Kind, dict[str, str]] = {}
+    problems: list[str] = []
+    for kind, names in listed_at(config).items():
+        ids[kind] = {}
+        for name, keys in names.items():
+            try:
+                ids[kind][name] = LOOKUPS[kind](name, invoke_opts)
+            except pulumi.RunError:
+                raise  # the stack's own refusal (connection options), which says what to do
+            except Exception as error:  # the provider raises plain Exceptions
+                problems.append(_problem(kind, name, keys, error))
+    if problems:
+        raise pulumi.RunError(
+            "; ".join(problems) + ". Nothing was created: fix the configuration, then run "
+            "pulumi up again"
+        )
+    return Resolved(connections=ids[CONNECTION], roles=ids[ROLE])
+
+
+def _problem(kind: Kind, name: str, keys: list[str], error: Exception) -> str:
+    listed = keys[0] + (f" (and {', '.join(keys[1:])})" if keys[1:] else "")
+    if kind.not_found in str(error).lower():
+        return (
+            f"{listed}: the tenant has no {kind.noun} named {name!r}; {kind.where_to_look} "
+            "(names are case-sensitive): correct the name, or create the "
+            f"{kind.noun} first"
+        )
+    return (
+        f"{listed}: could not look up the {kind.noun} {name!r} ({error}); check the "
+        "deployer's credentials and the tenant's domain (auth0:domain)"
+    )
+
+
+def invoke_options(opts: pulumi.ResourceOptions | None) -> pulumi.InvokeOptions:
+    """Invoke options that reach the auth0 provider the component's resources would use: an
+    explicit ``provider`` or ``providers`` entry, else its parent's, else the default."""
+    opts = opts or pulumi.ResourceOptions()
+    provider = opts.provider if opts.provider and opts.provider.package == PACKAGE else None
+    if provider is None and opts.providers:
+        given = opts.providers
+        listed = given.values() if isinstance(given, Mapping) else given
+        provider = next(
+            (p for p in listed if isinstance(p, pulumi.ProviderResource) and p.package == PACKAGE),
+            None,
+        )
+    return pulumi.InvokeOptions(parent=opts.parent, provider=provider)
