@@ -1,16 +1,22 @@
-"""How routing scales with the number of organizations.
+"""How a stack scales with the number of organizations.
 
-    .venv/bin/python -m bench.scale_bench
+    .venv/bin/python -m bench.scale_bench [--sizes 100,1000,10000]
 
-For 1, 100 and 1,000 organizations with 3 email domains each (one exact, two subdomain
-patterns, names of realistic length), prints: how many Actions the code needs and the largest
-one's size, the time to render, the time the whole program takes to evaluate under Pulumi's
-mocks, and what routing costs one login in Node (a repeat login of a user who matches one
-organization: routing and the marker check, no request), p50 and p95 over 2,000 logins.
+For each size, organizations with 3 email domains each (one exact and one subdomain pattern
+under the organization's registered domain, one subdomain pattern under another: names of
+realistic length), prints: whether the stack is accepted (else the refusal), how many Actions
+the code needs and their smallest and largest sizes, the time to render, the time the whole
+program takes to evaluate under Pulumi's mocks (wall and CPU: the machine may be shared), and
+what one login costs in Node in the Action that owns it (a repeat login of a user who matches
+one organization: routing, the rule and the marker check, no request) and in one that only
+routes it, p50 and p95 over 2,000 logins. Then the ceiling: the most organizations of that shape
+one stack accepts. A stack the Login flow cannot hold is still evaluated, with the bindings'
+limit lifted, to show how evaluation grows (marked "limit lifted").
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import statistics
@@ -20,13 +26,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from auth0_org_assignment.action_code import render_actions
+import pulumi
+
+from auth0_org_assignment import action_code
+from auth0_org_assignment.action_code import RenderedAction, render_actions
 from auth0_org_assignment.config import StackConfig, parse_config
 from auth0_org_assignment.node import action_node
 from devtools.localstack.pulumi_mocks import build_stack
 from devtools.localtenant.logins import ActionContainer
 
-SIZES = (1, 100, 1000)
+SIZES = (100, 1000, 10000)
 LOGINS = 2000
 DATABASE = "Username-Password-Authentication"
 
@@ -34,17 +43,15 @@ DATABASE = "Username-Password-Authentication"
 def stack(organizations: int) -> dict[str, Any]:
     return {
         "auth0:domain": "acme.eu.auth0.com",
-        # Several Actions share the login flow's 20 s (action_code.FLOW_TIME_MS).
-        "action": {"timeBudgetMs": 2000},
         "organizations": [
             {
-                "name": f"customer-{n:04d}",
-                "displayName": f"Customer {n:04d}",
+                "name": f"customer-{n:05d}",
+                "displayName": f"Customer {n:05d}",
                 "connections": [DATABASE],
                 "emailDomains": [
-                    f"customer{n:04d}.com",
-                    f"*.customer{n:04d}.com",
-                    f"*.customer{n:04d}-group.co.uk",
+                    f"customer{n:05d}.com",
+                    f"*.customer{n:05d}.com",
+                    f"*.customer{n:05d}-group.co.uk",
                 ],
             }
             for n in range(organizations)
@@ -52,81 +59,143 @@ def stack(organizations: int) -> dict[str, Any]:
     }
 
 
-def routing_ms(config: StackConfig, workdir: Path) -> list[float]:
-    """Repeat logins in Node against the first Action, each user matching one organization."""
-    ids = {o.name: f"org_{n:016d}" for n, o in enumerate(config.organizations)}
-    (first, *_) = render_actions(config, organization_ids=ids)
-    container = ActionContainer(
-        first.code,
-        {"TENANT_DOMAIN": "localhost:1", "CLIENT_ID": "c", "CLIENT_SECRET": "s"},
-        [],
-        workdir / "no-ca.pem",
-        workdir,
-    )
-    try:
-        count = len(first.organizations)
-        events = []
-        for n in range(LOGINS):
-            organization = n % count
-            events.append(
-                {
-                    "op": "login",
-                    "event": {
-                        "user": {
-                            "user_id": f"auth0|{n}",
-                            "email": f"u{n}@eu.customer{organization:04d}.com",
-                            "email_verified": True,
-                            "identities": [{"connection": DATABASE, "provider": "auth0"}],
-                            "app_metadata": {
-                                f"org_assignment:{ids[f'customer-{organization:04d}']}": True
-                            },
-                        },
-                        "connection": {"id": "con_db", "name": DATABASE, "strategy": "auth0"},
-                        "client": {"client_id": "app"},
+def logins(config: StackConfig, ids: dict[str, str], count: int) -> list[dict[str, Any]]:
+    events = []
+    for n in range(count):
+        organization = config.organizations[n % len(config.organizations)].name
+        events.append(
+            {
+                "op": "login",
+                "event": {
+                    "user": {
+                        "user_id": f"auth0|{n}",
+                        "email": f"u{n}@eu.{organization.replace('-', '')}.com",
+                        "email_verified": True,
+                        "identities": [{"connection": DATABASE, "provider": "auth0"}],
+                        "app_metadata": {f"org_assignment:{ids[organization]}": True},
                     },
-                }
-            )
-        answers = [container.ask_many([event])[0] for event in events]
-        outcomes = {json.loads(answer["logs"][0])["outcome"] for answer in answers}
-        assert outcomes == {"skipped-already-member"}, outcomes
-        return [answer["ms"] for answer in answers]
+                    "connection": {"id": "con_db", "name": DATABASE, "strategy": "auth0"},
+                    "client": {"client_id": "app"},
+                },
+            }
+        )
+    return events
+
+
+def login_ms(
+    shards: tuple[RenderedAction, ...], config: StackConfig, ids: dict[str, str], workdir: Path
+) -> tuple[list[float], list[float]]:
+    """Each login against every Action: the owner's times, and the others' (routing only)."""
+    secrets = {"TENANT_DOMAIN": "localhost:1", "CLIENT_ID": "c", "CLIENT_SECRET": "s"}
+    containers = [
+        ActionContainer(s.code, secrets, [], workdir / "no-ca.pem", workdir / str(n))
+        for n, s in enumerate(shards)
+    ]
+    owner: list[float] = []
+    routing: list[float] = []
+    try:
+        for event in logins(config, ids, LOGINS // max(1, len(shards) // 4)):
+            for container in containers:
+                (answer,) = container.ask_many([event])
+                if answer["logs"]:
+                    outcome = json.loads(answer["logs"][0])["outcome"]
+                    assert outcome == "skipped-already-member", outcome
+                    owner.append(answer["ms"])
+                else:
+                    routing.append(answer["ms"])
     finally:
-        container.close()
+        for container in containers:
+            container.close()
+    return owner, routing
+
+
+def p50_p95(values: list[float]) -> str:
+    if not values:
+        return "-"
+    p95 = sorted(values)[int(0.95 * (len(values) - 1))]
+    return f"{statistics.median(values):.3f} / {p95:.3f} ms"
+
+
+def evaluate(size: int) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
+    build_stack(stack(size))
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def ceiling() -> int:
+    """The most organizations of the benchmark's shape one stack accepts."""
+    low, high = 1, 20000
+    while low < high:
+        middle = (low + high + 1) // 2
+        try:
+            render_actions(parse_config(stack(middle), "bench"))
+            low = middle
+        except pulumi.RunError:
+            high = middle - 1
+    return low
+
+
+def row(size: int, workdir: Path) -> str:
+    config = parse_config(stack(size), "bench")
+    ids = {o.name: f"org_{n:016d}" for n, o in enumerate(config.organizations)}
+    started = time.perf_counter()
+    accepted = "yes"
+    try:
+        shards = render_actions(config, organization_ids=ids)
+    except pulumi.RunError as refused:
+        accepted = "no: " + str(refused).split(", and Auth0")[0].split(": ", 1)[1]
+        limit = action_code.BINDINGS_MAX
+        action_code.BINDINGS_MAX = 1000
+        try:
+            shards = render_actions(config, organization_ids=ids)
+        finally:
+            action_code.BINDINGS_MAX = limit
+    render_s = time.perf_counter() - started
+    if accepted == "yes":
+        wall, cpu = evaluate(size)
+        owner, routing = login_ms(shards, config, ids, workdir)
+        logins_cell = f"{p50_p95(owner)} | {p50_p95(routing)}"
+    else:
+        limit = action_code.BINDINGS_MAX
+        action_code.BINDINGS_MAX = 1000
+        try:
+            wall, cpu = evaluate(size)
+        finally:
+            action_code.BINDINGS_MAX = limit
+        logins_cell = "- | -"
+    sizes = [len(s.code.encode()) / 1024 for s in shards]
+    lifted = "" if accepted == "yes" else " (limit lifted)"
+    return (
+        f"| {size} | {accepted} | {len(shards)}{lifted} | {min(sizes):.1f} to {max(sizes):.1f} KB "
+        f"| {render_s:.2f} s | {wall:.1f} s ({cpu:.1f} s CPU){lifted} | {logins_cell} |"
+    )
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    sizes = [int(size) for size in parser.parse_args().sizes.split(",")]
     node = subprocess.run(
         [action_node(), "--version"], capture_output=True, text=True
     ).stdout.strip()
     print(
-        f"3 email domains per organization; {LOGINS} repeat logins per row; Node {node}; "
-        f"{platform.machine()}, Python {platform.python_version()}"
+        f"3 email domains per organization, under 2 registered domains; repeat logins against "
+        f"every Action; Node {node}; {platform.machine()}, Python {platform.python_version()}"
     )
     print()
     print(
-        "| organizations | Actions | largest Action | render | program under mocks "
-        "| routing a login p50 / p95 |"
+        "| organizations | accepted | Actions | their sizes | render | program under mocks "
+        "| a login in its owner, p50 / p95 | in an Action that routes it |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as directory:
-        for size in SIZES:
-            config = parse_config(stack(size), "bench")
-            started = time.perf_counter()
-            shards = render_actions(config)
-            render_s = time.perf_counter() - started
-            started = time.perf_counter()
-            build_stack(stack(size))
-            mocks_s = time.perf_counter() - started
+        for size in sizes:
             workdir = Path(directory) / str(size)
             workdir.mkdir()
             (workdir / "no-ca.pem").write_text("")
-            timings = routing_ms(config, workdir)
-            largest = max(len(shard.code.encode()) for shard in shards)
-            p95 = sorted(timings)[int(0.95 * (len(timings) - 1))]
-            print(
-                f"| {size} | {len(shards)} | {largest / 1024:.1f} KB | {render_s:.2f} s "
-                f"| {mocks_s:.2f} s | {statistics.median(timings):.3f} / {p95:.3f} ms |"
-            )
+            print(row(size, workdir), flush=True)
+    print()
+    print(f"ceiling: {ceiling()} organizations of this shape in one stack")
 
 
 if __name__ == "__main__":
