@@ -1,8 +1,8 @@
 // One of Auth0's Node SDKs (the package named by argv[2]: "auth0-v5", the support article's
 // major, or "auth0", the current one) making, against a local tenant, every Management API call
 // the stack, the Action, adopt, backfill and reconcile make, then the error cases the
-// conformance suite checks. Prints one JSON object: {calls: {name: summary}, errors: {case:
-// {statusCode, body}}}. Called by tests/conformance/test_node_sdk.py with AUTH0_DOMAIN,
+// conformance suite checks, and a connection's options as the options scopes keep them. Prints
+// one JSON object: {calls: {name: answer}, errors: {case: {statusCode, body}}, options: {...}}. Called by tests/conformance/test_node_sdk.py with AUTH0_DOMAIN,
 // AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET and NODE_EXTRA_CA_CERTS set.
 "use strict";
 
@@ -16,12 +16,19 @@ const client = new ManagementClient({
 const audience = `https://${process.env.AUTH0_DOMAIN}/api/v2/`;
 const calls = {};
 const errors = {};
+const options = {};
 
 // Each call's name is the local tenant's route name (devtools/localtenant/route_names.py).
 async function call(name, work) {
   const answer = await work();
-  calls[name] = answer === undefined ? null : answer;
+  calls[name] = answer === undefined ? null : withoutSecrets(answer);
   return answer;
+}
+
+// An answer as printed: an application's secret left out, even a throwaway tenant's.
+function withoutSecrets(answer) {
+  return JSON.parse(JSON.stringify(answer, (key, value) =>
+    key === "client_secret" ? undefined : value));
 }
 
 async function failing(name, work) {
@@ -66,6 +73,8 @@ async function main() {
       runtime: "node22",
       supported_triggers: [{ id: "post-login", version: "v3" }],
     }));
+  await call("actions.update", () =>
+    client.actions.update(action.id, { code: "exports.onExecutePostLogin = async () => {};\n" }));
   // A deploy before the build ends is refused with the message every tool retries on.
   for (let tries = 0; ; tries += 1) {
     try {
@@ -118,13 +127,18 @@ async function main() {
     client.jobs.usersExports.create({ format: "json", fields: [{ name: "user_id" }] }));
   await call("jobs.get", () => client.jobs.get(job.id));
   await call("clients.get", () => client.clients.get(app.client_id));
+  await call("clients.rotate_secret", () => client.clients.rotateSecret(app.client_id));
   await call("client_grants.list", () => client.clientGrants.list({ client_id: app.client_id }));
   await call("actions.list", () => client.actions.list({ actionName: action.name }));
   await call("actions.get", () => client.actions.get(action.id));
   await call("actions.bindings.get", () => client.actions.triggers.bindings.list("post-login"));
   const domain = `conformance-${suffix}.example.com`;
-  await call("organizations.discovery_domains.create", () =>
+  const discovery = await call("organizations.discovery_domains.create", () =>
     client.organizations.discoveryDomains.create(organization.id, { domain }));
+  await call("organizations.discovery_domains.update", () =>
+    client.organizations.discoveryDomains.update(organization.id, discovery.id, {
+      status: "verified",
+    }));
   await call("organizations.discovery_domains.get_by_name", () =>
     client.organizations.discoveryDomains.getByName(organization.id, domain));
   await call("organizations.members.delete", () =>
@@ -137,11 +151,29 @@ async function main() {
   await failing("action-not-found", () =>
     client.actions.get("00000000-0000-4000-8000-000000000000"));
   await failing("not-emulated", () => client.rules.list({}, { maxRetries: 0 }));
+
+  // --- a connection's options, as Auth0's connection options scopes keep them ----------------
+  // (AUTH0_LIMITED_CLIENT_*: an application granted read:connections and update:connections
+  // without read:connections_options and update:connections_options)
+  const limited = new ManagementClient({
+    domain: process.env.AUTH0_DOMAIN,
+    clientId: process.env.AUTH0_LIMITED_CLIENT_ID,
+    clientSecret: process.env.AUTH0_LIMITED_CLIENT_SECRET,
+  });
+  options["admin-get"] = await client.connections.get(connection.id);
+  options["limited-get"] = await limited.connections.get(connection.id);
+  options["limited-list"] = (await limited.connections.list({ name: connection.name })).data;
+  try {
+    await limited.connections.update(connection.id, { options: { brute_force_protection: false } });
+    options["limited-update-options"] = { statusCode: 200 };
+  } catch (error) {
+    options["limited-update-options"] = { statusCode: error.statusCode, body: error.body };
+  }
   return members;
 }
 
 main().then(
-  () => process.stdout.write(JSON.stringify({ calls, errors })),
+  () => process.stdout.write(JSON.stringify({ calls, errors, options })),
   (error) => {
     process.stderr.write(`${error.stack}\n${JSON.stringify(error.body ?? null)}\n`);
     process.exit(1);

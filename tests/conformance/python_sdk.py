@@ -1,7 +1,8 @@
 """auth0-python (Auth0's Python SDK) making, against a local tenant, every Management API call
 the stack, the Action, adopt, backfill and reconcile make, then the error cases the conformance
-suite checks: the counterpart of ``node_sdk.js``, with the same output (one JSON object:
-``{"calls": {route name: answer}, "errors": {case: {"statusCode", "body"}}}``).
+suite checks, and a connection's options as the options scopes keep them: the counterpart of
+``node_sdk.js``, with the same output (one JSON object: ``{"calls": {route name: answer},
+"errors": {case: {"statusCode", "body"}}, "options": {...}}``).
 
 Run by tests/conformance/test_python_sdk.py in a process of its own, with AUTH0_DOMAIN,
 AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET and SSL_CERT_FILE (the tenant's certificate authority) set.
@@ -18,17 +19,19 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from auth0.management import ActionTrigger, ManagementClient
+from auth0.management import ActionTrigger, ManagementClient, UpdateConnectionOptions
 from auth0.management.core.api_error import ApiError
 
 calls: dict[str, Any] = {}
 errors: dict[str, Any] = {}
+options: dict[str, Any] = {}
 
 
 def _plain(value: Any) -> Any:
-    """An SDK answer as JSON data (its pydantic models dumped as Auth0 sent them)."""
+    """An SDK answer as JSON data (its pydantic models dumped as Auth0 sent them), an
+    application's secret left out, even a throwaway tenant's."""
     if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json", exclude_none=True)
+        return value.model_dump(mode="json", exclude_none=True, exclude={"client_secret"})
     if hasattr(value, "items") and not isinstance(value, dict):  # a pager
         return [_plain(item) for item in value.items]
     if isinstance(value, list):
@@ -108,6 +111,12 @@ def main() -> None:
             supported_triggers=[ActionTrigger(id="post-login", version="v3")],
         ),
     )
+    call(
+        "actions.update",
+        lambda: client.actions.update(
+            action.id, code="exports.onExecutePostLogin = async () => {};\n"
+        ),
+    )
     deploy_until_built(client, action.id)
     call(
         "actions.bindings.update",
@@ -168,14 +177,21 @@ def main() -> None:
     )
     call("jobs.get", lambda: client.jobs.get(job.id))
     call("clients.get", lambda: client.clients.get(app.client_id))
+    call("clients.rotate_secret", lambda: client.clients.rotate_secret(app.client_id))
     call("client_grants.list", lambda: client.client_grants.list(client_id=app.client_id))
     call("actions.list", lambda: client.actions.list(action_name=action.name))
     call("actions.get", lambda: client.actions.get(action.id))
     call("actions.bindings.get", lambda: client.actions.triggers.bindings.list("post-login"))
     email_domain = f"conformance-{suffix}.example.com"
-    call(
+    discovery = call(
         "organizations.discovery_domains.create",
         lambda: client.organizations.discovery_domains.create(org_id, domain=email_domain),
+    )
+    call(
+        "organizations.discovery_domains.update",
+        lambda: client.organizations.discovery_domains.update(
+            org_id, discovery.id, status="verified"
+        ),
     )
     call(
         "organizations.discovery_domains.get_by_name",
@@ -193,6 +209,26 @@ def main() -> None:
     failing("action-not-found", lambda: client.actions.get("00000000-0000-4000-8000-000000000000"))
     failing("not-emulated", lambda: client.rules.list(request_options={"max_retries": 0}))
 
+    # --- a connection's options, as Auth0's connection options scopes keep them --------------
+    # (AUTH0_LIMITED_CLIENT_*: an application granted read:connections and update:connections
+    # without read:connections_options and update:connections_options)
+    limited = ManagementClient(
+        domain=domain,
+        client_id=os.environ["AUTH0_LIMITED_CLIENT_ID"],
+        client_secret=os.environ["AUTH0_LIMITED_CLIENT_SECRET"],
+        httpx_client=httpx.Client(verify=context, timeout=60),
+    )
+    options["admin-get"] = _plain(client.connections.get(connection.id))
+    options["limited-get"] = _plain(limited.connections.get(connection.id))
+    options["limited-list"] = _plain(limited.connections.list(name=connection.name))
+    try:
+        limited.connections.update(
+            connection.id, options=UpdateConnectionOptions(brute_force_protection=False)
+        )
+        options["limited-update-options"] = {"statusCode": 200}
+    except ApiError as error:
+        options["limited-update-options"] = {"statusCode": error.status_code, "body": error.body}
+
 
 def deploy_until_built(client: ManagementClient, action_id: str) -> None:
     """A deploy before the build ends is refused with the message every tool retries on."""
@@ -209,4 +245,4 @@ def deploy_until_built(client: ManagementClient, action_id: str) -> None:
 
 if __name__ == "__main__":
     main()
-    sys.stdout.write(json.dumps({"calls": calls, "errors": errors}))
+    sys.stdout.write(json.dumps({"calls": calls, "errors": errors, "options": options}))

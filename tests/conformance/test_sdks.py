@@ -95,14 +95,17 @@ REFUSALS: dict[str, tuple[int, dict[str, Any]]] = {
 CLIENTS = ["auth0-v5", "auth0", "auth0-python"]
 
 
-def run_client(name: str, tenant: LocalTenant) -> dict[str, Any]:
+def run_client(name: str, tenant: LocalTenant, limited: dict[str, str]) -> dict[str, Any]:
     if name == "auth0-python":
         command = [sys.executable, str(HERE / "python_sdk.py")]
     else:
         command = [action_node(), str(HERE / "node_sdk.js"), name]
-    done = subprocess.run(
-        command, env=client_env(tenant), capture_output=True, text=True, timeout=300, cwd=HERE
-    )
+    env = {
+        **client_env(tenant),
+        "AUTH0_LIMITED_CLIENT_ID": limited["client_id"],
+        "AUTH0_LIMITED_CLIENT_SECRET": limited["client_secret"],
+    }
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=HERE)
     assert done.returncode == 0, done.stderr[-3000:]
     return answer_of(done.stdout)
 
@@ -114,7 +117,8 @@ def answers(
     """One client's run against a tenant of its own, once for all the checks on it."""
     state = tmp_path_factory.mktemp(request.param) / "state.json"
     with LocalTenant.spawn(state) as tenant:
-        yield run_client(request.param, tenant), tenant
+        limited = tenant.m2m_client("limited", ["read:connections", "update:connections"])
+        yield run_client(request.param, tenant, limited), tenant
 
 
 def test_each_client_makes_every_call_the_project_makes(
@@ -141,3 +145,16 @@ def test_what_is_not_emulated_says_so(answers: tuple[dict[str, Any], LocalTenant
     assert refusal["statusCode"] == 501
     assert refusal["body"]["errorCode"] == "not_emulated"
     assert "GET /api/v2/rules is not emulated" in refusal["body"]["message"]
+
+
+def test_a_connections_options_need_the_options_scopes(
+    answers: tuple[dict[str, Any], LocalTenant],
+) -> None:
+    """Get Connection and Get All Connections answer ``options`` only to a token holding
+    read:connections_options, and an update of them needs update:connections_options
+    (https://auth0.com/docs/troubleshoot/product-lifecycle/deprecations-and-migrations/migrate-connection-options-scope)."""
+    options = answers[0]["options"]
+    assert options["admin-get"]["options"]
+    assert "options" not in options["limited-get"]
+    assert [connection.get("options") for connection in options["limited-list"]] == [None]
+    assert options["limited-update-options"]["statusCode"] == 403
