@@ -167,4 +167,4 @@ def test_the_program_reads_the_file_under_mocks(
     monkeypatch.chdir(tmp_path)
     mocks, _ = build_stack({**DOMAIN, "organizationsFile": "orgs.csv", "organizations": []})
     names = [r.inputs["name"] for r in mocks.of_type("auth0:index/organization:Organization")]
-    assert names == ["acme", "beta"]
+    assert sorted(names) == ["acme", "beta"]
