@@ -9,16 +9,21 @@ const { createHandler } = require("../../action_templates/post_login");
 
 const DATABASE = { id: "con_db", name: "Username-Password-Authentication", strategy: "auth0" };
 
-/** @param {Partial<import("../../action_templates/post_login").Settings>} [settings] */
+/** @typedef {import("../../action_templates/post_login").Settings} Settings */
+
+/** A test stack's settings as the stack renders them (its snapshot), so a new setting needs no
+ * change here. */
+const RENDERED = /** @type {Settings} */ (
+  require("../stacks/snapshots.json")["one-organization"].settings
+);
+
+/** @param {Partial<Settings>} [settings] */
 function handler(settings = {}) {
   return createHandler({
     settings: {
-      markerPrefix: "org_assignment:",
+      ...RENDERED,
       timeBudgetMs: 1000,
-      failurePolicy: "open",
       denyMessage: "Sorry",
-      connectionCheck: "static",
-      joinedClaim: "https://auth0-org-assignment/joined_organizations",
       ...settings,
     },
     organizations: [
