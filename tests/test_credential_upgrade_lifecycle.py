@@ -7,6 +7,7 @@ state holds no secret any application of the tenant has."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,9 +33,13 @@ PREVIOUS = "eaf8a3060399cb310b4f4f010d1887c907347a6b"
 
 
 def previous_release(directory: Path) -> Path:
-    """The previous release's package and Action templates, as ``git archive`` gives them."""
+    """The previous release's program, package and Action templates, as ``git archive`` gives
+    them."""
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", PREVIOUS, "auth0_org_assignment", "action_templates"],
+        [
+            *("git", "-C", str(ROOT), "archive", PREVIOUS),
+            *("Pulumi.yaml", "infra", "auth0_org_assignment", "action_templates"),
+        ],
         capture_output=True,
     )
     if archive.returncode != 0:
@@ -51,9 +56,18 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         project = LocalProject(tmp_path_factory.mktemp("upgrade"), tenant)
         project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
         seen: dict[str, Any] = {}
+        # The previous release's project and program too: today's may declare and use what its
+        # package lacks.
+        program = project.directory / "infra"
+        program.unlink()
+        program.symlink_to(old / "infra")
+        shutil.copy(old / "Pulumi.yaml", project.directory / "Pulumi.yaml")
         project.pulumi("up", "--yes", "--skip-preview", PYTHONPATH=str(old))
         project.prove_domains()
         project.pulumi("up", "--yes", "--skip-preview", PYTHONPATH=str(old))
+        program.unlink()
+        program.symlink_to(ROOT / "infra")
+        shutil.copy(ROOT / "Pulumi.yaml", project.directory / "Pulumi.yaml")
         outputs = project.outputs()
         seen["organization"] = outputs["organization_id"]
         old_client = outputs["m2m_client_id"]
