@@ -465,7 +465,9 @@ class StackConfig(_Model):
         ),
     ] = []
     """The DNS servers that look up the records proving the email domains (``host:port``);
-    empty: the machine's own. Tests and the local demo name a server on loopback."""
+    empty: the machine's own. Whatever they answer proves a domain, so name only resolvers you
+    trust, and review a change to this key as you would a new email domain. Tests and the local
+    demo name a server on loopback."""
 
     @field_validator("domain_kind", mode="before")
     @classmethod
