@@ -191,7 +191,10 @@ class OrganizationConfig(_Model):
     domains are refused even so."""
     email_domains: Annotated[list[str], Field(alias="emailDomains", max_length=50)] = []
     """Verified email domains that may join: ``acme.com`` exactly, ``*.acme.com`` any subdomain.
-    The user's ``email_verified`` must be true, and vouched for (see ``trustEmailVerifiedFrom``)."""
+    The user's ``email_verified`` must be true, and vouched for (see ``trustEmailVerifiedFrom``).
+    Each domain admits only once proven: the stack declares it as the organization's discovery
+    domain, and its owner publishes the TXT record Auth0 names (``auth0-org-assignment domains
+    STACK``; a ``*.`` pattern is proven by its apex)."""
     trust_email_verified_from: Annotated[
         list[ConnectionName], Field(alias="trustEmailVerifiedFrom", max_length=10)
     ] = []
