@@ -77,27 +77,28 @@ def proven_domains(
 
 
 def _status(api: Any, organization_id: str, domain: str) -> str | None:
+    found = _discovery_domain(api, organization_id, domain)
+    return None if found is None else str(found["status"])
+
+
+def _discovery_domain(api: Any, organization_id: str, domain: str) -> dict[str, Any] | None:
+    """The organization's discovery domain for ``domain``; None when it has none (404)."""
     try:
-        found = api.call(
+        found: dict[str, Any] = api.call(
             "organizations.discovery_domains.get_by_name", id=organization_id, domain=domain
         )
     except ApiError as error:
         if error.status != 404:
             raise
         return None
-    return str(found["status"])
+    return found
 
 
 def _record(api: Any, resolver: Resolver, organization_id: str, domain: str) -> dict[str, Any]:
     if mailbox_provider(domain) == "free":
         return {"state": "free-mail", "published": None}
-    try:
-        found = api.call(
-            "organizations.discovery_domains.get_by_name", id=organization_id, domain=domain
-        )
-    except ApiError as error:
-        if error.status != 404:
-            raise
+    found = _discovery_domain(api, organization_id, domain)
+    if found is None:
         return {"state": "not-declared", "published": None}
     host, txt = found["verification_host"], found["verification_txt"]
     return {

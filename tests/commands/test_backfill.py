@@ -35,13 +35,13 @@ CASES = load_cases()
 DATABASE = "Username-Password-Authentication"
 
 
-@pytest.fixture
-def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    tenant = LocalTenant.start(tmp_path / "tenant.json")
+def prepare(tmp_path: Path, tenant: LocalTenant, status: str = "verified") -> dict[str, Any]:
+    """The stack file, its organization with example.com declared at ``status`` (verified: as
+    the stack's DomainProof leaves a domain whose record is in DNS), and the backfill's own
+    credentials."""
     database = tenant.ensure_connection(DATABASE)
     organization = tenant.create_organization("acme-bf", connection_ids=[database["id"]])
-    # Proven, as the stack's DomainProof leaves a domain whose record is in DNS.
-    tenant.declare_domain(organization["id"], "example.com")
+    tenant.declare_domain(organization["id"], "example.com", status)
     client = tenant.m2m_client("backfill", sorted(credentials.BACKFILL))
     (tmp_path / "Pulumi.bf.yaml").write_text(
         "config:\n"
@@ -59,12 +59,18 @@ def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
         "AUTH0_BACKFILL_CLIENT_SECRET": client["client_secret"],
         "SSL_CERT_FILE": tenant.ca_cert,
     }
-    yield {
+    return {
         "tenant": tenant,
         "organization_id": organization["id"],
         "project": tmp_path,
         "environment": environment,
     }
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    tenant = LocalTenant.start(tmp_path / "tenant.json")
+    yield prepare(tmp_path, tenant)
     tenant.stop()
 
 
@@ -293,34 +299,15 @@ def test_a_domain_not_yet_proven_adds_nobody(tmp_path: Path) -> None:
     """The backfill holds to the deployed rule: a domain whose record is not published (pending
     in Auth0) admits nobody, as at a login."""
     with LocalTenant.start(tmp_path / "tenant.json") as tenant:
-        database = tenant.ensure_connection(DATABASE)
-        organization = tenant.create_organization("acme-bf", connection_ids=[database["id"]])
-        tenant.declare_domain(organization["id"], "example.com", status="pending")
-        client = tenant.m2m_client("backfill", sorted(credentials.BACKFILL))
-        (tmp_path / "Pulumi.bf.yaml").write_text(
-            "config:\n"
-            f"  auth0:domain: {tenant.domain}\n"
-            "  auth0-org-assignment:domainKind: local\n"
-            "  auth0-org-assignment:organization:\n"
-            "    name: acme-bf\n"
-            "    displayName: Acme\n"
-            "    emailDomains: [example.com]\n"
-            f"  auth0-org-assignment:connections: [{DATABASE}]\n"
-        )
+        setup = prepare(tmp_path, tenant, status="pending")
         add_users(tenant, 10)
-        setup = {"project": tmp_path}
         result = subprocess.run(
             command(setup, "--rate", "100"),
             cwd=ROOT,
-            env={
-                **os.environ,
-                "AUTH0_BACKFILL_CLIENT_ID": client["client_id"],
-                "AUTH0_BACKFILL_CLIENT_SECRET": client["client_secret"],
-                "SSL_CERT_FILE": tenant.ca_cert,
-            },
+            env=setup["environment"],
             capture_output=True,
             text=True,
         )
         assert result.returncode == 0, result.stderr
         assert "0 users to add" in result.stdout
-        assert tenant.members(organization["id"]) == []
+        assert tenant.members(setup["organization_id"]) == []
