@@ -26,7 +26,7 @@ const { domainToASCII } = require("node:url");
  * renders against this type). What a clause reads is there only when the organization uses it.
  * @typedef {object} Organization
  * @property {string} id
- * @property {string} name
+ * @property {string} [name]  in the commands' rules; the Action's code leaves it out (configuration.js)
  * @property {string[]} connections  names of the connections a member comes through
  * @property {string[]} roles  organization role ids given on joining
  * @property {string[] | null} [applications]  client ids whose logins may assign; absent: any

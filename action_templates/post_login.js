@@ -12,12 +12,13 @@
 const { markerKey, markerOf, markerRecord } = require("./marker");
 const { createRule } = require("./membership");
 const { DeadlinePassed, ManagementSession, UnexpectedAnswer } = require("./management_api");
+const { unpack } = require("./configuration");
 const { createRouter } = require("./routing");
 
 /**
- * What the stack renders into the Action's configuration block (auth0_org_assignment/
- * action_code.py; a test has TypeScript check what it renders against this type), the same for
- * every login.
+ * The configuration the handler reads, the same for every login: the block the stack renders
+ * into the Action's code (auth0_org_assignment/action_code.py), unpacked (configuration.js; a
+ * test has TypeScript check what the stack renders against these types).
  * @typedef {object} Configuration
  * @property {Settings} settings
  * @property {import("./membership").Organization[]} organizations
@@ -59,11 +60,12 @@ const LOG_FIELD_MAX = { user_id: 48, connection: 32 };
 const LOG_LINE_MAX = 255;
 
 /**
- * The Action's handler for one stack's configuration.
- * @param {Configuration} configuration
+ * The Action's handler for one stack's configuration block.
+ * @param {import("./configuration").PackedConfiguration} block
  * @returns {(event: PostLoginEvent, api: PostLoginApi) => Promise<void>}
  */
-function createHandler(configuration) {
+function createHandler(block) {
+  const configuration = unpack(block);
   const { settings, organizations } = configuration;
   const router = createRouter(configuration.routing);
   const rule = createRule(organizations);

@@ -149,6 +149,7 @@ def render_actions(
     organization_ids: Mapping[str, str] | None = None,
     role_ids: Mapping[str, str] | None = None,
     proven: Mapping[str, Collection[str]] | None = None,
+    plan: ShardPlan | None = None,
 ) -> tuple[RenderedAction, ...]:
     """Render the Action(s) for a stack. Deterministic: same config, ids and proofs, same code.
 
@@ -157,18 +158,42 @@ def render_actions(
     email domains proven for them (see :mod:`auth0_org_assignment.domain_proof`): the rule
     admits through those alone; missing, it holds every configured domain (what ``render``
     shows: the configuration, before its proofs). How organizations are split across Actions
-    depends only on the configuration (ids have a fixed length), never on the ids or proofs.
+    (``plan``, :func:`plan_shards` of the configuration when not given) depends only on the
+    configuration (ids have a fixed length), never on the ids or proofs.
     """
-    plan = plan_shards(config)
+    plan = plan or plan_shards(config)
     _check_flow(config, len(plan.shards))
     return tuple(
-        _render(config, shard, plan.routing(number), organization_ids, role_ids, number, proven)
-        for number, shard in enumerate(plan.shards)
+        render_shard(config, plan, number, organization_ids, role_ids, proven)
+        for number in range(len(plan.shards))
+    )
+
+
+def render_shard(
+    config: StackConfig,
+    plan: ShardPlan,
+    number: int,
+    organization_ids: Mapping[str, str] | None = None,
+    role_ids: Mapping[str, str] | None = None,
+    proven: Mapping[str, Collection[str]] | None = None,
+) -> RenderedAction:
+    """One of the stack's Actions (``number`` in ``plan``): it needs only its own
+    organizations' ids and proofs, so the stack renders each Action from those alone."""
+    return _render(
+        config,
+        plan.shards[number],
+        plan.routing(number),
+        organization_ids,
+        role_ids,
+        number,
+        proven,
     )
 
 
 def planned_actions(
-    config: StackConfig, role_ids: Mapping[str, str] | None = None
+    config: StackConfig,
+    role_ids: Mapping[str, str] | None = None,
+    plan: ShardPlan | None = None,
 ) -> tuple[RenderedAction, ...]:
     """The stack's Actions as they will be deployed, with every organization id at Auth0's fixed
     length (the ids do not exist yet): each limit the stack keeps to (the Actions the Login flow
@@ -179,6 +204,7 @@ def planned_actions(
         config,
         {organization.name: "o" * ID_LENGTH for organization in organizations},
         role_ids or {role: "r" * ID_LENGTH for o in organizations for role in o.roles},
+        plan=plan,
     )
 
 
@@ -251,13 +277,17 @@ def plan_shards(config: StackConfig) -> ShardPlan:
             f"their connections are in every Action, and alone fill one ({base} bytes of "
             f"{SHARD_BYTES}): list fewer of them, or give them emailDomains"
         )
+    digits = len(str(max(1, len({c for o in organizations for c in o.connections or []}) - 1)))
     sizes = {
-        (o.name, key): _entry_size(o, domains, fixed, roles)
+        (o.name, key): _entry_size(o, domains, fixed, roles, digits)
         for o, by_key in keyed
         for key, domains in by_key.items()
     }
     hashes = {key: fnv1a(key) for _, by_key in keyed for key in by_key}
-    count = _fewest_shards(sizes, hashes, base)
+    # The connections' names an Action lists besides those of the organizations in every one.
+    named = {(o.name, key): set(o.connections or ()) for o, by_key in keyed for key in by_key}
+    everywhere = {c for o in wide for c in o.connections or ()}
+    count = _fewest_shards(sizes, hashes, base, named, everywhere)
     shards: list[list[OrganizationConfig]] = [list(wide) for _ in range(count)]
     for organization, by_key in keyed:
         mine: dict[int, list[str]] = {}
@@ -269,13 +299,20 @@ def plan_shards(config: StackConfig) -> ShardPlan:
     return ShardPlan(shards, tuple(sorted(suffixes)), tuple(o.name for o in wide))
 
 
-def _fewest_shards(sizes: dict[tuple[str, str], int], hashes: dict[str, int], base: int) -> int:
+def _fewest_shards(
+    sizes: dict[tuple[str, str], int],
+    hashes: dict[str, int],
+    base: int,
+    named: dict[tuple[str, str], set[str]],
+    everywhere: set[str],
+) -> int:
     """The fewest Actions that hold every organization's entries, each under ``SHARD_BYTES``
-    with ``base`` bytes in every one, when an entry goes to the Action its key's hash names."""
+    with ``base`` bytes in every one, when an entry goes to the Action its key's hash names,
+    with the names of the connections (``named``) its entries use and ``everywhere`` lacks."""
     room = SHARD_BYTES - base
     total = sum(sizes.values())
-    for (name, _), size in sizes.items():
-        if size > room:
+    for (name, key), size in sizes.items():
+        if size + _table_size(named[name, key] - everywhere) > room:
             raise pulumi.RunError(
                 f"{PROJECT}: organization {name!r} alone would not fit in one Action: "
                 f"{base + size} bytes, over the {SHARD_BYTES} bytes the stack puts in one (Auth0 "
@@ -284,9 +321,12 @@ def _fewest_shards(sizes: dict[tuple[str, str], int], hashes: dict[str, int], ba
     count = max(2, math.ceil(total / room))
     while count <= BINDINGS_MAX:
         used = [0] * count
-        for (_, key), size in sizes.items():
-            used[hashes[key] % count] += size
-        if max(used) <= room:
+        listed: list[set[str]] = [set() for _ in range(count)]
+        for (name, key), size in sizes.items():
+            shard = hashes[key] % count
+            used[shard] += size
+            listed[shard] |= named[name, key]
+        if all(u + _table_size(c - everywhere) <= room for u, c in zip(used, listed, strict=True)):
             return count
         count += 1
     raise pulumi.RunError(
@@ -309,11 +349,21 @@ def _entry_size(
     domains: list[str],
     organization_ids: Mapping[str, str],
     role_ids: Mapping[str, str],
+    index_digits: int,
 ) -> int:
-    """The bytes of one organization's line in the configuration block, with these domains:
-    indent, JSON, comma, newline."""
+    """The bytes of one organization's packed line in the configuration block, with these
+    domains (its connections' indexes at their widest), comma and newline included; the
+    connections' names are counted once an Action (``_table_size``)."""
     part = organization.model_copy(update={"email_domains": domains})
-    return len(_tojson(organization_rule(part, organization_ids, role_ids))) + 6
+    rule = organization_rule(part, organization_ids, role_ids)
+    _, (line,) = pack_organizations([rule])
+    line[1] = [10**index_digits - 1] * len(line[1]) if index_digits > 1 else line[1]
+    return len(_packed_json(line)) + 2
+
+
+def _table_size(connections: Collection[str]) -> int:
+    """The bytes the connections' names take in an Action's ``connections``."""
+    return sum(len(_tojson(name)) + 2 for name in connections)
 
 
 def _check_flow(config: StackConfig, actions: int) -> None:
@@ -393,26 +443,79 @@ def _code(
     routing: dict[str, Any] | None,
     proven: Mapping[str, Collection[str]] | None = None,
 ) -> str:
+    rules = [
+        organization_rule(
+            organization,
+            organization_ids,
+            role_ids,
+            None if proven is None else proven.get(organization.name, ()),
+        )
+        for organization in organizations
+    ]
+    connections, packed = pack_organizations(rules)
     return (
         _environment()
         .get_template(TEMPLATE)
         .render(
             project=PROJECT,
             settings=action_settings(config),
-            organizations=[
-                organization_rule(
-                    organization,
-                    organization_ids,
-                    role_ids,
-                    None if proven is None else proven.get(organization.name, ()),
-                )
-                for organization in organizations
-            ],
+            connections=connections,
+            organizations=packed,
             routing=routing,
             bundle=action_bundle(TEMPLATES, NODE_MODULES),
             exports=GLOBAL,
         )
     )
+
+
+PACKED_KEYS = frozenset({"id", "name", "connections", "domains", "subdomainsOf"})
+"""The rule's keys a packed line holds in its first three places (the name is left out);
+every other key the rule sets goes into the line's fourth place, its clauses."""
+SUBDOMAINS = "*."
+
+
+def pack_organizations(rules: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """The organizations' rules as ``configuration.js`` reads them: the connections' names once,
+    and each rule as one line ``[id, connection indexes, "domains *.subdomains", clauses?]``,
+    its clauses (roles, applications, ...) only when it sets any."""
+    connections = list(dict.fromkeys(c for rule in rules for c in rule["connections"]))
+    index = {connection: number for number, connection in enumerate(connections)}
+    packed = []
+    for rule in rules:
+        domains = [
+            *rule.get("domains", ()),
+            *(SUBDOMAINS + d for d in rule.get("subdomainsOf", ())),
+        ]
+        clauses = {key: value for key, value in rule.items() if key not in PACKED_KEYS}
+        if not clauses.get("roles"):
+            clauses.pop("roles", None)
+        line = [rule["id"], [index[c] for c in rule["connections"]], " ".join(domains)]
+        packed.append([*line, clauses] if clauses else line)
+    return connections, packed
+
+
+def unpack_organizations(
+    connections: Sequence[str], packed: Sequence[Sequence[Any]]
+) -> list[dict[str, Any]]:
+    """The rules ``pack_organizations`` packed, as ``configuration.js``'s ``unpack`` reads them
+    (without their names, which the Action's code leaves out)."""
+    rules = []
+    for line in packed:
+        identifier, indexes, domains, *clauses = line
+        names = domains.split()
+        exact = [name for name in names if not name.startswith(SUBDOMAINS)]
+        subdomains = [name[len(SUBDOMAINS) :] for name in names if name.startswith(SUBDOMAINS)]
+        rule: dict[str, Any] = {
+            "id": identifier,
+            "connections": [connections[i] for i in indexes],
+            "roles": [],
+        }
+        if exact:
+            rule["domains"] = exact
+        if subdomains:
+            rule["subdomainsOf"] = subdomains
+        rules.append(rule | (clauses[0] if clauses else {}))
+    return rules
 
 
 CONFIGURATION_START = "const CONFIGURATION = "
@@ -421,8 +524,25 @@ CONFIGURATION_END = ";\n// end of configuration\n"
 
 
 def configuration_of(code: str) -> dict[str, Any] | None:
-    """The configuration block of an Action this component rendered (its settings and the
-    organizations' rules), or None when the code holds none: for tools and the policy pack."""
+    """The configuration an Action this component rendered holds (its settings, routing and the
+    organizations' rules, unpacked as ``configuration.js`` unpacks them), or None when the code
+    holds none: for tools and the policy pack."""
+    block = packed_configuration_of(code)
+    if block is None:
+        return None
+    try:
+        organizations = unpack_organizations(block["connections"], block["organizations"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return {
+        "organizations": organizations,
+        "routing": block.get("routing"),
+        "settings": block.get("settings"),
+    }
+
+
+def packed_configuration_of(code: str) -> dict[str, Any] | None:
+    """The configuration block of an Action this component rendered, as it is in the code."""
     start = code.find(CONFIGURATION_START)
     end = code.find(CONFIGURATION_END, start)
     if start == -1 or end == -1:
@@ -497,9 +617,15 @@ def _tojson(value: Any) -> str:
     return str(htmlsafe_json_dumps(value, sort_keys=True))
 
 
+def _packed_json(value: Any) -> str:
+    """What the template's ``|packed`` writes for an organization's line: JSON without spaces,
+    escaped for a script like ``|tojson``."""
+    return str(htmlsafe_json_dumps(value, sort_keys=True, separators=(",", ":")))
+
+
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         # The output is JavaScript, not HTML: values enter it through |tojson instead.
@@ -508,3 +634,5 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["packed"] = _packed_json
+    return environment

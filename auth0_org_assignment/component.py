@@ -7,7 +7,6 @@ never held in state), and the Action's binding to the trigger.
 """
 
 import functools
-import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,13 @@ import pulumi
 import pulumi_auth0 as auth0
 
 from auth0_org_assignment import desired_state, domain_proof, lookups
-from auth0_org_assignment.action_code import RenderedAction, planned_actions, render_actions
+from auth0_org_assignment.action_code import (
+    RenderedAction,
+    ShardPlan,
+    plan_shards,
+    planned_actions,
+    render_shard,
+)
 from auth0_org_assignment.action_credential import SLOTS, ActionCredential
 from auth0_org_assignment.arguments import OrgAssignmentArgs, as_configuration
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig, parse_config
@@ -104,7 +109,8 @@ class OrgAssignment(pulumi.ComponentResource):
         # before it would be sent); and every limit the Actions keep to.
         config = parse_config(as_configuration(args), f"the arguments of OrgAssignment {name!r}")
         resolved = lookups.resolve(config, opts)
-        planned = planned_actions(config, resolved.roles)
+        plan = plan_shards(config)
+        planned = planned_actions(config, resolved.roles, plan)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._config = config
         self._resolved = resolved
@@ -114,7 +120,7 @@ class OrgAssignment(pulumi.ComponentResource):
         organizations, enabled_connections = self._provision_organizations()
         proven = self._provision_domain_proofs(organizations)
         actions, credential = self._provision_actions(
-            planned, clients, organizations, proven, [*grants, *enabled_connections]
+            plan, planned, clients, organizations, proven, [*grants, *enabled_connections]
         )
         self._register(credential, organizations, actions)
 
@@ -168,7 +174,7 @@ class OrgAssignment(pulumi.ComponentResource):
 
     def _provision_domain_proofs(
         self, organizations: dict[str, auth0.Organization]
-    ) -> pulumi.Output[dict[str, list[str]]]:
+    ) -> dict[str, pulumi.Output[list[str]]]:
         """Each email domain's discovery domain (a ``*.`` pattern's apex), declared pending,
         and its proof: the names of the domains proven for each organization, which are all
         its rule admits through. A free-mail domain the organization allows
@@ -207,31 +213,38 @@ class OrgAssignment(pulumi.ComponentResource):
             proven[spec.name] = pulumi.Output.all(*found).apply(
                 lambda domains: [domain for domain in domains if domain]
             )
-        return pulumi.Output.all(**proven)
+        return proven
 
     def _provision_actions(
         self,
+        plan: ShardPlan,
         planned: tuple[RenderedAction, ...],
         clients: dict[str, auth0.Client],
         organizations: dict[str, auth0.Organization],
-        proven: pulumi.Output[dict[str, list[str]]],
+        proven: dict[str, pulumi.Output[list[str]]],
         ready: list[pulumi.Resource],
     ) -> tuple[list[auth0.Action], ActionCredential]:
-        """The post-login Actions, their code rendered once the organization and role ids
-        exist; the credential written into them; each bound to the Login flow after ``ready``,
-        the credential and the Action before it. How the organizations split across Actions
-        (``planned``) depends only on the configuration."""
+        """The post-login Actions, each one's code rendered once its own organizations' ids and
+        proofs exist (an Action depends on its shard alone: with every Action depending on
+        every organization, evaluation grew with their square); the credential written into
+        them; each bound to the Login flow after ``ready``, the credential and the Action
+        before it. How the organizations split across Actions (``plan``) depends only on the
+        configuration."""
         names, config = self._names, self._config
-        ids = pulumi.Output.all(
-            organizations={n: o.id for n, o in organizations.items()}, proven=proven
-        )
-        codes = ids.apply(functools.partial(_codes, config, self._resolved.roles))
+        codes = []
+        for shard, members in enumerate(plan.shards):
+            mine = [organization.name for organization in members]
+            known = pulumi.Output.all(
+                organizations={name: organizations[name].id for name in mine},
+                proven={name: proven[name] for name in mine},
+            )
+            codes.append(
+                known.apply(functools.partial(_code, config, plan, shard, self._resolved.roles))
+            )
         actions = [
             auth0.Action(
                 names.action(shard, rendered.shards),
-                desired_state.action(
-                    config, shard, rendered, codes.apply(operator.itemgetter(shard))
-                ),
+                desired_state.action(config, shard, rendered, codes[shard]),
                 # The credential writes the secrets; the provider must never send them again.
                 pulumi.ResourceOptions(parent=self, ignore_changes=["secrets"]),
             )
@@ -298,12 +311,11 @@ class OrgAssignment(pulumi.ComponentResource):
         )
 
 
-def _codes(config: StackConfig, role_ids: dict[str, str], known: dict[str, Any]) -> list[str]:
-    """Every Action's code, once the organizations' ids and the proofs are known."""
-    return [
-        shard.code
-        for shard in render_actions(config, known["organizations"], role_ids, known["proven"])
-    ]
+def _code(
+    config: StackConfig, plan: ShardPlan, shard: int, role_ids: dict[str, str], known: Any
+) -> str:
+    """One Action's code, once its organizations' ids and proofs are known."""
+    return render_shard(config, plan, shard, known["organizations"], role_ids, known["proven"]).code
 
 
 def _proven_or_say(organization: str, domain: str, answer: list[Any]) -> str | None:

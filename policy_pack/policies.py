@@ -485,7 +485,7 @@ def _open_rendered_rules(
             continue
         for name in organization.get("connections") or []:
             if (reason := connections.why_open(name)) is not None:
-                yield str(organization.get("name")), name, reason
+                yield str(organization.get("id")), name, reason
 
 
 def _unlimited_open_trust(
@@ -504,7 +504,7 @@ def _unlimited_open_trust(
             if name in limited:
                 continue
             if (reason := connections.why_open(name)) is not None:
-                yield str(organization.get("name")), name, reason
+                yield str(organization.get("id")), name, reason
 
 
 def validate_open_organizations(args: StackValidationArgs, report: ReportViolation) -> None:

@@ -298,10 +298,10 @@ def test_organizations_beyond_one_actions_size_are_sharded_by_registered_domain(
             patterns = rule.get("domains", []) + [f"*.{d}" for d in rule.get("subdomainsOf", [])]
             for pattern in patterns:
                 domain = pattern.removeprefix("*.")
-                found.setdefault((rule["name"], pattern), []).append(number)
+                found.setdefault((rule["id"], pattern), []).append(number)
                 owner = fnv1a(route_key(domain, suffixes)) % len(shards)
-                assert owner == number, (rule["name"], domain)
-    expected = {(o.name, d) for o in config.organizations for d in o.email_domains}
+                assert owner == number, (rule["id"], domain)
+    expected = {(f"(id of {o.name})", d) for o in config.organizations for d in o.email_domains}
     assert set(found) == expected
     assert all(len(numbers) == 1 for numbers in found.values())
     for shard in shards:
@@ -374,6 +374,7 @@ def test_the_action_declares_no_npm_dependency(stack_config: dict[str, Any]) -> 
     # The bundle holds our modules and nothing else: Node's own are required at run time.
     bundle = action_bundle.build(TEMPLATES, ROOT / "node_modules")
     assert set(bundle.inputs) == {
+        "configuration.js",
         "contract.json",
         "management_api.js",
         "marker.js",

@@ -258,6 +258,8 @@ def test_the_rendered_actions_rules_are_read_back_as_rendered(
     ids = {"acme": "org_0123456789abcdef"}
     rendered = render_action(config, organization_ids=ids)
     (expected,) = (organization_rule(o, ids, {}) for o in config.organizations)
+    # The Action's code leaves the organization's name out (configuration.js); its id says it.
+    del expected["name"]
     assert policies.rendered_organizations(rendered.code) == [expected]
     assert policies.rendered_organizations("exports.onExecutePostLogin = async () => {};") is None
 
@@ -369,7 +371,7 @@ def test_the_actions_any_user_rule_is_flagged_on_an_open_connection(
     action = resource(policies.ACTION, "post-login", {"code": code})
     reported = validate_stack([action], {"closedConnections": ["Username-Password-Authentication"]})
     (message,) = reported
-    assert "organization acme admits any user of connection google-oauth2" in message
+    assert "organization (id of acme) admits any user of connection google-oauth2" in message
     del stack_config["organization"]["allowAnyUserOfConnection"]
     stack_config["organization"]["emailDomains"] = ["acme.com"]
     code = render_action(parse_config(stack_config, "test")).code
@@ -391,7 +393,7 @@ def test_trusting_an_open_connection_for_every_domain_is_flagged_naming_the_keys
     stack_config: dict[str, Any],
 ) -> None:
     (message,) = validate_stack([trusting_action(stack_config, {})])
-    assert "organization acme trusts the email_verified of connection google-oauth2" in message
+    assert "organization (id of acme) trusts the email_verified of connection google-oauth2" in message
     assert "(trustEmailVerifiedFrom)" in message
     assert "trustedConnectionDomains.google-oauth2" in message
     assert "closedConnections" in message

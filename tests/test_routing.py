@@ -54,7 +54,7 @@ def stack(count: int) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Any]]:
-    config = parse_config(stack(900), "test")
+    config = parse_config(stack(2000), "test")
     ids = {o.name: f"org_{n:016d}" for n, o in enumerate(config.organizations)}
     rendered = render_actions(config, organization_ids=ids)
     assert len(rendered) > 2

@@ -26,19 +26,8 @@ function handler(settings = {}) {
       denyMessage: "Sorry",
       ...settings,
     },
-    organizations: [
-      {
-        id: "org_acme",
-        name: "acme",
-        connections: [DATABASE.name],
-        anyUser: false,
-        domains: ["acme.com"],
-        subdomainsOf: [],
-        trusted: [],
-        applications: null,
-        roles: [],
-      },
-    ],
+    connections: [DATABASE.name],
+    organizations: [["org_acme", [0], "acme.com", { applications: null }]],
     routing: null,
   });
 }
