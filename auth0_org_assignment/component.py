@@ -7,6 +7,7 @@ never held in state), and the Action's binding to the trigger.
 """
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,6 +182,7 @@ class OrgAssignment(pulumi.ComponentResource):
         (``allowFreeMailDomains``) cannot be proven by anyone, and is admitted as declared."""
         names, config = self._names, self._config
         proven: dict[str, pulumi.Output[list[str]]] = {}
+        unproven: list[pulumi.Output[Unproven | None]] = []
         for index, spec in enumerate(config.organizations):
             organization = organizations[spec.name]
             found: list[pulumi.Output[str | None]] = []
@@ -205,14 +207,18 @@ class OrgAssignment(pulumi.ComponentResource):
                     resolvers=config.dns_resolvers,
                     opts=self._child,
                 )
-                found.append(
+                found.append(proof.proven.apply(lambda yes, d=domain: d if yes else None))
+                # Known even while a new domain's record is not (it is named from the next
+                # preview on), so the others' are said in this one.
+                unproven.append(
                     pulumi.Output.all(
                         proof.proven, discovery.verification_host, discovery.verification_txt
-                    ).apply(functools.partial(_proven_or_say, spec.name, domain))
+                    ).apply(functools.partial(_unproven, spec.name, domain), run_with_unknowns=True)
                 )
             proven[spec.name] = pulumi.Output.all(*found).apply(
                 lambda domains: [domain for domain in domains if domain]
             )
+        gather(unproven).apply(_say_unproven)
         return proven
 
     def _provision_actions(
@@ -283,18 +289,18 @@ class OrgAssignment(pulumi.ComponentResource):
         first = organizations[self._config.organizations[0].name]
         self.organization_id = first.id
         # The ids are the stack's outputs, so the engine waits for this check before it is done.
-        branding_checked = pulumi.Output.all(
-            *(
+        branding_checked = gather(
+            [
                 organizations[spec.name].branding.apply(
                     functools.partial(_refuse_undeclared_branding, spec.name)
                 )
                 for spec in self._config.organizations
                 if spec.branding is None
-            )
+            ]
         )
-        ids_by_name = pulumi.Output.all(**{n: o.id for n, o in organizations.items()})
-        self.organization_ids = pulumi.Output.all(branding_checked, ids_by_name).apply(
-            lambda checked_and_ids: dict(checked_and_ids[1])
+        ids = gather([o.id for o in organizations.values()])
+        self.organization_ids = pulumi.Output.all(branding_checked, ids).apply(
+            lambda checked_and_ids: dict(zip(organizations, checked_and_ids[1], strict=True))
         )
         # The application whose secret the Action holds now.
         self.m2m_client_id = credential.active_client_id
@@ -318,18 +324,63 @@ def _code(
     return render_shard(config, plan, shard, known["organizations"], role_ids, known["proven"]).code
 
 
-def _proven_or_say(organization: str, domain: str, answer: list[Any]) -> str | None:
-    """The domain if its record was found; otherwise None, and the record to publish, said in
-    the preview and the deploy."""
-    proven, host, txt = answer
-    if proven:
-        return domain
-    pulumi.log.warn(
-        f"{PROJECT}: organization {organization!r}: {domain} admits nobody until its owner "
-        f'publishes the TXT record "{txt}" at {host}; the next pulumi up after that admits its '
-        "users (auth0-org-assignment domains STACK shows every record and whether DNS has it)"
+@dataclass(frozen=True)
+class Unproven:
+    """An email domain whose record is not in DNS yet, and the record that would prove it."""
+
+    organization: str
+    domain: str
+    host: str
+    txt: str
+
+
+def _unproven(organization: str, domain: str, answer: Any) -> Unproven | None:
+    """The domain, with its record, when its record is known and not found in DNS."""
+    if not isinstance(answer, list):
+        return None
+    found, host, txt = answer
+    if found is True or not (isinstance(host, str) and isinstance(txt, str)):
+        return None
+    return Unproven(organization, domain, host, txt)
+
+
+UNPROVEN_SHOWN = 10
+"""How many unproven domains a preview or deploy names one by one; past that, one line counts
+the rest (a first deploy of thousands of organizations would otherwise print a line each)."""
+
+
+def _say_unproven(answers: list[Unproven | None]) -> None:
+    """Name, in the preview and the deploy, each domain that admits nobody yet and the record to
+    publish (the first ``UNPROVEN_SHOWN``), and how many more there are."""
+    unproven = sorted(
+        (u for u in answers if u is not None), key=lambda u: (u.organization, u.domain)
     )
-    return None
+    for u in unproven[:UNPROVEN_SHOWN]:
+        pulumi.log.warn(
+            f"{PROJECT}: organization {u.organization!r}: {u.domain} admits nobody until its "
+            f'owner publishes the TXT record "{u.txt}" at {u.host}; the next pulumi up after '
+            "that admits its users (auth0-org-assignment domains STACK shows every record and "
+            "whether DNS has it)"
+        )
+    if len(unproven) > UNPROVEN_SHOWN:
+        pulumi.log.warn(
+            f"{PROJECT}: {len(unproven) - UNPROVEN_SHOWN} more email domains admit nobody until "
+            "their owners publish their TXT records: auth0-org-assignment domains STACK lists "
+            "every record and whether DNS has it"
+        )
+
+
+def gather(outputs: Sequence[pulumi.Output[Any]]) -> pulumi.Output[list[Any]]:
+    """``Output.all(*outputs)`` for thousands of outputs: the SDK's merges each output's
+    resources into a new set, one output at a time (quadratic in their number), so this
+    gathers them in groups of ``GATHERED``, then the groups."""
+    if len(outputs) <= GATHERED:
+        return pulumi.Output.all(*outputs)
+    groups = [gather(outputs[i : i + GATHERED]) for i in range(0, len(outputs), GATHERED)]
+    return pulumi.Output.all(*groups).apply(lambda lists: [x for group in lists for x in group])
+
+
+GATHERED = 128
 
 
 def _refuse_undeclared_branding(organization: str, branding: Any) -> None:
