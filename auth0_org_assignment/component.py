@@ -75,9 +75,9 @@ class LogicalNames:
         suffix = self._organization_suffix(index, organization)
         return f"{self.component}-discovery-domain{suffix}-{domain}"
 
-    def domain_proof(self, index: int, organization: OrganizationConfig, domain: str) -> str:
+    def domain_proof(self, index: int, organization: OrganizationConfig) -> str:
         suffix = self._organization_suffix(index, organization)
-        return f"{self.component}-domain-proof{suffix}-{domain}"
+        return f"{self.component}-domain-proofs{suffix}"
 
     def action(self, shard: int, shards: int = 1) -> str:
         return f"{self.component}-post-login-action{desired_state.shard_suffix(shard, shards)}"
@@ -177,7 +177,7 @@ class OrgAssignment(pulumi.ComponentResource):
         self, organizations: dict[str, auth0.Organization]
     ) -> dict[str, pulumi.Output[list[str]]]:
         """Each email domain's discovery domain (a ``*.`` pattern's apex), declared pending,
-        and its proof: the names of the domains proven for each organization, which are all
+        and the organization's proof of them (one resource): the names of its domains proven, all
         its rule admits through. A free-mail domain the organization allows
         (``allowFreeMailDomains``) cannot be proven by anyone, and is admitted as declared."""
         names, config = self._names, self._config
@@ -185,10 +185,11 @@ class OrgAssignment(pulumi.ComponentResource):
         unproven: list[pulumi.Output[Unproven | None]] = []
         for index, spec in enumerate(config.organizations):
             organization = organizations[spec.name]
-            found: list[pulumi.Output[str | None]] = []
+            free: list[str] = []
+            records: list[tuple[str, auth0.OrganizationDiscoveryDomain]] = []
             for domain in domain_proof.proof_domains(spec.email_domains):
                 if mailbox_provider(domain) == "free":
-                    found.append(pulumi.Output.from_input(domain))
+                    free.append(domain)
                     continue
                 discovery = auth0.OrganizationDiscoveryDomain(
                     names.discovery_domain(index, spec, domain),
@@ -196,28 +197,35 @@ class OrgAssignment(pulumi.ComponentResource):
                     # Its status is the proof's to set, by what DNS says at each deploy.
                     pulumi.ResourceOptions(parent=self, ignore_changes=["status"]),
                 )
-                proof = domain_proof.DomainProof(
-                    names.domain_proof(index, spec, domain),
-                    organization_id=organization.id,
-                    # The provider's id is "<organization id>::<discovery domain id>".
-                    discovery_domain_id=discovery.id.apply(lambda id_: id_.split("::")[-1]),
-                    domain=domain,
-                    verification_host=discovery.verification_host,
-                    verification_txt=discovery.verification_txt,
-                    resolvers=config.dns_resolvers,
-                    opts=self._child,
-                )
-                found.append(proof.proven.apply(lambda yes, d=domain: d if yes else None))
-                # Known even while a new domain's record is not (it is named from the next
-                # preview on), so the others' are said in this one.
-                unproven.append(
-                    pulumi.Output.all(
-                        proof.proven, discovery.verification_host, discovery.verification_txt
-                    ).apply(functools.partial(_unproven, spec.name, domain), run_with_unknowns=True)
-                )
-            proven[spec.name] = pulumi.Output.all(*found).apply(
-                lambda domains: [domain for domain in domains if domain]
+                records.append((domain, discovery))
+            if not records:
+                proven[spec.name] = pulumi.Output.from_input(free)
+                continue
+            proof = domain_proof.DomainProof(
+                names.domain_proof(index, spec),
+                organization_id=organization.id,
+                domains=[
+                    domain_proof.DiscoveryRecord(
+                        domain,
+                        # The provider's id is "<organization id>::<discovery domain id>".
+                        discovery.id.apply(lambda id_: id_.split("::")[-1]),
+                        discovery.verification_host,
+                        discovery.verification_txt,
+                    )
+                    for domain, discovery in records
+                ],
+                resolvers=config.dns_resolvers,
+                opts=self._child,
             )
+            proven[spec.name] = proof.proven.apply(lambda found, f=free: [*f, *(found or [])])
+            # Known even while a new domain's record is not (it is named from the next
+            # preview on), so the others' are said in this one.
+            unproven += [
+                pulumi.Output.all(
+                    proof.proven, discovery.verification_host, discovery.verification_txt
+                ).apply(functools.partial(_unproven, spec.name, domain), run_with_unknowns=True)
+                for domain, discovery in records
+            ]
         gather(unproven).apply(_say_unproven)
         return proven
 
@@ -339,7 +347,9 @@ def _unproven(organization: str, domain: str, answer: Any) -> Unproven | None:
     if not isinstance(answer, list):
         return None
     found, host, txt = answer
-    if found is True or not (isinstance(host, str) and isinstance(txt, str)):
+    if not isinstance(found, list) or domain in found:
+        return None
+    if not (isinstance(host, str) and isinstance(txt, str)):
         return None
     return Unproven(organization, domain, host, txt)
 

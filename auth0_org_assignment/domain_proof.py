@@ -90,36 +90,37 @@ def proof_domains(patterns: Sequence[str]) -> tuple[str, ...]:
 PROOF_TYPE = "auth0-org-assignment:index:DomainProof"
 """Kept for the documentation: a dynamic resource's type is ``pulumi-python:dynamic:Resource``."""
 
-_INPUTS = (
-    "organization_id",
-    "discovery_domain_id",
-    "domain",
-    "verification_host",
-    "verification_txt",
-    "resolvers",
-)
+_INPUTS = ("organization_id", "domains", "resolvers")
+_RECORD = ("domain", "discovery_domain_id", "verification_host", "verification_txt")
+"""What ``domains`` holds for each of the organization's discovery domains."""
 
 
-def _published(inputs: Mapping[str, Any]) -> bool:
-    """Whether the record the inputs name is in DNS; False while any of them is unknown (a
-    discovery domain not created yet has no record to find)."""
-    host, txt = inputs.get("verification_host"), inputs.get("verification_txt")
+def _published(record: Mapping[str, Any], resolver: Resolver) -> bool:
+    """Whether the record a discovery domain names is in DNS; False while its host or text is
+    unknown (a discovery domain not created yet has no record to find)."""
+    host, txt = record.get("verification_host"), record.get("verification_txt")
     if not (isinstance(host, str) and isinstance(txt, str) and host and txt):
         return False
-    servers = inputs.get("resolvers")
-    resolver = Resolver(tuple(servers) if isinstance(servers, list) else ())
     return proven(resolver, host, txt)
 
 
+def _proven_domains(inputs: Mapping[str, Any]) -> list[str]:
+    """The organization's domains whose record is in DNS, in the order they are declared."""
+    servers = inputs.get("resolvers")
+    resolver = Resolver(tuple(servers) if isinstance(servers, list) else ())
+    return [record["domain"] for record in _records(inputs) if _published(record, resolver)]
+
+
 class _ProofProvider(pulumi.dynamic.ResourceProvider):
-    """Looks a domain's record up (``check``) and sets Auth0's status to match (``create``,
-    ``update``). Never deletes: the discovery domain's own resource does."""
+    """Looks an organization's domains' records up (``check``) and sets Auth0's status of each
+    discovery domain to match (``create``, ``update``). Never deletes: the discovery domains'
+    own resources do."""
 
     def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
         self._config = req.config
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        return pulumi.dynamic.CheckResult({**news, "proven": _published(news)}, [])
+        return pulumi.dynamic.CheckResult({**news, "proven": _proven_domains(news)}, [])
 
     def diff(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
@@ -127,23 +128,35 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
         changed = [key for key in (*_INPUTS, "proven") if olds.get(key) != news.get(key)]
         return pulumi.dynamic.DiffResult(
             changes=bool(changed),
-            replaces=[key for key in changed if key in ("organization_id", "discovery_domain_id")],
+            replaces=[key for key in changed if key == "organization_id"],
             delete_before_replace=False,
         )
 
     def create(self, inputs: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        self._set_status(inputs)
-        return pulumi.dynamic.CreateResult(
-            f"{inputs['organization_id']}:{inputs['discovery_domain_id']}", outs=inputs
-        )
+        self._set_statuses(inputs, _records(inputs))
+        return pulumi.dynamic.CreateResult(str(inputs["organization_id"]), outs=inputs)
 
     def update(
-        self, _id: str, _olds: dict[str, Any], news: dict[str, Any]
+        self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
-        self._set_status(news)
+        # Only the domains whose proof changed, or whose discovery domain is new.
+        before = {
+            (r["domain"], r["discovery_domain_id"], r["domain"] in (olds.get("proven") or []))
+            for r in _records(olds)
+        }
+        changed = [
+            r
+            for r in _records(news)
+            if (r["domain"], r["discovery_domain_id"], r["domain"] in news["proven"]) not in before
+        ]
+        self._set_statuses(news, changed)
         return pulumi.dynamic.UpdateResult(outs=news)
 
-    def _set_status(self, inputs: Mapping[str, Any]) -> None:
+    def _set_statuses(
+        self, inputs: Mapping[str, Any], records: Sequence[Mapping[str, Any]]
+    ) -> None:
+        if not records:
+            return
         # Imported here: the commands' client is only needed where a deploy runs this.
         from auth0_org_assignment.commands.management_client import ManagementClient
 
@@ -155,9 +168,9 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
         )
         if not (domain and client_id and secret):
             raise RuntimeError(
-                f"{inputs['domain']}: no Management API credentials to set the domain's status "
-                "with: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (or auth0:clientId and "
-                "auth0:clientSecret), as for the auth0 provider"
+                f"{', '.join(r['domain'] for r in records)}: no Management API credentials to "
+                "set the domains' status with: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (or "
+                "auth0:clientId and auth0:clientSecret), as for the auth0 provider"
             )
         api = ManagementClient(
             str(domain),
@@ -166,29 +179,44 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
             rate=10,
             allowed=("organizations.discovery_domains.update",),
         )
-        api.call(
-            "organizations.discovery_domains.update",
-            body={"status": "verified" if inputs["proven"] else "pending"},
-            id=inputs["organization_id"],
-            discovery_domain_id=inputs["discovery_domain_id"],
-        )
+        for record in records:
+            api.call(
+                "organizations.discovery_domains.update",
+                body={"status": "verified" if record["domain"] in inputs["proven"] else "pending"},
+                id=inputs["organization_id"],
+                discovery_domain_id=record["discovery_domain_id"],
+            )
+
+
+def _records(inputs: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    records = inputs.get("domains")
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+@dataclass(frozen=True)
+class DiscoveryRecord:
+    """One of an organization's discovery domains, as its proof reads it."""
+
+    domain: str
+    discovery_domain_id: pulumi.Input[str]
+    verification_host: pulumi.Input[str]
+    verification_txt: pulumi.Input[str]
 
 
 class DomainProof(pulumi.dynamic.Resource):
-    """An email domain's proof: whether its record is in DNS (``proven``), with Auth0's status of
-    its discovery domain set to match on each deploy."""
+    """An organization's email domains' proofs: which of them have their record in DNS
+    (``proven``), with Auth0's status of each discovery domain set to match on each deploy. One
+    resource an organization, whatever its number of domains: a stack of thousands of
+    organizations evaluates and deploys fewer resources."""
 
-    proven: pulumi.Output[bool]
+    proven: pulumi.Output[list[str]]
 
     def __init__(
         self,
         name: str,
         *,
         organization_id: pulumi.Input[str],
-        discovery_domain_id: pulumi.Input[str],
-        domain: str,
-        verification_host: pulumi.Input[str],
-        verification_txt: pulumi.Input[str],
+        domains: Sequence[DiscoveryRecord],
         resolvers: Sequence[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -197,10 +225,7 @@ class DomainProof(pulumi.dynamic.Resource):
             name,
             {
                 "organization_id": organization_id,
-                "discovery_domain_id": discovery_domain_id,
-                "domain": domain,
-                "verification_host": verification_host,
-                "verification_txt": verification_txt,
+                "domains": [{key: getattr(d, key) for key in _RECORD} for d in domains],
                 "resolvers": list(resolvers),
                 "proven": None,
             },
