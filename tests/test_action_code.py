@@ -29,11 +29,13 @@ from auth0_org_assignment.action_code import (
     fnv1a,
     grant_scopes,
     management_calls,
+    packed_configuration_of,
     render_action,
     render_actions,
     route_key,
 )
 from auth0_org_assignment.config import PROJECT, load_stack_file, parse_config
+from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
 from devtools import ROOT
 
@@ -111,14 +113,21 @@ def test_the_modules_are_one_small_bundle_of_the_sources() -> None:
 def test_typescript_accepts_what_python_renders_as_the_actions_types(tmp_path: Path) -> None:
     # The configuration's shape is written once, as the JavaScript's JSDoc types; TypeScript
     # checks every test stack's block against them (a missing, extra or mistyped field fails).
+    # Both as rendered (packed) and as the handler reads it (unpacked).
     handler = (TEMPLATES / "post_login").as_posix()
+    packing = (TEMPLATES / "configuration").as_posix()
     lines = ["// @ts-check", '"use strict";']
     for number, stack in enumerate(FIXTURES):
-        block = json.dumps(configuration_of(fixture(stack).code))
+        code = fixture(stack).code
+        block = json.dumps(configuration_of(code))
+        packed = json.dumps(packed_configuration_of(code))
         lines += [
             f'/** @type {{import("{handler}").Configuration}} */',
             f"const configuration{number} = {block};",
             f"void configuration{number};",
+            f'/** @type {{import("{packing}").PackedConfiguration}} */',
+            f"const packed{number} = {packed};",
+            f"void packed{number};",
         ]
     checked = tmp_path / "configurations.js"
     checked.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -135,6 +144,33 @@ def test_typescript_accepts_what_python_renders_as_the_actions_types(tmp_path: P
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_action_unpacks_its_block_as_python_reads_it_back(
+    stack_config: dict[str, Any],
+) -> None:
+    # configuration.js (in the Action) and action_code.unpack_organizations (tools, the policy
+    # pack) read the packed block the same way, for every test stack and a sharded one.
+    config = parse_config(many_organizations(stack_config, 1000), "test")
+    codes = [fixture(stack).code for stack in FIXTURES] + [
+        shard.code for shard in render_actions(config)
+    ]
+    script = (
+        f"const {{ unpack }} = require({json.dumps(str(TEMPLATES / 'configuration.js'))});\n"
+        "const blocks = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));\n"
+        "process.stdout.write(JSON.stringify(blocks.map(unpack)));\n"
+    )
+    packed = [packed_configuration_of(code) for code in codes]
+    result = subprocess.run(
+        [action_node(), "-e", script],
+        input=json.dumps(packed),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout) == [configuration_of(code) for code in codes]
+    # Packed, each organization's rule is its line: no name, no key it does not set.
+    assert all(isinstance(line, list) for block in packed for line in block["organizations"])
 
 
 def test_typescript_refuses_a_configuration_that_is_not_the_actions_shape(

@@ -393,7 +393,9 @@ def test_trusting_an_open_connection_for_every_domain_is_flagged_naming_the_keys
     stack_config: dict[str, Any],
 ) -> None:
     (message,) = validate_stack([trusting_action(stack_config, {})])
-    assert "organization (id of acme) trusts the email_verified of connection google-oauth2" in message
+    assert (
+        "organization (id of acme) trusts the email_verified of connection google-oauth2" in message
+    )
     assert "(trustEmailVerifiedFrom)" in message
     assert "trustedConnectionDomains.google-oauth2" in message
     assert "closedConnections" in message
