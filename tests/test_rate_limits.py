@@ -1,0 +1,79 @@
+"""The rate-limit table (auth0_org_assignment/rate_limits.json) a deploy is paced by, and the
+tier and share a deploy's environment names. The pacer itself: tests/test_deploy_pacing.py."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from auth0_org_assignment import rate_limits
+from devtools.localtenant import ratelimits
+from devtools.localtenant.tenant import AREAS
+
+LOCAL_TIERS = {t.name: t for t in (ratelimits.ENTERPRISE_PRODUCTION, ratelimits.FREE)}
+
+
+def sample_path(pattern: re.Pattern[str]) -> str:
+    """A path a local-tenant route answers: its parameters filled in."""
+    return re.sub(r"\(\?P<(\w+)>\[\^/\]\+\)", r"\1-1", pattern.pattern).strip("^$")
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_TIERS))
+def test_the_table_spends_the_buckets_the_local_tenant_counts_on_every_route(name: str) -> None:
+    """The table and the local tenant's tiers (devtools/localtenant/ratelimits.py) say the
+    same: each bucket's size and rate, and for every Management API route, the buckets a
+    request to it falls in."""
+    local, table = LOCAL_TIERS[name], rate_limits.tier(name)
+    assert local.management is not None
+    assert table.management.burst == local.management.burst
+    assert table.management.per_second == pytest.approx(local.management.refill_per_second)
+    local_endpoints = {e.name: e for e in local.endpoints if e.api == "management"}
+    assert {e.name: (e.burst, round(e.per_second, 9)) for e in table.endpoints} == {
+        e.name: (e.limit.burst, round(e.limit.refill_per_second, 9))
+        for e in local_endpoints.values()
+    }
+    routes = [route for area in AREAS for route in area.ROUTES if route.management]
+    assert len(routes) > 50
+    for route in routes:
+        path = sample_path(route.pattern)
+        assert route.pattern.match(path), (route.name, path)
+        want = {e.name for e in local_endpoints.values() if route.name in e.routes}
+        got = {b.name for b in table.endpoints if b.counts(route.method, path, {"q": "x"})}
+        assert got == want, (route.name, route.method, path)
+
+
+def test_read_clients_counts_only_a_search() -> None:
+    tier = rate_limits.tier("enterprise-production")
+    assert [b.name for b in tier.buckets_of("GET", "/api/v2/clients", {"q": "name:x"})] == [
+        "Management API",
+        "Read Clients",
+    ]
+    assert [b.name for b in tier.buckets_of("GET", "/api/v2/clients")] == ["Management API"]
+
+
+def test_the_environment_names_the_tier_and_share_or_is_refused_naming_the_variable() -> None:
+    tier, share = rate_limits.from_environment({})
+    assert (tier.name, share) == ("enterprise-production", 0.5)
+    tier, share = rate_limits.from_environment(
+        {"AUTH0_RATE_LIMIT_TIER": "free", "AUTH0_RATE_LIMIT_SHARE": "0.25"}
+    )
+    assert (tier.name, share) == ("free", 0.25)
+    with pytest.raises(
+        ValueError, match=r"AUTH0_RATE_LIMIT_TIER: .*'gold'.*enterprise-production, free"
+    ):
+        rate_limits.from_environment({"AUTH0_RATE_LIMIT_TIER": "gold"})
+    for bad in ("0", "1.5", "half", "-1"):
+        with pytest.raises(ValueError, match="AUTH0_RATE_LIMIT_SHARE"):
+            rate_limits.from_environment({"AUTH0_RATE_LIMIT_SHARE": bad})
+
+
+def test_the_floor_is_the_slowest_bucket_at_the_share() -> None:
+    tier = rate_limits.tier("enterprise-production")
+    # 1,000 creates: 2.5 from the half burst, then 75 a minute.
+    floor = rate_limits.floor_seconds(tier, 0.5, {("POST", "/api/v2/organizations"): 1000})
+    assert floor == pytest.approx((1000 - 2.5) / 1.25)
+    # The same number of reads of connections go at 8 a second, the global bucket's half.
+    assert rate_limits.floor_seconds(tier, 0.5, {("GET", "/api/v2/connections"): 1000}) == (
+        pytest.approx((1000 - 25) / 8)
+    )
