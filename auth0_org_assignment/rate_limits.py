@@ -14,8 +14,11 @@ benchmarks' floors.
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -139,3 +142,61 @@ def floor_seconds(tier: Tier, share: float, requests: Mapping[tuple[str, str], i
         ),
         default=0.0,
     )
+
+
+class Pacer:
+    """Token buckets at ``share`` of each of ``tier``'s (burst and refill, a burst of at least
+    one), shared by the threads of a process: ``take`` waits until every bucket a Management API
+    request falls in has a token, then takes one from each. The Python side of a deploy (the
+    dynamic resources' calls, ``domain_proof``) paces with it; the auth0 plugin's pacer is the
+    same algorithm in Go (devtools/engine/auth0-provider/pacing)."""
+
+    def __init__(
+        self,
+        tier: Tier,
+        share: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.tier, self.share = tier, share
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        now = clock()
+        self._state = {
+            bucket: [max(1.0, bucket.burst * share), now]
+            for bucket in (tier.management, *tier.endpoints)
+        }
+
+    def take(self, method: str, path: str, query: Mapping[str, str] | None = None) -> None:
+        buckets = self.tier.buckets_of(method, path, query)
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = 0.0
+                for bucket in buckets:
+                    state = self._state[bucket]
+                    rate = bucket.per_second * self.share
+                    capacity = max(1.0, bucket.burst * self.share)
+                    state[0] = min(capacity, state[0] + (now - state[1]) * rate)
+                    state[1] = now
+                    if state[0] < 1 - 1e-9:  # (rounding: a wait too short to count)
+                        wait = max(wait, (1 - state[0]) / rate)
+                if wait == 0:
+                    for bucket in buckets:
+                        self._state[bucket][0] -= 1
+                    return
+            self._sleep(wait)
+
+
+_deploy_pacer: Pacer | None = None
+_deploy_pacer_lock = threading.Lock()
+
+
+def deploy_pacer(environment: Mapping[str, str] | None = None) -> Pacer:
+    """The pacer of this process's deploy, from its environment (one per process)."""
+    global _deploy_pacer
+    with _deploy_pacer_lock:
+        if _deploy_pacer is None:
+            tier, share = from_environment(os.environ if environment is None else environment)
+            _deploy_pacer = Pacer(tier, share)
+        return _deploy_pacer

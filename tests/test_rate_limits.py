@@ -77,3 +77,38 @@ def test_the_floor_is_the_slowest_bucket_at_the_share() -> None:
     assert rate_limits.floor_seconds(tier, 0.5, {("GET", "/api/v2/connections"): 1000}) == (
         pytest.approx((1000 - 25) / 8)
     )
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_python_pacer_keeps_to_the_share_of_every_bucket_a_request_falls_in() -> None:
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep)
+    # Write Organizations, 5 and 150 a minute: 2 from half the burst, then 1.25 a second.
+    for _ in range(77):
+        pacer.take("POST", "/api/v2/organizations")
+    assert time.now - 1000 == pytest.approx((77 - 2.5) / 1.25)
+    # Reads of connections fall only in the global bucket (25, 8 a second at half), which the
+    # writes spent too.
+    started = time.now
+    for _ in range(25 + 80):
+        pacer.take("GET", "/api/v2/connections")
+    assert time.now - started == pytest.approx(10, abs=0.5)
+
+
+def test_the_python_pacer_never_waits_for_less_than_a_whole_request() -> None:
+    time = FakeTime()
+    pacer = rate_limits.Pacer(rate_limits.tier("free"), 0.1, time.clock, time.sleep)
+    for _ in range(3):  # a burst of 0.2 is one request; 0.2 a second
+        pacer.take("GET", "/api/v2/clients")
+    assert time.now - 1000 == pytest.approx(10)
