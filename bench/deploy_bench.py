@@ -27,9 +27,9 @@ from typing import Any
 from auth0_org_assignment import credentials, rate_limits
 from auth0_org_assignment.config import PROJECT
 from devtools.localstack.local_stack import LocalProject, engine_ready
-from devtools.localtenant import ratelimits
 from devtools.localtenant.control import TIERS
 from devtools.localtenant.route_names import RouteName
+from devtools.localtenant.tenant import AREAS
 from devtools.localtenant.testing import LocalTenant
 
 DATABASE = "Username-Password-Authentication"
@@ -71,23 +71,15 @@ def organizations(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def floor_seconds(tier: ratelimits.Tier, share: float, calls: Counter[str]) -> float:
-    """The slowest of the tier's buckets at ``share`` for these calls (by route; the tenant's
-    own tier, which tests/test_rate_limits.py holds equal to the deploy's table)."""
-    buckets: list[tuple[ratelimits.Limit, int]] = []
-    management = sum(n for route, n in calls.items() if route not in AUTHENTICATION)
-    if tier.management is not None:
-        buckets.append((tier.management, management))
-    for endpoint in tier.endpoints:
-        if endpoint.api == "management":
-            buckets.append((endpoint.limit, sum(calls[route] for route in endpoint.routes)))
-    return max(
-        (
-            max(0.0, count - limit.burst * share) / (limit.refill_per_second * share)
-            for limit, count in buckets
-        ),
-        default=0.0,
-    )
+def floor_seconds(tier: rate_limits.Tier, share: float, calls: Counter[str]) -> float:
+    """The slowest of the tier's buckets at ``share`` for these calls (counted by route)."""
+    requests = {
+        (route.method, route.example_path): calls[route.name]
+        for area in AREAS
+        for route in area.ROUTES
+        if route.management and calls[route.name]
+    }
+    return rate_limits.floor_seconds(tier, share, requests)
 
 
 def _spend(
@@ -137,7 +129,7 @@ def deploy(
             if noop
             else None
         )
-    return Deploy(count, up, second, floor_seconds(TIERS[tier], share, up.calls))
+    return Deploy(count, up, second, floor_seconds(rate_limits.tier(tier), share, up.calls))
 
 
 def main() -> None:
