@@ -52,6 +52,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from auth0_org_assignment import rate_limits
+
 SLOTS = ("a", "b")
 """The Action's two applications: one active (its id and secret are in the Action), one idle."""
 SECRET_NAMES = ("TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET")
@@ -83,7 +85,9 @@ def _management(domain: str, rate: float = 10.0) -> Any:
             "environment: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (not auth0:clientSecret in "
             "the stack's configuration, which Pulumi records in state), then run pulumi up again"
         )
-    return ManagementClient(domain, client_id, secret, rate, allowed=CALLS)
+    # The deploy's share of the tier, as the auth0 plugin paces its own requests.
+    pacer = rate_limits.deploy_pacer()
+    return ManagementClient(domain, client_id, secret, rate, allowed=CALLS, pacer=pacer)
 
 
 def _accepted(domain: str, client_id: str, secret: str) -> bool:

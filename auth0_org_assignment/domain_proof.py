@@ -19,6 +19,8 @@ import dns.resolver
 import pulumi
 import pulumi.dynamic
 
+from auth0_org_assignment import rate_limits
+
 TIMEOUT_S = 5.0
 """How long one lookup may take before the record counts as not found."""
 
@@ -178,6 +180,8 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
             str(secret),
             rate=10,
             allowed=("organizations.discovery_domains.update",),
+            # The deploy's share of the tier, as the auth0 plugin paces its own requests.
+            pacer=rate_limits.deploy_pacer(),
         )
         for record in records:
             api.call(

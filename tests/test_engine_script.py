@@ -6,6 +6,7 @@ uses the real engine)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from devtools import ROOT
+
+TABLE = "auth0_org_assignment/rate_limits.json"
 
 FAKE_PULUMI = """#!/bin/sh
 case "$1 $2" in
@@ -74,6 +77,8 @@ def checkout(tmp_path: Path) -> Path:
         ROOT / "devtools" / "engine" / "auth0-provider",
         repo / "devtools" / "engine" / "auth0-provider",
     )
+    (repo / "auth0_org_assignment").mkdir()
+    shutil.copy(ROOT / TABLE, repo / TABLE)
     bin_dir = tmp_path / "fakebin"
     bin_dir.mkdir()
     (bin_dir / "go").write_text(FAKE_GO)
@@ -119,12 +124,10 @@ def test_two_runs_at_once_build_once_and_both_get_the_engine(checkout: Path) -> 
     assert any("waiting for another scripts/engine run" in stderr for _, _, stderr in results)
     assert any("Pulumi CLI v3.274.1: cached" in stderr for _, _, stderr in results)
     (cache,) = (checkout.parent / "cache" / "auth0-org-assignment-engine").iterdir()
-    assert sorted(p.name for p in cache.iterdir()) == [
-        ".lock",
-        "pulumi",
-        "pulumi-language-yaml-v1.25.0",
-        "pulumi-resource-auth0",
-    ]
+    names = sorted(p.name for p in cache.iterdir())
+    assert names[:3] == [".lock", "pulumi", "pulumi-language-yaml-v1.25.0"]
+    assert len(names) == 4
+    assert re.fullmatch(r"pulumi-resource-auth0-[0-9a-f]{16}", names[3])
     assert (cache / "pulumi").read_text() == "#!/bin/sh\n" + (
         checkout.parent / "fake-pulumi"
     ).read_text()
@@ -135,6 +138,43 @@ def test_a_build_writes_to_a_path_of_its_own_and_renames_it_into_the_cache() -> 
     script = (ROOT / "scripts" / "engine").read_text()
     assert ".partial" not in script
     assert 'build=$(mktemp -d "$cache/' in script  # beside the cache: mv is a rename
-    for binary in ("pulumi", "pulumi-resource-auth0"):
-        assert f'-o "$build/{binary}"' in script
-        assert f'mv -f "$build/{binary}" "$cache/{binary}"' in script
+    assert '-o "$build/pulumi"' in script
+    assert 'mv -f "$build/pulumi" "$cache/pulumi"' in script
+    assert '-o "$build/pulumi-resource-auth0"' in script
+    assert 'mv -f "$build/pulumi-resource-auth0" "$cache/$plugin_binary"' in script
+
+
+def plugin_runs(checkout: Path) -> tuple[list[str], str]:
+    run = start(checkout, "home")
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 0, stderr
+    log = checkout.parent / "builds.log"
+    builds = (
+        [line for line in log.read_text().splitlines() if "auth0" in line] if log.exists() else []
+    )
+    log.unlink(missing_ok=True)
+    return builds, stderr
+
+
+@pytest.mark.slow
+def test_the_plugin_is_rebuilt_when_its_source_or_the_rate_limit_table_changes(
+    checkout: Path,
+) -> None:
+    """The plugin embeds the pacer and the table: a change to either is a new plugin, built
+    and installed in place of the old one; an unchanged checkout builds nothing."""
+    first, _ = plugin_runs(checkout)
+    assert "build pulumi-resource-auth0" in first
+    again, stderr = plugin_runs(checkout)
+    assert again == []
+    assert "(paced, source" in stderr
+    assert ": installed" in stderr
+    table = checkout / TABLE
+    table.write_text(table.read_text().replace('"burst": 50', '"burst": 49'))
+    after_table, _ = plugin_runs(checkout)
+    assert "build pulumi-resource-auth0" in after_table
+    pacer = checkout / "devtools" / "engine" / "auth0-provider" / "pacing" / "pacing.go"
+    pacer.write_text(pacer.read_text() + "\n// changed\n")
+    after_pacer, _ = plugin_runs(checkout)
+    assert "build pulumi-resource-auth0" in after_pacer
+    cache = next((checkout.parent / "cache" / "auth0-org-assignment-engine").iterdir())
+    assert len(list(cache.glob("pulumi-resource-auth0-*"))) == 3

@@ -227,7 +227,9 @@ def test_each_up_runs_in_its_stacks_environment_and_concurrency_group() -> None:
         "group": "pulumi-${{ inputs.stack }}",
         "cancel-in-progress": False,
     }
-    (step,) = steps_using(job, PULUMI_ACTION)
+    # The CLI first (the paced plugin is built with it), then the up.
+    install, step = steps_using(job, PULUMI_ACTION)
+    assert "command" not in install["with"]
     assert step["with"]["command"] == "up"
     assert step["with"]["stack-name"] == "${{ inputs.stack }}"
 
@@ -421,6 +423,8 @@ def test_pulumi_cli_version_comes_from_the_version_file(path: Path) -> None:
                 runs = [s for s in job["steps"] if "AUTH0_CLIENT_ID" in s.get("env", {})]
                 assert runs
                 for run in runs:
+                    if "command" in run.get("with", {}):  # the action runs it: cloud-url
+                        continue
                     assert run["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
     assert re.fullmatch(r"\d+\.\d+\.\d+\n", (ROOT / ".pulumi-version").read_text())
 
@@ -620,3 +624,20 @@ def test_the_reconcile_check_fails_when_someone_would_leave(
     assert f"## Reconcile `dev`: {heading}" in summary.read_text()
     dry_run = "--dry-run" in (tmp_path / "args").read_text()
     assert dry_run is (remove != "true")
+
+
+@pytest.mark.parametrize("name", ["deploy.yml", "pulumi-up.yml", "pulumi-preview.yml", "drift.yml"])
+def test_every_job_that_runs_pulumi_on_a_tenant_uses_the_paced_plugin(name: str) -> None:
+    """Pulumi's downloaded auth0 plugin does not pace a deploy's Management API requests
+    (docs/scale.md): each job that runs pulumi against a tenant builds or restores ours, after
+    installing the CLI and before the first pulumi command."""
+    for job in load(name)["jobs"].values():
+        steps = job.get("steps", [])
+        uses = [step.get("uses", "") for step in steps]
+        pulumi = [i for i, step in enumerate(steps) if "AUTH0_CLIENT_ID" in step.get("env", {})]
+        if not pulumi:
+            continue
+        assert "./.github/actions/paced-plugin" in uses, job
+        paced = uses.index("./.github/actions/paced-plugin")
+        install = next(i for i, u in enumerate(uses) if u.startswith(PULUMI_ACTION))
+        assert install < paced < min(pulumi)

@@ -33,6 +33,7 @@ from typing import Any
 
 import pulumi
 
+from auth0_org_assignment import rate_limits
 from auth0_org_assignment.config import (
     StackConfig,
     load_resolved_config,
@@ -295,9 +296,13 @@ class ManagementClient:
         client_secret: str,
         rate: float,
         allowed: Collection[str] = tuple(CALLS),
+        pacer: rate_limits.Pacer | None = None,
     ) -> None:
         self.domain = domain
         self.interval = 1 / rate
+        self.pacer = pacer
+        """Shared by every client of a deploy's process: a share of the tier's buckets
+        (``rate_limits``), on top of ``rate``."""
         self.allowed = frozenset(allowed)
         unknown = self.allowed - CALLS.keys()
         if unknown:
@@ -373,6 +378,9 @@ class ManagementClient:
         for _attempt in range(TRIES):
             time.sleep(max(0.0, self._next_at - time.monotonic()))
             self._next_at = time.monotonic() + self.interval
+            if self.pacer is not None and path.startswith("/api/v2/"):
+                bare, _, query = path.partition("?")
+                self.pacer.take(method, bare, dict(urllib.parse.parse_qsl(query)))
             headers = {"content-type": "application/json"}
             if token:
                 headers["authorization"] = f"Bearer {token}"

@@ -19,11 +19,14 @@ No HTTP here: the server asks ``RateLimiter.admit`` and sends what it answers.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from auth0_org_assignment import rate_limits
 from devtools.localtenant.route_names import RouteName
 
 
@@ -49,15 +52,26 @@ class Limit:
 
 @dataclass(frozen=True)
 class EndpointLimit:
-    """A documented endpoint (or endpoint group) bucket, shared by the routes it names.
-    ``query`` restricts it to requests carrying that query parameter (Auth0's "Read Clients,
-    only applies to the usage of the q parameter")."""
+    """A documented endpoint (or endpoint group) bucket, shared by the requests it names: by
+    ``methods`` and a regular expression on the path (the Management API's rows, from the
+    table), or by route (``routes``, the Authentication API's). ``query`` restricts it to
+    requests carrying that query parameter (Auth0's "Read Clients, only applies to the usage of
+    the q parameter")."""
 
     name: str
     limit: Limit
-    routes: tuple[str, ...]
+    routes: tuple[str, ...] = ()
     query: str | None = None
     api: str = "management"
+    methods: frozenset[str] = frozenset()
+    path_pattern: str = ""
+
+    def counts(self, method: str, path: str, route: str | None, query: dict[str, str]) -> bool:
+        if self.query is not None and self.query not in query:
+            return False
+        if self.path_pattern:
+            return method in self.methods and re.search(self.path_pattern, path) is not None
+        return route in self.routes
 
 
 @dataclass(frozen=True)
@@ -83,88 +97,53 @@ class Tier:
         )
 
 
-ORGANIZATION_CONNECTION_ROUTES = tuple(
-    RouteName(f"organizations.{path}.{verb}")
-    for path in ("enabled_connections", "connections")
-    for verb in ("list", "get", "create", "update", "delete")
-)
+def _limit(row: dict[str, Any]) -> Limit:
+    if "perMinute" in row:
+        return Limit(row["burst"], row["perMinute"], "minute")
+    return Limit(row["burst"], row["perSecond"])
+
+
+def documented(
+    name: str, authentication: Limit, authentication_endpoints: tuple[EndpointLimit, ...] = ()
+) -> Tier:
+    """The Management API limits of tier ``name`` from the product's table
+    (``auth0_org_assignment/rate_limits.json``, the one a deploy is paced by, with each
+    tier's page), with the Authentication API's, which the table does not hold."""
+    row = rate_limits.table()["tiers"][name]
+    return Tier(
+        name,
+        management=_limit(row["management"]),
+        authentication=authentication,
+        endpoints=(
+            *(
+                EndpointLimit(
+                    e["name"],
+                    _limit(e),
+                    query=e.get("query"),
+                    methods=frozenset(e["methods"]),
+                    path_pattern=e["pathPattern"],
+                )
+                for e in row["endpoints"]
+            ),
+            *authentication_endpoints,
+        ),
+    )
+
 
 # https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-configurations/enterprise-public
 # Management API, "Production" tenant environment, and the endpoint rows that name routes
-# this tenant serves. The Authentication API row for a production tenant is 100/second; the
-# page lists no separate row for /oauth/token, so the API's own bucket limits it.
-ENTERPRISE_PRODUCTION = Tier(
-    "enterprise-production",
-    management=Limit(50, 16),
-    authentication=Limit(100, 100),
-    endpoints=(
-        EndpointLimit(
-            "Read Organizations by Name",
-            Limit(20, 200, "minute"),
-            (RouteName.ORGANIZATIONS_GET_BY_NAME,),
-        ),
-        EndpointLimit(
-            "Write Organizations",
-            Limit(5, 150, "minute"),
-            (
-                RouteName.ORGANIZATIONS_CREATE,
-                RouteName.ORGANIZATIONS_UPDATE,
-                RouteName.ORGANIZATIONS_DELETE,
-            ),
-        ),
-        EndpointLimit(
-            "Read Organization Members",
-            Limit(40, 500, "minute"),
-            (RouteName.ORGANIZATIONS_MEMBERS_LIST,),
-        ),
-        EndpointLimit(
-            "Write Organization Members",
-            Limit(20, 200, "minute"),
-            (RouteName.ORGANIZATIONS_MEMBERS_CREATE, RouteName.ORGANIZATIONS_MEMBERS_DELETE),
-        ),
-        EndpointLimit(
-            "Read Organization Member Roles",
-            Limit(20, 200, "minute"),
-            (RouteName.ORGANIZATIONS_MEMBER_ROLES_LIST,),
-        ),
-        EndpointLimit(
-            "Write Organization Member Roles",
-            Limit(20, 200, "minute"),
-            (
-                RouteName.ORGANIZATIONS_MEMBER_ROLES_CREATE,
-                RouteName.ORGANIZATIONS_MEMBER_ROLES_DELETE,
-            ),
-        ),
-        EndpointLimit(
-            "Read Organization Connections",
-            Limit(10, 100, "minute"),
-            tuple(r for r in ORGANIZATION_CONNECTION_ROUTES if r.endswith((".list", ".get"))),
-        ),
-        EndpointLimit(
-            "Write Organization Connections",
-            Limit(5, 150, "minute"),
-            tuple(r for r in ORGANIZATION_CONNECTION_ROUTES if not r.endswith((".list", ".get"))),
-        ),
-        EndpointLimit(
-            "Read Clients", Limit(5, 150, "minute"), (RouteName.CLIENTS_LIST,), query="q"
-        ),
-        EndpointLimit(
-            "Read Organization Client Grants",
-            Limit(10, 100, "minute"),
-            (RouteName.ORGANIZATIONS_CLIENT_GRANTS_LIST,),
-        ),
-    ),
-)
+# this tenant serves (the table). The Authentication API row for a production tenant is
+# 100/second; the page lists no separate row for /oauth/token, so the API's own bucket limits it.
+ENTERPRISE_PRODUCTION = documented("enterprise-production", authentication=Limit(100, 100))
 
 # https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-configurations/free-public
-# Management API 2 (burst) / 2 a second; Authentication API 300 / 300 a minute, and its Get
-# Token row, POST /oauth/token 30 / 30 a second. None of the page's Management endpoint rows
-# is a route this tenant serves.
-FREE = Tier(
+# Management API 2 (burst) / 2 a second (the table); Authentication API 300 / 300 a minute, and
+# its Get Token row, POST /oauth/token 30 / 30 a second. None of the page's Management endpoint
+# rows is a route this tenant serves.
+FREE = documented(
     "free",
-    management=Limit(2, 2),
     authentication=Limit(300, 300, "minute"),
-    endpoints=(
+    authentication_endpoints=(
         EndpointLimit("Get Token", Limit(30, 30), (RouteName.OAUTH_TOKEN,), api="authentication"),
     ),
 )
@@ -238,19 +217,17 @@ class RateLimiter:
             self._tier = tier
             self._buckets.clear()
 
-    def admit(self, api: str, route: str | None, query: dict[str, str]) -> Admission:
+    def admit(
+        self, api: str, route: str | None, query: dict[str, str], method: str = "", path: str = ""
+    ) -> Admission:
         """Take one request from ``api``'s (``"management"`` or ``"authentication"``) bucket
-        and from ``route``'s endpoint bucket, if it has one; when either is empty, take none
-        and refuse."""
+        and from its endpoint's bucket (by ``method`` and ``path``, or by ``route``), if it has
+        one; when either is empty, take none and refuse."""
         with self._lock:
             now = self._clock()
             buckets = [(api, getattr(self._tier, api))]
             for endpoint in self._tier.endpoints:
-                if (
-                    endpoint.api == api
-                    and route in endpoint.routes
-                    and (endpoint.query is None or endpoint.query in query)
-                ):
+                if endpoint.api == api and endpoint.counts(method, path, route, query):
                     buckets.append((endpoint.name, endpoint.limit))
             live = []
             for name, limit in buckets:

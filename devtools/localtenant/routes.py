@@ -56,6 +56,11 @@ class Route:
     management: bool = True
     """False for the Authentication API, which takes no bearer token."""
 
+    @property
+    def example_path(self) -> str:
+        """A path this route answers, its parameters filled in (``/api/v2/clients/id-1``)."""
+        return re.sub(r"\(\?P<(\w+)>\[\^/\]\+\)", r"\1-1", self.pattern.pattern).strip("^$")
+
 
 def route(
     name: RouteName,

@@ -215,9 +215,10 @@ class Tenant:
     ) -> Admission:
         """Take one request from the rate limits of the API ``path`` belongs to."""
         if route is not None and not route.management:
-            return self.rate_limiter.admit("authentication", route.name, query)
+            return self.rate_limiter.admit("authentication", route.name, query, method, path)
         if route is not None or path.startswith("/api/v2/"):
-            return self.rate_limiter.admit("management", route.name if route else None, query)
+            name = route.name if route else None
+            return self.rate_limiter.admit("management", name, query, method, path)
         return Admission(True)
 
     def answer_not_emulated(self, method: str, path: str) -> tuple[int, Any]:

@@ -1,0 +1,202 @@
+"""Auth0's documented Management API rate limits (``rate_limits.json``, the one table) and the
+share of them a deploy may spend.
+
+The table lists, per subscription tier, the Management API's global bucket and the endpoint
+buckets a request also falls in, as Auth0's Rate Limit Configurations pages give them (their
+addresses are the table's ``sources``). The auth0 provider plugin that ``scripts/engine`` builds
+embeds the same file and paces every Management API request of a deploy to ``share`` times each
+bucket it falls in (``devtools/engine/auth0-provider/pacing``); the deploy's environment names
+the tier and the share (``AUTH0_RATE_LIMIT_TIER``, ``AUTH0_RATE_LIMIT_SHARE``). This module reads
+the table for Python: the checks of those two variables, the commands' ``--tier``, and the
+benchmarks' floors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+TABLE = Path(__file__).resolve().parent / "rate_limits.json"
+TIER_VARIABLE = "AUTH0_RATE_LIMIT_TIER"
+SHARE_VARIABLE = "AUTH0_RATE_LIMIT_SHARE"
+DEFAULT_TIER = "enterprise-production"
+DEFAULT_SHARE = 0.5
+"""Half of each documented bucket: the other half is left to the tenant's own applications,
+which share the tenant's limits with a deploy (Rate Limit Policy)."""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One documented bucket: at most ``burst`` requests, refilled ``per_second``. An endpoint
+    bucket also names the requests it counts."""
+
+    name: str
+    burst: int
+    per_second: float
+    methods: frozenset[str] = frozenset()
+    path_pattern: str = ""
+    query: str | None = None
+
+    def counts(self, method: str, path: str, query: Mapping[str, str] | None = None) -> bool:
+        """Whether a request falls in this endpoint bucket."""
+        return (
+            method.upper() in self.methods
+            and re.search(self.path_pattern, path) is not None
+            and (self.query is None or self.query in (query or {}))
+        )
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    management: Bucket
+    endpoints: tuple[Bucket, ...]
+
+    def buckets_of(
+        self, method: str, path: str, query: Mapping[str, str] | None = None
+    ) -> tuple[Bucket, ...]:
+        """The buckets a Management API request spends: the global one and its endpoint's."""
+        return (self.management, *(e for e in self.endpoints if e.counts(method, path, query)))
+
+
+@cache
+def table() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(TABLE.read_text(encoding="utf-8"))
+    return loaded
+
+
+def tier_names() -> tuple[str, ...]:
+    return tuple(table()["tiers"])
+
+
+def tier(name: str) -> Tier:
+    """The documented tier ``name``; an unknown name is refused, naming the choices."""
+    tiers = table()["tiers"]
+    if name not in tiers:
+        raise ValueError(f"unknown rate-limit tier {name!r}; use one of {', '.join(tiers)}")
+    entry = tiers[name]
+    management = entry["management"]
+    return Tier(
+        name,
+        Bucket("Management API", management["burst"], management["perSecond"]),
+        tuple(
+            Bucket(
+                e["name"],
+                e["burst"],
+                e["perSecond"],
+                frozenset(e["methods"]),
+                e["pathPattern"],
+                e.get("query"),
+            )
+            for e in entry["endpoints"]
+        ),
+    )
+
+
+def share(value: str) -> float:
+    """A share of the limits, more than 0 and at most 1; anything else is refused."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0 < number <= 1:
+        raise ValueError(
+            f"{SHARE_VARIABLE}={value!r} is not a share of the rate limit; use a number above 0 "
+            f"and at most 1 (default {DEFAULT_SHARE})"
+        )
+    return number
+
+
+def from_environment(environment: Mapping[str, str]) -> tuple[Tier, float]:
+    """The tier and share a deploy's environment names (defaults: enterprise-production, half),
+    refused with the variable's name and the choices."""
+    name = environment.get(TIER_VARIABLE) or DEFAULT_TIER
+    try:
+        chosen = tier(name)
+    except ValueError as error:
+        raise ValueError(f"{TIER_VARIABLE}: {error}") from None
+    raw = environment.get(SHARE_VARIABLE)
+    return chosen, DEFAULT_SHARE if not raw else share(raw)
+
+
+def floor_seconds(tier: Tier, share: float, requests: Mapping[tuple[str, str], int]) -> float:
+    """The least time the tier's buckets at ``share`` allow for ``requests`` (a count per
+    (method, path)): for each bucket, what exceeds its share of the burst, at its share of the
+    sustained rate; the slowest bucket sets the floor."""
+    spent: dict[Bucket, int] = {}
+    for (method, path), count in requests.items():
+        for bucket in tier.buckets_of(method, path):
+            spent[bucket] = spent.get(bucket, 0) + count
+    return max(
+        (
+            max(0.0, count - bucket.burst * share) / (bucket.per_second * share)
+            for bucket, count in spent.items()
+        ),
+        default=0.0,
+    )
+
+
+class Pacer:
+    """Token buckets at ``share`` of each of ``tier``'s (burst and refill, a burst of at least
+    one), shared by the threads of a process: ``take`` waits until every bucket a Management API
+    request falls in has a token, then takes one from each. The Python side of a deploy (the
+    dynamic resources' calls, ``domain_proof``) paces with it; the auth0 plugin's pacer is the
+    same algorithm in Go (devtools/engine/auth0-provider/pacing)."""
+
+    def __init__(
+        self,
+        tier: Tier,
+        share: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.tier, self.share = tier, share
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        now = clock()
+        self._state = {
+            bucket: [max(1.0, bucket.burst * share), now]
+            for bucket in (tier.management, *tier.endpoints)
+        }
+
+    def take(self, method: str, path: str, query: Mapping[str, str] | None = None) -> None:
+        buckets = self.tier.buckets_of(method, path, query)
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = 0.0
+                for bucket in buckets:
+                    state = self._state[bucket]
+                    rate = bucket.per_second * self.share
+                    capacity = max(1.0, bucket.burst * self.share)
+                    state[0] = min(capacity, state[0] + (now - state[1]) * rate)
+                    state[1] = now
+                    if state[0] < 1 - 1e-9:  # (rounding: a wait too short to count)
+                        wait = max(wait, (1 - state[0]) / rate)
+                if wait == 0:
+                    for bucket in buckets:
+                        self._state[bucket][0] -= 1
+                    return
+            self._sleep(wait)
+
+
+_deploy_pacer: Pacer | None = None
+_deploy_pacer_lock = threading.Lock()
+
+
+def deploy_pacer(environment: Mapping[str, str] | None = None) -> Pacer:
+    """The pacer of this process's deploy, from its environment (one per process)."""
+    global _deploy_pacer
+    with _deploy_pacer_lock:
+        if _deploy_pacer is None:
+            tier, share = from_environment(os.environ if environment is None else environment)
+            _deploy_pacer = Pacer(tier, share)
+        return _deploy_pacer

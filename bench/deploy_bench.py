@@ -1,0 +1,167 @@
+"""Time ``pulumi up`` of many organizations with the real engine and provider against a fresh
+local tenant, and count what it asks of the tenant's rate limits.
+
+    .venv/bin/python -m bench.deploy_bench [--sizes 10,100] [--tier enterprise-production]
+        [--share 0.5]
+
+For each size: a fresh local tenant enforcing the tier, a stack of that many organizations
+(each with one connection and one email domain: the organization, its connection, a
+discovery domain and the domain's proof), ``pulumi up`` with the deploy paced at the share of
+the tier (``AUTH0_RATE_LIMIT_TIER``, ``AUTH0_RATE_LIMIT_SHARE``), then a second ``pulumi up``
+with nothing to change. Each row: wall time, the Management API requests the tenant answered
+(429s included) and the 429s it sent, for both; the floor the tier's buckets set for the
+first ``up``'s requests at that share (the slowest bucket: for organizations, their writes), and
+the ``up``'s time over that floor. ``deploy`` is the function, for other benchmarks to reuse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auth0_org_assignment import credentials, rate_limits
+from auth0_org_assignment.config import PROJECT
+from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localtenant.control import TIERS
+from devtools.localtenant.route_names import RouteName
+from devtools.localtenant.tenant import AREAS
+from devtools.localtenant.testing import LocalTenant
+
+DATABASE = "Username-Password-Authentication"
+AUTHENTICATION = {RouteName.OAUTH_TOKEN.value}
+"""Routes of the Authentication API (the deploy's tokens), not the Management API's."""
+
+
+@dataclass(frozen=True)
+class Spend:
+    """One ``pulumi`` command's cost on the tenant."""
+
+    seconds: float
+    requests: int
+    """Management API requests the tenant answered, 429s included."""
+    rate_limited: int
+    """Of those, refused 429."""
+    calls: Counter[str]
+    output: str
+
+
+@dataclass(frozen=True)
+class Deploy:
+    organizations: int
+    up: Spend
+    noop: Spend | None
+    floor_s: float
+    """The least time the tier's buckets at the share allow for the ``up``'s requests."""
+
+
+def organizations(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f"customer-{n:05d}",
+            "displayName": f"Customer {n:05d}",
+            "connections": [DATABASE],
+            "emailDomains": [f"customer{n:05d}.com"],
+        }
+        for n in range(count)
+    ]
+
+
+def floor_seconds(tier: rate_limits.Tier, share: float, calls: Counter[str]) -> float:
+    """The slowest of the tier's buckets at ``share`` for these calls (counted by route)."""
+    requests = {
+        (route.method, route.example_path): calls[route.name]
+        for area in AREAS
+        for route in area.ROUTES
+        if route.management and calls[route.name]
+    }
+    return rate_limits.floor_seconds(tier, share, requests)
+
+
+def _spend(
+    tenant: LocalTenant, project: LocalProject, args: tuple[str, ...], env: dict[str, str]
+) -> Spend:
+    tenant.call("DELETE", "/localtenant/calls")
+    run = project.pulumi(*args, **env)  # type: ignore[arg-type]  # (env: variables only)
+    calls = tenant.calls()
+    return Spend(
+        run.seconds,
+        sum(n for route, n in calls.items() if route not in AUTHENTICATION),
+        sum(tenant.rate_limited().values()),
+        calls,
+        run.output,
+    )
+
+
+def deploy(
+    count: int,
+    workdir: Path,
+    *,
+    tier: str = rate_limits.DEFAULT_TIER,
+    share: float = rate_limits.DEFAULT_SHARE,
+    deploy_tier: str | None = None,
+    noop: bool = True,
+) -> Deploy:
+    """``pulumi up`` of ``count`` organizations against a fresh local tenant enforcing
+    ``tier``, the deploy paced at ``share`` of ``deploy_tier`` (default: the same tier), then
+    (``noop``) an ``up`` with nothing to change."""
+    with LocalTenant.spawn(workdir / "tenant.json", rate_limits=tier) as tenant:
+        project = LocalProject(workdir / "project", tenant)
+        project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
+        project.write_config(
+            {
+                f"{PROJECT}:organization": {},
+                f"{PROJECT}:connections": [],
+                f"{PROJECT}:organizations": organizations(count),
+            }
+        )
+        env = {
+            rate_limits.TIER_VARIABLE: deploy_tier or tier,
+            rate_limits.SHARE_VARIABLE: str(share),
+        }
+        up = _spend(tenant, project, ("up", "--yes", "--skip-preview"), env)
+        second = (
+            _spend(tenant, project, ("up", "--yes", "--skip-preview", "--expect-no-changes"), env)
+            if noop
+            else None
+        )
+    return Deploy(count, up, second, floor_seconds(rate_limits.tier(tier), share, up.calls))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,100", help="organizations, comma-separated")
+    parser.add_argument("--tier", default=rate_limits.DEFAULT_TIER, choices=sorted(TIERS))
+    parser.add_argument("--share", type=float, default=rate_limits.DEFAULT_SHARE)
+    arguments = parser.parse_args()
+    if not engine_ready():
+        raise SystemExit("no Pulumi engine: run scripts/setup first")
+    print(
+        f"tier {arguments.tier}, share {arguments.share}; "
+        f"{platform.machine()}, Python {platform.python_version()}\n"
+    )
+    print(
+        "| organizations | `up` | requests | 429 | floor at the share | `up` / floor "
+        "| no-op `up` | requests | 429 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for size in (int(s) for s in arguments.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as scratch:
+            result = deploy(size, Path(scratch), tier=arguments.tier, share=arguments.share)
+        up, noop = result.up, result.noop
+        assert noop is not None
+        ratio = up.seconds / result.floor_s if result.floor_s else float("nan")
+        print(
+            f"| {size} | {up.seconds:.1f} s | {up.requests} | {up.rate_limited} "
+            f"| {result.floor_s:.1f} s | {ratio:.2f} | {noop.seconds:.1f} s | {noop.requests} "
+            f"| {noop.rate_limited} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

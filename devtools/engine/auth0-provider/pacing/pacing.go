@@ -1,0 +1,318 @@
+// Package pacing keeps a deploy's Management API requests under a share of the tenant's
+// documented rate limits.
+//
+// Auth0 limits a tenant's Management API with token buckets: a global one, and endpoint buckets
+// a request also spends ("Rate limit algorithm" and "Tenant request limits order",
+// https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy);
+// each tier's sizes and rates are on its Rate Limit Configurations page (the table's sources).
+// The limits are the tenant's, shared with every application that calls the API at that moment,
+// so a deploy that spends them all starves the customer's own applications. The Pacer holds
+// buckets of Share times each documented one (burst and refill), and a request waits until every
+// bucket it falls in has a token. It also honours what responses report of the tenant's real
+// buckets (https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-use-cases):
+// after a 429, or a response whose x-ratelimit-remaining is 0, the buckets of that request wait
+// until x-ratelimit-reset.
+//
+// The table (rate_limits.json) is auth0_org_assignment/rate_limits.json, copied here by
+// scripts/engine when it builds the plugin.
+package pacing
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed rate_limits.json
+var tableJSON []byte
+
+// The environment variables a deploy names its tier and share in, and their defaults.
+const (
+	TierVariable  = "AUTH0_RATE_LIMIT_TIER"
+	ShareVariable = "AUTH0_RATE_LIMIT_SHARE"
+	DefaultTier   = "enterprise-production"
+	DefaultShare  = 0.5
+)
+
+type limitEntry struct {
+	Name        string   `json:"name"`
+	Burst       float64  `json:"burst"`
+	PerSecond   float64  `json:"perSecond"`
+	Methods     []string `json:"methods"`
+	PathPattern string   `json:"pathPattern"`
+	Query       string   `json:"query"`
+}
+
+type tierEntry struct {
+	Management limitEntry   `json:"management"`
+	Endpoints  []limitEntry `json:"endpoints"`
+}
+
+type table struct {
+	Tiers map[string]tierEntry `json:"tiers"`
+}
+
+func loadTable() (table, error) {
+	var t table
+	err := json.Unmarshal(tableJSON, &t)
+	return t, err
+}
+
+// TierNames lists the table's tiers, sorted.
+func TierNames() []string {
+	t, _ := loadTable()
+	names := make([]string, 0, len(t.Tiers))
+	for name := range t.Tiers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+type bucket struct {
+	name      string
+	capacity  float64
+	perSecond float64
+	methods   map[string]bool
+	path      *regexp.Regexp
+	query     string
+	tokens    float64
+	updated   time.Time
+	heldUntil time.Time
+}
+
+func (b *bucket) counts(req *http.Request) bool {
+	if b.path == nil {
+		return true // the API's global bucket
+	}
+	if !b.methods[req.Method] || !b.path.MatchString(req.URL.Path) {
+		return false
+	}
+	return b.query == "" || req.URL.Query().Has(b.query)
+}
+
+func (b *bucket) refill(now time.Time) {
+	if now.After(b.updated) {
+		b.tokens = math.Min(b.capacity, b.tokens+now.Sub(b.updated).Seconds()*b.perSecond)
+		b.updated = now
+	}
+}
+
+// wait is how long until the bucket may give a token (0: now).
+func (b *bucket) wait(now time.Time) time.Duration {
+	var d time.Duration
+	if b.heldUntil.After(now) {
+		d = b.heldUntil.Sub(now)
+	}
+	if b.tokens < 1 {
+		need := time.Duration((1 - b.tokens) / b.perSecond * float64(time.Second))
+		if need > d {
+			d = need
+		}
+	}
+	return d
+}
+
+// Pacer is an http.RoundTripper that paces Management API requests (paths under /api/v2/);
+// other requests (the token's, /oauth/token) go through unpaced.
+type Pacer struct {
+	Tier  string
+	Share float64
+	next  http.RoundTripper
+	mu    sync.Mutex
+	all   []*bucket // the global bucket first
+	now   func() time.Time
+	sleep func(*http.Request, time.Duration) error
+}
+
+// New paces next at share of tier's buckets.
+func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
+	t, err := loadTable()
+	if err != nil {
+		return nil, fmt.Errorf("the rate-limit table embedded in the auth0 plugin is invalid: %w", err)
+	}
+	entry, ok := t.Tiers[tier]
+	if !ok {
+		return nil, fmt.Errorf("%s=%q is not a rate-limit tier the table lists; use one of %s",
+			TierVariable, tier, strings.Join(TierNames(), ", "))
+	}
+	if !(share > 0 && share <= 1) {
+		return nil, fmt.Errorf("%s=%v is not a share of the rate limit; use a number above 0 and at most 1 (default %v)",
+			ShareVariable, share, DefaultShare)
+	}
+	p := &Pacer{Tier: tier, Share: share, next: next, now: time.Now, sleep: sleepFor}
+	start := p.now()
+	add := func(e limitEntry, global bool) error {
+		b := &bucket{
+			name:      e.Name,
+			capacity:  math.Max(1, e.Burst*share),
+			perSecond: e.PerSecond * share,
+			updated:   start,
+		}
+		if b.perSecond <= 0 {
+			return fmt.Errorf("rate-limit table, tier %s: bucket %q has no refill rate", tier, e.Name)
+		}
+		b.tokens = b.capacity
+		if !global {
+			re, err := regexp.Compile(e.PathPattern)
+			if err != nil {
+				return fmt.Errorf("rate-limit table, tier %s: bucket %q: %w", tier, e.Name, err)
+			}
+			b.path, b.query, b.methods = re, e.Query, map[string]bool{}
+			for _, m := range e.Methods {
+				b.methods[strings.ToUpper(m)] = true
+			}
+		}
+		p.all = append(p.all, b)
+		return nil
+	}
+	entry.Management.Name = "Management API"
+	if err := add(entry.Management, true); err != nil {
+		return nil, err
+	}
+	for _, e := range entry.Endpoints {
+		if err := add(e, false); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// FromEnvironment reads the tier and share from the deploy's environment (defaults: the
+// enterprise production tier, half of it).
+func FromEnvironment(next http.RoundTripper) (*Pacer, error) {
+	tier := os.Getenv(TierVariable)
+	if tier == "" {
+		tier = DefaultTier
+	}
+	share := DefaultShare
+	if raw := os.Getenv(ShareVariable); raw != "" {
+		parsed, err := strconv.ParseFloat(raw, 64)
+		if err != nil || !(parsed > 0 && parsed <= 1) {
+			return nil, fmt.Errorf("%s=%q is not a share of the rate limit; use a number above 0 and at most 1 (default %v)",
+				ShareVariable, raw, DefaultShare)
+		}
+		share = parsed
+	}
+	return New(tier, share, next)
+}
+
+func sleepFor(req *http.Request, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-req.Context().Done():
+		return req.Context().Err()
+	}
+}
+
+func (p *Pacer) bucketsOf(req *http.Request) []*bucket {
+	var of []*bucket
+	for _, b := range p.all {
+		if b.counts(req) {
+			of = append(of, b)
+		}
+	}
+	return of
+}
+
+// take waits until every bucket has a token, then takes one from each.
+func (p *Pacer) take(req *http.Request, buckets []*bucket) error {
+	for {
+		p.mu.Lock()
+		now := p.now()
+		var wait time.Duration
+		for _, b := range buckets {
+			b.refill(now)
+			if w := b.wait(now); w > wait {
+				wait = w
+			}
+		}
+		if wait == 0 {
+			for _, b := range buckets {
+				b.tokens--
+			}
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+		if err := p.sleep(req, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// hold makes the buckets wait until the tenant's reset when a response says its bucket is empty.
+func (p *Pacer) hold(resp *http.Response, buckets []*bucket) {
+	remaining, err := strconv.Atoi(resp.Header.Get("X-RateLimit-Remaining"))
+	empty := resp.StatusCode == http.StatusTooManyRequests || (err == nil && remaining <= 0)
+	if !empty {
+		return
+	}
+	reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64)
+	until := p.now().Add(time.Second)
+	if err == nil {
+		until = time.Unix(reset, 0)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, b := range buckets {
+		if until.After(b.heldUntil) {
+			b.heldUntil = until
+		}
+	}
+}
+
+// RoundTrip paces a Management API request, then sends it.
+func (p *Pacer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.HasPrefix(req.URL.Path, "/api/v2/") {
+		return p.next.RoundTrip(req)
+	}
+	buckets := p.bucketsOf(req)
+	if err := p.take(req, buckets); err != nil {
+		return nil, err
+	}
+	resp, err := p.next.RoundTrip(req)
+	if err == nil && resp != nil {
+		p.hold(resp, buckets)
+	}
+	return resp, err
+}
+
+var (
+	installMu sync.Mutex
+	original  http.RoundTripper
+	installed *Pacer
+)
+
+// Install puts a Pacer from the environment in front of http.DefaultTransport, which the
+// upstream provider's HTTP client reads when it is configured. Configuring again keeps the
+// buckets when the tier and share are the same.
+func Install() error {
+	installMu.Lock()
+	defer installMu.Unlock()
+	if original == nil {
+		original = http.DefaultTransport
+	}
+	pacer, err := FromEnvironment(original)
+	if err != nil {
+		return err
+	}
+	if installed != nil && installed.Tier == pacer.Tier && installed.Share == pacer.Share {
+		return nil
+	}
+	installed = pacer
+	http.DefaultTransport = pacer
+	return nil
+}

@@ -1,0 +1,105 @@
+package pacing
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clock is a fake time: sleeping advances it.
+type clock struct{ t time.Time }
+
+func paced(t *testing.T, tier string, share float64, next http.RoundTripper) (*Pacer, *clock) {
+	t.Helper()
+	p, err := New(tier, share, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{time.Unix(1_700_000_000, 0)}
+	p.now = func() time.Time { return c.t }
+	p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
+	for _, b := range p.all {
+		b.updated = c.t
+	}
+	return p, c
+}
+
+type answer func(*http.Request) *http.Response
+
+func (a answer) RoundTrip(r *http.Request) (*http.Response, error) { return a(r), nil }
+
+func ok(*http.Request) *http.Response {
+	return &http.Response{StatusCode: 200, Header: http.Header{}}
+}
+
+func send(t *testing.T, p *Pacer, method, path string) {
+	t.Helper()
+	req := httptest.NewRequest(method, "https://tenant.example"+path, nil)
+	if _, err := p.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWritesOfOrganizationsGoAtTheShareOfTheirBucket(t *testing.T) {
+	// Write Organizations: 5 burst, 150 a minute; half of it is 2.5 burst and 75 a minute.
+	p, c := paced(t, "enterprise-production", 0.5, answer(ok))
+	start := c.t
+	for i := 0; i < 77; i++ {
+		send(t, p, "POST", "/api/v2/organizations")
+	}
+	// 2 from the burst, then 75 at 1.25 a second.
+	got := c.t.Sub(start).Seconds()
+	if want := 75 / 1.25; got < want-0.5 || got > want+1 {
+		t.Fatalf("77 creates took %.1f s, want about %.1f", got, want)
+	}
+}
+
+func TestTheGlobalBucketPacesEveryManagementRequestButNotTheToken(t *testing.T) {
+	p, c := paced(t, "free", 0.5, answer(ok)) // 2 burst, 2 a second: half is 1 and 1
+	start := c.t
+	for i := 0; i < 10; i++ {
+		send(t, p, "POST", "/oauth/token")
+	}
+	if c.t != start {
+		t.Fatal("the token's requests were paced")
+	}
+	for i := 0; i < 11; i++ {
+		send(t, p, "GET", "/api/v2/clients")
+	}
+	if got := c.t.Sub(start).Seconds(); got < 9.9 || got > 10.1 {
+		t.Fatalf("11 reads took %.2f s, want 10", got)
+	}
+}
+
+func TestAnEmptyTenantBucketWaitsForItsReset(t *testing.T) {
+	var p *Pacer
+	var c *clock
+	calls := 0
+	p, c = paced(t, "enterprise-production", 0.5, answer(func(*http.Request) *http.Response {
+		calls++
+		h := http.Header{}
+		h.Set("X-RateLimit-Remaining", "0")
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(c.t.Add(30*time.Second).Unix(), 10))
+		return &http.Response{StatusCode: 200, Header: h}
+	}))
+	start := c.t
+	send(t, p, "GET", "/api/v2/connections")
+	send(t, p, "GET", "/api/v2/connections")
+	if got := c.t.Sub(start); got != 30*time.Second {
+		t.Fatalf("the second request waited %v, want the 30 s to the reset", got)
+	}
+}
+
+func TestUnknownTierAndBadShareNameTheVariable(t *testing.T) {
+	if _, err := New("gold", 0.5, answer(ok)); err == nil ||
+		!strings.Contains(err.Error(), TierVariable) || !strings.Contains(err.Error(), "enterprise-production, free") {
+		t.Fatalf("unknown tier: %v", err)
+	}
+	t.Setenv(ShareVariable, "2")
+	if _, err := FromEnvironment(answer(ok)); err == nil || !strings.Contains(err.Error(), ShareVariable) {
+		t.Fatalf("share 2: %v", err)
+	}
+}

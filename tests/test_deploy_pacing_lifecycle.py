@@ -1,0 +1,73 @@
+"""A deploy spends at most its share of the tenant's rate limit: with the real engine and the
+auth0 plugin scripts/engine builds, against a local tenant enforcing Auth0's free tier (2
+Management API requests, 2 a second). Paced at half of that tier, a deploy of a few
+organizations gets no 429 and prints no error; paced as if the tenant were on the enterprise
+tier (16 a second), the same deploy overruns the tenant's bucket and is refused 429. An unknown
+tier fails the deploy before anything is created, naming the variable and the choices.
+The measured deploy of 1,000 organizations: bench/deploy_bench.py, docs/scale.md."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from auth0_org_assignment import credentials, rate_limits
+from bench.deploy_bench import deploy, organizations
+from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localtenant.testing import LocalTenant
+
+pytestmark = [pytest.mark.lifecycle, pytest.mark.slow]
+
+if not engine_ready():
+    if os.environ.get("CI"):
+        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
+    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+
+ORGANIZATIONS = 3
+
+
+def test_paced_to_the_tenants_tier_a_deploy_gets_no_429(tmp_path: Path) -> None:
+    paced = deploy(ORGANIZATIONS, tmp_path / "paced", tier="free", noop=False)
+    assert paced.up.requests > 30, paced.up.calls
+    assert paced.up.rate_limited == 0, paced.up.calls
+    assert "error:" not in paced.up.output
+    # Half of 2 a second: it cannot have gone faster than the floor of its requests.
+    assert paced.up.seconds >= paced.floor_s * 0.9, (paced.up.seconds, paced.floor_s)
+
+    # The same deploy paced as if the tenant were on the enterprise tier: 429s.
+    overrun = deploy(
+        ORGANIZATIONS,
+        tmp_path / "overrun",
+        tier="free",
+        deploy_tier="enterprise-production",
+        noop=False,
+    )
+    assert overrun.up.rate_limited > 0, overrun.up.calls
+
+
+def test_an_unknown_tier_fails_the_deploy_before_anything_is_created(tmp_path: Path) -> None:
+    with LocalTenant.spawn(tmp_path / "tenant.json") as tenant:
+        project = LocalProject(tmp_path / "project", tenant)
+        project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
+        tenant.call("DELETE", "/localtenant/calls")  # the deployer's own making
+        project.write_config(
+            {
+                "auth0-org-assignment:organization": {},
+                "auth0-org-assignment:connections": [],
+                "auth0-org-assignment:organizations": organizations(1),
+            }
+        )
+        run = project.pulumi(
+            "up",
+            "--yes",
+            "--skip-preview",
+            check=False,
+            **{rate_limits.TIER_VARIABLE: "gold"},
+        )
+        assert run.returncode != 0
+        assert 'AUTH0_RATE_LIMIT_TIER="gold"' in run.output, run.output
+        assert "enterprise-production, free" in run.output
+        assert tenant.call("GET", "/api/v2/organizations") == []
+        assert not {"clients.create", "organizations.create"} & set(tenant.calls())

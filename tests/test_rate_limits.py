@@ -1,0 +1,97 @@
+"""The rate-limit table (auth0_org_assignment/rate_limits.json) a deploy is paced by, and the
+tier and share a deploy's environment names. The pacer itself: tests/test_deploy_pacing.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from auth0_org_assignment import rate_limits
+from devtools.localtenant.control import TIERS as LOCAL_TIERS
+from devtools.localtenant.tenant import AREAS
+
+
+@pytest.mark.parametrize("name", rate_limits.tier_names())
+def test_the_local_tenant_enforces_each_tier_of_the_table(name: str) -> None:
+    """The local tenant reads its Management API limits from the same table, and every
+    endpoint bucket of it counts some route the tenant serves (no pattern is dead)."""
+    assert name in LOCAL_TIERS, f"the local tenant has no tier {name!r} (control.TIERS)"
+    local, table = LOCAL_TIERS[name], rate_limits.tier(name)
+    assert local.management is not None
+    assert table.management.burst == local.management.burst
+    assert table.management.per_second == pytest.approx(local.management.refill_per_second)
+    routes = [route for area in AREAS for route in area.ROUTES if route.management]
+    for bucket in table.endpoints:
+        assert any(
+            bucket.counts(route.method, route.example_path, {"q": "x"}) for route in routes
+        ), bucket.name
+
+
+def test_read_clients_counts_only_a_search() -> None:
+    tier = rate_limits.tier("enterprise-production")
+    assert [b.name for b in tier.buckets_of("GET", "/api/v2/clients", {"q": "name:x"})] == [
+        "Management API",
+        "Read Clients",
+    ]
+    assert [b.name for b in tier.buckets_of("GET", "/api/v2/clients")] == ["Management API"]
+
+
+def test_the_environment_names_the_tier_and_share_or_is_refused_naming_the_variable() -> None:
+    tier, share = rate_limits.from_environment({})
+    assert (tier.name, share) == ("enterprise-production", 0.5)
+    tier, share = rate_limits.from_environment(
+        {"AUTH0_RATE_LIMIT_TIER": "free", "AUTH0_RATE_LIMIT_SHARE": "0.25"}
+    )
+    assert (tier.name, share) == ("free", 0.25)
+    with pytest.raises(
+        ValueError, match=r"AUTH0_RATE_LIMIT_TIER: .*'gold'.*enterprise-production, free"
+    ):
+        rate_limits.from_environment({"AUTH0_RATE_LIMIT_TIER": "gold"})
+    for bad in ("0", "1.5", "half", "-1"):
+        with pytest.raises(ValueError, match="AUTH0_RATE_LIMIT_SHARE"):
+            rate_limits.from_environment({"AUTH0_RATE_LIMIT_SHARE": bad})
+
+
+def test_the_floor_is_the_slowest_bucket_at_the_share() -> None:
+    tier = rate_limits.tier("enterprise-production")
+    # 1,000 creates: 2.5 from the half burst, then 75 a minute.
+    floor = rate_limits.floor_seconds(tier, 0.5, {("POST", "/api/v2/organizations"): 1000})
+    assert floor == pytest.approx((1000 - 2.5) / 1.25)
+    # The same number of reads of connections go at 8 a second, the global bucket's half.
+    assert rate_limits.floor_seconds(tier, 0.5, {("GET", "/api/v2/connections"): 1000}) == (
+        pytest.approx((1000 - 25) / 8)
+    )
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_python_pacer_keeps_to_the_share_of_every_bucket_a_request_falls_in() -> None:
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep)
+    # Write Organizations, 5 and 150 a minute: 2 from half the burst, then 1.25 a second.
+    for _ in range(77):
+        pacer.take("POST", "/api/v2/organizations")
+    assert time.now - 1000 == pytest.approx((77 - 2.5) / 1.25)
+    # Reads of connections fall only in the global bucket (25, 8 a second at half), which the
+    # writes spent too.
+    started = time.now
+    for _ in range(25 + 80):
+        pacer.take("GET", "/api/v2/connections")
+    assert time.now - started == pytest.approx(10, abs=0.5)
+
+
+def test_the_python_pacer_never_waits_for_less_than_a_whole_request() -> None:
+    time = FakeTime()
+    pacer = rate_limits.Pacer(rate_limits.tier("free"), 0.1, time.clock, time.sleep)
+    for _ in range(3):  # a burst of 0.2 is one request; 0.2 a second
+        pacer.take("GET", "/api/v2/clients")
+    assert time.now - 1000 == pytest.approx(10)
