@@ -26,7 +26,7 @@ import platform
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,22 +178,40 @@ def _import(tenant: LocalTenant, workdir: Path, document: dict[str, Any]) -> flo
     return seconds
 
 
-def _organizations_in(tenant: LocalTenant) -> int:
-    """How many organizations the tenant holds (read with its rate limits lifted)."""
+def imported(tenant: LocalTenant) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """What the tenant holds, read with its rate limits lifted: each organization's name, its
+    enabled connections' names and its discovery domains (pending ones only)."""
     tenant.call("PUT", "/localtenant/rate-limits", {"tier": "unlimited"})
-    count, page = 0, 0
-    while True:
-        answer = tenant.call("GET", f"/api/v2/organizations?per_page=100&page={page}")
-        if not answer:
-            return count
-        count, page = count + len(answer), page + 1
+    names = {c["id"]: c["name"] for c in tenant.call("GET", "/api/v2/connections?per_page=100")}
+    held = {}
+    page = 0
+    while answer := tenant.call("GET", f"/api/v2/organizations?per_page=100&page={page}"):
+        for organization in answer:
+            base = f"/api/v2/organizations/{organization['id']}"
+            enabled = tenant.call("GET", f"{base}/enabled_connections")
+            domains = tenant.call("GET", f"{base}/discovery-domains")["domains"]
+            held[organization["name"]] = (
+                tuple(names[c["connection_id"]] for c in enabled),
+                tuple(d["domain"] for d in domains if d["status"] == "pending"),
+            )
+        page += 1
+    return held
+
+
+def expected(config: StackConfig) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """What ``imported`` reads after ``tenant_yaml(config)`` is imported."""
+    return {
+        spec.name: (tuple(spec.connections or []), proof_domains(spec.email_domains))
+        for spec in config.organizations
+    }
 
 
 def import_organizations(
     organizations: int, tier: str = DEFAULT_TIER.name, workdir: Path | None = None
 ) -> Measured:
     """Import ``stack(organizations)``'s organizations with the Deploy CLI into a fresh local
-    tenant at ``tier``; checks they are all there after."""
+    tenant at ``tier``; refused unless the tenant holds them after, each with its connections
+    and discovery domains."""
     config = parse_config(stack(organizations), "bench")
     with tempfile.TemporaryDirectory(dir=workdir) as directory:
         folder = Path(directory)
@@ -202,9 +220,12 @@ def import_organizations(
             before, refused = tenant.calls(), tenant.rate_limited()
             seconds = _import(tenant, folder, tenant_yaml(config))
             after, refused_after = tenant.calls(), tenant.rate_limited()
-            held = _organizations_in(tenant)
-    if held != organizations:
-        raise RuntimeError(f"the import left {held} organizations, not {organizations}")
+            held = imported(tenant)
+    if held != expected(config):
+        missing = sorted(set(expected(config).items()) - set(held.items()))
+        raise RuntimeError(
+            f"the import did not leave {len(missing)} organizations as asked: {missing[:3]}"
+        )
     return Measured(
         organizations=organizations,
         seconds=seconds,
@@ -233,7 +254,46 @@ def row(measured: Measured) -> str:
     return (
         f"| {measured.organizations} | {measured.seconds:.1f} s | {measured.requests} "
         f"| {measured.rate_limited} | {f.seconds:.1f} s ({f.bucket}, {f.requests} writes) "
-        f"| {measured.of_floor:.2f} |"
+        f"| {f'{measured.of_floor:.2f}' if f.seconds else '-'} |"
+    )
+
+
+PulumiUp = Callable[[int], tuple[float, int, int]]
+"""``pulumi up`` of that many organizations of ``stack`` against a fresh local tenant at the
+same tier: its seconds, requests and 429s (bench/deploy_bench.py's function)."""
+
+SIDE_BY_SIDE = (
+    "| organizations | `pulumi up` | its requests, 429s | Deploy CLI import "
+    "| its requests, 429s | ratio (`up` / import) | floor (its bucket) | `up` / floor "
+    "| import / floor |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def side_by_side(sizes: Iterable[int], pulumi_up: PulumiUp | None) -> Iterator[str]:
+    """The rows of ``SIDE_BY_SIDE``, one size after the other (``pulumi up`` first, then the
+    import, each into its own fresh tenant); without ``pulumi_up``, its columns say "-"."""
+    for size in sizes:
+        up = pulumi_up(size) if pulumi_up is not None else None
+        yield side_by_side_row(up, import_organizations(size))
+
+
+def side_by_side_row(up: tuple[float, int, int] | None, cli: Measured) -> str:
+    """One row of ``SIDE_BY_SIDE``: ``up`` (seconds, requests, 429s, or None when not measured)
+    beside the import of as many organizations, each against the import's floor."""
+    f = cli.floor
+    if up is None:
+        up_cells, ratio, up_floor = "- | -", "-", "-"
+    else:
+        seconds, requests, refused = up
+        up_cells = f"{seconds:.1f} s | {requests}, {refused}"
+        ratio = f"{seconds / cli.seconds:.2f}"
+        up_floor = f"{seconds / f.seconds:.2f}" if f.seconds else "-"
+    import_floor = f"{cli.of_floor:.2f}" if f.seconds else "-"
+    return (
+        f"| {cli.organizations} | {up_cells} | {cli.seconds:.1f} s "
+        f"| {cli.requests}, {cli.rate_limited} | {ratio} | {f.seconds:.1f} s ({f.bucket}) "
+        f"| {up_floor} | {import_floor} |"
     )
 
 
