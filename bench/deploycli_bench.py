@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,8 @@ class Measured:
     """Every request the tenant counted: Management and Authentication API, 429s included."""
     rate_limited: int
     floor: Floor
+    rate_limited_by: Mapping[str, int] = field(default_factory=dict)
+    """The 429s by the bucket that refused them."""
 
     @property
     def of_floor(self) -> float:
@@ -140,7 +142,10 @@ def floor(requests: Mapping[str, int], tier: Tier = DEFAULT_TIER) -> Floor:
     domains each: "Write Organizations" (5, then 150 a minute) drains 100 creates in
     (100 - 5) / 2.5 = 38 s, "Write Organization Connections" (5, then 150 a minute) as long, the
     API's own bucket (50, then 16 a second) its 400 writes in (400 - 50) / 16 = 21.9 s: 38 s.
-    Reads and the token request are left out, so every tool takes at least this long."""
+    Reads and the token request are left out, so every tool takes at least this long. The
+    buckets are ``devtools.localtenant.ratelimits``' transcription of Auth0's Rate Limit
+    Configurations pages (enterprise-production:
+    https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-configurations/enterprise-public)."""
     total = sum(requests.values())
     candidates = []
     if tier.management is not None:
@@ -231,6 +236,7 @@ def import_organizations(
         seconds=seconds,
         requests=sum((after - before).values()),
         rate_limited=sum((refused_after - refused).values()),
+        rate_limited_by=dict(refused_after - refused),
         floor=floor(writes(config), TIERS[limits["tier"]]),
     )
 
@@ -244,8 +250,9 @@ def startup_s() -> float:
 
 
 HEADER = (
-    "| organizations | Deploy CLI import | requests | 429s | floor (its bucket) | of the floor |\n"
-    "|---|---|---|---|---|---|"
+    "| organizations | Deploy CLI import | requests | 429s | floor (its bucket) | of the floor "
+    "| 429s by bucket |\n"
+    "|---|---|---|---|---|---|---|"
 )
 
 
@@ -254,7 +261,8 @@ def row(measured: Measured) -> str:
     return (
         f"| {measured.organizations} | {measured.seconds:.1f} s | {measured.requests} "
         f"| {measured.rate_limited} | {f.seconds:.1f} s ({f.bucket}, {f.requests} writes) "
-        f"| {f'{measured.of_floor:.2f}' if f.seconds else '-'} |"
+        f"| {f'{measured.of_floor:.2f}' if f.seconds else '-'} "
+        f"| {', '.join(f'{n} {b}' for b, n in sorted(measured.rate_limited_by.items())) or '-'} |"
     )
 
 
