@@ -8,10 +8,10 @@ enabled as the stack enables them, and a discovery domain, pending, for each reg
 its email domains need, as the stack declares them), imported by ``a0deploy import`` (the
 version tests/conformance/package-lock.json pins) into a fresh local tenant at the
 enterprise-production tier (its default). Prints a markdown table: the import's wall time (the
-Deploy CLI's start included; the line above the table gives an empty import's), the requests
-the tenant counted (Management and Authentication API, those it refused included), the 429s it
-answered, and the floor the tier's write limits set for the same writes (``floor``), with the
-bucket that sets it.
+Deploy CLI's start included; the line above the table gives an empty import's), the Management
+API requests the tenant counted (those it refused included), the 429s it answered (and the
+buckets that refused them), and the floor the tier's write limits set for the same writes
+(``floor``), with the bucket that sets it.
 
 ``import_organizations`` returns those figures for one size, for a side-by-side table with
 ``pulumi up`` (``bench.scale_bench --deploy-cli``).
@@ -20,6 +20,7 @@ bucket that sets it.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import platform
@@ -29,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 import yaml
 
@@ -37,12 +38,15 @@ from auth0_org_assignment.config import StackConfig, parse_config
 from auth0_org_assignment.domain_proof import proof_domains
 from bench.scale_bench import stack
 from devtools.deploy_cli import a0deploy, node_modules
+from devtools.localtenant import authentication
 from devtools.localtenant.control import TIERS
 from devtools.localtenant.ratelimits import DEFAULT_TIER, Limit, Tier
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import LocalTenant
 
 SIZES = (10, 100, 1000)
+AUTHENTICATION = frozenset(route.name for route in authentication.ROUTES)
+"""The Authentication API's routes (the token), not counted as the import's requests."""
 TIMEOUT_S = 3600
 """An import of 1,000 organizations takes many minutes at the enterprise-production tier."""
 RETRIES = 10
@@ -67,7 +71,8 @@ class Measured:
     organizations: int
     seconds: float
     requests: int
-    """Every request the tenant counted: Management and Authentication API, 429s included."""
+    """The Management API requests the tenant counted, 429s included (not the Authentication
+    API's token requests)."""
     rate_limited: int
     floor: Floor
     rate_limited_by: Mapping[str, int] = field(default_factory=dict)
@@ -212,12 +217,17 @@ def expected(config: StackConfig) -> dict[str, tuple[tuple[str, ...], tuple[str,
 
 
 def import_organizations(
-    organizations: int, tier: str = DEFAULT_TIER.name, workdir: Path | None = None
+    organizations: int,
+    tier: str = DEFAULT_TIER.name,
+    workdir: Path | None = None,
+    entries: list[dict[str, Any]] | None = None,
 ) -> Measured:
-    """Import ``stack(organizations)``'s organizations with the Deploy CLI into a fresh local
-    tenant at ``tier``; refused unless the tenant holds them after, each with its connections
-    and discovery domains."""
-    config = parse_config(stack(organizations), "bench")
+    """Import ``stack(organizations)``'s organizations (or ``entries``, organizations as the
+    stack's configuration lists them, for a side by side with another benchmark's) with the
+    Deploy CLI into a fresh local tenant at ``tier``; refused unless the tenant holds them
+    after, each with its connections and discovery domains."""
+    listed = stack(organizations)["organizations"] if entries is None else entries
+    config = parse_config({**stack(0), "organizations": listed}, "bench")
     with tempfile.TemporaryDirectory(dir=workdir) as directory:
         folder = Path(directory)
         with LocalTenant.spawn(folder / "state.json") as tenant:
@@ -231,10 +241,11 @@ def import_organizations(
         raise RuntimeError(
             f"the import did not leave {len(missing)} organizations as asked: {missing[:3]}"
         )
+    asked = after - before
     return Measured(
-        organizations=organizations,
+        organizations=len(config.organizations),
         seconds=seconds,
-        requests=sum((after - before).values()),
+        requests=sum(n for route, n in asked.items() if route not in AUTHENTICATION),
         rate_limited=sum((refused_after - refused).values()),
         rate_limited_by=dict(refused_after - refused),
         floor=floor(writes(config), TIERS[limits["tier"]]),
@@ -266,9 +277,11 @@ def row(measured: Measured) -> str:
     )
 
 
-PulumiUp = Callable[[int], tuple[float, int, int]]
-"""``pulumi up`` of that many organizations of ``stack`` against a fresh local tenant at the
-same tier: its seconds, requests and 429s (bench/deploy_bench.py's function)."""
+PulumiUp: TypeAlias = Callable[[int], tuple[float, int, int]]
+"""``pulumi up`` of that many organizations against a fresh local tenant at the same tier: its
+seconds, Management API requests and 429s."""
+Organizations: TypeAlias = Callable[[int], list[dict[str, Any]]]
+"""That many organizations, as the stack's configuration lists them: what both tools deploy."""
 
 SIDE_BY_SIDE = (
     "| organizations | `pulumi up` | its requests, 429s | Deploy CLI import "
@@ -278,12 +291,38 @@ SIDE_BY_SIDE = (
 )
 
 
-def side_by_side(sizes: Iterable[int], pulumi_up: PulumiUp | None) -> Iterator[str]:
+def scale_bench_organizations(count: int) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = stack(count)["organizations"]
+    return listed
+
+
+def side_by_side(
+    sizes: Iterable[int],
+    pulumi_up: PulumiUp | None,
+    organizations: Organizations = scale_bench_organizations,
+) -> Iterator[str]:
     """The rows of ``SIDE_BY_SIDE``, one size after the other (``pulumi up`` first, then the
-    import, each into its own fresh tenant); without ``pulumi_up``, its columns say "-"."""
+    import of the same ``organizations``, each into its own fresh tenant); without
+    ``pulumi_up``, its columns say "-"."""
     for size in sizes:
         up = pulumi_up(size) if pulumi_up is not None else None
-        yield side_by_side_row(up, import_organizations(size))
+        yield side_by_side_row(up, import_organizations(size, entries=organizations(size)))
+
+
+def deploy_bench() -> tuple[PulumiUp, Organizations] | None:
+    """``bench/deploy_bench.py``'s ``pulumi up`` (its ``deploy``, without the no-op ``up``) and
+    the organizations it deploys, once that module is on the branch; None before."""
+    try:
+        module = importlib.import_module("bench.deploy_bench")
+    except ModuleNotFoundError:
+        return None
+
+    def up(count: int) -> tuple[float, int, int]:
+        with tempfile.TemporaryDirectory() as directory:
+            spent = module.deploy(count, Path(directory), noop=False).up
+        return float(spent.seconds), int(spent.requests), int(spent.rate_limited)
+
+    return up, cast(Organizations, module.organizations)
 
 
 def side_by_side_row(up: tuple[float, int, int] | None, cli: Measured) -> str:

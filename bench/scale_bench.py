@@ -218,17 +218,21 @@ def deploy_cli_table(sizes: list[int]) -> None:
     from bench import deploycli_bench
     from devtools.localtenant.ratelimits import DEFAULT_TIER
 
+    pulumi_up = deploycli_bench.deploy_bench()
+    up: deploycli_bench.PulumiUp | None = None
+    organizations: deploycli_bench.Organizations = deploycli_bench.scale_bench_organizations
+    shape = "this benchmark's organizations; `pulumi up` not measured (no bench/deploy_bench.py)"
+    if pulumi_up is not None:
+        up, organizations = pulumi_up
+        shape = "bench/deploy_bench.py's organizations, for both"
     print()
     print(
-        f"organizations only, each tool into a fresh local tenant at "
-        f"{DEFAULT_TIER.name}; floor: the tier's write limits "
-        f"(bench.deploycli_bench.floor)"
+        f"{shape}; each tool into a fresh local tenant at {DEFAULT_TIER.name}; "
+        f"floor: the tier's write limits (bench.deploycli_bench.floor)"
     )
     print()
     print(deploycli_bench.SIDE_BY_SIDE, flush=True)
-    # `pulumi up`'s side: bench/deploy_bench.py's function (seconds, requests, 429s for a
-    # number of organizations), not on this branch yet; its columns say "-" until it is passed.
-    for line in deploycli_bench.side_by_side(sizes, pulumi_up=None):
+    for line in deploycli_bench.side_by_side(sizes, up, organizations):
         print(line, flush=True)
 
 
