@@ -1,6 +1,6 @@
 """How a stack scales with the number of organizations.
 
-    .venv/bin/python -m bench.scale_bench [--sizes 100,1000,10000]
+    .venv/bin/python -m bench.scale_bench [--sizes 100,1000,10000] [--deploy-cli]
 
 For each size, organizations with 3 email domains each (one exact and one subdomain pattern
 under the organization's registered domain, one subdomain pattern under another: names of
@@ -12,6 +12,10 @@ one organization: routing, the rule and the marker check, no request) and in one
 routes it, p50 and p95 over 2,000 logins. Then the ceiling: the most organizations of that shape
 one stack accepts. A stack the Login flow cannot hold is still evaluated, with the bindings'
 limit lifted, to show how evaluation grows (marked "limit lifted").
+
+With ``--deploy-cli``, then a second table for the sizes up to 1,000: Auth0's Deploy CLI
+importing the same organizations into a fresh local tenant (``bench.deploycli_bench``), beside
+``pulumi up`` of them, each against the floor the tier's write limits set.
 """
 
 from __future__ import annotations
@@ -174,7 +178,13 @@ def row(size: int, workdir: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    sizes = [int(size) for size in parser.parse_args().sizes.split(",")]
+    parser.add_argument(
+        "--deploy-cli",
+        action="store_true",
+        help="also import the organizations with Auth0's Deploy CLI (sizes up to 1,000)",
+    )
+    arguments = parser.parse_args()
+    sizes = [int(size) for size in arguments.sizes.split(",")]
     node = subprocess.run(
         [action_node(), "--version"], capture_output=True, text=True
     ).stdout.strip()
@@ -196,6 +206,34 @@ def main() -> None:
             print(row(size, workdir), flush=True)
     print()
     print(f"ceiling: {ceiling()} organizations of this shape in one stack")
+    if arguments.deploy_cli:
+        deploy_cli_table([size for size in sizes if size <= DEPLOYED_MAX])
+
+
+DEPLOYED_MAX = 1000
+"""The most organizations the benchmark deploys to a local tenant (many minutes at 1,000)."""
+
+
+def deploy_cli_table(sizes: list[int]) -> None:
+    from bench import deploycli_bench
+    from devtools.localtenant.ratelimits import DEFAULT_TIER
+
+    pulumi_up = deploycli_bench.deploy_bench()
+    up: deploycli_bench.PulumiUp | None = None
+    organizations: deploycli_bench.Organizations = deploycli_bench.scale_bench_organizations
+    shape = "this benchmark's organizations; `pulumi up` not measured (no bench/deploy_bench.py)"
+    if pulumi_up is not None:
+        up, organizations = pulumi_up
+        shape = "bench/deploy_bench.py's organizations, for both"
+    print()
+    print(
+        f"{shape}; each tool into a fresh local tenant at {DEFAULT_TIER.name}; "
+        f"floor: the tier's write limits (bench.deploycli_bench.floor)"
+    )
+    print()
+    print(deploycli_bench.SIDE_BY_SIDE, flush=True)
+    for line in deploycli_bench.side_by_side(sizes, up, organizations):
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ every 5xx, the local tenant's 501 for what it does not emulate included, a secon
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -22,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from auth0_org_assignment.node import action_node
+from devtools import deploy_cli
 from devtools.localtenant.testing import LocalTenant
-from tests.conformance.conftest import HERE, client_env
+from tests.conformance.conftest import HERE
 
 MANAGED = [
     "clients",
@@ -89,25 +88,10 @@ ALWAYS_UPDATED = {
 def a0deploy(
     tenant: LocalTenant, node_modules: Path, workdir: Path, *arguments: str, **config: Any
 ) -> subprocess.CompletedProcess[str]:
-    settings = {
-        "AUTH0_DOMAIN": tenant.domain,
-        "AUTH0_CLIENT_ID": tenant.admin_credentials["client_id"],
-        "AUTH0_CLIENT_SECRET": tenant.admin_credentials["client_secret"],
-        "AUTH0_API_MAX_RETRIES": 1,
-        "AUTH0_ALLOW_DELETE": False,
-        **config,
-    }
-    config_file = workdir / f"config-{len(list(workdir.glob('config-*')))}.json"
-    config_file.write_text(json.dumps(settings), encoding="utf-8")
-    cli = node_modules / "auth0-deploy-cli" / "lib" / "index.js"
-    return subprocess.run(
-        [action_node(), str(cli), *arguments, "-c", str(config_file)],
-        env=client_env(tenant),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=workdir,
-    )
+    """The Deploy CLI from ``node_modules`` (the fixture that checks it is installed), retrying
+    once rather than its 10 times."""
+    assert node_modules == deploy_cli.NODE_MODULES
+    return deploy_cli.a0deploy(tenant, workdir, *arguments, AUTH0_API_MAX_RETRIES=1, **config)
 
 
 def export(
