@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -38,6 +39,7 @@ from auth0_org_assignment import contract, domain_proof
 from auth0_org_assignment.action_bundle import GLOBAL, action_bundle
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
 from auth0_org_assignment.config.email_domains import public_suffix
+from auth0_org_assignment.node import unpacked_configuration
 from auth0_org_assignment.paths import NODE_MODULES, TEMPLATES
 
 TEMPLATE = "post_login.js.j2"
@@ -475,7 +477,8 @@ SUBDOMAINS = "*."
 
 
 def pack_organizations(rules: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    """The organizations' rules as ``configuration.js`` reads them: the connections' names once,
+    """The organizations' rules as ``configuration.js``'s ``unpack`` reads them (the one reader
+    of the format, which ``configuration_of`` runs in Node): the connections' names once,
     and each rule as one line ``[id, connection indexes, "domains *.subdomains", clauses?]``,
     its clauses (roles, applications, ...) only when it sets any."""
     connections = list(dict.fromkeys(c for rule in rules for c in rule["connections"]))
@@ -494,30 +497,6 @@ def pack_organizations(rules: Sequence[Mapping[str, Any]]) -> tuple[list[str], l
     return connections, packed
 
 
-def unpack_organizations(
-    connections: Sequence[str], packed: Sequence[Sequence[Any]]
-) -> list[dict[str, Any]]:
-    """The rules ``pack_organizations`` packed, as ``configuration.js``'s ``unpack`` reads them
-    (without their names, which the Action's code leaves out)."""
-    rules = []
-    for line in packed:
-        identifier, indexes, domains, *clauses = line
-        names = domains.split()
-        exact = [name for name in names if not name.startswith(SUBDOMAINS)]
-        subdomains = [name[len(SUBDOMAINS) :] for name in names if name.startswith(SUBDOMAINS)]
-        rule: dict[str, Any] = {
-            "id": identifier,
-            "connections": [connections[i] for i in indexes],
-            "roles": [],
-        }
-        if exact:
-            rule["domains"] = exact
-        if subdomains:
-            rule["subdomainsOf"] = subdomains
-        rules.append(rule | (clauses[0] if clauses else {}))
-    return rules
-
-
 CONFIGURATION_START = "const CONFIGURATION = "
 CONFIGURATION_END = ";\n// end of configuration\n"
 """What delimits the configuration block in the rendered code: one JSON value between them."""
@@ -525,20 +504,15 @@ CONFIGURATION_END = ";\n// end of configuration\n"
 
 def configuration_of(code: str) -> dict[str, Any] | None:
     """The configuration an Action this component rendered holds (its settings, routing and the
-    organizations' rules, unpacked as ``configuration.js`` unpacks them), or None when the code
-    holds none: for tools and the policy pack."""
+    organizations' rules), as its handler reads it (``configuration.js`` unpacks the block, in
+    Node), or None when the code holds none: for tools and the policy pack."""
     block = packed_configuration_of(code)
-    if block is None:
+    if block is None or not isinstance(block.get("organizations"), list):
         return None
     try:
-        organizations = unpack_organizations(block["connections"], block["organizations"])
-    except (KeyError, IndexError, TypeError, ValueError):
+        return unpacked_configuration(block)
+    except subprocess.CalledProcessError:
         return None
-    return {
-        "organizations": organizations,
-        "routing": block.get("routing"),
-        "settings": block.get("settings"),
-    }
 
 
 def packed_configuration_of(code: str) -> dict[str, Any] | None:

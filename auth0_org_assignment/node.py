@@ -12,10 +12,12 @@ import json
 import shutil
 import subprocess
 from functools import cache
+from typing import Any
 
 from auth0_org_assignment.paths import PINNED_NODE, TEMPLATES
 
 MEMBERSHIP = TEMPLATES / "membership.js"
+CONFIGURATION = TEMPLATES / "configuration.js"
 NODE_MAJOR = 22
 
 
@@ -64,3 +66,23 @@ def domains_as_the_action_reads(hosts: tuple[str, ...]) -> tuple[str | None, ...
         check=True,
     )
     return tuple(json.loads(answer.stdout))
+
+
+def unpacked_configuration(block: dict[str, Any]) -> dict[str, Any]:
+    """The configuration an Action's handler reads from its packed block: ``unpack`` of
+    action_templates/configuration.js, so the block's format is read in one place."""
+    script = (
+        f"const {{ unpack }} = require({json.dumps(str(CONFIGURATION))});"
+        "const block = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(unpack(block)));"
+    )
+    answer = subprocess.run(
+        [action_node(), "-e", script],
+        input=json.dumps(block),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    unpacked: dict[str, Any] = json.loads(answer.stdout)
+    return unpacked

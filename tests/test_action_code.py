@@ -29,13 +29,14 @@ from auth0_org_assignment.action_code import (
     fnv1a,
     grant_scopes,
     management_calls,
+    organization_rule,
     packed_configuration_of,
+    plan_shards,
     render_action,
     render_actions,
     route_key,
 )
 from auth0_org_assignment.config import PROJECT, load_stack_file, parse_config
-from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
 from devtools import ROOT
 
@@ -146,31 +147,31 @@ def test_typescript_accepts_what_python_renders_as_the_actions_types(tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_action_unpacks_its_block_as_python_reads_it_back(
+def test_the_action_unpacks_its_block_into_the_rules_python_packed(
     stack_config: dict[str, Any],
 ) -> None:
-    # configuration.js (in the Action) and action_code.unpack_organizations (tools, the policy
-    # pack) read the packed block the same way, for every test stack and a sharded one.
-    config = parse_config(many_organizations(stack_config, 1000), "test")
-    codes = [fixture(stack).code for stack in FIXTURES] + [
-        shard.code for shard in render_actions(config)
-    ]
-    script = (
-        f"const {{ unpack }} = require({json.dumps(str(TEMPLATES / 'configuration.js'))});\n"
-        "const blocks = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));\n"
-        "process.stdout.write(JSON.stringify(blocks.map(unpack)));\n"
-    )
-    packed = [packed_configuration_of(code) for code in codes]
-    result = subprocess.run(
-        [action_node(), "-e", script],
-        input=json.dumps(packed),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(result.stdout) == [configuration_of(code) for code in codes]
-    # Packed, each organization's rule is its line: no name, no key it does not set.
-    assert all(isinstance(line, list) for block in packed for line in block["organizations"])
+    # Packed by action_code.pack_organizations, unpacked by configuration.js (in Node, as the
+    # Action does): the rules come back as organization_rule made them, less their names, for
+    # every test stack and for each Action of a sharded one.
+    cases = [(load_stack_file(stack, TEST_STACKS), None) for stack in FIXTURES]
+    sharded = parse_config(many_organizations(stack_config, 1000), "test")
+    cases += [(sharded, shard) for shard in range(len(plan_shards(sharded).shards))]
+    for config, shard in cases:
+        plan = plan_shards(config)
+        codes = render_actions(config, plan=plan)
+        members = plan.shards[shard or 0]
+        ids = {o.name: f"(id of {o.name})" for o in members}
+        roles = {r: f"(id of role {r})" for o in members for r in o.roles}
+        expected = [
+            {k: v for k, v in organization_rule(o, ids, roles).items() if k != "name"}
+            for o in members
+        ]
+        configuration = configuration_of(codes[shard or 0].code)
+        assert configuration is not None
+        assert configuration["organizations"] == expected
+        packed = packed_configuration_of(codes[shard or 0].code)
+        assert packed is not None
+        assert all(isinstance(line, list) for line in packed["organizations"])
 
 
 def test_typescript_refuses_a_configuration_that_is_not_the_actions_shape(
