@@ -3,8 +3,8 @@
  * The configuration block as the stack packs it into the Action's code, and its unpacking.
  *
  * Auth0 takes 100 kB of code per Action, so the block is packed (auth0_org_assignment/
- * action_code.py, `pack_configuration`, writes it; `unpack_configuration` there reads it back
- * the same way this file does, and a test holds the two to the same answers): each organization
+ * action_code.py, `pack_organizations`, writes it; this file is its one reader: the Python
+ * tools and the policy pack run `unpack` in Node, auth0_org_assignment/node.py): each organization
  * is one line, an array of its id, its connections as indexes into the block's `connections`,
  * its email domains in one string (`acme.com *.acme.com`: a `*.` domain is `subdomainsOf`), and,
  * only when it sets any, an object of its other clauses under their rule names (`roles`,
