@@ -18,12 +18,9 @@
  */
 
 /**
- * @typedef {object} PackedClauses
- * @property {string[]} [roles]
- * @property {string[] | null} [applications]
- * @property {boolean} [anyUser]
- * @property {string[]} [trusted]
- * @property {Record<string, string[]>} [trustedConnectionDomains]
+ * An organization's clauses other than those its line holds in place: what the rule reads
+ * (membership.js's `Organization`), each only when the organization sets it.
+ * @typedef {Partial<Omit<import("./membership").Organization, "id" | "name" | "connections" | "domains" | "subdomainsOf">>} PackedClauses
  */
 
 /**
