@@ -210,9 +210,13 @@ def planned_actions(
     )
 
 
-def render_action(config: StackConfig, **ids: Mapping[str, str] | None) -> RenderedAction:
+def render_action(
+    config: StackConfig,
+    organization_ids: Mapping[str, str] | None = None,
+    role_ids: Mapping[str, str] | None = None,
+) -> RenderedAction:
     """The one Action of a stack whose organizations fit in one."""
-    (rendered,) = render_actions(config, **ids)
+    (rendered,) = render_actions(config, organization_ids, role_ids)
     return rendered
 
 

@@ -36,7 +36,7 @@ from auth0_org_assignment.action_code import (
     render_actions,
     route_key,
 )
-from auth0_org_assignment.config import PROJECT, load_stack_file, parse_config
+from auth0_org_assignment.config import PROJECT, StackConfig, load_stack_file, parse_config
 from auth0_org_assignment.paths import TEMPLATES
 from devtools import ROOT
 
@@ -153,7 +153,9 @@ def test_the_action_unpacks_its_block_into_the_rules_python_packed(
     # Packed by action_code.pack_organizations, unpacked by configuration.js (in Node, as the
     # Action does): the rules come back as organization_rule made them, less their names, for
     # every test stack and for each Action of a sharded one.
-    cases = [(load_stack_file(stack, TEST_STACKS), None) for stack in FIXTURES]
+    cases: list[tuple[StackConfig, int | None]] = [
+        (load_stack_file(stack, TEST_STACKS), None) for stack in FIXTURES
+    ]
     sharded = parse_config(many_organizations(stack_config, 1000), "test")
     cases += [(sharded, shard) for shard in range(len(plan_shards(sharded).shards))]
     for config, shard in cases:
