@@ -1,7 +1,7 @@
 """Add the users who already exist to their organizations.
 
     AUTH0_BACKFILL_CLIENT_ID=... AUTH0_BACKFILL_CLIENT_SECRET=... \\
-        auth0-org-assignment backfill prod [--dry-run] [--rate 2]
+        auth0-org-assignment backfill prod --tier enterprise-production [--dry-run]
 
 Reads ``Pulumi.STACK.yaml`` for the tenant and the rules, exports the users of each configured
 connection (Auth0's users export: a search stops at 1,000), and asks the Action's own rule
@@ -14,15 +14,18 @@ next login makes no request.
 The markers are its progress: a user already marked for an organization is skipped, so a run
 stopped halfway goes on where it stopped, and an organization added to the configuration later
 is backfilled in full. A record that is not a user (a line that is not JSON, no ``user_id``) is
-skipped, counted and reported. At most ``--rate`` requests a second (Auth0 documents 2 for free
-tenants), and Auth0's rate-limit headers are honoured (``management_client``). ``--dry-run``
-writes nothing and prints who would join what. Its credentials are its own,
-not the Action's nor the deployer's: the scopes of its ``CALLS``.
+skipped, counted and reported. It goes as fast as the documented rate limits of the tenant's
+tier (``--tier``, or the deploy's ``AUTH0_RATE_LIMIT_TIER``; else the free tier's, the lowest)
+allow, each bucket paced on its own, the markers written 4 at a time, and Auth0's rate-limit
+headers are honoured (``management_client``); ``requests`` counts what it must send, from which
+``pace`` gives the tier's bound. ``--dry-run`` writes nothing and prints who would join what.
+Its credentials are its own, not the Action's nor the deployer's: the scopes of its ``CALLS``.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +35,7 @@ from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import (
     MEMBERS_PER_REQUEST,
+    ApiError,
     ManagementClient,
     add_stack_arguments,
     connect,
@@ -76,7 +80,9 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def _backfill(arguments: argparse.Namespace) -> int:
-    config, api = connect(arguments, "BACKFILL", "the backfill's own credentials", CALLS)
+    config, api = connect(
+        arguments, "BACKFILL", "the backfill's own credentials", CALLS, note_tier=True
+    )
     organization_ids = {
         o.name: api.call("organizations.get_by_name", name=o.name)["id"]
         for o in config.organizations
@@ -98,6 +104,7 @@ def _backfill(arguments: argparse.Namespace) -> int:
         f"already; {malformed} records skipped (not a user)",
         flush=True,
     )
+    print(api.least_time(requests(config, organization_ids, additions), total), flush=True)
     if arguments.dry_run:
         for addition in additions:
             print(f"would add {addition.user_id} to {', '.join(addition.organizations)}")
@@ -156,23 +163,58 @@ def add(
                 continue
             org_id = organization_ids[organization.name]
             api.call("organizations.members.create", {"members": members}, id=org_id)
-            for user_id in members if organization.roles else []:
-                roles = [role_ids[role] for role in organization.roles]
-                api.call(
-                    "organizations.member_roles.create",
-                    {"roles": roles},
-                    id=org_id,
-                    user_id=user_id,
+            if organization.roles:
+                roles = {"roles": [role_ids[role] for role in organization.roles]}
+                _raise_first(
+                    api.each(
+                        "organizations.member_roles.create",
+                        [(roles, {"id": org_id, "user_id": user_id}) for user_id in members],
+                    )
                 )
-        for addition in batch:
-            # One top-level key per organization: Auth0 merges app_metadata one level deep, so
-            # this sets these markers and leaves every other one as it is.
-            markers = {marker_key(config, i): marker for i, marker in addition.markers.items()}
-            api.call("users.update", {"app_metadata": markers}, id=addition.user_id)
+        # One top-level key per organization: Auth0 merges app_metadata one level deep, so
+        # this sets these markers and leaves every other one as it is.
+        markers = [
+            {marker_key(config, i): marker for i, marker in addition.markers.items()}
+            for addition in batch
+        ]
+        _raise_first(
+            api.each(
+                "users.update",
+                [
+                    ({"app_metadata": m}, {"id": a.user_id})
+                    for a, m in zip(batch, markers, strict=True)
+                ],
+            )
+        )
         print(
             f"{min(start + MEMBERS_PER_REQUEST, len(additions))}/{len(additions)} users added",
             flush=True,
         )
+
+
+def _raise_first(answers: list[Any]) -> None:
+    """The first error among ``each``'s answers, raised: the batch is not done."""
+    for answer in answers:
+        if isinstance(answer, ApiError):
+            raise answer
+
+
+def requests(
+    config: StackConfig, organization_ids: dict[str, str], additions: list[Addition]
+) -> Counter[str]:
+    """The writes ``add`` sends for ``additions``, by call: what a tier's bound is computed on
+    (``rate_limits``; the reads before them are a few, whatever the number of users)."""
+    calls: Counter[str] = Counter()
+    for start in range(0, len(additions), MEMBERS_PER_REQUEST):
+        batch = additions[start : start + MEMBERS_PER_REQUEST]
+        for organization in config.organizations:
+            members = sum(organization.name in a.organizations for a in batch)
+            if members:
+                calls["organizations.members.create"] += 1
+                if organization.roles:
+                    calls["organizations.member_roles.create"] += members
+        calls["users.update"] += len(batch)
+    return calls
 
 
 def _connection(api: ManagementClient, name: str) -> dict[str, Any]:

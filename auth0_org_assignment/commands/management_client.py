@@ -5,10 +5,13 @@ Each command names the calls it makes (its ``CALLS``); its credentials need exac
 scopes (``scopes_of``), which the documentation's tables are generated from, and the client
 refuses any other call, so the two cannot drift apart.
 
-One kept-alive HTTPS connection, a client-credentials token, a pace of at most ``rate``
-requests a second, and Auth0's rate-limit headers honoured: a 429 waits as its ``Retry-After``
-says, or until ``x-ratelimit-reset``; a response whose ``x-ratelimit-remaining`` is 0 makes the
-next request wait for the reset (Auth0's Rate Limit Policy). Errors name the method, the path
+A kept-alive HTTPS connection (one per thread: ``each`` sends ``CONCURRENCY`` requests at
+once), a client-credentials token, a pace within the documented limits of the tenant's tier
+(``--tier``: each of its buckets, the API's and each endpoint's, paced on its own,
+``pace.Pace``) or an even ``--rate``, and Auth0's rate-limit headers honoured: a 429
+waits as its ``Retry-After`` says, or until ``x-ratelimit-reset``; a response whose
+``x-ratelimit-remaining`` is 0 makes the next request wait for the reset (Auth0's Rate Limit
+Policy). Errors name the method, the path
 without its query, the status and Auth0's message, never the request.
 """
 
@@ -24,9 +27,11 @@ import re
 import socket
 import ssl
 import sys
+import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,8 @@ from typing import Any
 import pulumi
 
 from auth0_org_assignment import rate_limits
+from auth0_org_assignment.commands import pace
+from auth0_org_assignment.commands.pace import Pace
 from auth0_org_assignment.config import (
     StackConfig,
     load_resolved_config,
@@ -47,6 +54,10 @@ PAGE = 100
 """Items per page of a list (Auth0's maximum)."""
 MEMBERS_PER_REQUEST = 10
 """Users per request to an organization's members endpoints: Auth0 takes at most 10."""
+CONCURRENCY = 4
+"""Requests in flight at once in ``ManagementClient.each``: at a round trip of up to 250 ms
+they can still send 16 a second, an Enterprise production tenant's Management API rate; the
+tier's pace keeps them within its limits whatever the round trip."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +256,15 @@ def scopes_of(calls: Iterable[str]) -> dict[str, str]:
     return {scope: "; ".join(dict.fromkeys(whats)) for scope, whats in sorted(needed.items())}
 
 
+def as_requests(calls: Mapping[str, int]) -> dict[tuple[str, str], int]:
+    """``calls`` (how many of each, by name) as a tier counts them: by method and path."""
+    requests: dict[tuple[str, str], int] = {}
+    for name, count in calls.items():
+        key = (CALLS[name].method, f"/api/v2{CALLS[name].path}")
+        requests[key] = requests.get(key, 0) + count
+    return requests
+
+
 class UsageError(Exception):
     """The command was called wrongly: a missing stack file or credential, an unknown id."""
 
@@ -286,20 +306,21 @@ disk or a missing file is none of these, and keeps its own traceback)."""
 
 
 class ManagementClient:
-    """Just enough of Auth0's Management API: one kept-alive HTTPS connection, a token, a pace,
-    and only the ``allowed`` calls (the command's ``CALLS``)."""
+    """Just enough of Auth0's Management API: a kept-alive HTTPS connection (one a thread), a
+    token, a pace, and only the ``allowed`` calls (the command's ``CALLS``)."""
 
     def __init__(
         self,
         domain: str,
         client_id: str,
         client_secret: str,
-        rate: float,
+        rate: float | Pace,
         allowed: Collection[str] = tuple(CALLS),
         pacer: rate_limits.Pacer | None = None,
     ) -> None:
         self.domain = domain
-        self.interval = 1 / rate
+        self.pace = rate if isinstance(rate, Pace) else Pace(pace.even(rate))
+        """The tier's buckets (or one even pace, given a number of requests a second)."""
         self.pacer = pacer
         """Shared by every client of a deploy's process: a share of the tier's buckets
         (``rate_limits``), on top of ``rate``."""
@@ -308,9 +329,8 @@ class ManagementClient:
         if unknown:
             raise ValueError(f"no such Management API calls: {sorted(unknown)}")
         self._next_at = 0.0
-        self._connection = http.client.HTTPSConnection(
-            domain, timeout=60, context=ssl.create_default_context()
-        )
+        self._local = threading.local()
+        self._workers: ThreadPoolExecutor | None = None
         answer = self._send(
             "POST",
             "/oauth/token",
@@ -337,9 +357,47 @@ class ManagementClient:
             raise RuntimeError(f"{name} is not among this command's Management API calls")
         call = CALLS[name]
         path = re.sub(r"\{(\w+)\}", lambda match: quote(params[match[1]]), call.path)
+        paced = (call.method, f"/api/v2{path}", {k: str(v) for k, v in (query or {}).items()})
         if query:
             path += "?" + urllib.parse.urlencode(query)
-        return self._send(call.method, f"/api/v2{path}", body, self._token)
+        return self._send(call.method, f"/api/v2{path}", body, self._token, paced)
+
+    def each(self, name: str, /, calls: Sequence[tuple[Any, Mapping[str, str]]]) -> list[Any]:
+        """Many calls of one kind (each a body and its path's ``params``), ``CONCURRENCY`` at
+        a time, so the tier's pace, not each request's round trip, sets how fast they go. Their
+        answers in order; an error answer is its ``ApiError``, for the caller to judge."""
+
+        def one(call: tuple[Any, Mapping[str, str]]) -> Any:
+            body, params = call
+            try:
+                return self.call(name, body, None, **params)
+            except ApiError as error:
+                return error
+
+        if self._workers is None:
+            self._workers = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="management-api")
+        return list(self._workers.map(one, calls))
+
+    def least_time(self, calls: Mapping[str, int], memberships: int) -> str:
+        """What ``calls`` (the writes of a run making ``memberships``) take at least within
+        this client's pace: the tier's bound (``pace``), in words."""
+        tier = self.pace.tier
+        seconds = pace.seconds(tier, as_requests(calls))
+        within = (
+            f"the {tier.name} tier's documented rate limits" if pace.documented(tier) else tier.name
+        )
+        bound = f" ({memberships / seconds:.1f} memberships a second)" if seconds else ""
+        return f"{sum(calls.values())} writes: at least {seconds:.0f} s at {within}{bound}"
+
+    @property
+    def _connection(self) -> http.client.HTTPSConnection:
+        """This thread's kept-alive connection."""
+        connection: http.client.HTTPSConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = http.client.HTTPSConnection(
+                self.domain, timeout=60, context=ssl.create_default_context()
+            )
+        return connection
 
     def pages(
         self,
@@ -373,11 +431,21 @@ class ManagementClient:
             if not checkpoint or not body.get(key):
                 return
 
-    def _send(self, method: str, path: str, body: Any, token: str | None) -> Any:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        token: str | None,
+        paced: tuple[str, str, dict[str, str]] | None = None,
+    ) -> Any:
+        """One request, paced by the tier's buckets (``paced``: its method, its path without
+        the query, and the query; the token request is the Authentication API's)."""
         shown = f"{method} {path.split('?')[0]}"
         for _attempt in range(TRIES):
             time.sleep(max(0.0, self._next_at - time.monotonic()))
-            self._next_at = time.monotonic() + self.interval
+            if paced is not None:
+                self.pace.take(*paced)
             if self.pacer is not None and path.startswith("/api/v2/"):
                 bare, _, query = path.partition("?")
                 self.pacer.take(method, bare, dict(urllib.parse.parse_qsl(query)))
@@ -517,7 +585,19 @@ def quote(value: str) -> str:
 def add_stack_arguments(parser: argparse.ArgumentParser, stack_help: str) -> None:
     """The arguments every command on a stack's tenant takes: the stack, a pace, the project."""
     parser.add_argument("stack", help=stack_help)
-    parser.add_argument("--rate", type=float, default=2.0, help="requests a second (default 2)")
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--tier",
+        choices=tuple(rate_limits.tier_names()),
+        help="the tenant's rate-limit tier, whose documented limits (the Management API's and "
+        "each endpoint's) set the pace (default: the tier AUTH0_RATE_LIMIT_TIER names, as for "
+        "the deploy; else free, the lowest, with a note on stderr)",
+    )
+    pace.add_argument(
+        "--rate",
+        type=float,
+        help="an even pace of at most this many requests a second, instead of a tier's",
+    )
     parser.add_argument(
         "--project-dir",
         type=Path,
@@ -534,7 +614,11 @@ def add_stack_arguments(parser: argparse.ArgumentParser, stack_help: str) -> Non
 
 
 def connect(
-    arguments: argparse.Namespace, role: str, whose: str, calls: Collection[str]
+    arguments: argparse.Namespace,
+    role: str,
+    whose: str,
+    calls: Collection[str],
+    note_tier: bool = False,
 ) -> tuple[StackConfig, ManagementClient]:
     """The stack's configuration, and a client making only ``calls``, with the credentials in
     ``AUTH0_<ROLE>_CLIENT_ID`` and ``AUTH0_<ROLE>_CLIENT_SECRET``; ``whose`` says in an error
@@ -548,15 +632,47 @@ def connect(
             config = load_stack_file(arguments.stack, arguments.project_dir)
     except pulumi.RunError as error:
         raise UsageError(str(error)) from None
-    if not arguments.rate > 0:
-        raise UsageError(
-            f"--rate must be a positive number of requests a second, not {arguments.rate}"
-        )
+    pace = pace_of(arguments, note=note_tier)
     names = (f"AUTH0_{role}_CLIENT_ID", f"AUTH0_{role}_CLIENT_SECRET")
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
         raise UsageError(f"set {' and '.join(missing)}: {whose}")
     client = ManagementClient(
-        config.tenant_domain, os.environ[names[0]], os.environ[names[1]], arguments.rate, calls
+        config.tenant_domain, os.environ[names[0]], os.environ[names[1]], pace, calls
     )
     return config, client
+
+
+COMMANDS_DEFAULT_TIER = "free"
+"""The tier paced for when neither ``--tier`` nor the deploy's ``AUTH0_RATE_LIMIT_TIER`` names
+one: the lowest documented one, which no tenant's limits are below, so a run never storms a
+tenant whose tier it was not told."""
+
+
+def pace_of(
+    arguments: argparse.Namespace, note: bool = False, environment: Mapping[str, str] = os.environ
+) -> Pace:
+    """The pace ``--tier`` or ``--rate`` asks for; with neither, that of the tier the deploy's
+    environment names (``rate_limits.TIER_VARIABLE``), or else of ``COMMANDS_DEFAULT_TIER``,
+    with ``note`` a line on stderr saying so and naming the flag."""
+    rate = getattr(arguments, "rate", None)
+    if rate is not None:
+        if not rate > 0:
+            raise UsageError(f"--rate must be a positive number of requests a second, not {rate}")
+        return Pace(pace.even(rate))
+    name, named_by = getattr(arguments, "tier", None), "--tier"
+    if name is None and environment.get(rate_limits.TIER_VARIABLE):
+        name, named_by = environment[rate_limits.TIER_VARIABLE], rate_limits.TIER_VARIABLE
+    if name is None:
+        name = COMMANDS_DEFAULT_TIER
+        if note:
+            print(
+                f"note: pacing for the {name} tier's documented rate limits; name the tenant's "
+                f"tier with --tier ({', '.join(rate_limits.tier_names())}) to go as fast as it "
+                "allows",
+                file=sys.stderr,
+            )
+    try:
+        return Pace(rate_limits.tier(name))
+    except ValueError as error:
+        raise UsageError(f"{named_by}: {error}") from None

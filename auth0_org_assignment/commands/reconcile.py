@@ -1,7 +1,7 @@
 """Membership that follows the rules: remove the members who no longer match.
 
     AUTH0_RECONCILE_CLIENT_ID=... AUTH0_RECONCILE_CLIENT_SECRET=... \\
-        auth0-org-assignment reconcile prod [--dry-run] [--rate 2]
+        auth0-org-assignment reconcile prod --tier enterprise-production [--dry-run]
 
 Removes from each organization the stack declares the members this stack added (they carry its
 marker) who no longer match the organization's rule, as the Action's own code decides it
@@ -15,8 +15,9 @@ carry the marker but are no longer members were removed by a person: they are re
 re-added.
 
 It reads every user through one users export, each organization's members, then removes at
-most 10 members a request (Auth0's limit) and clears markers, at most ``--rate`` requests a
-second, honouring Auth0's rate-limit headers. Before it changes anything it keeps its plan in
+most 10 members a request (Auth0's limit) and clears markers (4 at a time), as fast as the
+documented limits of the tenant's tier allow (``--tier``, as for the backfill), honouring Auth0's
+rate-limit headers. Before it changes anything it keeps its plan in
 ``.reconcile/STACK.json`` (mode 600) and its progress after every batch: run it again after an
 interruption and it finishes that plan. ``--dry-run`` changes nothing, prints who would leave
 which organization and why, and exits 3 when someone would. Its credentials are its own: the
@@ -29,6 +30,7 @@ import argparse
 import hashlib
 import json
 import sys
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -121,7 +123,9 @@ def run(arguments: argparse.Namespace) -> int:
 
 def _reconcile(arguments: argparse.Namespace) -> int:
     calls = DRY_RUN_CALLS if arguments.dry_run else CALLS
-    config, api = connect(arguments, "RECONCILE", "reconcile's own credentials", calls)
+    config, api = connect(
+        arguments, "RECONCILE", "reconcile's own credentials", calls, note_tier=True
+    )
     progress_file = arguments.project_dir / ".reconcile" / f"{arguments.stack}.json"
     key = _plan_key(config)
     saved = checkpoint.load(progress_file)
@@ -139,6 +143,7 @@ def _reconcile(arguments: argparse.Namespace) -> int:
     else:
         plan, done = review(api, config), 0
         print(summary(arguments.stack, plan), flush=True)
+        print(api.least_time(requests(plan), len(plan.departures)), flush=True)
         for departure in plan.departures:
             print(
                 f"{'would remove' if arguments.dry_run else 'removing'} {departure.user_id} "
@@ -319,15 +324,30 @@ def apply(
         print(f"{finished}/{len(users)} users done", flush=True)
 
 
+def requests(plan: Plan) -> Counter[str]:
+    """The writes ``apply`` sends for ``plan`` (not resumed), by call: what a tier's bound is
+    computed on (``rate_limits``; the reads before them grow with members a hundred a page)."""
+    users = sorted({d.user_id for d in plan.departures})
+    calls: Counter[str] = Counter()
+    for start in range(0, len(users), MEMBERS_PER_REQUEST):
+        batch = set(users[start : start + MEMBERS_PER_REQUEST])
+        planned = [d for d in plan.departures if d.user_id in batch]
+        calls["organizations.members.delete"] += len({d.organization_id for d in planned})
+        calls["users.update"] += len(batch)
+    return calls
+
+
 def _clear_markers(api: ManagementClient, cleared: dict[str, dict[str, None]]) -> None:
     """Remove these markers (each user's, by key); a user who cannot be read has none to clear:
     one kept because it answered 404."""
-    for user_id, markers in sorted(cleared.items()):
-        try:
-            api.call("users.update", {"app_metadata": markers}, id=user_id)
-        except ApiError as error:
-            if error.status != 404:
-                raise
+    users = sorted(cleared.items())
+    answers = api.each(
+        "users.update", [({"app_metadata": markers}, {"id": user_id}) for user_id, markers in users]
+    )
+    for (user_id, _), answer in zip(users, answers, strict=True):
+        if isinstance(answer, ApiError):
+            if answer.status != 404:
+                raise answer
             print(f"{user_id} could not be read (404): its marker is left as it is")
 
 

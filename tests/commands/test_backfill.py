@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -206,7 +207,8 @@ def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
         text=True,
     )  # fmt: skip
     assert result.returncode == 1
-    assert result.stderr.strip() == (
+    # After the note that no --tier was named.
+    assert result.stderr.strip().splitlines()[-1] == (
         "error: GET /api/v2/organizations/name/acme-bf: 403 (not JSON)"
     )
 
@@ -218,7 +220,7 @@ def test_a_tenant_out_of_reach_is_named_not_a_traceback(setup: dict[str, Any]) -
         text=True,
     )  # fmt: skip
     assert result.returncode == 1
-    assert result.stderr.startswith("error: cannot reach the tenant: ")
+    assert result.stderr.splitlines()[-1].startswith("error: cannot reach the tenant: ")
     assert "Traceback" not in result.stderr
 
 
@@ -311,3 +313,46 @@ def test_a_domain_not_yet_proven_adds_nobody(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert "0 users to add" in result.stdout
         assert tenant.members(setup["organization_id"]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("tier", "count"), [("enterprise-production", 400), ("free", 30)])
+def test_backfill_and_reconcile_at_a_tiers_own_pace_meet_no_429(
+    setup: dict[str, Any], tier: str, count: int
+) -> None:
+    """Named the tenant's tier, and no other setting, both keep within its documented limits:
+    the local tenant, enforcing them, refuses nothing."""
+    tenant, organization_id = setup["tenant"], setup["organization_id"]
+    should_join = add_users(tenant, count)
+    reconciler = tenant.m2m_client("reconcile", sorted(credentials.RECONCILE))
+    tenant.rate_limit_tier(tier)  # full buckets, whatever the setup spent
+    backfilled = subprocess.run(
+        command(setup, "--tier", tier), cwd=ROOT, env=setup["environment"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert backfilled.returncode == 0, backfilled.stderr
+    # It says what the tier allows: a members request a ten, a marker each.
+    writes = math.ceil(len(should_join) / 10) + len(should_join)
+    assert f"{writes} writes: at least " in backfilled.stdout
+    assert f"at the {tier} tier's documented rate limits" in backfilled.stdout
+    assert sorted(tenant.members(organization_id)) == sorted(should_join)
+    # Then everyone leaves: the rule names another domain.
+    stack_file = setup["project"] / "Pulumi.bf.yaml"
+    stack_file.write_text(stack_file.read_text().replace("[example.com]", "[example.org]"))
+    reconciled = subprocess.run(
+        [
+            sys.executable, "-m", "auth0_org_assignment.commands", "reconcile", "bf",
+            "--project-dir", str(setup["project"]), "--tier", tier,
+        ],
+        cwd=ROOT,
+        env={
+            **setup["environment"],
+            "AUTH0_RECONCILE_CLIENT_ID": reconciler["client_id"],
+            "AUTH0_RECONCILE_CLIENT_SECRET": reconciler["client_secret"],
+        },
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert reconciled.returncode == 0, reconciled.stderr
+    assert tenant.members(organization_id) == []
+    assert tenant.rate_limited() == {}
