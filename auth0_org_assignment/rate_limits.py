@@ -14,6 +14,7 @@ benchmarks' floors.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import threading
@@ -157,15 +158,28 @@ class Pacer:
         share: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        headroom: bool = False,
     ) -> None:
+        """``headroom``: each bucket holds one request and one second of refill less than the
+        tier's too (at least one), since Auth0 refills a rate per minute by the second (these
+        copies refill continuously) and the tenant's bucket may start a moment after this one:
+        what a pace at the whole of a tier (a share of 1, the commands') needs to be refused
+        nothing (tests/commands/test_pace.py)."""
         self.tier, self.share = tier, share
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
-        now = clock()
-        self._state = {
-            bucket: [max(1.0, bucket.burst * share), now]
-            for bucket in (tier.management, *tier.endpoints)
+        buckets = (tier.management, *tier.endpoints)
+        self._capacity = {
+            bucket: max(
+                1.0,
+                min(bucket.burst * share, bucket.burst - 1 - math.ceil(bucket.per_second))
+                if headroom
+                else bucket.burst * share,
+            )
+            for bucket in buckets
         }
+        now = clock()
+        self._state = {bucket: [self._capacity[bucket], now] for bucket in buckets}
 
     def take(self, method: str, path: str, query: Mapping[str, str] | None = None) -> None:
         buckets = self.tier.buckets_of(method, path, query)
@@ -176,8 +190,7 @@ class Pacer:
                 for bucket in buckets:
                     state = self._state[bucket]
                     rate = bucket.per_second * self.share
-                    capacity = max(1.0, bucket.burst * self.share)
-                    state[0] = min(capacity, state[0] + (now - state[1]) * rate)
+                    state[0] = min(self._capacity[bucket], state[0] + (now - state[1]) * rate)
                     state[1] = now
                     if state[0] < 1 - 1e-9:  # (rounding: a wait too short to count)
                         wait = max(wait, (1 - state[0]) / rate)

@@ -7,11 +7,11 @@ refuses any other call, so the two cannot drift apart.
 
 A kept-alive HTTPS connection (one per thread: ``each`` sends ``CONCURRENCY`` requests at
 once), a client-credentials token, a pace within the documented limits of the tenant's tier
-(``--tier``: each of its buckets, the API's and each endpoint's, paced on its own,
-``pace.Pace``) or an even ``--rate``, and Auth0's rate-limit headers honoured: a 429
-waits as its ``Retry-After`` says, or until ``x-ratelimit-reset``; a response whose
-``x-ratelimit-remaining`` is 0 makes the next request wait for the reset (Auth0's Rate Limit
-Policy). Errors name the method, the path
+(``--tier``: each of its buckets, the API's and each endpoint's, paced on its own by a
+``rate_limits.Pacer`` at the whole of the tier, ``pace.whole``) or an even ``--rate``, and
+Auth0's rate-limit headers honoured: a 429 waits as its ``Retry-After`` says, or until
+``x-ratelimit-reset``; a response whose ``x-ratelimit-remaining`` is 0 makes the next request
+wait for the reset (Auth0's Rate Limit Policy). Errors name the method, the path
 without its query, the status and Auth0's message, never the request.
 """
 
@@ -40,7 +40,6 @@ import pulumi
 
 from auth0_org_assignment import rate_limits
 from auth0_org_assignment.commands import pace
-from auth0_org_assignment.commands.pace import Pace
 from auth0_org_assignment.config import (
     StackConfig,
     load_resolved_config,
@@ -314,12 +313,12 @@ class ManagementClient:
         domain: str,
         client_id: str,
         client_secret: str,
-        rate: float | Pace,
+        rate: float | rate_limits.Pacer,
         allowed: Collection[str] = tuple(CALLS),
         pacer: rate_limits.Pacer | None = None,
     ) -> None:
         self.domain = domain
-        self.pace = rate if isinstance(rate, Pace) else Pace(pace.even(rate))
+        self.pace = rate if isinstance(rate, rate_limits.Pacer) else pace.whole(pace.even(rate))
         """The tier's buckets (or one even pace, given a number of requests a second)."""
         self.pacer = pacer
         """Shared by every client of a deploy's process: a share of the tier's buckets
@@ -585,15 +584,15 @@ def quote(value: str) -> str:
 def add_stack_arguments(parser: argparse.ArgumentParser, stack_help: str) -> None:
     """The arguments every command on a stack's tenant takes: the stack, a pace, the project."""
     parser.add_argument("stack", help=stack_help)
-    pace = parser.add_mutually_exclusive_group()
-    pace.add_argument(
+    paces = parser.add_mutually_exclusive_group()
+    paces.add_argument(
         "--tier",
         choices=tuple(rate_limits.tier_names()),
         help="the tenant's rate-limit tier, whose documented limits (the Management API's and "
         "each endpoint's) set the pace (default: the tier AUTH0_RATE_LIMIT_TIER names, as for "
         "the deploy; else free, the lowest, with a note on stderr)",
     )
-    pace.add_argument(
+    paces.add_argument(
         "--rate",
         type=float,
         help="an even pace of at most this many requests a second, instead of a tier's",
@@ -651,7 +650,7 @@ tenant whose tier it was not told."""
 
 def pace_of(
     arguments: argparse.Namespace, note: bool = False, environment: Mapping[str, str] = os.environ
-) -> Pace:
+) -> rate_limits.Pacer:
     """The pace ``--tier`` or ``--rate`` asks for; with neither, that of the tier the deploy's
     environment names (``rate_limits.TIER_VARIABLE``), or else of ``COMMANDS_DEFAULT_TIER``,
     with ``note`` a line on stderr saying so and naming the flag."""
@@ -659,7 +658,7 @@ def pace_of(
     if rate is not None:
         if not rate > 0:
             raise UsageError(f"--rate must be a positive number of requests a second, not {rate}")
-        return Pace(pace.even(rate))
+        return pace.whole(pace.even(rate))
     name, named_by = getattr(arguments, "tier", None), "--tier"
     if name is None and environment.get(rate_limits.TIER_VARIABLE):
         name, named_by = environment[rate_limits.TIER_VARIABLE], rate_limits.TIER_VARIABLE
@@ -673,6 +672,6 @@ def pace_of(
                 file=sys.stderr,
             )
     try:
-        return Pace(rate_limits.tier(name))
+        return pace.whole(rate_limits.tier(name))
     except ValueError as error:
         raise UsageError(f"{named_by}: {error}") from None

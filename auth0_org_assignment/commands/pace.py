@@ -22,12 +22,10 @@ applied to what a run must send.
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from auth0_org_assignment import rate_limits
-from auth0_org_assignment.rate_limits import Bucket, Tier
+from auth0_org_assignment.rate_limits import Bucket, Pacer, Tier
 
 Requests = Mapping[tuple[str, str], int]
 """How many requests of each (method, path under the tenant's root, e.g. ``/api/v2/users/{id}``)."""
@@ -55,57 +53,7 @@ def documented(tier: Tier) -> bool:
     return tier.name in rate_limits.tier_names()
 
 
-class Pace:
-    """Requests kept within a tier: the client's own copy of each of its buckets, which a
-    request waits for (``take``) before it is sent.
-
-    Each copy holds less than Auth0's bucket: one request less, and one second of refill less,
-    since Auth0 refills a rate per minute by the second (the copy refills continuously) and the
-    tenant's buckets may start a moment after the client's. (``rate_limits.Pacer``, the
-    deploy's, holds a share of each bucket and no such headroom: at a share of 1 it is refused
-    now and then, which ``tests/commands/test_pace.py`` shows of this one without it.)
-    Thread-safe."""
-
-    def __init__(
-        self,
-        tier: Tier,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.tier = tier
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        now = clock()
-        self._state = {
-            bucket: [float(self.capacity(bucket)), now]
-            for bucket in (tier.management, *tier.endpoints)
-        }
-
-    @staticmethod
-    def capacity(bucket: Bucket) -> int:
-        """What the client's copy of ``bucket`` holds at most."""
-        return max(1, bucket.burst - 1 - math.ceil(bucket.per_second))
-
-    def take(self, method: str, path: str, query: Mapping[str, str] | None = None) -> None:
-        """Wait until each bucket of the request (``path`` from ``/api/v2``, without its query)
-        has one, and take it."""
-        buckets = self.tier.buckets_of(method, path, query)
-        while True:
-            with self._lock:
-                now = self._clock()
-                wait = 0.0
-                for bucket in buckets:
-                    state = self._state[bucket]
-                    state[0] = min(
-                        float(self.capacity(bucket)),
-                        state[0] + (now - state[1]) * bucket.per_second,
-                    )
-                    state[1] = now
-                    if state[0] < 1:
-                        wait = max(wait, (1 - state[0]) / bucket.per_second)
-                if wait == 0:
-                    for bucket in buckets:
-                        self._state[bucket][0] -= 1
-                    return
-            self._sleep(wait)
+def whole(tier: Tier) -> Pacer:
+    """A pace at the whole of ``tier``: each of its buckets, with the headroom that keeps a
+    tenant of that tier from refusing any of it (``Pacer``'s ``headroom``)."""
+    return Pacer(tier, 1.0, headroom=True)

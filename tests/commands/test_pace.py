@@ -61,7 +61,7 @@ def test_the_pace_meets_no_refusal_and_reaches_the_bound(tier: local.Tier, users
         clock[0] += seconds
 
     table = rate_limits.tier(tier.name)
-    paced = pace.Pace(table, clock=lambda: clock[0], sleep=sleep)
+    paced = rate_limits.Pacer(table, 1.0, clock=lambda: clock[0], sleep=sleep, headroom=True)
     tenant = local.RateLimiter(tier, clock=lambda: clock[0])
     started = clock[0]
     for _batch in range(users // 10):
