@@ -1,0 +1,140 @@
+"""The DomainProof provider, one resource an organization: each domain is proven by its own
+record alone, and a deploy sets Auth0's status of exactly the discovery domains whose proof (or
+identity) changed, so the backfill and explain, which read that status, hold to what DNS says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pulumi.output import UNKNOWN
+
+from auth0_org_assignment import domain_proof
+from auth0_org_assignment.commands import management_client
+from devtools.dns import LoopbackDns
+
+
+def record(domain: str, discovery_domain_id: str, host: str | None = None) -> dict[str, Any]:
+    return {
+        "domain": domain,
+        "discovery_domain_id": discovery_domain_id,
+        "verification_host": host or f"_auth0-challenge.{domain}",
+        "verification_txt": f"txt-of-{domain}-{discovery_domain_id}",
+    }
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackDns]:
+    with LoopbackDns.start() as running:
+        yield running
+
+
+@pytest.fixture
+def statuses(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    """Every status the provider sets: (organization id, discovery domain id, status)."""
+    sent: list[tuple[str, str, str]] = []
+
+    class Recording:
+        def __init__(self, *_: Any, **__: Any) -> None:
+            pass
+
+        def call(self, name: str, /, body: Any = None, **params: str) -> None:
+            assert name == "organizations.discovery_domains.update"
+            sent.append((params["id"], params["discovery_domain_id"], body["status"]))
+
+    monkeypatch.setattr(management_client, "ManagementClient", Recording)
+    for key, value in {
+        "AUTH0_DOMAIN": "t",
+        "AUTH0_CLIENT_ID": "i",
+        "AUTH0_CLIENT_SECRET": "s",
+    }.items():
+        monkeypatch.setenv(key, value)
+    return sent
+
+
+def checked(server: LoopbackDns, *records: dict[str, Any]) -> dict[str, Any]:
+    inputs = {"organization_id": "org_1", "domains": list(records), "resolvers": [server.address]}
+    return domain_proof._ProofProvider().check({}, inputs).inputs
+
+
+def publish(server: LoopbackDns, proved: dict[str, Any]) -> None:
+    server.publish(proved["verification_host"], proved["verification_txt"])
+
+
+def test_a_domain_is_proven_by_its_own_record_alone(server: LoopbackDns) -> None:
+    acme, beta = record("acme.com", "dd_a"), record("beta.com", "dd_b")
+    assert checked(server, acme, beta)["proven"] == []
+    publish(server, acme)
+    assert checked(server, acme, beta)["proven"] == ["acme.com"]
+    # acme.com's text where beta.com's record belongs proves neither beta.com nor anything else.
+    server.publish(beta["verification_host"], acme["verification_txt"])
+    assert checked(server, acme, beta)["proven"] == ["acme.com"]
+
+
+def test_a_record_not_known_yet_is_not_looked_up(
+    server: LoopbackDns, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a preview the discovery domain of a new domain does not exist: the engine gives
+    ``check`` its host and text as unknowns (``pulumi.output.UNKNOWN``: the dynamic provider
+    keeps them), never a name to ask DNS about."""
+    asked: list[str] = []
+    monkeypatch.setattr(domain_proof.Resolver, "txt", lambda _self, host: asked.append(host))
+    unknown = {"domain": "acme.com", "discovery_domain_id": UNKNOWN}
+    unknown |= {"verification_host": UNKNOWN, "verification_txt": UNKNOWN}
+    assert checked(server, unknown)["proven"] == []
+    assert asked == []
+
+
+def test_create_sets_every_domain_and_update_only_those_whose_proof_or_identity_changed(
+    server: LoopbackDns, statuses: list[tuple[str, str, str]]
+) -> None:
+    provider = domain_proof._ProofProvider()
+    acme, beta, gamma = (
+        record("acme.com", "dd_a"),
+        record("beta.com", "dd_b"),
+        record("c.io", "dd_c"),
+    )
+    publish(server, acme)
+    first = checked(server, acme, beta, gamma)
+    provider.create(first)
+    assert statuses == [
+        ("org_1", "dd_a", "verified"),
+        ("org_1", "dd_b", "pending"),
+        ("org_1", "dd_c", "pending"),
+    ]
+
+    # One domain of several gets its record: its status alone is set.
+    statuses.clear()
+    publish(server, beta)
+    second = checked(server, acme, beta, gamma)
+    assert provider.diff("org_1", first, second).changes
+    provider.update("org_1", first, second)
+    assert statuses == [("org_1", "dd_b", "verified")]
+
+    # A discovery domain replaced (a new id, its record not published yet): set, as pending.
+    statuses.clear()
+    renewed = record("c.io", "dd_c2")
+    third = checked(server, acme, beta, renewed)
+    provider.update("org_1", second, third)
+    assert statuses == [("org_1", "dd_c2", "pending")]
+
+    # A record withdrawn: that domain goes back to pending, the others are left alone.
+    statuses.clear()
+    server.withdraw(acme["verification_host"])
+    fourth = checked(server, acme, beta, renewed)
+    assert fourth["proven"] == ["beta.com"]
+    provider.update("org_1", third, fourth)
+    assert statuses == [("org_1", "dd_a", "pending")]
+
+    # Nothing changed: no diff, no request.
+    statuses.clear()
+    assert not provider.diff("org_1", fourth, checked(server, acme, beta, renewed)).changes
+
+
+def test_a_replaced_organization_replaces_the_proof(server: LoopbackDns) -> None:
+    acme = record("acme.com", "dd_a")
+    before = checked(server, acme)
+    after = before | {"organization_id": "org_2"}
+    diff = domain_proof._ProofProvider().diff("org_1", before, after)
+    assert diff.replaces == ["organization_id"]
