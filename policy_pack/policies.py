@@ -26,7 +26,12 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from auth0_org_assignment.action_code import RUNTIME, configuration_of, management_calls
+from auth0_org_assignment.action_code import (
+    RUNTIME,
+    configuration_of,
+    management_calls,
+    packed_configuration_of,
+)
 from auth0_org_assignment.component import COMPONENT_TYPE
 from policy_pack.analyzer import secret_inputs
 
@@ -488,6 +493,19 @@ def _open_rendered_rules(
                 yield str(organization.get("id")), name, reason
 
 
+def _unreadable_rules(resource: PolicyResource) -> bool:
+    """Whether an Action's code holds a configuration block like this repository's component
+    renders, whose rules this version cannot read (another version's format): the rules then go
+    unchecked, which is said rather than passed over."""
+    code = lookup(resource.props, "code") if resource.resource_type == ACTION else None
+    if not isinstance(code, str):
+        return False
+    block = packed_configuration_of(code)
+    if block is None or not isinstance(block.get("organizations"), list):
+        return False
+    return rendered_organizations(code) is None
+
+
 def _unlimited_open_trust(
     resource: PolicyResource, connections: _Connections
 ) -> Iterator[tuple[str, str, str]]:
@@ -530,6 +548,14 @@ def validate_open_organizations(args: StackValidationArgs, report: ReportViolati
                 f"{connection} (allowAnyUserOfConnection), and {reason}. Set emailDomains "
                 "instead, or list the connection under closedConnections once its signups "
                 "are closed",
+                resource.urn,
+            )
+        if _unreadable_rules(resource):
+            report(
+                f"{resource.name}: its code holds an organizations block this policy pack "
+                "cannot read (rendered by another version of the component), so no rule in it "
+                "is checked for admitting anyone; run the policy pack of the component's "
+                "version that rendered it",
                 resource.urn,
             )
         for organization, connection, reason in _unlimited_open_trust(resource, connections):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -426,3 +427,23 @@ def test_trusting_a_declared_multi_tenant_directory_is_flagged(
     (message,) = validate_stack([multi, action])
     assert "trusts the email_verified of connection acme-azure" in message
     assert "multi-tenant Azure AD" in message
+
+
+def test_an_action_whose_rules_this_version_cannot_read_is_reported_not_passed_over() -> None:
+    """An Action rendered by the component before its block was packed (an organization an
+    object, with its name): its anyUser rule cannot be read, which is said."""
+    block: dict[str, Any] = {
+        "organizations": [
+            {"id": "org_1", "name": "acme", "connections": ["github"], "roles": [], "anyUser": True}
+        ],
+        "routing": None,
+        "settings": {},
+    }
+    code = f"const CONFIGURATION = {json.dumps(block)};\n// end of configuration\n"
+    (message,) = validate_stack([resource(policies.ACTION, "post-login", {"code": code})])
+    assert "post-login: its code holds an organizations block this policy pack cannot read" in (
+        message
+    )
+    # Another program's Action, with no such block, is not this rule's business.
+    other = resource(policies.ACTION, "other", {"code": "exports.onExecutePostLogin = () => {};"})
+    assert not validate_stack([other])
