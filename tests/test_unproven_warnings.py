@@ -1,0 +1,54 @@
+"""The unproven domains said in a preview or deploy: the first ten by organization and domain,
+each with its record, then one line counting the rest; and ``gather``, which keeps the order of
+thousands of outputs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pulumi
+import pytest
+
+from auth0_org_assignment import component
+from auth0_org_assignment.component import UNPROVEN_SHOWN, Unproven, _say_unproven, _unproven
+
+
+def test_the_first_ten_are_named_with_their_records_then_the_rest_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: said.append(message))
+    answers: list[Unproven | None] = [
+        Unproven(f"org-{n:02d}", f"d{n}.com", f"_h.d{n}.com", f"txt-{n}")
+        for n in reversed(range(UNPROVEN_SHOWN + 3))
+    ]
+    _say_unproven([None, *answers, None])
+    assert len(said) == UNPROVEN_SHOWN + 1
+    assert all(f"organization 'org-{n:02d}': d{n}.com" in said[n] for n in range(UNPROVEN_SHOWN))
+    assert '"txt-0" at _h.d0.com' in said[0]
+    assert said[-1].startswith("auth0-org-assignment: 3 more email domains admit nobody")
+    said.clear()
+    _say_unproven(answers[-UNPROVEN_SHOWN:])
+    assert len(said) == UNPROVEN_SHOWN
+    assert not any("more email domains" in line for line in said)
+
+
+def test_a_domain_is_unproven_only_when_its_record_is_known_and_not_found() -> None:
+    assert _unproven("acme", "acme.com", [["acme.com"], "h", "t"]) is None
+    assert _unproven("acme", "acme.com", [[], "h", "t"]) == Unproven("acme", "acme.com", "h", "t")
+    # A preview of a new discovery domain: its record is not known yet.
+    assert _unproven("acme", "acme.com", [[], None, None]) is None
+
+
+def test_gather_keeps_the_order_of_more_outputs_than_one_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    values = list(range(component.GATHERED * 3 + 5))
+
+    async def gathered() -> Any:
+        output = component.gather([pulumi.Output.from_input(v) for v in values])
+        return await output.future()
+
+    monkeypatch.setattr(component, "GATHERED", 4)
+    assert asyncio.run(gathered()) == values
