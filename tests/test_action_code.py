@@ -352,6 +352,31 @@ def test_organizations_beyond_one_actions_size_are_sharded_by_registered_domain(
     assert all(len(s.code.encode()) < MAX_CODE_BYTES for s in real)
 
 
+@pytest.mark.slow
+def test_a_stack_that_deploys_renders_whatever_its_organizations_names(
+    stack_config: dict[str, Any],
+) -> None:
+    """`render` shows `(id of <name>)` for each id: with names of 50 characters that is 38 bytes
+    a line more than Auth0's ids, which must not refuse a stack whose deployed code fits."""
+    del stack_config["organization"], stack_config["connections"]
+    stack_config["organizations"] = [
+        {
+            "name": f"{n:05d}".rjust(50, "x"),
+            "displayName": f"Customer {n}",
+            "connections": ["Username-Password-Authentication"],
+            "emailDomains": [f"cust{n:05d}.com", f"*.cust{n:05d}.com"],
+        }
+        for n in range(1000)
+    ]
+    config = parse_config(stack_config, "test")
+    ids = {o.name: f"org_{n:016d}" for n, o in enumerate(config.organizations)}
+    (deployed,) = render_actions(config, organization_ids=ids)
+    assert len(deployed.code.encode()) < MAX_CODE_BYTES
+    (shown,) = render_actions(config)
+    assert shown.organizations == deployed.organizations
+    assert f"(id of {config.organizations[0].name})" in shown.code
+
+
 def test_rules_for_any_user_of_a_connection_are_in_every_action(
     stack_config: dict[str, Any],
 ) -> None:
