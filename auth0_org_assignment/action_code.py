@@ -284,16 +284,19 @@ def plan_shards(config: StackConfig) -> ShardPlan:
             f"{SHARD_BYTES}): list fewer of them, or give them emailDomains"
         )
     digits = len(str(max(1, len({c for o in organizations for c in o.connections or []}) - 1)))
+    # An organization has one line in each Action holding any of its domains: the line
+    # without domains (``bare``) once an Action, and each domain's bytes (it and a space).
+    bare = {o.name: _entry_size(o, [], fixed, roles, digits) for o, _ in keyed}
     sizes = {
-        (o.name, key): _entry_size(o, domains, fixed, roles, digits)
+        (o.name, key): sum(len(_packed_json(d)) - 1 for d in domains)
         for o, by_key in keyed
         for key, domains in by_key.items()
     }
     hashes = {key: fnv1a(key) for _, by_key in keyed for key in by_key}
     # The connections' names an Action lists besides those of the organizations in every one.
-    named = {(o.name, key): set(o.connections or ()) for o, by_key in keyed for key in by_key}
+    named = {o.name: set(o.connections or ()) for o, _ in keyed}
     everywhere = {c for o in wide for c in o.connections or ()}
-    count = _fewest_shards(sizes, hashes, base, named, everywhere)
+    count = _fewest_shards(sizes, bare, hashes, base, named, everywhere)
     shards: list[list[OrganizationConfig]] = [list(wide) for _ in range(count)]
     for organization, by_key in keyed:
         mine: dict[int, list[str]] = {}
@@ -307,31 +310,39 @@ def plan_shards(config: StackConfig) -> ShardPlan:
 
 def _fewest_shards(
     sizes: dict[tuple[str, str], int],
+    bare: dict[str, int],
     hashes: dict[str, int],
     base: int,
-    named: dict[tuple[str, str], set[str]],
+    named: dict[str, set[str]],
     everywhere: set[str],
 ) -> int:
     """The fewest Actions that hold every organization's entries, each under ``SHARD_BYTES``
-    with ``base`` bytes in every one, when an entry goes to the Action its key's hash names,
-    with the names of the connections (``named``) its entries use and ``everywhere`` lacks."""
+    with ``base`` bytes in every one, when an entry (an organization's domains under one key,
+    ``sizes``) goes to the Action its key's hash names: each Action holds one line of each
+    organization with an entry there (``bare``, without its domains) and the names of the
+    connections (``named``) its organizations use and ``everywhere`` lacks."""
     room = SHARD_BYTES - base
-    total = sum(sizes.values())
-    for (name, key), size in sizes.items():
-        if size + _table_size(named[name, key] - everywhere) > room:
+    for (name, _key), size in sizes.items():
+        alone = bare[name] + size + _table_size(named[name] - everywhere)
+        if alone > room:
             raise pulumi.RunError(
                 f"{PROJECT}: organization {name!r} alone would not fit in one Action: "
-                f"{base + size} bytes, over the {SHARD_BYTES} bytes the stack puts in one (Auth0 "
+                f"{base + alone} bytes, over the {SHARD_BYTES} bytes the stack puts in one (Auth0 "
                 f"takes at most {MAX_CODE_BYTES}); list fewer connections, domains or applications"
             )
+    total = sum(sizes.values()) + sum(bare.values())
     count = max(2, math.ceil(total / room))
     while count <= BINDINGS_MAX:
         used = [0] * count
         listed: list[set[str]] = [set() for _ in range(count)]
+        lines: set[tuple[str, int]] = set()
         for (name, key), size in sizes.items():
             shard = hashes[key] % count
             used[shard] += size
-            listed[shard] |= named[name, key]
+            if (name, shard) not in lines:
+                lines.add((name, shard))
+                used[shard] += bare[name]
+                listed[shard] |= named[name]
         if all(u + _table_size(c - everywhere) <= room for u, c in zip(used, listed, strict=True)):
             return count
         count += 1
