@@ -105,10 +105,12 @@ def deploy(
     share: float = rate_limits.DEFAULT_SHARE,
     deploy_tier: str | None = None,
     noop: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> Deploy:
     """``pulumi up`` of ``count`` organizations against a fresh local tenant enforcing
     ``tier``, the deploy paced at ``share`` of ``deploy_tier`` (default: the same tier), then
-    (``noop``) an ``up`` with nothing to change."""
+    (``noop``) an ``up`` with nothing to change. ``extra_env``: more of the deploy's environment
+    (``PULUMI_PARALLEL``, say)."""
     with LocalTenant.spawn(workdir / "tenant.json", rate_limits=tier) as tenant:
         project = LocalProject(workdir / "project", tenant)
         project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
@@ -122,6 +124,7 @@ def deploy(
         env = {
             rate_limits.TIER_VARIABLE: deploy_tier or tier,
             rate_limits.SHARE_VARIABLE: str(share),
+            **(extra_env or {}),
         }
         up = _spend(tenant, project, ("up", "--yes", "--skip-preview"), env)
         second = (

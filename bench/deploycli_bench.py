@@ -42,7 +42,12 @@ from devtools.localtenant import authentication
 from devtools.localtenant.control import TIERS
 from devtools.localtenant.ratelimits import DEFAULT_TIER, Limit, Tier
 from devtools.localtenant.route_names import RouteName
+from devtools.localtenant.tenant import AREAS
 from devtools.localtenant.testing import LocalTenant
+
+ROUTES = {route.name: route for area in AREAS for route in area.ROUTES}
+"""The local tenant's routes by name: an endpoint bucket counts a route by its method and path
+(``EndpointLimit.counts``)."""
 
 SIZES = (10, 100, 1000)
 AUTHENTICATION = frozenset(route.name for route in authentication.ROUTES)
@@ -157,7 +162,12 @@ def floor(requests: Mapping[str, int], tier: Tier = DEFAULT_TIER) -> Floor:
         candidates.append(Floor(drain_s(total, tier.management), "Management API", total))
     for endpoint in tier.endpoints:
         if endpoint.api == "management" and endpoint.query is None:
-            held = sum(count for route, count in requests.items() if route in endpoint.routes)
+            held = sum(
+                count
+                for name, count in requests.items()
+                if name in ROUTES
+                and endpoint.counts(ROUTES[name].method, ROUTES[name].example_path, name, {})
+            )
             if held:
                 candidates.append(Floor(drain_s(held, endpoint.limit), endpoint.name, held))
     return max(candidates, key=lambda f: f.seconds, default=Floor(0.0, "none", total))
