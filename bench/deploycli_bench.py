@@ -34,14 +34,14 @@ from typing import Any, TypeAlias, cast
 
 import yaml
 
+from auth0_org_assignment import rate_limits
 from auth0_org_assignment.config import StackConfig, parse_config
 from auth0_org_assignment.domain_proof import proof_domains
 from bench.scale_bench import stack
 from devtools.deploy_cli import a0deploy, node_modules
 from devtools.localtenant import authentication
-from devtools.localtenant.control import TIERS
-from devtools.localtenant.ratelimits import DEFAULT_TIER, Limit, Tier
 from devtools.localtenant.route_names import RouteName
+from devtools.localtenant.tenant import AREAS
 from devtools.localtenant.testing import LocalTenant
 
 SIZES = (10, 100, 1000)
@@ -130,37 +130,34 @@ def writes(config: StackConfig) -> Counter[str]:
     return made
 
 
-def drain_s(requests: int, limit: Limit) -> float:
-    """The shortest time in which one bucket admits ``requests``: its burst at once, then the
-    rest at its sustained rate, added in its steps (by the second for a rate per minute)."""
-    past_burst = max(0, requests - limit.burst)
-    steps = math.ceil(past_burst / (limit.refill_per_second * limit.step_s) - 1e-9)
-    return steps * limit.step_s
+def by_path(requests: Mapping[str, int]) -> dict[tuple[str, str], int]:
+    """Counts by route name as counts by (method, path), the way the tier's buckets match
+    requests: each route's method and a path it answers."""
+    return {
+        (route.method, route.example_path): requests[route.name]
+        for area in AREAS
+        for route in area.ROUTES
+        if route.management and requests.get(route.name)
+    }
 
 
-def floor(requests: Mapping[str, int], tier: Tier = DEFAULT_TIER) -> Floor:
-    """The shortest time in which a tenant under ``tier`` admits ``requests`` (counts by
-    route), however they are paced: a request takes a token from the Management API's bucket
-    and from its endpoint's bucket (``devtools.localtenant.ratelimits``), and the buckets refill
-    at once, so it is the longest of ``drain_s`` over the buckets, each given the requests it
-    holds. At enterprise-production, 100 organizations with one connection and two discovery
-    domains each: "Write Organizations" (5, then 150 a minute) drains 100 creates in
+def floor(requests: Mapping[str, int], tier: rate_limits.Tier | None = None) -> Floor:
+    """The shortest time in which a tenant under ``tier`` (enterprise production by default)
+    admits ``requests`` (counts by route), however they are paced: a request takes a token from
+    the Management API's bucket and from its endpoint's bucket, each bucket admits its burst at
+    once and then its sustained rate, and the buckets refill at once, so it is the longest over
+    the buckets of (requests it counts - burst) / rate (``rate_limits.floor_seconds``, at the
+    whole tier). At enterprise production, 100 organizations with one connection and two
+    discovery domains each: "Write Organizations" (5, then 150 a minute) admits 100 creates in
     (100 - 5) / 2.5 = 38 s, "Write Organization Connections" (5, then 150 a minute) as long, the
     API's own bucket (50, then 16 a second) its 400 writes in (400 - 50) / 16 = 21.9 s: 38 s.
     Reads and the token request are left out, so every tool takes at least this long. The
-    buckets are ``devtools.localtenant.ratelimits``' transcription of Auth0's Rate Limit
-    Configurations pages (enterprise-production:
+    buckets are ``auth0_org_assignment/rate_limits.json``'s transcription of Auth0's Rate Limit
+    Configurations pages (enterprise production:
     https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-configurations/enterprise-public)."""
-    total = sum(requests.values())
-    candidates = []
-    if tier.management is not None:
-        candidates.append(Floor(drain_s(total, tier.management), "Management API", total))
-    for endpoint in tier.endpoints:
-        if endpoint.api == "management" and endpoint.query is None:
-            held = sum(count for route, count in requests.items() if route in endpoint.routes)
-            if held:
-                candidates.append(Floor(drain_s(held, endpoint.limit), endpoint.name, held))
-    return max(candidates, key=lambda f: f.seconds, default=Floor(0.0, "none", total))
+    chosen = tier or rate_limits.tier(rate_limits.DEFAULT_TIER)
+    seconds, bucket, held = rate_limits.slowest_bucket(chosen, 1.0, by_path(requests))
+    return Floor(seconds, bucket.name if bucket else "none", held)
 
 
 def _import(tenant: LocalTenant, workdir: Path, document: dict[str, Any]) -> float:
@@ -222,7 +219,7 @@ def expected(config: StackConfig) -> dict[str, tuple[tuple[str, ...], tuple[str,
 
 def import_organizations(
     organizations: int,
-    tier: str = DEFAULT_TIER.name,
+    tier: str = rate_limits.DEFAULT_TIER,
     workdir: Path | None = None,
     entries: list[dict[str, Any]] | None = None,
 ) -> Measured:
@@ -255,7 +252,7 @@ def import_organizations(
         requests=sum(n for route, n in asked.items() if route not in AUTHENTICATION),
         rate_limited=sum((refused_after - refused).values()),
         rate_limited_by=dict(refused_after - refused),
-        floor=floor(writes(config), TIERS[limits["tier"]]),
+        floor=floor(writes(config), rate_limits.tier(limits["tier"])),
     )
 
 
@@ -359,7 +356,7 @@ def main() -> None:
     version = json.loads(package.read_text("utf-8"))["version"]
     print(
         f"auth0-deploy-cli {version} (tests/conformance/package-lock.json), organizations only, "
-        f"into a fresh local tenant at {DEFAULT_TIER.name}; {platform.machine()}, "
+        f"into a fresh local tenant at {rate_limits.DEFAULT_TIER}; {platform.machine()}, "
         f"Python {platform.python_version()}; an import of no organizations: "
         f"{startup_s():.1f} s"
     )

@@ -215,8 +215,8 @@ DEPLOYED_MAX = 1000
 
 
 def deploy_cli_table(sizes: list[int]) -> None:
+    from auth0_org_assignment.rate_limits import DEFAULT_TIER
     from bench import deploycli_bench
-    from devtools.localtenant.ratelimits import DEFAULT_TIER
 
     pulumi_up = deploycli_bench.deploy_bench()
     up: deploycli_bench.PulumiUp | None = None
@@ -227,7 +227,7 @@ def deploy_cli_table(sizes: list[int]) -> None:
         shape = "bench/deploy_bench.py's organizations, for both"
     print()
     print(
-        f"{shape}; each tool into a fresh local tenant at {DEFAULT_TIER.name}; "
+        f"{shape}; each tool into a fresh local tenant at {DEFAULT_TIER}; "
         f"floor: the tier's write limits (bench.deploycli_bench.floor)"
     )
     print()
