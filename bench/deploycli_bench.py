@@ -13,14 +13,14 @@ API requests the tenant counted (those it refused included), the 429s it answere
 buckets that refused them), and the floor the tier's write limits set for the same writes
 (``floor``), with the bucket that sets it.
 
-``import_organizations`` returns those figures for one size, for a side-by-side table with
-``pulumi up`` (``bench.scale_bench --deploy-cli``).
+``import_organizations`` returns those figures for one size; ``side_by_side`` sets them beside
+``pulumi up`` of the same organizations (``pulumi_up``, ``bench.deploy_bench``'s), which
+``bench.scale_bench --deploy-cli`` prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import platform
@@ -30,13 +30,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 
 import yaml
 
 from auth0_org_assignment import rate_limits
 from auth0_org_assignment.config import StackConfig, parse_config
 from auth0_org_assignment.domain_proof import proof_domains
+from bench import deploy_bench
 from bench.scale_bench import stack
 from devtools.deploy_cli import a0deploy, node_modules
 from devtools.localtenant import authentication
@@ -313,20 +314,13 @@ def side_by_side(
         yield side_by_side_row(up, import_organizations(size, entries=organizations(size)))
 
 
-def deploy_bench() -> tuple[PulumiUp, Organizations] | None:
-    """``bench/deploy_bench.py``'s ``pulumi up`` (its ``deploy``, without the no-op ``up``) and
-    the organizations it deploys, once that module is on the branch; None before."""
-    try:
-        module = importlib.import_module("bench.deploy_bench")
-    except ModuleNotFoundError:
-        return None
-
-    def up(count: int) -> tuple[float, int, int]:
-        with tempfile.TemporaryDirectory() as directory:
-            spent = module.deploy(count, Path(directory), noop=False).up
-        return float(spent.seconds), int(spent.requests), int(spent.rate_limited)
-
-    return up, cast(Organizations, module.organizations)
+def pulumi_up(count: int) -> tuple[float, int, int]:
+    """``bench.deploy_bench``'s ``pulumi up`` of ``count`` of its organizations
+    (``deploy_bench.organizations``) into a fresh local tenant, paced at its default tier and
+    share: the first ``up`` only, not its no-op one."""
+    with tempfile.TemporaryDirectory() as directory:
+        spent = deploy_bench.deploy(count, Path(directory), noop=False).up
+    return spent.seconds, spent.requests, spent.rate_limited
 
 
 def side_by_side_row(up: tuple[float, int, int] | None, cli: Measured) -> str:

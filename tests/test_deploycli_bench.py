@@ -4,11 +4,7 @@ scale benchmark's organizations."""
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
-from typing import Any
 
 import pytest
 
@@ -18,7 +14,6 @@ from bench.deploycli_bench import (
     SIDE_BY_SIDE,
     Floor,
     Measured,
-    deploy_bench,
     floor,
     side_by_side_row,
     tenant_yaml,
@@ -116,28 +111,3 @@ def test_the_side_by_side_row_sets_up_beside_the_import_and_each_against_the_flo
     assert len(cells) == SIDE_BY_SIDE.splitlines()[0].count("|") - 1
     not_measured = side_by_side_row(None, imported).strip("|").split("|")
     assert [cell.strip() for cell in not_measured][1:3] == ["-", "-"]
-
-
-def test_pulumi_up_comes_from_bench_deploy_bench_when_it_is_there(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    asked: list[tuple[int, bool]] = []
-
-    def deploy(count: int, workdir: Path, *, noop: bool = True) -> Any:
-        asked.append((count, noop))
-        assert workdir.is_dir()
-        return SimpleNamespace(up=SimpleNamespace(seconds=5.5, requests=40, rate_limited=2))
-
-    fake = ModuleType("bench.deploy_bench")
-    fake.deploy = deploy  # type: ignore[attr-defined]
-    fake.organizations = lambda count: [{"name": f"o{n}"} for n in range(count)]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bench.deploy_bench", fake)
-    found = deploy_bench()
-    assert found is not None
-    up, organizations = found
-    assert up(3) == (5.5, 40, 2)
-    assert asked == [(3, False)]  # the first `up` only, not the no-op one
-    assert organizations(2) == [{"name": "o0"}, {"name": "o1"}]
-
-    monkeypatch.setitem(sys.modules, "bench.deploy_bench", None)  # not on the branch
-    assert deploy_bench() is None
