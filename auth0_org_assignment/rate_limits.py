@@ -132,17 +132,24 @@ def floor_seconds(tier: Tier, share: float, requests: Mapping[tuple[str, str], i
     """The least time the tier's buckets at ``share`` allow for ``requests`` (a count per
     (method, path)): for each bucket, what exceeds its share of the burst, at its share of the
     sustained rate; the slowest bucket sets the floor."""
+    return slowest_bucket(tier, share, requests)[0]
+
+
+def slowest_bucket(
+    tier: Tier, share: float, requests: Mapping[tuple[str, str], int]
+) -> tuple[float, Bucket | None, int]:
+    """``floor_seconds``, with the bucket that sets it (the first of equals; None when every
+    request fits in the bursts) and how many of the requests it counts."""
     spent: dict[Bucket, int] = {}
     for (method, path), count in requests.items():
         for bucket in tier.buckets_of(method, path):
             spent[bucket] = spent.get(bucket, 0) + count
-    return max(
-        (
-            max(0.0, count - bucket.burst * share) / (bucket.per_second * share)
-            for bucket, count in spent.items()
-        ),
-        default=0.0,
-    )
+    slowest: tuple[float, Bucket | None, int] = (0.0, None, 0)
+    for bucket, count in spent.items():
+        seconds = max(0.0, count - bucket.burst * share) / (bucket.per_second * share)
+        if seconds > slowest[0]:
+            slowest = (seconds, bucket, count)
+    return slowest
 
 
 class Pacer:

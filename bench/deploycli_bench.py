@@ -13,14 +13,14 @@ API requests the tenant counted (those it refused included), the 429s it answere
 buckets that refused them), and the floor the tier's write limits set for the same writes
 (``floor``), with the bucket that sets it.
 
-``import_organizations`` returns those figures for one size, for a side-by-side table with
-``pulumi up`` (``bench.scale_bench --deploy-cli``).
+``import_organizations`` returns those figures for one size; ``side_by_side`` sets them beside
+``pulumi up`` of the same organizations (``pulumi_up``, ``bench.deploy_bench``'s), which
+``bench.scale_bench --deploy-cli`` prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import platform
@@ -30,24 +30,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 
 import yaml
 
+from auth0_org_assignment import rate_limits
 from auth0_org_assignment.config import StackConfig, parse_config
 from auth0_org_assignment.domain_proof import proof_domains
+from bench import deploy_bench
 from bench.scale_bench import stack
 from devtools.deploy_cli import a0deploy, node_modules
 from devtools.localtenant import authentication
-from devtools.localtenant.control import TIERS
-from devtools.localtenant.ratelimits import DEFAULT_TIER, Limit, Tier
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.tenant import AREAS
 from devtools.localtenant.testing import LocalTenant
-
-ROUTES = {route.name: route for area in AREAS for route in area.ROUTES}
-"""The local tenant's routes by name: an endpoint bucket counts a route by its method and path
-(``EndpointLimit.counts``)."""
 
 SIZES = (10, 100, 1000)
 AUTHENTICATION = frozenset(route.name for route in authentication.ROUTES)
@@ -135,42 +131,34 @@ def writes(config: StackConfig) -> Counter[str]:
     return made
 
 
-def drain_s(requests: int, limit: Limit) -> float:
-    """The shortest time in which one bucket admits ``requests``: its burst at once, then the
-    rest at its sustained rate, added in its steps (by the second for a rate per minute)."""
-    past_burst = max(0, requests - limit.burst)
-    steps = math.ceil(past_burst / (limit.refill_per_second * limit.step_s) - 1e-9)
-    return steps * limit.step_s
+def by_path(requests: Mapping[str, int]) -> dict[tuple[str, str], int]:
+    """Counts by route name as counts by (method, path), the way the tier's buckets match
+    requests: each route's method and a path it answers."""
+    return {
+        (route.method, route.example_path): requests[route.name]
+        for area in AREAS
+        for route in area.ROUTES
+        if route.management and requests.get(route.name)
+    }
 
 
-def floor(requests: Mapping[str, int], tier: Tier = DEFAULT_TIER) -> Floor:
-    """The shortest time in which a tenant under ``tier`` admits ``requests`` (counts by
-    route), however they are paced: a request takes a token from the Management API's bucket
-    and from its endpoint's bucket (``devtools.localtenant.ratelimits``), and the buckets refill
-    at once, so it is the longest of ``drain_s`` over the buckets, each given the requests it
-    holds. At enterprise-production, 100 organizations with one connection and two discovery
-    domains each: "Write Organizations" (5, then 150 a minute) drains 100 creates in
+def floor(requests: Mapping[str, int], tier: rate_limits.Tier | None = None) -> Floor:
+    """The shortest time in which a tenant under ``tier`` (enterprise production by default)
+    admits ``requests`` (counts by route), however they are paced: a request takes a token from
+    the Management API's bucket and from its endpoint's bucket, each bucket admits its burst at
+    once and then its sustained rate, and the buckets refill at once, so it is the longest over
+    the buckets of (requests it counts - burst) / rate (``rate_limits.floor_seconds``, at the
+    whole tier). At enterprise production, 100 organizations with one connection and two
+    discovery domains each: "Write Organizations" (5, then 150 a minute) admits 100 creates in
     (100 - 5) / 2.5 = 38 s, "Write Organization Connections" (5, then 150 a minute) as long, the
     API's own bucket (50, then 16 a second) its 400 writes in (400 - 50) / 16 = 21.9 s: 38 s.
     Reads and the token request are left out, so every tool takes at least this long. The
-    buckets are ``devtools.localtenant.ratelimits``' transcription of Auth0's Rate Limit
-    Configurations pages (enterprise-production:
+    buckets are ``auth0_org_assignment/rate_limits.json``'s transcription of Auth0's Rate Limit
+    Configurations pages (enterprise production:
     https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-configurations/enterprise-public)."""
-    total = sum(requests.values())
-    candidates = []
-    if tier.management is not None:
-        candidates.append(Floor(drain_s(total, tier.management), "Management API", total))
-    for endpoint in tier.endpoints:
-        if endpoint.api == "management" and endpoint.query is None:
-            held = sum(
-                count
-                for name, count in requests.items()
-                if name in ROUTES
-                and endpoint.counts(ROUTES[name].method, ROUTES[name].example_path, name, {})
-            )
-            if held:
-                candidates.append(Floor(drain_s(held, endpoint.limit), endpoint.name, held))
-    return max(candidates, key=lambda f: f.seconds, default=Floor(0.0, "none", total))
+    chosen = tier or rate_limits.tier(rate_limits.DEFAULT_TIER)
+    seconds, bucket, held = rate_limits.slowest_bucket(chosen, 1.0, by_path(requests))
+    return Floor(seconds, bucket.name if bucket else "none", held)
 
 
 def _import(tenant: LocalTenant, workdir: Path, document: dict[str, Any]) -> float:
@@ -232,7 +220,7 @@ def expected(config: StackConfig) -> dict[str, tuple[tuple[str, ...], tuple[str,
 
 def import_organizations(
     organizations: int,
-    tier: str = DEFAULT_TIER.name,
+    tier: str = rate_limits.DEFAULT_TIER,
     workdir: Path | None = None,
     entries: list[dict[str, Any]] | None = None,
 ) -> Measured:
@@ -265,7 +253,7 @@ def import_organizations(
         requests=sum(n for route, n in asked.items() if route not in AUTHENTICATION),
         rate_limited=sum((refused_after - refused).values()),
         rate_limited_by=dict(refused_after - refused),
-        floor=floor(writes(config), TIERS[limits["tier"]]),
+        floor=floor(writes(config), rate_limits.tier(limits["tier"])),
     )
 
 
@@ -326,20 +314,13 @@ def side_by_side(
         yield side_by_side_row(up, import_organizations(size, entries=organizations(size)))
 
 
-def deploy_bench() -> tuple[PulumiUp, Organizations] | None:
-    """``bench/deploy_bench.py``'s ``pulumi up`` (its ``deploy``, without the no-op ``up``) and
-    the organizations it deploys, once that module is on the branch; None before."""
-    try:
-        module = importlib.import_module("bench.deploy_bench")
-    except ModuleNotFoundError:
-        return None
-
-    def up(count: int) -> tuple[float, int, int]:
-        with tempfile.TemporaryDirectory() as directory:
-            spent = module.deploy(count, Path(directory), noop=False).up
-        return float(spent.seconds), int(spent.requests), int(spent.rate_limited)
-
-    return up, cast(Organizations, module.organizations)
+def pulumi_up(count: int) -> tuple[float, int, int]:
+    """``bench.deploy_bench``'s ``pulumi up`` of ``count`` of its organizations
+    (``deploy_bench.organizations``) into a fresh local tenant, paced at its default tier and
+    share: the first ``up`` only, not its no-op one."""
+    with tempfile.TemporaryDirectory() as directory:
+        spent = deploy_bench.deploy(count, Path(directory), noop=False).up
+    return spent.seconds, spent.requests, spent.rate_limited
 
 
 def side_by_side_row(up: tuple[float, int, int] | None, cli: Measured) -> str:
@@ -369,7 +350,7 @@ def main() -> None:
     version = json.loads(package.read_text("utf-8"))["version"]
     print(
         f"auth0-deploy-cli {version} (tests/conformance/package-lock.json), organizations only, "
-        f"into a fresh local tenant at {DEFAULT_TIER.name}; {platform.machine()}, "
+        f"into a fresh local tenant at {rate_limits.DEFAULT_TIER}; {platform.machine()}, "
         f"Python {platform.python_version()}; an import of no organizations: "
         f"{startup_s():.1f} s"
     )

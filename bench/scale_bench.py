@@ -215,24 +215,22 @@ DEPLOYED_MAX = 1000
 
 
 def deploy_cli_table(sizes: list[int]) -> None:
-    from bench import deploycli_bench
-    from devtools.localtenant.ratelimits import DEFAULT_TIER
+    from auth0_org_assignment.rate_limits import DEFAULT_SHARE, DEFAULT_TIER
+    from bench import deploy_bench, deploycli_bench
 
-    pulumi_up = deploycli_bench.deploy_bench()
-    up: deploycli_bench.PulumiUp | None = None
-    organizations: deploycli_bench.Organizations = deploycli_bench.scale_bench_organizations
-    shape = "this benchmark's organizations; `pulumi up` not measured (no bench/deploy_bench.py)"
-    if pulumi_up is not None:
-        up, organizations = pulumi_up
-        shape = "bench/deploy_bench.py's organizations, for both"
     print()
     print(
-        f"{shape}; each tool into a fresh local tenant at {DEFAULT_TIER.name}; "
-        f"floor: the tier's write limits (bench.deploycli_bench.floor)"
+        f"bench.deploy_bench's organizations for both (1 connection, 1 email domain each); each "
+        f"tool into a fresh local tenant at {DEFAULT_TIER}; `pulumi up` paced at "
+        f"{DEFAULT_SHARE} of each bucket; floor: the whole tier's write limits "
+        f"(bench.deploycli_bench.floor)"
     )
     print()
     print(deploycli_bench.SIDE_BY_SIDE, flush=True)
-    for line in deploycli_bench.side_by_side(sizes, up, organizations):
+    rows = deploycli_bench.side_by_side(
+        sizes, deploycli_bench.pulumi_up, deploy_bench.organizations
+    )
+    for line in rows:
         print(line, flush=True)
 
 

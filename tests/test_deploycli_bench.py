@@ -4,28 +4,22 @@ scale benchmark's organizations."""
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
-from typing import Any
 
 import pytest
 
+from auth0_org_assignment import rate_limits
 from auth0_org_assignment.config import parse_config
 from bench.deploycli_bench import (
     SIDE_BY_SIDE,
     Floor,
     Measured,
-    deploy_bench,
-    drain_s,
     floor,
     side_by_side_row,
     tenant_yaml,
     writes,
 )
 from bench.scale_bench import DATABASE, stack
-from devtools.localtenant.ratelimits import FREE, Limit
 from devtools.localtenant.route_names import RouteName
 
 ORGANIZATIONS = RouteName.ORGANIZATIONS_CREATE
@@ -43,21 +37,11 @@ def test_the_benchmarks_organizations_make_one_create_each_and_one_per_connectio
     )
 
 
-@pytest.mark.parametrize(
-    ("requests", "limit", "seconds"),
-    [
-        (5, Limit(5, 150, "minute"), 0.0),  # the burst, at once
-        (8, Limit(5, 150, "minute"), 2.0),  # 3 past it, 2.5 added each second: 2 seconds
-        (105, Limit(5, 150, "minute"), 40.0),
-        (50, Limit(50, 16), 0.0),
-        (66, Limit(50, 16), 1.0),
-        (400, Limit(50, 16), 21.875),
-    ],
-)
-def test_a_bucket_drains_its_burst_at_once_then_its_sustained_rate(
-    requests: int, limit: Limit, seconds: float
-) -> None:
-    assert drain_s(requests, limit) == pytest.approx(seconds, abs=0.001)
+def test_a_bucket_admits_its_burst_at_once() -> None:
+    within = floor(Counter({ORGANIZATIONS: 5, CONNECTIONS: 5, DOMAINS: 40}))
+    assert (within.seconds, within.bucket) == (0.0, "none")
+    # One past the burst of "Write Organizations": 1 / 2.5 a second.
+    assert floor(Counter({ORGANIZATIONS: 6})).seconds == pytest.approx(0.4)
 
 
 def test_at_enterprise_production_100_organizations_take_38_s_of_write_organizations() -> None:
@@ -82,7 +66,7 @@ def test_the_apis_own_bucket_sets_the_floor_when_no_endpoint_bucket_holds_the_wr
 
 
 def test_at_the_free_tier_the_apis_bucket_of_2_a_second_sets_it() -> None:
-    found = floor(Counter({ORGANIZATIONS: 100, CONNECTIONS: 100}), FREE)
+    found = floor(Counter({ORGANIZATIONS: 100, CONNECTIONS: 100}), rate_limits.tier("free"))
     assert found.bucket == "Management API"
     assert found.seconds == pytest.approx((200 - 2) / 2, abs=0.001)
 
@@ -127,28 +111,3 @@ def test_the_side_by_side_row_sets_up_beside_the_import_and_each_against_the_flo
     assert len(cells) == SIDE_BY_SIDE.splitlines()[0].count("|") - 1
     not_measured = side_by_side_row(None, imported).strip("|").split("|")
     assert [cell.strip() for cell in not_measured][1:3] == ["-", "-"]
-
-
-def test_pulumi_up_comes_from_bench_deploy_bench_when_it_is_there(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    asked: list[tuple[int, bool]] = []
-
-    def deploy(count: int, workdir: Path, *, noop: bool = True) -> Any:
-        asked.append((count, noop))
-        assert workdir.is_dir()
-        return SimpleNamespace(up=SimpleNamespace(seconds=5.5, requests=40, rate_limited=2))
-
-    fake = ModuleType("bench.deploy_bench")
-    fake.deploy = deploy  # type: ignore[attr-defined]
-    fake.organizations = lambda count: [{"name": f"o{n}"} for n in range(count)]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bench.deploy_bench", fake)
-    found = deploy_bench()
-    assert found is not None
-    up, organizations = found
-    assert up(3) == (5.5, 40, 2)
-    assert asked == [(3, False)]  # the first `up` only, not the no-op one
-    assert organizations(2) == [{"name": "o0"}, {"name": "o1"}]
-
-    monkeypatch.setitem(sys.modules, "bench.deploy_bench", None)  # not on the branch
-    assert deploy_bench() is None
