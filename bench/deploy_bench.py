@@ -20,6 +20,7 @@ import argparse
 import platform
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,15 +72,20 @@ def organizations(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def floor_seconds(tier: rate_limits.Tier, share: float, calls: Counter[str]) -> float:
-    """The slowest of the tier's buckets at ``share`` for these calls (counted by route)."""
-    requests = {
-        (route.method, route.example_path): calls[route.name]
+def by_path(requests: Mapping[str, int]) -> dict[tuple[str, str], int]:
+    """Counts by route name as counts by (method, path), the way the tier's buckets match
+    requests: each route's method and a path it answers."""
+    return {
+        (route.method, route.example_path): requests[route.name]
         for area in AREAS
         for route in area.ROUTES
-        if route.management and calls[route.name]
+        if route.management and requests.get(route.name)
     }
-    return rate_limits.floor_seconds(tier, share, requests)
+
+
+def floor_seconds(tier: rate_limits.Tier, share: float, calls: Counter[str]) -> float:
+    """The slowest of the tier's buckets at ``share`` for these calls (counted by route)."""
+    return rate_limits.floor_seconds(tier, share, by_path(calls))
 
 
 def _spend(

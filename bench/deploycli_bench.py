@@ -42,7 +42,6 @@ from bench.scale_bench import stack
 from devtools.deploy_cli import a0deploy, node_modules
 from devtools.localtenant import authentication
 from devtools.localtenant.route_names import RouteName
-from devtools.localtenant.tenant import AREAS
 from devtools.localtenant.testing import LocalTenant
 
 SIZES = (10, 100, 1000)
@@ -131,17 +130,6 @@ def writes(config: StackConfig) -> Counter[str]:
     return made
 
 
-def by_path(requests: Mapping[str, int]) -> dict[tuple[str, str], int]:
-    """Counts by route name as counts by (method, path), the way the tier's buckets match
-    requests: each route's method and a path it answers."""
-    return {
-        (route.method, route.example_path): requests[route.name]
-        for area in AREAS
-        for route in area.ROUTES
-        if route.management and requests.get(route.name)
-    }
-
-
 def floor(requests: Mapping[str, int], tier: rate_limits.Tier | None = None) -> Floor:
     """The shortest time in which a tenant under ``tier`` (enterprise production by default)
     admits ``requests`` (counts by route), however they are paced: a request takes a token from
@@ -157,7 +145,7 @@ def floor(requests: Mapping[str, int], tier: rate_limits.Tier | None = None) -> 
     Configurations pages (enterprise production:
     https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-configurations/enterprise-public)."""
     chosen = tier or rate_limits.tier(rate_limits.DEFAULT_TIER)
-    seconds, bucket, held = rate_limits.slowest_bucket(chosen, 1.0, by_path(requests))
+    seconds, bucket, held = rate_limits.slowest_bucket(chosen, 1.0, deploy_bench.by_path(requests))
     return Floor(seconds, bucket.name if bucket else "none", held)
 
 
