@@ -374,7 +374,7 @@ def _entry_size(
     part = organization.model_copy(update={"email_domains": domains})
     rule = organization_rule(part, organization_ids, role_ids)
     _, (line,) = pack_organizations([rule])
-    line[1] = [10**index_digits - 1] * len(line[1]) if index_digits > 1 else line[1]
+    line[1] = [10**index_digits - 1] * len(line[1])
     return len(_packed_json(line)) + 2
 
 
