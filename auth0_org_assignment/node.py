@@ -57,15 +57,7 @@ def domains_as_the_action_reads(hosts: tuple[str, ...]) -> tuple[str | None, ...
         "const hosts = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));"
         "process.stdout.write(JSON.stringify(hosts.map((host) => emailDomain(`x@${host}`))));"
     )
-    answer = subprocess.run(
-        [action_node(), "-e", script],
-        input=json.dumps(list(hosts)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return tuple(json.loads(answer.stdout))
+    return tuple(_answer(script, list(hosts)))
 
 
 def unpacked_configuration(block: dict[str, Any]) -> dict[str, Any]:
@@ -76,13 +68,18 @@ def unpacked_configuration(block: dict[str, Any]) -> dict[str, Any]:
         "const block = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));"
         "process.stdout.write(JSON.stringify(unpack(block)));"
     )
+    unpacked: dict[str, Any] = _answer(script, block)
+    return unpacked
+
+
+def _answer(script: str, given: Any) -> Any:
+    """What ``script`` writes, as JSON, given ``given`` as JSON on its standard input, in Node."""
     answer = subprocess.run(
         [action_node(), "-e", script],
-        input=json.dumps(block),
+        input=json.dumps(given),
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    unpacked: dict[str, Any] = json.loads(answer.stdout)
-    return unpacked
+    return json.loads(answer.stdout)
