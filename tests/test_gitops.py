@@ -642,3 +642,14 @@ def test_every_job_that_runs_pulumi_on_a_tenant_uses_the_paced_plugin(name: str)
         paced = uses.index("./.github/actions/paced-plugin")
         install = next(i for i, u in enumerate(uses) if u.startswith(PULUMI_ACTION))
         assert install < paced < min(pulumi)
+
+
+def test_the_up_runs_as_many_operations_at_once_as_its_tier_and_share_allow() -> None:
+    (job,) = load("pulumi-up.yml")["jobs"].values()
+    names = [s.get("name") for s in job["steps"]]
+    (setting,) = [s for s in job["steps"] if "print_deploy_parallelism" in s.get("run", "")]
+    assert names.index(setting["name"]) < names.index("Up")
+    assert '>> "$GITHUB_ENV"' in setting["run"]
+    up = next(s for s in job["steps"] if s.get("name") == "Up")
+    for variable in ("AUTH0_RATE_LIMIT_TIER", "AUTH0_RATE_LIMIT_SHARE"):
+        assert setting["env"][variable] == up["env"][variable], "the pacer's tier and share"

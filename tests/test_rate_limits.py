@@ -95,3 +95,35 @@ def test_the_python_pacer_never_waits_for_less_than_a_whole_request() -> None:
     for _ in range(3):  # a burst of 0.2 is one request; 0.2 a second
         pacer.take("GET", "/api/v2/clients")
     assert time.now - 1000 == pytest.approx(10)
+
+
+@pytest.mark.parametrize("name", rate_limits.tier_names())
+@pytest.mark.parametrize("share", [0.1, 0.5, 1.0])
+def test_a_deploy_runs_as_many_operations_as_its_slowest_bucket_serves_in_the_wait_allowed(
+    name: str, share: float
+) -> None:
+    tier = rate_limits.tier(name)
+    parallel = rate_limits.deploy_parallelism(tier, share)
+    slowest = min(b.per_second for b in (tier.management, *tier.endpoints)) * share
+    assert parallel >= 8, "never fewer than the engine's own default"
+    assert parallel / slowest <= rate_limits.STEP_WAIT_MAX_S < 20 * 60, (
+        "the last operation in flight starts within the provider's 20-minute create timeout"
+    )
+    assert (parallel + 1) / slowest > rate_limits.STEP_WAIT_MAX_S or parallel == 8
+
+
+def test_enterprise_at_half_runs_750_operations_at_once() -> None:
+    # "Read Organization Connections", 100 a minute: 50 at half, for 15 minutes.
+    assert rate_limits.deploy_parallelism(rate_limits.tier("enterprise-production"), 0.5) == 750
+
+
+def test_the_deploy_job_sets_the_parallelism_for_its_tier_and_share(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(rate_limits.TIER_VARIABLE, "free")
+    monkeypatch.delenv(rate_limits.SHARE_VARIABLE, raising=False)
+    rate_limits.print_deploy_parallelism()
+    assert capsys.readouterr().out == "PULUMI_PARALLEL=900\n"
+    monkeypatch.setenv(rate_limits.SHARE_VARIABLE, "2")
+    with pytest.raises(SystemExit, match=rate_limits.SHARE_VARIABLE):
+        rate_limits.print_deploy_parallelism()

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from auth0_org_assignment import rate_limits
 from devtools import ROOT
 from devtools.dns import LoopbackDns
 from devtools.localtenant.testing import LocalTenant
@@ -48,6 +49,16 @@ def engine_environment(ca_cert: str, backend: Path, passphrase: str) -> dict[str
         "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "1",
         "SSL_CERT_FILE": ca_cert,
     }
+
+
+def deploy_parallelism(env: dict[str, str]) -> str:
+    """``PULUMI_PARALLEL`` as a deploy job sets it (.github/workflows/pulumi-up.yml) for the
+    tier and share ``env`` names; the engine's own default when they are refused (the deploy
+    then fails naming them, as it does in a job)."""
+    try:
+        return str(rate_limits.deploy_parallelism(*rate_limits.from_environment(env)))
+    except ValueError:
+        return "8"
 
 
 def engine_ready() -> bool:
@@ -127,10 +138,12 @@ class LocalProject:
         self, *args: str, check: bool = True, stdin: str | None = None, **extra_env: str
     ) -> Run:
         started = time.monotonic()
+        env = {**self.environment(), **extra_env}
+        env.setdefault(rate_limits.PARALLEL_VARIABLE, deploy_parallelism(env))
         result = subprocess.run(
             ["pulumi", *args, "--non-interactive"],
             cwd=self.directory,
-            env={**self.environment(), **extra_env},
+            env=env,
             input=stdin,
             capture_output=True,
             text=True,
