@@ -2,12 +2,13 @@
 local tenant, and count what it asks of the tenant's rate limits.
 
     .venv/bin/python -m bench.deploy_bench [--sizes 10,100] [--tier enterprise-production]
-        [--share 0.5]
+        [--share 0.5] [--parallel 8]
 
 For each size: a fresh local tenant enforcing the tier, a stack of that many organizations
 (each with one connection and one email domain: the organization, its connection, a
 discovery domain and the domain's proof), ``pulumi up`` with the deploy paced at the share of
-the tier (``AUTH0_RATE_LIMIT_TIER``, ``AUTH0_RATE_LIMIT_SHARE``), then a second ``pulumi up``
+the tier (``AUTH0_RATE_LIMIT_TIER``, ``AUTH0_RATE_LIMIT_SHARE``) with as many operations at
+once as a deploy job runs (``PULUMI_PARALLEL``, ``--parallel``), then a second ``pulumi up``
 with nothing to change. Each row: wall time, the Management API requests the tenant answered
 (429s included) and the 429s it sent, for both; the floor the tier's buckets set for the
 first ``up``'s requests at that share (the slowest bucket: for organizations, their writes), and
@@ -146,11 +147,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,100", help="organizations, comma-separated")
     parser.add_argument("--tier", default=rate_limits.DEFAULT_TIER, choices=sorted(TIERS))
     parser.add_argument("--share", type=float, default=rate_limits.DEFAULT_SHARE)
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        help="operations at once (PULUMI_PARALLEL); default: rate_limits.deploy_parallelism's",
+    )
     arguments = parser.parse_args()
+    parallel = arguments.parallel or rate_limits.deploy_parallelism(
+        rate_limits.tier(arguments.tier), arguments.share
+    )
     if not engine_ready():
         raise SystemExit("no Pulumi engine: run scripts/setup first")
     print(
-        f"tier {arguments.tier}, share {arguments.share}; "
+        f"tier {arguments.tier}, share {arguments.share}, {parallel} operations at once; "
         f"{platform.machine()}, Python {platform.python_version()}\n"
     )
     print(
@@ -160,7 +169,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for size in (int(s) for s in arguments.sizes.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
-            result = deploy(size, Path(scratch), tier=arguments.tier, share=arguments.share)
+            result = deploy(
+                size,
+                Path(scratch),
+                tier=arguments.tier,
+                share=arguments.share,
+                extra_env={rate_limits.PARALLEL_VARIABLE: str(parallel)},
+            )
         up, noop = result.up, result.noop
         assert noop is not None
         ratio = up.seconds / result.floor_s if result.floor_s else float("nan")
