@@ -644,12 +644,38 @@ def test_every_job_that_runs_pulumi_on_a_tenant_uses_the_paced_plugin(name: str)
         assert install < paced < min(pulumi)
 
 
-def test_the_up_runs_as_many_operations_at_once_as_its_tier_and_share_allow() -> None:
-    (job,) = load("pulumi-up.yml")["jobs"].values()
-    names = [s.get("name") for s in job["steps"]]
-    (setting,) = [s for s in job["steps"] if "print_deploy_parallelism" in s.get("run", "")]
-    assert names.index(setting["name"]) < names.index("Up")
-    assert '>> "$GITHUB_ENV"' in setting["run"]
-    up = next(s for s in job["steps"] if s.get("name") == "Up")
-    for variable in ("AUTH0_RATE_LIMIT_TIER", "AUTH0_RATE_LIMIT_SHARE"):
-        assert setting["env"][variable] == up["env"][variable], "the pacer's tier and share"
+@pytest.mark.parametrize("name", ["deploy.yml", "pulumi-up.yml", "pulumi-preview.yml", "drift.yml"])
+def test_every_pulumi_job_runs_as_many_operations_at_once_as_its_tier_and_share_allow(
+    name: str,
+) -> None:
+    """The paced plugin's action gives PULUMI_PARALLEL (docs/scale.md, Operations in flight)
+    for the same tier and share the job's pulumi commands pace with, as an output the pulumi
+    steps read (not written to the job's environment file, which later steps would trust)."""
+    for job in load(name)["jobs"].values():
+        steps = job.get("steps", [])
+        pulumi = [step for step in steps if "AUTH0_CLIENT_ID" in step.get("env", {})]
+        if not pulumi:
+            continue
+        uses = [step.get("uses", "") for step in steps]
+        paced = steps[uses.index("./.github/actions/paced-plugin")]
+        assert uses.index("./.github/actions/setup") < uses.index(
+            "./.github/actions/paced-plugin"
+        ), "the action runs the project's Python"
+        for step in pulumi:
+            env = step["env"]
+            assert paced["with"]["rate-limit-tier"] == env["AUTH0_RATE_LIMIT_TIER"]
+            assert paced["with"]["rate-limit-share"] == env["AUTH0_RATE_LIMIT_SHARE"]
+            assert env["PULUMI_PARALLEL"] == f"${{{{ steps.{paced['id']}.outputs.parallel }}}}"
+    action = yaml.safe_load((ROOT / ".github/actions/paced-plugin/action.yml").read_text())
+    (setting,) = [
+        s for s in action["runs"]["steps"] if "print_deploy_parallelism" in s.get("run", "")
+    ]
+    assert action["outputs"]["parallel"]["value"] == (
+        f"${{{{ steps.{setting['id']}.outputs.parallel }}}}"
+    )
+    assert '>> "$GITHUB_OUTPUT"' in setting["run"]
+    assert "GITHUB_ENV" not in setting["run"]
+    assert setting["env"] == {
+        "AUTH0_RATE_LIMIT_TIER": "${{ inputs.rate-limit-tier }}",
+        "AUTH0_RATE_LIMIT_SHARE": "${{ inputs.rate-limit-share }}",
+    }
