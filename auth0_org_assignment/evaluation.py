@@ -12,10 +12,11 @@ Two costs of Pulumi's Python SDK grow with every resource the program declares:
 - **Stack traces.** For each registration the SDK records the call stack, which the engine
   keeps in the state beside the resource: every frame down to the language host's event loop,
   each file looked up in the line cache and turned into a URI (about half of a deployed
-  organization's state, and a tenth of its evaluation). The program records the frames the
-  SDK does from the resource's caller outward, up to the first of Pulumi's runtime or the
+  organization's state, a tenth to a fifth of its evaluation). The program records the frames
+  the SDK does from the resource's caller outward, up to the first of Pulumi's runtime or the
   standard library (where the program's own code ends: the SDK's loop, ``asyncio``, the
-  language host): the first frame, the source position the engine shows, is unchanged.
+  language host): the first frame, the source position the engine shows, is unchanged (no
+  frame at all when Pulumi's own code declares the resource, as it does the root stack).
 """
 
 from __future__ import annotations
@@ -76,9 +77,12 @@ def program_stack_trace() -> source_pb2.StackTrace:
         frame = frame.f_back
     frames = []
     while frame is not None and not in_runtime(frame.f_code.co_filename):
-        position = source_pb2.SourcePosition(uri=file_uri(frame.f_code.co_filename))
-        position.line = frame.f_lineno
-        frames.append(source_pb2.StackFrame(pc=position))
+        uri = file_uri(frame.f_code.co_filename)
+        frames.append(
+            source_pb2.StackFrame(pc=source_pb2.SourcePosition(uri=uri, line=frame.f_lineno))
+            if uri
+            else source_pb2.StackFrame()  # as the SDK records a frame it cannot place
+        )
         frame = frame.f_back
     return source_pb2.StackTrace(frames=frames)
 
@@ -100,8 +104,12 @@ def in_runtime(filename: str) -> bool:
 
 @cache
 def file_uri(filename: str) -> str:
-    """A file's URI as the SDK writes it (``file:///…``)."""
-    return Path(filename).as_uri()
+    """A file's URI as the SDK writes it (``file:///…``); empty for a relative file name
+    (code compiled with one), which the SDK cannot place either."""
+    try:
+        return Path(filename).as_uri()
+    except ValueError:
+        return ""
 
 
 @cache

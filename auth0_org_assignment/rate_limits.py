@@ -156,18 +156,26 @@ def slowest_bucket(
     return slowest
 
 
+OPERATION_REQUESTS = 2
+"""Management API requests a deploy's operation sends: the create (or update) and the
+provider's read-back. Each spends the global bucket; an endpoint bucket, counting writes or
+reads, gets one of them."""
+
+
 def deploy_parallelism(tier: Tier, share: float) -> int:
     """How many resource operations a deploy runs at once (``PULUMI_PARALLEL``).
 
     An operation waiting in the pacer holds one of the engine's slots, and the engine hands
-    them out in the order the program registers resources: with its default of 8, a stack's
-    connections and discovery domains wait behind every one of its organizations, and the
-    buckets are spent one after the other instead of together (300 organizations: 630 s, 1.78
-    times the floor, against 364 s with all of them in flight). So as many operations run at
-    once as the slowest bucket at ``share`` serves in ``STEP_WAIT_MAX_S``: the last of them
-    still starts well within the provider's create timeout."""
-    slowest = min(bucket.per_second for bucket in (tier.management, *tier.endpoints))
-    return max(8, math.floor(STEP_WAIT_MAX_S * slowest * share))
+    them out in the order the program registers resources: with 8 (its default on 2 vCPU), a
+    stack's connections and discovery domains wait behind every one of its organizations, and
+    the buckets are spent one after the other instead of together (300 organizations: 632 s,
+    1.79 times the floor, against 364 s with all of them in flight; docs/scale.md). So as many
+    operations run at once as the slowest bucket at ``share`` serves in ``STEP_WAIT_MAX_S``,
+    counting the requests each one sends in it: the last of them still starts well within the
+    provider's create timeout."""
+    serves = [tier.management.per_second / OPERATION_REQUESTS]
+    serves += [bucket.per_second for bucket in tier.endpoints]
+    return max(8, math.floor(STEP_WAIT_MAX_S * min(serves) * share))
 
 
 class Pacer:
@@ -241,9 +249,9 @@ def deploy_pacer(environment: Mapping[str, str] | None = None) -> Pacer:
 
 
 def print_deploy_parallelism() -> None:
-    """Print the line a deploy job adds to its environment (``PULUMI_PARALLEL=…``) for the
-    tier and share its environment names; an unknown tier or share fails, naming the
-    variable."""
+    """Print ``PULUMI_PARALLEL=…`` for the tier and share the environment names (the paced
+    plugin's action gives the number to a job's pulumi commands); an unknown tier or share
+    fails, naming the variable."""
     try:
         tier, share = from_environment(os.environ)
     except ValueError as error:

@@ -79,3 +79,8 @@ def test_runtime_files() -> None:
     assert not evaluation.in_runtime(auth0.__file__), (
         "a provider's SDK is a library the program uses"
     )
+
+
+def test_a_file_named_relatively_is_recorded_as_a_frame_the_sdk_cannot_place() -> None:
+    assert evaluation.file_uri("pkg/module.py") == ""
+    assert evaluation.file_uri(evaluation.__file__) == Path(evaluation.__file__).as_uri()
