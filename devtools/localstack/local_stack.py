@@ -51,16 +51,6 @@ def engine_environment(ca_cert: str, backend: Path, passphrase: str) -> dict[str
     }
 
 
-def deploy_parallelism(env: dict[str, str]) -> str:
-    """``PULUMI_PARALLEL`` as a deploy job sets it (.github/workflows/pulumi-up.yml) for the
-    tier and share ``env`` names; the engine's own default when they are refused (the deploy
-    then fails naming them, as it does in a job)."""
-    try:
-        return str(rate_limits.deploy_parallelism(*rate_limits.from_environment(env)))
-    except ValueError:
-        return "8"
-
-
 def engine_ready() -> bool:
     """True when ``scripts/engine`` has made the CLI, language host and plugin available."""
     return (ENGINE / "env").is_file() and (ENGINE / "bin" / "pulumi").exists()
@@ -139,7 +129,11 @@ class LocalProject:
     ) -> Run:
         started = time.monotonic()
         env = {**self.environment(), **extra_env}
-        env.setdefault(rate_limits.PARALLEL_VARIABLE, deploy_parallelism(env))
+        try:  # as the paced plugin's action gives it to a job, for the tier and share
+            parallel = rate_limits.deploy_parallelism(*rate_limits.from_environment(env))
+            env.setdefault(rate_limits.PARALLEL_VARIABLE, str(parallel))
+        except ValueError:
+            pass  # the deploy refuses the tier or share itself, naming the variable
         result = subprocess.run(
             ["pulumi", *args, "--non-interactive"],
             cwd=self.directory,
