@@ -117,8 +117,17 @@ def resolve(config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> 
     return Resolved(connections=ids[CONNECTION], roles=ids[ROLE])
 
 
+KEYS_NAMED = 3
+"""How many of the keys that list a name a refusal names, with how many others there are: a
+connection misspelt in a stack of thousands of organizations is one readable line, not one key
+for each organization."""
+
+
 def _problem(kind: Kind, name: str, keys: list[str], error: Exception) -> str:
-    listed = keys[0] + (f" (and {', '.join(keys[1:])})" if keys[1:] else "")
+    others = keys[1:KEYS_NAMED]
+    unnamed = len(keys) - 1 - len(others)
+    more = f"{', ' if others else ''}{unnamed} more" if unnamed else ""
+    listed = keys[0] + (f" (and {', '.join(others)}{more})" if keys[1:] else "")
     if kind.not_found in str(error).lower():
         return (
             f"{listed}: the tenant has no {kind.noun} named {name!r}; {kind.where_to_look} "

@@ -96,6 +96,21 @@ def test_a_misspelt_connection_registers_nothing_and_names_the_key_and_value() -
     assert [a["name"] for t, a in mocks.invokes].count("google-oauth3") == 1
 
 
+def test_a_name_many_organizations_list_is_refused_in_one_line_naming_a_few_keys() -> None:
+    config = organizations(40)
+    for organization in config["organizations"]:
+        organization["connections"] = ["google-oauth3"]
+    with pytest.raises(pulumi.RunError) as refused:
+        build_stack(config)
+    message = str(refused.value)
+    assert message.startswith(
+        f"{KEY}:organizations[0].connections[0] (and {KEY}:organizations[1].connections[0], "
+        f"{KEY}:organizations[2].connections[0], 37 more): the tenant has no connection named "
+        "'google-oauth3'"
+    )
+    assert f"{KEY}:organizations[3]." not in message
+
+
 def test_every_unknown_name_is_named_at_once_in_the_single_organization_form(
     stack_config: dict[str, Any],
 ) -> None:
