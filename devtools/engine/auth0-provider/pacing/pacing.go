@@ -124,15 +124,26 @@ func (b *bucket) wait(now time.Time) time.Duration {
 
 // Pacer is an http.RoundTripper that paces Management API requests (paths under /api/v2/);
 // other requests (the token's, /oauth/token) go through unpaced.
+//
+// Requests that fall in the same buckets are served in the order they arrive: only the first
+// of them waits for the buckets, the others wait for their turn. So a request waits at most as
+// long as its buckets take to serve the ones before it (a deploy keeps that under the
+// provider's timeout by how many operations it runs at once, rate_limits.deploy_parallelism),
+// instead of racing every other waiter at each token. Requests in other buckets (a read while
+// creates wait for Write Organizations) are not held behind them.
 type Pacer struct {
-	Tier  string
-	Share float64
-	next  http.RoundTripper
-	mu    sync.Mutex
-	all   []*bucket // the global bucket first
-	now   func() time.Time
-	sleep func(*http.Request, time.Duration) error
+	Tier   string
+	Share  float64
+	next   http.RoundTripper
+	mu     sync.Mutex
+	all    []*bucket // the global bucket first
+	queues map[string][]*turn
+	now    func() time.Time
+	sleep  func(*http.Request, time.Duration) error
 }
+
+// turn is a request's place in the queue of its buckets; its channel closes when it comes first.
+type turn chan struct{}
 
 // New paces next at share of tier's buckets.
 func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
@@ -149,7 +160,9 @@ func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 		return nil, fmt.Errorf("%s=%v is not a share of the rate limit; use a number above 0 and at most 1 (default %v)",
 			ShareVariable, share, DefaultShare)
 	}
-	p := &Pacer{Tier: tier, Share: share, next: next, now: time.Now, sleep: sleepFor}
+	p := &Pacer{
+		Tier: tier, Share: share, next: next, queues: map[string][]*turn{}, now: time.Now, sleep: sleepFor,
+	}
 	start := p.now()
 	add := func(e limitEntry, global bool) error {
 		b := &bucket{
@@ -217,20 +230,38 @@ func sleepFor(req *http.Request, d time.Duration) error {
 	}
 }
 
-func (p *Pacer) bucketsOf(req *http.Request) []*bucket {
+// bucketsOf is the buckets a request falls in, and the name of their queue.
+func (p *Pacer) bucketsOf(req *http.Request) ([]*bucket, string) {
 	var of []*bucket
+	var names []string
 	for _, b := range p.all {
 		if b.counts(req) {
 			of = append(of, b)
+			names = append(names, b.name)
 		}
 	}
-	return of
+	return of, strings.Join(names, "|")
 }
 
-// take waits until every bucket has a token, then takes one from each.
-func (p *Pacer) take(req *http.Request, buckets []*bucket) error {
-	for {
+// take waits for the request's turn among those in the same buckets, then until every bucket
+// has a token, and takes one from each.
+func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
+	mine := make(turn)
+	p.mu.Lock()
+	p.queues[queue] = append(p.queues[queue], &mine)
+	if len(p.queues[queue]) > 1 {
+		p.mu.Unlock()
+		select {
+		case <-mine:
+		case <-req.Context().Done():
+			p.mu.Lock()
+			p.leave(queue, &mine)
+			p.mu.Unlock()
+			return req.Context().Err()
+		}
 		p.mu.Lock()
+	}
+	for {
 		now := p.now()
 		var wait time.Duration
 		for _, b := range buckets {
@@ -243,13 +274,39 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket) error {
 			for _, b := range buckets {
 				b.tokens--
 			}
+			p.leave(queue, &mine)
 			p.mu.Unlock()
 			return nil
 		}
 		p.mu.Unlock()
 		if err := p.sleep(req, wait); err != nil {
+			p.mu.Lock()
+			p.leave(queue, &mine)
+			p.mu.Unlock()
 			return err
 		}
+		p.mu.Lock()
+	}
+}
+
+// leave takes a request out of its queue (served, or given up); when it was first, the next
+// one's turn comes. p.mu is held.
+func (p *Pacer) leave(queue string, t *turn) {
+	waiting := p.queues[queue]
+	for i, w := range waiting {
+		if w != t {
+			continue
+		}
+		waiting = append(waiting[:i], waiting[i+1:]...)
+		if i == 0 && len(waiting) > 0 {
+			close(*waiting[0])
+		}
+		break
+	}
+	if len(waiting) == 0 {
+		delete(p.queues, queue)
+	} else {
+		p.queues[queue] = waiting
 	}
 }
 
@@ -279,8 +336,8 @@ func (p *Pacer) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !strings.HasPrefix(req.URL.Path, "/api/v2/") {
 		return p.next.RoundTrip(req)
 	}
-	buckets := p.bucketsOf(req)
-	if err := p.take(req, buckets); err != nil {
+	buckets, queue := p.bucketsOf(req)
+	if err := p.take(req, buckets, queue); err != nil {
 		return nil, err
 	}
 	resp, err := p.next.RoundTrip(req)

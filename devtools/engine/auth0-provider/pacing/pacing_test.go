@@ -1,6 +1,8 @@
 package pacing
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -101,5 +103,113 @@ func TestUnknownTierAndBadShareNameTheVariable(t *testing.T) {
 	t.Setenv(ShareVariable, "2")
 	if _, err := FromEnvironment(answer(ok)); err == nil || !strings.Contains(err.Error(), ShareVariable) {
 		t.Fatalf("share 2: %v", err)
+	}
+}
+
+// onTheClock is a Pacer on the real clock whose bucket `name` gives a token every `every`,
+// emptied, so that requests in it queue (the others keep the tier's).
+func onTheClock(t *testing.T, name string, every time.Duration) *Pacer {
+	t.Helper()
+	p, err := New("enterprise-production", 1, answer(ok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range p.all {
+		if b.name == name {
+			b.capacity, b.tokens, b.perSecond, b.updated = 1, 0, float64(time.Second)/float64(every), time.Now()
+			return p
+		}
+	}
+	t.Fatalf("no bucket %q", name)
+	return nil
+}
+
+// queued waits until n requests wait in the queue of Write Organizations' creates.
+func queued(t *testing.T, p *Pacer, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		p.mu.Lock()
+		got := len(p.queues["Management API|Write Organizations"])
+		p.mu.Unlock()
+		if got == n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("%d requests never queued", n)
+}
+
+func TestRequestsInTheSameBucketsAreServedInTheOrderTheyArrive(t *testing.T) {
+	p := onTheClock(t, "Write Organizations", 40*time.Millisecond)
+	const requests = 20
+	served := make(chan int, requests)
+	for i := 0; i < requests; i++ {
+		go func() {
+			req := httptest.NewRequest("POST", "https://tenant.example/api/v2/organizations", nil)
+			if _, err := p.RoundTrip(req); err == nil {
+				served <- i
+			}
+		}()
+		queued(t, p, i+1) // each arrives while the ones before it wait
+	}
+	for want := 0; want < requests; want++ {
+		select {
+		case got := <-served:
+			if got != want {
+				t.Fatalf("request %d was served when request %d's turn was", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("request %d was not served", want)
+		}
+	}
+}
+
+func TestAWaitingRequestGivenUpLeavesTheQueueToTheNext(t *testing.T) {
+	p := onTheClock(t, "Write Organizations", 100*time.Millisecond)
+	second, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	results := make(chan error, 3)
+	for i, ctx := range []context.Context{context.Background(), second, context.Background()} {
+		go func() {
+			req := httptest.NewRequest("POST", "https://tenant.example/api/v2/organizations", nil)
+			_, err := p.RoundTrip(req.WithContext(ctx))
+			results <- err
+		}()
+		queued(t, p, i+1)
+	}
+	cancel() // the second gives up, waiting behind the first
+	var failed, succeeded int
+	for i := 0; i < 3; i++ {
+		select {
+		case err := <-results:
+			if errors.Is(err, context.Canceled) {
+				failed++
+			} else if err == nil {
+				succeeded++
+			} else {
+				t.Fatal(err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("a request behind one given up was never served")
+		}
+	}
+	if failed != 1 || succeeded != 2 {
+		t.Fatalf("%d given up, %d served; want 1 and 2", failed, succeeded)
+	}
+}
+
+func TestRequestsInOtherBucketsAreNotHeldBehindAQueue(t *testing.T) {
+	p := onTheClock(t, "Write Organizations", time.Second)
+	for i := 0; i < 3; i++ {
+		go func() {
+			req := httptest.NewRequest("POST", "https://tenant.example/api/v2/organizations", nil)
+			_, _ = p.RoundTrip(req.WithContext(t.Context()))
+		}()
+	}
+	queued(t, p, 3)
+	start := time.Now()
+	send(t, p, "GET", "/api/v2/clients")
+	if waited := time.Since(start); waited > 100*time.Millisecond {
+		t.Fatalf("a read waited %v behind creates queued for their own bucket", waited)
 	}
 }
