@@ -10,8 +10,8 @@
 // buckets of Share times each documented one (burst and refill), and a request waits until every
 // bucket it falls in has a token. It also honours what responses report of the tenant's real
 // buckets (https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-use-cases):
-// after a 429, or a response whose x-ratelimit-remaining is 0, the buckets of that request wait
-// until x-ratelimit-reset.
+// after a 429, or a response whose x-ratelimit-remaining is 0, the bucket it reports (by its
+// x-ratelimit-limit, else every bucket of that request) waits until x-ratelimit-reset.
 //
 // The table (rate_limits.json) is auth0_org_assignment/rate_limits.json, copied here by
 // scripts/engine when it builds the plugin.
@@ -80,6 +80,7 @@ func TierNames() []string {
 
 type bucket struct {
 	name      string
+	burst     float64 // the documented size, as x-ratelimit-limit reports it
 	capacity  float64
 	perSecond float64
 	methods   map[string]bool
@@ -125,12 +126,13 @@ func (b *bucket) wait(now time.Time) time.Duration {
 // Pacer is an http.RoundTripper that paces Management API requests (paths under /api/v2/);
 // other requests (the token's, /oauth/token) go through unpaced.
 //
-// Requests that fall in the same buckets are served in the order they arrive: only the first
-// of them waits for the buckets, the others wait for their turn. So a request waits at most as
-// long as its buckets take to serve the ones before it (a deploy keeps that under the
-// provider's timeout by how many operations it runs at once, rate_limits.deploy_parallelism),
-// instead of racing every other waiter at each token. Requests in other buckets (a read while
-// creates wait for Write Organizations) are not held behind them.
+// Requests that fall in the same set of buckets are served in the order they arrive: only the
+// first of them waits for the buckets, the others wait for their turn. So, while the tenant
+// reports no empty bucket, a request waits about as long as its buckets take to serve the ones
+// before it (a deploy keeps that under the provider's timeout by how many operations it runs at
+// once, rate_limits.deploy_parallelism), instead of racing every other waiter at each token.
+// Requests of other bucket sets (a read while creates wait for Write Organizations) are not
+// held behind them; the first requests of the queues share the global bucket in no order.
 type Pacer struct {
 	Tier   string
 	Share  float64
@@ -167,6 +169,7 @@ func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 	add := func(e limitEntry, global bool) error {
 		b := &bucket{
 			name:      e.Name,
+			burst:     e.Burst,
 			capacity:  math.Max(1, e.Burst*share),
 			perSecond: e.PerSecond * share,
 			updated:   start,
@@ -270,6 +273,11 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
 				wait = w
 			}
 		}
+		if err := req.Context().Err(); err != nil { // given up: its tokens are the next one's
+			p.leave(queue, &mine)
+			p.mu.Unlock()
+			return err
+		}
 		if wait == 0 {
 			for _, b := range buckets {
 				b.tokens--
@@ -310,7 +318,9 @@ func (p *Pacer) leave(queue string, t *turn) {
 	}
 }
 
-// hold makes the buckets wait until the tenant's reset when a response says its bucket is empty.
+// hold makes a bucket wait until the tenant's reset when a response says it is empty: the
+// request's bucket whose documented size x-ratelimit-limit reports, or all of the request's
+// buckets when the response names none of them (a 429 or a reset without a limit).
 func (p *Pacer) hold(resp *http.Response, buckets []*bucket) {
 	remaining, err := strconv.Atoi(resp.Header.Get("X-RateLimit-Remaining"))
 	empty := resp.StatusCode == http.StatusTooManyRequests || (err == nil && remaining <= 0)
@@ -322,9 +332,21 @@ func (p *Pacer) hold(resp *http.Response, buckets []*bucket) {
 	if err == nil {
 		until = time.Unix(reset, 0)
 	}
+	held := buckets
+	if limit, err := strconv.ParseFloat(resp.Header.Get("X-RateLimit-Limit"), 64); err == nil {
+		var named []*bucket
+		for _, b := range buckets {
+			if b.burst == limit {
+				named = append(named, b)
+			}
+		}
+		if len(named) > 0 {
+			held = named
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, b := range buckets {
+	for _, b := range held {
 		if until.After(b.heldUntil) {
 			b.heldUntil = until
 		}

@@ -124,6 +124,21 @@ func onTheClock(t *testing.T, name string, every time.Duration) *Pacer {
 	return nil
 }
 
+// gate holds the first request of a queue before it sleeps for its token, until open is
+// called: requests queue behind it however slowly the machine starts them.
+func gate(p *Pacer) (open func()) {
+	opened := make(chan struct{})
+	p.sleep = func(req *http.Request, d time.Duration) error {
+		select {
+		case <-opened:
+		case <-req.Context().Done():
+			return req.Context().Err()
+		}
+		return sleepFor(req, d)
+	}
+	return func() { close(opened) }
+}
+
 // queued waits until n requests wait in the queue of Write Organizations' creates.
 func queued(t *testing.T, p *Pacer, n int) {
 	t.Helper()
@@ -141,6 +156,7 @@ func queued(t *testing.T, p *Pacer, n int) {
 
 func TestRequestsInTheSameBucketsAreServedInTheOrderTheyArrive(t *testing.T) {
 	p := onTheClock(t, "Write Organizations", 40*time.Millisecond)
+	open := gate(p)
 	const requests = 20
 	served := make(chan int, requests)
 	for i := 0; i < requests; i++ {
@@ -152,6 +168,7 @@ func TestRequestsInTheSameBucketsAreServedInTheOrderTheyArrive(t *testing.T) {
 		}()
 		queued(t, p, i+1) // each arrives while the ones before it wait
 	}
+	open()
 	for want := 0; want < requests; want++ {
 		select {
 		case got := <-served:
@@ -166,6 +183,7 @@ func TestRequestsInTheSameBucketsAreServedInTheOrderTheyArrive(t *testing.T) {
 
 func TestAWaitingRequestGivenUpLeavesTheQueueToTheNext(t *testing.T) {
 	p := onTheClock(t, "Write Organizations", 100*time.Millisecond)
+	open := gate(p)
 	second, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	results := make(chan error, 3)
@@ -178,6 +196,7 @@ func TestAWaitingRequestGivenUpLeavesTheQueueToTheNext(t *testing.T) {
 		queued(t, p, i+1)
 	}
 	cancel() // the second gives up, waiting behind the first
+	open()
 	var failed, succeeded int
 	for i := 0; i < 3; i++ {
 		select {
@@ -200,6 +219,7 @@ func TestAWaitingRequestGivenUpLeavesTheQueueToTheNext(t *testing.T) {
 
 func TestRequestsInOtherBucketsAreNotHeldBehindAQueue(t *testing.T) {
 	p := onTheClock(t, "Write Organizations", time.Second)
+	gate(p) // never opened: the creates wait until the test ends
 	for i := 0; i < 3; i++ {
 		go func() {
 			req := httptest.NewRequest("POST", "https://tenant.example/api/v2/organizations", nil)
@@ -211,5 +231,41 @@ func TestRequestsInOtherBucketsAreNotHeldBehindAQueue(t *testing.T) {
 	send(t, p, "GET", "/api/v2/clients")
 	if waited := time.Since(start); waited > 100*time.Millisecond {
 		t.Fatalf("a read waited %v behind creates queued for their own bucket", waited)
+	}
+}
+
+func TestAnEmptyBucketTheTenantNamesHoldsItsRequestsOnly(t *testing.T) {
+	var c *clock
+	empty := func(limit string) answer {
+		return func(*http.Request) *http.Response {
+			h := http.Header{}
+			h.Set("X-RateLimit-Limit", limit)
+			h.Set("X-RateLimit-Remaining", "0")
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(c.t.Add(30*time.Second).Unix(), 10))
+			return &http.Response{StatusCode: 429, Header: h}
+		}
+	}
+	// Write Organizations' size is 5: only the organizations' writes wait for the reset.
+	var p *Pacer
+	p, c = paced(t, "enterprise-production", 0.5, empty("5"))
+	start := c.t
+	send(t, p, "POST", "/api/v2/organizations")
+	p.next = answer(ok)
+	send(t, p, "GET", "/api/v2/clients")
+	if c.t != start {
+		t.Fatalf("a read waited %v for the reset of Write Organizations", c.t.Sub(start))
+	}
+	send(t, p, "POST", "/api/v2/organizations")
+	if got := c.t.Sub(start); got != 30*time.Second {
+		t.Fatalf("the next create waited %v, want the 30 s to the reset", got)
+	}
+	// The Management API's own bucket (50) holds every request.
+	p, c = paced(t, "enterprise-production", 0.5, empty("50"))
+	start = c.t
+	send(t, p, "POST", "/api/v2/organizations")
+	p.next = answer(ok)
+	send(t, p, "GET", "/api/v2/clients")
+	if got := c.t.Sub(start); got != 30*time.Second {
+		t.Fatalf("a read waited %v after the API's bucket was reported empty, want 30 s", got)
 	}
 }
