@@ -6,8 +6,10 @@ For each size, organizations with 3 email domains each (one exact and one subdom
 under the organization's registered domain, one subdomain pattern under another: names of
 realistic length), prints: whether the stack is accepted (else the refusal), how many Actions
 the code needs and their smallest and largest sizes, the time to render, the time the whole
-program takes to evaluate under Pulumi's mocks (wall and CPU: the machine may be shared), and
-what one login costs in Node in the Action that owns it (a repeat login of a user who matches
+program takes to evaluate under Pulumi's mocks (wall and CPU: the machine may be shared) and
+the resources it registers, the CPU time Pulumi's SDK alone takes to register as many bare
+resources under the same mocks and process settings (the floor under the program's), and what
+one login costs in Node in the Action that owns it (a repeat login of a user who matches
 one organization: routing, the rule and the marker check, no request) and in one that only
 routes it, p50 and p95 over 2,000 logins. Then the ceiling: the most organizations of that shape
 one stack accepts. A stack the Login flow cannot hold is still evaluated, with the bindings'
@@ -31,12 +33,14 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_auth0 as auth0
 
-from auth0_org_assignment import action_code
+from auth0_org_assignment import action_code, evaluation
 from auth0_org_assignment.action_code import RenderedAction, render_actions
+from auth0_org_assignment.component import COMPONENT_TYPE
 from auth0_org_assignment.config import StackConfig, parse_config
 from auth0_org_assignment.node import action_node
-from devtools.localstack.pulumi_mocks import build_stack
+from devtools.localstack.pulumi_mocks import build_program, build_stack
 from devtools.localtenant.logins import ActionContainer
 
 SIZES = (100, 1000, 10000)
@@ -120,10 +124,29 @@ def p50_p95(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} / {p95:.3f} ms"
 
 
-def evaluate(size: int) -> tuple[float, float]:
+def evaluate(size: int) -> tuple[float, float, int]:
+    """The program's evaluation under mocks: wall and CPU seconds, and the resources it
+    registers."""
     started, cpu = time.perf_counter(), time.process_time()
-    build_stack(stack(size))
-    return time.perf_counter() - started, time.process_time() - cpu
+    mocks, _ = build_stack(stack(size))
+    return time.perf_counter() - started, time.process_time() - cpu, len(mocks.registrations)
+
+
+def sdk_alone(resources: int) -> float:
+    """CPU seconds Pulumi's SDK takes, under the same mocks and process settings, to register
+    ``resources`` bare organizations in one component: the part of an evaluation that is the
+    SDK's work for each resource, whatever the program does."""
+
+    def body() -> None:
+        parent = pulumi.ComponentResource(COMPONENT_TYPE, "sdk-alone")
+        child = pulumi.ResourceOptions(parent=parent)
+        for n in range(resources):
+            auth0.Organization(f"organization-{n}", name=f"customer-{n:05d}", opts=child)
+
+    cpu = time.process_time()
+    with evaluation.many_resources():
+        build_program(body)
+    return time.process_time() - cpu
 
 
 def ceiling() -> int:
@@ -156,14 +179,14 @@ def row(size: int, workdir: Path) -> str:
             action_code.BINDINGS_MAX = limit
     render_s = time.perf_counter() - started
     if accepted == "yes":
-        wall, cpu = evaluate(size)
+        wall, cpu, resources = evaluate(size)
         owner, routing = login_ms(shards, config, ids, workdir)
         logins_cell = f"{p50_p95(owner)} | {p50_p95(routing)}"
     else:
         limit = action_code.BINDINGS_MAX
         action_code.BINDINGS_MAX = 1000
         try:
-            wall, cpu = evaluate(size)
+            wall, cpu, resources = evaluate(size)
         finally:
             action_code.BINDINGS_MAX = limit
         logins_cell = "- | -"
@@ -171,7 +194,8 @@ def row(size: int, workdir: Path) -> str:
     lifted = "" if accepted == "yes" else " (limit lifted)"
     return (
         f"| {size} | {accepted} | {len(shards)}{lifted} | {min(sizes):.1f} to {max(sizes):.1f} KB "
-        f"| {render_s:.2f} s | {wall:.1f} s ({cpu:.1f} s CPU){lifted} | {logins_cell} |"
+        f"| {render_s:.2f} s | {wall:.1f} s ({cpu:.1f} s CPU){lifted} | {resources} "
+        f"| {sdk_alone(resources):.1f} s CPU | {logins_cell} |"
     )
 
 
@@ -195,9 +219,10 @@ def main() -> None:
     print()
     print(
         "| organizations | accepted | Actions | their sizes | render | program under mocks "
+        "| resources | the SDK alone, as many bare resources "
         "| a login in its owner, p50 / p95 | in an Action that routes it |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as directory:
         for size in sizes:
             workdir = Path(directory) / str(size)
