@@ -124,10 +124,9 @@ for each organization."""
 
 
 def _problem(kind: Kind, name: str, keys: list[str], error: Exception) -> str:
-    others = keys[1:KEYS_NAMED]
-    unnamed = len(keys) - 1 - len(others)
-    more = f"{', ' if others else ''}{unnamed} more" if unnamed else ""
-    listed = keys[0] + (f" (and {', '.join(others)}{more})" if keys[1:] else "")
+    unnamed = len(keys) - KEYS_NAMED
+    others = keys[1:KEYS_NAMED] + ([f"{unnamed} more"] if unnamed > 0 else [])
+    listed = keys[0] + (f" (and {', '.join(others)})" if others else "")
     if kind.not_found in str(error).lower():
         return (
             f"{listed}: the tenant has no {kind.noun} named {name!r}; {kind.where_to_look} "
