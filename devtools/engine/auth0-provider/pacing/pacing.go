@@ -138,14 +138,11 @@ type Pacer struct {
 	Share  float64
 	next   http.RoundTripper
 	mu     sync.Mutex
-	all    []*bucket // the global bucket first
-	queues map[string][]*turn
+	all    []*bucket                  // the global bucket first
+	queues map[string][]chan struct{} // each request's turn, first first; closed when it comes
 	now    func() time.Time
 	sleep  func(*http.Request, time.Duration) error
 }
-
-// turn is a request's place in the queue of its buckets; its channel closes when it comes first.
-type turn chan struct{}
 
 // New paces next at share of tier's buckets.
 func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
@@ -163,7 +160,7 @@ func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 			ShareVariable, share, DefaultShare)
 	}
 	p := &Pacer{
-		Tier: tier, Share: share, next: next, queues: map[string][]*turn{}, now: time.Now, sleep: sleepFor,
+		Tier: tier, Share: share, next: next, queues: map[string][]chan struct{}{}, now: time.Now, sleep: sleepFor,
 	}
 	start := p.now()
 	add := func(e limitEntry, global bool) error {
@@ -249,22 +246,23 @@ func (p *Pacer) bucketsOf(req *http.Request) ([]*bucket, string) {
 // take waits for the request's turn among those in the same buckets, then until every bucket
 // has a token, and takes one from each.
 func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
-	mine := make(turn)
+	mine := make(chan struct{})
 	p.mu.Lock()
-	p.queues[queue] = append(p.queues[queue], &mine)
+	defer p.mu.Unlock()
+	p.queues[queue] = append(p.queues[queue], mine)
+	defer p.leave(queue, mine) // served or given up; runs before the unlock
 	if len(p.queues[queue]) > 1 {
 		p.mu.Unlock()
 		select {
 		case <-mine:
 		case <-req.Context().Done():
-			p.mu.Lock()
-			p.leave(queue, &mine)
-			p.mu.Unlock()
-			return req.Context().Err()
 		}
 		p.mu.Lock()
 	}
 	for {
+		if err := req.Context().Err(); err != nil { // given up: its tokens are the next one's
+			return err
+		}
 		now := p.now()
 		var wait time.Duration
 		for _, b := range buckets {
@@ -273,41 +271,32 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
 				wait = w
 			}
 		}
-		if err := req.Context().Err(); err != nil { // given up: its tokens are the next one's
-			p.leave(queue, &mine)
-			p.mu.Unlock()
-			return err
-		}
 		if wait == 0 {
 			for _, b := range buckets {
 				b.tokens--
 			}
-			p.leave(queue, &mine)
-			p.mu.Unlock()
 			return nil
 		}
 		p.mu.Unlock()
-		if err := p.sleep(req, wait); err != nil {
-			p.mu.Lock()
-			p.leave(queue, &mine)
-			p.mu.Unlock()
+		err := p.sleep(req, wait)
+		p.mu.Lock()
+		if err != nil {
 			return err
 		}
-		p.mu.Lock()
 	}
 }
 
-// leave takes a request out of its queue (served, or given up); when it was first, the next
-// one's turn comes. p.mu is held.
-func (p *Pacer) leave(queue string, t *turn) {
+// leave takes a request out of its queue; when it was first, the next one's turn comes. p.mu
+// is held.
+func (p *Pacer) leave(queue string, turn chan struct{}) {
 	waiting := p.queues[queue]
 	for i, w := range waiting {
-		if w != t {
+		if w != turn {
 			continue
 		}
 		waiting = append(waiting[:i], waiting[i+1:]...)
 		if i == 0 && len(waiting) > 0 {
-			close(*waiting[0])
+			close(waiting[0])
 		}
 		break
 	}
