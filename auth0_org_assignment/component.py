@@ -6,6 +6,7 @@ its enabled connections, the post-login Action, its secrets (written by ``Action
 never held in state), and the Action's binding to the trigger.
 """
 
+import asyncio
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,9 +76,15 @@ class LogicalNames:
         suffix = self._organization_suffix(index, organization)
         return f"{self.component}-discovery-domain{suffix}-{domain}"
 
-    def domain_proof(self, index: int, organization: OrganizationConfig) -> str:
-        suffix = self._organization_suffix(index, organization)
-        return f"{self.component}-domain-proofs{suffix}"
+    def domain_proof(self, group: int) -> str:
+        return f"{self.component}-domain-proofs-{group:02d}"
+
+    @property
+    def first_domain_proof_before_groups(self) -> str:
+        """The first organization's proof when each organization had its own: the group
+        holding that organization takes it over, so a one-organization stack moves to
+        groups with no request."""
+        return f"{self.component}-domain-proofs"
 
     def action(self, shard: int, shards: int = 1) -> str:
         return f"{self.component}-post-login-action{desired_state.shard_suffix(shard, shards)}"
@@ -119,9 +126,9 @@ class OrgAssignment(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         clients, grants = self._provision_m2m_clients()
         organizations, enabled_connections = self._provision_organizations()
-        proven = self._provision_domain_proofs(organizations)
+        proofs = self._provision_domain_proofs(organizations)
         actions, credential = self._provision_actions(
-            plan, planned, clients, organizations, proven, [*grants, *enabled_connections]
+            plan, planned, clients, organizations, proofs, [*grants, *enabled_connections]
         )
         self._register(credential, organizations, actions)
 
@@ -173,23 +180,19 @@ class OrgAssignment(pulumi.ComponentResource):
             ]
         return organizations, enabled
 
-    def _provision_domain_proofs(
-        self, organizations: dict[str, auth0.Organization]
-    ) -> dict[str, pulumi.Output[list[str]]]:
+    def _provision_domain_proofs(self, organizations: dict[str, auth0.Organization]) -> "Proofs":
         """Each email domain's discovery domain (a ``*.`` pattern's apex), declared pending,
-        and the organization's proof of them (one resource): the names of its domains proven, all
-        its rule admits through. A free-mail domain the organization allows
-        (``allowFreeMailDomains``) cannot be proven by anyone, and is admitted as declared."""
+        and the proof of its organization's group (``domain_proof.group_of``)."""
         names, config = self._names, self._config
-        proven: dict[str, pulumi.Output[list[str]]] = {}
-        unproven: list[pulumi.Output[Unproven | None]] = []
+        free: dict[str, list[str]] = {}
+        declared: dict[str, list[tuple[str, auth0.OrganizationDiscoveryDomain]]] = {}
+        groups: dict[int, list[domain_proof.DiscoveryRecord]] = {}
         for index, spec in enumerate(config.organizations):
             organization = organizations[spec.name]
-            free: list[str] = []
-            records: list[tuple[str, auth0.OrganizationDiscoveryDomain]] = []
+            free[spec.name], declared[spec.name] = [], []
             for domain in domain_proof.proof_domains(spec.email_domains):
                 if mailbox_provider(domain) == "free":
-                    free.append(domain)
+                    free[spec.name].append(domain)
                     continue
                 discovery = auth0.OrganizationDiscoveryDomain(
                     names.discovery_domain(index, spec, domain),
@@ -197,37 +200,44 @@ class OrgAssignment(pulumi.ComponentResource):
                     # Its status is the proof's to set, by what DNS says at each deploy.
                     pulumi.ResourceOptions(parent=self, ignore_changes=["status"]),
                 )
-                records.append((domain, discovery))
-            if not records:
-                proven[spec.name] = pulumi.Output.from_input(free)
-                continue
-            proof = domain_proof.DomainProof(
-                names.domain_proof(index, spec),
-                organization_id=organization.id,
-                domains=[
+                declared[spec.name].append((domain, discovery))
+                groups.setdefault(domain_proof.group_of(spec.name), []).append(
                     domain_proof.DiscoveryRecord(
+                        spec.name,
+                        organization.id,
                         domain,
-                        # The provider's id is "<organization id>::<discovery domain id>".
-                        discovery.id.apply(lambda id_: id_.split("::")[-1]),
+                        discovery.id,
                         discovery.verification_host,
                         discovery.verification_txt,
                     )
-                    for domain, discovery in records
-                ],
+                )
+        first = domain_proof.group_of(config.organizations[0].name)
+        proofs = {
+            group: domain_proof.DomainProof(
+                names.domain_proof(group),
+                group=group,
+                domains=records,
                 resolvers=config.dns_resolvers,
-                opts=self._child,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    aliases=(
+                        [pulumi.Alias(name=names.first_domain_proof_before_groups)]
+                        if group == first
+                        else None
+                    ),
+                ),
             )
-            proven[spec.name] = proof.proven.apply(functools.partial(_with_free, free))
-            # Known even while a new domain's record is not (it is named from the next
-            # preview on), so the others' are said in this one.
-            unproven += [
-                pulumi.Output.all(
-                    proof.proven, discovery.verification_host, discovery.verification_txt
-                ).apply(functools.partial(_unproven, spec.name, domain), run_with_unknowns=True)
-                for domain, discovery in records
-            ]
-        gather(unproven).apply(_say_unproven)
-        return proven
+            for group, records in sorted(groups.items())
+        }
+        # One answer a proof: each record's host and text are known even while a new domain's
+        # are not (those are named from the next preview on), so the others' are said in this
+        # one.
+        unproven = [
+            gather([proof.proven, proof.domains]).apply(_unproven, run_with_unknowns=True)
+            for proof in proofs.values()
+        ]
+        gather(unproven).apply(lambda answers: _say_unproven([u for a in answers for u in a]))
+        return Proofs(proofs, free)
 
     def _provision_actions(
         self,
@@ -235,7 +245,7 @@ class OrgAssignment(pulumi.ComponentResource):
         planned: tuple[RenderedAction, ...],
         clients: dict[str, auth0.Client],
         organizations: dict[str, auth0.Organization],
-        proven: dict[str, pulumi.Output[list[str]]],
+        proofs: "Proofs",
         ready: list[pulumi.Resource],
     ) -> tuple[list[auth0.Action], ActionCredential]:
         """The post-login Actions, each one's code rendered once its own organizations' ids and
@@ -248,9 +258,11 @@ class OrgAssignment(pulumi.ComponentResource):
         codes = []
         for shard, members in enumerate(plan.shards):
             mine = [organization.name for organization in members]
-            known = pulumi.Output.all(
-                organizations={name: organizations[name].id for name in mine},
-                proven={name: proven[name] for name in mine},
+            known = gather_named(
+                {
+                    "organizations": gather_named({name: organizations[name].id for name in mine}),
+                    "proven": proofs.admitted(mine),
+                }
             )
             codes.append(
                 known.apply(functools.partial(_code, config, plan, shard, self._resolved.roles))
@@ -307,7 +319,7 @@ class OrgAssignment(pulumi.ComponentResource):
             ]
         )
         ids = gather([o.id for o in organizations.values()])
-        self.organization_ids = pulumi.Output.all(branding_checked, ids).apply(
+        self.organization_ids = gather([branding_checked, ids]).apply(
             lambda checked_and_ids: dict(zip(organizations, checked_and_ids[1], strict=True))
         )
         # The application whose secret the Action holds now.
@@ -342,22 +354,55 @@ class Unproven:
     txt: str
 
 
-def _with_free(free: list[str], found: list[str] | None) -> list[str]:
-    """The domains an organization's rule admits through: its free-mail ones, which nobody
-    can prove, and those its proof found (none under mocks, which run no check)."""
-    return [*free, *(found or [])]
+@dataclass(frozen=True)
+class Proofs:
+    """The stack's proofs, by group, and each organization's free-mail domains it allows
+    (``allowFreeMailDomains``), which nobody can prove and which are admitted as declared."""
+
+    by_group: dict[int, domain_proof.DomainProof]
+    free: dict[str, list[str]]
+
+    def admitted(self, organizations: Sequence[str]) -> pulumi.Output[dict[str, list[str]]]:
+        """The domains each of ``organizations``' rule admits through: its free-mail ones and
+        those its group's proof found (none under mocks, which run no check). It waits for
+        their groups' proofs alone."""
+        groups = sorted(
+            {domain_proof.group_of(name) for name in organizations} & set(self.by_group)
+        )
+        return gather([self.by_group[group].proven for group in groups]).apply(
+            functools.partial(_admitted, list(organizations), self.free)
+        )
 
 
-def _unproven(organization: str, domain: str, answer: Any) -> Unproven | None:
-    """The domain, with its record, when its record is known and not found in DNS."""
-    if not isinstance(answer, list):
-        return None
-    found, host, txt = answer
-    if not isinstance(found, list) or domain in found:
-        return None
-    if not (isinstance(host, str) and isinstance(txt, str)):
-        return None
-    return Unproven(organization, domain, host, txt)
+def _admitted(
+    organizations: list[str], free: dict[str, list[str]], answers: list[Any]
+) -> dict[str, list[str]]:
+    found: dict[str, Any] = {}
+    for proven in answers:
+        found |= proven if isinstance(proven, dict) else {}
+    return {
+        name: [*free[name], *(found[name] if isinstance(found.get(name), list) else [])]
+        for name in organizations
+    }
+
+
+def _unproven(answer: Any) -> list[Unproven]:
+    """A proof's domains, with their record, whose record is known and not found in DNS."""
+    proven, records = answer if isinstance(answer, list) else (None, None)
+    if not (isinstance(proven, dict) and isinstance(records, list)):
+        return []
+    unproven = []
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        organization, domain = record.get("organization"), record.get("domain")
+        host, txt = record.get("verification_host"), record.get("verification_txt")
+        found = proven.get(organization)
+        if not isinstance(found, list) or domain in found:
+            continue
+        if isinstance(host, str) and isinstance(txt, str):
+            unproven.append(Unproven(str(organization), str(domain), host, txt))
+    return unproven
 
 
 UNPROVEN_SHOWN = 10
@@ -365,12 +410,10 @@ UNPROVEN_SHOWN = 10
 the rest (a first deploy of thousands of organizations would otherwise print a line each)."""
 
 
-def _say_unproven(answers: list[Unproven | None]) -> None:
+def _say_unproven(answers: list[Unproven]) -> None:
     """Name, in the preview and the deploy, each domain that admits nobody yet and the record to
     publish (the first ``UNPROVEN_SHOWN``), and how many more there are."""
-    unproven = sorted(
-        (u for u in answers if u is not None), key=lambda u: (u.organization, u.domain)
-    )
+    unproven = sorted(answers, key=lambda u: (u.organization, u.domain))
     for u in unproven[:UNPROVEN_SHOWN]:
         pulumi.log.warn(
             f"{PROJECT}: organization {u.organization!r}: {u.domain} admits nobody until its "
@@ -387,16 +430,41 @@ def _say_unproven(answers: list[Unproven | None]) -> None:
 
 
 def gather(outputs: Sequence[pulumi.Output[Any]]) -> pulumi.Output[list[Any]]:
-    """``Output.all(*outputs)`` for thousands of outputs: the SDK's merges each output's
-    resources into a new set, one output at a time (quadratic in their number), so this
-    gathers them in groups of ``GATHERED``, then the groups."""
-    if len(outputs) <= GATHERED:
-        return pulumi.Output.all(*outputs)
-    groups = [gather(outputs[i : i + GATHERED]) for i in range(0, len(outputs), GATHERED)]
-    return pulumi.Output.all(*groups).apply(lambda lists: [x for group in lists for x in group])
+    """``Output.all(*outputs)`` for thousands of outputs, or outputs of large values. The SDK's
+    unwraps each value deeply (a new output, and a task, for every item of every list and dict
+    in it) and merges the outputs' resources into a new set one output at a time; this takes
+    each value as it is and adds each output's resources to one set."""
+
+    async def gathered() -> tuple[set[pulumi.Resource], list[Any], bool, bool]:
+        resources: set[pulumi.Resource] = set()
+        values, known, secret = [], True, False
+        for output in outputs:
+            resources |= await output.resources()
+            values.append(await output.future(with_unknowns=True))
+            known = await output.is_known() and known
+            secret = await output.is_secret() or secret
+        return resources, values, known, secret
+
+    data = asyncio.ensure_future(gathered())
+
+    async def part(index: int) -> Any:
+        # The output awaits its resources first: that one carries a fault, the others, which
+        # it then never awaits, do not raise it again.
+        try:
+            return (await data)[index]
+        except Exception:
+            if index == 0:
+                raise
+            return None
+
+    return pulumi.Output(*(asyncio.ensure_future(part(index)) for index in range(4)))
 
 
-GATHERED = 128
+def gather_named(outputs: dict[str, pulumi.Output[Any]]) -> pulumi.Output[dict[str, Any]]:
+    """``Output.all(**outputs)``, as ``gather`` does it."""
+    return gather(list(outputs.values())).apply(
+        lambda values: dict(zip(outputs, values, strict=True))
+    )
 
 
 def _refuse_undeclared_branding(organization: str, branding: Any) -> None:

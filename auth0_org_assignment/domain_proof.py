@@ -9,8 +9,10 @@ stack names others (``dnsResolvers``, e.g. a test's server on loopback).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +87,11 @@ def proof_domains(patterns: Sequence[str]) -> tuple[str, ...]:
 # - ``create``/``update``, which only a deploy runs, set Auth0's status to match: ``verified``
 #   when the record is there, ``pending`` when it is not.
 #
+# One proof holds the domains of a group of organizations (``group_of``, at most ``GROUPS``): a
+# stack of thousands of organizations registers, previews and deploys a few dozen proofs, not
+# one each, and an organization stays in its group whatever the others are, so adding one sets
+# the status of its own domains alone.
+#
 # The Management API credentials are the deployer's own, read where the auth0 provider reads
 # them (``AUTH0_CLIENT_ID``/``AUTH0_CLIENT_SECRET``, else the stack's ``auth0:clientId`` and
 # ``auth0:clientSecret``): nothing of them is an input, so none reaches the state.
@@ -92,9 +99,30 @@ def proof_domains(patterns: Sequence[str]) -> tuple[str, ...]:
 PROOF_TYPE = "auth0-org-assignment:index:DomainProof"
 """Kept for the documentation: a dynamic resource's type is ``pulumi-python:dynamic:Resource``."""
 
-_INPUTS = ("organization_id", "domains", "resolvers")
-_RECORD = ("domain", "discovery_domain_id", "verification_host", "verification_txt")
-"""What ``domains`` holds for each of the organization's discovery domains."""
+GROUPS = 64
+"""How many proofs a stack has at most."""
+
+LOOKUPS_AT_ONCE = 16
+"""How many of a proof's records ``check`` looks up at the same time: a group holds hundreds at
+10,000 organizations, and one after the other a slow resolver would hold the preview for each."""
+
+_INPUTS = ("domains", "resolvers")
+_RECORD = (
+    "organization",
+    "organization_id",
+    "domain",
+    "discovery_domain_id",
+    "verification_host",
+    "verification_txt",
+)
+"""What ``domains`` holds for each discovery domain of the group's organizations."""
+
+
+def group_of(organization: str) -> int:
+    """The proof group of the organization named ``organization``: a hash of its name, so it
+    never depends on the other organizations or their order."""
+    digest = hashlib.sha256(organization.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % GROUPS
 
 
 def _published(record: Mapping[str, Any], resolver: Resolver) -> bool:
@@ -106,15 +134,43 @@ def _published(record: Mapping[str, Any], resolver: Resolver) -> bool:
     return proven(resolver, host, txt)
 
 
-def _proven_domains(inputs: Mapping[str, Any]) -> list[str]:
-    """The organization's domains whose record is in DNS, in the order they are declared."""
+def _proven_domains(inputs: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Each of the group's organizations' domains whose record is in DNS, in the order they are
+    declared (an organization none of whose records is found has an empty list)."""
     servers = inputs.get("resolvers")
     resolver = Resolver(tuple(servers) if isinstance(servers, list) else ())
-    return [record["domain"] for record in _records(inputs) if _published(record, resolver)]
+    records = _records(inputs)
+    with ThreadPoolExecutor(max_workers=LOOKUPS_AT_ONCE) as pool:
+        found = list(pool.map(lambda record: _published(record, resolver), records))
+    proven_domains: dict[str, list[str]] = {}
+    for record, published in zip(records, found, strict=True):
+        domains = proven_domains.setdefault(str(record.get("organization")), [])
+        if published:
+            domains.append(record["domain"])
+    return proven_domains
+
+
+def _statuses(inputs: Mapping[str, Any]) -> set[tuple[Any, Any, Any, str]]:
+    """The status each record's discovery domain was set to with these inputs: (organization
+    id, discovery domain id, domain, status). A proof stored before proofs were grouped holds
+    one organization: its id and its ``proven`` list are the proof's own."""
+    proven_domains = inputs.get("proven")
+    statuses = set()
+    for record in _records(inputs):
+        if isinstance(proven_domains, dict):
+            found = proven_domains.get(record.get("organization")) or []
+        else:
+            found = proven_domains or []
+        organization_id = record.get("organization_id", inputs.get("organization_id"))
+        status = "verified" if record["domain"] in found else "pending"
+        # The provider's id of a discovery domain is "<organization id>::<its own id>".
+        discovery_domain_id = str(record["discovery_domain_id"]).split("::")[-1]
+        statuses.add((organization_id, discovery_domain_id, record["domain"], status))
+    return statuses
 
 
 class _ProofProvider(pulumi.dynamic.ResourceProvider):
-    """Looks an organization's domains' records up (``check``) and sets Auth0's status of each
+    """Looks its organizations' domains' records up (``check``) and sets Auth0's status of each
     discovery domain to match (``create``, ``update``). Never deletes: the discovery domains'
     own resources do."""
 
@@ -128,36 +184,23 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
         changed = [key for key in (*_INPUTS, "proven") if olds.get(key) != news.get(key)]
-        return pulumi.dynamic.DiffResult(
-            changes=bool(changed),
-            replaces=[key for key in changed if key == "organization_id"],
-            delete_before_replace=False,
-        )
+        # Never replaced: a record whose organization or discovery domain is new is set in
+        # the update, the others are left as they are.
+        return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[])
 
     def create(self, inputs: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        self._set_statuses(inputs, _records(inputs))
-        return pulumi.dynamic.CreateResult(str(inputs["organization_id"]), outs=inputs)
+        self._set(_statuses(inputs))
+        return pulumi.dynamic.CreateResult(f"domain-proofs-{inputs['group']}", outs=inputs)
 
     def update(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
-        # Only the domains whose proof changed, or whose discovery domain is new.
-        before = {
-            (r["domain"], r["discovery_domain_id"], r["domain"] in (olds.get("proven") or []))
-            for r in _records(olds)
-        }
-        changed = [
-            r
-            for r in _records(news)
-            if (r["domain"], r["discovery_domain_id"], r["domain"] in news["proven"]) not in before
-        ]
-        self._set_statuses(news, changed)
+        # Only the discovery domains whose proof changed, or that are new to the proof.
+        self._set(_statuses(news) - _statuses(olds))
         return pulumi.dynamic.UpdateResult(outs=news)
 
-    def _set_statuses(
-        self, inputs: Mapping[str, Any], records: Sequence[Mapping[str, Any]]
-    ) -> None:
-        if not records:
+    def _set(self, statuses: set[tuple[Any, Any, Any, str]]) -> None:
+        if not statuses:
             return
         # Imported here: the commands' client is only needed where a deploy runs this.
         from auth0_org_assignment.commands.management_client import ManagementClient
@@ -170,9 +213,9 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
         )
         if not (domain and client_id and secret):
             raise RuntimeError(
-                f"{', '.join(r['domain'] for r in records)}: no Management API credentials to "
-                "set the domains' status with: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (or "
-                "auth0:clientId and auth0:clientSecret), as for the auth0 provider"
+                f"{', '.join(sorted({s[2] for s in statuses}))}: no Management API credentials "
+                "to set the domains' status with: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET "
+                "(or auth0:clientId and auth0:clientSecret), as for the auth0 provider"
             )
         api = ManagementClient(
             str(domain),
@@ -183,12 +226,12 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
             # The deploy's share of the tier, as the auth0 plugin paces its own requests.
             pacer=rate_limits.deploy_pacer(),
         )
-        for record in records:
+        for organization_id, discovery_domain_id, _domain, status in sorted(statuses):
             api.call(
                 "organizations.discovery_domains.update",
-                body={"status": "verified" if record["domain"] in inputs["proven"] else "pending"},
-                id=inputs["organization_id"],
-                discovery_domain_id=record["discovery_domain_id"],
+                body={"status": status},
+                id=organization_id,
+                discovery_domain_id=discovery_domain_id,
             )
 
 
@@ -201,25 +244,29 @@ def _records(inputs: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 class DiscoveryRecord:
     """One of an organization's discovery domains, as its proof reads it."""
 
+    organization: str
+    organization_id: pulumi.Input[str]
     domain: str
     discovery_domain_id: pulumi.Input[str]
+    """The auth0 provider's id of the discovery domain, ``<organization id>::<its own id>``
+    (or its own id alone)."""
     verification_host: pulumi.Input[str]
     verification_txt: pulumi.Input[str]
 
 
 class DomainProof(pulumi.dynamic.Resource):
-    """An organization's email domains' proofs: which of them have their record in DNS
-    (``proven``), with Auth0's status of each discovery domain set to match on each deploy. One
-    resource an organization, whatever its number of domains: a stack of thousands of
-    organizations evaluates and deploys fewer resources."""
+    """A group's email domains' proofs: for each of its organizations, which of its domains have
+    their record in DNS (``proven``), with Auth0's status of each discovery domain set to match
+    on each deploy."""
 
-    proven: pulumi.Output[list[str]]
+    proven: pulumi.Output[dict[str, list[str]]]
+    domains: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(
         self,
         name: str,
         *,
-        organization_id: pulumi.Input[str],
+        group: int,
         domains: Sequence[DiscoveryRecord],
         resolvers: Sequence[str],
         opts: pulumi.ResourceOptions | None = None,
@@ -228,7 +275,7 @@ class DomainProof(pulumi.dynamic.Resource):
             _ProofProvider(),
             name,
             {
-                "organization_id": organization_id,
+                "group": group,
                 "domains": [{key: getattr(d, key) for key in _RECORD} for d in domains],
                 "resolvers": list(resolvers),
                 "proven": None,

@@ -4,13 +4,16 @@ DNS server on loopback: declared pending -> record published -> verified -> its 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from auth0_org_assignment import credentials
+from auth0_org_assignment.component import COMPONENT
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
 
@@ -61,6 +64,14 @@ def walk(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> dict[
     seen["joins_proven"] = joins("second@example.com")
     seen["no_op"] = project.pulumi("up", "--yes", "--expect-no-changes", check=False)
 
+    # The same stack as a version before proofs were grouped had stored it: the organization's
+    # proof its own, under the name its group's now takes over.
+    project.pulumi("stack", "import", stdin=json.dumps(proof_before_groups(project)))
+    before = tenant.calls()
+    seen["taken_over"] = project.pulumi("up", "--yes", "--skip-preview")
+    seen["taken_over_calls"] = tenant.calls() - before
+    seen["taken_over_status"] = status()
+
     project.dns.withdraw(record["verification_host"])
     project.use_credentials(drift)
     seen["drift"] = project.pulumi("preview", "--refresh", "--expect-no-changes", check=False)
@@ -69,6 +80,37 @@ def walk(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> dict[
     seen["status_withdrawn"] = status()
     seen["joins_withdrawn"] = joins("third@example.com")
     return seen
+
+
+def proof_before_groups(project: LocalProject) -> dict[str, Any]:
+    """The stack's state with its group's proof as the organization's own proof was stored:
+    named ``…-domain-proofs``, its id the organization's, the organization's id once, each
+    record's discovery domain id alone, and ``proven`` a list."""
+    exported = project.pulumi("stack", "export").stdout
+    (grouped,) = set(re.findall(rf'"(urn:[^"]*::{COMPONENT}-domain-proofs-\d\d)"', exported))
+    # Under its old name wherever it is named: its own URN, and others' dependencies on it.
+    stored = json.loads(exported.replace(grouped, grouped.rsplit("-", 1)[0]))
+    for resource in stored["deployment"]["resources"]:
+        if not resource["urn"].endswith(f"::{COMPONENT}-domain-proofs"):
+            continue
+        for state in (resource["inputs"], resource["outputs"]):
+            records = state.pop("domains")
+            (organization,) = {r["organization"] for r in records}
+            state["organization_id"] = records[0]["organization_id"]
+            state["domains"] = [
+                {
+                    "domain": r["domain"],
+                    "discovery_domain_id": r["discovery_domain_id"].split("::")[-1],
+                    "verification_host": r["verification_host"],
+                    "verification_txt": r["verification_txt"],
+                }
+                for r in records
+            ]
+            state.pop("group")
+            if isinstance(state.get("proven"), dict):
+                state["proven"] = state["proven"][organization]
+        resource["id"] = resource["outputs"]["organization_id"]
+    return stored
 
 
 def test_a_declared_domain_is_pending_and_admits_nobody(walk: dict[str, Any]) -> None:
@@ -87,6 +129,17 @@ def test_a_published_record_shows_in_the_preview_then_verifies_and_admits(
     assert walk["status_proven"] == "verified"
     assert walk["joins_proven"] is True
     assert walk["no_op"].returncode == 0, walk["no_op"].output
+
+
+def test_a_proof_stored_before_groups_is_taken_over_with_no_request(
+    walk: dict[str, Any],
+) -> None:
+    output = walk["taken_over"].output
+    assert "domain-proofs" in output
+    assert " created" not in output
+    assert " deleted" not in output
+    assert walk["taken_over_calls"]["organizations.discovery_domains.update"] == 0
+    assert walk["taken_over_status"] == "verified"
 
 
 def test_a_removed_record_fails_the_drift_check_and_stops_admitting(

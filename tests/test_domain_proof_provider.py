@@ -1,6 +1,7 @@
-"""The DomainProof provider, one resource an organization: each domain is proven by its own
-record alone, and a deploy sets Auth0's status of exactly the discovery domains whose proof (or
-identity) changed, so the backfill and explain, which read that status, hold to what DNS says."""
+"""The DomainProof provider, one resource a group of organizations: each domain is proven by its
+own record alone, and a deploy sets Auth0's status of exactly the discovery domains whose proof
+(or identity) changed, so the backfill and explain, which read that status, hold to what DNS
+says."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ from auth0_org_assignment.commands import management_client
 from devtools.dns import LoopbackDns
 
 
-def record(domain: str, discovery_domain_id: str, host: str | None = None) -> dict[str, Any]:
+def record(
+    domain: str, discovery_domain_id: str, host: str | None = None, organization: str = "acme"
+) -> dict[str, Any]:
     return {
+        "organization": organization,
+        "organization_id": f"org_{organization}",
         "domain": domain,
         "discovery_domain_id": discovery_domain_id,
         "verification_host": host or f"_auth0-challenge.{domain}",
@@ -54,7 +59,7 @@ def statuses(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
 
 
 def checked(server: LoopbackDns, *records: dict[str, Any]) -> dict[str, Any]:
-    inputs = {"organization_id": "org_1", "domains": list(records), "resolvers": [server.address]}
+    inputs = {"group": 7, "domains": list(records), "resolvers": [server.address]}
     return domain_proof._ProofProvider().check({}, inputs).inputs
 
 
@@ -64,12 +69,16 @@ def publish(server: LoopbackDns, proved: dict[str, Any]) -> None:
 
 def test_a_domain_is_proven_by_its_own_record_alone(server: LoopbackDns) -> None:
     acme, beta = record("acme.com", "dd_a"), record("beta.com", "dd_b")
-    assert checked(server, acme, beta)["proven"] == []
+    assert checked(server, acme, beta)["proven"] == {"acme": []}
     publish(server, acme)
-    assert checked(server, acme, beta)["proven"] == ["acme.com"]
+    assert checked(server, acme, beta)["proven"] == {"acme": ["acme.com"]}
     # acme.com's text where beta.com's record belongs proves neither beta.com nor anything else.
     server.publish(beta["verification_host"], acme["verification_txt"])
-    assert checked(server, acme, beta)["proven"] == ["acme.com"]
+    assert checked(server, acme, beta)["proven"] == {"acme": ["acme.com"]}
+    # Nor does it prove the same domain for another organization of the group, whose
+    # discovery domain names its own record.
+    other = record("acme.com", "dd_o", host="_auth0-challenge-o.acme.com", organization="other")
+    assert checked(server, acme, other)["proven"] == {"acme": ["acme.com"], "other": []}
 
 
 def test_a_record_not_known_yet_is_not_looked_up(
@@ -80,9 +89,10 @@ def test_a_record_not_known_yet_is_not_looked_up(
     keeps them), never a name to ask DNS about."""
     asked: list[str] = []
     monkeypatch.setattr(domain_proof.Resolver, "txt", lambda _self, host: asked.append(host))
-    unknown = {"domain": "acme.com", "discovery_domain_id": UNKNOWN}
+    unknown = {"organization": "acme", "organization_id": UNKNOWN, "domain": "acme.com"}
+    unknown |= {"discovery_domain_id": UNKNOWN}
     unknown |= {"verification_host": UNKNOWN, "verification_txt": UNKNOWN}
-    assert checked(server, unknown)["proven"] == []
+    assert checked(server, unknown)["proven"] == {"acme": []}
     assert asked == []
 
 
@@ -99,42 +109,89 @@ def test_create_sets_every_domain_and_update_only_those_whose_proof_or_identity_
     first = checked(server, acme, beta, gamma)
     provider.create(first)
     assert statuses == [
-        ("org_1", "dd_a", "verified"),
-        ("org_1", "dd_b", "pending"),
-        ("org_1", "dd_c", "pending"),
+        ("org_acme", "dd_a", "verified"),
+        ("org_acme", "dd_b", "pending"),
+        ("org_acme", "dd_c", "pending"),
     ]
 
     # One domain of several gets its record: its status alone is set.
     statuses.clear()
     publish(server, beta)
     second = checked(server, acme, beta, gamma)
-    assert provider.diff("org_1", first, second).changes
-    provider.update("org_1", first, second)
-    assert statuses == [("org_1", "dd_b", "verified")]
+    assert provider.diff("id", first, second).changes
+    provider.update("id", first, second)
+    assert statuses == [("org_acme", "dd_b", "verified")]
 
     # A discovery domain replaced (a new id, its record not published yet): set, as pending.
     statuses.clear()
     renewed = record("c.io", "dd_c2")
     third = checked(server, acme, beta, renewed)
-    provider.update("org_1", second, third)
-    assert statuses == [("org_1", "dd_c2", "pending")]
+    provider.update("id", second, third)
+    assert statuses == [("org_acme", "dd_c2", "pending")]
 
     # A record withdrawn: that domain goes back to pending, the others are left alone.
     statuses.clear()
     server.withdraw(acme["verification_host"])
     fourth = checked(server, acme, beta, renewed)
-    assert fourth["proven"] == ["beta.com"]
-    provider.update("org_1", third, fourth)
-    assert statuses == [("org_1", "dd_a", "pending")]
+    assert fourth["proven"] == {"acme": ["beta.com"]}
+    provider.update("id", third, fourth)
+    assert statuses == [("org_acme", "dd_a", "pending")]
 
     # Nothing changed: no diff, no request.
     statuses.clear()
-    assert not provider.diff("org_1", fourth, checked(server, acme, beta, renewed)).changes
+    assert not provider.diff("id", fourth, checked(server, acme, beta, renewed)).changes
 
 
-def test_a_replaced_organization_replaces_the_proof(server: LoopbackDns) -> None:
-    acme = record("acme.com", "dd_a")
-    before = checked(server, acme)
-    after = before | {"organization_id": "org_2"}
-    diff = domain_proof._ProofProvider().diff("org_1", before, after)
-    assert diff.replaces == ["organization_id"]
+def test_an_organization_joining_the_group_sets_its_own_domains_alone(
+    server: LoopbackDns, statuses: list[tuple[str, str, str]]
+) -> None:
+    provider = domain_proof._ProofProvider()
+    acme, beta = record("acme.com", "dd_a"), record("beta.com", "dd_b", organization="beta")
+    publish(server, acme)
+    first = checked(server, acme)
+    provider.create(first)
+    statuses.clear()
+    second = checked(server, acme, beta)
+    diff = provider.diff("id", first, second)
+    assert diff.changes
+    assert not diff.replaces
+    provider.update("id", first, second)
+    assert statuses == [("org_beta", "dd_b", "pending")]
+
+    # A replaced organization (a new id, the same discovery domain id): set again.
+    statuses.clear()
+    renewed = record("acme.com", "dd_a") | {"organization_id": "org_acme2"}
+    third = checked(server, renewed, beta)
+    assert not provider.diff("id", second, third).replaces
+    provider.update("id", second, third)
+    assert statuses == [("org_acme2", "dd_a", "verified")]
+
+
+def test_a_proof_of_one_organization_stored_before_groups_is_taken_over_with_no_request(
+    server: LoopbackDns, statuses: list[tuple[str, str, str]]
+) -> None:
+    """The first organization's group takes over the proof it had on its own (an alias): its
+    stored inputs had the organization's id once, and ``proven`` as a list."""
+    acme, beta = record("acme.com", "dd_a"), record("beta.com", "dd_b")
+    publish(server, acme)
+    stored = {
+        "organization_id": "org_acme",
+        "domains": [
+            {key: r[key] for key in ("domain", "discovery_domain_id", "verification_host")}
+            | {"verification_txt": r["verification_txt"]}
+            for r in (acme, beta)
+        ],
+        "resolvers": [server.address],
+        "proven": ["acme.com"],
+    }
+    news = checked(server, acme, beta)
+    domain_proof._ProofProvider().update("org_acme", stored, news)
+    assert statuses == []
+
+
+def test_groups_depend_on_the_organization_s_name_alone() -> None:
+    groups = [domain_proof.group_of(f"customer-{n:05d}") for n in range(10_000)]
+    assert groups[:100] == [domain_proof.group_of(f"customer-{n:05d}") for n in range(100)]
+    assert set(groups) == set(range(domain_proof.GROUPS))
+    # Spread evenly enough that no proof holds much more than its share.
+    assert max(groups.count(g) for g in range(domain_proof.GROUPS)) < 2 * 10_000 / 64

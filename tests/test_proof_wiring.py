@@ -1,5 +1,5 @@
-"""The component's wiring of the proofs, under mocks: one DomainProof an organization, each
-domain paired with its own discovery domain's record, and each Action's rule holding exactly
+"""The component's wiring of the proofs, under mocks: one DomainProof a group of organizations,
+each domain paired with its own discovery domain's record, and each Action's rule holding exactly
 the domains its organizations' proofs found (and the free-mail ones they allow), in whichever
 Action a domain is routed to."""
 
@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from auth0_org_assignment import domain_proof
 from auth0_org_assignment.action_code import configuration_of
 from devtools.localstack.pulumi_mocks import DYNAMIC, TenantMocks, build_stack
 
@@ -32,7 +33,10 @@ class ProvingMocks(TenantMocks):
             outputs |= {"verificationHost": f"_auth0.{domain}", "verificationTxt": f"t-{domain}"}
             return f"{args.inputs['organizationId']}::dd-{domain}", outputs
         if args.typ == DYNAMIC and "domains" in args.inputs:
-            found = [r["domain"] for r in args.inputs["domains"] if r["domain"] in self.published]
+            found: dict[str, list[str]] = {}
+            for r in args.inputs["domains"]:
+                domains = found.setdefault(r["organization"], [])
+                domains += [r["domain"]] if r["domain"] in self.published else []
             outputs["proven"] = found
         return resource_id, outputs
 
@@ -73,20 +77,24 @@ def test_each_domain_is_paired_with_its_own_record_and_admits_once_proven() -> N
     mocks = ProvingMocks(published={"beta.com"})
     build_stack(config, mocks=mocks)
     # Registered as their inputs resolve, in no fixed order.
-    proofs = sorted(
-        (r for r in mocks.of_type(DYNAMIC) if "domains" in r.inputs), key=lambda r: r.name
+    proofs = {r.name: r for r in mocks.of_type(DYNAMIC) if "domains" in r.inputs}
+    groups = {name: domain_proof.group_of(name) for name in ("customer-0000", "customer-0001")}
+    assert sorted(proofs) == sorted(
+        {f"org-assignment-domain-proofs-{g:02d}" for g in groups.values()}
     )
-    assert [p.name for p in proofs] == [
-        "org-assignment-domain-proofs",
-        "org-assignment-domain-proofs-customer-0001",
+    records = [
+        r
+        for proof in proofs.values()
+        for r in proof.inputs["domains"]
+        if r["organization"] == "customer-0000"
     ]
-    records = proofs[0].inputs["domains"]
     assert [r["domain"] for r in records] == ["acme.com", "beta.com"]
     for record in records:
         domain = record["domain"]
+        assert record["organization_id"] == "org_customer-0000xxx"
         assert record["verification_host"] == f"_auth0.{domain}"
         assert record["verification_txt"] == f"t-{domain}"
-        assert record["discovery_domain_id"] == f"dd-{domain}"
+        assert record["discovery_domain_id"] == f"org_customer-0000xxx::dd-{domain}"
     first, second = "org_customer-0000xxx", "org_customer-0001xxx"
     # beta.com is proven; acme.com (and so *.acme.com) and gamma.com are not; gmail.com is
     # admitted as declared.
@@ -110,6 +118,8 @@ def test_an_organization_across_actions_holds_its_proven_domains_in_each() -> No
     mocks = ProvingMocks(published=proven)
     build_stack(config, mocks=mocks)
     assert len(mocks.of_type(ACTION)) > 1
+    proofs = [r for r in mocks.of_type(DYNAMIC) if "domains" in r.inputs]
+    assert len(proofs) == domain_proof.GROUPS
     found = rules(mocks)
     for n in range(1000):
         expected = sorted(

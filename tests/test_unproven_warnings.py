@@ -19,11 +19,11 @@ def test_the_first_ten_are_named_with_their_records_then_the_rest_counted(
 ) -> None:
     said: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: said.append(message))
-    answers: list[Unproven | None] = [
+    answers: list[Unproven] = [
         Unproven(f"org-{n:02d}", f"d{n}.com", f"_h.d{n}.com", f"txt-{n}")
         for n in reversed(range(UNPROVEN_SHOWN + 3))
     ]
-    _say_unproven([None, *answers, None])
+    _say_unproven(answers)
     assert len(said) == UNPROVEN_SHOWN + 1
     assert all(f"organization 'org-{n:02d}': d{n}.com" in said[n] for n in range(UNPROVEN_SHOWN))
     assert '"txt-0" at _h.d0.com' in said[0]
@@ -34,21 +34,47 @@ def test_the_first_ten_are_named_with_their_records_then_the_rest_counted(
     assert not any("more email domains" in line for line in said)
 
 
+def record(organization: str, domain: str, host: Any = "h", txt: Any = "t") -> dict[str, Any]:
+    return {
+        "organization": organization,
+        "domain": domain,
+        "verification_host": host,
+        "verification_txt": txt,
+    }
+
+
 def test_a_domain_is_unproven_only_when_its_record_is_known_and_not_found() -> None:
-    assert _unproven("acme", "acme.com", [["acme.com"], "h", "t"]) is None
-    assert _unproven("acme", "acme.com", [[], "h", "t"]) == Unproven("acme", "acme.com", "h", "t")
+    acme, beta = record("acme", "acme.com"), record("beta", "acme.com", "h2", "t2")
+    assert _unproven([{"acme": ["acme.com"], "beta": []}, [acme, beta]]) == [
+        Unproven("beta", "acme.com", "h2", "t2")
+    ]
+    assert _unproven([{"acme": [], "beta": ["acme.com"]}, [acme, beta]]) == [
+        Unproven("acme", "acme.com", "h", "t")
+    ]
     # A preview of a new discovery domain: its record is not known yet.
-    assert _unproven("acme", "acme.com", [[], None, None]) is None
+    assert _unproven([{"acme": []}, [record("acme", "acme.com", None, None)]]) == []
+    # Nor is anything while the proof's answer is not (a new proof, in a preview).
+    assert _unproven([None, [acme]]) == []
 
 
-def test_gather_keeps_the_order_of_more_outputs_than_one_group(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    values = list(range(component.GATHERED * 3 + 5))
+def test_gather_keeps_the_order_and_the_values_as_they_are() -> None:
+    values: list[Any] = [*range(1000), {"a": [1, 2]}, [3, {"b": 4}]]
 
     async def gathered() -> Any:
         output = component.gather([pulumi.Output.from_input(v) for v in values])
-        return await output.future()
+        return await output.future(), await output.is_known()
 
-    monkeypatch.setattr(component, "GATHERED", 4)
-    assert asyncio.run(gathered()) == values
+    assert asyncio.run(gathered()) == (values, True)
+
+
+def test_gather_is_unknown_when_one_output_is() -> None:
+    async def gathered() -> Any:
+        unknown = pulumi.Output(set(), _value(None), _value(False))
+        output = component.gather([pulumi.Output.from_input(1), unknown])
+        return await output.is_known(), await output.apply(lambda _: "ran").future()
+
+    assert asyncio.run(gathered()) == (False, None)
+
+
+async def _value(value: Any) -> Any:
+    return value
