@@ -309,14 +309,9 @@ class OrgAssignment(pulumi.ComponentResource):
         first = organizations[self._config.organizations[0].name]
         self.organization_id = first.id
         # The ids are the stack's outputs, so the engine waits for this check before it is done.
-        branding_checked = gather(
-            [
-                organizations[spec.name].branding.apply(
-                    functools.partial(_refuse_undeclared_branding, spec.name)
-                )
-                for spec in self._config.organizations
-                if spec.branding is None
-            ]
+        undeclared = [spec.name for spec in self._config.organizations if spec.branding is None]
+        branding_checked = gather([organizations[name].branding for name in undeclared]).apply(
+            functools.partial(_refuse_undeclared_brandings, undeclared)
         )
         ids = gather([o.id for o in organizations.values()])
         self.organization_ids = gather([branding_checked, ids]).apply(
@@ -465,6 +460,12 @@ def gather_named(outputs: dict[str, pulumi.Output[Any]]) -> pulumi.Output[dict[s
     return gather(list(outputs.values())).apply(
         lambda values: dict(zip(outputs, values, strict=True))
     )
+
+
+def _refuse_undeclared_brandings(organizations: list[str], brandings: list[Any]) -> None:
+    """``_refuse_undeclared_branding`` for each organization that declares no branding."""
+    for organization, branding in zip(organizations, brandings, strict=True):
+        _refuse_undeclared_branding(organization, branding)
 
 
 def _refuse_undeclared_branding(organization: str, branding: Any) -> None:
