@@ -435,8 +435,11 @@ def gather(outputs: Sequence[pulumi.Output[Any]]) -> pulumi.Output[list[Any]]:
         values, known, secret = [], True, False
         for output in outputs:
             resources |= await output.resources()
-            values.append(await output.future(with_unknowns=True))
-            known = await output.is_known() and known
+            value, is_known = await output.future(with_unknowns=True), await output.is_known()
+            # As Output.all gives an unknown output's value to an apply that runs with unknowns.
+            unknown = not is_known and not pulumi.output.contains_unknowns(value)
+            values.append(pulumi.output.UNKNOWN if unknown else value)
+            known = is_known and known
             secret = await output.is_secret() or secret
         return resources, values, known, secret
 

@@ -9,6 +9,7 @@ stack names others (``dnsResolvers``, e.g. a test's server on loopback).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
@@ -226,13 +227,32 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
             # The deploy's share of the tier, as the auth0 plugin paces its own requests.
             pacer=rate_limits.deploy_pacer(),
         )
-        for organization_id, discovery_domain_id, _domain, status in sorted(statuses):
-            api.call(
-                "organizations.discovery_domains.update",
-                body={"status": status},
-                id=organization_id,
-                discovery_domain_id=discovery_domain_id,
-            )
+        # Pending first: a domain whose record has gone stops counting as proven before any
+        # other is verified. If a request fails, the engine keeps the proof's stored inputs, so
+        # the domains this call verified are set back to pending (what those inputs say) before
+        # the error is raised: Auth0 never holds a domain verified that the state holds
+        # pending, which the next deploy would then not correct once its record is gone.
+        verified: list[tuple[Any, Any, Any, str]] = []
+        try:
+            for change in sorted(statuses, key=lambda change: (change[3] != "pending", change)):
+                self._send(api, change)
+                if change[3] == "verified":
+                    verified.append(change)
+        except Exception:
+            for organization_id, discovery_domain_id, domain, _status in verified:
+                with contextlib.suppress(Exception):
+                    self._send(api, (organization_id, discovery_domain_id, domain, "pending"))
+            raise
+
+    @staticmethod
+    def _send(api: Any, change: tuple[Any, Any, Any, str]) -> None:
+        organization_id, discovery_domain_id, _domain, status = change
+        api.call(
+            "organizations.discovery_domains.update",
+            body={"status": status},
+            id=organization_id,
+            discovery_domain_id=discovery_domain_id,
+        )
 
 
 def _records(inputs: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -6,6 +6,7 @@ says."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -108,10 +109,11 @@ def test_create_sets_every_domain_and_update_only_those_whose_proof_or_identity_
     publish(server, acme)
     first = checked(server, acme, beta, gamma)
     provider.create(first)
+    # Pending first (see the failed request's test below).
     assert statuses == [
-        ("org_acme", "dd_a", "verified"),
         ("org_acme", "dd_b", "pending"),
         ("org_acme", "dd_c", "pending"),
+        ("org_acme", "dd_a", "verified"),
     ]
 
     # One domain of several gets its record: its status alone is set.
@@ -195,3 +197,82 @@ def test_groups_depend_on_the_organization_s_name_alone() -> None:
     assert set(groups) == set(range(domain_proof.GROUPS))
     # Spread evenly enough that no proof holds much more than its share.
     assert max(groups.count(g) for g in range(domain_proof.GROUPS)) < 2 * 10_000 / 64
+
+
+@dataclass
+class FailingTenant:
+    """Each discovery domain's status as the provider left it; requests for ``failing``
+    discovery domains are refused."""
+
+    statuses: dict[tuple[str, str], str] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)
+
+    def client(self, *_: Any, **__: Any) -> FailingTenant:
+        return self
+
+    def call(self, name: str, /, body: Any = None, **params: str) -> None:
+        if params["discovery_domain_id"] in self.failing:
+            raise RuntimeError("503 from Auth0")
+        self.statuses[(params["id"], params["discovery_domain_id"])] = body["status"]
+
+
+@pytest.fixture
+def failing_tenant(monkeypatch: pytest.MonkeyPatch) -> FailingTenant:
+    tenant = FailingTenant()
+    monkeypatch.setattr(management_client, "ManagementClient", tenant.client)
+    for key in ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"):
+        monkeypatch.setenv(key, "x")
+    return tenant
+
+
+def test_a_failed_request_leaves_no_domain_verified_that_the_state_holds_pending(
+    server: LoopbackDns, failing_tenant: FailingTenant
+) -> None:
+    """Two organizations of one group: an update fails on one, so the engine keeps the stored
+    inputs; a later update, once the other's record is gone, has nothing left to correct."""
+    tenant, failing = failing_tenant.statuses, failing_tenant.failing
+    provider = domain_proof._ProofProvider()
+    acme = record("acme.com", "dd_a", organization="acme")
+    zeta = record("zeta.com", "dd_z", organization="zeta")
+    publish(server, zeta)
+    stored = checked(server, acme, zeta)
+    provider.create(stored)
+    assert tenant == {("org_acme", "dd_a"): "pending", ("org_zeta", "dd_z"): "verified"}
+
+    # acme.com's record is published, zeta.com's withdrawn, and zeta's request fails.
+    publish(server, acme)
+    server.withdraw(zeta["verification_host"])
+    failing.add("dd_z")
+    with pytest.raises(RuntimeError, match="503"):
+        provider.update("id", stored, checked(server, acme, zeta))
+    assert tenant[("org_acme", "dd_a")] == "pending"
+
+    # Then acme.com's record goes too; the stored inputs are still the first ones.
+    server.withdraw(acme["verification_host"])
+    failing.clear()
+    provider.update("id", stored, checked(server, acme, zeta))
+    assert tenant == {("org_acme", "dd_a"): "pending", ("org_zeta", "dd_z"): "pending"}
+
+
+def test_a_domain_verified_before_a_failed_request_is_set_back_to_pending(
+    server: LoopbackDns, failing_tenant: FailingTenant
+) -> None:
+    provider = domain_proof._ProofProvider()
+    acme = record("acme.com", "dd_a", organization="acme")
+    beta = record("beta.com", "dd_b", organization="beta")
+    stored = checked(server, acme, beta)
+    provider.create(stored)
+    publish(server, acme)
+    publish(server, beta)
+    failing_tenant.failing.add("dd_b")
+    with pytest.raises(RuntimeError, match="503"):
+        provider.update("id", stored, checked(server, acme, beta))
+    # acme.com was verified first, then set back: the stored inputs hold it pending.
+    assert failing_tenant.statuses == {
+        ("org_acme", "dd_a"): "pending",
+        ("org_beta", "dd_b"): "pending",
+    }
+    # The next update, the request answered again, verifies both.
+    failing_tenant.failing.clear()
+    provider.update("id", stored, checked(server, acme, beta))
+    assert set(failing_tenant.statuses.values()) == {"verified"}

@@ -76,5 +76,16 @@ def test_gather_is_unknown_when_one_output_is() -> None:
     assert asyncio.run(gathered()) == (False, None)
 
 
+def test_gather_gives_an_apply_that_runs_with_unknowns_the_known_values() -> None:
+    async def gathered() -> Any:
+        unknown = pulumi.Output(set(), _value(None), _value(False))
+        output = component.gather([unknown, pulumi.Output.from_input("s")])
+        return await output.apply(lambda values: values, run_with_unknowns=True).future(
+            with_unknowns=True
+        )
+
+    assert asyncio.run(gathered()) == [pulumi.output.UNKNOWN, "s"]
+
+
 async def _value(value: Any) -> Any:
     return value
