@@ -89,7 +89,7 @@ def proof_before_groups(project: LocalProject) -> dict[str, Any]:
     exported = project.pulumi("stack", "export").stdout
     (grouped,) = set(re.findall(rf'"(urn:[^"]*::{COMPONENT}-domain-proofs-\d\d)"', exported))
     # Under its old name wherever it is named: its own URN, and others' dependencies on it.
-    stored = json.loads(exported.replace(grouped, grouped.rsplit("-", 1)[0]))
+    stored: dict[str, Any] = json.loads(exported.replace(grouped, grouped.rsplit("-", 1)[0]))
     for resource in stored["deployment"]["resources"]:
         if not resource["urn"].endswith(f"::{COMPONENT}-domain-proofs"):
             continue
