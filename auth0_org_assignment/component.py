@@ -185,11 +185,10 @@ class OrgAssignment(pulumi.ComponentResource):
         and the proof of its organization's group (``domain_proof.group_of``)."""
         names, config = self._names, self._config
         free: dict[str, list[str]] = {}
-        declared: dict[str, list[tuple[str, auth0.OrganizationDiscoveryDomain]]] = {}
         groups: dict[int, list[domain_proof.DiscoveryRecord]] = {}
         for index, spec in enumerate(config.organizations):
             organization = organizations[spec.name]
-            free[spec.name], declared[spec.name] = [], []
+            free[spec.name] = []
             for domain in domain_proof.proof_domains(spec.email_domains):
                 if mailbox_provider(domain) == "free":
                     free[spec.name].append(domain)
@@ -200,7 +199,6 @@ class OrgAssignment(pulumi.ComponentResource):
                     # Its status is the proof's to set, by what DNS says at each deploy.
                     pulumi.ResourceOptions(parent=self, ignore_changes=["status"]),
                 )
-                declared[spec.name].append((domain, discovery))
                 groups.setdefault(domain_proof.group_of(spec.name), []).append(
                     domain_proof.DiscoveryRecord(
                         spec.name,
