@@ -365,8 +365,9 @@ var (
 )
 
 // Install puts a Pacer from the environment in front of http.DefaultTransport, which the
-// upstream provider's HTTP client reads when it is configured. Configuring again keeps the
-// buckets when the tier and share are the same.
+// upstream provider's HTTP client reads when it is configured, and a ReadBack in front of the
+// Pacer (a read-back it answers spends no token). Configuring again keeps the buckets when the
+// tier and share are the same.
 func Install() error {
 	installMu.Lock()
 	defer installMu.Unlock()
@@ -381,6 +382,6 @@ func Install() error {
 		return nil
 	}
 	installed = pacer
-	http.DefaultTransport = pacer
+	http.DefaultTransport = NewReadBack(pacer)
 	return nil
 }
