@@ -27,16 +27,18 @@ const ReadBackWindow = 30 * time.Second
 // id}) to fill the resource's state. That read falls in "Read Organization Connections", which
 // allows fewer requests than any bucket a deploy writes through (100 a minute on Enterprise,
 // against 150 for "Write Organizations"), so the read-backs, not the writes, set how fast a deploy
-// of many organizations can go. Auth0 answers the create with the same object the read returns
-// (both are the OrganizationConnection of the Management API's reference; go-auth0's recording
-// of a real tenant, TestOrganizationManager_Connection, shows the two bodies equal), so ReadBack
+// of many organizations can go. Auth0 answers the create with the object the read returns (the
+// same fields in the Management API's reference,
+// https://auth0.com/docs/api/management/v2/organizations/post-enabled-connections and
+// .../get-enabled-connections-by-connection-id; go-auth0's recording of a real tenant,
+// TestOrganizationManager_Connection, shows the two bodies equal), so ReadBack
 // keeps the create's answer and serves it to the first matching GET, once, within
 // ReadBackWindow; a write to that connection or its organization drops what it kept. Nothing else is
 // answered without the tenant.
 type ReadBack struct {
 	next    http.RoundTripper
 	mu      sync.Mutex
-	created map[string]createdAnswer // by the path of the connection's read
+	created map[string]createdAnswer // by the host and path of the connection's read
 	now     func() time.Time
 }
 
@@ -53,9 +55,10 @@ func NewReadBack(next http.RoundTripper) *ReadBack {
 
 // RoundTrip serves a connection's read-back from its create's answer, or sends the request.
 func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
-	path := req.URL.Path
+	// One plugin process may serve providers of several tenants: the tenant is part of the key.
+	key := req.URL.Host + req.URL.Path
 	if req.Method == http.MethodGet && req.URL.RawQuery == "" {
-		if answer, ok := r.take(path); ok {
+		if answer, ok := r.take(key); ok {
 			return &http.Response{
 				Status:        "200 OK",
 				StatusCode:    http.StatusOK,
@@ -69,9 +72,9 @@ func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
 			}, nil
 		}
 	}
-	create := req.Method == http.MethodPost && connectionCreate.MatchString(path)
+	create := req.Method == http.MethodPost && connectionCreate.MatchString(req.URL.Path)
 	if req.Method != http.MethodGet && !create {
-		r.forget(path)
+		r.forget(key)
 	}
 	resp, err := r.next.RoundTrip(req)
 	if err != nil || !create || resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -87,25 +90,25 @@ func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
 		ConnectionID string `json:"connection_id"`
 	}
 	if json.Unmarshal(body, &created) == nil && created.ConnectionID != "" {
-		r.keep(path+"/"+url.PathEscape(created.ConnectionID), body)
+		r.keep(key+"/"+url.PathEscape(created.ConnectionID), body)
 	}
 	return resp, nil
 }
 
-// take removes and returns the answer kept for a read of path, if one is recent enough.
-func (r *ReadBack) take(path string) (createdAnswer, bool) {
+// take removes and returns the answer kept for a read of key, if one is recent enough.
+func (r *ReadBack) take(key string) (createdAnswer, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	answer, ok := r.created[path]
+	answer, ok := r.created[key]
 	if !ok {
 		return createdAnswer{}, false
 	}
-	delete(r.created, path)
+	delete(r.created, key)
 	return answer, r.now().Sub(answer.at) <= ReadBackWindow
 }
 
-// keep keeps a create's answer for the read of path, and drops the answers no read came for.
-func (r *ReadBack) keep(path string, body []byte) {
+// keep keeps a create's answer for the read of key, and drops the answers no read came for.
+func (r *ReadBack) keep(key string, body []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
@@ -114,16 +117,16 @@ func (r *ReadBack) keep(path string, body []byte) {
 			delete(r.created, kept)
 		}
 	}
-	r.created[path] = createdAnswer{body, now}
+	r.created[key] = createdAnswer{body, now}
 }
 
-// forget drops what is kept under a path a write changes: a connection updated or removed, an
-// organization deleted.
-func (r *ReadBack) forget(path string) {
+// forget drops what is kept under the key of a write (host and path): a connection updated or
+// removed, an organization deleted.
+func (r *ReadBack) forget(key string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for kept := range r.created {
-		if kept == path || strings.HasPrefix(kept, path+"/") {
+		if kept == key || strings.HasPrefix(kept, key+"/") {
 			delete(r.created, kept)
 		}
 	}

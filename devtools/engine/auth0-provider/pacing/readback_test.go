@@ -99,6 +99,18 @@ func TestOnlyTheCreatedConnectionsOwnReadIsAnswered(t *testing.T) {
 	}
 }
 
+func TestAnotherTenantsReadIsNotAnswered(t *testing.T) {
+	r, upstream, _ := readBack(http.StatusCreated)
+	roundTrip(t, r, "POST", create)
+	req := httptest.NewRequest("GET", "https://other-tenant.example"+read, nil)
+	if _, err := r.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if len(upstream.sent) != 2 {
+		t.Fatalf("another tenant's read was answered from this one's create: %v", upstream.sent)
+	}
+}
+
 func TestAFailedCreateKeepsNothing(t *testing.T) {
 	for _, status := range []int{http.StatusConflict, http.StatusTooManyRequests, http.StatusInternalServerError} {
 		r, upstream, _ := readBack(status)
