@@ -157,9 +157,10 @@ def slowest_bucket(
 
 
 OPERATION_REQUESTS = 2
-"""Management API requests a deploy's operation sends: the create (or update) and the
-provider's read-back. Each spends the global bucket; an endpoint bucket, counting writes or
-reads, gets one of them."""
+"""Management API requests a deploy's operation sends at most: the create (or update) and the
+provider's read-back (an organization connection's create sends only the create: the plugin
+answers its read-back, devtools/engine/auth0-provider/pacing/readback.go). Each spends the
+global bucket; an endpoint bucket, counting writes or reads, gets one of them."""
 
 
 def deploy_parallelism(tier: Tier, share: float) -> int:

@@ -31,10 +31,11 @@ const ReadBackWindow = 30 * time.Second
 // same fields in the Management API's reference,
 // https://auth0.com/docs/api/management/v2/organizations/post-enabled-connections and
 // .../get-enabled-connections-by-connection-id; go-auth0's recording of a real tenant,
-// TestOrganizationManager_Connection, shows the two bodies equal), so ReadBack
-// keeps the create's answer and serves it to the first matching GET, once, within
-// ReadBackWindow; a write to that connection or its organization drops what it kept. Nothing else is
-// answered without the tenant.
+// TestOrganizationManager_Connection, shows the two bodies equal under the older
+// enabled_connections path; go-auth0's v2 types give the newer path's create and read the same
+// fields), so ReadBack keeps the create's answer and serves it to the first matching GET, once,
+// within ReadBackWindow; a write to that connection or its organization drops what it kept.
+// Nothing else is answered without the tenant.
 type ReadBack struct {
 	next    http.RoundTripper
 	mu      sync.Mutex
