@@ -3,9 +3,9 @@ auth0 plugin scripts/engine builds, against a local tenant enforcing Auth0's fre
 Management API requests, 2 a second). Paced at half of that tier, a deploy of a few
 organizations gets no 429 and prints no error; paced as if the tenant were on the enterprise
 tier (16 a second), the same deploy overruns the tenant's bucket and is refused 429. The
-provider's read-back of each organization's connection is answered by its create's answer, and a
-refresh then finds the state as the tenant reads it. An unknown tier fails the deploy before
-anything is created, naming the variable and the choices.
+provider's read-back of each organization, its connection and its discovery domain is answered
+by its create's answer, and a refresh then finds the state as the tenant reads it. An unknown
+tier fails the deploy before anything is created, naming the variable and the choices.
 The measured deploy of 1,000 organizations: bench/deploy_bench.py, docs/scale.md."""
 
 from __future__ import annotations
@@ -49,7 +49,15 @@ def test_paced_to_the_tenants_tier_a_deploy_gets_no_429(tmp_path: Path) -> None:
     assert overrun.up.rate_limited > 0, overrun.up.calls
 
 
-def test_a_connections_read_back_is_its_creates_answer(tmp_path: Path) -> None:
+READ_BACKS = {
+    "organizations.get": "organizations.create",
+    "organizations.connections.get": "organizations.connections.create",
+    "organizations.discovery_domains.get": "organizations.discovery_domains.create",
+}
+"""Each read the provider sends right after a create, and that create."""
+
+
+def test_a_read_back_is_its_creates_answer(tmp_path: Path) -> None:
     with LocalTenant.spawn(tmp_path / "tenant.json") as tenant:
         project = LocalProject(tmp_path / "project", tenant)
         project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
@@ -63,16 +71,18 @@ def test_a_connections_read_back_is_its_creates_answer(tmp_path: Path) -> None:
         tenant.call("DELETE", "/localtenant/calls")
         project.pulumi("up", "--yes", "--skip-preview")
         calls = tenant.calls()
-        reads = (
-            calls["organizations.connections.get"] + calls["organizations.enabled_connections.get"]
-        )
-        assert calls["organizations.connections.create"] == ORGANIZATIONS, calls
-        # "Read Organization Connections" spent on nothing: the slowest bucket a deploy met.
-        assert reads == 0, calls
+        for read, create in READ_BACKS.items():
+            assert calls[create] == ORGANIZATIONS, calls
+            # Neither "Read Organization Connections" (the slowest bucket a deploy met) nor the
+            # Management API's own bucket spent on an object the deploy has just been given.
+            assert calls[read] == 0, (read, calls)
+        assert calls["organizations.enabled_connections.get"] == 0, calls
         tenant.call("DELETE", "/localtenant/calls")
         refresh = project.pulumi("refresh", "--yes", "--expect-no-changes", check=False)
         assert refresh.returncode == 0, refresh.output
-        assert tenant.calls()["organizations.connections.get"] >= ORGANIZATIONS  # from the tenant
+        refreshed = tenant.calls()
+        for read in READ_BACKS:  # from the tenant
+            assert refreshed[read] >= ORGANIZATIONS, (read, refreshed)
 
 
 def test_an_unknown_tier_fails_the_deploy_before_anything_is_created(tmp_path: Path) -> None:

@@ -12,34 +12,61 @@ import (
 	"time"
 )
 
-// The create of an organization's connection, under either path Auth0 serves them at.
-var connectionCreate = regexp.MustCompile(`^/api/v2/organizations/[^/]+/(enabled_connections|connections)$`)
+// The creates whose answer is the object the upstream provider reads right after: each
+// create's path, and the answer's field holding the id the read appends to that path.
+var readBackCreates = []struct {
+	path    *regexp.Regexp
+	idField string
+}{
+	{regexp.MustCompile(`^/api/v2/organizations$`), "id"},
+	{regexp.MustCompile(`^/api/v2/organizations/[^/]+/(enabled_connections|connections)$`), "connection_id"},
+	{regexp.MustCompile(`^/api/v2/organizations/[^/]+/discovery-domains$`), "id"},
+}
+
+// readBackID is the answer's field naming the created object, for a create ReadBack answers
+// the read-back of; "" for every other request.
+func readBackID(req *http.Request) string {
+	if req.Method != http.MethodPost {
+		return ""
+	}
+	for _, create := range readBackCreates {
+		if create.path.MatchString(req.URL.Path) {
+			return create.idField
+		}
+	}
+	return ""
+}
 
 // ReadBackWindow is how long a create's answer stands in for the read that follows it. The
 // provider reads right after the create returns; a read that comes later (a refresh) goes to
 // the tenant.
 const ReadBackWindow = 30 * time.Second
 
-// ReadBack answers the read-back of an organization's connection from its create's answer.
+// ReadBack answers the read-back of an organization, its connection and its discovery domain
+// from their creates' answers.
 //
-// The upstream provider creates an organization's connection (POST
-// /api/v2/organizations/{id}/connections), then reads it back (GET .../connections/{connection
-// id}) to fill the resource's state. That read falls in "Read Organization Connections", which
-// allows fewer requests than any bucket a deploy writes through (100 a minute on Enterprise,
-// against 150 for "Write Organizations"), so the read-backs, not the writes, set how fast a deploy
-// of many organizations can go. Auth0 answers the create with the object the read returns (the
-// same fields in the Management API's reference,
-// https://auth0.com/docs/api/management/v2/organizations/post-enabled-connections and
-// .../get-enabled-connections-by-connection-id; go-auth0's recording of a real tenant,
-// TestOrganizationManager_Connection, shows the two bodies equal under the older
-// enabled_connections path; go-auth0's v2 types give the newer path's create and read the same
-// fields), so ReadBack keeps the create's answer and serves it to the first matching GET, once,
-// within ReadBackWindow; a write to that connection or its organization drops what it kept.
-// Nothing else is answered without the tenant.
+// The upstream provider creates each of them (POST /api/v2/organizations, POST
+// .../organizations/{id}/connections, POST .../organizations/{id}/discovery-domains), then
+// reads it back (GET on the created object's path) to fill the resource's state. Those reads
+// cost as much of the tenant's rate limit as the writes: the organization's and the discovery
+// domain's fall in the Management API's own bucket, the connection's in "Read Organization
+// Connections", which allows fewer requests than any bucket a deploy writes through (100 a
+// minute on Enterprise, against 150 for "Write Organizations"). Auth0 answers each create with
+// the object the read returns: go-auth0's recordings of a real tenant show the two bodies with
+// the same fields and values (TestOrganizationManager_Read for an organization,
+// TestOrganizationManager_DiscoveryDomain for a discovery domain,
+// TestOrganizationManager_Connection for a connection under the older enabled_connections
+// path; go-auth0's v2 types give the newer connections path's create and read the same
+// fields), as the Management API's reference does
+// (https://auth0.com/docs/api/management/v2/organizations/post-enabled-connections and
+// .../get-enabled-connections-by-connection-id). So ReadBack keeps each create's answer and
+// serves it to the first GET of the created object, once, within ReadBackWindow; a write to
+// that object, or to anything it sits under, drops what was kept. Nothing else is answered
+// without the tenant.
 type ReadBack struct {
 	next    http.RoundTripper
 	mu      sync.Mutex
-	created map[string]createdAnswer // by the host and path of the connection's read
+	created map[string]createdAnswer // by the host and path of the created object's read
 	now     func() time.Time
 }
 
@@ -48,13 +75,12 @@ type createdAnswer struct {
 	at   time.Time
 }
 
-// NewReadBack answers connections' read-backs from their creates, and sends every other request
-// to next.
+// NewReadBack answers read-backs from their creates, and sends every other request to next.
 func NewReadBack(next http.RoundTripper) *ReadBack {
 	return &ReadBack{next: next, created: map[string]createdAnswer{}, now: time.Now}
 }
 
-// RoundTrip serves a connection's read-back from its create's answer, or sends the request.
+// RoundTrip serves a read-back from its create's answer, or sends the request.
 func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
 	// One plugin process may serve providers of several tenants: the tenant is part of the key.
 	key := req.URL.Host + req.URL.Path
@@ -73,12 +99,12 @@ func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
 			}, nil
 		}
 	}
-	create := req.Method == http.MethodPost && connectionCreate.MatchString(req.URL.Path)
-	if req.Method != http.MethodGet && !create {
+	idField := readBackID(req)
+	if req.Method != http.MethodGet && idField == "" {
 		r.forget(key)
 	}
 	resp, err := r.next.RoundTrip(req)
-	if err != nil || !create || resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if err != nil || idField == "" || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp, err
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -87,11 +113,11 @@ func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, nil // the caller reads what came; nothing is kept
 	}
-	var created struct {
-		ConnectionID string `json:"connection_id"`
-	}
-	if json.Unmarshal(body, &created) == nil && created.ConnectionID != "" {
-		r.keep(key+"/"+url.PathEscape(created.ConnectionID), body)
+	var created map[string]any
+	if json.Unmarshal(body, &created) == nil {
+		if id, ok := created[idField].(string); ok && id != "" {
+			r.keep(key+"/"+url.PathEscape(id), body)
+		}
 	}
 	return resp, nil
 }
@@ -121,8 +147,8 @@ func (r *ReadBack) keep(key string, body []byte) {
 	r.created[key] = createdAnswer{body, now}
 }
 
-// forget drops what is kept under the key of a write (host and path): a connection updated or
-// removed, an organization deleted.
+// forget drops what is kept at or under the key of a write (host and path): an object updated
+// or removed, an organization updated or deleted.
 func (r *ReadBack) forget(key string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// tenant answers a connection's create with its body and counts what reaches it.
+// tenant answers a create with the created object and counts what reaches it.
 type tenant struct {
 	sent   []string
 	status int
@@ -25,6 +25,14 @@ func (t *tenant) RoundTrip(req *http.Request) (*http.Response, error) {
 			id = "con_B"
 		}
 		body = `{"connection_id":"` + id + `","show_as_button":true,"connection":{"name":"db","strategy":"auth0"}}`
+		switch {
+		case req.URL.Path == "/api/v2/organizations":
+			body = `{"name":"acme","display_name":"Acme","id":"org_new"}`
+		case strings.HasSuffix(req.URL.Path, "/discovery-domains"):
+			body = `{"id":"ord_A","domain":"acme.com","status":"pending","verification_txt":"x"}`
+		case strings.HasSuffix(req.URL.Path, "/members"):
+			body = `{"no":"id"}`
+		}
 	}
 	return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
 }
@@ -69,6 +77,32 @@ func TestAConnectionsReadBackIsItsCreatesAnswerOnce(t *testing.T) {
 		if _, body := roundTrip(t, r, "GET", "/api/v2/organizations/org_1/"+kind+"/con_A"); body != `{"from":"tenant"}` {
 			t.Fatalf("%s: a second read was answered %s, not by the tenant", kind, body)
 		}
+	}
+}
+
+func TestAnOrganizationsAndADiscoveryDomainsReadBackIsTheirCreatesAnswer(t *testing.T) {
+	for create, read := range map[string]string{
+		"/api/v2/organizations":                         "/api/v2/organizations/org_new",
+		"/api/v2/organizations/org_1/discovery-domains": "/api/v2/organizations/org_1/discovery-domains/ord_A",
+	} {
+		r, upstream, _ := readBack(http.StatusCreated)
+		_, created := roundTrip(t, r, "POST", create)
+		if status, body := roundTrip(t, r, "GET", read); status != http.StatusOK || body != created {
+			t.Fatalf("GET %s answered %d %s, want 200 and the create's %s", read, status, body, created)
+		}
+		if len(upstream.sent) != 1 {
+			t.Fatalf("the tenant got %v, want the create alone", upstream.sent)
+		}
+	}
+}
+
+func TestOtherCreatesKeepNothing(t *testing.T) {
+	r, upstream, _ := readBack(http.StatusCreated)
+	// Members have no read-back of their own; the answer names no object either way.
+	roundTrip(t, r, "POST", "/api/v2/organizations/org_1/members")
+	roundTrip(t, r, "GET", "/api/v2/organizations/org_1/members")
+	if len(upstream.sent) != 2 {
+		t.Fatalf("a members read was answered without the tenant: %v", upstream.sent)
 	}
 }
 
@@ -123,7 +157,9 @@ func TestAFailedCreateKeepsNothing(t *testing.T) {
 }
 
 func TestAWriteOrALateReadGoesToTheTenant(t *testing.T) {
-	for _, write := range []string{"PATCH " + read, "DELETE " + read, "DELETE /api/v2/organizations/org_1"} {
+	for _, write := range []string{
+		"PATCH " + read, "DELETE " + read, "DELETE /api/v2/organizations/org_1", "PATCH /api/v2/organizations/org_1",
+	} {
 		r, upstream, _ := readBack(http.StatusCreated)
 		roundTrip(t, r, "POST", create)
 		method, path, _ := strings.Cut(write, " ")
