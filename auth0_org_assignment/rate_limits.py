@@ -158,12 +158,15 @@ def slowest_bucket(
 
 OPERATION_REQUESTS = 2
 """Management API requests a deploy's operation sends at most: the create (or update) and the
-provider's read-back (an organization connection's create sends only the create: the plugin
-answers its read-back, devtools/engine/auth0-provider/pacing/readback.go). Each spends the
-global bucket; an endpoint bucket, counting writes or reads, gets one of them."""
+provider's read-back (the plugin answers the read-back of an organization, its connection and
+its discovery domain from the create's answer, and of a connection's update from the update's:
+devtools/engine/auth0-provider/pacing/readback.go). Each spends the global bucket; an endpoint
+bucket counting writes gets the write."""
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def deploy_parallelism(tier: Tier, share: float) -> int:
+def deploy_parallelism(tier: Tier, share: float, *, refresh: bool = False) -> int:
     """How many resource operations a deploy runs at once (``PULUMI_PARALLEL``).
 
     An operation waiting in the pacer holds one of the engine's slots, and the engine hands
@@ -171,11 +174,15 @@ def deploy_parallelism(tier: Tier, share: float) -> int:
     stack's connections and discovery domains wait behind every one of its organizations, and
     the buckets are spent one after the other instead of together (300 organizations: 632 s,
     1.79 times the floor, against 364 s with all of them in flight; docs/scale.md). So as many
-    operations run at once as the slowest bucket at ``share`` serves in ``STEP_WAIT_MAX_S``,
-    counting the requests each one sends in it: the last of them still starts well within the
-    provider's create timeout."""
+    operations run at once as the slowest bucket they wait in serves at ``share`` in
+    ``STEP_WAIT_MAX_S``, counting the requests each one sends in it: the last of them still
+    starts well within the provider's timeout. An ``up`` waits in the global bucket and the
+    buckets that count writes (its reads are the read-backs, the slow ones answered by the
+    plugin); a command that refreshes (``--refresh``, ``pulumi refresh``) also reads every
+    resource from the tenant, so it waits in every bucket, reads too (on Enterprise, "Read
+    Organization Connections": 100 a minute against 150 for the writes)."""
     serves = [tier.management.per_second / OPERATION_REQUESTS]
-    serves += [bucket.per_second for bucket in tier.endpoints]
+    serves += [bucket.per_second for bucket in tier.endpoints if refresh or bucket.methods & WRITES]
     return max(8, math.floor(STEP_WAIT_MAX_S * min(serves) * share))
 
 
@@ -249,12 +256,12 @@ def deploy_pacer(environment: Mapping[str, str] | None = None) -> Pacer:
         return _deploy_pacer
 
 
-def print_deploy_parallelism() -> None:
-    """Print ``PULUMI_PARALLEL=…`` for the tier and share the environment names (the paced
-    plugin's action gives the number to a job's pulumi commands); an unknown tier or share
-    fails, naming the variable."""
+def print_deploy_parallelism(*, refresh: bool = False) -> None:
+    """Print ``PULUMI_PARALLEL=…`` for the tier and share the environment names, for a job
+    whose pulumi commands refresh or not (the paced plugin's action gives the number to a job's
+    pulumi commands); an unknown tier or share fails, naming the variable."""
     try:
         tier, share = from_environment(os.environ)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
-    print(f"{PARALLEL_VARIABLE}={deploy_parallelism(tier, share)}")
+    print(f"{PARALLEL_VARIABLE}={deploy_parallelism(tier, share, refresh=refresh)}")

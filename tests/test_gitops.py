@@ -644,6 +644,33 @@ def test_every_job_that_runs_pulumi_on_a_tenant_uses_the_paced_plugin(name: str)
         assert install < paced < min(pulumi)
 
 
+def _refreshes(step: dict[str, Any]) -> bool:
+    """Whether a step's pulumi command reads every resource from the tenant: ``--refresh``, a
+    ``pulumi refresh``, or a script of this repository that runs one."""
+    text = step.get("run", "") + " " + " ".join(map(str, step.get("with", {}).values()))
+    for script in re.findall(r"scripts/[\w-]+", text):
+        text += (ROOT / script).read_text()
+    return bool(re.search(r"--refresh\b|pulumi refresh\b", text)) or (
+        step.get("with", {}).get("command") == "refresh"
+    )
+
+
+@pytest.mark.parametrize("name", ["deploy.yml", "pulumi-up.yml", "pulumi-preview.yml", "drift.yml"])
+def test_a_job_that_refreshes_runs_fewer_operations_at_once(name: str) -> None:
+    """A refresh reads every resource, and waits in the tenant's read buckets too (the slowest
+    on Enterprise, "Read Organization Connections"): the paced plugin's action is told, so the
+    job's PULUMI_PARALLEL still lets the last read start within the provider's timeout
+    (docs/scale.md, Operations in flight)."""
+    for job in load(name)["jobs"].values():
+        steps = job.get("steps", [])
+        pulumi = [step for step in steps if "AUTH0_CLIENT_ID" in step.get("env", {})]
+        if not pulumi:
+            continue
+        paced = next(s for s in steps if s.get("uses") == "./.github/actions/paced-plugin")
+        refreshes = any(_refreshes(step) for step in pulumi)
+        assert paced["with"].get("refresh", "false") == ("true" if refreshes else "false"), job
+
+
 @pytest.mark.parametrize("name", ["deploy.yml", "pulumi-up.yml", "pulumi-preview.yml", "drift.yml"])
 def test_every_pulumi_job_runs_as_many_operations_at_once_as_its_tier_and_share_allow(
     name: str,
@@ -678,4 +705,5 @@ def test_every_pulumi_job_runs_as_many_operations_at_once_as_its_tier_and_share_
     assert setting["env"] == {
         "AUTH0_RATE_LIMIT_TIER": "${{ inputs.rate-limit-tier }}",
         "AUTH0_RATE_LIMIT_SHARE": "${{ inputs.rate-limit-share }}",
+        "REFRESH": "${{ inputs.refresh }}",
     }

@@ -99,14 +99,16 @@ def test_the_python_pacer_never_waits_for_less_than_a_whole_request() -> None:
 
 @pytest.mark.parametrize("name", rate_limits.tier_names())
 @pytest.mark.parametrize("share", [0.1, 0.5, 1.0])
+@pytest.mark.parametrize("refresh", [False, True])
 def test_a_deploy_runs_as_many_operations_as_its_slowest_bucket_serves_in_the_wait_allowed(
-    name: str, share: float
+    name: str, share: float, refresh: bool
 ) -> None:
     tier = rate_limits.tier(name)
-    parallel = rate_limits.deploy_parallelism(tier, share)
+    parallel = rate_limits.deploy_parallelism(tier, share, refresh=refresh)
     # Operations served a second: every operation sends its create and its read-back through
-    # the global bucket; an endpoint bucket counts one of them.
-    slowest = share * min([tier.management.per_second / 2, *(b.per_second for b in tier.endpoints)])
+    # the global bucket; an endpoint bucket counts one of them: a write, or (refreshing) a read.
+    waits_in = [b for b in tier.endpoints if refresh or b.methods - {"GET"}]
+    slowest = share * min([tier.management.per_second / 2, *(b.per_second for b in waits_in)])
     assert parallel >= 8, "never fewer than the engine's default on 2 vCPU"
     assert parallel / slowest <= rate_limits.STEP_WAIT_MAX_S < 20 * 60, (
         "the last operation in flight starts within the provider's 20-minute create timeout"
@@ -114,9 +116,13 @@ def test_a_deploy_runs_as_many_operations_as_its_slowest_bucket_serves_in_the_wa
     assert (parallel + 1) / slowest > rate_limits.STEP_WAIT_MAX_S or parallel == 8
 
 
-def test_enterprise_at_half_runs_750_operations_at_once() -> None:
-    # "Read Organization Connections", 100 a minute: 50 at half, for 15 minutes.
-    assert rate_limits.deploy_parallelism(rate_limits.tier("enterprise-production"), 0.5) == 750
+def test_enterprise_at_half_runs_1125_operations_at_once_or_750_refreshing() -> None:
+    enterprise = rate_limits.tier("enterprise-production")
+    # "Write Organizations" and "Write Organization Connections", 150 a minute: 75 at half,
+    # for 15 minutes.
+    assert rate_limits.deploy_parallelism(enterprise, 0.5) == 1125
+    # A refresh reads every connection: "Read Organization Connections", 100 a minute.
+    assert rate_limits.deploy_parallelism(enterprise, 0.5, refresh=True) == 750
 
 
 def test_the_deploy_job_sets_the_parallelism_for_its_tier_and_share(

@@ -130,7 +130,10 @@ class LocalProject:
         started = time.monotonic()
         env = {**self.environment(), **extra_env}
         try:  # as the paced plugin's action gives it to a job, for the tier and share
-            parallel = rate_limits.deploy_parallelism(*rate_limits.from_environment(env))
+            refresh = "refresh" in args or "--refresh" in args
+            parallel = rate_limits.deploy_parallelism(
+                *rate_limits.from_environment(env), refresh=refresh
+            )
             env.setdefault(rate_limits.PARALLEL_VARIABLE, str(parallel))
         except ValueError:
             pass  # the deploy refuses the tier or share itself, naming the variable

@@ -23,18 +23,26 @@ var readBackCreates = []struct {
 	{regexp.MustCompile(`^/api/v2/organizations/[^/]+/discovery-domains$`), "id"},
 }
 
-// readBackID is the answer's field naming the created object, for a create ReadBack answers
-// the read-back of; "" for every other request.
-func readBackID(req *http.Request) string {
-	if req.Method != http.MethodPost {
-		return ""
-	}
-	for _, create := range readBackCreates {
-		if create.path.MatchString(req.URL.Path) {
-			return create.idField
+// The update whose answer is the object the upstream provider reads right after, at the same
+// path: an organization's connection. Its read-back falls in "Read Organization Connections",
+// the slowest bucket an update would otherwise wait in (rate_limits.deploy_parallelism).
+var readBackUpdate = regexp.MustCompile(`^/api/v2/organizations/[^/]+/(enabled_connections|connections)/[^/]+$`)
+
+// readBackOf says whether req's answer stands in for the read that follows it, and where that
+// read goes: the created object's path, the request's path and the id the answer's idField
+// holds (a create); the request's own path, idField "" (an update).
+func readBackOf(req *http.Request) (answers bool, idField string) {
+	switch req.Method {
+	case http.MethodPost:
+		for _, create := range readBackCreates {
+			if create.path.MatchString(req.URL.Path) {
+				return true, create.idField
+			}
 		}
+	case http.MethodPatch:
+		return readBackUpdate.MatchString(req.URL.Path), ""
 	}
-	return ""
+	return false, ""
 }
 
 // ReadBackWindow is how long a create's answer stands in for the read that follows it. The
@@ -61,26 +69,30 @@ const ReadBackWindow = 30 * time.Second
 // (https://auth0.com/docs/api/management/v2/organizations/post-enabled-connections and
 // .../get-enabled-connections-by-connection-id). So ReadBack keeps each create's answer and
 // serves it to the first GET of the created object, once, within ReadBackWindow; a write to
-// that object, or to anything it sits under, drops what was kept. Nothing else is answered
+// that object, or to anything it sits under, drops what was kept. An update of an
+// organization's connection (PATCH) is read back the same way, and answered with the updated
+// object too (TestOrganizationManager_UpdateConnection records the PATCH's and the GET's
+// bodies equal), so its answer is kept for that read likewise. Nothing else is answered
 // without the tenant.
 type ReadBack struct {
-	next    http.RoundTripper
-	mu      sync.Mutex
-	created map[string]createdAnswer // by the host and path of the created object's read
-	now     func() time.Time
+	next http.RoundTripper
+	mu   sync.Mutex
+	kept map[string]keptAnswer // by the host and path of the read it stands in for
+	now  func() time.Time
 }
 
-type createdAnswer struct {
+type keptAnswer struct {
 	body []byte
 	at   time.Time
 }
 
-// NewReadBack answers read-backs from their creates, and sends every other request to next.
+// NewReadBack answers read-backs from their creates and updates, and sends every other request
+// to next.
 func NewReadBack(next http.RoundTripper) *ReadBack {
-	return &ReadBack{next: next, created: map[string]createdAnswer{}, now: time.Now}
+	return &ReadBack{next: next, kept: map[string]keptAnswer{}, now: time.Now}
 }
 
-// RoundTrip serves a read-back from its create's answer, or sends the request.
+// RoundTrip serves a read-back from its write's answer, or sends the request.
 func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
 	// One plugin process may serve providers of several tenants: the tenant is part of the key.
 	key := req.URL.Host + req.URL.Path
@@ -99,12 +111,12 @@ func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
 			}, nil
 		}
 	}
-	idField := readBackID(req)
+	answers, idField := readBackOf(req)
 	if req.Method != http.MethodGet && idField == "" {
-		r.forget(key)
+		r.forget(key) // every write but a create; an update then keeps its own answer
 	}
 	resp, err := r.next.RoundTrip(req)
-	if err != nil || idField == "" || resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if err != nil || !answers || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp, err
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -112,6 +124,10 @@ func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
 		return resp, nil // the caller reads what came; nothing is kept
+	}
+	if idField == "" {
+		r.keep(key, body)
+		return resp, nil
 	}
 	var created map[string]any
 	if json.Unmarshal(body, &created) == nil {
@@ -123,28 +139,28 @@ func (r *ReadBack) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // take removes and returns the answer kept for a read of key, if one is recent enough.
-func (r *ReadBack) take(key string) (createdAnswer, bool) {
+func (r *ReadBack) take(key string) (keptAnswer, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	answer, ok := r.created[key]
+	answer, ok := r.kept[key]
 	if !ok {
-		return createdAnswer{}, false
+		return keptAnswer{}, false
 	}
-	delete(r.created, key)
+	delete(r.kept, key)
 	return answer, r.now().Sub(answer.at) <= ReadBackWindow
 }
 
-// keep keeps a create's answer for the read of key, and drops the answers no read came for.
+// keep keeps a write's answer for the read of key, and drops the answers no read came for.
 func (r *ReadBack) keep(key string, body []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
-	for kept, answer := range r.created {
+	for other, answer := range r.kept {
 		if now.Sub(answer.at) > ReadBackWindow {
-			delete(r.created, kept)
+			delete(r.kept, other)
 		}
 	}
-	r.created[key] = createdAnswer{body, now}
+	r.kept[key] = keptAnswer{body, now}
 }
 
 // forget drops what is kept at or under the key of a write (host and path): an object updated
@@ -152,9 +168,9 @@ func (r *ReadBack) keep(key string, body []byte) {
 func (r *ReadBack) forget(key string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for kept := range r.created {
-		if kept == key || strings.HasPrefix(kept, key+"/") {
-			delete(r.created, kept)
+	for other := range r.kept {
+		if other == key || strings.HasPrefix(other, key+"/") {
+			delete(r.kept, other)
 		}
 	}
 }

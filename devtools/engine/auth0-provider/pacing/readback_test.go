@@ -18,6 +18,9 @@ type tenant struct {
 func (t *tenant) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.sent = append(t.sent, req.Method+" "+req.URL.RequestURI())
 	status, body := http.StatusOK, `{"from":"tenant"}`
+	if req.Method == http.MethodPatch {
+		status, body = t.status, `{"from":"the update"}`
+	}
 	if req.Method == http.MethodPost {
 		status = t.status
 		id := "con_A"
@@ -158,7 +161,7 @@ func TestAFailedCreateKeepsNothing(t *testing.T) {
 
 func TestAWriteOrALateReadGoesToTheTenant(t *testing.T) {
 	for _, write := range []string{
-		"PATCH " + read, "DELETE " + read, "DELETE /api/v2/organizations/org_1", "PATCH /api/v2/organizations/org_1",
+		"DELETE " + read, "DELETE /api/v2/organizations/org_1", "PATCH /api/v2/organizations/org_1",
 	} {
 		r, upstream, _ := readBack(http.StatusCreated)
 		roundTrip(t, r, "POST", create)
@@ -173,6 +176,35 @@ func TestAWriteOrALateReadGoesToTheTenant(t *testing.T) {
 	*now = now.Add(ReadBackWindow + time.Second)
 	if _, body := roundTrip(t, r, "GET", read); body != `{"from":"tenant"}` {
 		t.Fatalf("a read after the window was answered from the create: %s", body)
+	}
+}
+
+func TestAConnectionsUpdateIsReadBackFromItsAnswer(t *testing.T) {
+	r, upstream, _ := readBack(http.StatusCreated)
+	roundTrip(t, r, "POST", create)
+	roundTrip(t, r, "PATCH", read)
+	if _, body := roundTrip(t, r, "GET", read); body != `{"from":"the update"}` {
+		t.Fatalf("the read after an update answered %s, want the update's answer", body)
+	}
+	if len(upstream.sent) != 2 {
+		t.Fatalf("the tenant got %v, want the create and the update alone", upstream.sent)
+	}
+	if _, body := roundTrip(t, r, "GET", read); body != `{"from":"tenant"}` {
+		t.Fatalf("a second read was answered %s, not by the tenant", body)
+	}
+	// An organization's update is not kept: only the connection's read falls in a bucket
+	// slower than its write's.
+	roundTrip(t, r, "PATCH", "/api/v2/organizations/org_1")
+	if _, body := roundTrip(t, r, "GET", "/api/v2/organizations/org_1"); body != `{"from":"tenant"}` {
+		t.Fatalf("an organization's read after its update answered %s, not by the tenant", body)
+	}
+	// A failed update keeps nothing.
+	failed, upstream, _ := readBack(http.StatusCreated)
+	upstream.status = http.StatusConflict
+	roundTrip(t, failed, "PATCH", read)
+	roundTrip(t, failed, "GET", read)
+	if len(upstream.sent) != 2 {
+		t.Fatalf("after a failed update the read did not reach the tenant: %v", upstream.sent)
 	}
 }
 
