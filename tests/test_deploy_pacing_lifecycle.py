@@ -85,6 +85,38 @@ def test_a_read_back_is_its_creates_answer(tmp_path: Path) -> None:
             assert refreshed[read] >= ORGANIZATIONS, (read, refreshed)
 
 
+def test_a_connections_update_is_read_back_from_its_answer(tmp_path: Path) -> None:
+    with LocalTenant.spawn(tmp_path / "tenant.json") as tenant:
+        project = LocalProject(tmp_path / "project", tenant)
+        project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
+        anyone = [  # assignMembershipOnLogin admits anyone: no email domains
+            {
+                **{key: value for key, value in entry.items() if key != "emailDomains"},
+                "allowAnyUserOfConnection": True,
+            }
+            for entry in organizations(ORGANIZATIONS)
+        ]
+        project.write_config(
+            {
+                "auth0-org-assignment:organization": {},
+                "auth0-org-assignment:connections": [],
+                "auth0-org-assignment:organizations": anyone,
+            }
+        )
+        project.pulumi("up", "--yes", "--skip-preview")
+        project.write_config({"auth0-org-assignment:assignMembershipOnLogin": True})
+        tenant.call("DELETE", "/localtenant/calls")
+        project.pulumi("up", "--yes", "--skip-preview")
+        calls = tenant.calls()
+        assert calls["organizations.connections.update"] == ORGANIZATIONS, calls
+        # The update's answer is its read-back: "Read Organization Connections" spent on nothing.
+        assert calls["organizations.connections.get"] == 0, calls
+        tenant.call("DELETE", "/localtenant/calls")
+        refresh = project.pulumi("refresh", "--yes", "--expect-no-changes", check=False)
+        assert refresh.returncode == 0, refresh.output
+        assert tenant.calls()["organizations.connections.get"] >= ORGANIZATIONS
+
+
 def test_an_unknown_tier_fails_the_deploy_before_anything_is_created(tmp_path: Path) -> None:
     with LocalTenant.spawn(tmp_path / "tenant.json") as tenant:
         project = LocalProject(tmp_path / "project", tenant)
