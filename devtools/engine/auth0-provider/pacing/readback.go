@@ -28,9 +28,9 @@ var readBackCreates = []struct {
 // the slowest bucket an update would otherwise wait in (rate_limits.deploy_parallelism).
 var readBackUpdate = regexp.MustCompile(`^/api/v2/organizations/[^/]+/(enabled_connections|connections)/[^/]+$`)
 
-// readBackOf says whether req's answer stands in for the read that follows it, and where that
-// read goes: the created object's path, the request's path and the id the answer's idField
-// holds (a create); the request's own path, idField "" (an update).
+// readBackOf says whether req's answer stands in for the read that follows it. For a create,
+// idField names the answer's field holding the id the read appends to req's path; for an
+// update (idField ""), the read goes to req's own path.
 func readBackOf(req *http.Request) (answers bool, idField string) {
 	switch req.Method {
 	case http.MethodPost:
@@ -45,8 +45,8 @@ func readBackOf(req *http.Request) (answers bool, idField string) {
 	return false, ""
 }
 
-// ReadBackWindow is how long a create's answer stands in for the read that follows it. The
-// provider reads right after the create returns; a read that comes later (a refresh) goes to
+// ReadBackWindow is how long a write's answer stands in for the read that follows it. The
+// provider reads right after the write returns; a read that comes later (a refresh) goes to
 // the tenant.
 const ReadBackWindow = 30 * time.Second
 

@@ -34,7 +34,7 @@ func (t *tenant) RoundTrip(req *http.Request) (*http.Response, error) {
 		case strings.HasSuffix(req.URL.Path, "/discovery-domains"):
 			body = `{"id":"ord_A","domain":"acme.com","status":"pending","verification_txt":"x"}`
 		case strings.HasSuffix(req.URL.Path, "/members"):
-			body = `{"no":"id"}`
+			body = `{"id":"mem_1"}`
 		}
 	}
 	return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
@@ -101,9 +101,10 @@ func TestAnOrganizationsAndADiscoveryDomainsReadBackIsTheirCreatesAnswer(t *test
 
 func TestOtherCreatesKeepNothing(t *testing.T) {
 	r, upstream, _ := readBack(http.StatusCreated)
-	// Members have no read-back of their own; the answer names no object either way.
+	// A create of another kind under an organization, whose answer has an id: its object's
+	// read goes to the tenant.
 	roundTrip(t, r, "POST", "/api/v2/organizations/org_1/members")
-	roundTrip(t, r, "GET", "/api/v2/organizations/org_1/members")
+	roundTrip(t, r, "GET", "/api/v2/organizations/org_1/members/mem_1")
 	if len(upstream.sent) != 2 {
 		t.Fatalf("a members read was answered without the tenant: %v", upstream.sent)
 	}
