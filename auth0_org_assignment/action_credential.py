@@ -18,7 +18,8 @@ on create and update, in the deploy job, with the deployer's credentials from th
    user flows until the action is deployed" (https://auth0.com/docs/api/management/v2/actions/patch-action);
 4. after the Action's time budget, when no login that started on the previous version can
    still ask for a token, rotates the previous slot's secret too and drops it unread, so no
-   secret that was ever handed out stays valid.
+   secret that was ever handed out stays valid. When no Action held a client secret before
+   (a stack's first deploy), no login can be using one: it rotates it at once.
 
 Logins never fail for it: until the deploy, logins run the previous version with the previous
 slot's secret, still valid; tokens already issued stay valid until they expire. Anything that
@@ -168,14 +169,21 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
         ACCEPT_SECONDS,
         functools.partial(_accepted, domain, clients[target], secret),
     )
+    # Read before the write: whether any Action holds a credential a login may still be using.
+    handed_out = previous is not None or any(
+        holds_credential(api.call("actions.get", id=action_id)) for action_id in action_ids
+    )
     values = {"TENANT_DOMAIN": domain, "CLIENT_ID": clients[target], "CLIENT_SECRET": secret}
     body = {"secrets": [{"name": name, "value": values[name]} for name in SECRET_NAMES]}
     for action_id in action_ids:
         api.call("actions.update", body, id=action_id)
     stamps = {action_id: secrets_stamp(_deploy(api, action_id)) for action_id in action_ids}
-    # A login that started on the previous version holds the previous slot's secret and may
-    # ask for a token until its time budget runs out; after that, nobody needs it.
-    time.sleep(float(props.get("grace_ms") or 0) / 1000 + 1)
+    if handed_out:
+        # A login that started on the previous version holds the previous slot's secret and
+        # may ask for a token until its time budget runs out; after that, nobody needs it.
+        time.sleep(float(props.get("grace_ms") or 0) / 1000 + 1)
+    # Otherwise no Action ever held a credential (a stack's first deploy): no login can be
+    # using the secret the idle slot was created with, so it is retired at once.
     _rotate(api, clients[retired])
     return {
         **{key: props[key] for key in (*INPUTS, "grace_ms") if key in props},
@@ -185,6 +193,16 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
         "secrets_updated_at": stamps,
         "switched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def holds_credential(action: Mapping[str, Any]) -> bool:
+    """Whether the Action's draft or its deployed version holds a client secret."""
+    versions = (action, action.get("deployed_version") or {})
+    return any(
+        secret.get("name") == "CLIENT_SECRET"
+        for version in versions
+        for secret in version.get("secrets") or []
+    )
 
 
 def in_tenant(actions: Mapping[str, Mapping[str, Any] | None], written: Mapping[str, Any]) -> bool:

@@ -91,6 +91,54 @@ def test_a_switch_writes_the_idle_slot_and_retires_every_secret_handed_out_befor
     }
 
 
+def graces(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits of a time budget's length the switch makes (its polls, half a second each,
+    still sleep)."""
+    waited: list[float] = []
+    real = action_credential.time.sleep
+
+    def sleep(seconds: float) -> None:
+        if seconds >= 1:
+            waited.append(seconds)
+        else:
+            real(seconds)
+
+    monkeypatch.setattr(action_credential.time, "sleep", sleep)
+    return waited
+
+
+def test_a_first_switch_retires_at_once_when_no_action_held_a_secret(
+    tenant: LocalTenant, deployer: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No login can hold a secret no Action ever held: a stack's first deploy does not wait."""
+    waited = graces(monkeypatch)
+    made = slots(tenant)
+    first = action_credential.switch(
+        {**props(tenant, an_action(tenant), made), "grace_ms": 7000}, previous=None
+    )
+    assert waited == []
+    assert not works(tenant, made["a"])
+    action_credential.switch({**first, "grace_ms": 7000}, previous=first["active_slot"])
+    assert waited == [8.0]
+
+
+def test_a_first_switch_waits_when_an_action_already_held_a_secret(
+    tenant: LocalTenant, deployer: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stack whose Action held a credential before this resource existed (an upgrade, a
+    secret pasted by hand): a login may still hold it, so the switch waits the budget."""
+    waited = graces(monkeypatch)
+    made = slots(tenant)
+    action_id = an_action(tenant)
+    tenant.call(
+        "PATCH",
+        f"/api/v2/actions/actions/{action_id}",
+        {"secrets": [{"name": "CLIENT_SECRET", "value": "pasted by hand"}]},
+    )
+    action_credential.switch({**props(tenant, action_id, made), "grace_ms": 7000}, previous=None)
+    assert waited == [8.0]
+
+
 def test_secrets_written_by_anyone_else_read_as_drift(
     tenant: LocalTenant, deployer: dict[str, str]
 ) -> None:
