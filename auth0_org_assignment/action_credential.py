@@ -18,7 +18,7 @@ on create and update, in the deploy job, with the deployer's credentials from th
    user flows until the action is deployed" (https://auth0.com/docs/api/management/v2/actions/patch-action);
 4. after the Action's time budget, when no login that started on the previous version can
    still ask for a token, rotates the previous slot's secret too and drops it unread, so no
-   secret that was ever handed out stays valid. When no Action held a client secret before
+   secret that was ever handed out stays valid. When no Action held any secret before
    (a stack's first deploy), no login can be using one: it rotates it at once.
 
 Logins never fail for it: until the deploy, logins run the previous version with the previous
@@ -196,13 +196,9 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
 
 
 def holds_credential(action: Mapping[str, Any]) -> bool:
-    """Whether the Action's draft or its deployed version holds a client secret."""
-    versions = (action, action.get("deployed_version") or {})
-    return any(
-        secret.get("name") == "CLIENT_SECRET"
-        for version in versions
-        for secret in version.get("secrets") or []
-    )
+    """Whether the Action's draft or its deployed version holds any secret: whatever its name
+    (an earlier release's, one pasted by hand), a login may be using it."""
+    return any(version.get("secrets") for version in (action, action.get("deployed_version") or {}))
 
 
 def in_tenant(actions: Mapping[str, Mapping[str, Any] | None], written: Mapping[str, Any]) -> bool:

@@ -125,15 +125,16 @@ def test_a_first_switch_retires_at_once_when_no_action_held_a_secret(
 def test_a_first_switch_waits_when_an_action_already_held_a_secret(
     tenant: LocalTenant, deployer: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A stack whose Action held a credential before this resource existed (an upgrade, a
-    secret pasted by hand): a login may still hold it, so the switch waits the budget."""
+    """A stack whose Action held a secret before this resource existed (an earlier release's,
+    under another name, or one pasted by hand): a login may still hold it, so the switch waits
+    the budget."""
     waited = graces(monkeypatch)
     made = slots(tenant)
     action_id = an_action(tenant)
     tenant.call(
         "PATCH",
         f"/api/v2/actions/actions/{action_id}",
-        {"secrets": [{"name": "CLIENT_SECRET", "value": "pasted by hand"}]},
+        {"secrets": [{"name": "M2M_CLIENT_SECRET", "value": "an earlier release's"}]},
     )
     action_credential.switch({**props(tenant, action_id, made), "grace_ms": 7000}, previous=None)
     assert waited == [8.0]
