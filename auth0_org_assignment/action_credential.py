@@ -182,8 +182,9 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
         # A login that started on the previous version holds the previous slot's secret and
         # may ask for a token until its time budget runs out; after that, nobody needs it.
         time.sleep(float(props.get("grace_ms") or 0) / 1000 + 1)
-    # Otherwise no Action ever held a credential (a stack's first deploy): no login can be
-    # using the secret the idle slot was created with, so it is retired at once.
+    # Otherwise no Action holds a secret in its draft or its deployed version (a stack's first
+    # deploy): no login can be using the secret the idle slot was created with, so it is
+    # retired at once.
     _rotate(api, clients[retired])
     return {
         **{key: props[key] for key in (*INPUTS, "grace_ms") if key in props},

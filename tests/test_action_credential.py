@@ -140,6 +140,34 @@ def test_a_first_switch_waits_when_an_action_already_held_a_secret(
     assert waited == [8.0]
 
 
+def test_a_first_switch_waits_when_only_the_deployed_version_holds_a_secret(
+    tenant: LocalTenant, deployer: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Secrets removed from the draft by hand, not deployed: logins still run the version that
+    holds them."""
+    waited = graces(monkeypatch)
+    made = slots(tenant)
+    action_id = an_action(tenant)
+    path = f"/api/v2/actions/actions/{action_id}"
+    tenant.call("PATCH", path, {"secrets": [{"name": "CLIENT_SECRET", "value": "deployed"}]})
+    tenant.deploy(action_id)
+    tenant.call("PATCH", path, {"secrets": []})
+    assert tenant.call("GET", path)["secrets"] == []
+    action_credential.switch({**props(tenant, action_id, made), "grace_ms": 7000}, previous=None)
+    assert waited == [8.0]
+
+
+def test_a_switch_from_a_previous_slot_waits_even_with_no_secret_in_sight(
+    tenant: LocalTenant, deployer: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update: the previous slot's secret was handed out, whatever the Actions show now."""
+    waited = graces(monkeypatch)
+    made = slots(tenant)
+    action_id = tenant.deploy_action("bare", "exports.onExecutePostLogin = async () => {};")
+    action_credential.switch({**props(tenant, action_id, made), "grace_ms": 7000}, previous="b")
+    assert waited == [8.0]
+
+
 def test_secrets_written_by_anyone_else_read_as_drift(
     tenant: LocalTenant, deployer: dict[str, str]
 ) -> None:

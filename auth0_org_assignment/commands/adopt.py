@@ -261,9 +261,10 @@ def discover(
         f"post-login Action ({names.action(s, len(planned))})" for s in range(1, len(planned))
     ]
     adoption.notes.append(
-        "Secrets are never read back: the first `pulumi up` sets the Action's "
-        f"{', '.join(planned[0].secrets)} anew from the stack's outputs. The M2M application's "
-        "own secret is kept (not rotated); the deployer reads it (read:client_keys)."
+        "Secrets are never read back: the first `pulumi up` writes the Action's "
+        f"{', '.join(planned[0].secrets)} anew with the second application's rotated secret, "
+        "then, once the Action's time budget has passed, rotates the adopted application's "
+        "secret and drops it, so the one pasted into the Action stops working."
     )
     return adoption
 
