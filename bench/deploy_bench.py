@@ -2,7 +2,7 @@
 local tenant, and count what it asks of the tenant's rate limits.
 
     .venv/bin/python -m bench.deploy_bench [--sizes 10,100] [--tier enterprise-production]
-        [--share 0.5] [--parallel 8]
+        [--share 0.5] [--parallel 8] [--profile]
 
 For each size: a fresh local tenant enforcing the tier, a stack of that many organizations
 (each with one connection and one email domain: the organization, its connection, a
@@ -13,12 +13,20 @@ with nothing to change. Each row: wall time, the Management API requests the ten
 (429s included) and the 429s it sent, for both; the floor the tier's buckets set for the
 first ``up``'s requests at that share (the slowest bucket: for organizations, their writes), and
 the ``up``'s time over that floor. ``deploy`` is the function, for other benchmarks to reuse.
+
+``--profile`` runs the first ``up`` with ``pulumi up --profiling`` and adds a second table: the
+CPU the Pulumi CLI spent, how much of it went to saving the stack's state after each step (the
+snapshot manager's save loop, one save at a time, read from the CPU profile with
+``go tool pprof``, so Go must be on ``PATH``), and the state file's size at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import re
+import shutil
+import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Mapping
@@ -28,7 +36,7 @@ from typing import Any
 
 from auth0_org_assignment import credentials, rate_limits
 from auth0_org_assignment.config import PROJECT
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import ENGINE, LocalProject, engine_ready
 from devtools.localtenant.control import TIERS
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.tenant import AREAS
@@ -59,6 +67,48 @@ class Deploy:
     noop: Spend | None
     floor_s: float
     """The least time the tier's buckets at the share allow for the ``up``'s requests."""
+    profile: Profile | None = None
+
+
+SAVE_LOOP = "backend.(*SnapshotManager).defaultServiceLoop"
+"""The function of Pulumi's engine that writes the whole state after each step, one at a time."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Where the CLI's CPU went in one ``pulumi up --profiling``."""
+
+    cpu_s: float
+    """All of the CLI's CPU samples."""
+    saving_s: float
+    """Of those, in the save loop (``SAVE_LOOP``) and what it calls."""
+    state_bytes: int
+    """The stack's state file once the ``up`` is done."""
+
+
+def _seconds(text: str) -> float:
+    """``12.3s``, ``450ms`` or ``1.2mins`` from ``go tool pprof`` as seconds."""
+    number, unit = re.fullmatch(r"([0-9.]+)(ms|s|mins|hrs)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"ms": 0.001, "s": 1.0, "mins": 60.0, "hrs": 3600.0}[unit]
+
+
+def read_profile(cpu_profile: Path, state_dir: Path) -> Profile:
+    """The CLI's CPU and its save loop's share, from ``go tool pprof -top -cum``."""
+    go = shutil.which("go")
+    if go is None:
+        raise SystemExit("--profile reads the CPU profile with `go tool pprof`: put Go on PATH")
+    top = subprocess.run(
+        [go, "tool", "pprof", "-top", "-cum", str(ENGINE / "bin" / "pulumi"), str(cpu_profile)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    total = re.search(r"Total samples = (\S+)", top)
+    saving = next((line.split()[3] for line in top.splitlines() if line.endswith(SAVE_LOOP)), None)
+    if total is None or saving is None:
+        raise SystemExit(f"{cpu_profile}: no total or no {SAVE_LOOP} in go tool pprof's top")
+    states = [f for f in state_dir.rglob("*.json") if ".pulumi/stacks" in f.as_posix()]
+    return Profile(_seconds(total[1]), _seconds(saving), max(f.stat().st_size for f in states))
 
 
 def organizations(count: int) -> list[dict[str, Any]]:
@@ -113,11 +163,12 @@ def deploy(
     deploy_tier: str | None = None,
     noop: bool = True,
     extra_env: dict[str, str] | None = None,
+    profile: bool = False,
 ) -> Deploy:
     """``pulumi up`` of ``count`` organizations against a fresh local tenant enforcing
     ``tier``, the deploy paced at ``share`` of ``deploy_tier`` (default: the same tier), then
     (``noop``) an ``up`` with nothing to change. ``extra_env``: more of the deploy's environment
-    (``PULUMI_PARALLEL``, say)."""
+    (``PULUMI_PARALLEL``, say); ``profile``: the first ``up`` with ``--profiling``."""
     with LocalTenant.spawn(workdir / "tenant.json", rate_limits=tier) as tenant:
         project = LocalProject(workdir / "project", tenant)
         project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
@@ -133,13 +184,20 @@ def deploy(
             rate_limits.SHARE_VARIABLE: str(share),
             **(extra_env or {}),
         }
-        up = _spend(tenant, project, ("up", "--yes", "--skip-preview"), env)
+        profiling = (f"--profiling={workdir / 'profile'}",) if profile else ()
+        up = _spend(tenant, project, ("up", "--yes", "--skip-preview", *profiling), env)
+        cpu = (
+            read_profile(next(workdir.glob("profile.*.cpu")), workdir / "project")
+            if profile
+            else None
+        )
         second = (
             _spend(tenant, project, ("up", "--yes", "--skip-preview", "--expect-no-changes"), env)
             if noop
             else None
         )
-    return Deploy(count, up, second, floor_seconds(rate_limits.tier(tier), share, up.calls))
+    floor = floor_seconds(rate_limits.tier(tier), share, up.calls)
+    return Deploy(count, up, second, floor, cpu)
 
 
 def main() -> None:
@@ -151,6 +209,9 @@ def main() -> None:
         "--parallel",
         type=int,
         help="operations at once (PULUMI_PARALLEL); default: rate_limits.deploy_parallelism's",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="where the CLI's CPU went (needs Go on PATH)"
     )
     arguments = parser.parse_args()
     parallel = arguments.parallel or rate_limits.deploy_parallelism(
@@ -167,6 +228,7 @@ def main() -> None:
         "| no-op `up` | requests | 429 |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    profiles: list[tuple[int, float, Profile]] = []
     for size in (int(s) for s in arguments.sizes.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
             result = deploy(
@@ -175,6 +237,7 @@ def main() -> None:
                 tier=arguments.tier,
                 share=arguments.share,
                 extra_env={rate_limits.PARALLEL_VARIABLE: str(parallel)},
+                profile=arguments.profile,
             )
         up, noop = result.up, result.noop
         assert noop is not None
@@ -185,6 +248,16 @@ def main() -> None:
             f"| {noop.rate_limited} |",
             flush=True,
         )
+        if result.profile is not None:
+            profiles.append((size, up.seconds, result.profile))
+    if profiles:
+        print("\n| organizations | `up` | the CLI's CPU | of it, saving the state | state |")
+        print("|---|---|---|---|---|")
+        for size, seconds, cpu in profiles:
+            print(
+                f"| {size} | {seconds:.1f} s | {cpu.cpu_s:.1f} s | {cpu.saving_s:.1f} s "
+                f"| {cpu.state_bytes / 1e6:.1f} MB |"
+            )
 
 
 if __name__ == "__main__":
