@@ -13,8 +13,9 @@ on create and update, in the deploy job, with the deployer's credentials from th
    https://auth0.com/docs/api/management/v2/clients/post-rotate-secret);
 2. waits until the token endpoint accepts the new secret (the same page: "New secrets may be
    delayed up to thirty seconds while rotating");
-3. writes ``TENANT_DOMAIN``, ``CLIENT_ID`` and ``CLIENT_SECRET`` into the Action's secrets
-   (``PATCH /api/v2/actions/actions/{id}``) and deploys it: "updating it will not affect any
+3. writes ``TENANT_DOMAIN``, ``CLIENT_ID`` and ``CLIENT_SECRET`` into the Action's secrets,
+   and a ``SLOT_MARKER`` whose name says which slot they came from
+   (``PATCH /api/v2/actions/actions/{id}``), and deploys it: "updating it will not affect any
    user flows until the action is deployed" (https://auth0.com/docs/api/management/v2/actions/patch-action);
 4. after the Action's time budget, when no login that started on the previous version can
    still ask for a token, rotates the previous slot's secret too and drops it unread, so no
@@ -57,8 +58,12 @@ from auth0_org_assignment import rate_limits
 
 SLOTS = ("a", "b")
 """The Action's two applications: one active (its id and secret are in the Action), one idle."""
-SECRET_NAMES = ("TENANT_DOMAIN", "CLIENT_ID", "CLIENT_SECRET")
-"""The secrets the Action's code reads (``action_code``'s rendered ``secrets``)."""
+SLOT_MARKER = "CREDENTIAL_SLOT_{}"
+"""A fourth secret, written beside the ones the Action's code reads (``action_code``'s
+``SECRET_NAMES``), whose name says which slot the others came from (its value is the slot's
+letter, nothing that authenticates). Auth0 shows secrets' names, never their values, so it is
+how a create tells which application the deployed Actions use: a create retried after a switch
+that deployed and then failed, or a renamed resource, must not rotate the secret logins use."""
 CALLS = ("actions.get", "actions.update", "actions.deploy", "clients.rotate_secret")
 """The Management API calls it makes (``commands.management_client.CALLS``), with the deployer's
 credentials; a refresh makes only ``actions.get``."""
@@ -160,21 +165,28 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
     retire ``previous``'s secret. Returns the outputs: ids and stamps only."""
     domain, action_ids = str(props["tenant_domain"]), [str(i) for i in props["action_ids"]]
     clients: dict[str, str] = dict(props["slot_clients"])
+    api = _management(domain)
+    # What the Actions hold before anything is written: the slot their deployed versions name,
+    # which wins over the state's (a switch that deployed and then failed left the state at the
+    # slot before), and whether a login may be using any secret at all.
+    held = [api.call("actions.get", id=action_id) for action_id in action_ids]
+    previous = deployed_slot(held) or previous
+    handed_out = previous is not None or any(holds_credential(action) for action in held)
     target = "a" if previous == "b" else "b"
     retired = "b" if target == "a" else "a"
-    api = _management(domain)
     secret = _rotate(api, clients[target])
     _wait(
         f"the token endpoint did not accept application {clients[target]}'s new secret",
         ACCEPT_SECONDS,
         functools.partial(_accepted, domain, clients[target], secret),
     )
-    # Read before the write: whether any Action holds a credential a login may still be using.
-    handed_out = previous is not None or any(
-        holds_credential(api.call("actions.get", id=action_id)) for action_id in action_ids
-    )
-    values = {"TENANT_DOMAIN": domain, "CLIENT_ID": clients[target], "CLIENT_SECRET": secret}
-    body = {"secrets": [{"name": name, "value": values[name]} for name in SECRET_NAMES]}
+    values = {
+        "TENANT_DOMAIN": domain,
+        "CLIENT_ID": clients[target],
+        "CLIENT_SECRET": secret,
+        SLOT_MARKER.format(target.upper()): target,
+    }
+    body = {"secrets": [{"name": name, "value": value} for name, value in values.items()]}
     for action_id in action_ids:
         api.call("actions.update", body, id=action_id)
     stamps = {action_id: secrets_stamp(_deploy(api, action_id)) for action_id in action_ids}
@@ -194,6 +206,21 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
         "secrets_updated_at": stamps,
         "switched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def deployed_slot(actions: list[Mapping[str, Any]]) -> str | None:
+    """The slot whose secret the Actions' deployed versions hold, as their ``SLOT_MARKER``
+    names it; None when none names one (a first deploy, or an earlier release's secrets). When
+    they name both (a switch that failed between two Actions' deploys), ``a``: whichever is
+    rotated, the Actions that hold it fail until their deploy moments later."""
+    named = {
+        slot
+        for action in actions
+        for secret in (action.get("deployed_version") or {}).get("secrets") or []
+        for slot in SLOTS
+        if secret.get("name") == SLOT_MARKER.format(slot.upper())
+    }
+    return min(named, default=None)
 
 
 def holds_credential(action: Mapping[str, Any]) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from auth0_org_assignment import action_credential, credentials
+from auth0_org_assignment import action_code, action_credential, credentials
 from devtools.localtenant.testing import LocalTenant, TenantError
 
 pytestmark = pytest.mark.slow
@@ -72,7 +72,9 @@ def test_a_switch_writes_the_idle_slot_and_retires_every_secret_handed_out_befor
     assert first["active_slot"] == "b"
     assert first["active_client_id"] == made["b"]["client_id"]
     action = tenant.call("GET", f"/api/v2/actions/actions/{action_id}")
-    assert sorted(s["name"] for s in action["secrets"]) == sorted(action_credential.SECRET_NAMES)
+    assert sorted(s["name"] for s in action["secrets"]) == sorted(
+        [*action_code.SECRET_NAMES, "CREDENTIAL_SLOT_B"]
+    )
     assert action["deployed_version"]["secrets"] == action["secrets"]
     # Both secrets anyone held before are dead: b's was rotated into the Action, a's retired.
     assert not works(tenant, made["a"])
@@ -166,6 +168,22 @@ def test_a_switch_from_a_previous_slot_waits_even_with_no_secret_in_sight(
     action_id = tenant.deploy_action("bare", "exports.onExecutePostLogin = async () => {};")
     action_credential.switch({**props(tenant, action_id, made), "grace_ms": 7000}, previous="b")
     assert waited == [8.0]
+
+
+def test_a_create_after_a_switch_that_deployed_rotates_the_other_slot(
+    tenant: LocalTenant, deployer: dict[str, str]
+) -> None:
+    """A create retried after a switch deployed its Actions and then failed (or a renamed
+    resource): the Actions run slot b's secret, so b must not be rotated before they move."""
+    made = slots(tenant)
+    action_id = an_action(tenant)
+    first = action_credential.switch(props(tenant, action_id, made), previous=None)
+    assert first["active_slot"] == "b"
+    again = action_credential.switch(props(tenant, action_id, made), previous=None)
+    assert again["active_slot"] == "a"
+    # An update whose state lags behind what is deployed (the same failure, after an update).
+    third = action_credential.switch(props(tenant, action_id, made), previous="b")
+    assert third["active_slot"] == "b"
 
 
 def test_secrets_written_by_anyone_else_read_as_drift(

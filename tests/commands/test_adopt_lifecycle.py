@@ -183,6 +183,7 @@ def test_the_action_gets_the_stack_secrets_and_loses_the_article_ones(
     assert sorted(s["name"] for s in action["secrets"]) == [
         "CLIENT_ID",
         "CLIENT_SECRET",
+        "CREDENTIAL_SLOT_B",
         "TENANT_DOMAIN",
     ]
     assert action["dependencies"] == []
