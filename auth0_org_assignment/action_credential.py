@@ -14,7 +14,7 @@ on create and update, in the deploy job, with the deployer's credentials from th
 2. waits until the token endpoint accepts the new secret (the same page: "New secrets may be
    delayed up to thirty seconds while rotating");
 3. writes ``TENANT_DOMAIN``, ``CLIENT_ID`` and ``CLIENT_SECRET`` into the Action's secrets,
-   and a ``SLOT_MARKER`` whose name says which slot they came from
+   and a ``MARKER`` whose name says which application they came from
    (``PATCH /api/v2/actions/actions/{id}``), and deploys it: "updating it will not affect any
    user flows until the action is deployed" (https://auth0.com/docs/api/management/v2/actions/patch-action);
 4. after the Action's time budget, when no login that started on the previous version can
@@ -58,12 +58,14 @@ from auth0_org_assignment import rate_limits
 
 SLOTS = ("a", "b")
 """The Action's two applications: one active (its id and secret are in the Action), one idle."""
-SLOT_MARKER = "CREDENTIAL_SLOT_{}"
+MARKER = "CREDENTIAL_FROM_"
 """A fourth secret, written beside the ones the Action's code reads (``action_code``'s
-``SECRET_NAMES``), whose name says which slot the others came from (its value is the slot's
-letter, nothing that authenticates). Auth0 shows secrets' names, never their values, so it is
-how a create tells which application the deployed Actions use: a create retried after a switch
-that deployed and then failed, or a renamed resource, must not rotate the secret logins use."""
+``SECRET_NAMES``): ``CREDENTIAL_FROM_`` and the client id of the application they came from
+(an identifier, not a credential; its value is the slot's letter). Auth0 shows secrets' names,
+never their values, so it is how a switch tells which application the deployed Actions use: a
+create retried after a switch that deployed and then failed, or an update whose state lags
+behind, must not rotate the secret logins use. A client id that is not one of the stack's two
+applications (another stack's, one written by hand) names nothing."""
 CALLS = ("actions.get", "actions.update", "actions.deploy", "clients.rotate_secret")
 """The Management API calls it makes (``commands.management_client.CALLS``), with the deployer's
 credentials; a refresh makes only ``actions.get``."""
@@ -169,9 +171,9 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
     # What the Actions hold before anything is written: the slot their deployed versions name,
     # which wins over the state's (a switch that deployed and then failed left the state at the
     # slot before), and whether a login may be using any secret at all.
-    held = [api.call("actions.get", id=action_id) for action_id in action_ids]
-    previous = deployed_slot(held) or previous
-    handed_out = previous is not None or any(holds_credential(action) for action in held)
+    held = {action_id: api.call("actions.get", id=action_id) for action_id in action_ids}
+    previous = _deployed_slot(api, held, clients) or previous
+    handed_out = previous is not None or any(holds_credential(a) for a in held.values())
     target = "a" if previous == "b" else "b"
     retired = "b" if target == "a" else "a"
     secret = _rotate(api, clients[target])
@@ -184,7 +186,7 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
         "TENANT_DOMAIN": domain,
         "CLIENT_ID": clients[target],
         "CLIENT_SECRET": secret,
-        SLOT_MARKER.format(target.upper()): target,
+        MARKER + clients[target]: target,
     }
     body = {"secrets": [{"name": name, "value": value} for name, value in values.items()]}
     for action_id in action_ids:
@@ -208,19 +210,36 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
     }
 
 
-def deployed_slot(actions: list[Mapping[str, Any]]) -> str | None:
-    """The slot whose secret the Actions' deployed versions hold, as their ``SLOT_MARKER``
-    names it; None when none names one (a first deploy, or an earlier release's secrets). When
-    they name both (a switch that failed between two Actions' deploys), ``a``: whichever is
-    rotated, the Actions that hold it fail until their deploy moments later."""
-    named = {
-        slot
-        for action in actions
-        for secret in (action.get("deployed_version") or {}).get("secrets") or []
-        for slot in SLOTS
-        if secret.get("name") == SLOT_MARKER.format(slot.upper())
-    }
-    return min(named, default=None)
+def slot_named(version: Mapping[str, Any], clients: Mapping[str, str]) -> str | None:
+    """The slot whose application this Action version's ``MARKER`` names, if exactly one."""
+    by_name = {MARKER + client_id: slot for slot, client_id in clients.items()}
+    named = {by_name[name] for name in secrets_stamp(version) if name in by_name}
+    return named.pop() if len(named) == 1 else None
+
+
+def _deployed_slot(
+    api: Any, held: Mapping[str, Mapping[str, Any]], clients: Mapping[str, str]
+) -> str | None:
+    """The slot the Actions' deployed versions use; None when none names one (a first deploy,
+    an earlier release's secrets). When they use both, a switch failed between two Actions'
+    deploys: every draft then names the slot it was writing, whose secret is still valid, so
+    the Actions still on the other one are deployed first."""
+    deployed = {i: slot_named(a.get("deployed_version") or {}, clients) for i, a in held.items()}
+    in_use = set(deployed.values()) - {None}
+    if len(in_use) < 2:
+        return next(iter(in_use), None)
+    drafts = {slot_named(action, clients) for action in held.values()}
+    if len(drafts) != 1 or None in drafts:
+        raise CredentialError(
+            f"the Actions {', '.join(sorted(held))} run both applications' credentials and "
+            "their drafts do not name one: deploy every Action from its draft so that they run "
+            "the same one, then run pulumi up again"
+        )
+    (writing,) = drafts
+    for action_id, slot in deployed.items():
+        if slot != writing:
+            _deploy(api, action_id)
+    return writing
 
 
 def holds_credential(action: Mapping[str, Any]) -> bool:

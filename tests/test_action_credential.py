@@ -4,6 +4,7 @@ the retirement of the previous secret, drift, and its refusals. The engine's own
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,7 +74,7 @@ def test_a_switch_writes_the_idle_slot_and_retires_every_secret_handed_out_befor
     assert first["active_client_id"] == made["b"]["client_id"]
     action = tenant.call("GET", f"/api/v2/actions/actions/{action_id}")
     assert sorted(s["name"] for s in action["secrets"]) == sorted(
-        [*action_code.SECRET_NAMES, "CREDENTIAL_SLOT_B"]
+        [*action_code.SECRET_NAMES, action_credential.MARKER + made["b"]["client_id"]]
     )
     assert action["deployed_version"]["secrets"] == action["secrets"]
     # Both secrets anyone held before are dead: b's was rotated into the Action, a's retired.
@@ -97,7 +98,7 @@ def graces(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits of a time budget's length the switch makes (its polls, half a second each,
     still sleep)."""
     waited: list[float] = []
-    real = action_credential.time.sleep
+    real = time.sleep
 
     def sleep(seconds: float) -> None:
         if seconds >= 1:
@@ -105,7 +106,7 @@ def graces(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         else:
             real(seconds)
 
-    monkeypatch.setattr(action_credential.time, "sleep", sleep)
+    monkeypatch.setattr(time, "sleep", sleep)
     return waited
 
 
@@ -184,6 +185,69 @@ def test_a_create_after_a_switch_that_deployed_rotates_the_other_slot(
     # An update whose state lags behind what is deployed (the same failure, after an update).
     third = action_credential.switch(props(tenant, action_id, made), previous="b")
     assert third["active_slot"] == "b"
+
+
+def written(tenant: LocalTenant, action_id: str, slot: str, made: dict[str, Any]) -> None:
+    """The draft of ``action_id`` as a switch to ``slot`` writes it (the secret's value is not
+    the slot's: only the names matter to what is read back)."""
+    client_id = made[slot]["client_id"]
+    names = [*action_code.SECRET_NAMES, action_credential.MARKER + client_id]
+    tenant.call(
+        "PATCH",
+        f"/api/v2/actions/actions/{action_id}",
+        {"secrets": [{"name": name, "value": slot} for name in names]},
+    )
+
+
+def test_actions_left_on_both_slots_are_deployed_onto_one_before_anything_is_rotated(
+    tenant: LocalTenant, deployer: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A switch to a that failed between two Actions' deploys: the first runs a, the second
+    still b, both drafts hold a. Rotating either would cut one of them: the second is deployed
+    from its draft first, then the switch goes from a to b."""
+    made = slots(tenant)
+    first, second = an_action(tenant), tenant.deploy_action("two", "exports.x = 1;")
+    both = {**props(tenant, first, made), "action_ids": [first, second]}
+    action_credential.switch(both, previous=None)
+    written(tenant, first, "a", made)
+    written(tenant, second, "a", made)
+    tenant.deploy(first)
+    deployed_at_rotation: list[set[str | None]] = []
+    rotate = action_credential._rotate
+
+    def observed(api: Any, client_id: str) -> str:
+        deployed_at_rotation.append(
+            {
+                action_credential.slot_named(
+                    tenant.call("GET", f"/api/v2/actions/actions/{i}")["deployed_version"],
+                    both["slot_clients"],
+                )
+                for i in (first, second)
+            }
+        )
+        return rotate(api, client_id)
+
+    monkeypatch.setattr(action_credential, "_rotate", observed)
+    result = action_credential.switch(both, previous="b")
+    assert deployed_at_rotation[0] == {"a"}
+    assert result["active_slot"] == "b"
+
+
+def test_actions_on_both_slots_with_drafts_that_disagree_are_refused(
+    tenant: LocalTenant, deployer: dict[str, str]
+) -> None:
+    made = slots(tenant)
+    first, second = an_action(tenant), tenant.deploy_action("two", "exports.x = 1;")
+    written(tenant, first, "a", made)
+    tenant.deploy(first)
+    written(tenant, second, "b", made)
+    tenant.deploy(second)
+    both = {**props(tenant, first, made), "action_ids": [first, second]}
+    with pytest.raises(action_credential.CredentialError, match="deploy every Action"):
+        action_credential.switch(both, previous="b")
+    # Nothing was rotated: both applications' secrets still work.
+    assert works(tenant, made["a"])
+    assert works(tenant, made["b"])
 
 
 def test_secrets_written_by_anyone_else_read_as_drift(

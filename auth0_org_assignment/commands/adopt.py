@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from auth0_org_assignment import desired_state
+from auth0_org_assignment import action_credential, desired_state
 from auth0_org_assignment.action_code import (
     TRIGGER,
     RenderedAction,
@@ -476,7 +476,7 @@ def _adopt_action(
             names.credential,
             "secrets",
             ", ".join(had) or "none",
-            f"{', '.join(rendered.secrets)} set anew"
+            f"{', '.join(rendered.secrets)} set anew, with {action_credential.MARKER}<client id>"
             + (f"; {', '.join(removed)} removed" if removed else ""),
         )
     )
