@@ -163,8 +163,9 @@ def secrets_stamp(action: Mapping[str, Any]) -> dict[str, str]:
 
 
 def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
-    """Rotate the slot other than ``previous``, write it into every Action, deploy them, then
-    retire ``previous``'s secret. Returns the outputs: ids and stamps only."""
+    """Rotate the slot other than the one in use (the one the deployed Actions name, else
+    ``previous``), write it into every Action, deploy them, then retire the other's secret.
+    Returns the outputs: ids and stamps only."""
     domain, action_ids = str(props["tenant_domain"]), [str(i) for i in props["action_ids"]]
     clients: dict[str, str] = dict(props["slot_clients"])
     api = _management(domain)
@@ -172,7 +173,7 @@ def switch(props: Mapping[str, Any], previous: str | None) -> dict[str, Any]:
     # which wins over the state's (a switch that deployed and then failed left the state at the
     # slot before), and whether a login may be using any secret at all.
     held = {action_id: api.call("actions.get", id=action_id) for action_id in action_ids}
-    previous = _deployed_slot(api, held, clients) or previous
+    previous = _slot_in_use(api, held, clients) or previous
     handed_out = previous is not None or any(holds_credential(a) for a in held.values())
     target = "a" if previous == "b" else "b"
     retired = "b" if target == "a" else "a"
@@ -217,13 +218,13 @@ def slot_named(version: Mapping[str, Any], clients: Mapping[str, str]) -> str | 
     return named.pop() if len(named) == 1 else None
 
 
-def _deployed_slot(
+def _slot_in_use(
     api: Any, held: Mapping[str, Mapping[str, Any]], clients: Mapping[str, str]
 ) -> str | None:
     """The slot the Actions' deployed versions use; None when none names one (a first deploy,
     an earlier release's secrets). When they use both, a switch failed between two Actions'
     deploys: every draft then names the slot it was writing, whose secret is still valid, so
-    the Actions still on the other one are deployed first."""
+    this deploys the Actions still on the other one first, and that slot is the one in use."""
     deployed = {i: slot_named(a.get("deployed_version") or {}, clients) for i, a in held.items()}
     in_use = set(deployed.values()) - {None}
     if len(in_use) < 2:

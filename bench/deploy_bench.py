@@ -36,7 +36,7 @@ from typing import Any
 
 from auth0_org_assignment import credentials, rate_limits
 from auth0_org_assignment.config import PROJECT
-from devtools.localstack.local_stack import ENGINE, LocalProject, engine_ready
+from devtools.localstack.local_stack import PULUMI, LocalProject, engine_ready
 from devtools.localtenant.control import TIERS
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.tenant import AREAS
@@ -58,16 +58,6 @@ class Spend:
     """Of those, refused 429."""
     calls: Counter[str]
     output: str
-
-
-@dataclass(frozen=True)
-class Deploy:
-    organizations: int
-    up: Spend
-    noop: Spend | None
-    floor_s: float
-    """The least time the tier's buckets at the share allow for the ``up``'s requests."""
-    profile: Profile | None = None
 
 
 SAVE_LOOP = "backend.(*SnapshotManager).defaultServiceLoop"
@@ -98,7 +88,7 @@ def read_profile(cpu_profile: Path, state_dir: Path) -> Profile:
     if go is None:
         raise SystemExit("--profile reads the CPU profile with `go tool pprof`: put Go on PATH")
     top = subprocess.run(
-        [go, "tool", "pprof", "-top", "-cum", str(ENGINE / "bin" / "pulumi"), str(cpu_profile)],
+        [go, "tool", "pprof", "-top", "-cum", str(PULUMI), str(cpu_profile)],
         capture_output=True,
         text=True,
         check=True,
@@ -107,8 +97,22 @@ def read_profile(cpu_profile: Path, state_dir: Path) -> Profile:
     saving = next((line.split()[3] for line in top.splitlines() if line.endswith(SAVE_LOOP)), None)
     if total is None or saving is None:
         raise SystemExit(f"{cpu_profile}: no total or no {SAVE_LOOP} in go tool pprof's top")
-    states = [f for f in state_dir.rglob("*.json") if ".pulumi/stacks" in f.as_posix()]
-    return Profile(_seconds(total[1]), _seconds(saving), max(f.stat().st_size for f in states))
+    states = [
+        f.stat().st_size for f in state_dir.rglob("*.json") if ".pulumi/stacks" in f.as_posix()
+    ]
+    if not states:
+        raise SystemExit(f"{state_dir}: no stack state file")
+    return Profile(_seconds(total[1]), _seconds(saving), max(states))
+
+
+@dataclass(frozen=True)
+class Deploy:
+    organizations: int
+    up: Spend
+    noop: Spend | None
+    floor_s: float
+    """The least time the tier's buckets at the share allow for the ``up``'s requests."""
+    profile: Profile | None = None
 
 
 def organizations(count: int) -> list[dict[str, Any]]:

@@ -51,9 +51,13 @@ def engine_environment(ca_cert: str, backend: Path, passphrase: str) -> dict[str
     }
 
 
+PULUMI = ENGINE / "bin" / "pulumi"
+"""The pinned Pulumi CLI ``scripts/engine`` builds."""
+
+
 def engine_ready() -> bool:
     """True when ``scripts/engine`` has made the CLI, language host and plugin available."""
-    return (ENGINE / "env").is_file() and (ENGINE / "bin" / "pulumi").exists()
+    return (ENGINE / "env").is_file() and PULUMI.exists()
 
 
 @dataclass
