@@ -2,7 +2,7 @@
 local tenant, and count what it asks of the tenant's rate limits.
 
     .venv/bin/python -m bench.deploy_bench [--sizes 10,100] [--tier enterprise-production]
-        [--share 0.5] [--parallel 8] [--profile]
+        [--share 0.5] [--parallel 8] [--profile] [--skip-checkpoints]
 
 For each size: a fresh local tenant enforcing the tier, a stack of that many organizations
 (each with one connection and one email domain: the organization, its connection, a
@@ -18,6 +18,10 @@ the ``up``'s time over that floor. ``deploy`` is the function, for other benchma
 CPU the Pulumi CLI spent, how much of it went to saving the stack's state after each step (the
 snapshot manager's save loop, one save at a time, read from the CPU profile with
 ``go tool pprof``, so Go must be on ``PATH``), and the state file's size at the end.
+
+``--skip-checkpoints`` runs both ``up``s with ``PULUMI_SKIP_CHECKPOINTS=true``: the engine
+writes the state once, at the end, instead of after each step (the trade-off and its recovery:
+docs/deploy.md, "Loading thousands of organizations").
 """
 
 from __future__ import annotations
@@ -60,8 +64,15 @@ class Spend:
     output: str
 
 
-SAVE_LOOP = "backend.(*SnapshotManager).defaultServiceLoop"
-"""The function of Pulumi's engine that writes the whole state after each step, one at a time."""
+SKIP_CHECKPOINTS = {"PULUMI_SKIP_CHECKPOINTS": "true"}
+"""Pulumi's setting (v3.274.1, ``sdk/go/common/env``) that writes the state only at the end."""
+
+SAVE_LOOPS = (
+    "backend.(*SnapshotManager).defaultServiceLoop",
+    "backend.(*SnapshotManager).unsafeServiceLoop",
+)
+"""The functions of Pulumi's engine that write the whole state: after each step, one at a time,
+or (``SKIP_CHECKPOINTS``) once at the end."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,7 @@ class Profile:
     cpu_s: float
     """All of the CLI's CPU samples."""
     saving_s: float
-    """Of those, in the save loop (``SAVE_LOOP``) and what it calls."""
+    """Of those, in the save loop (``SAVE_LOOPS``) and what it calls."""
     state_bytes: int
     """The stack's state file once the ``up`` is done."""
 
@@ -94,9 +105,9 @@ def read_profile(cpu_profile: Path, state_dir: Path) -> Profile:
         check=True,
     ).stdout
     total = re.search(r"Total samples = (\S+)", top)
-    saving = next((line.split()[3] for line in top.splitlines() if line.endswith(SAVE_LOOP)), None)
+    saving = next((line.split()[3] for line in top.splitlines() if line.endswith(SAVE_LOOPS)), None)
     if total is None or saving is None:
-        raise SystemExit(f"{cpu_profile}: no total or no {SAVE_LOOP} in go tool pprof's top")
+        raise SystemExit(f"{cpu_profile}: no total or no save loop in go tool pprof's top")
     states = [
         f.stat().st_size for f in state_dir.rglob("*.json") if ".pulumi/stacks" in f.as_posix()
     ]
@@ -217,15 +228,21 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="where the CLI's CPU went (needs Go on PATH)"
     )
+    parser.add_argument(
+        "--skip-checkpoints",
+        action="store_true",
+        help="write the state once, at the end of each up (PULUMI_SKIP_CHECKPOINTS)",
+    )
     arguments = parser.parse_args()
     parallel = arguments.parallel or rate_limits.deploy_parallelism(
         rate_limits.tier(arguments.tier), arguments.share
     )
     if not engine_ready():
         raise SystemExit("no Pulumi engine: run scripts/setup first")
+    checkpoints = "the state written once" if arguments.skip_checkpoints else "each step saved"
     print(
-        f"tier {arguments.tier}, share {arguments.share}, {parallel} operations at once; "
-        f"{platform.machine()}, Python {platform.python_version()}\n"
+        f"tier {arguments.tier}, share {arguments.share}, {parallel} operations at once, "
+        f"{checkpoints}; {platform.machine()}, Python {platform.python_version()}\n"
     )
     print(
         "| organizations | `up` | requests | 429 | floor at the share | `up` / floor "
@@ -240,7 +257,10 @@ def main() -> None:
                 Path(scratch),
                 tier=arguments.tier,
                 share=arguments.share,
-                extra_env={rate_limits.PARALLEL_VARIABLE: str(parallel)},
+                extra_env={
+                    rate_limits.PARALLEL_VARIABLE: str(parallel),
+                    **(SKIP_CHECKPOINTS if arguments.skip_checkpoints else {}),
+                },
                 profile=arguments.profile,
             )
         up, noop = result.up, result.noop
