@@ -15,6 +15,7 @@ from auth0_org_assignment.commands import (
     domains,
     explain,
     reconcile,
+    recover,
     snapshot,
 )
 from auth0_org_assignment.commands.management_client import scopes_of
@@ -105,6 +106,9 @@ RECONCILE_DRY_RUN = scopes_of(reconcile.DRY_RUN_CALLS)
 
 ADOPT = scopes_of(adopt.CALLS)
 """What ``auth0-org-assignment adopt`` needs: read-only; it never reads a client secret."""
+
+RECOVER = scopes_of(recover.CALLS)
+"""What ``auth0-org-assignment recover`` needs: read-only, what an interrupted ``up`` left."""
 
 EXPLAIN = scopes_of(explain.CALLS)
 """What ``auth0-org-assignment explain`` needs: reads only, users and organizations."""

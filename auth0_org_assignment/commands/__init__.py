@@ -3,6 +3,7 @@
     auth0-org-assignment new-stack NAME --domain ... --connection ... --email-domain ...
     auth0-org-assignment render STACK [--json]
     auth0-org-assignment adopt STACK       (AUTH0_ADOPT_CLIENT_ID, _SECRET: read-only)
+    auth0-org-assignment recover STACK --state FILE   (AUTH0_RECOVER_CLIENT_ID, _SECRET: read-only)
     auth0-org-assignment backfill STACK    (AUTH0_BACKFILL_CLIENT_ID, _SECRET)
     auth0-org-assignment reconcile STACK   (AUTH0_RECONCILE_CLIENT_ID, _SECRET)
     auth0-org-assignment explain STACK --user-id ID | --email ADDRESS   (AUTH0_EXPLAIN_...)
@@ -28,6 +29,7 @@ from auth0_org_assignment.commands import (
     impact,
     new_stack,
     reconcile,
+    recover,
     render,
     snapshot,
 )
@@ -36,6 +38,7 @@ COMMANDS: dict[str, ModuleType] = {
     "new-stack": new_stack,
     "render": render,
     "adopt": adopt,
+    "recover": recover,
     "backfill": backfill,
     "reconcile": reconcile,
     "explain": explain,
