@@ -26,7 +26,6 @@ from auth0_org_assignment.action_code import (
 from auth0_org_assignment.action_credential import SLOTS, ActionCredential
 from auth0_org_assignment.arguments import OrgAssignmentArgs, as_configuration
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig, parse_config
-from auth0_org_assignment.config.email_domains import mailbox_provider
 
 COMPONENT = "org-assignment"
 """The component's name in ``infra/__main__.py``: every resource's logical name starts with it."""
@@ -188,11 +187,11 @@ class OrgAssignment(pulumi.ComponentResource):
         groups: dict[int, list[domain_proof.DiscoveryRecord]] = {}
         for index, spec in enumerate(config.organizations):
             organization = organizations[spec.name]
-            free[spec.name] = []
-            for domain in domain_proof.proof_domains(spec.email_domains):
-                if mailbox_provider(domain) == "free":
-                    free[spec.name].append(domain)
-                    continue
+            declared = domain_proof.discovery_domains(spec.email_domains)
+            free[spec.name] = [
+                d for d in domain_proof.proof_domains(spec.email_domains) if d not in declared
+            ]
+            for domain in declared:
                 discovery = auth0.OrganizationDiscoveryDomain(
                     names.discovery_domain(index, spec, domain),
                     desired_state.discovery_domain(organization.id, domain),

@@ -23,6 +23,7 @@ import pulumi
 import pulumi.dynamic
 
 from auth0_org_assignment import rate_limits
+from auth0_org_assignment.config.email_domains import mailbox_provider
 
 TIMEOUT_S = 5.0
 """How long one lookup may take before the record counts as not found."""
@@ -72,6 +73,12 @@ def proven(resolver: Resolver, verification_host: str, verification_txt: str) ->
 def proof_domains(patterns: Sequence[str]) -> tuple[str, ...]:
     """The discovery domains an organization's patterns need, each once, in order."""
     return tuple(dict.fromkeys(apex(pattern) for pattern in patterns))
+
+
+def discovery_domains(patterns: Sequence[str]) -> tuple[str, ...]:
+    """The discovery domains the stack declares for an organization's patterns: its proof
+    domains but free-mail ones, which nobody's record can prove (the stack says so instead)."""
+    return tuple(d for d in proof_domains(patterns) if mailbox_provider(d) != "free")
 
 
 # --- the proof, as a resource of the stack ---------------------------------------------------

@@ -41,6 +41,7 @@ from auth0_org_assignment.action_code import (
     management_calls,
     render_actions,
 )
+from auth0_org_assignment.commands import pulumi_import
 from auth0_org_assignment.commands.management_client import (
     ApiError,
     ManagementClient,
@@ -49,7 +50,7 @@ from auth0_org_assignment.commands.management_client import (
     connect,
     reported,
 )
-from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames
+from auth0_org_assignment.component import LogicalNames
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
 
 CALLS = (
@@ -96,15 +97,6 @@ UNMANAGED_CLIENT_FIELDS = {
 its schema's optional, non-computed ones, which it leaves out of a PATCH when unset. One set by
 hand would stay, and show as a change in every preview after adoption."""
 
-RESOURCE_TYPES = {
-    "client": "auth0:index/client:Client",
-    "grant": "auth0:index/clientGrant:ClientGrant",
-    "organization": "auth0:index/organization:Organization",
-    "connection": "auth0:index/organizationConnection:OrganizationConnection",
-    "action": "auth0:index/action:Action",
-    "binding": "auth0:index/triggerAction:TriggerAction",
-}
-
 
 @dataclass(frozen=True)
 class Change:
@@ -132,10 +124,7 @@ class Adoption:
     found: list[str] = field(default_factory=list)
 
     def adopt(self, kind: str, name: str, import_id: str, what: str, **extra: Any) -> None:
-        self.imports.append(
-            {"type": RESOURCE_TYPES[kind], "name": name, "id": import_id, "parent": "component"}
-            | extra
-        )
+        self.imports.append(pulumi_import.entry(kind, name, import_id, **extra))
         self.found.append(f"{what} -> {name}")
 
     def compare(self, resource: str, prop: str, before: Any, after: Any) -> None:
@@ -143,13 +132,7 @@ class Adoption:
             self.changes.append(Change(resource, prop, _shown(before), _shown(after)))
 
     def import_file(self) -> dict[str, Any]:
-        component = {
-            "type": COMPONENT_TYPE,
-            "name": "component",
-            "logicalName": LogicalNames().component,
-            "component": True,
-        }
-        return {"resources": [component, *self.imports]}
+        return pulumi_import.with_component(self.imports)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -185,7 +168,7 @@ def discover(
         adoption.adopt(
             "organization", resource, found["id"], f"organization {found['name']} ({found['id']})"
         )
-        _compare_organization(adoption, resource, found, organization)
+        compare_organization(adoption, resource, found, organization)
         _adopt_connections(adoption, api, config, index, organization, found)
 
     # The code holds every organization's id: with one still to create, it cannot be rendered
@@ -296,7 +279,7 @@ def _organization(
     return found
 
 
-def _compare_organization(
+def compare_organization(
     adoption: Adoption, resource: str, found: dict[str, Any], organization: OrganizationConfig
 ) -> None:
     want = desired_state.organization(organization)
@@ -551,8 +534,7 @@ def report(adoption: Adoption, stack: str, import_file: str) -> str:
     lines += [
         f"Wrote {import_file}. Change the stack's configuration until the changes above are the",
         "ones you want (run this again to check), then, with the deployer's credentials:",
-        f"  pulumi import --stack {stack} --file {import_file} --generate-code=false "
-        "--protect=false --yes",
+        f"  {pulumi_import.command(stack, import_file)}",
         f"  pulumi preview --stack {stack} --diff    # exactly the changes above",
         f"  pulumi up --stack {stack}",
     ]

@@ -3,23 +3,25 @@
     pulumi cancel --stack prod --yes    # a bucket backend: the lock the killed `up` left
     pulumi stack export --stack prod --file prod.state.json
     AUTH0_RECOVER_CLIENT_ID=... AUTH0_RECOVER_CLIENT_SECRET=... auth0-org-assignment recover \\
-        prod --state prod.state.json
+        prod --state prod.state.json --tier enterprise-production
 
 An ``up`` run with ``PULUMI_SKIP_CHECKPOINTS=true`` (a bulk load of organizations,
-docs/deploy.md) writes the stack's state once, when it ends. Killed before that (a runner
-lost, a job killed without the time to finish), it leaves the state as it was before it
-started, and in the tenant what it had created: the next ``up`` would create those again, and
-be refused (an organization's name is unique).
+docs/deploy.md) writes the stack's state once, when it ends. Killed outright before that (a
+runner lost, a process killed), it leaves the state as it was before it started, and in the
+tenant what it had created: the next ``up`` would create those again, and be refused (an
+organization's name is unique).
 
 With read-only credentials (the scopes of its ``CALLS``) this finds, for each resource the
 program declares that the exported state does not hold, the one the tenant has in its place:
 each organization by its name, the connections enabled on it, its discovery domains, and each
-post-login Action by its name. It prints what it found and what the next ``up`` will create,
-and writes ``.recover/STACK.json`` for ``pulumi import --file``. It writes nothing to the tenant.
+post-login Action by its name. It takes only what the load can have made: an organization
+exactly as the configuration declares it, an Action created after the state was last written;
+anything else is refused, named. It prints what it found and what the tenant lacks, and writes
+``.recover/STACK.json`` for ``pulumi import --file``. It writes nothing to the tenant.
 
-It refuses a state that holds none of the stack's M2M applications: an application's name is
-not unique, so one that an interrupted first deploy created cannot be told from another. Bulk
-loads are for a stack deployed once before, with its applications and credential recorded.
+Run it with the configuration the load ran with. It refuses a state that does not hold both of
+the stack's M2M applications: an application's name is not unique, so one that an interrupted
+first deploy created cannot be told from another by it.
 """
 
 from __future__ import annotations
@@ -28,12 +30,16 @@ import argparse
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from auth0_org_assignment import desired_state, domain_proof
 from auth0_org_assignment.action_code import TRIGGER, plan_shards
-from auth0_org_assignment.commands.adopt import RESOURCE_TYPES
+from auth0_org_assignment.commands import pulumi_import
+from auth0_org_assignment.commands.adopt import Adoption, compare_organization
 from auth0_org_assignment.commands.management_client import (
     ApiError,
     ManagementClient,
@@ -43,8 +49,8 @@ from auth0_org_assignment.commands.management_client import (
     reported,
 )
 from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames
-from auth0_org_assignment.config import StackConfig
-from auth0_org_assignment.config.email_domains import mailbox_provider
+from auth0_org_assignment.config import OrganizationConfig, StackConfig
+from auth0_org_assignment.config.sources import project_root
 
 CALLS = (
     "organizations.get_by_name",
@@ -52,9 +58,6 @@ CALLS = (
     "organizations.discovery_domains.get_by_name",
     "actions.list",
 )
-
-DISCOVERY_DOMAIN = "auth0:index/organizationDiscoveryDomain:OrganizationDiscoveryDomain"
-TYPES = RESOURCE_TYPES | {"discovery_domain": DISCOVERY_DOMAIN}
 
 
 @dataclass
@@ -64,19 +67,12 @@ class Recovery:
     imports: list[dict[str, Any]] = field(default_factory=list)
     """Entries of the ``pulumi import`` file."""
     found: list[str] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
     """Declared, in neither the state nor the tenant: the next ``up`` creates them."""
 
     def recover(self, kind: str, name: str, import_id: str, what: str) -> None:
-        self.imports.append(
-            {"type": TYPES[kind], "name": name, "id": import_id, "parent": "component"}
-        )
+        self.imports.append(pulumi_import.entry(kind, name, import_id))
         self.found.append(f"{what} -> {name}")
-
-    def import_file(self, component_urn: str) -> dict[str, Any]:
-        """Each resource under the component the state holds (the file's ``nameTable`` names
-        it by its URN)."""
-        return {"nameTable": {"component": component_urn}, "resources": self.imports}
 
 
 @dataclass(frozen=True)
@@ -86,53 +82,89 @@ class StateResources:
     ids: dict[tuple[str, str], str]
     """``(type, logical name)``: the resource's id."""
     component_urn: str
+    written: datetime
+    """When the engine last wrote the state (its manifest's time)."""
 
     @classmethod
-    def read(cls, path: Path) -> StateResources:
+    def read(cls, path: Path, project: str, stack: str) -> StateResources:
+        """The state of ``project``'s ``stack`` in ``path``; a ``UsageError`` naming the file
+        when it is not one."""
+
+        def refuse(problem: str) -> UsageError:
+            return UsageError(
+                f"--state {path}: {problem}; write it with "
+                f"`pulumi stack export --stack {stack} --file {path}`"
+            )
+
         try:
             exported = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise UsageError(
-                f"--state {path}: not a state `pulumi stack export` wrote ({error})"
-            ) from None
-        resources = (exported.get("deployment") or {}).get("resources")
-        if not isinstance(resources, list):
-            raise UsageError(
-                f"--state {path}: no deployment.resources; write it with "
-                "`pulumi stack export --stack STACK --file FILE`"
-            )
-        ids = {
-            (r["type"], r["urn"].rsplit("::", 1)[-1]): r.get("id", "")
-            for r in resources
-            if "urn" in r and "type" in r
-        }
+            raise refuse(f"not a state `pulumi stack export` wrote ({error})") from None
+        deployment = exported.get("deployment") if isinstance(exported, dict) else None
+        resources = deployment.get("resources") if isinstance(deployment, dict) else None
+        if not isinstance(resources, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("urn"), str) for r in resources
+        ):
+            raise refuse("no deployment.resources, each with its urn")
+        prefix = f"urn:pulumi:{stack}::{project}::"
+        strangers = [r["urn"] for r in resources if not r["urn"].startswith(prefix)]
+        if strangers:
+            raise refuse(f"holds {strangers[0]}, not a resource of {project}'s stack {stack}")
         component = next((r["urn"] for r in resources if r.get("type") == COMPONENT_TYPE), None)
         if component is None:
+            described = desired_state.m2m_client_description(project, stack)
             raise UsageError(
-                f"--state {path}: holds no {COMPONENT_TYPE}, so no deploy of the stack was "
-                "recorded; there is nothing to recover into (deploy once without "
-                "PULUMI_SKIP_CHECKPOINTS)"
+                f"--state {path}: holds no {COMPONENT_TYPE}: no deploy of the stack was "
+                "recorded, so nothing can be recovered into it. Delete what the killed `up` "
+                f"created (the applications described {described!r}, the organizations, the "
+                "post-login Actions), then deploy without PULUMI_SKIP_CHECKPOINTS"
             )
-        return cls(ids, component)
+        manifest = deployment.get("manifest") if isinstance(deployment, dict) else None
+        try:
+            written = _instant(str(manifest["time"]))  # type: ignore[index]
+        except (KeyError, TypeError, ValueError):
+            raise refuse("no deployment.manifest.time") from None
+        ids = {
+            (str(r.get("type")), r["urn"].rsplit("::", 1)[-1]): str(r.get("id", ""))
+            for r in resources
+        }
+        return cls(ids, component, written)
 
     def holds(self, kind: str, name: str) -> bool:
-        return (TYPES[kind], name) in self.ids
+        return (pulumi_import.RESOURCE_TYPES[kind], name) in self.ids
 
     def id_of(self, kind: str, name: str) -> str | None:
-        return self.ids.get((TYPES[kind], name))
+        return self.ids.get((pulumi_import.RESOURCE_TYPES[kind], name))
+
+
+def _instant(text: str) -> datetime:
+    """Auth0's and Pulumi's timestamps (``…:38.131Z``, ``…:38.844363927Z``), to the
+    microsecond."""
+    whole, _, fraction = text.removesuffix("Z").partition(".")
+    return datetime.fromisoformat(f"{whole}.{(fraction or '0')[:6]:0<6}+00:00")
+
+
+def refuse_without_applications(state: StateResources, project: str, stack: str) -> None:
+    """Both of the stack's applications must be in the state: one a killed first deploy
+    created cannot be told from another by name."""
+    names = LogicalNames()
+    lacking = [names.slot_client(slot) for slot in "ab"]
+    lacking = [name for name in lacking if not state.holds("client", name)]
+    if lacking:
+        raise UsageError(
+            f"the state does not hold the stack's M2M application(s) {', '.join(lacking)}: a "
+            "bulk load is for a stack deployed once before, and an application created by an "
+            "interrupted first deploy cannot be told from another by its name, so nothing is "
+            "recovered. Delete the applications described "
+            f"{desired_state.m2m_client_description(project, stack)!r} that the state does "
+            "not hold; import the organizations and Action the killed `up` created with "
+            "`auth0-org-assignment adopt`, or delete them; then deploy without "
+            "PULUMI_SKIP_CHECKPOINTS"
+        )
 
 
 def discover(api: ManagementClient, config: StackConfig, state: StateResources) -> Recovery:
     """What the tenant holds in place of each declared resource the state lacks. Reads only."""
-    names = LogicalNames()
-    if not any(state.holds("client", names.slot_client(slot)) for slot in "ab"):
-        raise UsageError(
-            "the state holds none of the stack's M2M applications "
-            f"({names.slot_client('a')}, {names.slot_client('b')}): an interrupted first "
-            "deploy's applications cannot be told from others by name, so nothing is "
-            "recovered. Delete the applications it created (dashboard: Applications, named "
-            "after the stack), then deploy once without PULUMI_SKIP_CHECKPOINTS"
-        )
     recovery = Recovery()
     for index, organization in enumerate(config.organizations):
         _recover_organization(recovery, api, state, index, organization)
@@ -145,16 +177,37 @@ def _recover_organization(
     api: ManagementClient,
     state: StateResources,
     index: int,
-    organization: Any,
+    organization: OrganizationConfig,
 ) -> None:
     names = LogicalNames()
     resource = names.organization(index, organization)
+    connections = {
+        connection: names.connection(index, organization, connection)
+        for connection in organization.connections or []
+    }
+    domains = {
+        domain: names.discovery_domain(index, organization, domain)
+        for domain in domain_proof.discovery_domains(organization.email_domains)
+    }
     organization_id = state.id_of("organization", resource)
     if organization_id is None:
         found = _found(api, "organizations.get_by_name", name=organization.name)
         if found is None:
-            recovery.created.append(f"organization {organization.name} ({resource})")
+            recovery.missing.append(f"organization {organization.name} ({resource})")
+            recovery.missing += [f"{c} enabled on {organization.name}" for c in connections]
+            recovery.missing += [f"discovery domain {d} of {organization.name}" for d in domains]
             return
+        # The load created it from the configuration: one that differs was not its own.
+        probe = Adoption()
+        compare_organization(probe, resource, found, organization)
+        if probe.changes:
+            shown = "; ".join(f"{c.property}: {c.before} -> {c.after}" for c in probe.changes)
+            raise UsageError(
+                f"the organization {organization.name!r} ({found['id']}) is not in the state "
+                f"and is not as the configuration declares it ({shown}), so it was not made by "
+                "the interrupted `up`: adopt it deliberately (`auth0-org-assignment adopt`, "
+                "which shows every change) or rename the configured one, then run this again"
+            )
         organization_id = found["id"]
         recovery.recover(
             "organization",
@@ -162,32 +215,26 @@ def _recover_organization(
             organization_id,
             f"organization {organization.name} ({organization_id})",
         )
-    missing = [
-        (connection, names.connection(index, organization, connection))
-        for connection in organization.connections or []
-        if not state.holds("connection", names.connection(index, organization, connection))
-    ]
-    if missing:
+    lacking = {c: name for c, name in connections.items() if not state.holds("connection", name)}
+    if lacking:
         enabled = {
             record["connection"]["name"]: record["connection_id"]
             for record in api.pages(
                 "organizations.enabled_connections.list", None, None, id=organization_id
             )
         }
-        for connection, name in missing:
+        for connection, name in lacking.items():
+            what = f"{connection} enabled on {organization.name}"
             if connection in enabled:
                 recovery.recover(
-                    "connection",
-                    name,
-                    f"{organization_id}::{enabled[connection]}",
-                    f"{connection} enabled on {organization.name}",
+                    "connection", name, f"{organization_id}::{enabled[connection]}", what
                 )
             else:
-                recovery.created.append(f"{connection} enabled on {organization.name} ({name})")
-    for domain in domain_proof.proof_domains(organization.email_domains):
-        name = names.discovery_domain(index, organization, domain)
-        if mailbox_provider(domain) == "free" or state.holds("discovery_domain", name):
+                recovery.missing.append(f"{what} ({name})")
+    for domain, name in domains.items():
+        if state.holds("discovery_domain", name):
             continue
+        what = f"discovery domain {domain} of {organization.name}"
         found = _found(
             api,
             "organizations.discovery_domains.get_by_name",
@@ -195,14 +242,9 @@ def _recover_organization(
             domain=domain,
         )
         if found is None:
-            recovery.created.append(f"discovery domain {domain} of {organization.name} ({name})")
+            recovery.missing.append(f"{what} ({name})")
         else:
-            recovery.recover(
-                "discovery_domain",
-                name,
-                f"{organization_id}::{found['id']}",
-                f"discovery domain {domain} of {organization.name}",
-            )
+            recovery.recover("discovery_domain", name, f"{organization_id}::{found['id']}", what)
 
 
 def _recover_actions(
@@ -220,18 +262,23 @@ def _recover_actions(
     actions = list(api.pages("actions.list", "actions", {"triggerId": TRIGGER}))
     for action_name, resource in wanted.items():
         named = [action for action in actions if action["name"] == action_name]
-        if len(named) > 1:
-            listed = ", ".join(action["id"] for action in named)
+        if not named:
+            recovery.missing.append(f"Action {action_name} ({resource})")
+            continue
+        # The load created it after the state was last written; one older is not its own.
+        older = [a for a in named if _instant(a["created_at"]) <= state.written]
+        if older or len(named) > 1:
+            listed = ", ".join(f"{a['id']} (created {a['created_at']})" for a in named)
             raise UsageError(
-                f"several post-login Actions are named {action_name!r} ({listed}): delete all "
-                "but one (dashboard: Actions > Library), then run this again"
+                f"the post-login Action(s) named {action_name!r} in the tenant, {listed}, are "
+                "not in the state and not one Action created after the state was last "
+                f"written ({state.written.isoformat()}): the interrupted `up` did not make "
+                "them alone. Rename or delete the one(s) it did not make (dashboard: Actions > "
+                "Library), then run this again"
             )
-        if named:
-            recovery.recover(
-                "action", resource, named[0]["id"], f"Action {action_name} ({named[0]['id']})"
-            )
-        else:
-            recovery.created.append(f"Action {action_name} ({resource})")
+        recovery.recover(
+            "action", resource, named[0]["id"], f"Action {action_name} ({named[0]['id']})"
+        )
 
 
 def _found(api: ManagementClient, call: str, **params: str) -> dict[str, Any] | None:
@@ -245,19 +292,25 @@ def _found(api: ManagementClient, call: str, **params: str) -> dict[str, Any] | 
 
 
 def report(recovery: Recovery, stack: str, import_file: str) -> str:
-    lines = ["In the tenant, not in the state, and will be imported:"]
+    lines = ["In the tenant, not in the state, so imported:"]
     lines += [f"  {line}" for line in recovery.found] or ["  nothing"]
-    if recovery.created:
-        lines.append("In neither, so the next `up` creates:")
-        lines += [f"  {line}" for line in recovery.created]
+    if recovery.missing:
+        lines.append("Not in the tenant either, so the next `up` creates:")
+        lines += [f"  {line}" for line in recovery.missing]
+    lines.append(
+        "The next `up` also writes the domain proofs, the Actions' bindings and their "
+        "credential again, whatever the killed `up` had done of them."
+    )
     if recovery.found:
         lines += [
-            f"Wrote {import_file}. With the deployer's credentials (the import reads only; its",
-            "state is written once, at the end):",
-            f"  PULUMI_SKIP_CHECKPOINTS=true pulumi import --stack {stack} --file {import_file} "
-            "--generate-code=false --protect=false --yes",
+            f"Wrote {import_file}. With the deployer's credentials (the import reads the tenant",
+            "and writes the state once; it shows the resources and asks first):",
+            f"  {pulumi_import.command(stack, import_file, 'PULUMI_SKIP_CHECKPOINTS=true')}",
         ]
-    lines.append(f"  pulumi up --stack {stack}")
+    lines += [
+        f"  pulumi preview --stack {stack} --diff",
+        f"  pulumi up --stack {stack}",
+    ]
     return "\n".join(lines)
 
 
@@ -277,19 +330,25 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def _recover(arguments: argparse.Namespace) -> int:
-    state = StateResources.read(arguments.state)
+    if arguments.project_dir is None:
+        arguments.project_dir = project_root()
+    import_file = arguments.project_dir / ".recover" / f"{arguments.stack}.json"
+    # A file left by an earlier run is never what this run found.
+    import_file.unlink(missing_ok=True)
+    project_file = arguments.project_dir / "Pulumi.yaml"
+    project = yaml.safe_load(project_file.read_text(encoding="utf-8"))["name"]
+    state = StateResources.read(arguments.state, project, arguments.stack)
+    refuse_without_applications(state, project, arguments.stack)
     config, api = connect(arguments, "RECOVER", "read-only credentials", CALLS)
     recovery = discover(api, config, state)
-    import_file = arguments.project_dir / ".recover" / f"{arguments.stack}.json"
     import_file.parent.mkdir(exist_ok=True)
-    import_file.write_text(
-        json.dumps(recovery.import_file(state.component_urn), indent=2) + "\n", encoding="utf-8"
-    )
+    document = pulumi_import.under_component(state.component_urn, recovery.imports)
+    import_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     shown_path = os.path.relpath(import_file, Path.cwd())
     if arguments.json:
         print(
             json.dumps(
-                {"found": recovery.found, "created": recovery.created, "import_file": shown_path},
+                {"found": recovery.found, "missing": recovery.missing, "import_file": shown_path},
                 indent=2,
             )
         )

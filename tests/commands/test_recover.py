@@ -1,80 +1,208 @@
-"""auth0-org-assignment recover's reading of an exported state and its refusals (no tenant, no
-engine). What it finds in a tenant, the import and the ``up`` after it, with the real engine,
-are in test_recover_lifecycle."""
+"""auth0-org-assignment recover: its reading of an exported state and its refusals (no tenant),
+and what it takes for the stack's in a local tenant (no engine). The import and the ``up`` after
+it, with the real engine, are in test_recover_lifecycle."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from auth0_org_assignment import credentials, desired_state
 from auth0_org_assignment.commands.management_client import UsageError
-from auth0_org_assignment.commands.recover import TYPES, StateResources, discover
+from auth0_org_assignment.commands.pulumi_import import RESOURCE_TYPES
+from auth0_org_assignment.commands.recover import StateResources, refuse_without_applications
 from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames
+from auth0_org_assignment.config import PROJECT, StackConfig
+from auth0_org_assignment.config.sources import load_stack_file
+from devtools import ROOT
+from devtools.localstack.local_stack import STACK, LocalProject
+from devtools.localtenant.testing import LocalTenant
 
-STACK_URN = "urn:pulumi:prod::auth0-org-assignment"
+STACK_URN = f"urn:pulumi:{STACK}::{PROJECT}"
 COMPONENT_URN = f"{STACK_URN}::{COMPONENT_TYPE}::org-assignment"
-
-
-def exported(tmp_path: Path, *resources: dict[str, Any]) -> Path:
-    path = tmp_path / "prod.state.json"
-    path.write_text(
-        json.dumps({"version": 3, "deployment": {"resources": list(resources)}}), encoding="utf-8"
-    )
-    return path
+COMPONENT = {"urn": COMPONENT_URN, "type": COMPONENT_TYPE}
+NAMES = LogicalNames()
+WRITTEN = "2026-01-02T03:04:05.123456789Z"
 
 
 def resource(kind: str, name: str, resource_id: str = "") -> dict[str, Any]:
-    kind_type = TYPES[kind]
-    return {
-        "urn": f"{STACK_URN}::{COMPONENT_TYPE}${kind_type}::{name}",
-        "type": kind_type,
-        "id": resource_id,
-    }
+    kind_type = RESOURCE_TYPES[kind]
+    urn = f"{STACK_URN}::{COMPONENT_TYPE}${kind_type}::{name}"
+    return {"urn": urn, "type": kind_type, "id": resource_id}
 
 
-COMPONENT = {"urn": COMPONENT_URN, "type": COMPONENT_TYPE}
+CLIENTS = [resource("client", NAMES.slot_client(slot), f"client-{slot}") for slot in "ab"]
+
+
+def exported(tmp_path: Path, *resources: dict[str, Any], written: str = WRITTEN) -> Path:
+    path = tmp_path / "local.state.json"
+    deployment = {"manifest": {"time": written}, "resources": list(resources)}
+    path.write_text(json.dumps({"version": 3, "deployment": deployment}), encoding="utf-8")
+    return path
+
+
+def read(path: Path) -> StateResources:
+    return StateResources.read(path, PROJECT, STACK)
 
 
 def test_the_state_names_each_resource_by_type_and_logical_name(tmp_path: Path) -> None:
-    names = LogicalNames()
-    state = StateResources.read(
-        exported(
-            tmp_path,
-            COMPONENT,
-            resource("client", names.m2m_client, "client-a"),
-            resource("organization", "org-assignment-organization-acme", "org_1"),
-        )
+    organization = "org-assignment-organization-acme"
+    state = read(
+        exported(tmp_path, COMPONENT, CLIENTS[0], resource("organization", organization, "org_1"))
     )
     assert state.component_urn == COMPONENT_URN
-    assert state.holds("client", names.m2m_client)
-    assert not state.holds("client", names.slot_client("b"))
-    assert state.id_of("organization", "org-assignment-organization-acme") == "org_1"
+    assert state.holds("client", NAMES.m2m_client)
+    assert not state.holds("client", NAMES.slot_client("b"))
+    assert state.id_of("organization", organization) == "org_1"
     assert state.id_of("organization", "org-assignment-organization-other") is None
+    assert state.written.isoformat() == "2026-01-02T03:04:05.123456+00:00"
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("not json", "not a state `pulumi stack export` wrote"),
-        (json.dumps({"version": 3}), "no deployment.resources"),
+        (json.dumps([]), "no deployment.resources"),
+        (json.dumps({"deployment": {"resources": ["x"]}}), "no deployment.resources"),
+        (json.dumps({"deployment": {"resources": [{"urn": 3}]}}), "each with its urn"),
         (json.dumps({"deployment": {"resources": []}}), f"holds no {COMPONENT_TYPE}"),
+        (
+            json.dumps({"deployment": {"resources": [COMPONENT]}}),
+            "no deployment.manifest.time",
+        ),
+        (
+            json.dumps(
+                {
+                    "deployment": {
+                        "resources": [
+                            {"urn": f"urn:pulumi:prod::{PROJECT}::x::y", "type": "x"},
+                        ]
+                    }
+                }
+            ),
+            f"not a resource of {PROJECT}'s stack {STACK}",
+        ),
     ],
 )
-def test_a_state_that_is_not_one_is_refused_naming_the_file(
+def test_a_state_that_is_not_the_stacks_is_refused_naming_the_file(
     tmp_path: Path, content: str, message: str
 ) -> None:
     path = tmp_path / "state.json"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(UsageError, match=r"--state .*state\.json") as refused:
-        StateResources.read(path)
+        read(path)
     assert message in str(refused.value)
 
 
-def test_a_state_without_the_applications_is_refused_before_any_request(tmp_path: Path) -> None:
-    state = StateResources.read(exported(tmp_path, COMPONENT))
-    # No client: a request would fail loudly.
-    with pytest.raises(UsageError, match="none of the stack's M2M applications"):
-        discover(None, None, state)  # type: ignore[arg-type]
+@pytest.mark.parametrize("held", [[], CLIENTS[:1], CLIENTS[1:]])
+def test_a_state_without_both_applications_is_refused(
+    tmp_path: Path, held: list[dict[str, Any]]
+) -> None:
+    state = read(exported(tmp_path, COMPONENT, *held))
+    with pytest.raises(UsageError, match="does not hold the stack's M2M application") as refused:
+        refuse_without_applications(state, PROJECT, STACK)
+    assert desired_state.m2m_client_description(PROJECT, STACK) in str(refused.value)
+    refuse_without_applications(read(exported(tmp_path, COMPONENT, *CLIENTS)), PROJECT, STACK)
+
+
+# --- against a local tenant, through the console script ----------------------------------------
+
+
+@pytest.fixture
+def tenant(tmp_path: Path) -> Iterator[LocalTenant]:
+    with LocalTenant.spawn(tmp_path / "tenant.json") as process:
+        yield process
+
+
+def recover(
+    tenant: LocalTenant, project: LocalProject, state: Path
+) -> subprocess.CompletedProcess[str]:
+    reader = tenant.m2m_client("recover", sorted(credentials.RECOVER))
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "auth0_org_assignment.commands", "recover", STACK),
+            *("--state", str(state), "--json", "--rate", "50"),
+            *("--project-dir", str(project.directory)),
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "AUTH0_RECOVER_CLIENT_ID": reader["client_id"],
+            "AUTH0_RECOVER_CLIENT_SECRET": reader["client_secret"],
+            "SSL_CERT_FILE": tenant.ca_cert,
+        },
+        capture_output=True,
+        text=True,
+    )
+
+
+def _action(tenant: LocalTenant, name: str) -> dict[str, Any]:
+    body = {
+        "name": name,
+        "supported_triggers": [{"id": "post-login", "version": "v3"}],
+        "code": "exports.onExecutePostLogin = async () => {};",
+    }
+    created: dict[str, Any] = tenant.call("POST", "/api/v2/actions/actions", body)
+    return created
+
+
+@pytest.mark.slow
+def test_an_action_the_load_created_is_imported_and_an_older_one_refused(
+    tenant: LocalTenant, tmp_path: Path
+) -> None:
+    project = LocalProject(tmp_path, tenant)
+    action_name = desired_state.action_name(_config(project), 0, 1)  # the stack's one Action
+    # Written before the Action was created: the load's.
+    state = exported(tmp_path, COMPONENT, *CLIENTS, written="2000-01-01T00:00:00.000Z")
+    action = _action(tenant, action_name)
+    result = recover(tenant, project, state)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert f"Action {action_name} ({action['id']}) -> {NAMES.action(0, 1)}" in report["found"]
+    document = json.loads((project.directory / ".recover" / f"{STACK}.json").read_text())
+    assert document["nameTable"] == {"component": COMPONENT_URN}
+    assert {
+        "type": RESOURCE_TYPES["action"],
+        "name": NAMES.action(0, 1),
+        "id": action["id"],
+        "parent": "component",
+    } in document["resources"]
+    # The organization is not in the tenant: the up will create it, with what hangs on it.
+    assert any(line.startswith("organization ") for line in report["missing"])
+
+    # Written after the Action was created: not the load's, refused, and no import file left.
+    later = exported(tmp_path, COMPONENT, *CLIENTS, written="2999-01-01T00:00:00.000Z")
+    result = recover(tenant, project, later)
+    assert result.returncode != 0
+    assert action["id"] in result.stderr
+    assert "created after the state" in result.stderr
+    assert not (project.directory / ".recover" / f"{STACK}.json").exists()
+
+
+@pytest.mark.slow
+def test_an_organization_unlike_the_configured_one_is_refused(
+    tenant: LocalTenant, tmp_path: Path
+) -> None:
+    project = LocalProject(tmp_path, tenant)
+    configured = _config(project).organizations[0]
+    tenant.call(
+        "POST",
+        "/api/v2/organizations",
+        {"name": configured.name, "display_name": "Made by hand"},
+    )
+    result = recover(tenant, project, exported(tmp_path, COMPONENT, *CLIENTS))
+    assert result.returncode != 0
+    assert f"the organization {configured.name!r}" in result.stderr
+    assert "Made by hand" in result.stderr
+    assert "auth0-org-assignment adopt" in result.stderr
+
+
+def _config(project: LocalProject) -> StackConfig:
+    return load_stack_file(STACK, project.directory)

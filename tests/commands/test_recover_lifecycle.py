@@ -128,7 +128,7 @@ def test_recover_finds_each_resource_the_load_created(recovered: dict[str, Any])
         assert sum(f"of {name} ->" in line for line in found) == 1
     # Nothing the state already held, and nothing left for the up to create.
     assert len(found) == 3 * (AFTER - BEFORE)
-    assert recovered["report"]["created"] == []
+    assert recovered["report"]["missing"] == []
 
 
 def test_after_the_import_the_up_finishes_with_nothing_twice(recovered: dict[str, Any]) -> None:
