@@ -146,5 +146,5 @@ def test_after_the_import_the_up_finishes_with_nothing_twice(recovered: dict[str
 def test_a_state_without_the_applications_is_refused(recovered: dict[str, Any]) -> None:
     result = recovered["no_clients"]
     assert result.returncode != 0
-    assert "none of the stack's M2M applications" in result.stderr
+    assert "does not hold the stack's M2M application" in result.stderr
     assert "PULUMI_SKIP_CHECKPOINTS" in result.stderr
