@@ -5,7 +5,13 @@ from __future__ import annotations
 import socket
 import time
 
-from auth0_org_assignment.domain_proof import Resolver, apex, proof_domains, proven
+from auth0_org_assignment.domain_proof import (
+    Resolver,
+    apex,
+    discovery_domains,
+    proof_domains,
+    proven,
+)
 from devtools.dns import LoopbackDns
 
 HOST = "_ss-verification.org_1.acme.com"
@@ -37,3 +43,9 @@ def test_an_unreachable_resolver_proves_nothing() -> None:
 def test_a_wildcard_is_proven_by_its_apex_once() -> None:
     assert apex("*.acme.com") == "acme.com"
     assert proof_domains(["acme.com", "*.acme.com", "*.eu.acme.com"]) == ("acme.com", "eu.acme.com")
+
+
+def test_the_stack_declares_a_discovery_domain_for_each_proof_domain_but_free_mail() -> None:
+    patterns = ["acme.com", "gmail.com", "*.beta.com", "*.outlook.com", "acme.com"]
+    assert proof_domains(patterns) == ("acme.com", "gmail.com", "beta.com", "outlook.com")
+    assert discovery_domains(patterns) == ("acme.com", "beta.com")

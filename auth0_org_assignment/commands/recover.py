@@ -30,7 +30,7 @@ import argparse
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,8 @@ class Recovery:
     found: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     """Declared, in neither the state nor the tenant: the next ``up`` creates them."""
+    refused: list[str] = field(default_factory=list)
+    """Found where the state has nothing, but not what the interrupted ``up`` can have made."""
 
     def recover(self, kind: str, name: str, import_id: str, what: str) -> None:
         self.imports.append(pulumi_import.entry(kind, name, import_id))
@@ -83,7 +85,7 @@ class StateResources:
     """``(type, logical name)``: the resource's id."""
     component_urn: str
     written: datetime
-    """When the engine last wrote the state (its manifest's time)."""
+    """The last time a step the state recorded created or changed a resource."""
 
     @classmethod
     def read(cls, path: Path, project: str, stack: str) -> StateResources:
@@ -119,11 +121,13 @@ class StateResources:
                 f"created (the applications described {described!r}, the organizations, the "
                 "post-login Actions), then deploy without PULUMI_SKIP_CHECKPOINTS"
             )
-        manifest = deployment.get("manifest") if isinstance(deployment, dict) else None
+        # The last step the state recorded: a refused `up` or a `preview` after the kill
+        # writes the state again, but changes no resource's time.
+        times = [t for r in resources for t in (r.get("created"), r.get("modified")) if t]
         try:
-            written = _instant(str(manifest["time"]))  # type: ignore[index]
-        except (KeyError, TypeError, ValueError):
-            raise refuse("no deployment.manifest.time") from None
+            written = max(_instant(str(t)) for t in times)
+        except ValueError as error:
+            raise refuse(f"no readable created/modified time on its resources ({error})") from None
         ids = {
             (str(r.get("type")), r["urn"].rsplit("::", 1)[-1]): str(r.get("id", ""))
             for r in resources
@@ -138,10 +142,12 @@ class StateResources:
 
 
 def _instant(text: str) -> datetime:
-    """Auth0's and Pulumi's timestamps (``…:38.131Z``, ``…:38.844363927Z``), to the
-    microsecond."""
-    whole, _, fraction = text.removesuffix("Z").partition(".")
-    return datetime.fromisoformat(f"{whole}.{(fraction or '0')[:6]:0<6}+00:00")
+    """An ISO 8601 time with its zone (Auth0's ``…:38.131Z``, Pulumi's ``…:38.844363927Z`` or
+    ``+01:00``), in UTC; a ``ValueError`` without a zone."""
+    instant = datetime.fromisoformat(text)
+    if instant.tzinfo is None:
+        raise ValueError(f"{text!r} names no time zone")
+    return instant.astimezone(UTC)
 
 
 def refuse_without_applications(state: StateResources, project: str, stack: str) -> None:
@@ -163,12 +169,24 @@ def refuse_without_applications(state: StateResources, project: str, stack: str)
         )
 
 
-def discover(api: ManagementClient, config: StackConfig, state: StateResources) -> Recovery:
-    """What the tenant holds in place of each declared resource the state lacks. Reads only."""
+def discover(
+    api: ManagementClient,
+    config: StackConfig,
+    state: StateResources,
+    since: datetime | None = None,
+) -> Recovery:
+    """What the tenant holds in place of each declared resource the state lacks (an Action:
+    created after ``since``, by default the state's last step). Reads only; a ``UsageError``
+    listing every refusal."""
     recovery = Recovery()
     for index, organization in enumerate(config.organizations):
         _recover_organization(recovery, api, state, index, organization)
-    _recover_actions(recovery, api, config, state)
+    _recover_actions(recovery, api, config, state, since or state.written)
+    if recovery.refused:
+        raise UsageError(
+            f"{len(recovery.refused)} refused, nothing written:\n  - "
+            + "\n  - ".join(recovery.refused)
+        )
     return recovery
 
 
@@ -191,30 +209,15 @@ def _recover_organization(
     }
     organization_id = state.id_of("organization", resource)
     if organization_id is None:
-        found = _found(api, "organizations.get_by_name", name=organization.name)
-        if found is None:
-            recovery.missing.append(f"organization {organization.name} ({resource})")
-            recovery.missing += [f"{c} enabled on {organization.name}" for c in connections]
-            recovery.missing += [f"discovery domain {d} of {organization.name}" for d in domains]
-            return
-        # The load created it from the configuration: one that differs was not its own.
-        probe = Adoption()
-        compare_organization(probe, resource, found, organization)
-        if probe.changes:
-            shown = "; ".join(f"{c.property}: {c.before} -> {c.after}" for c in probe.changes)
-            raise UsageError(
-                f"the organization {organization.name!r} ({found['id']}) is not in the state "
-                f"and is not as the configuration declares it ({shown}), so it was not made by "
-                "the interrupted `up`: adopt it deliberately (`auth0-org-assignment adopt`, "
-                "which shows every change) or rename the configured one, then run this again"
-            )
-        organization_id = found["id"]
-        recovery.recover(
-            "organization",
-            resource,
-            organization_id,
-            f"organization {organization.name} ({organization_id})",
+        hanging = [f"{c} enabled on {organization.name} ({n})" for c, n in connections.items()]
+        hanging += [
+            f"discovery domain {d} of {organization.name} ({n})" for d, n in domains.items()
+        ]
+        organization_id = _organization_the_load_made(
+            recovery, api, resource, organization, hanging
         )
+        if organization_id is None:
+            return
     lacking = {c: name for c, name in connections.items() if not state.holds("connection", name)}
     if lacking:
         enabled = {
@@ -247,8 +250,50 @@ def _recover_organization(
             recovery.recover("discovery_domain", name, f"{organization_id}::{found['id']}", what)
 
 
+def _organization_the_load_made(
+    recovery: Recovery,
+    api: ManagementClient,
+    resource: str,
+    organization: OrganizationConfig,
+    hanging: list[str],
+) -> str | None:
+    """The id of the organization the tenant has under the configured name, recovered when it
+    is as the configuration declares it (what the load made); None when there is none (it is
+    missing, with what ``hanging`` on it says) or it is another (refused)."""
+    found = _found(api, "organizations.get_by_name", name=organization.name)
+    if found is None:
+        recovery.missing += [f"organization {organization.name} ({resource})", *hanging]
+        return None
+    probe = Adoption()
+    try:
+        compare_organization(probe, resource, found, organization)
+        differences = [f"{c.property}: {c.before} -> {c.after}" for c in probe.changes]
+    except UsageError:  # branding the configuration does not declare
+        differences = ["branding the configuration does not declare"]
+    if differences:
+        recovery.refused.append(
+            f"the organization {organization.name!r} ({found['id']}) is not as the "
+            f"configuration declares it ({'; '.join(differences)}), so the interrupted `up` "
+            "did not make it: adopt it deliberately (`auth0-org-assignment adopt`, which shows "
+            "every change) or rename the configured one"
+        )
+        return None
+    organization_id: str = found["id"]
+    recovery.recover(
+        "organization",
+        resource,
+        organization_id,
+        f"organization {organization.name} ({organization_id})",
+    )
+    return organization_id
+
+
 def _recover_actions(
-    recovery: Recovery, api: ManagementClient, config: StackConfig, state: StateResources
+    recovery: Recovery,
+    api: ManagementClient,
+    config: StackConfig,
+    state: StateResources,
+    since: datetime,
 ) -> None:
     names = LogicalNames()
     shards = len(plan_shards(config).shards)
@@ -259,23 +304,29 @@ def _recover_actions(
     }
     if not wanted:
         return
-    actions = list(api.pages("actions.list", "actions", {"triggerId": TRIGGER}))
     for action_name, resource in wanted.items():
-        named = [action for action in actions if action["name"] == action_name]
+        named = list(api.pages("actions.list", "actions", {"actionName": action_name}))
         if not named:
             recovery.missing.append(f"Action {action_name} ({resource})")
             continue
-        # The load created it after the state was last written; one older is not its own.
-        older = [a for a in named if _instant(a["created_at"]) <= state.written]
-        if older or len(named) > 1:
-            listed = ", ".join(f"{a['id']} (created {a['created_at']})" for a in named)
-            raise UsageError(
-                f"the post-login Action(s) named {action_name!r} in the tenant, {listed}, are "
-                "not in the state and not one Action created after the state was last "
-                f"written ({state.written.isoformat()}): the interrupted `up` did not make "
-                "them alone. Rename or delete the one(s) it did not make (dashboard: Actions > "
-                "Library), then run this again"
+        # The load created it after the state last recorded a step; one older is not its own.
+        listed = ", ".join(f"{a['id']} (created {a['created_at']})" for a in named)
+        foreign = [
+            a
+            for a in named
+            if TRIGGER not in {t.get("id") for t in a.get("supported_triggers", [])}
+            or _instant(a["created_at"]) <= since
+        ]
+        if foreign or len(named) > 1:
+            recovery.refused.append(
+                f"the Action(s) named {action_name!r}, {listed}, are not in the state and not "
+                f"one post-login Action created after {since.isoformat()} (the last step the "
+                "state recorded, or --since): the interrupted `up` did not make them alone. "
+                "Rename or delete the one(s) it did not make (dashboard: Actions > Library); "
+                "if a command wrote the state after the kill, pass --since with the killed "
+                "`up`'s start"
             )
+            continue
         recovery.recover(
             "action", resource, named[0]["id"], f"Action {action_name} ({named[0]['id']})"
         )
@@ -322,6 +373,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="the stack's state, as `pulumi stack export --stack STACK --file FILE` writes it",
     )
+    parser.add_argument(
+        "--since",
+        type=_instant,
+        help="when the killed `up` started (ISO 8601 with its zone): an Action created after it "
+        "is the load's (default: the last step the state recorded; pass it when a command "
+        "wrote the state after the kill)",
+    )
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
 
 
@@ -339,8 +397,8 @@ def _recover(arguments: argparse.Namespace) -> int:
     project = yaml.safe_load(project_file.read_text(encoding="utf-8"))["name"]
     state = StateResources.read(arguments.state, project, arguments.stack)
     refuse_without_applications(state, project, arguments.stack)
-    config, api = connect(arguments, "RECOVER", "read-only credentials", CALLS)
-    recovery = discover(api, config, state)
+    config, api = connect(arguments, "RECOVER", "read-only credentials", CALLS, note_tier=True)
+    recovery = discover(api, config, state, arguments.since)
     import_file.parent.mkdir(exist_ok=True)
     document = pulumi_import.under_component(state.component_urn, recovery.imports)
     import_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -42,8 +42,10 @@ CLIENTS = [resource("client", NAMES.slot_client(slot), f"client-{slot}") for slo
 
 
 def exported(tmp_path: Path, *resources: dict[str, Any], written: str = WRITTEN) -> Path:
+    """The state of ``resources``, the last of them changed at ``written``."""
     path = tmp_path / "local.state.json"
-    deployment = {"manifest": {"time": written}, "resources": list(resources)}
+    timed = [{"created": "2000-01-01T00:00:00Z", "modified": written} | r for r in resources]
+    deployment = {"manifest": {"time": "2999-01-01T00:00:00Z"}, "resources": timed}
     path.write_text(json.dumps({"version": 3, "deployment": deployment}), encoding="utf-8")
     return path
 
@@ -66,6 +68,19 @@ def test_the_state_names_each_resource_by_type_and_logical_name(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
+    ("written", "utc"),
+    [
+        ("2026-12-04T23:30:00.123456789+01:00", "2026-12-04T22:30:00.123456+00:00"),
+        ("2026-12-04T17:30:00-05:00", "2026-12-04T22:30:00+00:00"),
+        ("2026-12-04T22:30:00.8443+00:00", "2026-12-04T22:30:00.844300+00:00"),
+        ("2026-12-04T22:30:00Z", "2026-12-04T22:30:00+00:00"),
+    ],
+)
+def test_the_last_step_is_read_in_its_zone(tmp_path: Path, written: str, utc: str) -> None:
+    assert read(exported(tmp_path, COMPONENT, written=written)).written.isoformat() == utc
+
+
+@pytest.mark.parametrize(
     ("content", "message"),
     [
         ("not json", "not a state `pulumi stack export` wrote"),
@@ -75,7 +90,11 @@ def test_the_state_names_each_resource_by_type_and_logical_name(tmp_path: Path) 
         (json.dumps({"deployment": {"resources": []}}), f"holds no {COMPONENT_TYPE}"),
         (
             json.dumps({"deployment": {"resources": [COMPONENT]}}),
-            "no deployment.manifest.time",
+            "no readable created/modified time",
+        ),
+        (
+            json.dumps({"deployment": {"resources": [COMPONENT | {"created": "2026-01-02"}]}}),
+            "names no time zone",
         ),
         (
             json.dumps(
@@ -122,7 +141,7 @@ def tenant(tmp_path: Path) -> Iterator[LocalTenant]:
 
 
 def recover(
-    tenant: LocalTenant, project: LocalProject, state: Path
+    tenant: LocalTenant, project: LocalProject, state: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
     reader = tenant.m2m_client("recover", sorted(credentials.RECOVER))
     return subprocess.run(
@@ -130,6 +149,7 @@ def recover(
             *(sys.executable, "-m", "auth0_org_assignment.commands", "recover", STACK),
             *("--state", str(state), "--json", "--rate", "50"),
             *("--project-dir", str(project.directory)),
+            *args,
         ],
         cwd=ROOT,
         env={
@@ -143,10 +163,12 @@ def recover(
     )
 
 
-def _action(tenant: LocalTenant, name: str) -> dict[str, Any]:
+def _action(tenant: LocalTenant, name: str, trigger: str = "post-login") -> dict[str, Any]:
     body = {
         "name": name,
-        "supported_triggers": [{"id": "post-login", "version": "v3"}],
+        "supported_triggers": [
+            {"id": trigger, "version": "v3" if trigger == "post-login" else "v2"}
+        ],
         "code": "exports.onExecutePostLogin = async () => {};",
     }
     created: dict[str, Any] = tenant.call("POST", "/api/v2/actions/actions", body)
@@ -159,7 +181,7 @@ def test_an_action_the_load_created_is_imported_and_an_older_one_refused(
 ) -> None:
     project = LocalProject(tmp_path, tenant)
     action_name = desired_state.action_name(_config(project), 0, 1)  # the stack's one Action
-    # Written before the Action was created: the load's.
+    # The state's last step before the Action was created: the load's.
     state = exported(tmp_path, COMPONENT, *CLIENTS, written="2000-01-01T00:00:00.000Z")
     action = _action(tenant, action_name)
     result = recover(tenant, project, state)
@@ -168,39 +190,64 @@ def test_an_action_the_load_created_is_imported_and_an_older_one_refused(
     assert f"Action {action_name} ({action['id']}) -> {NAMES.action(0, 1)}" in report["found"]
     document = json.loads((project.directory / ".recover" / f"{STACK}.json").read_text())
     assert document["nameTable"] == {"component": COMPONENT_URN}
-    assert {
+    entry = {
         "type": RESOURCE_TYPES["action"],
         "name": NAMES.action(0, 1),
         "id": action["id"],
         "parent": "component",
-    } in document["resources"]
+    }
+    assert entry in document["resources"]
     # The organization is not in the tenant: the up will create it, with what hangs on it.
-    assert any(line.startswith("organization ") for line in report["missing"])
+    organization = _config(project).organizations[0]
+    assert any(line.startswith(f"organization {organization.name} (") for line in report["missing"])
+    assert any(f"enabled on {organization.name} (" in line for line in report["missing"])
 
-    # Written after the Action was created: not the load's, refused, and no import file left.
+    # A step recorded after the Action was created: not the load's, refused, no file left.
     later = exported(tmp_path, COMPONENT, *CLIENTS, written="2999-01-01T00:00:00.000Z")
     result = recover(tenant, project, later)
     assert result.returncode != 0
     assert action["id"] in result.stderr
-    assert "created after the state" in result.stderr
+    assert "--since" in result.stderr
     assert not (project.directory / ".recover" / f"{STACK}.json").exists()
+    # Unless --since names the killed up's start (a command wrote the state after the kill).
+    result = recover(tenant, project, later, "--since", "2000-01-01T00:00:00+00:00")
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.slow
-def test_an_organization_unlike_the_configured_one_is_refused(
+def test_an_action_of_the_stacks_name_on_another_trigger_is_refused(
     tenant: LocalTenant, tmp_path: Path
 ) -> None:
     project = LocalProject(tmp_path, tenant)
+    action_name = desired_state.action_name(_config(project), 0, 1)
+    other = _action(tenant, action_name, trigger="credentials-exchange")
+    state = exported(tmp_path, COMPONENT, *CLIENTS, written="2000-01-01T00:00:00.000Z")
+    result = recover(tenant, project, state)
+    assert result.returncode != 0
+    assert other["id"] in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("made", "said"),
+    [
+        ({"display_name": "Made by hand"}, "Made by hand"),
+        (
+            {"branding": {"logo_url": "https://example.com/logo.png"}},
+            "branding the configuration does not declare",
+        ),
+    ],
+)
+def test_an_organization_unlike_the_configured_one_is_refused(
+    tenant: LocalTenant, tmp_path: Path, made: dict[str, Any], said: str
+) -> None:
+    project = LocalProject(tmp_path, tenant)
     configured = _config(project).organizations[0]
-    tenant.call(
-        "POST",
-        "/api/v2/organizations",
-        {"name": configured.name, "display_name": "Made by hand"},
-    )
+    tenant.call("POST", "/api/v2/organizations", {"name": configured.name} | made)
     result = recover(tenant, project, exported(tmp_path, COMPONENT, *CLIENTS))
     assert result.returncode != 0
     assert f"the organization {configured.name!r}" in result.stderr
-    assert "Made by hand" in result.stderr
+    assert said in result.stderr
     assert "auth0-org-assignment adopt" in result.stderr
 
 
