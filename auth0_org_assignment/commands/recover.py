@@ -125,7 +125,7 @@ class StateResources:
         # writes the state again, but changes no resource's time.
         times = [t for r in resources for t in (r.get("created"), r.get("modified")) if t]
         try:
-            written = max(_instant(str(t)) for t in times)
+            written = max(instant(str(t)) for t in times)
         except ValueError as error:
             raise refuse(f"no readable created/modified time on its resources ({error})") from None
         ids = {
@@ -141,7 +141,7 @@ class StateResources:
         return self.ids.get((pulumi_import.RESOURCE_TYPES[kind], name))
 
 
-def _instant(text: str) -> datetime:
+def instant(text: str) -> datetime:
     """An ISO 8601 time with its zone (Auth0's ``…:38.131Z``, Pulumi's ``…:38.844363927Z`` or
     ``+01:00``), in UTC; a ``ValueError`` without a zone."""
     instant = datetime.fromisoformat(text)
@@ -315,7 +315,7 @@ def _recover_actions(
             a
             for a in named
             if TRIGGER not in {t.get("id") for t in a.get("supported_triggers", [])}
-            or _instant(a["created_at"]) <= since
+            or instant(a["created_at"]) <= since
         ]
         if foreign or len(named) > 1:
             recovery.refused.append(
@@ -375,7 +375,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--since",
-        type=_instant,
+        type=instant,
         help="when the killed `up` started (ISO 8601 with its zone): an Action created after it "
         "is the load's (default: the last step the state recorded; pass it when a command "
         "wrote the state after the kill)",

@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment import credentials
+from auth0_org_assignment.commands.recover import StateResources, instant
 from auth0_org_assignment.config import PROJECT
 from bench.deploy_bench import organizations
 from devtools import ROOT
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import STACK, LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
 
 pytestmark = pytest.mark.lifecycle
@@ -64,6 +65,12 @@ def recovered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
 
         exported = workdir / "exported.json"
         project.pulumi("stack", "export", "--file", str(exported))
+        seen["last_step_before_load"] = max(
+            instant(t)
+            for r in json.loads(before)["checkpoint"]["latest"]["resources"]
+            for t in (r["created"], r["modified"])
+        )
+        seen["last_step_after_refusal"] = StateResources.read(exported, PROJECT, STACK).written
         reader = tenant.m2m_client("recover", sorted(credentials.RECOVER))
 
         def recover(state: Path) -> subprocess.CompletedProcess[str]:
@@ -117,6 +124,13 @@ def test_the_up_after_an_interrupted_load_is_refused(recovered: dict[str, Any]) 
     run = recovered["up_after_kill"]
     assert run.returncode != 0
     assert "customer-00002" in run.output
+
+
+def test_the_refused_up_does_not_move_the_last_step_recover_reads(
+    recovered: dict[str, Any],
+) -> None:
+    # So an Action the load created stays after it (recover's test of the load's Actions).
+    assert recovered["last_step_after_refusal"] == recovered["last_step_before_load"]
 
 
 def test_recover_finds_each_resource_the_load_created(recovered: dict[str, Any]) -> None:
