@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from auth0_org_assignment import action_credential, desired_state
 from auth0_org_assignment.action_code import (
     TRIGGER,
@@ -52,6 +50,7 @@ from auth0_org_assignment.commands.management_client import (
 )
 from auth0_org_assignment.component import LogicalNames
 from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
+from auth0_org_assignment.config.sources import project_name
 
 CALLS = (
     "organizations.get_by_name",
@@ -270,13 +269,7 @@ def _organization(
         return _given(
             api, "organizations.get", "--organization-id", organization_id, "organization"
         )
-    try:
-        found: dict[str, Any] = api.call("organizations.get_by_name", name=organization.name)
-    except ApiError as error:
-        if error.status == 404:
-            return None
-        raise
-    return found
+    return api.find("organizations.get_by_name", name=organization.name)
 
 
 def compare_organization(
@@ -558,7 +551,7 @@ def run(arguments: argparse.Namespace) -> int:
 def _adopt(arguments: argparse.Namespace) -> int:
     config, api = connect(arguments, "ADOPT", "read-only credentials", CALLS)
     root = arguments.project_dir
-    project = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
+    project = project_name(root)
     adoption = discover(
         api,
         config,

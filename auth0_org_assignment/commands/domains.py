@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from auth0_org_assignment.commands.management_client import (
-    ApiError,
     add_stack_arguments,
     connect,
     reported,
@@ -83,14 +82,9 @@ def _status(api: Any, organization_id: str, domain: str) -> str | None:
 
 def _discovery_domain(api: Any, organization_id: str, domain: str) -> dict[str, Any] | None:
     """The organization's discovery domain for ``domain``; None when it has none (404)."""
-    try:
-        found: dict[str, Any] = api.call(
-            "organizations.discovery_domains.get_by_name", id=organization_id, domain=domain
-        )
-    except ApiError as error:
-        if error.status != 404:
-            raise
-        return None
+    found: dict[str, Any] | None = api.find(
+        "organizations.discovery_domains.get_by_name", id=organization_id, domain=domain
+    )
     return found
 
 

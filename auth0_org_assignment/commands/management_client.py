@@ -361,6 +361,16 @@ class ManagementClient:
             path += "?" + urllib.parse.urlencode(query)
         return self._send(call.method, f"/api/v2{path}", body, self._token, paced)
 
+    def find(self, name: str, /, **params: str) -> dict[str, Any] | None:
+        """The one record a get of the table answers; None when the tenant has none (404)."""
+        try:
+            found: dict[str, Any] = self.call(name, None, None, **params)
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+        return found
+
     def each(self, name: str, /, calls: Sequence[tuple[Any, Mapping[str, str]]]) -> list[Any]:
         """Many calls of one kind (each a body and its path's ``params``), ``CONCURRENCY`` at
         a time, so the tier's pace, not each request's round trip, sets how fast they go. Their

@@ -34,14 +34,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from auth0_org_assignment import desired_state, domain_proof
 from auth0_org_assignment.action_code import TRIGGER, plan_shards
+from auth0_org_assignment.action_credential import SLOTS
 from auth0_org_assignment.commands import pulumi_import
 from auth0_org_assignment.commands.adopt import Adoption, compare_organization
 from auth0_org_assignment.commands.management_client import (
-    ApiError,
     ManagementClient,
     UsageError,
     add_stack_arguments,
@@ -50,7 +48,7 @@ from auth0_org_assignment.commands.management_client import (
 )
 from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames
 from auth0_org_assignment.config import OrganizationConfig, StackConfig
-from auth0_org_assignment.config.sources import project_root
+from auth0_org_assignment.config.sources import project_name, project_root
 
 CALLS = (
     "organizations.get_by_name",
@@ -144,18 +142,21 @@ class StateResources:
 def instant(text: str) -> datetime:
     """An ISO 8601 time with its zone (Auth0's ``…:38.131Z``, Pulumi's ``…:38.844363927Z`` or
     ``+01:00``), in UTC; a ``ValueError`` without a zone."""
-    instant = datetime.fromisoformat(text)
-    if instant.tzinfo is None:
+    read = datetime.fromisoformat(text)
+    if read.tzinfo is None:
         raise ValueError(f"{text!r} names no time zone")
-    return instant.astimezone(UTC)
+    return read.astimezone(UTC)
 
 
 def refuse_without_applications(state: StateResources, project: str, stack: str) -> None:
     """Both of the stack's applications must be in the state: one a killed first deploy
     created cannot be told from another by name."""
     names = LogicalNames()
-    lacking = [names.slot_client(slot) for slot in "ab"]
-    lacking = [name for name in lacking if not state.holds("client", name)]
+    lacking = [
+        names.slot_client(slot)
+        for slot in SLOTS
+        if not state.holds("client", names.slot_client(slot))
+    ]
     if lacking:
         raise UsageError(
             f"the state does not hold the stack's M2M application(s) {', '.join(lacking)}: a "
@@ -238,11 +239,8 @@ def _recover_organization(
         if state.holds("discovery_domain", name):
             continue
         what = f"discovery domain {domain} of {organization.name}"
-        found = _found(
-            api,
-            "organizations.discovery_domains.get_by_name",
-            id=organization_id,
-            domain=domain,
+        found = api.find(
+            "organizations.discovery_domains.get_by_name", id=organization_id, domain=domain
         )
         if found is None:
             recovery.missing.append(f"{what} ({name})")
@@ -260,7 +258,7 @@ def _organization_the_load_made(
     """The id of the organization the tenant has under the configured name, recovered when it
     is as the configuration declares it (what the load made); None when there is none (it is
     missing, with what ``hanging`` on it says) or it is another (refused)."""
-    found = _found(api, "organizations.get_by_name", name=organization.name)
+    found = api.find("organizations.get_by_name", name=organization.name)
     if found is None:
         recovery.missing += [f"organization {organization.name} ({resource})", *hanging]
         return None
@@ -332,16 +330,6 @@ def _recover_actions(
         )
 
 
-def _found(api: ManagementClient, call: str, **params: str) -> dict[str, Any] | None:
-    try:
-        found: dict[str, Any] = api.call(call, None, None, **params)
-    except ApiError as error:
-        if error.status == 404:
-            return None
-        raise
-    return found
-
-
 def report(recovery: Recovery, stack: str, import_file: str) -> str:
     lines = ["In the tenant, not in the state, so imported:"]
     lines += [f"  {line}" for line in recovery.found] or ["  nothing"]
@@ -393,8 +381,7 @@ def _recover(arguments: argparse.Namespace) -> int:
     import_file = arguments.project_dir / ".recover" / f"{arguments.stack}.json"
     # A file left by an earlier run is never what this run found.
     import_file.unlink(missing_ok=True)
-    project_file = arguments.project_dir / "Pulumi.yaml"
-    project = yaml.safe_load(project_file.read_text(encoding="utf-8"))["name"]
+    project = project_name(arguments.project_dir)
     state = StateResources.read(arguments.state, project, arguments.stack)
     refuse_without_applications(state, project, arguments.stack)
     config, api = connect(arguments, "RECOVER", "read-only credentials", CALLS, note_tier=True)

@@ -25,6 +25,11 @@ def project_root(start: Path | None = None) -> Path:
     return next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), here)
 
 
+def project_name(root: Path) -> str:
+    """The name ``root``'s ``Pulumi.yaml`` gives the project: the second part of its URNs."""
+    return str(yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))["name"])
+
+
 def parse_config(raw: dict[str, Any], source: str, root: Path | None = None) -> StackConfig:
     """Validate raw key/value config (keys without the project prefix, plus ``auth0:domain``);
     an ``organizationsFile`` is read from ``root`` (default: the project's directory)."""

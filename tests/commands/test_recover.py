@@ -5,25 +5,23 @@ it, with the real engine, are in test_recover_lifecycle."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from auth0_org_assignment import credentials, desired_state
+from auth0_org_assignment import desired_state
 from auth0_org_assignment.commands.management_client import UsageError
 from auth0_org_assignment.commands.pulumi_import import RESOURCE_TYPES
 from auth0_org_assignment.commands.recover import StateResources, refuse_without_applications
 from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames
 from auth0_org_assignment.config import PROJECT, StackConfig
 from auth0_org_assignment.config.sources import load_stack_file
-from devtools import ROOT
 from devtools.localstack.local_stack import STACK, LocalProject
 from devtools.localtenant.testing import LocalTenant
+from tests.support.commands import run_command
 
 STACK_URN = f"urn:pulumi:{STACK}::{PROJECT}"
 COMPONENT_URN = f"{STACK_URN}::{COMPONENT_TYPE}::org-assignment"
@@ -143,23 +141,8 @@ def tenant(tmp_path: Path) -> Iterator[LocalTenant]:
 def recover(
     tenant: LocalTenant, project: LocalProject, state: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
-    reader = tenant.m2m_client("recover", sorted(credentials.RECOVER))
-    return subprocess.run(
-        [
-            *(sys.executable, "-m", "auth0_org_assignment.commands", "recover", STACK),
-            *("--state", str(state), "--json", "--rate", "50"),
-            *("--project-dir", str(project.directory)),
-            *args,
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "AUTH0_RECOVER_CLIENT_ID": reader["client_id"],
-            "AUTH0_RECOVER_CLIENT_SECRET": reader["client_secret"],
-            "SSL_CERT_FILE": tenant.ca_cert,
-        },
-        capture_output=True,
-        text=True,
+    return run_command(
+        tenant, project.directory, "recover", "--state", str(state), "--json", "--rate", "50", *args
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,9 @@ from auth0_org_assignment import credentials
 from auth0_org_assignment.commands.recover import StateResources, instant
 from auth0_org_assignment.config import PROJECT
 from bench.deploy_bench import organizations
-from devtools import ROOT
 from devtools.localstack.local_stack import STACK, LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
+from tests.support.commands import run_command
 
 pytestmark = pytest.mark.lifecycle
 
@@ -71,24 +70,17 @@ def recovered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             for t in (r["created"], r["modified"])
         )
         seen["last_step_after_refusal"] = StateResources.read(exported, PROJECT, STACK).written
-        reader = tenant.m2m_client("recover", sorted(credentials.RECOVER))
 
         def recover(state: Path) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [
-                    *(sys.executable, "-m", "auth0_org_assignment.commands", "recover", "local"),
-                    *("--state", str(state), "--json", "--rate", "50"),
-                    *("--project-dir", str(project.directory)),
-                ],
-                cwd=ROOT,
-                env={
-                    **os.environ,
-                    "AUTH0_RECOVER_CLIENT_ID": reader["client_id"],
-                    "AUTH0_RECOVER_CLIENT_SECRET": reader["client_secret"],
-                    "SSL_CERT_FILE": tenant.ca_cert,
-                },
-                capture_output=True,
-                text=True,
+            return run_command(
+                tenant,
+                project.directory,
+                "recover",
+                "--state",
+                str(state),
+                "--json",
+                "--rate",
+                "50",
             )
 
         result = recover(exported)
