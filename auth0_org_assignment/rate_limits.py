@@ -33,9 +33,6 @@ DEFAULT_SHARE = 0.5
 """Half of each documented bucket: the other half is left to the tenant's own applications,
 which share the tenant's limits with a deploy (Rate Limit Policy)."""
 PARALLEL_VARIABLE = "PULUMI_PARALLEL"
-STEP_WAIT_MAX_S = 15 * 60
-"""The longest a deploy's resource operation should wait for its turn in the pacer: the auth0
-provider's resources (Terraform's plugin SDK) give a create 20 minutes by default."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +73,14 @@ class Tier:
 def table() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(TABLE.read_text(encoding="utf-8"))
     return loaded
+
+
+OPERATION_TIMEOUT_S: int = int(table()["deploy"]["operationTimeoutMinutes"] * 60)
+"""How long the paced auth0 plugin gives a resource operation, its wait in the pacer included
+(the table's ``deploy`` entry; Terraform's plugin SDK alone gives 20 minutes)."""
+STEP_WAIT_MAX_S = OPERATION_TIMEOUT_S * 3 // 4
+"""The longest a deploy's resource operation should wait for its turn in the pacer: a quarter of
+its time is left for its requests and a retry."""
 
 
 def tier_names() -> tuple[str, ...]:
@@ -176,9 +181,11 @@ def deploy_parallelism(tier: Tier, share: float, *, refresh: bool = False) -> in
     1.79 times the floor, against 364 s with all of them in flight; docs/scale.md). So as many
     operations run at once as the slowest bucket they wait in serves at ``share`` in
     ``STEP_WAIT_MAX_S``, counting the requests each one sends in it: the last of them still
-    starts well within the provider's timeout. An ``up`` waits in the global bucket and the
-    buckets that count writes (its reads are the read-backs, the slow ones answered by the
-    plugin); a command that refreshes (``--refresh``, ``pulumi refresh``) also reads every
+    starts well within the time the paced plugin gives an operation (``OPERATION_TIMEOUT_S``;
+    at half of Enterprise, 13,500: every organization of a 10,000-organization stack at once,
+    each connection started as soon as its organization exists). An ``up`` waits in the global
+    bucket and the buckets that count writes (its reads are the read-backs, the slow ones
+    answered by the plugin); a command that refreshes (``--refresh``, ``pulumi refresh``) also reads every
     resource from the tenant, so it waits in every bucket, reads too (on Enterprise, "Read
     Organization Connections": 100 a minute against 150 for the writes)."""
     serves = [tier.management.per_second / OPERATION_REQUESTS]

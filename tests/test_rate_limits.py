@@ -110,19 +110,21 @@ def test_a_deploy_runs_as_many_operations_as_its_slowest_bucket_serves_in_the_wa
     waits_in = [b for b in tier.endpoints if refresh or b.methods - {"GET"}]
     slowest = share * min([tier.management.per_second / 2, *(b.per_second for b in waits_in)])
     assert parallel >= 8, "never fewer than the engine's default on 2 vCPU"
-    assert parallel / slowest <= rate_limits.STEP_WAIT_MAX_S < 20 * 60, (
-        "the last operation in flight starts within the provider's 20-minute create timeout"
+    assert parallel / slowest <= rate_limits.STEP_WAIT_MAX_S < rate_limits.OPERATION_TIMEOUT_S, (
+        "the last operation in flight starts within the time the paced plugin gives it"
     )
     assert (parallel + 1) / slowest > rate_limits.STEP_WAIT_MAX_S or parallel == 8
 
 
-def test_enterprise_at_half_runs_1125_operations_at_once_or_750_refreshing() -> None:
+def test_enterprise_at_half_runs_13500_operations_at_once_or_9000_refreshing() -> None:
     enterprise = rate_limits.tier("enterprise-production")
+    # The plugin gives an operation 4 hours; it waits at most 3 of them in the pacer.
+    assert rate_limits.OPERATION_TIMEOUT_S == 4 * 3600
     # "Write Organizations" and "Write Organization Connections", 150 a minute: 75 at half,
-    # for 15 minutes.
-    assert rate_limits.deploy_parallelism(enterprise, 0.5) == 1125
+    # for 3 hours: every organization of a 10,000-organization stack in flight at once.
+    assert rate_limits.deploy_parallelism(enterprise, 0.5) == 13500
     # A refresh reads every connection: "Read Organization Connections", 100 a minute.
-    assert rate_limits.deploy_parallelism(enterprise, 0.5, refresh=True) == 750
+    assert rate_limits.deploy_parallelism(enterprise, 0.5, refresh=True) == 9000
 
 
 def test_the_deploy_job_sets_the_parallelism_for_its_tier_and_share(
@@ -132,7 +134,7 @@ def test_the_deploy_job_sets_the_parallelism_for_its_tier_and_share(
     monkeypatch.delenv(rate_limits.SHARE_VARIABLE, raising=False)
     rate_limits.print_deploy_parallelism()
     # The free tier's one bucket, 2 a second: 1 at half, for a create and its read-back each.
-    assert capsys.readouterr().out == "PULUMI_PARALLEL=450\n"
+    assert capsys.readouterr().out == "PULUMI_PARALLEL=5400\n"
     monkeypatch.setenv(rate_limits.SHARE_VARIABLE, "2")
     with pytest.raises(SystemExit, match=rate_limits.SHARE_VARIABLE):
         rate_limits.print_deploy_parallelism()

@@ -58,6 +58,9 @@ type tierEntry struct {
 }
 
 type table struct {
+	Deploy struct {
+		OperationTimeoutMinutes float64 `json:"operationTimeoutMinutes"`
+	} `json:"deploy"`
 	Tiers map[string]tierEntry `json:"tiers"`
 }
 
@@ -65,6 +68,20 @@ func loadTable() (table, error) {
 	var t table
 	err := json.Unmarshal(tableJSON, &t)
 	return t, err
+}
+
+// OperationTimeout is how long the plugin gives a resource operation, its wait for a turn in
+// the pacer included: the table's deploy.operationTimeoutMinutes, which the deploy's
+// parallelism is computed from too (auth0_org_assignment/rate_limits.py, deploy_parallelism).
+func OperationTimeout() (time.Duration, error) {
+	t, err := loadTable()
+	if err != nil {
+		return 0, fmt.Errorf("the rate-limit table embedded in the auth0 plugin is invalid: %w", err)
+	}
+	if t.Deploy.OperationTimeoutMinutes <= 0 {
+		return 0, fmt.Errorf("the rate-limit table embedded in the auth0 plugin has no deploy.operationTimeoutMinutes")
+	}
+	return time.Duration(t.Deploy.OperationTimeoutMinutes * float64(time.Minute)), nil
 }
 
 // TierNames lists the table's tiers, sorted.

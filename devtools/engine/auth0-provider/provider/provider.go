@@ -4,6 +4,7 @@ package provider
 
 import (
 	"context"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-sdk/v2/diag"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
@@ -26,6 +27,11 @@ var Version = "0.0.0-dev"
 // provider's configuration, before any resource is touched.
 func paced() *schema.Provider {
 	upstream := auth0shim.NewProvider()
+	timeout, err := pacing.OperationTimeout()
+	if err != nil {
+		panic(err) // the table is embedded at build time: a build that cannot read it is broken
+	}
+	withOperationTimeout(upstream.ResourcesMap, timeout)
 	configure := upstream.ConfigureContextFunc
 	upstream.ConfigureContextFunc = func(ctx context.Context, d *schema.ResourceData) (interface{}, diag.Diagnostics) {
 		if err := pacing.Install(); err != nil {
@@ -34,6 +40,27 @@ func paced() *schema.Provider {
 		return configure(ctx, d)
 	}
 	return upstream
+}
+
+// withOperationTimeout gives each operation of every resource at least timeout (a longer one
+// a resource declares stays). Terraform's plugin SDK gives an operation 20 minutes unless its
+// resource declares more, and terraform-provider-auth0 declares nothing for most of them (its
+// Action's create, 6 minutes); the bridge ignores a program's customTimeouts on a resource
+// that declares none. An operation's wait for its turn in the pacer counts in that time, so
+// 20 minutes would bound how many operations a deploy can run at once, and so keep an
+// organization's connection queued behind every organization not yet sent.
+func withOperationTimeout(resources map[string]*schema.Resource, timeout time.Duration) {
+	for _, resource := range resources {
+		if resource.Timeouts == nil {
+			resource.Timeouts = &schema.ResourceTimeout{}
+		}
+		t := resource.Timeouts
+		for _, operation := range []**time.Duration{&t.Create, &t.Read, &t.Update, &t.Delete, &t.Default} {
+			if *operation == nil || **operation < timeout {
+				*operation = schema.DefaultTimeout(timeout)
+			}
+		}
+	}
 }
 
 // Info is the bridge's description of the provider.
