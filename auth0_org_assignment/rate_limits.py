@@ -185,9 +185,9 @@ def deploy_parallelism(tier: Tier, share: float, *, refresh: bool = False) -> in
     at half of Enterprise, 13,500: every organization of a 10,000-organization stack at once,
     each connection started as soon as its organization exists). An ``up`` waits in the global
     bucket and the buckets that count writes (its reads are the read-backs, the slow ones
-    answered by the plugin); a command that refreshes (``--refresh``, ``pulumi refresh``) also reads every
-    resource from the tenant, so it waits in every bucket, reads too (on Enterprise, "Read
-    Organization Connections": 100 a minute against 150 for the writes)."""
+    answered by the plugin); a command that refreshes (``--refresh``, ``pulumi refresh``)
+    also reads every resource from the tenant, so it waits in every bucket, reads too (on
+    Enterprise, "Read Organization Connections": 100 a minute against 150 for the writes)."""
     serves = [tier.management.per_second / OPERATION_REQUESTS]
     serves += [bucket.per_second for bucket in tier.endpoints if refresh or bucket.methods & WRITES]
     return max(8, math.floor(STEP_WAIT_MAX_S * min(serves) * share))
