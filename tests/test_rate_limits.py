@@ -1,5 +1,5 @@
 """The rate-limit table (auth0_org_assignment/rate_limits.json) a deploy is paced by, and the
-tier and share a deploy's environment names. The pacer itself: tests/test_deploy_pacing.py."""
+tier and share a deploy's environment names. The pacer itself: tests/test_provider_plugin.py."""
 
 from __future__ import annotations
 
