@@ -6,7 +6,8 @@ tier (16 a second), the same deploy overruns the tenant's bucket and is refused 
 provider's read-back of each organization, its connection and its discovery domain is answered
 by its create's answer, and a refresh then finds the state as the tenant reads it. An unknown
 tier fails the deploy before anything is created, naming the variable and the choices. Every
-operation gets the time the table gives it, not the plugin SDK's 20 minutes. The measured deploy of 1,000 organizations: bench/deploy_bench.py, docs/scale.md."""
+operation gets the time the table gives it, not the plugin SDK's 20 minutes. The measured
+deploy of 1,000 organizations: bench/deploy_bench.py, docs/scale.md."""
 
 from __future__ import annotations
 
