@@ -5,13 +5,11 @@ organizations gets no 429 and prints no error; paced as if the tenant were on th
 tier (16 a second), the same deploy overruns the tenant's bucket and is refused 429. The
 provider's read-back of each organization, its connection and its discovery domain is answered
 by its create's answer, and a refresh then finds the state as the tenant reads it. An unknown
-tier fails the deploy before anything is created, naming the variable and the choices. Every
-operation gets the time the table gives it, not the plugin SDK's 20 minutes. The measured
-deploy of 1,000 organizations: bench/deploy_bench.py, docs/scale.md."""
+tier fails the deploy before anything is created, naming the variable and the choices.
+The measured deploy of 1,000 organizations: bench/deploy_bench.py, docs/scale.md."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -85,42 +83,6 @@ def test_a_read_back_is_its_creates_answer(tmp_path: Path) -> None:
         refreshed = tenant.calls()
         for read in READ_BACKS:  # from the tenant
             assert refreshed[read] >= ORGANIZATIONS, (read, refreshed)
-
-
-TIMEOUTS_KEY = "e2bfb730-ecaa-11e6-8f88-34363bc7c4c0"
-"""Where Terraform's plugin SDK records the time each operation of a resource was given, in
-nanoseconds: the resource's ``__meta`` in the state (pulumi-terraform-bridge keeps it)."""
-
-
-def test_every_operation_of_a_deploy_gets_the_tables_time_not_the_sdks_20_minutes(
-    tmp_path: Path,
-) -> None:
-    # An operation's wait for its turn in the pacer counts in its time; the deploy's parallelism
-    # is computed from the table's (rate_limits.deploy_parallelism).
-    with LocalTenant.spawn(tmp_path / "tenant.json") as tenant:
-        project = LocalProject(tmp_path / "project", tenant)
-        project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
-        project.write_config(
-            {
-                "auth0-org-assignment:organization": {},
-                "auth0-org-assignment:connections": [],
-                "auth0-org-assignment:organizations": organizations(1),
-            }
-        )
-        project.pulumi("up", "--yes", "--skip-preview")
-        state = json.loads(project.pulumi("stack", "export").stdout)
-    given = {
-        resource["type"]: json.loads(resource["outputs"]["__meta"]).get(TIMEOUTS_KEY, {})
-        for resource in state["deployment"]["resources"]
-        if resource["type"].startswith("auth0:index/") and "__meta" in resource["outputs"]
-    }
-    assert {"auth0:index/organization:Organization", "auth0:index/action:Action"} <= set(given)
-    for kind, operations in given.items():
-        for operation in ("create", "read", "update", "delete"):
-            assert operations.get(operation) == rate_limits.OPERATION_TIMEOUT_S * 10**9, (
-                kind,
-                operations,
-            )
 
 
 def test_a_connections_update_is_read_back_from_its_answer(tmp_path: Path) -> None:

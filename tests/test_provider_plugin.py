@@ -1,8 +1,11 @@
-"""The auth0 provider plugin's own Go tests (devtools/engine/auth0-provider/pacing): the pacer's
-buckets and queues, and the read-back of an organization's connection answered from its create.
+"""The auth0 provider plugin's own Go tests (devtools/engine/auth0-provider): the pacer's buckets
+and queues, the read-back of an organization's connection answered from its create (pacing),
+and the time each operation of a resource runs for (timeouts).
 
 They run on a copy of the plugin's source with the rate-limit table beside it, as scripts/engine
-builds it; the pacing package imports only Go's standard library, so this needs no download."""
+builds it; the pacing package imports only Go's standard library, the timeouts package
+Terraform's plugin SDK, which Go fetches from its module proxy when its module cache does not
+hold it already (scripts/engine's build fills it)."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def test_the_plugins_go_tests_pass(tmp_path: Path) -> None:
     shutil.copytree(PLUGIN, source, ignore=shutil.ignore_patterns("schema-embed.json"))
     shutil.copy(ROOT / "auth0_org_assignment" / "rate_limits.json", source / "pacing")
     run = subprocess.run(
-        [GO, "test", "-count=1", "./pacing/"],
+        [GO, "test", "-count=1", "./pacing/", "./timeouts/"],
         cwd=source,
         capture_output=True,
         text=True,

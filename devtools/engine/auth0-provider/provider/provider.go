@@ -4,7 +4,6 @@ package provider
 
 import (
 	"context"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-sdk/v2/diag"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
@@ -15,6 +14,7 @@ import (
 	auth0shim "github.com/auth0/terraform-provider-auth0/shim"
 
 	"example.com/auth0-org-assignment/devtools/engine/auth0-provider/pacing"
+	"example.com/auth0-org-assignment/devtools/engine/auth0-provider/timeouts"
 )
 
 // Version is set at link time to the plugin version the locked SDK asks for.
@@ -24,14 +24,15 @@ var Version = "0.0.0-dev"
 // (AUTH0_RATE_LIMIT_TIER, AUTH0_RATE_LIMIT_SHARE) is put in front of http.DefaultTransport,
 // the innermost transport of the HTTP client the upstream configure builds
 // (internal/config/config.go, customClientWithRetries). An invalid tier or share fails the
-// provider's configuration, before any resource is touched.
+// provider's configuration, before any resource is touched. Each of its operations runs for at
+// least the table's time (timeouts.AtLeast): a deploy's wait in the pacer counts in it.
 func paced() *schema.Provider {
 	upstream := auth0shim.NewProvider()
 	timeout, err := pacing.OperationTimeout()
 	if err != nil {
 		panic(err) // the table is embedded at build time: a build that cannot read it is broken
 	}
-	withOperationTimeout(upstream.ResourcesMap, timeout)
+	timeouts.AtLeast(upstream.ResourcesMap, timeout)
 	configure := upstream.ConfigureContextFunc
 	upstream.ConfigureContextFunc = func(ctx context.Context, d *schema.ResourceData) (interface{}, diag.Diagnostics) {
 		if err := pacing.Install(); err != nil {
@@ -40,27 +41,6 @@ func paced() *schema.Provider {
 		return configure(ctx, d)
 	}
 	return upstream
-}
-
-// withOperationTimeout gives each operation of every resource at least timeout (a longer one
-// a resource declares stays). Terraform's plugin SDK gives an operation 20 minutes unless its
-// resource declares more, and terraform-provider-auth0 declares nothing for most of them (its
-// Action's create, 6 minutes); the bridge ignores a program's customTimeouts on a resource
-// that declares none. An operation's wait for its turn in the pacer counts in that time, so
-// 20 minutes would bound how many operations a deploy can run at once, and so keep an
-// organization's connection queued behind every organization not yet sent.
-func withOperationTimeout(resources map[string]*schema.Resource, timeout time.Duration) {
-	for _, resource := range resources {
-		if resource.Timeouts == nil {
-			resource.Timeouts = &schema.ResourceTimeout{}
-		}
-		t := resource.Timeouts
-		for _, operation := range []**time.Duration{&t.Create, &t.Read, &t.Update, &t.Delete, &t.Default} {
-			if *operation == nil || **operation < timeout {
-				*operation = schema.DefaultTimeout(timeout)
-			}
-		}
-	}
 }
 
 // Info is the bridge's description of the provider.
