@@ -5,12 +5,16 @@ organizations gets no 429 and prints no error; paced as if the tenant were on th
 tier (16 a second), the same deploy overruns the tenant's bucket and is refused 429. The
 provider's read-back of each organization, its connection and its discovery domain is answered
 by its create's answer, and a refresh then finds the state as the tenant reads it. An unknown
-tier fails the deploy before anything is created, naming the variable and the choices.
+tier fails the deploy before anything is created, naming the variable and the choices. An
+interrupted deploy sends nothing more than the operations under way, and the next one finishes.
 The measured deploy of 1,000 organizations: bench/deploy_bench.py, docs/scale.md."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +32,8 @@ if not engine_ready():
     pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
 
 ORGANIZATIONS = 3
+INTERRUPTED = 12
+"""Organizations of the interrupted deploy: at half of the free tier, most of a minute."""
 
 
 def test_paced_to_the_tenants_tier_a_deploy_gets_no_429(tmp_path: Path) -> None:
@@ -141,3 +147,57 @@ def test_an_unknown_tier_fails_the_deploy_before_anything_is_created(tmp_path: P
         assert "enterprise-production, free" in run.output
         assert tenant.call("GET", "/api/v2/organizations") == []
         assert not {"clients.create", "organizations.create"} & set(tenant.calls())
+
+
+def test_an_interrupted_deploy_sends_nothing_more_and_the_next_one_finishes(
+    tmp_path: Path,
+) -> None:
+    # On the first interrupt the engine asks the plugin to cancel, then waits for the operations
+    # under way: the creates still waiting for their turn in the pacer give up unsent
+    # (pacing.Interrupt) instead of the interrupt waiting for the rest of the deploy.
+    declared = organizations(INTERRUPTED)
+    with LocalTenant.spawn(tmp_path / "tenant.json", rate_limits="free") as tenant:
+        project = LocalProject(tmp_path / "project", tenant)
+        project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
+        project.write_config(
+            {
+                "auth0-org-assignment:organization": {},
+                "auth0-org-assignment:connections": [],
+                "auth0-org-assignment:organizations": declared,
+            }
+        )
+        environment = {**project.environment(), rate_limits.TIER_VARIABLE: "free"}
+        environment[rate_limits.PARALLEL_VARIABLE] = str(
+            rate_limits.deploy_parallelism(rate_limits.tier("free"), rate_limits.DEFAULT_SHARE)
+        )
+        up = subprocess.Popen(
+            ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"],
+            cwd=project.directory,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not tenant.calls().get("organizations.create"):  # (not rate-limited)
+                assert up.poll() is None, up.communicate()[0]
+                assert time.monotonic() < deadline, "no organization created in 2 minutes"
+                time.sleep(0.1)
+            up.send_signal(signal.SIGINT)
+            output = up.communicate(timeout=120)[0]
+        finally:
+            up.kill()
+        time.sleep(1)  # the free tier's bucket, spent by the deploy, refills
+        created = tenant.call("GET", "/api/v2/organizations")
+        assert up.returncode != 0, output
+        # Half of the free tier sends a request a second; the rest of the deploy would have
+        # taken longer than these few seconds, and created every organization.
+        assert len(created) < INTERRUPTED, output
+        assert "the deploy was interrupted before this request was sent" in output, output
+
+        project.pulumi("up", "--yes", "--skip-preview", AUTH0_RATE_LIMIT_TIER="free")
+        time.sleep(1)
+        names = sorted(o["name"] for o in tenant.call("GET", "/api/v2/organizations"))
+        assert names == sorted(o["name"] for o in declared), "each organization once"
+        project.pulumi("preview", "--expect-no-changes", AUTH0_RATE_LIMIT_TIER="free")

@@ -18,8 +18,10 @@
 package pacing
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -159,7 +161,14 @@ type Pacer struct {
 	queues map[string][]chan struct{} // each request's turn, first first; closed when it comes
 	now    func() time.Time
 	sleep  func(*http.Request, time.Duration) error
+
+	interrupted context.Context // done once the deploy is interrupted (Interrupt)
+	interrupt   context.CancelFunc
 }
+
+// ErrInterrupted is the answer to a write still waiting for its turn when the deploy is
+// interrupted, and to every write after that: the tenant never got it.
+var ErrInterrupted = errors.New("the deploy was interrupted before this request was sent, so the tenant did not get it; run the deploy again")
 
 // New paces next at share of tier's buckets.
 func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
@@ -179,6 +188,7 @@ func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 	p := &Pacer{
 		Tier: tier, Share: share, next: next, queues: map[string][]chan struct{}{}, now: time.Now, sleep: sleepFor,
 	}
+	p.interrupted, p.interrupt = context.WithCancel(context.Background())
 	start := p.now()
 	add := func(e limitEntry, global bool) error {
 		b := &bucket{
@@ -243,8 +253,26 @@ func sleepFor(req *http.Request, d time.Duration) error {
 	case <-timer.C:
 		return nil
 	case <-req.Context().Done():
-		return req.Context().Err()
+		return context.Cause(req.Context())
 	}
+}
+
+// Interrupt gives up the writes waiting for their turn, and every write after them, with
+// ErrInterrupted; reads still go, and a request already sent finishes. The Pulumi engine asks
+// its providers to cancel on the first interrupt of a deploy (Ctrl+C, a job cancelled), then
+// waits for the operations under way: with thousands of them waiting in the pacer, that would
+// be the rest of the deploy. Each of them now fails having written nothing.
+func (p *Pacer) Interrupt() { p.interrupt() }
+
+// waiting is req as its wait for a turn sees it: a write's wait ends at an interrupt too. done
+// releases what it holds.
+func (p *Pacer) waiting(req *http.Request) (_ *http.Request, done func()) {
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		return req, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(req.Context())
+	stop := context.AfterFunc(p.interrupted, func() { cancel(ErrInterrupted) })
+	return req.WithContext(ctx), func() { stop(); cancel(nil) }
 }
 
 // bucketsOf is the buckets a request falls in, and the name of their queue.
@@ -263,6 +291,8 @@ func (p *Pacer) bucketsOf(req *http.Request) ([]*bucket, string) {
 // take waits for the request's turn among those in the same buckets, then until every bucket
 // has a token, and takes one from each.
 func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
+	req, done := p.waiting(req)
+	defer done()
 	mine := make(chan struct{})
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -277,8 +307,8 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
 		p.mu.Lock()
 	}
 	for {
-		if err := req.Context().Err(); err != nil { // given up: its tokens are the next one's
-			return err
+		if req.Context().Err() != nil { // given up: its tokens are the next one's
+			return context.Cause(req.Context())
 		}
 		now := p.now()
 		var wait time.Duration
@@ -297,6 +327,9 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
 		p.mu.Unlock()
 		err := p.sleep(req, wait)
 		p.mu.Lock()
+		if req.Context().Err() != nil {
+			return context.Cause(req.Context())
+		}
 		if err != nil {
 			return err
 		}
@@ -380,6 +413,15 @@ var (
 	original  http.RoundTripper
 	installed *Pacer
 )
+
+// Interrupt interrupts the installed Pacer's deploy (Pacer.Interrupt), if one is installed.
+func Interrupt() {
+	installMu.Lock()
+	defer installMu.Unlock()
+	if installed != nil {
+		installed.Interrupt()
+	}
+}
 
 // Install puts a Pacer from the environment in front of http.DefaultTransport, which the
 // upstream provider's HTTP client reads when it is configured, and a ReadBack in front of the

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -267,5 +268,49 @@ func TestAnEmptyBucketTheTenantNamesHoldsItsRequestsOnly(t *testing.T) {
 	send(t, p, "GET", "/api/v2/clients")
 	if got := c.t.Sub(start); got != 30*time.Second {
 		t.Fatalf("a read waited %v after the API's bucket was reported empty, want 30 s", got)
+	}
+}
+
+func TestAnInterruptGivesUpTheWritesWaitingAndAfterButNotTheReads(t *testing.T) {
+	p := onTheClock(t, "Write Organizations", time.Second)
+	var sent []string
+	var mu sync.Mutex
+	p.next = answer(func(r *http.Request) *http.Response {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, r.Method+" "+r.URL.Path)
+		return ok(r)
+	})
+	gate(p) // never opened: the first create waits for its token until the interrupt
+	results := make(chan error, 3)
+	for i := 0; i < 3; i++ {
+		go func() {
+			req := httptest.NewRequest("POST", "https://tenant.example/api/v2/organizations", nil)
+			_, err := p.RoundTrip(req)
+			results <- err
+		}()
+		queued(t, p, i+1)
+	}
+	p.Interrupt()
+	for i := 0; i < 3; i++ {
+		select {
+		case err := <-results:
+			if !errors.Is(err, ErrInterrupted) {
+				t.Fatalf("a create waiting at the interrupt answered %v, want ErrInterrupted", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("a create waiting at the interrupt still waits")
+		}
+	}
+	req := httptest.NewRequest("DELETE", "https://tenant.example/api/v2/organizations/org_1", nil)
+	if _, err := p.RoundTrip(req); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("a write after the interrupt answered %v, want ErrInterrupted", err)
+	}
+	p.sleep = sleepFor
+	send(t, p, "GET", "/api/v2/organizations/org_1") // a read still goes
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sent) != 1 || sent[0] != "GET /api/v2/organizations/org_1" {
+		t.Fatalf("the tenant got %v, want only the read", sent)
 	}
 }

@@ -2,10 +2,18 @@
 package main
 
 import (
+	"context"
 	_ "embed"
+	"os"
+	"slices"
 
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
+	pprovider "github.com/pulumi/pulumi/pkg/v3/resource/provider"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/types/known/emptypb"
 
+	"example.com/auth0-org-assignment/devtools/engine/auth0-provider/pacing"
 	"example.com/auth0-org-assignment/devtools/engine/auth0-provider/provider"
 )
 
@@ -14,6 +22,35 @@ import (
 //go:embed schema-embed.json
 var pulumiSchema []byte
 
+// The flags tfbridge.Main answers itself, then exits.
+var bridgeFlags = []string{"-get-provider-info", "--get-provider-info", "-version", "--version", "-help", "--help", "-h"}
+
 func main() {
-	tfbridge.Main("auth0", provider.Version, provider.Info(), pulumiSchema)
+	info := provider.Info()
+	if slices.ContainsFunc(os.Args[1:], func(a string) bool { return slices.Contains(bridgeFlags, a) }) {
+		tfbridge.Main("auth0", provider.Version, info, pulumiSchema)
+		return
+	}
+	// As tfbridge.Main serves the bridge's provider, with its Cancel heard by the pacer.
+	info.P.InitLogging(context.Background())
+	err := pprovider.Main("auth0", func(host *pprovider.HostClient) (pulumirpc.ResourceProviderServer, error) {
+		bridged := tfbridge.NewProvider(context.TODO(), host, "auth0", provider.Version, info.P, info, pulumiSchema)
+		return interruptible{bridged}, nil
+	})
+	if err != nil {
+		cmdutil.ExitError(err.Error())
+	}
+}
+
+// interruptible is the bridge's provider, whose Cancel (a no-op in the bridge: Terraform's
+// providers have none) also interrupts the pacer: the engine calls it on the first interrupt
+// of a deploy, then waits for the operations under way, and the ones still waiting for their
+// turn then fail at once, having written nothing (pacing.Interrupt).
+type interruptible struct {
+	pulumirpc.ResourceProviderServer
+}
+
+func (s interruptible) Cancel(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error) {
+	pacing.Interrupt()
+	return s.ResourceProviderServer.Cancel(ctx, req)
 }
