@@ -414,6 +414,24 @@ var (
 	installed *Pacer
 )
 
+// ResponseTimeout is the longest a request sent waits for the tenant's answer to begin. The
+// upstream provider's HTTP client sets none of its own, and each operation now runs for hours
+// (package timeouts), so without it a tenant that never answers would hold an operation that
+// long; the provider's retries of a failed request (three, internal/config/config.go) follow.
+const ResponseTimeout = 2 * time.Minute
+
+// WithResponseTimeout is next with timeout on each answer's start (http.Transport's
+// ResponseHeaderTimeout), when next is an *http.Transport that sets none; else next.
+func WithResponseTimeout(next http.RoundTripper, timeout time.Duration) http.RoundTripper {
+	transport, ok := next.(*http.Transport)
+	if !ok || transport.ResponseHeaderTimeout != 0 {
+		return next
+	}
+	bounded := transport.Clone()
+	bounded.ResponseHeaderTimeout = timeout
+	return bounded
+}
+
 // Interrupt interrupts the installed Pacer's deploy (Pacer.Interrupt), if one is installed.
 func Interrupt() {
 	installMu.Lock()
@@ -431,7 +449,7 @@ func Install() error {
 	installMu.Lock()
 	defer installMu.Unlock()
 	if original == nil {
-		original = http.DefaultTransport
+		original = WithResponseTimeout(http.DefaultTransport, ResponseTimeout)
 	}
 	pacer, err := FromEnvironment(original)
 	if err != nil {

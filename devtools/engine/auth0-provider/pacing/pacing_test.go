@@ -314,3 +314,26 @@ func TestAnInterruptGivesUpTheWritesWaitingAndAfterButNotTheReads(t *testing.T) 
 		t.Fatalf("the tenant got %v, want only the read", sent)
 	}
 }
+
+func TestARequestTheTenantNeverAnswersFailsAfterTheResponseTimeout(t *testing.T) {
+	never := make(chan struct{})
+	tenant := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-never }))
+	defer tenant.Close()
+	defer close(never)
+	client := &http.Client{
+		Transport: WithResponseTimeout(http.DefaultTransport, 200*time.Millisecond),
+		Timeout:   10 * time.Second, // (so that a transport without the timeout fails, not hangs)
+	}
+	start := time.Now()
+	resp, err := client.Get(tenant.URL + "/api/v2/organizations")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("a request the tenant never answered succeeded")
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Fatalf("the request failed after %v, want about the 200 ms given", waited)
+	}
+	if ResponseTimeout < time.Minute {
+		t.Fatalf("ResponseTimeout %v would fail a slow but working tenant", ResponseTimeout)
+	}
+}

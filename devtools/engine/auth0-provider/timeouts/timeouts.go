@@ -26,7 +26,8 @@ type operation = func(context.Context, *schema.ResourceData, interface{}) diag.D
 
 // AtLeast runs each operation of every resource under the longer of its own deadline and
 // least. The operation still reads its own time (ResourceData.Timeout): an Action's create
-// still gives its build 6 minutes.
+// still gives its build 6 minutes. The other variants of an operation (the SDK's deprecated
+// ones without a context, the *WithoutTimeout ones) run under no deadline of the SDK's.
 func AtLeast(resources map[string]*schema.Resource, least time.Duration) {
 	for _, r := range resources {
 		if r.CreateContext != nil {

@@ -53,7 +53,9 @@ func TestEachOperationRunsUnderTheLongerOfItsOwnTimeAndTheDeploys(t *testing.T) 
 	}
 
 	// As the bridge runs them: a create and an update with the times the plan recorded (the
-	// resource's declared ones), a read and a delete of a resource whose state recorded none.
+	// resource's declared ones), a read of a resource whose state recorded none, and a delete
+	// given none (the bridge gives it the resource's declared ones and the program's
+	// customTimeouts, here none for a delete).
 	ctx := context.Background()
 	planned := func(diff *terraform.InstanceDiff) *terraform.InstanceDiff {
 		if err := r.Timeouts.DiffEncode(diff); err != nil {
