@@ -75,12 +75,16 @@ def table() -> dict[str, Any]:
     return loaded
 
 
-OPERATION_TIMEOUT_S: int = int(table()["deploy"]["operationTimeoutMinutes"] * 60)
-"""How long the paced auth0 plugin gives a resource operation, its wait in the pacer included
-(the table's ``deploy`` entry; Terraform's plugin SDK alone gives 20 minutes)."""
-STEP_WAIT_MAX_S = OPERATION_TIMEOUT_S * 3 // 4
-"""The longest a deploy's resource operation should wait for its turn in the pacer: a quarter of
-its time is left for its requests and a retry."""
+def operation_timeout_s() -> int:
+    """How long the paced auth0 plugin gives a resource operation, its wait in the pacer
+    included (the table's ``deploy`` entry; Terraform's plugin SDK alone gives 20 minutes)."""
+    return int(table()["deploy"]["operationTimeoutMinutes"] * 60)
+
+
+def step_wait_max_s() -> int:
+    """The longest a deploy's resource operation should wait for its turn in the pacer: a
+    quarter of its time is left for its requests and a retry."""
+    return operation_timeout_s() * 3 // 4
 
 
 def tier_names() -> tuple[str, ...]:
@@ -180,8 +184,8 @@ def deploy_parallelism(tier: Tier, share: float, *, refresh: bool = False) -> in
     the buckets are spent one after the other instead of together (300 organizations: 632 s,
     1.79 times the floor, against 364 s with all of them in flight; docs/scale.md). So as many
     operations run at once as the slowest bucket they wait in serves at ``share`` in
-    ``STEP_WAIT_MAX_S``, counting the requests each one sends in it: the last of them still
-    starts well within the time the paced plugin gives an operation (``OPERATION_TIMEOUT_S``;
+    ``step_wait_max_s``, counting the requests each one sends in it: the last of them still
+    starts well within the time the paced plugin gives an operation (``operation_timeout_s``;
     at half of Enterprise, 13,500: every organization of a 10,000-organization stack at once,
     each connection started as soon as its organization exists). An ``up`` waits in the global
     bucket and the buckets that count writes (its reads are the read-backs, the slow ones
@@ -190,7 +194,7 @@ def deploy_parallelism(tier: Tier, share: float, *, refresh: bool = False) -> in
     Enterprise, "Read Organization Connections": 100 a minute against 150 for the writes)."""
     serves = [tier.management.per_second / OPERATION_REQUESTS]
     serves += [bucket.per_second for bucket in tier.endpoints if refresh or bucket.methods & WRITES]
-    return max(8, math.floor(STEP_WAIT_MAX_S * min(serves) * share))
+    return max(8, math.floor(step_wait_max_s() * min(serves) * share))
 
 
 class Pacer:

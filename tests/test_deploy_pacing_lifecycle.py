@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -166,18 +165,7 @@ def test_an_interrupted_deploy_sends_nothing_more_and_the_next_one_finishes(
                 "auth0-org-assignment:organizations": declared,
             }
         )
-        environment = {**project.environment(), rate_limits.TIER_VARIABLE: "free"}
-        environment[rate_limits.PARALLEL_VARIABLE] = str(
-            rate_limits.deploy_parallelism(rate_limits.tier("free"), rate_limits.DEFAULT_SHARE)
-        )
-        up = subprocess.Popen(
-            ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"],
-            cwd=project.directory,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        up = project.start("up", "--yes", "--skip-preview", AUTH0_RATE_LIMIT_TIER="free")
         try:
             deadline = time.monotonic() + 120
             while not tenant.calls().get("organizations.create"):  # (not rate-limited)

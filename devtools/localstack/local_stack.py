@@ -128,12 +128,13 @@ class LocalProject:
             **self._credentials,
         }
 
-    def pulumi(
-        self, *args: str, check: bool = True, stdin: str | None = None, **extra_env: str
-    ) -> Run:
-        started = time.monotonic()
+    def _pulumi_environment(
+        self, args: tuple[str, ...], extra_env: dict[str, str]
+    ) -> dict[str, str]:
+        """The environment of ``pulumi ARGS``: the project's, ``extra_env``, and the operations
+        at once the paced plugin's action gives a job for its tier and share."""
         env = {**self.environment(), **extra_env}
-        try:  # as the paced plugin's action gives it to a job, for the tier and share
+        try:
             refresh = "refresh" in args or "--refresh" in args
             parallel = rate_limits.deploy_parallelism(
                 *rate_limits.from_environment(env), refresh=refresh
@@ -141,10 +142,27 @@ class LocalProject:
             env.setdefault(rate_limits.PARALLEL_VARIABLE, str(parallel))
         except ValueError:
             pass  # the deploy refuses the tier or share itself, naming the variable
+        return env
+
+    def start(self, *args: str, **extra_env: str) -> subprocess.Popen[str]:
+        """``pulumi ARGS`` started, not waited for (to interrupt it, say); output on stdout."""
+        return subprocess.Popen(
+            ["pulumi", *args, "--non-interactive"],
+            cwd=self.directory,
+            env=self._pulumi_environment(args, extra_env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def pulumi(
+        self, *args: str, check: bool = True, stdin: str | None = None, **extra_env: str
+    ) -> Run:
+        started = time.monotonic()
         result = subprocess.run(
             ["pulumi", *args, "--non-interactive"],
             cwd=self.directory,
-            env=env,
+            env=self._pulumi_environment(args, extra_env),
             input=stdin,
             capture_output=True,
             text=True,

@@ -22,8 +22,8 @@ import (
 //go:embed schema-embed.json
 var pulumiSchema []byte
 
-// The flags tfbridge.Main answers itself, then exits.
-var bridgeFlags = []string{"-get-provider-info", "--get-provider-info", "-version", "--version", "-help", "--help", "-h"}
+// The flags tfbridge.Main answers itself, then exits (any other argument: it serves).
+var bridgeFlags = []string{"-get-provider-info", "--get-provider-info", "-version", "--version"}
 
 func main() {
 	info := provider.Info()
