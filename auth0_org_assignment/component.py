@@ -158,15 +158,24 @@ class OrgAssignment(pulumi.ComponentResource):
     def _provision_organizations(
         self,
     ) -> tuple[dict[str, auth0.Organization], list[auth0.OrganizationConnection]]:
-        """Each organization, and each of its connections enabled on it."""
+        """Each organization, and each of its connections enabled on it.
+
+        Registered one proof group after the other (``domain_proof.group_of``, the stack's
+        order within a group): the engine creates them in about that order, so each group's
+        proof completes, and sets its domains' status, while the next groups are created,
+        instead of every group waiting for the last organizations of the deploy (a group's
+        members are spread over the whole list). Only the order changes, not a name."""
         names, config = self._names, self._config
-        organizations: dict[str, auth0.Organization] = {}
+        created: dict[str, auth0.Organization] = {}
         enabled: list[auth0.OrganizationConnection] = []
-        for index, spec in enumerate(config.organizations):
+        by_group = sorted(
+            enumerate(config.organizations), key=lambda item: domain_proof.group_of(item[1].name)
+        )
+        for index, spec in by_group:
             organization = auth0.Organization(
                 names.organization(index, spec), desired_state.organization(spec), self._child
             )
-            organizations[spec.name] = organization
+            created[spec.name] = organization
             enabled += [
                 auth0.OrganizationConnection(
                     names.connection(index, spec, connection),
@@ -177,6 +186,7 @@ class OrgAssignment(pulumi.ComponentResource):
                 )
                 for connection in spec.connections or []
             ]
+        organizations = {spec.name: created[spec.name] for spec in config.organizations}
         return organizations, enabled
 
     def _provision_domain_proofs(self, organizations: dict[str, auth0.Organization]) -> "Proofs":

@@ -5,6 +5,7 @@ Action a domain is routed to."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from devtools.localstack.pulumi_mocks import DYNAMIC, TenantMocks, build_stack
 
 DISCOVERY = "auth0:index/organizationDiscoveryDomain:OrganizationDiscoveryDomain"
 ACTION = "auth0:index/action:Action"
+ORGANIZATION = "auth0:index/organization:Organization"
 
 
 @dataclass
@@ -99,6 +101,29 @@ def test_each_domain_is_paired_with_its_own_record_and_admits_once_proven() -> N
     # beta.com is proven; acme.com (and so *.acme.com) and gamma.com are not; gmail.com is
     # admitted as declared.
     assert rules(mocks) == {first: ["beta.com", "gmail.com"], second: []}
+
+
+def test_organizations_are_registered_one_proof_group_after_the_other() -> None:
+    # A group's proof waits for each of its organizations. Registered in the stack's order, a
+    # group's members are spread over the list and its last one comes late (here the median
+    # group is complete 0.78 of the way through); one group after the other, the median group
+    # is complete halfway, and its proof sets its statuses while the next groups are created.
+    # (The SDK sends registrations as it prepares them, so the order is nearly, not exactly,
+    # the program's.)
+    config = {
+        "auth0:domain": "acme-test.eu.auth0.com",
+        "organizations": [organization(n, [f"customer{n:04d}.com"]) for n in range(200)],
+    }
+    mocks = ProvingMocks()
+    build_stack(config, mocks=mocks)
+    registered = [r.inputs["name"] for r in mocks.of_type(ORGANIZATION)]
+    last = {domain_proof.group_of(name): place for place, name in enumerate(registered)}
+    assert statistics.median(last.values()) / len(registered) < 0.6
+    # Only the order: each keeps the name its place in the stack gives it.
+    by_name = {r.inputs["name"]: r.name for r in mocks.of_type(ORGANIZATION)}
+    assert len(by_name) == 200
+    assert by_name["customer-0000"] == "org-assignment-organization"
+    assert by_name["customer-0007"] == "org-assignment-organization-customer-0007"
 
 
 @pytest.mark.slow
