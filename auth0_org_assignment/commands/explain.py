@@ -112,6 +112,11 @@ def explanation(
     the configuration's own domains would admit is refused for ``email-domain-not-proven``."""
     with MembershipRule(config, organization_ids, proven=proven) as rule:
         decisions = rule.explain(user, login)
+    # The markers as the Action, the backfill and reconcile read them (marker.js): a value
+    # they do not take for this stack's (false, a malformed record) is no marker.
+    with MembershipRule(config, organization_ids, proven=proven) as rule:
+        (decided,) = rule.decide([user])
+    ours = decided.marked | decided.pending
     if proven is not None:
         with MembershipRule(config, organization_ids) as configured:
             unproven = configured.explain(user, login)
@@ -128,7 +133,11 @@ def explanation(
         organizations[name] = {
             "id": organization_id,
             "member": organization_id in member_of,
-            "marker": (metadata or {}).get(marker_key(config, organization_id)),
+            "marker": (
+                (metadata or {}).get(marker_key(config, organization_id))
+                if organization_id in ours
+                else None
+            ),
             **decision,
         }
     return {"user_id": user["user_id"], "email": user.get("email"), "organizations": organizations}

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment import contract, credentials
+from auth0_org_assignment.action_code import marker_key
+from auth0_org_assignment.commands.explain import explanation, report
 from auth0_org_assignment.commands.eligibility import Login, MembershipRule
 from auth0_org_assignment.config import parse_config
 from devtools import ROOT
@@ -160,3 +162,46 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
     hank = explain("--user-id", "auth0|hank")["organizations"]["globex"]
     assert hank["refusal"] == "email-domain-not-proven"
     assert "not proven yet" in hank["why"]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (False, None),
+        ({"via": "login"}, None),
+        ("yes", None),
+        (True, True),
+        ({"via": "backfill", "at": "2026-01-02T03:04:05Z", "by": "emailDomains: acme.com"}, ...),
+    ],
+)
+def test_explain_shows_a_marker_only_as_the_rule_reads_it(value: Any, shown: Any) -> None:
+    """A value marker.js does not take for this stack's marker (reconcile then never removes
+    the member) is not reported as "added by this stack"."""
+    config = parse_config(
+        {
+            "auth0:domain": "acme-test.eu.auth0.com",
+            "organizations": [
+                {
+                    "name": "acme",
+                    "displayName": "Acme",
+                    "connections": ["Username-Password-Authentication"],
+                    "emailDomains": ["acme.com"],
+                }
+            ],
+        },
+        "t",
+    )
+    ids = {"acme": "org_acme"}
+    user = {
+        "user_id": "auth0|mallory",
+        "email": "mallory@evil.io",
+        "email_verified": True,
+        "app_metadata": {marker_key(config, "org_acme"): value},
+        "identities": [
+            {"connection": "Username-Password-Authentication", "provider": "auth0", "user_id": "m"}
+        ],
+    }
+    found = explanation(config, ids, user, {"org_acme"}, None)
+    assert found["organizations"]["acme"]["marker"] == (value if shown is ... else shown)
+    added = "added by" in report(found)
+    assert added is (shown is not None)
