@@ -29,17 +29,19 @@ from auth0_org_assignment.commands import backfill, pace, reconcile
 from auth0_org_assignment.commands.management_client import as_requests
 from auth0_org_assignment.config import load_stack_file
 from devtools import ROOT
+from devtools.dns import LoopbackDns
 from devtools.localtenant.testing import LocalTenant
 
 DATABASE = "Username-Password-Authentication"
 ORGANIZATION = "acme-bench"
 
 
-def stack_file(tenant: LocalTenant, email_domain: str) -> str:
+def stack_file(tenant: LocalTenant, dns: LoopbackDns, email_domain: str) -> str:
     return (
         "config:\n"
         f"  auth0:domain: {tenant.domain}\n"
         "  auth0-org-assignment:domainKind: local\n"
+        f"  auth0-org-assignment:dnsResolvers: [{dns.address}]\n"
         "  auth0-org-assignment:organization:\n"
         f"    name: {ORGANIZATION}\n"
         "    displayName: Acme\n"
@@ -119,14 +121,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(scratch)
         tenant = LocalTenant.start(project / "tenant.json")
+        dns = LoopbackDns.start()
         try:
             tenant.rate_limit_tier(arguments.tier)
             tenant.set_round_trip_ms(arguments.rtt_ms)
             database = tenant.ensure_connection(DATABASE)
             organization = tenant.create_organization(ORGANIZATION, connection_ids=[database["id"]])
-            tenant.declare_domain(organization["id"], "example.com", "verified")
+            # Proven: verified in Auth0 and its record in DNS, as the stack's proof leaves it.
+            declared = tenant.declare_domain(organization["id"], "example.com", "verified")
+            dns.publish(declared["verification_host"], declared["verification_txt"])
             tenant.import_users(users(arguments.users))
-            (project / "Pulumi.bench.yaml").write_text(stack_file(tenant, "example.com"))
+            (project / "Pulumi.bench.yaml").write_text(stack_file(tenant, dns, "example.com"))
             user_ids = [str(u["user_id"]) for u in users(arguments.users)]
             print(
                 f"{arguments.users} users, 1 organization, tier {arguments.tier}, "
@@ -149,7 +154,7 @@ def main() -> None:
             refused = sum(tenant.rate_limited().values())
             print(row("backfill", added, elapsed, tier, requests, refused), flush=True)
             # Everyone leaves: the rule now names another email domain.
-            (project / "Pulumi.bench.yaml").write_text(stack_file(tenant, "example.org"))
+            (project / "Pulumi.bench.yaml").write_text(stack_file(tenant, dns, "example.org"))
             elapsed, _ = run(tenant, project, "reconcile", "RECONCILE", arguments.tier)
             removed = added - len(tenant.members(organization["id"]))
             plan = reconcile.Plan(
@@ -160,6 +165,7 @@ def main() -> None:
             refused = sum(tenant.rate_limited().values()) - refused
             print(row("reconcile", removed, elapsed, tier, requests, refused), flush=True)
         finally:
+            dns.stop()
             tenant.stop()
 
 

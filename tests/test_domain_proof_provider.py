@@ -1,7 +1,6 @@
 """The DomainProof provider, one resource a group of organizations: each domain is proven by its
 own record alone, and a deploy sets Auth0's status of exactly the discovery domains whose proof
-(or identity) changed, so the backfill and explain, which read that status, hold to what DNS
-says."""
+(or identity) changed; the backfill and explain read that status and the record in DNS."""
 
 from __future__ import annotations
 

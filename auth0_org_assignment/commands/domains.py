@@ -62,22 +62,36 @@ def proven_domains(
     api: Any, config: StackConfig, organization_ids: Mapping[str, str]
 ) -> dict[str, list[str]]:
     """For each organization, the email domains (apexes) its deployed rule admits through: those
-    Auth0 has as verified (the stack's DomainProof sets that when their record is in DNS), and
-    the free-mail ones it allows. What backfill and explain must hold to, as the Action does."""
+    Auth0 has as verified (the stack's DomainProof sets that when their record is in DNS) whose
+    record DNS still has, and the free-mail ones it allows. What backfill and explain must hold
+    to, as the Action does.
+
+    Auth0's status alone is not enough: the Management API lets anyone who may update discovery
+    domains set ``verified`` without a record (the dashboard too), and the stack only sets a
+    status when its proof changes, so such a status would stay. The Action holds only what DNS
+    proved at the last deploy; a domain both verified and published now is one that deploy
+    proved, or the next will."""
+    resolver = Resolver(tuple(config.dns_resolvers))
     proven: dict[str, list[str]] = {}
     for organization in config.organizations:
         proven[organization.name] = [
             domain
             for domain in proof_domains(organization.email_domains)
             if mailbox_provider(domain) == "free"
-            or _status(api, organization_ids[organization.name], domain) == "verified"
+            or _verified_and_published(api, resolver, organization_ids[organization.name], domain)
         ]
     return proven
 
 
-def _status(api: Any, organization_id: str, domain: str) -> str | None:
+def _verified_and_published(
+    api: Any, resolver: Resolver, organization_id: str, domain: str
+) -> bool:
     found = _discovery_domain(api, organization_id, domain)
-    return None if found is None else str(found["status"])
+    return (
+        found is not None
+        and found["status"] == "verified"
+        and proven(resolver, found["verification_host"], found["verification_txt"])
+    )
 
 
 def _discovery_domain(api: Any, organization_id: str, domain: str) -> dict[str, Any] | None:

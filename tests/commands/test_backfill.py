@@ -21,6 +21,7 @@ from auth0_org_assignment.commands import backfill
 from auth0_org_assignment.commands.management_client import MEMBERS_PER_REQUEST, parse_export
 from auth0_org_assignment.config import parse_config
 from devtools import ROOT
+from devtools.dns import LoopbackDns
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import Fault, LocalTenant
 from tests.support.membership_cases import (
@@ -36,18 +37,27 @@ CASES = load_cases()
 DATABASE = "Username-Password-Authentication"
 
 
-def prepare(tmp_path: Path, tenant: LocalTenant, status: str = "verified") -> dict[str, Any]:
+def prepare(
+    tmp_path: Path,
+    tenant: LocalTenant,
+    dns: LoopbackDns,
+    status: str = "verified",
+    published: bool = True,
+) -> dict[str, Any]:
     """The stack file, its organization with example.com declared at ``status`` (verified: as
-    the stack's DomainProof leaves a domain whose record is in DNS), and the backfill's own
-    credentials."""
+    the stack's DomainProof leaves a domain whose record is in DNS) and its record on ``dns``
+    when ``published``, and the backfill's own credentials."""
     database = tenant.ensure_connection(DATABASE)
     organization = tenant.create_organization("acme-bf", connection_ids=[database["id"]])
-    tenant.declare_domain(organization["id"], "example.com", status)
+    declared = tenant.declare_domain(organization["id"], "example.com", status)
+    if published:
+        dns.publish(declared["verification_host"], declared["verification_txt"])
     client = tenant.m2m_client("backfill", sorted(credentials.BACKFILL))
     (tmp_path / "Pulumi.bf.yaml").write_text(
         "config:\n"
         f"  auth0:domain: {tenant.domain}\n"
         "  auth0-org-assignment:domainKind: local\n"
+        f"  auth0-org-assignment:dnsResolvers: [{dns.address}]\n"
         "  auth0-org-assignment:organization:\n"
         "    name: acme-bf\n"
         "    displayName: Acme\n"
@@ -69,9 +79,15 @@ def prepare(tmp_path: Path, tenant: LocalTenant, status: str = "verified") -> di
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def dns() -> Iterator[LoopbackDns]:
+    with LoopbackDns.start() as server:
+        yield server
+
+
+@pytest.fixture
+def setup(tmp_path: Path, dns: LoopbackDns) -> Iterator[dict[str, Any]]:
     tenant = LocalTenant.start(tmp_path / "tenant.json")
-    yield prepare(tmp_path, tenant)
+    yield prepare(tmp_path, tenant, dns)
     tenant.stop()
 
 
@@ -297,11 +313,20 @@ def test_a_malformed_marker_does_not_stop_the_run(setup: dict[str, Any]) -> None
     assert result.stdout.count("would add ") == len(should_join)
 
 
-def test_a_domain_not_yet_proven_adds_nobody(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("status", "published"),
+    [("pending", False), ("verified", False), ("pending", True)],
+    ids=["not proven", "verified by hand, no record", "published, not deployed yet"],
+)
+def test_a_domain_not_yet_proven_adds_nobody(
+    tmp_path: Path, dns: LoopbackDns, status: str, published: bool
+) -> None:
     """The backfill holds to the deployed rule: a domain whose record is not published (pending
-    in Auth0) admits nobody, as at a login."""
+    in Auth0) admits nobody, as at a login; nor does one set verified in Auth0 by hand with no
+    record in DNS (the Action holds only what DNS proved at the deploy), nor one whose record
+    is published but that no deploy has proven yet."""
     with LocalTenant.start(tmp_path / "tenant.json") as tenant:
-        setup = prepare(tmp_path, tenant, status="pending")
+        setup = prepare(tmp_path, tenant, dns, status=status, published=published)
         add_users(tenant, 10)
         result = subprocess.run(
             command(setup, "--rate", "100"),

@@ -14,10 +14,11 @@ import pytest
 
 from auth0_org_assignment import contract, credentials
 from auth0_org_assignment.action_code import marker_key
-from auth0_org_assignment.commands.explain import explanation, report
 from auth0_org_assignment.commands.eligibility import Login, MembershipRule
+from auth0_org_assignment.commands.explain import explanation, report
 from auth0_org_assignment.config import parse_config
 from devtools import ROOT
+from devtools.dns import LoopbackDns
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -81,7 +82,7 @@ def test_every_row_names_a_reason_for_each_organization_it_does_not_join() -> No
 
 @pytest.mark.slow
 def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
-    run_action: Any, tmp_path: Path
+    run_action: Any, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     config = {
         "auth0:domain": "acme-test.eu.auth0.com",
@@ -98,6 +99,12 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
                 "connections": ["Username-Password-Authentication"],
                 "emailDomains": ["globex.com"],
             },
+            {
+                "name": "initech",
+                "displayName": "Initech",
+                "connections": ["Username-Password-Authentication"],
+                "emailDomains": ["initech.com"],
+            },
         ],
     }
     action, tenant = run_action(config)
@@ -106,12 +113,20 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
     )
     tenant.local.ensure_user("auth0|gus", email="gus@gmail.com", email_verified=True)
     tenant.local.ensure_user("auth0|hank", email="hank@globex.com", email_verified=True)
-    # acme.com is proven; globex.com is declared, its record not published yet.
+    tenant.local.ensure_user("auth0|ivy", email="ivy@initech.com", email_verified=True)
+    # acme.com is proven (verified, its record in DNS); globex.com is declared, its record not
+    # published yet; initech.com was set verified by hand, with no record in DNS.
+    dns = LoopbackDns.start()
+    request.addfinalizer(dns.stop)
     for organization in tenant.local.call("GET", "/api/v2/organizations"):
-        domain, status = {"acme": ("acme.com", "verified"), "globex": ("globex.com", "pending")}[
-            organization["name"]
-        ]
-        tenant.local.declare_domain(organization["id"], domain, status)
+        domain, status = {
+            "acme": ("acme.com", "verified"),
+            "globex": ("globex.com", "pending"),
+            "initech": ("initech.com", "verified"),
+        }[organization["name"]]
+        declared = tenant.local.declare_domain(organization["id"], domain, status)
+        if domain == "acme.com":
+            dns.publish(declared["verification_host"], declared["verification_txt"])
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: auth0-org-assignment\nruntime: python\n")
@@ -119,6 +134,7 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
         "auth0:domain": tenant.local.domain,
         "auth0-org-assignment:domainKind": "local",
         "auth0-org-assignment:organizations": config["organizations"],
+        "auth0-org-assignment:dnsResolvers": [dns.address],
     }
     (project / "Pulumi.t.yaml").write_text(json.dumps({"config": stack}))
     reader = tenant.local.m2m_client("explain", sorted(credentials.EXPLAIN))
@@ -162,6 +178,8 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
     hank = explain("--user-id", "auth0|hank")["organizations"]["globex"]
     assert hank["refusal"] == "email-domain-not-proven"
     assert "not proven yet" in hank["why"]
+    ivy = explain("--user-id", "auth0|ivy")["organizations"]["initech"]
+    assert ivy["refusal"] == "email-domain-not-proven"
 
 
 @pytest.mark.parametrize(
