@@ -86,7 +86,9 @@ DRIFT: dict[str, str] = {
 PULL_REQUEST: dict[str, str] = {
     "read:connections": (
         "look the configured connections up by name (never their options, which hold their "
-        "client secrets: the stack refuses a tenant that answers them to this scope)"
+        "client secrets: the stack refuses a tenant that answers them to this scope; an "
+        "AD/LDAP connection's provisioning ticket, outside its options, may be answered to it: "
+        "docs/security.md, Previews)"
     ),
     "read:roles": "look the configured roles up by name (only when roles are configured)",
 }

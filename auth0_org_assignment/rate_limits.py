@@ -181,8 +181,8 @@ def deploy_parallelism(tier: Tier, share: float, *, refresh: bool = False) -> in
     An operation waiting in the pacer holds one of the engine's slots, and the engine hands
     them out in the order the program registers resources: with 8 (its default on 2 vCPU), a
     stack's connections and discovery domains wait behind every one of its organizations, and
-    the buckets are spent one after the other instead of together (300 organizations: 632 s,
-    1.79 times the floor, against 364 s with all of them in flight; docs/scale.md). So as many
+    the buckets are spent one after the other instead of together (300 organizations took
+    632 s with 8; docs/scale.md, Operations in flight). So as many
     operations run at once as the slowest bucket they wait in serves at ``share`` in
     ``step_wait_max_s``, counting the requests each one sends in it: the last of them still
     starts well within the time the paced plugin gives an operation (``operation_timeout_s``;
