@@ -131,6 +131,13 @@ class OrgAssignment(pulumi.ComponentResource):
         )
         self._register(credential, organizations, actions)
 
+    @property
+    def lookups(self) -> dict[str, dict[str, str]]:
+        """The id of every connection and role name the stack looked up, by name: what the
+        program exports as ``lookups``, for a preview that holds no Auth0 credential
+        (``lookups.RECORDED_VARIABLE``)."""
+        return self._resolved.as_output()
+
     def _provision_m2m_clients(self) -> tuple[dict[str, auth0.Client], list[auth0.ClientGrant]]:
         """The Action's two applications (slots), each with its grant on the Management API.
         No secret of theirs is read: ``ActionCredential`` rotates one and hands it to the

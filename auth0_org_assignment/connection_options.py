@@ -3,8 +3,9 @@
 A connection's ``options`` hold its client secret. After Auth0's connection options scopes
 migration (``OPTIONS_MIGRATION``) a tenant answers them only to ``read:connections_options``,
 which no credential of this project holds; a tenant still on the older behaviour answers them to
-``read:connections``, the pull-request preview's scope, so to any branch's code. Whatever looks
-a connection up passes the provider's answer through ``refuse_connection_options``.
+``read:connections``, which the deployer and the drift check hold. Whatever looks a connection
+up passes the provider's answer through ``refuse_connection_options``. (A pull request's preview
+looks nothing up: docs/security.md, Previews.)
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ def refuse_connection_options(name: str, connection_id: str, options: Any) -> st
     The stack's credentials look connections up with ``read:connections`` alone. After Auth0's
     connection options scopes migration a tenant answers ``options`` (a social or enterprise
     connection's client secret among them) only to ``read:connections_options``; a tenant that
-    still has the migration toggle on answers them to anyone who may list connections, the
-    pull-request preview's credentials included, and so to any branch's code. The terraform
+    still has the migration toggle on answers them to anyone who may list connections. The terraform
     provider lists every connection to find one by name, so this stops every run on such a
     tenant, naming the toggle to turn off. The options themselves are never shown.
 
@@ -42,8 +42,8 @@ def refuse_connection_options(name: str, connection_id: str, options: Any) -> st
         raise pulumi.RunError(
             f"{PROJECT}: the tenant answered the options of connection {name!r} (a "
             "connection's options hold its client secret) to credentials that may only look "
-            "connections up, so every credential with read:connections, the pull-request "
-            "preview's included, can read every connection's secret. In the Auth0 Dashboard, "
+            "connections up, so every credential with read:connections can read every "
+            "connection's secret. In the Auth0 Dashboard, "
             f'Tenant Settings > Advanced > Migrations, turn off "{OPTIONS_TOGGLE}", and grant '
             "these credentials no read:connections_options; then run this again "
             f"({OPTIONS_MIGRATION})"

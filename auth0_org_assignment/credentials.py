@@ -1,10 +1,12 @@
 """The Management API scopes each role's credentials need, with the reason for each.
 
-Pulumi's (``DEPLOY``, ``DRIFT``, ``PULL_REQUEST``) are the calls terraform-provider-auth0 makes
-for the resources the component declares: checked by the lifecycle tests, which deploy, refresh
-and preview with exactly these. The commands' are derived from the calls each makes
-(``commands.*.CALLS``), which their client refuses to go beyond. One list for the documentation's
-tables, the tests' credentials, and anyone setting up a tenant.
+Pulumi's (``DEPLOY``, ``DRIFT``) are the calls terraform-provider-auth0 makes for the resources
+the component declares: checked by the lifecycle tests, which deploy and refresh with exactly
+these. A pull request's preview holds no Auth0 credential at all
+(``scripts/pull-request-preview``: the ids the last deploy looked up,
+``lookups.RECORDED_VARIABLE``). The commands' are derived from the calls each makes
+(``commands.*.CALLS``), which their client refuses to go beyond. One list for the
+documentation's tables, the tests' credentials, and anyone setting up a tenant.
 """
 
 from __future__ import annotations
@@ -82,19 +84,6 @@ DRIFT: dict[str, str] = {
     ),
 }
 """What ``pulumi preview --refresh`` needs: the drift check."""
-
-PULL_REQUEST: dict[str, str] = {
-    "read:connections": (
-        "look the configured connections up by name (never their options, which hold their "
-        "client secrets: the stack refuses a tenant that answers them to this scope; an "
-        "AD/LDAP connection's provisioning ticket, outside its options, may be answered to it: "
-        "docs/security.md, Previews)"
-    ),
-    "read:roles": "look the configured roles up by name (only when roles are configured)",
-}
-"""What ``pulumi preview`` without refresh needs: pull-request previews. It compares the code
-with the state, not with the tenant, so it reads no application and no client key; drift is the
-drift check's job."""
 
 BACKFILL = scopes_of(backfill.CALLS)
 """What ``auth0-org-assignment backfill`` needs: its own credentials, neither the deployer's nor

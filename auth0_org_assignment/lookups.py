@@ -8,12 +8,23 @@ the configuration keys that list it and the value. The look-ups are the provider
 (``auth0.get_connection``, ``auth0.get_role``), made through the provider the component's
 resources would use, and waited for: a plain invoke returns its result before the component
 registers anything.
+
+A pull request's preview holds no Auth0 credential (``read:connections`` may read more than
+names: docs/security.md, Previews). It takes the ids the last deploy looked up instead: the
+stack's ``lookups`` output, which the preview job writes to a file it names in
+``AUTH0_ORG_ASSIGNMENT_LOOKUPS`` (``RECORDED_VARIABLE``). A name the last deploy did not look up
+(one the pull request adds) shows as ``(id of connection <name>, looked up at deploy)``, with a
+warning; the deploy looks it up in the tenant.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_auth0 as auth0
@@ -54,6 +65,15 @@ class Resolved:
 
     connections: dict[str, str]
     roles: dict[str, str]
+
+    def as_output(self) -> dict[str, dict[str, str]]:
+        """What the program exports as ``lookups``: what a credential-less preview reads."""
+        return {"connections": dict(self.connections), "roles": dict(self.roles)}
+
+
+RECORDED_VARIABLE = "AUTH0_ORG_ASSIGNMENT_LOOKUPS"
+"""Names a JSON file of the ids the last deploy looked up (``pulumi stack output lookups
+--json``), for a preview that holds no Auth0 credential; previews only."""
 
 
 def listed_at(config: StackConfig) -> dict[Kind, dict[str, list[str]]]:
@@ -96,7 +116,11 @@ LOOKUPS: dict[Kind, Lookup] = {CONNECTION: connection_id, ROLE: role_id}
 def resolve(config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> Resolved:
     """Look up every connection and role name the configuration lists, each once, through the
     auth0 provider ``opts`` gives the component (or the default one). Every name the tenant
-    lacks is named in one error, with the keys that list it; nothing is registered before."""
+    lacks is named in one error, with the keys that list it; nothing is registered before.
+    In a preview given the last deploy's ids (``RECORDED_VARIABLE``), nothing is looked up."""
+    recorded = recorded_lookups()
+    if recorded is not None:
+        return from_record(config, recorded)
     invoke_opts = invoke_options(opts)
     ids: dict[Kind, dict[str, str]] = {}
     problems: list[str] = []
@@ -152,3 +176,58 @@ def invoke_options(opts: pulumi.ResourceOptions | None) -> pulumi.InvokeOptions:
             None,
         )
     return pulumi.InvokeOptions(parent=opts.parent, provider=provider)
+
+
+def recorded_lookups() -> dict[Kind, dict[str, str]] | None:
+    """The ids the last deploy looked up, from the file ``RECORDED_VARIABLE`` names; None when
+    it names none. Only a preview may use them: a deploy looks every name up in the tenant."""
+    path = os.environ.get(RECORDED_VARIABLE)
+    if not path:
+        return None
+    if not pulumi.runtime.is_dry_run():
+        raise pulumi.RunError(
+            f"{RECORDED_VARIABLE} is set, but this is a deploy, not a preview: a deploy looks "
+            "every connection and role up in the tenant; unset it"
+        )
+    try:
+        document: Any = json.loads(Path(path).read_text(encoding="utf-8") or "null")
+    except (OSError, ValueError) as error:
+        raise pulumi.RunError(
+            f"{RECORDED_VARIABLE}={path}: cannot read the last deploy's look-ups ({error}); "
+            "write them with: pulumi stack output lookups --json > " + path
+        ) from None
+    document = document or {}
+    recorded: dict[Kind, dict[str, str]] = {}
+    for kind, key in ((CONNECTION, "connections"), (ROLE, "roles")):
+        ids = document.get(key, {}) if isinstance(document, dict) else None
+        if not isinstance(ids, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in ids.items()
+        ):
+            raise pulumi.RunError(
+                f"{RECORDED_VARIABLE}={path}: {key!r} must map each {kind.noun} name to its id, "
+                "as the stack's lookups output does (pulumi stack output lookups --json)"
+            )
+        recorded[kind] = ids
+    return recorded
+
+
+def from_record(config: StackConfig, recorded: Mapping[Kind, Mapping[str, str]]) -> Resolved:
+    """The ids of the names the configuration lists, as the last deploy looked them up; a name
+    it did not (one added since) gets a placeholder the preview shows, and a warning."""
+    ids: dict[Kind, dict[str, str]] = {}
+    unknown: list[str] = []
+    for kind, names in listed_at(config).items():
+        ids[kind] = {}
+        for name in names:
+            found = recorded.get(kind, {}).get(name)
+            if found is None:
+                found = f"(id of {kind.noun} {name}, looked up at deploy)"
+                unknown.append(f"{kind.noun} {name!r}")
+            ids[kind][name] = found
+    if unknown:
+        pulumi.log.warn(
+            f"the last deploy did not look up {', '.join(unknown)}: this preview, which holds "
+            "no Auth0 credential, shows each id as looked up at deploy; the deploy looks it up "
+            "in the tenant, and fails there if the tenant has no such name"
+        )
+    return Resolved(connections=ids[CONNECTION], roles=ids[ROLE])

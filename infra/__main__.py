@@ -20,3 +20,6 @@ pulumi.export("organization_ids", org_assignment.organization_ids)
 pulumi.export("m2m_client_id", org_assignment.m2m_client_id)
 pulumi.export("action_id", org_assignment.action_id)
 pulumi.export("action_name", org_assignment.action_name)
+# The ids of the connection and role names it looked up: a pull request's preview reads them
+# instead of the tenant (auth0_org_assignment.lookups.RECORDED_VARIABLE).
+pulumi.export("lookups", org_assignment.lookups)

@@ -101,7 +101,7 @@ def test_the_call_tables_are_the_code_s() -> None:
 def test_the_scope_tables_are_the_credentials_module() -> None:
     reference = generated("scopes")
     roles = docs_reference.roles()
-    assert {"DEPLOY", "DRIFT", "PULL_REQUEST", "BACKFILL", "RECONCILE", "ADOPT"} <= set(roles)
+    assert {"DEPLOY", "DRIFT", "BACKFILL", "RECONCILE", "ADOPT"} <= set(roles)
     _header, _, *rows = [
         line for line in reference.split("\n\n")[0].splitlines() if line.startswith("|")
     ]
@@ -112,10 +112,8 @@ def test_the_scope_tables_are_the_credentials_module() -> None:
         for role, mark in zip(columns, cells[1:], strict=True):
             assert (mark == "yes") == (scope in getattr(credentials, role)), (scope, role)
     # Only the deploy job touches client keys (ActionCredential rotates them): the drift check
-    # and the pull-request previews can read no application's secret.
-    assert not [
-        scope for scope in {*credentials.DRIFT, *credentials.PULL_REQUEST} if "key" in scope
-    ]
+    # can read no application's secret (a pull request's preview holds no Auth0 credential).
+    assert not [scope for scope in credentials.DRIFT if "key" in scope]
     for name, (_, scopes) in roles.items():
         section = reference.split(f"### {name} {{#{name.lower()}}}")[1].split("\n### ")[0]
         for scope, why in scopes.items():

@@ -92,9 +92,9 @@ def test_pull_requests_preview_every_stack_after_the_tests_with_one_edited_comme
     assert preview_workflow["on"]["workflow_call"]["inputs"]["stack"]["required"] is True
     preview, comment = preview_workflow["jobs"]["preview"], preview_workflow["jobs"]["comment"]
     assert preview["environment"] == "${{ inputs.stack }}-preview"
-    (run,) = [s for s in preview["steps"] if "pulumi preview" in s.get("run", "")]
-    assert run["run"].startswith('pulumi preview --stack "$STACK" --diff --non-interactive')
-    assert "--refresh" not in run["run"]  # a refresh would need client keys
+    (run,) = [s for s in preview["steps"] if "pull-request-preview" in s.get("run", "")]
+    assert run["run"].startswith('scripts/pull-request-preview "$STACK" --diff')
+    assert "--refresh" not in run["run"]  # a refresh would need a credential
     assert run["env"]["STACK"] == "${{ inputs.stack }}"
     (upload,) = [s for s in preview["steps"] if "upload-artifact" in s.get("uses", "")]
     downloads = [s for s in comment["steps"] if "download-artifact" in s.get("uses", "")]
@@ -325,9 +325,9 @@ def test_no_job_that_runs_the_pull_requests_code_can_write_to_the_pull_request()
 
 def test_a_pull_requests_jobs_hold_no_credential_but_the_previews() -> None:
     # Whatever a pull request starts runs a branch's code or reads its output: the only
-    # environment it may name is its stack's <stack>-preview, whose Auth0 credentials are the
-    # pull-request preview's (credentials.PULL_REQUEST: read-only, no secret; see
-    # tests/test_preview_credentials.py). Never a deploy, drift, plan or reconcile one.
+    # environment it may name is its stack's <stack>-preview, which holds the state's access
+    # and key, and no Auth0 credential (scripts/pull-request-preview; with the real engine,
+    # tests/test_preview_lifecycle.py). Never a deploy, drift, plan or reconcile one.
     previews = {f"{stack}-preview" for stack in STACKS}
     named = {}
     for name, job in pull_request_jobs():
@@ -339,12 +339,10 @@ def test_a_pull_requests_jobs_hold_no_credential_but_the_previews() -> None:
     assert named == {"pulumi-preview.yml:preview": previews}
     (preview,) = [job for name, job in pull_request_jobs() if name == "pulumi-preview.yml:preview"]
     secrets = set(re.findall(r"\$\{\{ secrets\.(\w+)", yaml.safe_dump(preview)))
-    assert secrets == {
-        "AUTH0_CLIENT_ID",
-        "AUTH0_CLIENT_SECRET",
-        "PULUMI_ACCESS_TOKEN",
-        "PULUMI_CONFIG_PASSPHRASE",
-    }
+    assert secrets == {"PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"}
+    runs = [step.get("run", "") for step in preview["steps"]]
+    assert [run for run in runs if "pulumi preview" in run] == []
+    assert [run for run in runs if run.startswith("scripts/pull-request-preview ")]
     # The approval job holds no secret and runs nothing from the branch.
     (approval,) = [j for n, j in pull_request_jobs() if n == "pulumi-preview.yml:approve-impact"]
     assert not uses_secrets(approval)
@@ -420,7 +418,7 @@ def test_pulumi_cli_version_comes_from_the_version_file(path: Path) -> None:
             if "command" in step["with"]:
                 assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
             else:  # only installs the CLI: the steps that run it log in through the variable
-                runs = [s for s in job["steps"] if "AUTH0_CLIENT_ID" in s.get("env", {})]
+                runs = [s for s in job["steps"] if "PULUMI_CONFIG_PASSPHRASE" in s.get("env", {})]
                 assert runs
                 for run in runs:
                     if "command" in run.get("with", {}):  # the action runs it: cloud-url

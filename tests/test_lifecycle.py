@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment import credentials
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import STACK, LocalProject, engine_ready
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import LocalTenant
 
@@ -80,7 +80,6 @@ def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
     seen["hand_made"] = hand_made_action(tenant)
     # Previews and drift checks run with read-only credentials.
     reader = tenant.m2m_client("pulumi drift check", sorted(credentials.DRIFT))
-    pull_request = tenant.m2m_client("pull request preview", sorted(credentials.PULL_REQUEST))
     seen["before"] = inventory(tenant)
     seen["up"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["outputs"] = project.outputs()
@@ -95,8 +94,12 @@ def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
 
     project.use_credentials(reader)
     seen["refresh_preview"] = project.pulumi("preview", "--refresh", "--expect-no-changes")
-    project.use_credentials(pull_request)
-    seen["pull_request_preview"] = project.pulumi("preview", "--expect-no-changes")
+    # A pull request's preview holds no Auth0 credential (the script drops the reader's).
+    tenant.call("DELETE", "/localtenant/calls")
+    seen["pull_request_preview"] = project.script(
+        "pull-request-preview", STACK, "--expect-no-changes"
+    )
+    seen["pull_request_preview_calls"] = tenant.calls()
 
     # Logins, through the Action exactly as deployed.
     user = sign_up(tenant, "ada@example.com")
@@ -245,7 +248,6 @@ def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
     seen["other_secrets"] = [
         project.deployer["client_secret"],
         reader["client_secret"],
-        pull_request["client_secret"],
     ]
     return seen
 
@@ -270,8 +272,9 @@ def test_refresh_preview_passes_with_exactly_the_drift_scopes(lifecycle: dict[st
     assert lifecycle["refresh_preview"].returncode == 0
 
 
-def test_pull_request_preview_needs_no_client_keys(lifecycle: dict[str, Any]) -> None:
-    assert lifecycle["pull_request_preview"].returncode == 0
+def test_pull_request_preview_needs_no_auth0_credential(lifecycle: dict[str, Any]) -> None:
+    assert lifecycle["pull_request_preview"].returncode == 0, lifecycle["pull_request_preview"]
+    assert lifecycle["pull_request_preview_calls"] == {}
 
 
 def test_logins_assign_and_repeat_logins_make_no_management_call(

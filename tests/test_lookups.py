@@ -3,14 +3,16 @@ before the first resource is registered; each distinct name is looked up once.""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_auth0 as auth0
 import pytest
 
-from auth0_org_assignment import OrgAssignment
+from auth0_org_assignment import OrgAssignment, lookups
 from auth0_org_assignment.action_code import FLOW_TIME_MS, OTHER_ACTIONS_MS, planned_actions
 from auth0_org_assignment.config import parse_config
 from devtools.localstack.pulumi_mocks import (
@@ -199,3 +201,60 @@ def test_an_organization_too_big_for_an_action_registers_nothing_and_names_the_s
     assert "bytes, over the 92160 bytes" in message
     assert "Auth0 takes at most 102400" in message
     assert mocks.registrations == []
+
+
+def test_a_preview_given_the_last_deploys_ids_asks_the_tenant_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request's preview holds no Auth0 credential: it takes the ids the last deploy
+    exported (``lookups``); a name added since shows as looked up at deploy."""
+    _, deployed = build_stack(organizations(3))
+    assert set(deployed["lookups"]["connections"]) == {DATABASE, "google-oauth2"}
+    assert set(deployed["lookups"]["roles"]) == {"member", "admin"}
+    recorded = {
+        "connections": {DATABASE: "con_recorded0000001"},
+        "roles": deployed["lookups"]["roles"],
+    }
+    path = tmp_path / "lookups.json"
+    path.write_text(json.dumps(recorded))
+    monkeypatch.setenv(lookups.RECORDED_VARIABLE, str(path))
+    mocks, _ = build_stack(organizations(3), preview=True)
+    assert mocks.invokes == []
+    enabled = mocks.of_type("auth0:index/organizationConnection:OrganizationConnection")
+    assert Counter(r.inputs["connectionId"] for r in enabled) == {
+        "con_recorded0000001": 3,
+        "(id of connection google-oauth2, looked up at deploy)": 3,
+    }
+
+
+def test_the_last_deploys_ids_are_for_previews_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "lookups.json"
+    path.write_text("{}")
+    monkeypatch.setenv(lookups.RECORDED_VARIABLE, str(path))
+    mocks = TenantMocks()
+    with pytest.raises(pulumi.RunError, match="this is a deploy, not a preview") as refused:
+        build_stack(organizations(1), mocks=mocks)
+    assert lookups.RECORDED_VARIABLE in str(refused.value)
+    assert mocks.registrations == []
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("{not json", "cannot read the last deploy's look-ups"),
+        ('{"connections": ["a"]}', "'connections' must map each connection name to its id"),
+        ('{"roles": {"member": 7}}', "'roles' must map each role name to its id"),
+    ],
+)
+def test_last_deploy_ids_that_cannot_be_read_name_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, says: str
+) -> None:
+    path = tmp_path / "lookups.json"
+    path.write_text(content)
+    monkeypatch.setenv(lookups.RECORDED_VARIABLE, str(path))
+    with pytest.raises(pulumi.RunError) as refused:
+        build_stack(organizations(1), preview=True)
+    assert f"{lookups.RECORDED_VARIABLE}={path}" in str(refused.value)
+    assert says in str(refused.value)

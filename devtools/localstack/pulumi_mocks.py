@@ -134,13 +134,16 @@ def build_stack(
     stack_config: dict[str, Any],
     secret_keys: list[str] | None = None,
     mocks: TenantMocks | None = None,
+    *,
+    preview: bool = False,
 ) -> tuple[TenantMocks, dict[str, Any]]:
-    """Run the program under mocks; return what was registered and the component's outputs."""
+    """Run the program under mocks (as a ``preview``, or a deploy); return what was registered
+    and the component's outputs."""
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_quiet_about_failed_invokes)
     asyncio.set_event_loop(loop)
     mocks = mocks or TenantMocks()
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=preview)
     pulumi.runtime.set_all_config(engine_config(stack_config), secret_keys or [])
     outputs: dict[str, Any] = {}
 
@@ -148,6 +151,7 @@ def build_stack(
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> pulumi.Output[Any]:
         component = OrgAssignment("org-assignment", arguments_of(load_config()))
+        outputs["lookups"] = component.lookups
 
         def keep(values: list[Any]) -> None:
             outputs.update(
