@@ -41,6 +41,8 @@ class Kind:
     """One kind of name the stack looks up: how it is found, and what to say when it is not."""
 
     noun: str
+    key: str
+    """Its key in the ``lookups`` output (``OUTPUT``)."""
     not_found: str
     """What the provider's error says when the tenant has no such name (terraform-provider-auth0
     v1.54.1's data sources: ``No connection found with "name" = "..."``)."""
@@ -49,11 +51,13 @@ class Kind:
 
 CONNECTION = Kind(
     noun="connection",
+    key="connections",
     not_found="no connection found",
     where_to_look="Authentication in the Auth0 dashboard lists the connections",
 )
 ROLE = Kind(
     noun="role",
+    key="roles",
     not_found="no role found",
     where_to_look="User Management > Roles in the Auth0 dashboard lists the roles",
 )
@@ -67,13 +71,23 @@ class Resolved:
     roles: dict[str, str]
 
     def as_output(self) -> dict[str, dict[str, str]]:
-        """What the program exports as ``lookups``: what a credential-less preview reads."""
-        return {"connections": dict(self.connections), "roles": dict(self.roles)}
+        """What the program exports as ``OUTPUT``: what a credential-less preview reads."""
+        return {CONNECTION.key: dict(self.connections), ROLE.key: dict(self.roles)}
 
 
+OUTPUT = "lookups"
+"""The stack output that holds the ids a deploy looked up (``Resolved.as_output``); the name
+``scripts/pull-request-preview`` reads."""
 RECORDED_VARIABLE = "AUTH0_ORG_ASSIGNMENT_LOOKUPS"
 """Names a JSON file of the ids the last deploy looked up (``pulumi stack output lookups
 --json``), for a preview that holds no Auth0 credential; previews only."""
+CREDENTIAL_VARIABLES = (
+    "AUTH0_CLIENT_ID",
+    "AUTH0_CLIENT_SECRET",
+    "AUTH0_API_TOKEN",
+    "AUTH0_CLIENT_ASSERTION_PRIVATE_KEY",
+)
+"""The auth0 provider's credentials: a run holding any looks names up in the tenant itself."""
 
 
 def listed_at(config: StackConfig) -> dict[Kind, dict[str, list[str]]]:
@@ -180,7 +194,8 @@ def invoke_options(opts: pulumi.ResourceOptions | None) -> pulumi.InvokeOptions:
 
 def recorded_lookups() -> dict[Kind, dict[str, str]] | None:
     """The ids the last deploy looked up, from the file ``RECORDED_VARIABLE`` names; None when
-    it names none. Only a preview may use them: a deploy looks every name up in the tenant."""
+    it names none. Only a preview that holds no Auth0 credential may use them: a deploy, and a
+    drift check, look every name up in the tenant."""
     path = os.environ.get(RECORDED_VARIABLE)
     if not path:
         return None
@@ -189,31 +204,49 @@ def recorded_lookups() -> dict[Kind, dict[str, str]] | None:
             f"{RECORDED_VARIABLE} is set, but this is a deploy, not a preview: a deploy looks "
             "every connection and role up in the tenant; unset it"
         )
+    held = [name for name in CREDENTIAL_VARIABLES if os.environ.get(name)]
+    if held:
+        raise pulumi.RunError(
+            f"{RECORDED_VARIABLE} is set, and so is {', '.join(held)}: the last deploy's ids "
+            "are for a preview that holds no Auth0 credential (scripts/pull-request-preview); "
+            "a run with credentials looks every name up in the tenant: unset one or the other"
+        )
+    write = f"pulumi stack output {OUTPUT} --json > {path}"
     try:
-        document: Any = json.loads(Path(path).read_text(encoding="utf-8") or "null")
+        document: Any = json.loads(Path(path).read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError) as error:
         raise pulumi.RunError(
             f"{RECORDED_VARIABLE}={path}: cannot read the last deploy's look-ups ({error}); "
-            "write them with: pulumi stack output lookups --json > " + path
+            f"write them with: {write}"
         ) from None
-    document = document or {}
+    if not isinstance(document, dict):
+        raise pulumi.RunError(
+            f"{RECORDED_VARIABLE}={path}: holds a {type(document).__name__}, not the stack's "
+            f"{OUTPUT} output (an object of {CONNECTION.key} and {ROLE.key}); write it with: "
+            f"{write}"
+        )
     recorded: dict[Kind, dict[str, str]] = {}
-    for kind, key in ((CONNECTION, "connections"), (ROLE, "roles")):
-        ids = document.get(key, {}) if isinstance(document, dict) else None
+    for kind in (CONNECTION, ROLE):
+        ids = document.get(kind.key, {})
         if not isinstance(ids, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in ids.items()
         ):
             raise pulumi.RunError(
-                f"{RECORDED_VARIABLE}={path}: {key!r} must map each {kind.noun} name to its id, "
-                "as the stack's lookups output does (pulumi stack output lookups --json)"
+                f"{RECORDED_VARIABLE}={path}: {kind.key!r} must map each {kind.noun} name to its "
+                f"id, as the stack's {OUTPUT} output does; write it with: {write}"
             )
         recorded[kind] = ids
     return recorded
 
 
+PLACEHOLDER = "(id of {noun} {name}, looked up at deploy)"
+"""What a preview shows for the id of a name the last deploy did not look up."""
+
+
 def from_record(config: StackConfig, recorded: Mapping[Kind, Mapping[str, str]]) -> Resolved:
     """The ids of the names the configuration lists, as the last deploy looked them up; a name
-    it did not (one added since) gets a placeholder the preview shows, and a warning."""
+    it did not (one added since, or every name before a deploy first exported them) gets a
+    placeholder the preview shows, and a warning."""
     ids: dict[Kind, dict[str, str]] = {}
     unknown: list[str] = []
     for kind, names in listed_at(config).items():
@@ -221,13 +254,20 @@ def from_record(config: StackConfig, recorded: Mapping[Kind, Mapping[str, str]])
         for name in names:
             found = recorded.get(kind, {}).get(name)
             if found is None:
-                found = f"(id of {kind.noun} {name}, looked up at deploy)"
+                found = PLACEHOLDER.format(noun=kind.noun, name=name)
                 unknown.append(f"{kind.noun} {name!r}")
             ids[kind][name] = found
     if unknown:
+        never = not any(recorded.values())
         pulumi.log.warn(
             f"the last deploy did not look up {', '.join(unknown)}: this preview, which holds "
-            "no Auth0 credential, shows each id as looked up at deploy; the deploy looks it up "
-            "in the tenant, and fails there if the tenant has no such name"
+            "no Auth0 credential, shows each id as looked up at deploy (resources that hold it "
+            "may show as replaced); the deploy looks it up in the tenant, and fails there if "
+            "the tenant has no such name"
+            + (
+                f". The stack has no {OUTPUT} output yet: its next deploy exports it"
+                if never
+                else ""
+            )
         )
     return Resolved(connections=ids[CONNECTION], roles=ids[ROLE])

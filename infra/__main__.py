@@ -6,7 +6,7 @@ the stack file is only where this program's arguments come from.
 
 import pulumi
 
-from auth0_org_assignment import OrgAssignment, evaluation
+from auth0_org_assignment import OrgAssignment, evaluation, lookups
 from auth0_org_assignment.arguments import arguments_of
 from auth0_org_assignment.component import COMPONENT
 from auth0_org_assignment.config import load_config
@@ -22,4 +22,4 @@ pulumi.export("action_id", org_assignment.action_id)
 pulumi.export("action_name", org_assignment.action_name)
 # The ids of the connection and role names it looked up: a pull request's preview reads them
 # instead of the tenant (auth0_org_assignment.lookups.RECORDED_VARIABLE).
-pulumi.export("lookups", org_assignment.lookups)
+pulumi.export(lookups.OUTPUT, org_assignment.lookups)

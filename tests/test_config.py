@@ -136,9 +136,15 @@ def test_stack_file_mistakes_are_rejected_before_anything_runs(
     assert "s3cr3t" not in str(raised.value)
 
 
-def test_an_encrypted_client_secret_is_fine(tmp_path: Path) -> None:
-    write_stack(tmp_path, {**FILE_CONFIG, "auth0:clientSecret": {"secure": "v1:abc"}})
-    assert load_stack_file("t", tmp_path).organizations[0].name == "acme"
+@pytest.mark.parametrize("key", ["auth0:clientSecret", "auth0:apiToken"])
+def test_an_encrypted_provider_secret_is_refused_too(tmp_path: Path, key: str) -> None:
+    """Pulumi records the provider's configuration in the stack's state, which a pull
+    request's preview decrypts: the deployer's credentials belong in the environment."""
+    write_stack(tmp_path, {**FILE_CONFIG, key: {"secure": "v1:abc"}})
+    with pytest.raises(pulumi.RunError, match=f"{key}: set as a secret") as raised:
+        load_stack_file("t", tmp_path)
+    assert f"pulumi config rm {key}" in str(raised.value)
+    assert "AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET" in str(raised.value)
 
 
 def test_a_stack_file_importing_esc_environments_is_refused(tmp_path: Path) -> None:
@@ -156,7 +162,7 @@ def test_the_resolved_configuration_is_read_as_pulumi_config_json_prints_it(
 ) -> None:
     printed = {
         "auth0:domain": {"value": "acme.eu.auth0.com", "secret": False},
-        "auth0:clientSecret": {"secret": True},  # not shown without --show-secrets
+        "auth0:clientId": {"value": "deployer", "secret": False},
         f"{PROJECT}:organization": {
             "value": json.dumps(FILE_CONFIG[f"{PROJECT}:organization"]),
             "objectValue": FILE_CONFIG[f"{PROJECT}:organization"],

@@ -78,7 +78,7 @@ def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
     """Runs the lifecycle once, in order; each test below checks one part of what it saw."""
     seen: dict[str, Any] = {"before": None}
     seen["hand_made"] = hand_made_action(tenant)
-    # Previews and drift checks run with read-only credentials.
+    # Drift checks run with read-only credentials; a pull request's preview with none.
     reader = tenant.m2m_client("pulumi drift check", sorted(credentials.DRIFT))
     seen["before"] = inventory(tenant)
     seen["up"] = project.pulumi("up", "--yes", "--skip-preview")

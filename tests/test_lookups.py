@@ -15,6 +15,7 @@ import pytest
 from auth0_org_assignment import OrgAssignment, lookups
 from auth0_org_assignment.action_code import FLOW_TIME_MS, OTHER_ACTIONS_MS, planned_actions
 from auth0_org_assignment.config import parse_config
+from devtools import ROOT
 from devtools.localstack.pulumi_mocks import (
     ProviderError,
     TenantMocks,
@@ -246,6 +247,7 @@ def test_the_last_deploys_ids_are_for_previews_only(
         ("{not json", "cannot read the last deploy's look-ups"),
         ('{"connections": ["a"]}', "'connections' must map each connection name to its id"),
         ('{"roles": {"member": 7}}', "'roles' must map each role name to its id"),
+        ('["con_1"]', "holds a list, not the stack's lookups output"),
     ],
 )
 def test_last_deploy_ids_that_cannot_be_read_name_the_file(
@@ -258,3 +260,26 @@ def test_last_deploy_ids_that_cannot_be_read_name_the_file(
         build_stack(organizations(1), preview=True)
     assert f"{lookups.RECORDED_VARIABLE}={path}" in str(refused.value)
     assert says in str(refused.value)
+
+
+def test_a_run_holding_credentials_does_not_take_the_last_deploys_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drift check previews too (with --refresh), and must look names up itself."""
+    path = tmp_path / "lookups.json"
+    path.write_text("{}")
+    monkeypatch.setenv(lookups.RECORDED_VARIABLE, str(path))
+    monkeypatch.setenv("AUTH0_CLIENT_ID", "drift-check")
+    mocks = TenantMocks()
+    with pytest.raises(pulumi.RunError, match="and so is AUTH0_CLIENT_ID") as refused:
+        build_stack(organizations(1), mocks=mocks, preview=True)
+    assert "unset one or the other" in str(refused.value)
+    assert mocks.registrations == []
+
+
+def test_the_preview_script_reads_the_output_and_drops_every_credential() -> None:
+    script = (ROOT / "scripts" / "pull-request-preview").read_text()
+    assert f"pulumi stack output {lookups.OUTPUT} --json" in script
+    assert f"{lookups.RECORDED_VARIABLE}=" in script
+    unset_line = script.split("\nunset ", 1)[1].split("\n" + "AUTH0_DYNAMIC", 1)[0]
+    assert set(lookups.CREDENTIAL_VARIABLES) <= set(unset_line.replace("\\", " ").split())

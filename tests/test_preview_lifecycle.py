@@ -72,19 +72,19 @@ def previews(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> d
     # The deployer's credentials stay in the environment: the script must not use them.
     tenant.call("DELETE", "/localtenant/calls")
     seen["preview"] = project.script("pull-request-preview", STACK, "--expect-no-changes")
-    seen["calls"] = tenant.calls()
+    seen["calls"] = tenant.calls() + tenant.not_emulated()
     tenant.allow_connections_management_without_options_scopes()
     try:
         tenant.call("DELETE", "/localtenant/calls")
         seen["preview_before_migration"] = project.script("pull-request-preview", STACK)
-        seen["calls_before_migration"] = tenant.calls()
+        seen["calls_before_migration"] = tenant.calls() + tenant.not_emulated()
         seen["deploy_before_migration"] = project.pulumi("preview", check=False)
     finally:
         tenant.allow_connections_management_without_options_scopes(False)
     project.write_config({"auth0-org-assignment:connections": [*connections, ADDED]})
     tenant.call("DELETE", "/localtenant/calls")
     seen["branch_adds"] = project.script("pull-request-preview", STACK, "--diff")
-    seen["calls_branch_adds"] = tenant.calls()
+    seen["calls_branch_adds"] = tenant.calls() + tenant.not_emulated()
     return seen
 
 

@@ -27,10 +27,10 @@ STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 def stack_file_text(name: str, config: dict[str, Any]) -> str:
     """The stack file: a header saying how to add the credentials, then ``config:``."""
     header = (
-        f'# Stack "{name}", written by auth0-org-assignment new-stack. No secret belongs here as\n'
-        "# plain text; give the deployer's credentials with:\n"
-        f"#   pulumi config set auth0:clientId <deployer client id> --stack {name}\n"
-        f"#   pulumi config set --secret auth0:clientSecret --stack {name}   # prompts for it\n"
+        f'# Stack "{name}", written by auth0-org-assignment new-stack. No secret belongs here,\n'
+        "# not even encrypted (Pulumi records the provider's configuration in the state): give\n"
+        "# the deployer's credentials in the environment of pulumi up:\n"
+        "#   export AUTH0_CLIENT_ID=<deployer client id> AUTH0_CLIENT_SECRET=<its secret>\n"
     )
     return header + yaml.safe_dump({"config": config}, sort_keys=False, allow_unicode=True)
 

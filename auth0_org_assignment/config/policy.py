@@ -5,7 +5,8 @@ and ``auth0:domain``, and the refusals that protect secrets and catch misspellin
   in plain text.
 - An auth0 provider key this program does not know (``auth0:domian``) is refused, with the
   nearest known one.
-- The provider's secret keys are refused in plain text.
+- The provider's secret keys are refused, in plain text or as secrets: Pulumi records the
+  provider's configuration in the stack's state, which every job that decrypts it reads.
 - A namespace close to this project's (``auth0-org-assigment:``) is refused as a misspelling.
 """
 
@@ -56,10 +57,14 @@ def select(entries: ConfigEntries) -> tuple[dict[str, Any], list[str]]:
                 problems.append(
                     f"{key}: unknown auth0 provider key{_did_you_mean(name, PROVIDER_KEYS)}"
                 )
-            elif name in PROVIDER_SECRET_KEYS and not secret:
+            elif name in PROVIDER_SECRET_KEYS:
                 problems.append(
-                    f"{key}: stored in plain text; remove it from the stack file and run "
-                    f"`pulumi config set --secret {key} <value>`"
+                    f"{key}: {'set as a secret' if secret else 'stored in plain text'}, but "
+                    "Pulumi records the auth0 provider's configuration in the stack's state, "
+                    "which every job that decrypts it reads (a pull request's preview "
+                    f"included); run `pulumi config rm {key}`, give the deployer's credentials "
+                    "in AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET, and rotate that secret in "
+                    "Auth0 (the state's history still holds it)"
                 )
             elif name == "domain":
                 raw[key] = value

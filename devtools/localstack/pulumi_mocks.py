@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 import pulumi
 
-from auth0_org_assignment import evaluation
+from auth0_org_assignment import evaluation, lookups
 from auth0_org_assignment.arguments import arguments_of
 from auth0_org_assignment.component import OrgAssignment
 from auth0_org_assignment.config import PROJECT, load_config
@@ -151,7 +151,7 @@ def build_stack(
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> pulumi.Output[Any]:
         component = OrgAssignment("org-assignment", arguments_of(load_config()))
-        outputs["lookups"] = component.lookups
+        outputs[lookups.OUTPUT] = component.lookups
 
         def keep(values: list[Any]) -> None:
             outputs.update(

@@ -31,7 +31,8 @@ def test_writes_a_stack_file_the_program_accepts(tmp_path: Path) -> None:
     assert config.connections == ["google-oauth2", "Username-Password-Authentication"]
     assert config.organizations[0].email_domains == ["acme.com"]
     text = (tmp_path / "Pulumi.eu.yaml").read_text()
-    assert "pulumi config set --secret auth0:clientSecret" in text
+    assert "export AUTH0_CLIENT_ID=<deployer client id> AUTH0_CLIENT_SECRET=" in text
+    assert "auth0:clientSecret" not in text
     assert set(yaml.safe_load(text)) == {"config"}
 
 
