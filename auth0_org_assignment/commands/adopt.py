@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -331,11 +332,33 @@ def _adopt_connections(
                 config, found["id"], record["connection_id"]
             ).assign_membership_on_login,
         )
+    admitting = auto_membership_outside(enabled, configured)
+    if admitting:
+        raise UsageError(
+            f"{', '.join(admitting)}: enabled on {found['name']} with auto-membership "
+            "(assign_membership_on_login) but not in its configured connections: each admits "
+            "whoever logs in to the organization through it, whatever the rule says, and the "
+            "stack would not manage it. Turn auto-membership off on it in the tenant, or add it "
+            "to the organization's connections, then run adopt again"
+        )
     for connection in sorted(set(enabled) - set(configured)):
         adoption.notes.append(
             f"{connection} is enabled on {found['name']} but not configured: the stack leaves it "
             "enabled and does not manage it (add it to the connections to manage it)"
         )
+
+
+def auto_membership_outside(
+    enabled: Mapping[str, Mapping[str, Any]], configured: Collection[str]
+) -> list[str]:
+    """The connections enabled on an organization (its enabled-connections records, by name)
+    outside ``configured`` that have Auth0's auto-membership on: each admits whoever logs in to
+    the organization through it, whatever the rule says, and the stack does not manage it."""
+    return sorted(
+        name
+        for name, record in enabled.items()
+        if name not in configured and record.get("assign_membership_on_login")
+    )
 
 
 def _m2m_client(

@@ -38,7 +38,11 @@ from auth0_org_assignment import desired_state, domain_proof
 from auth0_org_assignment.action_code import TRIGGER, plan_shards
 from auth0_org_assignment.action_credential import SLOTS
 from auth0_org_assignment.commands import pulumi_import
-from auth0_org_assignment.commands.adopt import Adoption, compare_organization
+from auth0_org_assignment.commands.adopt import (
+    Adoption,
+    auto_membership_outside,
+    compare_organization,
+)
 from auth0_org_assignment.commands.management_client import (
     ManagementClient,
     UsageError,
@@ -268,6 +272,21 @@ def _organization_the_load_made(
         differences = [f"{c.property}: {c.before} -> {c.after}" for c in probe.changes]
     except UsageError:  # branding the configuration does not declare
         differences = ["branding the configuration does not declare"]
+    # A load enables only the configured connections: one more, the load did not make (and with
+    # auto-membership it would admit anyone who logs in to the organization through it).
+    enabled = {
+        record["connection"]["name"]: record
+        for record in api.pages(
+            "organizations.enabled_connections.list", None, None, id=found["id"]
+        )
+    }
+    configured = organization.connections or []
+    admitting = set(auto_membership_outside(enabled, configured))
+    differences += [
+        f"{name} enabled but not configured"
+        + (" (with auto-membership: it admits anyone)" if name in admitting else "")
+        for name in sorted(set(enabled) - set(configured))
+    ]
     if differences:
         recovery.refused.append(
             f"the organization {organization.name!r} ({found['id']}) is not as the "

@@ -263,3 +263,24 @@ def test_with_several_organizations_each_is_found_by_name_or_created(
     )
     assert any(made["organization_id"] in line for line in found["found"])
     assert not [n for n in found["notes"] if "is enabled on" in n]
+
+
+def test_an_unconfigured_connection_with_auto_membership_is_refused(
+    tenant: LocalTenant, project: LocalProject
+) -> None:
+    """A hand-made organization with another connection enabled with Auth0's auto-membership
+    would go on admitting whoever logs in to it through that connection, whatever the rule
+    says, and the stack would not manage it: adopt refuses, naming it."""
+    made = article_setup(tenant, "acme-by-hand")
+    google = next(
+        c["id"] for c in tenant.call("GET", "/api/v2/connections") if c["name"] == "google-oauth2"
+    )
+    tenant.call(
+        "PATCH",
+        f"/api/v2/organizations/{made['organization_id']}/enabled_connections/{google}",
+        {"assign_membership_on_login": True},
+    )
+    result = adopt(tenant, project, "--json", "--organization-id", made["organization_id"])
+    assert result.returncode != 0
+    assert "google-oauth2: enabled on acme-by-hand with auto-membership" in result.stderr
+    assert "Turn auto-membership off on it in the tenant" in result.stderr

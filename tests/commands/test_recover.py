@@ -236,3 +236,34 @@ def test_an_organization_unlike_the_configured_one_is_refused(
 
 def _config(project: LocalProject) -> StackConfig:
     return load_stack_file(STACK, project.directory)
+
+
+def test_an_organization_enabling_a_connection_the_load_would_not_is_refused(
+    tenant: LocalTenant, tmp_path: Path
+) -> None:
+    """A load enables only the configured connections, never with auto-membership: a
+    hand-made organization of the configured name that enables another (here with
+    auto-membership, which would admit anyone through it) is not the load's."""
+    project = LocalProject(tmp_path, tenant)
+    configured = _config(project).organizations[0]
+    assert "google-oauth2" not in (configured.connections or [])
+    organization = tenant.call(
+        "POST",
+        "/api/v2/organizations",
+        {
+            "name": configured.name,
+            "display_name": configured.display_name,
+            "metadata": dict(configured.metadata),
+        },
+    )
+    google = next(
+        c["id"] for c in tenant.call("GET", "/api/v2/connections") if c["name"] == "google-oauth2"
+    )
+    tenant.call(
+        "POST",
+        f"/api/v2/organizations/{organization['id']}/enabled_connections",
+        {"connection_id": google, "assign_membership_on_login": True},
+    )
+    result = recover(tenant, project, exported(tmp_path, COMPONENT, *CLIENTS))
+    assert result.returncode != 0
+    assert "google-oauth2 enabled but not configured (with auto-membership" in result.stderr
