@@ -7,7 +7,9 @@
  *   node action_templates/eligibility.js
  *   stdin, one JSON document a line: first
  *     {"organizations": [<as rendered into the Action>], "markerPrefix": "...", "at": <ISO time>}
- *   then one user a line (as the users export gives them). stdout, one line for each user:
+ *   then one request a line, each wrapped in its kind, so that nothing a user's profile holds
+ *   (an identity provider's attributes are kept at its root) can turn it into another request:
+ *   {"decide": <user, as the users export gives them>}. stdout, one line for each user:
  *     {"eligible": {<organization id>: <the clause that admits, through any identity>},
  *      "marked": [<ids whose marker is an assignment>], "pending": [<ids whose marker is pending>],
  *      "refusals": {<organization id>: <why not eligible>, for each marked or pending one},
@@ -21,13 +23,16 @@
  *     {"explanations": {<organization id>: {"admittedBy": <clause>} | {"refusal": <why not>}}}:
  *     of that login (the connection by name, the application's client id, the organization's id
  *     or null), or of the user through any identity when login is null (explain).
- *   A line that is not a JSON object gets {"invalid": true}.
+ *   A line that is not a JSON object, or is none of these requests, gets {"invalid": true}.
  */
 "use strict";
 
 const readline = require("node:readline");
 const { markerOf, markerRecord } = require("./marker");
 const { createRule, emailDomain, explain, identityClaim, isRecord, userRefusal } = require("./membership");
+
+/** The kinds of request a line may be, each holding its user (as the first key found). */
+const REQUESTS = ["explain", "shape", "decide"];
 
 /** @type {Setup | null} */
 let setup = null;
@@ -45,16 +50,14 @@ lines.on("line", (line) => {
     setup = { organizations, rule: createRule(organizations), prefix: String(document.markerPrefix), at, refuseAll };
     return;
   }
-  if (document === null) {
+  const kind = document === null ? undefined : REQUESTS.find((name) => Object.hasOwn(document, name));
+  if (document === null || kind === undefined || !isRecord(document[kind])) {
     process.stdout.write('{"invalid":true}\n');
     return;
   }
+  const user = /** @type {import("./membership").User} */ (document[kind]);
   const answer =
-    "explain" in document
-      ? explainUser(setup, document)
-      : "shape" in document
-        ? shapeOf(setup, /** @type {import("./membership").User} */ (document.shape))
-        : decideUser(setup, document);
+    kind === "explain" ? explainUser(setup, document) : kind === "shape" ? shapeOf(setup, user) : decideUser(setup, user);
   process.stdout.write(`${JSON.stringify(answer)}\n`);
 });
 

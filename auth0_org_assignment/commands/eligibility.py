@@ -121,7 +121,8 @@ class MembershipRule:
     def decide(self, users: Iterable[dict[str, Any]]) -> Iterator[Decision]:
         """One decision for each user, in order, as they are read (users are written by a
         thread meanwhile, so neither side waits on a full pipe). One pass per rule."""
-        for answer in self._answers(users):
+        # Wrapped, as every request: a user's own attributes never make it another request.
+        for answer in self._answers({"decide": user} for user in users):
             yield Decision(
                 dict(answer["eligible"]),
                 frozenset(answer["marked"]),

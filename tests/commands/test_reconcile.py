@@ -17,7 +17,7 @@ import pytest
 
 from auth0_org_assignment import credentials
 from auth0_org_assignment.commands import reconcile
-from auth0_org_assignment.commands.eligibility import USER_FIELDS
+from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
 from auth0_org_assignment.config import StackConfig, parse_config
 from devtools import ROOT
@@ -472,3 +472,33 @@ def test_a_spurious_404_removes_nobody_the_stack_did_not_add(
     local.inject_fault(RouteName.USERS_UPDATE, Fault(status=404))
     acme.apply(plan, tmp_path / "progress.json")
     assert acme.tenant.members_of("acme") == {ALICE, BOB}
+
+
+@pytest.mark.parametrize("attribute", ["explain", "shape", "decide", "invalid"])
+def test_a_profile_attribute_never_turns_a_user_into_another_request(attribute: str) -> None:
+    """An identity provider's attributes are kept at the root of the profile, which reconcile
+    reads whole (GET /users/{id}): one named like a request of the rule's process must not
+    change what it is asked, nor stop the run."""
+    config = parse_config(
+        {
+            "auth0:domain": "acme-test.eu.auth0.com",
+            "organization": {"name": "acme", "displayName": "Acme", "emailDomains": ["acme.com"]},
+            "connections": ["Username-Password-Authentication"],
+        },
+        "t",
+    )
+    user = {
+        "user_id": "samlp|acme|mallory",
+        "email": "m@other.org",
+        "email_verified": True,
+        "identities": [
+            {"connection": "Username-Password-Authentication", "provider": "auth0", "user_id": "m"}
+        ],
+        "app_metadata": {"org_assignment:org_acme": True},
+        attribute: {"from": "the identity provider"},
+    }
+    with MembershipRule(config, {"acme": "org_acme"}) as rule:
+        (decision,) = list(rule.decide([user]))
+    assert "org_acme" in decision.marked
+    assert "org_acme" not in decision.eligible
+    assert decision.refusals["org_acme"] == "email-domain-not-in-rule"
