@@ -7,8 +7,10 @@ Removes from each organization the stack declares the members this stack added (
 marker) who no longer match the organization's rule, as the Action's own code decides it
 (``eligibility``): their email left the domains or is no longer verified, no identity comes
 through a connection the rule lists, or they are blocked. Their marker for that organization is
-cleared, so a later login checks them again. It never removes a member it did not add: whatever
-the reason, a removal is planned only for a member whose marker it read, so a member whose user
+cleared, so a later login checks them again. It removes only members carrying the stack's
+marker, which the rule leaves on whoever it admits at a login or a backfill (a member added by
+hand carries none until the rule admits them so: docs/limits.md): whatever the reason, a
+removal is planned only for a member whose marker it read, so a member whose user
 cannot be read (a 404: deleted since the export, or a spurious answer) is reported and left
 alone. It never touches an organization the stack does not declare. Users who
 carry the marker but are no longer members were removed by a person: they are reported, not
