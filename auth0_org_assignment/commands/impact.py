@@ -116,14 +116,21 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
         after = list(rule.decide(users))
     impact = Impact(users=sum(row["count"] for row in rows))
     in_head = {o.name for o in head.organizations}
+    # The rule decides a user without a login, so it cannot read ``applications``: where an
+    # organization lists them, a user is in only once the rule admitted them at a login
+    # (marked), and the backfill skips it. So dropping the list counts whom it lets in.
+    limited_before = {o.name for o in base.organizations if o.applications is not None}
+    limited_after = {o.name for o in head.organizations if o.applications is not None}
     for row, was, now in zip(rows, before, after, strict=True):
         count = row["count"]
         for name in in_head:
             organization_id = ids[name]
-            if organization_id in now.eligible and organization_id not in was.eligible:
-                impact.joins[name][now.eligible[organization_id]] += count
             marked = name in row["marked"] or name in row["pending"]
-            if marked and organization_id in was.eligible and organization_id not in now.eligible:
+            was_in = organization_id in was.eligible and (marked or name not in limited_before)
+            now_in = organization_id in now.eligible and (marked or name not in limited_after)
+            if now_in and not was_in:
+                impact.joins[name][now.eligible[organization_id]] += count
+            if marked and was_in and organization_id not in now.eligible:
                 impact.leaves[name][now.refusals.get(organization_id) or "unknown"] += count
     return impact
 

@@ -207,3 +207,31 @@ def test_the_command_fails_a_change_that_lets_in_too_many(tmp_path: Path) -> Non
     assert refused.returncode == impact.TOO_MANY
     assert "| acme | 50 | emailDomains: *.acme.com | | |" in refused.stdout
     assert "a maintainer must approve" in refused.stderr
+
+
+def test_dropping_an_applications_list_counts_whom_it_lets_in() -> None:
+    """The rule reads no application without a login: under a list, only members the rule
+    admitted at a login are in. Dropping the list lets the others in (the Action on any login,
+    the backfill too); keeping it changes nothing; adding it sends nobody away."""
+    with_list = {"name": "acme", "emailDomains": ["acme.com"], "applications": ["portal-id"]}
+    without = {"name": "acme", "emailDomains": ["acme.com"]}
+    population = {
+        "format": snapshot.FORMAT,
+        "organizations": {"acme": "org_acme"},
+        "population": [
+            row(5000, (DATABASE, "auth0", "acme.com", True)),
+            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
+        ],
+    }
+
+    def admitted(base: dict[str, Any], head: dict[str, Any]) -> int:
+        found = impact.measure(
+            stack("acme.eu.auth0.com", base), stack("acme.eu.auth0.com", head), population
+        )
+        assert not found.leaves["acme"]
+        return found.admitted
+
+    assert admitted(with_list, without) == 5000
+    assert admitted(with_list, with_list) == 0
+    assert admitted(without, with_list) == 0
+    assert admitted(without, without) == 0
