@@ -173,15 +173,7 @@ def review(api: ManagementClient, config: StackConfig) -> Plan:
     }
     export = export_users(api, USER_FIELDS)
     users = {user["user_id"]: user for user in export.users}
-    members = {
-        organization_id: {
-            member["user_id"]
-            for member in api.checkpoint_pages(
-                "organizations.members.list", "members", id=organization_id
-            )
-        }
-        for organization_id in organization_ids.values()
-    }
+    members = _members(api, set(organization_ids.values()))
     # Members the export does not hold: created since, or deleted. Whoever cannot be read
     # shows no marker, so is not known to be this stack's: left alone, whatever the 404 means.
     found, unreadable = _read_users(api, set().union(*members.values()) - users.keys())
@@ -289,9 +281,10 @@ def apply(
     progress after each batch. With ``recheck`` (a plan made by an earlier run, resumed maybe
     days later) each batch is checked again first (``still_leaving``), so it removes nobody who
     matches by then; a plan ``review`` just made was checked already. Both steps are
-    idempotent, so a batch cut short is simply done again; whoever it keeps has their marker
-    cleared, since its removal may have taken before the run stopped: their next login checks
-    them again (and adds them back if it did)."""
+    idempotent, so a batch cut short is simply done again; whoever it keeps and is no longer a
+    member has their marker cleared, since its removal took before the run stopped: their next
+    login checks them again (and adds them back). One it keeps who is still a member keeps the
+    marker, so a later reconcile can still remove them if they stop matching."""
     users = sorted({d.user_id for d in plan.departures})
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
     for start in range(done, len(users), MEMBERS_PER_REQUEST):
@@ -308,10 +301,13 @@ def apply(
         leaving: dict[str, list[str]] = {}
         cleared: dict[str, dict[str, None]] = {}
         if recheck and start == done:  # the batch the interrupted run may have cut short
-            for departure in planned:
-                if (departure.organization, departure.user_id) in kept:
-                    marker = marker_key(config, departure.organization_id)
-                    cleared.setdefault(departure.user_id, {})[marker] = None
+            unsure = [d for d in planned if (d.organization, d.user_id) in kept]
+            members = _members(api, {d.organization_id for d in unsure})
+            for departure in unsure:
+                if departure.user_id in members[departure.organization_id]:
+                    continue  # its removal did not take: the marker stays with the membership
+                marker = marker_key(config, departure.organization_id)
+                cleared.setdefault(departure.user_id, {})[marker] = None
         for departure in confirmed:
             leaving.setdefault(departure.organization_id, []).append(departure.user_id)
             # A null removes that one top-level key: the other markers stay as they are now,
@@ -324,6 +320,19 @@ def apply(
         finished = min(start + MEMBERS_PER_REQUEST, len(users))
         checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": finished})
         print(f"{finished}/{len(users)} users done", flush=True)
+
+
+def _members(api: ManagementClient, organization_ids: set[str]) -> dict[str, set[str]]:
+    """The members of each of these organizations, by id."""
+    return {
+        organization_id: {
+            member["user_id"]
+            for member in api.checkpoint_pages(
+                "organizations.members.list", "members", id=organization_id
+            )
+        }
+        for organization_id in organization_ids
+    }
 
 
 def requests(plan: Plan) -> Counter[str]:

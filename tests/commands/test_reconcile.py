@@ -377,10 +377,12 @@ def test_a_plan_applied_later_removes_nobody_who_matches_again(acme: Acme, tmp_p
     acme.tenant.local.update_user(ALICE, email_verified=True)
     acme.apply(plan, tmp_path / "progress.json")
     assert acme.tenant.members_of("acme") == {ALICE}
-    # The batch may have been cut short after its removal, so her marker is cleared: her next
-    # login checks her again and marks her.
-    assert acme.action.login(ALICE).outcome == "assigned"
+    # Still a member, so no removal took: her marker stays, and a later reconcile can still
+    # remove her if she stops matching before she logs in again.
     assert acme.marked(ALICE)
+    acme.tenant.local.update_user(ALICE, email="a@elsewhere.org")
+    plan = reconcile.review(acme.api, acme.config)
+    assert [d.user_id for d in plan.departures] == [ALICE]
 
 
 def test_a_linked_account_is_read_again_before_it_is_planned_to_leave(
