@@ -302,9 +302,9 @@ def apply(
         cleared: dict[str, dict[str, None]] = {}
         if recheck and start == done:  # the batch the interrupted run may have cut short
             unsure = [d for d in planned if (d.organization, d.user_id) in kept]
-            members = _members(api, {d.organization_id for d in unsure})
+            still_in = _members(api, {d.organization_id for d in unsure})
             for departure in unsure:
-                if departure.user_id in members[departure.organization_id]:
+                if departure.user_id in still_in[departure.organization_id]:
                     continue  # its removal did not take: the marker stays with the membership
                 marker = marker_key(config, departure.organization_id)
                 cleared.setdefault(departure.user_id, {})[marker] = None
