@@ -307,10 +307,7 @@ def _adopt_connections(
     organization: OrganizationConfig,
     found: dict[str, Any],
 ) -> None:
-    enabled = {
-        record["connection"]["name"]: record
-        for record in _all(api, "organizations.enabled_connections.list", id=found["id"])
-    }
+    enabled = enabled_connections(api, found["id"])
     configured = organization.connections or []
     for connection in configured:
         resource = LogicalNames().connection(index, organization, connection)
@@ -346,6 +343,17 @@ def _adopt_connections(
             f"{connection} is enabled on {found['name']} but not configured: the stack leaves it "
             "enabled and does not manage it (add it to the connections to manage it)"
         )
+
+
+def enabled_connections(api: ManagementClient, organization_id: str) -> dict[str, dict[str, Any]]:
+    """The connections enabled on an organization: its enabled-connections records, by the
+    connection's name."""
+    return {
+        record["connection"]["name"]: record
+        for record in api.pages(
+            "organizations.enabled_connections.list", None, None, id=organization_id
+        )
+    }
 
 
 def auto_membership_outside(

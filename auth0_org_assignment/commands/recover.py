@@ -42,6 +42,7 @@ from auth0_org_assignment.commands.adopt import (
     Adoption,
     auto_membership_outside,
     compare_organization,
+    enabled_connections,
 )
 from auth0_org_assignment.commands.management_client import (
     ManagementClient,
@@ -213,30 +214,25 @@ def _recover_organization(
         for domain in domain_proof.discovery_domains(organization.email_domains)
     }
     organization_id = state.id_of("organization", resource)
+    enabled: dict[str, dict[str, Any]] | None = None
     if organization_id is None:
         hanging = [f"{c} enabled on {organization.name} ({n})" for c, n in connections.items()]
         hanging += [
             f"discovery domain {d} of {organization.name} ({n})" for d, n in domains.items()
         ]
-        organization_id = _organization_the_load_made(
-            recovery, api, resource, organization, hanging
-        )
-        if organization_id is None:
+        made = _organization_the_load_made(recovery, api, resource, organization, hanging)
+        if made is None:
             return
+        organization_id, enabled = made
     lacking = {c: name for c, name in connections.items() if not state.holds("connection", name)}
     if lacking:
-        enabled = {
-            record["connection"]["name"]: record["connection_id"]
-            for record in api.pages(
-                "organizations.enabled_connections.list", None, None, id=organization_id
-            )
-        }
+        if enabled is None:
+            enabled = enabled_connections(api, organization_id)
         for connection, name in lacking.items():
             what = f"{connection} enabled on {organization.name}"
             if connection in enabled:
-                recovery.recover(
-                    "connection", name, f"{organization_id}::{enabled[connection]}", what
-                )
+                connection_id = enabled[connection]["connection_id"]
+                recovery.recover("connection", name, f"{organization_id}::{connection_id}", what)
             else:
                 recovery.missing.append(f"{what} ({name})")
     for domain, name in domains.items():
@@ -258,10 +254,11 @@ def _organization_the_load_made(
     resource: str,
     organization: OrganizationConfig,
     hanging: list[str],
-) -> str | None:
+) -> tuple[str, dict[str, dict[str, Any]]] | None:
     """The id of the organization the tenant has under the configured name, recovered when it
-    is as the configuration declares it (what the load made); None when there is none (it is
-    missing, with what ``hanging`` on it says) or it is another (refused)."""
+    is as the configuration declares it (what the load made), with its enabled connections;
+    None when there is none (it is missing, with what ``hanging`` on it says) or it is another
+    (refused)."""
     found = api.find("organizations.get_by_name", name=organization.name)
     if found is None:
         recovery.missing += [f"organization {organization.name} ({resource})", *hanging]
@@ -274,12 +271,7 @@ def _organization_the_load_made(
         differences = ["branding the configuration does not declare"]
     # A load enables only the configured connections: one more, the load did not make (and with
     # auto-membership it would admit anyone who logs in to the organization through it).
-    enabled = {
-        record["connection"]["name"]: record
-        for record in api.pages(
-            "organizations.enabled_connections.list", None, None, id=found["id"]
-        )
-    }
+    enabled = enabled_connections(api, found["id"])
     configured = organization.connections or []
     admitting = set(auto_membership_outside(enabled, configured))
     differences += [
@@ -302,7 +294,7 @@ def _organization_the_load_made(
         organization_id,
         f"organization {organization.name} ({organization_id})",
     )
-    return organization_id
+    return organization_id, enabled
 
 
 def _recover_actions(
