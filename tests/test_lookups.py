@@ -204,21 +204,33 @@ def test_an_organization_too_big_for_an_action_registers_nothing_and_names_the_s
     assert mocks.registrations == []
 
 
+@pytest.fixture
+def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The file a credential-less preview names in ``RECORDED_VARIABLE`` (empty until a test
+    writes it), in an environment holding no Auth0 credential, as the preview script leaves it."""
+    path = tmp_path / "lookups.json"
+    path.write_text("{}")
+    monkeypatch.setenv(lookups.RECORDED_VARIABLE, str(path))
+    for name in lookups.CREDENTIAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
 def test_a_preview_given_the_last_deploys_ids_asks_the_tenant_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    recorded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A pull request's preview holds no Auth0 credential: it takes the ids the last deploy
     exported (``lookups``); a name added since shows as looked up at deploy."""
-    _, deployed = build_stack(organizations(3))
+    with monkeypatch.context() as deploy:  # the deploy before it names no such file
+        deploy.delenv(lookups.RECORDED_VARIABLE)
+        _, deployed = build_stack(organizations(3))
     assert set(deployed["lookups"]["connections"]) == {DATABASE, "google-oauth2"}
     assert set(deployed["lookups"]["roles"]) == {"member", "admin"}
-    recorded = {
+    ids = {
         "connections": {DATABASE: "con_recorded0000001"},
         "roles": deployed["lookups"]["roles"],
     }
-    path = tmp_path / "lookups.json"
-    path.write_text(json.dumps(recorded))
-    monkeypatch.setenv(lookups.RECORDED_VARIABLE, str(path))
+    recorded.write_text(json.dumps(ids))
     mocks, _ = build_stack(organizations(3), preview=True)
     assert mocks.invokes == []
     enabled = mocks.of_type("auth0:index/organizationConnection:OrganizationConnection")
@@ -228,12 +240,8 @@ def test_a_preview_given_the_last_deploys_ids_asks_the_tenant_nothing(
     }
 
 
-def test_the_last_deploys_ids_are_for_previews_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "lookups.json"
-    path.write_text("{}")
-    monkeypatch.setenv(lookups.RECORDED_VARIABLE, str(path))
+@pytest.mark.usefixtures("recorded")
+def test_the_last_deploys_ids_are_for_previews_only() -> None:
     mocks = TenantMocks()
     with pytest.raises(pulumi.RunError, match="this is a deploy, not a preview") as refused:
         build_stack(organizations(1), mocks=mocks)
@@ -251,24 +259,20 @@ def test_the_last_deploys_ids_are_for_previews_only(
     ],
 )
 def test_last_deploy_ids_that_cannot_be_read_name_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, says: str
+    recorded: Path, content: str, says: str
 ) -> None:
-    path = tmp_path / "lookups.json"
-    path.write_text(content)
-    monkeypatch.setenv(lookups.RECORDED_VARIABLE, str(path))
+    recorded.write_text(content)
     with pytest.raises(pulumi.RunError) as refused:
         build_stack(organizations(1), preview=True)
-    assert f"{lookups.RECORDED_VARIABLE}={path}" in str(refused.value)
+    assert f"{lookups.RECORDED_VARIABLE}={recorded}" in str(refused.value)
     assert says in str(refused.value)
 
 
+@pytest.mark.usefixtures("recorded")
 def test_a_run_holding_credentials_does_not_take_the_last_deploys_ids(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The drift check previews too (with --refresh), and must look names up itself."""
-    path = tmp_path / "lookups.json"
-    path.write_text("{}")
-    monkeypatch.setenv(lookups.RECORDED_VARIABLE, str(path))
     monkeypatch.setenv("AUTH0_CLIENT_ID", "drift-check")
     mocks = TenantMocks()
     with pytest.raises(pulumi.RunError, match="and so is AUTH0_CLIENT_ID") as refused:

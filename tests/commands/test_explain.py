@@ -29,6 +29,7 @@ from tests.support.membership_cases import (
 
 CASES = load_cases()
 OTHER_ORGANIZATION = "org_someoneelse123"
+DATABASE = "Username-Password-Authentication"
 
 
 def explained(case: dict[str, Any], login: Login | None) -> dict[str, dict[str, str]]:
@@ -52,6 +53,22 @@ def case_login(case: dict[str, Any]) -> Login:
         if organization == "other"
         else f"org_{organization}",
     )
+
+
+def organizations(*names: str) -> dict[str, Any]:
+    """A stack of organizations, each admitting its own ``<name>.com`` through the database."""
+    return {
+        "auth0:domain": "acme-test.eu.auth0.com",
+        "organizations": [
+            {
+                "name": name,
+                "displayName": name.title(),
+                "connections": [DATABASE],
+                "emailDomains": [f"{name}.com"],
+            }
+            for name in names
+        ],
+    }
 
 
 @pytest.mark.parametrize("number", range(len(CASES)), ids=[c["case"] for c in CASES])
@@ -84,29 +101,7 @@ def test_every_row_names_a_reason_for_each_organization_it_does_not_join() -> No
 def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
     run_action: Any, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    config = {
-        "auth0:domain": "acme-test.eu.auth0.com",
-        "organizations": [
-            {
-                "name": "acme",
-                "displayName": "Acme",
-                "connections": ["Username-Password-Authentication"],
-                "emailDomains": ["acme.com"],
-            },
-            {
-                "name": "globex",
-                "displayName": "Globex",
-                "connections": ["Username-Password-Authentication"],
-                "emailDomains": ["globex.com"],
-            },
-            {
-                "name": "initech",
-                "displayName": "Initech",
-                "connections": ["Username-Password-Authentication"],
-                "emailDomains": ["initech.com"],
-            },
-        ],
-    }
+    config = organizations("acme", "globex", "initech")
     action, tenant = run_action(config)
     assert action.login("auth0|alice", email="alice@acme.com", email_verified=True).outcome == (
         "assigned"
@@ -195,20 +190,7 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
 def test_explain_shows_a_marker_only_as_the_rule_reads_it(value: Any, shown: Any) -> None:
     """A value marker.js does not take for this stack's marker (reconcile then never removes
     the member) is not reported as "added by this stack"."""
-    config = parse_config(
-        {
-            "auth0:domain": "acme-test.eu.auth0.com",
-            "organizations": [
-                {
-                    "name": "acme",
-                    "displayName": "Acme",
-                    "connections": ["Username-Password-Authentication"],
-                    "emailDomains": ["acme.com"],
-                }
-            ],
-        },
-        "t",
-    )
+    config = parse_config(organizations("acme"), "t")
     ids = {"acme": "org_acme"}
     user = {
         "user_id": "auth0|mallory",
