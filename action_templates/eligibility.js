@@ -20,7 +20,8 @@
  *     names them: {"identities": [{"connection", "strategy", "domain" (as the rule reads the
  *     identity's email, or null), "verified"}], "blocked", "marked": [ids], "pending": [ids]}.
  *   A line {"explain": <user>, "login": {"connection", "client", "organization"} | null} gets
- *     {"explanations": {<organization id>: {"admittedBy": <clause>} | {"refusal": <why not>}}}:
+ *     {"explanations": {<organization id>: {"admittedBy": <clause>} | {"refusal": <why not>}},
+ *      "marked": [ids], "pending": [ids]} (the markers as decide reads them):
  *     of that login (the connection by name, the application's client id, the organization's id
  *     or null), or of the user through any identity when login is null (explain).
  *   A line that is not a JSON object, or is none of these requests, gets {"invalid": true}.
@@ -98,7 +99,8 @@ function explainUser(setup, request) {
   for (const organization of setup.organizations) {
     explanations[organization.id] = explain(organization, user, login);
   }
-  return { explanations };
+  const { marked, pending } = decideUser(setup, user);
+  return { explanations, marked, pending };
 }
 
 /**

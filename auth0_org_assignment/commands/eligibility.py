@@ -137,14 +137,17 @@ class MembershipRule:
         user is blocked, and the ids of the organizations they are marked (or pending) for."""
         yield from self._answers({"shape": user} for user in users)
 
-    def explain(self, user: dict[str, Any], login: Login | None) -> dict[str, dict[str, str]]:
+    def explain(
+        self, user: dict[str, Any], login: Login | None
+    ) -> tuple[dict[str, dict[str, str]], frozenset[str]]:
         """What the rule says of ``user`` for each organization, by id: ``{"admittedBy":
         <clause>}`` or ``{"refusal": <reason>}``; of ``login``, or through any identity when
-        it is None. One pass per rule."""
+        it is None. And the ids of the organizations the user carries this stack's marker for
+        (assigned or pending), as ``decide`` reads them. One pass per rule."""
         request = {"explain": user, "login": None if login is None else login.as_json()}
         (answer,) = self._answers([request])
         explanations: dict[str, dict[str, str]] = answer["explanations"]
-        return explanations
+        return explanations, frozenset(answer["marked"]) | frozenset(answer["pending"])
 
     def _answers(self, documents: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         process = self._process

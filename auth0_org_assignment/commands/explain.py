@@ -110,16 +110,13 @@ def explanation(
     (``admittedBy`` the clause, or ``refusal`` and ``why`` in words). With ``proven`` (each
     organization's proven email domains), the rule is the deployed one; a user it refuses whom
     the configuration's own domains would admit is refused for ``email-domain-not-proven``."""
+    # ``ours``: the markers as the Action, the backfill and reconcile read them (marker.js): a
+    # value they do not take for this stack's (false, a malformed record) is no marker.
     with MembershipRule(config, organization_ids, proven=proven) as rule:
-        decisions = rule.explain(user, login)
-    # The markers as the Action, the backfill and reconcile read them (marker.js): a value
-    # they do not take for this stack's (false, a malformed record) is no marker.
-    with MembershipRule(config, organization_ids, proven=proven) as rule:
-        (decided,) = rule.decide([user])
-    ours = decided.marked | decided.pending
+        decisions, ours = rule.explain(user, login)
     if proven is not None:
         with MembershipRule(config, organization_ids) as configured:
-            unproven = configured.explain(user, login)
+            unproven, _ = configured.explain(user, login)
         for organization_id, decision in decisions.items():
             if "refusal" in decision and "refusal" not in unproven[organization_id]:
                 decision["refusal"] = "email-domain-not-proven"
