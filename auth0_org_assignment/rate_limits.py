@@ -46,6 +46,24 @@ class Bucket:
     methods: frozenset[str] = frozenset()
     path_pattern: str = ""
     query: str | None = None
+    refill_step_s: float = 0.001
+    """How often Auth0 adds requests to it: a rate per second by the millisecond, a rate per
+    minute by the second (Rate Limit Policy, "Rate limit algorithm")."""
+
+    def capacity(self, share: float) -> float:
+        """How many requests a pace at ``share`` of this bucket may send at once: its share of
+        the burst, but at most the burst less one request and what the pace refills in one of
+        Auth0's steps, and at least one.
+
+        A pace refills continuously; Auth0 adds a step's worth at once. Once both are spent, a
+        pace at (nearly) the whole rate is ahead of the tenant by up to one step of its refill
+        (and a request on its way): 2.5 requests of Write Organizations at the whole tier,
+        which the tenant would refuse. At half it changes nothing: the tenant's other half
+        covers it."""
+        return max(
+            1.0,
+            min(self.burst * share, self.burst - 1 - self.per_second * share * self.refill_step_s),
+        )
 
     def counts(self, method: str, path: str, query: Mapping[str, str] | None = None) -> bool:
         """Whether a request falls in this endpoint bucket."""
@@ -109,6 +127,7 @@ def tier(name: str) -> Tier:
                 frozenset(e["methods"]),
                 e["pathPattern"],
                 e.get("query"),
+                1.0 if "perMinute" in e else 0.001,
             )
             for e in entry["endpoints"]
         ),
@@ -212,11 +231,10 @@ class Pacer:
         sleep: Callable[[float], None] = time.sleep,
         headroom: bool = False,
     ) -> None:
-        """``headroom``: each bucket holds one request and one second of refill less than the
-        tier's too (at least one), since Auth0 refills a rate per minute by the second (these
-        copies refill continuously) and the tenant's bucket may start a moment after this one:
-        what a pace at the whole of a tier (a share of 1, the commands') needs to be refused
-        nothing (tests/commands/test_pace.py)."""
+        """``headroom``: each bucket also holds one request and one second of refill less than
+        the tier's (at least one), for a run that may start while the tenant's bucket is still
+        refilling from another's (the commands: a reconcile right after a backfill was refused
+        23 of its requests without it, tests/commands/test_backfill.py)."""
         self.tier, self.share = tier, share
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
@@ -224,9 +242,9 @@ class Pacer:
         self._capacity = {
             bucket: max(
                 1.0,
-                min(bucket.burst * share, bucket.burst - 1 - math.ceil(bucket.per_second))
+                min(bucket.capacity(share), bucket.burst - 1 - math.ceil(bucket.per_second))
                 if headroom
-                else bucket.burst * share,
+                else bucket.capacity(share),
             )
             for bucket in buckets
         }

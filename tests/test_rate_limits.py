@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from auth0_org_assignment import rate_limits
+from devtools.localtenant import ratelimits as local_limits
 from devtools.localtenant.control import TIERS as LOCAL_TIERS
+from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.tenant import AREAS
 
 
@@ -19,8 +21,10 @@ def test_the_local_tenant_enforces_each_tier_of_the_table(name: str) -> None:
     assert local.management is not None
     assert table.management.burst == local.management.burst
     assert table.management.per_second == pytest.approx(local.management.refill_per_second)
+    steps = {endpoint.name: endpoint.limit.step_s for endpoint in local.endpoints}
     routes = [route for area in AREAS for route in area.ROUTES if route.management]
     for bucket in table.endpoints:
+        assert bucket.refill_step_s == steps.get(bucket.name, 0.001), bucket.name
         assert any(
             bucket.counts(route.method, route.example_path, {"q": "x"}) for route in routes
         ), bucket.name
@@ -62,6 +66,9 @@ def test_the_floor_is_the_slowest_bucket_at_the_share() -> None:
     )
 
 
+ORGANIZATIONS = "/api/v2/organizations"
+
+
 class FakeTime:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -87,6 +94,31 @@ def test_the_python_pacer_keeps_to_the_share_of_every_bucket_a_request_falls_in(
     for _ in range(25 + 80):
         pacer.take("GET", "/api/v2/connections")
     assert time.now - started == pytest.approx(10, abs=0.5)
+
+
+@pytest.mark.parametrize("share", [0.5, 0.9, 1.0])
+@pytest.mark.parametrize("offset", [0.0, 0.3, 0.7])
+def test_a_pace_at_any_share_is_refused_nothing_by_a_tenant_refilling_by_the_second(
+    share: float, offset: float
+) -> None:
+    """Write Organizations refills 2.5 requests at each second (a rate per minute): a pace
+    holding its whole burst at the whole tier would be ahead of it after the burst. Against the
+    local tenant's limiter on one clock, its bucket started a fraction of a second after the
+    pace's, creates go at the share's floor and none is refused."""
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    pacer = rate_limits.Pacer(tier, share, time.clock, time.sleep)
+    tenant = local_limits.RateLimiter(LOCAL_TIERS["enterprise-production"], clock=time.clock)
+    time.now += offset
+    started, creates = time.now, 200
+    for _ in range(creates):
+        pacer.take("POST", ORGANIZATIONS)
+        admitted = tenant.admit(
+            "management", RouteName.ORGANIZATIONS_CREATE, {}, "POST", ORGANIZATIONS
+        )
+        assert admitted.allowed, admitted.bucket
+    floor = rate_limits.floor_seconds(tier, share, {("POST", ORGANIZATIONS): creates})
+    assert time.now - started <= floor + 2
 
 
 def test_the_python_pacer_never_waits_for_less_than_a_whole_request() -> None:

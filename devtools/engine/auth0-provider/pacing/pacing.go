@@ -49,6 +49,7 @@ type limitEntry struct {
 	Name        string   `json:"name"`
 	Burst       float64  `json:"burst"`
 	PerSecond   float64  `json:"perSecond"`
+	PerMinute   float64  `json:"perMinute"` // set for a rate per minute, which Auth0 adds by the second
 	Methods     []string `json:"methods"`
 	PathPattern string   `json:"pathPattern"`
 	Query       string   `json:"query"`
@@ -170,6 +171,21 @@ type Pacer struct {
 // interrupted, and to every write after that: the tenant never got it.
 var ErrInterrupted = errors.New("the deploy was interrupted before this request was sent, so the tenant did not get it; run the deploy again")
 
+// capacity is how many requests a pace at share of e may send at once: its share of the burst,
+// but at most the burst less one request and what the pace refills in one of Auth0's refill
+// steps (a rate per second is added by the millisecond, a rate per minute by the second: Rate
+// Limit Policy, "Rate limit algorithm"), and at least one. A pace refills continuously and
+// Auth0 a step at once, so at (nearly) the whole rate a pace holding the whole burst is ahead
+// of the tenant by up to a step's refill once both are spent. The same rule as
+// auth0_org_assignment/rate_limits.py's Bucket.capacity.
+func capacity(e limitEntry, share float64) float64 {
+	step := 0.001
+	if e.PerMinute > 0 {
+		step = 1
+	}
+	return math.Max(1, math.Min(e.Burst*share, e.Burst-1-e.PerSecond*share*step))
+}
+
 // New paces next at share of tier's buckets.
 func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 	t, err := loadTable()
@@ -194,7 +210,7 @@ func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 		b := &bucket{
 			name:      e.Name,
 			burst:     e.Burst,
-			capacity:  math.Max(1, e.Burst*share),
+			capacity:  capacity(e, share),
 			perSecond: e.PerSecond * share,
 			updated:   start,
 		}

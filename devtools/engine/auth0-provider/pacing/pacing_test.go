@@ -3,6 +3,7 @@ package pacing
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -57,6 +58,42 @@ func TestWritesOfOrganizationsGoAtTheShareOfTheirBucket(t *testing.T) {
 	got := c.t.Sub(start).Seconds()
 	if want := 75 / 1.25; got < want-0.5 || got > want+1 {
 		t.Fatalf("77 creates took %.1f s, want about %.1f", got, want)
+	}
+}
+
+func TestAPaceAtAnyShareIsRefusedNothingByATenantRefillingByTheSecond(t *testing.T) {
+	// Write Organizations, 5 and 150 a minute, as Auth0 keeps it: 2.5 requests added at each
+	// second from when its bucket was made (a moment after the pacer's). Without headers, so
+	// only the pacer's own buckets hold the creates back.
+	for _, share := range []float64{0.5, 0.9, 1} {
+		for _, offset := range []time.Duration{0, 300 * time.Millisecond, 700 * time.Millisecond} {
+			var c *clock
+			var made time.Time
+			tokens, refused := 5.0, 0
+			tenant := answer(func(*http.Request) *http.Response {
+				if made.IsZero() {
+					made = c.t
+				}
+				seconds := math.Floor(c.t.Sub(made).Seconds())
+				tokens, made = math.Min(5, tokens+2.5*seconds), made.Add(time.Duration(seconds)*time.Second)
+				if tokens < 1 {
+					refused++
+					return &http.Response{StatusCode: 429, Header: http.Header{}}
+				}
+				tokens--
+				return ok(nil)
+			})
+			var p *Pacer
+			p, c = paced(t, "enterprise-production", share, tenant)
+			c.t = c.t.Add(offset)
+			for i := 0; i < 200; i++ {
+				send(t, p, "POST", "/api/v2/organizations")
+			}
+			if refused > 0 {
+				t.Errorf("share %v, tenant's bucket made %v after the pacer's: %d of 200 creates refused",
+					share, offset, refused)
+			}
+		}
 	}
 }
 
