@@ -7,9 +7,10 @@
 // each tier's sizes and rates are on its Rate Limit Configurations page (the table's sources).
 // The limits are the tenant's, shared with every application that calls the API at that moment,
 // so a deploy that spends them all starves the customer's own applications. The Pacer holds
-// buckets of Share times each documented one (burst and refill), and a request waits until every
-// bucket it falls in has a token. It also honours what responses report of the tenant's real
-// buckets (https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-use-cases):
+// buckets of Share times each documented one (burst and refill; a little less burst near the
+// whole rate, see capacity), and a request waits until every bucket it falls in has a token.
+// It also honours what responses report of the tenant's real buckets
+// (https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy/rate-limit-use-cases):
 // after a 429, or a response whose x-ratelimit-remaining is 0, the bucket it reports (by its
 // x-ratelimit-limit, else every bucket of that request) waits until x-ratelimit-reset.
 //
