@@ -17,9 +17,11 @@ import json
 import math
 import os
 import re
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -216,6 +218,40 @@ def deploy_parallelism(tier: Tier, share: float, *, refresh: bool = False) -> in
     return max(8, math.floor(step_wait_max_s() * min(serves) * share))
 
 
+POOL_DIRECTORY = "auth0-org-assignment-pace"
+"""Where, under the temporary directory, the processes of a deploy keep the Management API's
+global bucket they share (``Pacer``'s ``pool``); the auth0 plugin's pacer uses the same files."""
+
+
+def pool_file(directory: Path, host: str, tier: str, share: float) -> Path:
+    """The file holding the global bucket of the deploys pacing ``host`` at ``share`` of
+    ``tier`` on this machine (the Go pacer names it the same: ``poolFile``)."""
+    return directory / POOL_DIRECTORY / f"{host}-{tier}-{share:.17g}"
+
+
+@contextmanager
+def _pooled(path: Path, capacity: float, now: float) -> Iterator[list[float]]:
+    """The pooled bucket's ``[tokens, updated]`` (Unix seconds), locked against the other
+    processes for the block and written back after it. The file holds ``tokens nanoseconds``;
+    one missing or unreadable starts full."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="ascii") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        file.seek(0)
+        try:
+            tokens, nanoseconds = file.read().split()
+            state = [min(capacity, float(tokens)), int(nanoseconds) / 1e9]
+        except ValueError:
+            state = [capacity, now]
+        yield state
+        file.seek(0)
+        file.truncate()
+        file.write(f"{state[0]:.6f} {round(state[1] * 1e9)}\n")
+        file.flush()
+
+
 class Pacer:
     """Token buckets at ``share`` of each of ``tier``'s (burst and refill, a burst of at least
     one), shared by the threads of a process: ``take`` waits until every bucket a Management API
@@ -230,12 +266,18 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         headroom: bool = False,
+        pool: Path | None = None,
     ) -> None:
         """``headroom``: each bucket also holds one request and one second of refill less than
         the tier's (at least one), for a run that may start while the tenant's bucket is still
         refilling from another's (the commands: a reconcile right after a backfill was refused
-        23 of its requests without it, tests/commands/test_backfill.py)."""
-        self.tier, self.share = tier, share
+        23 of its requests without it, tests/commands/test_backfill.py).
+
+        ``pool``: a directory (the temporary one, for a deploy) where the global bucket of each
+        tenant is kept in a file (``pool_file``) that every process pacing it at this share
+        shares: the auth0 plugin and the program's dynamic resources take from one bucket, so
+        together they keep to the share. ``clock`` must then be Unix time (``time.time``)."""
+        self.tier, self.share, self.pool = tier, share, pool
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         buckets = (tier.management, *tier.endpoints)
@@ -251,24 +293,42 @@ class Pacer:
         now = clock()
         self._state = {bucket: [self._capacity[bucket], now] for bucket in buckets}
 
-    def take(self, method: str, path: str, query: Mapping[str, str] | None = None) -> None:
+    def take(
+        self, method: str, path: str, query: Mapping[str, str] | None = None, host: str = ""
+    ) -> None:
+        """Wait for a token in every bucket of a request to ``host`` (the tenant's domain,
+        which names its pool), then take them."""
         buckets = self.tier.buckets_of(method, path, query)
+        management = self.tier.management
         while True:
-            with self._lock:
+            with self._lock, self._global(host) as pooled:
                 now = self._clock()
+                states = {
+                    bucket: pooled if bucket == management and pooled else self._state[bucket]
+                    for bucket in buckets
+                }
                 wait = 0.0
-                for bucket in buckets:
-                    state = self._state[bucket]
+                for bucket, state in states.items():
                     rate = bucket.per_second * self.share
-                    state[0] = min(self._capacity[bucket], state[0] + (now - state[1]) * rate)
-                    state[1] = now
+                    # (max: another process's clock may have written a moment later)
+                    state[0] = min(
+                        self._capacity[bucket], state[0] + max(0.0, now - state[1]) * rate
+                    )
+                    state[1] = max(state[1], now)
                     if state[0] < 1 - 1e-9:  # (rounding: a wait too short to count)
                         wait = max(wait, (1 - state[0]) / rate)
                 if wait == 0:
-                    for bucket in buckets:
-                        self._state[bucket][0] -= 1
+                    for state in states.values():
+                        state[0] -= 1
                     return
             self._sleep(wait)
+
+    def _global(self, host: str) -> AbstractContextManager[list[float] | None]:
+        """The pooled global bucket's state, or None when this pacer keeps its own."""
+        if self.pool is None or not host:
+            return nullcontext(None)
+        path = pool_file(self.pool, host, self.tier.name, self.share)
+        return _pooled(path, self._capacity[self.tier.management], self._clock())
 
 
 _deploy_pacer: Pacer | None = None
@@ -281,7 +341,9 @@ def deploy_pacer(environment: Mapping[str, str] | None = None) -> Pacer:
     with _deploy_pacer_lock:
         if _deploy_pacer is None:
             tier, share = from_environment(os.environ if environment is None else environment)
-            _deploy_pacer = Pacer(tier, share)
+            # One global bucket with the auth0 plugin's (and any other process of the deploy).
+            pool = Path(tempfile.gettempdir())
+            _deploy_pacer = Pacer(tier, share, clock=time.time, pool=pool)
         return _deploy_pacer
 
 

@@ -2,15 +2,16 @@
 local tenant, and count what it asks of the tenant's rate limits.
 
     .venv/bin/python -m bench.deploy_bench [--sizes 10,100] [--tier enterprise-production]
-        [--share 0.5] [--parallel 8] [--profile] [--skip-checkpoints]
+        [--share 0.5] [--parallel 8] [--profile] [--skip-checkpoints] [--domains 1]
 
 For each size: a fresh local tenant enforcing the tier, a stack of that many organizations
-(each with one connection and one email domain: the organization, its connection, a
-discovery domain and the domain's proof), ``pulumi up`` with the deploy paced at the share of
-the tier (``AUTH0_RATE_LIMIT_TIER``, ``AUTH0_RATE_LIMIT_SHARE``) with as many operations at
-once as a deploy job runs (``PULUMI_PARALLEL``, ``--parallel``), then a second ``pulumi up``
-with nothing to change. Each row: wall time, the Management API requests the tenant answered
-(429s included) and the 429s it sent, for both; the floor the tier's buckets set for the
+(each with one connection and one email domain, ``--domains`` for more: the organization, its
+connection, a discovery domain for each domain and the domains' proofs), ``pulumi up`` with
+the deploy paced at the share of the tier (``AUTH0_RATE_LIMIT_TIER``,
+``AUTH0_RATE_LIMIT_SHARE``) with as many operations at once as a deploy job runs
+(``PULUMI_PARALLEL``, ``--parallel``), then a second ``pulumi up`` with nothing to change.
+Each row: wall time, the Management API requests the tenant answered (429s included) and the
+429s it sent, for both; the floor the tier's buckets set for the
 first ``up``'s requests at that share (the slowest bucket: for organizations, their writes), and
 the ``up``'s time over that floor. ``deploy`` is the function, for other benchmarks to reuse.
 
@@ -126,13 +127,17 @@ class Deploy:
     profile: Profile | None = None
 
 
-def organizations(count: int) -> list[dict[str, Any]]:
+def organizations(count: int, domains: int = 1) -> list[dict[str, Any]]:
+    """``count`` organizations, each with the database connection and ``domains`` email
+    domains (``customer00007.com``, then ``customer00007-1.com``...)."""
     return [
         {
             "name": f"customer-{n:05d}",
             "displayName": f"Customer {n:05d}",
             "connections": [DATABASE],
-            "emailDomains": [f"customer{n:05d}.com"],
+            "emailDomains": [
+                f"customer{n:05d}{f'-{k}' if k else ''}.com" for k in range(domains)
+            ],
         }
         for n in range(count)
     ]
@@ -179,11 +184,13 @@ def deploy(
     noop: bool = True,
     extra_env: dict[str, str] | None = None,
     profile: bool = False,
+    domains: int = 1,
 ) -> Deploy:
     """``pulumi up`` of ``count`` organizations against a fresh local tenant enforcing
     ``tier``, the deploy paced at ``share`` of ``deploy_tier`` (default: the same tier), then
     (``noop``) an ``up`` with nothing to change. ``extra_env``: more of the deploy's environment
-    (``PULUMI_PARALLEL``, say); ``profile``: the first ``up`` with ``--profiling``."""
+    (``PULUMI_PARALLEL``, say); ``profile``: the first ``up`` with ``--profiling``; ``domains``:
+    email domains an organization."""
     with LocalTenant.spawn(workdir / "tenant.json", rate_limits=tier) as tenant:
         project = LocalProject(workdir / "project", tenant)
         project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
@@ -191,7 +198,7 @@ def deploy(
             {
                 f"{PROJECT}:organization": {},
                 f"{PROJECT}:connections": [],
-                f"{PROJECT}:organizations": organizations(count),
+                f"{PROJECT}:organizations": organizations(count, domains),
             }
         )
         env = {
@@ -229,6 +236,12 @@ def main() -> None:
         "--profile", action="store_true", help="where the CLI's CPU went (needs Go on PATH)"
     )
     parser.add_argument(
+        "--domains",
+        type=int,
+        default=1,
+        help="email domains an organization (each a discovery domain and a status write)",
+    )
+    parser.add_argument(
         "--skip-checkpoints",
         action="store_true",
         help="write the state once, at the end of each up (PULUMI_SKIP_CHECKPOINTS)",
@@ -240,9 +253,10 @@ def main() -> None:
     if not engine_ready():
         raise SystemExit("no Pulumi engine: run scripts/setup first")
     checkpoints = "the state written once" if arguments.skip_checkpoints else "each step saved"
+    domains = f"{arguments.domains} email domains an organization, " * (arguments.domains != 1)
     print(
         f"tier {arguments.tier}, share {arguments.share}, {parallel} operations at once, "
-        f"{checkpoints}; {platform.machine()}, Python {platform.python_version()}\n"
+        f"{domains}{checkpoints}; {platform.machine()}, Python {platform.python_version()}\n"
     )
     print(
         "| organizations | `up` | requests | 429 | floor at the share | `up` / floor "
@@ -262,6 +276,7 @@ def main() -> None:
                     **(SKIP_CHECKPOINTS if arguments.skip_checkpoints else {}),
                 },
                 profile=arguments.profile,
+                domains=arguments.domains,
             )
         up, noop = result.up, result.noop
         assert noop is not None

@@ -3,6 +3,8 @@ tier and share a deploy's environment names. The pacer itself: tests/test_provid
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from auth0_org_assignment import rate_limits
@@ -67,6 +69,7 @@ def test_the_floor_is_the_slowest_bucket_at_the_share() -> None:
 
 
 ORGANIZATIONS = "/api/v2/organizations"
+DISCOVERY_DOMAIN = "/api/v2/organizations/org_1/discovery-domains/dd_1"
 
 
 class FakeTime:
@@ -119,6 +122,24 @@ def test_a_pace_at_any_share_is_refused_nothing_by_a_tenant_refilling_by_the_sec
         assert admitted.allowed, admitted.bucket
     floor = rate_limits.floor_seconds(tier, share, {("POST", ORGANIZATIONS): creates})
     assert time.now - started <= floor + 2
+
+
+def test_pacers_of_one_pool_keep_to_one_share_of_the_global_bucket(tmp_path: Path) -> None:
+    """The program's dynamic resources and the auth0 plugin each pace a deploy: pooled, their
+    requests to one tenant take from one global bucket at the share (25, 8 a second at half),
+    as one pacer's would; another tenant's pool is its own."""
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    pacers = [
+        rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path) for _ in range(2)
+    ]
+    for n in range(25 + 80):  # discovery domains' status writes: the global bucket only
+        pacers[n % 2].take("PATCH", DISCOVERY_DOMAIN, host="acme.eu.auth0.com")
+    assert time.now - 1000 == pytest.approx(80 / 8, abs=0.2)
+    started = time.now
+    pacers[0].take("PATCH", DISCOVERY_DOMAIN, host="other.eu.auth0.com")
+    assert time.now == started
+    assert rate_limits.pool_file(tmp_path, "acme.eu.auth0.com", tier.name, 0.5).exists()
 
 
 def test_the_python_pacer_never_waits_for_less_than_a_whole_request() -> None:

@@ -457,7 +457,7 @@ class ManagementClient:
                 self.pace.take(*paced)
             if self.pacer is not None and path.startswith("/api/v2/"):
                 bare, _, query = path.partition("?")
-                self.pacer.take(method, bare, dict(urllib.parse.parse_qsl(query)))
+                self.pacer.take(method, bare, dict(urllib.parse.parse_qsl(query)), self.domain)
             headers = {"content-type": "application/json"}
             if token:
                 headers["authorization"] = f"Bearer {token}"

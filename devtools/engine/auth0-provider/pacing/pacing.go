@@ -166,6 +166,8 @@ type Pacer struct {
 
 	interrupted context.Context // done once the deploy is interrupted (Interrupt)
 	interrupt   context.CancelFunc
+
+	pool string // where the global bucket is shared with the deploy's other processes (pool.go); "": not
 }
 
 // ErrInterrupted is the answer to a write still waiting for its turn when the deploy is
@@ -260,7 +262,12 @@ func FromEnvironment(next http.RoundTripper) (*Pacer, error) {
 		}
 		share = parsed
 	}
-	return New(tier, share, next)
+	p, err := New(tier, share, next)
+	if err != nil {
+		return nil, err
+	}
+	p.pool = os.TempDir() // one global bucket with the program's dynamic resources
+	return p, nil
 }
 
 func sleepFor(req *http.Request, d time.Duration) error {
@@ -328,6 +335,10 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
 			return context.Cause(req.Context())
 		}
 		now := p.now()
+		release := func() {}
+		if len(buckets) > 0 && buckets[0] == p.all[0] { // the global bucket, first of p.all
+			release = p.pooled(req.URL.Host, buckets[0], now)
+		}
 		var wait time.Duration
 		for _, b := range buckets {
 			b.refill(now)
@@ -339,8 +350,10 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
 			for _, b := range buckets {
 				b.tokens--
 			}
+			release()
 			return nil
 		}
+		release()
 		p.mu.Unlock()
 		err := p.sleep(req, wait)
 		p.mu.Lock()

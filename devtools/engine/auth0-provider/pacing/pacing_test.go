@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +95,37 @@ func TestAPaceAtAnyShareIsRefusedNothingByATenantRefillingByTheSecond(t *testing
 					share, offset, refused)
 			}
 		}
+	}
+}
+
+func TestPacersOfOnePoolKeepToOneShareOfTheGlobalBucket(t *testing.T) {
+	// The plugin and the program's dynamic resources each pace a deploy: pooled, their requests
+	// to one tenant take from one global bucket at the share (25, 8 a second at half).
+	dir := t.TempDir()
+	c := &clock{time.Unix(1_700_000_000, 0)}
+	var pacers []*Pacer
+	for i := 0; i < 2; i++ {
+		p, err := New("enterprise-production", 0.5, answer(ok))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.now = func() time.Time { return c.t }
+		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
+		p.pool = dir
+		for _, b := range p.all {
+			b.updated = c.t
+		}
+		pacers = append(pacers, p)
+	}
+	start := c.t
+	for i := 0; i < 25+80; i++ { // discovery domains' creates: the global bucket only
+		send(t, pacers[i%2], "POST", "/api/v2/organizations/org_1/discovery-domains")
+	}
+	if got := c.t.Sub(start).Seconds(); got < 80/8-0.2 || got > 80/8+0.2 {
+		t.Fatalf("105 requests from two pooled pacers took %.1f s, want %.1f", got, 80.0/8)
+	}
+	if _, err := os.Stat(poolFile(dir, "tenant.example", "enterprise-production", 0.5)); err != nil {
+		t.Fatal(err)
 	}
 }
 
