@@ -230,15 +230,25 @@ def pool_file(directory: Path, host: str, tier: str, share: float) -> Path:
 
 
 @contextmanager
-def _pooled(path: Path, capacity: float, now: float) -> Iterator[list[float]]:
+def _pooled(path: Path, capacity: float, now: float) -> Iterator[list[float] | None]:
     """The pooled bucket's ``[tokens, updated]`` (Unix seconds), locked against the other
-    processes for the block and written back after it. The file holds ``tokens nanoseconds``;
-    one missing or unreadable starts full."""
-    import fcntl
+    processes for the block and written back after it; None when the file cannot be written or
+    locked (the pacer then keeps its own). The file holds ``tokens nanoseconds``; one missing or
+    unreadable starts full."""
+    try:
+        import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="ascii") as file:
-        fcntl.flock(file, fcntl.LOCK_EX)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file = open(path, "a+", encoding="ascii")  # noqa: SIM115 (closed below)
+    except (ImportError, OSError):
+        yield None
+        return
+    with file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX)
+        except OSError:
+            yield None
+            return
         file.seek(0)
         try:
             tokens, nanoseconds = file.read().split()

@@ -142,6 +142,18 @@ def test_pacers_of_one_pool_keep_to_one_share_of_the_global_bucket(tmp_path: Pat
     assert rate_limits.pool_file(tmp_path, "acme.eu.auth0.com", tier.name, 0.5).exists()
 
 
+def test_a_pool_that_cannot_be_written_leaves_the_pacer_its_own_bucket(tmp_path: Path) -> None:
+    time = FakeTime()
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a directory")
+    pacer = rate_limits.Pacer(
+        rate_limits.tier("free"), 0.5, time.clock, time.sleep, pool=blocked
+    )
+    for _ in range(3):  # 1 at once, then 1 a second
+        pacer.take("GET", "/api/v2/clients", host="acme.eu.auth0.com")
+    assert time.now - 1000 == pytest.approx(2)
+
+
 def test_the_python_pacer_never_waits_for_less_than_a_whole_request() -> None:
     time = FakeTime()
     pacer = rate_limits.Pacer(rate_limits.tier("free"), 0.1, time.clock, time.sleep)
