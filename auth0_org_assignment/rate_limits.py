@@ -252,7 +252,9 @@ def _pooled(path: Path, capacity: float, now: float) -> Iterator[list[float] | N
         file.seek(0)
         try:
             tokens, nanoseconds = file.read().split()
-            state = [min(capacity, float(tokens)), int(nanoseconds) / 1e9]
+            # Within what a pacer can leave: a file written by anything else neither lends
+            # requests nor holds the deploy back past a full refill.
+            state = [min(capacity, max(0.0, float(tokens))), min(now, int(nanoseconds) / 1e9)]
         except ValueError:
             state = [capacity, now]
         yield state

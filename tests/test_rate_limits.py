@@ -154,6 +154,29 @@ def test_a_pool_that_cannot_be_written_leaves_the_pacer_its_own_bucket(tmp_path:
     assert time.now - 1000 == pytest.approx(2)
 
 
+@pytest.mark.parametrize("written", ["-1000000 0", "0 99999999999999999999", "garbage"])
+def test_a_pool_file_written_by_anything_else_holds_a_pacer_back_one_refill_at_most(
+    tmp_path: Path, written: str
+) -> None:
+    """Tokens below none or a time to come (another user's file in a shared temporary
+    directory, a clock set back) cost at most one request's refill, never a stalled deploy."""
+    time = FakeTime()
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        assert len(sleeps) < 10, f"still waiting after {sum(sleeps):.0f} s"
+        time.sleep(seconds)
+
+    tier = rate_limits.tier("enterprise-production")
+    path = rate_limits.pool_file(tmp_path, "acme.eu.auth0.com", tier.name, 0.5)
+    path.parent.mkdir(parents=True)
+    path.write_text(written)
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, sleep, pool=tmp_path)
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host="acme.eu.auth0.com")
+    assert time.now - 1000 <= 1 / 8 + 1e-9
+
+
 def test_the_python_pacer_never_waits_for_less_than_a_whole_request() -> None:
     time = FakeTime()
     pacer = rate_limits.Pacer(rate_limits.tier("free"), 0.1, time.clock, time.sleep)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +127,36 @@ func TestPacersOfOnePoolKeepToOneShareOfTheGlobalBucket(t *testing.T) {
 	}
 	if _, err := os.Stat(poolFile(dir, "tenant.example", "enterprise-production", 0.5)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestAPoolFileWrittenByAnythingElseHoldsAPacerBackOneRefillAtMost(t *testing.T) {
+	// Tokens below none or a time to come (another user's file in a shared temporary
+	// directory, a clock set back) cost at most one request's refill, never a stalled deploy.
+	for _, written := range []string{"-1000000 0", "0 9000000000000000000"} {
+		dir := t.TempDir()
+		path := poolFile(dir, "tenant.example", "enterprise-production", 0.5)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(written), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p, c := paced(t, "enterprise-production", 0.5, answer(ok))
+		p.pool = dir
+		sleeps := 0
+		p.sleep = func(_ *http.Request, d time.Duration) error {
+			if sleeps++; sleeps > 10 {
+				return errors.New("still waiting after 10 waits")
+			}
+			c.t = c.t.Add(d)
+			return nil
+		}
+		start := c.t
+		send(t, p, "POST", "/api/v2/organizations/org_1/discovery-domains")
+		if got := c.t.Sub(start); got > time.Second/8+time.Millisecond {
+			t.Errorf("pool file %q: the request waited %v", written, got)
+		}
 	}
 }
 

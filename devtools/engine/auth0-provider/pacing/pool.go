@@ -49,7 +49,12 @@ func (p *Pacer) pooled(host string, b *bucket, now time.Time) func() {
 		tokens, err1 := strconv.ParseFloat(fields[0], 64)
 		nanos, err2 := strconv.ParseInt(fields[1], 10, 64)
 		if err1 == nil && err2 == nil {
-			b.tokens, b.updated = math.Min(b.capacity, tokens), time.Unix(0, nanos)
+			// Within what a pacer can leave: a file written by anything else neither lends
+			// requests nor holds the deploy back past a full refill.
+			b.tokens, b.updated = math.Min(b.capacity, math.Max(0, tokens)), time.Unix(0, nanos)
+			if b.updated.After(now) {
+				b.updated = now
+			}
 		}
 	}
 	return func() {
