@@ -135,9 +135,7 @@ def organizations(count: int, domains: int = 1) -> list[dict[str, Any]]:
             "name": f"customer-{n:05d}",
             "displayName": f"Customer {n:05d}",
             "connections": [DATABASE],
-            "emailDomains": [
-                f"customer{n:05d}{f'-{k}' if k else ''}.com" for k in range(domains)
-            ],
+            "emailDomains": [f"customer{n:05d}{f'-{k}' if k else ''}.com" for k in range(domains)],
         }
         for n in range(count)
     ]

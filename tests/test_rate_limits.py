@@ -130,9 +130,7 @@ def test_pacers_of_one_pool_keep_to_one_share_of_the_global_bucket(tmp_path: Pat
     as one pacer's would; another tenant's pool is its own."""
     time = FakeTime()
     tier = rate_limits.tier("enterprise-production")
-    pacers = [
-        rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path) for _ in range(2)
-    ]
+    pacers = [rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path) for _ in range(2)]
     for n in range(25 + 80):  # discovery domains' status writes: the global bucket only
         pacers[n % 2].take("PATCH", DISCOVERY_DOMAIN, host="acme.eu.auth0.com")
     assert time.now - 1000 == pytest.approx(80 / 8, abs=0.2)
@@ -146,9 +144,7 @@ def test_a_pool_that_cannot_be_written_leaves_the_pacer_its_own_bucket(tmp_path:
     time = FakeTime()
     blocked = tmp_path / "a file"
     blocked.write_text("not a directory")
-    pacer = rate_limits.Pacer(
-        rate_limits.tier("free"), 0.5, time.clock, time.sleep, pool=blocked
-    )
+    pacer = rate_limits.Pacer(rate_limits.tier("free"), 0.5, time.clock, time.sleep, pool=blocked)
     for _ in range(3):  # 1 at once, then 1 a second
         pacer.take("GET", "/api/v2/clients", host="acme.eu.auth0.com")
     assert time.now - 1000 == pytest.approx(2)
