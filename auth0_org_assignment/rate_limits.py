@@ -17,7 +17,7 @@ import json
 import math
 import os
 import re
-import tempfile
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -218,46 +218,67 @@ def deploy_parallelism(tier: Tier, share: float, *, refresh: bool = False) -> in
     return max(8, math.floor(step_wait_max_s() * min(serves) * share))
 
 
-POOL_DIRECTORY = "auth0-org-assignment-pace"
-"""Where, under the temporary directory, the processes of a deploy keep the Management API's
-global bucket they share (``Pacer``'s ``pool``); the auth0 plugin's pacer uses the same files."""
+POOL_DIRECTORY = "auth0-org-assignment-pace-{uid}"
+"""Where, under the temporary directory, a user's deploys keep the Management API's global
+bucket their processes share (``Pacer``'s ``pool``): a directory of the user's own (mode 0700,
+checked), so no other user can read, lock or replace what is in it. The auth0 plugin's pacer
+uses the same files (``pacing/pool.go``)."""
+
+
+def temporary_directory(environment: Mapping[str, str] = os.environ) -> Path:
+    """``$TMPDIR``, else ``/tmp``: the Go pacer's ``os.TempDir`` on Unix (Python's
+    ``tempfile.gettempdir`` reads more variables, which would part the two processes)."""
+    return Path(environment.get("TMPDIR") or "/tmp")  # noqa: S108 (a private directory in it)
 
 
 def pool_file(directory: Path, host: str, tier: str, share: float) -> Path:
     """The file holding the global bucket of the deploys pacing ``host`` at ``share`` of
     ``tier`` on this machine (the Go pacer names it the same: ``poolFile``)."""
-    return directory / POOL_DIRECTORY / f"{host}-{tier}-{share:.17g}"
+    folder = POOL_DIRECTORY.format(uid=os.getuid() if hasattr(os, "getuid") else 0)
+    return directory / folder / f"{host}-{tier}-{share:.17g}"
+
+
+def _private_directory(path: Path) -> bool:
+    """Create ``path`` (0700) unless it exists; whether it is a directory, not a link, of this
+    user's, that no one else may enter."""
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        status = os.lstat(path)
+    except OSError:
+        return False
+    return (
+        stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid() and not status.st_mode & 0o077
+    )
 
 
 @contextmanager
-def _pooled(path: Path, capacity: float, now: float) -> Iterator[list[float] | None]:
-    """The pooled bucket's ``[tokens, updated]`` (Unix seconds), locked against the other
-    processes for the block and written back after it; None when the file cannot be written or
-    locked (the pacer then keeps its own). The file holds ``tokens nanoseconds``; one missing or
-    unreadable starts full."""
+def _pooled(
+    path: Path, capacity: float, clock: Callable[[], float]
+) -> Iterator[tuple[list[float], float] | None]:
+    """The pooled bucket's ``[tokens, updated]`` (Unix seconds) and the time read once it is
+    locked against the other processes, for the block; written back after it. None when the
+    file cannot be used (not a Unix, a directory not the user's own): the pacer then keeps its
+    own bucket. The file holds ``tokens nanoseconds``; one missing or unreadable starts full."""
     try:
         import fcntl
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file = open(path, "a+", encoding="ascii")  # noqa: SIM115 (closed below)
+        if not _private_directory(path.parent):
+            raise OSError(f"{path.parent} is not this user's own directory")
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except (ImportError, OSError):
         yield None
         return
-    with file:
-        try:
-            fcntl.flock(file, fcntl.LOCK_EX)
-        except OSError:
-            yield None
-            return
-        file.seek(0)
+    with os.fdopen(descriptor, "r+", encoding="ascii") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        now = clock()
         try:
             tokens, nanoseconds = file.read().split()
-            # Within what a pacer can leave: a file written by anything else neither lends
-            # requests nor holds the deploy back past a full refill.
+            # Within what a pacer can leave: a file gone wrong lends no more than a full
+            # bucket and holds the deploy back no more than one refill.
             state = [min(capacity, max(0.0, float(tokens))), min(now, int(nanoseconds) / 1e9)]
         except ValueError:
             state = [capacity, now]
-        yield state
+        yield state, now
         file.seek(0)
         file.truncate()
         file.write(f"{state[0]:.6f} {round(state[1] * 1e9)}\n")
@@ -313,8 +334,8 @@ class Pacer:
         buckets = self.tier.buckets_of(method, path, query)
         management = self.tier.management
         while True:
-            with self._lock, self._global(host) as pooled:
-                now = self._clock()
+            with self._lock, self._global(host) as locked:
+                pooled, now = locked if locked else (None, self._clock())
                 states = {
                     bucket: pooled if bucket == management and pooled else self._state[bucket]
                     for bucket in buckets
@@ -335,12 +356,13 @@ class Pacer:
                     return
             self._sleep(wait)
 
-    def _global(self, host: str) -> AbstractContextManager[list[float] | None]:
-        """The pooled global bucket's state, or None when this pacer keeps its own."""
+    def _global(self, host: str) -> AbstractContextManager[tuple[list[float], float] | None]:
+        """The pooled global bucket's state and the time, or None when this pacer keeps its
+        own."""
         if self.pool is None or not host:
             return nullcontext(None)
         path = pool_file(self.pool, host, self.tier.name, self.share)
-        return _pooled(path, self._capacity[self.tier.management], self._clock())
+        return _pooled(path, self._capacity[self.tier.management], self._clock)
 
 
 _deploy_pacer: Pacer | None = None
@@ -354,8 +376,7 @@ def deploy_pacer(environment: Mapping[str, str] | None = None) -> Pacer:
         if _deploy_pacer is None:
             tier, share = from_environment(os.environ if environment is None else environment)
             # One global bucket with the auth0 plugin's (and any other process of the deploy).
-            pool = Path(tempfile.gettempdir())
-            _deploy_pacer = Pacer(tier, share, clock=time.time, pool=pool)
+            _deploy_pacer = Pacer(tier, share, clock=time.time, pool=temporary_directory())
         return _deploy_pacer
 
 

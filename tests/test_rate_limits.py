@@ -3,6 +3,7 @@ tier and share a deploy's environment names. The pacer itself: tests/test_provid
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -140,7 +141,43 @@ def test_pacers_of_one_pool_keep_to_one_share_of_the_global_bucket(tmp_path: Pat
     assert rate_limits.pool_file(tmp_path, "acme.eu.auth0.com", tier.name, 0.5).exists()
 
 
+def test_the_pool_is_a_file_of_the_users_own_directory_never_a_link(tmp_path: Path) -> None:
+    """The names the Go pacer's poolFile gives (pacing_test.go); a link in the file's place
+    (another user's trap, or a mistake) is not followed, and a directory others may enter is
+    not used: the pacer keeps its own bucket."""
+    path = rate_limits.pool_file(tmp_path, "localhost:4431", "enterprise-production", 0.5)
+    assert path == (
+        tmp_path
+        / f"auth0-org-assignment-pace-{os.getuid()}"
+        / "localhost:4431-enterprise-production-0.5"
+    )
+    path.parent.mkdir(mode=0o700)
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    path.symlink_to(victim)
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path)
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host="localhost:4431")
+    assert victim.read_text() == "keep"
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    folder = rate_limits.pool_file(shared, "h", tier.name, 0.5).parent
+    folder.mkdir()
+    folder.chmod(0o777)
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=shared)
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host="h")
+    assert list(folder.iterdir()) == []
+
+
+def test_the_pool_is_under_the_temporary_directory_the_go_pacer_reads() -> None:
+    """Go's os.TempDir reads $TMPDIR alone; Python's gettempdir reads TEMP and TMP too."""
+    assert rate_limits.temporary_directory({"TMPDIR": "/srv/t", "TMP": "/x"}) == Path("/srv/t")
+    assert rate_limits.temporary_directory({"TMP": "/x", "TEMP": "/y"}) == Path("/tmp")  # noqa: S108
+
+
 def test_a_pool_that_cannot_be_written_leaves_the_pacer_its_own_bucket(tmp_path: Path) -> None:
+    """A pool that cannot be used does not fail the deploy's requests."""
     time = FakeTime()
     blocked = tmp_path / "a file"
     blocked.write_text("not a directory")
@@ -166,7 +203,7 @@ def test_a_pool_file_written_by_anything_else_holds_a_pacer_back_one_refill_at_m
 
     tier = rate_limits.tier("enterprise-production")
     path = rate_limits.pool_file(tmp_path, "acme.eu.auth0.com", tier.name, 0.5)
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(mode=0o700)
     path.write_text(written)
     pacer = rate_limits.Pacer(tier, 0.5, time.clock, sleep, pool=tmp_path)
     pacer.take("PATCH", DISCOVERY_DOMAIN, host="acme.eu.auth0.com")

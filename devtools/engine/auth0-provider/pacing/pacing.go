@@ -334,10 +334,9 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
 		if req.Context().Err() != nil { // given up: its tokens are the next one's
 			return context.Cause(req.Context())
 		}
-		now := p.now()
-		release := func() {}
+		now, release := p.now(), func() {}
 		if len(buckets) > 0 && buckets[0] == p.all[0] { // the global bucket, first of p.all
-			release = p.pooled(req.URL.Host, buckets[0], now)
+			now, release = p.pooled(req.URL.Host, buckets[0])
 		}
 		var wait time.Duration
 		for _, b := range buckets {

@@ -3,6 +3,7 @@ package pacing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -131,18 +132,21 @@ func TestPacersOfOnePoolKeepToOneShareOfTheGlobalBucket(t *testing.T) {
 }
 
 func TestAPoolFileWrittenByAnythingElseHoldsAPacerBackOneRefillAtMost(t *testing.T) {
-	// Tokens below none or a time to come (another user's file in a shared temporary
-	// directory, a clock set back) cost at most one request's refill, never a stalled deploy.
-	for _, written := range []string{"-1000000 0", "0 9000000000000000000"} {
+	// Tokens below none or a time to come (a clock set back) cost at most one request's
+	// refill, never a stalled deploy.
+	for _, written := range []string{"-1000000 %d", "0 9000000000000000000"} {
 		dir := t.TempDir()
 		path := poolFile(dir, "tenant.example", "enterprise-production", 0.5)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			t.Fatal(err)
 		}
+		p, c := paced(t, "enterprise-production", 0.5, answer(ok))
+		if strings.Contains(written, "%d") {
+			written = fmt.Sprintf(written, c.t.UnixNano())
+		}
 		if err := os.WriteFile(path, []byte(written), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		p, c := paced(t, "enterprise-production", 0.5, answer(ok))
 		p.pool = dir
 		sleeps := 0
 		p.sleep = func(_ *http.Request, d time.Duration) error {
@@ -157,6 +161,52 @@ func TestAPoolFileWrittenByAnythingElseHoldsAPacerBackOneRefillAtMost(t *testing
 		if got := c.t.Sub(start); got > time.Second/8+time.Millisecond {
 			t.Errorf("pool file %q: the request waited %v", written, got)
 		}
+	}
+}
+
+func TestThePoolIsAFileOfTheUsersOwnDirectoryNeverALink(t *testing.T) {
+	// The names auth0_org_assignment/rate_limits.py's pool_file gives (tests/test_rate_limits.py).
+	dir := t.TempDir()
+	path := poolFile(dir, "localhost:4431", "enterprise-production", 0.5)
+	want := filepath.Join(dir, fmt.Sprintf("auth0-org-assignment-pace-%d", os.Getuid()), "localhost:4431-enterprise-production-0.5")
+	if path != want {
+		t.Fatalf("pool file %s, want %s", path, want)
+	}
+	// A link in its place (another user's trap, or a mistake) is not followed: the pacer keeps
+	// its own bucket and the file the link names is untouched.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := paced(t, "enterprise-production", 0.5, answer(ok))
+	p.pool = dir
+	req := httptest.NewRequest("POST", "https://localhost:4431/api/v2/organizations/org_1/discovery-domains", nil)
+	if _, err := p.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "keep" {
+		t.Fatalf("the linked file was written: %q", got)
+	}
+	// A directory others may enter is not used either.
+	open := t.TempDir()
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	shared := filepath.Dir(poolFile(open, "h", "enterprise-production", 0.5))
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openPrivate(filepath.Join(shared, "x")); err == nil {
+		t.Fatal("a pool file was opened in a directory others may write")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 )
 
-// Without flock, no pool: each process keeps its own global bucket.
-func lock(*os.File) error   { return errors.New("no file locks here") }
-func unlock(*os.File) error { return nil }
+// Without flock and file owners, no pool: each process keeps its own global bucket.
+func openPrivate(string) (*os.File, error) { return nil, errors.New("no pool here") }
+func lock(*os.File) error                  { return errors.New("no file locks here") }
+func unlock(*os.File) error                { return nil }

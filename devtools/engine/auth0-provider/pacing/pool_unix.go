@@ -3,9 +3,30 @@
 package pacing
 
 import (
+	"errors"
 	"os"
+	"path/filepath"
 	"syscall"
 )
+
+// openPrivate opens (creating, 0600) the pool file in a directory of the user's own: created
+// 0700 unless it exists, then refused unless it is a directory, not a link, owned by the user
+// and closed to others; the file itself is never followed through a link.
+func openPrivate(path string) (*os.File, error) {
+	dir := filepath.Dir(path)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return nil, err
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !info.IsDir() || !ok || int(st.Uid) != os.Getuid() || info.Mode().Perm()&0o077 != 0 {
+		return nil, errors.New(dir + " is not this user's own directory")
+	}
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+}
 
 func lock(f *os.File) error   { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }
 func unlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
