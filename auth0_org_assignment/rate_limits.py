@@ -233,7 +233,7 @@ def temporary_directory(environment: Mapping[str, str] = os.environ) -> Path:
 
 def pool_file(directory: Path, host: str, tier: str, share: float) -> Path:
     """The file holding the global bucket of the deploys pacing ``host`` at ``share`` of
-    ``tier`` on this machine (the Go pacer names it the same: ``poolFile``)."""
+    ``tier`` on the machine they run on (the Go pacer names it the same: ``poolFile``)."""
     folder = POOL_DIRECTORY.format(uid=os.getuid() if hasattr(os, "getuid") else 0)
     return directory / folder / f"{host}-{tier}-{share:.17g}"
 

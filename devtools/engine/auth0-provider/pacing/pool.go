@@ -18,7 +18,7 @@ import (
 const PoolDirectory = "auth0-org-assignment-pace-%d"
 
 // poolFile names the file holding the global bucket of the deploys pacing host at share of
-// tier on this machine.
+// tier on the machine they run on.
 func poolFile(dir, host, tier string, share float64) string {
 	return filepath.Join(dir, fmt.Sprintf(PoolDirectory, os.Getuid()), fmt.Sprintf("%s-%s-%.17g", host, tier, share))
 }
