@@ -343,7 +343,7 @@ class Pacer:
                 wait = 0.0
                 for bucket, state in states.items():
                     rate = bucket.per_second * self.share
-                    # (max: another process's clock may have written a moment later)
+                    # (max: the wall clock a deploy's pacer reads may be set back)
                     state[0] = min(
                         self._capacity[bucket], state[0] + max(0.0, now - state[1]) * rate
                     )

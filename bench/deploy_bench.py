@@ -251,7 +251,9 @@ def main() -> None:
     if not engine_ready():
         raise SystemExit("no Pulumi engine: run scripts/setup first")
     checkpoints = "the state written once" if arguments.skip_checkpoints else "each step saved"
-    domains = f"{arguments.domains} email domains an organization, " * (arguments.domains != 1)
+    domains = (
+        f"{arguments.domains} email domains an organization, " if arguments.domains != 1 else ""
+    )
     print(
         f"tier {arguments.tier}, share {arguments.share}, {parallel} operations at once, "
         f"{domains}{checkpoints}; {platform.machine()}, Python {platform.python_version()}\n"

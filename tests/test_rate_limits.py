@@ -191,8 +191,8 @@ def test_a_pool_that_cannot_be_written_leaves_the_pacer_its_own_bucket(tmp_path:
 def test_a_pool_file_written_by_anything_else_holds_a_pacer_back_one_refill_at_most(
     tmp_path: Path, written: str
 ) -> None:
-    """Tokens below none or a time to come (another user's file in a shared temporary
-    directory, a clock set back) cost at most one request's refill, never a stalled deploy."""
+    """Tokens below none or a time to come (a clock set back, a file gone wrong) cost at most
+    one request's refill, never a stalled deploy; one unreadable starts full."""
     time = FakeTime()
     sleeps: list[float] = []
 
