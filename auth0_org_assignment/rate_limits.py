@@ -18,6 +18,7 @@ import math
 import os
 import re
 import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -224,6 +225,11 @@ bucket their processes share (``Pacer``'s ``pool``): a directory of the user's o
 checked), so no other user can read, lock or replace what is in it. The auth0 plugin's pacer
 uses the same files (``pacing/pool.go``)."""
 
+POOLED_PROCESSES = 2
+"""The processes of a deploy that pace the global bucket: the auth0 plugin and the program's
+dynamic resources' provider. Where they cannot pool it, each keeps its own at this part of the
+share (``pacing.PooledProcesses`` in Go), so that together they still keep to it."""
+
 
 def temporary_directory(environment: Mapping[str, str] = os.environ) -> Path:
     """``$TMPDIR``, else ``/tmp``: the Go pacer's ``os.TempDir`` on Unix (Python's
@@ -238,36 +244,34 @@ def pool_file(directory: Path, host: str, tier: str, share: float) -> Path:
     return directory / folder / f"{host}-{tier}-{share:.17g}"
 
 
-def _private_directory(path: Path) -> bool:
-    """Create ``path`` (0700) unless it exists; whether it is a directory, not a link, of this
-    user's, that no one else may enter."""
+def _open_pool(path: Path) -> int:
+    """Open (creating, 0600) the pool file ``path`` in a directory of the user's own: created
+    0700 unless it exists, then refused unless it is a directory, not a link, of this user's,
+    that no one else may enter; the file itself is never followed through a link. OSError,
+    naming what is wrong, when it cannot be used."""
     try:
-        path.mkdir(mode=0o700, exist_ok=True)
-        status = os.lstat(path)
-    except OSError:
-        return False
-    return (
+        import fcntl  # noqa: F401 (a Unix: flock locks the file)
+    except ImportError:
+        raise OSError("this system has no flock") from None
+    directory = path.parent
+    directory.mkdir(mode=0o700, exist_ok=True)
+    status = os.lstat(directory)
+    if not (
         stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid() and not status.st_mode & 0o077
-    )
+    ):
+        raise OSError(f"{directory} is not a directory of the user's own, closed to others")
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
 
 
 @contextmanager
 def _pooled(
-    path: Path, capacity: float, clock: Callable[[], float]
-) -> Iterator[tuple[list[float], float] | None]:
-    """The pooled bucket's ``[tokens, updated]`` (Unix seconds) and the time read once it is
-    locked against the other processes, for the block; written back after it. None when the
-    file cannot be used (not a Unix, a directory not the user's own): the pacer then keeps its
-    own bucket. The file holds ``tokens nanoseconds``; one missing or unreadable starts full."""
-    try:
-        import fcntl
+    descriptor: int, capacity: float, clock: Callable[[], float]
+) -> Iterator[tuple[list[float], float]]:
+    """The pooled bucket's ``[tokens, updated]`` (Unix seconds) in the open pool file, and the
+    time read once it is locked against the other processes, for the block; written back after
+    it. The file holds ``tokens nanoseconds``; one empty or unreadable starts full."""
+    import fcntl
 
-        if not _private_directory(path.parent):
-            raise OSError(f"{path.parent} is not this user's own directory")
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    except (ImportError, OSError):
-        yield None
-        return
     with os.fdopen(descriptor, "r+", encoding="ascii") as file:
         fcntl.flock(file, fcntl.LOCK_EX)
         now = clock()
@@ -309,7 +313,10 @@ class Pacer:
         ``pool``: a directory (the temporary one, for a deploy) where the global bucket of each
         tenant is kept in a file (``pool_file``) that every process pacing it at this share
         shares: the auth0 plugin and the program's dynamic resources take from one bucket, so
-        together they keep to the share. ``clock`` must then be Unix time (``time.time``)."""
+        together they keep to the share. ``clock`` must then be Unix time (``time.time``).
+        Where the file cannot be used (not a Unix, a directory of its name not the user's own)
+        the pacer says so on stderr once and keeps its own global bucket at its part of the
+        share (``POOLED_PROCESSES``)."""
         self.tier, self.share, self.pool = tier, share, pool
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
@@ -323,6 +330,7 @@ class Pacer:
             )
             for bucket in buckets
         }
+        self._rate = {bucket: bucket.per_second * share for bucket in buckets}
         now = clock()
         self._state = {bucket: [self._capacity[bucket], now] for bucket in buckets}
 
@@ -342,7 +350,7 @@ class Pacer:
                 }
                 wait = 0.0
                 for bucket, state in states.items():
-                    rate = bucket.per_second * self.share
+                    rate = self._rate[bucket]
                     # (max: the wall clock a deploy's pacer reads may be set back)
                     state[0] = min(
                         self._capacity[bucket], state[0] + max(0.0, now - state[1]) * rate
@@ -362,7 +370,32 @@ class Pacer:
         if self.pool is None or not host:
             return nullcontext(None)
         path = pool_file(self.pool, host, self.tier.name, self.share)
-        return _pooled(path, self._capacity[self.tier.management], self._clock)
+        try:
+            descriptor = _open_pool(path)
+        except OSError as error:
+            self._alone(path, error)
+            return nullcontext(None)
+        return _pooled(descriptor, self._capacity[self.tier.management], self._clock)
+
+    def _alone(self, path: Path, error: OSError) -> None:
+        """Keep this process's own global bucket from now on, at its part of the share, and
+        say so (once: the pool is not tried again)."""
+        self.pool = None
+        management, part = self.tier.management, self.share / POOLED_PROCESSES
+        self._capacity[management] = management.capacity(part)
+        self._rate[management] = management.per_second * part
+        state = self._state[management]
+        state[0] = min(state[0], self._capacity[management])
+        reason = error.strerror if error.strerror and error.filename else str(error)
+        print(
+            f"warning: the deploy's processes cannot share the Management API's rate limit "
+            f"through {path} ({reason}); this one paces it at {part:g} of the tier, its part "
+            f"of the share {self.share:g}, so the deploy is slower. Give the deploy a "
+            f"temporary directory of its own (TMPDIR) where {path.parent.name} can be the "
+            f"user's own (mode 0700).",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 _deploy_pacer: Pacer | None = None

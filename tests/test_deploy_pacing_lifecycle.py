@@ -54,6 +54,31 @@ def test_paced_to_the_tenants_tier_a_deploy_gets_no_429(tmp_path: Path) -> None:
     assert overrun.up.rate_limited > 0, overrun.up.calls
 
 
+def test_processes_that_cannot_pool_the_global_bucket_say_so_and_keep_to_the_share(
+    tmp_path: Path,
+) -> None:
+    """A deploy whose temporary directory holds something else under the pool's name: the
+    plugin (through the engine's log, which hides a plugin's stderr) and the program's dynamic
+    resources each say so once, on a deploy that succeeds, and each paces its part of the share
+    (rate_limits.POOLED_PROCESSES), so no 429."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    (temporary / rate_limits.POOL_DIRECTORY.format(uid=os.getuid())).write_text("in the way")
+    alone = deploy(
+        ORGANIZATIONS,
+        tmp_path / "alone",
+        tier="free",
+        noop=False,
+        extra_env={"TMPDIR": str(temporary)},
+    )
+    assert alone.up.rate_limited == 0, alone.up.calls
+    diagnostics = alone.up.output.partition("\nDiagnostics:")[2]  # (not the progress lines)
+    said = [line for line in diagnostics.splitlines() if "cannot share" in line]
+    assert len(said) == rate_limits.POOLED_PROCESSES, alone.up.output
+    assert all("paces it at 0.25 of the tier" in line for line in said), said
+    assert "error:" not in alone.up.output
+
+
 READ_BACKS = {
     "organizations.get": "organizations.create",
     "organizations.connections.get": "organizations.connections.create",

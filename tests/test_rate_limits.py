@@ -176,15 +176,26 @@ def test_the_pool_is_under_the_temporary_directory_the_go_pacer_reads() -> None:
     assert rate_limits.temporary_directory({"TMP": "/x", "TEMP": "/y"}) == Path("/tmp")  # noqa: S108
 
 
-def test_a_pool_that_cannot_be_written_leaves_the_pacer_its_own_bucket(tmp_path: Path) -> None:
-    """A pool that cannot be used does not fail the deploy's requests."""
+def test_pacers_that_cannot_pool_keep_to_one_share_together_and_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pool that cannot be used (here a file where its directory would be) does not fail the
+    deploy's requests: each process keeps its own global bucket at its part of the share
+    (half of 25 and of 8 a second), so the plugin and the dynamic resources together still
+    keep to the share, as pooled (the test above), and each says why, once."""
     time = FakeTime()
     blocked = tmp_path / "a file"
     blocked.write_text("not a directory")
-    pacer = rate_limits.Pacer(rate_limits.tier("free"), 0.5, time.clock, time.sleep, pool=blocked)
-    for _ in range(3):  # 1 at once, then 1 a second
-        pacer.take("GET", "/api/v2/clients", host="acme.eu.auth0.com")
-    assert time.now - 1000 == pytest.approx(2)
+    tier = rate_limits.tier("enterprise-production")
+    pacers = [rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=blocked) for _ in range(2)]
+    for n in range(25 + 80):
+        pacers[n % 2].take("PATCH", DISCOVERY_DOMAIN, host="acme.eu.auth0.com")
+    assert time.now - 1000 == pytest.approx(80 / 8, abs=0.5)
+    warnings = capsys.readouterr().err.splitlines()
+    assert len(warnings) == rate_limits.POOLED_PROCESSES
+    path = rate_limits.pool_file(blocked, "acme.eu.auth0.com", tier.name, 0.5)
+    assert all(f"through {path} (Not a directory)" in w for w in warnings), warnings
+    assert all("paces it at 0.25 of the tier" in w for w in warnings), warnings
 
 
 @pytest.mark.parametrize("written", ["-1000000 0", "0 99999999999999999999", "garbage"])

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -167,7 +168,9 @@ type Pacer struct {
 	interrupted context.Context // done once the deploy is interrupted (Interrupt)
 	interrupt   context.CancelFunc
 
-	pool string // where the global bucket is shared with the deploy's other processes (pool.go); "": not
+	pool       string     // where the global bucket is shared with the deploy's other processes (pool.go); "": not
+	management limitEntry // the tier's global bucket, for its part of the share when it cannot be pooled
+	warnings   io.Writer  // where a pool that cannot be used is said (Warnings)
 }
 
 // ErrInterrupted is the answer to a write still waiting for its turn when the deploy is
@@ -206,6 +209,7 @@ func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 	}
 	p := &Pacer{
 		Tier: tier, Share: share, next: next, queues: map[string][]chan struct{}{}, now: time.Now, sleep: sleepFor,
+		management: entry.Management, warnings: Warnings,
 	}
 	p.interrupted, p.interrupt = context.WithCancel(context.Background())
 	start := p.now()
@@ -245,6 +249,11 @@ func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 	}
 	return p, nil
 }
+
+// Warnings is where a pacer says what the deploy should know but that fails nothing (a pool
+// that cannot be used), a line per Write. The engine hides a provider plugin's stderr, so the
+// plugin's main sets it to the engine's log, which shows each line as a warning.
+var Warnings io.Writer = os.Stderr
 
 // FromEnvironment reads the tier and share from the deploy's environment (defaults: the
 // enterprise production tier, half of it).

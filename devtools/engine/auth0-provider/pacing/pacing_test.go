@@ -131,6 +131,50 @@ func TestPacersOfOnePoolKeepToOneShareOfTheGlobalBucket(t *testing.T) {
 	}
 }
 
+func TestPacersThatCannotPoolKeepToOneShareTogetherAndSaySo(t *testing.T) {
+	// A pool that cannot be used (here a file where its directory would be) does not fail the
+	// deploy's requests: each process keeps its own global bucket at its part of the share
+	// (half of 25 and of 8 a second), so together they still keep to the share, as pooled
+	// (the test above), and each says why, once.
+	blocked := filepath.Join(t.TempDir(), "a file")
+	if err := os.WriteFile(blocked, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{time.Unix(1_700_000_000, 0)}
+	var pacers []*Pacer
+	var said strings.Builder
+	for i := 0; i < PooledProcesses; i++ {
+		p, err := New("enterprise-production", 0.5, answer(ok))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.now = func() time.Time { return c.t }
+		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
+		p.pool, p.warnings = blocked, &said
+		for _, b := range p.all {
+			b.updated = c.t
+		}
+		pacers = append(pacers, p)
+	}
+	start := c.t
+	for i := 0; i < 25+80; i++ {
+		send(t, pacers[i%2], "POST", "/api/v2/organizations/org_1/discovery-domains")
+	}
+	if got := c.t.Sub(start).Seconds(); got < 80/8-0.5 || got > 80/8+0.5 {
+		t.Fatalf("105 requests from two pacers that cannot pool took %.1f s, want %.1f", got, 80.0/8)
+	}
+	lines := strings.Split(strings.TrimSpace(said.String()), "\n")
+	path := poolFile(blocked, "tenant.example", "enterprise-production", 0.5)
+	for _, line := range lines {
+		if !strings.Contains(line, "through "+path+" (not a directory)") || !strings.Contains(line, "paces it at 0.25 of the tier") {
+			t.Errorf("warning %q does not name the pool file, why, and the part of the share", line)
+		}
+	}
+	if len(lines) != PooledProcesses {
+		t.Fatalf("%d warnings, want one from each pacer: %q", len(lines), said.String())
+	}
+}
+
 func TestAPoolFileWrittenByAnythingElseHoldsAPacerBackOneRefillAtMost(t *testing.T) {
 	// Tokens below none or a time to come (a clock set back) cost at most one request's
 	// refill, never a stalled deploy.

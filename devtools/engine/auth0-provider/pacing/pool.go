@@ -1,6 +1,7 @@
 package pacing
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -17,6 +18,12 @@ import (
 // the user's own (0700, checked), so no other user can read, lock or replace what is in it.
 const PoolDirectory = "auth0-org-assignment-pace-%d"
 
+// PooledProcesses is how many processes of a deploy pace the global bucket: this plugin and
+// the program's dynamic resources' provider. Where they cannot pool it, each keeps its own at
+// this part of the share (POOLED_PROCESSES in rate_limits.py), so that together they still
+// keep to it.
+const PooledProcesses = 2
+
 // poolFile names the file holding the global bucket of the deploys pacing host at share of
 // tier on the machine they run on.
 func poolFile(dir, host, tier string, share float64) string {
@@ -26,8 +33,9 @@ func poolFile(dir, host, tier string, share float64) string {
 // pooled loads the global bucket b from its pool file, locked against the other processes
 // until the returned function writes it back and unlocks it, and reads the time once the lock
 // is held. The file holds "tokens nanoseconds"; one missing or unreadable starts full. Without
-// a pool (none configured, not a Unix, a directory not the user's own) b is this process's own
-// and the function does nothing.
+// a pool configured b is this process's own and the function does nothing; with one that
+// cannot be used (not a Unix, a directory not the user's own) it becomes so from then on, at
+// this process's part of the share (alone).
 func (p *Pacer) pooled(host string, b *bucket) (time.Time, func()) {
 	if p.pool == "" || host == "" {
 		return p.now(), func() {}
@@ -35,10 +43,12 @@ func (p *Pacer) pooled(host string, b *bucket) (time.Time, func()) {
 	path := poolFile(p.pool, host, p.Tier, p.Share)
 	f, err := openPrivate(path)
 	if err != nil {
+		p.alone(path, err)
 		return p.now(), func() {}
 	}
 	if err := lock(f); err != nil {
 		f.Close()
+		p.alone(path, err)
 		return p.now(), func() {}
 	}
 	now := p.now()
@@ -65,4 +75,23 @@ func (p *Pacer) pooled(host string, b *bucket) (time.Time, func()) {
 		unlock(f)
 		f.Close()
 	}
+}
+
+// alone makes the global bucket this process's own from now on, at its part of the share, and
+// says so (once: the pool is not tried again). p.mu is held.
+func (p *Pacer) alone(path string, err error) {
+	p.pool = ""
+	part := p.Share / PooledProcesses
+	g := p.all[0]
+	g.capacity = capacity(p.management, part)
+	g.perSecond = p.management.PerSecond * part
+	g.tokens = math.Min(g.tokens, g.capacity)
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		err = pathErr.Err
+	}
+	fmt.Fprintf(p.warnings, "the deploy's processes cannot share the Management API's rate limit "+
+		"through %s (%v); this one paces it at %g of the tier, its part of the share %g, so the deploy is slower. "+
+		"Give the deploy a temporary directory of its own (TMPDIR) where %s can be the user's own (mode 0700).\n",
+		path, err, part, p.Share, filepath.Base(filepath.Dir(path)))
 }

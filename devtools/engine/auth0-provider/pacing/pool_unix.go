@@ -23,7 +23,7 @@ func openPrivate(path string) (*os.File, error) {
 	}
 	st, ok := info.Sys().(*syscall.Stat_t)
 	if !info.IsDir() || !ok || int(st.Uid) != os.Getuid() || info.Mode().Perm()&0o077 != 0 {
-		return nil, errors.New(dir + " is not this user's own directory")
+		return nil, errors.New(dir + " is not a directory of the user's own, closed to others")
 	}
 	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 }

@@ -6,9 +6,11 @@ import (
 	_ "embed"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
 	pprovider "github.com/pulumi/pulumi/pkg/v3/resource/provider"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -34,6 +36,7 @@ func main() {
 	// As tfbridge.Main serves the bridge's provider, with its Cancel heard by the pacer.
 	info.P.InitLogging(context.Background())
 	err := pprovider.Main("auth0", func(host *pprovider.HostClient) (pulumirpc.ResourceProviderServer, error) {
+		pacing.Warnings = engineLog{host}
 		bridged := tfbridge.NewProvider(context.TODO(), host, "auth0", provider.Version, info.P, info, pulumiSchema)
 		return interruptible{bridged}, nil
 	})
@@ -53,4 +56,12 @@ type interruptible struct {
 func (s interruptible) Cancel(ctx context.Context, req *emptypb.Empty) (*emptypb.Empty, error) {
 	pacing.Interrupt()
 	return s.ResourceProviderServer.Cancel(ctx, req)
+}
+
+// engineLog writes each line to the engine's log as a warning: the engine hides a provider
+// plugin's stderr (it shows it only when the plugin dies).
+type engineLog struct{ host *pprovider.HostClient }
+
+func (l engineLog) Write(line []byte) (int, error) {
+	return len(line), l.host.Log(context.Background(), diag.Warning, "", strings.TrimSpace(string(line)))
 }
