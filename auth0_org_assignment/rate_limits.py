@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -226,9 +226,10 @@ checked), so no other user can read, lock or replace what is in it. The auth0 pl
 uses the same files (``pacing/pool.go``)."""
 
 POOLED_PROCESSES = 2
-"""The processes of a deploy that pace the global bucket: the auth0 plugin and the program's
-dynamic resources' provider. Where they cannot pool it, each keeps its own at this part of the
-share (``pacing.PooledProcesses`` in Go), so that together they still keep to it."""
+"""The processes of a deploy that pace the global bucket: the auth0 plugin (one process for the
+default provider; a program that declares more auth0 providers starts one for each) and the
+program's dynamic resources' provider. While they cannot pool it, each keeps its own at this part
+of the share (``pacing.PooledProcesses`` in Go), so that together they still keep to it."""
 
 
 def temporary_directory(environment: Mapping[str, str] = os.environ) -> Path:
@@ -249,12 +250,9 @@ def _open_pool(path: Path) -> int:
     0700 unless it exists, then refused unless it is a directory, not a link, of this user's,
     that no one else may enter; the file itself is never followed through a link. OSError,
     naming what is wrong, when it cannot be used."""
-    try:
-        import fcntl  # noqa: F401 (a Unix: flock locks the file)
-    except ImportError:
-        raise OSError("this system has no flock") from None
     directory = path.parent
-    directory.mkdir(mode=0o700, exist_ok=True)
+    with suppress(FileExistsError):  # (whatever it is, the check below says whether it will do)
+        os.mkdir(directory, 0o700)
     status = os.lstat(directory)
     if not (
         stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid() and not status.st_mode & 0o077
@@ -263,30 +261,57 @@ def _open_pool(path: Path) -> int:
     return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
 
 
+def _record(tokens: float, updated: float) -> bytes:
+    """The pool file's content: ``tokens nanoseconds``, at a fixed width, so that writing it
+    over the last one needs no more room than that took."""
+    return f"{tokens:17.6f} {round(updated * 1e9):20d}\n".encode("ascii")
+
+
 @contextmanager
 def _pooled(
-    descriptor: int, capacity: float, clock: Callable[[], float]
-) -> Iterator[tuple[list[float], float]]:
-    """The pooled bucket's ``[tokens, updated]`` (Unix seconds) in the open pool file, and the
-    time read once it is locked against the other processes, for the block; written back after
-    it. The file holds ``tokens nanoseconds``; one empty or unreadable starts full."""
-    import fcntl
+    path: Path, capacity: float, clock: Callable[[], float], failed: Callable[[OSError], None]
+) -> Iterator[tuple[list[float], float] | None]:
+    """The pooled bucket's ``[tokens, updated]`` (Unix seconds) and the time read once its file
+    is locked against the other processes, for the block; written back after it. The file holds
+    ``_record``; one empty or unreadable starts full. None, having told ``failed`` why, when the
+    file cannot be opened or locked (not a Unix, a directory not the user's own, a file system
+    without locks); a write that fails is told too (the next reader finds the last record)."""
+    try:
+        import fcntl
 
-    with os.fdopen(descriptor, "r+", encoding="ascii") as file:
-        fcntl.flock(file, fcntl.LOCK_EX)
+        descriptor = _open_pool(path)
+    except ImportError:
+        failed(OSError("this system has no flock"))
+        yield None
+        return
+    except OSError as error:
+        failed(error)
+        yield None
+        return
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except OSError as error:
+            failed(error)
+            yield None
+            return
         now = clock()
         try:
-            tokens, nanoseconds = file.read().split()
+            tokens, nanoseconds = os.pread(descriptor, 64, 0).split()
             # Within what a pacer can leave: a file gone wrong lends no more than a full
             # bucket and holds the deploy back no more than one refill.
             state = [min(capacity, max(0.0, float(tokens))), min(now, int(nanoseconds) / 1e9)]
-        except ValueError:
+        except (OSError, ValueError):
             state = [capacity, now]
         yield state, now
-        file.seek(0)
-        file.truncate()
-        file.write(f"{state[0]:.6f} {round(state[1] * 1e9)}\n")
-        file.flush()
+        record = _record(*state)
+        try:
+            os.pwrite(descriptor, record, 0)
+            os.ftruncate(descriptor, len(record))
+        except OSError as error:
+            failed(error)
+    finally:
+        os.close(descriptor)  # (which unlocks it)
 
 
 class Pacer:
@@ -314,9 +339,10 @@ class Pacer:
         tenant is kept in a file (``pool_file``) that every process pacing it at this share
         shares: the auth0 plugin and the program's dynamic resources take from one bucket, so
         together they keep to the share. ``clock`` must then be Unix time (``time.time``).
-        Where the file cannot be used (not a Unix, a directory of its name not the user's own)
-        the pacer says so on stderr once and keeps its own global bucket at its part of the
-        share (``POOLED_PROCESSES``)."""
+        While the file cannot be used (not a Unix, a directory of its name not the user's own,
+        a file system without locks) the pacer keeps its own global bucket at its part of the
+        share (``POOLED_PROCESSES``), from the state it last read, and says so on stderr the
+        first time; it tries the file again at each request."""
         self.tier, self.share, self.pool = tier, share, pool
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
@@ -333,6 +359,9 @@ class Pacer:
         self._rate = {bucket: bucket.per_second * share for bucket in buckets}
         now = clock()
         self._state = {bucket: [self._capacity[bucket], now] for bucket in buckets}
+        part = share / POOLED_PROCESSES
+        self._alone = (tier.management.capacity(part), tier.management.per_second * part)
+        self._pool_failed = self._warned = False
 
     def take(
         self, method: str, path: str, query: Mapping[str, str] | None = None, host: str = ""
@@ -342,60 +371,67 @@ class Pacer:
         buckets = self.tier.buckets_of(method, path, query)
         management = self.tier.management
         while True:
-            with self._lock, self._global(host) as locked:
-                pooled, now = locked if locked else (None, self._clock())
-                states = {
-                    bucket: pooled if bucket == management and pooled else self._state[bucket]
-                    for bucket in buckets
-                }
+            with self._lock, self._global(host) as pooled:
+                now = pooled[1] if pooled else self._clock()
+                states = {}
                 wait = 0.0
-                for bucket, state in states.items():
-                    rate = self._rate[bucket]
-                    # (max: the wall clock a deploy's pacer reads may be set back)
-                    state[0] = min(
-                        self._capacity[bucket], state[0] + max(0.0, now - state[1]) * rate
+                for bucket in buckets:
+                    state, capacity, rate = (
+                        self._state[bucket],
+                        self._capacity[bucket],
+                        self._rate[bucket],
                     )
+                    if bucket == management and pooled:
+                        state = pooled[0]
+                    elif bucket == management and self._pool_failed:
+                        capacity, rate = self._alone
+                    # (max: the wall clock a deploy's pacer reads may be set back)
+                    state[0] = min(capacity, state[0] + max(0.0, now - state[1]) * rate)
                     state[1] = max(state[1], now)
                     if state[0] < 1 - 1e-9:  # (rounding: a wait too short to count)
                         wait = max(wait, (1 - state[0]) / rate)
+                    states[bucket] = state
                 if wait == 0:
                     for state in states.values():
                         state[0] -= 1
+                if pooled:  # where this process goes on from, should the pool fail
+                    self._state[management][:] = pooled[0]
+                if wait == 0:
                     return
             self._sleep(wait)
 
     def _global(self, host: str) -> AbstractContextManager[tuple[list[float], float] | None]:
         """The pooled global bucket's state and the time, or None when this pacer keeps its
-        own."""
+        own (no pool, or, ``_pool_failed``, one that cannot be used now)."""
         if self.pool is None or not host:
             return nullcontext(None)
+        self._pool_failed = False
         path = pool_file(self.pool, host, self.tier.name, self.share)
-        try:
-            descriptor = _open_pool(path)
-        except OSError as error:
-            self._alone(path, error)
-            return nullcontext(None)
-        return _pooled(descriptor, self._capacity[self.tier.management], self._clock)
-
-    def _alone(self, path: Path, error: OSError) -> None:
-        """Keep this process's own global bucket from now on, at its part of the share, and
-        say so (once: the pool is not tried again)."""
-        self.pool = None
-        management, part = self.tier.management, self.share / POOLED_PROCESSES
-        self._capacity[management] = management.capacity(part)
-        self._rate[management] = management.per_second * part
-        state = self._state[management]
-        state[0] = min(state[0], self._capacity[management])
-        reason = error.strerror if error.strerror and error.filename else str(error)
-        print(
-            f"warning: the deploy's processes cannot share the Management API's rate limit "
-            f"through {path} ({reason}); this one paces it at {part:g} of the tier, its part "
-            f"of the share {self.share:g}, so the deploy is slower. Give the deploy a "
-            f"temporary directory of its own (TMPDIR) where {path.parent.name} can be the "
-            f"user's own (mode 0700).",
-            file=sys.stderr,
-            flush=True,
+        return _pooled(
+            path,
+            self._capacity[self.tier.management],
+            self._clock,
+            lambda error: self._failed(path, error),
         )
+
+    def _failed(self, path: Path, error: OSError) -> None:
+        """The pool cannot be used now: the global bucket is this process's own, at its part of
+        the share, until it can; said the first time."""
+        self._pool_failed = True
+        if self._warned:
+            return
+        self._warned = True
+        part = self.share / POOLED_PROCESSES
+        with suppress(OSError):  # (a closed stderr: the pace holds all the same)
+            print(
+                f"warning: the deploy's processes cannot share the Management API's rate limit "
+                f"through {path} ({error.strerror or error}); while they cannot, this one "
+                f"paces it at {part:g} of the tier, its part of the share {self.share:g}, so "
+                f"the deploy is slower. To share it, give the deploy a temporary directory of "
+                f"its own (TMPDIR) on a Unix file system with flock.",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 _deploy_pacer: Pacer | None = None

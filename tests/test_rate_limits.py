@@ -125,10 +125,12 @@ def test_a_pace_at_any_share_is_refused_nothing_by_a_tenant_refilling_by_the_sec
     assert time.now - started <= floor + 2
 
 
-def test_pacers_of_one_pool_keep_to_one_share_of_the_global_bucket(tmp_path: Path) -> None:
+def test_pacers_of_one_pool_keep_to_one_share_of_the_global_bucket(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The program's dynamic resources and the auth0 plugin each pace a deploy: pooled, their
     requests to one tenant take from one global bucket at the share (25, 8 a second at half),
-    as one pacer's would; another tenant's pool is its own."""
+    as one pacer's would, and say nothing; another tenant's pool is its own."""
     time = FakeTime()
     tier = rate_limits.tier("enterprise-production")
     pacers = [rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path) for _ in range(2)]
@@ -139,6 +141,7 @@ def test_pacers_of_one_pool_keep_to_one_share_of_the_global_bucket(tmp_path: Pat
     pacers[0].take("PATCH", DISCOVERY_DOMAIN, host="other.eu.auth0.com")
     assert time.now == started
     assert rate_limits.pool_file(tmp_path, "acme.eu.auth0.com", tier.name, 0.5).exists()
+    assert capsys.readouterr().err == ""
 
 
 def test_the_pool_is_a_file_of_the_users_own_directory_never_a_link(tmp_path: Path) -> None:
@@ -196,6 +199,75 @@ def test_pacers_that_cannot_pool_keep_to_one_share_together_and_say_so(
     path = rate_limits.pool_file(blocked, "acme.eu.auth0.com", tier.name, 0.5)
     assert all(f"through {path} (Not a directory)" in w for w in warnings), warnings
     assert all("paces it at 0.25 of the tier" in w for w in warnings), warnings
+
+
+def test_a_pool_that_fails_for_a_while_is_left_that_while_from_where_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pool that cannot be opened for a request (out of descriptors, say) is not given up:
+    that request takes from the process's own bucket at its part of the share, which goes on
+    from the state it last read (here spent, so it waits a quarter second at 4 a second,
+    instead of lending a full bucket), and pools again once it can; said once."""
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path)
+    host = "acme.eu.auth0.com"
+    for _ in range(25):  # the pooled bucket's share of the burst
+        pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+    assert time.now == 1000
+    opened = rate_limits._open_pool
+
+    def out_of_descriptors(path: Path) -> int:
+        monkeypatch.setattr(rate_limits, "_open_pool", opened)
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(rate_limits, "_open_pool", out_of_descriptors)
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+    assert time.now - 1000 == pytest.approx(1 / 4)
+    # After its wait the file opened again, so that request and the next took the 2 the pool
+    # refilled at 8 a second.
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+    assert time.now - 1000 == pytest.approx(1 / 4)
+    tokens, nanoseconds = rate_limits.pool_file(tmp_path, host, tier.name, 0.5).read_text().split()
+    assert (float(tokens), int(nanoseconds) / 1e9) == pytest.approx((0, 1000.25), abs=1e-6)
+    warnings = capsys.readouterr().err.splitlines()
+    assert len(warnings) == 1, warnings
+    assert "(Too many open files)" in warnings[0]
+
+
+def test_a_pool_that_cannot_be_locked_or_written_fails_no_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file system whose flock fails (some network mounts), or a full one: the request goes
+    at the process's own pace, and the file keeps the last record it held."""
+    import fcntl
+
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    host = "acme.eu.auth0.com"
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path)
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+    path = rate_limits.pool_file(tmp_path, host, tier.name, 0.5)
+    written = path.read_text()
+    assert float(written.split()[0]) == pytest.approx(24)
+
+    def full(descriptor: int, data: bytes, offset: int) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+    assert path.read_text() == written
+    monkeypatch.undo()
+
+    def no_locks(descriptor: int, operation: int) -> None:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path)
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+    said = capsys.readouterr().err
+    assert "(No space left on device)" in said
+    assert "(No locks available)" in said
 
 
 @pytest.mark.parametrize("written", ["-1000000 0", "0 99999999999999999999", "garbage"])

@@ -171,6 +171,7 @@ type Pacer struct {
 	pool       string     // where the global bucket is shared with the deploy's other processes (pool.go); "": not
 	management limitEntry // the tier's global bucket, for its part of the share when it cannot be pooled
 	warnings   io.Writer  // where a pool that cannot be used is said (Warnings)
+	warned     bool       // whether it was said
 }
 
 // ErrInterrupted is the answer to a write still waiting for its turn when the deploy is

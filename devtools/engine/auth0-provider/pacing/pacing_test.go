@@ -106,6 +106,7 @@ func TestPacersOfOnePoolKeepToOneShareOfTheGlobalBucket(t *testing.T) {
 	dir := t.TempDir()
 	c := &clock{time.Unix(1_700_000_000, 0)}
 	var pacers []*Pacer
+	var said strings.Builder
 	for i := 0; i < 2; i++ {
 		p, err := New("enterprise-production", 0.5, answer(ok))
 		if err != nil {
@@ -113,7 +114,7 @@ func TestPacersOfOnePoolKeepToOneShareOfTheGlobalBucket(t *testing.T) {
 		}
 		p.now = func() time.Time { return c.t }
 		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
-		p.pool = dir
+		p.pool, p.warnings = dir, &said
 		for _, b := range p.all {
 			b.updated = c.t
 		}
@@ -125,6 +126,9 @@ func TestPacersOfOnePoolKeepToOneShareOfTheGlobalBucket(t *testing.T) {
 	}
 	if got := c.t.Sub(start).Seconds(); got < 80/8-0.2 || got > 80/8+0.2 {
 		t.Fatalf("105 requests from two pooled pacers took %.1f s, want %.1f", got, 80.0/8)
+	}
+	if said.Len() > 0 {
+		t.Fatalf("pooled pacers warned: %q", said.String())
 	}
 	if _, err := os.Stat(poolFile(dir, "tenant.example", "enterprise-production", 0.5)); err != nil {
 		t.Fatal(err)
@@ -172,6 +176,47 @@ func TestPacersThatCannotPoolKeepToOneShareTogetherAndSaySo(t *testing.T) {
 	}
 	if len(lines) != PooledProcesses {
 		t.Fatalf("%d warnings, want one from each pacer: %q", len(lines), said.String())
+	}
+}
+
+func TestAPoolThatFailsForAWhileIsLeftThatWhileFromWhereItWas(t *testing.T) {
+	// A pool that cannot be locked for a request (a network file system's flock, say) is not
+	// given up: that request takes from the process's own bucket at its part of the share,
+	// which goes on from the state it last read (here spent, so it waits a quarter second at
+	// 4 a second, instead of lending a full bucket), and the next request pools again; said
+	// once.
+	p, c := paced(t, "enterprise-production", 0.5, answer(ok))
+	var said strings.Builder
+	p.pool, p.warnings = t.TempDir(), &said
+	start := c.t
+	for i := 0; i < 25; i++ { // the pooled bucket's share of the burst
+		send(t, p, "POST", "/api/v2/organizations/org_1/discovery-domains")
+	}
+	locked := lock
+	t.Cleanup(func() { lock = locked })
+	lock = func(f *os.File) error {
+		lock = locked
+		return errors.New("no locks available")
+	}
+	send(t, p, "POST", "/api/v2/organizations/org_1/discovery-domains")
+	if got := c.t.Sub(start); got != time.Second/4 {
+		t.Fatalf("the request without the pool waited %v, want %v", got, time.Second/4)
+	}
+	// After its wait the file locked again, so that request and the next took the 2 the pool
+	// refilled at 8 a second.
+	send(t, p, "POST", "/api/v2/organizations/org_1/discovery-domains")
+	if got := c.t.Sub(start); got != time.Second/4 {
+		t.Fatalf("the request pooled again waited %v", got-time.Second/4)
+	}
+	written, err := os.ReadFile(poolFile(p.pool, "tenant.example", "enterprise-production", 0.5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fields := strings.Fields(string(written)); len(fields) != 2 || fields[0] != "0.000000" {
+		t.Fatalf("pool file %q, want no token left", written)
+	}
+	if lines := strings.Split(strings.TrimSpace(said.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "(no locks available)") {
+		t.Fatalf("warnings %q, want one naming the lock's error", said.String())
 	}
 }
 

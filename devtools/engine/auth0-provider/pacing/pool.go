@@ -32,10 +32,11 @@ func poolFile(dir, host, tier string, share float64) string {
 
 // pooled loads the global bucket b from its pool file, locked against the other processes
 // until the returned function writes it back and unlocks it, and reads the time once the lock
-// is held. The file holds "tokens nanoseconds"; one missing or unreadable starts full. Without
-// a pool configured b is this process's own and the function does nothing; with one that
-// cannot be used (not a Unix, a directory not the user's own) it becomes so from then on, at
-// this process's part of the share (alone).
+// is held. The file holds record's line; one empty or unreadable starts full. Without a pool
+// configured b is this process's own and the function does nothing. While the pool cannot be
+// used (not a Unix, a directory not the user's own, a file system without locks) b is this
+// process's own at its part of the share, going on from the state it last read (apart); the
+// next request tries the pool again. p.mu is held.
 func (p *Pacer) pooled(host string, b *bucket) (time.Time, func()) {
 	if p.pool == "" || host == "" {
 		return p.now(), func() {}
@@ -43,14 +44,15 @@ func (p *Pacer) pooled(host string, b *bucket) (time.Time, func()) {
 	path := poolFile(p.pool, host, p.Tier, p.Share)
 	f, err := openPrivate(path)
 	if err != nil {
-		p.alone(path, err)
+		p.apart(path, err, b)
 		return p.now(), func() {}
 	}
 	if err := lock(f); err != nil {
 		f.Close()
-		p.alone(path, err)
+		p.apart(path, err, b)
 		return p.now(), func() {}
 	}
+	b.capacity, b.perSecond = capacity(p.management, p.Share), p.management.PerSecond*p.Share
 	now := p.now()
 	b.tokens, b.updated = b.capacity, now
 	var raw [64]byte
@@ -68,30 +70,46 @@ func (p *Pacer) pooled(host string, b *bucket) (time.Time, func()) {
 		}
 	}
 	return now, func() {
-		line := fmt.Sprintf("%.6f %d\n", b.tokens, b.updated.UnixNano())
-		if err := f.Truncate(0); err == nil {
-			f.WriteAt([]byte(line), 0)
+		line := record(b.tokens, b.updated)
+		_, err := f.WriteAt(line, 0)
+		if err == nil {
+			err = f.Truncate(int64(len(line)))
+		}
+		if err != nil { // the next reader finds the last record
+			p.warn(path, err)
 		}
 		unlock(f)
 		f.Close()
 	}
 }
 
-// alone makes the global bucket this process's own from now on, at its part of the share, and
-// says so (once: the pool is not tried again). p.mu is held.
-func (p *Pacer) alone(path string, err error) {
-	p.pool = ""
+// record is the pool file's line, "tokens nanoseconds", at a fixed width, so that writing it
+// over the last one needs no more room than that took (rate_limits.py's _record).
+func record(tokens float64, updated time.Time) []byte {
+	return []byte(fmt.Sprintf("%17.6f %20d\n", tokens, updated.UnixNano()))
+}
+
+// apart makes the global bucket b this process's own, at its part of the share, and says so
+// the first time. p.mu is held.
+func (p *Pacer) apart(path string, err error, b *bucket) {
 	part := p.Share / PooledProcesses
-	g := p.all[0]
-	g.capacity = capacity(p.management, part)
-	g.perSecond = p.management.PerSecond * part
-	g.tokens = math.Min(g.tokens, g.capacity)
+	b.capacity, b.perSecond = capacity(p.management, part), p.management.PerSecond*part
+	b.tokens = math.Min(b.tokens, b.capacity)
+	p.warn(path, err)
+}
+
+// warn says, the first time, that the pool cannot be used and what the process does instead.
+func (p *Pacer) warn(path string, err error) {
+	if p.warned {
+		return
+	}
+	p.warned = true
 	var pathErr *os.PathError
 	if errors.As(err, &pathErr) {
 		err = pathErr.Err
 	}
 	fmt.Fprintf(p.warnings, "the deploy's processes cannot share the Management API's rate limit "+
-		"through %s (%v); this one paces it at %g of the tier, its part of the share %g, so the deploy is slower. "+
-		"Give the deploy a temporary directory of its own (TMPDIR) where %s can be the user's own (mode 0700).\n",
-		path, err, part, p.Share, filepath.Base(filepath.Dir(path)))
+		"through %s (%v); while they cannot, this one paces it at %g of the tier, its part of the share %g, "+
+		"so the deploy is slower. To share it, give the deploy a temporary directory of its own (TMPDIR) "+
+		"on a Unix file system with flock.\n", path, err, p.Share/PooledProcesses, p.Share)
 }

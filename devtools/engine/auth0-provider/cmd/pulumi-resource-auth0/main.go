@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
 	pprovider "github.com/pulumi/pulumi/pkg/v3/resource/provider"
@@ -63,5 +64,7 @@ func (s interruptible) Cancel(ctx context.Context, req *emptypb.Empty) (*emptypb
 type engineLog struct{ host *pprovider.HostClient }
 
 func (l engineLog) Write(line []byte) (int, error) {
-	return len(line), l.host.Log(context.Background(), diag.Warning, "", strings.TrimSpace(string(line)))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // (a pacer waits on it)
+	defer cancel()
+	return len(line), l.host.Log(ctx, diag.Warning, "", strings.TrimSpace(string(line)))
 }
