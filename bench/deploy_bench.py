@@ -3,6 +3,7 @@ local tenant, and count what it asks of the tenant's rate limits.
 
     .venv/bin/python -m bench.deploy_bench [--sizes 10,100] [--tier enterprise-production]
         [--share 0.5] [--parallel 8] [--profile] [--skip-checkpoints] [--domains 1]
+        [--without-pool]
 
 For each size: a fresh local tenant enforcing the tier, a stack of that many organizations
 (each with one connection and one email domain, ``--domains`` for more: the organization, its
@@ -23,11 +24,17 @@ snapshot manager's save loop, one save at a time, read from the CPU profile with
 ``--skip-checkpoints`` runs both ``up``s with ``PULUMI_SKIP_CHECKPOINTS=true``: the engine
 writes the state once, at the end, instead of after each step (the trade-off and its recovery:
 docs/deploy.md, "Loading thousands of organizations").
+
+``--without-pool`` gives the deploy a temporary directory (``TMPDIR``) with a file where the
+pool directory would be, so the plugin and the dynamic resources cannot share the global
+bucket and each paces its part of the share (``rate_limits.POOLED_PROCESSES``); the table
+then counts the warnings that say so.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import shutil
@@ -220,6 +227,13 @@ def deploy(
     return Deploy(count, up, second, floor, cpu)
 
 
+def pool_warnings(output: str) -> list[str]:
+    """The warnings of an ``up``'s diagnostics (not its progress lines, which repeat them) that
+    say a process cannot share the global bucket."""
+    diagnostics = output.partition("\nDiagnostics:")[2]
+    return [line for line in diagnostics.splitlines() if "cannot share" in line]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,100", help="organizations, comma-separated")
@@ -244,6 +258,11 @@ def main() -> None:
         action="store_true",
         help="write the state once, at the end of each up (PULUMI_SKIP_CHECKPOINTS)",
     )
+    parser.add_argument(
+        "--without-pool",
+        action="store_true",
+        help="a file where the pool directory would be: each process paces its part of the share",
+    )
     arguments = parser.parse_args()
     parallel = arguments.parallel or rate_limits.deploy_parallelism(
         rate_limits.tier(arguments.tier), arguments.share
@@ -251,6 +270,8 @@ def main() -> None:
     if not engine_ready():
         raise SystemExit("no Pulumi engine: run scripts/setup first")
     checkpoints = "the state written once" if arguments.skip_checkpoints else "each step saved"
+    if arguments.without_pool:
+        checkpoints += ", without the pool"
     domains = (
         f"{arguments.domains} email domains an organization, " if arguments.domains != 1 else ""
     )
@@ -258,14 +279,22 @@ def main() -> None:
         f"tier {arguments.tier}, share {arguments.share}, {parallel} operations at once, "
         f"{domains}{checkpoints}; {platform.machine()}, Python {platform.python_version()}\n"
     )
+    warned = " warnings |" if arguments.without_pool else ""
     print(
         "| organizations | `up` | requests | 429 | floor at the share | `up` / floor "
-        "| no-op `up` | requests | 429 |"
+        f"| no-op `up` | requests | 429 |{warned}"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|" + ("---|" if warned else ""))
     profiles: list[tuple[int, float, Profile]] = []
     for size in (int(s) for s in arguments.sizes.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
+            without_pool = {}
+            if arguments.without_pool:
+                temporary = Path(scratch) / "tmp"
+                temporary.mkdir()
+                folder = rate_limits.POOL_DIRECTORY.format(uid=os.getuid())
+                (temporary / folder).write_text("in the pool directory's place")
+                without_pool = {"TMPDIR": str(temporary)}
             result = deploy(
                 size,
                 Path(scratch),
@@ -274,6 +303,7 @@ def main() -> None:
                 extra_env={
                     rate_limits.PARALLEL_VARIABLE: str(parallel),
                     **(SKIP_CHECKPOINTS if arguments.skip_checkpoints else {}),
+                    **without_pool,
                 },
                 profile=arguments.profile,
                 domains=arguments.domains,
@@ -281,10 +311,11 @@ def main() -> None:
         up, noop = result.up, result.noop
         assert noop is not None
         ratio = up.seconds / result.floor_s if result.floor_s else float("nan")
+        warnings = f" {len(pool_warnings(up.output))} |" if arguments.without_pool else ""
         print(
             f"| {size} | {up.seconds:.1f} s | {up.requests} | {up.rate_limited} "
             f"| {result.floor_s:.1f} s | {ratio:.2f} | {noop.seconds:.1f} s | {noop.requests} "
-            f"| {noop.rate_limited} |",
+            f"| {noop.rate_limited} |{warnings}",
             flush=True,
         )
         if result.profile is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from auth0_org_assignment import credentials, rate_limits
-from bench.deploy_bench import deploy, organizations
+from bench.deploy_bench import deploy, organizations, pool_warnings
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
 
@@ -72,8 +72,7 @@ def test_processes_that_cannot_pool_the_global_bucket_say_so_and_keep_to_the_sha
         extra_env={"TMPDIR": str(temporary)},
     )
     assert alone.up.rate_limited == 0, alone.up.calls
-    diagnostics = alone.up.output.partition("\nDiagnostics:")[2]  # (not the progress lines)
-    said = [line for line in diagnostics.splitlines() if "cannot share" in line]
+    said = pool_warnings(alone.up.output)
     assert len(said) == rate_limits.POOLED_PROCESSES, alone.up.output
     assert all("paces it at 0.25 of the tier" in line for line in said), said
     assert "error:" not in alone.up.output
