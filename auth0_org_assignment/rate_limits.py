@@ -269,13 +269,17 @@ def _record(tokens: float, updated: float) -> bytes:
 
 @contextmanager
 def _pooled(
-    path: Path, capacity: float, clock: Callable[[], float], failed: Callable[[OSError], None]
+    path: Path,
+    capacity: float,
+    clock: Callable[[], float],
+    failed: Callable[[OSError], None],
+    unwritten: Callable[[OSError], None],
 ) -> Iterator[tuple[list[float], float] | None]:
     """The pooled bucket's ``[tokens, updated]`` (Unix seconds) and the time read once its file
     is locked against the other processes, for the block; written back after it. The file holds
     ``_record``; one empty or unreadable starts full. None, having told ``failed`` why, when the
     file cannot be opened or locked (not a Unix, a directory not the user's own, a file system
-    without locks); a write that fails is told too (the next reader finds the last record)."""
+    without locks); a write that fails is told ``unwritten`` (the file keeps its last record)."""
     try:
         import fcntl
 
@@ -309,9 +313,10 @@ def _pooled(
             os.pwrite(descriptor, record, 0)
             os.ftruncate(descriptor, len(record))
         except OSError as error:
-            failed(error)
+            unwritten(error)
     finally:
-        os.close(descriptor)  # (which unlocks it)
+        with suppress(OSError):  # (a network file system's late write error: nothing to do)
+            os.close(descriptor)  # (which unlocks it)
 
 
 class Pacer:
@@ -340,9 +345,11 @@ class Pacer:
         shares: the auth0 plugin and the program's dynamic resources take from one bucket, so
         together they keep to the share. ``clock`` must then be Unix time (``time.time``).
         While the file cannot be used (not a Unix, a directory of its name not the user's own,
-        a file system without locks) the pacer keeps its own global bucket at its part of the
-        share (``POOLED_PROCESSES``), from the state it last read, and says so on stderr the
-        first time; it tries the file again at each request."""
+        a file system without locks, and for a second after a write to it failed) a request
+        takes from the process's own global bucket at its part of the share
+        (``POOLED_PROCESSES``), which each pooled request lowers to what the pool holds, so
+        going apart never lends more than the pool had; the pacer says so on stderr the first
+        time, and tries the file again at the next request."""
         self.tier, self.share, self.pool = tier, share, pool
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
@@ -359,9 +366,15 @@ class Pacer:
         self._rate = {bucket: bucket.per_second * share for bucket in buckets}
         now = clock()
         self._state = {bucket: [self._capacity[bucket], now] for bucket in buckets}
-        part = share / POOLED_PROCESSES
-        self._alone = (tier.management.capacity(part), tier.management.per_second * part)
+        management = tier.management
+        self._apart_limits = (
+            max(1.0, management.capacity(share) / POOLED_PROCESSES),
+            management.per_second * share / POOLED_PROCESSES,
+        )
+        self._apart = [self._apart_limits[0], now]
+        self._apart_until = -math.inf  # (a write to the pool failed: apart until then)
         self._pool_failed = self._warned = False
+        self._warning = ""
 
     def take(
         self, method: str, path: str, query: Mapping[str, str] | None = None, host: str = ""
@@ -369,69 +382,97 @@ class Pacer:
         """Wait for a token in every bucket of a request to ``host`` (the tenant's domain,
         which names its pool), then take them."""
         buckets = self.tier.buckets_of(method, path, query)
-        management = self.tier.management
         while True:
-            with self._lock, self._global(host) as pooled:
-                now = pooled[1] if pooled else self._clock()
-                states = {}
-                wait = 0.0
-                for bucket in buckets:
-                    state, capacity, rate = (
-                        self._state[bucket],
-                        self._capacity[bucket],
-                        self._rate[bucket],
-                    )
-                    if bucket == management and pooled:
-                        state = pooled[0]
-                    elif bucket == management and self._pool_failed:
-                        capacity, rate = self._alone
-                    # (max: the wall clock a deploy's pacer reads may be set back)
-                    state[0] = min(capacity, state[0] + max(0.0, now - state[1]) * rate)
-                    state[1] = max(state[1], now)
-                    if state[0] < 1 - 1e-9:  # (rounding: a wait too short to count)
-                        wait = max(wait, (1 - state[0]) / rate)
-                    states[bucket] = state
-                if wait == 0:
-                    for state in states.values():
-                        state[0] -= 1
-                if pooled:  # where this process goes on from, should the pool fail
-                    self._state[management][:] = pooled[0]
-                if wait == 0:
-                    return
+            with self._lock:
+                with self._global(host) as pooled:
+                    now = pooled[1] if pooled else self._clock()
+                    states = {}
+                    wait = 0.0
+                    for bucket in buckets:
+                        state, capacity, rate = self._bucket(bucket, pooled)
+                        # (max: the wall clock a deploy's pacer reads may be set back)
+                        state[0] = min(capacity, state[0] + max(0.0, now - state[1]) * rate)
+                        state[1] = max(state[1], now)
+                        if state[0] < 1 - 1e-9:  # (rounding: a wait too short to count)
+                            wait = max(wait, (1 - state[0]) / rate)
+                        states[bucket] = state
+                    if wait == 0:
+                        for state in states.values():
+                            state[0] -= 1
+                    if pooled:
+                        self._lower_apart(pooled[0][0], now)
+                warning, self._warning = self._warning, ""
+            _say(warning)
+            if wait == 0:
+                return
             self._sleep(wait)
+
+    def _bucket(
+        self, bucket: Bucket, pooled: tuple[list[float], float] | None
+    ) -> tuple[list[float], float, float]:
+        """Where a request takes ``bucket``'s token from: its state, capacity and rate (the
+        global bucket's pooled, or this process's own apart from the pool while it fails)."""
+        if bucket == self.tier.management and pooled:
+            return pooled[0], self._capacity[bucket], self._rate[bucket]
+        if bucket == self.tier.management and self._pool_failed:
+            return self._apart, *self._apart_limits
+        return self._state[bucket], self._capacity[bucket], self._rate[bucket]
+
+    def _lower_apart(self, pooled: float, now: float) -> None:
+        """Refill this process's own global bucket at its part of the share, and lower it to
+        the ``pooled`` tokens the pool holds now."""
+        capacity, rate = self._apart_limits
+        apart = self._apart
+        apart[0] = min(capacity, apart[0] + max(0.0, now - apart[1]) * rate, pooled)
+        apart[1] = max(apart[1], now)
 
     def _global(self, host: str) -> AbstractContextManager[tuple[list[float], float] | None]:
         """The pooled global bucket's state and the time, or None when this pacer keeps its
         own (no pool, or, ``_pool_failed``, one that cannot be used now)."""
         if self.pool is None or not host:
             return nullcontext(None)
-        self._pool_failed = False
         path = pool_file(self.pool, host, self.tier.name, self.share)
+        self._pool_failed = self._clock() < self._apart_until
+        if self._pool_failed:
+            return nullcontext(None)
         return _pooled(
             path,
             self._capacity[self.tier.management],
             self._clock,
             lambda error: self._failed(path, error),
+            lambda error: self._unwritten(path, error),
         )
+
+    def _unwritten(self, path: Path, error: OSError) -> None:
+        """The pool's file keeps its last record, which the next reader would refill from its
+        time: apart for a second, then a write is tried again."""
+        self._apart_until = self._clock() + 1
+        self._failed(path, error)
 
     def _failed(self, path: Path, error: OSError) -> None:
         """The pool cannot be used now: the global bucket is this process's own, at its part of
-        the share, until it can; said the first time."""
+        the share, until it can; noted the first time, to be said once the locks are released
+        (``take``)."""
         self._pool_failed = True
         if self._warned:
             return
         self._warned = True
         part = self.share / POOLED_PROCESSES
-        with suppress(OSError):  # (a closed stderr: the pace holds all the same)
-            print(
-                f"warning: the deploy's processes cannot share the Management API's rate limit "
-                f"through {path} ({error.strerror or error}); while they cannot, this one "
-                f"paces it at {part:g} of the tier, its part of the share {self.share:g}, so "
-                f"the deploy is slower. To share it, give the deploy a temporary directory of "
-                f"its own (TMPDIR) on a Unix file system with flock.",
-                file=sys.stderr,
-                flush=True,
-            )
+        self._warning = (
+            f"warning: the deploy's processes cannot share the Management API's rate limit "
+            f"through {path} ({error.strerror or error}); while they cannot, this one "
+            f"paces it at {part:g} of the tier, its part of the share {self.share:g}, so "
+            f"the deploy is slower. To share it, give the deploy a temporary directory of "
+            f"its own (TMPDIR) on a Unix file system with flock."
+        )
+
+
+def _say(warning: str) -> None:
+    """Print a pacer's warning, if any, on stderr (one that is closed: the pace holds all the
+    same)."""
+    if warning:
+        with suppress(OSError, ValueError):
+            print(warning, file=sys.stderr, flush=True)
 
 
 _deploy_pacer: Pacer | None = None

@@ -270,7 +270,56 @@ def test_a_pool_that_cannot_be_locked_or_written_fails_no_request(
     assert "(No locks available)" in said
 
 
-@pytest.mark.parametrize("written", ["-1000000 0", "0 99999999999999999999", "garbage"])
+def test_a_pool_that_fails_on_and_off_lends_no_more_than_the_pool_and_the_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool fails 3 locks in 4: the requests apart take from this process's own bucket at
+    its part of the share (4 a second), which pooled requests lower to what the pool holds, so
+    together they take at most the share and the part (12 a second), never what the pool holds
+    again at each pooled read (pacing_test.go has the same test)."""
+    import fcntl
+
+    locked, tries = fcntl.flock, [0]
+
+    def now_and_then(descriptor: int, operation: int) -> None:
+        tries[0] += 1
+        if tries[0] % 4:
+            raise OSError(37, "No locks available")
+        locked(descriptor, operation)
+
+    monkeypatch.setattr(fcntl, "flock", now_and_then)
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path)
+    requests = 2000
+    for _ in range(requests):
+        pacer.take("PATCH", DISCOVERY_DOMAIN, host="acme.eu.auth0.com")
+    assert time.now - 1000 >= (requests - 25 - 12.5) / 12
+
+
+def test_a_pool_that_cannot_be_written_is_left_a_second_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A full disk: the file keeps its last record, which every reader would refill from its
+    time. Each process then goes apart for a second after each failed write, so two of them
+    take the share and at most a request a second each (10 a second), not an unpaced burst."""
+
+    def full(descriptor: int, data: bytes, offset: int) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    pacers = [rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path) for _ in range(2)]
+    for n in range(25 + 80):
+        pacers[n % 2].take("PATCH", DISCOVERY_DOMAIN, host="acme.eu.auth0.com")
+    assert time.now - 1000 >= 80 / 10
+    assert "(No space left on device)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "written", ["-1000000 0", "0 99999999999999999999", "garbage", "NaN 0", "inf 0"]
+)
 def test_a_pool_file_written_by_anything_else_holds_a_pacer_back_one_refill_at_most(
     tmp_path: Path, written: str
 ) -> None:

@@ -168,10 +168,12 @@ type Pacer struct {
 	interrupted context.Context // done once the deploy is interrupted (Interrupt)
 	interrupt   context.CancelFunc
 
-	pool       string     // where the global bucket is shared with the deploy's other processes (pool.go); "": not
-	management limitEntry // the tier's global bucket, for its part of the share when it cannot be pooled
-	warnings   io.Writer  // where a pool that cannot be used is said (Warnings)
-	warned     bool       // whether it was said
+	pool       string    // where the global bucket is shared with the deploy's other processes (pool.go); "": not
+	apart      *bucket   // the global bucket's requests that cannot use the pool take from this (pool.go)
+	apartUntil time.Time // a write to the pool failed: apart until then
+	warnings   io.Writer // where a pool that cannot be used is said (Warnings)
+	warned     bool      // whether it was noted
+	warning    string    // what to say, once p.mu is released
 }
 
 // ErrInterrupted is the answer to a write still waiting for its turn when the deploy is
@@ -210,7 +212,7 @@ func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 	}
 	p := &Pacer{
 		Tier: tier, Share: share, next: next, queues: map[string][]chan struct{}{}, now: time.Now, sleep: sleepFor,
-		management: entry.Management, warnings: Warnings,
+		warnings: Warnings,
 	}
 	p.interrupted, p.interrupt = context.WithCancel(context.Background())
 	start := p.now()
@@ -243,6 +245,7 @@ func New(tier string, share float64, next http.RoundTripper) (*Pacer, error) {
 	if err := add(entry.Management, true); err != nil {
 		return nil, err
 	}
+	p.apart = apartBucket(entry.Management, share, start)
 	for _, e := range entry.Endpoints {
 		if err := add(e, false); err != nil {
 			return nil, err
@@ -344,19 +347,23 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
 		if req.Context().Err() != nil { // given up: its tokens are the next one's
 			return context.Cause(req.Context())
 		}
-		now, release := p.now(), func() {}
+		now, release, takes := p.now(), func() {}, buckets
 		if len(buckets) > 0 && buckets[0] == p.all[0] { // the global bucket, first of p.all
-			now, release = p.pooled(req.URL.Host, buckets[0])
+			var global *bucket
+			now, global, release = p.pooled(req.URL.Host, buckets[0])
+			if global != buckets[0] { // this process's own, apart from the pool
+				takes = append([]*bucket{global}, buckets[1:]...)
+			}
 		}
 		var wait time.Duration
-		for _, b := range buckets {
+		for _, b := range takes {
 			b.refill(now)
 			if w := b.wait(now); w > wait {
 				wait = w
 			}
 		}
 		if wait == 0 {
-			for _, b := range buckets {
+			for _, b := range takes {
 				b.tokens--
 			}
 			release()
@@ -428,6 +435,9 @@ func (p *Pacer) hold(resp *http.Response, buckets []*bucket) {
 		if until.After(b.heldUntil) {
 			b.heldUntil = until
 		}
+		if b == p.all[0] && until.After(p.apart.heldUntil) { // the global bucket, pooled or not
+			p.apart.heldUntil = until
+		}
 	}
 }
 
@@ -437,7 +447,9 @@ func (p *Pacer) RoundTrip(req *http.Request) (*http.Response, error) {
 		return p.next.RoundTrip(req)
 	}
 	buckets, queue := p.bucketsOf(req)
-	if err := p.take(req, buckets, queue); err != nil {
+	err := p.take(req, buckets, queue)
+	p.say()
+	if err != nil {
 		return nil, err
 	}
 	resp, err := p.next.RoundTrip(req)

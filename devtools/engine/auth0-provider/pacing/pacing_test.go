@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -28,7 +29,7 @@ func paced(t *testing.T, tier string, share float64, next http.RoundTripper) (*P
 	c := &clock{time.Unix(1_700_000_000, 0)}
 	p.now = func() time.Time { return c.t }
 	p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
-	for _, b := range p.all {
+	for _, b := range append(p.all, p.apart) {
 		b.updated = c.t
 	}
 	return p, c
@@ -115,7 +116,7 @@ func TestPacersOfOnePoolKeepToOneShareOfTheGlobalBucket(t *testing.T) {
 		p.now = func() time.Time { return c.t }
 		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
 		p.pool, p.warnings = dir, &said
-		for _, b := range p.all {
+		for _, b := range append(p.all, p.apart) {
 			b.updated = c.t
 		}
 		pacers = append(pacers, p)
@@ -155,7 +156,7 @@ func TestPacersThatCannotPoolKeepToOneShareTogetherAndSaySo(t *testing.T) {
 		p.now = func() time.Time { return c.t }
 		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
 		p.pool, p.warnings = blocked, &said
-		for _, b := range p.all {
+		for _, b := range append(p.all, p.apart) {
 			b.updated = c.t
 		}
 		pacers = append(pacers, p)
@@ -220,10 +221,71 @@ func TestAPoolThatFailsForAWhileIsLeftThatWhileFromWhereItWas(t *testing.T) {
 	}
 }
 
+func TestAPoolThatFailsOnAndOffLendsNoMoreThanThePoolAndThePart(t *testing.T) {
+	// The pool fails 3 tries in 4: the requests apart take from this process's own bucket at
+	// its part of the share (4 a second), which pooled requests lower to what the pool holds,
+	// so together they take at most the share and the part (12 a second), never what the pool
+	// holds again at each pooled read.
+	p, c := paced(t, "enterprise-production", 0.5, answer(ok))
+	p.pool, p.warnings = t.TempDir(), io.Discard
+	locked, tries := lock, 0
+	t.Cleanup(func() { lock = locked })
+	lock = func(f *os.File) error {
+		if tries++; tries%4 != 0 {
+			return errors.New("no locks available")
+		}
+		return locked(f)
+	}
+	start := c.t
+	const requests = 2000
+	for i := 0; i < requests; i++ {
+		send(t, p, "POST", "/api/v2/organizations/org_1/discovery-domains")
+	}
+	if least := (requests - 25 - 12.5) / 12.0; c.t.Sub(start).Seconds() < least {
+		t.Fatalf("%d requests took %.1f s, want at least %.1f (8 + 4 a second)", requests, c.t.Sub(start).Seconds(), least)
+	}
+}
+
+func TestAPoolThatCannotBeWrittenIsLeftASecondAtATime(t *testing.T) {
+	// A full disk: the file keeps its last record, which every reader would refill from its
+	// time. Each process then goes apart for a second after each failed write, so two of them
+	// take the share and at most a request a second each (10 a second), not an unpaced burst.
+	dir := t.TempDir()
+	c := &clock{time.Unix(1_700_000_000, 0)}
+	written := writeRecord
+	t.Cleanup(func() { writeRecord = written })
+	writeRecord = func(*os.File, []byte) error { return errors.New("no space left on device") }
+	var said strings.Builder
+	var pacers []*Pacer
+	for i := 0; i < PooledProcesses; i++ {
+		p, err := New("enterprise-production", 0.5, answer(ok))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.now = func() time.Time { return c.t }
+		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
+		p.pool, p.warnings = dir, &said
+		for _, b := range append(p.all, p.apart) {
+			b.updated = c.t
+		}
+		pacers = append(pacers, p)
+	}
+	start := c.t
+	for i := 0; i < 25+80; i++ {
+		send(t, pacers[i%2], "POST", "/api/v2/organizations/org_1/discovery-domains")
+	}
+	if got := c.t.Sub(start).Seconds(); got < 80/10.0 {
+		t.Fatalf("105 requests took %.1f s, want at least %.1f", got, 80/10.0)
+	}
+	if !strings.Contains(said.String(), "(no space left on device)") {
+		t.Fatalf("warnings %q do not say why", said.String())
+	}
+}
+
 func TestAPoolFileWrittenByAnythingElseHoldsAPacerBackOneRefillAtMost(t *testing.T) {
 	// Tokens below none or a time to come (a clock set back) cost at most one request's
 	// refill, never a stalled deploy.
-	for _, written := range []string{"-1000000 %d", "0 9000000000000000000"} {
+	for _, written := range []string{"-1000000 %d", "0 9000000000000000000", "NaN %d", "+Inf %d"} {
 		dir := t.TempDir()
 		path := poolFile(dir, "tenant.example", "enterprise-production", 0.5)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

@@ -32,27 +32,31 @@ func poolFile(dir, host, tier string, share float64) string {
 
 // pooled loads the global bucket b from its pool file, locked against the other processes
 // until the returned function writes it back and unlocks it, and reads the time once the lock
-// is held. The file holds record's line; one empty or unreadable starts full. Without a pool
-// configured b is this process's own and the function does nothing. While the pool cannot be
-// used (not a Unix, a directory not the user's own, a file system without locks) b is this
-// process's own at its part of the share, going on from the state it last read (apart); the
-// next request tries the pool again. p.mu is held.
-func (p *Pacer) pooled(host string, b *bucket) (time.Time, func()) {
+// is held; it returns the bucket the request takes from. The file holds record's line; one
+// empty or unreadable starts full. Without a pool configured b is this process's own and the
+// function does nothing. While the pool cannot be used (not a Unix, a directory not the user's
+// own, a file system without locks, and for a second after a write to it failed) the request
+// takes from p.apart, this process's own at its part of the share, which a pooled request
+// lowers to what the pool holds, so going apart never lends more than the pool had; the next
+// request tries the pool again. p.mu is held.
+func (p *Pacer) pooled(host string, b *bucket) (time.Time, *bucket, func()) {
 	if p.pool == "" || host == "" {
-		return p.now(), func() {}
+		return p.now(), b, func() {}
 	}
 	path := poolFile(p.pool, host, p.Tier, p.Share)
+	if p.now().Before(p.apartUntil) {
+		return p.now(), p.apart, func() {}
+	}
 	f, err := openPrivate(path)
 	if err != nil {
-		p.apart(path, err, b)
-		return p.now(), func() {}
+		p.failed(path, err)
+		return p.now(), p.apart, func() {}
 	}
 	if err := lock(f); err != nil {
 		f.Close()
-		p.apart(path, err, b)
-		return p.now(), func() {}
+		p.failed(path, err)
+		return p.now(), p.apart, func() {}
 	}
-	b.capacity, b.perSecond = capacity(p.management, p.Share), p.management.PerSecond*p.Share
 	now := p.now()
 	b.tokens, b.updated = b.capacity, now
 	var raw [64]byte
@@ -60,7 +64,7 @@ func (p *Pacer) pooled(host string, b *bucket) (time.Time, func()) {
 	if fields := strings.Fields(string(raw[:n])); len(fields) == 2 {
 		tokens, err1 := strconv.ParseFloat(fields[0], 64)
 		nanos, err2 := strconv.ParseInt(fields[1], 10, 64)
-		if err1 == nil && err2 == nil {
+		if err1 == nil && err2 == nil && !math.IsNaN(tokens) && !math.IsInf(tokens, 0) {
 			// Within what a pacer can leave: a file gone wrong lends no more than a full
 			// bucket and holds the deploy back no more than one refill.
 			b.tokens, b.updated = math.Min(b.capacity, math.Max(0, tokens)), time.Unix(0, nanos)
@@ -69,14 +73,14 @@ func (p *Pacer) pooled(host string, b *bucket) (time.Time, func()) {
 			}
 		}
 	}
-	return now, func() {
-		line := record(b.tokens, b.updated)
-		_, err := f.WriteAt(line, 0)
-		if err == nil {
-			err = f.Truncate(int64(len(line)))
-		}
-		if err != nil { // the next reader finds the last record
-			p.warn(path, err)
+	return now, b, func() {
+		p.apart.refill(now)
+		p.apart.tokens = math.Min(p.apart.tokens, b.tokens)
+		if err := writeRecord(f, record(b.tokens, b.updated)); err != nil {
+			// The file still holds the last record, which the next reader would refill
+			// from its time: apart for a second, then a write is tried again.
+			p.apartUntil = p.now().Add(time.Second)
+			p.failed(path, err)
 		}
 		unlock(f)
 		f.Close()
@@ -89,17 +93,28 @@ func record(tokens float64, updated time.Time) []byte {
 	return []byte(fmt.Sprintf("%17.6f %20d\n", tokens, updated.UnixNano()))
 }
 
-// apart makes the global bucket b this process's own, at its part of the share, and says so
-// the first time. p.mu is held.
-func (p *Pacer) apart(path string, err error, b *bucket) {
-	part := p.Share / PooledProcesses
-	b.capacity, b.perSecond = capacity(p.management, part), p.management.PerSecond*part
-	b.tokens = math.Min(b.tokens, b.capacity)
-	p.warn(path, err)
+// writeRecord writes line over the pool file's last record, then cuts the file to it (a
+// variable, so that a test can fail it as a full disk does).
+var writeRecord = func(f *os.File, line []byte) error {
+	if _, err := f.WriteAt(line, 0); err != nil {
+		return err
+	}
+	return f.Truncate(int64(len(line)))
 }
 
-// warn says, the first time, that the pool cannot be used and what the process does instead.
-func (p *Pacer) warn(path string, err error) {
+// apartBucket is this process's own global bucket for the requests that cannot use the pool:
+// its part of the share's rate and of the share's burst (at least one request).
+func apartBucket(management limitEntry, share float64, now time.Time) *bucket {
+	size := math.Max(1, capacity(management, share)/PooledProcesses)
+	return &bucket{
+		name: management.Name, burst: management.Burst, capacity: size,
+		perSecond: management.PerSecond * share / PooledProcesses, tokens: size, updated: now,
+	}
+}
+
+// failed notes, the first time, what to say: that the pool cannot be used and what the process
+// does instead (said by say, once p.mu is released). p.mu is held.
+func (p *Pacer) failed(path string, err error) {
 	if p.warned {
 		return
 	}
@@ -108,8 +123,19 @@ func (p *Pacer) warn(path string, err error) {
 	if errors.As(err, &pathErr) {
 		err = pathErr.Err
 	}
-	fmt.Fprintf(p.warnings, "the deploy's processes cannot share the Management API's rate limit "+
+	p.warning = fmt.Sprintf("the deploy's processes cannot share the Management API's rate limit "+
 		"through %s (%v); while they cannot, this one paces it at %g of the tier, its part of the share %g, "+
 		"so the deploy is slower. To share it, give the deploy a temporary directory of its own (TMPDIR) "+
 		"on a Unix file system with flock.\n", path, err, p.Share/PooledProcesses, p.Share)
+}
+
+// say writes the warning failed noted, if any, outside p.mu: the engine's log is an RPC.
+func (p *Pacer) say() {
+	p.mu.Lock()
+	warning := p.warning
+	p.warning = ""
+	p.mu.Unlock()
+	if warning != "" {
+		fmt.Fprint(p.warnings, warning)
+	}
 }
