@@ -304,6 +304,7 @@ def _pooled(
             tokens, nanoseconds = os.pread(descriptor, 64, 0).split()
             # Within what a pacer can leave: a file gone wrong lends no more than a full
             # bucket and holds the deploy back no more than one refill.
+            # (NaN: none; the Go pacer reads it so too)
             state = [min(capacity, max(0.0, float(tokens))), min(now, int(nanoseconds) / 1e9)]
         except (OSError, ValueError):
             state = [capacity, now]
@@ -373,6 +374,7 @@ class Pacer:
         )
         self._apart = [self._apart_limits[0], now]
         self._apart_until = -math.inf  # (a write to the pool failed: apart until then)
+        self._debt = 0.0  # (tokens taken apart, which the next pooled requests pay the pool)
         self._pool_failed = self._warned = False
         self._warning = ""
 
@@ -393,12 +395,16 @@ class Pacer:
                         # (max: the wall clock a deploy's pacer reads may be set back)
                         state[0] = min(capacity, state[0] + max(0.0, now - state[1]) * rate)
                         state[1] = max(state[1], now)
+                        if pooled and bucket == self.tier.management:
+                            self._pay_debt(state)
                         if state[0] < 1 - 1e-9:  # (rounding: a wait too short to count)
                             wait = max(wait, (1 - state[0]) / rate)
                         states[bucket] = state
                     if wait == 0:
                         for state in states.values():
                             state[0] -= 1
+                        if states.get(self.tier.management) is self._apart:
+                            self._debt = min(self._debt + 1, self._capacity[self.tier.management])
                     if pooled:
                         self._lower_apart(pooled[0][0], now)
                 warning, self._warning = self._warning, ""
@@ -418,6 +424,14 @@ class Pacer:
             return self._apart, *self._apart_limits
         return self._state[bucket], self._capacity[bucket], self._rate[bucket]
 
+    def _pay_debt(self, pooled: list[float]) -> None:
+        """Pay the pool what requests apart from it took, as far as it holds tokens: so a pool
+        that fails on and off still gives out no more than the share (the debt is at most the
+        pool's burst: one apart for long pays no more than that when it comes back)."""
+        paid = min(self._debt, max(0.0, pooled[0]))
+        pooled[0] -= paid
+        self._debt -= paid
+
     def _lower_apart(self, pooled: float, now: float) -> None:
         """Refill this process's own global bucket at its part of the share, and lower it to
         the ``pooled`` tokens the pool holds now."""
@@ -432,7 +446,9 @@ class Pacer:
         if self.pool is None or not host:
             return nullcontext(None)
         path = pool_file(self.pool, host, self.tier.name, self.share)
-        self._pool_failed = self._clock() < self._apart_until
+        now = self._clock()
+        # (a window more than a second ahead: the wall clock was set back since)
+        self._pool_failed = now < self._apart_until <= now + 1
         if self._pool_failed:
             return nullcontext(None)
         return _pooled(

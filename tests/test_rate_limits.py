@@ -297,6 +297,46 @@ def test_a_pool_that_fails_on_and_off_lends_no_more_than_the_pool_and_the_part(
     assert time.now - 1000 >= (requests - 25 - 12.5) / 12
 
 
+def test_pacers_whose_pool_fails_on_and_off_pay_it_back_and_keep_to_the_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both processes' locks fail every other time (a flaky network file system): what each
+    takes apart is a debt its next pooled request pays the pool, so together they keep to the
+    share (8 a second), not the share and both parts (16: pacing_test.go has the same test)."""
+    import fcntl
+
+    locked, tries, process = fcntl.flock, [0, 0], [0]
+
+    def every_other(descriptor: int, operation: int) -> None:
+        tries[process[0]] += 1  # (each process's own locks fail every other time)
+        if tries[process[0]] % 2:
+            raise OSError(37, "No locks available")
+        locked(descriptor, operation)
+
+    monkeypatch.setattr(fcntl, "flock", every_other)
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    pacers = [rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path) for _ in range(2)]
+    requests = 4000
+    for n in range(requests):
+        process[0] = n % 2
+        pacers[n % 2].take("PATCH", DISCOVERY_DOMAIN, host="acme.eu.auth0.com")
+    assert requests / (time.now - 1000) <= 8 * 1.05
+
+
+def test_a_nan_in_the_pool_file_reads_as_no_token(tmp_path: Path) -> None:
+    """Not a number of tokens reads as none, as in the Go pacer: the pace holds."""
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    path = rate_limits.pool_file(tmp_path, "acme.eu.auth0.com", tier.name, 0.5)
+    path.parent.mkdir(mode=0o700)
+    path.write_text("NaN 1000000000000")
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path)
+    for _ in range(125):
+        pacer.take("PATCH", DISCOVERY_DOMAIN, host="acme.eu.auth0.com")
+    assert time.now - 1000 >= 100 / 8
+
+
 def test_a_pool_that_cannot_be_written_is_left_a_second_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -171,6 +171,7 @@ type Pacer struct {
 	pool       string    // where the global bucket is shared with the deploy's other processes (pool.go); "": not
 	apart      *bucket   // the global bucket's requests that cannot use the pool take from this (pool.go)
 	apartUntil time.Time // a write to the pool failed: apart until then
+	debt       float64   // tokens taken apart, which the next pooled requests pay the pool
 	warnings   io.Writer // where a pool that cannot be used is said (Warnings)
 	warned     bool      // whether it was noted
 	warning    string    // what to say, once p.mu is released
@@ -365,6 +366,9 @@ func (p *Pacer) take(req *http.Request, buckets []*bucket, queue string) error {
 		if wait == 0 {
 			for _, b := range takes {
 				b.tokens--
+			}
+			if len(takes) > 0 && takes[0] == p.apart {
+				p.debt = math.Min(p.debt+1, p.all[0].capacity)
 			}
 			release()
 			return nil

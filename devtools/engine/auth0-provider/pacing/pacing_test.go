@@ -246,6 +246,66 @@ func TestAPoolThatFailsOnAndOffLendsNoMoreThanThePoolAndThePart(t *testing.T) {
 	}
 }
 
+func TestPacersWhosePoolFailsOnAndOffPayItBackAndKeepToTheShare(t *testing.T) {
+	// Both processes' locks fail every other time (a flaky network file system): what each
+	// takes apart is a debt its next pooled request pays the pool, so together they keep to
+	// the share (8 a second), not the share and both parts (16; tests/test_rate_limits.py has
+	// the same test).
+	dir := t.TempDir()
+	c := &clock{time.Unix(1_700_000_000, 0)}
+	locked, tries, process := lock, [2]int{}, 0
+	t.Cleanup(func() { lock = locked })
+	lock = func(f *os.File) error {
+		if tries[process]++; tries[process]%2 != 0 {
+			return errors.New("no locks available")
+		}
+		return locked(f)
+	}
+	var pacers []*Pacer
+	for i := 0; i < PooledProcesses; i++ {
+		p, err := New("enterprise-production", 0.5, answer(ok))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.now = func() time.Time { return c.t }
+		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
+		p.pool, p.warnings = dir, io.Discard
+		for _, b := range append(p.all, p.apart) {
+			b.updated = c.t
+		}
+		pacers = append(pacers, p)
+	}
+	start := c.t
+	const requests = 4000
+	for i := 0; i < requests; i++ {
+		process = i % 2
+		send(t, pacers[process], "POST", "/api/v2/organizations/org_1/discovery-domains")
+	}
+	if rate := requests / c.t.Sub(start).Seconds(); rate > 8*1.05 {
+		t.Fatalf("%d requests went at %.2f a second, want at most the share's 8", requests, rate)
+	}
+}
+
+func TestANaNInThePoolFileReadsAsNoToken(t *testing.T) {
+	// Not a number of tokens reads as none, as in rate_limits.py: the pace holds.
+	p, c := paced(t, "enterprise-production", 0.5, answer(ok))
+	p.pool = t.TempDir()
+	path := poolFile(p.pool, "tenant.example", "enterprise-production", 0.5)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(fmt.Sprintf("NaN %d", c.t.UnixNano())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := c.t
+	for i := 0; i < 125; i++ {
+		send(t, p, "POST", "/api/v2/organizations/org_1/discovery-domains")
+	}
+	if got := c.t.Sub(start).Seconds(); got < 100/8.0 {
+		t.Fatalf("125 requests after a NaN record took %.1f s, want at least %.1f", got, 100/8.0)
+	}
+}
+
 func TestAPoolThatCannotBeWrittenIsLeftASecondAtATime(t *testing.T) {
 	// A full disk: the file keeps its last record, which every reader would refill from its
 	// time. Each process then goes apart for a second after each failed write, so two of them

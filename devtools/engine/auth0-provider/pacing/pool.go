@@ -64,7 +64,10 @@ func (p *Pacer) pooled(host string, b *bucket) (time.Time, *bucket, func()) {
 	if fields := strings.Fields(string(raw[:n])); len(fields) == 2 {
 		tokens, err1 := strconv.ParseFloat(fields[0], 64)
 		nanos, err2 := strconv.ParseInt(fields[1], 10, 64)
-		if err1 == nil && err2 == nil && !math.IsNaN(tokens) && !math.IsInf(tokens, 0) {
+		if err1 == nil && err2 == nil {
+			if math.IsNaN(tokens) { // none, as rate_limits.py reads it
+				tokens = 0
+			}
 			// Within what a pacer can leave: a file gone wrong lends no more than a full
 			// bucket and holds the deploy back no more than one refill.
 			b.tokens, b.updated = math.Min(b.capacity, math.Max(0, tokens)), time.Unix(0, nanos)
@@ -73,6 +76,13 @@ func (p *Pacer) pooled(host string, b *bucket) (time.Time, *bucket, func()) {
 			}
 		}
 	}
+	// Pay the pool what requests apart from it took, as far as it holds tokens: so a pool that
+	// fails on and off still gives out no more than the share (the debt is at most the pool's
+	// burst: one apart for long pays no more than that when it comes back).
+	b.refill(now)
+	paid := math.Min(p.debt, math.Max(0, b.tokens))
+	b.tokens -= paid
+	p.debt -= paid
 	return now, b, func() {
 		p.apart.refill(now)
 		p.apart.tokens = math.Min(p.apart.tokens, b.tokens)
