@@ -364,7 +364,6 @@ class Pacer:
             )
             for bucket in buckets
         }
-        self._rate = {bucket: bucket.per_second * share for bucket in buckets}
         now = clock()
         self._state = {bucket: [self._capacity[bucket], now] for bucket in buckets}
         management = tier.management
@@ -419,10 +418,10 @@ class Pacer:
         """Where a request takes ``bucket``'s token from: its state, capacity and rate (the
         global bucket's pooled, or this process's own apart from the pool while it fails)."""
         if bucket == self.tier.management and pooled:
-            return pooled[0], self._capacity[bucket], self._rate[bucket]
+            return pooled[0], self._capacity[bucket], bucket.per_second * self.share
         if bucket == self.tier.management and self._pool_failed:
             return self._apart, *self._apart_limits
-        return self._state[bucket], self._capacity[bucket], self._rate[bucket]
+        return self._state[bucket], self._capacity[bucket], bucket.per_second * self.share
 
     def _pay_debt(self, pooled: list[float]) -> None:
         """Pay the pool what requests apart from it took, as far as it holds tokens: so a pool

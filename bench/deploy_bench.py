@@ -227,6 +227,16 @@ def deploy(
     return Deploy(count, up, second, floor, cpu)
 
 
+def without_pool(scratch: Path) -> dict[str, str]:
+    """The environment of a deploy whose processes cannot share the global bucket: a temporary
+    directory (``TMPDIR``) under ``scratch`` with a file where the pool directory would be."""
+    temporary = scratch / "tmp"
+    temporary.mkdir()
+    folder = rate_limits.POOL_DIRECTORY.format(uid=os.getuid())
+    (temporary / folder).write_text("in the pool directory's place")
+    return {"TMPDIR": str(temporary)}
+
+
 def pool_warnings(output: str) -> list[str]:
     """The warnings of an ``up``'s diagnostics (not its progress lines, which repeat them) that
     say a process cannot share the global bucket."""
@@ -288,13 +298,6 @@ def main() -> None:
     profiles: list[tuple[int, float, Profile]] = []
     for size in (int(s) for s in arguments.sizes.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
-            without_pool = {}
-            if arguments.without_pool:
-                temporary = Path(scratch) / "tmp"
-                temporary.mkdir()
-                folder = rate_limits.POOL_DIRECTORY.format(uid=os.getuid())
-                (temporary / folder).write_text("in the pool directory's place")
-                without_pool = {"TMPDIR": str(temporary)}
             result = deploy(
                 size,
                 Path(scratch),
@@ -303,7 +306,7 @@ def main() -> None:
                 extra_env={
                     rate_limits.PARALLEL_VARIABLE: str(parallel),
                     **(SKIP_CHECKPOINTS if arguments.skip_checkpoints else {}),
-                    **without_pool,
+                    **(without_pool(Path(scratch)) if arguments.without_pool else {}),
                 },
                 profile=arguments.profile,
                 domains=arguments.domains,

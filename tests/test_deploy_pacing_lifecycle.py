@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from auth0_org_assignment import credentials, rate_limits
-from bench.deploy_bench import deploy, organizations, pool_warnings
+from bench.deploy_bench import deploy, organizations, pool_warnings, without_pool
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
 
@@ -59,17 +59,15 @@ def test_processes_that_cannot_pool_the_global_bucket_say_so_and_keep_to_the_sha
 ) -> None:
     """A deploy whose temporary directory holds something else under the pool's name: the
     plugin (through the engine's log, which hides a plugin's stderr) and the program's dynamic
-    resources each say so once, on a deploy that succeeds, and each paces its part of the share
-    (rate_limits.POOLED_PROCESSES), so no 429."""
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    (temporary / rate_limits.POOL_DIRECTORY.format(uid=os.getuid())).write_text("in the way")
+    resources each say so once, naming their part of the share (rate_limits.POOLED_PROCESSES),
+    on a deploy that succeeds with no 429. (Their pace is checked in tests/test_rate_limits.py
+    and pacing_test.go: on the free tier no 429 would tell it from the whole share's.)"""
     alone = deploy(
         ORGANIZATIONS,
         tmp_path / "alone",
         tier="free",
         noop=False,
-        extra_env={"TMPDIR": str(temporary)},
+        extra_env=without_pool(tmp_path),
     )
     assert alone.up.rate_limited == 0, alone.up.calls
     said = pool_warnings(alone.up.output)

@@ -35,6 +35,28 @@ func paced(t *testing.T, tier string, share float64, next http.RoundTripper) (*P
 	return p, c
 }
 
+// pacersOnOneClock are n pacers at half of the enterprise tier, as the processes of one deploy:
+// one fake clock, the pool in dir, their warnings said to warnings.
+func pacersOnOneClock(t *testing.T, n int, dir string, warnings io.Writer) ([]*Pacer, *clock) {
+	t.Helper()
+	c := &clock{time.Unix(1_700_000_000, 0)}
+	var pacers []*Pacer
+	for i := 0; i < n; i++ {
+		p, err := New("enterprise-production", 0.5, answer(ok))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.now = func() time.Time { return c.t }
+		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
+		p.pool, p.warnings = dir, warnings
+		for _, b := range append(p.all, p.apart) {
+			b.updated = c.t
+		}
+		pacers = append(pacers, p)
+	}
+	return pacers, c
+}
+
 type answer func(*http.Request) *http.Response
 
 func (a answer) RoundTrip(r *http.Request) (*http.Response, error) { return a(r), nil }
@@ -105,22 +127,8 @@ func TestPacersOfOnePoolKeepToOneShareOfTheGlobalBucket(t *testing.T) {
 	// The plugin and the program's dynamic resources each pace a deploy: pooled, their requests
 	// to one tenant take from one global bucket at the share (25, 8 a second at half).
 	dir := t.TempDir()
-	c := &clock{time.Unix(1_700_000_000, 0)}
-	var pacers []*Pacer
 	var said strings.Builder
-	for i := 0; i < 2; i++ {
-		p, err := New("enterprise-production", 0.5, answer(ok))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.now = func() time.Time { return c.t }
-		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
-		p.pool, p.warnings = dir, &said
-		for _, b := range append(p.all, p.apart) {
-			b.updated = c.t
-		}
-		pacers = append(pacers, p)
-	}
+	pacers, c := pacersOnOneClock(t, PooledProcesses, dir, &said)
 	start := c.t
 	for i := 0; i < 25+80; i++ { // discovery domains' creates: the global bucket only
 		send(t, pacers[i%2], "POST", "/api/v2/organizations/org_1/discovery-domains")
@@ -145,22 +153,8 @@ func TestPacersThatCannotPoolKeepToOneShareTogetherAndSaySo(t *testing.T) {
 	if err := os.WriteFile(blocked, []byte("not a directory"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{time.Unix(1_700_000_000, 0)}
-	var pacers []*Pacer
 	var said strings.Builder
-	for i := 0; i < PooledProcesses; i++ {
-		p, err := New("enterprise-production", 0.5, answer(ok))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.now = func() time.Time { return c.t }
-		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
-		p.pool, p.warnings = blocked, &said
-		for _, b := range append(p.all, p.apart) {
-			b.updated = c.t
-		}
-		pacers = append(pacers, p)
-	}
+	pacers, c := pacersOnOneClock(t, PooledProcesses, blocked, &said)
 	start := c.t
 	for i := 0; i < 25+80; i++ {
 		send(t, pacers[i%2], "POST", "/api/v2/organizations/org_1/discovery-domains")
@@ -252,7 +246,6 @@ func TestPacersWhosePoolFailsOnAndOffPayItBackAndKeepToTheShare(t *testing.T) {
 	// the share (8 a second), not the share and both parts (16; tests/test_rate_limits.py has
 	// the same test).
 	dir := t.TempDir()
-	c := &clock{time.Unix(1_700_000_000, 0)}
 	locked, tries, process := lock, [2]int{}, 0
 	t.Cleanup(func() { lock = locked })
 	lock = func(f *os.File) error {
@@ -261,20 +254,7 @@ func TestPacersWhosePoolFailsOnAndOffPayItBackAndKeepToTheShare(t *testing.T) {
 		}
 		return locked(f)
 	}
-	var pacers []*Pacer
-	for i := 0; i < PooledProcesses; i++ {
-		p, err := New("enterprise-production", 0.5, answer(ok))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.now = func() time.Time { return c.t }
-		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
-		p.pool, p.warnings = dir, io.Discard
-		for _, b := range append(p.all, p.apart) {
-			b.updated = c.t
-		}
-		pacers = append(pacers, p)
-	}
+	pacers, c := pacersOnOneClock(t, PooledProcesses, dir, io.Discard)
 	start := c.t
 	const requests = 4000
 	for i := 0; i < requests; i++ {
@@ -311,25 +291,11 @@ func TestAPoolThatCannotBeWrittenIsLeftASecondAtATime(t *testing.T) {
 	// time. Each process then goes apart for a second after each failed write, so two of them
 	// take the share and at most a request a second each (10 a second), not an unpaced burst.
 	dir := t.TempDir()
-	c := &clock{time.Unix(1_700_000_000, 0)}
 	written := writeRecord
 	t.Cleanup(func() { writeRecord = written })
 	writeRecord = func(*os.File, []byte) error { return errors.New("no space left on device") }
 	var said strings.Builder
-	var pacers []*Pacer
-	for i := 0; i < PooledProcesses; i++ {
-		p, err := New("enterprise-production", 0.5, answer(ok))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.now = func() time.Time { return c.t }
-		p.sleep = func(_ *http.Request, d time.Duration) error { c.t = c.t.Add(d); return nil }
-		p.pool, p.warnings = dir, &said
-		for _, b := range append(p.all, p.apart) {
-			b.updated = c.t
-		}
-		pacers = append(pacers, p)
-	}
+	pacers, c := pacersOnOneClock(t, PooledProcesses, dir, &said)
 	start := c.t
 	for i := 0; i < 25+80; i++ {
 		send(t, pacers[i%2], "POST", "/api/v2/organizations/org_1/discovery-domains")
