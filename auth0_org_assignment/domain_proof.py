@@ -29,15 +29,24 @@ TIMEOUT_S = 5.0
 """How long one lookup may take before the record counts as not found."""
 
 
+class LookupFailed(Exception):
+    """DNS gave no answer to a TXT lookup (a timeout, a failing server): which is not an answer
+    that the record is missing."""
+
+
 @dataclass(frozen=True)
 class Resolver:
     """Where TXT records are looked up: ``host:port`` of DNS servers, or the system's."""
 
     servers: tuple[str, ...] = ()
+    strict: bool = False
+    """Whether a lookup DNS does not answer raises :class:`LookupFailed`: for the operations
+    commands, where a missing record removes members (reconcile) or is reported as missing. The
+    deploy's proofs are not strict: there an unanswered lookup proves nothing, as no record."""
 
     def txt(self, host: str) -> frozenset[str]:
-        """The TXT strings published at ``host``; none when it has none or DNS fails (a
-        domain is proven only by an answer, never by an error)."""
+        """The TXT strings published at ``host``; none when it has none (a domain is proven
+        only by an answer, never by an error), or when DNS does not answer and not ``strict``."""
         resolver = dns.resolver.Resolver(configure=not self.servers)
         if self.servers:
             addresses = [_address(server) for server in self.servers]
@@ -46,7 +55,15 @@ class Resolver:
         resolver.lifetime = TIMEOUT_S
         try:
             answer = resolver.resolve(host, "TXT", raise_on_no_answer=False)
-        except (dns.exception.DNSException, OSError):
+        except dns.resolver.NXDOMAIN:
+            return frozenset()
+        except (dns.exception.DNSException, OSError) as error:
+            if self.strict:
+                raise LookupFailed(
+                    f"DNS did not answer the lookup of the TXT record at {host} "
+                    f"({error or type(error).__name__}); nothing was changed: run it again when "
+                    "DNS answers (the stack's dnsResolvers names the servers, else the system's)"
+                ) from error
             return frozenset()
         return frozenset(
             b"".join(record.strings).decode("utf-8", errors="replace") for record in answer

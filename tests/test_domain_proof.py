@@ -10,6 +10,7 @@ import pytest
 from auth0_org_assignment.config import parse_config
 from auth0_org_assignment.config.email_domains import mailbox_provider
 from auth0_org_assignment.domain_proof import (
+    LookupFailed,
     Resolver,
     apex,
     discovery_domains,
@@ -42,6 +43,21 @@ def test_an_unreachable_resolver_proves_nothing() -> None:
     started = time.monotonic()
     assert not proven(Resolver((f"127.0.0.1:{port}",)), HOST, TOKEN)
     assert time.monotonic() - started < 10
+
+
+def test_a_strict_resolver_tells_no_answer_from_no_record() -> None:
+    """What the operations commands look up with: a name DNS says does not exist, or has no such
+    record, is no record; DNS not answering is an error that names the host."""
+    with LoopbackDns.start() as server:
+        address = server.address
+        strict = Resolver((address,), strict=True)
+        assert not proven(strict, HOST, TOKEN)  # NXDOMAIN: the loopback server knows no name
+        server.publish(HOST, TOKEN)
+        assert proven(strict, HOST, TOKEN)
+        server.stop()
+        with pytest.raises(LookupFailed, match=f"the TXT record at {HOST} "):
+            proven(strict, HOST, TOKEN)
+        assert not proven(Resolver((address,)), HOST, TOKEN)
 
 
 def test_a_wildcard_is_proven_by_its_apex_once() -> None:

@@ -604,6 +604,7 @@ def test_the_reconcile_check_fails_when_someone_would_leave(
         "#!/bin/sh\n"
         f'echo "$@" > {tmp_path}/args\n'
         "echo 'would remove auth0|1 from acme: the email is not verified'\n"
+        "echo 'auth0|2 stands in acme only through an email domain that is not proven: kept'\n"
         f"exit {status}\n"
     )
     stand_in.chmod(0o755)
@@ -621,6 +622,8 @@ def test_the_reconcile_check_fails_when_someone_would_leave(
     )
     assert result.returncode == verdict
     assert f"## Reconcile `dev`: {heading}" in summary.read_text()
+    if heading in ("members would leave", "done"):
+        assert "auth0|2 stands in acme only through" in summary.read_text()
     dry_run = "--dry-run" in (tmp_path / "args").read_text()
     assert dry_run is (remove != "true")
 

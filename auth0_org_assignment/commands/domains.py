@@ -42,7 +42,7 @@ def run(arguments: argparse.Namespace) -> int:
 
 def _domains(arguments: argparse.Namespace) -> int:
     config, api = connect(arguments, "DOMAINS", "read-only credentials", CALLS)
-    resolver = Resolver(tuple(config.dns_resolvers))
+    resolver = Resolver(tuple(config.dns_resolvers), strict=True)
     records = []
     for organization in config.organizations:
         organization_id = api.call("organizations.get_by_name", name=organization.name)["id"]
@@ -71,7 +71,7 @@ def proven_domains(
     status when its proof changes, so such a status would stay. The Action holds only what DNS
     proved at the last deploy; a domain both verified and published now is one that deploy
     proved, or the next will."""
-    resolver = Resolver(tuple(config.dns_resolvers))
+    resolver = Resolver(tuple(config.dns_resolvers), strict=True)
     proven: dict[str, list[str]] = {}
     for organization in config.organizations:
         proven[organization.name] = [

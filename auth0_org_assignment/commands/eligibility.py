@@ -13,7 +13,7 @@ import json
 import subprocess
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -176,3 +176,38 @@ class MembershipRule:
         finally:
             with contextlib.suppress(BrokenPipeError):
                 process.stdin.close()
+
+
+NOT_PROVEN = "email-domain-not-proven"
+"""The refusal of a user the configuration's email domains admit but its proven ones do not."""
+
+
+def deployed_decisions(
+    config: StackConfig,
+    organization_ids: Mapping[str, str],
+    proven: Mapping[str, Collection[str]],
+    users: Mapping[str, dict[str, Any]],
+) -> dict[str, Decision]:
+    """The deployed rule's decision on each user (by id): through the ``proven`` email domains
+    alone (``domains.proven_domains``), as the Action holds them. A refusal the configured
+    domains would not make reads :data:`NOT_PROVEN`, so whoever it removes or reports learns
+    that the domain's proof, not the user, is what is missing."""
+    with MembershipRule(config, organization_ids, proven=proven) as rule:
+        decisions = dict(zip(users, rule.decide(users.values()), strict=True))
+    refused = [user_id for user_id, decision in decisions.items() if decision.refusals]
+    if not refused:
+        return decisions
+    with MembershipRule(config, organization_ids) as configured:
+        as_configured = dict(
+            zip(refused, configured.decide(users[u] for u in refused), strict=True)
+        )
+    for user_id in refused:
+        decision, eligible = decisions[user_id], as_configured[user_id].eligible
+        decisions[user_id] = replace(
+            decision,
+            refusals={
+                organization_id: NOT_PROVEN if organization_id in eligible else reason
+                for organization_id, reason in decision.refusals.items()
+            },
+        )
+    return decisions

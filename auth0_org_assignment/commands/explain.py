@@ -25,7 +25,7 @@ from typing import Any
 from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands.domains import proven_domains
-from auth0_org_assignment.commands.eligibility import Login, MembershipRule
+from auth0_org_assignment.commands.eligibility import NOT_PROVEN, Login, MembershipRule
 from auth0_org_assignment.commands.management_client import (
     ManagementClient,
     UsageError,
@@ -109,7 +109,7 @@ def explanation(
     """For each of the stack's organizations: member or not, the marker, and what the rule says
     (``admittedBy`` the clause, or ``refusal`` and ``why`` in words). With ``proven`` (each
     organization's proven email domains), the rule is the deployed one; a user it refuses whom
-    the configuration's own domains would admit is refused for ``email-domain-not-proven``."""
+    the configuration's own domains would admit is refused for ``NOT_PROVEN``."""
     # ``ours``: the markers as the Action, the backfill and reconcile read them (marker.js): a
     # value they do not take for this stack's (false, a malformed record) is no marker.
     with MembershipRule(config, organization_ids, proven=proven) as rule:
@@ -119,7 +119,7 @@ def explanation(
             unproven, _ = configured.explain(user, login)
         for organization_id, decision in decisions.items():
             if "refusal" in decision and "refusal" not in unproven[organization_id]:
-                decision["refusal"] = "email-domain-not-proven"
+                decision["refusal"] = NOT_PROVEN
     reasons = contract.refusals()
     metadata = user.get("app_metadata") if isinstance(user.get("app_metadata"), dict) else {}
     organizations = {}

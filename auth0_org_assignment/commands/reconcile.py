@@ -6,7 +6,12 @@
 Removes from each organization the stack declares the members this stack added (they carry its
 marker) who no longer match the organization's rule, as the Action's own code decides it
 (``eligibility``): their email left the domains or is no longer verified, no identity comes
-through a connection the rule lists, or they are blocked. Their marker for that organization is
+through a connection the rule lists, or they are blocked. The rule is the deployed one, which
+admits through proven email domains alone (``domains.proven_domains``; DNS not answering a
+lookup ends the run before it removes anyone). A member who stands only through a domain that
+is not proven (never was, or lost its record) is kept and reported, and the dry run exits 3 for
+them too: a lost record must not empty an organization by itself. ``--remove-unproven`` removes
+them, once a person has looked. Their marker for that organization is
 cleared, so a later login checks them again. It removes only members carrying the stack's
 marker, which the rule leaves on whoever it admits at a login or a backfill (a member added by
 hand carries none until the rule admits them so: docs/limits.md): whatever the reason, a
@@ -33,6 +38,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,7 +46,12 @@ from typing import Any
 from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import checkpoint
-from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
+from auth0_org_assignment.commands.domains import proven_domains
+from auth0_org_assignment.commands.eligibility import (
+    NOT_PROVEN,
+    USER_FIELDS,
+    deployed_decisions,
+)
 from auth0_org_assignment.commands.management_client import (
     MEMBERS_PER_REQUEST,
     ApiError,
@@ -54,6 +65,7 @@ from auth0_org_assignment.config import StackConfig
 
 DRY_RUN_CALLS = (
     "organizations.get_by_name",
+    "organizations.discovery_domains.get_by_name",
     "organizations.members.list",
     "jobs.users_exports.create",
     "jobs.get",
@@ -64,7 +76,8 @@ CALLS = (*DRY_RUN_CALLS, "organizations.members.delete", "users.update")
 """The Management API calls it makes: its credentials need exactly their scopes."""
 
 WOULD_LEAVE = 3
-"""The exit status of a dry run that finds members who would leave."""
+"""The exit status of a dry run that finds members who would leave, or who stand only through
+an email domain that is not proven."""
 REASONS = contract.refusals()
 """Why a member leaves: the rule's refusals (``contract.json``)."""
 
@@ -88,6 +101,10 @@ class Plan:
     departures: list[Departure] = field(default_factory=list)
     removed_by_hand: list[tuple[str, str]] = field(default_factory=list)
     """(organization, user id): marked by this stack, but no longer a member."""
+    unproven: list[tuple[str, str]] = field(default_factory=list)
+    """(organization, user id): added by this stack, standing only through an email domain that
+    is not proven; kept unless ``remove_unproven``, which makes them departures."""
+    remove_unproven: bool = False
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     """(organization, user id): a member whose user could not be read (404), so whose marker
     could not be: never touched."""
@@ -102,6 +119,7 @@ class Plan:
         return {
             "organization_ids": self.organization_ids,
             "departures": [asdict(d) for d in self.departures],
+            "remove_unproven": self.remove_unproven,
         }
 
     @classmethod
@@ -109,6 +127,7 @@ class Plan:
         return cls(
             organization_ids=dict(document["organization_ids"]),
             departures=[Departure(**d) for d in document["departures"]],
+            remove_unproven=bool(document.get("remove_unproven", False)),
         )
 
 
@@ -116,6 +135,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser, "the stack whose tenant and rules to use, e.g. prod")
     parser.add_argument(
         "--dry-run", action="store_true", help="change nothing; print who would leave and why"
+    )
+    parser.add_argument(
+        "--remove-unproven",
+        action="store_true",
+        help="also remove the members who stand only through an email domain that is not proven "
+        "(kept and reported without it)",
     )
 
 
@@ -129,12 +154,12 @@ def _reconcile(arguments: argparse.Namespace) -> int:
         arguments, "RECONCILE", "reconcile's own credentials", calls, note_tier=True
     )
     progress_file = arguments.project_dir / ".reconcile" / f"{arguments.stack}.json"
-    key = _plan_key(config)
+    key = _plan_key(config, arguments.remove_unproven)
     saved = checkpoint.load(progress_file)
     if saved is not None and saved.get("key") != key:
         print(
-            f"error: {progress_file} holds an unfinished run for another configuration or "
-            "tenant: finish it with that configuration, or delete the file to start anew "
+            f"error: {progress_file} holds an unfinished run for another configuration, "
+            "tenant or --remove-unproven: finish it with those, or delete the file to start anew "
             "(members it removed without clearing their marker then read as removed by hand)",
             file=sys.stderr,
         )
@@ -143,7 +168,7 @@ def _reconcile(arguments: argparse.Namespace) -> int:
         plan, done = Plan.from_json(saved["plan"]), int(saved["done"])
         print(f"resuming the run that stopped after {done} of {_users(plan)} users", flush=True)
     else:
-        plan, done = review(api, config), 0
+        plan, done = review(api, config, arguments.remove_unproven), 0
         print(summary(arguments.stack, plan), flush=True)
         print(api.least_time(requests(plan), len(plan.departures)), flush=True)
         for departure in plan.departures:
@@ -153,24 +178,34 @@ def _reconcile(arguments: argparse.Namespace) -> int:
             )
         for organization, user_id in plan.removed_by_hand:
             print(f"{user_id} was removed from {organization} by hand: not re-added")
+        for organization, user_id in plan.unproven:
+            print(
+                f"{user_id} stands in {organization} only through an email domain that is not "
+                "proven: kept (auth0-org-assignment domains lists the records; "
+                "--remove-unproven removes them)"
+            )
         for organization, user_id in plan.unreadable:
             print(
                 f"{user_id}, a member of {organization}, could not be read (404): left alone, "
                 "since only a member whose marker was read is removed"
             )
         if arguments.dry_run:
-            return WOULD_LEAVE if plan.departures else 0
+            return WOULD_LEAVE if plan.departures or plan.unproven else 0
     apply(api, config, plan, done, progress_file, key, recheck=saved is not None)
     progress_file.unlink(missing_ok=True)
     return 0
 
 
-def review(api: ManagementClient, config: StackConfig) -> Plan:
-    """Who leaves which organization, decided by the Action's rule on every user."""
+def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = False) -> Plan:
+    """Who leaves which organization, decided by the Action's rule on every user; those who
+    stand only through an email domain that is not proven leave with ``remove_unproven``, else
+    they are kept and listed (``Plan.unproven``)."""
     organization_ids = {
         o.name: api.call("organizations.get_by_name", name=o.name)["id"]
         for o in config.organizations
     }
+    # The deployed rule: an email domain admits once proven, at reconcile as at a login.
+    proven = proven_domains(api, config, organization_ids)
     export = export_users(api, USER_FIELDS)
     users = {user["user_id"]: user for user in export.users}
     members = _members(api, set(organization_ids.values()))
@@ -178,9 +213,12 @@ def review(api: ManagementClient, config: StackConfig) -> Plan:
     # shows no marker, so is not known to be this stack's: left alone, whatever the 404 means.
     found, unreadable = _read_users(api, set().union(*members.values()) - users.keys())
     users |= found
-    with MembershipRule(config, organization_ids) as rule:
-        decisions = dict(zip(users, rule.decide(users.values()), strict=True))
-    plan = Plan(organization_ids=organization_ids, malformed=export.malformed)
+    decisions = deployed_decisions(config, organization_ids, proven, users)
+    plan = Plan(
+        organization_ids=organization_ids,
+        remove_unproven=remove_unproven,
+        malformed=export.malformed,
+    )
     for organization in config.organizations:
         organization_id = organization_ids[organization.name]
         for user_id in sorted(members[organization_id]):
@@ -193,6 +231,8 @@ def review(api: ManagementClient, config: StackConfig) -> Plan:
                 plan.not_ours += 1
             elif organization_id in decision.eligible:
                 plan.staying += 1
+            elif decision.refusals[organization_id] == NOT_PROVEN and not remove_unproven:
+                plan.unproven.append((organization.name, user_id))
             else:
                 reason = decision.refusals[organization_id]
                 plan.departures.append(
@@ -208,7 +248,7 @@ def review(api: ManagementClient, config: StackConfig) -> Plan:
     doubtful = [d for d in plan.departures if _linked(users.get(d.user_id))]
     confirmed = {
         (d.organization_id, d.user_id): d
-        for d in still_leaving(api, config, organization_ids, doubtful)
+        for d in still_leaving(api, config, organization_ids, proven, doubtful, remove_unproven)
     }
     plan.staying += len(doubtful) - len(confirmed)
     plan.departures = [
@@ -243,19 +283,19 @@ def still_leaving(
     api: ManagementClient,
     config: StackConfig,
     organization_ids: dict[str, str],
+    proven: Mapping[str, Collection[str]],
     departures: list[Departure],
+    remove_unproven: bool,
 ) -> list[Departure]:
     """The ``departures`` that hold for the users as they are now: each user read again on
     their own (``GET /users/{id}``: every identity with its ``profileData``) and decided again
-    by the rule. A user who matches again, or whose marker was cleared meanwhile, stays; so does
-    one who cannot be read (404), whose marker cannot be read again (deleting a user removes
-    their memberships, as the local tenant does). One who was deleted, then signed up again
-    under the same id, as a social login does, is decided as they are now."""
+    by the rule, through the ``proven`` email domains. A user who matches again, or whose
+    marker was cleared meanwhile, stays; so does one who cannot be read (404), whose marker
+    cannot be read again (deleting a user removes their memberships, as the local tenant does).
+    One who was deleted, then signed up again under the same id, as a social login does, is
+    decided as they are now."""
     users, gone = _read_users(api, {d.user_id for d in departures})
-    decisions = {}
-    if users:
-        with MembershipRule(config, organization_ids) as rule:
-            decisions = dict(zip(users, rule.decide(users.values()), strict=True))
+    decisions = deployed_decisions(config, organization_ids, proven, users) if users else {}
     confirmed = []
     for departure in departures:
         if departure.user_id in gone:
@@ -264,7 +304,8 @@ def still_leaving(
         ours = departure.organization_id in decision.marked | decision.pending
         if ours and departure.organization_id not in decision.eligible:
             reason = decision.refusals[departure.organization_id]
-            confirmed.append(replace(departure, reason=reason))
+            if reason != NOT_PROVEN or remove_unproven:
+                confirmed.append(replace(departure, reason=reason))
     return confirmed
 
 
@@ -284,14 +325,18 @@ def apply(
     idempotent, so a batch cut short is simply done again; whoever it keeps and is no longer a
     member has their marker cleared, since its removal took before the run stopped: their next
     login checks them again (and adds them back). One it keeps who is still a member keeps the
-    marker, so a later reconcile can still remove them if they stop matching."""
+    marker, so a later reconcile can still remove them if they stop matching. The recheck holds
+    to the email domains proven when it starts, not when the plan was made."""
     users = sorted({d.user_id for d in plan.departures})
+    proven = proven_domains(api, config, plan.organization_ids) if recheck else {}
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
     for start in range(done, len(users), MEMBERS_PER_REQUEST):
         batch = set(users[start : start + MEMBERS_PER_REQUEST])
         planned = [d for d in plan.departures if d.user_id in batch]
         confirmed = (
-            still_leaving(api, config, plan.organization_ids, planned) if recheck else planned
+            still_leaving(api, config, plan.organization_ids, proven, planned, plan.remove_unproven)
+            if recheck
+            else planned
         )
         kept = {(d.organization, d.user_id) for d in planned} - {
             (d.organization, d.user_id) for d in confirmed
@@ -368,6 +413,8 @@ def summary(stack: str, plan: Plan) -> str:
         f"({_users(plan)} users); {plan.staying} members added by this stack still match; "
         f"{plan.not_ours} members it did not add are left alone; "
         f"{len(plan.removed_by_hand)} removed by hand are not re-added; "
+        f"{len(plan.unproven)} standing only through an email domain that is not proven are "
+        "kept; "
         f"{len(plan.unreadable)} members who could not be read are left alone; "
         f"{plan.malformed} records skipped (not a user)"
     )
@@ -377,7 +424,11 @@ def _users(plan: Plan) -> int:
     return len({d.user_id for d in plan.departures})
 
 
-def _plan_key(config: StackConfig) -> str:
-    """What a saved plan was made for: the tenant and the configuration."""
-    document = json.dumps(config.model_dump(mode="json", by_alias=True), sort_keys=True)
+def _plan_key(config: StackConfig, remove_unproven: bool = False) -> str:
+    """What a saved plan was made for: the tenant, the configuration and
+    ``--remove-unproven``."""
+    dumped = config.model_dump(mode="json", by_alias=True)
+    document = json.dumps(
+        dumped | ({"--remove-unproven": True} if remove_unproven else {}), sort_keys=True
+    )
     return hashlib.sha256(document.encode()).hexdigest()

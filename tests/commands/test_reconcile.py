@@ -20,7 +20,9 @@ from auth0_org_assignment.commands import reconcile
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
 from auth0_org_assignment.config import StackConfig, parse_config
+from auth0_org_assignment.domain_proof import LookupFailed, proof_domains
 from devtools import ROOT
+from devtools.dns import LoopbackDns
 from devtools.localstack.action_runner import ActionTenant
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import Fault, LocalTenant
@@ -52,16 +54,26 @@ KINDS = {
 
 
 @pytest.fixture
-def tenant_setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def dns() -> Iterator[LoopbackDns]:
+    with LoopbackDns.start() as server:
+        yield server
+
+
+@pytest.fixture
+def tenant_setup(tmp_path: Path, dns: LoopbackDns) -> Iterator[dict[str, Any]]:
     tenant = LocalTenant.start(tmp_path / "tenant.json")
     acme = tenant.create_organization("acme-rc")
     elsewhere = tenant.create_organization("not-in-this-stack")
+    # example.com is proven, as a deploy leaves it: declared verified, its record in DNS.
+    declared = tenant.declare_domain(acme["id"], "example.com")
+    dns.publish(declared["verification_host"], declared["verification_txt"])
     client = tenant.m2m_client("reconcile", sorted(credentials.RECONCILE))
     # Google was in the rule when these users joined; the stack no longer lists it.
     (tmp_path / "Pulumi.rc.yaml").write_text(
         "config:\n"
         f"  auth0:domain: {tenant.domain}\n"
         "  auth0-org-assignment:domainKind: local\n"
+        f"  auth0-org-assignment:dnsResolvers: [{dns.address}]\n"
         "  auth0-org-assignment:organization:\n"
         "    name: acme-rc\n"
         "    displayName: Acme\n"
@@ -80,6 +92,7 @@ def tenant_setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
         "elsewhere": elsewhere["id"],
         "project": tmp_path,
         "environment": environment,
+        "dns": dns,
     }
     tenant.stop()
 
@@ -270,6 +283,51 @@ def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
     )
 
 
+def test_a_dry_run_shows_a_member_standing_on_a_lost_record_and_exits_3(
+    tenant_setup: dict[str, Any],
+) -> None:
+    tenant, acme = tenant_setup["tenant"], tenant_setup["acme"]
+    tenant.import_users(
+        [
+            {
+                "user_id": ALICE,
+                "email": "alice@example.com",
+                "email_verified": True,
+                "app_metadata": {marker(acme): True},
+                "identities": [{"connection": DATABASE, "provider": "auth0", "user_id": "alice"}],
+            }
+        ]
+    )
+    tenant.add_members(acme, [ALICE])
+    (declared,) = tenant.discovery_domains(acme)
+    tenant_setup["dns"].withdraw(declared["verification_host"])
+    result = subprocess.run(
+        command(tenant_setup, "--dry-run"), cwd=ROOT, env=tenant_setup["environment"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == reconcile.WOULD_LEAVE, result.stderr
+    assert (
+        f"{ALICE} stands in acme-rc only through an email domain that is not proven: kept"
+    ) in result.stdout
+    assert "0 memberships to remove" in result.stdout
+    assert tenant.members(acme) == [ALICE]
+
+
+def test_the_command_says_dns_did_not_answer_and_exits_1(tenant_setup: dict[str, Any]) -> None:
+    tenant_setup["dns"].stop()
+    result = subprocess.run(
+        command(tenant_setup, "--dry-run"), cwd=ROOT, env=tenant_setup["environment"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    (host,) = (d["verification_host"] for d in tenant_setup["tenant"].discovery_domains(
+        tenant_setup["acme"]
+    ))  # fmt: skip
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: DNS did not answer the lookup of the TXT record at {host} ")
+    assert "nothing was changed" in last
+
+
 # Found by review: the Action and reconcile racing, and a membership without a marker.
 def stack(*organizations: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -281,6 +339,27 @@ def stack(*organizations: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def proven_stack(
+    config: dict[str, Any], tenant: ActionTenant, dns: LoopbackDns, **statuses: str
+) -> StackConfig:
+    """The stack reconcile reads, its organizations' email domains proven as a deploy leaves
+    them (declared verified, their record in DNS) but those ``statuses`` names: ``pending`` (its
+    record not published), ``verified-by-hand`` (set verified, no record) or ``published``
+    (its record in DNS, not yet proven by a deploy)."""
+    for organization in config["organizations"]:
+        organization_id = tenant.organization_ids[organization["name"]]
+        for domain in proof_domains(organization["emailDomains"]):
+            status = statuses.get(domain.replace(".", "_"), "proven")
+            declared = tenant.local.declare_domain(
+                organization_id,
+                domain,
+                "verified" if status in ("proven", "verified-by-hand") else "pending",
+            )
+            if status in ("proven", "published"):
+                dns.publish(declared["verification_host"], declared["verification_txt"])
+    return parse_config({**config, "dnsResolvers": [dns.address]}, "t")
+
+
 def reconcile_api(tenant: ActionTenant, monkeypatch: pytest.MonkeyPatch) -> ManagementClient:
     """reconcile's own credentials (its scopes only) on the Action's local tenant."""
     monkeypatch.setenv("SSL_CERT_FILE", tenant.local.ca_cert)
@@ -289,7 +368,7 @@ def reconcile_api(tenant: ActionTenant, monkeypatch: pytest.MonkeyPatch) -> Mana
 
 
 def test_a_member_whose_roles_failed_is_pending_and_reconcile_still_removes_them(
-    run_action: Any, monkeypatch: pytest.MonkeyPatch
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns
 ) -> None:
     config = stack({"name": "acme", "emailDomains": ["acme.com"], "roles": ["member"]})
     action, tenant = run_action(config)
@@ -301,19 +380,20 @@ def test_a_member_whose_roles_failed_is_pending_and_reconcile_still_removes_them
     assert login.app_metadata_set is not None
     assert login.app_metadata_set[marker(tenant.organization_id)]["pending"] is True
     tenant.local.update_user("auth0|alice", blocked=True)
-    plan = reconcile.review(reconcile_api(tenant, monkeypatch), parse_config(config, "t"))
+    parsed = proven_stack(config, tenant, dns)
+    plan = reconcile.review(reconcile_api(tenant, monkeypatch), parsed)
     assert [(d.user_id, d.reason) for d in plan.departures] == [("auth0|alice", "blocked")]
 
 
 def test_reconcile_keeps_a_marker_the_action_set_after_its_plan(
-    run_action: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dns: LoopbackDns
 ) -> None:
     config = stack(
         {"name": "acme", "emailDomains": ["acme.com"]},
         {"name": "globex", "emailDomains": ["globex.com"]},
     )
     action, tenant = run_action(config)
-    parsed = parse_config(config, "t")
+    parsed = proven_stack(config, tenant, dns)
     acme, globex = tenant.organization_ids["acme"], tenant.organization_ids["globex"]
     alice = "auth0|alice"
     assert action.login(alice, email="a@acme.com", email_verified=True).outcome == "assigned"
@@ -360,10 +440,81 @@ class Acme:
 
 
 @pytest.fixture
-def acme(run_action: Any, monkeypatch: pytest.MonkeyPatch) -> Acme:
+def acme(run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns) -> Acme:
     config = stack({"name": "acme", "emailDomains": ["acme.com"]})
     action, tenant = run_action(config)
-    return Acme(action, tenant, parse_config(config, "t"), reconcile_api(tenant, monkeypatch))
+    parsed = proven_stack(config, tenant, dns)
+    return Acme(action, tenant, parsed, reconcile_api(tenant, monkeypatch))
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["pending", "verified-by-hand", "published"],
+    ids=["not proven", "verified by hand, no record", "published, not deployed yet"],
+)
+def test_a_member_standing_only_through_an_unproven_domain_is_shown_and_removed_on_request(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns, status: str
+) -> None:
+    """The deployed Action admits through proven email domains alone. A member this stack added
+    who stands only through initech.com while it is not proven (they came in by an earlier rule
+    or before proofs, or its record was lost) is reported and kept, so a lost record alone
+    empties no organization; --remove-unproven removes them, saying why. acme.com's stays."""
+    config = stack({"name": "acme", "emailDomains": ["acme.com", "initech.com"]})
+    # This test's Action is rendered from the configuration, unproven domains included: a
+    # stack from before proofs, which admitted whatever domain a merge named.
+    action, tenant = run_action(config)
+    assert action.login(ALICE, email="a@acme.com", email_verified=True).outcome == "assigned"
+    assert action.login(BOB, email="b@initech.com", email_verified=True).outcome == "assigned"
+    parsed = proven_stack(config, tenant, dns, initech_com=status)
+    api = reconcile_api(tenant, monkeypatch)
+    plan = reconcile.review(api, parsed)
+    assert (plan.departures, plan.unproven, plan.staying) == ([], [("acme", BOB)], 1)
+    assert "1 standing only through an email domain that is not proven are kept" in (
+        reconcile.summary("t", plan)
+    )
+    plan = reconcile.review(api, parsed, remove_unproven=True)
+    assert [(d.user_id, d.reason) for d in plan.departures] == [(BOB, "email-domain-not-proven")]
+    assert (plan.unproven, plan.staying) == ([], 1)
+    assert "not proven yet" in reconcile.REASONS["email-domain-not-proven"]
+
+
+def test_a_resumed_plan_keeps_whom_a_lost_record_alone_would_remove(
+    acme: Acme, dns: LoopbackDns, tmp_path: Path
+) -> None:
+    """A plan's departures are checked again when it is resumed: one who matches again but
+    through a domain whose record is gone by then is kept, unless the plan removes the unproven."""
+    acme.join(ALICE, "a@acme.com")
+    acme.join(BOB, "b@acme.com")
+    acme.tenant.local.update_user(ALICE, email_verified=False)
+    acme.tenant.local.update_user(BOB, email_verified=False)
+    plan = reconcile.review(acme.api, acme.config)
+    assert sorted(d.user_id for d in plan.departures) == [ALICE, BOB]
+    acme.tenant.local.update_user(ALICE, email_verified=True)
+    acme.tenant.local.update_user(BOB, email_verified=True)
+    (declared,) = acme.tenant.local.discovery_domains(acme.tenant.organization_id)
+    dns.withdraw(declared["verification_host"])
+    acme.apply(plan, tmp_path / "progress.json")
+    assert acme.tenant.members_of("acme") == {ALICE, BOB}
+    plan.remove_unproven = True
+    acme.apply(plan, tmp_path / "progress.json")
+    assert acme.tenant.members_of("acme") == set()
+
+
+def test_dns_not_answering_ends_reconcile_before_it_removes_anyone(
+    acme: Acme, dns: LoopbackDns, tmp_path: Path
+) -> None:
+    """A lookup DNS does not answer is no answer that the record is missing: reconcile stops,
+    before its plan and when a resumed plan is checked again, and removes nobody."""
+    acme.join(ALICE, "a@acme.com")
+    acme.tenant.local.update_user(ALICE, email_verified=False)
+    plan = reconcile.review(acme.api, acme.config)
+    assert [d.user_id for d in plan.departures] == [ALICE]
+    dns.stop()
+    with pytest.raises(LookupFailed, match="TXT record at"):
+        reconcile.review(acme.api, acme.config)
+    with pytest.raises(LookupFailed):
+        acme.apply(plan, tmp_path / "progress.json")
+    assert acme.tenant.members_of("acme") == {ALICE}
 
 
 def test_a_plan_applied_later_removes_nobody_who_matches_again(acme: Acme, tmp_path: Path) -> None:
