@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import pulumi
 import pulumi.dynamic
 
 from auth0_org_assignment import rate_limits
+from auth0_org_assignment.config import PROJECT
 from auth0_org_assignment.config.email_domains import mailbox_provider
 
 TIMEOUT_S = 5.0
@@ -110,7 +112,10 @@ def discovery_domains(patterns: Sequence[str]) -> tuple[str, ...]:
 #   Action's rule is rendered from it, and a drift check (``preview --expect-no-changes``) fails
 #   when a record that proved a domain has gone;
 # - ``create``/``update``, which only a deploy runs, set Auth0's status to match: ``verified``
-#   when the record is there, ``pending`` when it is not.
+#   when the record is there, ``pending`` when it is not;
+# - a lookup DNS does not answer (a timeout, a failing server) keeps the proof the last deploy
+#   stored for that discovery domain, and says so on stderr: an outage, or one customer's broken
+#   DNS, changes neither who gets in nor Auth0's status (a domain never proven stays unproven).
 #
 # One proof holds the domains of a group of organizations (``group_of``, at most ``GROUPS``): a
 # stack of thousands of organizations registers, previews and deploys a few dozen proofs, not
@@ -126,6 +131,10 @@ PROOF_TYPE = "auth0-org-assignment:index:DomainProof"
 
 GROUPS = 64
 """How many proofs a stack has at most."""
+
+UNANSWERED_SHOWN = 10
+"""How many lookups DNS did not answer a check names one by one; past that, one line counts the
+rest."""
 
 LOOKUPS_AT_ONCE = 16
 """How many of a proof's records ``check`` looks up at the same time: a group holds hundreds at
@@ -150,35 +159,79 @@ def group_of(organization: str) -> int:
     return int.from_bytes(digest[:4], "big") % GROUPS
 
 
-def _published(record: Mapping[str, Any], resolver: Resolver) -> bool:
+def _published(record: Mapping[str, Any], resolver: Resolver) -> bool | None:
     """Whether the record a discovery domain names is in DNS; False while its host or text is
-    unknown (a discovery domain not created yet has no record to find)."""
+    unknown (a discovery domain not created yet has no record to find); None when DNS does not
+    answer."""
     host, txt = record.get("verification_host"), record.get("verification_txt")
     if not (isinstance(host, str) and isinstance(txt, str) and host and txt):
         return False
-    return proven(resolver, host, txt)
+    try:
+        return proven(resolver, host, txt)
+    except LookupFailed:
+        return None
 
 
-def _proven_domains(inputs: Mapping[str, Any]) -> dict[str, list[str]]:
+def _proven_domains(
+    inputs: Mapping[str, Any], olds: Mapping[str, Any] | None = None
+) -> dict[str, list[str]]:
     """Each of the group's organizations' domains whose record is in DNS, in the order they are
-    declared (an organization none of whose records is found has an empty list)."""
+    declared (an organization none of whose records is found has an empty list). A record DNS
+    does not answer for keeps the proof ``olds`` (the inputs the last deploy stored) hold for
+    its discovery domain, none when they hold none."""
     servers = inputs.get("resolvers")
-    resolver = Resolver(tuple(servers) if isinstance(servers, list) else ())
+    resolver = Resolver(tuple(servers) if isinstance(servers, list) else (), strict=True)
     records = _records(inputs)
     with ThreadPoolExecutor(max_workers=LOOKUPS_AT_ONCE) as pool:
         found = list(pool.map(lambda record: _published(record, resolver), records))
+    stored = _statuses(olds or {})
     proven_domains: dict[str, list[str]] = {}
+    unanswered: list[tuple[Mapping[str, Any], bool]] = []
     for record, published in zip(records, found, strict=True):
         domains = proven_domains.setdefault(str(record.get("organization")), [])
+        if published is None:
+            published = (*_identity(record, inputs), "verified") in stored
+            unanswered.append((record, published))
         if published:
             domains.append(record["domain"])
+    _say_unanswered(unanswered)
     return proven_domains
+
+
+def _say_unanswered(unanswered: Sequence[tuple[Mapping[str, Any], bool]]) -> None:
+    """Name on stderr (which the engine shows for a dynamic provider) the records DNS did not
+    answer for, the first ``UNANSWERED_SHOWN``, and what each proof was kept at."""
+    lines = [
+        f"{PROJECT}: organization {record.get('organization')!r}: DNS did not answer the lookup "
+        f"of {record.get('domain')}'s TXT record at {record.get('verification_host')}; its "
+        f"proof stays as the last deploy left it ({'proven' if kept else 'not proven'}), and "
+        "the next preview or deploy looks again"
+        for record, kept in unanswered[:UNANSWERED_SHOWN]
+    ]
+    if len(unanswered) > UNANSWERED_SHOWN:
+        lines.append(
+            f"{PROJECT}: DNS did not answer {len(unanswered) - UNANSWERED_SHOWN} more lookups "
+            "of email domains' records: their proofs stay as the last deploy left them"
+        )
+    for line in lines:
+        with contextlib.suppress(OSError, ValueError):
+            print(line, file=sys.stderr, flush=True)
+
+
+def _identity(record: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """(organization id, discovery domain id, domain) of a record: the discovery domain whose
+    status it sets. A proof stored before proofs were grouped holds one organization, whose id
+    is the proof's own; the provider's id of a discovery domain is "<organization id>::<its
+    own id>"."""
+    organization_id = record.get("organization_id", inputs.get("organization_id"))
+    discovery_domain_id = str(record["discovery_domain_id"]).split("::")[-1]
+    return organization_id, discovery_domain_id, record["domain"]
 
 
 def _statuses(inputs: Mapping[str, Any]) -> set[tuple[Any, Any, Any, str]]:
     """The status each record's discovery domain was set to with these inputs: (organization
     id, discovery domain id, domain, status). A proof stored before proofs were grouped holds
-    one organization: its id and its ``proven`` list are the proof's own."""
+    one organization: its ``proven`` list is the proof's own."""
     proven_domains = inputs.get("proven")
     statuses = set()
     for record in _records(inputs):
@@ -186,11 +239,8 @@ def _statuses(inputs: Mapping[str, Any]) -> set[tuple[Any, Any, Any, str]]:
             found = proven_domains.get(record.get("organization")) or []
         else:
             found = proven_domains or []
-        organization_id = record.get("organization_id", inputs.get("organization_id"))
         status = "verified" if record["domain"] in found else "pending"
-        # The provider's id of a discovery domain is "<organization id>::<its own id>".
-        discovery_domain_id = str(record["discovery_domain_id"]).split("::")[-1]
-        statuses.add((organization_id, discovery_domain_id, record["domain"], status))
+        statuses.add((*_identity(record, inputs), status))
     return statuses
 
 
@@ -202,8 +252,8 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
     def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
         self._config = req.config
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        return pulumi.dynamic.CheckResult({**news, "proven": _proven_domains(news)}, [])
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        return pulumi.dynamic.CheckResult({**news, "proven": _proven_domains(news, olds)}, [])
 
     def diff(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]

@@ -1,6 +1,7 @@
 """An email domain's proof, walked with the real engine and provider on a local tenant and a
 DNS server on loopback: declared pending -> record published -> verified -> its users admitted
--> record removed -> the drift check fails naming it -> the next up admits nobody through it."""
+-> DNS stops answering: nothing changes -> record removed -> the drift check fails naming it ->
+the next up admits nobody through it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from auth0_org_assignment import credentials
 from auth0_org_assignment.component import COMPONENT
+from devtools.dns import LoopbackDns
 from devtools.localstack.local_stack import LocalProject, engine_ready
 from devtools.localtenant.testing import LocalTenant
 
@@ -71,6 +73,15 @@ def walk(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> dict[
     seen["taken_over"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["taken_over_calls"] = tenant.calls() - before
     seen["taken_over_status"] = status()
+
+    # DNS stops answering: each proof stays as stored, nothing changes, and the up says so.
+    port, published = int(project.dns.address.rsplit(":", 1)[1]), dict(project.dns.records)
+    project.dns.stop()
+    seen["outage"] = project.pulumi("up", "--yes", "--expect-no-changes", check=False)
+    seen["status_outage"] = status()
+    seen["joins_outage"] = joins("outage@example.com")
+    project.dns = LoopbackDns.start(port)
+    project.dns.records = published
 
     project.dns.withdraw(record["verification_host"])
     project.use_credentials(drift)
@@ -140,6 +151,15 @@ def test_a_proof_stored_before_groups_is_taken_over_with_no_request(
     assert " deleted" not in output
     assert walk["taken_over_calls"]["organizations.discovery_domains.update"] == 0
     assert walk["taken_over_status"] == "verified"
+
+
+def test_dns_not_answering_changes_nothing_and_says_so(walk: dict[str, Any]) -> None:
+    outage = walk["outage"]
+    assert outage.returncode == 0, outage.output
+    assert f"DNS did not answer the lookup of {DOMAIN}'s TXT record at " in outage.output
+    assert "its proof stays as the last deploy left it (proven)" in outage.output
+    assert walk["status_outage"] == "verified"
+    assert walk["joins_outage"] is True
 
 
 def test_a_removed_record_fails_the_drift_check_and_stops_admitting(

@@ -61,9 +61,14 @@ def statuses(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
     return sent
 
 
-def checked(server: LoopbackDns, *records: dict[str, Any]) -> dict[str, Any]:
-    inputs = {"group": 7, "domains": list(records), "resolvers": [server.address]}
-    return domain_proof._ProofProvider().check({}, inputs).inputs
+def checked(
+    server: LoopbackDns | str, *records: dict[str, Any], olds: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The inputs ``check`` gives the proof of ``records``, looked up at ``server`` (or an
+    address), after the stored ``olds``."""
+    address = server if isinstance(server, str) else server.address
+    inputs = {"group": 7, "domains": list(records), "resolvers": [address]}
+    return domain_proof._ProofProvider().check(olds or {}, inputs).inputs
 
 
 def publish(server: LoopbackDns, proved: dict[str, Any]) -> None:
@@ -144,6 +149,57 @@ def test_create_sets_every_domain_and_update_only_those_whose_proof_or_identity_
     # Nothing changed: no diff, no request.
     statuses.clear()
     assert not provider.diff("id", fourth, checked(server, acme, beta, renewed)).changes
+
+
+def test_dns_not_answering_keeps_each_proof_as_the_last_deploy_left_it(
+    server: LoopbackDns,
+    statuses: list[tuple[str, str, str]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A lookup DNS does not answer is no answer that the record has gone: an outage (or one
+    customer's failing DNS) keeps each proof as stored, proven or not, sets no status, and
+    says which lookups went unanswered. A proof with none stored proves nothing."""
+    provider = domain_proof._ProofProvider()
+    acme, beta = record("acme.com", "dd_a"), record("beta.com", "dd_b", organization="beta")
+    publish(server, acme)
+    address = server.address
+    first = checked(server, acme, beta)
+    provider.create(first)
+    assert first["proven"] == {"acme": ["acme.com"], "beta": []}
+    statuses.clear()
+    capsys.readouterr()
+    server.stop()
+    second = checked(address, acme, beta, olds=first)
+    assert second["proven"] == first["proven"]
+    assert not provider.diff("id", first, second).changes
+    provider.update("id", first, second)
+    assert statuses == []
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 2
+    assert said[0].startswith("auth0-org-assignment: organization 'acme': DNS did not answer ")
+    assert acme["verification_host"] in said[0]
+    assert said[0].endswith(
+        "its proof stays as the last deploy left it (proven), and the next preview or deploy "
+        "looks again"
+    )
+    assert "(not proven)" in said[1]
+    # A discovery domain replaced since (a new id): the stored proof was another's.
+    renewed = record("acme.com", "dd_a2")
+    assert checked(address, renewed, beta, olds=first)["proven"] == {"acme": [], "beta": []}
+    # A first deploy during the outage proves nothing.
+    assert checked(address, acme, beta)["proven"] == {"acme": [], "beta": []}
+
+
+def test_past_ten_unanswered_lookups_one_line_counts_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with LoopbackDns.start() as server:
+        address = server.address
+    records = [record(f"d{n}.com", f"dd_{n}", organization=f"o{n}") for n in range(13)]
+    checked(address, *records)
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == domain_proof.UNANSWERED_SHOWN + 1
+    assert said[-1].startswith("auth0-org-assignment: DNS did not answer 3 more lookups")
 
 
 def test_an_organization_joining_the_group_sets_its_own_domains_alone(
