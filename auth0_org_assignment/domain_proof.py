@@ -13,9 +13,11 @@ import contextlib
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import dns.exception
@@ -28,12 +30,17 @@ from auth0_org_assignment.config import PROJECT
 from auth0_org_assignment.config.email_domains import mailbox_provider
 
 TIMEOUT_S = 5.0
-"""How long one lookup may take before the record counts as not found."""
+"""How long one lookup may take before DNS counts as not answering."""
 
 
 class LookupFailed(Exception):
     """DNS gave no answer to a TXT lookup (a timeout, a failing server): which is not an answer
     that the record is missing."""
+
+    def __init__(self, host: str, reason: str) -> None:
+        self.host = host
+        self.answer = f"DNS did not answer the lookup of the TXT record at {host} ({reason})"
+        super().__init__(self.answer)
 
 
 @dataclass(frozen=True)
@@ -42,9 +49,9 @@ class Resolver:
 
     servers: tuple[str, ...] = ()
     strict: bool = False
-    """Whether a lookup DNS does not answer raises :class:`LookupFailed`: for the operations
-    commands, where a missing record removes members (reconcile) or is reported as missing. The
-    deploy's proofs are not strict: there an unanswered lookup proves nothing, as no record."""
+    """Whether a lookup DNS does not answer raises :class:`LookupFailed`, for a caller that
+    tells no answer from no record (the deploy's proofs and the operations commands); else it
+    proves nothing, as no record does."""
 
     def txt(self, host: str) -> frozenset[str]:
         """The TXT strings published at ``host``; none when it has none (a domain is proven
@@ -61,11 +68,7 @@ class Resolver:
             return frozenset()
         except (dns.exception.DNSException, OSError) as error:
             if self.strict:
-                raise LookupFailed(
-                    f"DNS did not answer the lookup of the TXT record at {host} "
-                    f"({error or type(error).__name__}); nothing was changed: run it again when "
-                    "DNS answers (the stack's dnsResolvers names the servers, else the system's)"
-                ) from error
+                raise LookupFailed(host, str(error) or type(error).__name__) from error
             return frozenset()
         return frozenset(
             b"".join(record.strings).decode("utf-8", errors="replace") for record in answer
@@ -113,9 +116,10 @@ def discovery_domains(patterns: Sequence[str]) -> tuple[str, ...]:
 #   when a record that proved a domain has gone;
 # - ``create``/``update``, which only a deploy runs, set Auth0's status to match: ``verified``
 #   when the record is there, ``pending`` when it is not;
-# - a lookup DNS does not answer (a timeout, a failing server) keeps the proof the last deploy
-#   stored for that discovery domain, and says so on stderr: an outage, or one customer's broken
-#   DNS, changes neither who gets in nor Auth0's status (a domain never proven stays unproven).
+# - a lookup DNS does not answer (a timeout, a failing server) holds the proof the last deploy
+#   stored for that discovery domain (``held``), for at most ``HELD_WITHOUT_ANSWER_S``, and says
+#   so on stderr: an outage, or one customer's broken DNS, changes neither who gets in nor
+#   Auth0's status (a domain never proven stays unproven), and the drift check fails meanwhile.
 #
 # One proof holds the domains of a group of organizations (``group_of``, at most ``GROUPS``): a
 # stack of thousands of organizations registers, previews and deploys a few dozen proofs, not
@@ -131,6 +135,10 @@ PROOF_TYPE = "auth0-org-assignment:index:DomainProof"
 
 GROUPS = 64
 """How many proofs a stack has at most."""
+
+HELD_WITHOUT_ANSWER_S = 3 * 24 * 3600.0
+"""How long a proof is held as the last deploy stored it while DNS does not answer the lookup of
+its record: a weekend's outage, not a server that never answers."""
 
 UNANSWERED_SHOWN = 10
 """How many lookups DNS did not answer a check names one by one; past that, one line counts the
@@ -174,44 +182,79 @@ def _published(record: Mapping[str, Any], resolver: Resolver) -> bool | None:
 
 def _proven_domains(
     inputs: Mapping[str, Any], olds: Mapping[str, Any] | None = None
-) -> dict[str, list[str]]:
+) -> tuple[dict[str, list[str]], dict[str, float]]:
     """Each of the group's organizations' domains whose record is in DNS, in the order they are
-    declared (an organization none of whose records is found has an empty list). A record DNS
-    does not answer for keeps the proof ``olds`` (the inputs the last deploy stored) hold for
-    its discovery domain, none when they hold none."""
+    declared (an organization none of whose records is found has an empty list), and the proofs
+    held without an answer: since when, by discovery domain (``_held_key``).
+
+    A record DNS does not answer for keeps the proof ``olds`` (the inputs the last deploy
+    stored) hold for its discovery domain, looked up at the same resolvers, for at most
+    ``HELD_WITHOUT_ANSWER_S`` since the first lookup left unanswered: a lame or refusing server
+    (a lapsed domain's new owner's, say) cannot keep a proof for ever. None when they hold
+    none."""
+    olds = olds or {}
     servers = inputs.get("resolvers")
     resolver = Resolver(tuple(servers) if isinstance(servers, list) else (), strict=True)
     records = _records(inputs)
     with ThreadPoolExecutor(max_workers=LOOKUPS_AT_ONCE) as pool:
         found = list(pool.map(lambda record: _published(record, resolver), records))
-    stored = _statuses(olds or {})
+    stored = _statuses(olds) if olds.get("resolvers") == servers else set()
+    was_held: Mapping[str, Any] = olds["held"] if isinstance(olds.get("held"), dict) else {}
+    now = _now()
     proven_domains: dict[str, list[str]] = {}
-    unanswered: list[tuple[Mapping[str, Any], bool]] = []
+    held: dict[str, float] = {}
+    unanswered: list[tuple[Mapping[str, Any], float | None]] = []
     for record, published in zip(records, found, strict=True):
         domains = proven_domains.setdefault(str(record.get("organization")), [])
         if published is None:
-            published = (*_identity(record, inputs), "verified") in stored
-            unanswered.append((record, published))
+            key = _held_key(record, inputs)
+            since = was_held.get(key, now)
+            kept = (*_identity(record, inputs), "verified") in stored
+            if kept and isinstance(since, int | float) and now - since < HELD_WITHOUT_ANSWER_S:
+                held[key] = since
+            published = key in held
+            unanswered.append((record, held.get(key)))
         if published:
             domains.append(record["domain"])
     _say_unanswered(unanswered)
-    return proven_domains
+    return proven_domains, held
 
 
-def _say_unanswered(unanswered: Sequence[tuple[Mapping[str, Any], bool]]) -> None:
+def _now() -> float:
+    """Unix time (a test moves it)."""
+    return time.time()
+
+
+def _held_key(record: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """A discovery domain's key in ``held``: its organization's id, its own id and domain."""
+    return "/".join(str(part) for part in _identity(record, inputs))
+
+
+def _say_unanswered(unanswered: Sequence[tuple[Mapping[str, Any], float | None]]) -> None:
     """Name on stderr (which the engine shows for a dynamic provider) the records DNS did not
-    answer for, the first ``UNANSWERED_SHOWN``, and what each proof was kept at."""
+    answer for, the first ``UNANSWERED_SHOWN``, and what each proof is: held since when and
+    until when, or not proven."""
+
+    def kept(since: float | None) -> str:
+        if since is None:
+            return "it is not proven"
+        until = datetime.fromtimestamp(since + HELD_WITHOUT_ANSWER_S, UTC)
+        return (
+            "its proof is held as the last deploy left it (proven) until "
+            f"{until:%Y-%m-%dT%H:%MZ} at most"
+        )
+
     lines = [
         f"{PROJECT}: organization {record.get('organization')!r}: DNS did not answer the lookup "
-        f"of {record.get('domain')}'s TXT record at {record.get('verification_host')}; its "
-        f"proof stays as the last deploy left it ({'proven' if kept else 'not proven'}), and "
-        "the next preview or deploy looks again"
-        for record, kept in unanswered[:UNANSWERED_SHOWN]
+        f"of {record.get('domain')}'s TXT record at {record.get('verification_host')}; "
+        f"{kept(since)}, and the next preview or deploy looks again"
+        for record, since in unanswered[:UNANSWERED_SHOWN]
     ]
     if len(unanswered) > UNANSWERED_SHOWN:
         lines.append(
             f"{PROJECT}: DNS did not answer {len(unanswered) - UNANSWERED_SHOWN} more lookups "
-            "of email domains' records: their proofs stay as the last deploy left them"
+            "of email domains' records: their proofs are held as the last deploy left them, "
+            "for a while"
         )
     for line in lines:
         with contextlib.suppress(OSError, ValueError):
@@ -253,12 +296,19 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
         self._config = req.config
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        return pulumi.dynamic.CheckResult({**news, "proven": _proven_domains(news, olds)}, [])
+        proven_domains, held = _proven_domains(news, olds)
+        return pulumi.dynamic.CheckResult({**news, "proven": proven_domains, "held": held}, [])
 
     def diff(
         self, _id: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
-        changed = [key for key in (*_INPUTS, "proven") if olds.get(key) != news.get(key)]
+        # A proof held without an answer is a change while it lasts: the drift check
+        # (preview --expect-no-changes) fails until DNS answers.
+        changed = [
+            key
+            for key in (*_INPUTS, "proven", "held")
+            if olds.get(key) != news.get(key) or (key == "held" and news.get(key))
+        ]
         # Never replaced: a record whose organization or discovery domain is new is set in
         # the update, the others are left as they are.
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[])
@@ -354,6 +404,7 @@ class DomainProof(pulumi.dynamic.Resource):
     on each deploy."""
 
     proven: pulumi.Output[dict[str, list[str]]]
+    held: pulumi.Output[dict[str, float]]
     domains: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(
@@ -373,6 +424,7 @@ class DomainProof(pulumi.dynamic.Resource):
                 "domains": [{key: getattr(d, key) for key in _RECORD} for d in domains],
                 "resolvers": list(resolvers),
                 "proven": None,
+                "held": None,
             },
             opts,
         )

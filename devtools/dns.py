@@ -29,6 +29,8 @@ class LoopbackDns:
     """TXT records served on ``127.0.0.1:<port>`` over UDP, until ``stop()``."""
 
     records: dict[str, set[str]] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)
+    """Names answered SERVFAIL: one organization's broken DNS server (``fail``)."""
     _socket: socket.socket | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,6 +56,11 @@ class LoopbackDns:
     def publish(self, host: str, text: str) -> None:
         with self._lock:
             self.records.setdefault(host.lower().rstrip("."), set()).add(text)
+
+    def fail(self, host: str) -> None:
+        """Answer SERVFAIL for ``host`` from now on, as a failing authoritative server does."""
+        with self._lock:
+            self.failing.add(host.lower().rstrip("."))
 
     def withdraw(self, host: str) -> None:
         with self._lock:
@@ -94,7 +101,10 @@ class LoopbackDns:
         name = question.name.to_text(omit_final_dot=True).lower()
         with self._lock:
             texts = sorted(self.records.get(name, ()))
-        if not texts:
+            failing = name in self.failing
+        if failing:
+            response.set_rcode(dns.rcode.SERVFAIL)
+        elif not texts:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif question.rdtype == dns.rdatatype.TXT:
             quoted = [f'"{text}"' for text in texts]

@@ -1,7 +1,7 @@
 """An email domain's proof, walked with the real engine and provider on a local tenant and a
 DNS server on loopback: declared pending -> record published -> verified -> its users admitted
--> DNS stops answering: nothing changes -> record removed -> the drift check fails naming it ->
-the next up admits nobody through it."""
+-> DNS stops answering: the proof is held, the drift check fails -> record removed -> the drift
+check fails naming it -> the next up admits nobody through it."""
 
 from __future__ import annotations
 
@@ -74,10 +74,12 @@ def walk(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> dict[
     seen["taken_over_calls"] = tenant.calls() - before
     seen["taken_over_status"] = status()
 
-    # DNS stops answering: each proof stays as stored, nothing changes, and the up says so.
+    # DNS stops answering: each proof is held as stored, the drift check fails, and the up
+    # changes no status and says so.
     port, published = int(project.dns.address.rsplit(":", 1)[1]), dict(project.dns.records)
     project.dns.stop()
-    seen["outage"] = project.pulumi("up", "--yes", "--expect-no-changes", check=False)
+    seen["outage_drift"] = project.pulumi("preview", "--expect-no-changes", check=False)
+    seen["outage"] = project.pulumi("up", "--yes", "--skip-preview", check=False)
     seen["status_outage"] = status()
     seen["joins_outage"] = joins("outage@example.com")
     project.dns = LoopbackDns.start(port)
@@ -153,11 +155,14 @@ def test_a_proof_stored_before_groups_is_taken_over_with_no_request(
     assert walk["taken_over_status"] == "verified"
 
 
-def test_dns_not_answering_changes_nothing_and_says_so(walk: dict[str, Any]) -> None:
+def test_dns_not_answering_holds_the_proof_and_fails_the_drift_check(
+    walk: dict[str, Any],
+) -> None:
+    assert walk["outage_drift"].returncode != 0
     outage = walk["outage"]
     assert outage.returncode == 0, outage.output
     assert f"DNS did not answer the lookup of {DOMAIN}'s TXT record at " in outage.output
-    assert "its proof stays as the last deploy left it (proven)" in outage.output
+    assert "its proof is held as the last deploy left it (proven) until " in outage.output
     assert walk["status_outage"] == "verified"
     assert walk["joins_outage"] is True
 

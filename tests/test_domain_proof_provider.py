@@ -151,27 +151,33 @@ def test_create_sets_every_domain_and_update_only_those_whose_proof_or_identity_
     assert not provider.diff("id", fourth, checked(server, acme, beta, renewed)).changes
 
 
-def test_dns_not_answering_keeps_each_proof_as_the_last_deploy_left_it(
+def test_dns_not_answering_holds_each_proof_a_while_and_shows_as_drift(
     server: LoopbackDns,
     statuses: list[tuple[str, str, str]],
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A lookup DNS does not answer is no answer that the record has gone: an outage (or one
-    customer's failing DNS) keeps each proof as stored, proven or not, sets no status, and
-    says which lookups went unanswered. A proof with none stored proves nothing."""
+    customer's failing DNS) holds each proof as stored, proven or not, sets no status, says
+    which lookups went unanswered and until when, and is a change (the drift check fails). The
+    hold ends HELD_WITHOUT_ANSWER_S after the first unanswered lookup, or when the stack looks
+    the records up elsewhere. A proof with none stored proves nothing."""
+    now = 1_800_000_000.0
+    monkeypatch.setattr(domain_proof, "_now", lambda: now)
     provider = domain_proof._ProofProvider()
     acme, beta = record("acme.com", "dd_a"), record("beta.com", "dd_b", organization="beta")
     publish(server, acme)
     address = server.address
     first = checked(server, acme, beta)
     provider.create(first)
-    assert first["proven"] == {"acme": ["acme.com"], "beta": []}
+    assert (first["proven"], first["held"]) == ({"acme": ["acme.com"], "beta": []}, {})
     statuses.clear()
     capsys.readouterr()
     server.stop()
     second = checked(address, acme, beta, olds=first)
     assert second["proven"] == first["proven"]
-    assert not provider.diff("id", first, second).changes
+    assert second["held"] == {"org_acme/dd_a/acme.com": now}
+    assert provider.diff("id", first, second).changes
     provider.update("id", first, second)
     assert statuses == []
     said = capsys.readouterr().err.splitlines()
@@ -179,10 +185,22 @@ def test_dns_not_answering_keeps_each_proof_as_the_last_deploy_left_it(
     assert said[0].startswith("auth0-org-assignment: organization 'acme': DNS did not answer ")
     assert acme["verification_host"] in said[0]
     assert said[0].endswith(
-        "its proof stays as the last deploy left it (proven), and the next preview or deploy "
-        "looks again"
+        "its proof is held as the last deploy left it (proven) until 2027-01-18T08:00Z at most, "
+        "and the next preview or deploy looks again"
     )
-    assert "(not proven)" in said[1]
+    assert "; it is not proven, and" in said[1]
+    # Held from the first unanswered lookup, not the last.
+    now += domain_proof.HELD_WITHOUT_ANSWER_S - 1
+    third = checked(address, acme, beta, olds=second)
+    assert (third["proven"], third["held"]) == (first["proven"], second["held"])
+    now += 1
+    fourth = checked(address, acme, beta, olds=third)
+    assert (fourth["proven"], fourth["held"]) == ({"acme": [], "beta": []}, {})
+    provider.update("id", third, fourth)
+    assert statuses == [("org_acme", "dd_a", "pending")]
+    # Looked up elsewhere (dnsResolvers changed): the stored proof was another server's answer.
+    elsewhere = {**first, "resolvers": ["127.0.0.1:1"]}
+    assert checked(address, acme, beta, olds=elsewhere)["proven"] == {"acme": [], "beta": []}
     # A discovery domain replaced since (a new id): the stored proof was another's.
     renewed = record("acme.com", "dd_a2")
     assert checked(address, renewed, beta, olds=first)["proven"] == {"acme": [], "beta": []}

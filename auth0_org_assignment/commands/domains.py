@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,7 @@ from auth0_org_assignment.commands.management_client import (
 )
 from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.config.email_domains import mailbox_provider
-from auth0_org_assignment.domain_proof import Resolver, proof_domains, proven
+from auth0_org_assignment.domain_proof import LookupFailed, Resolver, proof_domains, proven
 
 CALLS = ("organizations.get_by_name", "organizations.discovery_domains.get_by_name")
 """The Management API calls it makes, every one a read."""
@@ -59,12 +60,21 @@ def _domains(arguments: argparse.Namespace) -> int:
 
 
 def proven_domains(
-    api: Any, config: StackConfig, organization_ids: Mapping[str, str]
+    api: Any,
+    config: StackConfig,
+    organization_ids: Mapping[str, str],
+    *,
+    unanswered_admits: bool = False,
 ) -> dict[str, list[str]]:
     """For each organization, the email domains (apexes) its deployed rule admits through: those
     Auth0 has as verified (the stack's DomainProof sets that when their record is in DNS) whose
-    record DNS still has, and the free-mail ones it allows. What backfill and explain must hold
-    to, as the Action does.
+    record DNS still has, and the free-mail ones it allows. What backfill, reconcile and explain
+    must hold to, as the Action does.
+
+    A lookup DNS does not answer (one organization's failing DNS server, or an outage) neither
+    stops the command nor is taken for a missing record: with ``unanswered_admits`` the domain
+    counts as proven (reconcile: nobody leaves through it on no answer), else as not (the
+    backfill and explain: nobody joins through it); each such lookup is named on stderr.
 
     Auth0's status alone is not enough: the Management API lets anyone who may update discovery
     domains set ``verified`` without a record (the dashboard too), and the stack only sets a
@@ -72,20 +82,36 @@ def proven_domains(
     proved at the last deploy; a domain both verified and published now is one that deploy
     proved, or the next will."""
     resolver = Resolver(tuple(config.dns_resolvers), strict=True)
-    proven: dict[str, list[str]] = {}
+    consequence = (
+        "members standing through it are kept" if unanswered_admits else "it admits nobody"
+    )
+    proven_domains: dict[str, list[str]] = {}
     for organization in config.organizations:
-        proven[organization.name] = [
-            domain
-            for domain in proof_domains(organization.email_domains)
-            if mailbox_provider(domain) == "free"
-            or _verified_and_published(api, resolver, organization_ids[organization.name], domain)
-        ]
-    return proven
+        found = proven_domains[organization.name] = []
+        organization_id = organization_ids[organization.name]
+        for domain in proof_domains(organization.email_domains):
+            try:
+                admits = mailbox_provider(domain) == "free" or _verified_and_published(
+                    api, resolver, organization_id, domain
+                )
+            except LookupFailed as error:
+                admits = unanswered_admits
+                print(
+                    f"warning: {organization.name}: {domain}: {error.answer}; {consequence} "
+                    "this run",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if admits:
+                found.append(domain)
+    return proven_domains
 
 
 def _verified_and_published(
     api: Any, resolver: Resolver, organization_id: str, domain: str
 ) -> bool:
+    """Whether Auth0 has the domain verified and DNS publishes its record (LookupFailed when DNS
+    does not answer; a pending domain is not looked up)."""
     found = _discovery_domain(api, organization_id, domain)
     return (
         found is not None
@@ -109,11 +135,15 @@ def _record(api: Any, resolver: Resolver, organization_id: str, domain: str) -> 
     if found is None:
         return {"state": "not-declared", "published": None}
     host, txt = found["verification_host"], found["verification_txt"]
+    try:
+        published: bool | None = proven(resolver, host, txt)
+    except LookupFailed:
+        published = None  # (DNS did not answer: not known)
     return {
         "state": found["status"],
         "verification_host": host,
         "verification_txt": txt,
-        "published": proven(resolver, host, txt),
+        "published": published,
     }
 
 
@@ -124,6 +154,8 @@ def _line(record: dict[str, Any]) -> str:
     if record["state"] == "not-declared":
         return f"{where}: not declared in the tenant yet: run pulumi up, then this again"
     record_text = f'TXT "{record["verification_txt"]}" at {record["verification_host"]}'
+    if record["published"] is None:
+        return f"{where}: DNS did not answer the lookup of {record_text}: run this again later"
     if record["published"]:
         admits = "admits" if record["state"] == "verified" else "admits after the next pulumi up"
         return f"{where}: proven ({record_text} is published); {admits}"

@@ -46,7 +46,6 @@ from auth0_org_assignment.config import (
     load_stack_file,
     project_root,
 )
-from auth0_org_assignment.domain_proof import LookupFailed
 
 TRIES = 8
 """Tries of one request through 429s and 5xx before giving up."""
@@ -278,16 +277,15 @@ class ApiError(RuntimeError):
 
 
 def reported(work: Callable[[], int]) -> int:
-    """Run a command's work: a wrong call (exit 2), a refusal from the Management API, a
-    tenant out of reach or DNS not answering a proof's lookup (exit 1) end it with one line on
-    stderr that names it, not a traceback. What was done before is kept: the markers and
-    checkpoints say where to resume."""
+    """Run a command's work: a wrong call (exit 2), a refusal from the Management API or a
+    tenant out of reach (exit 1) end it with one line on stderr that names it, not a traceback.
+    What was done before is kept: the markers and checkpoints say where to resume."""
     try:
         return work()
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (ApiError, LookupFailed) as error:
+    except ApiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except UNREACHABLE as error:

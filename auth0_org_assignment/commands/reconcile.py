@@ -7,19 +7,18 @@ Removes from each organization the stack declares the members this stack added (
 marker) who no longer match the organization's rule, as the Action's own code decides it
 (``eligibility``): their email left the domains or is no longer verified, no identity comes
 through a connection the rule lists, or they are blocked. The rule is the deployed one, which
-admits through proven email domains alone (``domains.proven_domains``; DNS not answering a
-lookup ends the run before it removes anyone). A member who stands only through a domain that
-is not proven (never was, or lost its record) is kept and reported, and the dry run exits 3 for
-them too: a lost record must not empty an organization by itself. ``--remove-unproven`` removes
-them, once a person has looked. Their marker for that organization is
-cleared, so a later login checks them again. It removes only members carrying the stack's
-marker, which the rule leaves on whoever it admits at a login or a backfill (a member added by
-hand carries none until the rule admits them so: docs/limits.md): whatever the reason, a
-removal is planned only for a member whose marker it read, so a member whose user
+admits through proven email domains alone (``domains.proven_domains``; a domain whose lookup
+DNS does not answer counts as proven this run, so nobody leaves on no answer). A member who
+stands only through a domain that is not proven (never was, or lost its record) is kept and
+reported, and the dry run exits 3 for them too: a lost record must not empty an organization by
+itself. ``--remove-unproven`` removes them, once a person has looked. Their marker for that
+organization is cleared, so a later login checks them again. It removes only members carrying
+the stack's marker, which the rule leaves on whoever it admits at a login or a backfill (a
+member added by hand carries none until the rule admits them so: docs/limits.md): whatever the
+reason, a removal is planned only for a member whose marker it read, so a member whose user
 cannot be read (a 404: deleted since the export, or a spurious answer) is reported and left
-alone. It never touches an organization the stack does not declare. Users who
-carry the marker but are no longer members were removed by a person: they are reported, not
-re-added.
+alone. It never touches an organization the stack does not declare. Users who carry the marker
+but are no longer members were removed by a person: they are reported, not re-added.
 
 It reads every user through one users export, each organization's members, then removes at
 most 10 members a request (Auth0's limit) and clears markers (4 at a time), as fast as the
@@ -159,7 +158,9 @@ def _reconcile(arguments: argparse.Namespace) -> int:
     if saved is not None and saved.get("key") != key:
         print(
             f"error: {progress_file} holds an unfinished run for another configuration, "
-            "tenant or --remove-unproven: finish it with those, or delete the file to start anew "
+            "tenant or --remove-unproven (this one is run "
+            f"{'with' if arguments.remove_unproven else 'without'} it): finish it with those, "
+            "or delete the file to start anew "
             "(members it removed without clearing their marker then read as removed by hand)",
             file=sys.stderr,
         )
@@ -179,11 +180,7 @@ def _reconcile(arguments: argparse.Namespace) -> int:
         for organization, user_id in plan.removed_by_hand:
             print(f"{user_id} was removed from {organization} by hand: not re-added")
         for organization, user_id in plan.unproven:
-            print(
-                f"{user_id} stands in {organization} only through an email domain that is not "
-                "proven: kept (auth0-org-assignment domains lists the records; "
-                "--remove-unproven removes them)"
-            )
+            print(_unproven_line(organization, user_id))
         for organization, user_id in plan.unreadable:
             print(
                 f"{user_id}, a member of {organization}, could not be read (404): left alone, "
@@ -205,7 +202,7 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
         for o in config.organizations
     }
     # The deployed rule: an email domain admits once proven, at reconcile as at a login.
-    proven = proven_domains(api, config, organization_ids)
+    proven = proven_domains(api, config, organization_ids, unanswered_admits=True)
     export = export_users(api, USER_FIELDS)
     users = {user["user_id"]: user for user in export.users}
     members = _members(api, set(organization_ids.values()))
@@ -231,8 +228,6 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
                 plan.not_ours += 1
             elif organization_id in decision.eligible:
                 plan.staying += 1
-            elif decision.refusals[organization_id] == NOT_PROVEN and not remove_unproven:
-                plan.unproven.append((organization.name, user_id))
             else:
                 reason = decision.refusals[organization_id]
                 plan.departures.append(
@@ -248,15 +243,30 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
     doubtful = [d for d in plan.departures if _linked(users.get(d.user_id))]
     confirmed = {
         (d.organization_id, d.user_id): d
-        for d in still_leaving(api, config, organization_ids, proven, doubtful, remove_unproven)
+        for d in still_leaving(api, config, organization_ids, proven, doubtful)
     }
     plan.staying += len(doubtful) - len(confirmed)
-    plan.departures = [
+    departures = [
         confirmed[(d.organization_id, d.user_id)] if d in doubtful else d
         for d in plan.departures
         if d not in doubtful or (d.organization_id, d.user_id) in confirmed
     ]
+    plan.departures, unproven = _by_policy(departures, remove_unproven)
+    plan.unproven = [(d.organization, d.user_id) for d in unproven]
     return plan
+
+
+def _by_policy(
+    departures: list[Departure], remove_unproven: bool
+) -> tuple[list[Departure], list[Departure]]:
+    """The departures to make, and those kept: whoever stands only through an email domain that
+    is not proven, unless ``remove_unproven`` (a lost record alone empties no organization)."""
+    if remove_unproven:
+        return departures, []
+    return (
+        [d for d in departures if d.reason != NOT_PROVEN],
+        [d for d in departures if d.reason == NOT_PROVEN],
+    )
 
 
 def _read_users(
@@ -285,7 +295,6 @@ def still_leaving(
     organization_ids: dict[str, str],
     proven: Mapping[str, Collection[str]],
     departures: list[Departure],
-    remove_unproven: bool,
 ) -> list[Departure]:
     """The ``departures`` that hold for the users as they are now: each user read again on
     their own (``GET /users/{id}``: every identity with its ``profileData``) and decided again
@@ -304,8 +313,7 @@ def still_leaving(
         ours = departure.organization_id in decision.marked | decision.pending
         if ours and departure.organization_id not in decision.eligible:
             reason = decision.refusals[departure.organization_id]
-            if reason != NOT_PROVEN or remove_unproven:
-                confirmed.append(replace(departure, reason=reason))
+            confirmed.append(replace(departure, reason=reason))
     return confirmed
 
 
@@ -328,20 +336,27 @@ def apply(
     marker, so a later reconcile can still remove them if they stop matching. The recheck holds
     to the email domains proven when it starts, not when the plan was made."""
     users = sorted({d.user_id for d in plan.departures})
-    proven = proven_domains(api, config, plan.organization_ids) if recheck else {}
+    proven = (
+        proven_domains(api, config, plan.organization_ids, unanswered_admits=True)
+        if recheck
+        else {}
+    )
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
     for start in range(done, len(users), MEMBERS_PER_REQUEST):
         batch = set(users[start : start + MEMBERS_PER_REQUEST])
         planned = [d for d in plan.departures if d.user_id in batch]
-        confirmed = (
-            still_leaving(api, config, plan.organization_ids, proven, planned, plan.remove_unproven)
+        confirmed, unproven = _by_policy(
+            still_leaving(api, config, plan.organization_ids, proven, planned)
             if recheck
-            else planned
+            else planned,
+            plan.remove_unproven,
         )
         kept = {(d.organization, d.user_id) for d in planned} - {
             (d.organization, d.user_id) for d in confirmed
         }
-        for organization, user_id in sorted(kept):
+        for departure in unproven:
+            print(_unproven_line(departure.organization, departure.user_id))
+        for organization, user_id in sorted(kept - {(d.organization, d.user_id) for d in unproven}):
             print(f"{user_id} matches {organization}'s rule again, or is no longer marked: stays")
         leaving: dict[str, list[str]] = {}
         cleared: dict[str, dict[str, None]] = {}
@@ -405,6 +420,13 @@ def _clear_markers(api: ManagementClient, cleared: dict[str, dict[str, None]]) -
             if answer.status != 404:
                 raise answer
             print(f"{user_id} could not be read (404): its marker is left as it is")
+
+
+def _unproven_line(organization: str, user_id: str) -> str:
+    return (
+        f"{user_id} stands in {organization} only through an email domain that is not proven: "
+        "kept (auth0-org-assignment domains lists the records; --remove-unproven removes them)"
+    )
 
 
 def summary(stack: str, plan: Plan) -> str:

@@ -20,7 +20,7 @@ from auth0_org_assignment.commands import reconcile
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
 from auth0_org_assignment.config import StackConfig, parse_config
-from auth0_org_assignment.domain_proof import LookupFailed, proof_domains
+from auth0_org_assignment.domain_proof import proof_domains
 from devtools import ROOT
 from devtools.dns import LoopbackDns
 from devtools.localstack.action_runner import ActionTenant
@@ -313,19 +313,22 @@ def test_a_dry_run_shows_a_member_standing_on_a_lost_record_and_exits_3(
     assert tenant.members(acme) == [ALICE]
 
 
-def test_the_command_says_dns_did_not_answer_and_exits_1(tenant_setup: dict[str, Any]) -> None:
+def test_the_command_names_each_lookup_dns_did_not_answer_and_goes_on(
+    tenant_setup: dict[str, Any],
+) -> None:
     tenant_setup["dns"].stop()
     result = subprocess.run(
         command(tenant_setup, "--dry-run"), cwd=ROOT, env=tenant_setup["environment"],
         capture_output=True, text=True,
     )  # fmt: skip
-    assert result.returncode == 1, result.stderr
-    (host,) = (d["verification_host"] for d in tenant_setup["tenant"].discovery_domains(
-        tenant_setup["acme"]
-    ))  # fmt: skip
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"error: DNS did not answer the lookup of the TXT record at {host} ")
-    assert "nothing was changed" in last
+    assert result.returncode == 0, result.stderr
+    (declared,) = tenant_setup["tenant"].discovery_domains(tenant_setup["acme"])
+    host = declared["verification_host"]
+    assert (
+        f"warning: acme-rc: example.com: DNS did not answer the lookup of the TXT record at "
+        f"{host} ("
+    ) in result.stderr
+    assert "; members standing through it are kept this run" in result.stderr
 
 
 # Found by review: the Action and reconcile racing, and a membership without a marker.
@@ -500,21 +503,56 @@ def test_a_resumed_plan_keeps_whom_a_lost_record_alone_would_remove(
     assert acme.tenant.members_of("acme") == set()
 
 
-def test_dns_not_answering_ends_reconcile_before_it_removes_anyone(
-    acme: Acme, dns: LoopbackDns, tmp_path: Path
+def test_dns_not_answering_removes_nobody_through_that_domain_and_nobody_else_waits(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns, tmp_path: Path
 ) -> None:
-    """A lookup DNS does not answer is no answer that the record is missing: reconcile stops,
-    before its plan and when a resumed plan is checked again, and removes nobody."""
-    acme.join(ALICE, "a@acme.com")
-    acme.tenant.local.update_user(ALICE, email_verified=False)
-    plan = reconcile.review(acme.api, acme.config)
-    assert [d.user_id for d in plan.departures] == [ALICE]
+    """A lookup DNS does not answer (globex's failing server) is no answer that the record has
+    gone: Gus, who stands through globex.com, stays, and the run goes on for every other
+    organization: Alice, blocked, leaves acme. So too when a plan is resumed, and for an outage
+    of every lookup. Each unanswered lookup is named on stderr."""
+    config = stack(
+        {"name": "acme", "emailDomains": ["acme.com"]},
+        {"name": "globex", "emailDomains": ["globex.com"]},
+    )
+    action, tenant = run_action(config)
+    gus = "auth0|gus"
+    assert action.login(ALICE, email="a@acme.com", email_verified=True).outcome == "assigned"
+    assert action.login(gus, email="g@globex.com", email_verified=True).outcome == "assigned"
+    parsed = proven_stack(config, tenant, dns)
+    api = reconcile_api(tenant, monkeypatch)
+    (globex,) = tenant.local.discovery_domains(tenant.organization_ids["globex"])
+    dns.fail(globex["verification_host"])
+    tenant.local.update_user(ALICE, blocked=True)
+    plan = reconcile.review(api, parsed)
+    assert [(d.user_id, d.reason) for d in plan.departures] == [(ALICE, "blocked")]
+    assert (plan.unproven, plan.staying) == ([], 1)
+    # Resumed during an outage of every lookup: the plan's departures that hold are made.
     dns.stop()
-    with pytest.raises(LookupFailed, match="TXT record at"):
-        reconcile.review(acme.api, acme.config)
-    with pytest.raises(LookupFailed):
-        acme.apply(plan, tmp_path / "progress.json")
-    assert acme.tenant.members_of("acme") == {ALICE}
+    reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", "key")
+    assert tenant.members_of("acme") == set()
+    assert tenant.members_of("globex") == {gus}
+
+
+def test_a_linked_member_standing_only_on_an_unproven_domain_is_listed_not_counted_staying(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns
+) -> None:
+    """Found by review: Bob, a linked account, is read again before he is planned to leave;
+    standing only through initech.com, not proven, he is listed as such, not counted among
+    those who still match (so the dry run exits 3 for him)."""
+    config = stack({"name": "acme", "emailDomains": ["acme.com", "initech.com"]})
+    action, tenant = run_action(config)
+    assert action.login(BOB, email="b@initech.com", email_verified=True).outcome == "assigned"
+    parsed = proven_stack(config, tenant, dns, initech_com="pending")
+    api = reconcile_api(tenant, monkeypatch)
+    exported = export_users(api, USER_FIELDS)
+    (bob,) = exported.users
+    bob["email_verified"] = False  # what the export says; his own record says otherwise
+    linked = {"connection": "google-oauth2", "provider": "google-oauth2", "user_id": "1"}
+    bob["identities"] = [*bob["identities"], linked]
+    monkeypatch.setattr(reconcile, "export_users", lambda api, fields: exported)
+    plan = reconcile.review(api, parsed)
+    assert plan.departures == []
+    assert (plan.unproven, plan.staying) == ([("acme", BOB)], 0)
 
 
 def test_a_plan_applied_later_removes_nobody_who_matches_again(acme: Acme, tmp_path: Path) -> None:
