@@ -13,6 +13,7 @@ benchmarks' floors.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -232,6 +233,46 @@ program's dynamic resources' provider. While they cannot pool it, each keeps its
 of the share (``pacing.PooledProcesses`` in Go), so that together they still keep to it."""
 
 
+LOCK_WAIT_S = 2.0
+"""How long a request waits for the pool file's lock. A process holds it for a read and a
+write, microseconds, so a longer wait means one stopped while holding it (a deploy suspended
+with Ctrl-Z, say): rather than wait as long as that one is stopped, the request goes apart from
+the pool, and so does its process for ``HELD_APART_S`` (``pacing.LockWait`` in Go)."""
+
+HELD_APART_S = 10.0
+"""How long a process stays apart from the pool after its lock was held past ``LOCK_WAIT_S``,
+before it waits for the lock again (``pacing.HeldApart`` in Go)."""
+
+
+class LockHeld(TimeoutError):
+    """The pool file's lock was held past ``LOCK_WAIT_S``."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            errno.ETIMEDOUT,
+            f"its lock was held for over {LOCK_WAIT_S:g} s, by a process stopped while holding "
+            "it maybe",
+        )
+
+
+def _lock(descriptor: int) -> None:
+    """Lock the pool's file (``descriptor``) for this process, waiting at most ``LOCK_WAIT_S``
+    (:class:`LockHeld`), in steps an interrupt ends; OSError when the file system cannot lock."""
+    import fcntl
+
+    deadline = time.monotonic() + LOCK_WAIT_S
+    pause = 0.0005
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise LockHeld() from None
+        time.sleep(pause)
+        pause = min(2 * pause, 0.01)
+
+
 def temporary_directory(environment: Mapping[str, str] = os.environ) -> Path:
     """``$TMPDIR``, else ``/tmp``: the Go pacer's ``os.TempDir`` on Unix (Python's
     ``tempfile.gettempdir`` reads more variables, which would part the two processes)."""
@@ -281,7 +322,7 @@ def _pooled(
     file cannot be opened or locked (not a Unix, a directory not the user's own, a file system
     without locks); a write that fails is told ``unwritten`` (the file keeps its last record)."""
     try:
-        import fcntl
+        import fcntl  # noqa: F401 (whether this system has flock at all)
 
         descriptor = _open_pool(path)
     except ImportError:
@@ -294,7 +335,7 @@ def _pooled(
         return
     try:
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            _lock(descriptor)
         except OSError as error:
             failed(error)
             yield None
@@ -346,7 +387,8 @@ class Pacer:
         shares: the auth0 plugin and the program's dynamic resources take from one bucket, so
         together they keep to the share. ``clock`` must then be Unix time (``time.time``).
         While the file cannot be used (not a Unix, a directory of its name not the user's own,
-        a file system without locks, and for a second after a write to it failed) a request
+        a file system without locks, for a second after a write to it failed, and for
+        ``HELD_APART_S`` after its lock was held past ``LOCK_WAIT_S``) a request
         takes from the process's own global bucket at its part of the share
         (``POOLED_PROCESSES``), which each pooled request lowers to what the pool holds, so
         going apart never lends more than the pool had; the pacer says so on stderr the first
@@ -446,8 +488,8 @@ class Pacer:
             return nullcontext(None)
         path = pool_file(self.pool, host, self.tier.name, self.share)
         now = self._clock()
-        # (a window more than a second ahead: the wall clock was set back since)
-        self._pool_failed = now < self._apart_until <= now + 1
+        # (a window further ahead than any: the wall clock was set back since)
+        self._pool_failed = now < self._apart_until <= now + HELD_APART_S
         if self._pool_failed:
             return nullcontext(None)
         return _pooled(
@@ -467,8 +509,10 @@ class Pacer:
     def _failed(self, path: Path, error: OSError) -> None:
         """The pool cannot be used now: the global bucket is this process's own, at its part of
         the share, until it can; noted the first time, to be said once the locks are released
-        (``take``)."""
+        (``take``). A lock held past ``LOCK_WAIT_S`` keeps it apart for ``HELD_APART_S``."""
         self._pool_failed = True
+        if isinstance(error, LockHeld):
+            self._apart_until = self._clock() + HELD_APART_S
         if self._warned:
             return
         self._warned = True

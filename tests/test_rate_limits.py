@@ -337,6 +337,48 @@ def test_a_nan_in_the_pool_file_reads_as_no_token(tmp_path: Path) -> None:
     assert time.now - 1000 >= 100 / 8
 
 
+def test_a_lock_held_by_a_stopped_process_holds_no_request_for_ever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another deploy suspended while it holds the pool's lock (Ctrl-Z): a request waits
+    LOCK_WAIT_S for it, then goes apart at the process's part of the share; the process stays
+    apart HELD_APART_S, then waits for the lock again. Said once, naming why."""
+    import fcntl
+    from time import monotonic
+
+    monkeypatch.setattr(rate_limits, "LOCK_WAIT_S", 0.2)
+    time = FakeTime()
+    tier = rate_limits.tier("enterprise-production")
+    host = "acme.eu.auth0.com"
+    pacer = rate_limits.Pacer(tier, 0.5, time.clock, time.sleep, pool=tmp_path)
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+    holder = os.open(rate_limits.pool_file(tmp_path, host, tier.name, 0.5), os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        started = monotonic()
+        pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+        assert 0.2 <= monotonic() - started < 1
+        started = monotonic()
+        for _ in range(5):
+            pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+        assert monotonic() - started < 0.1
+        time.now += rate_limits.HELD_APART_S
+        started = monotonic()
+        pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+        assert monotonic() - started >= 0.2
+    finally:
+        os.close(holder)
+    said = capsys.readouterr().err
+    assert said.count("warning:") == 1
+    assert "(its lock was held for over 0.2 s, by a process stopped while holding it maybe)" in said
+    # Its lock free again, the pool is used again: the next request takes from it.
+    time.now += rate_limits.HELD_APART_S
+    pool = rate_limits.pool_file(tmp_path, host, tier.name, 0.5)
+    before = pool.read_text()
+    pacer.take("PATCH", DISCOVERY_DOMAIN, host=host)
+    assert pool.read_text() != before
+
+
 def test_a_pool_that_cannot_be_written_is_left_a_second_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -24,6 +24,24 @@ const PoolDirectory = "auth0-org-assignment-pace-%d"
 // keep to it.
 const PooledProcesses = 2
 
+// LockWait is how long a request waits for the pool file's lock (LOCK_WAIT_S in rate_limits.py).
+// A process holds it for a read and a write, microseconds, so a longer wait means one stopped
+// while holding it (a deploy suspended with Ctrl-Z, say): rather than wait as long as that one
+// is stopped, the request goes apart from the pool, and so does its process for HeldApart. A
+// variable, so that a test can shorten it.
+var LockWait = 2 * time.Second
+
+// HeldApart is how long a process stays apart from the pool after its lock was held past
+// LockWait, before it waits for the lock again (HELD_APART_S in rate_limits.py).
+const HeldApart = 10 * time.Second
+
+// lockHeld is the error of a lock held past LockWait.
+type lockHeld struct{ wait time.Duration }
+
+func (e lockHeld) Error() string {
+	return fmt.Sprintf("its lock was held for over %g s, by a process stopped while holding it maybe", e.wait.Seconds())
+}
+
 // poolFile names the file holding the global bucket of the deploys pacing host at share of
 // tier on the machine they run on.
 func poolFile(dir, host, tier string, share float64) string {
@@ -35,7 +53,8 @@ func poolFile(dir, host, tier string, share float64) string {
 // is held; it returns the bucket the request takes from. The file holds record's line; one
 // empty or unreadable starts full. Without a pool configured b is this process's own and the
 // function does nothing. While the pool cannot be used (not a Unix, a directory not the user's
-// own, a file system without locks, and for a second after a write to it failed) the request
+// own, a file system without locks, for a second after a write to it failed, and for HeldApart
+// after its lock was held past LockWait) the request
 // takes from p.apart, this process's own at its part of the share, which a pooled request
 // lowers to what the pool holds, so going apart never lends more than the pool had; the next
 // request tries the pool again. p.mu is held.
@@ -54,6 +73,9 @@ func (p *Pacer) pooled(host string, b *bucket) (time.Time, *bucket, func()) {
 	}
 	if err := lock(f); err != nil {
 		f.Close()
+		if errors.As(err, new(lockHeld)) {
+			p.apartUntil = p.now().Add(HeldApart)
+		}
 		p.failed(path, err)
 		return p.now(), p.apart, func() {}
 	}

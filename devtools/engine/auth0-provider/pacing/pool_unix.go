@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // openPrivate opens (creating, 0600) the pool file in a directory of the user's own: created
@@ -29,7 +30,22 @@ func openPrivate(path string) (*os.File, error) {
 }
 
 // lock and unlock are variables so that a test can fail them as some network file systems do.
+// lock waits at most LockWait, in steps, then fails with lockHeld.
 var (
-	lock   = func(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }
+	lock = func(f *os.File) error {
+		deadline := time.Now().Add(LockWait)
+		pause := 500 * time.Microsecond
+		for {
+			err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+			if !errors.Is(err, syscall.EWOULDBLOCK) {
+				return err
+			}
+			if !time.Now().Before(deadline) {
+				return lockHeld{LockWait}
+			}
+			time.Sleep(pause)
+			pause = min(2*pause, 10*time.Millisecond)
+		}
+	}
 	unlock = func(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
 )
