@@ -30,6 +30,7 @@ from auth0_org_assignment.commands.management_client import as_requests
 from auth0_org_assignment.config import load_stack_file
 from devtools import ROOT
 from devtools.dns import LoopbackDns
+from devtools.localstack.action_runner import deploy_rules
 from devtools.localtenant.testing import LocalTenant
 
 DATABASE = "Username-Password-Authentication"
@@ -132,6 +133,10 @@ def main() -> None:
             dns.publish(declared["verification_host"], declared["verification_txt"])
             tenant.import_users(users(arguments.users))
             (project / "Pulumi.bench.yaml").write_text(stack_file(tenant, dns, "example.com"))
+            # Its Action deployed and bound, as pulumi up leaves it: the rule the backfill reads.
+            deploy_rules(
+                tenant, load_stack_file("bench", project), {ORGANIZATION: organization["id"]}
+            )
             user_ids = [str(u["user_id"]) for u in users(arguments.users)]
             print(
                 f"{arguments.users} users, 1 organization, tier {arguments.tier}, "

@@ -3,13 +3,15 @@
     AUTH0_BACKFILL_CLIENT_ID=... AUTH0_BACKFILL_CLIENT_SECRET=... \\
         auth0-org-assignment backfill prod --tier enterprise-production [--dry-run]
 
-Reads ``Pulumi.STACK.yaml`` for the tenant and the rules, exports the users of each configured
-connection (Auth0's users export: a search stops at 1,000), and asks the Action's own rule
-(``eligibility``: action_templates/membership.js in Node) which organizations each user is
-eligible for. Rules that list applications need a login to tell, so those organizations are
-left to the Action. It adds the users through the members endpoint, at most 10 per request
-(Auth0's limit), gives the configured roles, and sets the marker the Action sets, so their
-next login makes no request.
+Reads ``Pulumi.STACK.yaml`` for the tenant and its organizations, the organizations' rules as
+the deployed Actions hold them (``deployed_rules``: what logins apply, whatever the checkout
+says; an organization no deployed Action holds gets nobody), exports the users of each
+configured connection (Auth0's users export: a search stops at 1,000), and asks the Action's
+own rule (``eligibility``: action_templates/membership.js in Node) which organizations each
+user is eligible for, through the email domains proven now. Rules that list applications need a
+login to tell, so those organizations are left to the Action. It adds the users through the
+members endpoint, at most 10 per request (Auth0's limit), gives the configured roles, and sets
+the marker the Action sets, so their next login makes no request.
 
 The markers are its progress: a user already marked for an organization is skipped, so a run
 stopped halfway goes on where it stopped, and an organization added to the configuration later
@@ -25,12 +27,14 @@ Its credentials are its own, not the Action's nor the deployer's: the scopes of 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from auth0_org_assignment.action_code import marker_key
+from auth0_org_assignment.commands import deployed_rules
 from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import (
@@ -43,8 +47,10 @@ from auth0_org_assignment.commands.management_client import (
     reported,
 )
 from auth0_org_assignment.config import StackConfig
+from auth0_org_assignment.domain_proof import apex
 
 CALLS = (
+    *deployed_rules.CALLS,
     "organizations.get_by_name",
     "organizations.discovery_domains.get_by_name",
     "connections.list",
@@ -95,9 +101,22 @@ def _backfill(arguments: argparse.Namespace) -> int:
         malformed += export.malformed
         # A user with identities in two configured connections is in both exports.
         users.update((user["user_id"], user) for user in export.users)
-    # The deployed rule: an email domain admits once proven, at the backfill as at a login.
-    proven = proven_domains(api, config, organization_ids)
-    additions, marked = plan(config, organization_ids, users.values(), proven)
+    # The deployed rule: as the bound Actions hold it, through the domains proven now.
+    deployed = deployed_rules.deployed_rules(api, config)
+    for o in config.organizations:
+        if organization_ids[o.name] not in deployed:
+            print(
+                f"warning: {o.name}: no Action this stack deployed holds its rule (pulumi up "
+                "first): nobody is added to it",
+                file=sys.stderr,
+                flush=True,
+            )
+    patterns = {
+        o.name: deployed_rules.patterns(deployed.get(organization_ids[o.name], {}))
+        for o in config.organizations
+    }
+    proven = proven_domains(api, config, organization_ids, patterns=patterns)
+    additions, marked = plan(config, organization_ids, users.values(), proven, deployed)
     total = sum(len(addition.organizations) for addition in additions)
     print(
         f"{len(additions)} users to add ({total} memberships); {marked} memberships marked "
@@ -118,18 +137,34 @@ def plan(
     organization_ids: dict[str, str],
     users: Iterable[dict[str, Any]],
     proven: Mapping[str, Collection[str]] | None = None,
+    deployed: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[Addition], int]:
     """Who joins which organization, and how many memberships are marked already: the users the
     rule finds eligible, less those marked, for organizations that list no applications.
     ``proven``: the email domains proven for each organization, which alone admit (all the
-    configured ones when it is None)."""
-    names = {
-        organization_ids[o.name]: o.name for o in config.organizations if o.applications is None
-    }
+    configured ones when it is None). ``deployed``: the organizations' rules as the deployed
+    Actions hold them, by id (``deployed_rules``), which the backfill applies instead of the
+    configuration's; an organization they do not hold gets nobody."""
+    if deployed is None:
+        names = {
+            organization_ids[o.name]: o.name for o in config.organizations if o.applications is None
+        }
+        rules = None
+    else:
+        names = {
+            organization_ids[o.name]: o.name
+            for o in config.organizations
+            if organization_ids[o.name] in deployed
+            and "applications" not in deployed[organization_ids[o.name]]
+        }
+        rules = [
+            _proven_only(deployed[i], None if proven is None else proven[name])
+            for i, name in names.items()
+        ]
     users = list(users)
     additions = []
     marked = 0
-    with MembershipRule(config, organization_ids, proven=proven) as rule:
+    with MembershipRule(config, organization_ids, proven=proven, rules=rules) as rule:
         for user, decision in zip(users, rule.decide(users), strict=True):
             eligible = [i for i in names if i in decision.eligible]
             # A "pending" marker is a members request that was never confirmed: add again.
@@ -144,6 +179,18 @@ def plan(
                     )
                 )
     return additions, marked
+
+
+def _proven_only(rule: Mapping[str, Any], proven: Collection[str] | None) -> dict[str, Any]:
+    """A deployed organization's rule admitting through its ``proven`` email domains alone (all
+    when None): those whose record DNS still has, of those the deploy found proven."""
+    if proven is None:
+        return dict(rule)
+    return {
+        **rule,
+        "domains": [d for d in rule.get("domains", []) if apex(d) in proven],
+        "subdomainsOf": [d for d in rule.get("subdomainsOf", []) if d in proven],
+    }
 
 
 def add(

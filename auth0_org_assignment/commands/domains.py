@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from auth0_org_assignment.commands.management_client import (
@@ -65,6 +65,7 @@ def proven_domains(
     organization_ids: Mapping[str, str],
     *,
     unanswered_admits: bool = False,
+    patterns: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, list[str]]:
     """For each organization, the email domains (apexes) its deployed rule admits through: those
     Auth0 has as verified (the stack's DomainProof sets that when their record is in DNS) whose
@@ -75,6 +76,8 @@ def proven_domains(
     stops the command nor is taken for a missing record: with ``unanswered_admits`` the domain
     counts as proven (reconcile: nobody leaves through it on no answer), else as not (the
     backfill and explain: nobody joins through it); each such lookup is named on stderr.
+    ``patterns``: each organization's email domains, by name, when not the configuration's (the
+    backfill's, as the deployed Actions hold them).
 
     Auth0's status alone is not enough: the Management API lets anyone who may update discovery
     domains set ``verified`` without a record (the dashboard too), and the stack only sets a
@@ -89,7 +92,8 @@ def proven_domains(
     for organization in config.organizations:
         found = proven_domains[organization.name] = []
         organization_id = organization_ids[organization.name]
-        for domain in proof_domains(organization.email_domains):
+        declared = organization.email_domains if patterns is None else patterns[organization.name]
+        for domain in proof_domains(declared):
             try:
                 admits = mailbox_provider(domain) == "free" or _verified_and_published(
                     api, resolver, organization_id, domain

@@ -12,7 +12,7 @@ import contextlib
 import json
 import subprocess
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -76,15 +76,19 @@ class MembershipRule:
         organization_ids: Mapping[str, str],
         refuse_all: bool = False,
         proven: Mapping[str, Collection[str]] | None = None,
+        rules: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """``organization_ids`` maps the organizations' names to their ids; with
         ``refuse_all``, a decision's ``refusals`` name every organization the user is not
         eligible for, not only those they are marked for; with ``proven`` (organization names to
         their proven email domains, ``domains.proven_domains``), the rule is the deployed one,
-        which admits through those domains alone."""
+        which admits through those domains alone; with ``rules``, these organizations' rules as
+        the deployed Actions hold them (``deployed_rules``) instead of the configuration's."""
         role_ids = {role: role for o in config.organizations for role in o.roles}
         self._setup = {
-            "organizations": [
+            "organizations": list(rules)
+            if rules is not None
+            else [
                 organization_rule(
                     o, organization_ids, role_ids, None if proven is None else proven[o.name]
                 )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auth0_org_assignment.action_code import RenderedAction, render_action
+from auth0_org_assignment.action_code import RenderedAction, render_action, render_actions
 from auth0_org_assignment.config import StackConfig
 from devtools.localtenant import connections
 from devtools.localtenant.route_names import RouteName
@@ -39,6 +39,7 @@ __all__ = [
     "ActionTenant",
     "Fault",
     "Login",
+    "deploy_rules",
 ]
 
 
@@ -239,3 +240,19 @@ def _checked(login: Login) -> Login:
 def _valid(names: tuple[str, ...]) -> list[str]:
     """Connection names the tenant accepts; tests also log in through names it would not."""
     return [name for name in names if connections.NAME.match(name)]
+
+
+def deploy_rules(
+    tenant: LocalTenant, config: StackConfig, organization_ids: dict[str, str]
+) -> list[str]:
+    """Deploy and bind the Actions ``pulumi up`` would render for ``config`` (every configured
+    email domain in them), as it leaves them for the backfill to read back
+    (``commands.deployed_rules``); their ids."""
+    roles = {role: role for organization in config.organizations for role in organization.roles}
+    rendered = render_actions(config, organization_ids, roles)
+    ids = [
+        tenant.deploy_action(f"org-assignment-{number}", action.code, runtime=action.runtime)
+        for number, action in enumerate(rendered)
+    ]
+    tenant.bind_actions(*ids)
+    return ids

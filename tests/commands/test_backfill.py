@@ -19,9 +19,10 @@ import pytest
 from auth0_org_assignment import credentials
 from auth0_org_assignment.commands import backfill
 from auth0_org_assignment.commands.management_client import MEMBERS_PER_REQUEST, parse_export
-from auth0_org_assignment.config import parse_config
+from auth0_org_assignment.config import load_stack_file, parse_config
 from devtools import ROOT
 from devtools.dns import LoopbackDns
+from devtools.localstack.action_runner import deploy_rules
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import Fault, LocalTenant
 from tests.support.membership_cases import (
@@ -64,6 +65,8 @@ def prepare(
         "    emailDomains: [example.com]\n"
         f"  auth0-org-assignment:connections: [{DATABASE}]\n"
     )
+    # Its Action deployed and bound, as pulumi up leaves it: the rule the backfill applies.
+    deploy_rules(tenant, load_stack_file("bf", tmp_path), {"acme-bf": organization["id"]})
     environment = {
         **os.environ,
         "AUTH0_BACKFILL_CLIENT_ID": client["client_id"],
@@ -139,6 +142,50 @@ def test_a_dry_run_writes_nothing(setup: dict[str, Any]) -> None:
     assert result.returncode == 0, result.stderr
     assert f"{len(should_join)} users to add" in result.stdout
     assert result.stdout.count("would add ") == len(should_join)
+    assert setup["tenant"].members(setup["organization_id"]) == []
+
+
+def test_the_backfill_applies_the_rule_deployed_not_the_checked_out_one(
+    setup: dict[str, Any],
+) -> None:
+    """A checkout that differs from what is deployed (a branch, a stale clone) admits nobody the
+    deployed Action would not: here it admits any user of the connection, the Action only
+    verified example.com addresses."""
+    should_join = add_users(setup["tenant"], 30)
+    stack_file = setup["project"] / "Pulumi.bf.yaml"
+    stack_file.write_text(
+        stack_file.read_text().replace(
+            "    emailDomains: [example.com]\n", "    allowAnyUserOfConnection: true\n"
+        )
+    )
+    result = subprocess.run(
+        command(setup, "--dry-run", "--rate", "100"),
+        cwd=ROOT,
+        env=setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    would = {line.split()[2] for line in result.stdout.splitlines() if line.startswith("would add")}
+    assert would == should_join
+
+
+def test_an_organization_no_deployed_action_holds_gets_nobody(setup: dict[str, Any]) -> None:
+    add_users(setup["tenant"], 10)
+    setup["tenant"].bind_actions()
+    result = subprocess.run(
+        command(setup, "--rate", "100"),
+        cwd=ROOT,
+        env=setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "warning: acme-bf: no Action this stack deployed holds its rule (pulumi up first): "
+        "nobody is added to it"
+    ) in result.stderr
+    assert "0 users to add" in result.stdout
     assert setup["tenant"].members(setup["organization_id"]) == []
 
 
