@@ -155,7 +155,7 @@ def main() -> None:
             additions = [
                 backfill.Addition(u, (ORGANIZATION,), {organization["id"]: {}}) for u in user_ids
             ]
-            requests = as_requests(backfill.requests(config, organization_ids, additions))
+            requests = as_requests(backfill.requests(config, organization_ids, additions, {}))
             refused = sum(tenant.rate_limited().values())
             print(row("backfill", added, elapsed, tier, requests, refused), flush=True)
             # Everyone leaves: the rule now names another email domain.

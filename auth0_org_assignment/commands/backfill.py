@@ -10,8 +10,8 @@ configured connection (Auth0's users export: a search stops at 1,000), and asks 
 own rule (``eligibility``: action_templates/membership.js in Node) which organizations each
 user is eligible for, through the email domains proven now. Rules that list applications need a
 login to tell, so those organizations are left to the Action. It adds the users through the
-members endpoint, at most 10 per request (Auth0's limit), gives the configured roles, and sets
-the marker the Action sets, so their next login makes no request.
+members endpoint, at most 10 per request (Auth0's limit), gives the roles the deployed rule
+gives, and sets the marker the Action sets, so their next login makes no request.
 
 The markers are its progress: a user already marked for an organization is skipped, so a run
 stopped halfway goes on where it stopped, and an organization added to the configuration later
@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +58,6 @@ CALLS = (
     "jobs.get",
     "organizations.members.create",
     "users.update",
-    "roles.list",
     "organizations.member_roles.create",
 )
 """The Management API calls it makes: its credentials need exactly their scopes."""
@@ -77,7 +76,10 @@ class Addition:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_stack_arguments(parser, "the stack whose tenant and rules to use, e.g. prod")
+    add_stack_arguments(
+        parser,
+        "the stack whose tenant and organizations to use (their rules: as deployed), e.g. prod",
+    )
     parser.add_argument("--dry-run", action="store_true", help="write nothing; print the plan")
 
 
@@ -93,16 +95,12 @@ def _backfill(arguments: argparse.Namespace) -> int:
         o.name: api.call("organizations.get_by_name", name=o.name)["id"]
         for o in config.organizations
     }
-    connections = {name: _connection(api, name) for name in config.all_connections}
-    users: dict[str, dict[str, Any]] = {}
-    malformed = 0
-    for connection in connections.values():
-        export = export_users(api, USER_FIELDS, connection["id"])
-        malformed += export.malformed
-        # A user with identities in two configured connections is in both exports.
-        users.update((user["user_id"], user) for user in export.users)
     # The deployed rule: as the bound Actions hold it, through the domains proven now.
-    deployed = deployed_rules.deployed_rules(api, config)
+    deployed = {
+        i: rule
+        for i, rule in deployed_rules.deployed_rules(api, config).items()
+        if i in organization_ids.values()
+    }
     for o in config.organizations:
         if organization_ids[o.name] not in deployed:
             print(
@@ -111,6 +109,15 @@ def _backfill(arguments: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+    # The connections the deployed rules name, whatever the checkout does.
+    names = sorted({c for rule in deployed.values() for c in rule["connections"]})
+    users: dict[str, dict[str, Any]] = {}
+    malformed = 0
+    for connection in (_connection(api, name) for name in names):
+        export = export_users(api, USER_FIELDS, connection["id"])
+        malformed += export.malformed
+        # A user with identities in two configured connections is in both exports.
+        users.update((user["user_id"], user) for user in export.users)
     patterns = {
         o.name: deployed_rules.patterns(deployed.get(organization_ids[o.name], {}))
         for o in config.organizations
@@ -123,12 +130,13 @@ def _backfill(arguments: argparse.Namespace) -> int:
         f"already; {malformed} records skipped (not a user)",
         flush=True,
     )
-    print(api.least_time(requests(config, organization_ids, additions), total), flush=True)
+    roles = {i: list(rule.get("roles", [])) for i, rule in deployed.items()}
+    print(api.least_time(requests(config, organization_ids, additions, roles), total), flush=True)
     if arguments.dry_run:
         for addition in additions:
             print(f"would add {addition.user_id} to {', '.join(addition.organizations)}")
         return 0
-    add(api, config, organization_ids, additions)
+    add(api, config, organization_ids, additions, roles)
     return 0
 
 
@@ -198,10 +206,11 @@ def add(
     config: StackConfig,
     organization_ids: dict[str, str],
     additions: list[Addition],
+    roles: Mapping[str, Sequence[str]],
 ) -> None:
-    """Add, give roles, then mark, ``MEMBERS_PER_REQUEST`` users at a time; a batch is marked
+    """Add, give roles (``roles``: the ids of each organization's, by its id, as the deployed
+    rule gives them), then mark, ``MEMBERS_PER_REQUEST`` users at a time; a batch is marked
     only once it is in, so an interruption leaves unmarked users who are tried again."""
-    role_ids = _role_ids(api, config)
     for start in range(0, len(additions), MEMBERS_PER_REQUEST):
         batch = additions[start : start + MEMBERS_PER_REQUEST]
         for organization in config.organizations:
@@ -210,12 +219,12 @@ def add(
                 continue
             org_id = organization_ids[organization.name]
             api.call("organizations.members.create", {"members": members}, id=org_id)
-            if organization.roles:
-                roles = {"roles": [role_ids[role] for role in organization.roles]}
+            if roles.get(org_id):
+                given = {"roles": list(roles[org_id])}
                 _raise_first(
                     api.each(
                         "organizations.member_roles.create",
-                        [(roles, {"id": org_id, "user_id": user_id}) for user_id in members],
+                        [(given, {"id": org_id, "user_id": user_id}) for user_id in members],
                     )
                 )
         # One top-level key per organization: Auth0 merges app_metadata one level deep, so
@@ -247,10 +256,14 @@ def _raise_first(answers: list[Any]) -> None:
 
 
 def requests(
-    config: StackConfig, organization_ids: dict[str, str], additions: list[Addition]
+    config: StackConfig,
+    organization_ids: dict[str, str],
+    additions: list[Addition],
+    roles: Mapping[str, Sequence[str]],
 ) -> Counter[str]:
-    """The writes ``add`` sends for ``additions``, by call: what a tier's bound is computed on
-    (``rate_limits``; the reads before them are a few, whatever the number of users)."""
+    """The writes ``add`` sends for ``additions`` (``roles`` as for it), by call: what a tier's
+    bound is computed on (``rate_limits``; the reads before them are a few, whatever the number
+    of users)."""
     calls: Counter[str] = Counter()
     for start in range(0, len(additions), MEMBERS_PER_REQUEST):
         batch = additions[start : start + MEMBERS_PER_REQUEST]
@@ -258,7 +271,7 @@ def requests(
             members = sum(organization.name in a.organizations for a in batch)
             if members:
                 calls["organizations.members.create"] += 1
-                if organization.roles:
+                if roles.get(organization_ids[organization.name]):
                     calls["organizations.member_roles.create"] += members
         calls["users.update"] += len(batch)
     return calls
@@ -270,15 +283,3 @@ def _connection(api: ManagementClient, name: str) -> dict[str, Any]:
         raise RuntimeError(f"no connection named {name!r} in the tenant")
     connection: dict[str, Any] = found[0]
     return connection
-
-
-def _role_ids(api: ManagementClient, config: StackConfig) -> dict[str, str]:
-    ids = {}
-    for role in {r for o in config.organizations for r in o.roles}:
-        found = [
-            r for r in api.call("roles.list", query={"name_filter": role}) if r["name"] == role
-        ]
-        if not found:
-            raise RuntimeError(f"no role named {role!r} in the tenant")
-        ids[role] = found[0]["id"]
-    return ids

@@ -2,12 +2,17 @@
 
 Read from the tenant, not the checked-out stack file: the login flow's bindings
 (``GET /actions/triggers/post-login/bindings``), each bound Action's deployed code
-(``GET /actions/actions/{id}``: its ``deployed_version.code``), and in it the configuration
-block this stack rendered, unpacked by ``action_templates/configuration.js``
-(``action_code.configuration_of``). An Action is this stack's when its block's marker prefix is
-the stack's (``action_code.marker_key``). So a backfill run from a checkout that differs from
-what is deployed (a branch, a stale clone) admits whom the deployed Actions would admit, and no
-one else.
+(``GET /actions/actions/{id}``: its ``deployed_version.code``, what a login runs; a newer draft
+is not), and in it the configuration block this stack rendered, unpacked by
+``action_templates/configuration.js`` (``action_code.configuration_of``). An Action is this
+stack's when it bears the name the stack gives its Actions (``desired_state.action_name``, for
+the shard its routing names) and its block's marker prefix is the stack's
+(``action_code.marker_key``; stacks that share a tenant keep their organizations apart).
+
+The rules are used only as a whole login flow would apply them: this stack's Actions must be one
+split, every shard of it bound (so every login has the Action that owns it), and an organization
+in several of them must hold the same rule in each but for the email domains the split divides.
+Otherwise a deploy did not finish, and ``DeployedRulesUnusable`` says what to do.
 """
 
 from __future__ import annotations
@@ -16,26 +21,32 @@ from collections.abc import Mapping
 from typing import Any
 
 from auth0_org_assignment.action_code import TRIGGER, configuration_of, marker_key
-from auth0_org_assignment.commands.management_client import ManagementClient
+from auth0_org_assignment.commands.management_client import ManagementClient, UsageError
 from auth0_org_assignment.config import StackConfig
+from auth0_org_assignment.desired_state import action_name
 
 CALLS = ("actions.bindings.list", "actions.get")
 """The Management API calls it makes."""
 
 PER_PAGE = 20
-"""Bindings a page."""
+"""Bindings a page (Auth0's default)."""
 
 SHARDED = ("domains", "subdomainsOf")
-"""What of an organization's rule its Actions split between them (by registered domain); the
-rest of its rule is in each of them alike."""
+"""What of an organization's rule the Actions of a split divide between them (by registered
+domain); the rest must be the same in each Action that holds the organization."""
+
+
+class DeployedRulesUnusable(UsageError):
+    """The deployed Actions are not one whole split: a deploy did not finish."""
 
 
 def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict[str, Any]]:
-    """Each organization's rule, by id, as the post-login Actions this stack deployed and bound
-    hold it: an organization whose domains are sharded across Actions has them merged from each.
-    An organization the deployed Actions do not name (not deployed yet) is not in it."""
+    """Each organization's rule, by id, as this stack's bound Actions hold it, its email domains
+    merged from the Actions of the split that hold them. An organization they do not hold (not
+    deployed yet) is not in it. :class:`DeployedRulesUnusable` when they are not one whole
+    split, or disagree on an organization's rule."""
     prefix = marker_key(config, "")
-    rules: dict[str, dict[str, Any]] = {}
+    splits: dict[tuple[int, tuple[str, ...]], dict[int, list[dict[str, Any]]]] = {}
     for action_id in _bound(api):
         action = api.call("actions.get", id=action_id)
         deployed = action.get("deployed_version") if isinstance(action, dict) else None
@@ -43,8 +54,35 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
         configuration = configuration_of(code) if isinstance(code, str) else None
         if configuration is None or configuration["settings"].get("markerPrefix") != prefix:
             continue
-        for rule in configuration["organizations"]:
+        routing = configuration.get("routing") or {"shard": 0, "shards": 1, "suffixes": []}
+        shard, shards = int(routing["shard"]), int(routing["shards"])
+        if action.get("name") != action_name(config, shard, shards):
+            continue
+        split = splits.setdefault((shards, tuple(routing["suffixes"])), {})
+        split[shard] = configuration["organizations"]
+    if not splits:
+        return {}
+    ((shards, _), split), *others = splits.items()
+    if others or sorted(split) != list(range(shards)):
+        raise DeployedRulesUnusable(
+            f"the login flow holds {_described(splits)} of this stack's Actions, not one whole "
+            "split: a deploy did not finish. Run pulumi up, then the backfill again; nothing "
+            "was added"
+        )
+    return _merged(split)
+
+
+def _merged(split: Mapping[int, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    rules: dict[str, dict[str, Any]] = {}
+    for shard in sorted(split):
+        for rule in split[shard]:
             merged = rules.setdefault(rule["id"], {**rule, **{key: [] for key in SHARDED}})
+            if _unsharded(merged) != _unsharded(rule):
+                raise DeployedRulesUnusable(
+                    f"organization {rule['id']}'s rule differs between this stack's deployed "
+                    "Actions: a deploy did not finish. Run pulumi up, then the backfill again; "
+                    "nothing was added"
+                )
             for key in SHARDED:
                 merged[key] = sorted({*merged[key], *rule.get(key, [])})
     for rule in rules.values():
@@ -54,8 +92,19 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
     return rules
 
 
+def _unsharded(rule: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in rule.items() if key not in SHARDED}
+
+
+def _described(splits: Mapping[tuple[int, tuple[str, ...]], Mapping[int, Any]]) -> str:
+    return " and ".join(
+        f"shards {', '.join(str(s + 1) for s in sorted(split))} of {shards}"
+        for (shards, _), split in splits.items()
+    )
+
+
 def _bound(api: ManagementClient) -> list[str]:
-    """The ids of the Actions the post-login flow runs, in its order."""
+    """The ids of the Actions the post-login flow runs, in its order (pages from 0)."""
     found: list[str] = []
     page = 0
     while True:

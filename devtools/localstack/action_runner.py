@@ -18,6 +18,7 @@ from typing import Any
 
 from auth0_org_assignment.action_code import RenderedAction, render_action, render_actions
 from auth0_org_assignment.config import StackConfig
+from auth0_org_assignment.desired_state import action_name
 from devtools.localtenant import connections
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import DATABASE, Fault, LocalTenant
@@ -243,16 +244,28 @@ def _valid(names: tuple[str, ...]) -> list[str]:
 
 
 def deploy_rules(
-    tenant: LocalTenant, config: StackConfig, organization_ids: dict[str, str]
+    tenant: LocalTenant,
+    config: StackConfig,
+    organization_ids: dict[str, str],
+    role_ids: dict[str, str] | None = None,
 ) -> list[str]:
     """Deploy and bind the Actions ``pulumi up`` would render for ``config`` (every configured
-    email domain in them), as it leaves them for the backfill to read back
-    (``commands.deployed_rules``); their ids."""
-    roles = {role: role for organization in config.organizations for role in organization.roles}
-    rendered = render_actions(config, organization_ids, roles)
-    ids = [
-        tenant.deploy_action(f"org-assignment-{number}", action.code, runtime=action.runtime)
-        for number, action in enumerate(rendered)
-    ]
+    email domain in them), named as it names them, as it leaves them for the backfill to read
+    back (``commands.deployed_rules``): an Action of that name already there is updated and
+    deployed again. ``role_ids``: the roles' ids by name (the names themselves by default).
+    Their ids, bound in order."""
+    roles = role_ids or {r: r for organization in config.organizations for r in organization.roles}
+    listed = tenant.call("GET", "/api/v2/actions/actions")["actions"]
+    existing = {action["name"]: action["id"] for action in listed}
+    ids = []
+    for action in render_actions(config, organization_ids, roles):
+        name = action_name(config, action.shard, action.shards)
+        if name in existing:
+            path = f"/api/v2/actions/actions/{existing[name]}"
+            tenant.call("PATCH", path, {"code": action.code})
+            tenant.deploy(existing[name])
+            ids.append(existing[name])
+        else:
+            ids.append(tenant.deploy_action(name, action.code, runtime=action.runtime))
     tenant.bind_actions(*ids)
     return ids

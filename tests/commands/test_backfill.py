@@ -170,6 +170,49 @@ def test_the_backfill_applies_the_rule_deployed_not_the_checked_out_one(
     assert would == should_join
 
 
+def test_roles_and_connections_are_the_deployed_rules_not_the_checkouts(
+    setup: dict[str, Any],
+) -> None:
+    """Found by review: the deployed Action admits legacy-db users too and gives no role; a
+    branch's stack file drops legacy-db and gives admin. The backfill exports legacy-db's
+    users, and gives no role, as a login would."""
+    tenant, project, organization_id = setup["tenant"], setup["project"], setup["organization_id"]
+    tenant.create_role("admin")
+    legacy = tenant.ensure_connection("legacy-db")
+    tenant.call(
+        "POST", f"/api/v2/organizations/{organization_id}/enabled_connections",
+        {"connection_id": legacy["id"], "assign_membership_on_login": False},
+    )  # fmt: skip
+    stack_file = project / "Pulumi.bf.yaml"
+    checkout = stack_file.read_text()
+    deployed = checkout.replace(f"[{DATABASE}]", f"[{DATABASE}, legacy-db]")
+    stack_file.write_text(deployed)
+    deploy_rules(tenant, load_stack_file("bf", project), {"acme-bf": organization_id})
+    stack_file.write_text(
+        checkout.replace("    emailDomains: [example.com]\n", "    emailDomains: [example.com]\n"
+                         "    roles: [admin]\n")
+    )  # fmt: skip
+    legacy_user = "auth0|" + "f" * 24
+    tenant.import_users(
+        [
+            {
+                "user_id": legacy_user,
+                "email": "legacy@example.com",
+                "email_verified": True,
+                "app_metadata": {},
+                "identities": [{"connection": "legacy-db", "provider": "auth0", "user_id": "f"}],
+            }
+        ]
+    )
+    result = subprocess.run(
+        command(setup, "--rate", "100"), cwd=ROOT, env=setup["environment"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert tenant.members(organization_id) == [legacy_user]
+    assert tenant.member_roles(organization_id, legacy_user) == []
+
+
 def test_an_organization_no_deployed_action_holds_gets_nobody(setup: dict[str, Any]) -> None:
     add_users(setup["tenant"], 10)
     setup["tenant"].bind_actions()

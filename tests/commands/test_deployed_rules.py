@@ -1,10 +1,13 @@
-"""The organizations' rules read back from the deployed Actions: those of this stack alone, an
-organization's sharded domains merged, undeployed drafts and other stacks' Actions ignored."""
+"""The organizations' rules read back from the deployed Actions: this stack's alone (by name and
+marker prefix), an organization's sharded domains merged, drafts and other Actions ignored, and
+nothing used unless the stack's bound Actions are one whole split that agrees with itself."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+import pytest
 
 from auth0_org_assignment.action_code import CONFIGURATION_END, CONFIGURATION_START
 from auth0_org_assignment.commands import deployed_rules
@@ -18,17 +21,27 @@ CONFIG = parse_config(
     },
     "t",
 )
+OURS = "org_assignment:"
+NAME = CONFIG.action_name
 
 
-def code(prefix: str, *organizations: list[Any]) -> str:
+def code(organizations: list[list[Any]], routing: Any = None, prefix: str = OURS) -> str:
     """An Action's code holding a configuration block (packed, as the stack renders it)."""
     block = {
-        "connections": ["Username-Password-Authentication"],
-        "organizations": list(organizations),
-        "routing": None,
+        "connections": ["Username-Password-Authentication", "legacy-db"],
+        "organizations": organizations,
+        "routing": routing,
         "settings": {"markerPrefix": prefix},
     }
     return f"// header\n{CONFIGURATION_START}{json.dumps(block)}{CONFIGURATION_END}rest();\n"
+
+
+def split(shard: int, shards: int) -> dict[str, Any]:
+    return {"shard": shard, "shards": shards, "suffixes": ["com", "co.uk"]}
+
+
+def deployed(name: str, text: str) -> dict[str, Any]:
+    return {"name": name, "deployed_version": {"code": text}, "code": "// a draft"}
 
 
 class Tenant:
@@ -47,27 +60,67 @@ class Tenant:
         return {"bindings": [{"action": {"id": i}} for i in bound]}
 
 
-def deployed(text: str) -> dict[str, Any]:
-    return {"deployed_version": {"code": text}, "code": "// a draft, not deployed"}
+def rules_of(actions: dict[str, dict[str, Any]], bound: list[str] | None = None) -> Any:
+    tenant = Tenant(actions, list(actions) if bound is None else bound)
+    return deployed_rules.deployed_rules(tenant, CONFIG)  # type: ignore[arg-type]
 
 
-def test_sharded_domains_are_merged_and_other_actions_ignored() -> None:
-    ours = "org_assignment:"
-    others = {f"other-{n}": deployed("exports.onExecutePostLogin = () => {};") for n in range(25)}
-    tenant = Tenant(
+def test_sharded_domains_are_merged_and_no_other_action_counts() -> None:
+    planted = code([["org_9", [0], "evil.com"]], split(0, 2))
+    others = {f"other-{n}": deployed(f"other-{n}", "exports.x = 1;") for n in range(25)}
+    rules = rules_of(
         {
             **others,
-            "a": deployed(code(ours, ["org_1", [0], "acme.com", {"trusted": ["x"]}])),
-            "b": deployed(code(ours, ["org_1", [0], "*.acme.co.uk"], ["org_2", [0], "b.io"])),
-            "c": deployed(code("another_stack:", ["org_3", [0], "c.io"])),
-            "d": {"code": code(ours, ["org_4", [0], "d.io"])},  # never deployed
-        },
-        [*others, "a", "b", "c", "d"],
+            "a": deployed(
+                f"{NAME}-1-of-2",
+                code([["org_1", [0], "acme.com", {"trusted": ["x"]}]], split(0, 2)),
+            ),
+            "b": deployed(
+                f"{NAME}-2-of-2",
+                code(
+                    [["org_1", [0], "*.acme.co.uk", {"trusted": ["x"]}], ["org_2", [0], "b.io"]],
+                    split(1, 2),
+                ),
+            ),
+            # Another stack's (its marker prefix), a block in another team's comment, a draft.
+            "c": deployed("another-stack", code([["org_3", [0], "c.io"]], prefix="other:")),
+            "d": deployed("their-action", f"/* {planted} */ exports.x = 1;"),
+            "e": {"name": "never-deployed", "code": code([["org_4", [0], "d.io"]])},
+        }
     )
-    rules = deployed_rules.deployed_rules(tenant, CONFIG)  # type: ignore[arg-type]
     assert sorted(rules) == ["org_1", "org_2"]
-    assert rules["org_1"]["domains"] == ["acme.com"]
-    assert rules["org_1"]["subdomainsOf"] == ["acme.co.uk"]
+    assert (rules["org_1"]["domains"], rules["org_1"]["subdomainsOf"]) == (
+        ["acme.com"],
+        ["acme.co.uk"],
+    )
     assert rules["org_1"]["trusted"] == ["x"]
     assert "subdomainsOf" not in rules["org_2"]
     assert deployed_rules.patterns(rules["org_1"]) == ["acme.com", "*.acme.co.uk"]
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        # A deploy stopped between the Actions of a split: their rules disagree.
+        {
+            "a": deployed(f"{NAME}-1-of-2", code([["org_1", [0, 1], "new.com"]], split(0, 2))),
+            "b": deployed(f"{NAME}-2-of-2", code([["org_1", [0], "old.com"]], split(1, 2))),
+        },
+        # A split whose second Action is not bound: logins it owns have no Action.
+        {
+            "a": deployed(
+                f"{NAME}-1-of-2", code([["org_1", [0], "", {"anyUser": True}]], split(0, 2))
+            )
+        },
+        # A split change half done: a lone Action and a split of 2, both bound.
+        {
+            "a": deployed(NAME, code([["org_1", [0], "acme.com"]])),
+            "b": deployed(f"{NAME}-1-of-2", code([["org_1", [0], "acme.com"]], split(0, 2))),
+            "c": deployed(f"{NAME}-2-of-2", code([], split(1, 2))),
+        },
+    ],
+    ids=["rules differ", "a shard unbound", "two splits"],
+)
+def test_a_flow_that_is_not_one_whole_split_is_not_used(actions: dict[str, Any]) -> None:
+    with pytest.raises(deployed_rules.DeployedRulesUnusable, match="a deploy did not finish"):
+        rules_of(actions)

@@ -155,7 +155,7 @@ def test_the_counts_are_what_a_backfill_then_does(
     def backfilled(config: StackConfig) -> dict[str, int]:
         users = export_users(writer, USER_FIELDS).users
         additions, _ = backfill.plan(config, ids, users)
-        backfill.add(writer, config, ids, additions)
+        backfill.add(writer, config, ids, additions, {})
         return {
             o.name: sum(o.name in a.organizations for a in additions) for o in config.organizations
         }
