@@ -25,11 +25,8 @@ from auth0_org_assignment.commands.management_client import ManagementClient, Us
 from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.desired_state import action_name
 
-CALLS = ("actions.bindings.list", "actions.get")
+CALLS = ("actions.bindings.get", "actions.get")
 """The Management API calls it makes."""
-
-PER_PAGE = 20
-"""Bindings a page (Auth0's default)."""
 
 SHARDED = ("domains", "subdomainsOf")
 """What of an organization's rule the Actions of a split divide between them (by registered
@@ -104,18 +101,9 @@ def _described(splits: Mapping[tuple[int, tuple[str, ...]], Mapping[int, Any]]) 
 
 
 def _bound(api: ManagementClient) -> list[str]:
-    """The ids of the Actions the post-login flow runs, in its order (pages from 0)."""
-    found: list[str] = []
-    page = 0
-    while True:
-        answer = api.call(
-            "actions.bindings.list", query={"page": page, "per_page": PER_PAGE}, trigger=TRIGGER
-        )
-        bindings = answer.get("bindings") or []
-        found += [binding["action"]["id"] for binding in bindings]
-        if len(bindings) < PER_PAGE:
-            return found
-        page += 1
+    """The ids of the Actions the post-login flow runs, in its order."""
+    bindings = api.pages("actions.bindings.get", "bindings", trigger=TRIGGER)
+    return [binding["action"]["id"] for binding in bindings]
 
 
 def patterns(rule: Mapping[str, Any]) -> list[str]:

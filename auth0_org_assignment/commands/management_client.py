@@ -155,20 +155,6 @@ CALLS = _calls(
         "set or clear the marker in a user's app_metadata",
     ),
     Call(
-        "actions.bindings.list",
-        "GET",
-        "/actions/triggers/{trigger}/bindings",
-        "read:actions",
-        "list the Actions the login flow runs",
-    ),
-    Call(
-        "actions.get",
-        "GET",
-        "/actions/actions/{id}",
-        "read:actions",
-        "read a bound Action's deployed code: the organizations' rules logins apply",
-    ),
-    Call(
         "organizations.discovery_domains.get_by_name",
         "GET",
         "/organizations/{id}/discovery-domains/name/{domain}",

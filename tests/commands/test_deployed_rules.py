@@ -11,6 +11,7 @@ import pytest
 
 from auth0_org_assignment.action_code import CONFIGURATION_END, CONFIGURATION_START
 from auth0_org_assignment.commands import deployed_rules
+from auth0_org_assignment.commands.management_client import ManagementClient
 from auth0_org_assignment.config import parse_config
 
 CONFIG = parse_config(
@@ -44,30 +45,29 @@ def deployed(name: str, text: str) -> dict[str, Any]:
     return {"name": name, "deployed_version": {"code": text}, "code": "// a draft"}
 
 
-class Tenant:
+class Tenant(ManagementClient):
     """The two calls, answered from ``actions`` (id -> the action as GET returns it), bound in
-    ``order``, ``per_page`` bindings a page as asked."""
+    their order, ``per_page`` bindings a page as asked (the client's own paging)."""
 
-    def __init__(self, actions: dict[str, dict[str, Any]], order: list[str]) -> None:
-        self.actions, self.order = actions, order
+    def __init__(self, actions: dict[str, dict[str, Any]]) -> None:
+        self.actions = actions
 
     def call(self, name: str, /, body: Any = None, query: Any = None, **params: str) -> Any:
         if name == "actions.get":
             return self.actions[params["id"]]
-        assert (name, params) == ("actions.bindings.list", {"trigger": "post-login"})
+        assert (name, params) == ("actions.bindings.get", {"trigger": "post-login"})
         page, per_page = int(query["page"]), int(query["per_page"])
-        bound = self.order[page * per_page : (page + 1) * per_page]
+        bound = list(self.actions)[page * per_page : (page + 1) * per_page]
         return {"bindings": [{"action": {"id": i}} for i in bound]}
 
 
-def rules_of(actions: dict[str, dict[str, Any]], bound: list[str] | None = None) -> Any:
-    tenant = Tenant(actions, list(actions) if bound is None else bound)
-    return deployed_rules.deployed_rules(tenant, CONFIG)  # type: ignore[arg-type]
+def rules_of(actions: dict[str, dict[str, Any]]) -> Any:
+    return deployed_rules.deployed_rules(Tenant(actions), CONFIG)
 
 
 def test_sharded_domains_are_merged_and_no_other_action_counts() -> None:
     planted = code([["org_9", [0], "evil.com"]], split(0, 2))
-    others = {f"other-{n}": deployed(f"other-{n}", "exports.x = 1;") for n in range(25)}
+    others = {f"other-{n}": deployed(f"other-{n}", "exports.x = 1;") for n in range(125)}
     rules = rules_of(
         {
             **others,
