@@ -580,16 +580,10 @@ def organization_rule(
     organization that uses it, so a new clause leaves every other organization's rule as it is.
     With ``proven``, only the email domains whose apex is among them (a proven domain, or a
     free-mail one the organization allows) are rendered: the others admit nobody yet."""
-    domains = [
-        domain
-        for domain in organization.email_domains
-        if proven is None or domain_proof.apex(domain) in proven
-    ]
     clauses: dict[str, Any] = {
         "applications": organization.applications,
         "anyUser": organization.allow_any_user_of_connection or None,
-        "domains": [d for d in domains if not d.startswith("*.")],
-        "subdomainsOf": [d[2:] for d in domains if d.startswith("*.")],
+        **domain_clauses(organization.email_domains, proven),
         "trusted": list(organization.trust_email_verified_from),
     }
     return (
@@ -602,6 +596,19 @@ def organization_rule(
         | {key: value for key, value in clauses.items() if value}
         | organization.rule_clauses()
     )
+
+
+def domain_clauses(
+    patterns: Sequence[str], proven: Collection[str] | None = None
+) -> dict[str, list[str]]:
+    """A rule's email domain clauses (``membership.js``'s ``domains`` and ``subdomainsOf``) for
+    ``patterns`` (``*.acme.com`` admits acme.com's subdomains); with ``proven``, of those whose
+    apex is among them alone (a proven domain, or a free-mail one the organization allows)."""
+    admitted = [p for p in patterns if proven is None or domain_proof.apex(p) in proven]
+    return {
+        "domains": [p for p in admitted if not p.startswith("*.")],
+        "subdomainsOf": [p[2:] for p in admitted if p.startswith("*.")],
+    }
 
 
 def _tojson(value: Any) -> str:

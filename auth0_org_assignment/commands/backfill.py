@@ -33,7 +33,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from auth0_org_assignment.action_code import marker_key
+from auth0_org_assignment.action_code import domain_clauses, marker_key
 from auth0_org_assignment.commands import deployed_rules
 from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
@@ -47,7 +47,6 @@ from auth0_org_assignment.commands.management_client import (
     reported,
 )
 from auth0_org_assignment.config import StackConfig
-from auth0_org_assignment.domain_proof import apex
 
 CALLS = (
     *deployed_rules.CALLS,
@@ -192,13 +191,7 @@ def plan(
 def _proven_only(rule: Mapping[str, Any], proven: Collection[str] | None) -> dict[str, Any]:
     """A deployed organization's rule admitting through its ``proven`` email domains alone (all
     when None): those whose record DNS still has, of those the deploy found proven."""
-    if proven is None:
-        return dict(rule)
-    return {
-        **rule,
-        "domains": [d for d in rule.get("domains", []) if apex(d) in proven],
-        "subdomainsOf": [d for d in rule.get("subdomainsOf", []) if d in proven],
-    }
+    return {**rule, **domain_clauses(deployed_rules.patterns(rule), proven)}
 
 
 def add(

@@ -6,8 +6,8 @@
 Removes from each organization the stack declares the members this stack added (they carry its
 marker) who no longer match the organization's rule, as the Action's own code decides it
 (``eligibility``): their email left the domains or is no longer verified, no identity comes
-through a connection the rule lists, or they are blocked. The rule is the deployed one, which
-admits through proven email domains alone (``domains.proven_domains``; a domain whose lookup
+through a connection the rule lists, or they are blocked. The rule admits through proven email
+domains alone, as the deployed Action does (``domains.proven_domains``; a domain whose lookup
 DNS does not answer counts as proven this run, so nobody leaves on no answer). A member who
 stands only through a domain that is not proven (never was, or lost its record) is kept and
 reported, and the dry run exits 3 for them too: a lost record must not empty an organization by

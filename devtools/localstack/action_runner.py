@@ -244,17 +244,13 @@ def _valid(names: tuple[str, ...]) -> list[str]:
 
 
 def deploy_rules(
-    tenant: LocalTenant,
-    config: StackConfig,
-    organization_ids: dict[str, str],
-    role_ids: dict[str, str] | None = None,
+    tenant: LocalTenant, config: StackConfig, organization_ids: dict[str, str]
 ) -> list[str]:
     """Deploy and bind the Actions ``pulumi up`` would render for ``config`` (every configured
-    email domain in them), named as it names them, as it leaves them for the backfill to read
-    back (``commands.deployed_rules``): an Action of that name already there is updated and
-    deployed again. ``role_ids``: the roles' ids by name (the names themselves by default).
-    Their ids, bound in order."""
-    roles = role_ids or {r: r for organization in config.organizations for r in organization.roles}
+    email domain in them; each role by its name), named as it names them, as it leaves them for
+    the backfill to read back (``commands.deployed_rules``): an Action of that name already
+    there is updated and deployed again. Their ids, bound in order."""
+    roles = {r: r for organization in config.organizations for r in organization.roles}
     listed = tenant.call("GET", "/api/v2/actions/actions")["actions"]
     existing = {action["name"]: action["id"] for action in listed}
     ids = []

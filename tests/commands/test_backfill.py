@@ -129,16 +129,17 @@ def command(setup: dict[str, Any], *args: str) -> list[str]:
     ]  # fmt: skip
 
 
+def backfill_run(setup: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    """The backfill command on ``setup``'s stack with ``args``, its output captured."""
+    return subprocess.run(
+        command(setup, *args), cwd=ROOT, env=setup["environment"], capture_output=True, text=True
+    )
+
+
 @pytest.mark.slow
 def test_a_dry_run_writes_nothing(setup: dict[str, Any]) -> None:
     should_join = add_users(setup["tenant"], 30)
-    result = subprocess.run(
-        command(setup, "--dry-run", "--rate", "100"),
-        cwd=ROOT,
-        env=setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    result = backfill_run(setup, "--dry-run", "--rate", "100")
     assert result.returncode == 0, result.stderr
     assert f"{len(should_join)} users to add" in result.stdout
     assert result.stdout.count("would add ") == len(should_join)
@@ -158,13 +159,7 @@ def test_the_backfill_applies_the_rule_deployed_not_the_checked_out_one(
             "    emailDomains: [example.com]\n", "    allowAnyUserOfConnection: true\n"
         )
     )
-    result = subprocess.run(
-        command(setup, "--dry-run", "--rate", "100"),
-        cwd=ROOT,
-        env=setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    result = backfill_run(setup, "--dry-run", "--rate", "100")
     assert result.returncode == 0, result.stderr
     would = {line.split()[2] for line in result.stdout.splitlines() if line.startswith("would add")}
     assert would == should_join
@@ -204,10 +199,7 @@ def test_roles_and_connections_are_the_deployed_rules_not_the_checkouts(
             }
         ]
     )
-    result = subprocess.run(
-        command(setup, "--rate", "100"), cwd=ROOT, env=setup["environment"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    result = backfill_run(setup, "--rate", "100")
     assert result.returncode == 0, result.stderr
     assert tenant.members(organization_id) == [legacy_user]
     assert tenant.member_roles(organization_id, legacy_user) == []
@@ -216,13 +208,7 @@ def test_roles_and_connections_are_the_deployed_rules_not_the_checkouts(
 def test_an_organization_no_deployed_action_holds_gets_nobody(setup: dict[str, Any]) -> None:
     add_users(setup["tenant"], 10)
     setup["tenant"].bind_actions()
-    result = subprocess.run(
-        command(setup, "--rate", "100"),
-        cwd=ROOT,
-        env=setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    result = backfill_run(setup, "--rate", "100")
     assert result.returncode == 0, result.stderr
     assert (
         "warning: acme-bf: no Action this stack deployed holds its rule (pulumi up first): "
@@ -260,13 +246,7 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
     members = tenant.members(setup["organization_id"])
     assert 2000 <= len(members) < len(should_join)
     # ...then run again: it goes on where it stopped.
-    second = subprocess.run(
-        command(setup, "--rate", "380"),
-        cwd=ROOT,
-        env=setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    second = backfill_run(setup, "--rate", "380")
     assert second.returncode == 0, second.stderr
     assert "marked already" in second.stdout.splitlines()[0]
     members = tenant.members(setup["organization_id"])
@@ -308,10 +288,7 @@ def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
         RouteName.ORGANIZATIONS_GET_BY_NAME,
         Fault(status=403, raw_body="<html><body>Access denied by proxy</body></html>"),
     )
-    result = subprocess.run(
-        command(setup, "--dry-run"), cwd=ROOT, env=setup["environment"], capture_output=True,
-        text=True,
-    )  # fmt: skip
+    result = backfill_run(setup, "--dry-run")
     assert result.returncode == 1
     # After the note that no --tier was named.
     assert result.stderr.strip().splitlines()[-1] == (
@@ -321,10 +298,7 @@ def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
 
 def test_a_tenant_out_of_reach_is_named_not_a_traceback(setup: dict[str, Any]) -> None:
     setup["tenant"].stop()
-    result = subprocess.run(
-        command(setup, "--dry-run"), cwd=ROOT, env=setup["environment"], capture_output=True,
-        text=True,
-    )  # fmt: skip
+    result = backfill_run(setup, "--dry-run")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].startswith("error: cannot reach the tenant: ")
     assert "Traceback" not in result.stderr
@@ -391,13 +365,7 @@ def test_a_malformed_marker_does_not_stop_the_run(setup: dict[str, Any]) -> None
     for joining in sorted(should_join)[:3]:
         marker = f"org_assignment:{setup['organization_id']}"
         tenant.update_user(joining, app_metadata={marker: "a string"})
-    result = subprocess.run(
-        command(setup, "--dry-run", "--rate", "100"),
-        cwd=ROOT,
-        env=setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    result = backfill_run(setup, "--dry-run", "--rate", "100")
     assert result.returncode == 0, result.stderr
     # A marker that is not an object reads as none, as the Action reads it.
     assert result.stdout.count("would add ") == len(should_join)
@@ -418,13 +386,7 @@ def test_a_domain_not_yet_proven_adds_nobody(
     with LocalTenant.start(tmp_path / "tenant.json") as tenant:
         setup = prepare(tmp_path, tenant, dns, status=status, published=published)
         add_users(tenant, 10)
-        result = subprocess.run(
-            command(setup, "--rate", "100"),
-            cwd=ROOT,
-            env=setup["environment"],
-            capture_output=True,
-            text=True,
-        )
+        result = backfill_run(setup, "--rate", "100")
         assert result.returncode == 0, result.stderr
         assert "0 users to add" in result.stdout
         assert tenant.members(setup["organization_id"]) == []
@@ -441,10 +403,7 @@ def test_backfill_and_reconcile_at_a_tiers_own_pace_meet_no_429(
     should_join = add_users(tenant, count)
     reconciler = tenant.m2m_client("reconcile", sorted(credentials.RECONCILE))
     tenant.rate_limit_tier(tier)  # full buckets, whatever the setup spent
-    backfilled = subprocess.run(
-        command(setup, "--tier", tier), cwd=ROOT, env=setup["environment"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    backfilled = backfill_run(setup, "--tier", tier)
     assert backfilled.returncode == 0, backfilled.stderr
     # It says what the tier allows: a members request a ten, a marker each.
     writes = math.ceil(len(should_join) / 10) + len(should_join)

@@ -152,6 +152,17 @@ def command(setup: dict[str, Any], *args: str) -> list[str]:
     ]  # fmt: skip
 
 
+def reconcile_run(tenant_setup: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    """The reconcile command on ``tenant_setup``'s stack with ``args``, its output captured."""
+    return subprocess.run(
+        command(tenant_setup, *args),
+        cwd=ROOT,
+        env=tenant_setup["environment"],
+        capture_output=True,
+        text=True,
+    )
+
+
 @pytest.mark.slow
 def test_a_dry_run_says_who_would_leave_and_why_and_changes_nothing(
     tenant_setup: dict[str, Any],
@@ -159,13 +170,7 @@ def test_a_dry_run_says_who_would_leave_and_why_and_changes_nothing(
     seen = seed(tenant_setup)
     tenant = tenant_setup["tenant"]
     before = sorted(tenant.members(tenant_setup["acme"]))
-    result = subprocess.run(
-        command(tenant_setup, "--dry-run", "--rate", "200"),
-        cwd=ROOT,
-        env=tenant_setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    result = reconcile_run(tenant_setup, "--dry-run", "--rate", "200")
     assert result.returncode == reconcile.WOULD_LEAVE, result.stderr
     lines = result.stdout.splitlines()
     leaving = {u: reason for u, k in seen["kinds"].items() if (reason := KINDS[k])}
@@ -214,13 +219,7 @@ def test_leavers_leave_through_a_rate_limit_and_an_interruption_and_nobody_else(
     first.wait()
     progress = tenant_setup["project"] / ".reconcile" / "rc.json"
     assert stat.S_IMODE(progress.stat().st_mode) == 0o600
-    second = subprocess.run(
-        command(tenant_setup, "--rate", "380"),
-        cwd=ROOT,
-        env=tenant_setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    second = reconcile_run(tenant_setup, "--rate", "380")
     assert second.returncode == 0, second.stderr
     assert second.stdout.startswith("resuming the run that stopped after ")
     assert not progress.exists()
@@ -242,13 +241,7 @@ def test_leavers_leave_through_a_rate_limit_and_an_interruption_and_nobody_else(
     # The organization the stack does not declare keeps every member.
     assert tenant.members(elsewhere) == seen["elsewhere"]
     # Nothing is left to do.
-    again = subprocess.run(
-        command(tenant_setup, "--dry-run", "--rate", "380"),
-        cwd=ROOT,
-        env=tenant_setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    again = reconcile_run(tenant_setup, "--dry-run", "--rate", "380")
     assert again.returncode == 0, again.stdout
     assert "0 memberships to remove" in again.stdout
 
@@ -259,10 +252,7 @@ def test_an_unfinished_run_for_another_configuration_is_not_resumed(
     progress = tenant_setup["project"] / ".reconcile" / "rc.json"
     progress.parent.mkdir()
     progress.write_text('{"key": "another configuration", "plan": {}, "done": 0}')
-    result = subprocess.run(
-        command(tenant_setup), cwd=ROOT, env=tenant_setup["environment"], capture_output=True,
-        text=True,
-    )  # fmt: skip
+    result = reconcile_run(tenant_setup)
     assert result.returncode == 2
     assert "unfinished run for another configuration" in result.stderr
 
@@ -273,10 +263,7 @@ def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
     tenant_setup["tenant"].inject_fault(
         RouteName.ORGANIZATIONS_GET_BY_NAME, Fault(status=401, raw_body="<html>Sign in</html>")
     )
-    result = subprocess.run(
-        command(tenant_setup, "--dry-run"), cwd=ROOT, env=tenant_setup["environment"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    result = reconcile_run(tenant_setup, "--dry-run")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "error: GET /api/v2/organizations/name/acme-rc: 401 (not JSON)"
@@ -301,10 +288,7 @@ def test_a_dry_run_shows_a_member_standing_on_a_lost_record_and_exits_3(
     tenant.add_members(acme, [ALICE])
     (declared,) = tenant.discovery_domains(acme)
     tenant_setup["dns"].withdraw(declared["verification_host"])
-    result = subprocess.run(
-        command(tenant_setup, "--dry-run"), cwd=ROOT, env=tenant_setup["environment"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    result = reconcile_run(tenant_setup, "--dry-run")
     assert result.returncode == reconcile.WOULD_LEAVE, result.stderr
     assert (
         f"{ALICE} stands in acme-rc only through an email domain that is not proven: kept"
@@ -317,10 +301,7 @@ def test_the_command_names_each_lookup_dns_did_not_answer_and_goes_on(
     tenant_setup: dict[str, Any],
 ) -> None:
     tenant_setup["dns"].stop()
-    result = subprocess.run(
-        command(tenant_setup, "--dry-run"), cwd=ROOT, env=tenant_setup["environment"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    result = reconcile_run(tenant_setup, "--dry-run")
     assert result.returncode == 0, result.stderr
     (declared,) = tenant_setup["tenant"].discovery_domains(tenant_setup["acme"])
     host = declared["verification_host"]
@@ -431,6 +412,16 @@ class Acme:
         login = self.action.login(user_id, email=email, email_verified=True)
         assert login.outcome == "assigned"
 
+    def planned_to_leave(self, *user_ids: str) -> reconcile.Plan:
+        """The users join (as ``<id>@acme.com``), then their addresses are no longer verified:
+        the plan in which they leave."""
+        for user_id in user_ids:
+            self.join(user_id, f"{user_id.split('|')[1]}@acme.com")
+            self.tenant.local.update_user(user_id, email_verified=False)
+        plan = reconcile.review(self.api, self.config)
+        assert sorted(d.user_id for d in plan.departures) == sorted(user_ids)
+        return plan
+
     def apply(self, plan: reconcile.Plan, progress_file: Path) -> None:
         """Apply ``plan`` as a resumed run does (checking it again)."""
         key = reconcile._plan_key(self.config)
@@ -486,12 +477,7 @@ def test_a_resumed_plan_keeps_whom_a_lost_record_alone_would_remove(
 ) -> None:
     """A plan's departures are checked again when it is resumed: one who matches again but
     through a domain whose record is gone by then is kept, unless the plan removes the unproven."""
-    acme.join(ALICE, "a@acme.com")
-    acme.join(BOB, "b@acme.com")
-    acme.tenant.local.update_user(ALICE, email_verified=False)
-    acme.tenant.local.update_user(BOB, email_verified=False)
-    plan = reconcile.review(acme.api, acme.config)
-    assert sorted(d.user_id for d in plan.departures) == [ALICE, BOB]
+    plan = acme.planned_to_leave(ALICE, BOB)
     acme.tenant.local.update_user(ALICE, email_verified=True)
     acme.tenant.local.update_user(BOB, email_verified=True)
     (declared,) = acme.tenant.local.discovery_domains(acme.tenant.organization_id)
@@ -556,12 +542,7 @@ def test_a_linked_member_standing_only_on_an_unproven_domain_is_listed_not_count
 
 
 def test_a_plan_applied_later_removes_nobody_who_matches_again(acme: Acme, tmp_path: Path) -> None:
-    acme.join(ALICE, "a@acme.com")
-    acme.join(BOB, "b@acme.com")
-    acme.tenant.local.update_user(ALICE, email_verified=False)
-    acme.tenant.local.update_user(BOB, email_verified=False)
-    plan = reconcile.review(acme.api, acme.config)
-    assert sorted(d.user_id for d in plan.departures) == [ALICE, BOB]
+    plan = acme.planned_to_leave(ALICE, BOB)
     # Before the plan is applied (or resumed, days later), Alice verifies her address again.
     acme.tenant.local.update_user(ALICE, email_verified=True)
     acme.apply(plan, tmp_path / "progress.json")
