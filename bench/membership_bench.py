@@ -158,8 +158,9 @@ def main() -> None:
             requests = as_requests(backfill.requests(config, organization_ids, additions, {}))
             refused = sum(tenant.rate_limited().values())
             print(row("backfill", added, elapsed, tier, requests, refused), flush=True)
-            # Everyone leaves: the rule now names another email domain.
+            # Everyone leaves: the rule, deployed, now names another email domain.
             (project / "Pulumi.bench.yaml").write_text(stack_file(tenant, dns, "example.org"))
+            deploy_rules(tenant, load_stack_file("bench", project), organization_ids)
             elapsed, _ = run(tenant, project, "reconcile", "RECONCILE", arguments.tier)
             removed = added - len(tenant.members(organization["id"]))
             plan = reconcile.Plan(

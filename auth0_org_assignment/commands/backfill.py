@@ -33,7 +33,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from auth0_org_assignment.action_code import domain_clauses, marker_key
+from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import deployed_rules
 from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
@@ -165,7 +165,7 @@ def plan(
             and "applications" not in deployed[organization_ids[o.name]]
         }
         rules = [
-            _proven_only(deployed[i], None if proven is None else proven[name])
+            deployed_rules.held_to_proofs(deployed[i], None if proven is None else proven[name])
             for i, name in names.items()
         ]
     users = list(users)
@@ -186,12 +186,6 @@ def plan(
                     )
                 )
     return additions, marked
-
-
-def _proven_only(rule: Mapping[str, Any], proven: Collection[str] | None) -> dict[str, Any]:
-    """A deployed organization's rule admitting through its ``proven`` email domains alone (all
-    when None): those whose record DNS still has, of those the deploy found proven."""
-    return {**rule, **domain_clauses(deployed_rules.patterns(rule), proven)}
 
 
 def add(

@@ -12,15 +12,22 @@ the shard its routing names) and its block's marker prefix is the stack's
 The rules are used only as a whole login flow would apply them: this stack's Actions must be one
 split, every shard of it bound (so every login has the Action that owns it), and an organization
 in several of them must hold the same rule in each but for the email domains the split divides.
-Otherwise a deploy did not finish, and ``DeployedRulesUnusable`` says what to do.
+Otherwise a deploy did not finish, and ``DeployedRulesUnusable`` says what to do. The backfill
+adds by these rules and reconcile removes by them (``eligibility``), each through the email
+domains proven when it runs (``held_to_proofs``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from auth0_org_assignment.action_code import TRIGGER, configuration_of, marker_key
+from auth0_org_assignment.action_code import (
+    TRIGGER,
+    configuration_of,
+    domain_clauses,
+    marker_key,
+)
 from auth0_org_assignment.commands.management_client import ManagementClient, UsageError
 from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.desired_state import action_name
@@ -35,6 +42,9 @@ domain); the rest must be the same in each Action that holds the organization.""
 
 class DeployedRulesUnusable(UsageError):
     """The deployed Actions are not one whole split: a deploy did not finish."""
+
+
+_AGAIN = "Run pulumi up, then this command again; nothing was changed"
 
 
 def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict[str, Any]]:
@@ -63,8 +73,7 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
     if others or sorted(split) != list(range(shards)):
         raise DeployedRulesUnusable(
             f"the login flow holds {_described(splits)} of this stack's Actions, not one whole "
-            "split: a deploy did not finish. Run pulumi up, then the backfill again; nothing "
-            "was added"
+            f"split: a deploy did not finish. {_AGAIN}"
         )
     return _merged(split)
 
@@ -77,8 +86,7 @@ def _merged(split: Mapping[int, list[dict[str, Any]]]) -> dict[str, dict[str, An
             if _unsharded(merged) != _unsharded(rule):
                 raise DeployedRulesUnusable(
                     f"organization {rule['id']}'s rule differs between this stack's deployed "
-                    "Actions: a deploy did not finish. Run pulumi up, then the backfill again; "
-                    "nothing was added"
+                    f"Actions: a deploy did not finish. {_AGAIN}"
                 )
             for key in SHARDED:
                 merged[key] = sorted({*merged[key], *rule.get(key, [])})
@@ -110,3 +118,15 @@ def patterns(rule: Mapping[str, Any]) -> list[str]:
     """A rule's email domains as the configuration writes them (``*.acme.com`` for a domain
     whose subdomains it admits)."""
     return [*rule.get("domains", []), *(f"*.{d}" for d in rule.get("subdomainsOf", []))]
+
+
+def held_to_proofs(rule: Mapping[str, Any], proven: Collection[str] | None) -> dict[str, Any]:
+    """A deployed organization's rule admitting through its ``proven`` email domains alone (all
+    when None): those whose record DNS still has, of those the deploy found proven."""
+    return {**rule, **domain_clauses(patterns(rule), proven)}
+
+
+def with_domains(rule: Mapping[str, Any], more: Iterable[str]) -> dict[str, Any]:
+    """A deployed organization's rule admitting through ``more`` email domains too (patterns as
+    the configuration writes them), whether proven or not."""
+    return {**rule, **domain_clauses(sorted({*patterns(rule), *more}))}

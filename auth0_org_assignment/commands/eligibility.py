@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from auth0_org_assignment.action_code import marker_key, organization_rule
+from auth0_org_assignment.commands import deployed_rules
 from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
@@ -189,24 +190,32 @@ NOT_PROVEN = "email-domain-not-proven"
 def deployed_decisions(
     config: StackConfig,
     organization_ids: Mapping[str, str],
+    deployed: Mapping[str, Mapping[str, Any]],
     proven: Mapping[str, Collection[str]],
     users: Mapping[str, dict[str, Any]],
 ) -> dict[str, Decision]:
-    """The deployed rule's decision on each user (by id): through the ``proven`` email domains
-    alone (``domains.proven_domains``), as the Action holds them. A refusal the configured
-    domains would not make reads :data:`NOT_PROVEN`, so whoever it removes or reports learns
-    that the domain's proof, not the user, is what is missing."""
-    with MembershipRule(config, organization_ids, proven=proven) as rule:
+    """The deployed rule's decision on each user (by id), for the organizations whose rules the
+    bound Actions hold (``deployed``: by id, ``deployed_rules``), through the ``proven`` email
+    domains alone (``domains.proven_domains``). A refusal that the domains the Actions or the
+    configuration name would not make, unproven as they may be, reads :data:`NOT_PROVEN`, so
+    whoever it removes or reports learns that the domain's proof, not the user, is what is
+    missing."""
+    names = {i: name for name, i in organization_ids.items() if i in deployed}
+    held = [deployed_rules.held_to_proofs(deployed[i], proven[name]) for i, name in names.items()]
+    with MembershipRule(config, organization_ids, rules=held) as rule:
         decisions = dict(zip(users, rule.decide(users.values()), strict=True))
     refused = [user_id for user_id, decision in decisions.items() if decision.refusals]
     if not refused:
         return decisions
-    with MembershipRule(config, organization_ids) as configured:
-        as_configured = dict(
-            zip(refused, configured.decide(users[u] for u in refused), strict=True)
-        )
+    configured = {o.name: o.email_domains for o in config.organizations}
+    unproven = [
+        deployed_rules.with_domains(deployed[i], configured.get(name, ()))
+        for i, name in names.items()
+    ]
+    with MembershipRule(config, organization_ids, rules=unproven) as named:
+        as_named = dict(zip(refused, named.decide(users[u] for u in refused), strict=True))
     for user_id in refused:
-        decision, eligible = decisions[user_id], as_configured[user_id].eligible
+        decision, eligible = decisions[user_id], as_named[user_id].eligible
         decisions[user_id] = replace(
             decision,
             refusals={

@@ -6,19 +6,23 @@
 Removes from each organization the stack declares the members this stack added (they carry its
 marker) who no longer match the organization's rule, as the Action's own code decides it
 (``eligibility``): their email left the domains or is no longer verified, no identity comes
-through a connection the rule lists, or they are blocked. The rule admits through proven email
-domains alone, as the deployed Action does (``domains.proven_domains``; a domain whose lookup
-DNS does not answer counts as proven this run, so nobody leaves on no answer). A member who
-stands only through a domain that is not proven (never was, or lost its record) is kept and
-reported, and the dry run exits 3 for them too: a lost record must not empty an organization by
-itself. ``--remove-unproven`` removes them, once a person has looked. Their marker for that
-organization is cleared, so a later login checks them again. It removes only members carrying
-the stack's marker, which the rule leaves on whoever it admits at a login or a backfill (a
-member added by hand carries none until the rule admits them so: docs/limits.md): whatever the
-reason, a removal is planned only for a member whose marker it read, so a member whose user
-cannot be read (a 404: deleted since the export, or a spurious answer) is reported and left
-alone. It never touches an organization the stack does not declare. Users who carry the marker
-but are no longer members were removed by a person: they are reported, not re-added.
+through a connection the rule lists, or they are blocked. The rule is the one the login flow
+runs, read from the deployed Actions as the backfill reads it (``deployed_rules``), not from the
+checkout, so a run from a branch removes nobody a login would keep; an organization no deployed
+Action holds is left alone, with a warning. It admits through proven email domains alone, as
+the deployed Action does (``domains.proven_domains``; a domain whose lookup DNS does not answer
+counts as proven this run, so nobody leaves on no answer). A member who stands only through a
+domain that is not proven (never was, lost its record, or is configured but not deployed yet)
+is kept and reported, and the dry run exits 3 for them too: a lost record must not empty an
+organization by itself. ``--remove-unproven`` removes them, once a person has looked. Their
+marker for that organization is cleared, so a later login checks them again. It removes only
+members carrying the stack's marker, which the rule leaves on whoever it admits at a login or a
+backfill (a member added by hand carries none until the rule admits them so: docs/limits.md):
+whatever the reason, a removal is planned only for a member whose marker it read, so a member
+whose user cannot be read (a 404: deleted since the export, or a spurious answer) is reported
+and left alone. It never touches an organization the stack does not declare. Users who carry
+the marker but are no longer members were removed by a person: they are reported, not
+re-added.
 
 It reads every user through one users export, each organization's members, then removes at
 most 10 members a request (Auth0's limit) and clears markers (4 at a time), as fast as the
@@ -40,11 +44,11 @@ from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
-from auth0_org_assignment.commands import checkpoint
+from auth0_org_assignment.commands import checkpoint, deployed_rules
 from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.eligibility import (
     NOT_PROVEN,
@@ -63,6 +67,7 @@ from auth0_org_assignment.commands.management_client import (
 from auth0_org_assignment.config import StackConfig
 
 DRY_RUN_CALLS = (
+    *deployed_rules.CALLS,
     "organizations.get_by_name",
     "organizations.discovery_domains.get_by_name",
     "organizations.members.list",
@@ -104,6 +109,9 @@ class Plan:
     """(organization, user id): added by this stack, standing only through an email domain that
     is not proven; kept unless ``remove_unproven``, which makes them departures."""
     remove_unproven: bool = False
+    undeployed: list[str] = field(default_factory=list)
+    """Declared organizations whose rule no deployed Action holds (not deployed yet): their
+    members are left alone."""
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     """(organization, user id): a member whose user could not be read (404), so whose marker
     could not be: never touched."""
@@ -170,6 +178,8 @@ def _reconcile(arguments: argparse.Namespace) -> int:
         print(f"resuming the run that stopped after {done} of {_users(plan)} users", flush=True)
     else:
         plan, done = review(api, config, arguments.remove_unproven), 0
+        for organization in plan.undeployed:
+            print(_undeployed_line(organization), file=sys.stderr, flush=True)
         print(summary(arguments.stack, plan), flush=True)
         print(api.least_time(requests(plan), len(plan.departures)), flush=True)
         for departure in plan.departures:
@@ -194,15 +204,15 @@ def _reconcile(arguments: argparse.Namespace) -> int:
 
 
 def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = False) -> Plan:
-    """Who leaves which organization, decided by the Action's rule on every user; those who
-    stand only through an email domain that is not proven leave with ``remove_unproven``, else
-    they are kept and listed (``Plan.unproven``)."""
+    """Who leaves which organization, decided by the Action's rule, as deployed, on every user;
+    those who stand only through an email domain that is not proven leave with
+    ``remove_unproven``, else they are kept and listed (``Plan.unproven``)."""
     organization_ids = {
         o.name: api.call("organizations.get_by_name", name=o.name)["id"]
         for o in config.organizations
     }
     # The deployed rule: an email domain admits once proven, at reconcile as at a login.
-    proven = proven_domains(api, config, organization_ids, unanswered_admits=True)
+    rules = _deployed(api, config, organization_ids)
     export = export_users(api, USER_FIELDS)
     users = {user["user_id"]: user for user in export.users}
     members = _members(api, set(organization_ids.values()))
@@ -210,7 +220,7 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
     # shows no marker, so is not known to be this stack's: left alone, whatever the 404 means.
     found, unreadable = _read_users(api, set().union(*members.values()) - users.keys())
     users |= found
-    decisions = deployed_decisions(config, organization_ids, proven, users)
+    decisions = deployed_decisions(config, organization_ids, *rules, users)
     plan = Plan(
         organization_ids=organization_ids,
         remove_unproven=remove_unproven,
@@ -218,6 +228,9 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
     )
     for organization in config.organizations:
         organization_id = organization_ids[organization.name]
+        if organization_id not in rules.deployed:
+            plan.undeployed.append(organization.name)
+            continue
         for user_id in sorted(members[organization_id]):
             if user_id in unreadable:
                 plan.unreadable.append((organization.name, user_id))
@@ -243,7 +256,7 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
     doubtful = [d for d in plan.departures if _linked(users.get(d.user_id))]
     confirmed = {
         (d.organization_id, d.user_id): d
-        for d in still_leaving(api, config, organization_ids, proven, doubtful)
+        for d in still_leaving(api, config, organization_ids, rules, doubtful)
     }
     plan.staying += len(doubtful) - len(confirmed)
     departures = [
@@ -254,6 +267,33 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
     plan.departures, unproven = _by_policy(departures, remove_unproven)
     plan.unproven = [(d.organization, d.user_id) for d in unproven]
     return plan
+
+
+class Rules(NamedTuple):
+    """The rules a run decides by: the login flow's."""
+
+    deployed: Mapping[str, Mapping[str, Any]]
+    """The declared organizations' rules as the bound Actions hold them, by id."""
+    proven: Mapping[str, Collection[str]]
+    """The email domains of each organization proven now, of those its rule names, by name."""
+
+
+def _deployed(
+    api: ManagementClient, config: StackConfig, organization_ids: Mapping[str, str]
+) -> Rules:
+    """The rules as deployed, held to the email domains proven now."""
+    deployed = {
+        i: rule
+        for i, rule in deployed_rules.deployed_rules(api, config).items()
+        if i in organization_ids.values()
+    }
+    patterns = {
+        name: deployed_rules.patterns(deployed.get(i, {})) for name, i in organization_ids.items()
+    }
+    proven = proven_domains(
+        api, config, dict(organization_ids), unanswered_admits=True, patterns=patterns
+    )
+    return Rules(deployed, proven)
 
 
 def _by_policy(
@@ -293,21 +333,21 @@ def still_leaving(
     api: ManagementClient,
     config: StackConfig,
     organization_ids: dict[str, str],
-    proven: Mapping[str, Collection[str]],
+    rules: Rules,
     departures: list[Departure],
 ) -> list[Departure]:
     """The ``departures`` that hold for the users as they are now: each user read again on
     their own (``GET /users/{id}``: every identity with its ``profileData``) and decided again
-    by the rule, through the ``proven`` email domains. A user who matches again, or whose
+    by ``rules``. A user who matches again, or whose
     marker was cleared meanwhile, stays; so does one who cannot be read (404), whose marker
     cannot be read again (deleting a user removes their memberships, as the local tenant does).
     One who was deleted, then signed up again under the same id, as a social login does, is
     decided as they are now."""
     users, gone = _read_users(api, {d.user_id for d in departures})
-    decisions = deployed_decisions(config, organization_ids, proven, users) if users else {}
+    decisions = deployed_decisions(config, organization_ids, *rules, users) if users else {}
     confirmed = []
     for departure in departures:
-        if departure.user_id in gone:
+        if departure.user_id in gone or departure.organization_id not in rules.deployed:
             continue
         decision = decisions[departure.user_id]
         ours = departure.organization_id in decision.marked | decision.pending
@@ -334,19 +374,23 @@ def apply(
     member has their marker cleared, since its removal took before the run stopped: their next
     login checks them again (and adds them back). One it keeps who is still a member keeps the
     marker, so a later reconcile can still remove them if they stop matching. The recheck holds
-    to the email domains proven when it starts, not when the plan was made."""
+    to the rules deployed and the email domains proven when it starts, not when the plan was
+    made: an organization no deployed Action holds by then loses nobody."""
     users = sorted({d.user_id for d in plan.departures})
-    proven = (
-        proven_domains(api, config, plan.organization_ids, unanswered_admits=True)
-        if recheck
-        else {}
-    )
+    rules = _deployed(api, config, plan.organization_ids) if recheck else Rules({}, {})
+    undeployed = {
+        d.organization
+        for d in plan.departures
+        if recheck and d.organization_id not in rules.deployed
+    }
+    for organization in sorted(undeployed):
+        print(_undeployed_line(organization), file=sys.stderr, flush=True)
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
     for start in range(done, len(users), MEMBERS_PER_REQUEST):
         batch = set(users[start : start + MEMBERS_PER_REQUEST])
         planned = [d for d in plan.departures if d.user_id in batch]
         confirmed, unproven = _by_policy(
-            still_leaving(api, config, plan.organization_ids, proven, planned)
+            still_leaving(api, config, plan.organization_ids, rules, planned)
             if recheck
             else planned,
             plan.remove_unproven,
@@ -354,10 +398,7 @@ def apply(
         kept = {(d.organization, d.user_id) for d in planned} - {
             (d.organization, d.user_id) for d in confirmed
         }
-        for departure in unproven:
-            print(_unproven_line(departure.organization, departure.user_id))
-        for organization, user_id in sorted(kept - {(d.organization, d.user_id) for d in unproven}):
-            print(f"{user_id} matches {organization}'s rule again, or is no longer marked: stays")
+        _say_kept(kept, unproven, undeployed)
         leaving: dict[str, list[str]] = {}
         cleared: dict[str, dict[str, None]] = {}
         if recheck and start == done:  # the batch the interrupted run may have cut short
@@ -380,6 +421,18 @@ def apply(
         finished = min(start + MEMBERS_PER_REQUEST, len(users))
         checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": finished})
         print(f"{finished}/{len(users)} users done", flush=True)
+
+
+def _say_kept(
+    kept: set[tuple[str, str]], unproven: list[Departure], undeployed: Collection[str]
+) -> None:
+    """Why each of a batch's planned departures that a recheck ``kept`` stays: (organization,
+    user id); those of an organization no deployed Action holds were named once already."""
+    for departure in unproven:
+        print(_unproven_line(departure.organization, departure.user_id))
+    for organization, user_id in sorted(kept - {(d.organization, d.user_id) for d in unproven}):
+        if organization not in undeployed:
+            print(f"{user_id} matches {organization}'s rule again, or is no longer marked: stays")
 
 
 def _members(api: ManagementClient, organization_ids: set[str]) -> dict[str, set[str]]:
@@ -420,6 +473,13 @@ def _clear_markers(api: ManagementClient, cleared: dict[str, dict[str, None]]) -
             if answer.status != 404:
                 raise answer
             print(f"{user_id} could not be read (404): its marker is left as it is")
+
+
+def _undeployed_line(organization: str) -> str:
+    return (
+        f"warning: {organization}: no Action this stack deployed holds its rule (pulumi up "
+        "first): its members are left alone"
+    )
 
 
 def _unproven_line(organization: str, user_id: str) -> str:

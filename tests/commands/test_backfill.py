@@ -410,9 +410,10 @@ def test_backfill_and_reconcile_at_a_tiers_own_pace_meet_no_429(
     assert f"{writes} writes: at least " in backfilled.stdout
     assert f"at the {tier} tier's documented rate limits" in backfilled.stdout
     assert sorted(tenant.members(organization_id)) == sorted(should_join)
-    # Then everyone leaves: the rule names another domain.
+    # Then everyone leaves: the rule, deployed, names another domain.
     stack_file = setup["project"] / "Pulumi.bf.yaml"
     stack_file.write_text(stack_file.read_text().replace("[example.com]", "[example.org]"))
+    deploy_rules(tenant, load_stack_file("bf", setup["project"]), {"acme-bf": organization_id})
     reconciled = subprocess.run(
         [
             sys.executable, "-m", "auth0_org_assignment.commands", "reconcile", "bf",

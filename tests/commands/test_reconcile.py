@@ -19,11 +19,11 @@ from auth0_org_assignment import credentials
 from auth0_org_assignment.commands import reconcile
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
-from auth0_org_assignment.config import StackConfig, parse_config
+from auth0_org_assignment.config import StackConfig, load_stack_file, parse_config
 from auth0_org_assignment.domain_proof import proof_domains
 from devtools import ROOT
 from devtools.dns import LoopbackDns
-from devtools.localstack.action_runner import ActionTenant
+from devtools.localstack.action_runner import ActionTenant, deploy_rules
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import Fault, LocalTenant
 
@@ -80,6 +80,8 @@ def tenant_setup(tmp_path: Path, dns: LoopbackDns) -> Iterator[dict[str, Any]]:
         "    emailDomains: [example.com]\n"
         f"  auth0-org-assignment:connections: [{DATABASE}]\n"
     )
+    # Its Action deployed and bound, as pulumi up leaves it: the rule reconcile applies.
+    deploy_rules(tenant, load_stack_file("rc", tmp_path), {"acme-rc": acme["id"]})
     environment = {
         **os.environ,
         "AUTH0_RECONCILE_CLIENT_ID": client["client_id"],
@@ -326,10 +328,10 @@ def stack(*organizations: dict[str, Any]) -> dict[str, Any]:
 def proven_stack(
     config: dict[str, Any], tenant: ActionTenant, dns: LoopbackDns, **statuses: str
 ) -> StackConfig:
-    """The stack reconcile reads, its organizations' email domains proven as a deploy leaves
-    them (declared verified, their record in DNS) but those ``statuses`` names: ``pending`` (its
-    record not published), ``verified-by-hand`` (set verified, no record) or ``published``
-    (its record in DNS, not yet proven by a deploy)."""
+    """The stack reconcile reads, as a deploy leaves it: its Actions deployed and bound, its
+    organizations' email domains proven (declared verified, their record in DNS) but those
+    ``statuses`` names: ``pending`` (its record not published), ``verified-by-hand`` (set
+    verified, no record) or ``published`` (its record in DNS, not yet proven by a deploy)."""
     for organization in config["organizations"]:
         organization_id = tenant.organization_ids[organization["name"]]
         for domain in proof_domains(organization["emailDomains"]):
@@ -341,7 +343,9 @@ def proven_stack(
             )
             if status in ("proven", "published"):
                 dns.publish(declared["verification_host"], declared["verification_txt"])
-    return parse_config({**config, "dnsResolvers": [dns.address]}, "t")
+    parsed = parse_config({**config, "dnsResolvers": [dns.address]}, "t")
+    deploy_rules(tenant.local, parsed, tenant.organization_ids)
+    return parsed
 
 
 def reconcile_api(tenant: ActionTenant, monkeypatch: pytest.MonkeyPatch) -> ManagementClient:
@@ -539,6 +543,70 @@ def test_a_linked_member_standing_only_on_an_unproven_domain_is_listed_not_count
     plan = reconcile.review(api, parsed)
     assert plan.departures == []
     assert (plan.unproven, plan.staying) == ([("acme", BOB)], 0)
+
+
+def test_a_run_from_a_branch_holds_to_the_rule_the_login_flow_runs(
+    acme: Acme, dns: LoopbackDns, tmp_path: Path
+) -> None:
+    """Reconcile decides by the deployed Actions' rule, not the checkout's. From a branch whose
+    stack file no longer names acme.com, Alice, whom every login still keeps, stays; from one
+    that admits any user of the connection, Bob, whose address is no longer verified and whom
+    no login would admit, leaves. Resumed from such a branch, the plan holds to it too."""
+    acme.join(ALICE, "a@acme.com")
+    plan = acme.planned_to_leave(BOB)
+    narrower = {"name": "acme", "emailDomains": ["initech.com"]}
+    wider = {"name": "acme", "allowAnyUserOfConnection": True}
+    for organization in (narrower, wider):
+        branch = parse_config({**stack(organization), "dnsResolvers": [dns.address]}, "t")
+        planned = reconcile.review(acme.api, branch)
+        assert [(d.user_id, d.reason) for d in planned.departures] == [(BOB, "email-not-verified")]
+        assert planned.staying == 1
+    reconcile.apply(acme.api, branch, plan, 0, tmp_path / "progress.json", "key")
+    assert acme.tenant.members_of("acme") == {ALICE}
+
+
+def test_an_organization_no_deployed_action_holds_keeps_its_members(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns, tmp_path: Path
+) -> None:
+    """globex is declared but not deployed yet (its first pulumi up has not run, or did not
+    finish): nothing decides for it, so reconcile removes none of its members, says so, and
+    still decides for acme. Nor does a plan made before, resumed then."""
+    config = stack(
+        {"name": "acme", "emailDomains": ["acme.com"]},
+        {"name": "globex", "emailDomains": ["globex.com"]},
+    )
+    action, tenant = run_action(config)
+    gus = "auth0|gus"
+    assert action.login(ALICE, email="a@acme.com", email_verified=True).outcome == "assigned"
+    assert action.login(gus, email="g@globex.com", email_verified=True).outcome == "assigned"
+    parsed = proven_stack(config, tenant, dns)
+    api = reconcile_api(tenant, monkeypatch)
+    tenant.local.update_user(ALICE, blocked=True)
+    tenant.local.update_user(gus, blocked=True)
+    earlier = reconcile.review(api, parsed)
+    assert sorted(d.user_id for d in earlier.departures) == [ALICE, gus]
+    acme_only = parse_config(
+        {**stack(config["organizations"][0]), "dnsResolvers": [dns.address]}, "t"
+    )
+    deploy_rules(tenant.local, acme_only, tenant.organization_ids)
+    plan = reconcile.review(api, parsed)
+    assert [(d.user_id, d.organization) for d in plan.departures] == [(ALICE, "acme")]
+    assert plan.undeployed == ["globex"]
+    reconcile.apply(api, parsed, earlier, 0, tmp_path / "progress.json", "key")
+    assert tenant.members_of("acme") == set()
+    assert tenant.members_of("globex") == {gus}
+
+
+def test_the_command_warns_of_an_organization_no_deployed_action_holds(
+    tenant_setup: dict[str, Any],
+) -> None:
+    tenant_setup["tenant"].bind_actions()
+    result = reconcile_run(tenant_setup, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "warning: acme-rc: no Action this stack deployed holds its rule (pulumi up first): its "
+        "members are left alone"
+    ) in result.stderr
 
 
 def test_a_plan_applied_later_removes_nobody_who_matches_again(acme: Acme, tmp_path: Path) -> None:
