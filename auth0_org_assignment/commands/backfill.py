@@ -35,7 +35,6 @@ from typing import Any
 
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import deployed_rules
-from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import (
     MEMBERS_PER_REQUEST,
@@ -95,16 +94,11 @@ def _backfill(arguments: argparse.Namespace) -> int:
         for o in config.organizations
     }
     # The deployed rule: as the bound Actions hold it, through the domains proven now.
-    deployed = {
-        i: rule
-        for i, rule in deployed_rules.deployed_rules(api, config).items()
-        if i in organization_ids.values()
-    }
+    deployed, proven = deployed_rules.read(api, config, organization_ids)
     for o in config.organizations:
         if organization_ids[o.name] not in deployed:
             print(
-                f"warning: {o.name}: no Action this stack deployed holds its rule (pulumi up "
-                "first): nobody is added to it",
+                deployed_rules.not_held(config, o.name, "nobody is added to it"),
                 file=sys.stderr,
                 flush=True,
             )
@@ -117,11 +111,6 @@ def _backfill(arguments: argparse.Namespace) -> int:
         malformed += export.malformed
         # A user with identities in two configured connections is in both exports.
         users.update((user["user_id"], user) for user in export.users)
-    patterns = {
-        o.name: deployed_rules.patterns(deployed.get(organization_ids[o.name], {}))
-        for o in config.organizations
-    }
-    proven = proven_domains(api, config, organization_ids, patterns=patterns)
     additions, marked = plan(config, organization_ids, users.values(), proven, deployed)
     total = sum(len(addition.organizations) for addition in additions)
     print(

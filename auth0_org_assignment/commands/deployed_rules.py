@@ -20,20 +20,23 @@ domains proven when it runs (``held_to_proofs``).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from auth0_org_assignment.action_code import (
+    CONFIGURATION_START,
     TRIGGER,
     configuration_of,
     domain_clauses,
     marker_key,
 )
+from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.management_client import ManagementClient, UsageError
 from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.desired_state import action_name
 
 CALLS = ("actions.bindings.get", "actions.get")
-"""The Management API calls it makes."""
+"""The Management API calls ``deployed_rules`` makes (``read`` those of ``proven_domains``
+too)."""
 
 SHARDED = ("domains", "subdomainsOf")
 """What of an organization's rule the Actions of a split divide between them (by registered
@@ -47,6 +50,40 @@ class DeployedRulesUnusable(UsageError):
 _AGAIN = "Run pulumi up, then this command again; nothing was changed"
 
 
+class Deployed(NamedTuple):
+    """The rules the login flow applies to a stack's organizations, as a command reads them."""
+
+    rules: Mapping[str, Mapping[str, Any]]
+    """The declared organizations' rules as the bound Actions hold them, by id; one no deployed
+    Action holds is not in it."""
+    proven: Mapping[str, Collection[str]]
+    """The email domains of each organization proven now, of those its rule or the
+    configuration names, by name."""
+
+
+def read(
+    api: ManagementClient,
+    config: StackConfig,
+    organization_ids: Mapping[str, str],
+    unanswered_admits: bool = False,
+) -> Deployed:
+    """The declared organizations' rules as deployed, and their email domains proven now
+    (``domains.proven_domains``, ``unanswered_admits`` as for it): of those the rules name, and
+    those the configuration names, which tell a domain not proven from one not deployed."""
+    rules = {
+        i: rule for i, rule in deployed_rules(api, config).items() if i in organization_ids.values()
+    }
+    configured = {o.name: o.email_domains for o in config.organizations}
+    named = {
+        name: sorted({*patterns(rules.get(i, {})), *configured.get(name, ())})
+        for name, i in organization_ids.items()
+    }
+    proven = proven_domains(
+        api, config, organization_ids, unanswered_admits=unanswered_admits, patterns=named
+    )
+    return Deployed(rules, proven)
+
+
 def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict[str, Any]]:
     """Each organization's rule, by id, as this stack's bound Actions hold it, its email domains
     merged from the Actions of the split that hold them. An organization they do not hold (not
@@ -58,6 +95,18 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
         action = api.call("actions.get", id=action_id)
         deployed = action.get("deployed_version") if isinstance(action, dict) else None
         code = deployed.get("code") if isinstance(deployed, dict) else None
+        if (
+            isinstance(code, str)
+            and code.count(CONFIGURATION_START) > 1
+            and _named_as_ours(action, config)
+        ):
+            raise DeployedRulesUnusable(
+                f"the deployed code of the Action {action.get('name')!r} holds "
+                f"{code.count(CONFIGURATION_START)} configuration blocks (edited by hand, one "
+                "kept in a comment?), so which rule logins run cannot be told from it. Run "
+                "pulumi up to deploy the rendered code again, then this command again; nothing "
+                "was changed"
+            )
         configuration = configuration_of(code) if isinstance(code, str) else None
         if configuration is None or configuration["settings"].get("markerPrefix") != prefix:
             continue
@@ -95,6 +144,24 @@ def _merged(split: Mapping[int, list[dict[str, Any]]]) -> dict[str, dict[str, An
             if not rule[key]:
                 del rule[key]
     return rules
+
+
+def _named_as_ours(action: Mapping[str, Any], config: StackConfig) -> bool:
+    """Whether an Action bears a name this stack gives its Actions (one, or a shard's)."""
+    name = action.get("name")
+    lone = action_name(config, 0)
+    return isinstance(name, str) and (name == lone or name.startswith(f"{lone}-"))
+
+
+def not_held(config: StackConfig, organization: str, consequence: str) -> str:
+    """The warning for a declared ``organization`` whose rule no Action of this stack's that is
+    bound to the login flow holds, and its ``consequence`` for the command."""
+    return (
+        f"warning: {organization}: no Action bound to the login flow holds its rule (this "
+        f"stack's are named {action_name(config, 0)!r}, or that with a shard's suffix, and "
+        f"mark with {marker_key(config, '')!r}): deploy it with pulumi up first (from the "
+        f"configuration the tenant runs, not a branch's); {consequence}"
+    )
 
 
 def _unsharded(rule: Mapping[str, Any]) -> dict[str, Any]:

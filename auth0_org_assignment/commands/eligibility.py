@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from auth0_org_assignment import domain_proof
 from auth0_org_assignment.action_code import marker_key, organization_rule
 from auth0_org_assignment.commands import deployed_rules
 from auth0_org_assignment.config import StackConfig
@@ -190,30 +191,22 @@ NOT_PROVEN = "email-domain-not-proven"
 def deployed_decisions(
     config: StackConfig,
     organization_ids: Mapping[str, str],
-    deployed: Mapping[str, Mapping[str, Any]],
-    proven: Mapping[str, Collection[str]],
+    deployed: deployed_rules.Deployed,
     users: Mapping[str, dict[str, Any]],
 ) -> dict[str, Decision]:
     """The deployed rule's decision on each user (by id), for the organizations whose rules the
-    bound Actions hold (``deployed``: by id, ``deployed_rules``), through the ``proven`` email
-    domains alone (``domains.proven_domains``). A refusal that the domains the Actions or the
-    configuration name would not make, unproven as they may be, reads :data:`NOT_PROVEN`, so
-    whoever it removes or reports learns that the domain's proof, not the user, is what is
-    missing."""
-    names = {i: name for name, i in organization_ids.items() if i in deployed}
-    held = [deployed_rules.held_to_proofs(deployed[i], proven[name]) for i, name in names.items()]
+    bound Actions hold (``deployed_rules.read``), through the email domains proven now alone. A
+    refusal that the domains the Actions or the configuration name would not make, unproven as
+    they may be, reads :data:`NOT_PROVEN`, so whoever it removes or reports learns that the
+    domain's proof, not the user, is what is missing."""
+    held, named = deployed_rule(config, organization_ids, deployed)
     with MembershipRule(config, organization_ids, rules=held) as rule:
         decisions = dict(zip(users, rule.decide(users.values()), strict=True))
     refused = [user_id for user_id, decision in decisions.items() if decision.refusals]
     if not refused:
         return decisions
-    configured = {o.name: o.email_domains for o in config.organizations}
-    unproven = [
-        deployed_rules.with_domains(deployed[i], configured.get(name, ()))
-        for i, name in names.items()
-    ]
-    with MembershipRule(config, organization_ids, rules=unproven) as named:
-        as_named = dict(zip(refused, named.decide(users[u] for u in refused), strict=True))
+    with MembershipRule(config, organization_ids, rules=named) as unproven:
+        as_named = dict(zip(refused, unproven.decide(users[u] for u in refused), strict=True))
     for user_id in refused:
         decision, eligible = decisions[user_id], as_named[user_id].eligible
         decisions[user_id] = replace(
@@ -224,3 +217,22 @@ def deployed_decisions(
             },
         )
     return decisions
+
+
+def deployed_rule(
+    config: StackConfig, organization_ids: Mapping[str, str], deployed: deployed_rules.Deployed
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``deployed`` organizations' rules as a login applies them, through the email domains
+    proven now alone; and as they would be if the domains the Actions or the configuration name
+    that are not proven now were (what tells :data:`NOT_PROVEN` from another refusal: a domain
+    proven but not deployed is not among them, since only a deploy puts it in the Actions)."""
+    names = {i: name for name, i in organization_ids.items() if i in deployed.rules}
+    configured = {o.name: o.email_domains for o in config.organizations}
+    held, named = [], []
+    for i, name in names.items():
+        rule, proven = deployed.rules[i], deployed.proven[name]
+        held.append(deployed_rules.held_to_proofs(rule, proven))
+        every = {*deployed_rules.patterns(rule), *configured.get(name, ())}
+        unproven = [p for p in every if domain_proof.apex(p) not in proven]
+        named.append(deployed_rules.with_domains(held[-1], unproven))
+    return held, named

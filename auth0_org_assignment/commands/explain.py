@@ -6,8 +6,10 @@
 
 For each organization the stack declares: whether the user is a member, how they came in (the
 marker the stack left: by a login or the backfill, when, by which clause), and what the rule
-says of them now, decided by the Action's own code (``eligibility``): the clause that admits
-them, or why not (the email is not verified, its connection is not trusted to verify it, it is
+says of them now, decided by the Action's own code (``eligibility``) on the rule the login flow
+runs (read from the deployed Actions, ``deployed_rules``, through the email domains proven now;
+an organization no deployed Action holds is said to be so): the clause that admits them, or why
+not (the email is not verified, its connection is not trusted to verify it, it is
 not in the organization's domains, a free-mail domain, the user is blocked, ...). With
 ``--connection`` (and ``--application``, ``--organization``) it says what a login through that
 connection would do, as the Action decides: a login to another organization, or to an
@@ -19,13 +21,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Collection, Mapping
 from typing import Any
 
 from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
-from auth0_org_assignment.commands.domains import proven_domains
-from auth0_org_assignment.commands.eligibility import NOT_PROVEN, Login, MembershipRule
+from auth0_org_assignment.commands import deployed_rules
+from auth0_org_assignment.commands.eligibility import (
+    NOT_PROVEN,
+    Login,
+    MembershipRule,
+    deployed_rule,
+)
 from auth0_org_assignment.commands.management_client import (
     ManagementClient,
     UsageError,
@@ -37,6 +43,7 @@ from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.config.email_domains import mailbox_provider
 
 CALLS = (
+    *deployed_rules.CALLS,
     "organizations.get_by_name",
     "organizations.discovery_domains.get_by_name",
     "users.get",
@@ -84,10 +91,10 @@ def _explain(arguments: argparse.Namespace) -> int:
         if arguments.connection
         else None
     )
-    proven = proven_domains(api, config, organization_ids)
+    deployed = deployed_rules.read(api, config, organization_ids)
     explained = [
         explanation(
-            config, organization_ids, user, _memberships(api, user["user_id"]), login, proven
+            config, organization_ids, user, _memberships(api, user["user_id"]), login, deployed
         )
         for user in users
     ]
@@ -104,27 +111,35 @@ def explanation(
     user: dict[str, Any],
     member_of: set[str],
     login: Login | None,
-    proven: Mapping[str, Collection[str]] | None = None,
+    deployed: deployed_rules.Deployed | None = None,
 ) -> dict[str, Any]:
     """For each of the stack's organizations: member or not, the marker, and what the rule says
-    (``admittedBy`` the clause, or ``refusal`` and ``why`` in words). With ``proven`` (each
-    organization's proven email domains), the rule is the deployed one; a user it refuses whom
-    the configuration's own domains would admit is refused for ``NOT_PROVEN``."""
+    (``admittedBy`` the clause, or ``refusal`` and ``why`` in words). With ``deployed``
+    (``deployed_rules.read``), the rule is the one logins apply: a user it refuses whom an
+    unproven domain would admit is refused for ``NOT_PROVEN``, and an organization no deployed
+    Action holds says so (``deployed: false``) instead; without, the configuration's."""
     # ``ours``: the markers as the Action, the backfill and reconcile read them (marker.js): a
     # value they do not take for this stack's (false, a malformed record) is no marker.
-    with MembershipRule(config, organization_ids, proven=proven) as rule:
+    held, named = (
+        (None, None) if deployed is None else deployed_rule(config, organization_ids, deployed)
+    )
+    with MembershipRule(config, organization_ids, rules=held) as rule:
         decisions, ours = rule.explain(user, login)
-    if proven is not None:
-        with MembershipRule(config, organization_ids) as configured:
-            unproven, _ = configured.explain(user, login)
-        for organization_id, decision in decisions.items():
-            if "refusal" in decision and "refusal" not in unproven[organization_id]:
-                decision["refusal"] = NOT_PROVEN
+    if named is not None:
+        with MembershipRule(config, organization_ids, rules=named) as unproven:
+            as_named, _ = unproven.explain(user, login)
+        for organization_id, said in decisions.items():
+            if "refusal" in said and "refusal" not in as_named[organization_id]:
+                said["refusal"] = NOT_PROVEN
     reasons = contract.refusals()
     metadata = user.get("app_metadata") if isinstance(user.get("app_metadata"), dict) else {}
     organizations = {}
     for name, organization_id in organization_ids.items():
-        decision = dict(decisions[organization_id])
+        decision: dict[str, Any] = (
+            dict(decisions[organization_id])
+            if organization_id in decisions
+            else {"deployed": False}
+        )
         if "refusal" in decision:
             decision["why"] = reasons[decision["refusal"]] + _free_mail(user, decision)
         organizations[name] = {
@@ -155,6 +170,9 @@ def report(explained: dict[str, Any]) -> str:
             f"admitted by {found['admittedBy']}"
             if "admittedBy" in found
             else f"not admitted: {found['why']}"
+            if "why" in found
+            else "no Action bound to the login flow holds its rule (pulumi up first): no login "
+            "assigns anyone to it"
         )
         lines.append(f"  {name} ({found['id']}): {membership}; {rule}")
     return "\n".join(lines)

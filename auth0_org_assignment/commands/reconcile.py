@@ -41,15 +41,14 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import checkpoint, deployed_rules
-from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.eligibility import (
     NOT_PROVEN,
     USER_FIELDS,
@@ -179,7 +178,7 @@ def _reconcile(arguments: argparse.Namespace) -> int:
     else:
         plan, done = review(api, config, arguments.remove_unproven), 0
         for organization in plan.undeployed:
-            print(_undeployed_line(organization), file=sys.stderr, flush=True)
+            print(_undeployed_line(config, organization), file=sys.stderr, flush=True)
         print(summary(arguments.stack, plan), flush=True)
         print(api.least_time(requests(plan), len(plan.departures)), flush=True)
         for departure in plan.departures:
@@ -212,15 +211,15 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
         for o in config.organizations
     }
     # The deployed rule: an email domain admits once proven, at reconcile as at a login.
-    rules = _deployed(api, config, organization_ids)
+    deployed = deployed_rules.read(api, config, organization_ids, unanswered_admits=True)
     export = export_users(api, USER_FIELDS)
     users = {user["user_id"]: user for user in export.users}
-    members = _members(api, set(organization_ids.values()))
+    members = _members(api, {i for i in organization_ids.values() if i in deployed.rules})
     # Members the export does not hold: created since, or deleted. Whoever cannot be read
     # shows no marker, so is not known to be this stack's: left alone, whatever the 404 means.
     found, unreadable = _read_users(api, set().union(*members.values()) - users.keys())
     users |= found
-    decisions = deployed_decisions(config, organization_ids, *rules, users)
+    decisions = deployed_decisions(config, organization_ids, deployed, users)
     plan = Plan(
         organization_ids=organization_ids,
         remove_unproven=remove_unproven,
@@ -228,7 +227,7 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
     )
     for organization in config.organizations:
         organization_id = organization_ids[organization.name]
-        if organization_id not in rules.deployed:
+        if organization_id not in deployed.rules:
             plan.undeployed.append(organization.name)
             continue
         for user_id in sorted(members[organization_id]):
@@ -256,7 +255,7 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
     doubtful = [d for d in plan.departures if _linked(users.get(d.user_id))]
     confirmed = {
         (d.organization_id, d.user_id): d
-        for d in still_leaving(api, config, organization_ids, rules, doubtful)
+        for d in still_leaving(api, config, organization_ids, deployed, doubtful)
     }
     plan.staying += len(doubtful) - len(confirmed)
     departures = [
@@ -267,33 +266,6 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
     plan.departures, unproven = _by_policy(departures, remove_unproven)
     plan.unproven = [(d.organization, d.user_id) for d in unproven]
     return plan
-
-
-class Rules(NamedTuple):
-    """The rules a run decides by: the login flow's."""
-
-    deployed: Mapping[str, Mapping[str, Any]]
-    """The declared organizations' rules as the bound Actions hold them, by id."""
-    proven: Mapping[str, Collection[str]]
-    """The email domains of each organization proven now, of those its rule names, by name."""
-
-
-def _deployed(
-    api: ManagementClient, config: StackConfig, organization_ids: Mapping[str, str]
-) -> Rules:
-    """The rules as deployed, held to the email domains proven now."""
-    deployed = {
-        i: rule
-        for i, rule in deployed_rules.deployed_rules(api, config).items()
-        if i in organization_ids.values()
-    }
-    patterns = {
-        name: deployed_rules.patterns(deployed.get(i, {})) for name, i in organization_ids.items()
-    }
-    proven = proven_domains(
-        api, config, dict(organization_ids), unanswered_admits=True, patterns=patterns
-    )
-    return Rules(deployed, proven)
 
 
 def _by_policy(
@@ -333,21 +305,21 @@ def still_leaving(
     api: ManagementClient,
     config: StackConfig,
     organization_ids: dict[str, str],
-    rules: Rules,
+    deployed: deployed_rules.Deployed,
     departures: list[Departure],
 ) -> list[Departure]:
     """The ``departures`` that hold for the users as they are now: each user read again on
     their own (``GET /users/{id}``: every identity with its ``profileData``) and decided again
-    by ``rules``. A user who matches again, or whose
+    by the ``deployed`` rule. A user who matches again, or whose
     marker was cleared meanwhile, stays; so does one who cannot be read (404), whose marker
     cannot be read again (deleting a user removes their memberships, as the local tenant does).
     One who was deleted, then signed up again under the same id, as a social login does, is
     decided as they are now."""
     users, gone = _read_users(api, {d.user_id for d in departures})
-    decisions = deployed_decisions(config, organization_ids, *rules, users) if users else {}
+    decisions = deployed_decisions(config, organization_ids, deployed, users) if users else {}
     confirmed = []
     for departure in departures:
-        if departure.user_id in gone or departure.organization_id not in rules.deployed:
+        if departure.user_id in gone or departure.organization_id not in deployed.rules:
             continue
         decision = decisions[departure.user_id]
         ours = departure.organization_id in decision.marked | decision.pending
@@ -377,20 +349,24 @@ def apply(
     to the rules deployed and the email domains proven when it starts, not when the plan was
     made: an organization no deployed Action holds by then loses nobody."""
     users = sorted({d.user_id for d in plan.departures})
-    rules = _deployed(api, config, plan.organization_ids) if recheck else Rules({}, {})
+    deployed = (
+        deployed_rules.read(api, config, plan.organization_ids, unanswered_admits=True)
+        if recheck
+        else deployed_rules.Deployed({}, {})
+    )
     undeployed = {
         d.organization
         for d in plan.departures
-        if recheck and d.organization_id not in rules.deployed
+        if recheck and d.organization_id not in deployed.rules
     }
     for organization in sorted(undeployed):
-        print(_undeployed_line(organization), file=sys.stderr, flush=True)
+        print(_undeployed_line(config, organization), file=sys.stderr, flush=True)
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
     for start in range(done, len(users), MEMBERS_PER_REQUEST):
         batch = set(users[start : start + MEMBERS_PER_REQUEST])
         planned = [d for d in plan.departures if d.user_id in batch]
         confirmed, unproven = _by_policy(
-            still_leaving(api, config, plan.organization_ids, rules, planned)
+            still_leaving(api, config, plan.organization_ids, deployed, planned)
             if recheck
             else planned,
             plan.remove_unproven,
@@ -475,11 +451,8 @@ def _clear_markers(api: ManagementClient, cleared: dict[str, dict[str, None]]) -
             print(f"{user_id} could not be read (404): its marker is left as it is")
 
 
-def _undeployed_line(organization: str) -> str:
-    return (
-        f"warning: {organization}: no Action this stack deployed holds its rule (pulumi up "
-        "first): its members are left alone"
-    )
+def _undeployed_line(config: StackConfig, organization: str) -> str:
+    return deployed_rules.not_held(config, organization, "its members are left alone")
 
 
 def _unproven_line(organization: str, user_id: str) -> str:

@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment import credentials
+from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import backfill
 from auth0_org_assignment.commands.management_client import MEMBERS_PER_REQUEST, parse_export
 from auth0_org_assignment.config import load_stack_file, parse_config
+from auth0_org_assignment.desired_state import action_name
 from devtools import ROOT
 from devtools.dns import LoopbackDns
 from devtools.localstack.action_runner import deploy_rules
@@ -210,10 +212,13 @@ def test_an_organization_no_deployed_action_holds_gets_nobody(setup: dict[str, A
     setup["tenant"].bind_actions()
     result = backfill_run(setup, "--rate", "100")
     assert result.returncode == 0, result.stderr
+    config = load_stack_file("bf", setup["project"])
     assert (
-        "warning: acme-bf: no Action this stack deployed holds its rule (pulumi up first): "
-        "nobody is added to it"
+        "warning: acme-bf: no Action bound to the login flow holds its rule (this stack's are "
+        f"named {action_name(config, 0)!r}, or that with a shard's suffix, and mark with "
+        f"{marker_key(config, '')!r}): deploy it with pulumi up first"
     ) in result.stderr
+    assert result.stderr.count("nobody is added to it") == 1
     assert "0 users to add" in result.stdout
     assert setup["tenant"].members(setup["organization_id"]) == []
 

@@ -16,9 +16,10 @@ from auth0_org_assignment import contract, credentials
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands.eligibility import Login, MembershipRule
 from auth0_org_assignment.commands.explain import explanation, report
-from auth0_org_assignment.config import parse_config
+from auth0_org_assignment.config import load_stack_file, parse_config
 from devtools import ROOT
 from devtools.dns import LoopbackDns
+from devtools.localstack.action_runner import deploy_rules
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -154,6 +155,14 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
+    # Before the first deploy no Action holds a rule: explain says so, not what the file says.
+    undeployed = explain("--user-id", "auth0|alice")["organizations"]["acme"]
+    assert (undeployed["member"], undeployed["deployed"]) == (True, False)
+    assert "admittedBy" not in undeployed
+    deploy_rules(tenant.local, load_stack_file("t", project), tenant.organization_ids)
+    # The rule is the deployed one: from a branch whose file names another domain, the same.
+    branch = json.dumps({"config": stack}).replace('"acme.com"', '"acme.org"')
+    (project / "Pulumi.t.yaml").write_text(branch)
     alice = explain("--user-id", "auth0|alice")["organizations"]
     assert alice["acme"]["member"] is True
     assert alice["acme"]["admittedBy"] == "emailDomains: acme.com"
@@ -205,3 +214,14 @@ def test_explain_shows_a_marker_only_as_the_rule_reads_it(value: Any, shown: Any
     assert found["organizations"]["acme"]["marker"] == (value if shown is ... else shown)
     added = "added by" in report(found)
     assert added is (shown is not None)
+
+
+def test_the_report_says_when_no_deployed_action_holds_an_organizations_rule() -> None:
+    found = {"id": "org_acme", "member": True, "marker": None, "deployed": False}
+    lines = report(
+        {"user_id": "auth0|alice", "email": "a@acme.com", "organizations": {"acme": found}}
+    )
+    assert lines.splitlines()[1] == (
+        "  acme (org_acme): member; no Action bound to the login flow holds its rule (pulumi up "
+        "first): no login assigns anyone to it"
+    )

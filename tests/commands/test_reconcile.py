@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment import credentials
-from auth0_org_assignment.commands import reconcile
+from auth0_org_assignment.action_code import CONFIGURATION_END, CONFIGURATION_START, marker_key
+from auth0_org_assignment.commands import deployed_rules, reconcile
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
 from auth0_org_assignment.config import StackConfig, load_stack_file, parse_config
+from auth0_org_assignment.desired_state import action_name
 from auth0_org_assignment.domain_proof import proof_domains
 from devtools import ROOT
 from devtools.dns import LoopbackDns
@@ -565,6 +567,59 @@ def test_a_run_from_a_branch_holds_to_the_rule_the_login_flow_runs(
     assert acme.tenant.members_of("acme") == {ALICE}
 
 
+def test_a_branch_naming_a_proven_domain_keeps_nobody_whom_no_login_admits(
+    acme: Acme, dns: LoopbackDns
+) -> None:
+    """Found by review: Bob's address moved to initech.com, proven in the tenant but in no
+    deployed Action, so no login admits him to acme, and from main he leaves. A branch whose
+    stack file names initech.com decides the same: not proven is not what keeps him out."""
+    acme.join(BOB, "b@acme.com")
+    acme.tenant.local.update_user(BOB, email="b@initech.com", email_verified=True)
+    declared = acme.tenant.local.declare_domain(
+        acme.tenant.organization_id, "initech.com", "verified"
+    )
+    dns.publish(declared["verification_host"], declared["verification_txt"])
+    from_main = reconcile.review(acme.api, acme.config)
+    assert [(d.user_id, d.reason) for d in from_main.departures] == [
+        (BOB, "email-domain-not-in-rule")
+    ]
+    organization = {"name": "acme", "emailDomains": ["acme.com", "initech.com"]}
+    branch = parse_config({**stack(organization), "dnsResolvers": [dns.address]}, "t")
+    from_branch = reconcile.review(acme.api, branch)
+    assert (from_branch.departures, from_branch.unproven) == (from_main.departures, [])
+
+
+def test_an_action_holding_two_configuration_blocks_changes_nothing(
+    acme: Acme, dns: LoopbackDns
+) -> None:
+    """Found by review: acme's Action, edited in the dashboard and deployed, keeps an earlier
+    configuration (Google alone) in a comment above the block its handler runs (the database).
+    Which rule logins run cannot be told from the code: reconcile refuses, removing nobody by
+    the comment's rule, and says to deploy the rendered code again."""
+    acme.join(ALICE, "a@acme.com")
+    ids = acme.tenant.organization_ids
+    older = parse_config(
+        {
+            **stack({"name": "acme", "emailDomains": ["acme.com"], "connections": [GOOGLE]}),
+            "dnsResolvers": [dns.address],
+        },
+        "t",
+    )
+    (action_id,) = deploy_rules(acme.tenant.local, older, ids)
+    path = f"/api/v2/actions/actions/{action_id}"
+    code = acme.tenant.local.call("GET", path)["deployed_version"]["code"]
+    start = code.index(CONFIGURATION_START)
+    end = code.index(CONFIGURATION_END) + len(CONFIGURATION_END)
+    kept_in_a_comment = "/* the rule before the incident:\n" + code[start:end] + "*/\n"
+    deploy_rules(acme.tenant.local, acme.config, ids)
+    live = acme.tenant.local.call("GET", path)["deployed_version"]["code"]
+    acme.tenant.local.call("PATCH", path, {"code": kept_in_a_comment + live})
+    acme.tenant.local.deploy(action_id)
+    with pytest.raises(deployed_rules.DeployedRulesUnusable, match="2 configuration blocks"):
+        reconcile.review(acme.api, acme.config)
+    assert acme.tenant.members_of("acme") == {ALICE}
+
+
 def test_an_organization_no_deployed_action_holds_keeps_its_members(
     run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns, tmp_path: Path
 ) -> None:
@@ -603,10 +658,16 @@ def test_the_command_warns_of_an_organization_no_deployed_action_holds(
     tenant_setup["tenant"].bind_actions()
     result = reconcile_run(tenant_setup, "--dry-run")
     assert result.returncode == 0, result.stderr
+    config = load_stack_file("rc", tenant_setup["project"])
     assert (
-        "warning: acme-rc: no Action this stack deployed holds its rule (pulumi up first): its "
-        "members are left alone"
+        "warning: acme-rc: no Action bound to the login flow holds its rule (this stack's are "
+        f"named {action_name(config, 0)!r}, or that with a shard's suffix, and mark with "
+        f"{marker_key(config, '')!r}): deploy it with pulumi up first"
     ) in result.stderr
+    assert (
+        "(from the configuration the tenant runs, not a branch's); its members are left alone"
+        in (result.stderr)
+    )
 
 
 def test_a_plan_applied_later_removes_nobody_who_matches_again(acme: Acme, tmp_path: Path) -> None:
