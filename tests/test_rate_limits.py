@@ -473,3 +473,43 @@ def test_the_deploy_job_sets_the_parallelism_for_its_tier_and_share(
     monkeypatch.setenv(rate_limits.SHARE_VARIABLE, "2")
     with pytest.raises(SystemExit, match=rate_limits.SHARE_VARIABLE):
         rate_limits.print_deploy_parallelism()
+
+
+def test_an_interrupt_ends_the_wait_for_a_held_pool_lock(tmp_path: Path) -> None:
+    """Ctrl-C while a request waits for the pool's lock, which another deploy holds: the wait
+    ends then, not after LOCK_WAIT_S (here a minute), and the process stops on the interrupt."""
+    import fcntl
+    import signal
+    import subprocess
+    import sys
+    from time import monotonic
+
+    pool = tmp_path / "pool"
+    holder = os.open(pool, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    waiter = (
+        "import os, sys\n"
+        "from auth0_org_assignment import rate_limits\n"
+        "rate_limits.LOCK_WAIT_S = 60.0\n"
+        f"descriptor = os.open({str(pool)!r}, os.O_RDWR)\n"
+        "print('waiting', flush=True)\n"
+        "rate_limits._lock(descriptor)\n"
+        "print('locked', flush=True)\n"
+    )
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", waiter],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        assert process.stdout.readline() == "waiting\n"
+        started = monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        assert monotonic() - started < 5
+        assert "locked" not in out
+        assert "KeyboardInterrupt" in err
+    finally:
+        os.close(holder)
