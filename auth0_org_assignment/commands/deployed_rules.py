@@ -19,6 +19,7 @@ domains proven when it runs (``held_to_proofs``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -150,7 +151,10 @@ def _named_as_ours(action: Mapping[str, Any], config: StackConfig) -> bool:
     """Whether an Action bears a name this stack gives its Actions (one, or a shard's)."""
     name = action.get("name")
     lone = action_name(config, 0)
-    return isinstance(name, str) and (name == lone or name.startswith(f"{lone}-"))
+    return (
+        isinstance(name, str)
+        and re.fullmatch(rf"{re.escape(lone)}(-\d+-of-\d+)?", name) is not None
+    )
 
 
 def not_held(config: StackConfig, organization: str, consequence: str) -> str:

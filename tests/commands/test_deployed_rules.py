@@ -124,3 +124,15 @@ def test_sharded_domains_are_merged_and_no_other_action_counts() -> None:
 def test_a_flow_that_is_not_one_whole_split_is_not_used(actions: dict[str, Any]) -> None:
     with pytest.raises(deployed_rules.DeployedRulesUnusable, match="a deploy did not finish"):
         rules_of(actions)
+
+
+def test_only_this_stacks_action_holding_two_blocks_stops_the_reading() -> None:
+    """An Action holding two configuration blocks (one kept in a comment) cannot say which rule
+    its logins run: this stack's, by any of its names, stops the command; another stack's whose
+    name merely begins like this one's does not."""
+    ours = code([["org_1", [0], "acme.com"]])
+    twice = f"/* {code([['org_1', [0], 'evil.com']])} */\n{ours}"
+    assert rules_of({"a": deployed(NAME, ours), "b": deployed(f"{NAME}-eu", twice)})
+    for name in (NAME, f"{NAME}-2-of-3"):
+        with pytest.raises(deployed_rules.DeployedRulesUnusable, match="2 configuration blocks"):
+            rules_of({"a": deployed(name, twice)})
