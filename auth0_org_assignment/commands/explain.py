@@ -55,7 +55,10 @@ scopes."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_stack_arguments(parser, "the stack whose tenant and rules to use, e.g. prod")
+    add_stack_arguments(
+        parser,
+        "the stack whose tenant and organizations to use (their rules: as deployed), e.g. prod",
+    )
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--user-id", help="the user's id, e.g. auth0|64f0...")
     who.add_argument("--email", help="the user's email (every user with it is explained)")

@@ -138,7 +138,10 @@ class Plan:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_stack_arguments(parser, "the stack whose tenant and rules to use, e.g. prod")
+    add_stack_arguments(
+        parser,
+        "the stack whose tenant and organizations to use (their rules: as deployed), e.g. prod",
+    )
     parser.add_argument(
         "--dry-run", action="store_true", help="change nothing; print who would leave and why"
     )
