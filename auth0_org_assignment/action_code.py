@@ -533,6 +533,24 @@ def configuration_of(code: str) -> dict[str, Any] | None:
         return None
 
 
+def configuration_blocks(code: str) -> int:
+    """How many whole configuration blocks ``code`` holds (its start, JSON, its end): one, as
+    rendered; more when a copy was kept in a comment (the start's text inside a JSON string, a
+    ``denyMessage`` say, is no block)."""
+    blocks, start = 0, code.find(CONFIGURATION_START)
+    while start != -1:
+        end = code.find(CONFIGURATION_END, start)
+        if end == -1:
+            break
+        try:
+            json.loads(code[start + len(CONFIGURATION_START) : end])
+            blocks += 1
+        except ValueError:
+            pass
+        start = code.find(CONFIGURATION_START, start + 1)
+    return blocks
+
+
 def packed_configuration_of(code: str) -> dict[str, Any] | None:
     """The configuration block of an Action this component rendered, as it is in the code."""
     start = code.find(CONFIGURATION_START)

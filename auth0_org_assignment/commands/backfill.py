@@ -94,7 +94,7 @@ def _backfill(arguments: argparse.Namespace) -> int:
         for o in config.organizations
     }
     # The deployed rule: as the bound Actions hold it, through the domains proven now.
-    deployed, proven = deployed_rules.read(api, config, organization_ids)
+    deployed, proven, _ = deployed_rules.read(api, config, organization_ids)
     for o in config.organizations:
         if organization_ids[o.name] not in deployed:
             print(

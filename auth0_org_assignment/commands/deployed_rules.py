@@ -24,8 +24,8 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from auth0_org_assignment.action_code import (
-    CONFIGURATION_START,
     TRIGGER,
+    configuration_blocks,
     configuration_of,
     domain_clauses,
     marker_key,
@@ -59,7 +59,10 @@ class Deployed(NamedTuple):
     Action holds is not in it."""
     proven: Mapping[str, Collection[str]]
     """The email domains of each organization proven now, of those its rule or the
-    configuration names, by name."""
+    configuration names, by name (``domains.Proofs.proven``)."""
+    declared: Mapping[str, Collection[str]] = {}
+    """Those a deploy declared, proven or awaiting a proof (``domains.Proofs.declared``): whom
+    a refusal for a domain not proven may keep."""
 
 
 def read(
@@ -68,9 +71,9 @@ def read(
     organization_ids: Mapping[str, str],
     unanswered_admits: bool = False,
 ) -> Deployed:
-    """The declared organizations' rules as deployed, and their email domains proven now
-    (``domains.proven_domains``, ``unanswered_admits`` as for it): of those the rules name, and
-    those the configuration names, which tell a domain not proven from one not deployed."""
+    """The declared organizations' rules as deployed, and their email domains proven now and
+    declared (``domains.proven_domains``, ``unanswered_admits`` as for it), of those the rules
+    or the configuration name."""
     rules = {
         i: rule for i, rule in deployed_rules(api, config).items() if i in organization_ids.values()
     }
@@ -79,10 +82,10 @@ def read(
         name: sorted({*patterns(rules.get(i, {})), *configured.get(name, ())})
         for name, i in organization_ids.items()
     }
-    proven = proven_domains(
+    proofs = proven_domains(
         api, config, organization_ids, unanswered_admits=unanswered_admits, patterns=named
     )
-    return Deployed(rules, proven)
+    return Deployed(rules, proofs.proven, proofs.declared)
 
 
 def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict[str, Any]]:
@@ -96,14 +99,11 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
         action = api.call("actions.get", id=action_id)
         deployed = action.get("deployed_version") if isinstance(action, dict) else None
         code = deployed.get("code") if isinstance(deployed, dict) else None
-        if (
-            isinstance(code, str)
-            and code.count(CONFIGURATION_START) > 1
-            and _named_as_ours(action, config)
-        ):
+        blocks = configuration_blocks(code) if isinstance(code, str) else 0
+        if blocks > 1 and _named_as_ours(action, config):
             raise DeployedRulesUnusable(
                 f"the deployed code of the Action {action.get('name')!r} holds "
-                f"{code.count(CONFIGURATION_START)} configuration blocks (edited by hand, one "
+                f"{blocks} configuration blocks (edited by hand, one "
                 "kept in a comment?), so which rule logins run cannot be told from it. Run "
                 "pulumi up to deploy the rendered code again, then this command again; nothing "
                 "was changed"

@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from auth0_org_assignment.commands.management_client import (
     add_stack_arguments,
@@ -59,6 +59,19 @@ def _domains(arguments: argparse.Namespace) -> int:
     return 0
 
 
+class Proofs(NamedTuple):
+    """Each organization's email domains (apexes), by its name, as the tenant and DNS prove
+    them now."""
+
+    proven: dict[str, list[str]]
+    """Those its deployed rule admits through: Auth0 has them as verified (the stack's
+    DomainProof sets that when their record is in DNS) and DNS still has their record; and the
+    free-mail ones it allows."""
+    declared: dict[str, list[str]]
+    """Those a deploy declared (the organization's discovery domains in Auth0, whatever their
+    status), and the free-mail ones it allows: the proven ones and those awaiting a proof."""
+
+
 def proven_domains(
     api: Any,
     config: StackConfig,
@@ -66,11 +79,10 @@ def proven_domains(
     *,
     unanswered_admits: bool = False,
     patterns: Mapping[str, Sequence[str]] | None = None,
-) -> dict[str, list[str]]:
-    """For each organization, the email domains (apexes) its deployed rule admits through: those
-    Auth0 has as verified (the stack's DomainProof sets that when their record is in DNS) whose
-    record DNS still has, and the free-mail ones it allows. What backfill, reconcile and explain
-    must hold to, as the Action does.
+) -> Proofs:
+    """For each organization, the email domains its deployed rule admits through, and those
+    declared (:class:`Proofs`). What backfill, reconcile and explain must hold to, as the Action
+    does.
 
     A lookup DNS does not answer (one organization's failing DNS server, or an outage) neither
     stops the command nor is taken for a missing record: with ``unanswered_admits`` the domain
@@ -88,15 +100,24 @@ def proven_domains(
     consequence = (
         "members standing through it are kept" if unanswered_admits else "it admits nobody"
     )
-    proven_domains: dict[str, list[str]] = {}
+    proofs = Proofs({}, {})
     for organization in config.organizations:
-        found = proven_domains[organization.name] = []
+        found = proofs.proven[organization.name] = []
+        known = proofs.declared[organization.name] = []
         organization_id = organization_ids[organization.name]
-        declared = organization.email_domains if patterns is None else patterns[organization.name]
-        for domain in proof_domains(declared):
+        named = organization.email_domains if patterns is None else patterns[organization.name]
+        for domain in proof_domains(named):
+            if mailbox_provider(domain) == "free":
+                found.append(domain)
+                known.append(domain)
+                continue
+            declared = _discovery_domain(api, organization_id, domain)
+            if declared is None:
+                continue
+            known.append(domain)
             try:
-                admits = mailbox_provider(domain) == "free" or _verified_and_published(
-                    api, resolver, organization_id, domain
+                admits = declared["status"] == "verified" and proven(
+                    resolver, declared["verification_host"], declared["verification_txt"]
                 )
             except LookupFailed as error:
                 admits = unanswered_admits
@@ -108,20 +129,7 @@ def proven_domains(
                 )
             if admits:
                 found.append(domain)
-    return proven_domains
-
-
-def _verified_and_published(
-    api: Any, resolver: Resolver, organization_id: str, domain: str
-) -> bool:
-    """Whether Auth0 has the domain verified and DNS publishes its record (LookupFailed when DNS
-    does not answer; a pending domain is not looked up)."""
-    found = _discovery_domain(api, organization_id, domain)
-    return (
-        found is not None
-        and found["status"] == "verified"
-        and proven(resolver, found["verification_host"], found["verification_txt"])
-    )
+    return proofs
 
 
 def _discovery_domain(api: Any, organization_id: str, domain: str) -> dict[str, Any] | None:

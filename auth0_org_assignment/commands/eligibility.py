@@ -223,16 +223,23 @@ def deployed_rule(
     config: StackConfig, organization_ids: Mapping[str, str], deployed: deployed_rules.Deployed
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The ``deployed`` organizations' rules as a login applies them, through the email domains
-    proven now alone; and as they would be if the domains the Actions or the configuration name
-    that are not proven now were (what tells :data:`NOT_PROVEN` from another refusal: a domain
-    proven but not deployed is not among them, since only a deploy puts it in the Actions)."""
+    proven now alone; and as they would be if the domains a deploy put in the Actions or
+    declared that are not proven now were (what tells :data:`NOT_PROVEN` from another refusal).
+    A domain only the checkout names is not among them, nor is one proven but not in the
+    Actions: a login refuses through either as not in the rule."""
     names = {i: name for name, i in organization_ids.items() if i in deployed.rules}
     configured = {o.name: o.email_domains for o in config.organizations}
     held, named = [], []
     for i, name in names.items():
         rule, proven = deployed.rules[i], deployed.proven[name]
+        declared = deployed.declared.get(name, ())
         held.append(deployed_rules.held_to_proofs(rule, proven))
-        every = {*deployed_rules.patterns(rule), *configured.get(name, ())}
-        unproven = [p for p in every if domain_proof.apex(p) not in proven]
+        deployed_patterns = deployed_rules.patterns(rule)
+        unproven = [
+            p
+            for p in {*deployed_patterns, *configured.get(name, ())}
+            if domain_proof.apex(p) not in proven
+            and (p in deployed_patterns or domain_proof.apex(p) in declared)
+        ]
         named.append(deployed_rules.with_domains(held[-1], unproven))
     return held, named

@@ -12,7 +12,7 @@ checkout, so a run from a branch removes nobody a login would keep; an organizat
 Action holds is left alone, with a warning. It admits through proven email domains alone, as
 the deployed Action does (``domains.proven_domains``; a domain whose lookup DNS does not answer
 counts as proven this run, so nobody leaves on no answer). A member who stands only through a
-domain that is not proven (never was, lost its record, or is configured but not deployed yet)
+domain that is not proven (never was, lost its record, or awaits the proof a deploy declared)
 is kept and reported, and the dry run exits 3 for them too: a lost record must not empty an
 organization by itself. ``--remove-unproven`` removes them, once a person has looked. Their
 marker for that organization is cleared, so a later login checks them again. It removes only

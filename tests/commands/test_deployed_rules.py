@@ -136,3 +136,22 @@ def test_only_this_stacks_action_holding_two_blocks_stops_the_reading() -> None:
     for name in (NAME, f"{NAME}-2-of-3"):
         with pytest.raises(deployed_rules.DeployedRulesUnusable, match="2 configuration blocks"):
             rules_of({"a": deployed(name, twice)})
+
+
+def test_a_deny_message_quoting_the_block_start_is_no_second_block() -> None:
+    """Found by review: a configured denyMessage holding the block's start is a JSON string in
+    the one block pulumi up renders, not a second block."""
+    from auth0_org_assignment.action_code import render_actions
+
+    config = parse_config(
+        {
+            "auth0:domain": "acme-test.eu.auth0.com",
+            "organization": {"name": "acme", "displayName": "Acme", "emailDomains": ["acme.com"]},
+            "connections": ["Username-Password-Authentication"],
+            "action": {"denyMessage": "Error const CONFIGURATION = 7"},
+        },
+        "t",
+    )
+    (rendered,) = render_actions(config, {"acme": "org_1"}, {})
+    tenant = Tenant({"a": deployed(config.action_name, rendered.code)})
+    assert sorted(deployed_rules.deployed_rules(tenant, config)) == ["org_1"]

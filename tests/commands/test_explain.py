@@ -225,3 +225,26 @@ def test_the_report_says_when_no_deployed_action_holds_an_organizations_rule() -
         "  acme (org_acme): member; no Action bound to the login flow holds its rule (pulumi up "
         "first): no login assigns anyone to it"
     )
+
+
+def test_a_domain_only_the_checkout_names_changes_no_answer() -> None:
+    """Found by review: explain from a branch whose stack file names initech.com, which no
+    deploy put in the Actions or declared, refuses Bob as main does: not in the rule."""
+    from auth0_org_assignment.commands.deployed_rules import Deployed
+
+    rule = {"id": "org_1", "connections": [DATABASE], "roles": [], "domains": ["acme.com"]}
+    deployed = Deployed({"org_1": rule}, {"acme": ["acme.com"]}, {"acme": ["acme.com"]})
+    bob = {
+        "user_id": "auth0|bob",
+        "email": "b@initech.com",
+        "email_verified": True,
+        "identities": [{"connection": DATABASE, "provider": "auth0", "user_id": "bob"}],
+    }
+    said = []
+    for domains in (["acme.com"], ["acme.com", "initech.com"]):
+        organization = {"name": "acme", "displayName": "Acme", "emailDomains": domains}
+        tenant = {"auth0:domain": "acme-test.eu.auth0.com", "connections": [DATABASE]}
+        config = parse_config({**tenant, "organization": organization}, "t")
+        found = explanation(config, {"acme": "org_1"}, bob, set(), None, deployed)
+        said.append(found["organizations"]["acme"]["refusal"])
+    assert said == ["email-domain-not-in-rule", "email-domain-not-in-rule"]

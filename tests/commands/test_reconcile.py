@@ -589,6 +589,27 @@ def test_a_branch_naming_a_proven_domain_keeps_nobody_whom_no_login_admits(
     assert (from_branch.departures, from_branch.unproven) == (from_main.departures, [])
 
 
+def test_a_branch_naming_an_undeclared_domain_keeps_nobody_whom_no_login_admits(
+    acme: Acme, dns: LoopbackDns
+) -> None:
+    """Found by review: as for a proven domain, so for one no deploy declared: Bob's address
+    moved to initech.com, which only a branch's stack file names; he leaves, from main or from
+    the branch. (One a deploy declared, awaiting its proof, keeps him and lists him.)"""
+    acme.join(BOB, "b@acme.com")
+    acme.tenant.local.update_user(BOB, email="b@initech.com", email_verified=True)
+    from_main = reconcile.review(acme.api, acme.config)
+    assert [(d.user_id, d.reason) for d in from_main.departures] == [
+        (BOB, "email-domain-not-in-rule")
+    ]
+    organization = {"name": "acme", "emailDomains": ["acme.com", "initech.com"]}
+    branch = parse_config({**stack(organization), "dnsResolvers": [dns.address]}, "t")
+    from_branch = reconcile.review(acme.api, branch)
+    assert (from_branch.departures, from_branch.unproven) == (from_main.departures, [])
+    acme.tenant.local.declare_domain(acme.tenant.organization_id, "initech.com", "pending")
+    declared = reconcile.review(acme.api, branch)
+    assert (declared.departures, declared.unproven) == ([], [("acme", BOB)])
+
+
 def test_an_action_holding_two_configuration_blocks_changes_nothing(
     acme: Acme, dns: LoopbackDns
 ) -> None:
