@@ -208,11 +208,15 @@ def deployed_decisions(
     with MembershipRule(config, organization_ids, rules=named) as unproven:
         as_named = dict(zip(refused, unproven.decide(users[u] for u in refused), strict=True))
     for user_id in refused:
-        decision, eligible = decisions[user_id], as_named[user_id].eligible
+        decision, as_if = decisions[user_id], as_named[user_id]
+        # Refused either way: the reason is the one the domains a login held give (an address
+        # in a domain whose proof lapsed, not verified, is "not verified", as at a login).
         decisions[user_id] = replace(
             decision,
             refusals={
-                organization_id: NOT_PROVEN if organization_id in eligible else reason
+                organization_id: NOT_PROVEN
+                if organization_id in as_if.eligible
+                else as_if.refusals.get(organization_id, reason)
                 for organization_id, reason in decision.refusals.items()
             },
         )

@@ -132,8 +132,8 @@ def explanation(
         with MembershipRule(config, organization_ids, rules=named) as unproven:
             as_named, _ = unproven.explain(user, login)
         for organization_id, said in decisions.items():
-            if "refusal" in said and "refusal" not in as_named[organization_id]:
-                said["refusal"] = NOT_PROVEN
+            if "refusal" in said:  # the reason the domains a login held give, as reconcile's
+                said["refusal"] = as_named[organization_id].get("refusal", NOT_PROVEN)
     reasons = contract.refusals()
     metadata = user.get("app_metadata") if isinstance(user.get("app_metadata"), dict) else {}
     organizations = {}

@@ -589,6 +589,23 @@ def test_a_branch_naming_a_proven_domain_keeps_nobody_whom_no_login_admits(
     assert (from_branch.departures, from_branch.unproven) == (from_main.departures, [])
 
 
+def test_a_member_refused_for_more_than_a_lapsed_proof_leaves_saying_why_a_login_would(
+    acme: Acme, dns: LoopbackDns
+) -> None:
+    """Found by review: acme.com's record is gone, and Alice's address is no longer verified.
+    She leaves for that, as a login with acme.com in the Action would say, not for her email
+    being outside the organization's domains; Bob, verified, stands only through the lapsed
+    proof and is kept."""
+    acme.join(ALICE, "a@acme.com")
+    acme.join(BOB, "b@acme.com")
+    acme.tenant.local.update_user(ALICE, email_verified=False)
+    (declared,) = acme.tenant.local.discovery_domains(acme.tenant.organization_id)
+    dns.withdraw(declared["verification_host"])
+    plan = reconcile.review(acme.api, acme.config)
+    assert [(d.user_id, d.reason) for d in plan.departures] == [(ALICE, "email-not-verified")]
+    assert plan.unproven == [("acme", BOB)]
+
+
 def test_a_branch_naming_an_undeclared_domain_keeps_nobody_whom_no_login_admits(
     acme: Acme, dns: LoopbackDns
 ) -> None:
