@@ -628,6 +628,37 @@ def test_the_reconcile_check_fails_when_someone_would_leave(
     assert dry_run is (remove != "true")
 
 
+@pytest.mark.parametrize("remove", ["", "true"])
+def test_the_reconcile_check_fails_when_an_organization_was_not_judged(
+    tmp_path: Path, remove: str
+) -> None:
+    """A run that left an organization alone because no bound Action holds its rule (a deploy
+    did not finish, the Action was unbound) exits 0, but the check is red and names it."""
+    warning = (
+        "warning: acme: no Action bound to the login flow holds its rule (this stack's are "
+        "named 'assign-to-acme', ...): its members are left alone"
+    )
+    stand_in = tmp_path / "python"
+    stand_in.write_text(f'#!/bin/sh\necho "{warning}" >&2\nexit 0\n')
+    stand_in.chmod(0o755)
+    summary = tmp_path / "summary.md"
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "reconcile-check"), "dev"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHON": str(stand_in),
+            "RECONCILE_REMOVE": remove,
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    written = summary.read_text()
+    assert "## Reconcile `dev`: organizations not judged" in written
+    assert warning in written
+
+
 @pytest.mark.parametrize("name", ["deploy.yml", "pulumi-up.yml", "pulumi-preview.yml", "drift.yml"])
 def test_every_job_that_runs_pulumi_on_a_tenant_uses_the_paced_plugin(name: str) -> None:
     """Pulumi's downloaded auth0 plugin does not pace a deploy's Management API requests
