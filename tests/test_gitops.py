@@ -586,6 +586,29 @@ def test_reconcile_runs_daily_as_a_dry_run_in_its_own_environment_without_a_back
     assert set(step["env"]) >= {"AUTH0_RECONCILE_CLIENT_ID", "AUTH0_RECONCILE_CLIENT_SECRET"}
 
 
+def reconcile_check(
+    tmp_path: Path, reconcile: str, remove: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """scripts/reconcile-check on stack dev, the reconcile command standing in as the shell
+    script ``reconcile``, ``RECONCILE_REMOVE`` set to ``remove``: its run and summary file."""
+    stand_in = tmp_path / "python"
+    stand_in.write_text("#!/bin/sh\n" + reconcile)
+    stand_in.chmod(0o755)
+    summary = tmp_path / "summary.md"
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "reconcile-check"), "dev"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHON": str(stand_in),
+            "RECONCILE_REMOVE": remove,
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+        capture_output=True,
+        text=True,
+    )
+    return result, summary
+
+
 @pytest.mark.parametrize(
     ("remove", "status", "verdict", "heading"),
     [
@@ -599,26 +622,13 @@ def test_reconcile_runs_daily_as_a_dry_run_in_its_own_environment_without_a_back
 def test_the_reconcile_check_fails_when_someone_would_leave(
     tmp_path: Path, remove: str, status: int, verdict: int, heading: str
 ) -> None:
-    stand_in = tmp_path / "python"
-    stand_in.write_text(
-        "#!/bin/sh\n"
+    result, summary = reconcile_check(
+        tmp_path,
         f'echo "$@" > {tmp_path}/args\n'
         "echo 'would remove auth0|1 from acme: the email is not verified'\n"
         "echo 'auth0|2 stands in acme only through an email domain that is not proven: kept'\n"
-        f"exit {status}\n"
-    )
-    stand_in.chmod(0o755)
-    summary = tmp_path / "summary.md"
-    result = subprocess.run(
-        [str(ROOT / "scripts" / "reconcile-check"), "dev"],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHON": str(stand_in),
-            "RECONCILE_REMOVE": remove,
-            "GITHUB_STEP_SUMMARY": str(summary),
-        },
-        capture_output=True,
-        text=True,
+        f"exit {status}\n",
+        remove,
     )
     assert result.returncode == verdict
     assert f"## Reconcile `dev`: {heading}" in summary.read_text()
@@ -638,21 +648,7 @@ def test_the_reconcile_check_fails_when_an_organization_was_not_judged(
         "warning: acme: no Action bound to the login flow holds its rule (this stack's are "
         "named 'assign-to-acme', ...): its members are left alone"
     )
-    stand_in = tmp_path / "python"
-    stand_in.write_text(f'#!/bin/sh\necho "{warning}" >&2\nexit 0\n')
-    stand_in.chmod(0o755)
-    summary = tmp_path / "summary.md"
-    result = subprocess.run(
-        [str(ROOT / "scripts" / "reconcile-check"), "dev"],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHON": str(stand_in),
-            "RECONCILE_REMOVE": remove,
-            "GITHUB_STEP_SUMMARY": str(summary),
-        },
-        capture_output=True,
-        text=True,
-    )
+    result, summary = reconcile_check(tmp_path, f'echo "{warning}" >&2\nexit 0\n', remove)
     assert result.returncode == 1
     written = summary.read_text()
     assert "## Reconcile `dev`: organizations not judged" in written

@@ -60,7 +60,7 @@ class Deployed(NamedTuple):
     proven: Mapping[str, Collection[str]]
     """The email domains of each organization proven now, of those its rule or the
     configuration names, by name (``domains.Proofs.proven``)."""
-    declared: Mapping[str, Collection[str]] = {}
+    declared: Mapping[str, Collection[str]]
     """Those a deploy declared, proven or awaiting a proof (``domains.Proofs.declared``): whom
     a refusal for a domain not proven may keep."""
 

@@ -355,12 +355,12 @@ def apply(
     deployed = (
         deployed_rules.read(api, config, plan.organization_ids, unanswered_admits=True)
         if recheck
-        else deployed_rules.Deployed({}, {})
+        else None
     )
     undeployed = {
         d.organization
         for d in plan.departures
-        if recheck and d.organization_id not in deployed.rules
+        if deployed is not None and d.organization_id not in deployed.rules
     }
     for organization in sorted(undeployed):
         print(_undeployed_line(config, organization), file=sys.stderr, flush=True)
@@ -370,7 +370,7 @@ def apply(
         planned = [d for d in plan.departures if d.user_id in batch]
         confirmed, unproven = _by_policy(
             still_leaving(api, config, plan.organization_ids, deployed, planned)
-            if recheck
+            if deployed is not None
             else planned,
             plan.remove_unproven,
         )

@@ -327,6 +327,12 @@ def stack(*organizations: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def on_dns(dns: LoopbackDns, *organizations: dict[str, Any]) -> StackConfig:
+    """The stack of ``organizations`` looking its proofs up on ``dns``, as a checkout (a branch,
+    say) holds it: nothing deployed from it."""
+    return parse_config({**stack(*organizations), "dnsResolvers": [dns.address]}, "t")
+
+
 def proven_stack(
     config: dict[str, Any], tenant: ActionTenant, dns: LoopbackDns, **statuses: str
 ) -> StackConfig:
@@ -495,6 +501,22 @@ def test_a_resumed_plan_keeps_whom_a_lost_record_alone_would_remove(
     assert acme.tenant.members_of("acme") == set()
 
 
+ACME = {"name": "acme", "emailDomains": ["acme.com"]}
+GUS = "auth0|gus"
+
+
+def acme_and_globex(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns
+) -> tuple[ActionTenant, StackConfig, ManagementClient]:
+    """acme (acme.com) and globex (globex.com), deployed and proven; Alice joined acme and Gus
+    globex at a login. The tenant, the stack and reconcile's API there."""
+    config = stack(ACME, {"name": "globex", "emailDomains": ["globex.com"]})
+    action, tenant = run_action(config)
+    assert action.login(ALICE, email="a@acme.com", email_verified=True).outcome == "assigned"
+    assert action.login(GUS, email="g@globex.com", email_verified=True).outcome == "assigned"
+    return tenant, proven_stack(config, tenant, dns), reconcile_api(tenant, monkeypatch)
+
+
 def test_dns_not_answering_removes_nobody_through_that_domain_and_nobody_else_waits(
     run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns, tmp_path: Path
 ) -> None:
@@ -502,16 +524,7 @@ def test_dns_not_answering_removes_nobody_through_that_domain_and_nobody_else_wa
     gone: Gus, who stands through globex.com, stays, and the run goes on for every other
     organization: Alice, blocked, leaves acme. So too when a plan is resumed, and for an outage
     of every lookup. Each unanswered lookup is named on stderr."""
-    config = stack(
-        {"name": "acme", "emailDomains": ["acme.com"]},
-        {"name": "globex", "emailDomains": ["globex.com"]},
-    )
-    action, tenant = run_action(config)
-    gus = "auth0|gus"
-    assert action.login(ALICE, email="a@acme.com", email_verified=True).outcome == "assigned"
-    assert action.login(gus, email="g@globex.com", email_verified=True).outcome == "assigned"
-    parsed = proven_stack(config, tenant, dns)
-    api = reconcile_api(tenant, monkeypatch)
+    tenant, parsed, api = acme_and_globex(run_action, monkeypatch, dns)
     (globex,) = tenant.local.discovery_domains(tenant.organization_ids["globex"])
     dns.fail(globex["verification_host"])
     tenant.local.update_user(ALICE, blocked=True)
@@ -522,7 +535,7 @@ def test_dns_not_answering_removes_nobody_through_that_domain_and_nobody_else_wa
     dns.stop()
     reconcile.apply(api, parsed, plan, 0, tmp_path / "progress.json", "key")
     assert tenant.members_of("acme") == set()
-    assert tenant.members_of("globex") == {gus}
+    assert tenant.members_of("globex") == {GUS}
 
 
 def test_a_linked_member_standing_only_on_an_unproven_domain_is_listed_not_counted_staying(
@@ -559,7 +572,7 @@ def test_a_run_from_a_branch_holds_to_the_rule_the_login_flow_runs(
     narrower = {"name": "acme", "emailDomains": ["initech.com"]}
     wider = {"name": "acme", "allowAnyUserOfConnection": True}
     for organization in (narrower, wider):
-        branch = parse_config({**stack(organization), "dnsResolvers": [dns.address]}, "t")
+        branch = on_dns(dns, organization)
         planned = reconcile.review(acme.api, branch)
         assert [(d.user_id, d.reason) for d in planned.departures] == [(BOB, "email-not-verified")]
         assert planned.staying == 1
@@ -584,7 +597,7 @@ def test_a_branch_naming_a_proven_domain_keeps_nobody_whom_no_login_admits(
         (BOB, "email-domain-not-in-rule")
     ]
     organization = {"name": "acme", "emailDomains": ["acme.com", "initech.com"]}
-    branch = parse_config({**stack(organization), "dnsResolvers": [dns.address]}, "t")
+    branch = on_dns(dns, organization)
     from_branch = reconcile.review(acme.api, branch)
     assert (from_branch.departures, from_branch.unproven) == (from_main.departures, [])
 
@@ -619,7 +632,7 @@ def test_a_branch_naming_an_undeclared_domain_keeps_nobody_whom_no_login_admits(
         (BOB, "email-domain-not-in-rule")
     ]
     organization = {"name": "acme", "emailDomains": ["acme.com", "initech.com"]}
-    branch = parse_config({**stack(organization), "dnsResolvers": [dns.address]}, "t")
+    branch = on_dns(dns, organization)
     from_branch = reconcile.review(acme.api, branch)
     assert (from_branch.departures, from_branch.unproven) == (from_main.departures, [])
     acme.tenant.local.declare_domain(acme.tenant.organization_id, "initech.com", "pending")
@@ -636,13 +649,7 @@ def test_an_action_holding_two_configuration_blocks_changes_nothing(
     the comment's rule, and says to deploy the rendered code again."""
     acme.join(ALICE, "a@acme.com")
     ids = acme.tenant.organization_ids
-    older = parse_config(
-        {
-            **stack({"name": "acme", "emailDomains": ["acme.com"], "connections": [GOOGLE]}),
-            "dnsResolvers": [dns.address],
-        },
-        "t",
-    )
+    older = on_dns(dns, {"name": "acme", "emailDomains": ["acme.com"], "connections": [GOOGLE]})
     (action_id,) = deploy_rules(acme.tenant.local, older, ids)
     path = f"/api/v2/actions/actions/{action_id}"
     code = acme.tenant.local.call("GET", path)["deployed_version"]["code"]
@@ -664,30 +671,19 @@ def test_an_organization_no_deployed_action_holds_keeps_its_members(
     """globex is declared but not deployed yet (its first pulumi up has not run, or did not
     finish): nothing decides for it, so reconcile removes none of its members, says so, and
     still decides for acme. Nor does a plan made before, resumed then."""
-    config = stack(
-        {"name": "acme", "emailDomains": ["acme.com"]},
-        {"name": "globex", "emailDomains": ["globex.com"]},
-    )
-    action, tenant = run_action(config)
-    gus = "auth0|gus"
-    assert action.login(ALICE, email="a@acme.com", email_verified=True).outcome == "assigned"
-    assert action.login(gus, email="g@globex.com", email_verified=True).outcome == "assigned"
-    parsed = proven_stack(config, tenant, dns)
-    api = reconcile_api(tenant, monkeypatch)
+    tenant, parsed, api = acme_and_globex(run_action, monkeypatch, dns)
     tenant.local.update_user(ALICE, blocked=True)
-    tenant.local.update_user(gus, blocked=True)
+    tenant.local.update_user(GUS, blocked=True)
     earlier = reconcile.review(api, parsed)
-    assert sorted(d.user_id for d in earlier.departures) == [ALICE, gus]
-    acme_only = parse_config(
-        {**stack(config["organizations"][0]), "dnsResolvers": [dns.address]}, "t"
-    )
+    assert sorted(d.user_id for d in earlier.departures) == [ALICE, GUS]
+    acme_only = on_dns(dns, ACME)
     deploy_rules(tenant.local, acme_only, tenant.organization_ids)
     plan = reconcile.review(api, parsed)
     assert [(d.user_id, d.organization) for d in plan.departures] == [(ALICE, "acme")]
     assert plan.undeployed == ["globex"]
     reconcile.apply(api, parsed, earlier, 0, tmp_path / "progress.json", "key")
     assert tenant.members_of("acme") == set()
-    assert tenant.members_of("globex") == {gus}
+    assert tenant.members_of("globex") == {GUS}
 
 
 def test_the_command_warns_of_an_organization_no_deployed_action_holds(
