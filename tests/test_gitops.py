@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from auth0_org_assignment.commands import deployed_rules
 from auth0_org_assignment.config import load_stack_file
 from devtools import ROOT
 
@@ -643,16 +644,23 @@ def test_the_reconcile_check_fails_when_an_organization_was_not_judged(
     tmp_path: Path, remove: str
 ) -> None:
     """A run that left an organization alone because no bound Action holds its rule (a deploy
-    did not finish, the Action was unbound) exits 0, but the check is red and names it."""
+    did not finish, the Action was unbound) exits with the status for it: the check is red and
+    names it, and the members another organization loses."""
     warning = (
         "warning: acme: no Action bound to the login flow holds its rule (this stack's are "
         "named 'assign-to-acme', ...): its members are left alone"
     )
-    result, summary = reconcile_check(tmp_path, f'echo "{warning}" >&2\nexit 0\n', remove)
+    removal = ("removing" if remove else "would remove") + " auth0|1 from globex: blocked"
+    result, summary = reconcile_check(
+        tmp_path,
+        f'echo "{warning}" >&2\necho "{removal}"\nexit {deployed_rules.NOT_HELD}\n',
+        remove,
+    )
     assert result.returncode == 1
     written = summary.read_text()
     assert "## Reconcile `dev`: organizations not judged" in written
     assert warning in written
+    assert removal in written
 
 
 @pytest.mark.parametrize("name", ["deploy.yml", "pulumi-up.yml", "pulumi-preview.yml", "drift.yml"])

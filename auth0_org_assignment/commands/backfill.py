@@ -21,6 +21,8 @@ tier (``--tier``, or the deploy's ``AUTH0_RATE_LIMIT_TIER``; else the free tier'
 allow, each bucket paced on its own, the markers written 4 at a time, and Auth0's rate-limit
 headers are honoured (``management_client``); ``requests`` counts what it must send, from which
 ``pace`` gives the tier's bound. ``--dry-run`` writes nothing and prints who would join what.
+A run that added nobody to some declared organizations because no bound Action holds their
+rule exits 4 (``deployed_rules.NOT_HELD``).
 Its credentials are its own, not the Action's nor the deployer's: the scopes of its ``CALLS``.
 """
 
@@ -95,13 +97,14 @@ def _backfill(arguments: argparse.Namespace) -> int:
     }
     # The deployed rule: as the bound Actions hold it, through the domains proven now.
     deployed, proven, _ = deployed_rules.read(api, config, organization_ids)
-    for o in config.organizations:
-        if organization_ids[o.name] not in deployed:
-            print(
-                deployed_rules.not_held(config, o.name, "nobody is added to it"),
-                file=sys.stderr,
-                flush=True,
-            )
+    not_held = [o.name for o in config.organizations if organization_ids[o.name] not in deployed]
+    for name in not_held:
+        print(
+            deployed_rules.not_held(config, name, "nobody is added to it"),
+            file=sys.stderr,
+            flush=True,
+        )
+    status = deployed_rules.NOT_HELD if not_held else 0
     # The connections the deployed rules name, whatever the checkout does.
     names = sorted({c for rule in deployed.values() for c in rule["connections"]})
     users: dict[str, dict[str, Any]] = {}
@@ -123,9 +126,9 @@ def _backfill(arguments: argparse.Namespace) -> int:
     if arguments.dry_run:
         for addition in additions:
             print(f"would add {addition.user_id} to {', '.join(addition.organizations)}")
-        return 0
+        return status
     add(api, config, organization_ids, additions, roles)
-    return 0
+    return status
 
 
 def plan(

@@ -36,6 +36,11 @@ from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.desired_state import action_name
 
 CALLS = ("actions.bindings.get", "actions.get")
+NOT_HELD = 4
+"""The exit status of a command that did its work but left some declared organizations alone,
+because no bound Action holds their rule (``not_held`` names each on stderr): a deploy did not
+finish, or the Action was unbound or renamed. Not 0, so a pipeline does not read "nothing to
+do" for organizations nobody judged."""
 """The Management API calls ``deployed_rules`` makes (``read`` those of ``proven_domains``
 too)."""
 

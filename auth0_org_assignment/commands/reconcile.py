@@ -30,7 +30,9 @@ documented limits of the tenant's tier allow (``--tier``, as for the backfill), 
 rate-limit headers. Before it changes anything it keeps its plan in
 ``.reconcile/STACK.json`` (mode 600) and its progress after every batch: run it again after an
 interruption and it finishes that plan. ``--dry-run`` changes nothing, prints who would leave
-which organization and why, and exits 3 when someone would. Its credentials are its own: the
+which organization and why, and exits 3 when someone would. A run that left an organization
+alone because no deployed Action holds its rule exits 4 (``deployed_rules.NOT_HELD``) when
+nothing else fails it. Its credentials are its own: the
 scopes of its ``CALLS`` (a dry run only those of ``DRY_RUN_CALLS``).
 """
 
@@ -178,31 +180,42 @@ def _reconcile(arguments: argparse.Namespace) -> int:
     if saved is not None and not arguments.dry_run:
         plan, done = Plan.from_json(saved["plan"]), int(saved["done"])
         print(f"resuming the run that stopped after {done} of {_users(plan)} users", flush=True)
+        for organization in plan.undeployed:  # left alone by the plan being finished
+            print(_undeployed_line(config, organization), file=sys.stderr, flush=True)
     else:
         plan, done = review(api, config, arguments.remove_unproven), 0
-        for organization in plan.undeployed:
-            print(_undeployed_line(config, organization), file=sys.stderr, flush=True)
-        print(summary(arguments.stack, plan), flush=True)
-        print(api.least_time(requests(plan), len(plan.departures)), flush=True)
-        for departure in plan.departures:
-            print(
-                f"{'would remove' if arguments.dry_run else 'removing'} {departure.user_id} "
-                f"from {departure.organization}: {REASONS[departure.reason]}"
-            )
-        for organization, user_id in plan.removed_by_hand:
-            print(f"{user_id} was removed from {organization} by hand: not re-added")
-        for organization, user_id in plan.unproven:
-            print(_unproven_line(organization, user_id))
-        for organization, user_id in plan.unreadable:
-            print(
-                f"{user_id}, a member of {organization}, could not be read (404): left alone, "
-                "since only a member whose marker was read is removed"
-            )
+        _report(api, config, arguments.stack, plan, arguments.dry_run)
         if arguments.dry_run:
-            return WOULD_LEAVE if plan.departures or plan.unproven else 0
-    apply(api, config, plan, done, progress_file, key, recheck=saved is not None)
+            if plan.departures or plan.unproven:
+                return WOULD_LEAVE
+            return deployed_rules.NOT_HELD if plan.undeployed else 0
+    undeployed = apply(api, config, plan, done, progress_file, key, recheck=saved is not None)
     progress_file.unlink(missing_ok=True)
-    return 0
+    return deployed_rules.NOT_HELD if undeployed or plan.undeployed else 0
+
+
+def _report(
+    api: ManagementClient, config: StackConfig, stack: str, plan: Plan, dry_run: bool
+) -> None:
+    """What a plan just made does: its summary, least time, and every member it names."""
+    for organization in plan.undeployed:
+        print(_undeployed_line(config, organization), file=sys.stderr, flush=True)
+    print(summary(stack, plan), flush=True)
+    print(api.least_time(requests(plan), len(plan.departures)), flush=True)
+    for departure in plan.departures:
+        print(
+            f"{'would remove' if dry_run else 'removing'} {departure.user_id} "
+            f"from {departure.organization}: {REASONS[departure.reason]}"
+        )
+    for organization, user_id in plan.removed_by_hand:
+        print(f"{user_id} was removed from {organization} by hand: not re-added")
+    for organization, user_id in plan.unproven:
+        print(_unproven_line(organization, user_id))
+    for organization, user_id in plan.unreadable:
+        print(
+            f"{user_id}, a member of {organization}, could not be read (404): left alone, "
+            "since only a member whose marker was read is removed"
+        )
 
 
 def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = False) -> Plan:
@@ -340,7 +353,7 @@ def apply(
     progress_file: Path,
     key: str,
     recheck: bool = True,
-) -> None:
+) -> set[str]:
     """Remove and unmark ``MEMBERS_PER_REQUEST`` users at a time, from user ``done`` on, saving
     progress after each batch. With ``recheck`` (a plan made by an earlier run, resumed maybe
     days later) each batch is checked again first (``still_leaving``), so it removes nobody who
@@ -350,7 +363,8 @@ def apply(
     login checks them again (and adds them back). One it keeps who is still a member keeps the
     marker, so a later reconcile can still remove them if they stop matching. The recheck holds
     to the rules deployed and the email domains proven when it starts, not when the plan was
-    made: an organization no deployed Action holds by then loses nobody."""
+    made: an organization no deployed Action holds by then loses nobody. Returns those
+    organizations (none when it does not recheck)."""
     users = sorted({d.user_id for d in plan.departures})
     deployed = (
         deployed_rules.read(api, config, plan.organization_ids, unanswered_admits=True)
@@ -400,6 +414,7 @@ def apply(
         finished = min(start + MEMBERS_PER_REQUEST, len(users))
         checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": finished})
         print(f"{finished}/{len(users)} users done", flush=True)
+    return undeployed
 
 
 def _say_kept(

@@ -18,7 +18,7 @@ import pytest
 
 from auth0_org_assignment import credentials
 from auth0_org_assignment.action_code import marker_key
-from auth0_org_assignment.commands import backfill
+from auth0_org_assignment.commands import backfill, deployed_rules
 from auth0_org_assignment.commands.management_client import MEMBERS_PER_REQUEST, parse_export
 from auth0_org_assignment.config import load_stack_file, parse_config
 from auth0_org_assignment.desired_state import action_name
@@ -211,7 +211,7 @@ def test_an_organization_no_deployed_action_holds_gets_nobody(setup: dict[str, A
     add_users(setup["tenant"], 10)
     setup["tenant"].bind_actions()
     result = backfill_run(setup, "--rate", "100")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == deployed_rules.NOT_HELD, result.stderr
     config = load_stack_file("bf", setup["project"])
     assert (
         "warning: acme-bf: no Action bound to the login flow holds its rule (this stack's are "

@@ -681,17 +681,19 @@ def test_an_organization_no_deployed_action_holds_keeps_its_members(
     plan = reconcile.review(api, parsed)
     assert [(d.user_id, d.organization) for d in plan.departures] == [(ALICE, "acme")]
     assert plan.undeployed == ["globex"]
-    reconcile.apply(api, parsed, earlier, 0, tmp_path / "progress.json", "key")
+    assert reconcile.apply(api, parsed, earlier, 0, tmp_path / "progress.json", "key") == {"globex"}
     assert tenant.members_of("acme") == set()
     assert tenant.members_of("globex") == {GUS}
 
 
+@pytest.mark.parametrize("mode", [("--dry-run",), ()], ids=["dry run", "removing"])
 def test_the_command_warns_of_an_organization_no_deployed_action_holds(
-    tenant_setup: dict[str, Any],
+    tenant_setup: dict[str, Any], mode: tuple[str, ...]
 ) -> None:
+    """And exits with the status for it, not 0: nobody judged its members."""
     tenant_setup["tenant"].bind_actions()
-    result = reconcile_run(tenant_setup, "--dry-run")
-    assert result.returncode == 0, result.stderr
+    result = reconcile_run(tenant_setup, *mode)
+    assert result.returncode == deployed_rules.NOT_HELD, result.stderr
     config = load_stack_file("rc", tenant_setup["project"])
     assert (
         "warning: acme-rc: no Action bound to the login flow holds its rule (this stack's are "
