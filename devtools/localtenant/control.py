@@ -117,6 +117,7 @@ def _settings(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
     # {"allow_connections_management_without_options_scopes": true | false}: Auth0's migration
     # toggle of that name (localtenant.connections), kept in the tenant's state.
     # {"secret_rotation_delay_s": N}: how long a rotated client secret takes to be accepted.
+    # {"discovery_domain_lag_s": N}: how long a discovery domain's change takes to show.
     if "rtt_ms" in body:
         tenant.rtt_ms = float(body["rtt_ms"])
     if "token_lifetime_s" in body:
@@ -130,10 +131,14 @@ def _settings(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
             tenant.store.save()
     if "secret_rotation_delay_s" in body:
         tenant.secret_rotation_delay_s = float(body["secret_rotation_delay_s"])
+    if "discovery_domain_lag_s" in body:  # for the changes from now on: reads catch up
+        tenant.discovery_domain_lag_s = float(body["discovery_domain_lag_s"])
+        tenant.discovery_domain_views.clear()
     return 200, {
         "rtt_ms": tenant.rtt_ms,
         "token_lifetime_s": tenant.token_lifetime_s,
         "secret_rotation_delay_s": tenant.secret_rotation_delay_s,
+        "discovery_domain_lag_s": tenant.discovery_domain_lag_s,
         legacy: connections.options_without_scopes(tenant),
     }
 

@@ -6,6 +6,7 @@ import base64
 import copy
 import re
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
 from devtools.localtenant import ids
@@ -225,6 +226,10 @@ def _validate_branding(branding: Any) -> None:
 # ids ``ord_`` and 22 characters; the TXT record to publish at
 # ``_ss-verification.<organization id>.<domain>``, 32 hex digits; ``status`` is whatever the
 # caller sets (the Management API checks no DNS: a domain may be created ``verified``).
+# Reads of one domain, by id or by name, are "subject to eventual consistency; newly created,
+# updated, or deleted discovery domains may not immediately appear in the response" (the
+# reference's get-discovery-domain and get-name-by-discovery-domain pages): for
+# ``Tenant.discovery_domain_lag_s`` after a change they show the domain as it was before.
 
 
 def _discovery_domains(tenant: Tenant, organization_id: str) -> list[dict[str, Any]]:
@@ -240,6 +245,30 @@ def _discovery_domain(tenant: Tenant, request: Request) -> dict[str, Any]:
         if domain["id"] == request.params["discovery_domain_id"]:
             return domain
     raise not_found("discovery domain")
+
+
+def _lag(tenant: Tenant, organization_id: str, domain: dict[str, Any] | None, id_: str) -> None:
+    """Reads of one domain show ``domain`` (its state before a change; None: not there yet)
+    for the tenant's lag, unless an earlier change's view still holds."""
+    now = time.monotonic()
+    views = tenant.discovery_domain_views
+    if tenant.discovery_domain_lag_s <= 0 or (id_ in views and views[id_][0] > now):
+        return
+    views[id_] = (now + tenant.discovery_domain_lag_s, organization_id, copy.deepcopy(domain))
+
+
+def _read_discovery_domains(tenant: Tenant, organization_id: str) -> list[dict[str, Any]]:
+    """The organization's discovery domains as a read of one domain sees them now."""
+    now = time.monotonic()
+    views = {
+        id_: view
+        for id_, (until, organization, view) in tenant.discovery_domain_views.items()
+        if until > now and organization == organization_id
+    }
+    current = _discovery_domains(tenant, organization_id)
+    seen = [views.get(d["id"], d) for d in current]
+    gone = [view for id_, view in views.items() if all(d["id"] != id_ for d in current)]
+    return [domain for domain in (*seen, *gone) if domain is not None]
 
 
 def _only(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
@@ -295,6 +324,7 @@ def create_discovery_domain(
         "use_for_organization_discovery": body.get("use_for_organization_discovery", True),
     }
     domains.append(domain)
+    _lag(tenant, organization_id, None, domain["id"])
     return domain
 
 
@@ -337,11 +367,14 @@ def _create_discovery_domain(tenant: Tenant, request: Request) -> Response:
 
 
 def _get_discovery_domain(tenant: Tenant, request: Request) -> Response:
-    return 200, _discovery_domain(tenant, request)
+    for domain in _read_discovery_domains(tenant, request.params["id"]):
+        if domain["id"] == request.params["discovery_domain_id"]:
+            return 200, domain
+    raise not_found("discovery domain")
 
 
 def _get_discovery_domain_by_name(tenant: Tenant, request: Request) -> Response:
-    for domain in _discovery_domains(tenant, request.params["id"]):
+    for domain in _read_discovery_domains(tenant, request.params["id"]):
         if domain["domain"] == request.params["discovery_domain"]:
             return 200, domain
     raise not_found("discovery domain")
@@ -353,6 +386,7 @@ def _update_discovery_domain(tenant: Tenant, request: Request) -> Response:
     # The update schema has only these two: the domain itself is not updatable.
     _only(body, ("status", "use_for_organization_discovery"))
     _check_discovery_fields(body)
+    _lag(tenant, request.params["id"], domain, domain["id"])
     domain.update(body)
     return 200, domain
 
@@ -360,6 +394,9 @@ def _update_discovery_domain(tenant: Tenant, request: Request) -> Response:
 def _delete_discovery_domain(tenant: Tenant, request: Request) -> Response:
     domains = _discovery_domains(tenant, request.params["id"])
     # Recorded: deleting a domain that is already gone answers 204 too.
+    for domain in domains:
+        if domain["id"] == request.params["discovery_domain_id"]:
+            _lag(tenant, request.params["id"], domain, domain["id"])
     domains[:] = [d for d in domains if d["id"] != request.params["discovery_domain_id"]]
     return 204, None
 

@@ -568,6 +568,11 @@ class LocalTenant:
         meanwhile (Auth0: "New secrets may be delayed up to thirty seconds while rotating")."""
         self.call("PUT", "/localtenant/settings", {"secret_rotation_delay_s": seconds})
 
+    def set_discovery_domain_lag_s(self, seconds: float) -> None:
+        """How long a created, updated or deleted discovery domain takes to show in reads of one
+        domain, by id or by name (Auth0: "subject to eventual consistency")."""
+        self.call("PUT", "/localtenant/settings", {"discovery_domain_lag_s": seconds})
+
     def revoke_tokens(self) -> None:
         """Make every token issued so far invalid, as a rotated signing key would (the admin
         client's own too: it asks for another)."""

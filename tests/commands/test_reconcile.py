@@ -484,6 +484,32 @@ def test_a_member_standing_only_through_an_unproven_domain_is_shown_and_removed_
     assert "not proven yet" in reconcile.REASONS["email-domain-not-proven"]
 
 
+def test_a_read_that_lags_a_deploys_proof_removes_nobody(
+    run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns
+) -> None:
+    """Auth0 reads a discovery domain with eventual consistency (docs/operations.md): just after
+    a deploy proved initech.com (its record published, the proof set it verified), a run may
+    still read it pending. Bob, who stands through it, is then kept and listed, not removed;
+    once the read catches up he simply matches."""
+    config = stack({"name": "acme", "emailDomains": ["acme.com", "initech.com"]})
+    action, tenant = run_action(config)
+    assert action.login(BOB, email="b@initech.com", email_verified=True).outcome == "assigned"
+    parsed = proven_stack(config, tenant, dns, initech_com="published")
+    tenant.local.set_discovery_domain_lag_s(60)
+    organization_id = tenant.organization_ids["acme"]
+    (initech,) = [
+        d for d in tenant.local.discovery_domains(organization_id) if d["domain"] == "initech.com"
+    ]
+    path = f"/api/v2/organizations/{organization_id}/discovery-domains/{initech['id']}"
+    tenant.local.call("PATCH", path, {"status": "verified"})  # the deploy's proof
+    api = reconcile_api(tenant, monkeypatch)
+    plan = reconcile.review(api, parsed)
+    assert (plan.departures, plan.unproven, plan.staying) == ([], [("acme", BOB)], 0)
+    tenant.local.set_discovery_domain_lag_s(0)
+    plan = reconcile.review(api, parsed)
+    assert (plan.departures, plan.unproven, plan.staying) == ([], [], 1)
+
+
 def test_a_resumed_plan_keeps_whom_a_lost_record_alone_would_remove(
     acme: Acme, dns: LoopbackDns, tmp_path: Path
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from devtools.localtenant.testing import LocalTenant
@@ -113,6 +115,34 @@ def test_a_discovery_domain_changes_only_its_status_and_use(in_process: LocalTen
             "message": "No organization domain found by that id",
         },
     )
+
+
+def test_reads_of_one_discovery_domain_lag_its_changes(tenant: LocalTenant) -> None:
+    """ "This endpoint is subject to eventual consistency; newly created, updated, or deleted
+    discovery domains may not immediately appear in the response" (get-name-by-discovery-domain,
+    get-discovery-domain): for the tenant's lag each read shows the domain as it was before
+    the change that started it; the writes' own answers and the list are current."""
+    path = f"/api/v2/organizations/{_organization(tenant)}/discovery-domains"
+    tenant.set_discovery_domain_lag_s(1.0)
+    created = tenant.call("POST", path, {"domain": "acme.org"})
+    one, by_name = f"{path}/{created['id']}", f"{path}/name/acme.org"
+    for read in (one, by_name):
+        status, _ = error_of(lambda read=read: tenant.call("GET", read))
+        assert status == 404
+    assert tenant.call("GET", path)["domains"] == [created]
+    time.sleep(1.1)
+    assert tenant.call("GET", by_name) == created
+    updated = tenant.call("PATCH", one, {"status": "verified"})
+    assert updated["status"] == "verified"
+    assert tenant.call("GET", by_name)["status"] == "pending"
+    assert tenant.call("GET", one)["status"] == "pending"
+    time.sleep(1.1)
+    assert tenant.call("GET", by_name) == updated
+    assert tenant.call("DELETE", one) is None
+    assert tenant.call("GET", by_name) == updated
+    time.sleep(1.1)
+    status, _ = error_of(lambda: tenant.call("GET", by_name))
+    assert status == 404
 
 
 def test_discovery_domains_page_by_checkpoint(in_process: LocalTenant) -> None:
