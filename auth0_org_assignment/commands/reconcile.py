@@ -128,6 +128,7 @@ class Plan:
             "organization_ids": self.organization_ids,
             "departures": [asdict(d) for d in self.departures],
             "remove_unproven": self.remove_unproven,
+            "undeployed": self.undeployed,
         }
 
     @classmethod
@@ -136,6 +137,7 @@ class Plan:
             organization_ids=dict(document["organization_ids"]),
             departures=[Departure(**d) for d in document["departures"]],
             remove_unproven=bool(document.get("remove_unproven", False)),
+            undeployed=list(document.get("undeployed", [])),  # none in a plan saved before
         )
 
 
@@ -180,8 +182,14 @@ def _reconcile(arguments: argparse.Namespace) -> int:
     if saved is not None and not arguments.dry_run:
         plan, done = Plan.from_json(saved["plan"]), int(saved["done"])
         print(f"resuming the run that stopped after {done} of {_users(plan)} users", flush=True)
-        for organization in plan.undeployed:  # left alone by the plan being finished
-            print(_undeployed_line(config, organization), file=sys.stderr, flush=True)
+        for organization in plan.undeployed:
+            print(
+                f"warning: {organization}: left alone by the plan this run finishes (no Action "
+                "bound to the login flow held its rule when it was made): run reconcile again "
+                "once it is done",
+                file=sys.stderr,
+                flush=True,
+            )
     else:
         plan, done = review(api, config, arguments.remove_unproven), 0
         _report(api, config, arguments.stack, plan, arguments.dry_run)

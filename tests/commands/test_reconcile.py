@@ -17,7 +17,7 @@ import pytest
 
 from auth0_org_assignment import credentials
 from auth0_org_assignment.action_code import CONFIGURATION_END, CONFIGURATION_START, marker_key
-from auth0_org_assignment.commands import deployed_rules, reconcile
+from auth0_org_assignment.commands import checkpoint, deployed_rules, reconcile
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
 from auth0_org_assignment.config import StackConfig, load_stack_file, parse_config
@@ -259,6 +259,29 @@ def test_an_unfinished_run_for_another_configuration_is_not_resumed(
     result = reconcile_run(tenant_setup)
     assert result.returncode == 2
     assert "unfinished run for another configuration" in result.stderr
+
+
+def test_a_resumed_plan_that_left_an_organization_alone_says_so_and_exits_4(
+    tenant_setup: dict[str, Any],
+) -> None:
+    """The plan was made while no bound Action held acme-rc's rule: finishing it judges nobody
+    there, whatever is deployed by now, so the run says so and exits with the status for it."""
+    config = load_stack_file("rc", tenant_setup["project"])
+    plan = reconcile.Plan(
+        organization_ids={"acme-rc": tenant_setup["acme"]}, undeployed=["acme-rc"]
+    )
+    checkpoint.save(
+        tenant_setup["project"] / ".reconcile" / "rc.json",
+        {"key": reconcile._plan_key(config), "plan": plan.as_json(), "done": 0},
+    )
+    result = reconcile_run(tenant_setup)
+    assert result.returncode == deployed_rules.NOT_HELD, result.stderr
+    assert "resuming the run that stopped after 0 of 0 users" in result.stdout
+    assert (
+        "warning: acme-rc: left alone by the plan this run finishes (no Action bound to the "
+        "login flow held its rule when it was made): run reconcile again once it is done"
+    ) in result.stderr
+    assert not (tenant_setup["project"] / ".reconcile" / "rc.json").exists()
 
 
 def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
