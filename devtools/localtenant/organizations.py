@@ -249,12 +249,14 @@ def _discovery_domain(tenant: Tenant, request: Request) -> dict[str, Any]:
 
 def _lag(tenant: Tenant, organization_id: str, domain: dict[str, Any] | None, id_: str) -> None:
     """Reads of one domain show ``domain`` (its state before a change; None: not there yet)
-    for the tenant's lag, unless an earlier change's view still holds."""
+    for the tenant's lag from now. While an earlier change's view still holds, they go on
+    showing that older state, for the lag from this change."""
     now = time.monotonic()
     views = tenant.discovery_domain_views
-    if tenant.discovery_domain_lag_s <= 0 or (id_ in views and views[id_][0] > now):
+    if tenant.discovery_domain_lag_s <= 0:
         return
-    views[id_] = (now + tenant.discovery_domain_lag_s, organization_id, copy.deepcopy(domain))
+    view = views[id_][2] if id_ in views and views[id_][0] > now else copy.deepcopy(domain)
+    views[id_] = (now + tenant.discovery_domain_lag_s, organization_id, view)
 
 
 def _read_discovery_domains(tenant: Tenant, organization_id: str) -> list[dict[str, Any]]:

@@ -145,6 +145,23 @@ def test_reads_of_one_discovery_domain_lag_its_changes(tenant: LocalTenant) -> N
     assert status == 404
 
 
+def test_a_change_within_the_lag_of_another_lags_as_long(tenant: LocalTenant) -> None:
+    """A status set 2 s into a 3-s lag does not show 1 s later, when the create's lag ends: a
+    read shows the domain as it was before one of the changes until the last one's lag ends."""
+    path = f"/api/v2/organizations/{_organization(tenant)}/discovery-domains"
+    tenant.set_discovery_domain_lag_s(3.0)
+    created = tenant.call("POST", path, {"domain": "acme.org"})
+    time.sleep(2.0)
+    tenant.call("PATCH", f"{path}/{created['id']}", {"status": "verified"})
+    patched = time.monotonic()
+    time.sleep(1.5)
+    status, _ = error_of(lambda: tenant.call("GET", f"{path}/name/acme.org"))
+    assert time.monotonic() - patched < 3.0
+    assert status == 404
+    time.sleep(max(0.0, 3.1 - (time.monotonic() - patched)))
+    assert tenant.call("GET", f"{path}/name/acme.org")["status"] == "verified"
+
+
 def test_discovery_domains_page_by_checkpoint(in_process: LocalTenant) -> None:
     path = f"/api/v2/organizations/{_organization(in_process)}/discovery-domains"
     for n in range(3):
