@@ -743,3 +743,44 @@ def test_every_pulumi_job_runs_as_many_operations_at_once_as_its_tier_and_share_
         "AUTH0_RATE_LIMIT_SHARE": "${{ inputs.rate-limit-share }}",
         "REFRESH": "${{ inputs.refresh }}",
     }
+
+
+def test_the_reconcile_check_names_the_organizations_a_resumed_plan_left_alone(
+    tmp_path: Path,
+) -> None:
+    """A resumed plan's exit 4, with its own wording: the summary names acme."""
+    warning = (
+        "warning: acme: left alone by the plan this run finishes (no Action bound to the "
+        "login flow held its rule when it was made): run reconcile again once it is done"
+    )
+    result, summary = reconcile_check(
+        tmp_path,
+        'echo "resuming the run that stopped after 0 of 0 users"\n'
+        f'echo "{warning}" >&2\nexit {deployed_rules.NOT_HELD}\n',
+        "true",
+    )
+    assert result.returncode == 1
+    written = summary.read_text()
+    assert "## Reconcile `dev`: organizations not judged" in written
+    assert warning in written, written
+
+
+def test_a_dry_run_with_leavers_still_names_the_organizations_not_judged(
+    tmp_path: Path,
+) -> None:
+    """Exit 3 (globex's members would leave) while no Action holds acme's rule: the summary
+    says acme was not judged too."""
+    warning = (
+        "warning: acme: no Action bound to the login flow holds its rule (this stack's are "
+        "named 'assign-to-acme', ...): its members are left alone"
+    )
+    result, summary = reconcile_check(
+        tmp_path,
+        f'echo "{warning}" >&2\necho "would remove auth0|1 from globex: blocked"\nexit 3\n',
+        "",
+    )
+    assert result.returncode == 1
+    written = summary.read_text()
+    assert "members would leave" in written
+    assert "Some organizations were not judged" in written
+    assert warning in written, written

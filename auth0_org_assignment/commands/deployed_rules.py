@@ -36,13 +36,13 @@ from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.desired_state import action_name
 
 CALLS = ("actions.bindings.get", "actions.get")
+"""The Management API calls ``deployed_rules`` makes (``read`` those of ``proven_domains``
+too)."""
 NOT_HELD = 4
 """The exit status of a command that did its work but left some declared organizations alone,
 because no bound Action holds their rule (``not_held`` names each on stderr): a deploy did not
 finish, or the Action was unbound or renamed. Not 0, so a pipeline does not read "nothing to
 do" for organizations nobody judged."""
-"""The Management API calls ``deployed_rules`` makes (``read`` those of ``proven_domains``
-too)."""
 
 SHARDED = ("domains", "subdomainsOf")
 """What of an organization's rule the Actions of a split divide between them (by registered
@@ -87,8 +87,14 @@ def read(
         name: sorted({*patterns(rules.get(i, {})), *configured.get(name, ())})
         for name, i in organization_ids.items()
     }
+    held = {name: patterns(rules.get(i, {})) for name, i in organization_ids.items()}
     proofs = proven_domains(
-        api, config, organization_ids, unanswered_admits=unanswered_admits, patterns=named
+        api,
+        config,
+        organization_ids,
+        unanswered_admits=unanswered_admits,
+        patterns=named,
+        held=held,
     )
     return Deployed(rules, proofs.proven, proofs.declared)
 

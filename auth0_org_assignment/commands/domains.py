@@ -79,6 +79,7 @@ def proven_domains(
     *,
     unanswered_admits: bool = False,
     patterns: Mapping[str, Sequence[str]] | None = None,
+    held: Mapping[str, Sequence[str]] | None = None,
 ) -> Proofs:
     """For each organization, the email domains its deployed rule admits through, and those
     declared (:class:`Proofs`). What backfill, reconcile and explain must hold to, as the Action
@@ -89,13 +90,17 @@ def proven_domains(
     counts as proven (reconcile: nobody leaves through it on no answer), else as not (the
     backfill and explain: nobody joins through it); each such lookup is named on stderr.
     ``patterns``: each organization's email domains, by name, when not the configuration's (the
-    backfill's, as the deployed Actions hold them).
+    backfill's, as the deployed Actions hold them). ``held``: each organization's email domains
+    the deployed Actions hold.
 
     Auth0's status alone is not enough: the Management API lets anyone who may update discovery
     domains set ``verified`` without a record (the dashboard too), and the stack only sets a
     status when its proof changes, so such a status would stay. The Action holds only what DNS
     proved at the last deploy; a domain both verified and published now is one that deploy
-    proved, or the next will."""
+    proved, or the next will. One the Action holds is proven while its record is published,
+    whatever status a read shows: Auth0 reads a discovery domain with eventual consistency, so
+    just after the deploy whose proof set it ``verified`` a read may still show ``pending``,
+    while logins admit through it."""
     resolver = Resolver(tuple(config.dns_resolvers), strict=True)
     consequence = (
         "members standing through it are kept" if unanswered_admits else "it admits nobody"
@@ -106,6 +111,7 @@ def proven_domains(
         known = proofs.declared[organization.name] = []
         organization_id = organization_ids[organization.name]
         named = organization.email_domains if patterns is None else patterns[organization.name]
+        in_actions = set(proof_domains(held.get(organization.name, ()))) if held else set()
         for domain in proof_domains(named):
             if mailbox_provider(domain) == "free":
                 found.append(domain)
@@ -116,7 +122,7 @@ def proven_domains(
                 continue
             known.append(domain)
             try:
-                admits = declared["status"] == "verified" and proven(
+                admits = (declared["status"] == "verified" or domain in in_actions) and proven(
                     resolver, declared["verification_host"], declared["verification_txt"]
                 )
             except LookupFailed as error:

@@ -371,8 +371,9 @@ def apply(
     login checks them again (and adds them back). One it keeps who is still a member keeps the
     marker, so a later reconcile can still remove them if they stop matching. The recheck holds
     to the rules deployed and the email domains proven when it starts, not when the plan was
-    made: an organization no deployed Action holds by then loses nobody. Returns those
-    organizations (none when it does not recheck)."""
+    made: an organization no deployed Action holds by then loses nobody. Returns the plan's
+    organizations no deployed Action holds by then (none when it does not recheck): a plan
+    saved before plans kept those they left alone tells them so."""
     users = sorted({d.user_id for d in plan.departures})
     deployed = (
         deployed_rules.read(api, config, plan.organization_ids, unanswered_admits=True)
@@ -380,11 +381,11 @@ def apply(
         else None
     )
     undeployed = {
-        d.organization
-        for d in plan.departures
-        if deployed is not None and d.organization_id not in deployed.rules
+        organization
+        for organization, organization_id in plan.organization_ids.items()
+        if deployed is not None and organization_id not in deployed.rules
     }
-    for organization in sorted(undeployed):
+    for organization in sorted(undeployed - set(plan.undeployed)):  # those named on resuming
         print(_undeployed_line(config, organization), file=sys.stderr, flush=True)
     checkpoint.save(progress_file, {"key": key, "plan": plan.as_json(), "done": done})
     for start in range(done, len(users), MEMBERS_PER_REQUEST):

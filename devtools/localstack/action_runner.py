@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,17 +245,21 @@ def _valid(names: tuple[str, ...]) -> list[str]:
 
 
 def deploy_rules(
-    tenant: LocalTenant, config: StackConfig, organization_ids: dict[str, str]
+    tenant: LocalTenant,
+    config: StackConfig,
+    organization_ids: dict[str, str],
+    proven: Mapping[str, Collection[str]] | None = None,
 ) -> list[str]:
-    """Deploy and bind the Actions ``pulumi up`` would render for ``config`` (every configured
-    email domain in them; each role by its name), named as it names them, as it leaves them for
-    the backfill to read back (``commands.deployed_rules``): an Action of that name already
-    there is updated and deployed again. Their ids, bound in order."""
+    """Deploy and bind the Actions ``pulumi up`` would render for ``config`` (the email domains
+    ``proven`` for each organization in them, every configured one when None; each role by its
+    name), named as it names them, as it leaves them for the backfill to read back
+    (``commands.deployed_rules``): an Action of that name already there is updated and deployed
+    again. Their ids, bound in order."""
     roles = {r: r for organization in config.organizations for r in organization.roles}
     listed = tenant.call("GET", "/api/v2/actions/actions")["actions"]
     existing = {action["name"]: action["id"] for action in listed}
     ids = []
-    for action in render_actions(config, organization_ids, roles):
+    for action in render_actions(config, organization_ids, roles, proven):
         name = action_name(config, action.shard, action.shards)
         if name in existing:
             path = f"/api/v2/actions/actions/{existing[name]}"

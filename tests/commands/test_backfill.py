@@ -46,10 +46,12 @@ def prepare(
     dns: LoopbackDns,
     status: str = "verified",
     published: bool = True,
+    deployed: bool = True,
 ) -> dict[str, Any]:
     """The stack file, its organization with example.com declared at ``status`` (verified: as
     the stack's DomainProof leaves a domain whose record is in DNS) and its record on ``dns``
-    when ``published``, and the backfill's own credentials."""
+    when ``published``, in its deployed Action when ``deployed`` (a deploy proved it), and the
+    backfill's own credentials."""
     database = tenant.ensure_connection(DATABASE)
     organization = tenant.create_organization("acme-bf", connection_ids=[database["id"]])
     declared = tenant.declare_domain(organization["id"], "example.com", status)
@@ -68,7 +70,12 @@ def prepare(
         f"  auth0-org-assignment:connections: [{DATABASE}]\n"
     )
     # Its Action deployed and bound, as pulumi up leaves it: the rule the backfill applies.
-    deploy_rules(tenant, load_stack_file("bf", tmp_path), {"acme-bf": organization["id"]})
+    deploy_rules(
+        tenant,
+        load_stack_file("bf", tmp_path),
+        {"acme-bf": organization["id"]},
+        {"acme-bf": ["example.com"] if deployed else []},
+    )
     environment = {
         **os.environ,
         "AUTH0_BACKFILL_CLIENT_ID": client["client_id"],
@@ -377,19 +384,19 @@ def test_a_malformed_marker_does_not_stop_the_run(setup: dict[str, Any]) -> None
 
 
 @pytest.mark.parametrize(
-    ("status", "published"),
-    [("pending", False), ("verified", False), ("pending", True)],
+    ("status", "published", "deployed"),
+    [("pending", False, True), ("verified", False, True), ("pending", True, False)],
     ids=["not proven", "verified by hand, no record", "published, not deployed yet"],
 )
 def test_a_domain_not_yet_proven_adds_nobody(
-    tmp_path: Path, dns: LoopbackDns, status: str, published: bool
+    tmp_path: Path, dns: LoopbackDns, status: str, published: bool, deployed: bool
 ) -> None:
     """The backfill holds to the deployed rule: a domain whose record is not published (pending
     in Auth0) admits nobody, as at a login; nor does one set verified in Auth0 by hand with no
     record in DNS (the Action holds only what DNS proved at the deploy), nor one whose record
     is published but that no deploy has proven yet."""
     with LocalTenant.start(tmp_path / "tenant.json") as tenant:
-        setup = prepare(tmp_path, tenant, dns, status=status, published=published)
+        setup = prepare(tmp_path, tenant, dns, status, published, deployed)
         add_users(tenant, 10)
         result = backfill_run(setup, "--rate", "100")
         assert result.returncode == 0, result.stderr

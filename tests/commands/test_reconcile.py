@@ -284,6 +284,25 @@ def test_a_resumed_plan_that_left_an_organization_alone_says_so_and_exits_4(
     assert not (tenant_setup["project"] / ".reconcile" / "rc.json").exists()
 
 
+def test_a_plan_saved_before_plans_named_what_they_left_alone_still_says_so(
+    tenant_setup: dict[str, Any],
+) -> None:
+    """A plan saved by an earlier version holds no ``undeployed``: resumed while no bound Action
+    holds acme-rc's rule, the run names it and exits 4, not a silent 0."""
+    tenant_setup["tenant"].bind_actions()  # none of this stack's bound
+    config = load_stack_file("rc", tenant_setup["project"])
+    earlier = reconcile.Plan(organization_ids={"acme-rc": tenant_setup["acme"]}).as_json()
+    del earlier["undeployed"]
+    checkpoint.save(
+        tenant_setup["project"] / ".reconcile" / "rc.json",
+        {"key": reconcile._plan_key(config), "plan": earlier, "done": 0},
+    )
+    result = reconcile_run(tenant_setup)
+    assert "resuming the run" in result.stdout
+    assert result.returncode == deployed_rules.NOT_HELD, result.stderr
+    assert "warning: acme-rc: no Action bound to the login flow holds its rule" in result.stderr
+
+
 def test_an_error_answer_that_is_not_json_ends_the_run_with_its_status(
     tenant_setup: dict[str, Any],
 ) -> None:
@@ -362,7 +381,9 @@ def proven_stack(
     """The stack reconcile reads, as a deploy leaves it: its Actions deployed and bound, its
     organizations' email domains proven (declared verified, their record in DNS) but those
     ``statuses`` names: ``pending`` (its record not published), ``verified-by-hand`` (set
-    verified, no record) or ``published`` (its record in DNS, not yet proven by a deploy)."""
+    verified, no record) or ``published`` (its record in DNS, not yet proven by a deploy, so
+    not in the Action; the others are, as an earlier deploy that proved them left them)."""
+    in_action: dict[str, list[str]] = {}
     for organization in config["organizations"]:
         organization_id = tenant.organization_ids[organization["name"]]
         for domain in proof_domains(organization["emailDomains"]):
@@ -374,8 +395,10 @@ def proven_stack(
             )
             if status in ("proven", "published"):
                 dns.publish(declared["verification_host"], declared["verification_txt"])
+            if status != "published":
+                in_action.setdefault(organization["name"], []).append(domain)
     parsed = parse_config({**config, "dnsResolvers": [dns.address]}, "t")
-    deploy_rules(tenant.local, parsed, tenant.organization_ids)
+    deploy_rules(tenant.local, parsed, tenant.organization_ids, in_action)
     return parsed
 
 
@@ -507,30 +530,33 @@ def test_a_member_standing_only_through_an_unproven_domain_is_shown_and_removed_
     assert "not proven yet" in reconcile.REASONS["email-domain-not-proven"]
 
 
-def test_a_read_that_lags_a_deploys_proof_removes_nobody(
+def test_a_read_that_lags_a_deploys_proof_changes_nobodys_membership(
     run_action: Any, monkeypatch: pytest.MonkeyPatch, dns: LoopbackDns
 ) -> None:
-    """Auth0 reads a discovery domain with eventual consistency (docs/operations.md): just after
-    a deploy proved initech.com (its record published, the proof set it verified), a run may
-    still read it pending. Bob, who stands through it, is then kept and listed, not removed;
-    once the read catches up he simply matches."""
+    """Auth0 reads a discovery domain with eventual consistency: just after a deploy proved
+    initech.com (its record published, the proof set it verified, the Action holds it), a run
+    may still read it pending. A login admits Bob through it, so he matches: neither listed as
+    standing on an unproven domain nor removed with --remove-unproven."""
     config = stack({"name": "acme", "emailDomains": ["acme.com", "initech.com"]})
     action, tenant = run_action(config)
     assert action.login(BOB, email="b@initech.com", email_verified=True).outcome == "assigned"
-    parsed = proven_stack(config, tenant, dns, initech_com="published")
+    # Declared pending, in the Action (as the deploy rendered it); then its record published
+    # and the deploy's proof setting it verified, which reads of the domain do not show yet.
+    parsed = proven_stack(config, tenant, dns, initech_com="pending")
     tenant.local.set_discovery_domain_lag_s(60)
     organization_id = tenant.organization_ids["acme"]
     (initech,) = [
         d for d in tenant.local.discovery_domains(organization_id) if d["domain"] == "initech.com"
     ]
+    dns.publish(initech["verification_host"], initech["verification_txt"])
     path = f"/api/v2/organizations/{organization_id}/discovery-domains/{initech['id']}"
-    tenant.local.call("PATCH", path, {"status": "verified"})  # the deploy's proof
+    tenant.local.call("PATCH", path, {"status": "verified"})
+    assert tenant.local.call("GET", path)["status"] == "pending"  # the read lags
+    assert action.login(BOB, email="b@initech.com", email_verified=True).outcome != "refused"
     api = reconcile_api(tenant, monkeypatch)
-    plan = reconcile.review(api, parsed)
-    assert (plan.departures, plan.unproven, plan.staying) == ([], [("acme", BOB)], 0)
-    tenant.local.set_discovery_domain_lag_s(0)
-    plan = reconcile.review(api, parsed)
-    assert (plan.departures, plan.unproven, plan.staying) == ([], [], 1)
+    for remove_unproven in (False, True):
+        plan = reconcile.review(api, parsed, remove_unproven=remove_unproven)
+        assert (plan.departures, plan.unproven, plan.staying) == ([], [], 1)
 
 
 def test_a_resumed_plan_keeps_whom_a_lost_record_alone_would_remove(
