@@ -64,9 +64,9 @@ class Proofs(NamedTuple):
     them now."""
 
     proven: dict[str, list[str]]
-    """Those its deployed rule admits through: Auth0 has them as verified (the stack's
-    DomainProof sets that when their record is in DNS) and DNS still has their record; and the
-    free-mail ones it allows."""
+    """Those its deployed rule admits through: DNS has their record now, and Auth0 has them as
+    verified (the stack's DomainProof sets that when their record is in DNS) or the deployed
+    Actions hold them; and the free-mail ones it allows."""
     declared: dict[str, list[str]]
     """Those a deploy declared (the organization's discovery domains in Auth0, whatever their
     status), and the free-mail ones it allows: the proven ones and those awaiting a proof."""
