@@ -226,9 +226,10 @@ def _validate_branding(branding: Any) -> None:
 # ids ``ord_`` and 22 characters; the TXT record to publish at
 # ``_ss-verification.<organization id>.<domain>``, 32 hex digits; ``status`` is whatever the
 # caller sets (the Management API checks no DNS: a domain may be created ``verified``).
-# Reads of one domain, by id or by name, are "subject to eventual consistency; newly created,
-# updated, or deleted discovery domains may not immediately appear in the response" (the
-# reference's get-discovery-domain and get-name-by-discovery-domain pages): for
+# Reads, of one domain (by id or by name) and of the list, are "subject to eventual
+# consistency; newly created, updated, or deleted discovery domains may not immediately appear
+# in the response" (the reference's get-discovery-domain and get-name-by-discovery-domain
+# pages; the SDKs' list, generated from the same reference, says it too): for
 # ``Tenant.discovery_domain_lag_s`` after a change they show the domain as it was before.
 
 
@@ -260,7 +261,7 @@ def _lag(tenant: Tenant, organization_id: str, domain: dict[str, Any] | None, id
 
 
 def _read_discovery_domains(tenant: Tenant, organization_id: str) -> list[dict[str, Any]]:
-    """The organization's discovery domains as a read of one domain sees them now."""
+    """The organization's discovery domains as a read sees them now."""
     now = time.monotonic()
     views = {
         id_: view
@@ -334,7 +335,7 @@ def _list_discovery_domains(tenant: Tenant, request: Request) -> Response:
     """Checkpoint pagination only (``from``, ``take`` 1 to 100, 50 by default). Recorded
     (TestOrganizationManager_DiscoveryDomainsCheckpointPagination.yaml): ``next`` is there
     while more domains follow, and the last page has none."""
-    domains = _discovery_domains(tenant, request.params["id"])
+    domains = _read_discovery_domains(tenant, request.params["id"])
     take = int(request.query.get("take") or 50)
     if not 1 <= take <= 100:
         raise Auth0Error(

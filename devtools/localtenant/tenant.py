@@ -99,12 +99,12 @@ class Tenant:
         """How long a rotated client secret takes to be accepted, the previous one accepted
         meanwhile (``clients._rotate_secret``): Auth0 says up to 30 s; 0, at once, by default."""
         self.discovery_domain_lag_s = 0.0
-        """How long a created, updated or deleted discovery domain takes to show in reads of one
-        domain (``organizations._read_discovery_domains``): Auth0 says they "may not immediately
-        appear"; 0, at once, by default."""
+        """How long a created, updated or deleted discovery domain takes to show in reads (one
+        domain, or the list: ``organizations._read_discovery_domains``): Auth0 says they "may
+        not immediately appear"; 0, at once, by default."""
         self.discovery_domain_views: dict[str, tuple[float, str, dict[str, Any] | None]] = {}
-        """Discovery domain id -> (until when, its organization, what reads of one domain show
-        meanwhile: its state before the change, None for one just created)."""
+        """Discovery domain id -> (until when, its organization, what reads show meanwhile: its
+        state before the change, None for one just created)."""
         self.release = threading.Event()
         """Set at shutdown, so hanging requests end."""
         self.ca_file = state_path.with_name(state_path.name + ".ca.pem")

@@ -569,8 +569,8 @@ class LocalTenant:
         self.call("PUT", "/localtenant/settings", {"secret_rotation_delay_s": seconds})
 
     def set_discovery_domain_lag_s(self, seconds: float) -> None:
-        """How long a created, updated or deleted discovery domain takes to show in reads of one
-        domain, by id or by name (Auth0: "subject to eventual consistency")."""
+        """How long a created, updated or deleted discovery domain takes to show in reads, of one
+        domain (by id or by name) and of the list (Auth0: "subject to eventual consistency")."""
         self.call("PUT", "/localtenant/settings", {"discovery_domain_lag_s": seconds})
 
     def revoke_tokens(self) -> None:
