@@ -83,11 +83,8 @@ def read(
         i: rule for i, rule in deployed_rules(api, config).items() if i in organization_ids.values()
     }
     configured = {o.name: o.email_domains for o in config.organizations}
-    named = {
-        name: sorted({*patterns(rules.get(i, {})), *configured.get(name, ())})
-        for name, i in organization_ids.items()
-    }
     held = {name: patterns(rules.get(i, {})) for name, i in organization_ids.items()}
+    named = {name: sorted({*held[name], *configured.get(name, ())}) for name in held}
     proofs = proven_domains(
         api,
         config,

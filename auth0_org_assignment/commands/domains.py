@@ -78,8 +78,8 @@ def proven_domains(
     organization_ids: Mapping[str, str],
     *,
     unanswered_admits: bool = False,
-    patterns: Mapping[str, Sequence[str]] | None = None,
-    held: Mapping[str, Sequence[str]] | None = None,
+    patterns: Mapping[str, Sequence[str]],
+    held: Mapping[str, Sequence[str]],
 ) -> Proofs:
     """For each organization, the email domains its deployed rule admits through, and those
     declared (:class:`Proofs`). What backfill, reconcile and explain must hold to, as the Action
@@ -89,9 +89,8 @@ def proven_domains(
     stops the command nor is taken for a missing record: with ``unanswered_admits`` the domain
     counts as proven (reconcile: nobody leaves through it on no answer), else as not (the
     backfill and explain: nobody joins through it); each such lookup is named on stderr.
-    ``patterns``: each organization's email domains, by name, when not the configuration's (the
-    backfill's, as the deployed Actions hold them). ``held``: each organization's email domains
-    the deployed Actions hold.
+    ``patterns``: each organization's email domains to look up, by name (those the deployed
+    Actions hold and those the configuration names); ``held``: those the deployed Actions hold.
 
     Auth0's status alone is not enough: the Management API lets anyone who may update discovery
     domains set ``verified`` without a record (the dashboard too), and the stack only sets a
@@ -110,9 +109,8 @@ def proven_domains(
         found = proofs.proven[organization.name] = []
         known = proofs.declared[organization.name] = []
         organization_id = organization_ids[organization.name]
-        named = organization.email_domains if patterns is None else patterns[organization.name]
-        in_actions = set(proof_domains(held.get(organization.name, ()))) if held else set()
-        for domain in proof_domains(named):
+        in_actions = set(proof_domains(held[organization.name]))
+        for domain in proof_domains(patterns[organization.name]):
             if mailbox_provider(domain) == "free":
                 found.append(domain)
                 known.append(domain)

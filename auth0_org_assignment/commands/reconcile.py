@@ -183,13 +183,7 @@ def _reconcile(arguments: argparse.Namespace) -> int:
         plan, done = Plan.from_json(saved["plan"]), int(saved["done"])
         print(f"resuming the run that stopped after {done} of {_users(plan)} users", flush=True)
         for organization in plan.undeployed:
-            print(
-                f"warning: {organization}: left alone by the plan this run finishes (no Action "
-                "bound to the login flow held its rule when it was made): run reconcile again "
-                "once it is done",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(_left_alone_line(organization), file=sys.stderr, flush=True)
     else:
         plan, done = review(api, config, arguments.remove_unproven), 0
         _report(api, config, arguments.stack, plan, arguments.dry_run)
@@ -476,6 +470,15 @@ def _clear_markers(api: ManagementClient, cleared: dict[str, dict[str, None]]) -
             if answer.status != 404:
                 raise answer
             print(f"{user_id} could not be read (404): its marker is left as it is")
+
+
+def _left_alone_line(organization: str) -> str:
+    """For an organization a resumed plan left alone when it was made (``Plan.undeployed``);
+    ``_undeployed_line`` says whether an Action holds its rule now."""
+    return (
+        f"warning: {organization}: left alone by the plan this run finishes (no Action bound to "
+        "the login flow held its rule when it was made): run reconcile again once it is done"
+    )
 
 
 def _undeployed_line(config: StackConfig, organization: str) -> str:

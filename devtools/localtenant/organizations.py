@@ -252,10 +252,10 @@ def _lag(tenant: Tenant, organization_id: str, domain: dict[str, Any] | None, id
     """Reads of one domain show ``domain`` (its state before a change; None: not there yet)
     for the tenant's lag from now. While an earlier change's view still holds, they go on
     showing that older state, for the lag from this change."""
-    now = time.monotonic()
-    views = tenant.discovery_domain_views
     if tenant.discovery_domain_lag_s <= 0:
         return
+    now = time.monotonic()
+    views = tenant.discovery_domain_views
     view = views[id_][2] if id_ in views and views[id_][0] > now else copy.deepcopy(domain)
     views[id_] = (now + tenant.discovery_domain_lag_s, organization_id, view)
 

@@ -261,19 +261,25 @@ def test_an_unfinished_run_for_another_configuration_is_not_resumed(
     assert "unfinished run for another configuration" in result.stderr
 
 
+def save_plan(tenant_setup: dict[str, Any], plan: dict[str, Any]) -> None:
+    """Leave ``plan`` as an interrupted run of this stack's configuration leaves it, none of its
+    users done: the next run resumes it."""
+    config = load_stack_file("rc", tenant_setup["project"])
+    checkpoint.save(
+        tenant_setup["project"] / ".reconcile" / "rc.json",
+        {"key": reconcile._plan_key(config), "plan": plan, "done": 0},
+    )
+
+
 def test_a_resumed_plan_that_left_an_organization_alone_says_so_and_exits_4(
     tenant_setup: dict[str, Any],
 ) -> None:
     """The plan was made while no bound Action held acme-rc's rule: finishing it judges nobody
     there, whatever is deployed by now, so the run says so and exits with the status for it."""
-    config = load_stack_file("rc", tenant_setup["project"])
     plan = reconcile.Plan(
         organization_ids={"acme-rc": tenant_setup["acme"]}, undeployed=["acme-rc"]
     )
-    checkpoint.save(
-        tenant_setup["project"] / ".reconcile" / "rc.json",
-        {"key": reconcile._plan_key(config), "plan": plan.as_json(), "done": 0},
-    )
+    save_plan(tenant_setup, plan.as_json())
     result = reconcile_run(tenant_setup)
     assert result.returncode == deployed_rules.NOT_HELD, result.stderr
     assert "resuming the run that stopped after 0 of 0 users" in result.stdout
@@ -290,13 +296,9 @@ def test_a_plan_saved_before_plans_named_what_they_left_alone_still_says_so(
     """A plan saved by an earlier version holds no ``undeployed``: resumed while no bound Action
     holds acme-rc's rule, the run names it and exits 4, not a silent 0."""
     tenant_setup["tenant"].bind_actions()  # none of this stack's bound
-    config = load_stack_file("rc", tenant_setup["project"])
     earlier = reconcile.Plan(organization_ids={"acme-rc": tenant_setup["acme"]}).as_json()
     del earlier["undeployed"]
-    checkpoint.save(
-        tenant_setup["project"] / ".reconcile" / "rc.json",
-        {"key": reconcile._plan_key(config), "plan": earlier, "done": 0},
-    )
+    save_plan(tenant_setup, earlier)
     result = reconcile_run(tenant_setup)
     assert "resuming the run" in result.stdout
     assert result.returncode == deployed_rules.NOT_HELD, result.stderr
