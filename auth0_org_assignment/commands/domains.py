@@ -163,16 +163,25 @@ def _record(api: Any, resolver: Resolver, organization_id: str, domain: str) -> 
     }
 
 
+LAG = " (if one ran in the last minutes, Auth0's reads may not show it yet)"
+"""Auth0 reads discovery domains with eventual consistency: what a deploy just changed may not
+show for a while."""
+
+
 def _line(record: dict[str, Any]) -> str:
     where = f"{record['organization']}: {record['domain']}"
     if record["state"] == "free-mail":
         return f"{where}: a free-mail domain (allowFreeMailDomains): admitted without proof"
     if record["state"] == "not-declared":
-        return f"{where}: not declared in the tenant yet: run pulumi up, then this again"
+        return f"{where}: not declared in the tenant yet: run pulumi up, then this again{LAG}"
     record_text = f'TXT "{record["verification_txt"]}" at {record["verification_host"]}'
     if record["published"] is None:
         return f"{where}: DNS did not answer the lookup of {record_text}: run this again later"
     if record["published"]:
-        admits = "admits" if record["state"] == "verified" else "admits after the next pulumi up"
+        admits = (
+            "admits"
+            if record["state"] == "verified"
+            else f"Auth0 shows it pending: admits after the next pulumi up{LAG}"
+        )
         return f"{where}: proven ({record_text} is published); {admits}"
     return f"{where}: publish {record_text}; until then it admits nobody"
