@@ -104,7 +104,7 @@ def read_stack_file(path: Path) -> ConfigEntries:
             "stack's keys, and only the Pulumi CLI resolves them: reading the file alone could "
             "judge users by another rule than pulumi up deploys; pass the resolved "
             f"configuration instead: pulumi config --stack {stack} --json > config.json, "
-            "then --config-json config.json (adopt, backfill and reconcile take it)"
+            "then --config-json config.json (every command but render takes it)"
         )
     if config is None:
         return {}
