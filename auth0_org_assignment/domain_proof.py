@@ -126,9 +126,10 @@ def discovery_domains(patterns: Sequence[str]) -> tuple[str, ...]:
 # one each, and an organization stays in its group whatever the others are, so adding one sets
 # the status of its own domains alone.
 #
-# The Management API credentials are the deployer's own, read where the auth0 provider reads
-# them (``AUTH0_CLIENT_ID``/``AUTH0_CLIENT_SECRET``, else the stack's ``auth0:clientId`` and
-# ``auth0:clientSecret``): nothing of them is an input, so none reaches the state.
+# The Management API credentials are the deployer's own, read from the environment as the
+# auth0 provider and ``ActionCredential`` read them (``AUTH0_CLIENT_ID``/``AUTH0_CLIENT_SECRET``;
+# the stack may not hold ``auth0:clientSecret``, config.policy): nothing of them is an input,
+# so none reaches the state.
 
 PROOF_TYPE = "auth0-org-assignment:index:DomainProof"
 """Kept for the documentation: a dynamic resource's type is ``pulumi-python:dynamic:Resource``."""
@@ -332,15 +333,13 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
 
         config = getattr(self, "_config", None)
         domain = os.environ.get("AUTH0_DOMAIN") or (config and config.get("auth0:domain"))
-        client_id = os.environ.get("AUTH0_CLIENT_ID") or (config and config.get("auth0:clientId"))
-        secret = os.environ.get("AUTH0_CLIENT_SECRET") or (
-            config and config.get("auth0:clientSecret")
-        )
+        client_id = os.environ.get("AUTH0_CLIENT_ID")
+        secret = os.environ.get("AUTH0_CLIENT_SECRET")
         if not (domain and client_id and secret):
             raise RuntimeError(
                 f"{', '.join(sorted({s[2] for s in statuses}))}: no Management API credentials "
                 "to set the domains' status with: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET "
-                "(or auth0:clientId and auth0:clientSecret), as for the auth0 provider"
+                "(and auth0:domain), as for the auth0 provider"
             )
         api = ManagementClient(
             str(domain),

@@ -366,3 +366,21 @@ def test_a_domain_verified_before_a_failed_request_is_set_back_to_pending(
     failing_tenant.failing.clear()
     provider.update("id", stored, checked(server, acme, beta))
     assert set(failing_tenant.statuses.values()) == {"verified"}
+
+
+def test_the_credentials_come_from_the_environment_alone(
+    server: LoopbackDns, statuses: list[tuple[str, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack may not hold the deployer's secret (config.policy refuses it: the state would
+    record it), so a proof never takes it from the provider's configuration either."""
+    provider = domain_proof._ProofProvider()
+    provider._config = {
+        "auth0:domain": "t",
+        "auth0:clientId": "i",
+        "auth0:clientSecret": "s",
+    }
+    monkeypatch.delenv("AUTH0_CLIENT_ID")
+    monkeypatch.delenv("AUTH0_CLIENT_SECRET")
+    with pytest.raises(RuntimeError, match="set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET"):
+        provider.create(checked(server, record("acme.com", "dd_a")))
+    assert statuses == []
