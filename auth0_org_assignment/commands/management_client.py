@@ -134,13 +134,6 @@ CALLS = _calls(
         "find each configured connection's id by name",
     ),
     Call(
-        "roles.list",
-        "GET",
-        "/roles",
-        "read:roles",
-        "find each configured role's id by name (only when roles are configured)",
-    ),
-    Call(
         "users.get",
         "GET",
         "/users/{id}",

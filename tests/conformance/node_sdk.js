@@ -116,6 +116,7 @@ async function main() {
   await call("organizations.enabled_connections.list", () =>
     client.organizations.enabledConnections.list(organization.id));
   await call("connections.list", () => client.connections.list({ name: connection.name }));
+  // The stack's role lookup (lookups.py, through the provider), not a command's call.
   await call("roles.list", () => client.roles.list({ name_filter: role.name }));
   await call("users.get", () => client.users.get(user.user_id));
   await call("users.update", () =>

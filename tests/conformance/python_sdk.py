@@ -163,6 +163,7 @@ def main() -> None:
         lambda: client.organizations.enabled_connections.list(org_id),
     )
     call("connections.list", lambda: client.connections.list(name=connection.name))
+    # The stack's role lookup (lookups.py, through the provider), not a command's call.
     call("roles.list", lambda: client.roles.list(name_filter=role.name))
     call("users.get", lambda: client.users.get(user_id))
     call(

@@ -34,6 +34,9 @@ STACK_CALLS = {
     "actions.create",
     "actions.deploy",
     "actions.bindings.update",
+    # What the stack looks up by name (auth0_org_assignment/lookups.py, through the provider):
+    # a role (connections.list is a command's call too).
+    "roles.list",
     # What a client reads on start: the Management API's resource server, the tenant settings.
     "resource_servers.get",
     "tenants.settings.get",
