@@ -6,7 +6,7 @@
 Reads ``Pulumi.STACK.yaml`` for the tenant and its organizations, the organizations' rules as
 the deployed Actions hold them (``deployed_rules``: what logins apply, whatever the checkout
 says; an organization no deployed Action holds gets nobody), exports the users of each
-configured connection (Auth0's users export: a search stops at 1,000), and asks the Action's
+connection those rules name (Auth0's users export: a search stops at 1,000), and asks the Action's
 own rule (``eligibility``: action_templates/membership.js in Node) which organizations each
 user is eligible for, through the email domains proven now. Rules that list applications need a
 login to tell, so those organizations are left to the Action. It adds the users through the

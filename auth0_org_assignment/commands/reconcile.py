@@ -14,7 +14,10 @@ the deployed Action does (``domains.proven_domains``; a domain whose lookup DNS 
 counts as proven this run, so nobody leaves on no answer). A member who stands only through a
 domain that is not proven (never was, lost its record, or awaits the proof a deploy declared)
 is kept and reported, and the dry run exits 3 for them too: a lost record must not empty an
-organization by itself. ``--remove-unproven`` removes them, once a person has looked. Their
+organization by itself. ``--remove-unproven`` removes them, once a person has looked. (Auth0
+reads discovery domains with eventual consistency: one a deploy declared in the last minutes
+may not be read yet, and its members then leave as outside the rule; run reconcile some
+minutes after a deploy that declared domains.) Their
 marker for that organization is cleared, so a later login checks them again. It removes only
 members carrying the stack's marker, which the rule leaves on whoever it admits at a login or a
 backfill (a member added by hand carries none until the rule admits them so: docs/limits.md):
