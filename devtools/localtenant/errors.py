@@ -76,6 +76,30 @@ def not_found(kind: str) -> Auth0Error:
     return Auth0Error(404, message, error_code)
 
 
+def invalid_path(message: str, name: str, description: str) -> Auth0Error:
+    """Auth0's 400 for a path parameter outside its schema (recorded in terraform-provider-auth0's
+    TestAccDataSourceEventStream: "Path validation error: '...' on property id (Unique
+    identifier for the event stream).", errorCode invalid_uri); ``description`` is the
+    parameter's in the reference, without its final period."""
+    return Auth0Error(
+        400,
+        f"Path validation error: '{message}' on property {name} ({description}).",
+        "invalid_uri",
+    )
+
+
+def path_length(value: str, name: str, description: str, least: int, most: int) -> None:
+    """``value``, a path parameter, is ``minLength least, maxLength most``."""
+    if len(value) < least:
+        raise invalid_path(
+            f"String is too short ({len(value)} chars), minimum {least}", name, description
+        )
+    if len(value) > most:
+        raise invalid_path(
+            f"String is too long ({len(value)} chars), maximum {most}", name, description
+        )
+
+
 def conflict(message: str, error_code: str | None) -> Auth0Error:
     return Auth0Error(409, message, error_code)
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from devtools.localtenant import ids
 from devtools.localtenant.connections import get_connection
-from devtools.localtenant.errors import Auth0Error, bad_request, conflict, not_found
+from devtools.localtenant.errors import Auth0Error, bad_request, conflict, not_found, path_length
 from devtools.localtenant.route_names import RouteName
-from devtools.localtenant.routes import Handler, Request, Response, paginate, route
+from devtools.localtenant.routes import Handler, Request, Response, bounded, paginate, route
 
 if TYPE_CHECKING:
     from devtools.localtenant.tenant import Tenant
@@ -336,13 +336,7 @@ def _list_discovery_domains(tenant: Tenant, request: Request) -> Response:
     (TestOrganizationManager_DiscoveryDomainsCheckpointPagination.yaml): ``next`` is there
     while more domains follow, and the last page has none."""
     domains = _read_discovery_domains(tenant, request.params["id"])
-    take = int(request.query.get("take") or 50)
-    if not 1 <= take <= 100:
-        raise Auth0Error(
-            400,
-            "Query validation error: 'take' must be an integer between 1 and 100",
-            "invalid_query_string",
-        )
+    take = bounded(request.query.get("take") or "50", "take", 100)
     start = 0
     if request.query.get("from"):
         token = request.query["from"]
@@ -377,8 +371,11 @@ def _get_discovery_domain(tenant: Tenant, request: Request) -> Response:
 
 
 def _get_discovery_domain_by_name(tenant: Tenant, request: Request) -> Response:
+    # The path parameter is "minLength 3, maxLength 255" (get-name-by-discovery-domain).
+    name = request.params["discovery_domain"]
+    path_length(name, "discovery_domain", "Domain name of the discovery domain", 3, 255)
     for domain in _read_discovery_domains(tenant, request.params["id"]):
-        if domain["domain"] == request.params["discovery_domain"]:
+        if domain["domain"] == name:
             return 200, domain
     raise not_found("discovery domain")
 

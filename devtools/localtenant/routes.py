@@ -87,7 +87,7 @@ def paginate(items: list[Any], request: Request, key: str) -> Any:
     """Auth0's list shapes: a bare array; ``include_totals`` adds start/limit/total; ``take``
     (checkpoint pagination) pages with ``from`` and ``next``."""
     if "take" in request.query:
-        take = _bounded(request.query["take"], "take", 100)
+        take = bounded(request.query["take"], "take", 100)
         start = _checkpoint(request.query.get("from"))
         page = items[start : start + take]
         body: dict[str, Any] = {key: page}
@@ -96,7 +96,7 @@ def paginate(items: list[Any], request: Request, key: str) -> Any:
         if page:
             body["next"] = base64.b64encode(f"offset:{start + len(page)}".encode()).decode()
         return body
-    per_page = _bounded(request.query.get("per_page", "50"), "per_page", 100)
+    per_page = bounded(request.query.get("per_page", "50"), "per_page", 100)
     page_number = int(request.query.get("page") or 0)
     start = page_number * per_page
     page = items[start : start + per_page]
@@ -120,7 +120,8 @@ def _checkpoint(token: str | None) -> int:
     )
 
 
-def _bounded(text: str, name: str, most: int) -> int:
+def bounded(text: str, name: str, most: int) -> int:
+    """A query's integer from 1 to ``most``, or Auth0's 400 invalid_query_string."""
     if not text.isdigit() or not 0 < int(text) <= most:
         raise Auth0Error(
             400,

@@ -176,6 +176,28 @@ def test_discovery_domains_page_by_checkpoint(in_process: LocalTenant) -> None:
     assert len(in_process.call("GET", path)["domains"]) == 3
 
 
+def test_a_discovery_domains_page_size_is_an_integer_from_1_to_100(in_process: LocalTenant) -> None:
+    """The list's ``take`` is ``integer, minimum 1, maximum 100`` (get-discovery-domains; a
+    400 "Invalid request query string"), whatever its text: not a 500."""
+    path = f"/api/v2/organizations/{_organization(in_process)}/discovery-domains"
+    for take in ("abc", "0", "101", "1.5"):
+        status, error = error_of(lambda take=take: in_process.call("GET", f"{path}?take={take}"))
+        assert (status, error["errorCode"]) == (400, "invalid_query_string"), take
+
+
+@pytest.mark.parametrize("name", ["ab", "a" * 252 + ".com"])
+def test_a_discovery_domain_name_read_outside_3_to_255_characters_is_refused(
+    in_process: LocalTenant, name: str
+) -> None:
+    """get-name-by-discovery-domain's path parameter ``discovery_domain`` is ``minLength 3,
+    maxLength 255``: a 400 (Auth0's path validation, errorCode invalid_uri), not a 404."""
+    path = f"/api/v2/organizations/{_organization(in_process)}/discovery-domains/name/{name}"
+    status, error = error_of(lambda: in_process.call("GET", path))
+    assert (status, error["errorCode"]) == (400, "invalid_uri")
+    assert error["message"].startswith("Path validation error: 'String is too ")
+    assert "on property discovery_domain" in error["message"]
+
+
 def test_a_domain_registered_twice_is_a_conflict(in_process: LocalTenant) -> None:
     path = f"/api/v2/organizations/{_organization(in_process)}/discovery-domains"
     in_process.call("POST", path, {"domain": "twice.com"})
