@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from devtools.localtenant import ids
 from devtools.localtenant.connections import get_connection
-from devtools.localtenant.errors import Auth0Error, bad_request, conflict, not_found, path_length
+from devtools.localtenant.errors import (
+    Auth0Error,
+    bad_request,
+    conflict,
+    insufficient_scope,
+    not_found,
+    path_length,
+)
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Handler, Request, Response, bounded, paginate, route
 
@@ -497,15 +504,56 @@ def _add_members(tenant: Tenant, request: Request) -> Response:
     return 204, None
 
 
+MEMBER_FIELDS = ("user_id", "email", "picture", "name", "roles")
+"""The OrganizationMember schema's fields (get-organization-members' ``fields`` pattern)."""
+
+
+def _member_fields(request: Request) -> tuple[str, ...]:
+    """The fields the list answers: "If fields is left blank, all fields (except roles) are
+    returned"; ``include_fields=false`` answers all but those named (roles never unasked)."""
+    named = request.query.get("fields", "")
+    if not named:
+        return MEMBER_FIELDS[:-1]
+    wanted = named.split(",")
+    unknown = sorted(set(wanted) - set(MEMBER_FIELDS))
+    if unknown:
+        raise Auth0Error(
+            400,
+            f"Query validation error: 'String does not match pattern: {named}' on property "
+            "fields (Comma-separated list of fields to include or exclude (based on value "
+            "provided for include_fields) in the result. Leave empty to retrieve all fields).",
+            "invalid_query_string",
+        )
+    if request.query.get("include_fields", "true").lower() == "false":
+        return tuple(field for field in MEMBER_FIELDS[:-1] if field not in wanted)
+    return tuple(field for field in MEMBER_FIELDS if field in wanted)
+
+
 def _list_members(tenant: Tenant, request: Request) -> Response:
-    get_organization(tenant, request.params["id"])
+    organization_id = request.params["id"]
+    get_organization(tenant, organization_id)
+    fields = _member_fields(request)
+    if "roles" in fields and "read:organization_member_roles" not in request.scopes:
+        # "To use this parameter, you must include the read:organization_member_roles scope".
+        raise insufficient_scope(("read:organization_member_roles",))
     users = tenant.store["users"]
+    held = tenant.store["organization_member_roles"].get(organization_id, {})
 
     def member(user_id: str) -> dict[str, Any]:
-        return {"user_id": user_id, **{k: users.get(user_id, {}).get(k) for k in ("email", "name")}}
+        # A field the user lacks is left out (the schema's are strings, none nullable).
+        user = {**users.get(user_id, {}), "user_id": user_id}
+        shown = {field: user[field] for field in fields if user.get(field) is not None}
+        if "roles" in fields:
+            roles = tenant.store["roles"]
+            shown["roles"] = [
+                {"id": role_id, "name": roles[role_id]["name"]}
+                for role_id in held.get(user_id, [])
+                if role_id in roles
+            ]
+        return shown
 
     # The page first, then its members' details: a page of 100 costs 100, not every member.
-    page = paginate(tenant.store["organization_members"][request.params["id"]], request, "members")
+    page = paginate(tenant.store["organization_members"][organization_id], request, "members")
     if isinstance(page, dict):
         return 200, {**page, "members": [member(user_id) for user_id in page["members"]]}
     return 200, [member(user_id) for user_id in page]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -40,6 +42,60 @@ def test_at_most_ten_members_per_request(in_process: LocalTenant, method: str) -
     assert status == 400
     assert error["errorCode"] == "invalid_body"
     assert "maximum 10" in error["message"]
+
+
+# Row: an organization's members as its list shows them.
+
+
+def _a_member(tenant: LocalTenant) -> tuple[str, dict[str, Any]]:
+    organization = tenant.create_organization("listed")
+    user = tenant.sign_up("ann@example.com")
+    tenant.add_members(organization["id"], [user["user_id"]])
+    return f"/api/v2/organizations/{organization['id']}/members", user
+
+
+def test_a_member_is_listed_with_picture_but_without_roles(in_process: LocalTenant) -> None:
+    """ "If fields is left blank, all fields (except roles) are returned" (get-organization-
+    members): the OrganizationMember schema's user_id, picture, name and email; recorded so in
+    go-auth0's TestOrganizationManager_MembersCheckpointPagination."""
+    path, user = _a_member(in_process)
+    [member] = in_process.call("GET", path)
+    assert member == {key: user[key] for key in ("user_id", "email", "picture", "name")}
+
+
+def test_the_members_fields_select_them_and_roles_come_on_request(in_process: LocalTenant) -> None:
+    """``fields`` and ``include_fields`` choose the members' fields; ``fields=roles`` adds each
+    member's roles as ``{id, name}`` (recorded: go-auth0's TestOrganizationManager_Members,
+    ``?fields=user_id,roles&include_fields=true`` answered ``{"user_id", "roles"}``)."""
+    path, user = _a_member(in_process)
+    role = in_process.create_role("reader")
+    in_process.call("POST", f"{path}/{quote(user['user_id'])}/roles", {"roles": [role["id"]]})
+    page = in_process.call(
+        "GET", f"{path}?fields=user_id,roles&include_fields=true&include_totals=true"
+    )
+    assert page["members"] == [
+        {"user_id": user["user_id"], "roles": [{"id": role["id"], "name": "reader"}]}
+    ]
+    [member] = in_process.call("GET", f"{path}?fields=email,picture&include_fields=false")
+    assert member == {"user_id": user["user_id"], "name": user["name"]}
+
+
+def test_a_member_field_that_is_not_one_is_refused(in_process: LocalTenant) -> None:
+    """``fields`` has the pattern ``^((user_id)|(email)|(picture)|(name)|(roles))(,...)*$``."""
+    path, _ = _a_member(in_process)
+    status, error = error_of(lambda: in_process.call("GET", f"{path}?fields=user_id,nickname"))
+    assert (status, error["errorCode"]) == (400, "invalid_query_string")
+
+
+def test_the_members_roles_need_the_member_roles_scope(tenant: LocalTenant) -> None:
+    """ "To use this parameter [fields=roles], you must include the
+    read:organization_member_roles scope in the token" (get-organization-members)."""
+    path, _ = _a_member(tenant)
+    reader = tenant.https_api(tenant.m2m_client("members", ["read:organization_members"]))
+    assert len(reader.call("GET", path)) == 1
+    status, error = error_of(lambda: reader.call("GET", f"{path}?fields=user_id,roles"))
+    assert (status, error["errorCode"]) == (403, "insufficient_scope")
+    assert "read:organization_member_roles" in error["message"]
 
 
 # Row: the connections enabled on an organization, on the older and the newer path (D7).
