@@ -415,8 +415,35 @@ def _create(tenant: Tenant, request: Request) -> Response:
     return 201, create_organization(tenant, request.json_object())
 
 
+OFFSET_RECORDS_MAX = 1000
+"""retrieve-organizations and retrieve-members: offset pages reach the first 1000 records
+("To retrieve more than 1000 results, you must use the checkpoint pagination method")."""
+
+
+def _first_thousand(items: list[Any], request: Request, key: str) -> Any:
+    """``paginate``, whose offset pages end at the 1000th record with Auth0's 400 (those pages'
+    "400 invalid_paging: Requesting page exceeds the allowed maximum of 1000 records.")."""
+    if "take" not in request.query:
+        per_page = bounded(request.query.get("per_page") or "50", "per_page", 100)
+        page = request.query.get("page") or "0"
+        if not page.isdigit():
+            raise Auth0Error(
+                400,
+                "Query validation error: 'page' must be an integer of at least 0",
+                "invalid_query_string",
+            )
+        if (int(page) + 1) * per_page > OFFSET_RECORDS_MAX:
+            raise Auth0Error(
+                400,
+                f"Requesting page exceeds the allowed maximum of {OFFSET_RECORDS_MAX} records.",
+                "invalid_paging",
+            )
+    return paginate(items, request, key)
+
+
 def _list(tenant: Tenant, request: Request) -> Response:
-    return 200, paginate(list(tenant.store["organizations"].values()), request, "organizations")
+    organizations = list(tenant.store["organizations"].values())
+    return 200, _first_thousand(organizations, request, "organizations")
 
 
 def _get(tenant: Tenant, request: Request) -> Response:
@@ -553,7 +580,8 @@ def _list_members(tenant: Tenant, request: Request) -> Response:
         return shown
 
     # The page first, then its members' details: a page of 100 costs 100, not every member.
-    page = paginate(tenant.store["organization_members"][organization_id], request, "members")
+    members = tenant.store["organization_members"][organization_id]
+    page = _first_thousand(members, request, "members")
     if isinstance(page, dict):
         return 200, {**page, "members": [member(user_id) for user_id in page["members"]]}
     return 200, [member(user_id) for user_id in page]

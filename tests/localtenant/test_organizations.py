@@ -98,6 +98,29 @@ def test_the_members_roles_need_the_member_roles_scope(tenant: LocalTenant) -> N
     assert "read:organization_member_roles" in error["message"]
 
 
+@pytest.mark.parametrize("listed", ["/api/v2/organizations", "{org}/members"])
+def test_offset_pages_end_at_the_thousandth_record(in_process: LocalTenant, listed: str) -> None:
+    """ "Up to 1000 organization members can be displayed", a page past them is 400
+    invalid_paging "Requesting page exceeds the allowed maximum of 1000 records."
+    (retrieve-members, retrieve-organizations: "To retrieve more than 1000 results, you must use
+    the checkpoint pagination method"); checkpoint pages have no such end."""
+    path = listed.format(org=_a_member(in_process)[0].removesuffix("/members"))
+    assert in_process.call("GET", f"{path}?page=9&per_page=100") == []
+    status, error = error_of(lambda: in_process.call("GET", f"{path}?page=10&per_page=100"))
+    assert (status, error) == (
+        400,
+        {
+            "statusCode": 400,
+            "error": "Bad Request",
+            "message": "Requesting page exceeds the allowed maximum of 1000 records.",
+            "errorCode": "invalid_paging",
+        },
+    )
+    assert in_process.call("GET", f"{path}?take=100&from=")[listed.rsplit("/", 1)[-1]]
+    status, error = error_of(lambda: in_process.call("GET", f"{path}?page=first"))
+    assert (status, error["errorCode"]) == (400, "invalid_query_string")  # not a 500
+
+
 # Row: the connections enabled on an organization, on the older and the newer path (D7).
 
 
