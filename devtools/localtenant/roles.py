@@ -43,13 +43,30 @@ def _member_roles(tenant: Tenant, request: Request) -> list[str]:
     return by_user.setdefault(user_id, [])
 
 
-def _role_ids(tenant: Tenant, request: Request) -> list[str]:
-    roles = request.json_object().get("roles")
-    if not isinstance(roles, list) or not roles:
+MEMBER_ROLES_MAX = 50
+"""Entity Limit Policy: "Role Assignments per Organization Member | 50"."""
+
+
+def _listed_roles(request: Request) -> list[str]:
+    """The body's ``roles``, as the member roles' request schemas have it (Assign- and
+    DeleteOrganizationMemberRolesRequestContent): required, at least one, nothing else."""
+    body = request.json_object()
+    extra = sorted(set(body) - {"roles"})
+    if extra:
+        raise bad_request(f"'Additional properties not allowed: {', '.join(extra)}'.")
+    roles = body.get("roles")
+    if not isinstance(roles, list):
         raise bad_request("'Missing required property: roles'.")
-    for role_id in roles:
-        get_role(tenant, str(role_id))
+    if not roles:
+        raise bad_request("'Array is too short (0), minimum 1' on property roles.")
     return [str(role_id) for role_id in roles]
+
+
+def _role_ids(tenant: Tenant, request: Request) -> list[str]:
+    roles = _listed_roles(request)
+    for role_id in roles:
+        get_role(tenant, role_id)
+    return roles
 
 
 def _create(tenant: Tenant, request: Request) -> Response:
@@ -96,7 +113,11 @@ def _users(tenant: Tenant, request: Request) -> Response:
 
 def _give_member_roles(tenant: Tenant, request: Request) -> Response:
     held = _member_roles(tenant, request)
-    held.extend(role for role in _role_ids(tenant, request) if role not in held)
+    new = [role for role in dict.fromkeys(_role_ids(tenant, request)) if role not in held]
+    if len(held) + len(new) > MEMBER_ROLES_MAX:
+        # The reference's 409 (post_organization_member_roles); its errorCode is not given.
+        raise Auth0Error(409, "No more roles can be assigned to this organization member.")
+    held.extend(new)
     return 204, None
 
 
@@ -107,7 +128,7 @@ def _list_member_roles(tenant: Tenant, request: Request) -> Response:
 
 def _take_member_roles(tenant: Tenant, request: Request) -> Response:
     held = _member_roles(tenant, request)
-    for role_id in request.json_object().get("roles") or []:
+    for role_id in _listed_roles(request):
         if role_id in held:
             held.remove(role_id)
     return 204, None

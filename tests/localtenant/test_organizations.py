@@ -121,6 +121,39 @@ def test_offset_pages_end_at_the_thousandth_record(in_process: LocalTenant, list
     assert (status, error["errorCode"]) == (400, "invalid_query_string")  # not a 500
 
 
+# Row: a member's roles in the organization.
+
+
+def test_a_member_holds_at_most_fifty_roles(in_process: LocalTenant) -> None:
+    """ "Role Assignments per Organization Member | 50" (Entity Limit Policy; add-member-roles:
+    "Maximum of 50 roles per member"); past them post_organization_member_roles is the 409 "No
+    more roles can be assigned to this organization member."."""
+    path, user = _a_member(in_process)
+    roles = f"{path}/{quote(user['user_id'])}/roles"
+    ids = [in_process.create_role(f"r{n}")["id"] for n in range(51)]
+    in_process.call("POST", roles, {"roles": ids[:50]})
+    in_process.call("POST", roles, {"roles": ids[:1]})  # one already held takes no place
+    status, error = error_of(lambda: in_process.call("POST", roles, {"roles": ids[50:]}))
+    assert (status, error["message"]) == (
+        409,
+        "No more roles can be assigned to this organization member.",
+    )
+    assert len(in_process.call("GET", roles)) == 50
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+@pytest.mark.parametrize("body", [{}, {"roles": []}, {"roles": ["rol_x"], "members": []}])
+def test_member_roles_are_given_and_taken_by_a_list_of_them_alone(
+    in_process: LocalTenant, method: str, body: dict[str, Any]
+) -> None:
+    """AssignOrganizationMemberRolesRequestContent and DeleteOrganizationMemberRolesRequestContent:
+    ``roles`` required, ``minItems 1``, ``additionalProperties: false``."""
+    path, user = _a_member(in_process)
+    roles = f"{path}/{quote(user['user_id'])}/roles"
+    status, error = error_of(lambda: in_process.call(method, roles, body))
+    assert (status, error["errorCode"]) == (400, "invalid_body")
+
+
 # Row: the connections enabled on an organization, on the older and the newer path (D7).
 
 
