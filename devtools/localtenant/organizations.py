@@ -186,11 +186,20 @@ def _validate_name(tenant: Tenant, name: Any, organization_id: str | None) -> No
 
 
 def _validate_display_name(display_name: Any) -> None:
-    if display_name is not None and not (
-        isinstance(display_name, str) and 0 < len(display_name) <= DISPLAY_NAME_MAX
-    ):
+    """display_name: "minLength 1, maxLength 255"."""
+    if display_name is None:
+        return
+    if not isinstance(display_name, str):
         raise bad_request(
-            f"'String is too long, maximum {DISPLAY_NAME_MAX}' on property display_name."
+            "'Expected type string but found type "
+            f"{type(display_name).__name__}' on property display_name."
+        )
+    if not display_name:
+        raise bad_request("'String is too short (0 chars), minimum 1' on property display_name.")
+    if len(display_name) > DISPLAY_NAME_MAX:
+        raise bad_request(
+            f"'String is too long ({len(display_name)} chars), maximum {DISPLAY_NAME_MAX}' "
+            "on property display_name."
         )
 
 
@@ -201,10 +210,17 @@ def _validate_metadata(metadata: Any) -> None:
         raise bad_request(
             f"'Too many properties, maximum {METADATA_MAX_KEYS}' on property metadata."
         )
+    # OrganizationMetadata: each value "type": ["string", "null"], "maxLength": 255.
     for key, value in metadata.items():
-        if not isinstance(value, str) or len(value) > METADATA_VALUE_MAX:
+        if value is not None and not isinstance(value, str):
             raise bad_request(
-                f"'String is too long, maximum {METADATA_VALUE_MAX}' on property metadata.{key}."
+                f"'Expected type string,null but found type {type(value).__name__}' "
+                f"on property metadata.{key}."
+            )
+        if value is not None and len(value) > METADATA_VALUE_MAX:
+            raise bad_request(
+                f"'String is too long ({len(value)} chars), maximum {METADATA_VALUE_MAX}' "
+                f"on property metadata.{key}."
             )
 
 
@@ -412,7 +428,16 @@ def _delete_discovery_domain(tenant: Tenant, request: Request) -> Response:
 
 
 def _create(tenant: Tenant, request: Request) -> Response:
-    return 201, create_organization(tenant, request.json_object())
+    """The new organization, with the connections it enabled as the older path shows them
+    (CreateOrganizationResponseContent's ``enabled_connections``; recorded in go-auth0's
+    TestOrganizationManager_Create); reads of an organization do not show them."""
+    body = request.json_object()
+    organization = create_organization(tenant, body)
+    if not body.get("enabled_connections"):
+        return 201, organization
+    records = tenant.store["organization_connections"][organization["id"]].values()
+    enabled = [_older(_with_connection(tenant, record)) for record in records]
+    return 201, {**organization, "enabled_connections": enabled}
 
 
 OFFSET_RECORDS_MAX = 1000
@@ -451,8 +476,11 @@ def _get(tenant: Tenant, request: Request) -> Response:
 
 
 def _get_by_name(tenant: Tenant, request: Request) -> Response:
+    # The path parameter is "minLength 1, maxLength 50" (get_name_by_name).
+    name = request.params["name"]
+    path_length(name, "name", "name of the organization to retrieve", 1, 50)
     for organization in tenant.store["organizations"].values():
-        if organization["name"] == request.params["name"]:
+        if organization["name"] == name:
             return 200, organization
     raise not_found("organization")
 
@@ -703,6 +731,11 @@ ROUTES += [
 NEWER_CONNECTION_FIELDS = ("is_enabled", "organization_access_level")
 
 
+def _older(record: dict[str, Any]) -> dict[str, Any]:
+    """An enabled connection as the older path answers it: without the newer path's fields."""
+    return {k: v for k, v in record.items() if k not in NEWER_CONNECTION_FIELDS}
+
+
 def _as_is(handler: Handler) -> Handler:
     return handler
 
@@ -715,9 +748,7 @@ def _as_enabled_connections(handler: Handler) -> Handler:
     (terraform-provider-auth0's TestAccDataSourceOrganizationInsufficientScope.yaml)."""
 
     def strip(record: Any) -> Any:
-        if isinstance(record, dict) and "connection_id" in record:
-            return {k: v for k, v in record.items() if k not in NEWER_CONNECTION_FIELDS}
-        return record
+        return _older(record) if isinstance(record, dict) and "connection_id" in record else record
 
     def answer(tenant: Tenant, request: Request) -> Response:
         status, body = handler(tenant, request)

@@ -29,6 +29,68 @@ def test_at_most_ten_connections_per_organization(tenant: LocalTenant) -> None:
             assert (status, error["errorCode"]) == (400, "too_many_connections")
 
 
+# Row: an organization's own fields, as the reference's organization schemas have them.
+
+
+def test_metadata_values_may_be_null(in_process: LocalTenant) -> None:
+    """OrganizationMetadata: "additionalProperties": {"type": ["string", "null"], "maxLength":
+    255}."""
+    organization = in_process.create_organization("nulls")
+    path = f"/api/v2/organizations/{organization['id']}"
+    assert in_process.call("PATCH", path, {"metadata": {"a": "b", "gone": None}})["metadata"] == {
+        "a": "b",
+        "gone": None,
+    }
+    status, error = error_of(lambda: in_process.call("PATCH", path, {"metadata": {"n": 1}}))
+    assert (status, error["errorCode"]) == (400, "invalid_body")
+
+
+def test_an_empty_display_name_is_too_short(in_process: LocalTenant) -> None:
+    """display_name is "minLength 1, maxLength 255": an empty one is too short, not too long."""
+    path = f"/api/v2/organizations/{in_process.create_organization('short')['id']}"
+    status, error = error_of(lambda: in_process.call("PATCH", path, {"display_name": ""}))
+    assert status == 400
+    assert "too short" in error["message"]
+
+
+def test_an_organization_name_read_over_50_characters_is_refused(in_process: LocalTenant) -> None:
+    """get_name_by_name's path parameter ``name`` is "minLength 1, maxLength 50"
+    (retrieve-organizations: "Maximum length of 50 characters"): a 400, not a 404."""
+    status, error = error_of(
+        lambda: in_process.call("GET", "/api/v2/organizations/name/" + "a" * 51)
+    )
+    assert (status, error["errorCode"]) == (400, "invalid_uri")
+    assert "maximum 50' on property name" in error["message"]
+
+
+def test_a_created_organization_answers_the_connections_it_enabled(in_process: LocalTenant) -> None:
+    """CreateOrganizationResponseContent has ``enabled_connections``, and Auth0 answered them
+    (go-auth0's TestOrganizationManager_Create: each with ``connection``, without the newer
+    path's fields); reads of the organization do not show them."""
+    [database] = in_process.call("GET", "/api/v2/connections?name=Username-Password-Authentication")
+    created = in_process.call(
+        "POST",
+        "/api/v2/organizations",
+        {
+            "name": "enabling",
+            "enabled_connections": [
+                {"connection_id": database["id"], "assign_membership_on_login": True}
+            ],
+        },
+    )
+    [enabled] = created["enabled_connections"]
+    assert enabled == {
+        "connection_id": database["id"],
+        "assign_membership_on_login": True,
+        "is_signup_enabled": False,
+        "show_as_button": True,
+        "connection": {"name": "Username-Password-Authentication", "strategy": "auth0"},
+    }
+    assert "enabled_connections" not in in_process.call(
+        "GET", f"/api/v2/organizations/{created['id']}"
+    )
+
+
 # Row: members per request; Actions per trigger and per tenant.
 
 
