@@ -44,12 +44,19 @@ DOMAIN = re.compile(
 """The Management API's pattern for a discovery domain (OrganizationDiscoveryDomain.domain),
 3 to 255 characters."""
 DISCOVERY_DOMAIN_STATUSES = ("pending", "verified")
-ENABLED_CONNECTION_FIELDS = (
-    "assign_membership_on_login",
-    "is_signup_enabled",
-    "show_as_button",
+ENABLED_CONNECTION_FIELDS = ("assign_membership_on_login", "is_signup_enabled", "show_as_button")
+"""What the older path and a create's enabled_connections take (AddOrganizationConnection-,
+UpdateOrganizationConnectionRequestContent, ConnectionForOrganization; no other property)."""
+NEWER_CONNECTION_FIELDS = (
     "is_enabled",
+    "organization_access_level",
+    "organization_connection_name",
 )
+"""What the newer path takes and answers besides (CreateOrganizationAllConnectionRequestContent,
+UpdateOrganizationAllConnectionRequestContent); the older path answers none of them."""
+ACCESS_LEVELS = ("none", "readonly", "limited", "full")
+"""OrganizationAccessLevelEnum."""
+CONNECTION_NAME_MAX = 50
 
 
 # --- models --------------------------------------------------------------------------------
@@ -65,6 +72,7 @@ def create_organization(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
             f"'At most {CONNECTIONS_MAX} enabled connections'.", "too_many_connections"
         )
     for connection in enabled:
+        _connection_fields(connection, newer=False, update=False)
         get_connection(tenant, str(connection.get("connection_id")))
     organization = {"id": ids.prefixed("org"), **copy.deepcopy(body)}
     organization.pop("enabled_connections", None)
@@ -72,7 +80,7 @@ def create_organization(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     tenant.store["organization_connections"][organization["id"]] = {}
     tenant.store["organization_members"][organization["id"]] = []
     for connection in enabled:
-        enable_connection(tenant, organization["id"], connection)
+        enable_connection(tenant, organization["id"], connection, newer=False)
     return organization
 
 
@@ -101,35 +109,59 @@ def delete_organization(tenant: Tenant, organization_id: str) -> None:
         tenant.store[collection].pop(organization_id, None)
 
 
-def enable_connection(tenant: Tenant, organization_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def _connection_fields(body: dict[str, Any], newer: bool, update: bool) -> dict[str, Any]:
+    """The settings an enable (``update``: a change) of an organization's connection sends, as
+    the path's request schema takes them; None (a newer PATCH's null) unsets the setting."""
+    allowed = (*ENABLED_CONNECTION_FIELDS, *(NEWER_CONNECTION_FIELDS if newer else ()))
+    _only(body, allowed if update else ("connection_id", *allowed))
+    fields = {key: body[key] for key in allowed if key in body}
+    for key, value in fields.items():
+        if value is None and update and key in NEWER_CONNECTION_FIELDS:
+            continue
+        if key == "organization_access_level":
+            problem = None if value in ACCESS_LEVELS else f'No enum match for: "{value}"'
+        elif key == "organization_connection_name":
+            fits = isinstance(value, str) and 1 <= len(value) <= CONNECTION_NAME_MAX
+            problem = None if fits and "\x00" not in value else "String length must be 1 to 50"
+        else:
+            problem = None if isinstance(value, bool) else "Expected type boolean"
+        if problem:
+            raise bad_request(f"'{problem}' on property {key}.")
+    return fields
+
+
+def enable_connection(
+    tenant: Tenant, organization_id: str, body: dict[str, Any], newer: bool = True
+) -> dict[str, Any]:
     get_organization(tenant, organization_id)
+    fields = _connection_fields(body, newer, update=False)
     connection_id = body.get("connection_id")
     if not isinstance(connection_id, str):
         raise bad_request("'Missing required property: connection_id'.")
-    get_connection(tenant, connection_id)
+    connection = get_connection(tenant, connection_id)
     enabled = tenant.store["organization_connections"][organization_id]
     if connection_id in enabled:
+        # The reference's 409 (post_organization_connection); no recording gives its body.
         raise conflict(
-            "The connection is already enabled for this organization",
-            "organization_connection_conflict",
+            "The organization connection already exists.", "organization_connection_conflict"
         )
     if len(enabled) >= CONNECTIONS_MAX:
         raise bad_request(
             f"'An organization can have at most {CONNECTIONS_MAX} enabled connections'.",
             "too_many_connections",
         )
+    # is_signup_enabled: "Only applicable for database connections" -- recorded, an enterprise
+    # connection's record has none (terraform-provider-auth0's TestAccOrganizationConnection,
+    # okta; go-auth0's TestOrganizationManager_AddConnection, ad), a database's has false.
+    database = connection["strategy"] == "auth0"
     record = {
         "connection_id": connection_id,
         "assign_membership_on_login": False,
-        "is_signup_enabled": False,
+        **({"is_signup_enabled": False} if database else {}),
         "show_as_button": True,
         "is_enabled": True,
         "organization_access_level": "none",
-        **{
-            key: body[key]
-            for key in (*ENABLED_CONNECTION_FIELDS, "organization_access_level")
-            if key in body
-        },
+        **fields,
     }
     enabled[connection_id] = record
     return _with_connection(tenant, record)
@@ -508,8 +540,12 @@ def _list_connections(key: str) -> Any:
     return handler
 
 
-def _enable(tenant: Tenant, request: Request) -> Response:
-    return 201, enable_connection(tenant, request.params["id"], request.json_object())
+def _enable(newer: bool) -> Handler:
+    def handler(tenant: Tenant, request: Request) -> Response:
+        body = request.json_object()
+        return 201, enable_connection(tenant, request.params["id"], body, newer)
+
+    return handler
 
 
 def _get_connection(tenant: Tenant, request: Request) -> Response:
@@ -517,17 +553,25 @@ def _get_connection(tenant: Tenant, request: Request) -> Response:
     return 200, _with_connection(tenant, record)
 
 
-def _update_connection(tenant: Tenant, request: Request) -> Response:
-    record = enabled_connection(tenant, request.params["id"], request.params["connection_id"])
-    body = request.json_object()
-    record.update(
-        {
-            key: body[key]
-            for key in (*ENABLED_CONNECTION_FIELDS, "organization_access_level")
-            if key in body
-        }
-    )
-    return 200, _with_connection(tenant, record)
+UNSET = {"is_enabled": True, "organization_access_level": "none"}
+"""What a newer PATCH's null sets (a judgement: the defaults a create gives); a null
+organization_connection_name removes it."""
+
+
+def _update_connection(newer: bool) -> Handler:
+    def handler(tenant: Tenant, request: Request) -> Response:
+        organization_id, connection_id = request.params["id"], request.params["connection_id"]
+        record = enabled_connection(tenant, organization_id, connection_id)
+        for key, value in _connection_fields(request.json_object(), newer, update=True).items():
+            if value is not None:
+                record[key] = value
+            elif key in UNSET:
+                record[key] = UNSET[key]
+            else:
+                record.pop(key, None)
+        return 200, _with_connection(tenant, record)
+
+    return handler
 
 
 def _disable(tenant: Tenant, request: Request) -> Response:
@@ -728,7 +772,6 @@ ROUTES += [
         _delete_discovery_domain,
     ),
 ]
-NEWER_CONNECTION_FIELDS = ("is_enabled", "organization_access_level")
 
 
 def _older(record: dict[str, Any]) -> dict[str, Any]:
@@ -784,7 +827,7 @@ for _path, _key in (
             "POST",
             ORG + _path,
             "create:organization_connections",
-            _shown(_enable),
+            _shown(_enable(_key == "connections")),
         ),
         route(
             RouteName(f"{_prefix}.get"),
@@ -798,7 +841,7 @@ for _path, _key in (
             "PATCH",
             ORG + _path + "/{connection_id}",
             "update:organization_connections",
-            _shown(_update_connection),
+            _shown(_update_connection(_key == "connections")),
         ),
         route(
             RouteName(f"{_prefix}.delete"),

@@ -233,6 +233,104 @@ def test_the_older_path_answers_no_access_level_the_newer_one_none(
     assert newer["connections"][0]["is_enabled"] is True
 
 
+def _paths(tenant: LocalTenant) -> tuple[str, str, str]:
+    """The older and newer paths of a new organization's connections, and a database's id."""
+    [database] = tenant.call("GET", "/api/v2/connections?name=Username-Password-Authentication")
+    base = f"/api/v2/organizations/{tenant.create_organization('paths')['id']}"
+    return base + "/enabled_connections", base + "/connections", database["id"]
+
+
+@pytest.mark.parametrize("extra", ["is_enabled", "organization_access_level", "colour"])
+def test_the_older_path_takes_only_its_own_fields(in_process: LocalTenant, extra: str) -> None:
+    """AddOrganizationConnectionRequestContent and UpdateOrganizationConnectionRequestContent:
+    ``additionalProperties: false`` over connection_id, assign_membership_on_login,
+    is_signup_enabled and show_as_button (a connection enabled with ``is_enabled: false`` there
+    was stored disabled, which that path does not show)."""
+    older, _, database = _paths(in_process)
+    value = {"is_enabled": False, "organization_access_level": "full", "colour": "red"}[extra]
+    status, error = error_of(
+        lambda: in_process.call("POST", older, {"connection_id": database, extra: value})
+    )
+    assert (status, error["message"]) == (
+        400,
+        f"Payload validation error: 'Additional properties not allowed: {extra}'.",
+    )
+    in_process.call("POST", older, {"connection_id": database})
+    status, _ = error_of(lambda: in_process.call("PATCH", f"{older}/{database}", {extra: value}))
+    assert status == 400
+
+
+def test_the_newer_path_names_the_connection_in_the_organization(in_process: LocalTenant) -> None:
+    """CreateOrganizationAllConnectionRequestContent's ``organization_connection_name`` (1 to
+    50 characters) is answered back, changed by a PATCH (null: unset), and not on the older
+    path, whose OrganizationConnection schema has no such field; the Deploy CLI compares it."""
+    older, newer, database = _paths(in_process)
+    created = in_process.call(
+        "POST", newer, {"connection_id": database, "organization_connection_name": "Staff"}
+    )
+    assert created["organization_connection_name"] == "Staff"
+    assert in_process.call("GET", f"{newer}/{database}")["organization_connection_name"] == "Staff"
+    assert "organization_connection_name" not in in_process.call("GET", f"{older}/{database}")
+    one = f"{newer}/{database}"
+    assert (
+        in_process.call("PATCH", one, {"organization_connection_name": "Team"})[
+            "organization_connection_name"
+        ]
+        == "Team"
+    )
+    assert "organization_connection_name" not in in_process.call(
+        "PATCH", one, {"organization_connection_name": None}
+    )
+    status, _ = error_of(
+        lambda: in_process.call("PATCH", one, {"organization_connection_name": ""})
+    )
+    assert status == 400
+
+
+def test_an_access_level_is_one_of_auth0s(in_process: LocalTenant) -> None:
+    """OrganizationAccessLevelEnum: none, readonly, limited, full (a PATCH may send null)."""
+    _, newer, database = _paths(in_process)
+    body = {"connection_id": database, "organization_access_level": "read-only"}
+    status, error = error_of(lambda: in_process.call("POST", newer, body))
+    assert (status, error["errorCode"]) == (400, "invalid_body")
+    created = in_process.call("POST", newer, {**body, "organization_access_level": "readonly"})
+    assert created["organization_access_level"] == "readonly"
+    status, _ = error_of(
+        lambda: in_process.call(
+            "PATCH", f"{newer}/{database}", {"organization_access_level": "admin"}
+        )
+    )
+    assert status == 400
+
+
+def test_a_connection_enabled_twice_is_the_references_conflict(in_process: LocalTenant) -> None:
+    """post_organization_connection's 409: "The organization connection already exists."."""
+    _, newer, database = _paths(in_process)
+    in_process.call("POST", newer, {"connection_id": database})
+    status, error = error_of(lambda: in_process.call("POST", newer, {"connection_id": database}))
+    assert (status, error["message"]) == (409, "The organization connection already exists.")
+
+
+def test_a_create_enables_connections_with_their_own_fields_only(in_process: LocalTenant) -> None:
+    """ConnectionForOrganization (the create's enabled_connections items): ``additionalProperties:
+    false`` over connection_id, assign_membership_on_login, show_as_button, is_signup_enabled."""
+    _, _, database = _paths(in_process)
+    body = {"name": "strict", "enabled_connections": [{"connection_id": database, "x": 1}]}
+    status, error = error_of(lambda: in_process.call("POST", "/api/v2/organizations", body))
+    assert (status, error["errorCode"]) == (400, "invalid_body")
+
+
+def test_signup_is_a_database_connections_field(in_process: LocalTenant) -> None:
+    """is_signup_enabled: "Only applicable for database connections"; recorded, an enterprise
+    connection's record has none (terraform-provider-auth0's TestAccOrganizationConnection for
+    okta, go-auth0's TestOrganizationManager_AddConnection for ad), a database's has it."""
+    older, newer, database = _paths(in_process)
+    okta = in_process.ensure_connection("partner", "okta")["id"]
+    assert "is_signup_enabled" not in in_process.call("POST", newer, {"connection_id": okta})
+    assert "is_signup_enabled" not in in_process.call("GET", f"{older}/{okta}")
+    assert in_process.call("POST", older, {"connection_id": database})["is_signup_enabled"] is False
+
+
 # Row: discovery domains (issue 24 needs them), as the Management API reference describes them.
 
 
