@@ -118,6 +118,7 @@ def _settings(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
     # toggle of that name (localtenant.connections), kept in the tenant's state.
     # {"secret_rotation_delay_s": N}: how long a rotated client secret takes to be accepted.
     # {"discovery_domain_lag_s": N}: how long a discovery domain's change takes to show.
+    # {"member_list_lag_s": N}: how long a membership's change takes to show in the members list.
     if "rtt_ms" in body:
         tenant.rtt_ms = float(body["rtt_ms"])
     if "token_lifetime_s" in body:
@@ -134,11 +135,15 @@ def _settings(tenant: Tenant, body: dict[str, Any]) -> tuple[int, Any]:
     if "discovery_domain_lag_s" in body:  # for the changes from now on: reads catch up
         tenant.discovery_domain_lag_s = float(body["discovery_domain_lag_s"])
         tenant.discovery_domain_views.clear()
+    if "member_list_lag_s" in body:  # likewise
+        tenant.member_list_lag_s = float(body["member_list_lag_s"])
+        tenant.member_views.clear()
     return 200, {
         "rtt_ms": tenant.rtt_ms,
         "token_lifetime_s": tenant.token_lifetime_s,
         "secret_rotation_delay_s": tenant.secret_rotation_delay_s,
         "discovery_domain_lag_s": tenant.discovery_domain_lag_s,
+        "member_list_lag_s": tenant.member_list_lag_s,
         legacy: connections.options_without_scopes(tenant),
     }
 

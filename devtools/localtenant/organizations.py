@@ -183,7 +183,39 @@ def add_members(tenant: Tenant, organization_id: str, user_ids: list[str]) -> No
             400, f"One or more users do not exist: {', '.join(missing)}", "invalid_body"
         )
     members = tenant.store["organization_members"][organization_id]
-    members.extend(user_id for user_id in user_ids if user_id not in members)
+    for user_id in dict.fromkeys(user_ids):
+        if user_id not in members:
+            membership_changed(tenant, organization_id, user_id, was_member=False)
+            members.append(user_id)
+
+
+def membership_changed(
+    tenant: Tenant, organization_id: str, user_id: str, was_member: bool
+) -> None:
+    """The members list shows ``was_member`` for the user for the tenant's member_list_lag_s
+    from now (the state before the first of changes within one another's lag)."""
+    if tenant.member_list_lag_s <= 0:
+        return
+    now = time.monotonic()
+    key = (organization_id, user_id)
+    view = tenant.member_views.get(key)
+    shown = view[1] if view is not None and view[0] > now else was_member
+    tenant.member_views[key] = (now + tenant.member_list_lag_s, shown)
+
+
+def _listed_members(tenant: Tenant, organization_id: str) -> list[str]:
+    """The organization's members as its list shows them now (``membership_changed``)."""
+    current = tenant.store["organization_members"][organization_id]
+    if not tenant.member_views:
+        return list(current)
+    now = time.monotonic()
+    views = {
+        user_id: shown
+        for (organization, user_id), (until, shown) in tenant.member_views.items()
+        if organization == organization_id and until > now
+    }
+    gone = [user_id for user_id, shown in views.items() if shown and user_id not in current]
+    return [user_id for user_id in current if views.get(user_id, True)] + gone
 
 
 def _with_connection(tenant: Tenant, record: dict[str, Any]) -> dict[str, Any]:
@@ -652,8 +684,7 @@ def _list_members(tenant: Tenant, request: Request) -> Response:
         return shown
 
     # The page first, then its members' details: a page of 100 costs 100, not every member.
-    members = tenant.store["organization_members"][organization_id]
-    page = _first_thousand(members, request, "members")
+    page = _first_thousand(_listed_members(tenant, organization_id), request, "members")
     if isinstance(page, dict):
         return 200, {**page, "members": [member(user_id) for user_id in page["members"]]}
     return 200, [member(user_id) for user_id in page]
@@ -667,6 +698,7 @@ def _remove_members(tenant: Tenant, request: Request) -> Response:
     members = tenant.store["organization_members"][request.params["id"]]
     for user_id in user_ids:
         if user_id in members:
+            membership_changed(tenant, request.params["id"], user_id, was_member=True)
             members.remove(user_id)
     return 204, None
 

@@ -105,6 +105,14 @@ class Tenant:
         self.discovery_domain_views: dict[str, tuple[float, str, dict[str, Any] | None]] = {}
         """Discovery domain id -> (until when, its organization, what reads show meanwhile: its
         state before the change, None for one just created)."""
+        self.member_list_lag_s = 0.0
+        """How long adding or removing an organization member (deleting the user included)
+        takes to show in the organization's members list (``organizations._listed_members``):
+        Auth0 says the list "is subject to eventual consistency" and a removal "takes
+        approximately 5 - 10 seconds"; 0, at once, by default."""
+        self.member_views: dict[tuple[str, str], tuple[float, bool]] = {}
+        """(organization id, user id) -> (until when, whether the list shows the user meanwhile:
+        their membership before the change)."""
         self.release = threading.Event()
         """Set at shutdown, so hanging requests end."""
         self.ca_file = state_path.with_name(state_path.name + ".ca.pem")

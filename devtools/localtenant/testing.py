@@ -573,6 +573,12 @@ class LocalTenant:
         domain (by id or by name) and of the list (Auth0: "subject to eventual consistency")."""
         self.call("PUT", "/localtenant/settings", {"discovery_domain_lag_s": seconds})
 
+    def set_member_list_lag_s(self, seconds: float) -> None:
+        """How long adding or removing an organization member takes to show in the members
+        list (Auth0: "subject to eventual consistency"; a removal "takes approximately 5 - 10
+        seconds")."""
+        self.call("PUT", "/localtenant/settings", {"member_list_lag_s": seconds})
+
     def revoke_tokens(self) -> None:
         """Make every token issued so far invalid, as a rotated signing key would (the admin
         client's own too: it asks for another)."""

@@ -10,6 +10,7 @@ from devtools.localtenant import ids
 from devtools.localtenant.connections import connection_by_name
 from devtools.localtenant.errors import Auth0Error, bad_request, conflict
 from devtools.localtenant.fields import now, select
+from devtools.localtenant.organizations import membership_changed
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.routes import Request, Response, paginate, route
 
@@ -150,8 +151,9 @@ def _update(tenant: Tenant, request: Request) -> Response:
 def _delete(tenant: Tenant, request: Request) -> Response:
     get_user(tenant, request.params["id"])
     del tenant.store["users"][request.params["id"]]
-    for members in tenant.store["organization_members"].values():
+    for organization_id, members in tenant.store["organization_members"].items():
         if request.params["id"] in members:
+            membership_changed(tenant, organization_id, request.params["id"], was_member=True)
             members.remove(request.params["id"])
     return 204, None
 

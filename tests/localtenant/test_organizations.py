@@ -160,6 +160,26 @@ def test_the_members_roles_need_the_member_roles_scope(tenant: LocalTenant) -> N
     assert "read:organization_member_roles" in error["message"]
 
 
+def test_the_members_list_lags_additions_and_removals(in_process: LocalTenant) -> None:
+    """get-organization-members: "This endpoint is subject to eventual consistency. New users
+    may not be immediately included in the response and deleted users may not be immediately
+    removed from it"; remove-members: "The removal process takes approximately 5 - 10
+    seconds". For the tenant's member_list_lag_s after a change, the list shows the membership
+    as it was; 0 (at once) by default."""
+    path, ann = _a_member(in_process)
+    bob = in_process.sign_up("bob@example.com")["user_id"]
+    in_process.set_member_list_lag_s(1.0)
+    in_process.call("POST", path, {"members": [bob]})
+    in_process.call("DELETE", path, {"members": [ann["user_id"]]})
+    assert [m["user_id"] for m in in_process.call("GET", path)] == [ann["user_id"]]
+    time.sleep(1.1)
+    assert [m["user_id"] for m in in_process.call("GET", path)] == [bob]
+    in_process.delete_user(bob)
+    assert [m["user_id"] for m in in_process.call("GET", path)] == [bob]
+    time.sleep(1.1)
+    assert in_process.call("GET", path) == []
+
+
 @pytest.mark.parametrize("listed", ["/api/v2/organizations", "{org}/members"])
 def test_offset_pages_end_at_the_thousandth_record(in_process: LocalTenant, listed: str) -> None:
     """ "Up to 1000 organization members can be displayed", a page past them is 400
