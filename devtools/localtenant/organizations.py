@@ -727,7 +727,8 @@ ROUTES = [
         "read:organizations",
         _get_by_name,
     ),
-    route(RouteName.ORGANIZATIONS_GET, "GET", ORG, "read:organizations", _get),
+    # GET /organizations/search (the SDK's organizations.search) is not emulated: a 501.
+    route(RouteName.ORGANIZATIONS_GET, "GET", ORG, "read:organizations", _get, ("search",)),
     route(RouteName.ORGANIZATIONS_UPDATE, "PATCH", ORG, "update:organizations", _update),
     route(RouteName.ORGANIZATIONS_DELETE, "DELETE", ORG, "delete:organizations", _delete),
     route(

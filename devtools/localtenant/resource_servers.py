@@ -85,5 +85,6 @@ ROUTES = [
         "/api/v2/resource-servers/{id}",
         "read:resource_servers",
         _get,
+        ("search",),  # GET /resource-servers/search, an endpoint of its own, is not emulated
     ),
 ]

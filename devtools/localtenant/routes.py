@@ -59,7 +59,9 @@ class Route:
     @property
     def example_path(self) -> str:
         """A path this route answers, its parameters filled in (``/api/v2/clients/id-1``)."""
-        return re.sub(r"\(\?P<(\w+)>\[\^/\]\+\)", r"\1-1", self.pattern.pattern).strip("^$")
+        return re.sub(
+            r"\(\?P<(\w+)>(?:\(\?![^()]*\))?\[\^/\]\+\)", r"\1-1", self.pattern.pattern
+        ).strip("^$")
 
 
 def route(
@@ -68,9 +70,16 @@ def route(
     template: str,
     scopes: tuple[str, ...] | str,
     handler: Handler,
+    not_last: tuple[str, ...] = (),
 ) -> Route:
-    """``/api/v2/clients/{id}`` -> a route whose handler gets ``params["id"]``."""
+    """``/api/v2/clients/{id}`` -> a route whose handler gets ``params["id"]``; ``not_last``:
+    words the last parameter is never, being endpoints of their own (``/organizations/search``
+    is not the organization whose id is "search")."""
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+    if not_last:
+        words = "|".join(f"{re.escape(word)}$" for word in not_last)
+        head, _, tail = regex.rpartition("[^/]+)")
+        regex = f"{head}(?!{words})[^/]+){tail}"
     if isinstance(scopes, str):
         scopes = (scopes,)
     return Route(name, method, re.compile(f"^{regex}$"), scopes, handler)

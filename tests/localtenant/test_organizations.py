@@ -32,6 +32,16 @@ def test_at_most_ten_connections_per_organization(tenant: LocalTenant) -> None:
 # Row: an organization's own fields, as the reference's organization schemas have them.
 
 
+def test_searching_organizations_is_not_an_organization_named_search(
+    in_process: LocalTenant,
+) -> None:
+    """``GET /organizations/search`` is an endpoint of its own (the Node SDK's
+    organizations.search, which COVERAGE.md's list comes from), not emulated: a 501, not the
+    404 of ``GET /organizations/{id}`` for an organization whose id is "search"."""
+    status, error = error_of(lambda: in_process.call("GET", "/api/v2/organizations/search"))
+    assert (status, error["errorCode"]) == (501, "not_emulated")
+
+
 def test_metadata_values_may_be_null(in_process: LocalTenant) -> None:
     """OrganizationMetadata: "additionalProperties": {"type": ["string", "null"], "maxLength":
     255}."""

@@ -46,3 +46,10 @@ def test_it_cannot_be_changed_here(tenant: LocalTenant) -> None:
         )
     )
     assert (status, error["errorCode"]) == (501, "not_emulated")
+
+
+def test_searching_resource_servers_is_not_one_whose_id_is_search(tenant: LocalTenant) -> None:
+    """``GET /resource-servers/search`` is an endpoint of its own (the Node SDK's), not
+    emulated: a 501, not the 404 of a resource server whose id is "search"."""
+    status, error = error_of(lambda: tenant.call("GET", "/api/v2/resource-servers/search"))
+    assert (status, error["errorCode"]) == (501, "not_emulated")
