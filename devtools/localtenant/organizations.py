@@ -33,7 +33,8 @@ HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 CONNECTIONS_MAX = 10
 MEMBERS_PER_REQUEST_MAX = 10
 """https://auth0.com/docs/manage-users/organizations/configure-organizations/assign-members:
-"You can send a maximum of 10 members per organization per request"."""
+"You can send a maximum of 10 members per organization per request"; remove-members: "You can
+remove up to 10 members per request"."""
 DISCOVERY_DOMAINS_MAX = 100
 """https://auth0.com/docs/troubleshoot/customer-support/operational-policies/entity-limit-policy:
 "Discovery Domains per Organization | 100"."""
@@ -41,8 +42,9 @@ DOMAIN = re.compile(
     r"^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*"
     r"([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$"
 )
-"""The Management API's pattern for a discovery domain (OrganizationDiscoveryDomain.domain),
-3 to 255 characters."""
+"""The Management API's pattern for a discovery domain as it answers one
+(OrganizationDiscoveryDomain.domain), 3 to 255 characters. The create's request schema has only
+the length; applying the pattern to a create too is a judgement (what it could not answer)."""
 DISCOVERY_DOMAIN_STATUSES = ("pending", "verified")
 ENABLED_CONNECTION_FIELDS = ("assign_membership_on_login", "is_signup_enabled", "show_as_button")
 """What the older path and a create's enabled_connections take (AddOrganizationConnection-,
@@ -692,8 +694,7 @@ def _list_members(tenant: Tenant, request: Request) -> Response:
 
 def _remove_members(tenant: Tenant, request: Request) -> Response:
     get_organization(tenant, request.params["id"])
-    # The removal page does not repeat the cap of 10; the endpoint shares the request shape
-    # (and the Write Organization Members rate-limit bucket) with the one that adds them.
+    # remove-members: "You can remove up to 10 members per request", as for adding them.
     user_ids = _members(request)
     members = tenant.store["organization_members"][request.params["id"]]
     for user_id in user_ids:
