@@ -57,7 +57,8 @@ def main() -> None:
     arguments = parser.parse_args()
     if not engine_ready():
         raise SystemExit("error: no Pulumi engine: run scripts/setup (or scripts/engine) first")
-    runs, created = [], set()
+    runs: list[dict[str, float]] = []
+    created: set[int] = set()
     for number in range(arguments.runs):
         with tempfile.TemporaryDirectory() as directory:
             workdir = Path(directory) / f"run-{number}"
@@ -79,10 +80,10 @@ def main() -> None:
     print("| step | median | fastest | slowest |")
     print("|---|---|---|---|")
     for label in STEPS:
-        times = [run[label] for run in runs]
+        seconds = [run[label] for run in runs]
         print(
-            f"| `{label}` | {statistics.median(times):.1f} s | {min(times):.1f} s "
-            f"| {max(times):.1f} s |"
+            f"| `{label}` | {statistics.median(seconds):.1f} s | {min(seconds):.1f} s "
+            f"| {max(seconds):.1f} s |"
         )
 
 

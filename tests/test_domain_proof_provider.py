@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi.dynamic
 import pytest
 from pulumi.output import UNKNOWN
 
@@ -374,11 +375,10 @@ def test_the_credentials_come_from_the_environment_alone(
     """The stack may not hold the deployer's secret (config.policy refuses it: the state would
     record it), so a proof never takes it from the provider's configuration either."""
     provider = domain_proof._ProofProvider()
-    provider._config = {
-        "auth0:domain": "t",
-        "auth0:clientId": "i",
-        "auth0:clientSecret": "s",
-    }
+    provider._config = pulumi.dynamic.Config(
+        {"auth0:domain": "t", "auth0:clientId": "i", "auth0:clientSecret": "s"},
+        "auth0-org-assignment",
+    )
     monkeypatch.delenv("AUTH0_CLIENT_ID")
     monkeypatch.delenv("AUTH0_CLIENT_SECRET")
     with pytest.raises(RuntimeError, match="set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET"):
