@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -780,3 +781,86 @@ def test_a_dry_run_with_leavers_still_names_the_organizations_not_judged(
     assert "members would leave" in written
     assert "Some organizations were not judged" in written
     assert warning in written, written
+
+
+def test_the_impact_job_measures_a_data_file_change_against_the_deployed_data_file(
+    tmp_path: Path,
+) -> None:
+    """A stack whose organizations are in an organizationsFile: the base stack file names the
+    same path, which must be read as the base commit holds it, not as the branch does (else a
+    change to the data file alone measures the branch against itself: 0 let in, no approval)."""
+    repository = tmp_path / "repository"
+    repository.mkdir()
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=repository,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    header = "name,displayName,connections,emailDomains\n"
+    (repository / "Pulumi.yaml").write_text("name: auth0-org-assignment\n")
+    (repository / "Pulumi.prod.yaml").write_text(
+        "config:\n  auth0:domain: acme.eu.auth0.com\n"
+        "  auth0-org-assignment:organizationsFile: orgs.csv\n"
+    )
+    (repository / "orgs.csv").write_text(header + "acme,Acme,db,acme.com\n")
+    git("init", "--quiet", "--initial-branch=main", ".")
+    git("add", "--all")
+    git("commit", "--quiet", "--message=deployed")
+    base_sha = git("rev-parse", "HEAD")
+    (repository / "orgs.csv").write_text(header + "acme,Acme,db,acme.com globex.com\n")
+    git("commit", "--quiet", "--all", "--message=the pull request")
+    # What the job's earlier steps leave: the virtual environment and the snapshot.
+    command = repository / ".venv" / "bin" / "auth0-org-assignment"
+    command.parent.mkdir(parents=True)
+    command.write_text(
+        f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" '
+        '-m auth0_org_assignment.commands "$@"\n'
+    )
+    command.chmod(0o755)
+    population = {
+        "format": 1,
+        "organizations": {"acme": "org_acme"},
+        "population": [
+            {
+                "identities": [
+                    {
+                        "connection": "db",
+                        "strategy": "auth0",
+                        "domain": "globex.com",
+                        "verified": True,
+                    }
+                ],
+                "blocked": False,
+                "marked": [],
+                "pending": [],
+                "count": 500,
+            }
+        ],
+    }
+    (repository / "population").mkdir()
+    (repository / "population" / "population-prod.json").write_text(json.dumps(population))
+    (measure,) = [
+        s for s in load("pulumi-preview.yml")["jobs"]["impact"]["steps"] if s.get("id") == "measure"
+    ]
+    output = tmp_path / "github-output"
+    output.write_text("")
+    subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", measure["run"]],
+        cwd=repository,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "BASE_SHA": base_sha,
+            "STACK": "prod",
+            "MAX_ADMITTED": "100",
+            "GITHUB_OUTPUT": str(output),
+        },
+        check=True,
+    )
+    assert "this change lets in 500" in (repository / "impact.txt").read_text()
+    assert "approval=needed" in output.read_text()

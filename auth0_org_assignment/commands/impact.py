@@ -63,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--base-stack-file",
         type=Path,
         required=True,
-        help="the stack file as deployed (e.g. git show origin/main:Pulumi.prod.yaml > base.yaml)",
+        help="the stack file in a checkout of the deployed commit (its organizationsFile is read "
+        "beside it), e.g. git worktree add base origin/main; base/Pulumi.prod.yaml",
     )
     parser.add_argument("--project-dir", type=Path, default=None, help="where Pulumi.STACK.yaml is")
     parser.add_argument(
