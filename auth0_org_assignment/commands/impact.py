@@ -118,17 +118,23 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
     impact = Impact(users=sum(row["count"] for row in rows))
     in_head = {o.name for o in head.organizations}
     # The rule decides a user without a login, so it cannot read ``applications``: where an
-    # organization lists them, a user is in only once the rule admitted them at a login
-    # (marked), and the backfill skips it. So dropping the list counts whom it lets in.
-    limited_before = {o.name for o in base.organizations if o.applications is not None}
-    limited_after = {o.name for o in head.organizations if o.applications is not None}
+    # organization lists them, whom the rule admits joins at a login to one of them. So a user
+    # it admits now counts as let in unless the base admitted them too, and either marked them
+    # already or could reach them at every application the change lists (an application the
+    # base did not list, or the list dropped, reaches those it never did).
+    listed_before = {o.name: o.applications for o in base.organizations}
+    reaches_more = {
+        o.name: listed_before.get(o.name) is not None
+        and (o.applications is None or bool(set(o.applications) - set(listed_before[o.name] or ())))
+        for o in head.organizations
+    }
     for row, was, now in zip(rows, before, after, strict=True):
         count = row["count"]
         for name in in_head:
             organization_id = ids[name]
             marked = name in row["marked"] or name in row["pending"]
-            was_in = organization_id in was.eligible and (marked or name not in limited_before)
-            now_in = organization_id in now.eligible and (marked or name not in limited_after)
+            was_in = organization_id in was.eligible and (marked or not reaches_more[name])
+            now_in = organization_id in now.eligible
             if now_in and not was_in:
                 impact.joins[name][now.eligible[organization_id]] += count
             if marked and was_in and organization_id not in now.eligible:

@@ -235,3 +235,35 @@ def test_dropping_an_applications_list_counts_whom_it_lets_in() -> None:
     assert admitted(with_list, with_list) == 0
     assert admitted(without, with_list) == 0
     assert admitted(without, without) == 0
+
+
+def test_widening_an_organization_that_lists_applications_counts_whom_it_lets_in() -> None:
+    """Under an applications list the rule admits at a login to a listed application: a change
+    that widens the rule (a domain, or the list itself) lets in, at such a login, everyone it
+    newly admits. They count, whether the list was there before or comes with the change."""
+    population = {
+        "format": snapshot.FORMAT,
+        "organizations": {"acme": "org_acme"},
+        "population": [
+            row(5000, (DATABASE, "auth0", "acme.com", True)),
+            row(300, (DATABASE, "auth0", "globex.com", True)),
+        ],
+    }
+    portal = {"name": "acme", "emailDomains": ["acme.com"], "applications": ["portal-id"]}
+    wider = {**portal, "emailDomains": ["acme.com", "globex.com"]}
+
+    def admitted(base: dict[str, Any], head: dict[str, Any]) -> int:
+        found = impact.measure(
+            stack("acme.eu.auth0.com", base), stack("acme.eu.auth0.com", head), population
+        )
+        return found.admitted
+
+    assert admitted(portal, wider) == 300
+    # The list added in the same change: the tenant's one application lets everyone in.
+    assert admitted({"name": "acme", "emailDomains": ["acme.com"]}, wider) == 300
+    # Another application listed: whoever the rule admits may now join at a login to it.
+    assert admitted(portal, {**portal, "applications": ["portal-id", "shop-id"]}) == 5000
+    assert admitted(portal, {**portal, "applications": ["shop-id"]}) == 5000
+    # Narrowing lets nobody in.
+    assert admitted(wider, portal) == 0
+    assert admitted({**portal, "applications": ["portal-id", "shop-id"]}, portal) == 0
