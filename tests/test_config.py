@@ -374,3 +374,42 @@ def test_a_trusted_connections_limit_is_kept_as_its_domains_are_written(
     assert organization.rule_clauses() == {
         "trustedConnectionDomains": {"google-oauth2": ["*.acme.com", "partner.com"]}
     }
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        {
+            "dnsResolvers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["203.0.113.5:53"],
+            }
+        },
+        {f"{PROJECT}:dnsResolvers": {"value": ["203.0.113.5:53"]}},
+        {"dnsResolvers": ["203.0.113.5:53"]},
+    ],
+)
+def test_a_stack_file_is_read_with_the_project_config_pulumi_gives_the_program(
+    tmp_path: Path, declared: dict[str, Any]
+) -> None:
+    """The CLI gives the program each key Pulumi.yaml's config sets (a declared key's default,
+    a value) that the stack file does not (`pulumi config --json` shows them): render, impact
+    and explain, which read the files, must judge by the same keys, or a change to Pulumi.yaml
+    (resolvers that prove any domain, say) deploys what none of them shows."""
+    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump({"name": PROJECT, "config": declared}))
+    stack = {
+        "auth0:domain": "acme.eu.auth0.com",
+        f"{PROJECT}:organization": {
+            "name": "acme",
+            "displayName": "Acme",
+            "emailDomains": ["acme.com"],
+        },
+        f"{PROJECT}:connections": ["Username-Password-Authentication"],
+    }
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": stack}))
+    assert load_stack_file("prod", tmp_path).dns_resolvers == ["203.0.113.5:53"]
+    # The stack file's own value wins, as in the CLI.
+    stack[f"{PROJECT}:dnsResolvers"] = ["192.0.2.1:53"]
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": stack}))
+    assert load_stack_file("prod", tmp_path).dns_resolvers == ["192.0.2.1:53"]

@@ -61,8 +61,37 @@ def load_stack_path(path: Path) -> StackConfig:
     """Read the stack file at ``path``, whatever its name (a base revision's copy, say)."""
     if not path.is_file():
         raise pulumi.RunError(f"no stack file {path}")
-    raw, problems = select(read_stack_file(path))
+    raw, problems = select({**read_project_config(path.parent), **read_stack_file(path)})
     return validate(raw, problems, path.name, path.parent)
+
+
+DECLARATION_KEYS = frozenset({"type", "items", "default", "value", "description", "secret"})
+"""What a key's entry in Pulumi.yaml's ``config:`` holds when it declares the key, rather than
+being its value."""
+
+
+def read_project_config(root: Path) -> ConfigEntries:
+    """The keys ``root``'s ``Pulumi.yaml`` sets under ``config:`` (a declared key's default, a
+    ``value``, or a plain value), as the Pulumi CLI gives them to the program for each key a
+    stack file does not set; a key without a namespace is the project's."""
+    path = root / "Pulumi.yaml"
+    if not path.is_file():
+        return {}
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        raise pulumi.RunError(f"{path.name}: not valid YAML") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    entries: ConfigEntries = {}
+    for key, entry in (config if isinstance(config, dict) else {}).items():
+        full = str(key) if ":" in str(key) else f"{document.get('name')}:{key}"
+        if isinstance(entry, dict) and set(entry) & DECLARATION_KEYS:
+            if "value" in entry or "default" in entry:
+                value = entry.get("value", entry.get("default"))
+                entries[full] = (value, bool(entry.get("secret")))
+        else:
+            entries[full] = (entry, False)
+    return entries
 
 
 def load_resolved_config(path: Path) -> StackConfig:
