@@ -168,3 +168,24 @@ def test_the_program_reads_the_file_under_mocks(
     mocks, _ = build_stack({**DOMAIN, "organizationsFile": "orgs.csv", "organizations": []})
     names = [r.inputs["name"] for r in mocks.of_type("auth0:index/organization:Organization")]
     assert sorted(names) == ["acme", "beta"]
+
+
+def test_the_program_reads_the_file_at_the_project_root_the_engine_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine runs the program in Pulumi.yaml's main directory (infra/) and names the
+    project's root: the file is read there, as render and impact read it, even when a
+    Pulumi.yaml is added under infra/ beside another data file of the same name."""
+    write(tmp_path, "Pulumi.yaml", "name: auth0-org-assignment\nmain: infra/\n")
+    write(tmp_path, "orgs.csv", CSV)
+    write(tmp_path, "infra/Pulumi.yaml", "name: auth0-org-assignment\n")
+    write(
+        tmp_path,
+        "infra/orgs.csv",
+        "name,displayName,connections,allowAnyUserOfConnection\nmallory,Mallory,google-oauth2,true\n",
+    )
+    monkeypatch.chdir(tmp_path / "infra")
+    monkeypatch.setattr(pulumi, "get_root_directory", lambda: str(tmp_path))
+    mocks, _ = build_stack({**DOMAIN, "organizationsFile": "orgs.csv", "organizations": []})
+    names = [r.inputs["name"] for r in mocks.of_type("auth0:index/organization:Organization")]
+    assert sorted(names) == ["acme", "beta"]

@@ -44,7 +44,18 @@ def load_config() -> StackConfig:
         for key, value in passed.items()
     }
     raw, problems = select(entries)
-    return validate(raw, problems, f"stack {pulumi.get_stack()!r}", project_root())
+    return validate(raw, problems, f"stack {pulumi.get_stack()!r}", engine_root())
+
+
+def engine_root() -> Path:
+    """The project's root as the engine names it (where it found Pulumi.yaml), else as
+    :func:`project_root` finds it: the engine runs the program in Pulumi.yaml's ``main``
+    directory (infra/), where a Pulumi.yaml of its own would otherwise be found first, and the
+    data file read beside it, not the one ``render`` and ``impact`` read."""
+    root = pulumi.get_root_directory()
+    if isinstance(root, str) and (Path(root) / "Pulumi.yaml").is_file():
+        return Path(root)
+    return project_root()
 
 
 def load_stack_file(stack: str, root: Path) -> StackConfig:
