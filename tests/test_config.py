@@ -413,3 +413,20 @@ def test_a_stack_file_is_read_with_the_project_config_pulumi_gives_the_program(
     stack[f"{PROJECT}:dnsResolvers"] = ["192.0.2.1:53"]
     (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": stack}))
     assert load_stack_file("prod", tmp_path).dns_resolvers == ["192.0.2.1:53"]
+
+
+def test_a_project_that_moves_its_stack_files_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack_config: dict[str, Any]
+) -> None:
+    """Pulumi.yaml's stackConfigDir moves the stack files the CLI reads (`pulumi config --json`
+    shows cfg/'s), while render, impact and the pipeline read Pulumi.<stack>.yaml beside
+    Pulumi.yaml: a pull request could deploy cfg/'s wider rule and show the stale one. The
+    deploy and the commands refuse it, naming the key."""
+    (tmp_path / "Pulumi.yaml").write_text(f"name: {PROJECT}\nstackConfigDir: cfg\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": stack_config}))
+    with pytest.raises(pulumi.RunError, match=r"Pulumi\.yaml: stackConfigDir: 'cfg'"):
+        load_stack_file("prod", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pulumi, "get_root_directory", lambda: str(tmp_path))
+    with pytest.raises(pulumi.RunError, match="remove stackConfigDir"):
+        build_stack(stack_config)

@@ -44,7 +44,9 @@ def load_config() -> StackConfig:
         for key, value in passed.items()
     }
     raw, problems = select(entries)
-    return validate(raw, problems, f"stack {pulumi.get_stack()!r}", engine_root())
+    root = engine_root()
+    read_project(root)  # (refuses a layout the commands and the pipeline would not read)
+    return validate(raw, problems, f"stack {pulumi.get_stack()!r}", root)
 
 
 def engine_root() -> Path:
@@ -81,10 +83,11 @@ DECLARATION_KEYS = frozenset({"type", "items", "default", "value", "description"
 being its value."""
 
 
-def read_project_config(root: Path) -> ConfigEntries:
-    """The keys ``root``'s ``Pulumi.yaml`` sets under ``config:`` (a declared key's default, a
-    ``value``, or a plain value), as the Pulumi CLI gives them to the program for each key a
-    stack file does not set; a key without a namespace is the project's."""
+def read_project(root: Path) -> dict[str, Any]:
+    """``root``'s ``Pulumi.yaml`` (empty when there is none). One that moves the stack files
+    (``stackConfigDir``) is refused: the deploy would read them there, while ``render``,
+    ``impact``, the pipeline's jobs and every command read ``Pulumi.<stack>.yaml`` beside
+    ``Pulumi.yaml``, so a pull request could deploy a configuration no reviewer was shown."""
     path = root / "Pulumi.yaml"
     if not path.is_file():
         return {}
@@ -92,7 +95,23 @@ def read_project_config(root: Path) -> ConfigEntries:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError:
         raise pulumi.RunError(f"{path.name}: not valid YAML") from None
-    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        raise pulumi.RunError(f"{path.name}: must be a mapping (name:, runtime:, ...)")
+    if "stackConfigDir" in document:
+        raise pulumi.RunError(
+            f"{path.name}: stackConfigDir: {document['stackConfigDir']!r}: this project's stack "
+            "files live beside Pulumi.yaml, where render, impact, the pipeline and the commands "
+            "read them; remove stackConfigDir and keep Pulumi.<stack>.yaml there"
+        )
+    return document
+
+
+def read_project_config(root: Path) -> ConfigEntries:
+    """The keys ``root``'s ``Pulumi.yaml`` sets under ``config:`` (a declared key's default, a
+    ``value``, or a plain value), as the Pulumi CLI gives them to the program for each key a
+    stack file does not set; a key without a namespace is the project's."""
+    document = read_project(root)
+    config = document.get("config")
     entries: ConfigEntries = {}
     for key, entry in (config if isinstance(config, dict) else {}).items():
         full = str(key) if ":" in str(key) else f"{document.get('name')}:{key}"
