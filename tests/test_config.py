@@ -430,3 +430,45 @@ def test_a_project_that_moves_its_stack_files_is_refused(
     monkeypatch.setattr(pulumi, "get_root_directory", lambda: str(tmp_path))
     with pytest.raises(pulumi.RunError, match="remove stackConfigDir"):
         build_stack(stack_config)
+
+
+NARROW = {"name": "acme", "displayName": "Acme", "emailDomains": ["acme.com"]}
+WIDE = {
+    "name": "acme",
+    "displayName": "Acme",
+    "emailDomains": ["acme.com", "wide-open.example"],
+}
+
+
+def _stack(organization: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "auth0:domain": "acme.eu.auth0.com",
+        f"{PROJECT}:organization": organization,
+        f"{PROJECT}:connections": ["Username-Password-Authentication"],
+    }
+
+
+@pytest.mark.parametrize("keep_pulumi_yaml", [True, False])
+def test_a_project_file_the_cli_prefers_to_pulumi_yaml_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_pulumi_yaml: bool
+) -> None:
+    """The CLI looks for Pulumi.json before Pulumi.yaml (and Pulumi.yml where there is none),
+    and then reads the stack file of the same extension: with Pulumi.json and Pulumi.prod.json
+    added, `pulumi config --stack prod --json` shows Pulumi.prod.json's keys and none of
+    Pulumi.prod.yaml's, which render, impact and action-code-diff read. The deploy and the
+    commands refuse a project file other than Pulumi.yaml."""
+    (tmp_path / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\nmain: infra/\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": _stack(NARROW)}))
+    (tmp_path / "Pulumi.json").write_text(
+        json.dumps({"name": PROJECT, "runtime": "python", "main": "infra/"})
+    )
+    (tmp_path / "Pulumi.prod.json").write_text(json.dumps({"config": _stack(WIDE)}))
+    (tmp_path / "infra").mkdir()
+    if not keep_pulumi_yaml:
+        (tmp_path / "Pulumi.yaml").unlink()
+    with pytest.raises(pulumi.RunError, match=r"Pulumi\.json"):
+        load_stack_file("prod", tmp_path)
+    monkeypatch.chdir(tmp_path / "infra")
+    monkeypatch.setattr(pulumi, "get_root_directory", lambda: str(tmp_path))
+    with pytest.raises(pulumi.RunError, match=r"Pulumi\.json"):
+        build_stack(_stack(WIDE))

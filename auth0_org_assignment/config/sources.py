@@ -55,9 +55,30 @@ def engine_root() -> Path:
     directory (infra/), where a Pulumi.yaml of its own would otherwise be found first, and the
     data file read beside it, not the one ``render`` and ``impact`` read."""
     root = pulumi.get_root_directory()
-    if isinstance(root, str) and (Path(root) / "Pulumi.yaml").is_file():
-        return Path(root)
+    if isinstance(root, str):
+        refuse_other_project_files(Path(root))
+        if (Path(root) / "Pulumi.yaml").is_file():
+            return Path(root)
     return project_root()
+
+
+OTHER_PROJECT_FILES = ("Pulumi.json", "Pulumi.yml")
+"""Project files the Pulumi CLI also reads: Pulumi.json before Pulumi.yaml, Pulumi.yml where
+there is no Pulumi.yaml; it then reads the stack file of the same extension
+(``Pulumi.<stack>.json``), not ``Pulumi.<stack>.yaml``."""
+
+
+def refuse_other_project_files(root: Path) -> None:
+    """Refuse a project file other than ``Pulumi.yaml`` in ``root``: the CLI would deploy the
+    project and stack file it names, while render, impact, the pipeline and the commands read
+    ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml``."""
+    for name in OTHER_PROJECT_FILES:
+        if (root / name).exists():
+            raise pulumi.RunError(
+                f"{name}: the Pulumi CLI reads it (and the stack files Pulumi.<stack>"
+                f"{Path(name).suffix}) instead of Pulumi.yaml and Pulumi.<stack>.yaml, which "
+                "render, impact, the pipeline and the commands read; remove it"
+            )
 
 
 def load_stack_file(stack: str, root: Path) -> StackConfig:
@@ -88,6 +109,7 @@ def read_project(root: Path) -> dict[str, Any]:
     (``stackConfigDir``) is refused: the deploy would read them there, while ``render``,
     ``impact``, the pipeline's jobs and every command read ``Pulumi.<stack>.yaml`` beside
     ``Pulumi.yaml``, so a pull request could deploy a configuration no reviewer was shown."""
+    refuse_other_project_files(root)
     path = root / "Pulumi.yaml"
     if not path.is_file():
         return {}
