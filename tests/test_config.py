@@ -472,3 +472,19 @@ def test_a_project_file_the_cli_prefers_to_pulumi_yaml_is_refused(
     monkeypatch.setattr(pulumi, "get_root_directory", lambda: str(tmp_path))
     with pytest.raises(pulumi.RunError, match=r"Pulumi\.json"):
         build_stack(_stack(WIDE))
+
+
+def test_a_stack_file_key_without_namespace_is_the_projects(tmp_path: Path) -> None:
+    """The CLI reads a stack file's key without a namespace as the project's (`organization:`
+    is `auth0-org-assignment:organization`), the last of the two spellings winning: a pull
+    request adding `organization:` below the namespaced one deployed it while render, impact
+    and action-code-diff read the namespaced one alone. Read as the project's; both refused."""
+    (tmp_path / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\n")
+    stack = _stack(NARROW)
+    stack["organization"] = WIDE
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": stack}, sort_keys=False))
+    with pytest.raises(pulumi.RunError, match=f"{PROJECT}:organization.*both"):
+        load_stack_file("prod", tmp_path)
+    del stack[f"{PROJECT}:organization"]
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": stack}))
+    assert load_stack_file("prod", tmp_path).organizations[0].email_domains == WIDE["emailDomains"]

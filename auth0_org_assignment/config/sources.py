@@ -95,7 +95,9 @@ def load_stack_path(path: Path) -> StackConfig:
     """Read the stack file at ``path``, whatever its name (a base revision's copy, say)."""
     if not path.is_file():
         raise pulumi.RunError(f"no stack file {path}")
-    raw, problems = select({**read_project_config(path.parent), **read_stack_file(path)})
+    project = read_project(path.parent).get("name")
+    stack = read_stack_file(path, None if project is None else str(project))
+    raw, problems = select({**read_project_config(path.parent), **stack})
     return validate(raw, problems, path.name, path.parent)
 
 
@@ -166,8 +168,10 @@ def load_resolved_config(path: Path) -> StackConfig:
     return validate(raw, problems, path.name, project_root())
 
 
-def read_stack_file(path: Path) -> ConfigEntries:
-    """Every key of a stack file's ``config:``; ``{secure: ...}`` values are the secret ones."""
+def read_stack_file(path: Path, project: str | None = None) -> ConfigEntries:
+    """Every key of a stack file's ``config:``; ``{secure: ...}`` values are the secret ones. A
+    key without a namespace is ``project``'s, as the CLI reads it; one given both ways is
+    refused (the CLI takes the later)."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -191,10 +195,16 @@ def read_stack_file(path: Path) -> ConfigEntries:
         return {}
     if not isinstance(config, dict):
         raise pulumi.RunError(f"{path.name}: config: must be a mapping of keys to values")
-    return {
-        str(key): (value, isinstance(value, dict) and set(value) == {"secure"})
-        for key, value in config.items()
-    }
+    entries: ConfigEntries = {}
+    for key, value in config.items():
+        full = str(key) if ":" in str(key) or project is None else f"{project}:{key}"
+        if full in entries:
+            raise pulumi.RunError(
+                f"{path.name}: config sets {full} both with and without its namespace; keep "
+                f"{full}"
+            )
+        entries[full] = (value, isinstance(value, dict) and set(value) == {"secure"})
+    return entries
 
 
 def validate(
