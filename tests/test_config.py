@@ -488,3 +488,20 @@ def test_a_stack_file_key_without_namespace_is_the_projects(tmp_path: Path) -> N
     del stack[f"{PROJECT}:organization"]
     (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": stack}))
     assert load_stack_file("prod", tmp_path).organizations[0].email_domains == WIDE["emailDomains"]
+
+
+def test_a_project_config_key_given_with_and_without_namespace_is_refused(
+    tmp_path: Path,
+) -> None:
+    """In Pulumi.yaml's config the key without a namespace wins whatever the order (`pulumi
+    config --json`): `dnsResolvers: {default: [evil]}` then `auth0-org-assignment:dnsResolvers:
+    []` deployed the resolvers render, impact and domains did not read. Refused."""
+    (tmp_path / "Pulumi.yaml").write_text(
+        f"name: {PROJECT}\nruntime: python\nconfig:\n"
+        "  dnsResolvers:\n    type: array\n    items:\n      type: string\n"
+        "    default: ['203.0.113.5:53']\n"
+        f"  {PROJECT}:dnsResolvers: []\n"
+    )
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": _stack(NARROW)}))
+    with pytest.raises(pulumi.RunError, match="dnsResolvers.*both"):
+        load_stack_file("prod", tmp_path)

@@ -137,8 +137,16 @@ def read_project_config(root: Path) -> ConfigEntries:
     document = read_project(root)
     config = document.get("config")
     entries: ConfigEntries = {}
+    seen: set[str] = set()
     for key, entry in (config if isinstance(config, dict) else {}).items():
         full = str(key) if ":" in str(key) else f"{document.get('name')}:{key}"
+        if full in seen:
+            # The CLI takes the key without a namespace, whatever the order.
+            raise pulumi.RunError(
+                f"Pulumi.yaml: config sets {full} both with and without its namespace; "
+                "keep one"
+            )
+        seen.add(full)
         if isinstance(entry, dict) and set(entry) & DECLARATION_KEYS:
             if "value" in entry or "default" in entry:
                 value = entry.get("value", entry.get("default"))
