@@ -121,11 +121,19 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
     # organization lists them, whom the rule admits joins at a login to one of them. So a user
     # it admits now counts as let in unless the base admitted them too, and either marked them
     # already or could reach them at every application the change lists (an application the
-    # base did not list, or the list dropped, reaches those it never did).
-    listed_before = {o.name: o.applications for o in base.organizations}
+    # base did not list, or the list dropped, reaches those it never did). Auth0's own
+    # auto-membership (assignMembershipOnLogin) adds at a login to any application: no list.
+    listed_before = {
+        o.name: None if base.assign_membership_on_login else o.applications
+        for o in base.organizations
+    }
     reaches_more = {
         o.name: listed_before.get(o.name) is not None
-        and (o.applications is None or bool(set(o.applications) - set(listed_before[o.name] or ())))
+        and (
+            o.applications is None
+            or head.assign_membership_on_login
+            or bool(set(o.applications) - set(listed_before[o.name] or ()))
+        )
         for o in head.organizations
     }
     for row, was, now in zip(rows, before, after, strict=True):
