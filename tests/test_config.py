@@ -503,5 +503,5 @@ def test_a_project_config_key_given_with_and_without_namespace_is_refused(
         f"  {PROJECT}:dnsResolvers: []\n"
     )
     (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": _stack(NARROW)}))
-    with pytest.raises(pulumi.RunError, match="dnsResolvers.*both"):
+    with pytest.raises(pulumi.RunError, match=r"dnsResolvers.*both"):
         load_stack_file("prod", tmp_path)

@@ -143,8 +143,7 @@ def read_project_config(root: Path) -> ConfigEntries:
         if full in seen:
             # The CLI takes the key without a namespace, whatever the order.
             raise pulumi.RunError(
-                f"Pulumi.yaml: config sets {full} both with and without its namespace; "
-                "keep one"
+                f"Pulumi.yaml: config sets {full} both with and without its namespace; keep one"
             )
         seen.add(full)
         if isinstance(entry, dict) and set(entry) & DECLARATION_KEYS:
@@ -208,8 +207,7 @@ def read_stack_file(path: Path, project: str | None = None) -> ConfigEntries:
         full = str(key) if ":" in str(key) or project is None else f"{project}:{key}"
         if full in entries:
             raise pulumi.RunError(
-                f"{path.name}: config sets {full} both with and without its namespace; keep "
-                f"{full}"
+                f"{path.name}: config sets {full} both with and without its namespace; keep {full}"
             )
         entries[full] = (value, isinstance(value, dict) and set(value) == {"secure"})
     return entries
