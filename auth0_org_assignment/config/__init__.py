@@ -8,6 +8,7 @@ problem is listed at once. One module per concern:
 - ``email_domains``: how an organization's email domain patterns are mapped and checked;
 - ``policy``: which keys are read at all (namespaces, provider keys, secrets);
 - ``sources``: reading from the engine or a stack file, and validating;
+- ``pulumi_yaml``: Pulumi's own files read as the Pulumi CLI reads them, or refused;
 - ``messages``: pydantic's errors as messages naming the key.
 """
 

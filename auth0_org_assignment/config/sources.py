@@ -12,7 +12,7 @@ import pulumi
 import yaml
 from pydantic import ValidationError
 
-from auth0_org_assignment.config import data_file
+from auth0_org_assignment.config import data_file, pulumi_yaml
 from auth0_org_assignment.config.messages import describe
 from auth0_org_assignment.config.policy import ConfigEntries, select
 from auth0_org_assignment.config.schema import PROJECT, StackConfig
@@ -45,7 +45,12 @@ def load_config() -> StackConfig:
     }
     raw, problems = select(entries)
     root = engine_root()
-    read_project(root)  # (refuses a layout the commands and the pipeline would not read)
+    # Refused here as the commands refuse them: a layout they would not read, and plain
+    # scalars the CLI reads otherwise than they do (so this deploy is what they judged).
+    read_project(root)
+    stack_file = root / f"Pulumi.{pulumi.get_stack()}.yaml"
+    if stack_file.is_file():
+        read_pulumi_file(stack_file)
     return validate(raw, problems, f"stack {pulumi.get_stack()!r}", root)
 
 
@@ -115,10 +120,7 @@ def read_project(root: Path) -> dict[str, Any]:
     path = root / "Pulumi.yaml"
     if not path.is_file():
         return {}
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        raise pulumi.RunError(f"{path.name}: not valid YAML") from None
+    document = read_pulumi_file(path)
     if not isinstance(document, dict):
         raise pulumi.RunError(f"{path.name}: must be a mapping (name:, runtime:, ...)")
     if "stackConfigDir" in document:
@@ -179,13 +181,7 @@ def read_stack_file(path: Path, project: str | None = None) -> ConfigEntries:
     """Every key of a stack file's ``config:``; ``{secure: ...}`` values are the secret ones. A
     key without a namespace is ``project``'s, as the CLI reads it; one given both ways is
     refused (the CLI takes the later)."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path.name}:{mark.line + 1}" if mark else path.name
-        problem = getattr(error, "problem", None) or "not valid YAML"
-        raise pulumi.RunError(f"{where}: YAML syntax error: {problem}") from None
+    document = read_pulumi_file(path)
     config = (document or {}).get("config") if isinstance(document, dict) else None
     if document is not None and not isinstance(document, dict):
         raise pulumi.RunError(f"{path.name}: the file must be a mapping with a config: key")
@@ -211,6 +207,19 @@ def read_stack_file(path: Path, project: str | None = None) -> ConfigEntries:
             )
         entries[full] = (value, isinstance(value, dict) and set(value) == {"secure"})
     return entries
+
+
+def read_pulumi_file(path: Path) -> Any:
+    """``Pulumi.yaml`` or a stack file at ``path`` as the CLI reads it
+    (:mod:`~auth0_org_assignment.config.pulumi_yaml`); an error names the file and line."""
+    try:
+        return pulumi_yaml.load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path.name}:{mark.line + 1}" if mark else path.name
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        kind = "" if isinstance(error, pulumi_yaml.ReadDifferently) else "YAML syntax error: "
+        raise pulumi.RunError(f"{where}: {kind}{problem}") from None
 
 
 def validate(
