@@ -39,6 +39,38 @@ def test_the_scalars_the_cli_reads_otherwise_are_refused_naming_the_line() -> No
     assert yaml.safe_load("k: on") == {"k": True}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Compared with the pinned CLI: !!float 1 is "1" there, 1.0 here; !!binary aGk= "hi",
+        # b"hi"; !!null '' "", None; !!timestamp a "... +0000 UTC" string, a date; !!set and
+        # !!omap a mapping and a list of mappings; a custom tag its scalar.
+        *("k: !!float 1", "k: !!binary aGk=", "k: !!null ''", "k: !!timestamp 2020-01-01"),
+        *("k: !!set {a}", "k: !!omap [a: 1]", "k: !!str on", "k: {a: !x b}"),
+        # '<<' quoted is merged by the CLI in an object, kept as a key here.
+        *("k: {'<<': {a: 1}, a: 2}", "k: {<<: {a: 1}}"),
+        # Keys the CLI makes strings: {~: a} is "<nil>" there, None here; true "true", True.
+        *("k: {~: a}", "k: {true: a}", "k: {1.5: a}", "k: {0x10: a}", "1: a"),
+        # Beyond 2**53 the CLI's number is a float64: [9007199254740993] is ...992 there.
+        *("k: [9007199254740993]", "k: 123456789012345678901234567890"),
+    ],
+)
+def test_what_the_cli_reads_otherwise_beyond_plain_scalars_is_refused(text: str) -> None:
+    with pytest.raises(pulumi_yaml.ReadDifferently) as raised:
+        pulumi_yaml.load(f"a: 1\n{text}\n")
+    assert raised.value.problem_mark is not None
+    assert raised.value.problem_mark.line == 1
+
+
+def test_a_null_in_a_stack_files_config_is_refused(tmp_path: Path) -> None:
+    """`key:` with no value is "" to the CLI (and so to the program), None to PyYAML."""
+    (tmp_path / "Pulumi.yaml").write_text(f"name: {PROJECT}\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text(f"config:\n  {PROJECT}:connectionCheck:\n")
+    with pytest.raises(pulumi.RunError, match="is empty"):
+        load_stack_file("prod", tmp_path)
+    assert pulumi_yaml.load("k: {'1': a, b: 9007199254740992}") == {"k": {"1": "a", "b": 2**53}}
+
+
 def stack(**organization: Any) -> dict[str, Any]:
     return {
         "auth0:domain": "acme.eu.auth0.com",

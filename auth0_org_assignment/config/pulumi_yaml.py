@@ -47,8 +47,35 @@ class ReadDifferently(yaml.constructor.ConstructorError):
     """A plain scalar in one of Pulumi's files that the CLI reads otherwise."""
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAX_EXACT = 2**53
+"""Beyond it the CLI's number (a float64, in JSON) is not the integer written."""
+
+
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing the plain scalars of :data:`DIFFERENT`."""
+    """PyYAML's safe loader, refusing the plain scalars of :data:`DIFFERENT`, explicit tags,
+    merge keys, keys that are not strings and integers beyond 2**53."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        # !!float 1 is 1 to the CLI, 1.0 here; !!binary, !!timestamp, !!set, !!omap, !!null ''
+        # and custom tags are each read otherwise too.
+        event = self.peek_event()
+        tag = getattr(event, "tag", None)
+        if tag is not None and not isinstance(event, yaml.AliasEvent):
+            raise _different(f"the tag {tag} is read otherwise by the Pulumi CLI: remove it", event)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        for key, _ in node.value if isinstance(node, yaml.MappingNode) else ():
+            if isinstance(key, yaml.ScalarNode) and key.value == "<<":
+                # The CLI merges even '<<' quoted (and not in config: itself); PyYAML only <<.
+                raise _different(
+                    "<< (a merge key) is read otherwise by the Pulumi CLI: write the keys out", key
+                )
+            if key.tag not in (_STR, _TAG):
+                # {~: a} is "<nil>" to the CLI, None here; {true: a} "true", True here.
+                raise _different(f"the key {key.value or '~'} is not a string: quote it", key)
+        return super().construct_mapping(node, deep)
 
 
 # Checked before PyYAML's own resolvers, for every first character one of them can start with.
@@ -59,6 +86,20 @@ _Loader.yaml_implicit_resolvers = {
         **yaml.SafeLoader.yaml_implicit_resolvers,
     }.items()
 }
+
+
+def _different(problem: str, where: Any) -> ReadDifferently:
+    return ReadDifferently(None, None, problem, where.start_mark)
+
+
+def _int(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    value = loader.construct_yaml_int(node)  # type: ignore[arg-type]
+    if abs(value) > _MAX_EXACT:
+        raise _different(
+            f"{node.value} is beyond 2**53: the Pulumi CLI reads an approximate number; quote it",
+            node,
+        )
+    return value
 
 
 def _refuse(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -74,6 +115,7 @@ def _refuse(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 
 _Loader.add_constructor(_TAG, _refuse)
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
 
 
 def load(text: str) -> Any:

@@ -205,6 +205,9 @@ def read_stack_file(path: Path, project: str | None = None) -> ConfigEntries:
             raise pulumi.RunError(
                 f"{path.name}: config sets {full} both with and without its namespace; keep {full}"
             )
+        if value is None:
+            # The CLI gives the program "" for it, not None.
+            raise pulumi.RunError(f"{path.name}: {full} is empty (null): write '' or remove it")
         entries[full] = (value, isinstance(value, dict) and set(value) == {"secure"})
     return entries
 
