@@ -59,7 +59,7 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         # !!float 1 is 1 to the CLI, 1.0 here; !!binary, !!timestamp, !!set, !!omap, !!null ''
         # and custom tags are each read otherwise too.
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         tag = getattr(event, "tag", None)
         if tag is not None and not isinstance(event, yaml.AliasEvent):
             raise _different(f"the tag {tag} is read otherwise by the Pulumi CLI: remove it", event)

@@ -27,7 +27,10 @@ def project_root(start: Path | None = None) -> Path:
 
 def project_name(root: Path) -> str:
     """The name ``root``'s ``Pulumi.yaml`` gives the project: the second part of its URNs."""
-    return str(yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))["name"])
+    name = read_project(root).get("name")
+    if not isinstance(name, str) or not name:
+        raise pulumi.RunError(f"{root / 'Pulumi.yaml'}: no project name (name:)")
+    return name
 
 
 def parse_config(raw: dict[str, Any], source: str, root: Path | None = None) -> StackConfig:
