@@ -128,7 +128,9 @@ def test_a_pull_request_shows_who_it_lets_in_with_no_credential_at_all() -> None
     assert "needs.impact.outputs.approval == 'needed'" in approval["if"]
     assert approval["environment"] == "impact-approval"
     assert approval["permissions"] == {}
-    assert impact["outputs"]["approval"] == "${{ steps.measure.outputs.approval }}"
+    assert impact["outputs"]["approval"] == (
+        "${{ steps.measure.outputs.approval || steps.snapshot.outputs.approval }}"
+    )
 
 
 def test_an_impact_that_cannot_measure_waits_for_a_maintainer_too() -> None:
@@ -142,6 +144,36 @@ def test_an_impact_that_cannot_measure_waits_for_a_maintainer_too() -> None:
     assert condition.startswith("${{ always() && ")
     assert "needs.impact.result != 'success'" in condition
     assert "needs.impact.outputs.approval == 'needed'" in condition
+
+
+def test_a_pull_request_with_no_snapshot_to_measure_waits_for_a_maintainer(
+    tmp_path: Path,
+) -> None:
+    """No population snapshot yet (a new repository, or the daily workflow failing for long):
+    the change is not measured, so it waits for a maintainer as one past the limit does."""
+    (snapshot,) = [
+        s
+        for s in load("pulumi-preview.yml")["jobs"]["impact"]["steps"]
+        if s.get("id") == "snapshot"
+    ]
+    gh = tmp_path / "bin" / "gh"
+    gh.parent.mkdir()
+    gh.write_text("#!/bin/sh\n")  # gh run list finds no successful run
+    gh.chmod(0o755)
+    output = tmp_path / "github-output"
+    output.write_text("")
+    subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", snapshot["run"]],
+        cwd=tmp_path,
+        env={
+            "PATH": f"{gh.parent}:/usr/bin:/bin",
+            "STACK": "prod",
+            "GITHUB_OUTPUT": str(output),
+        },
+        check=True,
+    )
+    assert output.read_text().splitlines() == ["found=false", "approval=needed"]
+    assert "No population snapshot yet" in (tmp_path / "impact.txt").read_text()
 
 
 def test_the_population_snapshot_is_taken_daily_by_a_trusted_workflow() -> None:
