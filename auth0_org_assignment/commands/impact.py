@@ -29,6 +29,7 @@ from auth0_org_assignment.commands.eligibility import MembershipRule
 from auth0_org_assignment.commands.management_client import UsageError
 from auth0_org_assignment.commands.snapshot import FORMAT
 from auth0_org_assignment.config import (
+    OrganizationConfig,
     StackConfig,
     load_resolved_config,
     load_stack_file,
@@ -103,6 +104,14 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _listed(config: StackConfig, organization: OrganizationConfig) -> frozenset[str] | None:
+    """The applications at whose logins ``organization`` admits; None: any application (no
+    list, or Auth0's auto-membership on)."""
+    if config.assign_membership_on_login or organization.applications is None:
+        return None
+    return frozenset(organization.applications)
+
+
 def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) -> Impact:
     """Who ``head`` lets in that ``base`` does not, and which members the stack added ``head``
     no longer admits, over the snapshot's users; both decided by the Action's rule."""
@@ -123,19 +132,14 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
     # already or could reach them at every application the change lists (an application the
     # base did not list, or the list dropped, reaches those it never did). Auth0's own
     # auto-membership (assignMembershipOnLogin) adds at a login to any application: no list.
-    listed_before = {
-        o.name: None if base.assign_membership_on_login else o.applications
-        for o in base.organizations
-    }
-    reaches_more = {
-        o.name: listed_before.get(o.name) is not None
-        and (
-            o.applications is None
-            or head.assign_membership_on_login
-            or bool(set(o.applications) - set(listed_before[o.name] or ()))
+    listed_before = {o.name: _listed(base, o) for o in base.organizations}
+    reaches_more = {}
+    for organization in head.organizations:
+        was_listed = listed_before.get(organization.name)
+        now_listed = _listed(head, organization)
+        reaches_more[organization.name] = was_listed is not None and (
+            now_listed is None or not now_listed <= was_listed
         )
-        for o in head.organizations
-    }
     for row, was, now in zip(rows, before, after, strict=True):
         count = row["count"]
         for name in in_head:

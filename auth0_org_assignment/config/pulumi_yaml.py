@@ -104,13 +104,11 @@ def _int(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 def _refuse(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     value = loader.construct_scalar(node)  # type: ignore[arg-type]
-    raise ReadDifferently(
-        None,
-        None,
+    raise _different(
         f"{value} is read otherwise by the Pulumi CLI (YAML 1.2) than by this reader (YAML "
         f"1.1): quote it ('{value}') for the text, or write the value plainly (true/false, "
         "1000, 15)",
-        node.start_mark,
+        node,
     )
 
 

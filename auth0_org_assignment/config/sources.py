@@ -103,9 +103,10 @@ def load_stack_path(path: Path) -> StackConfig:
     """Read the stack file at ``path``, whatever its name (a base revision's copy, say)."""
     if not path.is_file():
         raise pulumi.RunError(f"no stack file {path}")
-    project = read_project(path.parent).get("name")
-    stack = read_stack_file(path, None if project is None else str(project))
-    raw, problems = select({**read_project_config(path.parent), **stack})
+    project = read_project(path.parent)
+    name = project.get("name")
+    stack = read_stack_file(path, None if name is None else str(name))
+    raw, problems = select({**project_config(project), **stack})
     return validate(raw, problems, path.name, path.parent)
 
 
@@ -135,16 +136,15 @@ def read_project(root: Path) -> dict[str, Any]:
     return document
 
 
-def read_project_config(root: Path) -> ConfigEntries:
-    """The keys ``root``'s ``Pulumi.yaml`` sets under ``config:`` (a declared key's default, a
-    ``value``, or a plain value), as the Pulumi CLI gives them to the program for each key a
-    stack file does not set; a key without a namespace is the project's."""
-    document = read_project(root)
+def project_config(document: dict[str, Any]) -> ConfigEntries:
+    """The keys a ``Pulumi.yaml`` (:func:`read_project`) sets under ``config:`` (a declared
+    key's default, a ``value``, or a plain value), as the Pulumi CLI gives them to the program
+    for each key a stack file does not set; a key without a namespace is the project's."""
     config = document.get("config")
     entries: ConfigEntries = {}
     seen: set[str] = set()
     for key, entry in (config if isinstance(config, dict) else {}).items():
-        full = str(key) if ":" in str(key) else f"{document.get('name')}:{key}"
+        full = _qualified(key, document.get("name"))
         if full in seen:
             # The CLI takes the key without a namespace, whatever the order.
             raise pulumi.RunError(
@@ -203,7 +203,7 @@ def read_stack_file(path: Path, project: str | None = None) -> ConfigEntries:
         raise pulumi.RunError(f"{path.name}: config: must be a mapping of keys to values")
     entries: ConfigEntries = {}
     for key, value in config.items():
-        full = str(key) if ":" in str(key) or project is None else f"{project}:{key}"
+        full = _qualified(key, project)
         if full in entries:
             raise pulumi.RunError(
                 f"{path.name}: config sets {full} both with and without its namespace; keep {full}"
@@ -213,6 +213,11 @@ def read_stack_file(path: Path, project: str | None = None) -> ConfigEntries:
             raise pulumi.RunError(f"{path.name}: {full} is empty (null): write '' or remove it")
         entries[full] = (value, isinstance(value, dict) and set(value) == {"secure"})
     return entries
+
+
+def _qualified(key: Any, project: Any) -> str:
+    """A config key as the CLI reads it: one without a namespace is the ``project``'s."""
+    return str(key) if ":" in str(key) or project is None else f"{project}:{key}"
 
 
 def read_pulumi_file(path: Path) -> Any:
