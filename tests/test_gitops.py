@@ -146,33 +146,36 @@ def test_an_impact_that_cannot_measure_waits_for_a_maintainer_too() -> None:
     assert "needs.impact.outputs.approval == 'needed'" in condition
 
 
+def run_impact_step(step: str, cwd: Path, scratch: Path, env: dict[str, str]) -> str:
+    """Run the impact job's step ``step`` (its id) as the runner's bash would, in ``cwd``;
+    what it wrote to ``$GITHUB_OUTPUT``."""
+    (found,) = [
+        s for s in load("pulumi-preview.yml")["jobs"]["impact"]["steps"] if s.get("id") == step
+    ]
+    output = scratch / "github-output"
+    output.write_text("")
+    subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", found["run"]],
+        cwd=cwd,
+        env={**env, "GITHUB_OUTPUT": str(output)},
+        check=True,
+    )
+    return output.read_text()
+
+
 def test_a_pull_request_with_no_snapshot_to_measure_waits_for_a_maintainer(
     tmp_path: Path,
 ) -> None:
     """No population snapshot yet (a new repository, or the daily workflow failing for long):
     the change is not measured, so it waits for a maintainer as one past the limit does."""
-    (snapshot,) = [
-        s
-        for s in load("pulumi-preview.yml")["jobs"]["impact"]["steps"]
-        if s.get("id") == "snapshot"
-    ]
     gh = tmp_path / "bin" / "gh"
     gh.parent.mkdir()
     gh.write_text("#!/bin/sh\n")  # gh run list finds no successful run
     gh.chmod(0o755)
-    output = tmp_path / "github-output"
-    output.write_text("")
-    subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", snapshot["run"]],
-        cwd=tmp_path,
-        env={
-            "PATH": f"{gh.parent}:/usr/bin:/bin",
-            "STACK": "prod",
-            "GITHUB_OUTPUT": str(output),
-        },
-        check=True,
+    outputs = run_impact_step(
+        "snapshot", tmp_path, tmp_path, {"PATH": f"{gh.parent}:/usr/bin:/bin", "STACK": "prod"}
     )
-    assert output.read_text().splitlines() == ["found=false", "approval=needed"]
+    assert outputs.splitlines() == ["found=false", "approval=needed"]
     assert "No population snapshot yet" in (tmp_path / "impact.txt").read_text()
 
 
@@ -889,23 +892,17 @@ def test_the_impact_job_measures_a_data_file_change_against_the_deployed_data_fi
     }
     (repository / "population").mkdir()
     (repository / "population" / "population-prod.json").write_text(json.dumps(population))
-    (measure,) = [
-        s for s in load("pulumi-preview.yml")["jobs"]["impact"]["steps"] if s.get("id") == "measure"
-    ]
-    output = tmp_path / "github-output"
-    output.write_text("")
-    subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", measure["run"]],
-        cwd=repository,
-        env={
+    outputs = run_impact_step(
+        "measure",
+        repository,
+        tmp_path,
+        {
             "PATH": "/usr/bin:/bin",
             "HOME": str(tmp_path),
             "BASE_SHA": base_sha,
             "STACK": "prod",
             "MAX_ADMITTED": "100",
-            "GITHUB_OUTPUT": str(output),
         },
-        check=True,
     )
     assert "this change lets in 500" in (repository / "impact.txt").read_text()
-    assert "approval=needed" in output.read_text()
+    assert "approval=needed" in outputs
