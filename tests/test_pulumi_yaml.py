@@ -21,6 +21,8 @@ SCALARS = [
     # Read alike.
     *("0750", "0x1F", "1_000", "0_7", "0b11", "0xff_ff", "+1", "-0", "1__0"),
     *("1.5e+3", "1.5E+3", ".5", "1.0", "1.", "09.5", "True", "false", "y", "n", "1e"),
+    # Whole floats: integers to the CLI (it hands the program "1000" for 1000.0).
+    *("1000.0", "-3.0", "-0.0", "1.0e+2", "123456789.0", "1.0e+20", "1.0e+21"),
     *("acme.com", "dev-tenant.eu.auth0.com", "127.0.0.1:53", "Username-Password-Authentication"),
     # Read otherwise: refused.
     *("1e3", "1E3", "1.5e3", "-1e-3", "0.0e0", "0o17", "08", "1:30", "1:30.5"),
@@ -60,6 +62,18 @@ def test_what_the_cli_reads_otherwise_beyond_plain_scalars_is_refused(text: str)
         pulumi_yaml.load(f"a: 1\n{text}\n")
     assert raised.value.problem_mark is not None
     assert raised.value.problem_mark.line == 1
+
+
+def test_a_whole_float_is_the_integer_the_cli_hands_the_program(tmp_path: Path) -> None:
+    """`timeBudgetMs: 1000.0` reaches the program as 1000 (the CLI passes "1000"): the
+    commands read the same whole number, rather than refusing what the deploy takes."""
+    (tmp_path / "Pulumi.yaml").write_text(f"name: {PROJECT}\n")
+    text = yaml.safe_dump({"config": stack(emailDomains=["acme.com"])})
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        text + f"  {PROJECT}:action:\n    timeBudgetMs: 1000.0\n"
+    )
+    assert load_stack_file("prod", tmp_path).action.time_budget_ms == 1000
+    assert pulumi_yaml.load("k: [2.0, 2.5, 1.0e+21]") == {"k": [2, 2.5, 1e21]}
 
 
 def test_a_null_in_a_stack_files_config_is_refused(tmp_path: Path) -> None:
@@ -134,7 +148,7 @@ def test_every_scalar_is_read_as_the_cli_reads_it_or_refused(tmp_path: Path) -> 
     answer = json.loads(pulumi_cli("config", "--json", "--stack", "s"))
 
     def same(ours: Any, cli: Any) -> bool:
-        return bool(ours == cli and isinstance(ours, bool) == isinstance(cli, bool))
+        return bool(ours == cli and type(ours) is type(cli))
 
     refused = []
     for i, value in enumerate(SCALARS):

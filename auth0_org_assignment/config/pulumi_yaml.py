@@ -9,8 +9,9 @@ value the commands cannot read, say, so the pull request's ``impact`` fails whil
 goes on). Such a scalar is refused, naming its line: quoted, it is the same string to both.
 Each kind below was compared with the pinned CLI's ``pulumi config --json``; the plain
 scalars both read alike (``0750``, ``0x1F``, ``1_000``, ``1.5e+3``, ``true``, ``y``) are read as
-before. The data file (``organizationsFile``) is not one of these: the program reads it itself,
-with the same reader as the commands.
+before, a whole float as the integer the CLI hands the program (``1000.0`` as 1000). The data
+file (``organizationsFile``) is not one of these: the program reads it itself, with the same
+reader as the commands.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class ReadDifferently(yaml.constructor.ConstructorError):
 _STR = "tag:yaml.org,2002:str"
 _MAX_EXACT = 2**53
 """Beyond it the CLI's number (a float64, in JSON) is not the integer written."""
+_JSON_INTEGER_DIGITS = 1e21
+"""Below it Go's JSON writes a whole float64 as its integer digits (``1000.0`` as ``1000``)."""
 
 
 class _Loader(yaml.SafeLoader):
@@ -102,6 +105,13 @@ def _int(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     return value
 
 
+def _float(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    # The CLI hands the program JSON, which writes 1000.0 as 1000: the program reads an integer.
+    value = loader.construct_yaml_float(node)  # type: ignore[arg-type]
+    whole = value.is_integer() and abs(value) < _JSON_INTEGER_DIGITS
+    return int(value) if whole else value
+
+
 def _refuse(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     value = loader.construct_scalar(node)  # type: ignore[arg-type]
     raise _different(
@@ -114,6 +124,7 @@ def _refuse(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 _Loader.add_constructor(_TAG, _refuse)
 _Loader.add_constructor("tag:yaml.org,2002:int", _int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _float)
 
 
 def load(text: str) -> Any:
