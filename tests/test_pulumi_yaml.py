@@ -53,6 +53,8 @@ def test_the_scalars_the_cli_reads_otherwise_are_refused_naming_the_line() -> No
         *("k: {'<<': {a: 1}, a: 2}", "k: {<<: {a: 1}}"),
         # Keys the CLI makes strings: {~: a} is "<nil>" there, None here; true "true", True.
         *("k: {~: a}", "k: {true: a}", "k: {1.5: a}", "k: {0x10: a}", "1: a"),
+        # The CLI refuses a key given twice ("mapping key already defined"); PyYAML kept the later.
+        *("k: {a: 1, 'a': 2}", "k: {b: {c: 1, c: 1}}"),
         # Beyond 2**53 the CLI's number is a float64: [9007199254740993] is ...992 there.
         *("k: [9007199254740993]", "k: 123456789012345678901234567890"),
     ],

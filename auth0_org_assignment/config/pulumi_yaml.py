@@ -57,7 +57,7 @@ _JSON_INTEGER_DIGITS = 1e21
 
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing the plain scalars of :data:`DIFFERENT`, explicit tags,
-    merge keys, keys that are not strings and integers beyond 2**53."""
+    merge keys, keys that are not strings or are given twice, and integers beyond 2**53."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         # !!float 1 is 1 to the CLI, 1.0 here; !!binary, !!timestamp, !!set, !!omap, !!null ''
@@ -69,7 +69,13 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[str, Any] = {}
         for key, _ in node.value if isinstance(node, yaml.MappingNode) else ():
+            if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                # The CLI refuses a key given twice; PyYAML would keep the later value.
+                first = seen[key.value].start_mark.line + 1
+                raise _different(f"{key.value} is given twice (first on line {first})", key)
+            seen[key.value] = key
             if isinstance(key, yaml.ScalarNode) and key.value == "<<":
                 # The CLI merges even '<<' quoted (and not in config: itself); PyYAML only <<.
                 raise _different(
