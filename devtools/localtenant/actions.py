@@ -29,6 +29,12 @@ TRIGGERS = {
 }
 CODE_MAX_BYTES = 100 * 1024
 SECRETS_MAX = 30
+SECRET_NAME_MAX = 128
+SECRET_VALUE_MAX = 4096
+"""Actions Limitations, "Secrets": "Each secret key may have a maximum length of 128
+characters. Each secret value may have a maximum length of 4096 characters."""
+DEPENDENCIES_MAX = 10
+"""Entity Limit Policy: "Dependencies (NPM Modules) per Action | 10"."""
 ACTIONS_MAX = 100
 """Actions per tenant. https://auth0.com/docs/customize/actions/limitations: "Each tenant may
 have a maximum of 100 Actions (including both deployed and undeployed)"; the Entity Limit
@@ -146,10 +152,9 @@ def _apply(action: dict[str, Any], body: dict[str, Any]) -> None:
         )
     if len(str(body.get("code", "")).encode()) > CODE_MAX_BYTES:
         raise bad_request(f"'Code exceeds the maximum size of {CODE_MAX_BYTES} bytes'.")
+    _check_limits(body)
     secrets = body.get("secrets")
     if secrets is not None:
-        if len(secrets) > SECRETS_MAX:
-            raise bad_request(f"'Too many secrets, maximum {SECRETS_MAX}'.")
         old = action["secret_values"]
         action["secret_values"] = {
             secret["name"]: secret["value"] if "value" in secret else old.get(secret["name"], "")
@@ -162,6 +167,29 @@ def _apply(action: dict[str, Any], body: dict[str, Any]) -> None:
     action["updated_at"] = now()
     action["build_started"] = time.time()
     action["all_changes_deployed"] = False
+
+
+def _check_limits(body: dict[str, Any]) -> None:
+    """Auth0's limits on an Action's dependencies and secrets (``DEPENDENCIES_MAX``,
+    ``SECRETS_MAX``, ``SECRET_NAME_MAX``, ``SECRET_VALUE_MAX``). Neither page says what Auth0
+    answers past them; this is its payload-validation 400."""
+    dependencies = body.get("dependencies")
+    if isinstance(dependencies, list) and len(dependencies) > DEPENDENCIES_MAX:
+        raise bad_request(
+            f"'Array is too long ({len(dependencies)}), maximum {DEPENDENCIES_MAX}' "
+            "on property dependencies."
+        )
+    secrets = body.get("secrets") or []
+    if len(secrets) > SECRETS_MAX:
+        raise bad_request(f"'Too many secrets, maximum {SECRETS_MAX}'.")
+    for number, secret in enumerate(secrets):
+        for field, most in (("name", SECRET_NAME_MAX), ("value", SECRET_VALUE_MAX)):
+            length = len(str(secret.get(field, "")))
+            if length > most:
+                raise bad_request(
+                    f"'String is too long ({length} chars), maximum {most}' "
+                    f"on property secrets[{number}].{field}."
+                )
 
 
 def _check_trigger(trigger: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +131,40 @@ def test_a_deploy_before_the_build_ends_says_what_auth0_says(in_process: LocalTe
         "A draft must be in the 'built' state before it can be deployed.",
     )
     assert "errorCode" not in error
+
+
+# Actions Limitations, "Secrets" (https://auth0.com/docs/customize/actions/limitations): "Each
+# secret key may have a maximum length of 128 characters. Each secret value may have a maximum
+# length of 4096 characters." Entity Limit Policy
+# (https://auth0.com/docs/troubleshoot/customer-support/operational-policies/entity-limit-policy):
+# "Dependencies (NPM Modules) per Action | 10".
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"secrets": [{"name": "K" * 129, "value": "v"}]},
+        {"secrets": [{"name": "K", "value": "v" * 4097}]},
+        {"dependencies": [{"name": f"pkg{n}", "version": "1.0.0"} for n in range(11)]},
+    ],
+    ids=["secret-name-129", "secret-value-4097", "dependencies-11"],
+)
+def test_secrets_and_dependencies_past_auth0s_limits_are_refused(
+    in_process: LocalTenant, fields: dict[str, Any]
+) -> None:
+    body = {"name": "over", "supported_triggers": [{"id": "post-login", "version": "v3"}]}
+    status, _ = error_of(lambda: in_process.call("POST", "/api/v2/actions/actions", body | fields))
+    assert status == 400
+
+
+def test_secrets_and_dependencies_at_auth0s_limits_are_taken(in_process: LocalTenant) -> None:
+    in_process.call(
+        "POST",
+        "/api/v2/actions/actions",
+        {
+            "name": "at",
+            "supported_triggers": [{"id": "post-login", "version": "v3"}],
+            "secrets": [{"name": "K" * 128, "value": "v" * 4096}],
+            "dependencies": [{"name": f"pkg{n}", "version": "1.0.0"} for n in range(10)],
+        },
+    )
