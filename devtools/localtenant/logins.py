@@ -239,8 +239,17 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     with tenant.store.lock:
         user = get_user(tenant, str(body.get("user_id")))
         connection = connection_by_name(tenant, str(body.get("connection")))
-        if user["identities"][0]["connection"] != connection["name"]:
+        # A linked account logs in through any of its identities, as its primary user ("a
+        # user [may] authenticate from any of their accounts and still be [...] associated
+        # with the same user profile", Link User Accounts,
+        # https://auth0.com/docs/manage-users/user-accounts/user-account-linking/link-user-accounts).
+        if all(identity.get("connection") != connection["name"] for identity in user["identities"]):
             raise bad_request(f"'The user does not log in through {connection['name']}'.")
+        # A blocked user's login fails before the flow: no Action runs, nothing is counted
+        # ("error=unauthorized&error_description=user%20is%20blocked", a Failed Login,
+        # https://auth0.com/docs/manage-users/user-accounts/block-and-unblock-users).
+        if user.get("blocked") is True:
+            raise Auth0Error(401, "user is blocked", "unauthorized")
         organization = _organization_login(tenant, user, connection, body.get("organization"))
         # Auth0 counts the login before Actions run, whatever they decide.
         user["logins_count"] = user.get("logins_count", 0) + 1

@@ -289,3 +289,63 @@ def test_concurrent_writes_past_the_limits_evict_the_soonest_to_expire(tmp_path:
     assert len(entries) == 20
     assert "late" in entries
     assert "k0" not in entries
+
+
+# Row: who may log in at all. A blocked user's login fails before the flow: "If a blocked user
+# tries to log in to an application, they are redirected to the callback URL with
+# error=unauthorized&error_description=user%20is%20blocked", recorded as a Failed Login
+# (https://auth0.com/docs/manage-users/user-accounts/block-and-unblock-users). The post-login
+# trigger runs only once a user "successfully authenticates".
+
+
+def test_a_blocked_user_cannot_log_in_and_no_action_runs(in_process: LocalTenant) -> None:
+    in_process.bind_actions(in_process.deploy_action("ran", sets("ran", "true")))
+    user = in_process.sign_up("blocked@example.com")
+    in_process.update_user(user["user_id"], blocked=True)
+    status, error = error_of(lambda: in_process.login(user["user_id"]))
+    assert (status, error.get("errorCode"), error["message"]) == (
+        401,
+        "unauthorized",
+        "user is blocked",
+    )
+    stored = in_process.user(user["user_id"])
+    assert stored["app_metadata"] == {}
+    assert stored["logins_count"] == 0
+
+
+# A linked account is logged in to through any of its identities: "This allows a user to
+# authenticate from any of their accounts and still be recognized by your app and associated
+# with the same user profile"
+# (https://auth0.com/docs/manage-users/user-accounts/user-account-linking/link-user-accounts).
+# The event's user is the primary one; its connection is the one the login came through.
+
+
+def test_a_login_through_a_linked_identity_runs_the_flow_as_the_primary_user(
+    in_process: LocalTenant,
+) -> None:
+    in_process.ensure_connection("google-oauth2", "google-oauth2")
+    in_process.import_users(
+        [
+            {
+                "user_id": "auth0|primary",
+                "email": "ada@example.com",
+                "email_verified": True,
+                "identities": [
+                    {"connection": "Username-Password-Authentication", "provider": "auth0"},
+                    {
+                        "connection": "google-oauth2",
+                        "provider": "google-oauth2",
+                        "user_id": "1234",
+                        "profileData": {"email": "ada@acme.com", "email_verified": True},
+                    },
+                ],
+            }
+        ]
+    )
+    seen = "[event.user.user_id, event.connection.name, event.connection.strategy]"
+    in_process.bind_actions(in_process.deploy_action("seen", sets("seen", seen)))
+    login = in_process.login("auth0|primary", "google-oauth2")
+    assert login["failed"] is None
+    assert login["app_metadata"]["seen"] == ["auth0|primary", "google-oauth2", "google-oauth2"]
+    status, _ = error_of(lambda: in_process.login("auth0|primary", "other-connection"))
+    assert status in (400, 404)
