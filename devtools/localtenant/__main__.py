@@ -54,7 +54,7 @@ def _add_user(arguments: argparse.Namespace) -> int:
 
 def _login(arguments: argparse.Namespace) -> int:
     result = _tenant(arguments).login(
-        arguments.user_id, arguments.connection, arguments.organization
+        arguments.user_id, arguments.connection, arguments.organization, arguments.client_id
     )
     print(json.dumps(result, indent=2))
     return 0 if not result.get("denied") and not result.get("failed") else 1
@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("user_id")
             command.add_argument("--connection", required=True)
             command.add_argument("--organization", help="organization id the user logs in to")
+            command.add_argument(
+                "--client-id", help="the application logged in to (default: the tenant's own)"
+            )
     arguments = parser.parse_args(argv)
     return int(arguments.run(arguments))
 

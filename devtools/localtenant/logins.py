@@ -239,6 +239,9 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     with tenant.store.lock:
         user = get_user(tenant, str(body.get("user_id")))
         connection = connection_by_name(tenant, str(body.get("connection")))
+        # /authorize checks the application before the user authenticates.
+        organization_id = body.get("organization")
+        application = _application(tenant, body.get("client_id"), connection, organization_id)
         # A linked account logs in through any of its identities, as its primary user ("a
         # user [may] authenticate from any of their accounts and still be [...] associated
         # with the same user profile", Link User Accounts,
@@ -250,12 +253,12 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         # https://auth0.com/docs/manage-users/user-accounts/block-and-unblock-users).
         if user.get("blocked") is True:
             raise Auth0Error(401, "user is blocked", "unauthorized")
-        organization = _organization_login(tenant, user, connection, body.get("organization"))
+        organization = _organization_login(tenant, user, connection, organization_id)
         # Auth0 counts the login before Actions run, whatever they decide.
         user["logins_count"] = user.get("logins_count", 0) + 1
         user["last_login"] = now()
         tenant.store.save()
-        event = post_login_event(tenant, user, connection, organization)
+        event = post_login_event(tenant, user, connection, organization, application)
         versions = [
             deployed_version(tenant, binding["action_id"]) for binding in bindings(tenant, TRIGGER)
         ]
@@ -485,8 +488,10 @@ def post_login_event(
     user: dict[str, Any],
     connection: dict[str, Any],
     organization: dict[str, Any] | None,
+    application: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Auth0's post-login ``event`` (less ``secrets``, which the container adds)."""
+    """Auth0's post-login ``event`` (less ``secrets``, which the container adds), for a login
+    to ``application`` (the local tenant's own login application when None)."""
     event: dict[str, Any] = {
         "user": copy.deepcopy({key: value for key, value in user.items()}),
         "connection": {
@@ -495,7 +500,7 @@ def post_login_event(
             "strategy": connection["strategy"],
             "metadata": connection.get("metadata", {}),
         },
-        "client": {"client_id": "localtenant-login", "name": "Local login", "metadata": {}},
+        "client": copy.deepcopy(application or LOGIN_APPLICATION),
         "request": {
             "ip": "127.0.0.1",
             "method": "POST",
@@ -533,6 +538,55 @@ def _flow_failure(version: dict[str, Any], failure: dict[str, Any]) -> dict[str,
         "error_description": f"Extensibility error: {failure['message']}",
         "kind": failure["kind"],
         "action_id": version["action_id"],
+    }
+
+
+LOGIN_APPLICATION = {"client_id": "localtenant-login", "name": "Local login", "metadata": {}}
+"""The application of a login that names none: the local tenant's own, not one of its clients."""
+INTERACTIVE_GRANTS = ("authorization_code", "implicit")
+"""The grants a user's login to an application goes through (``/authorize``)."""
+
+
+def _application(
+    tenant: Tenant, client_id: Any, connection: dict[str, Any], organization_id: Any
+) -> dict[str, Any] | None:
+    """The application a login is to, as the event's ``client``: one of the tenant's clients
+    that logs users in, through ``connection`` (its ``enabled_clients``), and takes the
+    organization or its absence (``organization_usage``: "deny", the default, "allow",
+    "require"; Auth0's Clients reference). None: the local tenant's own. The errors' wording is
+    this tenant's."""
+    if client_id is None:
+        return None
+    client = tenant.store["clients"].get(str(client_id))
+    if client is None:
+        raise bad_request(f"'Unknown client: {client_id}'.", "invalid_request")
+    if not set(client.get("grant_types", [])) & set(INTERACTIVE_GRANTS):
+        raise Auth0Error(
+            403,
+            f"Grant type 'authorization_code' not allowed for the client {client_id}",
+            "unauthorized_client",
+        )
+    if client_id not in connection["enabled_clients"]:
+        raise Auth0Error(
+            403,
+            f"the connection is not enabled for the client {client_id}: {connection['name']}",
+            "access_denied",
+        )
+    usage = client.get("organization_usage") or "deny"
+    if organization_id and usage == "deny":
+        raise bad_request(
+            f"'parameter organization is not allowed for the client {client_id}'.",
+            "invalid_request",
+        )
+    if not organization_id and usage == "require":
+        raise bad_request(
+            f"'parameter organization is required for the client {client_id}'.",
+            "invalid_request",
+        )
+    return {
+        "client_id": client["client_id"],
+        "name": client["name"],
+        "metadata": copy.deepcopy(client.get("client_metadata") or {}),
     }
 
 

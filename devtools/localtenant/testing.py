@@ -467,11 +467,21 @@ class LocalTenant:
         return [binding["action"]["id"] for binding in bindings["bindings"]]
 
     def login(
-        self, user_id: str, connection: str = DATABASE, organization: str | None = None
+        self,
+        user_id: str,
+        connection: str = DATABASE,
+        organization: str | None = None,
+        client_id: str | None = None,
     ) -> dict[str, Any]:
-        """Log the user in through ``connection`` (to ``organization``, an id, if given): the
-        bound post-login Actions run as deployed (``devtools.localtenant.logins.login``)."""
-        body = {"user_id": user_id, "connection": connection, "organization": organization}
+        """Log the user in through ``connection`` (to ``organization``, an id, if given) to the
+        application ``client_id`` (the local tenant's own when None): the bound post-login
+        Actions run as deployed (``devtools.localtenant.logins.login``)."""
+        body = {
+            "user_id": user_id,
+            "connection": connection,
+            "organization": organization,
+            "client_id": client_id,
+        }
         result: dict[str, Any] = self.call("POST", "/localtenant/logins", body)
         return result
 

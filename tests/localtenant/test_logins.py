@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -349,3 +350,114 @@ def test_a_login_through_a_linked_identity_runs_the_flow_as_the_primary_user(
     assert login["app_metadata"]["seen"] == ["auth0|primary", "google-oauth2", "google-oauth2"]
     status, _ = error_of(lambda: in_process.login("auth0|primary", "other-connection"))
     assert status in (400, 404)
+
+
+# A login is to an application: the post-login event's `client` is it (`client_id`, `name`,
+# `metadata`, the post-login event object,
+# https://auth0.com/docs/customize/actions/explore-triggers/signup-and-login-triggers/login-trigger/post-login-event-object).
+# The application must exist, log users in (an authorization_code or implicit grant), have
+# the login's connection enabled, and take organizations (`organization_usage`: "deny" by
+# default, "allow" or "require"). The error wording is the local tenant's own.
+
+
+def test_a_login_to_an_application_gives_the_flow_that_application(
+    in_process: LocalTenant,
+) -> None:
+    connection = in_process.ensure_connection("db")
+    application = in_process.call(
+        "POST",
+        "/api/v2/clients",
+        {"name": "Portal", "app_type": "spa", "client_metadata": {"team": "billing"}},
+    )
+    in_process.call(
+        "PATCH",
+        f"/api/v2/connections/{connection['id']}",
+        {"enabled_clients": [application["client_id"]]},
+    )
+    seen = "[event.client.client_id, event.client.name, event.client.metadata]"
+    in_process.bind_actions(in_process.deploy_action("seen", sets("seen", seen)))
+    user = in_process.sign_up("c@example.com", "db")
+    login = in_process.login(user["user_id"], "db", client_id=application["client_id"])
+    assert login["app_metadata"]["seen"] == [
+        application["client_id"],
+        "Portal",
+        {"team": "billing"},
+    ]
+    # Without one named, the local tenant's own login application, as before.
+    login = in_process.login(user["user_id"], "db")
+    assert login["app_metadata"]["seen"] == ["localtenant-login", "Local login", {}]
+
+
+def test_a_login_needs_an_application_that_logs_users_in_through_the_connection(
+    in_process: LocalTenant,
+) -> None:
+    connection = in_process.ensure_connection("db")
+    in_process.ensure_connection("other")
+    spa = in_process.call("POST", "/api/v2/clients", {"name": "Portal", "app_type": "spa"})
+    m2m = in_process.m2m_client("Backend", [])
+    in_process.call(
+        "PATCH",
+        f"/api/v2/connections/{connection['id']}",
+        {"enabled_clients": [spa["client_id"], m2m["client_id"]]},
+    )
+    ran = in_process.deploy_action("ran", sets("ran", "true"))
+    in_process.bind_actions(ran)
+    user = in_process.sign_up("d@example.com", "db")
+    other = in_process.sign_up("e@example.com", "other")
+    for user_id, connection_name, client_id, expected in (
+        (user["user_id"], "db", "no-such-client", "unknown client"),
+        (user["user_id"], "db", m2m["client_id"], "grant type"),
+        (other["user_id"], "other", spa["client_id"], "connection is not enabled"),
+    ):
+        status, error = error_of(
+            functools.partial(in_process.login, user_id, connection_name, client_id=client_id)
+        )
+        assert status in (400, 403), (client_id, error)
+        assert expected in error["message"].lower(), error
+    assert "ran" not in in_process.user(user["user_id"])["app_metadata"]
+    assert in_process.user(user["user_id"])["logins_count"] == 0
+
+
+def test_an_organization_login_needs_an_application_that_takes_organizations(
+    in_process: LocalTenant,
+) -> None:
+    connection = in_process.ensure_connection("db")
+    organization = in_process.create_organization("acme", connection_ids=[connection["id"]])
+    user = in_process.sign_up("f@example.com", "db")
+    in_process.call(
+        "POST",
+        f"/api/v2/organizations/{organization['id']}/members",
+        {"members": [user["user_id"]]},
+    )
+    clients = {
+        usage: in_process.call(
+            "POST",
+            "/api/v2/clients",
+            {"name": f"App {usage}", "app_type": "spa", "organization_usage": usage},
+        )["client_id"]
+        for usage in ("deny", "allow", "require")
+    }
+    in_process.call(
+        "PATCH",
+        f"/api/v2/connections/{connection['id']}",
+        {"enabled_clients": list(clients.values())},
+    )
+    status, error = error_of(
+        lambda: in_process.login(
+            user["user_id"], "db", organization["id"], client_id=clients["deny"]
+        )
+    )
+    assert status == 400
+    assert "organization" in error["message"], error
+    status, error = error_of(
+        lambda: in_process.login(user["user_id"], "db", client_id=clients["require"])
+    )
+    assert status == 400
+    assert "organization" in error["message"], error
+    for usage in ("allow", "require"):
+        login = in_process.login(
+            user["user_id"], "db", organization["id"], client_id=clients[usage]
+        )
+        assert login["failed"] is None
+        assert login["denied"] is None
+    assert in_process.login(user["user_id"], "db", client_id=clients["allow"])["failed"] is None
