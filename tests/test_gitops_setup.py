@@ -144,10 +144,7 @@ def test_github_environments_keep_deploys_to_main_and_prod_behind_reviewers(
     tmp_path: Path,
 ) -> None:
     log = run_block(tmp_path, "GitHub:")
-    settings = {
-        c["args"][3].rsplit("/", 1)[1]: json.loads(c["stdin"])
-        for c in calls(log, "gh", "api", "-X", "PUT")
-    }
+    settings = environment_settings(log)
     assert set(settings) == GITHUB_ENVIRONMENTS
     main_only = {c["args"][3].split("/")[4] for c in calls(log, "gh", "api", "-X", "POST")}
     previews = {"dev-preview", "staging-preview", "prod-preview"}
@@ -158,6 +155,39 @@ def test_github_environments_keep_deploys_to_main_and_prod_behind_reviewers(
         assert reviewed == (env in {"prod", "prod-preview"}), env
         assert setting.get("prevent_self_review", False) == reviewed
         assert ("deployment_branch_policy" in setting) == (env not in previews), env
+
+
+def environment_settings(log: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each environment the setup creates (``PUT .../environments/NAME``), with its settings."""
+    return {
+        c["args"][3].rsplit("/", 1)[1]: json.loads(c["stdin"])
+        for c in calls(log, "gh", "api", "-X", "PUT")
+        if "/environments/" in c["args"][3]
+    }
+
+
+def test_main_takes_only_reviewed_pull_requests_which_no_workflow_can_approve(
+    tmp_path: Path,
+) -> None:
+    # The deploy environments trust `main` alone, so whoever can change `main` holds the
+    # deployer (update:client_keys, read:client_keys): without a protected main, any branch
+    # author could push there; with GitHub Actions allowed to approve pull requests, a branch's
+    # own pull_request workflow could approve it (GITHUB_TOKEN, pull-requests: write).
+    log = run_block(tmp_path, "GitHub:")
+    puts = {c["args"][3]: json.loads(c["stdin"]) for c in calls(log, "gh", "api", "-X", "PUT")}
+    protection = puts[f"repos/{REPO}/branches/main/protection"]
+    reviews = protection["required_pull_request_reviews"]
+    assert reviews["required_approving_review_count"] >= 1
+    assert reviews["dismiss_stale_reviews"] is True
+    assert reviews["require_last_push_approval"] is True
+    assert protection["enforce_admins"] is True
+    assert protection["allow_force_pushes"] is False
+    assert protection["allow_deletions"] is False
+    workflow = puts[f"repos/{REPO}/actions/permissions/workflow"]
+    assert workflow == {
+        "default_workflow_permissions": "read",
+        "can_approve_pull_request_reviews": False,
+    }
 
 
 def test_aws_roles_trust_one_environment_and_previews_only_read_their_stack(
