@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from devtools import ROOT
-from tests.test_gitops import ENVIRONMENTS, GITHUB_ENVIRONMENTS, RECONCILE_ENVIRONMENTS
+from tests.test_gitops import (
+    ENVIRONMENTS,
+    GITHUB_ENVIRONMENTS,
+    RECONCILE_ENVIRONMENTS,
+    WORKFLOW_FILES,
+    environment_names,
+    load,
+)
 
 # Each test runs several processes against a tenant (or cloud CLIs' stand-ins).
 pytestmark = pytest.mark.slow
@@ -145,16 +152,21 @@ def test_github_environments_keep_deploys_to_main_and_prod_behind_reviewers(
 ) -> None:
     log = run_block(tmp_path, "GitHub:")
     settings = environment_settings(log)
-    assert set(settings) == GITHUB_ENVIRONMENTS
+    assert set(settings) == GITHUB_ENVIRONMENTS | APPROVALS
     main_only = {c["args"][3].split("/")[4] for c in calls(log, "gh", "api", "-X", "POST")}
-    previews = {"dev-preview", "staging-preview", "prod-preview"}
-    assert main_only == GITHUB_ENVIRONMENTS - previews
+    # What a pull request's jobs may use: its previews, and the impact's approval.
+    for_pull_requests = {"dev-preview", "staging-preview", "prod-preview", *APPROVALS}
+    assert main_only == GITHUB_ENVIRONMENTS - for_pull_requests
     assert main_only >= RECONCILE_ENVIRONMENTS
     for env, setting in settings.items():
         reviewed = setting.get("reviewers") == [{"type": "User", "id": 4242}]
-        assert reviewed == (env in {"prod", "prod-preview"}), env
+        assert reviewed == (env in {"prod", "prod-preview", *APPROVALS}), env
         assert setting.get("prevent_self_review", False) == reviewed
-        assert ("deployment_branch_policy" in setting) == (env not in previews), env
+        assert ("deployment_branch_policy" in setting) == (env not in for_pull_requests), env
+
+
+APPROVALS = {"impact-approval"}
+"""Environments that hold nothing and only make a job wait for a maintainer."""
 
 
 def environment_settings(log: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -164,6 +176,19 @@ def environment_settings(log: list[dict[str, Any]]) -> dict[str, dict[str, Any]]
         for c in calls(log, "gh", "api", "-X", "PUT")
         if "/environments/" in c["args"][3]
     }
+
+
+def test_the_setup_creates_every_environment_a_workflow_names(tmp_path: Path) -> None:
+    # GitHub creates an environment a job names that does not exist, with no protection rule:
+    # one the setup leaves out (impact-approval was) lets its job through unreviewed.
+    named = {
+        env
+        for path in WORKFLOW_FILES
+        for job in load(path.name)["jobs"].values()
+        if "environment" in job
+        for env in environment_names(job["environment"])
+    }
+    assert named <= set(environment_settings(run_block(tmp_path, "GitHub:")))
 
 
 def test_main_takes_only_reviewed_pull_requests_which_no_workflow_can_approve(

@@ -7,6 +7,8 @@ for env in dev staging prod-plan dev-drift staging-drift prod-drift \
 done
 echo "{$main_only, $reviewed}" | gh api -X PUT "repos/$repo/environments/prod" --input -
 echo "{$reviewed}" | gh api -X PUT "repos/$repo/environments/prod-preview" --input -
+# impact-approval holds nothing: its job waits for a maintainer (GitHub would create it unprotected)
+echo "{$reviewed}" | gh api -X PUT "repos/$repo/environments/impact-approval" --input -
 for env in dev-preview staging-preview; do
   echo "{}" | gh api -X PUT "repos/$repo/environments/$env" --input -
 done
