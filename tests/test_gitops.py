@@ -906,3 +906,17 @@ def test_the_impact_job_measures_a_data_file_change_against_the_deployed_data_fi
     )
     assert "this change lets in 500" in (repository / "impact.txt").read_text()
     assert "approval=needed" in outputs
+
+
+def test_the_prod_preview_restores_nothing_an_earlier_push_could_have_cached() -> None:
+    """Every job of a pull request shares one Actions cache scope, its merge ref, across all its
+    pushes: an earlier push's tests (code no longer in the diff) can save a plugin and Go modules
+    of their own under the key the preview restores. prod-preview runs, with prod's state and
+    key, only once a maintainer approves the code they read, so it builds the plugin instead."""
+    action = yaml.safe_load((ROOT / ".github/actions/paced-plugin/action.yml").read_text())
+    (cache,) = [s for s in action["runs"]["steps"] if s.get("uses", "").startswith("actions/cache")]
+    assert cache["if"] == "inputs.cache == 'true'"
+    assert action["inputs"]["cache"]["default"] == "true"
+    preview = load("pulumi-preview.yml")["jobs"]["preview"]
+    (paced,) = steps_using(preview, "./.github/actions/paced-plugin")
+    assert paced["with"]["cache"] == "${{ inputs.stack != 'prod' }}"
