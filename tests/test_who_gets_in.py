@@ -259,6 +259,19 @@ def test_auto_membership_with_email_domains_is_refused() -> None:
     assert parse_config(open_to_all, "t").assign_membership_on_login is True
 
 
+def test_auto_membership_with_applications_is_refused() -> None:
+    """Auth0's auto-membership adds whoever logs in to the organization through any application
+    that takes organizations, not only the ones the rule's ``applications`` lists (which the
+    backfill leaves to the Action, since only a login tells them)."""
+    portal = "PortalClientId0000000000000000ab"
+    config = acme(allowAnyUserOfConnection=True, applications=[portal]) | {
+        "assignMembershipOnLogin": True
+    }
+    with pytest.raises(Exception, match="assignMembershipOnLogin") as raised:
+        parse_config(config, "t")
+    assert "auth0-org-assignment:organization.applications" in str(raised.value)
+
+
 def test_one_organization_form_is_as_short_as_before() -> None:
     short = acme(emailDomains=["acme.com"])
     long = copy.deepcopy(short)

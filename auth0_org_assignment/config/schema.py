@@ -456,7 +456,8 @@ class StackConfig(_Model):
         False
     )
     """Auth0's own auto-membership for users who log in through the organization's prompt; it
-    ignores ``emailDomains``, so only where every organization sets ``allowAnyUserOfConnection``."""
+    ignores ``emailDomains`` and ``applications``, so only where every organization sets
+    ``allowAnyUserOfConnection`` and lists no ``applications``."""
     action: ActionConfig = ActionConfig()
     """Options of the post-login Action."""
     dns_resolvers: Annotated[
@@ -547,18 +548,26 @@ class StackConfig(_Model):
         if not self.assign_membership_on_login:
             return self
         for index, organization in enumerate(self.organizations):
+            where = (
+                f"{PROJECT}:organization"
+                if self.organization is not None
+                else f"{PROJECT}:organizations[{index}]"
+            )
             if organization.email_domains:
-                where = (
-                    f"{PROJECT}:organization"
-                    if self.organization is not None
-                    else f"{PROJECT}:organizations[{index}]"
-                )
                 raise ValueError(
                     f"{PROJECT}:assignMembershipOnLogin: true makes Auth0 add everyone who logs "
                     f"in through the organization prompt, whatever their email, so "
                     f"{where}.emailDomains would limit nothing (and reconcile could not remove "
                     "them: the stack did not add them); remove assignMembershipOnLogin to admit "
                     "only those domains"
+                )
+            if organization.applications is not None:
+                raise ValueError(
+                    f"{PROJECT}:assignMembershipOnLogin: true makes Auth0 add everyone who logs "
+                    "in through the organization prompt, to any application that takes "
+                    f"organizations, so {where}.applications would limit nothing (and reconcile "
+                    "could not remove them: the stack did not add them); remove "
+                    "assignMembershipOnLogin to admit only through logins to those applications"
                 )
         return self
 
