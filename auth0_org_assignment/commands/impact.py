@@ -104,12 +104,10 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _listed(config: StackConfig, organization: OrganizationConfig) -> frozenset[str] | None:
+def _listed(organization: OrganizationConfig) -> frozenset[str] | None:
     """The applications at whose logins ``organization`` admits; None: any application (no
-    list, or Auth0's auto-membership on)."""
-    if config.assign_membership_on_login or organization.applications is None:
-        return None
-    return frozenset(organization.applications)
+    list; Auth0's auto-membership, which admits at any, is refused beside a list)."""
+    return None if organization.applications is None else frozenset(organization.applications)
 
 
 def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) -> Impact:
@@ -130,13 +128,12 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
     # organization lists them, whom the rule admits joins at a login to one of them. So a user
     # it admits now counts as let in unless the base admitted them too, and either marked them
     # already or could reach them at every application the change lists (an application the
-    # base did not list, or the list dropped, reaches those it never did). Auth0's own
-    # auto-membership (assignMembershipOnLogin) adds at a login to any application: no list.
-    listed_before = {o.name: _listed(base, o) for o in base.organizations}
+    # base did not list, or the list dropped, reaches those it never did).
+    listed_before = {o.name: _listed(o) for o in base.organizations}
     reaches_more = {}
     for organization in head.organizations:
         was_listed = listed_before.get(organization.name)
-        now_listed = _listed(head, organization)
+        now_listed = _listed(organization)
         reaches_more[organization.name] = was_listed is not None and (
             now_listed is None or not now_listed <= was_listed
         )

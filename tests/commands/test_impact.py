@@ -267,38 +267,3 @@ def test_widening_an_organization_that_lists_applications_counts_whom_it_lets_in
     # Narrowing lets nobody in.
     assert admitted(wider, portal) == 0
     assert admitted({**portal, "applications": ["portal-id", "shop-id"]}, portal) == 0
-
-
-def test_turning_on_auto_membership_under_an_applications_list_counts_whom_it_lets_in() -> None:
-    """assignMembershipOnLogin makes Auth0 add whoever logs in through the organization prompt,
-    at any application, without the Action: for an organization that lists applications it
-    drops the list, and lets in everyone the rule admits, as dropping the list does."""
-    portal = {
-        "name": "acme",
-        "displayName": "Acme",
-        "connections": [DATABASE],
-        "allowAnyUserOfConnection": True,
-        "applications": ["portal-id"],
-    }
-    population = {
-        "format": snapshot.FORMAT,
-        "organizations": {"acme": "org_acme"},
-        "population": [
-            row(5000, (DATABASE, "auth0", "acme.com", True)),
-            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
-        ],
-    }
-
-    def config(auto: bool) -> StackConfig:
-        return parse_config(
-            {
-                "auth0:domain": "acme.eu.auth0.com",
-                "organizations": [portal],
-                "assignMembershipOnLogin": auto,
-            },
-            "test",
-        )
-
-    assert impact.measure(config(False), config(True), population).admitted == 5000
-    assert impact.measure(config(True), config(True), population).admitted == 0
-    assert impact.measure(config(True), config(False), population).admitted == 0
