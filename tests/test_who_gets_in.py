@@ -222,9 +222,7 @@ def test_a_wildcard_over_public_suffixes_is_refused(pattern: str) -> None:
     assert parse_config(acme(emailDomains=[exact]), "t").organizations[0].email_domains == [exact]
 
 
-@pytest.mark.parametrize(
-    "domain", ["gmail.com", "*.gmail.com", "outlook.com", "proton.me", "qq.com"]
-)
+@pytest.mark.parametrize("domain", ["gmail.com", "outlook.com", "proton.me", "qq.com"])
 def test_a_free_mail_domain_is_refused_unless_the_organization_says_so(domain: str) -> None:
     """Everyone with a mailbox at a free-mail provider would join: WorkOS, Clerk and Stytch
     refuse them too. A community organization says it means it."""
@@ -234,6 +232,22 @@ def test_a_free_mail_domain_is_refused_unless_the_organization_says_so(domain: s
     assert "allowFreeMailDomains: true" in str(raised.value)
     config = parse_config(acme(emailDomains=[domain], allowFreeMailDomains=True), "t")
     assert config.organizations[0].email_domains == [domain]
+
+
+@pytest.mark.parametrize("pattern", ["*.33mail.com", "*.gmail.com", "*.yahoo.com"])
+def test_a_wildcard_over_a_free_mail_domain_is_refused_even_when_free_mail_is_allowed(
+    pattern: str,
+) -> None:
+    """The domains under a provider's (``bob.33mail.com``, one for each of its users;
+    ``corp.yahoo.com``) are each someone's own, proven on their own: ``allowFreeMailDomains``
+    admits the provider's own domain, not every domain under it, unproven."""
+    for allowed in (False, True):
+        with pytest.raises(Exception, match="under the free-mail domain") as raised:
+            parse_config(acme(emailDomains=[pattern], allowFreeMailDomains=allowed), "t")
+        assert f"{pattern} covers" in str(raised.value)
+    apex = pattern.removeprefix("*.")
+    config = parse_config(acme(emailDomains=[apex], allowFreeMailDomains=True), "t")
+    assert config.organizations[0].email_domains == [apex]
 
 
 @pytest.mark.parametrize("domain", ["mailinator.com", "sub.mailinator.com", "10minutemail.com"])

@@ -241,6 +241,14 @@ class OrganizationConfig(_Model):
                     f"{domain} is a throwaway-mail domain: anyone gets a mailbox there in "
                     "seconds, so an address proves nothing about who holds it; remove it"
                 )
+            if provider == "free" and domain.startswith("*."):
+                apex = domain.removeprefix("*.")
+                raise ValueError(
+                    f"{domain} covers every domain under the free-mail domain {apex}, each "
+                    "someone's own (at some providers one for each of their users), which would "
+                    f"join unproven; list {apex} itself (with allowFreeMailDomains: true), or "
+                    "each domain under it on its own, proven like any other"
+                )
             if provider == "free" and not info.data.get("allow_free_mail_domains"):
                 raise ValueError(
                     f"{domain} is a free-mail domain: everyone with a mailbox there would "
