@@ -7,6 +7,7 @@ import copy
 import json
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -17,6 +18,7 @@ from auth0_org_assignment.config import domain_pattern, parse_config
 from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
 from devtools.localstack.action_runner import MEMBERS, ActionProcess, ActionTenant
+from devtools.localtenant.testing import LocalTenant
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -350,3 +352,49 @@ def test_a_domain_the_action_would_read_otherwise_is_refused(domain: str) -> Non
     with pytest.raises(pulumi.RunError, match="emailDomains") as refused:
         parse_config(acme(emailDomains=[domain]), "t")
     assert repr(domain) in str(refused.value)
+
+
+def test_the_deployed_action_admits_only_at_logins_to_the_listed_applications(
+    tmp_path: Path,
+) -> None:
+    """Through the Login flow as deployed, not one execution: a login to an application the
+    organization does not list joins nothing; the same user's login to the listed one joins."""
+    local = LocalTenant.start(tmp_path / "tenant.json")
+    try:
+        database = local.ensure_connection(DATABASE)
+        apps = {
+            name: local.call("POST", "/api/v2/clients", {"name": name, "app_type": "spa"})
+            for name in ("Portal", "HR")
+        }
+        local.call(
+            "PATCH",
+            f"/api/v2/connections/{database['id']}",
+            {"enabled_clients": [app["client_id"] for app in apps.values()]},
+        )
+        organization = local.create_organization("acme", "Acme", [database["id"]])
+        config = parse_config(
+            acme(emailDomains=["acme.com"], applications=[apps["Portal"]["client_id"]]), "t"
+        )
+        rendered = render_action(config, organization_ids={"acme": organization["id"]})
+        client = local.m2m_client("org assignment", rendered.scopes)
+        secrets = {
+            "TENANT_DOMAIN": local.domain,
+            "CLIENT_ID": client["client_id"],
+            "CLIENT_SECRET": client["client_secret"],
+        }
+        action_id = local.deploy_action(
+            "org-assignment",
+            rendered.code,
+            runtime=rendered.runtime,
+            secrets=[{"name": k, "value": v} for k, v in secrets.items()],
+        )
+        local.bind_actions(action_id)
+        user = local.sign_up("ann@acme.com", DATABASE, verified=True)
+        elsewhere = local.login(user["user_id"], DATABASE, client_id=apps["HR"]["client_id"])
+        assert elsewhere["failed"] is None
+        assert organization["id"] not in elsewhere["member_of"]
+        portal = local.login(user["user_id"], DATABASE, client_id=apps["Portal"]["client_id"])
+        assert portal["failed"] is None
+        assert portal["member_of"] == [organization["id"]]
+    finally:
+        local.stop()
