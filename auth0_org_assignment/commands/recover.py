@@ -15,9 +15,10 @@ With read-only credentials (the scopes of its ``CALLS``) this finds, for each re
 program declares that the exported state does not hold, the one the tenant has in its place:
 each organization by its name, the connections enabled on it, its discovery domains, and each
 post-login Action by its name. It takes only what the load can have made: an organization
-exactly as the configuration declares it, an Action created after the state was last written;
-anything else is refused, named. It prints what it found and what the tenant lacks, and writes
-``.recover/STACK.json`` for ``pulumi import --file``. It writes nothing to the tenant.
+exactly as the configuration declares it, an Action created after the state was last written
+holding the stack's rule (its code as the load rendered it); anything else is refused, named.
+It prints what it found and what the tenant lacks, and writes ``.recover/STACK.json`` for
+``pulumi import --file``. It writes nothing to the tenant.
 
 Run it with the configuration the load ran with. It refuses a state that does not hold both of
 the stack's M2M applications: an application's name is not unique, so one that an interrupted
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from auth0_org_assignment import desired_state, domain_proof
-from auth0_org_assignment.action_code import TRIGGER, plan_shards
+from auth0_org_assignment.action_code import TRIGGER, configuration_of, marker_key, plan_shards
 from auth0_org_assignment.action_credential import SLOTS
 from auth0_org_assignment.commands import pulumi_import
 from auth0_org_assignment.commands.adopt import (
@@ -60,6 +61,7 @@ CALLS = (
     "organizations.enabled_connections.list",
     "organizations.discovery_domains.get_by_name",
     "actions.list",
+    "actions.get",
 )
 
 
@@ -74,6 +76,9 @@ class Recovery:
     """Declared, in neither the state nor the tenant: the next ``up`` creates them."""
     refused: list[str] = field(default_factory=list)
     """Found where the state has nothing, but not what the interrupted ``up`` can have made."""
+    organization_ids: set[str] = field(default_factory=set)
+    """The ids of the stack's organizations: those the state holds and those recovered (what
+    the load's Actions can hold the rules of)."""
 
     def recover(self, kind: str, name: str, import_id: str, what: str) -> None:
         self.imports.append(pulumi_import.entry(kind, name, import_id))
@@ -224,6 +229,7 @@ def _recover_organization(
         if made is None:
             return
         organization_id, enabled = made
+    recovery.organization_ids.add(organization_id)
     lacking = {c: name for c, name in connections.items() if not state.holds("connection", name)}
     if lacking:
         if enabled is None:
@@ -307,13 +313,13 @@ def _recover_actions(
     names = LogicalNames()
     shards = len(plan_shards(config).shards)
     wanted = {
-        desired_state.action_name(config, shard, shards): names.action(shard, shards)
+        desired_state.action_name(config, shard, shards): (names.action(shard, shards), shard)
         for shard in range(shards)
         if not state.holds("action", names.action(shard, shards))
     }
     if not wanted:
         return
-    for action_name, resource in wanted.items():
+    for action_name, (resource, shard) in wanted.items():
         named = list(api.pages("actions.list", "actions", {"actionName": action_name}))
         if not named:
             recovery.missing.append(f"Action {action_name} ({resource})")
@@ -336,9 +342,39 @@ def _recover_actions(
                 "`up`'s start"
             )
             continue
+        # The load creates its Actions with their code rendered, once the organizations exist:
+        # one of the stack's name holding no rule of the stack's is another team's, or another
+        # stack's (one of this project, whose split reached these names first).
+        code = api.call("actions.get", id=named[0]["id"]).get("code")
+        if not _holds_the_stacks_rule(code, config, recovery.organization_ids, shard, shards):
+            recovery.refused.append(
+                f"the Action named {action_name!r}, {listed}, does not hold this stack's rule "
+                f"(its marker prefix {marker_key(config, '')!r}, shard {shard + 1} of {shards}, "
+                "and only this stack's organizations), so the interrupted `up`, which creates "
+                "its Actions with their code, did not make it: it is another team's or another "
+                "stack's. Rename the stack's Actions (action.name), or have that one renamed"
+            )
+            continue
         recovery.recover(
             "action", resource, named[0]["id"], f"Action {action_name} ({named[0]['id']})"
         )
+
+
+def _holds_the_stacks_rule(
+    code: Any, config: StackConfig, organization_ids: set[str], shard: int, shards: int
+) -> bool:
+    """Whether an Action's ``code`` is one the stack rendered for its ``shard`` of ``shards``:
+    its configuration block marks with the stack's prefix and holds the rules of the stack's
+    organizations (``organization_ids``) alone."""
+    configuration = configuration_of(code) if isinstance(code, str) else None
+    if configuration is None:
+        return False
+    routing = configuration.get("routing") or {"shard": 0, "shards": 1}
+    return (
+        configuration["settings"].get("markerPrefix") == marker_key(config, "")
+        and (int(routing["shard"]), int(routing["shards"])) == (shard, shards)
+        and all(rule.get("id") in organization_ids for rule in configuration["organizations"])
+    )
 
 
 def report(recovery: Recovery, stack: str, import_file: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from auth0_org_assignment import desired_state
+from auth0_org_assignment.action_code import render_actions
 from auth0_org_assignment.commands.management_client import UsageError
 from auth0_org_assignment.commands.pulumi_import import RESOURCE_TYPES
 from auth0_org_assignment.commands.recover import StateResources, refuse_without_applications
@@ -146,16 +147,41 @@ def recover(
     )
 
 
-def _action(tenant: LocalTenant, name: str, trigger: str = "post-login") -> dict[str, Any]:
+STUB = "exports.onExecutePostLogin = async () => {};"
+
+
+def _action(
+    tenant: LocalTenant, name: str, trigger: str = "post-login", code: str = STUB
+) -> dict[str, Any]:
     body = {
         "name": name,
         "supported_triggers": [
             {"id": trigger, "version": "v3" if trigger == "post-login" else "v2"}
         ],
-        "code": "exports.onExecutePostLogin = async () => {};",
+        "code": code,
     }
     created: dict[str, Any] = tenant.call("POST", "/api/v2/actions/actions", body)
     return created
+
+
+def _the_loads_organization(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
+    """The stack's organization as a load creates it: exactly as configured, nothing enabled
+    yet."""
+    configured = _config(project).organizations[0]
+    body = {
+        "name": configured.name,
+        "display_name": configured.display_name,
+        "metadata": dict(configured.metadata),
+    }
+    created: dict[str, Any] = tenant.call("POST", "/api/v2/organizations", body)
+    return created
+
+
+def _code(project: LocalProject, organization_id: str) -> str:
+    """The stack's one Action's code, as the load renders it once the organization exists."""
+    config = _config(project)
+    (rendered,) = render_actions(config, {config.organizations[0].name: organization_id})
+    return rendered.code
 
 
 @pytest.mark.slow
@@ -164,9 +190,11 @@ def test_an_action_the_load_created_is_imported_and_an_older_one_refused(
 ) -> None:
     project = LocalProject(tmp_path, tenant)
     action_name = desired_state.action_name(_config(project), 0, 1)  # the stack's one Action
-    # The state's last step before the Action was created: the load's.
+    # The state's last step before the Action was created: the load's, holding the rule of the
+    # organization the load created before it.
     state = exported(tmp_path, COMPONENT, *CLIENTS, written="2000-01-01T00:00:00.000Z")
-    action = _action(tenant, action_name)
+    organization = _the_loads_organization(tenant, project)
+    action = _action(tenant, action_name, code=_code(project, organization["id"]))
     result = recover(tenant, project, state)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -180,10 +208,11 @@ def test_an_action_the_load_created_is_imported_and_an_older_one_refused(
         "parent": "component",
     }
     assert entry in document["resources"]
-    # The organization is not in the tenant: the up will create it, with what hangs on it.
-    organization = _config(project).organizations[0]
-    assert any(line.startswith(f"organization {organization.name} (") for line in report["missing"])
-    assert any(f"enabled on {organization.name} (" in line for line in report["missing"])
+    # The organization is the load's too; its connection is not enabled yet: the up enables it.
+    configured = _config(project).organizations[0]
+    recovered = f"organization {configured.name} ({organization['id']})"
+    assert f"{recovered} -> {NAMES.organization(0, configured)}" in report["found"]
+    assert any(f"enabled on {configured.name} (" in line for line in report["missing"])
 
     # A step recorded after the Action was created: not the load's, refused, no file left.
     later = exported(tmp_path, COMPONENT, *CLIENTS, written="2999-01-01T00:00:00.000Z")
@@ -195,6 +224,35 @@ def test_an_action_the_load_created_is_imported_and_an_older_one_refused(
     # Unless --since names the killed up's start (a command wrote the state after the kill).
     result = recover(tenant, project, later, "--since", "2000-01-01T00:00:00+00:00")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("whose", ["another team's", "another stack's"])
+def test_an_action_of_the_stacks_name_holding_no_rule_of_its_own_is_refused(
+    tenant: LocalTenant, tmp_path: Path, whose: str
+) -> None:
+    """Found by review: a post-login Action bearing the name the load would give its own,
+    created after the state's last step, is not the load's unless it holds the stack's rule
+    (the load creates its Actions with their code rendered, after the organizations): another
+    team's (no configuration of the stack's), or another stack's of this project (one of its own
+    organizations, under the same marker prefix), say one whose split reached the names this
+    load's split would give (``…-1-of-2``) first. Imported, the next `up` would overwrite its
+    code with this stack's rule, and the stack would delete it with its own."""
+    project = LocalProject(tmp_path, tenant)
+    action_name = desired_state.action_name(_config(project), 0, 1)
+    state = exported(tmp_path, COMPONENT, *CLIENTS, written="2000-01-01T00:00:00.000Z")
+    _the_loads_organization(tenant, project)
+    if whose == "another team's":
+        code = STUB
+    else:
+        theirs = tenant.call("POST", "/api/v2/organizations", {"name": "another-stacks"})
+        code = _code(project, theirs["id"])
+    other = _action(tenant, action_name, code=code)
+    result = recover(tenant, project, state)
+    assert result.returncode != 0
+    assert other["id"] in result.stderr
+    assert "does not hold this stack's rule" in result.stderr
+    assert not (project.directory / ".recover" / f"{STACK}.json").exists()
 
 
 @pytest.mark.slow
