@@ -189,42 +189,58 @@ def add(
 ) -> None:
     """Add, give roles (``roles``: the ids of each organization's, by its id, as the deployed
     rule gives them), then mark, ``MEMBERS_PER_REQUEST`` users at a time; a batch is marked
-    only once it is in, so an interruption leaves unmarked users who are tried again."""
+    only once it is in, so an interruption leaves unmarked users who are tried again. When a
+    request fails after a members request took (a role deleted since the deploy, say), those it
+    made members are marked pending before the run stops, as the Action marks a login that
+    failed so: reconcile still knows the membership is the stack's, and the next run adds
+    them again."""
     for start in range(0, len(additions), MEMBERS_PER_REQUEST):
         batch = additions[start : start + MEMBERS_PER_REQUEST]
-        for organization in config.organizations:
-            members = [a.user_id for a in batch if organization.name in a.organizations]
-            if not members:
-                continue
-            org_id = organization_ids[organization.name]
-            api.call("organizations.members.create", {"members": members}, id=org_id)
-            if roles.get(org_id):
-                given = {"roles": list(roles[org_id])}
-                _raise_first(
-                    api.each(
-                        "organizations.member_roles.create",
-                        [(given, {"id": org_id, "user_id": user_id}) for user_id in members],
+        joined: dict[str, dict[str, Any]] = {}
+        try:
+            for organization in config.organizations:
+                members = [a.user_id for a in batch if organization.name in a.organizations]
+                if not members:
+                    continue
+                org_id = organization_ids[organization.name]
+                api.call("organizations.members.create", {"members": members}, id=org_id)
+                for addition in batch:
+                    if addition.user_id in members:
+                        pending = {**addition.markers[org_id], "pending": True}
+                        joined.setdefault(addition.user_id, {})[org_id] = pending
+                if roles.get(org_id):
+                    given = {"roles": list(roles[org_id])}
+                    _raise_first(
+                        api.each(
+                            "organizations.member_roles.create",
+                            [(given, {"id": org_id, "user_id": user_id}) for user_id in members],
+                        )
                     )
-                )
-        # One top-level key per organization: Auth0 merges app_metadata one level deep, so
-        # this sets these markers and leaves every other one as it is.
-        markers = [
-            {marker_key(config, i): marker for i, marker in addition.markers.items()}
-            for addition in batch
-        ]
-        _raise_first(
-            api.each(
-                "users.update",
-                [
-                    ({"app_metadata": m}, {"id": a.user_id})
-                    for a, m in zip(batch, markers, strict=True)
-                ],
-            )
-        )
+        except Exception:
+            _mark(api, config, list(joined.items()))
+            raise
+        _mark(api, config, [(a.user_id, a.markers) for a in batch])
         print(
             f"{min(start + MEMBERS_PER_REQUEST, len(additions))}/{len(additions)} users added",
             flush=True,
         )
+
+
+def _mark(
+    api: ManagementClient, config: StackConfig, markers: Sequence[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """Leave each user (by id) these markers (by organization id)."""
+    # One top-level key per organization: Auth0 merges app_metadata one level deep, so this
+    # sets these markers and leaves every other one as it is.
+    _raise_first(
+        api.each(
+            "users.update",
+            [
+                ({"app_metadata": {marker_key(config, i): m for i, m in marked.items()}}, {"id": u})
+                for u, marked in markers
+            ],
+        )
+    )
 
 
 def _raise_first(answers: list[Any]) -> None:

@@ -443,3 +443,37 @@ def test_backfill_and_reconcile_at_a_tiers_own_pace_meet_no_429(
     assert reconciled.returncode == 0, reconciled.stderr
     assert tenant.members(organization_id) == []
     assert tenant.rate_limited() == {}
+
+
+def test_a_member_whose_roles_failed_is_marked_pending_so_reconcile_still_knows_them(
+    setup: dict[str, Any],
+) -> None:
+    """Found by review: the deployed rule gives a role deleted since the deploy, so the roles
+    request fails after the members request took. The run stops, as before; but those it made
+    members carry a pending marker, as a login that failed the same way leaves (the Action's
+    `pending`), not none: unmarked, they read as added by hand, and reconcile would never remove
+    them once they stop matching. The next run adds them again and marks them assigned."""
+    tenant, project, organization_id = setup["tenant"], setup["project"], setup["organization_id"]
+    should_join = add_users(tenant, 3)
+    stack_file = project / "Pulumi.bf.yaml"
+    checkout = stack_file.read_text()
+    stack_file.write_text(
+        checkout.replace("    emailDomains: [example.com]\n", "    emailDomains: [example.com]\n"
+                         "    roles: [member]\n")
+    )  # fmt: skip
+    # The deployed rule's role id names no role in the tenant: one deleted since the deploy.
+    deploy_rules(tenant, load_stack_file("bf", project), {"acme-bf": organization_id})
+    result = backfill_run(setup, "--rate", "100")
+    assert result.returncode != 0
+    assert sorted(tenant.members(organization_id)) == sorted(should_join)
+    key = f"org_assignment:{organization_id}"
+    for joined in should_join:
+        assert tenant.user(joined)["app_metadata"][key]["pending"] is True
+    # Once a deploy gives roles that exist (here: none), the next run finishes them.
+    stack_file.write_text(checkout)
+    deploy_rules(tenant, load_stack_file("bf", project), {"acme-bf": organization_id})
+    result = backfill_run(setup, "--rate", "100")
+    assert result.returncode == 0, result.stderr
+    assert f"{len(should_join)} users to add" in result.stdout
+    for joined in should_join:
+        assert "pending" not in tenant.user(joined)["app_metadata"][key]
