@@ -58,22 +58,31 @@ class LogicalNames:
     def credential(self) -> str:
         return f"{self.component}-action-credential"
 
-    @staticmethod
-    def _organization_suffix(index: int, organization: OrganizationConfig) -> str:
-        # The first keeps the names of a one-organization stack, so moving from
-        # `organization` to `organizations` replaces nothing.
-        return "" if index == 0 else f"-{organization.name}"
+    # An organization's resources are named by its name, never by its place in the list: a
+    # name by place made an organization put first take over the resources (the id, the
+    # members) of the one that was first, renaming it in place.
+    def organization(self, organization: OrganizationConfig) -> str:
+        return f"{self.component}-organization-{organization.name}"
 
-    def organization(self, index: int, organization: OrganizationConfig) -> str:
-        return f"{self.component}-organization{self._organization_suffix(index, organization)}"
+    def connection(self, organization: OrganizationConfig, connection: str) -> str:
+        return f"{self.component}-connection-{organization.name}-{connection}"
 
-    def connection(self, index: int, organization: OrganizationConfig, connection: str) -> str:
-        suffix = self._organization_suffix(index, organization)
-        return f"{self.component}-connection{suffix}-{connection}"
+    def discovery_domain(self, organization: OrganizationConfig, domain: str) -> str:
+        return f"{self.component}-discovery-domain-{organization.name}-{domain}"
 
-    def discovery_domain(self, index: int, organization: OrganizationConfig, domain: str) -> str:
-        suffix = self._organization_suffix(index, organization)
-        return f"{self.component}-discovery-domain{suffix}-{domain}"
+    # Before organizations' resources were named by their names, the first organization's had
+    # none in theirs (so that moving from `organization` to `organizations` replaced nothing):
+    # the first organization's resources take these as aliases, so a stack deployed then keeps
+    # them.
+    @property
+    def first_organization_before_names(self) -> str:
+        return f"{self.component}-organization"
+
+    def first_connection_before_names(self, connection: str) -> str:
+        return f"{self.component}-connection-{connection}"
+
+    def first_discovery_domain_before_names(self, domain: str) -> str:
+        return f"{self.component}-discovery-domain-{domain}"
 
     def domain_proof(self, group: int) -> str:
         return f"{self.component}-domain-proofs-{group:02d}"
@@ -162,6 +171,13 @@ class OrgAssignment(pulumi.ComponentResource):
             )
         return clients, grants
 
+    def _named_before(self, index: int, name_before: str) -> pulumi.ResourceOptions:
+        """A child's options; for the first organization's resources (``index`` 0), also the
+        name they had before organizations' resources were named by their names."""
+        if index != 0:
+            return self._child
+        return pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=name_before)])
+
     def _provision_organizations(
         self,
     ) -> tuple[dict[str, auth0.Organization], list[auth0.OrganizationConnection]]:
@@ -180,16 +196,18 @@ class OrgAssignment(pulumi.ComponentResource):
         )
         for index, spec in by_group:
             organization = auth0.Organization(
-                names.organization(index, spec), desired_state.organization(spec), self._child
+                names.organization(spec),
+                desired_state.organization(spec),
+                self._named_before(index, names.first_organization_before_names),
             )
             created[spec.name] = organization
             enabled += [
                 auth0.OrganizationConnection(
-                    names.connection(index, spec, connection),
+                    names.connection(spec, connection),
                     desired_state.connection(
                         config, organization.id, self._resolved.connections[connection]
                     ),
-                    self._child,
+                    self._named_before(index, names.first_connection_before_names(connection)),
                 )
                 for connection in spec.connections or []
             ]
@@ -210,10 +228,15 @@ class OrgAssignment(pulumi.ComponentResource):
             ]
             for domain in declared:
                 discovery = auth0.OrganizationDiscoveryDomain(
-                    names.discovery_domain(index, spec, domain),
+                    names.discovery_domain(spec, domain),
                     desired_state.discovery_domain(organization.id, domain),
                     # Its status is the proof's to set, by what DNS says at each deploy.
-                    pulumi.ResourceOptions(parent=self, ignore_changes=["status"]),
+                    pulumi.ResourceOptions.merge(
+                        self._named_before(
+                            index, names.first_discovery_domain_before_names(domain)
+                        ),
+                        pulumi.ResourceOptions(ignore_changes=["status"]),
+                    ),
                 )
                 groups.setdefault(domain_proof.group_of(spec.name), []).append(
                     domain_proof.DiscoveryRecord(

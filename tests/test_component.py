@@ -26,6 +26,7 @@ CREDENTIALS = "auth0:index/clientCredentials:ClientCredentials"
 GRANT = "auth0:index/clientGrant:ClientGrant"
 ORGANIZATION = "auth0:index/organization:Organization"
 ORGANIZATION_CONNECTION = "auth0:index/organizationConnection:OrganizationConnection"
+DISCOVERY_DOMAIN = "auth0:index/organizationDiscoveryDomain:OrganizationDiscoveryDomain"
 ACTION = "auth0:index/action:Action"
 TRIGGER_ACTION = "auth0:index/triggerAction:TriggerAction"
 
@@ -304,11 +305,11 @@ def many(count: int, **rule: Any) -> dict[str, Any]:
     }
 
 
-def test_each_organization_gets_its_own_resources_the_first_keeping_the_short_names() -> None:
+def test_each_organization_gets_its_own_resources_named_by_its_name() -> None:
     mocks, outputs = build_stack(many(3))
     organizations = sorted(mocks.of_type(ORGANIZATION), key=lambda o: o.name)
     assert [o.name for o in organizations] == [
-        "org-assignment-organization",
+        "org-assignment-organization-customer-0000",
         "org-assignment-organization-customer-0001",
         "org-assignment-organization-customer-0002",
     ]
@@ -319,6 +320,27 @@ def test_each_organization_gets_its_own_resources_the_first_keeping_the_short_na
         f"org_{organization.inputs['name'][:16]:x<16}" for organization in organizations
     ]
     assert set(outputs["organization_ids"]) == {"customer-0000", "customer-0001", "customer-0002"}
+
+
+def test_an_organization_put_first_takes_over_no_other_organizations_resources() -> None:
+    """A name by place made the one put first take over the first one's organization (renamed
+    in place, its members and id kept): each resource is named by its organization's name."""
+
+    def names(config: dict[str, Any]) -> dict[str, set[str]]:
+        mocks, _ = build_stack(config)
+        named: dict[str, set[str]] = {}
+        # What each resource is of: an organization's name, a discovery domain's domain.
+        for kind, key in ((ORGANIZATION, "name"), (DISCOVERY_DOMAIN, "domain")):
+            for resource in mocks.of_type(kind):
+                named.setdefault(kind, set()).add(f"{resource.inputs[key]}: {resource.name}")
+        return named
+
+    before = many(3)
+    newcomer = {**before["organizations"][0], "name": "newcomer", "emailDomains": ["new.io"]}
+    after = {**before, "organizations": [newcomer, *reversed(before["organizations"])]}
+    kept, now = names(before), names(after)
+    for kind, named in kept.items():
+        assert named <= now[kind], (kind, sorted(named - now[kind]))
 
 
 @pytest.mark.slow

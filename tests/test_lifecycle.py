@@ -73,6 +73,22 @@ def project(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> Lo
     return local
 
 
+def before_names(project: LocalProject) -> list[str]:
+    """Rename, in the state, each organization resource to its name from before resources were
+    named by their organization (`pulumi state rename`); the names it gave them."""
+    exported = json.loads(project.pulumi("stack", "export").stdout)
+    prefix = "org-assignment-"
+    renamed = []
+    for resource in exported["deployment"]["resources"]:
+        name = resource["urn"].rsplit("::", 1)[-1]
+        for kind in ("organization", "connection", "discovery-domain"):
+            if name.startswith(f"{prefix}{kind}-acme-local"):
+                before = f"{prefix}{kind}{name.removeprefix(f'{prefix}{kind}-acme-local')}"
+                project.pulumi("state", "rename", resource["urn"], before, "--yes")
+                renamed.append(before)
+    return sorted(renamed)
+
+
 @pytest.fixture(scope="module")
 def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
     """Runs the lifecycle once, in order; each test below checks one part of what it saw."""
@@ -91,6 +107,12 @@ def lifecycle(tenant: LocalTenant, project: LocalProject) -> dict[str, Any]:
     seen["proven"] = project.prove_domains()
     seen["proven_up"] = project.pulumi("up", "--yes", "--skip-preview")
     seen["second_up"] = project.pulumi("up", "--yes", "--expect-no-changes")
+    # A stack deployed when the first organization's resources had no organization in their
+    # names (`…-organization`, `…-connection-<c>`, `…-discovery-domain-<d>`) keeps them: its
+    # next up renames them, creating, replacing and deleting nothing.
+    seen["before_names"] = before_names(project)
+    seen["renamed_up"] = project.pulumi("up", "--yes", "--expect-no-changes")
+    seen["renamed_outputs"] = project.outputs()
 
     project.use_credentials(reader)
     seen["refresh_preview"] = project.pulumi("preview", "--refresh", "--expect-no-changes")
@@ -268,6 +290,22 @@ def test_up_creates_everything_and_a_second_up_changes_nothing(lifecycle: dict[s
     assert lifecycle["second_up"].returncode == 0
 
 
+def test_a_stack_deployed_before_resources_were_named_by_organization_keeps_them(
+    lifecycle: dict[str, Any],
+) -> None:
+    assert lifecycle["before_names"] == [
+        "org-assignment-connection-Username-Password-Authentication",
+        "org-assignment-discovery-domain-example.com",
+        "org-assignment-organization",
+    ]
+    assert (
+        lifecycle["renamed_outputs"]["organization_id"] == lifecycle["outputs"]["organization_id"]
+    )
+    output = lifecycle["renamed_up"].output
+    assert "created" not in output, output
+    assert "deleted" not in output, output
+
+
 def test_refresh_preview_passes_with_exactly_the_drift_scopes(lifecycle: dict[str, Any]) -> None:
     assert lifecycle["refresh_preview"].returncode == 0
 
@@ -294,7 +332,7 @@ def test_logins_assign_and_repeat_logins_make_no_management_call(
 def test_a_config_change_previews_as_that_diff_and_applies(lifecycle: dict[str, Any]) -> None:
     preview = lifecycle["change_preview"].output
     assert "auth0:index/organizationConnection:OrganizationConnection" in preview
-    assert "org-assignment-connection-google-oauth2" in preview
+    assert "org-assignment-connection-acme-local-google-oauth2" in preview
     assert '"timeBudgetMs": 2000' in preview
     assert "1 to create" in preview
     assert lifecycle["change_up"].returncode == 0
@@ -360,7 +398,7 @@ def test_an_action_bound_by_hand_stays_bound(lifecycle: dict[str, Any]) -> None:
 def test_a_change_made_by_hand_fails_the_drift_check(lifecycle: dict[str, Any]) -> None:
     drift = lifecycle["drift"]
     assert drift.returncode != 0
-    assert "org-assignment-connection-google-oauth2" in drift.output
+    assert "org-assignment-connection-acme-local-google-oauth2" in drift.output
     assert lifecycle["repair"].returncode == 0
 
 

@@ -119,10 +119,10 @@ def test_organizations_are_registered_one_proof_group_after_the_other() -> None:
     registered = [r.inputs["name"] for r in mocks.of_type(ORGANIZATION)]
     last = {domain_proof.group_of(name): place for place, name in enumerate(registered)}
     assert statistics.median(last.values()) / len(registered) < 0.6
-    # Only the order: each keeps the name its place in the stack gives it.
+    # Only the order: each keeps the name its own name gives it.
     by_name = {r.inputs["name"]: r.name for r in mocks.of_type(ORGANIZATION)}
     assert len(by_name) == 200
-    assert by_name["customer-0000"] == "org-assignment-organization"
+    assert by_name["customer-0000"] == "org-assignment-organization-customer-0000"
     assert by_name["customer-0007"] == "org-assignment-organization-customer-0007"
 
 

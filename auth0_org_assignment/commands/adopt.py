@@ -160,7 +160,7 @@ def discover(
     organization_ids: dict[str, str] = {}
     for index, organization in enumerate(config.organizations):
         found = _organization(api, organization, organization_id if index == 0 else None)
-        resource = names.organization(index, organization)
+        resource = names.organization(organization)
         if found is None:
             adoption.created.append(f"organization {organization.name} ({resource})")
             continue
@@ -310,7 +310,7 @@ def _adopt_connections(
     enabled = enabled_connections(api, found["id"])
     configured = organization.connections or []
     for connection in configured:
-        resource = LogicalNames().connection(index, organization, connection)
+        resource = LogicalNames().connection(organization, connection)
         record = enabled.get(connection)
         if record is None:
             adoption.created.append(f"{connection} enabled on {organization.name} ({resource})")

@@ -209,16 +209,21 @@ def _recover_organization(
     organization: OrganizationConfig,
 ) -> None:
     names = LogicalNames()
-    resource = names.organization(index, organization)
+    resource = names.organization(organization)
     connections = {
-        connection: names.connection(index, organization, connection)
+        connection: names.connection(organization, connection)
         for connection in organization.connections or []
     }
     domains = {
-        domain: names.discovery_domain(index, organization, domain)
+        domain: names.discovery_domain(organization, domain)
         for domain in domain_proof.discovery_domains(organization.email_domains)
     }
-    organization_id = state.id_of("organization", resource)
+    # A state from before organizations' resources were named by their names holds the first
+    # organization's under the names its aliases give (the next `up` renames them).
+    before = index == 0
+    organization_id = state.id_of("organization", resource) or (
+        state.id_of("organization", names.first_organization_before_names) if before else None
+    )
     enabled: dict[str, dict[str, Any]] | None = None
     if organization_id is None:
         hanging = [f"{c} enabled on {organization.name} ({n})" for c, n in connections.items()]
@@ -230,7 +235,12 @@ def _recover_organization(
             return
         organization_id, enabled = made
     recovery.organization_ids.add(organization_id)
-    lacking = {c: name for c, name in connections.items() if not state.holds("connection", name)}
+    lacking = {
+        c: name
+        for c, name in connections.items()
+        if not state.holds("connection", name)
+        and not (before and state.holds("connection", names.first_connection_before_names(c)))
+    }
     if lacking:
         if enabled is None:
             enabled = enabled_connections(api, organization_id)
@@ -242,7 +252,10 @@ def _recover_organization(
             else:
                 recovery.missing.append(f"{what} ({name})")
     for domain, name in domains.items():
-        if state.holds("discovery_domain", name):
+        if state.holds("discovery_domain", name) or (
+            before
+            and state.holds("discovery_domain", names.first_discovery_domain_before_names(domain))
+        ):
             continue
         what = f"discovery domain {domain} of {organization.name}"
         found = api.find(

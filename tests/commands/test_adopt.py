@@ -94,8 +94,9 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
     assert all(name.rsplit(".", 1)[-1] in READS for name in made_calls), made_calls
 
     changes = {(c["resource"], c["property"]): (c["before"], c["after"]) for c in found["changes"]}
-    assert changes[("org-assignment-organization", "name")] == ("acme-by-hand", "acme-local")
-    assert changes[("org-assignment-organization", "displayName")] == ("Acme", "Acme (local)")
+    organization = "org-assignment-organization-acme-local"
+    assert changes[(organization, "name")] == ("acme-by-hand", "acme-local")
+    assert changes[(organization, "displayName")] == ("Acme", "Acme (local)")
     assert changes[("org-assignment-post-login-action", "runtime")] == ("node18", "node22")
     assert changes[("org-assignment-post-login-action", "dependencies")][0] == '["auth0@4.2.0"]'
     secrets = changes[("org-assignment-action-credential", "secrets")][1]
@@ -113,8 +114,8 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
     ids = {entry["name"]: entry.get("id") for entry in written["resources"]}
     assert ids == {
         "component": None,
-        "org-assignment-organization": made["organization_id"],
-        "org-assignment-connection-Username-Password-Authentication": (
+        "org-assignment-organization-acme-local": made["organization_id"],
+        "org-assignment-connection-acme-local-Username-Password-Authentication": (
             f"{made['organization_id']}::"
             + connection_id(tenant, "Username-Password-Authentication")
         ),
@@ -255,8 +256,8 @@ def test_with_several_organizations_each_is_found_by_name_or_created(
     found = json.loads(result.stdout)
     written = json.loads((project.directory / ".adopt" / "local.json").read_text())
     names = {entry["name"] for entry in written["resources"]}
-    assert "org-assignment-organization" in names
-    assert "org-assignment-connection-google-oauth2" in names
+    assert "org-assignment-organization-acme-local" in names
+    assert "org-assignment-connection-acme-local-google-oauth2" in names
     assert not any("beta" in name for name in names)
     assert any(
         "organization beta (org-assignment-organization-beta)" in c for c in found["created"]

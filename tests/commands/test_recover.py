@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from auth0_org_assignment import desired_state
+from auth0_org_assignment import desired_state, domain_proof
 from auth0_org_assignment.action_code import render_actions
 from auth0_org_assignment.commands.management_client import UsageError
 from auth0_org_assignment.commands.pulumi_import import RESOURCE_TYPES
@@ -211,7 +211,7 @@ def test_an_action_the_load_created_is_imported_and_an_older_one_refused(
     # The organization is the load's too; its connection is not enabled yet: the up enables it.
     configured = _config(project).organizations[0]
     recovered = f"organization {configured.name} ({organization['id']})"
-    assert f"{recovered} -> {NAMES.organization(0, configured)}" in report["found"]
+    assert f"{recovered} -> {NAMES.organization(configured)}" in report["found"]
     assert any(f"enabled on {configured.name} (" in line for line in report["missing"])
 
     # A step recorded after the Action was created: not the load's, refused, no file left.
@@ -325,3 +325,33 @@ def test_an_organization_enabling_a_connection_the_load_would_not_is_refused(
     result = recover(tenant, project, exported(tmp_path, COMPONENT, *CLIENTS))
     assert result.returncode != 0
     assert "google-oauth2 enabled but not configured (with auto-membership" in result.stderr
+
+
+def test_a_state_from_before_resources_were_named_by_organization_holds_the_first(
+    tenant: LocalTenant, tmp_path: Path
+) -> None:
+    """The first organization's resources under the names they had before (their aliases):
+    held, not looked for in the tenant (where this organization, renamed by hand since, would
+    be refused as unlike the configured one)."""
+    project = LocalProject(tmp_path, tenant)
+    configured = _config(project).organizations[0]
+    organization = tenant.call("POST", "/api/v2/organizations", {"name": "renamed-by-hand"})
+    held = [
+        resource("organization", NAMES.first_organization_before_names, organization["id"]),
+        *(
+            resource("connection", NAMES.first_connection_before_names(c), f"x::{c}")
+            for c in configured.connections or []
+        ),
+        *(
+            resource("discovery_domain", NAMES.first_discovery_domain_before_names(d), f"x::{d}")
+            for d in domain_proof.discovery_domains(configured.email_domains)
+        ),
+    ]
+    result = recover(tenant, project, exported(tmp_path, COMPONENT, *CLIENTS, *held))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert not [line for line in report["found"] if "organization" in line], report
+    # Only the Action is missing (none was made): its connections and domains are held.
+    assert [line.split(" (")[0] for line in report["missing"]] == [
+        f"Action {desired_state.action_name(_config(project), 0, 1)}"
+    ]
