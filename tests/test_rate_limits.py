@@ -488,7 +488,10 @@ def test_an_interrupt_ends_the_wait_for_a_held_pool_lock(tmp_path: Path) -> None
     holder = os.open(pool, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(holder, fcntl.LOCK_EX)
     waiter = (
-        "import os, sys\n"
+        "import os, signal, sys\n"
+        # Python's handler, as a terminal's Ctrl-C finds it: a process started in the
+        # background of a shell without job control inherits SIGINT ignored.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from auth0_org_assignment import rate_limits\n"
         "rate_limits.LOCK_WAIT_S = 60.0\n"
         f"descriptor = os.open({str(pool)!r}, os.O_RDWR)\n"
