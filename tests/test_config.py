@@ -505,3 +505,50 @@ def test_a_project_config_key_given_with_and_without_namespace_is_refused(
     (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": _stack(NARROW)}))
     with pytest.raises(pulumi.RunError, match=r"dnsResolvers.*both"):
         load_stack_file("prod", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        (
+            {"name": "acme", "connections": ["corp-saml"], "allowAnyUserOfConnection": True},
+            {"name": "acme-corp", "connections": ["saml"], "allowAnyUserOfConnection": True},
+            "acme's connection corp-saml and acme-corp's connection saml would both be named "
+            "…-connection-acme-corp-saml",
+        ),
+        (
+            {"name": "acme", "connections": ["email"], "emailDomains": ["*.corp-acme.com"]},
+            {"name": "acme-corp", "connections": ["email"], "emailDomains": ["acme.com"]},
+            "acme's discovery domain corp-acme.com and acme-corp's discovery domain acme.com "
+            "would both be named …-discovery-domain-acme-corp-acme.com",
+        ),
+    ],
+)
+def test_two_organizations_whose_resources_would_share_a_name_are_refused(
+    stack_config: dict[str, Any], first: dict[str, Any], second: dict[str, Any], message: str
+) -> None:
+    """An organization's connections and discovery domains are named `<organization>-<name>`,
+    and both may hold hyphens: Pulumi refuses two resources of one name only when the second
+    registers, after the deploy started creating the others (`up --skip-preview`)."""
+    del stack_config["organization"], stack_config["connections"]
+    stack_config["organizations"] = [
+        {"displayName": entry["name"], **entry} for entry in (first, second)
+    ]
+    with pytest.raises(pulumi.RunError, match="invalid configuration") as raised:
+        parse_config(stack_config, "test")
+    assert message in str(raised.value)
+
+
+def test_hyphens_that_name_resources_apart_are_accepted(stack_config: dict[str, Any]) -> None:
+    del stack_config["organization"], stack_config["connections"]
+    stack_config["organizations"] = [
+        {"name": name, "displayName": name, "connections": connections, **rule}
+        for name, connections, rule in (
+            ("acme", ["corp-saml"], {"emailDomains": ["acme.com", "*.acme.com"]}),
+            ("acme-corp", ["okta"], {"emailDomains": ["acme.org"]}),
+        )
+    ]
+    assert [o.name for o in parse_config(stack_config, "test").organizations] == [
+        "acme",
+        "acme-corp",
+    ]

@@ -534,6 +534,28 @@ class StackConfig(_Model):
         return self
 
     @model_validator(mode="after")
+    def _resources_named_apart(self) -> StackConfig:
+        # An organization's enabled connections and discovery domains are named
+        # `…-connection-<organization>-<connection>` and `…-discovery-domain-<organization>-
+        # <domain>` (component.LogicalNames), and both parts may hold hyphens: Pulumi refuses two
+        # resources of one name only when the second registers, after an `up --skip-preview` has
+        # started creating the others.
+        for kind in ("connection", "discovery domain"):
+            named: dict[str, tuple[str, str]] = {}
+            for organization in self.organizations:
+                for item in _named_by(organization, kind):
+                    key = f"{organization.name}-{item}"
+                    other = named.setdefault(key, (organization.name, item))
+                    if other != (organization.name, item):
+                        raise ValueError(
+                            f"{PROJECT}:organizations: {other[0]}'s {kind} {other[1]} and "
+                            f"{organization.name}'s {kind} {item} would both be named "
+                            f"…-{kind.replace(' ', '-')}-{key}, and Pulumi refuses two "
+                            "resources of one name; rename one of the organizations"
+                        )
+        return self
+
+    @model_validator(mode="after")
     def _trusted_connections_are_enabled(self) -> StackConfig:
         for index, organization in enumerate(self.organizations):
             untrusted = sorted(
@@ -621,6 +643,15 @@ def _marked(model: BaseModel, mark: str, keep_empty: bool) -> dict[str, Any]:
         and info.json_schema_extra.get(mark)
         and (keep_empty or values[info.alias or name] not in (None, False, [], {}))
     }
+
+
+def _named_by(organization: OrganizationConfig, kind: str) -> list[str]:
+    """What names an organization's resources of ``kind``: its connections, or its discovery
+    domains (each pattern's apex but free-mail ones, as ``domain_proof.discovery_domains``)."""
+    if kind == "connection":
+        return list(organization.connections or [])
+    apexes = dict.fromkeys(pattern.removeprefix("*.") for pattern in organization.email_domains)
+    return [domain for domain in apexes if mailbox_provider(domain) != "free"]
 
 
 def _repeated(names: list[str]) -> str:
