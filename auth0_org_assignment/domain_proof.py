@@ -27,7 +27,9 @@ import pulumi.dynamic
 
 from auth0_org_assignment import rate_limits
 from auth0_org_assignment.config import PROJECT
-from auth0_org_assignment.config.email_domains import mailbox_provider
+from auth0_org_assignment.config.email_domains import apex as apex
+from auth0_org_assignment.config.email_domains import discovery_domains as discovery_domains
+from auth0_org_assignment.config.email_domains import proof_domains as proof_domains
 
 TIMEOUT_S = 5.0
 """How long one lookup may take before DNS counts as not answering."""
@@ -81,26 +83,10 @@ def _address(server: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def apex(pattern: str) -> str:
-    """The domain that proves a pattern: ``*.acme.com`` is proven by ``acme.com``."""
-    return pattern.removeprefix("*.")
-
-
 def proven(resolver: Resolver, verification_host: str, verification_txt: str) -> bool:
     """Whether the record Auth0 asks for is published: ``verification_txt`` among the TXT
     strings at ``verification_host``."""
     return verification_txt in resolver.txt(verification_host)
-
-
-def proof_domains(patterns: Sequence[str]) -> tuple[str, ...]:
-    """The discovery domains an organization's patterns need, each once, in order."""
-    return tuple(dict.fromkeys(apex(pattern) for pattern in patterns))
-
-
-def discovery_domains(patterns: Sequence[str]) -> tuple[str, ...]:
-    """The discovery domains the stack declares for an organization's patterns: its proof
-    domains but free-mail ones, which nobody's record can prove (the stack says so instead)."""
-    return tuple(d for d in proof_domains(patterns) if mailbox_provider(d) != "free")
 
 
 # --- the proof, as a resource of the stack ---------------------------------------------------

