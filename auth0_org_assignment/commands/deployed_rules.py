@@ -101,7 +101,6 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
     merged from the Actions of the split that hold them. An organization they do not hold (not
     deployed yet) is not in it. :class:`DeployedRulesUnusable` when they are not one whole
     split, or disagree on an organization's rule."""
-    prefix = marker_key(config, "")
     splits: dict[tuple[int, tuple[str, ...]], dict[int, list[dict[str, Any]]]] = {}
     for action_id in _bound(api):
         action = api.call("actions.get", id=action_id)
@@ -116,15 +115,11 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
                 "pulumi up to deploy the rendered code again, then this command again; nothing "
                 "was changed"
             )
-        configuration = configuration_of(code) if isinstance(code, str) else None
-        if configuration is None or configuration["settings"].get("markerPrefix") != prefix:
+        block = stacks_block(code, config)
+        if block is None or action.get("name") != action_name(config, block.shard, block.shards):
             continue
-        routing = configuration.get("routing") or {"shard": 0, "shards": 1, "suffixes": []}
-        shard, shards = int(routing["shard"]), int(routing["shards"])
-        if action.get("name") != action_name(config, shard, shards):
-            continue
-        split = splits.setdefault((shards, tuple(routing["suffixes"])), {})
-        split[shard] = configuration["organizations"]
+        split = splits.setdefault((block.shards, block.suffixes), {})
+        split[block.shard] = block.organizations
     if not splits:
         return {}
     ((shards, _), split), *others = splits.items()
@@ -134,6 +129,33 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
             f"split: a deploy did not finish. {_AGAIN}"
         )
     return _merged(split)
+
+
+class Block(NamedTuple):
+    """The configuration block of one of this stack's Actions: its organizations' rules and
+    which shard of which split it is."""
+
+    organizations: list[dict[str, Any]]
+    shard: int
+    shards: int
+    suffixes: tuple[str, ...]
+
+
+def stacks_block(code: Any, config: StackConfig) -> Block | None:
+    """The configuration block of an Action's ``code`` when it marks with this stack's prefix
+    (``marker_key``), else None: another stack's, another team's, or no rendered code."""
+    configuration = configuration_of(code) if isinstance(code, str) else None
+    if configuration is None or configuration["settings"].get("markerPrefix") != marker_key(
+        config, ""
+    ):
+        return None
+    routing = configuration.get("routing") or {"shard": 0, "shards": 1, "suffixes": []}
+    return Block(
+        configuration["organizations"],
+        int(routing["shard"]),
+        int(routing["shards"]),
+        tuple(routing["suffixes"]),
+    )
 
 
 def _merged(split: Mapping[int, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:

@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from auth0_org_assignment import desired_state, domain_proof
-from auth0_org_assignment.action_code import TRIGGER, configuration_of, marker_key, plan_shards
+from auth0_org_assignment.action_code import TRIGGER, marker_key, plan_shards
 from auth0_org_assignment.action_credential import SLOTS
-from auth0_org_assignment.commands import pulumi_import
+from auth0_org_assignment.commands import deployed_rules, pulumi_import
 from auth0_org_assignment.commands.adopt import (
     Adoption,
     auto_membership_outside,
@@ -377,16 +377,13 @@ def _holds_the_stacks_rule(
     code: Any, config: StackConfig, organization_ids: set[str], shard: int, shards: int
 ) -> bool:
     """Whether an Action's ``code`` is one the stack rendered for its ``shard`` of ``shards``:
-    its configuration block marks with the stack's prefix and holds the rules of the stack's
-    organizations (``organization_ids``) alone."""
-    configuration = configuration_of(code) if isinstance(code, str) else None
-    if configuration is None:
-        return False
-    routing = configuration.get("routing") or {"shard": 0, "shards": 1}
+    its configuration block is the stack's and holds the rules of the stack's organizations
+    (``organization_ids``) alone."""
+    block = deployed_rules.stacks_block(code, config)
     return (
-        configuration["settings"].get("markerPrefix") == marker_key(config, "")
-        and (int(routing["shard"]), int(routing["shards"])) == (shard, shards)
-        and all(rule.get("id") in organization_ids for rule in configuration["organizations"])
+        block is not None
+        and (block.shard, block.shards) == (shard, shards)
+        and all(rule.get("id") in organization_ids for rule in block.organizations)
     )
 
 
