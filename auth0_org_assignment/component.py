@@ -25,7 +25,13 @@ from auth0_org_assignment.action_code import (
 )
 from auth0_org_assignment.action_credential import SLOTS, ActionCredential
 from auth0_org_assignment.arguments import OrgAssignmentArgs, as_configuration
-from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig, parse_config
+from auth0_org_assignment.config import (
+    PROJECT,
+    OrganizationConfig,
+    StackConfig,
+    parse_config,
+    within,
+)
 
 COMPONENT = "org-assignment"
 """The component's name in ``infra/__main__.py``: every resource's logical name starts with it."""
@@ -65,10 +71,10 @@ class LogicalNames:
         return f"{self.component}-organization-{organization.name}"
 
     def connection(self, organization: OrganizationConfig, connection: str) -> str:
-        return f"{self.component}-connection-{organization.name}-{connection}"
+        return f"{self.component}-connection-{within(organization, connection)}"
 
     def discovery_domain(self, organization: OrganizationConfig, domain: str) -> str:
-        return f"{self.component}-discovery-domain-{organization.name}-{domain}"
+        return f"{self.component}-discovery-domain-{within(organization, domain)}"
 
     # Before organizations' resources were named by their names, the first organization's had
     # none in theirs (so that moving from `organization` to `organizations` replaced nothing):

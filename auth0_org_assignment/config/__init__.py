@@ -21,6 +21,7 @@ from auth0_org_assignment.config.schema import (
     BrandingColours,
     OrganizationConfig,
     StackConfig,
+    within,
 )
 from auth0_org_assignment.config.sources import (
     load_config,
@@ -48,4 +49,5 @@ __all__ = [
     "parse_config",
     "project_root",
     "read_stack_file",
+    "within",
 ]

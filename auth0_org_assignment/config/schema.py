@@ -537,16 +537,13 @@ class StackConfig(_Model):
 
     @model_validator(mode="after")
     def _resources_named_apart(self) -> StackConfig:
-        # An organization's enabled connections and discovery domains are named
-        # `…-connection-<organization>-<connection>` and `…-discovery-domain-<organization>-
-        # <domain>` (component.LogicalNames), and both parts may hold hyphens: Pulumi refuses two
-        # resources of one name only when the second registers, after an `up --skip-preview` has
-        # started creating the others.
+        # Names (`within`) may come out alike: Pulumi refuses two resources of one name only
+        # when the second registers, after an `up --skip-preview` has started creating others.
         for kind in ("connection", "discovery domain"):
             named: dict[str, tuple[str, str]] = {}
             for organization in self.organizations:
                 for item in _named_by(organization, kind):
-                    key = f"{organization.name}-{item}"
+                    key = within(organization, item)
                     other = named.setdefault(key, (organization.name, item))
                     if other != (organization.name, item):
                         raise ValueError(
@@ -645,6 +642,13 @@ def _marked(model: BaseModel, mark: str, keep_empty: bool) -> dict[str, Any]:
         and info.json_schema_extra.get(mark)
         and (keep_empty or values[info.alias or name] not in (None, False, [], {}))
     }
+
+
+def within(organization: OrganizationConfig, item: str) -> str:
+    """An organization's connection or discovery domain as the names of its resources hold it
+    (``…-connection-<this>``, component.LogicalNames): the organization's name, then the item's.
+    Both may hold hyphens, so two can come out alike (checked by ``_resources_named_apart``)."""
+    return f"{organization.name}-{item}"
 
 
 def _named_by(organization: OrganizationConfig, kind: str) -> Sequence[str]:
