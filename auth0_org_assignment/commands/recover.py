@@ -142,11 +142,14 @@ class StateResources:
         }
         return cls(ids, component, written)
 
-    def holds(self, kind: str, name: str) -> bool:
-        return (pulumi_import.RESOURCE_TYPES[kind], name) in self.ids
+    def holds(self, kind: str, *names: str) -> bool:
+        """Whether it holds a resource of ``kind`` under any of ``names``."""
+        return self.id_of(kind, *names) is not None
 
-    def id_of(self, kind: str, name: str) -> str | None:
-        return self.ids.get((pulumi_import.RESOURCE_TYPES[kind], name))
+    def id_of(self, kind: str, *names: str) -> str | None:
+        """The id of the resource of ``kind`` under the first of ``names`` it holds."""
+        kind_type = pulumi_import.RESOURCE_TYPES[kind]
+        return next((self.ids[kind_type, n] for n in names if (kind_type, n) in self.ids), None)
 
 
 def instant(text: str) -> datetime:
@@ -218,11 +221,9 @@ def _recover_organization(
         domain: names.discovery_domain(organization, domain)
         for domain in domain_proof.discovery_domains(organization.email_domains)
     }
-    # A state from before organizations' resources were named by their names holds the first
-    # organization's under the names its aliases give (the next `up` renames them).
-    before = index == 0
-    organization_id = state.id_of("organization", resource) or (
-        state.id_of("organization", names.first_organization_before_names) if before else None
+
+    organization_id = state.id_of(
+        "organization", resource, *_before(index, names.first_organization_before_names)
     )
     enabled: dict[str, dict[str, Any]] | None = None
     if organization_id is None:
@@ -238,8 +239,9 @@ def _recover_organization(
     lacking = {
         c: name
         for c, name in connections.items()
-        if not state.holds("connection", name)
-        and not (before and state.holds("connection", names.first_connection_before_names(c)))
+        if not state.holds(
+            "connection", name, *_before(index, names.first_connection_before_names(c))
+        )
     }
     if lacking:
         if enabled is None:
@@ -252,9 +254,10 @@ def _recover_organization(
             else:
                 recovery.missing.append(f"{what} ({name})")
     for domain, name in domains.items():
-        if state.holds("discovery_domain", name) or (
-            before
-            and state.holds("discovery_domain", names.first_discovery_domain_before_names(domain))
+        if state.holds(
+            "discovery_domain",
+            name,
+            *_before(index, names.first_discovery_domain_before_names(domain)),
         ):
             continue
         what = f"discovery domain {domain} of {organization.name}"
@@ -265,6 +268,13 @@ def _recover_organization(
             recovery.missing.append(f"{what} ({name})")
         else:
             recovery.recover("discovery_domain", name, f"{organization_id}::{found['id']}", what)
+
+
+def _before(index: int, name: str) -> tuple[str, ...]:
+    """The name of before of the organization at ``index``'s resource: a state from before
+    organizations' resources were named by their names holds the first organization's under
+    the names its aliases give (the next `up` renames them)."""
+    return (name,) if index == 0 else ()
 
 
 def _organization_the_load_made(
