@@ -17,7 +17,13 @@ from auth0_org_assignment.action_code import render_action
 from auth0_org_assignment.config import domain_pattern, parse_config
 from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
-from devtools.localstack.action_runner import MEMBERS, ActionProcess, ActionTenant
+from devtools.localstack.action_runner import (
+    MEMBERS,
+    ActionProcess,
+    ActionTenant,
+    action_secrets,
+    deploy_rules,
+)
 from devtools.localtenant.testing import LocalTenant
 from tests.support.membership_cases import (
     joins,
@@ -375,20 +381,10 @@ def test_the_deployed_action_admits_only_at_logins_to_the_listed_applications(
         config = parse_config(
             acme(emailDomains=["acme.com"], applications=[apps["Portal"]["client_id"]]), "t"
         )
-        rendered = render_action(config, organization_ids={"acme": organization["id"]})
-        client = local.m2m_client("org assignment", rendered.scopes)
-        secrets = {
-            "TENANT_DOMAIN": local.domain,
-            "CLIENT_ID": client["client_id"],
-            "CLIENT_SECRET": client["client_secret"],
-        }
-        action_id = local.deploy_action(
-            "org-assignment",
-            rendered.code,
-            runtime=rendered.runtime,
-            secrets=[{"name": k, "value": v} for k, v in secrets.items()],
-        )
-        local.bind_actions(action_id)
+        ids = {"acme": organization["id"]}
+        scopes = render_action(config, organization_ids=ids).scopes
+        client = local.m2m_client("org assignment", scopes)
+        deploy_rules(local, config, ids, secrets=action_secrets(local, client))
         user = local.sign_up("ann@acme.com", DATABASE, verified=True)
         elsewhere = local.login(user["user_id"], DATABASE, client_id=apps["HR"]["client_id"])
         assert elsewhere["failed"] is None

@@ -112,11 +112,7 @@ class ActionTenant:
 
     @property
     def secrets(self) -> dict[str, str]:
-        return {
-            "TENANT_DOMAIN": self.local.domain,
-            "CLIENT_ID": self.client["client_id"],
-            "CLIENT_SECRET": self.client["client_secret"],
-        }
+        return action_secrets(self.local, self.client)
 
     @property
     def calls(self) -> Counter[str]:
@@ -244,17 +240,28 @@ def _valid(names: tuple[str, ...]) -> list[str]:
     return [name for name in names if connections.NAME.match(name)]
 
 
+def action_secrets(tenant: LocalTenant, client: Mapping[str, str]) -> dict[str, str]:
+    """The secrets the stack's credential writes into its Actions, for the M2M ``client``."""
+    return {
+        "TENANT_DOMAIN": tenant.domain,
+        "CLIENT_ID": client["client_id"],
+        "CLIENT_SECRET": client["client_secret"],
+    }
+
+
 def deploy_rules(
     tenant: LocalTenant,
     config: StackConfig,
     organization_ids: dict[str, str],
     proven: Mapping[str, Collection[str]] | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Deploy and bind the Actions ``pulumi up`` would render for ``config`` (the email domains
     ``proven`` for each organization in them, every configured one when None; each role by its
     name), named as it names them, as it leaves them for the backfill to read back
     (``commands.deployed_rules``): an Action of that name already there is updated and deployed
-    again. Their ids, bound in order."""
+    again; a new one holds ``secrets`` (:func:`action_secrets`), so logins can run it. Their ids,
+    bound in order."""
     roles = {r: r for organization in config.organizations for r in organization.roles}
     listed = tenant.call("GET", "/api/v2/actions/actions")["actions"]
     existing = {action["name"]: action["id"] for action in listed}
@@ -267,6 +274,9 @@ def deploy_rules(
             tenant.deploy(existing[name])
             ids.append(existing[name])
         else:
-            ids.append(tenant.deploy_action(name, action.code, runtime=action.runtime))
+            given = [{"name": k, "value": v} for k, v in (secrets or {}).items()]
+            ids.append(
+                tenant.deploy_action(name, action.code, runtime=action.runtime, secrets=given)
+            )
     tenant.bind_actions(*ids)
     return ids
