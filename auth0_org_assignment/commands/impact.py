@@ -8,8 +8,9 @@ For each organization, how many users the change (the stack file here, against
 members the stack added it would no longer admit (reconcile would remove them), and why. It
 runs the Action's own rule (``eligibility``) on a population snapshot (``snapshot``): counts of
 users by shape, no user id, email or name, so it needs no Auth0 credential at all. A domain not
-yet proven counts as it will once proven. With ``--max-admitted``, it exits 3 when the change
-lets in more users than that.
+yet proven counts as it will once proven; a change of ``dnsResolvers``, which may prove one,
+counts whom the base admits through a domain's proof as let in unless a member. With
+``--max-admitted``, it exits 3 when the change lets in more users than that.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from auth0_org_assignment.config import (
     load_stack_path,
     project_root,
 )
+from auth0_org_assignment.config.email_domains import mailbox_provider
 
 TOO_MANY = 3
 """The exit status when the change lets in more users than ``--max-admitted``."""
@@ -137,18 +139,32 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
         reaches_more[organization.name] = was_listed is not None and (
             now_listed is None or not now_listed <= was_listed
         )
+    # A domain the base declares but DNS never proved counts there as it will once proven; a
+    # change of dnsResolvers looks every proof up again at the new servers, which may prove it
+    # (their answer is the proof), so whom the base admits only through a proof is not in yet.
+    reproven = base.dns_resolvers != head.dns_resolvers
     for row, was, now in zip(rows, before, after, strict=True):
         count = row["count"]
         for name in in_head:
             organization_id = ids[name]
             marked = name in row["marked"] or name in row["pending"]
-            was_in = organization_id in was.eligible and (marked or not reaches_more[name])
+            clause = was.eligible.get(organization_id)
+            was_in = clause is not None and (
+                marked or not (reaches_more[name] or (reproven and _needs_proof(clause)))
+            )
             now_in = organization_id in now.eligible
             if now_in and not was_in:
                 impact.joins[name][now.eligible[organization_id]] += count
             if marked and was_in and organization_id not in now.eligible:
                 impact.leaves[name][now.refusals.get(organization_id) or "unknown"] += count
     return impact
+
+
+def _needs_proof(clause: str) -> bool:
+    """Whether the rule's ``clause`` (``emailDomains: acme.com``) admits through an email
+    domain only its DNS proof lets in: any but a free-mail one (admitted as declared)."""
+    key, _, pattern = clause.partition(": ")
+    return key == "emailDomains" and mailbox_provider(pattern.removeprefix("*.")) != "free"
 
 
 def text(impact: Impact) -> str:

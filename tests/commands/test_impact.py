@@ -267,3 +267,33 @@ def test_widening_an_organization_that_lists_applications_counts_whom_it_lets_in
     # Narrowing lets nobody in.
     assert admitted(wider, portal) == 0
     assert admitted({**portal, "applications": ["portal-id", "shop-id"]}, portal) == 0
+
+
+def test_changing_the_dns_resolvers_counts_whom_a_domain_they_prove_lets_in() -> None:
+    """The rule holds a domain once DNS proves it, and a change of dnsResolvers looks every
+    proof up again at the new servers: a domain the base declares but never proved (counted
+    there as it will be once proven) may be proven by them, so whom the base admits only
+    through a domain's proof counts as let in unless a member already. Free mail needs no proof."""
+    population = {
+        "format": snapshot.FORMAT,
+        "organizations": {"acme": "org_acme"},
+        "population": [
+            row(500, (DATABASE, "auth0", "acme.com", True)),
+            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
+            row(70, (DATABASE, "auth0", "gmail.com", True)),
+        ],
+    }
+    base = {"name": "acme", "emailDomains": ["acme.com", "gmail.com"], "allowFreeMailDomains": True}
+
+    def admitted(resolvers: list[str], head: dict[str, Any]) -> dict[str, int]:
+        found = impact.measure(
+            stack("acme.eu.auth0.com", base),
+            stack("acme.eu.auth0.com", head).model_copy(update={"dns_resolvers": resolvers}),
+            population,
+        )
+        assert not found.leaves["acme"]
+        return dict(found.joins["acme"])
+
+    assert admitted([], base) == {}
+    # The 70 at gmail.com were in already: free mail is admitted as declared, without proof.
+    assert admitted(["10.0.0.53"], base) == {"emailDomains: acme.com": 500}
