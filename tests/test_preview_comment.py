@@ -179,3 +179,22 @@ def test_an_outcome_that_is_not_success_or_failure_says_the_preview_did_not_run(
     assert run_comment(api, tmp_path, None, outcome).returncode == 0
     ((_, _, body),) = state.writes
     assert "`staging` did not run: see the job's log" in body["body"]
+
+
+def test_an_impact_cut_to_fit_says_so(github: tuple[str, FakeGitHub], tmp_path: Path) -> None:
+    """A change across many organizations lists more lines than the comment shows of them: the
+    lines left off must not read as organizations the change leaves alone."""
+    api, state = github
+    lines = [f"  customer-{n:05}: 3 would join through emailDomains: c{n}.com" for n in range(200)]
+    impact = "Of 9000 users, this change lets in 600:\n" + "\n".join(lines) + "\n"
+    assert run_comment(api, tmp_path, "ok\n", "success", impact=impact).returncode == 0
+    ((_, _, body),) = state.writes
+    shown = body["body"]
+    assert "customer-00000: 3 would join" in shown
+    assert "customer-00199" not in shown
+    assert "(cut to its first part; the impact job's log has all of it)" in shown
+    state.writes.clear()
+    (tmp_path / "whole").mkdir()
+    assert run_comment(api, tmp_path / "whole", "ok\n", "success").returncode == 0
+    ((_, _, body),) = state.writes
+    assert "(cut" not in body["body"]
