@@ -5,9 +5,10 @@
 
 For each organization, how many users the change (the stack file here, against
 ``--base-stack-file``, the one deployed) would let in and through which clause, and how many
-members the stack added it would no longer admit (reconcile would remove them), and why. It
-runs the Action's own rule (``eligibility``) on a population snapshot (``snapshot``): counts of
-users by shape, no user id, email or name, so it needs no Auth0 credential at all. A domain not
+members the stack added it would no longer admit (reconcile would remove them, or the next
+``up`` with the organization the change removes), and why. It runs the Action's own rule
+(``eligibility``) on a population snapshot (``snapshot``): counts of users by shape, no user
+id, email or name, so it needs no Auth0 credential at all. A domain not
 yet proven counts as it will once proven; a change of ``dnsResolvers``, which may prove one,
 counts whom the base admits through a domain's proof as let in unless a member. With
 ``--max-admitted``, it exits 3 when the change lets in more users than that.
@@ -41,6 +42,9 @@ from auth0_org_assignment.config.email_domains import mailbox_provider
 
 TOO_MANY = 3
 """The exit status when the change lets in more users than ``--max-admitted``."""
+REMOVED = "organization-removed"
+"""Why members of an organization the change no longer lists leave: the next ``up`` deletes it,
+its members with it (a new name is another organization)."""
 
 
 @dataclass
@@ -157,6 +161,9 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
                 impact.joins[name][now.eligible[organization_id]] += count
             if marked and was_in and organization_id not in now.eligible:
                 impact.leaves[name][now.refusals.get(organization_id) or "unknown"] += count
+        for name in {o.name for o in base.organizations} - in_head:
+            if name in row["marked"] or name in row["pending"]:
+                impact.leaves[name][REMOVED] += count
     return impact
 
 
@@ -173,8 +180,7 @@ def text(impact: Impact) -> str:
         for clause, count in sorted(impact.joins[name].items()):
             lines.append(f"  {name}: {count} would join through {clause}")
         for reason, count in sorted(impact.leaves[name].items()):
-            why = contract.refusals().get(reason, reason)
-            lines.append(f"  {name}: {count} members it added would leave: {why}")
+            lines.append(f"  {name}: {count} members it added would leave: {_why(reason)}")
     return "\n".join(lines)
 
 
@@ -192,12 +198,21 @@ def markdown(stack: str, impact: Impact) -> str:
     for name in sorted(set(impact.joins) | set(impact.leaves)):
         lines += [f"| {name} | {n} | {clause} | | |" for clause, n in impact.joins[name].items()]
         lines += [
-            f"| {name} | | | {n} | {contract.refusals().get(reason, reason)} |"
-            for reason, n in impact.leaves[name].items()
+            f"| {name} | | | {n} | {_why(reason)} |" for reason, n in impact.leaves[name].items()
         ]
     if not impact.joins and not impact.leaves:
         lines.append("| (none) | 0 | | 0 | |")
     return "\n".join(lines)
+
+
+def _why(reason: str) -> str:
+    """A reason members leave, in words."""
+    if reason == REMOVED:
+        return (
+            "the change removes the organization: the next pulumi up deletes it, its members "
+            "with it"
+        )
+    return contract.refusals().get(reason, reason)
 
 
 def _user(row: dict[str, Any], ids: dict[str, str], number: int) -> dict[str, Any]:

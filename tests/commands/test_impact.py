@@ -297,3 +297,28 @@ def test_changing_the_dns_resolvers_counts_whom_a_domain_they_prove_lets_in() ->
     assert admitted([], base) == {}
     # The 70 at gmail.com were in already: free mail is admitted as declared, without proof.
     assert admitted(["10.0.0.53"], base) == {"emailDomains: acme.com": 500}
+
+
+def test_removing_an_organization_counts_its_members_as_leaving() -> None:
+    """An organization the change no longer lists is deleted by the next up, and its members
+    with it (a new name is another organization): they leave, whatever the rule says of them."""
+    acme = {"name": "acme", "emailDomains": ["acme.com"]}
+    population = {
+        "format": snapshot.FORMAT,
+        "organizations": {"acme": "org_acme"},
+        "population": [
+            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
+            row(2, (DATABASE, "auth0", "acme.com", True), pending=["acme"]),
+            row(500, (DATABASE, "auth0", "acme.com", True)),
+        ],
+    }
+    renamed = impact.measure(
+        stack("acme.eu.auth0.com", acme),
+        stack("acme.eu.auth0.com", {**acme, "name": "acme-corp"}),
+        population,
+    )
+    assert dict(renamed.leaves["acme"]) == {"organization-removed": 42}
+    assert dict(renamed.joins["acme-corp"]) == {"emailDomains: acme.com": 542}
+    text = impact.text(renamed)
+    assert "acme: 42 members it added would leave: the change removes the organization" in text
+    assert "the change removes the organization" in impact.markdown("prod", renamed)
