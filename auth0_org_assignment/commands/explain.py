@@ -134,6 +134,14 @@ def explanation(
         for organization_id, said in decisions.items():
             if "refusal" in said:  # the reason the domains a login held give, as reconcile's
                 said["refusal"] = as_named[organization_id].get("refusal", NOT_PROVEN)
+    # Without a login the rule reads no application: where a rule lists them, it admits only at
+    # a login to one of them (the backfill leaves it to the Action), which the answer says.
+    by_id = {r["id"]: r.get("applications") for r in held or ()}
+    listed = (
+        {o.name: o.applications for o in config.organizations}
+        if held is None
+        else {name: by_id.get(i) for name, i in organization_ids.items()}
+    )
     reasons = contract.refusals()
     metadata = user.get("app_metadata") if isinstance(user.get("app_metadata"), dict) else {}
     organizations = {}
@@ -145,6 +153,8 @@ def explanation(
         )
         if "refusal" in decision:
             decision["why"] = reasons[decision["refusal"]] + _free_mail(user, decision)
+        if "admittedBy" in decision and login is None and listed.get(name):
+            decision["applications"] = listed[name]
         organizations[name] = {
             "id": organization_id,
             "member": organization_id in member_of,
@@ -169,8 +179,13 @@ def report(explained: dict[str, Any]) -> str:
             membership += f" through {marker.get('by')}"
         elif marker is not None:
             membership += ", added by this stack (a marker from before markers said how)"
+        at = (
+            f", at a login to one of its applications ({', '.join(found['applications'])})"
+            if found.get("applications")
+            else ""
+        )
         rule = (
-            f"admitted by {found['admittedBy']}"
+            f"admitted by {found['admittedBy']}{at}"
             if "admittedBy" in found
             else f"not admitted: {found['why']}"
             if "why" in found

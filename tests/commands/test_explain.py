@@ -248,3 +248,44 @@ def test_a_domain_only_the_checkout_names_changes_no_answer() -> None:
         found = explanation(config, {"acme": "org_1"}, bob, set(), None, deployed)
         said.append(found["organizations"]["acme"]["refusal"])
     assert said == ["email-domain-not-in-rule", "email-domain-not-in-rule"]
+
+
+def test_without_a_login_an_organization_listing_applications_says_where_it_admits() -> None:
+    """Found by review: the rule reads no application without a login, so explain said "admitted"
+    of a user who is no member of an organization that lists applications, and gave no reason:
+    she joins only at a login to one of them (the backfill leaves it to the Action)."""
+    from auth0_org_assignment.commands.deployed_rules import Deployed
+
+    portal = "PortalClientId0000000000000000ab"
+    rule = {
+        "id": "org_1",
+        "connections": [DATABASE],
+        "roles": [],
+        "domains": ["acme.com"],
+        "applications": [portal],
+    }
+    deployed = Deployed({"org_1": rule}, {"acme": ["acme.com"]}, {"acme": ["acme.com"]})
+    organization = {
+        "name": "acme",
+        "displayName": "Acme",
+        "emailDomains": ["acme.com"],
+        "applications": [portal],
+    }
+    tenant = {"auth0:domain": "acme-test.eu.auth0.com", "connections": [DATABASE]}
+    config = parse_config({**tenant, "organization": organization}, "t")
+    alice = {
+        "user_id": "auth0|alice",
+        "email": "a@acme.com",
+        "email_verified": True,
+        "identities": [{"connection": DATABASE, "provider": "auth0", "user_id": "alice"}],
+    }
+    for held in (deployed, None):
+        found = explanation(config, {"acme": "org_1"}, alice, set(), None, held)
+        assert found["organizations"]["acme"]["applications"] == [portal]
+        assert report(found).splitlines()[1] == (
+            "  acme (org_1): not a member; admitted by emailDomains: acme.com, at a login to "
+            f"one of its applications ({portal})"
+        )
+    login = Login(DATABASE, portal, None)
+    found = explanation(config, {"acme": "org_1"}, alice, set(), login, deployed)
+    assert "applications" not in found["organizations"]["acme"]
