@@ -125,6 +125,26 @@ def test_a_yaml_file_is_read_relative_to_the_stack_file(tmp_path: Path) -> None:
             "  emailDomains: [acme.com]\n" * 2,
             ["orgs.yaml: acme listed more than once"],
         ),
+        (
+            # A key given twice: PyYAML keeps the later value, which a reader of the first
+            # would not see (the stack file refuses it too).
+            "orgs.yaml",
+            f"- name: acme\n  displayName: Acme\n  connections: [{DATABASE}]\n"
+            "  emailDomains: [acme.com]\n  metadata: {tier: gold, tier: free}\n",
+            ["orgs.yaml:5: tier is given twice (first on line 5)"],
+        ),
+        (
+            "orgs.yaml",
+            f"- name: acme\n  displayName: Acme\n  connections: [{DATABASE}]\n"
+            "  emailDomains: [acme.com]\n  emailDomains: [gmail.com]\n",
+            ["orgs.yaml:5: emailDomains is given twice (first on line 4)"],
+        ),
+        (
+            "orgs.csv",
+            f"name,displayName,connections,emailDomains, emailDomains\n"
+            f"acme,Acme,{DATABASE},acme.com,gmail.com\n",
+            ["orgs.csv:1: emailDomains is the key of columns 4 and 5; keep one"],
+        ),
         ("orgs.yaml", "- name: [\n", ["orgs.yaml:2: YAML syntax error"]),
         ("orgs.yaml", "name: acme\n", ["orgs.yaml: must be a YAML list of organizations"]),
         ("orgs.yaml", "", ["orgs.yaml: lists no organization"]),
@@ -139,6 +159,29 @@ def test_errors_name_the_file_the_line_and_the_key(
         parse_config({**DOMAIN, "organizationsFile": name}, "Pulumi.t.yaml", tmp_path)
     for message in messages:
         assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["orgs.csv", "orgs.yaml"])
+def test_a_file_saved_with_a_byte_order_mark_reads_as_without(tmp_path: Path, name: str) -> None:
+    """Spreadsheets save "CSV UTF-8" with a byte-order mark; read as part of the first key it
+    made the header's first column unknown ("name: required")."""
+    entries = [
+        {
+            "name": "acme",
+            "displayName": "Acme",
+            "connections": [DATABASE],
+            "emailDomains": ["acme.com"],
+        }
+    ]
+    text = (
+        f"name,displayName,connections,emailDomains\nacme,Acme,{DATABASE},acme.com\n"
+        if name.endswith(".csv")
+        else yaml.safe_dump(entries)
+    )
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
+    config = parse_config({**DOMAIN, "organizationsFile": name}, "Pulumi.t.yaml", tmp_path)
+    assert [o.name for o in config.organizations] == ["acme"]
+    assert config.organizations[0].email_domains == ["acme.com"]
 
 
 @pytest.mark.parametrize("path", ["../orgs.csv", "/etc/orgs.csv", "missing.csv"])

@@ -10,6 +10,9 @@ row. A list's items are separated by spaces (``acme.com *.acme.com``; connection
 roles and client ids hold none); ``true``/``false`` for switches; an empty cell leaves the key
 unset; a nested key is dotted (``branding.logoUrl``, ``branding.colors.primary``,
 ``metadata.tier``).
+
+Either is UTF-8, a byte-order mark allowed; a key given twice (in a YAML mapping, or as two
+header columns) is refused, naming the line.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from auth0_org_assignment.config.pulumi_yaml import UniqueKeysLoader
 from auth0_org_assignment.config.schema import PROJECT, OrganizationConfig
 
 KEY = "organizationsFile"
@@ -89,7 +93,9 @@ def read_organizations(value: Any, root: Path) -> OrganizationsFile:
             "its path relative to Pulumi.yaml"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: spreadsheets save "CSV UTF-8" with a byte-order mark, which would
+        # otherwise be part of the first column's key.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         raise pulumi.RunError(f"{key}: cannot read {value!r} ({reason})") from None
@@ -103,12 +109,13 @@ def read_organizations(value: Any, root: Path) -> OrganizationsFile:
 def _read_yaml(name: str, text: str) -> OrganizationsFile:
     try:
         document = yaml.compose(text, Loader=yaml.SafeLoader)
-        entries = yaml.safe_load(text)
+        entries = yaml.load(text, Loader=UniqueKeysLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
         problem = getattr(error, "problem", None) or "not valid YAML"
-        raise pulumi.RunError(f"{where}: YAML syntax error: {problem}") from None
+        kind = "" if isinstance(error, yaml.constructor.ConstructorError) else "YAML syntax error: "
+        raise pulumi.RunError(f"{where}: {kind}{problem}") from None
     if entries is None:
         return OrganizationsFile(name, [])
     if not isinstance(entries, list) or not isinstance(document, yaml.SequenceNode):
@@ -139,6 +146,12 @@ def _read_csv(name: str, text: str) -> OrganizationsFile:
                 f"{name}:1: column {blank[0]} has no key in the header row; name every column "
                 "(name,displayName,connections,emailDomains,...)"
             )
+        for n, column in enumerate(header):
+            if column in header[:n]:
+                raise pulumi.RunError(
+                    f"{name}:1: {column} is the key of columns {header.index(column) + 1} and "
+                    f"{n + 1}; keep one (a row's later cell would win unseen)"
+                )
         entries: list[Any] = []
         lines: list[int] = []
         start = reader.line_num + 1

@@ -55,7 +55,29 @@ _JSON_INTEGER_DIGITS = 1e21
 """Below it Go's JSON writes a whole float64 as its integer digits (``1000.0`` as ``1000``)."""
 
 
-class _Loader(yaml.SafeLoader):
+class UniqueKeysLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping key given twice: PyYAML keeps the later value,
+    so a second ``emailDomains`` in an entry would win unseen by whoever reads the first. Every
+    YAML file this project reads refuses it (the CLI refuses it in its own files too: "mapping
+    key already defined")."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[str, Any] = {}
+        for key, _ in node.value if isinstance(node, yaml.MappingNode) else ():
+            if not isinstance(key, yaml.ScalarNode):
+                continue
+            if key.value in seen:
+                first = seen[key.value].start_mark.line + 1
+                raise self.refusal(f"{key.value} is given twice (first on line {first})", key)
+            seen[key.value] = key
+        return super().construct_mapping(node, deep)
+
+    def refusal(self, problem: str, where: Any) -> yaml.constructor.ConstructorError:
+        """The error refusing ``where`` (a node or event) for ``problem``, with its line."""
+        return yaml.constructor.ConstructorError(None, None, problem, where.start_mark)
+
+
+class _Loader(UniqueKeysLoader):
     """PyYAML's safe loader, refusing the plain scalars of :data:`DIFFERENT`, explicit tags,
     merge keys, keys that are not strings or are given twice, and integers beyond 2**53."""
 
@@ -69,13 +91,7 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: dict[str, Any] = {}
         for key, _ in node.value if isinstance(node, yaml.MappingNode) else ():
-            if isinstance(key, yaml.ScalarNode) and key.value in seen:
-                # The CLI refuses a key given twice; PyYAML would keep the later value.
-                first = seen[key.value].start_mark.line + 1
-                raise _different(f"{key.value} is given twice (first on line {first})", key)
-            seen[key.value] = key
             if isinstance(key, yaml.ScalarNode) and key.value == "<<":
                 # The CLI merges even '<<' quoted (and not in config: itself); PyYAML only <<.
                 raise _different(
@@ -85,6 +101,9 @@ class _Loader(yaml.SafeLoader):
                 # {~: a} is "<nil>" to the CLI, None here; {true: a} "true", True here.
                 raise _different(f"the key {key.value or '~'} is not a string: quote it", key)
         return super().construct_mapping(node, deep)
+
+    def refusal(self, problem: str, where: Any) -> yaml.constructor.ConstructorError:
+        return _different(problem, where)
 
 
 # Checked before PyYAML's own resolvers, for every first character one of them can start with.
