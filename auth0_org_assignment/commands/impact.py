@@ -11,7 +11,9 @@ members the stack added it would no longer admit (reconcile would remove them, o
 id, email or name, so it needs no Auth0 credential at all. A domain not
 yet proven counts as it will once proven; a change of ``dnsResolvers``, which may prove one,
 counts whom the base admits through a domain's proof as let in unless a member. With
-``--max-admitted``, it exits 3 when the change lets in more users than that.
+``--max-admitted``, it exits 3 when the change lets in more users than that, or changes the code
+that decides who gets in: both sides are measured with this checkout's code, so what a new rule
+does is not in the counts (the base checkout's code is compared file by file).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 import pulumi
 
-from auth0_org_assignment import contract
+from auth0_org_assignment import contract, paths
 from auth0_org_assignment.commands.eligibility import MembershipRule
 from auth0_org_assignment.commands.management_client import UsageError
 from auth0_org_assignment.commands.snapshot import FORMAT
@@ -57,6 +59,9 @@ class Impact:
     """Members the stack added whom the change would no longer admit, by organization and
     by reason."""
     users: int = 0
+    rule_code: list[str] | None = field(default_factory=list)
+    """The files of the code that decides who gets in that the change alters (``rule_code``);
+    None when the base is a stack file alone, not a checkout, so a change cannot be seen."""
 
     @property
     def admitted(self) -> int:
@@ -99,15 +104,50 @@ def run(arguments: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     impact = measure(base, head, population)
+    impact.rule_code = rule_code_changes(arguments.base_stack_file.parent)
     print(markdown(arguments.stack, impact) if arguments.markdown else text(impact))
-    if arguments.max_admitted is not None and impact.admitted > arguments.max_admitted:
+    if arguments.max_admitted is None:
+        return 0
+    if impact.admitted > arguments.max_admitted:
         print(
             f"{impact.admitted} users would be let in, more than --max-admitted "
             f"{arguments.max_admitted}: a maintainer must approve this change",
             file=sys.stderr,
         )
         return TOO_MANY
+    if impact.rule_code:
+        print(
+            "the change alters the code that decides who gets in: a maintainer must approve it",
+            file=sys.stderr,
+        )
+        return TOO_MANY
     return 0
+
+
+def rule_code(package: Path, templates: Path) -> dict[str, bytes]:
+    """The code that decides who gets in, by its path in a checkout: the Action's JavaScript
+    (``action_templates/``) and the package that turns a configuration into its rules and runs
+    them for the commands (all of it: a list of the modules that matter would fall behind)."""
+    code = {
+        f"action_templates/{path.relative_to(templates).as_posix()}": path.read_bytes()
+        for path in templates.rglob("*")
+        if path.is_file()
+    }
+    for path in package.rglob("*"):
+        relative = path.relative_to(package)
+        if path.is_file() and not {"__pycache__", "action_templates"} & set(relative.parts):
+            code[f"{package.name}/{relative.as_posix()}"] = path.read_bytes()
+    return code
+
+
+def rule_code_changes(base_root: Path) -> list[str] | None:
+    """The files of :func:`rule_code` that differ between the checkout at ``base_root`` and the
+    code running; None when ``base_root`` holds no ``action_templates/`` (not a checkout)."""
+    if not (base_root / "action_templates").is_dir():
+        return None
+    base = rule_code(base_root / paths.PACKAGE.name, base_root / "action_templates")
+    head = rule_code(paths.PACKAGE, paths.TEMPLATES)
+    return sorted(name for name in base.keys() | head.keys() if base.get(name) != head.get(name))
 
 
 def _listed(organization: OrganizationConfig) -> frozenset[str] | None:
@@ -181,7 +221,7 @@ def text(impact: Impact) -> str:
             lines.append(f"  {name}: {count} would join through {clause}")
         for reason, count in sorted(impact.leaves[name].items()):
             lines.append(f"  {name}: {count} members it added would leave: {_why(reason)}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *_rule_code_note(impact)])
 
 
 def markdown(stack: str, impact: Impact) -> str:
@@ -202,7 +242,25 @@ def markdown(stack: str, impact: Impact) -> str:
         ]
     if not impact.joins and not impact.leaves:
         lines.append("| (none) | 0 | | 0 | |")
-    return "\n".join(lines)
+    note = _rule_code_note(impact)
+    return "\n".join([*lines, *([""] if note else []), *note])
+
+
+def _rule_code_note(impact: Impact) -> list[str]:
+    if impact.rule_code is None:
+        return [
+            "The base is a stack file, not a checkout: a change to the code that decides who "
+            "gets in cannot be seen."
+        ]
+    if not impact.rule_code:
+        return []
+    shown = ", ".join(impact.rule_code[:5])
+    more = f" and {len(impact.rule_code) - 5} more" if len(impact.rule_code) > 5 else ""
+    return [
+        f"The change also alters the code that decides who gets in ({shown}{more}). Both sides "
+        "are measured with the changed code, so what it does to who gets in is not counted "
+        "here: read the Action's code diff; a maintainer must approve."
+    ]
 
 
 def _why(reason: str) -> str:

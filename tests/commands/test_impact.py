@@ -4,15 +4,17 @@ from a snapshot that names nobody, and equal to what a backfill then does."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 
 import pytest
 
-from auth0_org_assignment import credentials
+from auth0_org_assignment import credentials, paths
 from auth0_org_assignment.commands import backfill, impact, snapshot
 from auth0_org_assignment.commands.eligibility import USER_FIELDS
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
@@ -173,12 +175,16 @@ def test_the_counts_are_what_a_backfill_then_does(
     assert predicted.admitted > 500
 
 
-def test_the_command_fails_a_change_that_lets_in_too_many(tmp_path: Path) -> None:
+def impact_command(tmp_path: Path, base_dir: Path) -> Callable[..., CompletedProcess[str]]:
+    """The command on a change that lets 50 users in (``*.acme.com`` added), its base stack
+    file in ``base_dir``."""
     (tmp_path / "Pulumi.yaml").write_text("name: auth0-org-assignment\n")
     base = "config:\n  auth0:domain: a-b.auth0.com\n  auth0-org-assignment:organization:\n"
     base += "    name: acme\n    displayName: Acme\n    emailDomains: [acme.com]\n"
     base += "  auth0-org-assignment:connections: [Username-Password-Authentication]\n"
-    (tmp_path / "base.yaml").write_text(base)
+    base_dir.mkdir(parents=True, exist_ok=True)
+    (base_dir / "Pulumi.yaml").write_text("name: auth0-org-assignment\n")
+    (base_dir / "Pulumi.prod.yaml").write_text(base)
     (tmp_path / "Pulumi.prod.yaml").write_text(
         base.replace("[acme.com]", "[acme.com, '*.acme.com']")
     )
@@ -189,24 +195,58 @@ def test_the_command_fails_a_change_that_lets_in_too_many(tmp_path: Path) -> Non
     }
     (tmp_path / "population.json").write_text(json.dumps(population))
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def run(*args: str) -> CompletedProcess[str]:
         return subprocess.run(
             [
                 *(sys.executable, "-m", "auth0_org_assignment.commands", "impact", "prod"),
                 *("--snapshot", str(tmp_path / "population.json")),
-                *("--base-stack-file", str(tmp_path / "base.yaml"), "--project-dir", str(tmp_path)),
-                *args,
+                *("--base-stack-file", str(base_dir / "Pulumi.prod.yaml")),
+                *("--project-dir", str(tmp_path), *args),
             ],
             cwd=ROOT,
             capture_output=True,
             text=True,
         )
 
+    return run
+
+
+def test_the_command_fails_a_change_that_lets_in_too_many(tmp_path: Path) -> None:
+    run = impact_command(tmp_path, tmp_path / "base")
     assert run("--max-admitted", "50").returncode == 0
     refused = run("--max-admitted", "49", "--markdown")
     assert refused.returncode == impact.TOO_MANY
     assert "| acme | 50 | emailDomains: *.acme.com | | |" in refused.stdout
     assert "a maintainer must approve" in refused.stderr
+
+
+def test_a_change_to_the_code_that_decides_who_gets_in_waits_for_a_maintainer(
+    tmp_path: Path,
+) -> None:
+    """Both sides are measured with the change's code, so a new rule (an upgrade, a fix to
+    membership.js) would count as nobody let in: the base checkout's code is compared, and a
+    difference is named and waits for an approval."""
+    base = tmp_path / "base"
+    run = impact_command(tmp_path, base)
+    # A stack file alone: no code to compare, said so.
+    alone = run("--max-admitted", "50")
+    assert alone.returncode == 0, alone.stderr
+    assert "cannot be seen" in alone.stdout
+    shutil.copytree(paths.TEMPLATES, base / "action_templates")
+    shutil.copytree(
+        paths.PACKAGE, base / paths.PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    same = run("--max-admitted", "50")
+    assert same.returncode == 0, same.stderr
+    assert "code that decides" not in same.stdout
+    rule = base / "action_templates" / "membership.js"
+    rule.write_text(rule.read_text() + "\n// the base's rule differs\n")
+    changed = run("--max-admitted", "50", "--markdown")
+    assert changed.returncode == impact.TOO_MANY
+    assert "alters the code that decides who gets in (action_templates/membership.js)" in (
+        changed.stdout
+    )
+    assert "a maintainer must approve" in changed.stderr
 
 
 def test_dropping_an_applications_list_counts_whom_it_lets_in() -> None:
