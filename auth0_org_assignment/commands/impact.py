@@ -62,6 +62,10 @@ class Impact:
     rule_code: list[str] | None = field(default_factory=list)
     """The files of the code that decides who gets in that the change alters (``rule_code``);
     None when the base is a stack file alone, not a checkout, so a change cannot be seen."""
+    markers_moved: tuple[str, str] | None = None
+    """``action.appMetadataKey`` before and after, when the change moves the markers."""
+    marked: int = 0
+    """Users the stack marked as its own (for any organization), in the snapshot."""
 
     @property
     def admitted(self) -> int:
@@ -168,7 +172,12 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
         before = list(rule.decide(users))
     with MembershipRule(_with_impact_markers(head), ids, refuse_all=True) as rule:
         after = list(rule.decide(users))
-    impact = Impact(users=sum(row["count"] for row in rows))
+    impact = Impact(
+        users=sum(row["count"] for row in rows),
+        marked=sum(row["count"] for row in rows if row["marked"] or row["pending"]),
+    )
+    keys = (base.action.app_metadata_key, head.action.app_metadata_key)
+    impact.markers_moved = keys if keys[0] != keys[1] else None
     in_head = {o.name for o in head.organizations}
     # The rule decides a user without a login, so it cannot read ``applications``: where an
     # organization lists them, whom the rule admits joins at a login to one of them. So a user
@@ -221,7 +230,7 @@ def text(impact: Impact) -> str:
             lines.append(f"  {name}: {count} would join through {clause}")
         for reason, count in sorted(impact.leaves[name].items()):
             lines.append(f"  {name}: {count} members it added would leave: {_why(reason)}")
-    return "\n".join([*lines, *_rule_code_note(impact)])
+    return "\n".join([*lines, *_notes(impact)])
 
 
 def markdown(stack: str, impact: Impact) -> str:
@@ -242,25 +251,35 @@ def markdown(stack: str, impact: Impact) -> str:
         ]
     if not impact.joins and not impact.leaves:
         lines.append("| (none) | 0 | | 0 | |")
-    note = _rule_code_note(impact)
-    return "\n".join([*lines, *([""] if note else []), *note])
+    notes = _notes(impact)
+    return "\n".join([*lines, *([""] if notes else []), *notes])
 
 
-def _rule_code_note(impact: Impact) -> list[str]:
+def _notes(impact: Impact) -> list[str]:
+    """What the counts do not show: a change of the code that decides who gets in, or of the
+    markers' key."""
+    notes = []
     if impact.rule_code is None:
-        return [
+        notes.append(
             "The base is a stack file, not a checkout: a change to the code that decides who "
             "gets in cannot be seen."
-        ]
-    if not impact.rule_code:
-        return []
-    shown = ", ".join(impact.rule_code[:5])
-    more = f" and {len(impact.rule_code) - 5} more" if len(impact.rule_code) > 5 else ""
-    return [
-        f"The change also alters the code that decides who gets in ({shown}{more}). Both sides "
-        "are measured with the changed code, so what it does to who gets in is not counted "
-        "here: read the Action's code diff; a maintainer must approve."
-    ]
+        )
+    elif impact.rule_code:
+        shown = ", ".join(impact.rule_code[:5])
+        more = f" and {len(impact.rule_code) - 5} more" if len(impact.rule_code) > 5 else ""
+        notes.append(
+            f"The change also alters the code that decides who gets in ({shown}{more}). Both "
+            "sides are measured with the changed code, so what it does to who gets in is not "
+            "counted here: read the Action's code diff; a maintainer must approve."
+        )
+    if impact.markers_moved:
+        before, after = impact.markers_moved
+        notes.append(
+            f"The change moves the stack's markers (action.appMetadataKey {before!r} to "
+            f"{after!r}): the {impact.marked} users it added read as added by hand, so "
+            "reconcile leaves them in when no longer admitted, until a login marks them anew."
+        )
+    return notes
 
 
 def _why(reason: str) -> str:

@@ -26,9 +26,10 @@ DATABASE = "Username-Password-Authentication"
 GOOGLE = "google-oauth2"
 
 
-def stack(domain: str, *organizations: dict[str, Any]) -> StackConfig:
+def stack(domain: str, *organizations: dict[str, Any], **more: Any) -> StackConfig:
     return parse_config(
         {
+            **more,
             "auth0:domain": domain,
             "domainKind": "local" if domain.startswith("localhost") else "auth0",
             "organizations": [
@@ -362,3 +363,26 @@ def test_removing_an_organization_counts_its_members_as_leaving() -> None:
     text = impact.text(renamed)
     assert "acme: 42 members it added would leave: the change removes the organization" in text
     assert "the change removes the organization" in impact.markdown("prod", renamed)
+
+
+def test_moving_the_markers_says_whom_the_stack_loses_track_of() -> None:
+    """A new action.appMetadataKey lets nobody in and removes nobody, but every member the
+    stack added then reads as added by hand: reconcile would leave them in once no longer
+    admitted. The report says so, with their number."""
+    acme = {"name": "acme", "emailDomains": ["acme.com"]}
+    population = {
+        "format": snapshot.FORMAT,
+        "organizations": {"acme": "org_acme"},
+        "population": [
+            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
+            row(500, (DATABASE, "auth0", "beta.io", True)),
+        ],
+    }
+    base = stack("acme.eu.auth0.com", acme)
+    assert "moves the stack's markers" not in impact.text(impact.measure(base, base, population))
+    moved = impact.measure(
+        base, stack("acme.eu.auth0.com", acme, action={"appMetadataKey": "joined"}), population
+    )
+    assert moved.admitted == 0
+    assert "the 40 users it added read as added by hand" in impact.text(moved)
+    assert "to 'joined'" in impact.markdown("prod", moved)
