@@ -168,3 +168,23 @@ def test_secrets_and_dependencies_at_auth0s_limits_are_taken(in_process: LocalTe
             "dependencies": [{"name": f"pkg{n}", "version": "1.0.0"} for n in range(10)],
         },
     )
+
+
+def test_an_actions_versions_are_listed_a_page_at_a_time(in_process: LocalTenant) -> None:
+    """Get an Action's Versions (https://auth0.com/docs/api/management/v2/actions/get-action-versions)
+    pages by ``page`` and ``per_page``. node-auth0 7 sends both on every call, and asks for the
+    next page while the last one had versions: a list that ignored them never ended."""
+    action_id = in_process.deploy_action(
+        "versioned", "exports.onExecutePostLogin = async () => {};"
+    )
+    in_process.deploy(action_id)
+    in_process.deploy(action_id)
+    path = f"/api/v2/actions/actions/{action_id}/versions"
+
+    everything = in_process.call("GET", path)
+    assert [v["number"] for v in everything["versions"]] == [3, 2, 1]
+
+    second = in_process.call("GET", f"{path}?page=1&per_page=2")
+    assert [v["number"] for v in second["versions"]] == [1]
+    assert (second["total"], second["page"], second["per_page"]) == (3, 1, 2)
+    assert in_process.call("GET", f"{path}?page=1&per_page=50")["versions"] == []
