@@ -44,6 +44,10 @@ reading."""
 BINDINGS_MAX = 20
 """Actions bound to one trigger: the Entity Limit Policy's "Actions per Trigger per Tenant: 20",
 and Actions Limitations' "Each flow may have a maximum of 20 active bound Actions"."""
+VERSIONS_MAX = 50
+"""Actions Limitations: "Each Action may have a maximum of 50 associated versions (both draft
+and active). Once the limit is reached, every additional version that is added will result in
+the oldest version being deleted." (This tenant has no drafts: each deploy is a version.)"""
 BUILD_SECONDS = 0.3
 """How long a build stays ``pending`` before it reads ``built``."""
 NOT_BUILT = "A draft must be in the 'built' state before it can be deployed."
@@ -108,7 +112,7 @@ def deploy(tenant: Tenant, action_id: str) -> dict[str, Any]:
         "supported_triggers": copy.deepcopy(action["supported_triggers"]),
         "secrets": _secret_names(action),
         "secret_values": dict(action["secret_values"]),
-        "number": len(versions) + 1,
+        "number": versions[-1]["number"] + 1 if versions else 1,
         "status": "built",
         "deployed": True,
         "built_at": stamp,
@@ -118,6 +122,7 @@ def deploy(tenant: Tenant, action_id: str) -> dict[str, Any]:
     for earlier in versions:
         earlier["deployed"] = False
     versions.append(version)
+    del versions[:-VERSIONS_MAX]  # the oldest go; the new one is deployed
     action["all_changes_deployed"] = True
     return version
 

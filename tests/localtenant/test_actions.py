@@ -188,3 +188,16 @@ def test_an_actions_versions_are_listed_a_page_at_a_time(in_process: LocalTenant
     assert [v["number"] for v in second["versions"]] == [1]
     assert (second["total"], second["page"], second["per_page"]) == (3, 1, 2)
     assert in_process.call("GET", f"{path}?page=1&per_page=50")["versions"] == []
+
+
+def test_an_action_keeps_its_fifty_latest_versions(in_process: LocalTenant) -> None:
+    """Actions Limitations (https://auth0.com/docs/customize/actions/limitations): "Each Action
+    may have a maximum of 50 associated versions [...]. Once the limit is reached, every
+    additional version that is added will result in the oldest version being deleted." """
+    action_id = in_process.deploy_action("often", "exports.onExecutePostLogin = async () => {};")
+    for _ in range(50):
+        in_process.deploy(action_id)
+    versions = in_process.call("GET", f"/api/v2/actions/actions/{action_id}/versions")
+    assert versions["total"] == 50
+    assert [v["number"] for v in versions["versions"]] == list(range(51, 1, -1))
+    assert versions["versions"][0]["deployed"] is True
