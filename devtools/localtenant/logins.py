@@ -553,8 +553,8 @@ def _application(
     """The application a login is to, as the event's ``client``: one of the tenant's clients
     that logs users in, through ``connection`` (its ``enabled_clients``), and takes the
     organization or its absence (``organization_usage``: "deny", the default, "allow",
-    "require"; Auth0's Clients reference). None: the local tenant's own. The errors' wording is
-    this tenant's."""
+    "require"; Auth0's Clients reference), and if third-party, as ``_third_party`` says. None:
+    the local tenant's own. The errors' wording is this tenant's."""
     if client_id is None:
         return None
     client = tenant.store["clients"].get(str(client_id))
@@ -572,6 +572,8 @@ def _application(
             f"the connection is not enabled for the client {client_id}: {connection['name']}",
             "access_denied",
         )
+    if client.get("is_first_party") is False:
+        _third_party(tenant, client_id, connection, organization_id)
     usage = client.get("organization_usage") or "deny"
     if organization_id and usage == "deny":
         raise bad_request(
@@ -588,6 +590,36 @@ def _application(
         "name": client["name"],
         "metadata": copy.deepcopy(client.get("client_metadata") or {}),
     }
+
+
+def _third_party(
+    tenant: Tenant, client_id: Any, connection: dict[str, Any], organization_id: Any
+) -> None:
+    """A third-party application logs users in only "through domain-level connections"
+    (Third-Party Applications,
+    https://auth0.com/docs/get-started/applications/third-party-applications), and "By default,
+    Organizations deny user authentication from third-party applications" until the
+    organization's ``third_party_client_access`` is "allow" (Enable Third-Party Application
+    Access,
+    https://auth0.com/docs/manage-users/organizations/configure-organizations/enable-third-party-application-access;
+    OrganizationThirdPartyClientAccessEnum: "Defaults to `block`"). The wording is this
+    tenant's."""
+    if connection.get("is_domain_connection") is not True:
+        raise Auth0Error(
+            403,
+            f"the third-party client {client_id} logs users in only through domain-level "
+            f"connections: {connection['name']}",
+            "access_denied",
+        )
+    if organization_id:
+        organization = get_organization(tenant, str(organization_id))
+        if organization.get("third_party_client_access", "block") != "allow":
+            raise Auth0Error(
+                403,
+                f"organization {organization['name']} does not allow third-party clients "
+                f"({client_id})",
+                "access_denied",
+            )
 
 
 def _organization_login(

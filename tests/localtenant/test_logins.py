@@ -461,3 +461,54 @@ def test_an_organization_login_needs_an_application_that_takes_organizations(
         assert login["failed"] is None
         assert login["denied"] is None
     assert in_process.login(user["user_id"], "db", client_id=clients["allow"])["failed"] is None
+
+
+# A third-party application (`is_first_party: false`) logs users in only "through domain-level
+# connections" (Third-Party Applications,
+# https://auth0.com/docs/get-started/applications/third-party-applications), and "By default,
+# Organizations deny user authentication from third-party applications": an organization lets
+# them in once its `third_party_client_access` is "allow" (Enable Third-Party Application Access,
+# https://auth0.com/docs/manage-users/organizations/configure-organizations/enable-third-party-application-access;
+# the Management API's OrganizationThirdPartyClientAccessEnum: "Defaults to `block`").
+
+
+def test_a_third_party_application_logs_in_through_domain_connections_and_willing_organizations(
+    in_process: LocalTenant,
+) -> None:
+    connection = in_process.ensure_connection("db")
+    organization = in_process.create_organization("acme", connection_ids=[connection["id"]])
+    user = in_process.sign_up("g@example.com", "db")
+    in_process.add_members(organization["id"], [user["user_id"]])
+    partner = in_process.call(
+        "POST",
+        "/api/v2/clients",
+        {
+            "name": "Partner",
+            "app_type": "spa",
+            "is_first_party": False,
+            "organization_usage": "allow",
+        },
+    )["client_id"]
+    in_process.call(
+        "PATCH", f"/api/v2/connections/{connection['id']}", {"enabled_clients": [partner]}
+    )
+    to_partner = functools.partial(in_process.login, user["user_id"], "db", client_id=partner)
+
+    status, error = error_of(to_partner)
+    assert status == 403
+    assert "domain" in error["message"], error
+
+    in_process.call(
+        "PATCH", f"/api/v2/connections/{connection['id']}", {"is_domain_connection": True}
+    )
+    assert to_partner()["failed"] is None
+    status, error = error_of(lambda: to_partner(organization=organization["id"]))
+    assert status == 403
+    assert "third-party" in error["message"], error
+
+    in_process.call(
+        "PATCH",
+        f"/api/v2/organizations/{organization['id']}",
+        {"third_party_client_access": "allow"},
+    )
+    assert to_partner(organization=organization["id"])["failed"] is None
