@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from devtools.localtenant import ids
@@ -162,11 +163,17 @@ def _delete(tenant: Tenant, request: Request) -> Response:
     return 202, {"deleted_at": now()}
 
 
+CLIENTS_TAKE_MAX = 1000
+
+
 def _list_clients(tenant: Tenant, request: Request) -> Response:
+    """Checkpoint pagination only: ``take`` "Defaults to 50" (1 to 1000), and a ``next`` while
+    more follow, ``take`` sent or not (Get enabled clients for a connection,
+    https://auth0.com/docs/api/management/v2/connections/get-connection-clients)."""
     connection = get_connection(tenant, request.params["id"])
     clients = [{"client_id": client_id} for client_id in connection["enabled_clients"]]
-    body = paginate(clients, request, "clients")
-    return 200, body if isinstance(body, dict) else {"clients": body}
+    by_checkpoint = replace(request, query={"take": "50", **request.query})
+    return 200, paginate(clients, by_checkpoint, "clients", CLIENTS_TAKE_MAX)
 
 
 def _update_clients(tenant: Tenant, request: Request) -> Response:

@@ -92,11 +92,11 @@ def filtered(records: Any, request: Request, *keys: str) -> list[Any]:
     return [record for record in records if all(record.get(k) == v for k, v in wanted.items())]
 
 
-def paginate(items: list[Any], request: Request, key: str) -> Any:
+def paginate(items: list[Any], request: Request, key: str, take_max: int = 100) -> Any:
     """Auth0's list shapes: a bare array; ``include_totals`` adds start/limit/total; ``take``
-    (checkpoint pagination) pages with ``from`` and ``next``."""
+    (checkpoint pagination, 1 to ``take_max``) pages with ``from`` and ``next``."""
     if "take" in request.query:
-        take = bounded(request.query["take"], "take", 100)
+        take = bounded(request.query["take"], "take", take_max)
         start = _checkpoint(request.query.get("from"))
         page = items[start : start + take]
         body: dict[str, Any] = {key: page}

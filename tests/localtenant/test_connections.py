@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -107,3 +108,25 @@ def test_an_older_state_files_admin_gains_the_new_scopes(tmp_path: Path) -> None
         connection = _oidc(restarted)
         one = f"/api/v2/connections/{connection['id']}"
         assert restarted.call("GET", one)["options"]["client_secret"] == "partner-client-secret"
+
+
+def test_a_connections_clients_are_listed_by_checkpoint(tmp_path: Path) -> None:
+    """Get enabled clients for a connection
+    (https://auth0.com/docs/api/management/v2/connections/get-connection-clients): checkpoint
+    pagination, ``take`` "Defaults to 50" (1 to 1000), and "If there are more results, a next
+    value is included in the response" whether or not ``take`` was sent."""
+    with LocalTenant.start(tmp_path / "state.json") as tenant:
+        connection = tenant.ensure_connection("db")
+        ids = [
+            tenant.call("POST", "/api/v2/clients", {"name": f"App {n}", "app_type": "spa"})[
+                "client_id"
+            ]
+            for n in range(60)
+        ]
+        path = f"/api/v2/connections/{connection['id']}/clients"
+        tenant.call("PATCH", f"/api/v2/connections/{connection['id']}", {"enabled_clients": ids})
+        first = tenant.call("GET", path)
+        assert len(first["clients"]) == 50
+        rest = tenant.call("GET", f"{path}?from={quote(first['next'])}")
+        assert [c["client_id"] for c in first["clients"] + rest["clients"]] == ids
+        assert len(tenant.call("GET", f"{path}?take=1000")["clients"]) == 60
