@@ -176,10 +176,22 @@ def _list_clients(tenant: Tenant, request: Request) -> Response:
     return 200, paginate(clients, by_checkpoint, "clients", CLIENTS_TAKE_MAX)
 
 
+CLIENTS_PER_PATCH_MAX = 50
+
+
 def _update_clients(tenant: Tenant, request: Request) -> Response:
+    """At least one change, and "the limit per PATCH request is 50 clients" (Update enabled
+    clients for a connection,
+    https://auth0.com/docs/api/management/v2/connections/patch-clients)."""
     connection = get_connection(tenant, request.params["id"])
     if not isinstance(request.body, list):
         raise bad_request("'Expected type array'.")
+    if not request.body:
+        raise bad_request("'Array is too short (0), minimum 1'.")
+    if len(request.body) > CLIENTS_PER_PATCH_MAX:
+        raise bad_request(
+            f"'Array is too long ({len(request.body)}), maximum {CLIENTS_PER_PATCH_MAX}'."
+        )
     for change in request.body:
         if change.get("client_id") not in tenant.store["clients"]:
             raise not_found("client")

@@ -130,3 +130,25 @@ def test_a_connections_clients_are_listed_by_checkpoint(tmp_path: Path) -> None:
         rest = tenant.call("GET", f"{path}?from={quote(first['next'])}")
         assert [c["client_id"] for c in first["clients"] + rest["clients"]] == ids
         assert len(tenant.call("GET", f"{path}?take=1000")["clients"]) == 60
+
+
+def test_a_connections_clients_change_fifty_at_a_time(tmp_path: Path) -> None:
+    """Update enabled clients for a connection: "the limit per PATCH request is 50 clients"
+    (https://auth0.com/docs/api/management/v2/connections/patch-clients,
+    UpdateEnabledClientConnectionsRequestContentItem.client_id)."""
+    with LocalTenant.start(tmp_path / "state.json") as tenant:
+        connection = tenant.ensure_connection("db")
+        ids = [
+            tenant.call("POST", "/api/v2/clients", {"name": f"App {n}", "app_type": "spa"})[
+                "client_id"
+            ]
+            for n in range(51)
+        ]
+        path = f"/api/v2/connections/{connection['id']}/clients"
+        changes = [{"client_id": client_id, "status": True} for client_id in ids]
+        with pytest.raises(TenantError) as refused:
+            tenant.call("PATCH", path, changes)
+        assert refused.value.status == 400
+        assert tenant.call("GET", path)["clients"] == []
+        tenant.call("PATCH", path, changes[:50])
+        assert len(tenant.call("GET", path)["clients"]) == 50
