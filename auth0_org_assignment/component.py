@@ -90,6 +90,13 @@ class LogicalNames:
     def first_discovery_domain_before_names(self, domain: str) -> str:
         return f"{self.component}-discovery-domain-{domain}"
 
+    @staticmethod
+    def before(index: int, name_before: str) -> tuple[str, ...]:
+        """The names of before of a resource of the organization at ``index``: ``name_before``
+        (one of the ``first_…_before_names`` above) for the first organization's, none for the
+        others'."""
+        return (name_before,) if index == 0 else ()
+
     def domain_proof(self, group: int) -> str:
         return f"{self.component}-domain-proofs-{group:02d}"
 
@@ -178,11 +185,14 @@ class OrgAssignment(pulumi.ComponentResource):
         return clients, grants
 
     def _named_before(self, index: int, name_before: str) -> pulumi.ResourceOptions:
-        """A child's options; for the first organization's resources (``index`` 0), also the
-        name they had before organizations' resources were named by their names."""
-        if index != 0:
+        """A child's options, with the names it had before organizations' resources were named
+        by their names as aliases (``LogicalNames.before``)."""
+        before = LogicalNames.before(index, name_before)
+        if not before:
             return self._child
-        return pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=name_before)])
+        return pulumi.ResourceOptions(
+            parent=self, aliases=[pulumi.Alias(name=name) for name in before]
+        )
 
     def _provision_organizations(
         self,

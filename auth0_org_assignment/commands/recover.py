@@ -221,9 +221,10 @@ def _recover_organization(
         domain: names.discovery_domain(organization, domain)
         for domain in domain_proof.discovery_domains(organization.email_domains)
     }
-
+    # A state from before organizations' resources were named by their names holds the first
+    # organization's under their names of before (the next `up` renames them).
     organization_id = state.id_of(
-        "organization", resource, *_before(index, names.first_organization_before_names)
+        "organization", resource, *names.before(index, names.first_organization_before_names)
     )
     enabled: dict[str, dict[str, Any]] | None = None
     if organization_id is None:
@@ -240,7 +241,7 @@ def _recover_organization(
         c: name
         for c, name in connections.items()
         if not state.holds(
-            "connection", name, *_before(index, names.first_connection_before_names(c))
+            "connection", name, *names.before(index, names.first_connection_before_names(c))
         )
     }
     if lacking:
@@ -257,7 +258,7 @@ def _recover_organization(
         if state.holds(
             "discovery_domain",
             name,
-            *_before(index, names.first_discovery_domain_before_names(domain)),
+            *names.before(index, names.first_discovery_domain_before_names(domain)),
         ):
             continue
         what = f"discovery domain {domain} of {organization.name}"
@@ -268,13 +269,6 @@ def _recover_organization(
             recovery.missing.append(f"{what} ({name})")
         else:
             recovery.recover("discovery_domain", name, f"{organization_id}::{found['id']}", what)
-
-
-def _before(index: int, name: str) -> tuple[str, ...]:
-    """The name of before of the organization at ``index``'s resource: a state from before
-    organizations' resources were named by their names holds the first organization's under
-    the names its aliases give (the next `up` renames them)."""
-    return (name,) if index == 0 else ()
 
 
 def _organization_the_load_made(
