@@ -25,7 +25,7 @@ from auth0_org_assignment.commands.management_client import (
     reported,
 )
 from auth0_org_assignment.config import StackConfig
-from auth0_org_assignment.config.email_domains import mailbox_provider
+from auth0_org_assignment.config.email_domains import needs_proof
 from auth0_org_assignment.domain_proof import LookupFailed, Resolver, proof_domains, proven
 
 CALLS = ("organizations.get_by_name", "organizations.discovery_domains.get_by_name")
@@ -111,7 +111,7 @@ def proven_domains(
         organization_id = organization_ids[organization.name]
         in_actions = set(proof_domains(held[organization.name]))
         for domain in proof_domains(patterns[organization.name]):
-            if mailbox_provider(domain) == "free":
+            if not needs_proof(domain):
                 found.append(domain)
                 known.append(domain)
                 continue
@@ -145,7 +145,7 @@ def _discovery_domain(api: Any, organization_id: str, domain: str) -> dict[str, 
 
 
 def _record(api: Any, resolver: Resolver, organization_id: str, domain: str) -> dict[str, Any]:
-    if mailbox_provider(domain) == "free":
+    if not needs_proof(domain):
         return {"state": "free-mail", "published": None}
     found = _discovery_domain(api, organization_id, domain)
     if found is None:

@@ -40,7 +40,7 @@ from auth0_org_assignment.config import (
     load_stack_path,
     project_root,
 )
-from auth0_org_assignment.config.email_domains import mailbox_provider
+from auth0_org_assignment.config.email_domains import needs_proof
 
 TOO_MANY = 3
 """The exit status when the change lets in more users than ``--max-admitted``."""
@@ -218,9 +218,9 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
 
 def _needs_proof(clause: str) -> bool:
     """Whether the rule's ``clause`` (``emailDomains: acme.com``) admits through an email
-    domain only its DNS proof lets in: any but a free-mail one (admitted as declared)."""
+    domain only its DNS proof lets in (``needs_proof``)."""
     key, _, pattern = clause.partition(": ")
-    return key == "emailDomains" and mailbox_provider(pattern.removeprefix("*.")) != "free"
+    return key == "emailDomains" and needs_proof(pattern)
 
 
 def text(impact: Impact) -> str:

@@ -121,10 +121,17 @@ def proof_domains(patterns: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(apex(pattern) for pattern in patterns))
 
 
+def needs_proof(domain: str) -> bool:
+    """Whether an email domain (or a pattern: ``*.`` is read as its apex) admits only once DNS
+    proves it: any but a free-mail provider's own, which nobody's record can prove and which is
+    admitted as declared (``allowFreeMailDomains``)."""
+    return mailbox_provider(domain) != "free"
+
+
 def discovery_domains(patterns: Sequence[str]) -> tuple[str, ...]:
     """The discovery domains the stack declares for an organization's patterns: its proof
-    domains but free-mail ones, which nobody's record can prove (the stack says so instead)."""
-    return tuple(d for d in proof_domains(patterns) if mailbox_provider(d) != "free")
+    domains that need a proof (the stack says so of the free-mail ones instead)."""
+    return tuple(d for d in proof_domains(patterns) if needs_proof(d))
 
 
 def the_action_reads_them_alike(patterns: list[str], domains: list[str]) -> None:
