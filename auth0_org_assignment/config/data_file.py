@@ -28,7 +28,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from auth0_org_assignment.config.pulumi_yaml import UniqueKeysLoader
+from auth0_org_assignment.config.pulumi_yaml import UniqueKeysLoader, refused
 from auth0_org_assignment.config.schema import PROJECT, OrganizationConfig
 
 KEY = "organizationsFile"
@@ -111,11 +111,7 @@ def _read_yaml(name: str, text: str) -> OrganizationsFile:
         document = yaml.compose(text, Loader=yaml.SafeLoader)
         entries = yaml.load(text, Loader=UniqueKeysLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark else name
-        problem = getattr(error, "problem", None) or "not valid YAML"
-        kind = "" if isinstance(error, yaml.constructor.ConstructorError) else "YAML syntax error: "
-        raise pulumi.RunError(f"{where}: {kind}{problem}") from None
+        raise pulumi.RunError(refused(name, error)) from None
     if entries is None:
         return OrganizationsFile(name, [])
     if not isinstance(entries, list) or not isinstance(document, yaml.SequenceNode):

@@ -77,6 +77,17 @@ class UniqueKeysLoader(yaml.SafeLoader):
         return yaml.constructor.ConstructorError(None, None, problem, where.start_mark)
 
 
+def refused(name: str, error: yaml.YAMLError) -> str:
+    """Why the YAML file ``name`` is refused, naming its line: a syntax error says it is one; a
+    construct the loaders refuse (:class:`UniqueKeysLoader`, :class:`ReadDifferently`) says
+    why itself."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"{name}:{mark.line + 1}" if mark else name
+    problem = getattr(error, "problem", None) or "not valid YAML"
+    kind = "" if isinstance(error, yaml.constructor.ConstructorError) else "YAML syntax error: "
+    return f"{where}: {kind}{problem}"
+
+
 class _Loader(UniqueKeysLoader):
     """PyYAML's safe loader, refusing the plain scalars of :data:`DIFFERENT`, explicit tags,
     merge keys, keys that are not strings or are given twice, and integers beyond 2**53."""

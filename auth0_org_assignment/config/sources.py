@@ -226,11 +226,7 @@ def read_pulumi_file(path: Path) -> Any:
     try:
         return pulumi_yaml.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path.name}:{mark.line + 1}" if mark else path.name
-        problem = getattr(error, "problem", None) or "not valid YAML"
-        kind = "" if isinstance(error, pulumi_yaml.ReadDifferently) else "YAML syntax error: "
-        raise pulumi.RunError(f"{where}: {kind}{problem}") from None
+        raise pulumi.RunError(pulumi_yaml.refused(path.name, error)) from None
 
 
 def validate(
