@@ -43,7 +43,8 @@ from auth0_org_assignment.config import (
 from auth0_org_assignment.config.email_domains import needs_proof
 
 TOO_MANY = 3
-"""The exit status when the change lets in more users than ``--max-admitted``."""
+"""The exit status, with ``--max-admitted``, when the change lets in more users than that or
+alters the code that decides who gets in: a maintainer must approve it."""
 REMOVED = "organization-removed"
 """Why members of an organization the change no longer lists leave: the next ``up`` deletes it,
 its members with it (a new name is another organization)."""
@@ -90,7 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-admitted",
         type=int,
         default=None,
-        help="exit 3 when the change lets in more users than this",
+        help="exit 3 when the change lets in more users than this, or alters the code that "
+        "decides who gets in",
     )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
