@@ -41,7 +41,7 @@ COMPONENT_TYPE = "auth0-org-assignment:index:OrgAssignment"
 @dataclass(frozen=True)
 class LogicalNames:
     """Each resource's logical name, Pulumi's identity for it: the program declares these and
-    ``infra.adopt`` imports under them, so they live in one place."""
+    ``adopt`` and ``recover`` import under them, so they live in one place."""
 
     component: str = COMPONENT
 

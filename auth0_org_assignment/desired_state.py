@@ -1,7 +1,7 @@
 """Each Auth0 resource's desired state, written once: the arguments it is declared with.
 
-``OrgAssignment`` (infra/org_assignment.py) declares every resource with these, and adoption
-(infra/adopt.py) compares what it finds in a tenant against the same arguments, so what the
+``OrgAssignment`` (component.py) declares every resource with these, and adoption
+(commands/adopt.py) compares what it finds in a tenant against the same arguments, so what the
 first ``pulumi up`` after an import changes is read off the one definition. Pure: nothing here
 registers a resource.
 """
