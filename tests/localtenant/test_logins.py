@@ -348,8 +348,11 @@ def test_a_login_through_a_linked_identity_runs_the_flow_as_the_primary_user(
     login = in_process.login("auth0|primary", "google-oauth2")
     assert login["failed"] is None
     assert login["app_metadata"]["seen"] == ["auth0|primary", "google-oauth2", "google-oauth2"]
-    status, _ = error_of(lambda: in_process.login("auth0|primary", "other-connection"))
-    assert status in (400, 404)
+    # A connection the tenant has but none of the user's identities comes through.
+    in_process.ensure_connection("other-connection")
+    status, error = error_of(lambda: in_process.login("auth0|primary", "other-connection"))
+    assert status == 400
+    assert "does not log in through other-connection" in error["message"], error
 
 
 # A login is to an application: the post-login event's `client` is it (`client_id`, `name`,
