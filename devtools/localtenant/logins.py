@@ -235,33 +235,10 @@ class ActionContainer:
 
 
 def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
-    """Log ``user_id`` in through ``connection`` (and ``organization``, if given)."""
-    with tenant.store.lock:
-        user = get_user(tenant, str(body.get("user_id")))
-        connection = connection_by_name(tenant, str(body.get("connection")))
-        # /authorize checks the application before the user authenticates.
-        organization_id = body.get("organization")
-        application = _application(tenant, body.get("client_id"), connection, organization_id)
-        # A linked account logs in through any of its identities, as its primary user ("a
-        # user [may] authenticate from any of their accounts and still be [...] associated
-        # with the same user profile", Link User Accounts,
-        # https://auth0.com/docs/manage-users/user-accounts/user-account-linking/link-user-accounts).
-        if all(identity.get("connection") != connection["name"] for identity in user["identities"]):
-            raise bad_request(f"'The user does not log in through {connection['name']}'.")
-        # A blocked user's login fails before the flow: no Action runs, nothing is counted
-        # ("error=unauthorized&error_description=user%20is%20blocked", a Failed Login,
-        # https://auth0.com/docs/manage-users/user-accounts/block-and-unblock-users).
-        if user.get("blocked") is True:
-            raise Auth0Error(401, "user is blocked", "unauthorized")
-        organization = _organization_login(tenant, user, connection, organization_id)
-        # Auth0 counts the login before Actions run, whatever they decide.
-        user["logins_count"] = user.get("logins_count", 0) + 1
-        user["last_login"] = now()
-        tenant.store.save()
-        event = post_login_event(tenant, user, connection, organization, application)
-        versions = [
-            deployed_version(tenant, binding["action_id"]) for binding in bindings(tenant, TRIGGER)
-        ]
+    """Log ``user_id`` in through ``connection`` (to ``organization`` and to the application
+    ``client_id``, if given): the login's checks (``_authenticated``), then the post-login flow
+    of the bound Actions as deployed."""
+    user, event, versions = _authenticated(tenant, body)
     # Containers start before the flow's clock does: a cold start (npm install included) is
     # the platform's time, not the Actions'.
     flow = [(version, _container(tenant, version)) for version in versions if version is not None]
@@ -315,6 +292,41 @@ def login(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
                 None if failed or denied else allowed_claims(claims["access_token"])
             ),
         }
+
+
+def _authenticated(
+    tenant: Tenant, body: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any] | None]]:
+    """A login's checks, in Auth0's order, and its count: the user, the post-login event and
+    the deployed versions of the Actions bound to the trigger; an ``Auth0Error`` for a login
+    Auth0 refuses, before any Action runs."""
+    with tenant.store.lock:
+        user = get_user(tenant, str(body.get("user_id")))
+        connection = connection_by_name(tenant, str(body.get("connection")))
+        # /authorize checks the application before the user authenticates.
+        organization_id = body.get("organization")
+        application = _application(tenant, body.get("client_id"), connection, organization_id)
+        # A linked account logs in through any of its identities, as its primary user ("a
+        # user [may] authenticate from any of their accounts and still be [...] associated
+        # with the same user profile", Link User Accounts,
+        # https://auth0.com/docs/manage-users/user-accounts/user-account-linking/link-user-accounts).
+        if all(identity.get("connection") != connection["name"] for identity in user["identities"]):
+            raise bad_request(f"'The user does not log in through {connection['name']}'.")
+        # A blocked user's login fails before the flow: no Action runs, nothing is counted
+        # ("error=unauthorized&error_description=user%20is%20blocked", a Failed Login,
+        # https://auth0.com/docs/manage-users/user-accounts/block-and-unblock-users).
+        if user.get("blocked") is True:
+            raise Auth0Error(401, "user is blocked", "unauthorized")
+        organization = _organization_login(tenant, user, connection, organization_id)
+        # Auth0 counts the login before Actions run, whatever they decide.
+        user["logins_count"] = user.get("logins_count", 0) + 1
+        user["last_login"] = now()
+        tenant.store.save()
+        event = post_login_event(tenant, user, connection, organization, application)
+        versions = [
+            deployed_version(tenant, binding["action_id"]) for binding in bindings(tenant, TRIGGER)
+        ]
+        return user, event, versions
 
 
 RESTRICTED_CLAIMS = frozenset(
