@@ -169,7 +169,7 @@ def discover(
             "organization", resource, found["id"], f"organization {found['name']} ({found['id']})"
         )
         compare_organization(adoption, resource, found, organization)
-        _adopt_connections(adoption, api, config, index, organization, found)
+        _adopt_connections(adoption, api, config, organization, found)
 
     # The code holds every organization's id: with one still to create, it cannot be rendered
     # exactly yet (and differs from the tenant's anyway).
@@ -303,7 +303,6 @@ def _adopt_connections(
     adoption: Adoption,
     api: ManagementClient,
     config: StackConfig,
-    index: int,
     organization: OrganizationConfig,
     found: dict[str, Any],
 ) -> None:
