@@ -42,6 +42,10 @@ def shard_suffix(shard: int, shards: int = 1) -> str:
     return "" if shards == 1 else f"-{shard + 1}-of-{shards}"
 
 
+SHARD_SUFFIX = r"-\d+-of-\d+"
+"""Any suffix :func:`shard_suffix` writes, as a regular expression: a name read back."""
+
+
 def management_audience(config: StackConfig) -> str:
     """The Management API's audience: always the tenant's canonical domain."""
     return f"https://{config.tenant_domain}/api/v2/"

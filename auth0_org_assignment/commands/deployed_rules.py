@@ -33,7 +33,7 @@ from auth0_org_assignment.action_code import (
 from auth0_org_assignment.commands.domains import proven_domains
 from auth0_org_assignment.commands.management_client import ManagementClient, UsageError
 from auth0_org_assignment.config import StackConfig
-from auth0_org_assignment.desired_state import action_name
+from auth0_org_assignment.desired_state import SHARD_SUFFIX, action_name
 
 CALLS = ("actions.bindings.get", "actions.get")
 """The Management API calls ``deployed_rules`` makes (``read`` those of ``proven_domains``
@@ -183,7 +183,7 @@ def _named_as_ours(action: Mapping[str, Any], config: StackConfig) -> bool:
     lone = action_name(config, 0)
     return (
         isinstance(name, str)
-        and re.fullmatch(rf"{re.escape(lone)}(-\d+-of-\d+)?", name) is not None
+        and re.fullmatch(rf"{re.escape(lone)}({SHARD_SUFFIX})?", name) is not None
     )
 
 
