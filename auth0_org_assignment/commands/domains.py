@@ -184,4 +184,11 @@ def _line(record: dict[str, Any]) -> str:
             else f"Auth0 shows it pending: admits after the next pulumi up{LAG}"
         )
         return f"{where}: proven ({record_text} is published); {admits}"
+    if record["state"] == "verified":
+        # Only a deploy that found the record sets verified, and the deployed Actions hold
+        # the domain until the next one finds it gone.
+        return (
+            f"{where}: its record ({record_text}) is not published: the deployed rule may admit "
+            "through it until the next pulumi up, which marks it pending"
+        )
     return f"{where}: publish {record_text}; until then it admits nobody"

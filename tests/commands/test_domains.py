@@ -96,3 +96,22 @@ def test_it_names_the_record_to_publish_and_sees_it_published(setup: dict[str, A
         f"{made['verification_host']} is published); Auth0 shows it pending: admits after the "
         f"next pulumi up{LAG}"
     )
+
+
+def test_a_verified_domain_whose_record_is_gone_still_admits_until_the_next_up(
+    setup: dict[str, Any],
+) -> None:
+    """The stack sets ``verified`` only once a deploy found the record, and the deployed Actions
+    hold the domain until the next ``up`` finds it gone: an owner who withdraws the record to
+    revoke it must not read that it admits nobody already."""
+    tenant, acme = setup["tenant"], setup["acme"]
+    path = f"/api/v2/organizations/{acme['id']}/discovery-domains"
+    made = tenant.call("POST", path, {"domain": "acme.com"})
+    tenant.call("PATCH", f"{path}/{made['id']}", {"status": "verified"})
+    line = domains(setup).stdout.splitlines()[0]
+    assert "until then it admits nobody" not in line
+    assert line == (
+        f'acme: acme.com: its record (TXT "{made["verification_txt"]}" at '
+        f"{made['verification_host']}) is not published: the deployed rule may admit through it "
+        "until the next pulumi up, which marks it pending"
+    )
