@@ -78,9 +78,13 @@ class Resolver:
 
 
 def _address(server: str) -> tuple[str, int]:
-    """``127.0.0.1:5353`` -> ("127.0.0.1", 5353); a server without a port is on 53."""
-    host, _, port = server.rpartition(":") if ":" in server else (server, "", "53")
-    return host, int(port)
+    """``127.0.0.1:5353`` -> ("127.0.0.1", 5353), ``[::1]:5353`` -> ("::1", 5353); a server
+    without a port is on 53 (the forms ``dnsResolvers`` takes)."""
+    if server.startswith("["):
+        host, _, port = server[1:].partition("]")
+        return host, int(port.removeprefix(":") or "53")
+    host, _, port = server.partition(":")
+    return host, int(port or "53")
 
 
 def proven(resolver: Resolver, verification_host: str, verification_txt: str) -> bool:

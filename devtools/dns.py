@@ -36,10 +36,11 @@ class LoopbackDns:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def start(cls, port: int = 0) -> LoopbackDns:
+    def start(cls, port: int = 0, host: str = "127.0.0.1") -> LoopbackDns:
+        """Serving on ``host`` (``::1`` for IPv6's loopback) and ``port`` (any free one: 0)."""
         server = cls()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind(("127.0.0.1", port))
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((host, port))
         sock.settimeout(0.2)
         server._socket = sock
         server._thread = threading.Thread(target=server._serve, daemon=True)
@@ -48,10 +49,10 @@ class LoopbackDns:
 
     @property
     def address(self) -> str:
-        """``127.0.0.1:<port>``, as a stack's ``dnsResolvers`` names it."""
+        """``127.0.0.1:<port>`` (``[::1]:<port>``), as a stack's ``dnsResolvers`` names it."""
         assert self._socket is not None
-        host, port = self._socket.getsockname()
-        return f"{host}:{port}"
+        host, port = self._socket.getsockname()[:2]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def publish(self, host: str, text: str) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ from auth0_org_assignment.config.email_domains import mailbox_provider
 from auth0_org_assignment.domain_proof import (
     LookupFailed,
     Resolver,
+    _address,
     apex,
     discovery_domains,
     proof_domains,
@@ -94,3 +95,31 @@ def test_a_domain_under_a_free_mail_entry_is_proven_like_any_other(domain: str) 
         "t",
     ).organizations[0]
     assert discovery_domains(organization.email_domains) == (domain,)
+
+
+def test_a_resolver_named_by_its_ipv6_address_is_asked() -> None:
+    """``dnsResolvers`` takes ``[::1]:5353`` and ``[::1]`` (port 53), as IPv4 addresses: a lookup
+    there answers (they crashed every lookup: the brackets were taken for the address)."""
+    with LoopbackDns.start(host="::1") as server:
+        address = server.address
+        assert address.startswith("[::1]:")
+        config = parse_config(
+            {
+                "auth0:domain": "acme.eu.auth0.com",
+                "dnsResolvers": [address],
+                "organizations": [
+                    {
+                        "name": "acme",
+                        "displayName": "Acme",
+                        "connections": ["Username-Password-Authentication"],
+                        "emailDomains": ["acme.com"],
+                    }
+                ],
+            },
+            "t",
+        )
+        strict = Resolver(tuple(config.dns_resolvers), strict=True)
+        assert not proven(strict, HOST, TOKEN)
+        server.publish(HOST, TOKEN)
+        assert proven(strict, HOST, TOKEN)
+    assert _address("[::1]") == ("::1", 53)
