@@ -13,7 +13,8 @@ yet proven counts as it will once proven; a change of ``dnsResolvers``, which ma
 counts whom the base admits through a domain's proof as let in unless a member. With
 ``--max-admitted``, it exits 3 when the change lets in more users than that, or changes the code
 that decides who gets in: both sides are measured with this checkout's code, so what a new rule
-does is not in the counts (the base checkout's code is compared file by file).
+does is not in the counts (the base checkout's code is compared file by file); or changes
+``dnsResolvers``, whose answers prove domains for whoever signs up there later too.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ class Impact:
     None when the base is a stack file alone, not a checkout, so a change cannot be seen."""
     markers_moved: tuple[str, str] | None = None
     """``action.appMetadataKey`` before and after, when the change moves the markers."""
+    resolvers_changed: bool = False
+    """Whether the change names other ``dnsResolvers``: whatever they answer proves a domain,
+    for the users counted here and for whoever signs up at it later, which no count shows."""
     marked: int = 0
     """Users the stack marked as its own (for any organization), in the snapshot."""
 
@@ -92,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="exit 3 when the change lets in more users than this, or alters the code that "
-        "decides who gets in",
+        "decides who gets in or the dnsResolvers that prove email domains",
     )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
@@ -124,6 +128,13 @@ def run(arguments: argparse.Namespace) -> int:
     if impact.rule_code:
         print(
             "the change alters the code that decides who gets in: a maintainer must approve it",
+            file=sys.stderr,
+        )
+        return TOO_MANY
+    if impact.resolvers_changed:
+        print(
+            "the change names other dnsResolvers, whose answers prove email domains: a "
+            "maintainer must approve it",
             file=sys.stderr,
         )
         return TOO_MANY
@@ -197,7 +208,7 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
     # A domain the base declares but DNS never proved counts there as it will once proven; a
     # change of dnsResolvers looks every proof up again at the new servers, which may prove it
     # (their answer is the proof), so whom the base admits only through a proof is not in yet.
-    reproven = base.dns_resolvers != head.dns_resolvers
+    reproven = impact.resolvers_changed = base.dns_resolvers != head.dns_resolvers
     for row, was, now in zip(rows, before, after, strict=True):
         count = row["count"]
         for name in in_head:
@@ -273,6 +284,12 @@ def _notes(impact: Impact) -> list[str]:
             f"The change also alters the code that decides who gets in ({shown}{more}). Both "
             "sides are measured with the changed code, so what it does to who gets in is not "
             "counted here: read the Action's code diff; a maintainer must approve."
+        )
+    if impact.resolvers_changed:
+        notes.append(
+            "The change names other dnsResolvers: whatever they answer proves an email domain, "
+            "so they may prove every domain the stack declares, for whoever signs up there later "
+            "too, which no count shows; a maintainer must approve."
         )
     if impact.markers_moved:
         before, after = impact.markers_moved

@@ -386,3 +386,30 @@ def test_moving_the_markers_says_whom_the_stack_loses_track_of() -> None:
     assert moved.admitted == 0
     assert "the 40 users it added read as added by hand" in impact.text(moved)
     assert "to 'joined'" in impact.markdown("prod", moved)
+
+
+def test_a_change_of_the_dns_resolvers_waits_for_a_maintainer_whoever_it_counts(
+    tmp_path: Path,
+) -> None:
+    """Whatever the stack's dnsResolvers answer proves a domain: servers a change names may
+    prove every declared domain, those whose owner never published a record and those who
+    withdraw it later, and anyone who signs up there afterwards joins. The snapshot counts only
+    today's users (none at the domain here), so, as a change to the code that decides who gets
+    in, it waits for a maintainer's approval and says why."""
+    base_dir = tmp_path / "base"
+    run = impact_command(tmp_path, base_dir)
+    base = (base_dir / "Pulumi.prod.yaml").read_text()
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        base.replace("[acme.com]", "[acme.com, globex.com]")
+        + "  auth0-org-assignment:dnsResolvers: ['203.0.113.53:53']\n"
+    )
+    changed = run("--max-admitted", "100", "--markdown")
+    assert "| acme |" not in changed.stdout  # nobody at globex.com today
+    assert changed.returncode == impact.TOO_MANY, changed.stdout + changed.stderr
+    assert "dnsResolvers" in changed.stdout
+    assert "a maintainer must approve" in changed.stderr
+    # The same servers in the base: nothing to approve.
+    (base_dir / "Pulumi.prod.yaml").write_text(
+        base + "  auth0-org-assignment:dnsResolvers: ['203.0.113.53:53']\n"
+    )
+    assert run("--max-admitted", "100").returncode == 0
