@@ -40,7 +40,11 @@ class LoopbackDns:
         """Serving on ``host`` (``::1`` for IPv6's loopback) and ``port`` (any free one: 0)."""
         server = cls()
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind((host, port))
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
         sock.settimeout(0.2)
         server._socket = sock
         server._thread = threading.Thread(target=server._serve, daemon=True)

@@ -100,7 +100,14 @@ def test_a_domain_under_a_free_mail_entry_is_proven_like_any_other(domain: str) 
 def test_a_resolver_named_by_its_ipv6_address_is_asked() -> None:
     """``dnsResolvers`` takes ``[::1]:5353`` and ``[::1]`` (port 53), as IPv4 addresses: a lookup
     there answers (they crashed every lookup: the brackets were taken for the address)."""
-    with LoopbackDns.start(host="::1") as server:
+    assert _address("[::1]") == ("::1", 53)
+    assert _address("[::1]:5353") == ("::1", 5353)
+    assert _address("127.0.0.1") == ("127.0.0.1", 53)
+    try:
+        server = LoopbackDns.start(host="::1")
+    except OSError as error:  # a machine whose loopback has no IPv6
+        pytest.skip(f"no IPv6 loopback to serve DNS on: {error}")
+    with server:
         address = server.address
         assert address.startswith("[::1]:")
         config = parse_config(
@@ -122,4 +129,3 @@ def test_a_resolver_named_by_its_ipv6_address_is_asked() -> None:
         assert not proven(strict, HOST, TOKEN)
         server.publish(HOST, TOKEN)
         assert proven(strict, HOST, TOKEN)
-    assert _address("[::1]") == ("::1", 53)
