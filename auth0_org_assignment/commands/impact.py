@@ -118,27 +118,22 @@ def run(arguments: argparse.Namespace) -> int:
     print(markdown(arguments.stack, impact) if arguments.markdown else text(impact))
     if arguments.max_admitted is None:
         return 0
-    if impact.admitted > arguments.max_admitted:
-        print(
-            f"{impact.admitted} users would be let in, more than --max-admitted "
-            f"{arguments.max_admitted}: a maintainer must approve this change",
-            file=sys.stderr,
-        )
-        return TOO_MANY
-    if impact.rule_code:
-        print(
-            "the change alters the code that decides who gets in: a maintainer must approve it",
-            file=sys.stderr,
-        )
-        return TOO_MANY
-    if impact.resolvers_changed:
-        print(
-            "the change names other dnsResolvers, whose answers prove email domains: a "
-            "maintainer must approve it",
-            file=sys.stderr,
-        )
+    why = _approval_needed(impact, arguments.max_admitted)
+    if why:
+        print(f"{why}: a maintainer must approve this change", file=sys.stderr)
         return TOO_MANY
     return 0
+
+
+def _approval_needed(impact: Impact, max_admitted: int) -> str | None:
+    """Why the change waits for a maintainer's approval (``TOO_MANY``), or None."""
+    if impact.admitted > max_admitted:
+        return f"{impact.admitted} users would be let in, more than --max-admitted {max_admitted}"
+    if impact.rule_code:
+        return "the change alters the code that decides who gets in"
+    if impact.resolvers_changed:
+        return "the change names other dnsResolvers, whose answers prove email domains"
+    return None
 
 
 def rule_code(package: Path, templates: Path) -> dict[str, bytes]:
@@ -185,12 +180,15 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
         before = list(rule.decide(users))
     with MembershipRule(_with_impact_markers(head), ids, refuse_all=True) as rule:
         after = list(rule.decide(users))
+    # The organizations each row's users are the stack's members of (marked, or pending).
+    stacks = [set(row["marked"]) | set(row["pending"]) for row in rows]
+    keys = (base.action.app_metadata_key, head.action.app_metadata_key)
     impact = Impact(
         users=sum(row["count"] for row in rows),
-        marked=sum(row["count"] for row in rows if row["marked"] or row["pending"]),
+        marked=sum(row["count"] for row, added in zip(rows, stacks, strict=True) if added),
+        markers_moved=keys if keys[0] != keys[1] else None,
+        resolvers_changed=base.dns_resolvers != head.dns_resolvers,
     )
-    keys = (base.action.app_metadata_key, head.action.app_metadata_key)
-    impact.markers_moved = keys if keys[0] != keys[1] else None
     in_head = {o.name for o in head.organizations}
     # The rule decides a user without a login, so it cannot read ``applications``: where an
     # organization lists them, whom the rule admits joins at a login to one of them. So a user
@@ -208,24 +206,23 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
     # A domain the base declares but DNS never proved counts there as it will once proven; a
     # change of dnsResolvers looks every proof up again at the new servers, which may prove it
     # (their answer is the proof), so whom the base admits only through a proof is not in yet.
-    reproven = impact.resolvers_changed = base.dns_resolvers != head.dns_resolvers
-    for row, was, now in zip(rows, before, after, strict=True):
+    for row, added, was, now in zip(rows, stacks, before, after, strict=True):
         count = row["count"]
         for name in in_head:
             organization_id = ids[name]
-            marked = name in row["marked"] or name in row["pending"]
+            marked = name in added
             clause = was.eligible.get(organization_id)
             was_in = clause is not None and (
-                marked or not (reaches_more[name] or (reproven and _needs_proof(clause)))
+                marked
+                or not (reaches_more[name] or (impact.resolvers_changed and _needs_proof(clause)))
             )
             now_in = organization_id in now.eligible
             if now_in and not was_in:
                 impact.joins[name][now.eligible[organization_id]] += count
             if marked and was_in and organization_id not in now.eligible:
                 impact.leaves[name][now.refusals.get(organization_id) or "unknown"] += count
-        for name in {o.name for o in base.organizations} - in_head:
-            if name in row["marked"] or name in row["pending"]:
-                impact.leaves[name][REMOVED] += count
+        for name in ({o.name for o in base.organizations} - in_head) & added:
+            impact.leaves[name][REMOVED] += count
     return impact
 
 
@@ -269,8 +266,8 @@ def markdown(stack: str, impact: Impact) -> str:
 
 
 def _notes(impact: Impact) -> list[str]:
-    """What the counts do not show: a change of the code that decides who gets in, or of the
-    markers' key."""
+    """What the counts do not show: a change of the code that decides who gets in, of the
+    ``dnsResolvers``, or of the markers' key."""
     notes = []
     if impact.rule_code is None:
         notes.append(
