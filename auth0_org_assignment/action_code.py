@@ -35,9 +35,9 @@ import jinja2
 import pulumi
 from jinja2.utils import htmlsafe_json_dumps
 
-from auth0_org_assignment import contract, domain_proof
+from auth0_org_assignment import contract
 from auth0_org_assignment.action_bundle import GLOBAL, action_bundle
-from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig
+from auth0_org_assignment.config import PROJECT, OrganizationConfig, StackConfig, email_domains
 from auth0_org_assignment.config.email_domains import public_suffix
 from auth0_org_assignment.node import unpacked_configuration
 from auth0_org_assignment.paths import NODE_MODULES, TEMPLATES
@@ -622,7 +622,7 @@ def domain_clauses(
     """A rule's email domain clauses (``membership.js``'s ``domains`` and ``subdomainsOf``) for
     ``patterns`` (``*.acme.com`` admits acme.com's subdomains); with ``proven``, of those whose
     apex is among them alone (a proven domain, or a free-mail one the organization allows)."""
-    admitted = [p for p in patterns if proven is None or domain_proof.apex(p) in proven]
+    admitted = [p for p in patterns if proven is None or email_domains.apex(p) in proven]
     return {
         "domains": [p for p in admitted if not p.startswith("*.")],
         "subdomainsOf": [p[2:] for p in admitted if p.startswith("*.")],

@@ -29,6 +29,7 @@ from auth0_org_assignment.config import (
     PROJECT,
     OrganizationConfig,
     StackConfig,
+    email_domains,
     parse_config,
     within,
 )
@@ -238,9 +239,9 @@ class OrgAssignment(pulumi.ComponentResource):
         groups: dict[int, list[domain_proof.DiscoveryRecord]] = {}
         for index, spec in enumerate(config.organizations):
             organization = organizations[spec.name]
-            declared = domain_proof.discovery_domains(spec.email_domains)
+            declared = email_domains.discovery_domains(spec.email_domains)
             free[spec.name] = [
-                d for d in domain_proof.proof_domains(spec.email_domains) if d not in declared
+                d for d in email_domains.proof_domains(spec.email_domains) if d not in declared
             ]
             for domain in declared:
                 discovery = auth0.OrganizationDiscoveryDomain(

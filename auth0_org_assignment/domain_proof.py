@@ -27,9 +27,6 @@ import pulumi.dynamic
 
 from auth0_org_assignment import rate_limits
 from auth0_org_assignment.config import PROJECT
-from auth0_org_assignment.config.email_domains import apex as apex
-from auth0_org_assignment.config.email_domains import discovery_domains as discovery_domains
-from auth0_org_assignment.config.email_domains import proof_domains as proof_domains
 
 TIMEOUT_S = 5.0
 """How long one lookup may take before DNS counts as not answering."""

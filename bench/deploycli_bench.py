@@ -36,7 +36,7 @@ import yaml
 
 from auth0_org_assignment import rate_limits
 from auth0_org_assignment.config import StackConfig, parse_config
-from auth0_org_assignment.domain_proof import proof_domains
+from auth0_org_assignment.config.email_domains import proof_domains
 from bench import deploy_bench
 from bench.scale_bench import stack
 from devtools.deploy_cli import a0deploy, node_modules
@@ -90,7 +90,7 @@ def tenant_yaml(config: StackConfig) -> dict[str, Any]:
     ``assignMembershipOnLogin`` as the stack sets it, and ``organization_access_level: none``, as
     Auth0 answers and an export writes it, so a second import leaves them alone) and a pending
     discovery domain, not used for discovery, for each registered domain its email domains need
-    (``domain_proof.proof_domains``). Not the stack's Actions, application or grant, nor the
+    (``email_domains.proof_domains``). Not the stack's Actions, application or grant, nor the
     domains' proofs, which no Auth0 resource holds."""
     return {
         "organizations": [

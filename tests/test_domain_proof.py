@@ -8,14 +8,16 @@ import time
 import pytest
 
 from auth0_org_assignment.config import parse_config
-from auth0_org_assignment.config.email_domains import mailbox_provider
+from auth0_org_assignment.config.email_domains import (
+    apex,
+    discovery_domains,
+    mailbox_provider,
+    proof_domains,
+)
 from auth0_org_assignment.domain_proof import (
     LookupFailed,
     Resolver,
     _address,
-    apex,
-    discovery_domains,
-    proof_domains,
     proven,
 )
 from devtools.dns import LoopbackDns

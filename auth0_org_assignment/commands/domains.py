@@ -25,8 +25,8 @@ from auth0_org_assignment.commands.management_client import (
     reported,
 )
 from auth0_org_assignment.config import StackConfig
-from auth0_org_assignment.config.email_domains import needs_proof
-from auth0_org_assignment.domain_proof import LookupFailed, Resolver, proof_domains, proven
+from auth0_org_assignment.config.email_domains import needs_proof, proof_domains
+from auth0_org_assignment.domain_proof import LookupFailed, Resolver, proven
 
 CALLS = ("organizations.get_by_name", "organizations.discovery_domains.get_by_name")
 """The Management API calls it makes, every one a read."""

@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from auth0_org_assignment import domain_proof
 from auth0_org_assignment.action_code import marker_key, organization_rule
 from auth0_org_assignment.commands import deployed_rules
-from auth0_org_assignment.config import StackConfig
+from auth0_org_assignment.config import StackConfig, email_domains
 from auth0_org_assignment.node import action_node
 from auth0_org_assignment.paths import TEMPLATES
 
@@ -242,8 +241,8 @@ def deployed_rule(
         unproven = [
             p
             for p in {*deployed_patterns, *configured.get(name, ())}
-            if domain_proof.apex(p) not in proven
-            and (p in deployed_patterns or domain_proof.apex(p) in declared)
+            if email_domains.apex(p) not in proven
+            and (p in deployed_patterns or email_domains.apex(p) in declared)
         ]
         named.append(deployed_rules.with_domains(held[-1], unproven))
     return held, named

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auth0_org_assignment import desired_state, domain_proof
+from auth0_org_assignment import desired_state
 from auth0_org_assignment.action_code import TRIGGER, marker_key, plan_shards
 from auth0_org_assignment.action_credential import SLOTS
 from auth0_org_assignment.commands import deployed_rules, pulumi_import
@@ -53,7 +53,7 @@ from auth0_org_assignment.commands.management_client import (
     reported,
 )
 from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames
-from auth0_org_assignment.config import OrganizationConfig, StackConfig
+from auth0_org_assignment.config import OrganizationConfig, StackConfig, email_domains
 from auth0_org_assignment.config.sources import project_name, project_root
 
 CALLS = (
@@ -219,7 +219,7 @@ def _recover_organization(
     }
     domains = {
         domain: names.discovery_domain(organization, domain)
-        for domain in domain_proof.discovery_domains(organization.email_domains)
+        for domain in email_domains.discovery_domains(organization.email_domains)
     }
     # A state from before organizations' resources were named by their names holds the first
     # organization's under their names of before (the next `up` renames them).

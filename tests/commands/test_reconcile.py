@@ -21,8 +21,8 @@ from auth0_org_assignment.commands import checkpoint, deployed_rules, reconcile
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import ManagementClient, export_users
 from auth0_org_assignment.config import StackConfig, load_stack_file, parse_config
+from auth0_org_assignment.config.email_domains import proof_domains
 from auth0_org_assignment.desired_state import action_name
-from auth0_org_assignment.domain_proof import proof_domains
 from devtools import ROOT
 from devtools.dns import LoopbackDns
 from devtools.localstack.action_runner import ActionTenant, deploy_rules

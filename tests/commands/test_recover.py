@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from auth0_org_assignment import desired_state, domain_proof
+from auth0_org_assignment import desired_state
 from auth0_org_assignment.action_code import render_actions
 from auth0_org_assignment.commands.management_client import UsageError
 from auth0_org_assignment.commands.pulumi_import import RESOURCE_TYPES
 from auth0_org_assignment.commands.recover import StateResources, refuse_without_applications
 from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames
-from auth0_org_assignment.config import PROJECT, StackConfig
+from auth0_org_assignment.config import PROJECT, StackConfig, email_domains
 from auth0_org_assignment.config.sources import load_stack_file
 from devtools.localstack.local_stack import STACK, LocalProject
 from devtools.localtenant.testing import LocalTenant
@@ -344,7 +344,7 @@ def test_a_state_from_before_resources_were_named_by_organization_holds_the_firs
         ),
         *(
             resource("discovery_domain", NAMES.first_discovery_domain_before_names(d), f"x::{d}")
-            for d in domain_proof.discovery_domains(configured.email_domains)
+            for d in email_domains.discovery_domains(configured.email_domains)
         ),
     ]
     result = recover(tenant, project, exported(tmp_path, COMPONENT, *CLIENTS, *held))
