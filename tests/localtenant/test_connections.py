@@ -110,6 +110,14 @@ def test_an_older_state_files_admin_gains_the_new_scopes(tmp_path: Path) -> None
         assert restarted.call("GET", one)["options"]["client_secret"] == "partner-client-secret"
 
 
+def _new_clients(tenant: LocalTenant, count: int) -> list[str]:
+    """The ids of ``count`` new applications."""
+    return [
+        tenant.call("POST", "/api/v2/clients", {"name": f"App {n}", "app_type": "spa"})["client_id"]
+        for n in range(count)
+    ]
+
+
 def test_a_connections_clients_are_listed_by_checkpoint(tmp_path: Path) -> None:
     """Get enabled clients for a connection
     (https://auth0.com/docs/api/management/v2/connections/get-connection-clients): checkpoint
@@ -117,12 +125,7 @@ def test_a_connections_clients_are_listed_by_checkpoint(tmp_path: Path) -> None:
     value is included in the response" whether or not ``take`` was sent."""
     with LocalTenant.start(tmp_path / "state.json") as tenant:
         connection = tenant.ensure_connection("db")
-        ids = [
-            tenant.call("POST", "/api/v2/clients", {"name": f"App {n}", "app_type": "spa"})[
-                "client_id"
-            ]
-            for n in range(60)
-        ]
+        ids = _new_clients(tenant, 60)
         path = f"/api/v2/connections/{connection['id']}/clients"
         tenant.call("PATCH", f"/api/v2/connections/{connection['id']}", {"enabled_clients": ids})
         first = tenant.call("GET", path)
@@ -138,12 +141,7 @@ def test_a_connections_clients_change_fifty_at_a_time(tmp_path: Path) -> None:
     UpdateEnabledClientConnectionsRequestContentItem.client_id)."""
     with LocalTenant.start(tmp_path / "state.json") as tenant:
         connection = tenant.ensure_connection("db")
-        ids = [
-            tenant.call("POST", "/api/v2/clients", {"name": f"App {n}", "app_type": "spa"})[
-                "client_id"
-            ]
-            for n in range(51)
-        ]
+        ids = _new_clients(tenant, 51)
         path = f"/api/v2/connections/{connection['id']}/clients"
         changes = [{"client_id": client_id, "status": True} for client_id in ids]
         with pytest.raises(TenantError) as refused:

@@ -427,11 +427,7 @@ def test_an_organization_login_needs_an_application_that_takes_organizations(
     connection = in_process.ensure_connection("db")
     organization = in_process.create_organization("acme", connection_ids=[connection["id"]])
     user = in_process.sign_up("f@example.com", "db")
-    in_process.call(
-        "POST",
-        f"/api/v2/organizations/{organization['id']}/members",
-        {"members": [user["user_id"]]},
-    )
+    in_process.add_members(organization["id"], [user["user_id"]])
     clients = {
         usage: in_process.call(
             "POST",
