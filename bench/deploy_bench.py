@@ -3,14 +3,15 @@ local tenant, and count what it asks of the tenant's rate limits.
 
     .venv/bin/python -m bench.deploy_bench [--sizes 10,100] [--tier enterprise-production]
         [--share 0.5] [--parallel 8] [--profile] [--skip-checkpoints] [--domains 1]
-        [--without-pool]
+        [--without-pool] [--uncompressed-state]
 
 For each size: a fresh local tenant enforcing the tier, a stack of that many organizations
 (each with one connection and one email domain, ``--domains`` for more: the organization, its
 connection, a discovery domain for each domain and the domains' proofs), ``pulumi up`` with
 the deploy paced at the share of the tier (``AUTH0_RATE_LIMIT_TIER``,
 ``AUTH0_RATE_LIMIT_SHARE``) with as many operations at once as a deploy job runs
-(``PULUMI_PARALLEL``, ``--parallel``), then a second ``pulumi up`` with nothing to change.
+(``PULUMI_PARALLEL``, ``--parallel``) and with its state written compressed as a deploy job
+writes it (``STATE_COMPRESSED``), then a second ``pulumi up`` with nothing to change.
 Each row: wall time, the Management API requests the tenant answered (429s included) and the
 429s it sent, for both; the floor the tier's buckets set for the
 first ``up``'s requests at that share (the slowest bucket: for organizations, their writes), and
@@ -19,11 +20,15 @@ the ``up``'s time over that floor. ``deploy`` is the function, for other benchma
 ``--profile`` runs the first ``up`` with ``pulumi up --profiling`` and adds a second table: the
 CPU the Pulumi CLI spent, how much of it went to saving the stack's state after each step (the
 snapshot manager's save loop, one save at a time, read from the CPU profile with
-``go tool pprof``, so Go must be on ``PATH``), and the state file's size at the end.
+``go tool pprof``, so Go must be on ``PATH``), and the state file's size at the end, as
+written (compressed unless ``--uncompressed-state``).
 
 ``--skip-checkpoints`` runs both ``up``s with ``PULUMI_SKIP_CHECKPOINTS=true``: the engine
 writes the state once, at the end, instead of after each step (the trade-off and its recovery:
 docs/deploy.md, "Loading thousands of organizations").
+
+``--uncompressed-state`` leaves out ``STATE_COMPRESSED``: the state is written as plain JSON,
+Pulumi's default.
 
 ``--without-pool`` gives the deploy a temporary directory (``TMPDIR``) with a file where the
 pool directory would be, so the plugin and the dynamic resources cannot share the global
@@ -75,6 +80,11 @@ class Spend:
 SKIP_CHECKPOINTS = {"PULUMI_SKIP_CHECKPOINTS": "true"}
 """Pulumi's setting (v3.274.1, ``sdk/go/common/env``) that writes the state only at the end."""
 
+STATE_COMPRESSED = {"PULUMI_DIY_BACKEND_ZSTD": "true"}
+"""Pulumi's setting (v3.274.1, ``sdk/go/common/env``) that writes a bucket backend's state
+compressed with zstd, as the pipeline's jobs that run ``pulumi`` set it
+(``tests/test_gitops.py``)."""
+
 SAVE_LOOPS = (
     "backend.(*SnapshotManager).defaultServiceLoop",
     "backend.(*SnapshotManager).unsafeServiceLoop",
@@ -92,7 +102,7 @@ class Profile:
     saving_s: float
     """Of those, in the save loop (``SAVE_LOOPS``) and what it calls."""
     state_bytes: int
-    """The stack's state file once the ``up`` is done."""
+    """The stack's state file once the ``up`` is done, as written (compressed or not)."""
 
 
 def _seconds(text: str) -> float:
@@ -117,7 +127,10 @@ def read_profile(cpu_profile: Path, state_dir: Path) -> Profile:
     if total is None or saving is None:
         raise SystemExit(f"{cpu_profile}: no total or no save loop in go tool pprof's top")
     states = [
-        f.stat().st_size for f in state_dir.rglob("*.json") if ".pulumi/stacks" in f.as_posix()
+        f.stat().st_size
+        for pattern in ("*.json", "*.json.zst")
+        for f in state_dir.rglob(pattern)
+        if ".pulumi/stacks" in f.as_posix()
     ]
     if not states:
         raise SystemExit(f"{state_dir}: no stack state file")
@@ -190,12 +203,14 @@ def deploy(
     extra_env: dict[str, str] | None = None,
     profile: bool = False,
     domains: int = 1,
+    compressed_state: bool = True,
 ) -> Deploy:
     """``pulumi up`` of ``count`` organizations against a fresh local tenant enforcing
     ``tier``, the deploy paced at ``share`` of ``deploy_tier`` (default: the same tier), then
     (``noop``) an ``up`` with nothing to change. ``extra_env``: more of the deploy's environment
     (``PULUMI_PARALLEL``, say); ``profile``: the first ``up`` with ``--profiling``; ``domains``:
-    email domains an organization."""
+    email domains an organization; ``compressed_state``: the state written as a deploy job
+    writes it (``STATE_COMPRESSED``), else as plain JSON."""
     with LocalTenant.spawn(workdir / "tenant.json", rate_limits=tier) as tenant:
         project = LocalProject(workdir / "project", tenant)
         project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
@@ -209,6 +224,7 @@ def deploy(
         env = {
             rate_limits.TIER_VARIABLE: deploy_tier or tier,
             rate_limits.SHARE_VARIABLE: str(share),
+            **(STATE_COMPRESSED if compressed_state else {}),
             **(extra_env or {}),
         }
         profiling = (f"--profiling={workdir / 'profile'}",) if profile else ()
@@ -269,6 +285,11 @@ def main() -> None:
         help="write the state once, at the end of each up (PULUMI_SKIP_CHECKPOINTS)",
     )
     parser.add_argument(
+        "--uncompressed-state",
+        action="store_true",
+        help="write the state as plain JSON (Pulumi's default) rather than as a deploy job does",
+    )
+    parser.add_argument(
         "--without-pool",
         action="store_true",
         help="a file where the pool directory would be: each process paces its part of the share",
@@ -280,6 +301,7 @@ def main() -> None:
     if not engine_ready():
         raise SystemExit("no Pulumi engine: run scripts/setup first")
     checkpoints = "the state written once" if arguments.skip_checkpoints else "each step saved"
+    checkpoints += " as plain JSON" if arguments.uncompressed_state else " compressed"
     if arguments.without_pool:
         checkpoints += ", without the pool"
     domains = (
@@ -310,6 +332,7 @@ def main() -> None:
                 },
                 profile=arguments.profile,
                 domains=arguments.domains,
+                compressed_state=not arguments.uncompressed_state,
             )
         up, noop = result.up, result.noop
         assert noop is not None

@@ -759,6 +759,19 @@ def test_a_job_that_refreshes_runs_fewer_operations_at_once(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["deploy.yml", "pulumi-up.yml", "pulumi-preview.yml", "drift.yml"])
+def test_every_pulumi_step_writes_a_bucket_backends_state_compressed(name: str) -> None:
+    """A bucket backend's state is written whole after each step of a deploy; compressed
+    (Pulumi's PULUMI_DIY_BACKEND_ZSTD), each write is a thirtieth of the bytes at 1,000
+    organizations (docs/scale.md, The state backend). Readers find either form, so the steps
+    that only read it (previews) set it too: one rule for every step that logs in."""
+    steps = [s for job in load(name)["jobs"].values() for s in job.get("steps", [])]
+    backend = [s for s in steps if "PULUMI_ACCESS_TOKEN" in s.get("env", {})]
+    assert backend, name
+    for step in backend:
+        assert step["env"].get("PULUMI_DIY_BACKEND_ZSTD") == "true", (name, step["name"])
+
+
+@pytest.mark.parametrize("name", ["deploy.yml", "pulumi-up.yml", "pulumi-preview.yml", "drift.yml"])
 def test_every_pulumi_job_runs_as_many_operations_at_once_as_its_tier_and_share_allow(
     name: str,
 ) -> None:
