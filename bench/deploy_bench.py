@@ -301,7 +301,7 @@ def main() -> None:
     if not engine_ready():
         raise SystemExit("no Pulumi engine: run scripts/setup first")
     checkpoints = "the state written once" if arguments.skip_checkpoints else "each step saved"
-    checkpoints += " as plain JSON" if arguments.uncompressed_state else " compressed"
+    checkpoints += ", as plain JSON" if arguments.uncompressed_state else ", compressed"
     if arguments.without_pool:
         checkpoints += ", without the pool"
     domains = (
