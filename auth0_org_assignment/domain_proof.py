@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import dns.exception
 import dns.resolver
@@ -76,12 +77,9 @@ class Resolver:
 
 def _address(server: str) -> tuple[str, int]:
     """``127.0.0.1:5353`` -> ("127.0.0.1", 5353), ``[::1]:5353`` -> ("::1", 5353); a server
-    without a port is on 53 (the forms ``dnsResolvers`` takes)."""
-    if server.startswith("["):
-        host, _, port = server[1:].partition("]")
-        return host, int(port.removeprefix(":") or "53")
-    host, _, port = server.partition(":")
-    return host, int(port or "53")
+    without a port is on 53 (the forms ``dnsResolvers`` takes: a URL's host and port)."""
+    parts = urlsplit(f"//{server}")
+    return parts.hostname or "", parts.port or 53  # the schema's pattern requires a host
 
 
 def proven(resolver: Resolver, verification_host: str, verification_txt: str) -> bool:
