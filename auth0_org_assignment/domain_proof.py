@@ -19,15 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import dns.exception
+import dns.nameserver
 import dns.resolver
 import pulumi
 import pulumi.dynamic
 
 from auth0_org_assignment import rate_limits
 from auth0_org_assignment.config import PROJECT
+from auth0_org_assignment.config.schema import dns_server_address
 
 TIMEOUT_S = 5.0
 """How long one lookup may take before DNS counts as not answering."""
@@ -58,9 +59,12 @@ class Resolver:
         only by an answer, never by an error), or when DNS does not answer and not ``strict``."""
         resolver = dns.resolver.Resolver(configure=not self.servers)
         if self.servers:
-            addresses = [_address(server) for server in self.servers]
-            resolver.nameservers = [host for host, _ in addresses]
-            resolver.nameserver_ports = dict(addresses)
+            # One nameserver an entry, each with its own port: two entries on one address are
+            # two servers (a table of ports by address would send both lookups to the last).
+            resolver.nameservers = [
+                dns.nameserver.Do53Nameserver(*dns_server_address(server))
+                for server in self.servers
+            ]
         resolver.lifetime = TIMEOUT_S
         try:
             answer = resolver.resolve(host, "TXT", raise_on_no_answer=False)
@@ -73,13 +77,6 @@ class Resolver:
         return frozenset(
             b"".join(record.strings).decode("utf-8", errors="replace") for record in answer
         )
-
-
-def _address(server: str) -> tuple[str, int]:
-    """``127.0.0.1:5353`` -> ("127.0.0.1", 5353), ``[::1]:5353`` -> ("::1", 5353); a server
-    without a port is on 53 (the forms ``dnsResolvers`` takes: a URL's host and port)."""
-    parts = urlsplit(f"//{server}")
-    return parts.hostname or "", parts.port or 53  # the schema's pattern requires a host
 
 
 def proven(resolver: Resolver, verification_host: str, verification_txt: str) -> bool:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import socket
 import time
 
+import pulumi
 import pytest
 
-from auth0_org_assignment.config import parse_config
+from auth0_org_assignment.config import StackConfig, parse_config
 from auth0_org_assignment.config.email_domains import (
     apex,
     discovery_domains,
     mailbox_provider,
     proof_domains,
 )
+from auth0_org_assignment.config.schema import dns_server_address
 from auth0_org_assignment.domain_proof import (
     LookupFailed,
     Resolver,
-    _address,
     proven,
 )
 from devtools.dns import LoopbackDns
@@ -99,12 +100,60 @@ def test_a_domain_under_a_free_mail_entry_is_proven_like_any_other(domain: str) 
     assert discovery_domains(organization.email_domains) == (domain,)
 
 
+def _resolvers_config(resolvers: list[str]) -> StackConfig:
+    return parse_config(
+        {
+            "auth0:domain": "acme.eu.auth0.com",
+            "dnsResolvers": resolvers,
+            "organizations": [
+                {
+                    "name": "acme",
+                    "displayName": "Acme",
+                    "connections": ["Username-Password-Authentication"],
+                    "emailDomains": ["acme.com"],
+                }
+            ],
+        },
+        "t",
+    )
+
+
+def test_two_resolvers_on_one_address_are_each_asked_at_their_own_port() -> None:
+    """The first resolver answers that the record does not exist, which settles it: the second,
+    on the same address at another port, is not asked. Read as a table of ports by address,
+    both lookups went to the second, whose record proved the domain."""
+    with LoopbackDns.start() as trusted, LoopbackDns.start() as fallback:
+        fallback.publish(HOST, TOKEN)
+        assert proven(Resolver((fallback.address,), strict=True), HOST, TOKEN)
+        config = _resolvers_config([trusted.address, fallback.address])
+        assert not proven(Resolver(tuple(config.dns_resolvers), strict=True), HOST, TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("entry", "refusal"),
+    [
+        ("127.0.0.1:0", "has port 0"),
+        ("127.0.0.1:70000", "is not an IP address"),
+        ("300.1.1.1", "is not an IP address"),
+        ("01.2.3.4", "is not an IP address"),
+        ("[abc]", "is not an IP address"),
+        ("[1:2]", "is not an IP address"),
+    ],
+)
+def test_a_resolver_no_lookup_can_ask_is_refused_naming_the_entry(entry: str, refusal: str) -> None:
+    """Entries the pattern lets through but no lookup can use: refused with the stack file,
+    rather than stopping every preview at the proofs with a traceback (or, for port 0, asking
+    port 53, a server the stack does not name)."""
+    with pytest.raises(pulumi.RunError, match=rf"dnsResolvers\[1\]: {refusal}"):
+        _resolvers_config(["127.0.0.1:5353", entry])
+
+
 def test_a_resolver_named_by_its_ipv6_address_is_asked() -> None:
     """``dnsResolvers`` takes ``[::1]:5353`` and ``[::1]`` (port 53), as IPv4 addresses: a lookup
     there answers (they crashed every lookup: the brackets were taken for the address)."""
-    assert _address("[::1]") == ("::1", 53)
-    assert _address("[::1]:5353") == ("::1", 5353)
-    assert _address("127.0.0.1") == ("127.0.0.1", 53)
+    assert dns_server_address("[::1]") == ("::1", 53)
+    assert dns_server_address("[::1]:5353") == ("::1", 5353)
+    assert dns_server_address("127.0.0.1") == ("127.0.0.1", 53)
     try:
         server = LoopbackDns.start(host="::1")
     except OSError as error:  # a machine whose loopback has no IPv6

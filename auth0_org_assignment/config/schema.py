@@ -7,6 +7,7 @@ are stated once, in the model that holds the fields.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -94,7 +95,36 @@ ConnectionList = Annotated[
     AfterValidator(_listed_once),
 ]
 ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-DnsServer = Annotated[str, Field(pattern=r"^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$")]
+DNS_PORT = 53
+
+
+def dns_server_address(server: str) -> tuple[str, int]:
+    """A ``dnsResolvers`` entry as the address and port a lookup asks: ``127.0.0.1:5353`` ->
+    ("127.0.0.1", 5353), ``[::1]:5353`` -> ("::1", 5353), without a port on 53. The one
+    reading of an entry: the schema refuses what it cannot read, the proofs ask what it reads."""
+    try:
+        parts = urlsplit(f"//{server}")
+        host, port = parts.hostname or "", parts.port
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(
+            "is not an IP address (an IPv6 one in brackets) with an optional port"
+        ) from None
+    if port == 0:
+        raise ValueError("has port 0, which no DNS server answers on")
+    return host, DNS_PORT if port is None else port
+
+
+def _dns_server(server: str) -> str:
+    dns_server_address(server)
+    return server
+
+
+DnsServer = Annotated[
+    str,
+    Field(pattern=r"^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$"),
+    AfterValidator(_dns_server),
+]
 RoleName = Annotated[str, Field(min_length=1, max_length=50, pattern=NOT_BLANK)]
 
 
