@@ -254,6 +254,9 @@ async function requestToken(secrets, cache, vault, signal, until) {
   }
 }
 
+/** The seal's AES-GCM authentication tag, whole. */
+const TAG_BYTES = 16;
+
 /**
  * The token's place in api.cache and its seal, both keyed by the client secret.
  * @typedef {{ key: string, seal: (token: string) => string, open: (sealed: string) => string | null }} Vault
@@ -272,16 +275,20 @@ function vaultOf(secrets) {
     key: `org-assignment:${name}`.slice(0, CACHE_KEY_MAX),
     seal(token) {
       const nonce = crypto.randomBytes(12);
-      const cipher = crypto.createCipheriv("aes-256-gcm", sealing, nonce);
+      const cipher = crypto.createCipheriv("aes-256-gcm", sealing, nonce, { authTagLength: TAG_BYTES });
       const sealed = Buffer.concat([cipher.update(token, "utf8"), cipher.final()]);
       return Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString("base64url");
     },
     open(value) {
       try {
         const bytes = Buffer.from(value, "base64url");
-        const decipher = crypto.createDecipheriv("aes-256-gcm", sealing, bytes.subarray(0, 12));
-        decipher.setAuthTag(bytes.subarray(12, 28));
-        return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString("utf8");
+        // The whole tag or nothing: GCM checks as many of its bytes as it is given.
+        const decipher = crypto.createDecipheriv("aes-256-gcm", sealing, bytes.subarray(0, 12), {
+          authTagLength: TAG_BYTES,
+        });
+        decipher.setAuthTag(bytes.subarray(12, 12 + TAG_BYTES));
+        const sealed = bytes.subarray(12 + TAG_BYTES);
+        return Buffer.concat([decipher.update(sealed), decipher.final()]).toString("utf8");
       } catch {
         // Not sealed by this client's secret: someone else's, forged, or from before a rotation.
         return null;

@@ -69,4 +69,15 @@ describe("vaultOf", () => {
     assert.equal(vaultOf(secrets).open(flipped.toString("base64url")), null);
     assert.equal(vaultOf(secrets).open(token), null);
   });
+
+  it("opens nothing whose authentication tag is cut short", () => {
+    // AES-GCM checks as many bytes of the tag as it is given: a value cut to 4 bytes of a real
+    // tag passes a 4-byte check, and one of 2^32 guesses forges a value with none.
+    const vault = vaultOf(secrets);
+    const whole = Buffer.from(vault.seal(""), "base64url");
+    for (const tagBytes of [4, 8, 12, 15]) {
+      assert.equal(vault.open(whole.subarray(0, 12 + tagBytes).toString("base64url")), null);
+    }
+    assert.equal(vault.open(whole.toString("base64url")), "");
+  });
 });
