@@ -362,8 +362,11 @@ def _delete(tenant: Tenant, request: Request) -> Response:
 def _deploy(tenant: Tenant, request: Request) -> Response:
     version = deploy(tenant, request.params["id"])
     action = get_action(tenant, request.params["id"])
-    # Auth0 answers with the new version as it was before it went live.
-    return 200, _public_version(version) | {"deployed": False, "action": _summary(action)}
+    # Auth0 answers with the new version as it was before it went live, without its action's
+    # id or its build's time (recorded: terraform-provider-auth0's TestAccAction).
+    unrecorded = ("action_id", "built_at")
+    answer = {k: v for k, v in _public_version(version).items() if k not in unrecorded}
+    return 200, answer | {"deployed": False, "action": _summary(action)}
 
 
 def _versions(tenant: Tenant, request: Request) -> Response:

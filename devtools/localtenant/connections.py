@@ -167,9 +167,10 @@ CLIENTS_TAKE_MAX = 1000
 
 
 def _list_clients(tenant: Tenant, request: Request) -> Response:
-    """Checkpoint pagination only: ``take`` "Defaults to 50" (1 to 1000), and a ``next`` while
-    more follow, ``take`` sent or not (Get enabled clients for a connection,
-    https://auth0.com/docs/api/management/v2/connections/get-connection-clients)."""
+    """Checkpoint pagination only: ``take`` "Defaults to 50" (1 to 1000), ``take`` sent or not
+    (Get enabled clients for a connection,
+    https://auth0.com/docs/api/management/v2/connections/get-connection-clients); a ``next``
+    after a full page, as ``paginate`` gives it."""
     connection = get_connection(tenant, request.params["id"])
     clients = [{"client_id": client_id} for client_id in connection["enabled_clients"]]
     by_checkpoint = replace(request, query={"take": "50", **request.query})

@@ -77,6 +77,7 @@ def create_organization(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         _connection_fields(connection, newer=False, update=False)
         get_connection(tenant, str(connection.get("connection_id")))
     organization = {"id": ids.prefixed("org"), **copy.deepcopy(body)}
+    _without_empty_metadata(organization)
     organization.pop("enabled_connections", None)
     tenant.store["organizations"][organization["id"]] = organization
     tenant.store["organization_connections"][organization["id"]] = {}
@@ -97,7 +98,15 @@ def update_organization(
     _validate(tenant, body, organization_id)
     # Top-level properties are replaced whole: sending metadata {} clears every entry.
     organization.update(copy.deepcopy(body))
+    _without_empty_metadata(organization)
     return organization
+
+
+def _without_empty_metadata(organization: dict[str, Any]) -> None:
+    """Recorded (terraform-provider-auth0's ``TestAccOrganization``): an organization whose
+    metadata is empty, sent ``{}`` or never sent, is answered without the key."""
+    if organization.get("metadata") == {}:
+        del organization["metadata"]
 
 
 def delete_organization(tenant: Tenant, organization_id: str) -> None:
@@ -511,7 +520,9 @@ OFFSET_RECORDS_MAX = 1000
 ("To retrieve more than 1000 results, you must use the checkpoint pagination method")."""
 
 
-def _first_thousand(items: list[Any], request: Request, key: str) -> Any:
+def _first_thousand(
+    items: list[Any], request: Request, key: str, *, next_after_any_page: bool = False
+) -> Any:
     """``paginate``, whose offset pages end at the 1000th record with Auth0's 400 (those pages'
     "400 invalid_paging: Requesting page exceeds the allowed maximum of 1000 records.")."""
     if "take" not in request.query:
@@ -529,7 +540,7 @@ def _first_thousand(items: list[Any], request: Request, key: str) -> Any:
                 f"Requesting page exceeds the allowed maximum of {OFFSET_RECORDS_MAX} records.",
                 "invalid_paging",
             )
-    return paginate(items, request, key)
+    return paginate(items, request, key, next_after_any_page=next_after_any_page)
 
 
 def _list(tenant: Tenant, request: Request) -> Response:
@@ -686,7 +697,9 @@ def _list_members(tenant: Tenant, request: Request) -> Response:
         return shown
 
     # The page first, then its members' details: a page of 100 costs 100, not every member.
-    page = _first_thousand(_listed_members(tenant, organization_id), request, "members")
+    page = _first_thousand(
+        _listed_members(tenant, organization_id), request, "members", next_after_any_page=True
+    )
     if isinstance(page, dict):
         return 200, {**page, "members": [member(user_id) for user_id in page["members"]]}
     return 200, [member(user_id) for user_id in page]

@@ -113,8 +113,20 @@ def merge_first_level(metadata: dict[str, Any], changes: dict[str, Any]) -> None
             metadata[name] = copy.deepcopy(value)
 
 
+def shown(user: dict[str, Any]) -> dict[str, Any]:
+    """A user as the Management API answers: an empty ``app_metadata`` or ``user_metadata``
+    and the ``logins_count`` of a user who never logged in are left out (recorded:
+    terraform-provider-auth0's ``TestAccOrganizationMemberRole``, users created and read)."""
+    return {
+        key: value
+        for key, value in user.items()
+        if not (key in ("app_metadata", "user_metadata") and value == {})
+        and not (key == "logins_count" and value == 0)
+    }
+
+
 def _create(tenant: Tenant, request: Request) -> Response:
-    return 201, create_user(tenant, request.json_object())
+    return 201, shown(create_user(tenant, request.json_object()))
 
 
 SEARCH_RESULTS_MAX = 1000
@@ -130,12 +142,12 @@ def _list(tenant: Tenant, request: Request) -> Response:
             "use a users export job for more",
             "invalid_paging",
         )
-    users = [select(user, request) for user in tenant.store["users"].values()]
+    users = [select(shown(user), request) for user in tenant.store["users"].values()]
     return 200, paginate(users, request, "users")
 
 
 def _get(tenant: Tenant, request: Request) -> Response:
-    return 200, select(get_user(tenant, request.params["id"]), request)
+    return 200, select(shown(get_user(tenant, request.params["id"])), request)
 
 
 def _update(tenant: Tenant, request: Request) -> Response:
@@ -145,7 +157,7 @@ def _update(tenant: Tenant, request: Request) -> Response:
         if key in body:
             merge_metadata(user, key, body.pop(key) or {})
     user.update(copy.deepcopy(body))
-    return 200, user
+    return 200, shown(user)
 
 
 def _delete(tenant: Tenant, request: Request) -> Response:
@@ -164,7 +176,8 @@ def _by_email(tenant: Tenant, request: Request) -> Response:
     email = request.query.get("email")
     if not email:
         raise bad_request("Query validation error: 'Missing required property: email'.")
-    return 200, [user for user in tenant.store["users"].values() if user.get("email") == email]
+    users = tenant.store["users"].values()
+    return 200, [shown(user) for user in users if user.get("email") == email]
 
 
 def _organizations(tenant: Tenant, request: Request) -> Response:

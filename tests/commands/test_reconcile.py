@@ -488,8 +488,8 @@ class Acme:
         reconcile.apply(self.api, self.config, plan, 0, progress_file, key)
 
     def marked(self, user_id: str) -> bool:
-        return (
-            marker(self.tenant.organization_id) in self.tenant.local.user(user_id)["app_metadata"]
+        return marker(self.tenant.organization_id) in self.tenant.local.user(user_id).get(
+            "app_metadata", {}
         )
 
 

@@ -66,6 +66,8 @@ class Difference:
     expected_status: int
     actual_status: int
     missing_fields: list[str] = field(default_factory=list)
+    extra_fields: list[str] = field(default_factory=list)
+    """Top-level fields the local tenant answered that Auth0's answer did not hold."""
 
 
 @dataclass
@@ -79,7 +81,8 @@ class Replay:
 
 def replay(cassette: Path, tenant: Tenant, scopes: frozenset[str]) -> Replay:
     """Send each recorded request to ``tenant`` in order, with recorded ids mapped to the ones
-    the tenant gave, and compare status codes and the fields of each JSON object answered."""
+    the tenant gave, and compare status codes and the fields of each JSON object answered
+    (those missing and those added)."""
     interactions = yaml.safe_load(cassette.read_text(encoding="utf-8"))["interactions"]
     ids: dict[str, str] = {}
     result = Replay()
@@ -97,9 +100,11 @@ def replay(cassette: Path, tenant: Tenant, scopes: frozenset[str]) -> Replay:
         result.replayed += 1
         expected = _json(recorded["body"])
         _learn_ids(expected, answer, ids)
-        missing = _missing_fields(expected, answer) if status == recorded["code"] else []
-        if status != recorded["code"] or missing:
-            result.differences.append(Difference(index, label, recorded["code"], status, missing))
+        missing, extra = _fields(expected, answer) if status == recorded["code"] else ([], [])
+        if status != recorded["code"] or missing or extra:
+            result.differences.append(
+                Difference(index, label, recorded["code"], status, missing, extra)
+            )
     return result
 
 
@@ -130,11 +135,11 @@ def _learn_ids(expected: Any, actual: Any, ids: dict[str, str]) -> None:
                 ids.setdefault(old, new)
 
 
-def _missing_fields(expected: Any, actual: Any) -> list[str]:
+def _fields(expected: Any, actual: Any) -> tuple[list[str], list[str]]:
     """Top-level fields of a recorded JSON object (or of a list's first item) that the local
-    answer lacks."""
+    answer lacks, and those it has that the recorded one does not."""
     if isinstance(expected, list) and isinstance(actual, list):
-        return _missing_fields(expected[0], actual[0]) if expected and actual else []
+        return _fields(expected[0], actual[0]) if expected and actual else ([], [])
     if isinstance(expected, dict) and isinstance(actual, dict):
-        return sorted(set(expected) - set(actual))
-    return []
+        return sorted(set(expected) - set(actual)), sorted(set(actual) - set(expected))
+    return [], []

@@ -213,6 +213,30 @@ def test_offset_pages_end_at_the_thousandth_record(in_process: LocalTenant, list
     assert (status, error["errorCode"]) == (400, "invalid_query_string")  # not a 500
 
 
+def test_a_short_checkpoint_page_ends_the_list_except_for_members(in_process: LocalTenant) -> None:
+    """Recorded (go-auth0's ``TestOrganizationManager_ListCheckpointPagination`` and
+    ``_MembersCheckpointPagination``, three of each, ``take=2``): organizations answer 2 with a
+    ``next``, then 1 without; members answer 2 and 1 each with a ``next``, then none."""
+    organization = in_process.create_organization("paged")
+    for n in range(2):
+        in_process.create_organization(f"paged-{n}")
+    users = [in_process.ensure_user(f"auth0|{n:024x}")["user_id"] for n in range(3)]
+    in_process.add_members(organization["id"], users)
+
+    def pages(path: str, key: str) -> list[tuple[int, bool]]:
+        seen, checkpoint = [], ""
+        while True:
+            page = in_process.call("GET", f"{path}?take=2&from={checkpoint}")
+            seen.append((len(page[key]), "next" in page))
+            if "next" not in page:
+                return seen
+            checkpoint = page["next"]
+
+    assert pages("/api/v2/organizations", "organizations") == [(2, True), (1, False)]
+    members = f"/api/v2/organizations/{organization['id']}/members"
+    assert pages(members, "members") == [(2, True), (1, True), (0, False)]
+
+
 # Row: a member's roles in the organization.
 
 
