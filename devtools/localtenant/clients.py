@@ -40,6 +40,10 @@ GRANT_TYPES = {
     "urn:ietf:params:oauth:grant-type:token-exchange",
 }
 DEFAULT_GRANT_TYPES = ["authorization_code", "implicit", "refresh_token", "client_credentials"]
+PUBLIC_APP_TYPES = ("spa", "native")
+"""Applications that keep no secret: created without ``grant_types``, they get no
+``client_credentials`` and authenticate at the token endpoint with none (recorded:
+terraform-provider-auth0's ``TestAccClientOIDCLogout``, ``TestAccClientMobile``)."""
 DESCRIPTION_MAX = 140
 KEY_FIELDS = ("client_secret", "signing_keys")
 INTERNAL_FIELDS = ("previous_secret", "secret_accepted_at")
@@ -66,9 +70,11 @@ def create_client(
         "jwt_configuration": {"secret_encoded": False, "lifetime_in_seconds": 36000},
         "sso_disabled": False,
         "cross_origin_authentication": False,
-        "grant_types": list(DEFAULT_GRANT_TYPES),
+        "grant_types": _default_grant_types(body),
         "custom_login_page_on": True,
-        "token_endpoint_auth_method": "client_secret_post",
+        "token_endpoint_auth_method": (
+            "none" if body.get("app_type") in PUBLIC_APP_TYPES else "client_secret_post"
+        ),
         "refresh_token": {
             "rotation_type": "non-rotating",
             "expiration_type": "non-expiring",
@@ -86,6 +92,18 @@ def create_client(
     tenant.store["clients"][client["client_id"]] = client
     tenant.store["credentials"][client["client_id"]] = []
     return client
+
+
+def _default_grant_types(body: dict[str, Any]) -> list[str]:
+    """A new client's grant types when it names none (recorded: terraform-provider-auth0's
+    cassettes): a public application's lack ``client_credentials``, a third-party
+    application's in strict mode are ``authorization_code`` alone
+    (``TestAccClient_ThirdPartySecurityMode``)."""
+    if body.get("app_type") in PUBLIC_APP_TYPES:
+        return [grant for grant in DEFAULT_GRANT_TYPES if grant != "client_credentials"]
+    if body.get("is_first_party") is False and body.get("third_party_security_mode") == "strict":
+        return ["authorization_code"]
+    return list(DEFAULT_GRANT_TYPES)
 
 
 def get_client(tenant: Tenant, client_id: str) -> dict[str, Any]:
