@@ -1,7 +1,7 @@
 """A stand-in for ``pulumi-language-python``, built from the Python SDK's own parts.
 
-The real language host is a Go program that the Go module proxy does not serve, so
-``scripts/engine`` installs this instead when it has to build the engine. It speaks the same
+The real language host is a Go program that the Go module proxy this was built against did
+not serve, so ``scripts/engine`` installs this instead when it has to build the engine. It speaks the same
 gRPC LanguageRuntime protocol to the real engine, using the SDK's ``LanguageServer`` (the one
 Automation API inline programs use), and runs the project's ``main`` program in this process,
 with this virtualenv's packages; a project whose ``runtime.options.virtualenv`` is another
