@@ -174,8 +174,22 @@ def enable_connection(
         "organization_access_level": "none",
         **fields,
     }
+    _signup_needs_membership(record)
     enabled[connection_id] = record
     return _with_connection(tenant, record)
+
+
+def _signup_needs_membership(record: dict[str, Any]) -> None:
+    """Recorded (go-auth0's ``TestOrganizationManager_UpdateDBConnection``): sign-up through an
+    organization's database connection only with membership on login, the update refused and
+    the connection left as it was."""
+    if record.get("is_signup_enabled") and not record.get("assign_membership_on_login"):
+        raise Auth0Error(
+            400,
+            "Only database connections with assign_membership_on_login = true support "
+            "is_signup_enabled = true.",
+            "invalid_body",
+        )
 
 
 def enabled_connection(tenant: Tenant, organization_id: str, connection_id: str) -> dict[str, Any]:
@@ -607,13 +621,17 @@ def _update_connection(newer: bool) -> Handler:
     def handler(tenant: Tenant, request: Request) -> Response:
         organization_id, connection_id = request.params["id"], request.params["connection_id"]
         record = enabled_connection(tenant, organization_id, connection_id)
+        updated = dict(record)
         for key, value in _connection_fields(request.json_object(), newer, update=True).items():
             if value is not None:
-                record[key] = value
+                updated[key] = value
             elif key in UNSET:
-                record[key] = UNSET[key]
+                updated[key] = UNSET[key]
             else:
-                record.pop(key, None)
+                updated.pop(key, None)
+        _signup_needs_membership(updated)
+        record.clear()
+        record.update(updated)
         return 200, _with_connection(tenant, record)
 
     return handler

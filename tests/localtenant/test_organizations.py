@@ -385,6 +385,29 @@ def test_signup_is_a_database_connections_field(in_process: LocalTenant) -> None
     assert in_process.call("POST", older, {"connection_id": database})["is_signup_enabled"] is False
 
 
+def test_signup_through_an_organization_needs_membership_on_login(in_process: LocalTenant) -> None:
+    """Recorded (go-auth0's TestOrganizationManager_UpdateDBConnection): with
+    assign_membership_on_login false, is_signup_enabled true is refused, and the connection
+    stays as it was; with it true, accepted."""
+    older, _, database = _paths(in_process)
+    enabled = in_process.call(
+        "POST",
+        older,
+        {"connection_id": database, "assign_membership_on_login": True, "is_signup_enabled": True},
+    )
+    assert enabled["is_signup_enabled"] is True
+    path = f"{older}/{database}"
+    body = {"assign_membership_on_login": False, "is_signup_enabled": True}
+    status, error = error_of(lambda: in_process.call("PATCH", path, body))
+    assert (status, error["errorCode"], error["message"]) == (
+        400,
+        "invalid_body",
+        "Only database connections with assign_membership_on_login = true support "
+        "is_signup_enabled = true.",
+    )
+    assert in_process.call("GET", path)["assign_membership_on_login"] is True
+
+
 # Row: discovery domains (issue 24 needs them), as the Management API reference describes them.
 
 
