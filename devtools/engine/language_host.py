@@ -1,12 +1,12 @@
 """A stand-in for ``pulumi-language-python``, built from the Python SDK's own parts.
 
 The real language host is a Go program that the Go module proxy this was built against did
-not serve, so ``scripts/engine`` installs this instead when it has to build the engine. It speaks the same
-gRPC LanguageRuntime protocol to the real engine, using the SDK's ``LanguageServer`` (the one
-Automation API inline programs use), and runs the project's ``main`` program in this process,
-with this virtualenv's packages; a project whose ``runtime.options.virtualenv`` is another
-virtualenv runs in that one's Python instead (this same file, ``--run``), as the real host
-would run it.
+not serve, so ``scripts/engine`` installs this instead when it has to build the engine. It
+speaks the same gRPC LanguageRuntime protocol to the real engine, using the SDK's
+``LanguageServer`` (the one Automation API inline programs use), and runs the project's
+``main`` program in this process, with this virtualenv's packages; a project whose
+``runtime.options.virtualenv`` is another virtualenv runs in that one's Python instead (this
+same file, ``--run``), as the real host would run it.
 
 It refuses what the real host refuses: a project with ``toolchain: uv`` and no ``uv.lock``.
 
