@@ -265,8 +265,10 @@ def test_ten_thousand_users_through_a_rate_limit_and_an_interruption(
     assert sorted(members) == sorted(should_join)  # nobody missed, nobody extra
     assert len(members) == len(set(members))
     for n in range(count):  # every user in the tenant
-        marked = tenant.user(user_id(n)).get("app_metadata", {}).get(
-            f"org_assignment:{setup['organization_id']}"
+        marked = (
+            tenant.user(user_id(n))
+            .get("app_metadata", {})
+            .get(f"org_assignment:{setup['organization_id']}")
         )
         assert (marked is not None) == (user_id(n) in should_join), user_id(n)
         if marked is not None:
