@@ -19,6 +19,19 @@ def test_a_users_search_pages_through_1000_results_at_most(tenant: LocalTenant) 
     assert "first 1000 records" in error["message"]
 
 
+def test_a_users_page_with_totals_counts_itself_and_leaves_out_what_is_empty(
+    tenant: LocalTenant,
+) -> None:
+    """Recorded (terraform-provider-auth0's TestAccDataSourceUser, go-auth0's users lists):
+    ``{"start", "limit", "length", "users", "total"}``; a user never logged in, with no
+    metadata, is answered without ``app_metadata``, ``user_metadata`` or ``logins_count``."""
+    for n in range(3):
+        tenant.sign_up(f"p{n}@a.io")
+    page = tenant.call("GET", "/api/v2/users?include_totals=true&per_page=2&page=1")
+    assert (page["start"], page["limit"], page["length"], page["total"]) == (2, 2, 1, 3)
+    assert not {"app_metadata", "user_metadata", "logins_count"} & set(page["users"][0])
+
+
 def test_a_users_export_job_serves_every_user_of_a_connection(tenant: LocalTenant) -> None:
     for n in range(3):
         tenant.sign_up(f"u{n}@a.io")
