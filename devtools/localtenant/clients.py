@@ -42,8 +42,8 @@ GRANT_TYPES = {
 DEFAULT_GRANT_TYPES = ["authorization_code", "implicit", "refresh_token", "client_credentials"]
 PUBLIC_APP_TYPES = ("spa", "native")
 """Applications that keep no secret: created without ``grant_types``, they get no
-``client_credentials`` and authenticate at the token endpoint with none (recorded:
-terraform-provider-auth0's ``TestAccClientOIDCLogout``, ``TestAccClientMobile``)."""
+``client_credentials`` (recorded: terraform-provider-auth0's ``TestAccClientOIDCLogout``,
+``TestAccClientMobile``)."""
 DESCRIPTION_MAX = 140
 KEY_FIELDS = ("client_secret", "signing_keys")
 INTERNAL_FIELDS = ("previous_secret", "secret_accepted_at")
@@ -72,9 +72,7 @@ def create_client(
         "cross_origin_authentication": False,
         "grant_types": _default_grant_types(body),
         "custom_login_page_on": True,
-        "token_endpoint_auth_method": (
-            "none" if body.get("app_type") in PUBLIC_APP_TYPES else "client_secret_post"
-        ),
+        "token_endpoint_auth_method": "client_secret_post",
         "refresh_token": {
             "rotation_type": "non-rotating",
             "expiration_type": "non-expiring",

@@ -505,7 +505,8 @@ def post_login_event(
     """Auth0's post-login ``event`` (less ``secrets``, which the container adds), for a login
     to ``application`` (the local tenant's own login application when None)."""
     event: dict[str, Any] = {
-        "user": copy.deepcopy({key: value for key, value in user.items()}),
+        # An Action's event.user always has both metadata objects, empty or not.
+        "user": {"app_metadata": {}, "user_metadata": {}, **copy.deepcopy(user)},
         "connection": {
             "id": connection["id"],
             "name": connection["name"],

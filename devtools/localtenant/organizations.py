@@ -74,8 +74,9 @@ def create_organization(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
             f"'At most {CONNECTIONS_MAX} enabled connections'.", "too_many_connections"
         )
     for connection in enabled:
-        _connection_fields(connection, newer=False, update=False)
+        fields = _connection_fields(connection, newer=False, update=False)
         get_connection(tenant, str(connection.get("connection_id")))
+        _signup_needs_membership({"assign_membership_on_login": False, **fields})
     organization = {"id": ids.prefixed("org"), **copy.deepcopy(body)}
     _without_empty_metadata(organization)
     organization.pop("enabled_connections", None)

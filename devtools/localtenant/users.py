@@ -43,7 +43,11 @@ def create_user(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         + "?s=480&r=pg",
         **({"username": body["username"]} if "username" in body else {}),
         "app_metadata": copy.deepcopy(body.get("app_metadata", {})),
-        "user_metadata": copy.deepcopy(body.get("user_metadata", {})),
+        **(
+            {"user_metadata": copy.deepcopy(body["user_metadata"])}
+            if "user_metadata" in body
+            else {}
+        ),
         "identities": [
             {
                 "connection": connection["name"],
@@ -114,13 +118,14 @@ def merge_first_level(metadata: dict[str, Any], changes: dict[str, Any]) -> None
 
 
 def shown(user: dict[str, Any]) -> dict[str, Any]:
-    """A user as the Management API answers: an empty ``app_metadata`` or ``user_metadata``
-    and the ``logins_count`` of a user who never logged in are left out (recorded:
-    terraform-provider-auth0's ``TestAccOrganizationMemberRole``, users created and read)."""
+    """A user as the Management API answers: an empty ``app_metadata`` and the ``logins_count``
+    of a user who never logged in are left out, and ``user_metadata`` until it is set (recorded:
+    terraform-provider-auth0's ``TestAccOrganizationMemberRole``, users created and read, and
+    ``TestAccUser``, whose emptied ``user_metadata`` is answered ``{}``)."""
     return {
         key: value
         for key, value in user.items()
-        if not (key in ("app_metadata", "user_metadata") and value == {})
+        if not (key == "app_metadata" and value == {})
         and not (key == "logins_count" and value == 0)
     }
 
@@ -159,8 +164,17 @@ def _update(tenant: Tenant, request: Request) -> Response:
     user = get_user(tenant, request.params["id"])
     body = request.json_object()
     for key in ("app_metadata", "user_metadata"):
-        if key in body:
-            merge_metadata(user, key, body.pop(key) or {})
+        if key not in body:
+            continue
+        changes = body.pop(key)
+        if changes == {}:
+            # "patching the metadata itself with an empty object removes the metadata
+            # completely" (Manage Metadata Using the Management API,
+            # https://auth0.com/docs/manage-users/user-accounts/metadata/manage-metadata-api).
+            user[key] = {}
+            user["updated_at"] = now()
+        elif changes is not None:
+            merge_metadata(user, key, changes)
     user.update(copy.deepcopy(body))
     return 200, shown(user)
 

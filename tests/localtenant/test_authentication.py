@@ -64,16 +64,14 @@ def test_an_audience_naming_the_custom_domain_is_refused(in_process: LocalTenant
 
 def test_a_public_application_gets_no_management_api_token(in_process: LocalTenant) -> None:
     """A single-page or native application created without grant types keeps no secret: it
-    is given no ``client_credentials`` and ``token_endpoint_auth_method: none``
-    (``TestAccClientOIDCLogout``, ``TestAccClientMobile``); a regular web application gets
-    them (``TestAccClientCanSetDefaultAuthMethodOnCreate``)."""
+    is given no ``client_credentials`` (``TestAccClientOIDCLogout``, ``TestAccClientMobile``);
+    a regular web application is (``TestAccClientCanSetDefaultAuthMethodOnCreate``)."""
     audience = f"https://{in_process.domain}/api/v2/"
     for app_type, allowed in (("spa", False), ("native", False), ("regular_web", True)):
         client = in_process.call(
             "POST", "/api/v2/clients", {"name": app_type, "app_type": app_type}
         )
         assert ("client_credentials" in client["grant_types"]) is allowed
-        assert (client["token_endpoint_auth_method"] == "none") is not allowed
         in_process.call(
             "POST",
             "/api/v2/client-grants",

@@ -406,6 +406,13 @@ def test_signup_through_an_organization_needs_membership_on_login(in_process: Lo
         "is_signup_enabled = true.",
     )
     assert in_process.call("GET", path)["assign_membership_on_login"] is True
+    # Refused in a create too, before anything is stored: the organization is not left behind.
+    connection = {"connection_id": database, "is_signup_enabled": True}
+    create = {"name": "refused", "enabled_connections": [connection]}
+    status, _ = error_of(lambda: in_process.call("POST", "/api/v2/organizations", create))
+    assert status == 400
+    listed = in_process.call("GET", "/api/v2/organizations")
+    assert "refused" not in [organization["name"] for organization in listed]
 
 
 # Row: discovery domains (issue 24 needs them), as the Management API reference describes them.

@@ -74,3 +74,20 @@ def test_a_users_organizations_are_those_they_are_a_member_of(tenant: LocalTenan
         "GET", f"/api/v2/users/{urllib.parse.quote(alice['user_id'])}/organizations"
     )
     assert [o["name"] for o in found] == ["acme"]
+
+
+def test_metadata_patched_with_an_empty_object_is_removed(tenant: LocalTenant) -> None:
+    """ "Patching the metadata itself with an empty object removes the metadata completely"
+    (Manage Metadata Using the Management API); recorded (terraform-provider-auth0's
+    TestAccUser), the answer then has no ``app_metadata`` and ``user_metadata: {}``. A null
+    key removes that key alone."""
+    user = tenant.sign_up("m@a.io")
+    path = f"/api/v2/users/{user['user_id']}"
+    both = {"foo": "bars", "keep": 1}
+    tenant.call("PATCH", path, {"app_metadata": both, "user_metadata": both})
+    one = tenant.call("PATCH", path, {"app_metadata": {"foo": None}})
+    assert one["app_metadata"] == {"keep": 1}
+    emptied = tenant.call("PATCH", path, {"app_metadata": {}, "user_metadata": {}})
+    assert "app_metadata" not in emptied
+    assert emptied["user_metadata"] == {}
+    assert tenant.call("GET", path)["user_metadata"] == {}
