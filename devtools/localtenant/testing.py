@@ -407,8 +407,11 @@ class LocalTenant:
         except TenantError as error:
             if error.status != 404:
                 raise
+            # Sent without its provider's prefix, which Auth0 adds.
             user = self.call(
-                "POST", "/api/v2/users", {"connection": connection, "user_id": user_id}
+                "POST",
+                "/api/v2/users",
+                {"connection": connection, "user_id": user_id.split("|", 1)[-1]},
             )
         changes = {key: value for key, value in fields.items() if value is not None}
         return self.update_user(user_id, **changes) if changes else user

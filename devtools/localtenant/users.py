@@ -30,7 +30,10 @@ def create_user(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
             and user["identities"][0]["connection"] == connection["name"]
         ):
             raise conflict("The user already exists.", "auth0_idp_error")
-    user_id = body.get("user_id") or ids.user_id(connection["strategy"])
+    # A given user_id is the connection's own, Auth0 prefixes its provider (recorded:
+    # terraform-provider-auth0's TestAccUser, "testaccuser" read back as "auth0|testaccuser").
+    given = body.get("user_id")
+    user_id = f"{connection['strategy']}|{given}" if given else ids.user_id(connection["strategy"])
     stamp = now()
     user = {
         "user_id": user_id,

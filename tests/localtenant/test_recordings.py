@@ -30,6 +30,7 @@ CASSETTES = [
     "TestAccTriggerAction",
     "TestAccRole",
     "TestAccOrganizationMemberRole",
+    "TestAccUser",
 ]
 # Where the recording depends on what else was in the recording tenant, or Auth0 answered
 # the same request differently over the years; each is (cassette, interaction index).
