@@ -328,6 +328,15 @@ def _adopt_connections(
                 config, found["id"], record["connection_id"]
             ).assign_membership_on_login,
         )
+    signing_up = sign_up_without_auto_membership(enabled, configured, config)
+    if signing_up:
+        raise UsageError(
+            f"{', '.join(signing_up)}: enabled on {found['name']} with organization sign-up "
+            "(is_signup_enabled), which Auth0 allows only with auto-membership "
+            "(assign_membership_on_login), and the stack turns auto-membership off "
+            "(assignMembershipOnLogin: false): its first `pulumi up` would be refused. Turn "
+            "sign-up off on it in the tenant, or set assignMembershipOnLogin, then run adopt again"
+        )
     admitting = auto_membership_outside(enabled, configured)
     if admitting:
         raise UsageError(
@@ -353,6 +362,22 @@ def enabled_connections(api: ManagementClient, organization_id: str) -> dict[str
             "organizations.enabled_connections.list", None, None, id=organization_id
         )
     }
+
+
+def sign_up_without_auto_membership(
+    enabled: Mapping[str, Mapping[str, Any]], configured: Collection[str], config: StackConfig
+) -> list[str]:
+    """The configured connections enabled with organization sign-up on, when the stack turns
+    auto-membership off: Auth0 refuses sign-up without it ("Only database connections with
+    assign_membership_on_login = true support is_signup_enabled = true."), so the stack's
+    update of the connection would be refused."""
+    if config.assign_membership_on_login:
+        return []
+    return sorted(
+        name
+        for name, record in enabled.items()
+        if name in configured and record.get("is_signup_enabled")
+    )
 
 
 def auto_membership_outside(

@@ -285,3 +285,26 @@ def test_an_unconfigured_connection_with_auto_membership_is_refused(
     assert result.returncode != 0
     assert "google-oauth2: enabled on acme-by-hand with auto-membership" in result.stderr
     assert "Turn auto-membership off on it in the tenant" in result.stderr
+
+
+def test_a_connection_with_organization_sign_up_is_refused_when_the_stack_turns_auto_membership_off(
+    tenant: LocalTenant, project: LocalProject
+) -> None:
+    """Auth0 allows sign-up through an organization's database connection only with
+    auto-membership; the stack turns auto-membership off, so its update of that connection
+    would be refused: adopt says so first, naming the connection, and writes nothing."""
+    made = article_setup(tenant, "acme-by-hand")
+    database = next(
+        c["id"]
+        for c in tenant.call("GET", "/api/v2/connections")
+        if c["name"] == "Username-Password-Authentication"
+    )
+    path = f"/api/v2/organizations/{made['organization_id']}/enabled_connections/{database}"
+    tenant.call("PATCH", path, {"assign_membership_on_login": True, "is_signup_enabled": True})
+    result = adopt(tenant, project, "--json", "--organization-id", made["organization_id"])
+    assert result.returncode != 0
+    assert (
+        "Username-Password-Authentication: enabled on acme-by-hand with organization sign-up"
+        in (result.stderr)
+    )
+    assert not (project.directory / ".adopt" / "local.json").exists()
