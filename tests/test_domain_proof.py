@@ -161,21 +161,7 @@ def test_a_resolver_named_by_its_ipv6_address_is_asked() -> None:
     with server:
         address = server.address
         assert address.startswith("[::1]:")
-        config = parse_config(
-            {
-                "auth0:domain": "acme.eu.auth0.com",
-                "dnsResolvers": [address],
-                "organizations": [
-                    {
-                        "name": "acme",
-                        "displayName": "Acme",
-                        "connections": ["Username-Password-Authentication"],
-                        "emailDomains": ["acme.com"],
-                    }
-                ],
-            },
-            "t",
-        )
+        config = _resolvers_config([address])
         strict = Resolver(tuple(config.dns_resolvers), strict=True)
         assert not proven(strict, HOST, TOKEN)
         server.publish(HOST, TOKEN)
