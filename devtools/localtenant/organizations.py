@@ -75,8 +75,7 @@ def create_organization(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         )
     for connection in enabled:
         fields = _connection_fields(connection, newer=False, update=False)
-        get_connection(tenant, str(connection.get("connection_id")))
-        _signup_needs_membership({"assign_membership_on_login": False, **fields})
+        _enabled_record(get_connection(tenant, str(connection.get("connection_id"))), fields)
     organization = {"id": ids.prefixed("org"), **copy.deepcopy(body)}
     _without_empty_metadata(organization)
     organization.pop("enabled_connections", None)
@@ -162,12 +161,19 @@ def enable_connection(
             f"'An organization can have at most {CONNECTIONS_MAX} enabled connections'.",
             "too_many_connections",
         )
+    record = _enabled_record(connection, fields)
+    enabled[connection_id] = record
+    return _with_connection(tenant, record)
+
+
+def _enabled_record(connection: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """The record of ``connection`` enabled on an organization with ``fields``, checked."""
     # is_signup_enabled: "Only applicable for database connections" -- recorded, an enterprise
     # connection's record has none (terraform-provider-auth0's TestAccOrganizationConnection,
     # okta; go-auth0's TestOrganizationManager_AddConnection, ad), a database's has false.
     database = connection["strategy"] == "auth0"
     record = {
-        "connection_id": connection_id,
+        "connection_id": connection["id"],
         "assign_membership_on_login": False,
         **({"is_signup_enabled": False} if database else {}),
         "show_as_button": True,
@@ -176,8 +182,7 @@ def enable_connection(
         **fields,
     }
     _signup_needs_membership(record)
-    enabled[connection_id] = record
-    return _with_connection(tenant, record)
+    return record
 
 
 def _signup_needs_membership(record: dict[str, Any]) -> None:

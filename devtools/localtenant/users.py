@@ -170,14 +170,14 @@ def _update(tenant: Tenant, request: Request) -> Response:
         if key not in body:
             continue
         changes = body.pop(key)
+        if changes is None:
+            continue
         if changes == {}:
             # "patching the metadata itself with an empty object removes the metadata
             # completely" (Manage Metadata Using the Management API,
             # https://auth0.com/docs/manage-users/user-accounts/metadata/manage-metadata-api).
             user[key] = {}
-            user["updated_at"] = now()
-        elif changes is not None:
-            merge_metadata(user, key, changes)
+        merge_metadata(user, key, changes)
     user.update(copy.deepcopy(body))
     return 200, shown(user)
 
