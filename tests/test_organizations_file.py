@@ -146,6 +146,8 @@ def test_a_yaml_file_is_read_relative_to_the_stack_file(tmp_path: Path) -> None:
             ["orgs.csv:1: emailDomains is the key of columns 4 and 5; keep one"],
         ),
         ("orgs.yaml", "- name: [\n", ["orgs.yaml:2: YAML syntax error"]),
+        # PyYAML reads nesting by recursion: deep enough, Python's stack runs out first.
+        ("orgs.yaml", "- " + "[" * 3000 + "]" * 3000 + "\n", ["orgs.yaml: nested too deeply"]),
         ("orgs.yaml", "name: acme\n", ["orgs.yaml: must be a YAML list of organizations"]),
         ("orgs.yaml", "", ["orgs.yaml: lists no organization"]),
         ("orgs.json", "[]", ["organizationsFile: 'orgs.json' is neither .csv nor .yaml"]),

@@ -13,7 +13,7 @@ import pulumi
 import pytest
 import yaml
 
-from auth0_org_assignment.config import PROJECT, load_stack_file, pulumi_yaml
+from auth0_org_assignment.config import PROJECT, load_resolved_config, load_stack_file, pulumi_yaml
 from devtools.localstack.local_stack import PULUMI, engine_ready
 from devtools.localstack.pulumi_mocks import build_stack
 
@@ -85,6 +85,26 @@ def test_a_null_in_a_stack_files_config_is_refused(tmp_path: Path) -> None:
     with pytest.raises(pulumi.RunError, match="is empty"):
         load_stack_file("prod", tmp_path)
     assert pulumi_yaml.load("k: {'1': a, b: 9007199254740992}") == {"k": {"1": "a", "b": 2**53}}
+
+
+def test_a_stack_file_nested_too_deeply_to_read_is_refused_naming_it(tmp_path: Path) -> None:
+    """PyYAML reads nested collections by recursion, and Python's stack ran out (a
+    RecursionError traceback) before any line was refused; ``pulumi config --json``'s output is
+    read by recursion too."""
+    (tmp_path / "Pulumi.yaml").write_text(f"name: {PROJECT}\n")
+    deep = "[" * 3000 + "]" * 3000
+    (tmp_path / "Pulumi.prod.yaml").write_text(f"config:\n  {PROJECT}:metadata: {deep}\n")
+    with pytest.raises(pulumi.RunError, match=r"Pulumi\.prod\.yaml: nested too deeply to read"):
+        load_stack_file("prod", tmp_path)
+    (tmp_path / "config.json").write_text(deep)
+    with pytest.raises(pulumi.RunError, match="not the output of pulumi config --json"):
+        load_resolved_config(tmp_path / "config.json")
+    # A value the engine hands the program as JSON text: left as text, which the schema refuses.
+    (tmp_path / "config.json").write_text(
+        json.dumps({f"{PROJECT}:organization": {"value": deep}, "auth0:domain": {"value": "x"}})
+    )
+    with pytest.raises(pulumi.RunError, match=r"organization: Input should be a valid dict"):
+        load_resolved_config(tmp_path / "config.json")
 
 
 def stack(**organization: Any) -> dict[str, Any]:

@@ -110,7 +110,7 @@ def _read_yaml(name: str, text: str) -> OrganizationsFile:
     try:
         document = yaml.compose(text, Loader=yaml.SafeLoader)
         entries = yaml.load(text, Loader=UniqueKeysLoader)  # noqa: S506 (a SafeLoader)
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, RecursionError) as error:
         raise pulumi.RunError(refused(name, error)) from None
     if entries is None:
         return OrganizationsFile(name, [])

@@ -77,10 +77,13 @@ class UniqueKeysLoader(yaml.SafeLoader):
         return yaml.constructor.ConstructorError(None, None, problem, where.start_mark)
 
 
-def refused(name: str, error: yaml.YAMLError) -> str:
+def refused(name: str, error: yaml.YAMLError | RecursionError) -> str:
     """Why the YAML file ``name`` is refused, naming its line: a syntax error says it is one; a
     construct the loaders refuse (:class:`UniqueKeysLoader`, :class:`ReadDifferently`) says
-    why itself."""
+    why itself. PyYAML reads nested collections by recursion, so lists or mappings nested some
+    hundreds deep exhaust Python's stack (``RecursionError``) before any line is refused."""
+    if isinstance(error, RecursionError):
+        return f"{name}: nested too deeply to read; no value here needs more than a few levels"
     mark = getattr(error, "problem_mark", None)
     where = f"{name}:{mark.line + 1}" if mark else name
     problem = getattr(error, "problem", None) or "not valid YAML"

@@ -165,7 +165,7 @@ def load_resolved_config(path: Path) -> StackConfig:
     its ESC environments resolved, as ``pulumi up`` sees it."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise pulumi.RunError(f"{path}: not the output of pulumi config --json ({error})") from None
     if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
         raise pulumi.RunError(f"{path}: not the output of pulumi config --json (a mapping of keys)")
@@ -225,7 +225,7 @@ def read_pulumi_file(path: Path) -> Any:
     (:mod:`~auth0_org_assignment.config.pulumi_yaml`); an error names the file and line."""
     try:
         return pulumi_yaml.load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, RecursionError) as error:
         raise pulumi.RunError(pulumi_yaml.refused(path.name, error)) from None
 
 
@@ -268,7 +268,7 @@ def _decode(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # nested too deeply: the schema refuses it
             return value
     if value in ("true", "false"):
         return value == "true"
