@@ -173,7 +173,8 @@ function identityClaim(user, connectionName) {
  * through a connection. A login is checked against every organization some clause files under
  * one of its keys, so an organization is never out of reach of a clause that could admit it.
  * `admits` says why a user is not admitted by the clause, or null when they are; `describe`
- * names what admitted them (the marker and the explanation record it).
+ * says what of it admitted them (the connection, the domain): `decide` names the clause by its
+ * `name` before it, and the marker and the explanation record that (`emailDomains: acme.com`).
  * @typedef {object} Clause
  * @property {string} name  the configuration key the clause comes from
  * @property {(organization: Organization) => boolean} appliesTo
@@ -191,7 +192,7 @@ const CLAUSES = Object.freeze([
     keysOf: (organization) => organization.connections.map((name) => `connection:${name}`),
     keysFor: (_user, connection) => [`connection:${connection.name}`],
     admits: () => null,
-    describe: (_organization, _user, connection) => `allowAnyUserOfConnection: ${connection.name}`,
+    describe: (_organization, _user, connection) => connection.name,
   },
   {
     name: "emailDomains",
@@ -240,7 +241,7 @@ const CLAUSES = Object.freeze([
     describe: (organization, user, connection) => {
       const claim = identityClaim(user, connection.name);
       const domain = claim ? emailDomain(claim.email) : null;
-      return `emailDomains: ${domain === null ? "" : matchingDomain(organization, domain)}`;
+      return domain === null ? "" : (matchingDomain(organization, domain) ?? "");
     },
   },
 ]);
@@ -269,7 +270,7 @@ function decide(organization, user, connection) {
     }
     const refused = clause.admits(organization, user, connection);
     if (refused === null) {
-      return { admittedBy: clause.describe(organization, user, connection) };
+      return { admittedBy: `${clause.name}: ${clause.describe(organization, user, connection)}` };
     }
     first ??= refused;
   }

@@ -247,13 +247,31 @@ class ShardPlan:
     suffixes: tuple[str, ...] = ()
     """The public suffixes of the configured email domains, which ``routing.js`` routes by."""
     wide: tuple[str, ...] = field(default=())
-    """Organizations that admit any user of a connection: in every Action."""
+    """Organizations whose rule may admit users at any email domain: in every Action
+    (:func:`routed_by_email_domain`)."""
 
     def routing(self, shard: int) -> dict[str, Any] | None:
         """The Action's routing block (``routing.js``'s ``Routing``), None for a lone Action."""
         if len(self.shards) == 1:
             return None
         return {"shard": shard, "shards": len(self.shards), "suffixes": list(self.suffixes)}
+
+
+NARROWING_EMAIL_DOMAINS = frozenset({"trustedConnectionDomains"})
+"""The rule clauses (``RULE_CLAUSE`` keys) that only narrow whom ``emailDomains`` admits."""
+
+
+def routed_by_email_domain(organization: OrganizationConfig) -> bool:
+    """Whether every user the organization's rule admits has an email at one of its
+    ``emailDomains``, so that its rule need only be in the Actions that own those domains. Any
+    other clause (``allowAnyUserOfConnection``, a ``RULE_CLAUSE`` key that does not only narrow
+    ``emailDomains``) may admit a user at another domain, whose login another Action owns: such
+    an organization is in every Action."""
+    return (
+        bool(organization.email_domains)
+        and not organization.allow_any_user_of_connection
+        and set(organization.rule_clauses()) <= NARROWING_EMAIL_DOMAINS
+    )
 
 
 def plan_shards(config: StackConfig) -> ShardPlan:
@@ -265,7 +283,7 @@ def plan_shards(config: StackConfig) -> ShardPlan:
     roles = {role: "r" * ID_LENGTH for o in organizations for role in o.roles}
     if _size(config, organizations, fixed, roles, None) <= SHARD_BYTES:
         return ShardPlan([list(organizations)])
-    wide = [o for o in organizations if not o.email_domains]
+    wide = [o for o in organizations if not routed_by_email_domain(o)]
     suffixes = frozenset(
         public_suffix(d.removeprefix("*.")) for o in organizations for d in o.email_domains
     )
@@ -273,15 +291,16 @@ def plan_shards(config: StackConfig) -> ShardPlan:
     keyed = [
         (o, _group(o.email_domains, lambda d: route_key(d.removeprefix("*."), suffixes)))
         for o in organizations
-        if o.email_domains
+        if routed_by_email_domain(o)
     ]
     most = {"shard": BINDINGS_MAX, "shards": BINDINGS_MAX, "suffixes": sorted(suffixes)}
     base = _size(config, wide, fixed, roles, most)
     if base >= SHARD_BYTES:
         raise pulumi.RunError(
-            f"{PROJECT}:organizations: the {len(wide)} organizations that admit any user of "
-            f"their connections are in every Action, and alone fill one ({base} bytes of "
-            f"{SHARD_BYTES}): list fewer of them, or give them emailDomains"
+            f"{PROJECT}:organizations: the {len(wide)} organizations whose rules may admit "
+            "users at any email domain (allowAnyUserOfConnection) are in every Action, and "
+            f"alone fill one ({base} bytes of {SHARD_BYTES}): list fewer of them, or give them "
+            "emailDomains instead"
         )
     digits = len(str(max(1, len({c for o in organizations for c in o.connections or []}) - 1)))
     # An organization has one line in each Action holding any of its domains: the line

@@ -37,7 +37,13 @@ from auth0_org_assignment.action_code import (
     render_actions,
     route_key,
 )
-from auth0_org_assignment.config import PROJECT, StackConfig, load_stack_file, parse_config
+from auth0_org_assignment.config import (
+    PROJECT,
+    OrganizationConfig,
+    StackConfig,
+    load_stack_file,
+    parse_config,
+)
 from auth0_org_assignment.paths import TEMPLATES
 from devtools import ROOT
 
@@ -431,6 +437,32 @@ def test_rules_for_any_user_of_a_connection_are_in_every_action(
     shards = render_actions(parse_config(config, "test"))
     assert len(shards) > 1
     assert all("everyone" in shard.organizations for shard in shards)
+
+
+def test_an_organization_a_clause_admits_beyond_its_email_domains_is_in_every_action(
+    stack_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Action holds an organization's line only if it owns one of its email domains, so a
+    clause that admits users at other domains (a new one, here a stand-in set beside
+    emailDomains) would be missed at their logins, each routed to another Action: such an
+    organization is in every Action. trustedConnectionDomains only narrows emailDomains."""
+    config = many_organizations(stack_config, 900, domains=2)  # under one registered domain
+    first = config["organizations"][0]
+    first["trustEmailVerifiedFrom"] = [first["connections"][1]]
+    first["trustedConnectionDomains"] = {first["connections"][1]: first["emailDomains"]}
+    parsed = parse_config(config, "test")
+    narrowed, widened = parsed.organizations[0].name, parsed.organizations[1].name
+    real = OrganizationConfig.rule_clauses
+
+    def with_stand_in(organization: OrganizationConfig) -> dict[str, Any]:
+        clauses = real(organization)
+        return clauses | ({"appMetadataTiers": ["gold"]} if organization.name == widened else {})
+
+    monkeypatch.setattr(OrganizationConfig, "rule_clauses", with_stand_in)
+    shards = render_actions(parsed)
+    assert len(shards) > 1
+    assert all(widened in shard.organizations for shard in shards)
+    assert sum(narrowed in shard.organizations for shard in shards) == 1
 
 
 def test_a_lone_action_routes_nothing(stack_config: dict[str, Any]) -> None:

@@ -17,12 +17,17 @@ DATABASE = "Username-Password-Authentication"
 
 HEADER = (
     "name,displayName,connections,emailDomains,roles,metadata.tier,"
-    "branding.colors.primary,branding.colors.pageBackground"
+    "branding.colors.primary,branding.colors.pageBackground,"
+    "trustEmailVerifiedFrom,trustedConnectionDomains.google-oauth2"
+)
+ACME = (
+    f"acme,Acme Inc.,{DATABASE} google-oauth2,acme.com *.acme.com,member,gold,#0059D6,#FFFFFF,"
+    "google-oauth2,*.acme.com"
 )
 CSV = f"""{HEADER}
-acme,Acme Inc.,{DATABASE} google-oauth2,acme.com *.acme.com,member,gold,#0059D6,#FFFFFF
+{ACME}
 
-"beta",Beta,{DATABASE},beta.io,,,,
+"beta",Beta,{DATABASE},beta.io,,,,,,
 """
 
 
@@ -48,6 +53,9 @@ def test_a_csv_file_gives_the_same_organizations_as_the_stack_file(tmp_path: Pat
                     "roles": ["member"],
                     "metadata": {"tier": "gold"},
                     "branding": {"colors": {"primary": "#0059D6", "pageBackground": "#FFFFFF"}},
+                    # A dotted column under a mapping of lists holds a list too.
+                    "trustEmailVerifiedFrom": ["google-oauth2"],
+                    "trustedConnectionDomains": {"google-oauth2": ["*.acme.com"]},
                 },
                 {
                     "name": "beta",

@@ -18,6 +18,7 @@ header columns) is refused, naming the line.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import typing
@@ -184,31 +185,30 @@ def _entry(header: list[str], row: list[str]) -> dict[str, Any]:
 
 
 def _cell(column: str, cell: str) -> Any:
-    if column in _list_keys():
+    key, dot, _ = column.partition(".")
+    if column in _keys_holding(list) or (dot and key in _keys_holding(list, in_mapping=True)):
         return cell.split()
-    if column in _switch_keys() and cell.lower() in ("true", "false"):
+    if column in _keys_holding(bool) and cell.lower() in ("true", "false"):
         return cell.lower() == "true"
     return cell
 
 
-def _list_keys() -> frozenset[str]:
-    return _keys_holding(list)
+@functools.cache
+def _keys_holding(kind: type, in_mapping: bool = False) -> frozenset[str]:
+    """The organization keys (by their configuration names) whose value is a ``kind``; with
+    ``in_mapping``, a mapping of names to ``kind`` values (``trustedConnectionDomains``, whose
+    dotted columns each hold a list)."""
 
-
-def _switch_keys() -> frozenset[str]:
-    return _keys_holding(bool)
-
-
-def _keys_holding(kind: type) -> frozenset[str]:
-    """The organization keys (by their configuration names) whose value is a ``kind``."""
-
-    def holds(annotation: Any) -> bool:
-        if annotation is kind or typing.get_origin(annotation) is kind:
+    def holds(annotation: Any, mapped: bool) -> bool:
+        origin = typing.get_origin(annotation)
+        if mapped and origin is dict:
+            return holds(typing.get_args(annotation)[1], False)
+        if not mapped and (annotation is kind or origin is kind):
             return True
-        return any(holds(argument) for argument in typing.get_args(annotation))
+        return origin is not dict and any(holds(a, mapped) for a in typing.get_args(annotation))
 
     return frozenset(
         info.alias or name
         for name, info in OrganizationConfig.model_fields.items()
-        if holds(info.annotation)
+        if holds(info.annotation, in_mapping)
     )
