@@ -47,8 +47,3 @@ def refusals() -> dict[str, str]:
     """The reasons the rule (``membership.js``) gives for not admitting someone, each with what
     it means, as reconcile and the documentation say it."""
     return dict(_contract()["refusals"])
-
-
-def pending_marker() -> str:
-    """The marker of a members request whose outcome is not known."""
-    return str(_contract()["marker"]["pending"])

@@ -113,9 +113,6 @@ def proven(resolver: Resolver, verification_host: str, verification_txt: str) ->
 # the stack may not hold ``auth0:clientSecret``, config.policy): nothing of them is an input,
 # so none reaches the state.
 
-PROOF_TYPE = "auth0-org-assignment:index:DomainProof"
-"""Kept for the documentation: a dynamic resource's type is ``pulumi-python:dynamic:Resource``."""
-
 GROUPS = 64
 """How many proofs a stack has at most."""
 

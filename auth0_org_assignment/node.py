@@ -29,7 +29,7 @@ class NodeMissing(RuntimeError):
 def action_node() -> str:
     """The path of a Node 22: the pinned one, else ``node`` on the PATH if it is 22."""
     for candidate in (str(PINNED_NODE) if PINNED_NODE.is_file() else None, shutil.which("node")):
-        if candidate and _major(candidate) == NODE_MAJOR:
+        if candidate and node_major(candidate) == NODE_MAJOR:
             return candidate
     raise NodeMissing(
         f"no Node.js {NODE_MAJOR} to run the Action's code with (Auth0 runs Actions on "
@@ -38,7 +38,9 @@ def action_node() -> str:
     )
 
 
-def _major(node: str) -> int | None:
+@cache
+def node_major(node: str) -> int | None:
+    """The major version of the Node at ``node``; None when it does not run."""
     try:
         version = subprocess.run(
             [node, "-p", "process.versions.node"], capture_output=True, text=True, timeout=30

