@@ -1,11 +1,15 @@
-"""Shared fixtures: a valid stack configuration every test starts from."""
+"""Shared fixtures: a valid stack configuration every test starts from, the Action run on a
+local tenant, and the local tenant the engine's lifecycle tests deploy to."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from devtools.localtenant.testing import LocalTenant
 
 VALID_CONFIG: dict[str, Any] = {
     "auth0:domain": "acme-test.eu.auth0.com",
@@ -54,3 +58,12 @@ def run_action(tmp_path: Any) -> Any:
     yield start
     for thing in reversed(started):
         thing.close()
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
+    """A local tenant in a child process (a new one has the Username-Password-Authentication
+    and google-oauth2 connections), one for the test module: a lifecycle test's deploys follow
+    one another on it. A module that needs a fresh one for each test defines its own."""
+    with LocalTenant.spawn(tmp_path_factory.mktemp("tenant") / "state.json") as process:
+        yield process

@@ -11,23 +11,19 @@ delay, and not one login fails.
 from __future__ import annotations
 
 import json
-import os
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from auth0_org_assignment import credentials
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import LocalTenant
+from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 DATABASE = "Username-Password-Authentication"
 ROTATION_DELAY_S = 2
@@ -77,12 +73,6 @@ class Logins:
             self.tenant.evict_cache()
             self.results.append(self.tenant.login(user["user_id"], DATABASE))
             self._stop.wait(LOGIN_INTERVAL_S)
-
-
-@pytest.fixture(scope="module")
-def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
-    with LocalTenant.spawn(tmp_path_factory.mktemp("tenant") / "state.json") as process:
-        yield process
 
 
 @pytest.fixture(scope="module")

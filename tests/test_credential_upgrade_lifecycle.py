@@ -6,7 +6,6 @@ state holds no secret any application of the tenant has."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -17,16 +16,14 @@ import pytest
 
 from auth0_org_assignment import credentials
 from devtools import ROOT
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import LocalTenant, TenantError
+from tests.support.engine import require_engine
 from tests.test_credential_lifecycle import Logins, leaked, tenant_secrets
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 PREVIOUS = "eaf8a3060399cb310b4f4f010d1887c907347a6b"
 """The last commit whose component held the Action's secret in state."""

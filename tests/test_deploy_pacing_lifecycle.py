@@ -11,7 +11,6 @@ The measured deploy of 1,000 organizations: bench/deploy_bench.py, docs/scale.md
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from pathlib import Path
@@ -20,15 +19,13 @@ import pytest
 
 from auth0_org_assignment import credentials, rate_limits
 from bench.deploy_bench import deploy, organizations, pool_warnings, without_pool
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import LocalTenant
+from tests.support.engine import require_engine
 
 pytestmark = [pytest.mark.lifecycle, pytest.mark.slow]
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 ORGANIZATIONS = 3
 INTERRUPTED = 12

@@ -6,9 +6,7 @@ check fails naming it -> the next up admits nobody through it."""
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,25 +14,17 @@ import pytest
 from auth0_org_assignment import credentials
 from auth0_org_assignment.component import COMPONENT
 from devtools.dns import LoopbackDns
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import LocalTenant
+from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 DATABASE = "Username-Password-Authentication"
 DOMAIN = "example.com"
 """The email domain of the local stack's organization (Pulumi.local.yaml)."""
-
-
-@pytest.fixture(scope="module")
-def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
-    with LocalTenant.spawn(tmp_path_factory.mktemp("tenant") / "state.json") as process:
-        yield process
 
 
 @pytest.fixture(scope="module")

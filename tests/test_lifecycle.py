@@ -7,23 +7,19 @@ except under CI, where a missing engine fails: a lifecycle that did not run must
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from auth0_org_assignment import credentials
-from devtools.localstack.local_stack import STACK, LocalProject, engine_ready
+from devtools.localstack.local_stack import STACK, LocalProject
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import LocalTenant
+from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 MEMBERS = RouteName.ORGANIZATIONS_MEMBERS_CREATE
 DATABASE = "Username-Password-Authentication"
@@ -56,13 +52,6 @@ def hand_made_action(tenant: LocalTenant) -> str:
 def sign_up(tenant: LocalTenant, email: str) -> dict[str, Any]:
     """A user of the database connection with a verified address: one the local stack admits."""
     return tenant.sign_up(email, DATABASE, verified=True)
-
-
-@pytest.fixture(scope="module")
-def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
-    # A new tenant has the Username-Password-Authentication and google-oauth2 connections.
-    with LocalTenant.spawn(tmp_path_factory.mktemp("tenant") / "state.json") as process:
-        yield process
 
 
 @pytest.fixture(scope="module")

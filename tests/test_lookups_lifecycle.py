@@ -6,24 +6,20 @@ organizations."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
 
 from auth0_org_assignment import credentials
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import LocalTenant
+from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 KEY = "auth0-org-assignment"
 DATABASE = "Username-Password-Authentication"
@@ -46,12 +42,6 @@ def inventory(tenant: LocalTenant) -> dict[str, Any]:
 def resources_in_state(project: LocalProject) -> list[str]:
     exported = json.loads(project.pulumi("stack", "export").stdout)
     return [r["type"] for r in exported["deployment"].get("resources") or []]
-
-
-@pytest.fixture(scope="module")
-def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
-    with LocalTenant.spawn(tmp_path_factory.mktemp("tenant") / "state.json") as process:
-        yield process
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ CI, where a missing engine fails.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +24,13 @@ import yaml
 from auth0_org_assignment import credentials
 from auth0_org_assignment.component import COMPONENT_TYPE
 from devtools import ROOT
-from devtools.localstack.local_stack import LocalProject, Run, engine_ready
+from devtools.localstack.local_stack import LocalProject, Run
 from devtools.localtenant.testing import LocalTenant
+from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 PACK = ROOT / "policy_pack"
 PROGRAMS = Path(__file__).resolve().parent / "policy_programs"
@@ -52,12 +49,6 @@ def policy_config(directory: Path, config: dict[str, Any]) -> str:
     path = directory / f"policy-config-{len(list(directory.glob('policy-config-*')))}.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     return str(path)
-
-
-@pytest.fixture(scope="module")
-def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
-    with LocalTenant.spawn(tmp_path_factory.mktemp("policy-tenant") / "state.json") as process:
-        yield process
 
 
 @pytest.fixture(scope="module")

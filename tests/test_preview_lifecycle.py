@@ -10,7 +10,6 @@ Needs ``scripts/engine``; skipped without it, except under CI.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,15 +17,13 @@ import pytest
 
 from auth0_org_assignment import credentials
 from auth0_org_assignment.connection_options import OPTIONS_TOGGLE
-from devtools.localstack.local_stack import STACK, LocalProject, engine_ready
+from devtools.localstack.local_stack import STACK, LocalProject
 from devtools.localtenant.testing import LocalTenant
+from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 GOOGLE_SECRET = "google-client-secret-of-the-tenant"
 ENTERPRISE: dict[str, tuple[str, dict[str, Any]]] = {

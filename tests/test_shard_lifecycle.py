@@ -5,10 +5,8 @@ deleted (their names hold the number of Actions, docs/scale.md). Real engine, lo
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,15 +14,13 @@ import pytest
 from auth0_org_assignment import credentials
 from auth0_org_assignment.action_code import plan_shards
 from auth0_org_assignment.config import PROJECT, parse_config
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import LocalTenant, TenantError
+from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 DATABASE = "Username-Password-Authentication"
 LOGIN_CLIENT = "localtenant-login"
@@ -56,12 +52,6 @@ def actions_for(names: list[str], domain: str) -> int:
     raw = {k.removeprefix(f"{PROJECT}:"): v for k, v in stack(names).items()}
     config = parse_config({**raw, "auth0:domain": domain, "domainKind": "local"}, "test")
     return len(plan_shards(config).shards)
-
-
-@pytest.fixture(scope="module")
-def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
-    with LocalTenant.spawn(tmp_path_factory.mktemp("tenant") / "state.json") as process:
-        yield process
 
 
 def test_a_new_split_leaves_no_login_unassigned(

@@ -10,29 +10,20 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from auth0_org_assignment import action_credential, credentials
 from devtools import ROOT
-from devtools.localstack.local_stack import LocalProject, engine_ready
+from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import LocalTenant
 from tests.support.article_setup import DATABASE, article_setup
+from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTenant]:
-    with LocalTenant.spawn(tmp_path_factory.mktemp("adopt-tenant") / "state.json") as process:
-        yield process
+require_engine()
 
 
 @pytest.fixture(scope="module")

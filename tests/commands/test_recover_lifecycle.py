@@ -9,7 +9,6 @@ test_lifecycle, it fails under CI when the engine is missing.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,16 +20,14 @@ from auth0_org_assignment import credentials
 from auth0_org_assignment.commands.recover import StateResources, instant
 from auth0_org_assignment.config import PROJECT
 from bench.deploy_bench import organizations
-from devtools.localstack.local_stack import STACK, LocalProject, engine_ready
+from devtools.localstack.local_stack import STACK, LocalProject
 from devtools.localtenant.testing import LocalTenant
 from tests.support.commands import run_command
+from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
-if not engine_ready():
-    if os.environ.get("CI"):
-        raise RuntimeError("no Pulumi engine under .engine/: run scripts/engine before the tests")
-    pytest.skip("no Pulumi engine: run scripts/engine (scripts/test does)", allow_module_level=True)
+require_engine()
 
 BEFORE, AFTER = 2, 5
 """Organizations deployed with the state saved, then in the interrupted bulk load."""
