@@ -40,12 +40,12 @@ class OrganizationArgs(TypedDict):
     """An Auth0 Organization users are assigned to, and who may join it."""
 
     name: str
-    """Auth0's identifier: lowercase letters, digits, ``-`` and ``_``, at most 50 characters."""
+    """Auth0's identifier: lowercase letters, digits, ``-`` and ``_``."""
     display_name: str
     """The name people see on the login page."""
     connections: NotRequired[list[str]]
-    """In ``organizations`` entries: the connections enabled on it (1 to 10); a login must come
-    through one of them."""
+    """In ``organizations`` entries: the connections enabled on it; a login must come through
+    one of them."""
     email_domains: NotRequired[list[str]]
     """Verified email domains that may join: ``acme.com`` exactly, ``*.acme.com`` any
     subdomain."""
@@ -66,7 +66,7 @@ class OrganizationArgs(TypedDict):
     branding: NotRequired[BrandingArgs]
     """Logo and colours of the organization's login pages."""
     metadata: NotRequired[dict[str, str]]
-    """Up to 25 string entries stored on the organization."""
+    """String entries stored on the organization."""
 
 
 class ActionOptionsArgs(TypedDict):
@@ -77,7 +77,7 @@ class ActionOptionsArgs(TypedDict):
     connection_check: NotRequired[str]
     """``static`` (compare the connection's name) or ``api`` (ask the Management API)."""
     time_budget_ms: NotRequired[int]
-    """The most each Action adds to a login, in milliseconds (500 to 15000)."""
+    """The most each Action adds to a login, in milliseconds."""
     failure_policy: NotRequired[str]
     """``open`` (log, let the login go on) or ``closed`` (deny it with ``denyMessage``)."""
     deny_message: NotRequired[str]
@@ -103,7 +103,7 @@ class OrgAssignmentArgs(TypedDict):
     organization: NotRequired[OrganizationArgs]
     """The one organization users are assigned to (or use ``organizations``)."""
     connections: NotRequired[list[str]]
-    """With ``organization``: the connections enabled on it (1 to 10)."""
+    """With ``organization``: the connections enabled on it."""
     organizations: NotRequired[list[OrganizationArgs]]
     """Several organizations, each with its own connections and rule."""
     assign_membership_on_login: NotRequired[bool]

@@ -321,6 +321,11 @@ def test_pulumi_yaml_declares_only_types_the_cli_accepts() -> None:
     }
     # organizationsFile is read before the model: the organizations it lists are the model's.
     assert set(project["config"]) == model_keys | {"organizationsFile"}
+    # A scalar's default is the model's own: the CLI hands the program the one declared here.
+    fields = {field.alias or name: field for name, field in StackConfig.model_fields.items()}
+    for key, declaration in project["config"].items():
+        if declaration["type"] in {"string", "integer", "boolean"} and key in fields:
+            assert declaration["default"] == fields[key].get_default(), key
 
 
 def trusting(stack_config: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:

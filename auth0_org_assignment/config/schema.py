@@ -40,7 +40,7 @@ DISPLAY_NAME_MAX = 255
 METADATA_ENTRIES_MAX = 25
 METADATA_TEXT_MAX = 255
 CONNECTIONS_MAX = 10
-"""Auth0 enables at most 10 connections on an organization."""
+"""The most connections Auth0 enables on an organization."""
 BUDGET_MIN_MS, BUDGET_MAX_MS = 500, 15_000
 ACTION_NAME_MAX = 100
 DENY_MESSAGE_MAX = 200
@@ -187,7 +187,7 @@ class OrganizationConfig(_Model):
             ),
         ),
     ]
-    """Auth0's identifier: lowercase letters, digits, ``-`` and ``_``, at most 50 characters."""
+    """Auth0's identifier: lowercase letters, digits, ``-`` and ``_``."""
     display_name: Annotated[
         str,
         Field(
@@ -211,8 +211,8 @@ class OrganizationConfig(_Model):
             ),
         ),
     ] = {}
-    """Up to 25 string key/value pairs stored on the organization (keys and values at most 255
-    characters). Removing an entry here removes it from the tenant."""
+    """String key/value pairs stored on the organization. Removing an entry here removes it
+    from the tenant."""
     connections: ConnectionList | None = None
     """In ``organizations`` entries: the connections enabled on this organization; a login must
     come through one of them. (With ``organization``, the top-level ``connections``.)"""
@@ -490,8 +490,7 @@ class StackConfig(_Model):
             )
         ),
     ] = None
-    """With ``organization``: the connections enabled on it, and allowed to assign (Auth0
-    enables at most 10 connections on an organization)."""
+    """With ``organization``: the connections enabled on it, and allowed to assign."""
     assign_membership_on_login: Annotated[StrictBool, Field(alias="assignMembershipOnLogin")] = (
         False
     )
