@@ -14,6 +14,12 @@
 Each reads the project's ``Pulumi.yaml`` and ``Pulumi.STACK.yaml`` (the nearest directory with a
 ``Pulumi.yaml``, or ``--project-dir``); those that call the Management API make only the calls
 their module lists in ``CALLS``, with credentials of their own.
+
+One module a subcommand (above); the others serve them: ``management_client`` (the Management
+API calls, the client, the users export), ``pace`` (the client's pace within the tier's
+limits), ``eligibility`` (the Action's rule run in Node), ``deployed_rules`` (the rules the
+deployed Actions hold), ``checkpoint`` (progress files of a run that can resume) and
+``pulumi_import`` (the ``pulumi import`` file of ``adopt`` and ``recover``).
 """
 
 from __future__ import annotations
