@@ -228,20 +228,17 @@ const CLAUSES = Object.freeze([
         return "email-not-verified";
       }
       const domain = emailDomain(claim.email);
-      const matched = domain === null ? null : matchingDomain(organization, domain);
-      if (matched === null) {
+      if (domain === null || matchingDomains(organization, domain).length === 0) {
         return "email-domain-not-in-rule";
       }
       // A connection limited to some domains vouches for no address outside them: another
       // directory behind it (a multi-tenant one) could assert any address.
-      const limits = organization.trustedConnectionDomains;
-      const limit = limits && Object.hasOwn(limits, connection.name) ? limits[connection.name] : null;
-      return limit === null || limit.includes(matched) ? null : "email-not-vouched-for";
+      return vouchedDomain(organization, domain, connection) === null ? "email-not-vouched-for" : null;
     },
     describe: (organization, user, connection) => {
       const claim = identityClaim(user, connection.name);
       const domain = claim ? emailDomain(claim.email) : null;
-      return domain === null ? "" : (matchingDomain(organization, domain) ?? "");
+      return domain === null ? "" : (vouchedDomain(organization, domain, connection) ?? "");
     },
   },
 ]);
@@ -314,18 +311,36 @@ function eligible(organization, user, connection) {
 }
 
 /**
- * The configured domain `domain` matches in `organization` (`acme.com`, or `*.acme.com` for a
- * subdomain of it), or null.
+ * Every configured domain `domain` matches in `organization`, the most specific first: itself
+ * (`acme.com`), then each `*.` pattern it is under (`*.eu.acme.com`, then `*.acme.com`). The
+ * order of the configuration's lists does not matter.
  * @param {Organization} organization
  * @param {string} domain
+ * @returns {string[]}
+ */
+function matchingDomains(organization, domain) {
+  const matches = organization.domains?.includes(domain) ? [domain] : [];
+  for (let dot = domain.indexOf("."); dot !== -1; dot = domain.indexOf(".", dot + 1)) {
+    if (organization.subdomainsOf?.includes(domain.slice(dot + 1))) {
+      matches.push(`*.${domain.slice(dot + 1)}`);
+    }
+  }
+  return matches;
+}
+
+/**
+ * The most specific configured domain `domain` matches in `organization` for which
+ * `connection` may vouch: any, unless `trustedConnectionDomains` limits the connection, then
+ * one of those it lists. Null when there is none.
+ * @param {Organization} organization
+ * @param {string} domain
+ * @param {Connection} connection
  * @returns {string | null}
  */
-function matchingDomain(organization, domain) {
-  if (organization.domains?.includes(domain)) {
-    return domain;
-  }
-  const parent = organization.subdomainsOf?.find((candidate) => domain.endsWith(`.${candidate}`));
-  return parent === undefined ? null : `*.${parent}`;
+function vouchedDomain(organization, domain, connection) {
+  const limits = organization.trustedConnectionDomains;
+  const limit = limits && Object.hasOwn(limits, connection.name) ? limits[connection.name] : null;
+  return matchingDomains(organization, domain).find((matched) => limit === null || limit.includes(matched)) ?? null;
 }
 
 /**
