@@ -298,9 +298,9 @@ def plan_shards(config: StackConfig) -> ShardPlan:
     if base >= SHARD_BYTES:
         raise pulumi.RunError(
             f"{PROJECT}:organizations: the {len(wide)} organizations whose rules may admit "
-            "users at any email domain (allowAnyUserOfConnection) are in every Action, and "
-            f"alone fill one ({base} bytes of {SHARD_BYTES}): list fewer of them, or give them "
-            "emailDomains instead"
+            "users at any email domain (allowAnyUserOfConnection, or a clause beside "
+            "emailDomains that admits beyond them) are in every Action, and alone fill one "
+            f"({base} bytes of {SHARD_BYTES}): list fewer of them, or admit by emailDomains alone"
         )
     digits = len(str(max(1, len({c for o in organizations for c in o.connections or []}) - 1)))
     # An organization has one line in each Action holding any of its domains: the line

@@ -153,6 +153,30 @@ def test_a_yaml_file_is_read_relative_to_the_stack_file(tmp_path: Path) -> None:
             f"acme,Acme,{DATABASE},acme.com,gmail.com\n",
             ["orgs.csv:1: emailDomains is the key of columns 4 and 5; keep one"],
         ),
+        (
+            "orgs.csv",
+            f"name,displayName,connections,emailDomains,metadata,metadata.tier\n"
+            f"acme,Acme,{DATABASE},acme.com,x,gold\n",
+            ["orgs.csv:1: columns 5 (metadata) and 6 (metadata.tier) both set metadata"],
+        ),
+        (
+            "orgs.csv",
+            f"name,displayName,connections,emailDomains.x,emailDomains\n"
+            f"acme,Acme,{DATABASE},acme.com,acme.com\n",
+            ["orgs.csv:1: columns 4 (emailDomains.x) and 5 (emailDomains) both set emailDomains"],
+        ),
+        (
+            "orgs.csv",
+            f"name,displayName,connections,emailDomains,.name\nacme,Acme,{DATABASE},acme.com,x\n",
+            ["orgs.csv:1: column 5's key '.name' has an empty part"],
+        ),
+        (
+            # A key as deep as Python's stack: the error's echo of the value stays bounded.
+            "orgs.csv",
+            f"name,displayName,connections,emailDomains,metadata{'.a' * 1500}\n"
+            f"acme,Acme,{DATABASE},acme.com,x\n",
+            ["orgs.csv:2: metadata.a: Input should be a valid string (got {'a': {'a': {'a': {'a'"],
+        ),
         ("orgs.yaml", "- name: [\n", ["orgs.yaml:2: YAML syntax error"]),
         # PyYAML reads nesting by recursion: deep enough, Python's stack runs out first.
         ("orgs.yaml", "- " + "[" * 3000 + "]" * 3000 + "\n", ["orgs.yaml: nested too deeply"]),

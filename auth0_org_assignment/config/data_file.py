@@ -143,12 +143,7 @@ def _read_csv(name: str, text: str) -> OrganizationsFile:
                 f"{name}:1: column {blank[0]} has no key in the header row; name every column "
                 "(name,displayName,connections,emailDomains,...)"
             )
-        for n, column in enumerate(header):
-            if column in header[:n]:
-                raise pulumi.RunError(
-                    f"{name}:1: {column} is the key of columns {header.index(column) + 1} and "
-                    f"{n + 1}; keep one (a row's later cell would win unseen)"
-                )
+        _check_header(name, header)
         entries: list[Any] = []
         lines: list[int] = []
         start = reader.line_num + 1
@@ -167,6 +162,30 @@ def _read_csv(name: str, text: str) -> OrganizationsFile:
     except csv.Error as error:
         raise pulumi.RunError(f"{name}:{reader.line_num}: CSV syntax error: {error}") from None
     return OrganizationsFile(name, entries, lines, [{} for _ in entries])
+
+
+def _check_header(name: str, header: list[str]) -> None:
+    """Refuse a header whose keys a row could not be read by unseen: a key given twice (the
+    later cell would win), a dotted key with an empty part, or a key inside another column's
+    (``metadata`` and ``metadata.tier``: one cell would be dropped or overwrite the other)."""
+    for n, column in enumerate(header):
+        if column in header[:n]:
+            raise pulumi.RunError(
+                f"{name}:1: {column} is the key of columns {header.index(column) + 1} and "
+                f"{n + 1}; keep one (a row's later cell would win unseen)"
+            )
+        if "" in column.split("."):
+            raise pulumi.RunError(
+                f"{name}:1: column {n + 1}'s key {column!r} has an empty part; write nested keys "
+                "as parent.child (metadata.tier)"
+            )
+        for m, other in enumerate(header[:n]):
+            inner, outer = (column, other) if len(column) > len(other) else (other, column)
+            if inner.startswith(outer + "."):
+                raise pulumi.RunError(
+                    f"{name}:1: columns {m + 1} ({other}) and {n + 1} ({column}) both set "
+                    f"{outer}; keep one"
+                )
 
 
 def _entry(header: list[str], row: list[str]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ field's own hint (``auth0_org_assignment.config.schema``)."""
 from __future__ import annotations
 
 import re
+import reprlib
 import typing
 from typing import Any
 
@@ -15,6 +16,11 @@ from auth0_org_assignment.config.schema import PROJECT
 
 ECHO_MAX = 60
 """Longest input an error message repeats."""
+_ECHO = reprlib.Repr()
+"""``repr`` within bounds: a value nested deeper than Python's stack, or YAML aliases that
+expand to millions of items, would stop it or take minutes."""
+_ECHO.maxlevel, _ECHO.maxlist, _ECHO.maxdict = 4, 8, 8
+_ECHO.maxstring = _ECHO.maxother = 2 * ECHO_MAX
 
 
 def describe(problem: Any, model: type[BaseModel]) -> str:
@@ -34,7 +40,7 @@ def describe(problem: Any, model: type[BaseModel]) -> str:
         return message
     if isinstance(problem["input"], dict | list) and kind == "value_error":
         return f"{key}: {message}"  # a rule across the object's keys; no need to echo it
-    shown = repr(problem["input"])
+    shown = _ECHO.repr(problem["input"])
     if len(shown) > ECHO_MAX:
         shown = shown[: ECHO_MAX - 3] + "..."
     field_hint = hint_of(model, location)
