@@ -67,8 +67,21 @@ def lookup(value: Any, *path: str | int) -> Any:
     return value
 
 
-def _config(args: ResourceValidationArgs | StackValidationArgs, key: str, default: Any) -> Any:
-    return args.get_config().get(key, default)
+def _config(
+    args: ResourceValidationArgs | StackValidationArgs, settings: PolicyConfigSchema, key: str
+) -> Any:
+    """The policy's setting ``key``: as configured, else the default its ``settings`` declare."""
+    return args.get_config().get(key, settings.properties[key]["default"])
+
+
+def _strings(description: str, default: list[str]) -> dict[str, Any]:
+    """A setting that is a list of strings."""
+    return {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": description,
+        "default": default,
+    }
 
 
 # --- Management API grants ---------------------------------------------------------------------
@@ -99,7 +112,7 @@ def validate_management_grant(args: ResourceValidationArgs, report: ReportViolat
     audience = lookup(args.props, "audience")
     if not isinstance(audience, str) or not MANAGEMENT_AUDIENCE.fullmatch(audience):
         return
-    allowed: Mapping[str, Sequence[str]] = _config(args, "allowedScopes", DEFAULT_ALLOWED_SCOPES)
+    allowed: Mapping[str, Sequence[str]] = _config(args, GRANT_SETTINGS, "allowedScopes")
     client_id = lookup(args.props, "clientId")
     # Most specific first: the client, the grant, the components it is declared in, then "*".
     candidates = [client_id] if isinstance(client_id, str) else []
@@ -125,6 +138,19 @@ def validate_management_grant(args: ResourceValidationArgs, report: ReportViolat
         )
 
 
+GRANT_SETTINGS = PolicyConfigSchema(
+    properties={
+        "allowedScopes": {
+            "type": "object",
+            "description": (
+                "Allowed scopes by client id, grant name, or the type of the component the "
+                'grant is declared in; "*" for any other grant.'
+            ),
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "default": DEFAULT_ALLOWED_SCOPES,
+        },
+    },
+)
 management_grant = ResourceValidationPolicy(
     name="auth0-management-api-grant-scopes",
     description=(
@@ -132,19 +158,7 @@ management_grant = ResourceValidationPolicy(
     ),
     validate=validate_management_grant,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "allowedScopes": {
-                "type": "object",
-                "description": (
-                    "Allowed scopes by client id, grant name, or the type of the component the "
-                    'grant is declared in; "*" for any other grant.'
-                ),
-                "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                "default": DEFAULT_ALLOWED_SCOPES,
-            },
-        },
-    ),
+    config_schema=GRANT_SETTINGS,
 )
 
 
@@ -157,7 +171,7 @@ def validate_trigger_actions(args: ResourceValidationArgs, report: ReportViolati
     if args.resource_type != TRIGGER_ACTIONS:
         return
     trigger = lookup(args.props, "trigger")
-    if trigger in _config(args, "allowedTriggers", []):
+    if trigger in _config(args, TRIGGER_SETTINGS, "allowedTriggers"):
         return
     report(
         f"TriggerActions owns the whole {trigger} flow: it unbinds every Action it does not "
@@ -167,21 +181,17 @@ def validate_trigger_actions(args: ResourceValidationArgs, report: ReportViolati
     )
 
 
+TRIGGER_SETTINGS = PolicyConfigSchema(
+    properties={
+        "allowedTriggers": _strings("Triggers (post-login, ...) a TriggerActions may own.", []),
+    },
+)
 trigger_actions = ResourceValidationPolicy(
     name="auth0-no-flow-owning-trigger-actions",
     description="No auth0.TriggerActions owns a whole flow (it removes other teams' Actions).",
     validate=validate_trigger_actions,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "allowedTriggers": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Triggers (post-login, ...) a TriggerActions may own.",
-                "default": [],
-            },
-        },
-    ),
+    config_schema=TRIGGER_SETTINGS,
 )
 
 
@@ -199,28 +209,22 @@ def validate_action_runtime(args: ResourceValidationArgs, report: ReportViolatio
     if args.resource_type != ACTION:
         return
     runtime = lookup(args.props, "runtime")
-    runtimes = _config(args, "runtimes", [RUNTIME])
+    runtimes = _config(args, RUNTIME_SETTINGS, "runtimes")
     if runtime is UNKNOWN or runtime in runtimes:
         return
     found = f"runs on {runtime}" if runtime else "declares no runtime (Auth0 then picks one)"
     report(f"The Action {found}: set runtime to {' or '.join(runtimes)}", None)
 
 
+RUNTIME_SETTINGS = PolicyConfigSchema(
+    properties={"runtimes": _strings("The runtimes an Action may declare.", [RUNTIME])},
+)
 action_runtime = ResourceValidationPolicy(
     name="auth0-action-runtime",
     description="An Auth0 Action runs on a current Node.js runtime.",
     validate=validate_action_runtime,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "runtimes": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "The runtimes an Action may declare.",
-                "default": [RUNTIME],
-            },
-        },
-    ),
+    config_schema=RUNTIME_SETTINGS,
 )
 
 
@@ -531,8 +535,8 @@ def validate_open_organizations(args: StackValidationArgs, report: ReportViolati
     trust in such a connection's ``email_verified`` for every domain of the organization."""
     connections = _Connections(
         args.resources,
-        _config(args, "closedConnections", []),
-        _config(args, "closedIssuers", []),
+        _config(args, OPEN_SETTINGS, "closedConnections"),
+        _config(args, OPEN_SETTINGS, "closedIssuers"),
     )
     for resource in args.resources:
         for connection, reason in _open_enabled_connections(resource, connections):
@@ -570,6 +574,21 @@ def validate_open_organizations(args: StackValidationArgs, report: ReportViolati
             )
 
 
+OPEN_SETTINGS = PolicyConfigSchema(
+    properties={
+        "closedConnections": _strings(
+            "Names or ids of connections known to refuse signups, for connections this program "
+            "does not declare (looked up, or made elsewhere).",
+            [],
+        ),
+        "closedIssuers": _strings(
+            "Identity providers known to admit only the organization's own users: the issuer "
+            "of an OIDC or Okta connection (Okta's https://<domain>), the metadata URL (else "
+            "sign-in endpoint) of a SAML one.",
+            [],
+        ),
+    },
+)
 open_organizations = StackValidationPolicy(
     name="auth0-organization-not-open-to-anyone",
     description=(
@@ -578,29 +597,7 @@ open_organizations = StackValidationPolicy(
     ),
     validate=validate_open_organizations,
     enforcement_level=EnforcementLevel.ADVISORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "closedConnections": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": (
-                    "Names or ids of connections known to refuse signups, for connections this "
-                    "program does not declare (looked up, or made elsewhere)."
-                ),
-                "default": [],
-            },
-            "closedIssuers": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": (
-                    "Identity providers known to admit only the organization's own users: the "
-                    "issuer of an OIDC or Okta connection (Okta's https://<domain>), the "
-                    "metadata URL (else sign-in endpoint) of a SAML one."
-                ),
-                "default": [],
-            },
-        },
-    ),
+    config_schema=OPEN_SETTINGS,
 )
 
 
