@@ -454,12 +454,12 @@ def test_a_change_of_the_dns_resolvers_waits_for_a_maintainer_whoever_it_counts(
 def test_a_domain_no_configuration_names_is_told_only_by_those_above_it() -> None:
     """A snapshot keeps digests of domains: impact reads a user's domain as the configured one
     it is, or as one made up under the nearest configured domain above it, never as another
-    configured domain (``unnamed.acme.com`` here, the first one it would make up)."""
-    named = ["unnamed.acme.com", "eu.acme.com"]
+    configured domain (``a.acme.com`` here, the first one it would make up)."""
+    named = ["a.acme.com", "eu.acme.com"]
     base = stack("acme.eu.auth0.com", {"name": "acme", "emailDomains": named})
     head = stack("acme.eu.auth0.com", {"name": "acme", "emailDomains": [*named, "*.acme.com"]})
     population = snapshot_of(
-        row(3, (DATABASE, "auth0", "unnamed.acme.com", True)),  # in before
+        row(3, (DATABASE, "auth0", "a.acme.com", True)),  # in before
         row(5, (DATABASE, "auth0", "eu.acme.com", True)),  # in before
         row(7, (DATABASE, "auth0", "x.eu.acme.com", True)),  # joins through *.acme.com
         row(11, (DATABASE, "auth0", "other.acme.com", True)),  # joins through *.acme.com
