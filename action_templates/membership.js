@@ -228,17 +228,18 @@ const CLAUSES = Object.freeze([
         return "email-not-verified";
       }
       const domain = emailDomain(claim.email);
-      if (domain === null || matchingDomains(organization, domain).length === 0) {
+      const matches = domain === null ? [] : matchingDomains(organization, domain);
+      if (matches.length === 0) {
         return "email-domain-not-in-rule";
       }
       // A connection limited to some domains vouches for no address outside them: another
       // directory behind it (a multi-tenant one) could assert any address.
-      return vouchedDomain(organization, domain, connection) === null ? "email-not-vouched-for" : null;
+      return vouchedDomain(organization, matches, connection) === null ? "email-not-vouched-for" : null;
     },
     describe: (organization, user, connection) => {
       const claim = identityClaim(user, connection.name);
       const domain = claim ? emailDomain(claim.email) : null;
-      return domain === null ? "" : (vouchedDomain(organization, domain, connection) ?? "");
+      return domain === null ? "" : (vouchedDomain(organization, matchingDomains(organization, domain), connection) ?? "");
     },
   },
 ]);
@@ -329,18 +330,18 @@ function matchingDomains(organization, domain) {
 }
 
 /**
- * The most specific configured domain `domain` matches in `organization` for which
- * `connection` may vouch: any, unless `trustedConnectionDomains` limits the connection, then
- * one of those it lists. Null when there is none.
+ * The first of `matches` (`matchingDomains`, the most specific first) for which `connection`
+ * may vouch in `organization`: any, unless `trustedConnectionDomains` limits the connection,
+ * then one of those it lists. Null when there is none.
  * @param {Organization} organization
- * @param {string} domain
+ * @param {string[]} matches
  * @param {Connection} connection
  * @returns {string | null}
  */
-function vouchedDomain(organization, domain, connection) {
+function vouchedDomain(organization, matches, connection) {
   const limits = organization.trustedConnectionDomains;
   const limit = limits && Object.hasOwn(limits, connection.name) ? limits[connection.name] : null;
-  return matchingDomains(organization, domain).find((matched) => limit === null || limit.includes(matched)) ?? null;
+  return matches.find((matched) => limit === null || limit.includes(matched)) ?? null;
 }
 
 /**
