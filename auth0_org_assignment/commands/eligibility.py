@@ -108,10 +108,9 @@ class MembershipRule:
         """Every email domain its organizations' rules name: whole (``domains``), or as the one
         whose subdomains they admit (``subdomainsOf``)."""
         return {
-            domain
+            pattern.removeprefix("*.")
             for rule in self._rules
-            for key in ("domains", "subdomainsOf")
-            for domain in rule.get(key, ())
+            for pattern in deployed_rules.patterns(rule)
         }
 
     def __enter__(self) -> MembershipRule:

@@ -47,6 +47,7 @@ from auth0_org_assignment.config import (
     project_root,
 )
 from auth0_org_assignment.config.email_domains import needs_proof
+from auth0_org_assignment.config.messages import path_within
 
 TOO_MANY = 3
 """The exit status, with ``--max-admitted``, when the change lets in more users than that or
@@ -477,10 +478,8 @@ def _population(path: Path) -> Population:
         return Population.model_validate(document)
     except ValidationError as error:
         problem = error.errors()[0]
-        where = "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]
-        )
+        where = path_within(problem["loc"]).lstrip(".")
         raise UsageError(
-            f"{path}: not a population snapshot: {where.lstrip('.')}: {problem['msg']}"
+            f"{path}: not a population snapshot: {where}: {problem['msg']}"
             + (f" ({len(error.errors()) - 1} more)" if len(error.errors()) > 1 else "")
         ) from None

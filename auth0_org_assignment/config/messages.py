@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import reprlib
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -53,9 +54,12 @@ def full_key(location: tuple[int | str, ...]) -> str:
         return f"{PROJECT}:<root>"
     head, *rest = location
     key = str(head) if str(head).startswith("auth0:") else f"{PROJECT}:{head}"
-    for part in rest:
-        key += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return key
+    return key + path_within(rest)
+
+
+def path_within(location: Sequence[int | str]) -> str:
+    """``("organizations", 0, "name")`` -> ``.organizations[0].name``."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location)
 
 
 def hint_of(model: type[BaseModel], location: tuple[int | str, ...]) -> str:
