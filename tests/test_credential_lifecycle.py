@@ -18,14 +18,13 @@ import pytest
 
 from auth0_org_assignment import credentials
 from devtools.localstack.local_stack import LocalProject
-from devtools.localtenant.testing import LocalTenant
+from devtools.localtenant.testing import DATABASE, LocalTenant
 from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
 require_engine()
 
-DATABASE = "Username-Password-Authentication"
 ROTATION_DELAY_S = 2
 LOGIN_INTERVAL_S = 0.05
 """Auth0: "New secrets may be delayed up to thirty seconds while rotating"."""

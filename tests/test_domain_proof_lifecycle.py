@@ -15,14 +15,13 @@ from auth0_org_assignment import credentials
 from auth0_org_assignment.component import COMPONENT
 from devtools.dns import LoopbackDns
 from devtools.localstack.local_stack import LocalProject
-from devtools.localtenant.testing import LocalTenant
+from devtools.localtenant.testing import DATABASE, LocalTenant
 from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
 require_engine()
 
-DATABASE = "Username-Password-Authentication"
 DOMAIN = "example.com"
 """The email domain of the local stack's organization (Pulumi.local.yaml)."""
 

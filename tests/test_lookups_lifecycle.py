@@ -14,7 +14,7 @@ import yaml
 from auth0_org_assignment import credentials
 from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.route_names import RouteName
-from devtools.localtenant.testing import LocalTenant
+from devtools.localtenant.testing import DATABASE, LocalTenant
 from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
@@ -22,7 +22,6 @@ pytestmark = pytest.mark.lifecycle
 require_engine()
 
 KEY = "auth0-org-assignment"
-DATABASE = "Username-Password-Authentication"
 SOCIAL = "google-oauth2"
 
 

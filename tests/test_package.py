@@ -22,9 +22,8 @@ from auth0_org_assignment import credentials
 from devtools import ROOT
 from devtools.dns import LoopbackDns
 from devtools.localstack.local_stack import engine_environment, engine_ready
-from devtools.localtenant.testing import LocalTenant
+from devtools.localtenant.testing import DATABASE, LocalTenant
 
-DATABASE = "Username-Password-Authentication"
 PASSPHRASE = "package-test-only"
 UV = shutil.which("uv") or str(next(ROOT.glob(".tools/uv-*/bin/uv"), "uv"))
 

@@ -15,14 +15,13 @@ from auth0_org_assignment import credentials
 from auth0_org_assignment.action_code import plan_shards
 from auth0_org_assignment.config import PROJECT, parse_config
 from devtools.localstack.local_stack import LocalProject
-from devtools.localtenant.testing import LocalTenant, TenantError
+from devtools.localtenant.testing import DATABASE, LocalTenant, TenantError
 from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
 
 require_engine()
 
-DATABASE = "Username-Password-Authentication"
 LOGIN_CLIENT = "localtenant-login"
 """The application the local tenant's logins come from."""
 FILLER = 700

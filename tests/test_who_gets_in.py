@@ -24,7 +24,7 @@ from devtools.localstack.action_runner import (
     action_secrets,
     deploy_rules,
 )
-from devtools.localtenant.testing import LocalTenant
+from devtools.localtenant.testing import DATABASE, LocalTenant
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -36,7 +36,6 @@ from tests.support.membership_cases import (
 
 CASES = load_cases()
 ALICE = "auth0|alice"
-DATABASE = "Username-Password-Authentication"
 OTHER_ORGANIZATION = "org_someoneelse123"
 
 

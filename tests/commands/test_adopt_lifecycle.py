@@ -17,8 +17,8 @@ import pytest
 from auth0_org_assignment import action_credential, credentials
 from devtools import ROOT
 from devtools.localstack.local_stack import LocalProject
-from devtools.localtenant.testing import LocalTenant
-from tests.support.article_setup import DATABASE, article_setup
+from devtools.localtenant.testing import DATABASE, LocalTenant
+from tests.support.article_setup import article_setup
 from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle

@@ -26,7 +26,7 @@ from devtools import ROOT
 from devtools.dns import LoopbackDns
 from devtools.localstack.action_runner import deploy_rules
 from devtools.localtenant.route_names import RouteName
-from devtools.localtenant.testing import Fault, LocalTenant
+from devtools.localtenant.testing import DATABASE, Fault, LocalTenant
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -36,8 +36,6 @@ from tests.support.membership_cases import (
 )
 
 CASES = load_cases()
-
-DATABASE = "Username-Password-Authentication"
 
 
 def prepare(

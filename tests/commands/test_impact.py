@@ -25,9 +25,8 @@ from auth0_org_assignment.commands.management_client import (
 )
 from auth0_org_assignment.config import StackConfig, parse_config
 from devtools import ROOT
-from devtools.localtenant.testing import LocalTenant
+from devtools.localtenant.testing import DATABASE, LocalTenant
 
-DATABASE = "Username-Password-Authentication"
 GOOGLE = "google-oauth2"
 
 

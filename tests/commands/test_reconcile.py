@@ -27,9 +27,8 @@ from devtools import ROOT
 from devtools.dns import LoopbackDns
 from devtools.localstack.action_runner import ActionTenant, deploy_rules
 from devtools.localtenant.route_names import RouteName
-from devtools.localtenant.testing import Fault, LocalTenant
+from devtools.localtenant.testing import DATABASE, Fault, LocalTenant
 
-DATABASE = "Username-Password-Authentication"
 GOOGLE = "google-oauth2"
 USERS = 3000
 KEY = "org_assignment"

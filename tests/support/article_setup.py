@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from devtools.localtenant.testing import LocalTenant
+from devtools.localtenant.testing import DATABASE, LocalTenant
 
 ARTICLE_SCOPES = [
     "create:organization_members",
     "read:organizations",
     "read:organization_connections",
 ]
-DATABASE = "Username-Password-Authentication"
 
 
 LOGO_URL = "https://static.example.com/acme.png"
