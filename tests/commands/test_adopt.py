@@ -8,18 +8,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from auth0_org_assignment import credentials
-from devtools import ROOT
 from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import LocalTenant
 from tests.support.article_setup import LOGO_URL, article_setup
+from tests.support.commands import command_line, operator_environment, run
 
 # Each test runs several processes against a tenant (or cloud CLIs' stand-ins).
 pytestmark = pytest.mark.slow
@@ -48,32 +46,11 @@ def adopt(
     tenant: LocalTenant,
     project: LocalProject,
     *args: str,
-    reader: dict[str, str] | None = None,
+    environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    reader = reader or tenant.m2m_client("adopt", sorted(credentials.ADOPT))
-    environment = {
-        **os.environ,
-        "AUTH0_ADOPT_CLIENT_ID": reader["client_id"],
-        "AUTH0_ADOPT_CLIENT_SECRET": reader["client_secret"],
-        "SSL_CERT_FILE": tenant.ca_cert,
-    }
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "auth0_org_assignment.commands",
-            "adopt",
-            "local",
-            "--project-dir",
-            str(project.directory),
-            "--rate",
-            "50",
-            *args,
-        ],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
+    return run(
+        command_line("adopt", "local", project.directory, "--rate", "50", *args),
+        environment or operator_environment(tenant, "adopt"),
     )
 
 
@@ -81,10 +58,15 @@ def test_finds_the_article_setup_reports_each_change_and_writes_nothing_to_the_t
     tenant: LocalTenant, project: LocalProject
 ) -> None:
     made = article_setup(tenant, "acme-by-hand")
-    reader = tenant.m2m_client("adopt", sorted(credentials.ADOPT))
+    environment = operator_environment(tenant, "adopt")
     before = tenant.calls()
     result = adopt(
-        tenant, project, "--json", "--organization-id", made["organization_id"], reader=reader
+        tenant,
+        project,
+        "--json",
+        "--organization-id",
+        made["organization_id"],
+        environment=environment,
     )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
@@ -210,21 +192,7 @@ def test_an_empty_tenant_means_the_stack_creates_everything(
 
 def test_missing_credentials_are_named(project: LocalProject) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTH0_ADOPT")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "auth0_org_assignment.commands",
-            "adopt",
-            "local",
-            "--project-dir",
-            str(project.directory),
-        ],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
+    result = run(command_line("adopt", "local", project.directory), environment)
     assert result.returncode == 2
     assert "AUTH0_ADOPT_CLIENT_ID and AUTH0_ADOPT_CLIENT_SECRET" in result.stderr
 

@@ -7,18 +7,16 @@ missing.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from auth0_org_assignment import action_credential, credentials
-from devtools import ROOT
 from devtools.localstack.local_stack import LocalProject
 from devtools.localtenant.testing import DATABASE, LocalTenant
 from tests.support.article_setup import article_setup
+from tests.support.commands import command_line, operator_environment, run
 from tests.support.engine import require_engine
 
 pytestmark = pytest.mark.lifecycle
@@ -33,33 +31,15 @@ def adopted(tenant: LocalTenant, tmp_path_factory: pytest.TempPathFactory) -> di
     made = seen["made"]
     project = LocalProject(tmp_path_factory.mktemp("adopt"), tenant)
     project.init(tenant.m2m_client("pulumi deployer", sorted(credentials.DEPLOY)))
-    reader = tenant.m2m_client("adopt", sorted(credentials.ADOPT))
+    environment = operator_environment(tenant, "adopt")
 
     def adopt() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                *(
-                    sys.executable,
-                    "-m",
-                    "auth0_org_assignment.commands",
-                    "adopt",
-                    "local",
-                    "--json",
-                    "--rate",
-                    "50",
-                ),
-                *("--project-dir", str(project.directory)),
+        return run(
+            command_line(
+                *("adopt", "local", project.directory, "--json", "--rate", "50"),
                 *("--organization-id", made["organization_id"]),
-            ],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "AUTH0_ADOPT_CLIENT_ID": reader["client_id"],
-                "AUTH0_ADOPT_CLIENT_SECRET": reader["client_secret"],
-                "SSL_CERT_FILE": tenant.ca_cert,
-            },
-            capture_output=True,
-            text=True,
+            ),
+            environment,
         )
 
     # The article's organization has a logo the stack does not declare: adoption stops, naming

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from auth0_org_assignment import credentials
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import backfill, deployed_rules
 from auth0_org_assignment.commands.management_client import MEMBERS_PER_REQUEST, parse_export
@@ -27,6 +24,7 @@ from devtools.dns import LoopbackDns
 from devtools.localstack.action_runner import deploy_rules
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import DATABASE, Fault, LocalTenant
+from tests.support.commands import command_line, operator_environment, run, run_command
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -55,7 +53,6 @@ def prepare(
     declared = tenant.declare_domain(organization["id"], "example.com", status)
     if published:
         dns.publish(declared["verification_host"], declared["verification_txt"])
-    client = tenant.m2m_client("backfill", sorted(credentials.BACKFILL))
     (tmp_path / "Pulumi.bf.yaml").write_text(
         "config:\n"
         f"  auth0:domain: {tenant.domain}\n"
@@ -74,17 +71,11 @@ def prepare(
         {"acme-bf": organization["id"]},
         {"acme-bf": ["example.com"] if deployed else []},
     )
-    environment = {
-        **os.environ,
-        "AUTH0_BACKFILL_CLIENT_ID": client["client_id"],
-        "AUTH0_BACKFILL_CLIENT_SECRET": client["client_secret"],
-        "SSL_CERT_FILE": tenant.ca_cert,
-    }
     return {
         "tenant": tenant,
         "organization_id": organization["id"],
         "project": tmp_path,
-        "environment": environment,
+        "environment": operator_environment(tenant, "backfill"),
     }
 
 
@@ -130,17 +121,12 @@ def add_users(tenant: LocalTenant, count: int) -> set[str]:
 
 
 def command(setup: dict[str, Any], *args: str) -> list[str]:
-    return [
-        sys.executable, "-m", "auth0_org_assignment.commands", "backfill", "bf",
-        "--project-dir", str(setup["project"]), *args,
-    ]  # fmt: skip
+    return command_line("backfill", "bf", setup["project"], *args)
 
 
 def backfill_run(setup: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
     """The backfill command on ``setup``'s stack with ``args``, its output captured."""
-    return subprocess.run(
-        command(setup, *args), cwd=ROOT, env=setup["environment"], capture_output=True, text=True
-    )
+    return run(command(setup, *args), setup["environment"])
 
 
 @pytest.mark.slow
@@ -285,9 +271,7 @@ def test_missing_credentials_say_which(setup: dict[str, Any]) -> None:
     environment = {
         k: v for k, v in setup["environment"].items() if k != "AUTH0_BACKFILL_CLIENT_SECRET"
     }
-    result = subprocess.run(
-        command(setup), cwd=ROOT, env=environment, capture_output=True, text=True
-    )
+    result = run(command(setup), environment)
     assert result.returncode == 2
     assert "AUTH0_BACKFILL_CLIENT_SECRET" in result.stderr
 
@@ -413,7 +397,6 @@ def test_backfill_and_reconcile_at_a_tiers_own_pace_meet_no_429(
     the local tenant, enforcing them, refuses nothing."""
     tenant, organization_id = setup["tenant"], setup["organization_id"]
     should_join = add_users(tenant, count)
-    reconciler = tenant.m2m_client("reconcile", sorted(credentials.RECONCILE))
     tenant.rate_limit_tier(tier)  # full buckets, whatever the setup spent
     backfilled = backfill_run(setup, "--tier", tier)
     assert backfilled.returncode == 0, backfilled.stderr
@@ -426,20 +409,7 @@ def test_backfill_and_reconcile_at_a_tiers_own_pace_meet_no_429(
     stack_file = setup["project"] / "Pulumi.bf.yaml"
     stack_file.write_text(stack_file.read_text().replace("[example.com]", "[example.org]"))
     deploy_rules(tenant, load_stack_file("bf", setup["project"]), {"acme-bf": organization_id})
-    reconciled = subprocess.run(
-        [
-            sys.executable, "-m", "auth0_org_assignment.commands", "reconcile", "bf",
-            "--project-dir", str(setup["project"]), "--tier", tier,
-        ],
-        cwd=ROOT,
-        env={
-            **setup["environment"],
-            "AUTH0_RECONCILE_CLIENT_ID": reconciler["client_id"],
-            "AUTH0_RECONCILE_CLIENT_SECRET": reconciler["client_secret"],
-        },
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
+    reconciled = run_command(tenant, setup["project"], "reconcile", "--tier", tier, stack="bf")
     assert reconciled.returncode == 0, reconciled.stderr
     assert tenant.members(organization_id) == []
     assert tenant.rate_limited() == {}

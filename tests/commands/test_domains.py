@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from auth0_org_assignment import credentials
 from auth0_org_assignment.commands.domains import LAG
-from devtools import ROOT
 from devtools.dns import LoopbackDns
 from devtools.localtenant.testing import LocalTenant
+from tests.support.commands import command_line, operator_environment, run
 
 
 @pytest.fixture
@@ -43,32 +40,17 @@ def setup(tmp_path: Path) -> Iterator[dict[str, Any]]:
                 }
             )
         )
-        reader = tenant.m2m_client("domains", sorted(credentials.DOMAINS))
         yield {
             "tenant": tenant,
             "dns": dns,
             "acme": acme,
             "project": tmp_path,
-            "environment": {
-                **os.environ,
-                "AUTH0_DOMAINS_CLIENT_ID": reader["client_id"],
-                "AUTH0_DOMAINS_CLIENT_SECRET": reader["client_secret"],
-                "SSL_CERT_FILE": tenant.ca_cert,
-            },
+            "environment": operator_environment(tenant, "domains"),
         }
 
 
 def domains(setup: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            *(sys.executable, "-m", "auth0_org_assignment.commands", "domains", "t"),
-            *("--project-dir", str(setup["project"]), *args),
-        ],
-        cwd=ROOT,
-        env=setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    return run(command_line("domains", "t", setup["project"], *args), setup["environment"])
 
 
 def test_it_names_the_record_to_publish_and_sees_it_published(setup: dict[str, Any]) -> None:

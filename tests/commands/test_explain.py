@@ -4,22 +4,19 @@ command on the local tenant (membership, the marker's record, the reason in word
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from auth0_org_assignment import contract, credentials
+from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands.eligibility import Login, MembershipRule
 from auth0_org_assignment.commands.explain import explanation, report
 from auth0_org_assignment.config import load_stack_file, parse_config
-from devtools import ROOT
 from devtools.dns import LoopbackDns
 from devtools.localstack.action_runner import deploy_rules
+from tests.support.commands import command_line, operator_environment, run
 from tests.support.membership_cases import (
     joins,
     load_cases,
@@ -133,25 +130,10 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
         "auth0-org-assignment:dnsResolvers": [dns.address],
     }
     (project / "Pulumi.t.yaml").write_text(json.dumps({"config": stack}))
-    reader = tenant.local.m2m_client("explain", sorted(credentials.EXPLAIN))
-    environment = {
-        **os.environ,
-        "AUTH0_EXPLAIN_CLIENT_ID": reader["client_id"],
-        "AUTH0_EXPLAIN_CLIENT_SECRET": reader["client_secret"],
-        "SSL_CERT_FILE": tenant.local.ca_cert,
-    }
+    environment = operator_environment(tenant.local, "explain")
 
     def explain(*args: str) -> Any:
-        result = subprocess.run(
-            [
-                *(sys.executable, "-m", "auth0_org_assignment.commands", "explain", "t"),
-                *("--project-dir", str(project), "--json", *args),
-            ],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-        )
+        result = run(command_line("explain", "t", project, "--json", *args), environment)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 

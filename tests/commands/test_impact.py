@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -24,8 +22,8 @@ from auth0_org_assignment.commands.management_client import (
     export_users,
 )
 from auth0_org_assignment.config import StackConfig, parse_config
-from devtools import ROOT
 from devtools.localtenant.testing import DATABASE, LocalTenant
+from tests.support import commands
 
 GOOGLE = "google-oauth2"
 
@@ -229,16 +227,11 @@ def impact_command(tmp_path: Path, base_dir: Path) -> Callable[..., CompletedPro
     (tmp_path / "population.json").write_text(population.model_dump_json())
 
     def run(*args: str) -> CompletedProcess[str]:
-        return subprocess.run(
-            [
-                *(sys.executable, "-m", "auth0_org_assignment.commands", "impact", "prod"),
-                *("--snapshot", str(tmp_path / "population.json")),
-                *("--base-stack-file", str(base_dir / "Pulumi.prod.yaml")),
-                *("--project-dir", str(tmp_path), *args),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+        return commands.run(
+            commands.command_line(
+                *("impact", "prod", tmp_path, "--snapshot", str(tmp_path / "population.json")),
+                *("--base-stack-file", str(base_dir / "Pulumi.prod.yaml"), *args),
+            )
         )
 
     return run

@@ -3,11 +3,9 @@ members added by hand, an organization the stack does not declare, an interrupte
 
 from __future__ import annotations
 
-import os
 import signal
 import stat
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from devtools.dns import LoopbackDns
 from devtools.localstack.action_runner import ActionTenant, deploy_rules
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import DATABASE, Fault, LocalTenant
+from tests.support.commands import command_line, operator_environment, run
 
 GOOGLE = "google-oauth2"
 USERS = 3000
@@ -68,7 +67,6 @@ def tenant_setup(tmp_path: Path, dns: LoopbackDns) -> Iterator[dict[str, Any]]:
     # example.com is proven, as a deploy leaves it: declared verified, its record in DNS.
     declared = tenant.declare_domain(acme["id"], "example.com")
     dns.publish(declared["verification_host"], declared["verification_txt"])
-    client = tenant.m2m_client("reconcile", sorted(credentials.RECONCILE))
     # Google was in the rule when these users joined; the stack no longer lists it.
     (tmp_path / "Pulumi.rc.yaml").write_text(
         "config:\n"
@@ -83,18 +81,12 @@ def tenant_setup(tmp_path: Path, dns: LoopbackDns) -> Iterator[dict[str, Any]]:
     )
     # Its Action deployed and bound, as pulumi up leaves it: the rule reconcile applies.
     deploy_rules(tenant, load_stack_file("rc", tmp_path), {"acme-rc": acme["id"]})
-    environment = {
-        **os.environ,
-        "AUTH0_RECONCILE_CLIENT_ID": client["client_id"],
-        "AUTH0_RECONCILE_CLIENT_SECRET": client["client_secret"],
-        "SSL_CERT_FILE": tenant.ca_cert,
-    }
     yield {
         "tenant": tenant,
         "acme": acme["id"],
         "elsewhere": elsewhere["id"],
         "project": tmp_path,
-        "environment": environment,
+        "environment": operator_environment(tenant, "reconcile"),
         "dns": dns,
     }
     tenant.stop()
@@ -149,21 +141,12 @@ def seed(setup: dict[str, Any]) -> dict[str, Any]:
 
 
 def command(setup: dict[str, Any], *args: str) -> list[str]:
-    return [
-        sys.executable, "-m", "auth0_org_assignment.commands", "reconcile", "rc",
-        "--project-dir", str(setup["project"]), *args,
-    ]  # fmt: skip
+    return command_line("reconcile", "rc", setup["project"], *args)
 
 
 def reconcile_run(tenant_setup: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
     """The reconcile command on ``tenant_setup``'s stack with ``args``, its output captured."""
-    return subprocess.run(
-        command(tenant_setup, *args),
-        cwd=ROOT,
-        env=tenant_setup["environment"],
-        capture_output=True,
-        text=True,
-    )
+    return run(command(tenant_setup, *args), tenant_setup["environment"])
 
 
 @pytest.mark.slow

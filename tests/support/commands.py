@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from auth0_org_assignment import credentials
@@ -14,25 +15,46 @@ from devtools.localstack.local_stack import STACK
 from devtools.localtenant.testing import LocalTenant
 
 
-def run_command(
-    tenant: LocalTenant, project_directory: Path, command: str, *args: str
-) -> subprocess.CompletedProcess[str]:
-    """``auth0-org-assignment COMMAND STACK --project-dir … ARGS`` with a new application
-    granted ``credentials.<COMMAND>`` in ``AUTH0_<COMMAND>_CLIENT_ID`` and ``_SECRET``."""
+def operator_environment(tenant: LocalTenant, command: str) -> dict[str, str]:
+    """This process's environment with a new application of ``tenant`` granted
+    ``credentials.<COMMAND>``, in ``AUTH0_<COMMAND>_CLIENT_ID`` and ``_SECRET``, and the
+    tenant's certificate authority."""
     role = command.upper()
-    reader = tenant.m2m_client(command, sorted(getattr(credentials, role)))
+    client = tenant.m2m_client(command, sorted(getattr(credentials, role)))
+    return {
+        **os.environ,
+        f"AUTH0_{role}_CLIENT_ID": client["client_id"],
+        f"AUTH0_{role}_CLIENT_SECRET": client["client_secret"],
+        "SSL_CERT_FILE": tenant.ca_cert,
+    }
+
+
+def command_line(command: str, stack: str, project_directory: Path, *args: str) -> list[str]:
+    """``auth0-org-assignment COMMAND STACK --project-dir … ARGS``, run by this Python."""
+    return [
+        *(sys.executable, "-m", "auth0_org_assignment.commands", command, stack),
+        *("--project-dir", str(project_directory), *args),
+    ]
+
+
+def run(
+    line: list[str], environment: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``line`` from the repository's root, its output captured."""
     return subprocess.run(
-        [
-            *(sys.executable, "-m", "auth0_org_assignment.commands", command, STACK),
-            *("--project-dir", str(project_directory), *args),
-        ],
+        line,
         cwd=ROOT,
-        env={
-            **os.environ,
-            f"AUTH0_{role}_CLIENT_ID": reader["client_id"],
-            f"AUTH0_{role}_CLIENT_SECRET": reader["client_secret"],
-            "SSL_CERT_FILE": tenant.ca_cert,
-        },
+        env=None if environment is None else dict(environment),
         capture_output=True,
         text=True,
+    )
+
+
+def run_command(
+    tenant: LocalTenant, project_directory: Path, command: str, *args: str, stack: str = STACK
+) -> subprocess.CompletedProcess[str]:
+    """``command`` on ``stack`` with ``args``, by a new application holding its scopes."""
+    return run(
+        command_line(command, stack, project_directory, *args),
+        operator_environment(tenant, command),
     )
