@@ -47,6 +47,7 @@ from auth0_org_assignment.commands.management_client import (
     UsageError,
     add_stack_arguments,
     connect,
+    enabled_connections,
     reported,
 )
 from auth0_org_assignment.component import LogicalNames
@@ -351,17 +352,6 @@ def _adopt_connections(
             f"{connection} is enabled on {found['name']} but not configured: the stack leaves it "
             "enabled and does not manage it (add it to the connections to manage it)"
         )
-
-
-def enabled_connections(api: ManagementClient, organization_id: str) -> dict[str, dict[str, Any]]:
-    """The connections enabled on an organization: its enabled-connections records, by the
-    connection's name."""
-    return {
-        record["connection"]["name"]: record
-        for record in api.pages(
-            "organizations.enabled_connections.list", None, None, id=organization_id
-        )
-    }
 
 
 def sign_up_without_auto_membership(

@@ -14,12 +14,16 @@ split, every shard of it bound (so every login has the Action that owns it), and
 in several of them must hold the same rule in each but for the email domains the split divides.
 Otherwise a deploy did not finish, and ``DeployedRulesUnusable`` says what to do. The backfill
 adds by these rules and reconcile removes by them (``eligibility``), each through the email
-domains proven when it runs (``held_to_proofs``).
+domains proven when it runs (``held_to_proofs``). Where the Actions ask the tenant at each
+login whether its connection is enabled on the organization (``connectionCheck: api``), the
+rules the commands read admit through the connections enabled when they run alone
+(``enabled_only``), as a login would.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -31,13 +35,17 @@ from auth0_org_assignment.action_code import (
     marker_key,
 )
 from auth0_org_assignment.commands.domains import proven_domains
-from auth0_org_assignment.commands.management_client import ManagementClient, UsageError
+from auth0_org_assignment.commands.management_client import (
+    ManagementClient,
+    UsageError,
+    enabled_connections,
+)
 from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.desired_state import SHARD_SUFFIX, action_name
 
-CALLS = ("actions.bindings.get", "actions.get")
-"""The Management API calls ``deployed_rules`` makes (``read`` those of ``proven_domains``
-too)."""
+CALLS = ("actions.bindings.get", "actions.get", "organizations.enabled_connections.list")
+"""The Management API calls ``deployed_rules`` and ``enabled_only`` make (``read`` those of
+``proven_domains`` too)."""
 NOT_HELD = 4
 """The exit status of a command that did its work but left some declared organizations alone,
 because no bound Action holds their rule (``not_held`` names each on stderr): a deploy did not
@@ -79,9 +87,10 @@ def read(
     """The declared organizations' rules as deployed, and their email domains proven now and
     declared (``domains.proven_domains``, ``unanswered_admits`` as for it), of those the rules
     or the configuration name."""
-    rules = {
-        i: rule for i, rule in deployed_rules(api, config).items() if i in organization_ids.values()
-    }
+    split = _deployed(api, config)
+    rules = {i: rule for i, rule in split.rules.items() if i in organization_ids.values()}
+    if split.connection_check == "api":
+        rules = enabled_only(api, rules, {i: name for name, i in organization_ids.items()})
     configured = {o.name: o.email_domains for o in config.organizations}
     held = {name: patterns(rules.get(i, {})) for name, i in organization_ids.items()}
     named = {name: sorted({*held[name], *configured.get(name, ())}) for name in held}
@@ -101,7 +110,18 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
     merged from the Actions of the split that hold them. An organization they do not hold (not
     deployed yet) is not in it. :class:`DeployedRulesUnusable` when they are not one whole
     split, or disagree on an organization's rule."""
+    return _deployed(api, config).rules
+
+
+class _Split(NamedTuple):
+    rules: dict[str, dict[str, Any]]
+    connection_check: str
+    """The Actions' ``connectionCheck`` setting: ``static`` or ``api``."""
+
+
+def _deployed(api: ManagementClient, config: StackConfig) -> _Split:
     splits: dict[tuple[int, tuple[str, ...]], dict[int, list[dict[str, Any]]]] = {}
+    checks: set[str] = set()
     for action_id in _bound(api):
         action = api.call("actions.get", id=action_id)
         deployed = action.get("deployed_version") if isinstance(action, dict) else None
@@ -120,15 +140,45 @@ def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict
             continue
         split = splits.setdefault((block.shards, block.suffixes), {})
         split[block.shard] = block.organizations
+        checks.add(block.connection_check)
     if not splits:
-        return {}
+        return _Split({}, "static")
     ((shards, _), split), *others = splits.items()
     if others or sorted(split) != list(range(shards)):
         raise DeployedRulesUnusable(
             f"the login flow holds {_described(splits)} of this stack's Actions, not one whole "
             f"split: a deploy did not finish. {_AGAIN}"
         )
-    return _merged(split)
+    if len(checks) > 1:
+        raise DeployedRulesUnusable(
+            f"this stack's deployed Actions differ in connectionCheck ({', '.join(sorted(checks))})"
+            f": a deploy did not finish. {_AGAIN}"
+        )
+    return _Split(_merged(split), checks.pop())
+
+
+def enabled_only(
+    api: ManagementClient, rules: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
+    """``rules`` (by organization id) admitting through the connections enabled on their
+    organization now alone: with ``connectionCheck: api`` a login through a connection that is
+    not enabled there is not assigned (``post_login.js``, ``assign``), so the backfill does not
+    add its users, reconcile does not keep them, and explain says so. Each connection a rule
+    lists that is not enabled is named on stderr (``names``: the organizations' names)."""
+    narrowed: dict[str, dict[str, Any]] = {}
+    for organization_id, rule in rules.items():
+        enabled = enabled_connections(api, organization_id)
+        kept = [name for name in rule["connections"] if name in enabled]
+        for name in rule["connections"]:
+            if name not in enabled:
+                print(
+                    f"{names.get(organization_id, organization_id)}: the connection {name} is "
+                    "not enabled on the organization now, so with connectionCheck: api a login "
+                    "through it is not assigned, and this command judges its users so",
+                    file=sys.stderr,
+                )
+        narrowed[organization_id] = {**rule, "connections": kept}
+    return narrowed
 
 
 class Block(NamedTuple):
@@ -139,6 +189,8 @@ class Block(NamedTuple):
     shard: int
     shards: int
     suffixes: tuple[str, ...]
+    connection_check: str
+    """``static``, or ``api`` when a login asks the tenant whether its connection is enabled."""
 
 
 def stacks_block(code: Any, config: StackConfig) -> Block | None:
@@ -155,6 +207,7 @@ def stacks_block(code: Any, config: StackConfig) -> Block | None:
         int(routing["shard"]),
         int(routing["shards"]),
         tuple(routing["suffixes"]),
+        str(configuration["settings"].get("connectionCheck", "static")),
     )
 
 

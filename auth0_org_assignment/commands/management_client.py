@@ -537,6 +537,17 @@ class Export:
     """Lines that were not a JSON object with a string ``user_id``."""
 
 
+def enabled_connections(api: ManagementClient, organization_id: str) -> dict[str, dict[str, Any]]:
+    """The connections enabled on an organization: its enabled-connections records, by the
+    connection's name."""
+    return {
+        record["connection"]["name"]: record
+        for record in api.pages(
+            "organizations.enabled_connections.list", None, None, id=organization_id
+        )
+    }
+
+
 def export_users(api: ManagementClient, fields: tuple[str, ...], connection_id: str = "") -> Export:
     """Every user of the tenant (or of one connection), through a users export job: Auth0's
     way past the 1,000 users a search returns."""

@@ -43,13 +43,13 @@ from auth0_org_assignment.commands.adopt import (
     Adoption,
     auto_membership_outside,
     compare_organization,
-    enabled_connections,
 )
 from auth0_org_assignment.commands.management_client import (
     ManagementClient,
     UsageError,
     add_stack_arguments,
     connect,
+    enabled_connections,
     reported,
 )
 from auth0_org_assignment.component import COMPONENT_TYPE, LogicalNames

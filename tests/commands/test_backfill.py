@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from auth0_org_assignment.action_code import marker_key
+from auth0_org_assignment.action_code import marker_key, render_action
 from auth0_org_assignment.commands import backfill, deployed_rules
 from auth0_org_assignment.commands.management_client import MEMBERS_PER_REQUEST, parse_export
 from auth0_org_assignment.config import load_stack_file, parse_config
 from auth0_org_assignment.desired_state import action_name
 from devtools import ROOT
 from devtools.dns import LoopbackDns
-from devtools.localstack.action_runner import deploy_rules
+from devtools.localstack.action_runner import action_secrets, deploy_rules
 from devtools.localtenant.route_names import RouteName
 from devtools.localtenant.testing import DATABASE, Fault, LocalTenant
 from tests.support.commands import command_line, operator_environment, run, run_command
@@ -43,6 +43,7 @@ def prepare(
     status: str = "verified",
     published: bool = True,
     deployed: bool = True,
+    connection_check: str = "static",
 ) -> dict[str, Any]:
     """The stack file, its organization with example.com declared at ``status`` (verified: as
     the stack's DomainProof leaves a domain whose record is in DNS) and its record on ``dns``
@@ -63,13 +64,17 @@ def prepare(
         "    displayName: Acme\n"
         "    emailDomains: [example.com]\n"
         f"  auth0-org-assignment:connections: [{DATABASE}]\n"
+        f"  auth0-org-assignment:action: {{connectionCheck: {connection_check}}}\n"
     )
-    # Its Action deployed and bound, as pulumi up leaves it: the rule the backfill applies.
+    # Its Action deployed and bound, as pulumi up leaves it: the rule the backfill applies,
+    # with the secrets the Action's calls need.
+    config = load_stack_file("bf", tmp_path)
     deploy_rules(
         tenant,
-        load_stack_file("bf", tmp_path),
+        config,
         {"acme-bf": organization["id"]},
         {"acme-bf": ["example.com"] if deployed else []},
+        secrets=action_secrets(tenant, tenant.m2m_client("action", render_action(config).scopes)),
     )
     return {
         "tenant": tenant,
@@ -447,3 +452,35 @@ def test_a_member_whose_roles_failed_is_marked_pending_so_reconcile_still_knows_
     assert f"{len(should_join)} users to add" in result.stdout
     for joined in should_join:
         assert "pending" not in tenant.user(joined)["app_metadata"][key]
+
+
+def test_with_the_api_connection_check_the_commands_judge_as_a_login_does(
+    tmp_path: Path, dns: LoopbackDns
+) -> None:
+    """With ``connectionCheck: api`` a login through a connection disabled on the organization
+    (in the dashboard) is not assigned: the backfill does not add its users either, and
+    reconcile does not keep those it let in before."""
+    with LocalTenant.start(tmp_path / "tenant.json") as tenant:
+        setup = prepare(tmp_path, tenant, dns, connection_check="api")
+        organization_id = setup["organization_id"]
+        alice = tenant.sign_up("alice@example.com", verified=True)["user_id"]
+        bob = tenant.sign_up("bob@example.com", verified=True)["user_id"]
+        tenant.login(alice)
+        assert tenant.members(organization_id) == [alice]
+        tenant.disable_connections(organization_id)
+        tenant.login(bob)
+        assert tenant.members(organization_id) == [alice]  # the Action refused bob
+
+        added = backfill_run(setup, "--rate", "100")
+        assert added.returncode == 0, added.stderr
+        assert "0 users to add" in added.stdout, added.stdout
+        assert f"the connection {DATABASE} is not enabled on the organization" in added.stderr
+        assert tenant.members(organization_id) == [alice]
+        explained = run_command(tenant, tmp_path, "explain", "--user-id", bob, "--json", stack="bf")
+        assert explained.returncode == 0, explained.stderr
+        why = json.loads(explained.stdout)["organizations"]["acme-bf"]
+        assert why["refusal"] == "connection-not-in-rule"
+
+        reconciled = run_command(tenant, tmp_path, "reconcile", "--rate", "100", stack="bf")
+        assert reconciled.returncode == 0, reconciled.stderr
+        assert tenant.members(organization_id) == []
