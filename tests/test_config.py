@@ -124,6 +124,7 @@ FILE_CONFIG = {
         ("auth0:domian", "acme.eu.auth0.com", "did you mean auth0:domain?"),
         ("auth0-org-assigment:connections", ["a"], "unknown namespace 'auth0-org-assigment'"),
         (f"{PROJECT}:assignMembershipOnLogin", {"secure": "AAAA"}, "set as a secret"),
+        ("auth0:debug", True, "auth0:debug: the auth0 provider then logs whole Management API"),
     ],
 )
 def test_stack_file_mistakes_are_rejected_before_anything_runs(
@@ -181,6 +182,34 @@ def test_the_resolved_configuration_is_read_as_pulumi_config_json_prints_it(
         load_resolved_config(path)
 
 
+def test_a_key_set_as_a_secret_is_refused_without_its_value_in_any_message(
+    tmp_path: Path,
+) -> None:
+    """A value set as a secret is refused unread: an error about it would echo part of it
+    into a preview's output, which a pull request's comment carries."""
+    secret = "billing-" + "x" * 300
+    organization = {
+        "name": "acme",
+        "displayName": "Acme",
+        "allowAnyUserOfConnection": True,
+        "metadata": {"key": secret},
+    }
+    printed = {
+        "auth0:domain": {"value": "acme.eu.auth0.com", "secret": False},
+        f"{PROJECT}:organization": {
+            "value": json.dumps(organization),
+            "objectValue": organization,
+            "secret": True,
+        },
+        f"{PROJECT}:connections": {"value": '["Username-Password-Authentication"]'},
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(printed))
+    with pytest.raises(pulumi.RunError, match="organization: set as a secret") as raised:
+        load_resolved_config(path)
+    assert "billing-" not in str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -201,6 +230,18 @@ def test_project_keys_set_as_secrets_are_refused_by_the_engine_path(
 ) -> None:
     with pytest.raises(pulumi.RunError, match="set as a secret"):
         build_stack(stack_config, secret_keys=[f"{PROJECT}:connections"])
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE"])
+def test_the_providers_debug_variable_is_refused_by_the_engine_path(
+    stack_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """The auth0 provider reads AUTH0_DEBUG from the deploy's environment, as auth0:debug."""
+    monkeypatch.setenv("AUTH0_DEBUG", value)
+    with pytest.raises(pulumi.RunError, match=f"AUTH0_DEBUG={value!r} in the environment"):
+        build_stack(stack_config)
+    monkeypatch.setenv("AUTH0_DEBUG", "false")
+    build_stack(stack_config)
 
 
 def test_plain_text_deployer_secret_is_refused_by_the_engine_path(

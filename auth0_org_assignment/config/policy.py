@@ -2,18 +2,22 @@
 and ``auth0:domain``, and the refusals that protect secrets and catch misspellings.
 
 - A key of this project set as a secret is refused: every one is rendered into the Action's code
-  in plain text.
+  in plain text. Its value is not validated, so no error echoes it.
 - An auth0 provider key this program does not know (``auth0:domian``) is refused, with the
   nearest known one.
 - The provider's secret keys are refused, in plain text or as secrets: Pulumi records the
   provider's configuration in the stack's state, which every job that decrypts it reads.
+- ``auth0:debug`` is refused, and ``AUTH0_DEBUG`` in the deploy's environment: the provider
+  then logs whole Management API answers, among them the secrets of the Action's
+  applications, which the deployer can read.
 - A namespace close to this project's (``auth0-org-assigment:``) is refused as a misspelling.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from auth0_org_assignment.config.schema import PROJECT
 
@@ -39,10 +43,22 @@ ConfigEntries = dict[str, tuple[Any, bool]]
 """Full key -> (value, whether it is secret), as a stack file or the engine holds them."""
 
 
-def select(entries: ConfigEntries) -> tuple[dict[str, Any], list[str]]:
-    """This project's keys (without the namespace) and ``auth0:domain``; and the problems."""
+class Selected(NamedTuple):
+    """What :func:`select` keeps of a stack's keys."""
+
+    raw: dict[str, Any]
+    """This project's keys (without the namespace) and ``auth0:domain``."""
+    problems: list[str]
+    secret: frozenset[str]
+    """This project's keys set as secrets (without the namespace): refused, and their values
+    never validated, so no message echoes them."""
+
+
+def select(entries: ConfigEntries) -> Selected:
+    """This project's keys and ``auth0:domain``; the problems; the keys set as secrets."""
     raw: dict[str, Any] = {}
     problems = []
+    secret_keys: set[str] = set()
     for key, (value, secret) in sorted(entries.items()):
         namespace, _, name = key.partition(":")
         if namespace == PROJECT:
@@ -51,6 +67,7 @@ def select(entries: ConfigEntries) -> tuple[dict[str, Any], list[str]]:
                     f"{key}: set as a secret, but every key of {PROJECT} is rendered into the "
                     "Action's code in plain text; set it without --secret, and keep secrets out"
                 )
+                secret_keys.add(name)
             raw[name] = value
         elif namespace == "auth0":
             if name not in PROVIDER_KEYS:
@@ -66,11 +83,30 @@ def select(entries: ConfigEntries) -> tuple[dict[str, Any], list[str]]:
                     "in AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET, and rotate that secret in "
                     "Auth0 (the state's history still holds it)"
                 )
+            elif name == "debug":
+                problems.append(
+                    f"{key}: the auth0 provider then logs whole Management API answers, the "
+                    "secrets of the Action's applications among them; run `pulumi config rm "
+                    f"{key}`, and debug with a tenant of your own"
+                )
             elif name == "domain":
                 raw[key] = value
         elif difflib.SequenceMatcher(None, namespace, PROJECT).ratio() > 0.8:
             problems.append(f"{key}: unknown namespace {namespace!r}; did you mean {PROJECT}?")
-    return raw, problems
+    return Selected(raw, problems, frozenset(secret_keys))
+
+
+def refused_environment(environment: Mapping[str, str]) -> list[str]:
+    """The problems of the deploy's environment, which the auth0 provider reads too:
+    ``AUTH0_DEBUG`` turned on makes it log what ``auth0:debug`` would."""
+    value = environment.get("AUTH0_DEBUG", "")
+    if value.strip().lower() in ("", "0", "f", "false"):
+        return []
+    return [
+        f"AUTH0_DEBUG={value!r} in the environment: the auth0 provider then logs whole "
+        "Management API answers, the secrets of the Action's applications among them; unset "
+        "it, and debug with a tenant of your own"
+    ]
 
 
 def _did_you_mean(name: str, known: frozenset[str]) -> str:

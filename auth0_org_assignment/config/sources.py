@@ -5,6 +5,7 @@ policy and schema, and raise ``pulumi.RunError`` listing every problem with its 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 
 from auth0_org_assignment.config import data_file, pulumi_yaml
 from auth0_org_assignment.config.messages import describe
-from auth0_org_assignment.config.policy import ConfigEntries, select
+from auth0_org_assignment.config.policy import ConfigEntries, refused_environment, select
 from auth0_org_assignment.config.schema import PROJECT, StackConfig
 
 
@@ -36,7 +37,7 @@ def project_name(root: Path) -> str:
 def parse_config(raw: dict[str, Any], source: str, root: Path | None = None) -> StackConfig:
     """Validate raw key/value config (keys without the project prefix, plus ``auth0:domain``);
     an ``organizationsFile`` is read from ``root`` (default: the project's directory)."""
-    return validate(raw, [], source, root)
+    return validate(raw, [], frozenset(), source=source, root=root)
 
 
 def load_config() -> StackConfig:
@@ -46,7 +47,8 @@ def load_config() -> StackConfig:
         key: (_decode(value), pulumi.runtime.config.is_config_secret(key))
         for key, value in passed.items()
     }
-    raw, problems = select(entries)
+    selected = select(entries)
+    selected.problems.extend(refused_environment(os.environ))
     root = engine_root()
     # Refused here as the commands refuse them: a layout they would not read, and plain
     # scalars the CLI reads otherwise than they do (so this deploy is what they judged).
@@ -54,7 +56,7 @@ def load_config() -> StackConfig:
     stack_file = root / f"Pulumi.{pulumi.get_stack()}.yaml"
     if stack_file.is_file():
         read_pulumi_file(stack_file)
-    return validate(raw, problems, f"stack {pulumi.get_stack()!r}", root)
+    return validate(*selected, source=f"stack {pulumi.get_stack()!r}", root=root)
 
 
 def engine_root() -> Path:
@@ -106,8 +108,8 @@ def load_stack_path(path: Path) -> StackConfig:
     project = read_project(path.parent)
     name = project.get("name")
     stack = read_stack_file(path, None if name is None else str(name))
-    raw, problems = select({**project_config(project), **stack})
-    return validate(raw, problems, path.name, path.parent)
+    selected = select({**project_config(project), **stack})
+    return validate(*selected, source=path.name, root=path.parent)
 
 
 DECLARATION_KEYS = frozenset({"type", "items", "default", "value", "description", "secret"})
@@ -176,8 +178,7 @@ def load_resolved_config(path: Path) -> StackConfig:
         )
         for key, entry in document.items()
     }
-    raw, problems = select(entries)
-    return validate(raw, problems, path.name, project_root())
+    return validate(*select(entries), source=path.name, root=project_root())
 
 
 def read_stack_file(path: Path, project: str | None = None) -> ConfigEntries:
@@ -230,9 +231,15 @@ def read_pulumi_file(path: Path) -> Any:
 
 
 def validate(
-    raw: dict[str, Any], problems: list[str], source: str, root: Path | None = None
+    raw: dict[str, Any],
+    problems: list[str],
+    secret: frozenset[str],
+    *,
+    source: str,
+    root: Path | None = None,
 ) -> StackConfig:
-    """The model, or a ``pulumi.RunError`` listing ``problems`` and the schema's. The
+    """The model, or a ``pulumi.RunError`` listing ``problems`` and the schema's, but for the
+    keys set as ``secret`` (refused already): no message about their values echoes them. The
     organizations an ``organizationsFile`` lists (relative to ``root``) are validated as
     ``organizations``, and their errors name the file, the line and the key."""
     found = None
@@ -252,7 +259,11 @@ def validate(
     try:
         config = StackConfig.model_validate(raw)
     except ValidationError as error:
-        described = [describe(problem, StackConfig) for problem in error.errors()]
+        described = [
+            describe(problem, StackConfig)
+            for problem in error.errors()
+            if not (problem["loc"] and problem["loc"][0] in secret)
+        ]
         if found is not None:
             described = [found.relocate(message) for message in described]
         problems = problems + described
