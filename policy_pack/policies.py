@@ -273,12 +273,16 @@ def validate_action_secrets(args: ResourceValidationArgs, report: ReportViolatio
     # Unknown as a whole: computed from a resource not created yet, checked during `pulumi up`.
     if not secrets or secrets is UNKNOWN or "secrets" in secret_inputs():
         return
-    names = [lookup(secrets, index, "name") for index in range(len(secrets))]
     report(
-        f"The Action's secrets ({', '.join(str(name) for name in names)}) are plain values in "
-        "the program: pass each through pulumi.Output.secret(...) or config.require_secret(...)",
+        f"The Action's secrets ({_secret_names(secrets)}) are plain values in the program: pass "
+        "each through pulumi.Output.secret(...) or config.require_secret(...) at least, or "
+        "better keep them out of the program (auth0-action-secrets-kept-out-of-state)",
         None,
     )
+
+
+def _secret_names(secrets: Any) -> str:
+    return ", ".join(str(lookup(secrets, index, "name")) for index in range(len(secrets)))
 
 
 action_secrets = ResourceValidationPolicy(
@@ -286,6 +290,37 @@ action_secrets = ResourceValidationPolicy(
     description="An Auth0 Action's secrets come from secret Outputs, not plain values.",
     validate=validate_action_secrets,
     enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def validate_action_secrets_out_of_state(
+    args: ResourceValidationArgs, report: ReportViolation
+) -> None:
+    """An Action's secrets are not the program's inputs: whatever the program gives as an input
+    Pulumi keeps in the stack's state, a secret encrypted with the stack's key, which every job
+    that decrypts the state reads (a pull request's preview included). A program that declares
+    none, and writes them outside Pulumi (as this component's ``ActionCredential`` does, the
+    Action declared with ``ignore_changes=["secrets"]``), passes; so does a value the preview
+    does not know yet only once ``pulumi up`` checks it."""
+    if args.resource_type != ACTION:
+        return
+    secrets = lookup(args.props, "secrets")
+    if not secrets or secrets is UNKNOWN:
+        return
+    report(
+        f"The Action's secrets ({_secret_names(secrets)}) are inputs of the program, so the "
+        "stack's state keeps their values, encrypted with a key every job that reads the state "
+        "holds: write them into the Action outside Pulumi (the Management API, or the "
+        "dashboard) and declare the Action with ignore_changes=['secrets']",
+        None,
+    )
+
+
+action_secrets_out_of_state = ResourceValidationPolicy(
+    name="auth0-action-secrets-kept-out-of-state",
+    description="An Auth0 Action's secrets are written outside Pulumi, not kept in its state.",
+    validate=validate_action_secrets_out_of_state,
+    enforcement_level=EnforcementLevel.ADVISORY,
 )
 
 
@@ -607,5 +642,6 @@ POLICIES: tuple[Policy, ...] = (
     action_runtime,
     action_dependencies,
     action_secrets,
+    action_secrets_out_of_state,
     open_organizations,
 )

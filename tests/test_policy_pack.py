@@ -219,11 +219,9 @@ def secret(value: Any) -> dict[str, Any]:
     return {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": value}
 
 
-def analyze(properties: dict[str, Any]) -> list[str]:
+def analyze(properties: dict[str, Any], policy: Any = policies.action_secrets) -> list[str]:
     """Run the pack's analyzer (pulumi_policy's own, noting secrets) on one Action."""
-    analyzer = SecretNotingAnalyzer(
-        "test", "0.0.1", [policies.action_secrets], EnforcementLevel.MANDATORY
-    )
+    analyzer = SecretNotingAnalyzer("test", "0.0.1", [policy], EnforcementLevel.MANDATORY)
     request = analyzer_pb2.AnalyzeRequest(
         type=policies.ACTION,
         urn=urn(policies.ACTION, "action"),
@@ -242,6 +240,20 @@ def test_secrets_the_provider_alone_marked_secret_are_plain_values_in_the_progra
     assert "hunter2" not in message
     assert analyze({"runtime": "node22", "secrets": secret(plain)}) == []
     assert analyze({"runtime": "node22"}) == []
+
+
+def test_any_secret_an_action_declares_is_kept_in_the_state() -> None:
+    """Secret or not, an input is in the state: only an Action that declares no secrets (its
+    secrets written outside Pulumi) passes."""
+    plain = [{"name": "WEBHOOK_TOKEN", "value": secret("hunter2")}]
+    for secrets in (plain, secret(plain)):
+        (message,) = analyze(
+            {"runtime": "node22", "secrets": secrets}, policies.action_secrets_out_of_state
+        )
+        assert "The Action's secrets (WEBHOOK_TOKEN) are inputs of the program" in message
+        assert "hunter2" not in message
+    assert analyze({"runtime": "node22"}, policies.action_secrets_out_of_state) == []
+    assert analyze({"runtime": "node22", "secrets": []}, policies.action_secrets_out_of_state) == []
 
 
 def test_secret_inputs_are_known_only_while_the_analyzer_validates() -> None:

@@ -213,21 +213,32 @@ def test_the_other_stacks_pass_on_the_local_tenant(
 
 
 @pytest.mark.parametrize(
-    ("name", "policy", "says"),
+    ("name", "policy", "says", "advisories"),
     [
-        ("grant", "auth0-management-api-grant-scopes", "No allowed scopes are configured"),
-        ("trigger_actions", "auth0-no-flow-owning-trigger-actions", "owns the whole post-login"),
-        ("action_runtime", "auth0-action-runtime", "The Action runs on node18"),
-        ("action_dependency", "auth0-action-dependencies-pinned", "lodash@^4.17.21"),
-        ("action_secret", "auth0-action-secrets-are-secret", "(WEBHOOK_TOKEN) are plain values"),
+        ("grant", "auth0-management-api-grant-scopes", "No allowed scopes are configured", []),
+        (
+            "trigger_actions",
+            "auth0-no-flow-owning-trigger-actions",
+            "owns the whole post-login",
+            [],
+        ),
+        ("action_runtime", "auth0-action-runtime", "The Action runs on node18", []),
+        ("action_dependency", "auth0-action-dependencies-pinned", "lodash@^4.17.21", []),
+        (
+            "action_secret",
+            "auth0-action-secrets-are-secret",
+            "(WEBHOOK_TOKEN) are plain values",
+            ["auth0-action-secrets-kept-out-of-state"],
+        ),
     ],
 )
 def test_each_mandatory_rule_fails_the_preview_of_its_bad_program(
-    program: Callable[[str], Program], name: str, policy: str, says: str
+    program: Callable[[str], Program], name: str, policy: str, says: str, advisories: list[str]
 ) -> None:
     run = program(name).preview()
     assert run.returncode != 0, run.output
-    assert violations(run) == [f"[mandatory]  {policy}"], run.output
+    expected = [f"[mandatory]  {policy}", *(f"[advisory]  {a}" for a in advisories)]
+    assert violations(run) == sorted(expected), run.output
     assert says in run.output
 
 
