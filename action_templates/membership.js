@@ -147,9 +147,9 @@ function isHostName(host) {
 
 /**
  * The email claim of the identity a user comes through on `connectionName`: the user's own
- * `email` and `email_verified` for the primary identity (the first), the identity's
- * `profileData` for a linked one. Null when the user has no identity there, or more than one
- * (which of them logged in cannot be told).
+ * `email` and `email_verified` for the primary identity, the identity's `profileData` for a
+ * linked one. Null when the user has no identity there, or more than one (which of them logged
+ * in cannot be told).
  * @param {User} user
  * @param {string} connectionName
  * @returns {{ email: unknown, verified: boolean } | null}
@@ -160,11 +160,25 @@ function identityClaim(user, connectionName) {
   if (through.length !== 1) {
     return null;
   }
-  const source = through[0] === identities[0] ? user : through[0].profileData;
+  const source = through[0] === primaryIdentity(user, identities) ? user : through[0].profileData;
   if (!isRecord(source)) {
     return null;
   }
   return { email: source.email, verified: source.email_verified === true };
+}
+
+/**
+ * The identity the user's own `email` belongs to: the one the user's id names
+ * (`<provider>|<its user_id>`), else the first, where Auth0 lists it.
+ * @param {User} user
+ * @param {unknown[]} identities
+ * @returns {unknown}
+ */
+function primaryIdentity(user, identities) {
+  const named = identities.find(
+    (identity) => isRecord(identity) && `${identity.provider}|${identity.user_id}` === user.user_id,
+  );
+  return named ?? identities[0];
 }
 
 /**

@@ -73,13 +73,13 @@ def test_the_case_table(
 ) -> None:
     case = CASES[number]
     action, tenant = running(deployed, tmp_path_factory, case)
-    user_id = f"auth0|case{number}"
+    record = user_record(case, f"case{number}")
+    user_id = record["user_id"]
     login = case.get("login", {})
     organization = login.get("organization")
     organization_id = (
         OTHER_ORGANIZATION if organization == "other" else tenant.organization_ids.get(organization)
     )
-    record = user_record(case, user_id)
     result = action.login(
         user_id,
         connection=login_connection(case),

@@ -312,7 +312,7 @@ def test_the_case_table(key: str) -> None:
     config = parse_config(stack_config(cases[0][1]), "case")
     ids = {o.name: f"org_{o.name:0<16}"[:20] for o in config.organizations}
     names = {organization_id: name for name, organization_id in ids.items()}
-    users = [user_record(case, f"auth0|case{n}") for n, case in cases]
+    users = [user_record(case, f"case{n}") for n, case in cases]
     additions, _ = backfill.plan(config, ids, users)
     added = {a.user_id: sorted(a.organizations) for a in additions}
     for (_, case), user in zip(cases, users, strict=True):

@@ -35,7 +35,7 @@ def explained(case: dict[str, Any], login: Login | None) -> dict[str, dict[str, 
     config = parse_config(stack_config(case), "case")
     ids = {o.name: f"org_{o.name}" for o in config.organizations}
     with MembershipRule(config, ids) as rule:
-        by_id, _ = rule.explain(user_record(case, "auth0|alice"), login)
+        by_id, _ = rule.explain(user_record(case, "alice"), login)
     return {name: by_id[organization_id] for name, organization_id in ids.items()}
 
 

@@ -48,16 +48,18 @@ def login_connection(case: dict[str, Any]) -> str:
     return str(case.get("login", {}).get("connection", DEFAULT_CONNECTION))
 
 
-def user_record(case: dict[str, Any], user_id: str) -> dict[str, Any]:
-    """The case's user as Auth0 stores it: the primary identity first, then linked ones with
-    their own profileData."""
+def user_record(case: dict[str, Any], identity_id: str) -> dict[str, Any]:
+    """The case's user as Auth0 stores it: the primary identity (its own id ``identity_id``)
+    first, then linked ones with their own profileData (the linked ones first with
+    ``linkedFirst: true``); the user's id is the primary identity's provider and id, as Auth0
+    names a user."""
     user = case["user"]
     primary = user.get("connection", login_connection(case))
     identities = [
         {
             "connection": primary,
             "provider": strategy(primary),
-            "user_id": user_id.split("|", 1)[1],
+            "user_id": identity_id,
             "isSocial": strategy(primary) != "auth0",
         }
     ]
@@ -73,11 +75,21 @@ def user_record(case: dict[str, Any], user_id: str) -> dict[str, Any]:
                 },
             }
         )
-    record: dict[str, Any] = {"user_id": user_id, "identities": identities, "app_metadata": {}}
+    if user.get("linkedFirst"):
+        identities = [*identities[1:], identities[0]]
+    record: dict[str, Any] = {
+        "user_id": f"{strategy(primary)}|{identity_id}",
+        "identities": identities,
+        "app_metadata": {},
+    }
     # Every other field of the case's user is the user's own (email, email_verified, blocked,
     # app_metadata...): a clause that reads a new one needs nothing here.
     record.update(
-        {key: value for key, value in user.items() if key not in ("connection", "linked")}
+        {
+            key: value
+            for key, value in user.items()
+            if key not in ("connection", "linked", "linkedFirst")
+        }
     )
     return record
 
