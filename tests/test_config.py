@@ -125,6 +125,7 @@ FILE_CONFIG = {
         ("auth0-org-assigment:connections", ["a"], "unknown namespace 'auth0-org-assigment'"),
         (f"{PROJECT}:assignMembershipOnLogin", {"secure": "AAAA"}, "set as a secret"),
         ("auth0:debug", True, "auth0:debug: the auth0 provider then logs whole Management API"),
+        ("auth0:debug", "on", "auth0:debug: the auth0 provider then logs whole Management API"),
     ],
 )
 def test_stack_file_mistakes_are_rejected_before_anything_runs(
@@ -135,6 +136,11 @@ def test_stack_file_mistakes_are_rejected_before_anything_runs(
         load_stack_file("t", tmp_path)
     assert message in str(raised.value)
     assert "s3cr3t" not in str(raised.value)
+
+
+def test_the_providers_debug_turned_off_is_accepted(tmp_path: Path) -> None:
+    write_stack(tmp_path, {**FILE_CONFIG, "auth0:debug": False})
+    assert load_stack_file("t", tmp_path).organizations[0].name == "acme"
 
 
 @pytest.mark.parametrize("key", ["auth0:clientSecret", "auth0:apiToken"])
@@ -194,20 +200,23 @@ def test_a_key_set_as_a_secret_is_refused_without_its_value_in_any_message(
         "allowAnyUserOfConnection": True,
         "metadata": {"key": secret},
     }
-    printed = {
-        "auth0:domain": {"value": "acme.eu.auth0.com", "secret": False},
-        f"{PROJECT}:organization": {
-            "value": json.dumps(organization),
-            "objectValue": organization,
-            "secret": True,
-        },
-        f"{PROJECT}:connections": {"value": '["Username-Password-Authentication"]'},
-    }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(printed))
-    with pytest.raises(pulumi.RunError, match="organization: set as a secret") as raised:
-        load_resolved_config(path)
-    assert "billing-" not in str(raised.value)
+    # A value one key's error would echo, one a rule across keys would quote (a name listed
+    # twice), and a data file's path, which its reader would quote.
+    for key, value in (
+        ("organization", organization),
+        ("organizations", [{**organization, "name": "billing-x"}] * 2),
+        ("organizationsFile", "billing-missing.csv"),
+    ):
+        printed = {
+            "auth0:domain": {"value": "acme.eu.auth0.com", "secret": False},
+            f"{PROJECT}:{key}": {"value": json.dumps(value), "objectValue": value, "secret": True},
+            f"{PROJECT}:connections": {"value": '["Username-Password-Authentication"]'},
+        }
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(printed))
+        with pytest.raises(pulumi.RunError, match=f"{key}: set as a secret") as raised:
+            load_resolved_config(path)
+        assert "billing-" not in str(raised.value), key
 
 
 @pytest.mark.parametrize(
@@ -240,8 +249,9 @@ def test_the_providers_debug_variable_is_refused_by_the_engine_path(
     monkeypatch.setenv("AUTH0_DEBUG", value)
     with pytest.raises(pulumi.RunError, match=f"AUTH0_DEBUG={value!r} in the environment"):
         build_stack(stack_config)
-    monkeypatch.setenv("AUTH0_DEBUG", "false")
-    build_stack(stack_config)
+    for off in ("false", "0", "off"):
+        monkeypatch.setenv("AUTH0_DEBUG", off)
+        build_stack(stack_config)
 
 
 def test_plain_text_deployer_secret_is_refused_by_the_engine_path(

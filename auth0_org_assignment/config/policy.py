@@ -83,7 +83,7 @@ def select(entries: ConfigEntries) -> Selected:
                     "in AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET, and rotate that secret in "
                     "Auth0 (the state's history still holds it)"
                 )
-            elif name == "debug":
+            elif name == "debug" and _turns_on(value):
                 problems.append(
                     f"{key}: the auth0 provider then logs whole Management API answers, the "
                     "secrets of the Action's applications among them; run `pulumi config rm "
@@ -100,13 +100,22 @@ def refused_environment(environment: Mapping[str, str]) -> list[str]:
     """The problems of the deploy's environment, which the auth0 provider reads too:
     ``AUTH0_DEBUG`` turned on makes it log what ``auth0:debug`` would."""
     value = environment.get("AUTH0_DEBUG", "")
-    if value.strip().lower() in ("", "0", "f", "false"):
+    if not _turns_on(value):
         return []
     return [
         f"AUTH0_DEBUG={value!r} in the environment: the auth0 provider then logs whole "
         "Management API answers, the secrets of the Action's applications among them; unset "
         "it, and debug with a tenant of your own"
     ]
+
+
+DEBUG_ON = frozenset({"1", "t", "true", "on"})
+"""What turns the provider's debug on, read as terraform-provider-auth0 (``1``, ``true``, ``on``)
+and Pulumi's bridge (a boolean) read it, in any case."""
+
+
+def _turns_on(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() in DEBUG_ON)
 
 
 def _did_you_mean(name: str, known: frozenset[str]) -> str:

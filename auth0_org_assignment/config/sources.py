@@ -238,10 +238,13 @@ def validate(
     source: str,
     root: Path | None = None,
 ) -> StackConfig:
-    """The model, or a ``pulumi.RunError`` listing ``problems`` and the schema's, but for the
-    keys set as ``secret`` (refused already): no message about their values echoes them. The
-    organizations an ``organizationsFile`` lists (relative to ``root``) are validated as
-    ``organizations``, and their errors name the file, the line and the key."""
+    """The model, or a ``pulumi.RunError`` listing ``problems`` and the schema's. A stack with
+    keys set as ``secret`` (refused already) is refused on ``problems`` alone, its values not
+    read, so no message echoes them (a rule across keys would quote them). The organizations an
+    ``organizationsFile`` lists (relative to ``root``) are validated as ``organizations``, and
+    their errors name the file, the line and the key."""
+    if secret:
+        raise pulumi.RunError(f"invalid configuration in {source}:\n  " + "\n  ".join(problems))
     found = None
     # Pulumi.yaml's default, "", leaves it unset.
     if raw.get(data_file.KEY, "") != "":
@@ -259,11 +262,7 @@ def validate(
     try:
         config = StackConfig.model_validate(raw)
     except ValidationError as error:
-        described = [
-            describe(problem, StackConfig)
-            for problem in error.errors()
-            if not (problem["loc"] and problem["loc"][0] in secret)
-        ]
+        described = [describe(problem, StackConfig) for problem in error.errors()]
         if found is not None:
             described = [found.relocate(message) for message in described]
         problems = problems + described
