@@ -169,16 +169,18 @@ function identityClaim(user, connectionName) {
 
 /**
  * The identity the user's own `email` belongs to: the one the user's id names
- * (`<provider>|<its user_id>`), else the first, where Auth0 lists it.
+ * (`<provider>|<its user_id>`), else the first, where Auth0 lists it; none when several bear
+ * the id (two database connections may hold the same user_id), so no identity takes the
+ * user's own address.
  * @param {User} user
  * @param {unknown[]} identities
  * @returns {unknown}
  */
 function primaryIdentity(user, identities) {
-  const named = identities.find(
+  const named = identities.filter(
     (identity) => isRecord(identity) && `${identity.provider}|${identity.user_id}` === user.user_id,
   );
-  return named ?? identities[0];
+  return named.length === 0 ? identities[0] : named.length === 1 ? named[0] : null;
 }
 
 /**

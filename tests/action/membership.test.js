@@ -112,6 +112,18 @@ describe("identityClaim", () => {
     };
     assert.deepEqual(identityClaim(linked, DATABASE.name), { email: "m@evil.io", verified: false });
   });
+  it("takes the primary identity from the user's id, and none when two identities bear it", () => {
+    const legacy = { connection: "Legacy-DB", provider: "auth0", user_id: "123", profileData: { email: "m@evil.io", email_verified: true } };
+    const primary = { connection: DATABASE.name, provider: "auth0", user_id: "123" };
+    const both = { user_id: "auth0|123", email: "a@acme.com", email_verified: true, identities: [legacy, primary] };
+    // Each identity bearing the id reads its own profileData alone: the legacy one its own
+    // address, the real primary (which has none) nothing.
+    assert.deepEqual(identityClaim(both, "Legacy-DB"), { email: "m@evil.io", verified: true });
+    assert.equal(identityClaim(both, DATABASE.name), null);
+    const renamed = { ...both, identities: [{ ...legacy, user_id: "456" }, primary] };
+    assert.deepEqual(identityClaim(renamed, "Legacy-DB"), { email: "m@evil.io", verified: true });
+    assert.deepEqual(identityClaim(renamed, DATABASE.name), { email: "a@acme.com", verified: true });
+  });
   it("has no claim without an identity on the connection, or with two", () => {
     assert.equal(identityClaim(user({ email: "a@acme.com" }), GOOGLE.name), null);
     const two = { identities: [{ connection: DATABASE.name }, { connection: DATABASE.name, profileData: {} }] };
