@@ -95,8 +95,12 @@ def _backfill(arguments: argparse.Namespace) -> int:
         o.name: api.call("organizations.get_by_name", name=o.name)["id"]
         for o in config.organizations
     }
-    # The deployed rule: as the bound Actions hold it, through the domains proven now.
-    deployed, proven, _ = deployed_rules.read(api, config, organization_ids)
+    # The deployed rule: as the bound Actions hold it, through the domains proven now and (with
+    # connectionCheck: api) the connections enabled now.
+    rules, proven, _, disabled = deployed_rules.read(api, config, organization_ids)
+    deployed = {
+        i: deployed_rules.with_enabled(rule, disabled.get(i, ())) for i, rule in rules.items()
+    }
     not_held = [o.name for o in config.organizations if organization_ids[o.name] not in deployed]
     for name in not_held:
         print(

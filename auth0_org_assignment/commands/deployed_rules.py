@@ -16,8 +16,8 @@ Otherwise a deploy did not finish, and ``DeployedRulesUnusable`` says what to do
 adds by these rules and reconcile removes by them (``eligibility``), each through the email
 domains proven when it runs (``held_to_proofs``). Where the Actions ask the tenant at each
 login whether its connection is enabled on the organization (``connectionCheck: api``), the
-rules the commands read admit through the connections enabled when they run alone
-(``enabled_only``), as a login would.
+connections a rule lists that are not enabled when a command runs are read too
+(``Deployed.disabled``): a login through them is not assigned, and the commands judge so.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from auth0_org_assignment.config import StackConfig
 from auth0_org_assignment.desired_state import SHARD_SUFFIX, action_name
 
 CALLS = ("actions.bindings.get", "actions.get", "organizations.enabled_connections.list")
-"""The Management API calls ``deployed_rules`` and ``enabled_only`` make (``read`` those of
+"""The Management API calls ``deployed_rules`` and ``read`` make (``read`` those of
 ``proven_domains`` too)."""
 NOT_HELD = 4
 """The exit status of a command that did its work but left some declared organizations alone,
@@ -76,6 +76,10 @@ class Deployed(NamedTuple):
     declared: Mapping[str, Collection[str]]
     """Those a deploy declared, proven or awaiting a proof (``domains.Proofs.declared``): whom
     a refusal for a domain not proven may keep."""
+    disabled: Mapping[str, Collection[str]]
+    """With ``connectionCheck: api``, the connections each organization's rule lists (by its
+    id) that are not enabled on it now: a login through them is not assigned. Empty
+    otherwise."""
 
 
 def read(
@@ -89,8 +93,11 @@ def read(
     or the configuration name."""
     split = _deployed(api, config)
     rules = {i: rule for i, rule in split.rules.items() if i in organization_ids.values()}
-    if split.connection_check == "api":
-        rules = enabled_only(api, rules, {i: name for name, i in organization_ids.items()})
+    disabled = (
+        not_enabled(api, rules, {i: name for name, i in organization_ids.items()})
+        if split.connection_check == "api"
+        else {}
+    )
     configured = {o.name: o.email_domains for o in config.organizations}
     held = {name: patterns(rules.get(i, {})) for name, i in organization_ids.items()}
     named = {name: sorted({*held[name], *configured.get(name, ())}) for name in held}
@@ -102,7 +109,7 @@ def read(
         patterns=named,
         held=held,
     )
-    return Deployed(rules, proofs.proven, proofs.declared)
+    return Deployed(rules, proofs.proven, proofs.declared, disabled)
 
 
 def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict[str, Any]]:
@@ -157,28 +164,33 @@ def _deployed(api: ManagementClient, config: StackConfig) -> _Split:
     return _Split(_merged(split), checks.pop())
 
 
-def enabled_only(
+def not_enabled(
     api: ManagementClient, rules: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]
-) -> dict[str, dict[str, Any]]:
-    """``rules`` (by organization id) admitting through the connections enabled on their
-    organization now alone: with ``connectionCheck: api`` a login through a connection that is
-    not enabled there is not assigned (``post_login.js``, ``assign``), so the backfill does not
-    add its users, reconcile does not keep them, and explain says so. Each connection a rule
-    lists that is not enabled is named on stderr (``names``: the organizations' names)."""
-    narrowed: dict[str, dict[str, Any]] = {}
+) -> dict[str, list[str]]:
+    """The connections each of ``rules`` (by organization id) lists that are not enabled on its
+    organization now, where some are: with ``connectionCheck: api`` a login through one is not
+    assigned (``post_login.js``, ``assign``). Each is named on stderr (``names``: the
+    organizations' names)."""
+    disabled: dict[str, list[str]] = {}
     for organization_id, rule in rules.items():
         enabled = enabled_connections(api, organization_id)
-        kept = [name for name in rule["connections"] if name in enabled]
         for name in rule["connections"]:
             if name not in enabled:
+                disabled.setdefault(organization_id, []).append(name)
                 print(
                     f"{names.get(organization_id, organization_id)}: the connection {name} is "
                     "not enabled on the organization now, so with connectionCheck: api a login "
-                    "through it is not assigned, and this command judges its users so",
+                    "through it is not assigned: nobody is added through it, and those it let "
+                    "in are kept and listed",
                     file=sys.stderr,
                 )
-        narrowed[organization_id] = {**rule, "connections": kept}
-    return narrowed
+    return disabled
+
+
+def with_enabled(rule: Mapping[str, Any], disabled: Collection[str]) -> dict[str, Any]:
+    """A deployed organization's rule admitting through the connections it lists that are
+    enabled alone (``Deployed.disabled``)."""
+    return {**rule, "connections": [c for c in rule["connections"] if c not in disabled]}
 
 
 class Block(NamedTuple):

@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from auth0_org_assignment.action_code import marker_key, organization_rule
 from auth0_org_assignment.commands import deployed_rules
@@ -197,6 +197,23 @@ class MembershipRule:
 
 NOT_PROVEN = "email-domain-not-proven"
 """The refusal of a user the configuration's email domains admit but its proven ones do not."""
+NOT_ENABLED = "connection-not-enabled"
+"""The refusal of a user the rule admits through a connection it lists that is not enabled on
+the organization now (``connectionCheck: api``, ``deployed_rules.Deployed.disabled``)."""
+
+
+class DeployedRules(NamedTuple):
+    """The deployed organizations' rules as a login applies them, and as they would be were the
+    missing proofs and connections there: what tells a refusal for either from another."""
+
+    held: list[dict[str, Any]]
+    """Through the email domains proven now and the connections enabled now alone."""
+    unproven: list[dict[str, Any]]
+    """``held``, admitting through the domains a deploy put in the Actions or declared that are
+    not proven now too."""
+    disabled: list[dict[str, Any]] | None
+    """``unproven``, admitting through every connection the rule lists, enabled or not too;
+    None when all are enabled."""
 
 
 def deployed_decisions(
@@ -206,49 +223,66 @@ def deployed_decisions(
     users: Mapping[str, dict[str, Any]],
 ) -> dict[str, Decision]:
     """The deployed rule's decision on each user (by id), for the organizations whose rules the
-    bound Actions hold (``deployed_rules.read``), through the email domains proven now alone. A
-    refusal that the domains the Actions or the configuration name would not make, unproven as
-    they may be, reads :data:`NOT_PROVEN`, so whoever it removes or reports learns that the
-    domain's proof, not the user, is what is missing."""
-    held, named = deployed_rule(config, organization_ids, deployed)
-    with MembershipRule(config, organization_ids, rules=held) as rule:
+    bound Actions hold (``deployed_rules.read``), through the email domains proven now and the
+    connections enabled now alone. A refusal that the domains the Actions or the configuration
+    name would not make, unproven as they may be, reads :data:`NOT_PROVEN`; one that those and
+    every connection the rule lists, enabled or not, would not make, :data:`NOT_ENABLED`:
+    whoever it removes or reports learns that the domain's proof or the connection, not the
+    user, is what is missing."""
+    rules = deployed_rule(config, organization_ids, deployed)
+    with MembershipRule(config, organization_ids, rules=rules.held) as rule:
         decisions = dict(zip(users, rule.decide(users.values()), strict=True))
     refused = [user_id for user_id, decision in decisions.items() if decision.refusals]
     if not refused:
         return decisions
-    with MembershipRule(config, organization_ids, rules=named) as unproven:
-        as_named = dict(zip(refused, unproven.decide(users[u] for u in refused), strict=True))
+    as_if: dict[str, dict[str, Decision]] = {}
+    for reason, rule_as_if in ((NOT_PROVEN, rules.unproven), (NOT_ENABLED, rules.disabled)):
+        if rule_as_if is not None:
+            with MembershipRule(config, organization_ids, rules=rule_as_if) as other:
+                as_if[reason] = dict(
+                    zip(refused, other.decide(users[u] for u in refused), strict=True)
+                )
     for user_id in refused:
-        decision, as_if = decisions[user_id], as_named[user_id]
-        # Refused either way: the reason is the one the domains a login held give (an address
-        # in a domain whose proof lapsed, not verified, is "not verified", as at a login).
+        decision = decisions[user_id]
         decisions[user_id] = replace(
             decision,
             refusals={
-                organization_id: NOT_PROVEN
-                if organization_id in as_if.eligible
-                else as_if.refusals.get(organization_id, reason)
+                organization_id: _why(
+                    organization_id, reason, {r: d[user_id] for r, d in as_if.items()}
+                )
                 for organization_id, reason in decision.refusals.items()
             },
         )
     return decisions
 
 
+def _why(organization_id: str, reason: str, as_if: Mapping[str, Decision]) -> str:
+    """The refusal of an organization: the missing proof, else the missing connection, that
+    refuses, else the reason the domains a login held give (an address in a domain whose proof
+    lapsed, not verified, is "not verified", as at a login)."""
+    for missing in (NOT_PROVEN, NOT_ENABLED):
+        if missing in as_if and organization_id in as_if[missing].eligible:
+            return missing
+    return as_if[NOT_PROVEN].refusals.get(organization_id, reason)
+
+
 def deployed_rule(
     config: StackConfig, organization_ids: Mapping[str, str], deployed: deployed_rules.Deployed
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> DeployedRules:
     """The ``deployed`` organizations' rules as a login applies them, through the email domains
-    proven now alone; and as they would be if the domains a deploy put in the Actions or
-    declared that are not proven now were (what tells :data:`NOT_PROVEN` from another refusal).
-    A domain only the checkout names is not among them, nor is one proven but not in the
-    Actions: a login refuses through either as not in the rule."""
+    proven now and the connections enabled now alone; and as they would be if the domains a
+    deploy put in the Actions or declared that are not proven now were, and then if every
+    connection the rule lists were enabled too. A domain only the checkout names is not among
+    them, nor is one proven but not in the Actions: a login refuses through either as not in
+    the rule."""
     names = {i: name for name, i in organization_ids.items() if i in deployed.rules}
     configured = {o.name: o.email_domains for o in config.organizations}
-    held, named = [], []
+    held, named, enabled = [], [], []
     for i, name in names.items():
         rule, proven = deployed.rules[i], deployed.proven[name]
         declared = deployed.declared.get(name, ())
-        held.append(deployed_rules.held_to_proofs(rule, proven))
+        every_connection = deployed_rules.held_to_proofs(rule, proven)
+        held.append(deployed_rules.with_enabled(every_connection, deployed.disabled.get(i, ())))
         deployed_patterns = deployed_rules.patterns(rule)
         unproven = [
             p
@@ -257,4 +291,5 @@ def deployed_rule(
             and (p in deployed_patterns or email_domains.apex(p) in declared)
         ]
         named.append(deployed_rules.with_domains(held[-1], unproven))
-    return held, named
+        enabled.append(deployed_rules.with_domains(every_connection, unproven))
+    return DeployedRules(held, named, enabled if any(deployed.disabled.values()) else None)

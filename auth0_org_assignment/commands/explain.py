@@ -27,6 +27,7 @@ from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import deployed_rules
 from auth0_org_assignment.commands.eligibility import (
+    NOT_ENABLED,
     NOT_PROVEN,
     Login,
     MembershipRule,
@@ -123,17 +124,28 @@ def explanation(
     Action holds says so (``deployed: false``) instead; without, the configuration's."""
     # ``ours``: the markers as the Action, the backfill and reconcile read them (marker.js): a
     # value they do not take for this stack's (false, a malformed record) is no marker.
-    held, named = (
-        (None, None) if deployed is None else deployed_rule(config, organization_ids, deployed)
-    )
+    rules = None if deployed is None else deployed_rule(config, organization_ids, deployed)
+    held = None if rules is None else rules.held
     with MembershipRule(config, organization_ids, rules=held) as rule:
         decisions, ours = rule.explain(user, login)
-    if named is not None:
-        with MembershipRule(config, organization_ids, rules=named) as unproven:
-            as_named, _ = unproven.explain(user, login)
+    if rules is not None:
+        # A refusal reads as reconcile's: a missing proof, else a connection not enabled, that
+        # refuses, else the reason the domains a login held give.
+        as_if: dict[str, dict[str, Any]] = {}
+        for reason, rule_as_if in ((NOT_PROVEN, rules.unproven), (NOT_ENABLED, rules.disabled)):
+            if rule_as_if is not None:
+                with MembershipRule(config, organization_ids, rules=rule_as_if) as other:
+                    as_if[reason], _ = other.explain(user, login)
         for organization_id, said in decisions.items():
-            if "refusal" in said:  # the reason the domains a login held give, as reconcile's
-                said["refusal"] = as_named[organization_id].get("refusal", NOT_PROVEN)
+            if "refusal" in said:
+                said["refusal"] = next(
+                    (
+                        missing
+                        for missing in (NOT_PROVEN, NOT_ENABLED)
+                        if missing in as_if and "refusal" not in as_if[missing][organization_id]
+                    ),
+                    as_if[NOT_PROVEN][organization_id].get("refusal"),
+                )
     # Without a login the rule reads no application: where a rule lists them, it admits only at
     # a login to one of them (the backfill leaves it to the Action), which the answer says.
     by_id = {r["id"]: r.get("applications") for r in held or ()}

@@ -14,7 +14,10 @@ the deployed Action does (``domains.proven_domains``; a domain whose lookup DNS 
 counts as proven this run, so nobody leaves on no answer). A member who stands only through a
 domain that is not proven (never was, lost its record, or awaits the proof a deploy declared)
 is kept and reported, and the dry run exits 3 for them too: a lost record must not empty an
-organization by itself. ``--remove-unproven`` removes them, once a person has looked. (Auth0
+organization by itself. ``--remove-unproven`` removes them, once a person has looked. So is a
+member who stands only through a connection the rule lists that is not enabled on the
+organization now (``connectionCheck: api``): a connection disabled in the dashboard stops
+admitting at once, and its members leave once the configuration no longer lists it. (Auth0
 reads discovery domains with eventual consistency: one a deploy declared in the last minutes
 may not be read yet, and its members then leave as outside the rule; run reconcile some
 minutes after a deploy that declared domains.) Their
@@ -55,6 +58,7 @@ from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import checkpoint, deployed_rules
 from auth0_org_assignment.commands.eligibility import (
+    NOT_ENABLED,
     NOT_PROVEN,
     USER_FIELDS,
     deployed_decisions,
@@ -113,6 +117,9 @@ class Plan:
     """(organization, user id): added by this stack, standing only through an email domain that
     is not proven; kept unless ``remove_unproven``, which makes them departures."""
     remove_unproven: bool = False
+    not_enabled: list[tuple[str, str]] = field(default_factory=list)
+    """(organization, user id): added by this stack, standing only through a connection the
+    rule lists that is not enabled on the organization now: kept."""
     undeployed: list[str] = field(default_factory=list)
     """Declared organizations whose rule no deployed Action holds (not deployed yet): their
     members are left alone."""
@@ -191,7 +198,7 @@ def _reconcile(arguments: argparse.Namespace) -> int:
         plan, done = review(api, config, arguments.remove_unproven), 0
         _report(api, config, arguments.stack, plan, arguments.dry_run)
         if arguments.dry_run:
-            if plan.departures or plan.unproven:
+            if plan.departures or plan.unproven or plan.not_enabled:
                 return WOULD_LEAVE
             return deployed_rules.NOT_HELD if plan.undeployed else 0
     undeployed = apply(api, config, plan, done, progress_file, key, recheck=saved is not None)
@@ -215,7 +222,9 @@ def _report(
     for organization, user_id in plan.removed_by_hand:
         print(f"{user_id} was removed from {organization} by hand: not re-added")
     for organization, user_id in plan.unproven:
-        print(_unproven_line(organization, user_id))
+        print(_kept_line(NOT_PROVEN, organization, user_id))
+    for organization, user_id in plan.not_enabled:
+        print(_kept_line(NOT_ENABLED, organization, user_id))
     for organization, user_id in plan.unreadable:
         print(
             f"{user_id}, a member of {organization}, could not be read (404): left alone, "
@@ -284,8 +293,9 @@ def review(api: ManagementClient, config: StackConfig, remove_unproven: bool = F
         for d in plan.departures
         if d not in doubtful or (d.organization_id, d.user_id) in confirmed
     ]
-    plan.departures, unproven = _by_policy(departures, remove_unproven)
-    plan.unproven = [(d.organization, d.user_id) for d in unproven]
+    plan.departures, kept = _by_policy(departures, remove_unproven)
+    plan.unproven = [(d.organization, d.user_id) for d in kept if d.reason == NOT_PROVEN]
+    plan.not_enabled = [(d.organization, d.user_id) for d in kept if d.reason == NOT_ENABLED]
     return plan
 
 
@@ -293,12 +303,12 @@ def _by_policy(
     departures: list[Departure], remove_unproven: bool
 ) -> tuple[list[Departure], list[Departure]]:
     """The departures to make, and those kept: whoever stands only through an email domain that
-    is not proven, unless ``remove_unproven`` (a lost record alone empties no organization)."""
-    if remove_unproven:
-        return departures, []
+    is not proven, unless ``remove_unproven`` (a lost record alone empties no organization), or
+    only through a connection not enabled now (a dashboard's switch alone empties none)."""
+    kept = {NOT_ENABLED} | (set() if remove_unproven else {NOT_PROVEN})
     return (
-        [d for d in departures if d.reason != NOT_PROVEN],
-        [d for d in departures if d.reason == NOT_PROVEN],
+        [d for d in departures if d.reason not in kept],
+        [d for d in departures if d.reason in kept],
     )
 
 
@@ -388,7 +398,7 @@ def apply(
     for start in range(done, len(users), MEMBERS_PER_REQUEST):
         batch = set(users[start : start + MEMBERS_PER_REQUEST])
         planned = [d for d in plan.departures if d.user_id in batch]
-        confirmed, unproven = _by_policy(
+        confirmed, held_by_policy = _by_policy(
             still_leaving(api, config, plan.organization_ids, deployed, planned)
             if deployed is not None
             else planned,
@@ -397,7 +407,7 @@ def apply(
         kept = {(d.organization, d.user_id) for d in planned} - {
             (d.organization, d.user_id) for d in confirmed
         }
-        _say_kept(kept, unproven, undeployed)
+        _say_kept(kept, held_by_policy, undeployed)
         leaving: dict[str, list[str]] = {}
         cleared: dict[str, dict[str, None]] = {}
         if recheck and start == done:  # the batch the interrupted run may have cut short
@@ -424,13 +434,13 @@ def apply(
 
 
 def _say_kept(
-    kept: set[tuple[str, str]], unproven: list[Departure], undeployed: Collection[str]
+    kept: set[tuple[str, str]], by_policy: list[Departure], undeployed: Collection[str]
 ) -> None:
     """Why each of a batch's planned departures that a recheck ``kept`` stays: (organization,
     user id); those of an organization no deployed Action holds were named once already."""
-    for departure in unproven:
-        print(_unproven_line(departure.organization, departure.user_id))
-    for organization, user_id in sorted(kept - {(d.organization, d.user_id) for d in unproven}):
+    for departure in by_policy:
+        print(_kept_line(departure.reason, departure.organization, departure.user_id))
+    for organization, user_id in sorted(kept - {(d.organization, d.user_id) for d in by_policy}):
         if organization not in undeployed:
             print(f"{user_id} matches {organization}'s rule again, or is no longer marked: stays")
 
@@ -488,7 +498,13 @@ def _undeployed_line(config: StackConfig, organization: str) -> str:
     return deployed_rules.not_held(config, organization, "its members are left alone")
 
 
-def _unproven_line(organization: str, user_id: str) -> str:
+def _kept_line(reason: str, organization: str, user_id: str) -> str:
+    if reason == NOT_ENABLED:
+        return (
+            f"{user_id} stands in {organization} only through a connection that is not enabled "
+            "on it now: kept (enable it again, or remove it from the organization's "
+            "connections and deploy, and reconcile then removes them)"
+        )
     return (
         f"{user_id} stands in {organization} only through an email domain that is not proven: "
         "kept (auth0-org-assignment domains lists the records; --remove-unproven removes them)"
@@ -503,6 +519,7 @@ def summary(stack: str, plan: Plan) -> str:
         f"{len(plan.removed_by_hand)} removed by hand are not re-added; "
         f"{len(plan.unproven)} standing only through an email domain that is not proven are "
         "kept; "
+        f"{len(plan.not_enabled)} standing only through a connection not enabled now are kept; "
         f"{len(plan.unreadable)} members who could not be read are left alone; "
         f"{plan.malformed} records skipped (not a user)"
     )

@@ -458,8 +458,9 @@ def test_with_the_api_connection_check_the_commands_judge_as_a_login_does(
     tmp_path: Path, dns: LoopbackDns
 ) -> None:
     """With ``connectionCheck: api`` a login through a connection disabled on the organization
-    (in the dashboard) is not assigned: the backfill does not add its users either, and
-    reconcile does not keep those it let in before."""
+    (in the dashboard) is not assigned: the backfill does not add its users either, explain
+    says why, and reconcile keeps those it let in before, listed (a switch alone empties no
+    organization), until the configuration no longer lists it."""
     with LocalTenant.start(tmp_path / "tenant.json") as tenant:
         setup = prepare(tmp_path, tenant, dns, connection_check="api")
         organization_id = setup["organization_id"]
@@ -479,8 +480,14 @@ def test_with_the_api_connection_check_the_commands_judge_as_a_login_does(
         explained = run_command(tenant, tmp_path, "explain", "--user-id", bob, "--json", stack="bf")
         assert explained.returncode == 0, explained.stderr
         why = json.loads(explained.stdout)["organizations"]["acme-bf"]
-        assert why["refusal"] == "connection-not-in-rule"
+        assert why["refusal"] == "connection-not-enabled"
 
+        kept = run_command(tenant, tmp_path, "reconcile", "--dry-run", stack="bf")
+        assert kept.returncode == 3, kept.stderr
+        assert f"{alice} stands in acme-bf only through a connection that is not enabled" in (
+            kept.stdout
+        )
+        assert "0 memberships to remove" in kept.stdout
         reconciled = run_command(tenant, tmp_path, "reconcile", "--rate", "100", stack="bf")
         assert reconciled.returncode == 0, reconciled.stderr
-        assert tenant.members(organization_id) == []
+        assert tenant.members(organization_id) == [alice]
