@@ -115,6 +115,9 @@ def proven(resolver: Resolver, verification_host: str, verification_txt: str) ->
 
 GROUPS = 64
 """How many proofs a stack has at most."""
+CALLS = ("organizations.discovery_domains.update",)
+"""The Management API calls a proof makes (``commands.management_client.CALLS``), with the
+deployer's credentials."""
 
 HELD_WITHOUT_ANSWER_S = 3 * 24 * 3600.0
 """How long a proof is held as the last deploy stored it while DNS does not answer the lookup of
@@ -325,7 +328,7 @@ class _ProofProvider(pulumi.dynamic.ResourceProvider):
             str(client_id),
             str(secret),
             rate=10,
-            allowed=("organizations.discovery_domains.update",),
+            allowed=CALLS,
             # The deploy's share of the tier, as the auth0 plugin paces its own requests.
             pacer=rate_limits.deploy_pacer(),
         )

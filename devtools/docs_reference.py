@@ -36,7 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from auth0_org_assignment import contract, credentials
+from auth0_org_assignment import action_credential, contract, credentials, domain_proof
 from auth0_org_assignment.commands import COMMANDS, PROG, management_client, parser
 from auth0_org_assignment.config import schema
 
@@ -242,9 +242,15 @@ def cli() -> str:
 
 
 def _calls_by_command() -> dict[str, list[str]]:
+    """Who makes each call: the commands, and ``pulumi up``'s own resources."""
+    makers: dict[str, tuple[str, ...]] = {
+        name: getattr(module, "CALLS", ()) for name, module in COMMANDS.items()
+    }
+    makers["pulumi up (ActionCredential)"] = action_credential.CALLS
+    makers["pulumi up (DomainProof)"] = domain_proof.CALLS
     users: dict[str, list[str]] = {}
-    for name, module in COMMANDS.items():
-        for call in getattr(module, "CALLS", ()):
+    for name, calls in makers.items():
+        for call in calls:
             users.setdefault(call, []).append(name)
     return users
 

@@ -9,8 +9,9 @@ marker the stack left: by a login or the backfill, when, by which clause), and w
 says of them now, decided by the Action's own code (``eligibility``) on the rule the login flow
 runs (read from the deployed Actions, ``deployed_rules``, through the email domains proven now;
 an organization no deployed Action holds is said to be so): the clause that admits them, or why
-not (the email is not verified, its connection is not trusted to verify it, it is
-not in the organization's domains, a free-mail domain, the user is blocked, ...). With
+not (the email is not verified, its connection is not trusted to verify it, it is not in the
+organization's domains, its domain is not proven, its connection is not enabled on the
+organization with ``connectionCheck: api``, the user is blocked, ...). With
 ``--connection`` (and ``--application``, ``--organization``) it says what a login through that
 connection would do, as the Action decides: a login to another organization, or to an
 application the organization does not list, assigns to none. Reads only: its credentials need

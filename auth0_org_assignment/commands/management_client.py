@@ -124,7 +124,8 @@ CALLS = _calls(
         "GET",
         "/organizations/{id}/enabled_connections",
         "read:organization_connections",
-        "list the connections enabled on an organization",
+        "list the connections enabled on an organization (backfill, reconcile and explain: "
+        "with connectionCheck: api only)",
     ),
     Call(
         "connections.list",

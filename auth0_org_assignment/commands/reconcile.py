@@ -14,9 +14,10 @@ the deployed Action does (``domains.proven_domains``; a domain whose lookup DNS 
 counts as proven this run, so nobody leaves on no answer). A member who stands only through a
 domain that is not proven (never was, lost its record, or awaits the proof a deploy declared)
 is kept and reported, and the dry run exits 3 for them too: a lost record must not empty an
-organization by itself. ``--remove-unproven`` removes them, once a person has looked. So is a
-member who stands only through a connection the rule lists that is not enabled on the
-organization now (``connectionCheck: api``): a connection disabled in the dashboard stops
+organization by itself. ``--remove-unproven`` removes them, once a person has looked. A member
+who stands only through a connection the rule lists that is not enabled on the organization now
+(``connectionCheck: api``) is also kept and reported, and the dry run exits 3 for them, but
+``--remove-unproven`` does not remove them: a connection disabled in the dashboard stops
 admitting at once, and its members leave once the configuration no longer lists it. (Auth0
 reads discovery domains with eventual consistency: one a deploy declared in the last minutes
 may not be read yet, and its members then leave as outside the rule; run reconcile some
@@ -36,7 +37,8 @@ documented limits of the tenant's tier allow (``--tier``, as for the backfill), 
 rate-limit headers. Before it changes anything it keeps its plan in
 ``.reconcile/STACK.json`` (mode 600) and its progress after every batch: run it again after an
 interruption and it finishes that plan. ``--dry-run`` changes nothing, prints who would leave
-which organization and why, and exits 3 when someone would. A run that left an organization
+which organization and why, and exits 3 when someone would, or stands only through an email
+domain that is not proven or a connection not enabled now. A run that left an organization
 alone because no deployed Action holds its rule exits 4 (``deployed_rules.NOT_HELD``) when
 nothing else fails it. Its credentials are its own: the
 scopes of its ``CALLS`` (a dry run only those of ``DRY_RUN_CALLS``).
@@ -89,7 +91,7 @@ CALLS = (*DRY_RUN_CALLS, "organizations.members.delete", "users.update")
 
 WOULD_LEAVE = 3
 """The exit status of a dry run that finds members who would leave, or who stand only through
-an email domain that is not proven."""
+an email domain that is not proven or a connection not enabled now."""
 REASONS = contract.refusals()
 """Why a member leaves: the rule's refusals (``contract.json``)."""
 

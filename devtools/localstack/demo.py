@@ -72,6 +72,11 @@ def main(argv: list[str]) -> int:
         )
         if "--destroy" in argv:
             pulumi("destroy", "--yes", "--stack", STACK)
+            print(
+                f"\nTo remove the stack too, add --preserve-config: `pulumi stack rm {STACK}` "
+                f"alone also deletes the committed Pulumi.{STACK}.yaml, without which "
+                "scripts/local-up stops."
+            )
             return 0
         for name in config.all_connections:
             tenant.ensure_connection(name)

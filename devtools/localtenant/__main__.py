@@ -1,8 +1,9 @@
 """``python -m devtools.localtenant serve --state FILE [--port N]``: run a local Auth0 tenant.
 
 Once it accepts requests it prints one JSON line: ``{"domain": "localhost:<port>",
-"ca_cert": "<PEM to trust>", "admin": {"client_id": ..., "client_secret": ...}}`` (and
-``"custom_domain": "<host>:<port>"`` with ``--custom-domain``) and serves until SIGTERM. Other
+"ca_cert": "<path of the PEM file to trust>", "admin": {"client_id": ...,
+"client_secret": ...}}`` (and ``"custom_domain": "<host>:<port>"`` with ``--custom-domain``)
+and serves until SIGTERM. Other
 subcommands talk to a running tenant as its admin client.
 """
 
