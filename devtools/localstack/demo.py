@@ -1,4 +1,5 @@
-"""The whole product on a local tenant: ``scripts/local-up`` (``--destroy`` to tear down).
+"""The whole product on a local tenant: ``scripts/local-up`` (``--destroy`` to tear down,
+``--shell`` to try the operations commands on it).
 
 Starts ``python -m devtools.localtenant serve`` on localhost:8443 with its state in
 ``.localtenant/``, creates the connection the ``local`` stack names and a deployer application
@@ -11,13 +12,21 @@ The stack's email domain admits nobody until it is proven. Playing the domain's 
 publishes the TXT record Auth0 named for it on a DNS server of its own on loopback
 (``127.0.0.1:8553``, the local stack's ``dnsResolvers``), and says so; when the first ``up``
 has just declared the domain, a second ``up`` finds the record and admits through it.
+
+With ``--shell`` it then opens a shell with the tenant and the DNS server still running, the
+engine's environment, and an application for each operations command holding exactly its
+scopes (``AUTH0_EXPLAIN_CLIENT_ID``, ``AUTH0_RECONCILE_CLIENT_ID``, ...): ``auth0-org-assignment
+explain local --email ada@example.com`` then runs as an operator would run it; leaving the
+shell stops them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from auth0_org_assignment import credentials
 from auth0_org_assignment.config import load_stack_file
@@ -32,6 +41,8 @@ BACKEND = ROOT / ".pulumi-state"
 USER_EMAIL = "ada@example.com"
 DNS_PORT = 8553
 """Where the demo's DNS server listens: the local stack's ``dnsResolvers``."""
+OPERATORS = ("adopt", "recover", "backfill", "reconcile", "explain", "domains", "snapshot")
+"""The commands ``--shell`` makes an application for, each with its role's scopes."""
 
 
 def main(argv: list[str]) -> int:
@@ -89,6 +100,8 @@ def main(argv: list[str]) -> int:
             )
             pulumi("up", "--yes", "--stack", STACK)
         _show_logins(tenant, config.all_connections[0])
+        if "--shell" in argv:
+            return _shell({**environment, **operator_environment(tenant)})
         return 0
     except subprocess.CalledProcessError as error:
         print(f"error: {' '.join(error.cmd)} failed ({error.returncode})", file=sys.stderr)
@@ -101,16 +114,53 @@ def main(argv: list[str]) -> int:
 def _deployer(tenant: LocalTenant) -> dict[str, str]:
     """The deployer application, created with the deployer's scopes and kept; created anew
     when those scopes changed since (a newer version needs ``update:client_keys``)."""
-    saved = STATE / "deployer.json"
-    scopes = sorted(credentials.DEPLOY)
+    return _application(tenant, "deployer", "Pulumi deployer (local)", sorted(credentials.DEPLOY))
+
+
+def _application(
+    tenant: LocalTenant, key: str, name: str, scopes: list[str], directory: Path = STATE
+) -> dict[str, str]:
+    """An application of the tenant holding ``scopes``, kept in ``<directory>/<key>.json``
+    (mode 600) and created anew when its scopes changed since."""
+    saved = directory / f"{key}.json"
     if saved.is_file():
         kept: dict[str, str] = json.loads(saved.read_text(encoding="utf-8"))
         if kept.pop("scopes", None) == " ".join(scopes):
             return kept
-    deployer = tenant.m2m_client("Pulumi deployer (local)", scopes)
+    application = tenant.m2m_client(name, scopes)
     saved.touch(mode=0o600)
-    saved.write_text(json.dumps({**deployer, "scopes": " ".join(scopes)}), encoding="utf-8")
-    return deployer
+    saved.write_text(json.dumps({**application, "scopes": " ".join(scopes)}), encoding="utf-8")
+    return application
+
+
+def operator_environment(tenant: LocalTenant, directory: Path = STATE) -> dict[str, str]:
+    """``AUTH0_<COMMAND>_CLIENT_ID`` and ``_SECRET`` for each of ``OPERATORS``: an application
+    holding exactly that command's scopes (``credentials.<COMMAND>``), as an operator gives
+    it."""
+    environment: dict[str, str] = {}
+    for command in OPERATORS:
+        role = command.upper()
+        scopes = sorted(getattr(credentials, role))
+        application = _application(tenant, command, f"{command} (local)", scopes, directory)
+        environment[f"AUTH0_{role}_CLIENT_ID"] = application["client_id"]
+        environment[f"AUTH0_{role}_CLIENT_SECRET"] = application["client_secret"]
+    return environment
+
+
+def _shell(environment: dict[str, str]) -> int:
+    print(
+        "\nA shell with the local tenant running, the engine's environment and an application "
+        f"for each of {', '.join(OPERATORS)} (AUTH0_<COMMAND>_CLIENT_ID and _SECRET). Try:\n"
+        f"  auth0-org-assignment explain {STACK} --email {USER_EMAIL}\n"
+        f"  auth0-org-assignment domains {STACK}\n"
+        f"  auth0-org-assignment reconcile {STACK} --dry-run\n"
+        "Leave it (exit) to stop the tenant.",
+        flush=True,
+    )
+    # The engine's environment puts the pinned engine first on PATH; the console script too.
+    path = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{environment['PATH']}"
+    shell = os.environ.get("SHELL") or "/bin/sh"
+    return subprocess.run([shell], cwd=ROOT, env={**environment, "PATH": path}).returncode
 
 
 def _publish_proofs(tenant: LocalTenant, dns: LoopbackDns) -> set[str]:
