@@ -97,9 +97,11 @@ def _backfill(arguments: argparse.Namespace) -> int:
     }
     # The deployed rule: as the bound Actions hold it, through the domains proven now and (with
     # connectionCheck: api) the connections enabled now.
-    rules, proven, _, disabled = deployed_rules.read(api, config, organization_ids)
+    read = deployed_rules.read(api, config, organization_ids)
+    proven = read.proven
     deployed = {
-        i: deployed_rules.with_enabled(rule, disabled.get(i, ())) for i, rule in rules.items()
+        i: deployed_rules.with_enabled(rule, read.disabled.get(i, ()))
+        for i, rule in read.rules.items()
     }
     not_held = [o.name for o in config.organizations if organization_ids[o.name] not in deployed]
     for name in not_held:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Collection, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from auth0_org_assignment.action_code import (
@@ -80,6 +81,9 @@ class Deployed(NamedTuple):
     """With ``connectionCheck: api``, the connections each organization's rule lists (by its
     id) that are not enabled on it now: a login through them is not assigned. Empty
     otherwise."""
+    unanswered: Mapping[str, Collection[str]] = MappingProxyType({})
+    """The email domains, by organization name, whose record's lookup DNS did not answer this
+    run (``domains.Proofs.unanswered``)."""
 
 
 def read(
@@ -109,7 +113,7 @@ def read(
         patterns=named,
         held=held,
     )
-    return Deployed(rules, proofs.proven, proofs.declared, disabled)
+    return Deployed(rules, proofs.proven, proofs.declared, disabled, proofs.unanswered)
 
 
 def deployed_rules(api: ManagementClient, config: StackConfig) -> dict[str, dict[str, Any]]:

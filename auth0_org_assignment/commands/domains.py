@@ -70,6 +70,9 @@ class Proofs(NamedTuple):
     declared: dict[str, list[str]]
     """Those a deploy declared (the organization's discovery domains in Auth0, whatever their
     status), and the free-mail ones it allows: the proven ones and those awaiting a proof."""
+    unanswered: dict[str, list[str]]
+    """Those whose record's lookup DNS did not answer this run (counted as proven or not as
+    ``proven_domains`` was asked)."""
 
 
 def proven_domains(
@@ -104,7 +107,7 @@ def proven_domains(
     consequence = (
         "members standing through it are kept" if unanswered_admits else "it admits nobody"
     )
-    proofs = Proofs({}, {})
+    proofs = Proofs({}, {}, {})
     for organization in config.organizations:
         found = proofs.proven[organization.name] = []
         known = proofs.declared[organization.name] = []
@@ -125,6 +128,7 @@ def proven_domains(
                 )
             except LookupFailed as error:
                 admits = unanswered_admits
+                proofs.unanswered.setdefault(organization.name, []).append(domain)
                 print(
                     f"warning: {organization.name}: {domain}: {error.answer}; {consequence} "
                     "this run",

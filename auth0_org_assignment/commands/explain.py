@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Collection
 from typing import Any
 
 from auth0_org_assignment import contract
@@ -166,6 +167,8 @@ def explanation(
         )
         if "refusal" in decision:
             decision["why"] = reasons[decision["refusal"]] + _free_mail(user, decision)
+            if deployed is not None and decision["refusal"] == NOT_PROVEN:
+                decision["why"] += _unanswered(user, deployed.unanswered.get(name, ()))
         if "admittedBy" in decision and login is None and listed.get(name):
             decision["applications"] = listed[name]
         organizations[name] = {
@@ -211,6 +214,21 @@ def report(explained: dict[str, Any]) -> str:
 
 def _memberships(api: ManagementClient, user_id: str) -> set[str]:
     return {o["id"] for o in api.pages("users.organizations.list", None, id=user_id)}
+
+
+def _unanswered(user: dict[str, Any], unanswered: Collection[str]) -> str:
+    """Why a domain counts as not proven when DNS did not answer its lookup: not its owner's
+    doing, as the refusal's words would say."""
+    email = user.get("email")
+    domain = email.rpartition("@")[2].lower() if isinstance(email, str) else ""
+    for apex in unanswered:
+        if domain == apex or domain.endswith(f".{apex}"):
+            return (
+                f" (here DNS did not answer the lookup of {apex}'s record this run, so it "
+                "counts as not proven: run again, or auth0-org-assignment domains STACK, once "
+                "DNS answers)"
+            )
+    return ""
 
 
 def _free_mail(user: dict[str, Any], decision: dict[str, str]) -> str:

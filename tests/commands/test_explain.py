@@ -166,6 +166,14 @@ def test_the_command_says_who_is_in_how_they_came_in_and_why_not(
     assert "not proven yet" in hank["why"]
     ivy = explain("--user-id", "auth0|ivy")["organizations"]["initech"]
     assert ivy["refusal"] == "email-domain-not-proven"
+    assert "DNS did not answer" not in ivy["why"]
+    # A lookup DNS does not answer: not proven this run, and the answer says why, not that the
+    # owner published nothing.
+    acme_host = tenant.local.discovery_domains(tenant.organization_ids["acme"])[0]
+    dns.fail(acme_host["verification_host"])
+    unanswered = explain("--user-id", "auth0|alice")["organizations"]["acme"]
+    assert unanswered["refusal"] == "email-domain-not-proven"
+    assert "DNS did not answer the lookup of acme.com's record this run" in unanswered["why"]
 
 
 @pytest.mark.parametrize(
