@@ -184,8 +184,8 @@ def not_enabled(
                 print(
                     f"{names.get(organization_id, organization_id)}: the connection {name} is "
                     "not enabled on the organization now, so with connectionCheck: api a login "
-                    "through it is not assigned: nobody is added through it, and those it let "
-                    "in are kept and listed",
+                    "through it is not assigned (the backfill adds nobody through it; reconcile "
+                    "keeps and lists those it let in)",
                     file=sys.stderr,
                 )
     return disabled
