@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Collection, Iterable, Mapping
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from auth0_org_assignment.action_code import (
@@ -81,7 +80,7 @@ class Deployed(NamedTuple):
     """With ``connectionCheck: api``, the connections each organization's rule lists (by its
     id) that are not enabled on it now: a login through them is not assigned. Empty
     otherwise."""
-    unanswered: Mapping[str, Collection[str]] = MappingProxyType({})
+    unanswered: Mapping[str, Collection[str]]
     """The email domains, by organization name, whose record's lookup DNS did not answer this
     run (``domains.Proofs.unanswered``)."""
 

@@ -215,6 +215,23 @@ class DeployedRules(NamedTuple):
     """``unproven``, admitting through every connection the rule lists, enabled or not too;
     None when all are enabled."""
 
+    def as_if(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Each missing piece's refusal with the rules as they would be with it there, in the
+        order :func:`refusal_as_if` names them."""
+        pieces = [(NOT_PROVEN, self.unproven), (NOT_ENABLED, self.disabled)]
+        return [(reason, rules) for reason, rules in pieces if rules is not None]
+
+
+def refusal_as_if(reason: str, admitted: Mapping[str, bool], fallback: str | None) -> str:
+    """The refusal of an organization: the missing proof, else the missing connection, whose
+    rules (``DeployedRules.as_if``) would have ``admitted`` the user; else ``fallback``, the
+    reason the rules with the unproven domains give (an address in a domain whose proof lapsed,
+    not verified, is "not verified", as at a login), else ``reason``."""
+    for missing in (NOT_PROVEN, NOT_ENABLED):
+        if admitted.get(missing):
+            return missing
+    return fallback or reason
+
 
 def deployed_decisions(
     config: StackConfig,
@@ -236,34 +253,25 @@ def deployed_decisions(
     if not refused:
         return decisions
     as_if: dict[str, dict[str, Decision]] = {}
-    for reason, rule_as_if in ((NOT_PROVEN, rules.unproven), (NOT_ENABLED, rules.disabled)):
-        if rule_as_if is not None:
-            with MembershipRule(config, organization_ids, rules=rule_as_if) as other:
-                as_if[reason] = dict(
-                    zip(refused, other.decide(users[u] for u in refused), strict=True)
-                )
+    for missing, rules_as_if in rules.as_if():
+        with MembershipRule(config, organization_ids, rules=rules_as_if) as other:
+            as_if[missing] = dict(
+                zip(refused, other.decide(users[u] for u in refused), strict=True)
+            )
     for user_id in refused:
         decision = decisions[user_id]
         decisions[user_id] = replace(
             decision,
             refusals={
-                organization_id: _why(
-                    organization_id, reason, {r: d[user_id] for r, d in as_if.items()}
+                organization_id: refusal_as_if(
+                    reason,
+                    {m: organization_id in d[user_id].eligible for m, d in as_if.items()},
+                    as_if[NOT_PROVEN][user_id].refusals.get(organization_id),
                 )
                 for organization_id, reason in decision.refusals.items()
             },
         )
     return decisions
-
-
-def _why(organization_id: str, reason: str, as_if: Mapping[str, Decision]) -> str:
-    """The refusal of an organization: the missing proof, else the missing connection, that
-    refuses, else the reason the domains a login held give (an address in a domain whose proof
-    lapsed, not verified, is "not verified", as at a login)."""
-    for missing in (NOT_PROVEN, NOT_ENABLED):
-        if missing in as_if and organization_id in as_if[missing].eligible:
-            return missing
-    return as_if[NOT_PROVEN].refusals.get(organization_id, reason)
 
 
 def deployed_rule(

@@ -29,11 +29,11 @@ from auth0_org_assignment import contract
 from auth0_org_assignment.action_code import marker_key
 from auth0_org_assignment.commands import deployed_rules
 from auth0_org_assignment.commands.eligibility import (
-    NOT_ENABLED,
     NOT_PROVEN,
     Login,
     MembershipRule,
     deployed_rule,
+    refusal_as_if,
 )
 from auth0_org_assignment.commands.management_client import (
     ManagementClient,
@@ -134,18 +134,14 @@ def explanation(
         # A refusal reads as reconcile's: a missing proof, else a connection not enabled, that
         # refuses, else the reason the domains a login held give.
         as_if: dict[str, dict[str, Any]] = {}
-        for reason, rule_as_if in ((NOT_PROVEN, rules.unproven), (NOT_ENABLED, rules.disabled)):
-            if rule_as_if is not None:
-                with MembershipRule(config, organization_ids, rules=rule_as_if) as other:
-                    as_if[reason], _ = other.explain(user, login)
+        for missing, rules_as_if in rules.as_if():
+            with MembershipRule(config, organization_ids, rules=rules_as_if) as other:
+                as_if[missing], _ = other.explain(user, login)
         for organization_id, said in decisions.items():
             if "refusal" in said:
-                said["refusal"] = next(
-                    (
-                        missing
-                        for missing in (NOT_PROVEN, NOT_ENABLED)
-                        if missing in as_if and "refusal" not in as_if[missing][organization_id]
-                    ),
+                said["refusal"] = refusal_as_if(
+                    said["refusal"],
+                    {m: "refusal" not in d[organization_id] for m, d in as_if.items()},
                     as_if[NOT_PROVEN][organization_id].get("refusal"),
                 )
     # Without a login the rule reads no application: where a rule lists them, it admits only at
@@ -216,11 +212,16 @@ def _memberships(api: ManagementClient, user_id: str) -> set[str]:
     return {o["id"] for o in api.pages("users.organizations.list", None, id=user_id)}
 
 
+def _email_domain(user: dict[str, Any]) -> str:
+    """The domain of the user's own address, lowercase; empty when they have none."""
+    email = user.get("email")
+    return email.rpartition("@")[2].lower() if isinstance(email, str) else ""
+
+
 def _unanswered(user: dict[str, Any], unanswered: Collection[str]) -> str:
     """Why a domain counts as not proven when DNS did not answer its lookup: not its owner's
     doing, as the refusal's words would say."""
-    email = user.get("email")
-    domain = email.rpartition("@")[2].lower() if isinstance(email, str) else ""
+    domain = _email_domain(user)
     for apex in unanswered:
         if domain == apex or domain.endswith(f".{apex}"):
             return (
@@ -233,10 +234,9 @@ def _unanswered(user: dict[str, Any], unanswered: Collection[str]) -> str:
 
 def _free_mail(user: dict[str, Any], decision: dict[str, str]) -> str:
     """Why no domain of the organization's takes the user's address, when it is free mail."""
-    email = user.get("email")
-    if decision["refusal"] != "email-domain-not-in-rule" or not isinstance(email, str):
+    domain = _email_domain(user)
+    if decision["refusal"] != "email-domain-not-in-rule" or not domain:
         return ""
-    domain = email.rpartition("@")[2].lower()
     if mailbox_provider(domain) is None:
         return ""
     return (

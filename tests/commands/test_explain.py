@@ -223,7 +223,7 @@ def test_a_domain_only_the_checkout_names_changes_no_answer() -> None:
     from auth0_org_assignment.commands.deployed_rules import Deployed
 
     rule = {"id": "org_1", "connections": [DATABASE], "roles": [], "domains": ["acme.com"]}
-    deployed = Deployed({"org_1": rule}, {"acme": ["acme.com"]}, {"acme": ["acme.com"]}, {})
+    deployed = Deployed({"org_1": rule}, {"acme": ["acme.com"]}, {"acme": ["acme.com"]}, {}, {})
     bob = {
         "user_id": "auth0|bob",
         "email": "b@initech.com",
@@ -254,7 +254,7 @@ def test_without_a_login_an_organization_listing_applications_says_where_it_admi
         "domains": ["acme.com"],
         "applications": [portal],
     }
-    deployed = Deployed({"org_1": rule}, {"acme": ["acme.com"]}, {"acme": ["acme.com"]}, {})
+    deployed = Deployed({"org_1": rule}, {"acme": ["acme.com"]}, {"acme": ["acme.com"]}, {}, {})
     organization = {
         "name": "acme",
         "displayName": "Acme",
