@@ -7,9 +7,9 @@ and ``auth0:domain``, and the refusals that protect secrets and catch misspellin
   nearest known one.
 - The provider's secret keys are refused, in plain text or as secrets: Pulumi records the
   provider's configuration in the stack's state, which every job that decrypts it reads.
-- ``auth0:debug`` is refused, and ``AUTH0_DEBUG`` in the deploy's environment: the provider
-  then logs whole Management API answers, among them the secrets of the Action's
-  applications, which the deployer can read.
+- ``auth0:debug``, and ``AUTH0_DEBUG`` in the deploy's environment, are refused when they turn
+  debug on: the provider then logs whole Management API answers, among them the secrets of the
+  Action's applications, which the deployer can read.
 - A namespace close to this project's (``auth0-org-assigment:``) is refused as a misspelling.
 """
 
@@ -49,16 +49,16 @@ class Selected(NamedTuple):
     raw: dict[str, Any]
     """This project's keys (without the namespace) and ``auth0:domain``."""
     problems: list[str]
-    secret: frozenset[str]
-    """This project's keys set as secrets (without the namespace): refused, and their values
-    never validated, so no message echoes them."""
+    any_secret: bool
+    """Whether a key of this project is set as a secret: refused, and the values then never
+    validated, so no message echoes them."""
 
 
 def select(entries: ConfigEntries) -> Selected:
-    """This project's keys and ``auth0:domain``; the problems; the keys set as secrets."""
+    """This project's keys and ``auth0:domain``; the problems; whether any key is a secret."""
     raw: dict[str, Any] = {}
     problems = []
-    secret_keys: set[str] = set()
+    any_secret = False
     for key, (value, secret) in sorted(entries.items()):
         namespace, _, name = key.partition(":")
         if namespace == PROJECT:
@@ -67,7 +67,7 @@ def select(entries: ConfigEntries) -> Selected:
                     f"{key}: set as a secret, but every key of {PROJECT} is rendered into the "
                     "Action's code in plain text; set it without --secret, and keep secrets out"
                 )
-                secret_keys.add(name)
+                any_secret = True
             raw[name] = value
         elif namespace == "auth0":
             if name not in PROVIDER_KEYS:
@@ -93,7 +93,7 @@ def select(entries: ConfigEntries) -> Selected:
                 raw[key] = value
         elif difflib.SequenceMatcher(None, namespace, PROJECT).ratio() > 0.8:
             problems.append(f"{key}: unknown namespace {namespace!r}; did you mean {PROJECT}?")
-    return Selected(raw, problems, frozenset(secret_keys))
+    return Selected(raw, problems, any_secret)
 
 
 def refused_environment(environment: Mapping[str, str]) -> list[str]:

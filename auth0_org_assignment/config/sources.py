@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pulumi
 import yaml
@@ -37,7 +37,7 @@ def project_name(root: Path) -> str:
 def parse_config(raw: dict[str, Any], source: str, root: Path | None = None) -> StackConfig:
     """Validate raw key/value config (keys without the project prefix, plus ``auth0:domain``);
     an ``organizationsFile`` is read from ``root`` (default: the project's directory)."""
-    return validate(raw, [], frozenset(), source=source, root=root)
+    return validate(raw, [], False, source=source, root=root)
 
 
 def load_config() -> StackConfig:
@@ -233,18 +233,18 @@ def read_pulumi_file(path: Path) -> Any:
 def validate(
     raw: dict[str, Any],
     problems: list[str],
-    secret: frozenset[str],
+    any_secret: bool,
     *,
     source: str,
     root: Path | None = None,
 ) -> StackConfig:
     """The model, or a ``pulumi.RunError`` listing ``problems`` and the schema's. A stack with
-    keys set as ``secret`` (refused already) is refused on ``problems`` alone, its values not
-    read, so no message echoes them (a rule across keys would quote them). The organizations an
-    ``organizationsFile`` lists (relative to ``root``) are validated as ``organizations``, and
-    their errors name the file, the line and the key."""
-    if secret:
-        raise pulumi.RunError(f"invalid configuration in {source}:\n  " + "\n  ".join(problems))
+    a key set as a secret (``any_secret``, refused already) is refused on ``problems`` alone,
+    its values not read, so no message echoes them (a rule across keys would quote them). The
+    organizations an ``organizationsFile`` lists (relative to ``root``) are validated as
+    ``organizations``, and their errors name the file, the line and the key."""
+    if any_secret:
+        _refuse(source, problems)
     found = None
     # Pulumi.yaml's default, "", leaves it unset.
     if raw.get(data_file.KEY, "") != "":
@@ -268,9 +268,13 @@ def validate(
         problems = problems + described
         config = None
     if problems:
-        raise pulumi.RunError(f"invalid configuration in {source}:\n  " + "\n  ".join(problems))
+        _refuse(source, problems)
     assert config is not None
     return config
+
+
+def _refuse(source: str, problems: list[str]) -> NoReturn:
+    raise pulumi.RunError(f"invalid configuration in {source}:\n  " + "\n  ".join(problems))
 
 
 def _decode(value: Any) -> Any:
