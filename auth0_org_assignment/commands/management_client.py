@@ -627,6 +627,12 @@ def add_stack_arguments(parser: argparse.ArgumentParser, stack_help: str) -> Non
     )
 
 
+def credential_variables(role: str) -> tuple[str, str]:
+    """The environment variables a command reads its own credentials from:
+    ``AUTH0_<ROLE>_CLIENT_ID`` and ``AUTH0_<ROLE>_CLIENT_SECRET``."""
+    return f"AUTH0_{role}_CLIENT_ID", f"AUTH0_{role}_CLIENT_SECRET"
+
+
 def connect(
     arguments: argparse.Namespace,
     role: str,
@@ -647,7 +653,7 @@ def connect(
     except pulumi.RunError as error:
         raise UsageError(str(error)) from None
     pace = pace_of(arguments, note=note_tier)
-    names = (f"AUTH0_{role}_CLIENT_ID", f"AUTH0_{role}_CLIENT_SECRET")
+    names = credential_variables(role)
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
         raise UsageError(f"set {' and '.join(missing)}: {whose}")

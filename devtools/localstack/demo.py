@@ -29,6 +29,8 @@ import sys
 from pathlib import Path
 
 from auth0_org_assignment import credentials
+from auth0_org_assignment.commands import COMMANDS
+from auth0_org_assignment.commands.management_client import credential_variables
 from auth0_org_assignment.config import load_stack_file
 from devtools import ROOT
 from devtools.dns import LoopbackDns
@@ -41,8 +43,9 @@ BACKEND = ROOT / ".pulumi-state"
 USER_EMAIL = "ada@example.com"
 DNS_PORT = 8553
 """Where the demo's DNS server listens: the local stack's ``dnsResolvers``."""
-OPERATORS = ("adopt", "recover", "backfill", "reconcile", "explain", "domains", "snapshot")
-"""The commands ``--shell`` makes an application for, each with its role's scopes."""
+OPERATORS = tuple(name for name, module in COMMANDS.items() if hasattr(module, "CALLS"))
+"""The commands ``--shell`` makes an application for, each with its role's scopes: those that
+call the Management API."""
 
 
 def main(argv: list[str]) -> int:
@@ -142,8 +145,9 @@ def operator_environment(tenant: LocalTenant, directory: Path = STATE) -> dict[s
         role = command.upper()
         scopes = sorted(getattr(credentials, role))
         application = _application(tenant, command, f"{command} (local)", scopes, directory)
-        environment[f"AUTH0_{role}_CLIENT_ID"] = application["client_id"]
-        environment[f"AUTH0_{role}_CLIENT_SECRET"] = application["client_secret"]
+        client_id, client_secret = credential_variables(role)
+        environment[client_id] = application["client_id"]
+        environment[client_secret] = application["client_secret"]
     return environment
 
 

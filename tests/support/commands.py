@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from auth0_org_assignment import credentials
+from auth0_org_assignment.commands.management_client import credential_variables
 from devtools import ROOT
 from devtools.localstack.local_stack import STACK
 from devtools.localtenant.testing import LocalTenant
@@ -21,10 +22,11 @@ def operator_environment(tenant: LocalTenant, command: str) -> dict[str, str]:
     tenant's certificate authority."""
     role = command.upper()
     client = tenant.m2m_client(command, sorted(getattr(credentials, role)))
+    client_id, client_secret = credential_variables(role)
     return {
         **os.environ,
-        f"AUTH0_{role}_CLIENT_ID": client["client_id"],
-        f"AUTH0_{role}_CLIENT_SECRET": client["client_secret"],
+        client_id: client["client_id"],
+        client_secret: client["client_secret"],
         "SSL_CERT_FILE": tenant.ca_cert,
     }
 
