@@ -181,17 +181,14 @@ def imported(tenant: LocalTenant) -> dict[str, tuple[tuple[str, ...], tuple[str,
     tenant.call("PUT", "/localtenant/rate-limits", {"tier": "unlimited"})
     names = {c["id"]: c["name"] for c in tenant.call("GET", "/api/v2/connections?per_page=100")}
     held = {}
-    page = 0
-    while answer := tenant.call("GET", f"/api/v2/organizations?per_page=100&page={page}"):
-        for organization in answer:
-            base = f"/api/v2/organizations/{organization['id']}"
-            enabled = tenant.call("GET", f"{base}/enabled_connections")
-            domains = tenant.call("GET", f"{base}/discovery-domains")["domains"]
-            held[organization["name"]] = (
-                tuple(sorted(names[c["connection_id"]] for c in enabled)),
-                tuple(sorted(d["domain"] for d in domains if d["status"] == "pending")),
-            )
-        page += 1
+    for organization in tenant.organizations():
+        base = f"/api/v2/organizations/{organization['id']}"
+        enabled = tenant.call("GET", f"{base}/enabled_connections")
+        domains = tenant.discovery_domains(organization["id"])
+        held[organization["name"]] = (
+            tuple(sorted(names[c["connection_id"]] for c in enabled)),
+            tuple(sorted(d["domain"] for d in domains if d["status"] == "pending")),
+        )
     return held
 
 

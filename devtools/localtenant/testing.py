@@ -26,7 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -310,6 +310,10 @@ class LocalTenant:
             self.enable_connection(organization["id"], connection_id)
         return organization
 
+    def organizations(self) -> list[dict[str, Any]]:
+        """Every organization of the tenant, however many."""
+        return list(self._checkpoint_pages("/api/v2/organizations", "organizations"))
+
     def enable_connection(self, organization_id: str, connection_id: str) -> None:
         self.call(
             "POST",
@@ -346,17 +350,20 @@ class LocalTenant:
 
     def members(self, organization_id: str) -> list[str]:
         """The organization's members' user ids, in the order they joined."""
-        found: list[str] = []
+        path = f"/api/v2/organizations/{organization_id}/members"
+        return [member["user_id"] for member in self._checkpoint_pages(path, "members")]
+
+    def _checkpoint_pages(self, path: str, key: str) -> Iterator[dict[str, Any]]:
+        """Every record of a list read by checkpoint (``take``, ``from``), which has no end at
+        the 1,000th record as offset pages do."""
         checkpoint = ""
         while True:
             page = self.call(
-                "GET",
-                f"/api/v2/organizations/{organization_id}/members?take={PAGE}"
-                + (f"&from={quote(checkpoint)}" if checkpoint else ""),
+                "GET", f"{path}?take={PAGE}" + (f"&from={quote(checkpoint)}" if checkpoint else "")
             )
-            found += [member["user_id"] for member in page["members"]]
+            yield from page[key]
             if "next" not in page:
-                return found
+                return
             checkpoint = page["next"]
 
     def create_role(self, name: str) -> dict[str, Any]:

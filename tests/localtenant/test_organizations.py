@@ -585,3 +585,13 @@ def test_discovery_domains_need_their_scopes(tenant: LocalTenant) -> None:
         403,
         "Insufficient scope, expected any of: create:organization_discovery_domains",
     )
+
+
+def test_the_helper_reads_every_organization_past_the_thousandth(in_process: LocalTenant) -> None:
+    """``LocalTenant.organizations`` pages by checkpoint, so a benchmark reading back 1,001
+    organizations is not stopped by the offset pages' end at the 1,000th record."""
+    in_process.rate_limit_tier("unlimited")
+    names = {f"many-{n:04d}" for n in range(1001)}
+    for name in names:
+        in_process.create_organization(name)
+    assert {organization["name"] for organization in in_process.organizations()} == names
